@@ -1,0 +1,75 @@
+/**
+ * The checked model: what elaboration makes of a `model` declaration once every block is
+ * expanded, every alias resolved and every shape inferred. It is a flat list of primitive layer
+ * instances in execution (source) order, over numbered tensor values. `nnc summary`,
+ * `nnc params` and the lowering to IR all read it; it holds no syntax beyond origin spans.
+ */
+import type { Span } from "../syntax/span.js";
+
+/** A dimension: a static size, or a symbolic one (`"N"`, or a derived form such as `"H/2"`). */
+export type Dim = number | string;
+
+export type Shape = readonly Dim[];
+
+/** A resolved attribute value of a layer (defaults filled in, pairs expanded). */
+export type AttrValue = number | boolean | string | readonly number[];
+
+/** A learnable parameter or buffer, by its SPEC §4 dotted name. */
+export interface ParamInfo {
+  /** The full dotted name, e.g. `Basic0.conv0.weight`. */
+  readonly name: string;
+  readonly shape: readonly number[];
+  /** Buffers (`running_mean`, ...) are not learnable; the summary counts both, as PyTorch's state_dict does. */
+  readonly buffer: boolean;
+}
+
+/** Where something came from: a file and a span in it. */
+export interface Origin {
+  readonly file: string;
+  readonly span: Span;
+}
+
+/** A tensor value: a model input or the output of one layer instance. */
+export interface TensorValue {
+  readonly id: number;
+  readonly shape: Shape;
+  /** The index in `CheckedModel.layers` of the producing layer; absent for model inputs. */
+  readonly producer?: number;
+}
+
+/** One primitive layer instance (an operator of SPEC §3 or a normalizer of §3.1). */
+export interface LayerInstance {
+  /** The dotted path of the instance, e.g. `Basic1.conv0` (its parameters are `<path>.<leaf>`). */
+  readonly path: string;
+  /** The operator's own name after aliases resolve: `conv`, `batch`, `relu`, `add`, ... */
+  readonly kind: string;
+  /** Every argument of the operator, named, with defaults filled in (`kernel: [3, 3]`, ...). */
+  readonly attrs: Readonly<Record<string, AttrValue>>;
+  /** Input value ids, in order. */
+  readonly inputs: readonly number[];
+  /** The output value id. */
+  readonly output: number;
+  readonly params: readonly ParamInfo[];
+  /** Multiply-accumulates counted as 2 FLOPs, per sample (batch dimension 1). */
+  readonly flops: number;
+  /** The call or name in the source that produced this instance. */
+  readonly origin: Origin;
+  /** The block instances this layer sits in, outermost first (for a summary tree). */
+  readonly scopes: readonly string[];
+}
+
+/** A model after elaboration and shape checking. */
+export interface CheckedModel {
+  readonly name: string;
+  readonly file: string;
+  readonly inputs: readonly { readonly name: string; readonly value: number }[];
+  readonly values: readonly TensorValue[];
+  readonly layers: readonly LayerInstance[];
+  /** Output value ids (several for a tuple `return`). */
+  readonly outputs: readonly number[];
+  /** Every parameter and buffer in declaration order (the order of `nnc params`). */
+  readonly params: readonly ParamInfo[];
+  /** The model's config parameters after defaults and `--set` overrides. */
+  readonly config: Readonly<Record<string, unknown>>;
+  readonly origin: Origin;
+}
