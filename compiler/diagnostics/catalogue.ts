@@ -27,6 +27,12 @@ export const CATALOGUE = {
   E0001: { code: "E0001", severity: "error", summary: "a file cannot be read" },
   E0002: { code: "E0002", severity: "error", summary: "a `--set` override is malformed or names no parameter" },
   E0003: { code: "E0003", severity: "error", summary: "`--model` names no model of the file, or the file has none" },
+  // E01xx: syntax
+  E0101: { code: "E0101", severity: "error", summary: "a character that starts no token" },
+  E0102: { code: "E0102", severity: "error", summary: "a string not closed on its line" },
+  E0103: { code: "E0103", severity: "error", summary: "a token other than the one the grammar requires here" },
+  E0104: { code: "E0104", severity: "error", summary: "no expression, statement or type can start with this token" },
+  E0105: { code: "E0105", severity: "error", summary: "text where a declaration (or the end of an expression) should be" },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type Code = keyof typeof CATALOGUE;

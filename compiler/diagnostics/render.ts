@@ -1,0 +1,78 @@
+/**
+ * Diagnostics for people and for machines. The text layout is the one of SPEC §5: a
+ * `file:line:col: severity[code]: message` header, the source line, and a caret underline;
+ * related locations follow as notes in the same layout. Lines and columns are 1-based here
+ * (and only here and in the language server are spans turned into lines).
+ */
+import type { Diagnostic } from "./diagnostic.js";
+import type { SourceFile, Span } from "../syntax/span.js";
+
+/** Finds the text of a file named in a diagnostic (the printer needs its lines). */
+export type SourceLookup = (path: string) => SourceFile | undefined;
+
+/** Renders diagnostics in the compiler layout, separated by blank lines. */
+export function renderDiagnostics(diagnostics: readonly Diagnostic[], sources: SourceLookup): string {
+  return diagnostics.map((d) => renderDiagnostic(d, sources)).join("\n");
+}
+
+/** Renders one diagnostic, its source excerpt and its related notes. */
+export function renderDiagnostic(d: Diagnostic, sources: SourceLookup): string {
+  const parts = [excerpt(d.file, d.span, `${d.severity}[${d.code}]: ${d.message}`, sources)];
+  for (const r of d.related) parts.push(excerpt(r.file, r.span, `note: ${r.message}`, sources));
+  return parts.join("");
+}
+
+function excerpt(file: string, span: Span, headline: string, sources: SourceLookup): string {
+  const source = sources(file);
+  if (!source) return `${file}: ${headline}\n`;
+  const start = source.lineCol(span.start);
+  const end = source.lineCol(span.end);
+  const lineNo = String(start.line + 1);
+  const gutter = " ".repeat(lineNo.length);
+  const text = source.lineText(start.line);
+  // The underline copies the line's tabs so that it stays aligned in any tab width.
+  const lead = text.slice(0, start.col).replace(/[^\t]/g, " ");
+  const width = end.line === start.line ? end.col - start.col : text.length - start.col;
+  const carets = "^".repeat(Math.max(1, width));
+  return (
+    `${file}:${start.line + 1}:${start.col + 1}: ${headline}\n` +
+    `  ${lineNo} | ${text}\n` +
+    `  ${gutter} | ${lead}${carets}\n`
+  );
+}
+
+/** A diagnostic as `--format json` prints it: 1-based lines and columns, end exclusive. */
+export interface JsonDiagnostic {
+  file: string;
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+  severity: string;
+  code: string;
+  message: string;
+  related: { file: string; line: number; column: number; message: string }[];
+}
+
+/** Converts diagnostics to the `--format json` shape. */
+export function diagnosticsToJson(diagnostics: readonly Diagnostic[], sources: SourceLookup): JsonDiagnostic[] {
+  return diagnostics.map((d) => {
+    const source = sources(d.file);
+    const start = source?.lineCol(d.span.start) ?? { line: 0, col: 0 };
+    const end = source?.lineCol(d.span.end) ?? start;
+    return {
+      file: d.file,
+      line: start.line + 1,
+      column: start.col + 1,
+      endLine: end.line + 1,
+      endColumn: end.col + 1,
+      severity: d.severity,
+      code: d.code,
+      message: d.message,
+      related: d.related.map((r) => {
+        const at = sources(r.file)?.lineCol(r.span.start) ?? { line: 0, col: 0 };
+        return { file: r.file, line: at.line + 1, column: at.col + 1, message: r.message };
+      }),
+    };
+  });
+}

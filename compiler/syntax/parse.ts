@@ -1,0 +1,118 @@
+/**
+ * The parser's entry points. Parsing never fails: `parse` returns a program and the syntax
+ * diagnostics (E01xx) found on the way, however malformed the text.
+ */
+import { EOF, type IRecognitionException, type IToken, type TokenType } from "chevrotain";
+import { nnParser } from "../../grammar/parser.js";
+import * as t from "../../grammar/tokens.js";
+import type * as cst from "../../grammar/cst.js";
+import type { Comment, Decl, Expr, Program } from "./ast.js";
+import { CstToAst } from "./cst-to-ast.js";
+import type { Diagnostic } from "../diagnostics/diagnostic.js";
+import { diagnostic } from "../diagnostics/catalogue.js";
+import { describeToken, syntaxMessages } from "./syntax-messages.js";
+
+nnParser.errorMessageProvider = syntaxMessages;
+
+const DECL_STARTS: ReadonlySet<TokenType> = new Set([t.Import, t.Let, t.Block, t.Model]);
+
+/** The result of parsing one file. */
+export interface ParseResult {
+  program: Program;
+  diagnostics: Diagnostic[];
+}
+
+/** Parses a whole file. */
+export function parse(text: string, file: string): ParseResult {
+  const { tokens, comments, diagnostics } = lex(text, file);
+  const decls: Decl[] = [];
+  const builder = new CstToAst(text);
+  // Parse declarations; where the parser stops before the end (text that starts no
+  // declaration), report it once and go on from the next declaration keyword, so that one
+  // stray line does not hide the rest of the file.
+  let rest = tokens;
+  while (rest.length > 0) {
+    nnParser.input = rest;
+    const tree = nnParser.program() as cst.ProgramCstNode;
+    const errors = nnParser.errors;
+    decls.push(...builder.program(tree).decls);
+    const leftover = errors.find((e) => e.name === "NotAllInputParsedException");
+    diagnostics.push(...errors.filter((e) => e !== leftover).map((e) => syntaxDiagnostic(e, file, text)));
+    if (!leftover) break;
+    const stop = rest.indexOf(leftover.token);
+    diagnostics.push(syntaxDiagnostic(leftover, file, text));
+    const next = rest.findIndex((tok, i) => i > stop && DECL_STARTS.has(tok.tokenType));
+    if (stop < 0 || next < 0) break;
+    rest = rest.slice(next);
+  }
+  const program: Program = { kind: "program", decls, comments, span: { start: 0, end: text.length } };
+  return { program, diagnostics: dedupe(diagnostics) };
+}
+
+/** Parses a lone expression, as `--set k=EXPR` gives one. */
+export function parseExpression(text: string, file: string): { expr: Expr; diagnostics: Diagnostic[] } {
+  const { tokens, diagnostics } = lex(text, file);
+  nnParser.input = tokens;
+  const tree = nnParser.expression() as cst.ExpressionCstNode;
+  const errors = [...nnParser.errors];
+  const next = nnParser.LA(1);
+  if (errors.length === 0 && next.tokenType !== EOF) {
+    diagnostics.push(
+      diagnostic("E0105", file, spanOf(next, text), `unexpected ${describeToken(next)} after the expression`),
+    );
+  }
+  diagnostics.push(...errors.map((e) => syntaxDiagnostic(e, file, text)));
+  return { expr: new CstToAst(text).expression(tree), diagnostics: dedupe(diagnostics) };
+}
+
+function lex(text: string, file: string): { tokens: IToken[]; comments: Comment[]; diagnostics: Diagnostic[] } {
+  const result = t.nnLexer.tokenize(text);
+  const diagnostics = result.errors.map((e) => {
+    const ch = text[e.offset] ?? "";
+    const span = { start: e.offset, end: e.offset + Math.max(1, e.length) };
+    if (ch === '"') {
+      const lineEnd = text.slice(e.offset).search(/[\r\n]/);
+      const end = lineEnd < 0 ? text.length : e.offset + lineEnd;
+      return diagnostic("E0102", file, { start: e.offset, end }, "unterminated string: a string ends with `\"` on the same line");
+    }
+    const shown = text.slice(span.start, span.end);
+    return diagnostic("E0101", file, span, `unexpected character${shown.length > 1 ? "s" : ""} ${JSON.stringify(shown)}`);
+  });
+  const comments = (result.groups.comments ?? []).map((c) => ({
+    text: c.image,
+    span: { start: c.startOffset, end: c.startOffset + c.image.length },
+  }));
+  return { tokens: result.tokens, comments, diagnostics };
+}
+
+function syntaxDiagnostic(error: IRecognitionException, file: string, text: string): Diagnostic {
+  const code =
+    error.name === "MismatchedTokenException"
+      ? "E0103"
+      : error.name === "NotAllInputParsedException"
+        ? "E0105"
+        : "E0104";
+  return diagnostic(code, file, spanOf(error.token, text, (error as { previousToken?: IToken }).previousToken), error.message);
+}
+
+/** The span of a token; at the end of input, the point just after the last real token. */
+function spanOf(token: IToken, text: string, previous?: IToken): { start: number; end: number } {
+  if (token.tokenType === EOF || Number.isNaN(token.startOffset)) {
+    const at = previous && !Number.isNaN(previous.startOffset) ? previous.startOffset + previous.image.length : text.length;
+    return { start: at, end: at };
+  }
+  return { start: token.startOffset, end: token.startOffset + token.image.length };
+}
+
+/** Recovery can report the same spot twice; keep the first message per position and code. */
+function dedupe(diagnostics: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return diagnostics
+    .filter((d) => {
+      const key = `${d.code}:${d.span.start}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    })
+    .sort((a, b) => a.span.start - b.span.start);
+}

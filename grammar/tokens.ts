@@ -1,0 +1,97 @@
+/**
+ * The tokens of the nn language (SPEC §2.1). Whitespace, including newlines, separates tokens
+ * and means nothing else: a statement ends where its expression can no longer continue.
+ * Comments go to their own group so that the formatter can put them back.
+ */
+import { createToken, Lexer, type TokenType } from "chevrotain";
+
+export const WhiteSpace = createToken({ name: "WhiteSpace", pattern: /[ \t\r\n\f\v]+/, group: Lexer.SKIPPED });
+export const Comment = createToken({ name: "Comment", pattern: /#[^\n\r]*/, group: "comments" });
+
+export const Identifier = createToken({ name: "Identifier", pattern: /[A-Za-z_][A-Za-z0-9_]*/, label: "a name" });
+
+function keyword(word: string): TokenType {
+  return createToken({
+    name: word[0].toUpperCase() + word.slice(1),
+    pattern: new RegExp(word),
+    longer_alt: Identifier,
+    label: `'${word}'`,
+  });
+}
+
+export const Model = keyword("model");
+export const Block = keyword("block");
+export const Use = keyword("use");
+export const Return = keyword("return");
+export const If = keyword("if");
+export const Then = keyword("then");
+export const Else = keyword("else");
+export const For = keyword("for");
+export const In = keyword("in");
+export const Import = keyword("import");
+export const Let = keyword("let");
+export const True = keyword("true");
+export const False = keyword("false");
+export const And = keyword("and");
+export const Or = keyword("or");
+export const Not = keyword("not");
+
+/** The words of SPEC §2.1 (and `let`, which §2.2 uses), which cannot be identifiers. */
+export const KEYWORDS: readonly string[] = [
+  "model", "block", "use", "return", "if", "then", "else", "for", "in", "import", "let",
+  "true", "false", "and", "or", "not",
+];
+
+export const NumberLiteral = createToken({
+  name: "NumberLiteral",
+  pattern: /(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?/,
+  label: "a number",
+});
+export const StringLiteral = createToken({
+  name: "StringLiteral",
+  pattern: /"(?:[^"\\\n\r]|\\.)*"/,
+  label: "a string",
+});
+
+function punct(name: string, text: string): TokenType {
+  const escaped = text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+  return createToken({ name, pattern: new RegExp(escaped), label: `'${text}'` });
+}
+
+export const Arrow = punct("Arrow", "->");
+export const EqEq = punct("EqEq", "==");
+export const NotEq = punct("NotEq", "!=");
+export const LtEq = punct("LtEq", "<=");
+export const GtEq = punct("GtEq", ">=");
+export const Lt = punct("Lt", "<");
+export const Gt = punct("Gt", ">");
+export const Equals = punct("Equals", "=");
+export const Plus = punct("Plus", "+");
+export const Minus = punct("Minus", "-");
+export const Star = punct("Star", "*");
+export const SlashSlash = punct("SlashSlash", "//");
+export const Slash = punct("Slash", "/");
+export const Percent = punct("Percent", "%");
+export const LParen = punct("LParen", "(");
+export const RParen = punct("RParen", ")");
+export const LBracket = punct("LBracket", "[");
+export const RBracket = punct("RBracket", "]");
+export const LBrace = punct("LBrace", "{");
+export const RBrace = punct("RBrace", "}");
+export const Comma = punct("Comma", ",");
+export const Colon = punct("Colon", ":");
+
+/** Every token in lexing order: longer punctuation before its prefixes, keywords before names. */
+export const ALL_TOKENS: TokenType[] = [
+  WhiteSpace, Comment,
+  Model, Block, Use, Return, If, Then, Else, For, In, Import, Let, True, False, And, Or, Not,
+  Identifier, NumberLiteral, StringLiteral,
+  Arrow, EqEq, NotEq, LtEq, GtEq, Lt, Gt, Equals, Plus, Minus, Star, SlashSlash, Slash, Percent,
+  LParen, RParen, LBracket, RBracket, LBrace, RBrace, Comma, Colon,
+];
+
+/** The lexer. `positionTracking: "onlyOffset"` because spans are offsets (lines come later). */
+export const nnLexer = new Lexer(ALL_TOKENS, {
+  positionTracking: "onlyOffset",
+  ensureOptimizations: true,
+});
