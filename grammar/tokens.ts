@@ -52,6 +52,16 @@ export const StringLiteral = createToken({
   pattern: /"(?:[^"\\\n\r]|\\.)*"/,
   label: "a string",
 });
+/**
+ * A string that runs to the end of its line without a closing quote. It counts as a string for
+ * the parser, so the error is reported once (by the lexing step) instead of cascading.
+ */
+export const UnterminatedString = createToken({
+  name: "UnterminatedString",
+  pattern: /"(?:[^"\\\n\r]|\\.)*\\?/,
+  categories: [StringLiteral],
+  label: "a string",
+});
 
 function punct(name: string, text: string): TokenType {
   const escaped = text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
@@ -85,7 +95,7 @@ export const Colon = punct("Colon", ":");
 export const ALL_TOKENS: TokenType[] = [
   WhiteSpace, Comment,
   Model, Block, Use, Return, If, Then, Else, For, In, Import, Let, True, False, And, Or, Not,
-  Identifier, NumberLiteral, StringLiteral,
+  Identifier, NumberLiteral, StringLiteral, UnterminatedString,
   Arrow, EqEq, NotEq, LtEq, GtEq, Lt, Gt, Equals, Plus, Minus, Star, SlashSlash, Slash, Percent,
   LParen, RParen, LBracket, RBracket, LBrace, RBrace, Comma, Colon,
 ];

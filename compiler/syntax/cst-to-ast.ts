@@ -6,6 +6,7 @@
  * still becomes a well-formed AST (with `ErrorExpr` and empty names in the gaps).
  */
 import type { CstNode, IToken } from "chevrotain";
+import { UnterminatedString } from "../../grammar/tokens.js";
 import type * as cst from "../../grammar/cst.js";
 import type * as ast from "./ast.js";
 import { joinSpans, type Span } from "./span.js";
@@ -260,7 +261,8 @@ export class CstToAst {
 
   private stringLit(token: IToken | undefined): ast.StringLit {
     if (!token || Number.isNaN(token.startOffset)) return { kind: "string", value: "", span: this.here() };
-    const value = token.image.slice(1, -1).replace(/\\(.)/g, (_, ch: string) => (ch === "n" ? "\n" : ch === "t" ? "\t" : ch));
+    const closed = token.tokenType !== UnterminatedString;
+    const value = token.image.slice(1, closed ? -1 : undefined).replace(/\\(.)/g, (_, ch: string) => (ch === "n" ? "\n" : ch === "t" ? "\t" : ch));
     return { kind: "string", value, span: this.tokenSpan(token) };
   }
 

@@ -67,17 +67,19 @@ export function parseExpression(text: string, file: string): { expr: Expr; diagn
 
 function lex(text: string, file: string): { tokens: IToken[]; comments: Comment[]; diagnostics: Diagnostic[] } {
   const result = t.nnLexer.tokenize(text);
+  // The lexer's "onlyOffset" tracking records start offsets only; the parser's node locations
+  // need end offsets too, and these are cheap to fill in here.
+  for (const token of result.tokens) token.endOffset = token.startOffset + token.image.length - 1;
   const diagnostics = result.errors.map((e) => {
-    const ch = text[e.offset] ?? "";
     const span = { start: e.offset, end: e.offset + Math.max(1, e.length) };
-    if (ch === '"') {
-      const lineEnd = text.slice(e.offset).search(/[\r\n]/);
-      const end = lineEnd < 0 ? text.length : e.offset + lineEnd;
-      return diagnostic("E0102", file, { start: e.offset, end }, "unterminated string: a string ends with `\"` on the same line");
-    }
     const shown = text.slice(span.start, span.end);
     return diagnostic("E0101", file, span, `unexpected character${shown.length > 1 ? "s" : ""} ${JSON.stringify(shown)}`);
   });
+  for (const token of result.tokens) {
+    if (token.tokenType !== t.UnterminatedString) continue;
+    const span = { start: token.startOffset, end: token.startOffset + token.image.length };
+    diagnostics.push(diagnostic("E0102", file, span, "unterminated string: a string ends with `\"` on the same line"));
+  }
   const comments = (result.groups.comments ?? []).map((c) => ({
     text: c.image,
     span: { start: c.startOffset, end: c.startOffset + c.image.length },

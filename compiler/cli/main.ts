@@ -1,0 +1,145 @@
+/**
+ * The `nnc` command line (SPEC §5), on commander. Each command is a small function that
+ * returns its exit code: 0 success, 1 diagnostics with errors (or `fmt --check` finding
+ * unformatted files), 2 a usage error. Nothing here throws to the user: an unexpected
+ * exception is reported as an internal error in one line, without a stack trace.
+ */
+import { Command, CommanderError, Option } from "commander";
+import { processIo, type CliIo } from "./io.js";
+import {
+  checkPath,
+  countLine,
+  jsonDiagnostics,
+  printDiagnostics,
+  printFileDiagnostics,
+  unreadable,
+  type ModelOptions,
+} from "./front-end.js";
+import type { CheckedModel } from "../check/model.js";
+import { paramsListing, summaryTable, parameterCounts, groupThousands } from "./tables.js";
+import { format } from "../format/format.js";
+import { VERSION } from "../version.js";
+
+/** Runs the command line on `argv` (without `node` and the script) and returns the exit code. */
+export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
+  let exitCode = 0;
+  const program = new Command("nnc")
+    .description("Compiler for .nn neural-network descriptions")
+    .version(VERSION)
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .showHelpAfterError("(run `nnc --help` for usage)");
+
+  program
+    .command("check")
+    .description("parse and type-check files; print every diagnostic")
+    .argument("<files...>", ".nn files")
+    .addOption(new Option("--format <format>", "output format").choices(["text", "json"]).default("text"))
+    .addOption(setOption())
+    .option("--model <name>", "check only this model")
+    .action((files: string[], opts: ModelOptions & { format: string }) => {
+      exitCode = check(files, opts, io);
+    });
+
+  program
+    .command("summary")
+    .description("per layer: path, kind, output shape, parameter count, FLOPs; totals")
+    .argument("<file>", "an .nn file")
+    .addOption(setOption())
+    .option("--model <name>", "the model to summarize (default: the only or the last)")
+    .action((file: string, opts: ModelOptions) => {
+      exitCode = withModel(file, opts, io, summaryTable);
+    });
+
+  program
+    .command("params")
+    .description("every parameter and buffer name with its shape, in declaration order")
+    .argument("<file>", "an .nn file")
+    .addOption(setOption())
+    .option("--model <name>", "the model to list (default: the only or the last)")
+    .action((file: string, opts: ModelOptions) => {
+      exitCode = withModel(file, opts, io, paramsListing);
+    });
+
+  program
+    .command("fmt")
+    .description("rewrite files in the canonical layout")
+    .argument("<files...>", ".nn files")
+    .option("--check", "write nothing; exit 1 if a file is not formatted")
+    .option("--stdout", "print the formatted text instead of rewriting the file")
+    .action((files: string[], opts: { check?: boolean; stdout?: boolean }) => {
+      exitCode = fmt(files, opts, io);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    io.stderr(`nnc: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
+    io.stderr("This is a bug in nnc; please report it with the input that caused it.\n");
+    return 70;
+  }
+}
+
+function setOption(): Option {
+  return new Option("--set <name=expr>", "override a model parameter or `norm` (repeatable)").argParser(
+    (value: string, previous: string[] = []) => [...previous, value],
+  );
+}
+
+/** `nnc check`: every model of every file; diagnostics to stderr, or all of them as JSON. */
+function check(files: string[], opts: ModelOptions & { format: string }, io: CliIo): number {
+  let failed = false;
+  const json = [];
+  for (const file of files) {
+    const { result, ok } = checkPath(file, io, { set: opts.set, model: opts.model, allModels: opts.model === undefined });
+    failed ||= !ok;
+    if (opts.format === "json") {
+      json.push(...jsonDiagnostics(result));
+      continue;
+    }
+    printDiagnostics(io, result);
+    if (ok) {
+      const models = result.models.map((m) => `${m.name} (${groupThousands(parameterCounts(m).learnable)} parameters)`);
+      io.stdout(`${file}: ok${models.length > 0 ? `: ${models.join(", ")}` : ""}\n`);
+    } else {
+      io.stderr(`${file}: ${countLine(result.diagnostics)}\n`);
+    }
+  }
+  if (opts.format === "json") io.stdout(JSON.stringify(json, null, 2) + "\n");
+  return failed ? 1 : 0;
+}
+
+/** Checks `file`, then prints what `print` makes of its selected model. */
+function withModel(file: string, opts: ModelOptions, io: CliIo, print: (model: CheckedModel) => string): number {
+  const { result, ok } = checkPath(file, io, { set: opts.set, model: opts.model });
+  printDiagnostics(io, result);
+  const model = result.models[0];
+  if (!ok || !model) return 1;
+  io.stdout(print(model));
+  return 0;
+}
+
+/** `nnc fmt`: rewrite, `--check` or `--stdout`; a file with syntax errors is left alone. */
+function fmt(files: string[], opts: { check?: boolean; stdout?: boolean }, io: CliIo): number {
+  let status = 0;
+  for (const file of files) {
+    const text = io.readFile(file);
+    const formatted = text === undefined ? undefined : format(text, file);
+    if (text === undefined || !formatted || formatted.diagnostics.length > 0) {
+      const diagnostics = formatted?.diagnostics ?? [unreadable(file)];
+      printFileDiagnostics(io, file, text, diagnostics);
+      status = 1;
+      continue;
+    }
+    if (opts.stdout) io.stdout(formatted.text);
+    else if (opts.check) {
+      if (formatted.text !== text) {
+        io.stdout(`${file}: not formatted\n`);
+        status = 1;
+      }
+    } else if (formatted.text !== text) io.writeFile(file, formatted.text);
+  }
+  return status;
+}
