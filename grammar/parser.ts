@@ -7,15 +7,25 @@
  * Precedence, loosest first: `if`/`for` < `->` < `or` < `and` < `not` < comparison <
  * `+ -` < `* / // %` < unary `-` < primary.
  */
-import { CstParser, type IToken, type TokenType } from "chevrotain";
+import { CstParser, type IParserErrorMessageProvider, type IToken, type TokenType } from "chevrotain";
 import * as t from "./tokens.js";
 
 const COMPARISON: TokenType[] = [t.EqEq, t.NotEq, t.LtEq, t.GtEq, t.Lt, t.Gt];
 
 export class NnParser extends CstParser {
-  constructor() {
-    super(t.ALL_TOKENS, { recoveryEnabled: true, maxLookahead: 3, nodeLocationTracking: "onlyOffset" });
+  constructor(errorMessageProvider?: IParserErrorMessageProvider) {
+    super(t.ALL_TOKENS, {
+      recoveryEnabled: true,
+      maxLookahead: 3,
+      nodeLocationTracking: "onlyOffset",
+      ...(errorMessageProvider ? { errorMessageProvider } : {}),
+    });
     this.performSelfAnalysis();
+  }
+
+  /** The next unconsumed token (after a rule returns, what follows the text it parsed). */
+  nextToken(): IToken {
+    return this.LA(1);
   }
 
   program = this.RULE("program", () => {
@@ -279,9 +289,6 @@ export class NnParser extends CstParser {
     this.CONSUME(t.RBrace);
   });
 }
-
-/** One shared parser instance: Chevrotain parsers are reusable by resetting `input`. */
-export const nnParser = new NnParser();
 
 /** The token a recovered rule may contain when recovery inserted it (its offsets are NaN). */
 export function isInserted(token: IToken): boolean {

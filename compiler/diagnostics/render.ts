@@ -29,16 +29,31 @@ function excerpt(file: string, span: Span, headline: string, sources: SourceLook
   const end = source.lineCol(span.end);
   const lineNo = String(start.line + 1);
   const gutter = " ".repeat(lineNo.length);
-  const text = source.lineText(start.line);
+  const line = source.lineText(start.line);
+  const fullWidth = end.line === start.line ? end.col - start.col : line.length - start.col;
+  const { text, col, width } = clip(line, start.col, Math.max(1, fullWidth));
   // The underline copies the line's tabs so that it stays aligned in any tab width.
-  const lead = text.slice(0, start.col).replace(/[^\t]/g, " ");
-  const width = end.line === start.line ? end.col - start.col : text.length - start.col;
-  const carets = "^".repeat(Math.max(1, width));
+  const lead = text.slice(0, col).replace(/[^\t]/g, " ");
+  const carets = "^".repeat(width);
   return (
     `${file}:${start.line + 1}:${start.col + 1}: ${headline}\n` +
     `  ${lineNo} | ${text}\n` +
     `  ${gutter} | ${lead}${carets}\n`
   );
+}
+
+const MAX_SHOWN = 120;
+const CONTEXT = 40;
+
+/** A window of a very long line around the span, with `...` where text was cut. */
+function clip(line: string, col: number, width: number): { text: string; col: number; width: number } {
+  if (line.length <= MAX_SHOWN) return { text: line, col, width };
+  const from = Math.max(0, col - CONTEXT);
+  const shownWidth = Math.min(width, MAX_SHOWN - 2 * CONTEXT);
+  const to = Math.min(line.length, col + shownWidth + CONTEXT);
+  const head = from > 0 ? "..." : "";
+  const tail = to < line.length ? "..." : "";
+  return { text: head + line.slice(from, to) + tail, col: col - from + head.length, width: shownWidth };
 }
 
 /** A diagnostic as `--format json` prints it: 1-based lines and columns, end exclusive. */

@@ -3,7 +3,7 @@
  * diagnostics (E01xx) found on the way, however malformed the text.
  */
 import { EOF, type IRecognitionException, type IToken, type TokenType } from "chevrotain";
-import { nnParser } from "../../grammar/parser.js";
+import { NnParser } from "../../grammar/parser.js";
 import * as t from "../../grammar/tokens.js";
 import type * as cst from "../../grammar/cst.js";
 import type { Comment, Decl, Expr, Program } from "./ast.js";
@@ -12,7 +12,8 @@ import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import { diagnostic } from "../diagnostics/catalogue.js";
 import { describeToken, syntaxMessages } from "./syntax-messages.js";
 
-nnParser.errorMessageProvider = syntaxMessages;
+/** One shared parser: Chevrotain parsers are reusable by resetting `input`. */
+const nnParser = new NnParser(syntaxMessages);
 
 const DECL_STARTS: ReadonlySet<TokenType> = new Set([t.Import, t.Let, t.Block, t.Model]);
 
@@ -25,6 +26,20 @@ export interface ParseResult {
 /** Parses a whole file. */
 export function parse(text: string, file: string): ParseResult {
   const { tokens, comments, diagnostics } = lex(text, file);
+  try {
+    return parseTokens(text, file, tokens, comments, diagnostics);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    // Chevrotain and the CST walk recurse once per nesting level; thousands of open brackets
+    // exhaust the stack. Report where the nesting got deep rather than crash.
+    const at = deepestBracket(tokens);
+    const program: Program = { kind: "program", decls: [], comments, span: { start: 0, end: text.length } };
+    const span = { start: at?.startOffset ?? 0, end: (at?.startOffset ?? 0) + 1 };
+    return { program, diagnostics: [...diagnostics, diagnostic("E0106", file, span, "brackets nest too deeply to parse")] };
+  }
+}
+
+function parseTokens(text: string, file: string, tokens: IToken[], comments: Comment[], diagnostics: Diagnostic[]): ParseResult {
   const decls: Decl[] = [];
   const builder = new CstToAst(text);
   // Parse declarations; where the parser stops before the end (text that starts no
@@ -49,13 +64,42 @@ export function parse(text: string, file: string): ParseResult {
   return { program, diagnostics: dedupe(diagnostics) };
 }
 
+/** The first bracket that opens the deepest nesting level. */
+function deepestBracket(tokens: readonly IToken[]): IToken | undefined {
+  let depth = 0;
+  let deepest = 0;
+  let at: IToken | undefined;
+  for (const token of tokens) {
+    if (OPENERS.has(token.tokenType)) {
+      depth++;
+      if (depth > deepest) [deepest, at] = [depth, token];
+    } else if (CLOSERS.has(token.tokenType)) depth = Math.max(0, depth - 1);
+  }
+  return at;
+}
+
+const OPENERS: ReadonlySet<TokenType> = new Set([t.LParen, t.LBracket, t.LBrace]);
+const CLOSERS: ReadonlySet<TokenType> = new Set([t.RParen, t.RBracket, t.RBrace]);
+
 /** Parses a lone expression, as `--set k=EXPR` gives one. */
 export function parseExpression(text: string, file: string): { expr: Expr; diagnostics: Diagnostic[] } {
   const { tokens, diagnostics } = lex(text, file);
+  try {
+    return parseExpressionTokens(text, file, tokens, diagnostics);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    const at = deepestBracket(tokens)?.startOffset ?? 0;
+    const span = { start: at, end: at + 1 };
+    const expr: Expr = { kind: "number", value: 0, isInt: true, text: "0", span };
+    return { expr, diagnostics: [...diagnostics, diagnostic("E0106", file, span, "brackets nest too deeply to parse")] };
+  }
+}
+
+function parseExpressionTokens(text: string, file: string, tokens: IToken[], diagnostics: Diagnostic[]): { expr: Expr; diagnostics: Diagnostic[] } {
   nnParser.input = tokens;
   const tree = nnParser.expression() as cst.ExpressionCstNode;
   const errors = [...nnParser.errors];
-  const next = nnParser.LA(1);
+  const next = nnParser.nextToken();
   if (errors.length === 0 && next.tokenType !== EOF) {
     diagnostics.push(
       diagnostic("E0105", file, spanOf(next, text), `unexpected ${describeToken(next)} after the expression`),
@@ -88,11 +132,15 @@ function lex(text: string, file: string): { tokens: IToken[]; comments: Comment[
 }
 
 function syntaxDiagnostic(error: IRecognitionException, file: string, text: string): Diagnostic {
+  // The `program` rule consumes no token itself: an error raised directly in it (not in a
+  // declaration it called) is text where a declaration should start.
+  const stack = error.context.ruleStack;
+  const atTopLevel = stack.length === 1 && stack[0] === "program";
   const code =
-    error.name === "MismatchedTokenException"
-      ? "E0103"
-      : error.name === "NotAllInputParsedException"
-        ? "E0105"
+    error.name === "NotAllInputParsedException" || atTopLevel
+      ? "E0105"
+      : error.name === "MismatchedTokenException"
+        ? "E0103"
         : "E0104";
   return diagnostic(code, file, spanOf(error.token, text, (error as { previousToken?: IToken }).previousToken), error.message);
 }
