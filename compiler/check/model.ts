@@ -54,7 +54,10 @@ export interface LayerInstance {
   readonly flops: number;
   /** The call or name in the source that produced this instance. */
   readonly origin: Origin;
-  /** The block instances this layer sits in, outermost first (for a summary tree). */
+  /**
+   * The scopes this layer sits in — block instances and labelled groups — outermost first, as
+   * full dotted paths (`["Basic1"]`, `["body", "body.p"]`), for a summary tree.
+   */
   readonly scopes: readonly string[];
 }
 

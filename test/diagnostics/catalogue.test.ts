@@ -1,0 +1,34 @@
+/**
+ * One golden test per diagnostic code: `test/cases/errors/<code>.nn` must make `nnc check`
+ * fail with that code first, and print exactly `test/baselines/errors/<code>.txt`.
+ * Leading comments may carry directives: `# args: ...` adds command-line arguments and
+ * `# target: PATH` checks another path instead of the case file.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { CATALOGUE } from "../../compiler/diagnostics/catalogue.js";
+import { expectBaseline } from "../support/baseline.js";
+import { runCli } from "../support/cli.js";
+
+const CASES = "test/cases/errors";
+
+function directive(text: string, name: string): string | undefined {
+  return new RegExp(`^# ${name}: (.*)$`, "m").exec(text)?.[1].trim();
+}
+
+describe("every catalogue code", () => {
+  for (const code of Object.keys(CATALOGUE)) {
+    it(`${code}: ${CATALOGUE[code as keyof typeof CATALOGUE].summary}`, async () => {
+      const casePath = `${CASES}/${code}.nn`;
+      expect(existsSync(casePath), `a test case ${casePath}`).toBe(true);
+      const text = readFileSync(casePath, "utf8");
+      const target = directive(text, "target") ?? casePath;
+      const args = directive(text, "args")?.split(/\s+/) ?? [];
+      const json = await runCli(["check", target, ...args, "--format", "json"]);
+      expect(json.code).toBe(1);
+      expect(JSON.parse(json.stdout)[0]?.code).toBe(code);
+      const run = await runCli(["check", target, ...args]);
+      expectBaseline(`test/baselines/errors/${code}.txt`, run.stderr);
+    });
+  }
+});
