@@ -1,0 +1,107 @@
+/**
+ * Where the formatter puts comments back. The parser keeps every `#` comment, in source order,
+ * apart from the tree (`Program.comments`); the printers walk the tree in source order too and,
+ * before each place they print, take the comments that start before it. So every comment is
+ * printed exactly once, between the same two tokens as in the source or, where no line break may
+ * go there, at the end of the line that holds the token before it.
+ *
+ * A comment is "trailing" when code precedes it on its line, and "own-line" otherwise. Trailing
+ * comments stay at the end of their line; own-line comments get a line of their own before the
+ * code that follows them.
+ */
+import type { Comment } from "../syntax/ast.js";
+import { breakParent, hardline, indent, lineSuffix, type Doc } from "./doc.js";
+import { CONTINUATION_INDENT } from "./layout.js";
+
+/** The comments of one file not yet printed, in source order. */
+export class CommentQueue {
+  private next = 0;
+
+  constructor(
+    private readonly text: string,
+    private readonly comments: readonly Comment[],
+  ) {}
+
+  /** Removes and returns, in order, every comment that starts before `offset`. */
+  take(offset: number): Comment[] {
+    const taken: Comment[] = [];
+    while (this.next < this.comments.length && this.comments[this.next].span.start < offset) {
+      taken.push(this.comments[this.next++]);
+    }
+    return taken;
+  }
+
+  /** True when only blanks separate `comment` from the start of its line. */
+  isOwnLine(comment: Comment): boolean {
+    for (let i = comment.span.start - 1; i >= 0; i--) {
+      const ch = this.text[i];
+      if (ch === "\n" || ch === "\r") return true;
+      if (ch !== " " && ch !== "\t") return false;
+    }
+    return true;
+  }
+
+  /**
+   * True when an empty line separates `offset` from the text before it. The start of the file
+   * counts as no text, so nothing ever gets a blank line above it there.
+   */
+  blankLineBefore(offset: number): boolean {
+    let newlines = 0;
+    for (let i = offset - 1; i >= 0; i--) {
+      const ch = this.text[i];
+      if (ch === "\n") newlines++;
+      else if (ch !== " " && ch !== "\t" && ch !== "\r") return newlines >= 2;
+    }
+    return false;
+  }
+
+  /**
+   * The comments before `offset`, at a place where the layout has no line break (inside
+   * `stride: 2`, say): they stay exactly there, each ending its line, and the code after them
+   * goes on as a continuation line (or, with `by` 0, at the same indentation). That is rarely
+   * pretty, but the comment stays between the same two tokens, so formatting again changes nothing.
+   */
+  inline(offset: number, by: number = CONTINUATION_INDENT): Doc {
+    const taken = this.take(offset);
+    return taken.length === 0 ? "" : indent(by, this.place(taken, hardline));
+  }
+
+  /**
+   * The comments before `offset`, at the place of the line break `brk`: a trailing comment stays
+   * at the end of the line before the break (which it forces), own-line comments each get a line
+   * of their own after it, at the indentation of the code that follows.
+   */
+  atBreak(offset: number, brk: Doc): Doc {
+    const taken = this.take(offset);
+    return taken.length === 0 ? brk : this.place(taken, brk);
+  }
+
+  /**
+   * The comments before a closing bracket at `offset`, for the inside of the bracketed
+   * indentation: own-line comments stay on lines of their own above the bracket.
+   */
+  beforeClose(offset: number): Doc {
+    const taken = this.take(offset);
+    if (taken.length === 0) return "";
+    const { trailing, ownLine } = this.split(taken);
+    return [trailing, ownLine.map((c) => [hardline, commentText(c)])];
+  }
+
+  private place(taken: readonly Comment[], brk: Doc): Doc {
+    const { trailing, ownLine } = this.split(taken);
+    return [trailing, brk, ownLine.map((c) => [commentText(c), hardline])];
+  }
+
+  /** Splits comments into the trailing part (a first comment that has code before it) and the rest. */
+  split(taken: readonly Comment[]): { trailing: Doc; ownLine: readonly Comment[] } {
+    if (taken.length > 0 && !this.isOwnLine(taken[0])) {
+      return { trailing: [lineSuffix(commentText(taken[0])), breakParent], ownLine: taken.slice(1) };
+    }
+    return { trailing: "", ownLine: taken };
+  }
+}
+
+/** A comment as printed: its text without trailing blanks. */
+export function commentText(comment: Comment): string {
+  return comment.text.trimEnd();
+}

@@ -1,0 +1,211 @@
+/**
+ * The formatter's expression printer: turns an expression into a `Doc` (see `doc.ts`) in the
+ * canonical layout of `docs/formatting.md`, taking the comments that fall inside it from the
+ * shared `CommentQueue` as it goes, in source order.
+ *
+ * Parentheses: every `ParenExpr` the author wrote is kept (it may be needed, and it is part of the
+ * tree). Parentheses are added only where the tree could not be read back otherwise: around an
+ * operand looser than its operator (a pipe inside a sum), a label's non-primary value, a
+ * positional argument that is a label, and an `if` that would swallow what follows it (its
+ * `else` branch extends as far right as it can).
+ */
+import type { Arg, Expr, TypeRef } from "../syntax/ast.js";
+import type { CommentQueue } from "./comments.js";
+import { group, indent, line, softline, type Doc } from "./doc.js";
+import { BLOCK_INDENT, CONTINUATION_INDENT } from "./layout.js";
+
+/** Binding strength, loosest first, as in the header of `syntax/ast.ts`. */
+const enum Prec {
+  Pipe = 1,
+  Or,
+  And,
+  Not,
+  Compare,
+  Add,
+  Mul,
+  Neg,
+  Primary,
+}
+
+const BINARY_PREC: Readonly<Record<string, Prec>> = {
+  or: Prec.Or,
+  and: Prec.And,
+  "==": Prec.Compare,
+  "!=": Prec.Compare,
+  "<": Prec.Compare,
+  "<=": Prec.Compare,
+  ">": Prec.Compare,
+  ">=": Prec.Compare,
+  "+": Prec.Add,
+  "-": Prec.Add,
+  "*": Prec.Mul,
+  "/": Prec.Mul,
+  "//": Prec.Mul,
+  "%": Prec.Mul,
+};
+
+/** Prints expressions of one file, sharing that file's comment queue with the other printers. */
+export class ExpressionPrinter {
+  constructor(private readonly comments: CommentQueue) {}
+
+  /**
+   * Prints `e`, preceded by any comments not yet printed that start before it; `followed` when
+   * more of the enclosing expression comes after it, which an `if` at its end would swallow.
+   */
+  expr(e: Expr, followed = false): Doc {
+    return [this.comments.inline(e.span.start), this.bare(e, followed)];
+  }
+
+  /** A parameter's type: `int`, `[int]` or a shape `[N, 3, 32, 32]`. */
+  type(t: TypeRef): Doc {
+    switch (t.kind) {
+      case "named":
+        return [this.comments.inline(t.span.start), t.name.name];
+      case "listType":
+        return [this.comments.inline(t.span.start), "[", this.type(t.element), this.comments.inline(t.span.end - 1), "]"];
+      case "shape":
+        return this.delimited("[", t.dims, "]", t.span.end - 1, (d) => this.expr(d));
+    }
+  }
+
+  /**
+   * `open item, item, ... close`, flat when it fits and otherwise one item per line, indented,
+   * with the closing bracket on a line of its own. Items are printed lazily, in order, so that
+   * comments are taken in source order.
+   */
+  delimited<T extends { span: { start: number } }>(
+    open: string,
+    items: readonly T[],
+    close: string,
+    closeAt: number,
+    print: (item: T) => Doc,
+  ): Doc {
+    const parts: Doc[] = [];
+    items.forEach((item, i) => {
+      if (i > 0) parts.push(",");
+      parts.push(this.comments.atBreak(item.span.start, i === 0 ? softline : line), print(item));
+    });
+    parts.push(this.comments.beforeClose(closeAt));
+    if (items.length === 0 && parts.every((p) => p === "")) return open + close;
+    return group([open, indent(BLOCK_INDENT, parts), softline, close]);
+  }
+
+  private bare(e: Expr, followed: boolean): Doc {
+    switch (e.kind) {
+      case "number":
+        return e.text;
+      case "string":
+        return quote(e.value);
+      case "bool":
+        return e.value ? "true" : "false";
+      case "name":
+        return e.name;
+      case "list":
+        return this.delimited("[", e.items, "]", e.span.end - 1, (item) => this.expr(item));
+      case "tuple":
+        return this.delimited("(", e.items, ")", e.span.end - 1, (item) => this.expr(item));
+      case "paren":
+        return this.delimited("(", [e.inner], ")", e.span.end - 1, (inner) => this.expr(inner));
+      case "call":
+        return [e.callee.name, this.delimited("(", e.args, ")", e.span.end - 1, (arg) => this.arg(arg))];
+      case "label":
+        return [e.label.name, ": ", this.operand(e.value, Prec.Primary, followed)];
+      case "pipe":
+        return this.pipe(e.stages, followed);
+      case "binary": {
+        const prec = BINARY_PREC[e.op];
+        // Comparisons do not chain, so both of their operands must bind tighter; the other
+        // operators associate to the left.
+        const leftPrec = prec === Prec.Compare ? Prec.Add : prec;
+        return [this.operand(e.left, leftPrec, true), ` ${e.op} `, this.operand(e.right, prec + 1, followed)];
+      }
+      case "unary":
+        return e.op === "not"
+          ? ["not ", this.operand(e.operand, Prec.Not, followed)]
+          : [startsWithMinus(e.operand) ? "- " : "-", this.operand(e.operand, Prec.Neg, followed)];
+      case "if":
+        return this.ifChain(e);
+      case "for":
+        return group([
+          "for ",
+          e.variable.name,
+          " in ",
+          this.expr(e.iterable),
+          " {",
+          indent(BLOCK_INDENT, [this.comments.atBreak(e.body.span.start, line), this.expr(e.body), this.comments.beforeClose(e.span.end - 1)]),
+          line,
+          "}",
+        ]);
+      case "error":
+        return "";
+    }
+  }
+
+  /** A call argument; a positional label needs parentheses, or it would read as a named argument. */
+  private arg(a: Arg): Doc {
+    if (a.name) return [a.name.name, ": ", this.expr(a.value)];
+    return a.value.kind === "label" ? ["(", this.expr(a.value), ")"] : this.expr(a.value);
+  }
+
+  /** `a -> b -> c`: one line if it fits, else a break before every `->`. */
+  private pipe(stages: readonly Expr[], followed: boolean): Doc {
+    const rest = stages.slice(1).map((stage, i) => [
+      this.comments.atBreak(stage.span.start, line),
+      "-> ",
+      this.operand(stage, Prec.Or, i < stages.length - 2 || followed),
+    ]);
+    return group([this.operand(stages[0], Prec.Or, stages.length > 1), indent(CONTINUATION_INDENT, rest)]);
+  }
+
+  /** `if c then a else b`, with `else if` chains flattened; breaks before every `else` or none. */
+  private ifChain(e: Expr & { kind: "if" }): Doc {
+    const head: Doc[] = ["if ", this.expr(e.cond), " then ", this.expr(e.then)];
+    const elses: Doc[] = [];
+    for (let current = e; ; ) {
+      const brk = this.comments.atBreak(current.else.span.start, line);
+      const next = current.else;
+      if (next.kind !== "if") {
+        elses.push(brk, "else ", this.expr(next));
+        break;
+      }
+      elses.push(brk, "else if ", this.expr(next.cond), " then ", this.expr(next.then));
+      current = next;
+    }
+    return group([...head, indent(CONTINUATION_INDENT, elses)]);
+  }
+
+  /**
+   * An operand that must bind at least as tightly as `min`. An `if` that something follows is
+   * parenthesized itself, rather than the operand that ends with it: `-(if c then 1 else 2) + 3`.
+   */
+  private operand(e: Expr, min: Prec, followed: boolean): Doc {
+    const needsParens = precedence(e) < min || (followed && e.kind === "if");
+    return needsParens ? ["(", this.expr(e), ")"] : this.expr(e, followed);
+  }
+}
+
+function precedence(e: Expr): Prec {
+  switch (e.kind) {
+    case "pipe":
+      return Prec.Pipe;
+    case "binary":
+      return BINARY_PREC[e.op];
+    case "unary":
+      return e.op === "not" ? Prec.Not : Prec.Neg;
+    default:
+      return Prec.Primary;
+  }
+}
+
+/**
+ * True when `e`, as the operand of a unary `-`, prints starting with `-` (any looser operand gets
+ * parentheses); `- -a` reads better than `--a`.
+ */
+function startsWithMinus(e: Expr): boolean {
+  return e.kind === "unary" && e.op === "-";
+}
+
+/** A string literal in canonical form: double quotes, escapes only where needed. */
+export function quote(value: string): string {
+  return `"${value.replace(/[\\"\n\t]/g, (ch) => (ch === "\n" ? "\\n" : ch === "\t" ? "\\t" : "\\" + ch))}"`;
+}
