@@ -1,0 +1,440 @@
+"""Builds a PyTorch twin of every model in examples/ and writes test/fixtures/torch/<example>.json.
+
+A twin is an nn.Module that computes what the .nn file describes and registers its submodules in
+the order in which nnc declares parameters: the source order of the file after blocks, repeats
+and `for` bodies are expanded (in a ResNet `Basic` block, the main path's conv0, batch0, conv1,
+batch1 before the shortcut's conv2, batch2). Its state_dict therefore pairs up, tensor by tensor,
+with `nnc params` (`--weights-match order`, SPEC §4). Each fixture holds:
+
+    {"example": "resnet20",
+     "params": [{"name": <state_dict name>, "shape": [...]}, ...],   # state_dict order
+     "parameter_count": <sum of p.numel() over model.parameters()>,
+     "buffer_count": <numel of the state_dict's buffers>,
+     "nnc_names": [<the name nnc gives each of those tensors>, ...]}
+
+`num_batches_tracked` is left out everywhere: nnc has no such buffer and ignores it on import.
+
+The nnc names are derived independently of the compiler, from the naming rules of SPEC §4: every
+module that holds tensors is tagged, as it is built, with the name its layer gets in nnc. `Names`
+below is one naming scope (the model, a block instance, a labelled group); it hands out
+`<kind><k>` per kind, counting from 0 in the order the layers are built, which is the source
+order. Each twin builds its layers in exactly the order in which they appear in its .nn file.
+
+Usage: /usr/bin/python3 scripts/torch_twins.py
+"""
+import json
+import os
+import sys
+from collections import OrderedDict
+
+import torch
+from torch import nn
+
+sys.dont_write_bytecode = True  # importing torch_nn must not leave a __pycache__ in scripts/
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_nn import (  # noqa: E402
+    BatchRenorm,
+    FilterResponseNorm,
+    ScaledStandardizedConv2d,
+    StandardizedConv2d,
+    SwitchableNorm,
+)
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "fixtures", "torch")
+
+
+# --- naming (SPEC §4) --------------------------------------------------------------------------
+
+class Names:
+    """One naming scope: hands out `<kind><k>` per kind, from 0, in the order asked."""
+
+    def __init__(self, prefix=""):
+        self.prefix = prefix
+        self.counters = {}
+
+    def next(self, kind):
+        """The full dotted name of the next unlabelled instance of `kind` in this scope."""
+        k = self.counters.get(kind, 0)
+        self.counters[kind] = k + 1
+        return f"{self.prefix}{kind}{k}"
+
+    def scope(self, path):
+        """A nested scope (a block instance or a labelled group) whose full name is `path`."""
+        return Names(path + ".")
+
+    def block(self, kind):
+        """The scope of the next unlabelled instance of block `kind`."""
+        return self.scope(self.next(kind))
+
+    def labelled(self, label):
+        """The scope of the group labelled `label`."""
+        return self.scope(self.prefix + label)
+
+
+def tag(module, name):
+    """Records on `module` the nnc name of the layer it stands for."""
+    module.nnc_name = name
+    return module
+
+
+# --- layers, each tagged with its nnc name ------------------------------------------------------
+
+def conv(names, cin, cout, kernel, stride=1, pad=0, bias=True, ws="none"):
+    """`conv(cout, kernel, stride:, pad:, bias:, ws:)`."""
+    cls = {"none": nn.Conv2d, "standard": StandardizedConv2d, "scaled": ScaledStandardizedConv2d}[ws]
+    return tag(cls(cin, cout, kernel, stride=stride, padding=pad, bias=bias), names.next("conv"))
+
+
+def dense(names, fin, fout, bias=True):
+    """`dense(fout, bias:)`."""
+    return tag(nn.Linear(fin, fout, bias=bias), names.next("dense"))
+
+
+def norm(names, kind, channels, rank=4, **args):
+    """A normalizer of SPEC §3.1 by its nnc name; `none` is the identity and takes no name."""
+    if kind == "none":
+        return nn.Identity()
+    if kind == "batch":
+        module = (nn.BatchNorm2d if rank == 4 else nn.BatchNorm1d)(channels, **args)
+    elif kind == "batch_renorm":
+        module = BatchRenorm(channels, **args)
+    elif kind == "layer":
+        module = nn.GroupNorm(1, channels, **args) if rank == 4 else nn.LayerNorm(channels, **args)
+    elif kind == "instance":
+        module = nn.InstanceNorm2d(channels, affine=True, **args)
+    elif kind == "group":
+        module = nn.GroupNorm(args.pop("groups", 32), channels, **args)
+    elif kind == "frn":
+        module = FilterResponseNorm(channels, **args)
+    elif kind == "switchable":
+        module = SwitchableNorm(channels, **args)
+    else:
+        raise ValueError(f"unknown normalizer {kind}")
+    return tag(module, names.next(kind))
+
+
+def seq(*modules):
+    """nn.Sequential over named (name, module) pairs, in order."""
+    return nn.Sequential(OrderedDict(modules))
+
+
+# --- lenet.nn ------------------------------------------------------------------------------------
+
+def lenet():
+    n = Names()
+    return seq(
+        ("conv1", conv(n, 1, 6, 5, pad=2)), ("act1", nn.Tanh()), ("pool1", nn.AvgPool2d(2)),
+        ("conv2", conv(n, 6, 16, 5)), ("act2", nn.Tanh()), ("pool2", nn.AvgPool2d(2)),
+        ("flatten", nn.Flatten()),
+        ("fc1", dense(n, 16 * 5 * 5, 120)), ("act3", nn.Tanh()),
+        ("fc2", dense(n, 120, 84)), ("act4", nn.Tanh()),
+        ("fc3", dense(n, 84, 10)), ("log_softmax", nn.LogSoftmax(dim=1)),
+    )
+
+
+# --- vgg.nn --------------------------------------------------------------------------------------
+
+def vgg():
+    n = Names()
+    layers, cin = [], 3
+    for stage, c in enumerate([64, 128, 256], start=1):
+        for i in (1, 2):
+            layers += [(f"conv{stage}_{i}", conv(n, cin, c, 3, pad=1)),
+                       (f"bn{stage}_{i}", norm(n, "batch", c)),
+                       (f"relu{stage}_{i}", nn.ReLU())]
+            cin = c
+        layers.append((f"pool{stage}", nn.MaxPool2d(2)))
+    layers.append(("flatten", nn.Flatten()))
+    fin = 256 * 4 * 4
+    for i in (1, 2):
+        layers += [(f"fc{i}", dense(n, fin, 256)), (f"relu_fc{i}", nn.ReLU()), (f"drop{i}", nn.Dropout(0.5))]
+        fin = 256
+    layers += [("fc3", dense(n, 256, 10)), ("softmax", nn.Softmax(dim=1))]
+    return seq(*layers)
+
+
+# --- resnet20.nn and resnet18.nn -------------------------------------------------------------------
+
+class BasicBlock(nn.Module):
+    """`block Basic(x, c, stride)`: torchvision's BasicBlock, shortcut registered last."""
+
+    def __init__(self, names, cin, c, stride=1):
+        super().__init__()
+        n = names.block("Basic")
+        self.conv1 = conv(n, cin, c, 3, stride=stride, pad=1, bias=False)
+        self.bn1 = norm(n, "batch", c, momentum=0.1)
+        self.conv2 = conv(n, c, c, 3, pad=1, bias=False)
+        self.bn2 = norm(n, "batch", c, momentum=0.1)
+        self.relu = nn.ReLU()
+        self.downsample = None
+        if stride != 1 or cin != c:
+            self.downsample = nn.Sequential(conv(n, cin, c, 1, stride=stride, bias=False),
+                                            norm(n, "batch", c, momentum=0.1))
+
+    def forward(self, x):
+        y = self.bn2(self.conv2(self.relu(self.bn1(self.conv1(x)))))
+        s = x if self.downsample is None else self.downsample(x)
+        return self.relu(y + s)
+
+
+def stage(names, cin, c, count, stride):
+    """`Basic(c, stride: stride) -> Basic(c) * (count - 1)`."""
+    blocks = [BasicBlock(names, cin, c, stride)] + [BasicBlock(names, c, c) for _ in range(count - 1)]
+    return nn.Sequential(*blocks)
+
+
+class ResNet20(nn.Module):
+    def __init__(self, width=16):
+        super().__init__()
+        n = Names()
+        s = n.labelled("stem")
+        self.stem = nn.Sequential(conv(s, 3, width, 3, pad=1, bias=False),
+                                  norm(s, "batch", width, momentum=0.1), nn.ReLU())
+        self.layer1 = stage(n, width, width, 3, 1)
+        self.layer2 = stage(n, width, 2 * width, 3, 2)
+        self.layer3 = stage(n, 2 * width, 4 * width, 3, 2)
+        self.fc = dense(n, 4 * width, 10)
+
+    def forward(self, x):
+        x = self.layer3(self.layer2(self.layer1(self.stem(x))))
+        return self.fc(torch.flatten(x.mean(dim=(2, 3), keepdim=True), 1))
+
+
+class ResNet18(nn.Module):
+    """torchvision's resnet18 layout and state_dict names."""
+
+    def __init__(self):
+        super().__init__()
+        n = Names()
+        self.conv1 = conv(n, 3, 64, 7, stride=2, pad=3, bias=False)
+        self.bn1 = norm(n, "batch", 64, momentum=0.1)
+        self.relu = nn.ReLU()
+        self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
+        self.layer1 = stage(n, 64, 64, 2, 1)
+        self.layer2 = stage(n, 64, 128, 2, 2)
+        self.layer3 = stage(n, 128, 256, 2, 2)
+        self.layer4 = stage(n, 256, 512, 2, 2)
+        self.fc = dense(n, 512, 1000)
+
+    def forward(self, x):
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return self.fc(torch.flatten(x.mean(dim=(2, 3), keepdim=True), 1))
+
+
+# --- inception.nn --------------------------------------------------------------------------------
+
+def conv_bn_relu(names, cin, cout, kernel, pad=0):
+    return [conv(names, cin, cout, kernel, pad=pad, bias=False), norm(names, "batch", cout), nn.ReLU()]
+
+
+class InceptionBlock(nn.Module):
+    """`block Inception(x, c1, c3, cp)`: three labelled branches, concatenated on channels."""
+
+    def __init__(self, names, cin, c1, c3, cp):
+        super().__init__()
+        n = names.block("Inception")
+        b1 = n.labelled("branch1")
+        self.branch1 = nn.Sequential(*conv_bn_relu(b1, cin, c1, 1))
+        b3 = n.labelled("branch3")
+        self.branch3 = nn.Sequential(*conv_bn_relu(b3, cin, c3, 1),
+                                     *conv_bn_relu(b3, c3, c3, (1, 3), pad=(0, 1)),
+                                     *conv_bn_relu(b3, c3, c3, (3, 1), pad=(1, 0)))
+        bp = n.labelled("branch_pool")
+        self.branch_pool = nn.Sequential(nn.MaxPool2d(3, stride=1, padding=1), *conv_bn_relu(bp, cin, cp, 1))
+
+    def forward(self, x):
+        return torch.cat([self.branch1(x), self.branch3(x), self.branch_pool(x)], dim=1)
+
+
+class InceptionNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        n = Names()
+        self.stem = nn.Sequential(*conv_bn_relu(n.labelled("stem"), 3, 32, 3, pad=1))
+        self.inception1 = InceptionBlock(n, 32, 16, 32, 16)
+        self.inception2 = InceptionBlock(n, 64, 32, 64, 32)
+        self.pool = nn.MaxPool2d(2)
+        self.fc = dense(n, 128, 10)
+
+    def forward(self, x):
+        x = self.pool(self.inception2(self.pool(self.inception1(self.stem(x)))))
+        return self.fc(torch.flatten(x.mean(dim=(2, 3), keepdim=True), 1))
+
+
+# --- mlp.nn --------------------------------------------------------------------------------------
+
+def mlp():
+    n = Names()
+    layers, fin = [], 784
+    for i, h in enumerate([512, 256, 128], start=1):
+        layers += [(f"fc{i}", dense(n, fin, h)), (f"bn{i}", norm(n, "batch", h, rank=2, momentum=0.1)),
+                   (f"relu{i}", nn.ReLU()), (f"drop{i}", nn.Dropout(0.2))]
+        fin = h
+    layers += [("fc4", dense(n, fin, 10)), ("log_softmax", nn.LogSoftmax(dim=1))]
+    return seq(*layers)
+
+
+# --- nfnet.nn ------------------------------------------------------------------------------------
+
+class NFBlock(nn.Module):
+    """`block NFBlock(x, c, stride)` under `use norm = none`, `use act = gelu`."""
+
+    def __init__(self, names, cin, c, stride=1):
+        super().__init__()
+        n = names.block("NFBlock")
+        self.act = nn.GELU()
+        self.conv1 = conv(n, cin, c, 3, stride=stride, pad=1, ws="scaled")
+        self.norm1 = norm(n, "none", c)
+        self.conv2 = conv(n, c, c, 3, pad=1, ws="scaled")
+        self.norm2 = norm(n, "none", c)
+        self.shortcut = None
+        if stride != 1 or cin != c:
+            self.shortcut = nn.Sequential(nn.AvgPool2d(stride, count_include_pad=False),
+                                          conv(n, cin, c, 1, ws="scaled"))
+
+    def forward(self, x):
+        y = self.norm2(self.conv2(self.act(self.norm1(self.conv1(self.act(x))))))
+        s = x if self.shortcut is None else self.shortcut(x)
+        return y + s
+
+
+class NFNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        n = Names()
+        self.stem = nn.Sequential(conv(n.labelled("stem"), 3, 16, 3, pad=1, ws="scaled"), nn.GELU())
+        self.blocks = nn.Sequential(NFBlock(n, 16, 16), NFBlock(n, 16, 32, 2), NFBlock(n, 32, 64, 2))
+        self.fc = dense(n, 64, 10)
+
+    def forward(self, x):
+        x = torch.relu(self.blocks(self.stem(x)))
+        return self.fc(torch.flatten(x.mean(dim=(2, 3), keepdim=True), 1))
+
+
+# --- norm_zoo.nn ---------------------------------------------------------------------------------
+
+class Unit(nn.Module):
+    """`block Unit(x, c, n: layer)`: conv -> n -> relu."""
+
+    def __init__(self, names, cin, c, kind, **args):
+        super().__init__()
+        n = names.block("Unit")
+        self.conv = conv(n, cin, c, 3, pad=1, bias=False)
+        self.norm = norm(n, kind, c, **args)
+        self.relu = nn.ReLU()
+
+    def forward(self, x):
+        return self.relu(self.norm(self.conv(x)))
+
+
+def norm_zoo():
+    n = Names()
+    return seq(
+        ("unit_batch", Unit(n, 3, 16, "batch", momentum=0.1)),
+        ("unit_batch_renorm", Unit(n, 16, 16, "batch_renorm", rmax=3.0, dmax=5.0)),
+        ("pool1", nn.MaxPool2d(2)),
+        ("unit_layer", Unit(n, 16, 32, "layer")),
+        ("unit_instance", Unit(n, 32, 32, "instance")),
+        ("ws_conv", conv(n, 32, 32, 3, pad=1, bias=False, ws="standard")),
+        ("group", norm(n, "group", 32, groups=8)),
+        ("relu", nn.ReLU()),
+        ("pool2", nn.MaxPool2d(2)),
+        ("unit_frn", Unit(n, 32, 64, "frn")),
+        ("unit_switchable", Unit(n, 64, 64, "switchable")),
+        ("unit_none", Unit(n, 64, 64, "none")),
+        ("pool", nn.AdaptiveAvgPool2d(1)),
+        ("flatten", nn.Flatten()),
+        ("fc1", dense(n, 64, 64)),
+        ("ln", norm(n, "layer", 64, rank=2)),
+        ("relu_fc", nn.ReLU()),
+        ("fc2", dense(n, 64, 10)),
+    )
+
+
+# --- fixtures ------------------------------------------------------------------------------------
+
+EXAMPLES = [
+    # example, builder, input shape (batch 2), output shape
+    ("lenet", lenet, [2, 1, 28, 28], [2, 10]),
+    ("vgg", vgg, [2, 3, 32, 32], [2, 10]),
+    ("resnet20", ResNet20, [2, 3, 32, 32], [2, 10]),
+    ("resnet18", ResNet18, [2, 3, 224, 224], [2, 1000]),
+    ("inception", InceptionNet, [2, 3, 32, 32], [2, 10]),
+    ("mlp", mlp, [2, 784], [2, 10]),
+    ("nfnet", NFNet, [2, 3, 32, 32], [2, 10]),
+    ("norm_zoo", norm_zoo, [2, 3, 32, 32], [2, 10]),
+]
+
+# torchvision.models.resnet18().parameters(), summed; torchvision is not installed here.
+RESNET18_PARAMETERS = 11_689_512
+
+
+def nnc_names(model):
+    """Pairs of (state_dict name, nnc name) for every tensor, from the tags, module by module."""
+    pairs = []
+    for path, module in model.named_modules():
+        own = [key for key in module.state_dict(keep_vars=True) if "." not in key and key != "num_batches_tracked"]
+        if not own:
+            continue
+        if not hasattr(module, "nnc_name"):
+            raise AssertionError(f"{path} ({type(module).__name__}) holds tensors but has no nnc name")
+        pairs += [(f"{path}.{key}" if path else key, f"{module.nnc_name}.{key}") for key in own]
+    return pairs
+
+
+def fixture(example, model):
+    state = [(name, t) for name, t in model.state_dict().items() if not name.endswith("num_batches_tracked")]
+    buffer_names = {name for name, _ in model.named_buffers()}
+    pairs = nnc_names(model)
+    assert [name for name, _ in pairs] == [name for name, _ in state], f"{example}: tensors out of state_dict order"
+    nnc = [ours for _, ours in pairs]
+    assert len(set(nnc)) == len(nnc), f"{example}: duplicate nnc names"
+    return {
+        "example": example,
+        "params": [{"name": name, "shape": list(t.shape)} for name, t in state],
+        "parameter_count": sum(p.numel() for p in model.parameters()),
+        "buffer_count": sum(t.numel() for name, t in state if name in buffer_names),
+        "nnc_names": nnc,
+    }
+
+
+def dumps(body):
+    """JSON with one list element a line, so that fixture diffs read well."""
+    lines = ["{"]
+    items = list(body.items())
+    for i, (key, value) in enumerate(items):
+        comma = "," if i < len(items) - 1 else ""
+        if isinstance(value, list):
+            inner = ",\n".join("    " + json.dumps(v, separators=(", ", ": ")) for v in value)
+            lines.append(f'  "{key}": [\n{inner}\n  ]{comma}')
+        else:
+            lines.append(f'  "{key}": {json.dumps(value)}{comma}')
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    for stale in os.listdir(OUT):
+        if stale.endswith(".json"):
+            os.remove(os.path.join(OUT, stale))
+    torch.manual_seed(0)
+    print(f"{'example':<10} {'parameters':>12} {'buffers':>9} {'tensors':>8}  output")
+    for example, build, input_shape, output_shape in EXAMPLES:
+        model = build().eval()
+        with torch.no_grad():
+            y = model(torch.randn(*input_shape))
+        assert list(y.shape) == output_shape, f"{example}: output {list(y.shape)}, expected {output_shape}"
+        assert torch.isfinite(y).all(), f"{example}: non-finite output"
+        body = fixture(example, model)
+        if example == "resnet18":
+            assert body["parameter_count"] == RESNET18_PARAMETERS, body["parameter_count"]
+        with open(os.path.join(OUT, example + ".json"), "w") as f:
+            f.write(dumps(body))
+        print(f"{example:<10} {body['parameter_count']:>12,} {body['buffer_count']:>9,} "
+              f"{len(body['params']):>8}  {list(y.shape)}")
+
+
+if __name__ == "__main__":
+    main()
