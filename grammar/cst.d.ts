@@ -178,89 +178,19 @@ export interface ExpressionCstNode extends CstNode {
 }
 
 export type ExpressionCstChildren = {
-  orExpr: (OrExprCstNode)[];
+  operation: (OperationCstNode)[];
   Arrow?: IToken[];
 };
 
-export interface OrExprCstNode extends CstNode {
-  name: "orExpr";
-  children: OrExprCstChildren;
+export interface OperationCstNode extends CstNode {
+  name: "operation";
+  children: OperationCstChildren;
 }
 
-export type OrExprCstChildren = {
-  andExpr: (AndExprCstNode)[];
-  Or?: IToken[];
-};
-
-export interface AndExprCstNode extends CstNode {
-  name: "andExpr";
-  children: AndExprCstChildren;
-}
-
-export type AndExprCstChildren = {
-  notExpr: (NotExprCstNode)[];
-  And?: IToken[];
-};
-
-export interface NotExprCstNode extends CstNode {
-  name: "notExpr";
-  children: NotExprCstChildren;
-}
-
-export type NotExprCstChildren = {
-  Not?: IToken[];
-  notExpr?: NotExprCstNode[];
-  comparison?: ComparisonCstNode[];
-};
-
-export interface ComparisonCstNode extends CstNode {
-  name: "comparison";
-  children: ComparisonCstChildren;
-}
-
-export type ComparisonCstChildren = {
-  additive: (AdditiveCstNode)[];
-  EqEq?: IToken[];
-  NotEq?: IToken[];
-  LtEq?: IToken[];
-  GtEq?: IToken[];
-  Lt?: IToken[];
-  Gt?: IToken[];
-};
-
-export interface AdditiveCstNode extends CstNode {
-  name: "additive";
-  children: AdditiveCstChildren;
-}
-
-export type AdditiveCstChildren = {
-  multiplicative: (MultiplicativeCstNode)[];
-  Plus?: IToken[];
-  Minus?: IToken[];
-};
-
-export interface MultiplicativeCstNode extends CstNode {
-  name: "multiplicative";
-  children: MultiplicativeCstChildren;
-}
-
-export type MultiplicativeCstChildren = {
-  unary: (UnaryCstNode)[];
-  Star?: IToken[];
-  SlashSlash?: IToken[];
-  Slash?: IToken[];
-  Percent?: IToken[];
-};
-
-export interface UnaryCstNode extends CstNode {
-  name: "unary";
-  children: UnaryCstChildren;
-}
-
-export type UnaryCstChildren = {
-  Minus?: IToken[];
-  unary?: UnaryCstNode[];
-  primary?: PrimaryCstNode[];
+export type OperationCstChildren = {
+  PrefixOperator?: (IToken)[];
+  primary: (PrimaryCstNode)[];
+  BinaryOperator?: IToken[];
 };
 
 export interface PrimaryCstNode extends CstNode {
@@ -276,7 +206,11 @@ export type PrimaryCstChildren = {
   ifExpr?: IfExprCstNode[];
   forExpr?: ForExprCstNode[];
   labelExpr?: LabelExprCstNode[];
-  nameOrCall?: NameOrCallCstNode[];
+  Identifier?: IToken[];
+  LParen?: IToken[];
+  arg?: ArgCstNode[];
+  Comma?: IToken[];
+  RParen?: IToken[];
   parenExpr?: ParenExprCstNode[];
   listExpr?: ListExprCstNode[];
 };
@@ -290,19 +224,6 @@ export type LabelExprCstChildren = {
   Identifier: IToken[];
   Colon: IToken[];
   primary: PrimaryCstNode[];
-};
-
-export interface NameOrCallCstNode extends CstNode {
-  name: "nameOrCall";
-  children: NameOrCallCstChildren;
-}
-
-export type NameOrCallCstChildren = {
-  Identifier: IToken[];
-  LParen?: IToken[];
-  arg?: ArgCstNode[];
-  Comma?: IToken[];
-  RParen?: IToken[];
 };
 
 export interface ArgCstNode extends CstNode {
@@ -383,16 +304,9 @@ export interface ICstNodeVisitor<IN, OUT> extends ICstVisitor<IN, OUT> {
   bindStmt(children: BindStmtCstChildren, param?: IN): OUT;
   exprStmt(children: ExprStmtCstChildren, param?: IN): OUT;
   expression(children: ExpressionCstChildren, param?: IN): OUT;
-  orExpr(children: OrExprCstChildren, param?: IN): OUT;
-  andExpr(children: AndExprCstChildren, param?: IN): OUT;
-  notExpr(children: NotExprCstChildren, param?: IN): OUT;
-  comparison(children: ComparisonCstChildren, param?: IN): OUT;
-  additive(children: AdditiveCstChildren, param?: IN): OUT;
-  multiplicative(children: MultiplicativeCstChildren, param?: IN): OUT;
-  unary(children: UnaryCstChildren, param?: IN): OUT;
+  operation(children: OperationCstChildren, param?: IN): OUT;
   primary(children: PrimaryCstChildren, param?: IN): OUT;
   labelExpr(children: LabelExprCstChildren, param?: IN): OUT;
-  nameOrCall(children: NameOrCallCstChildren, param?: IN): OUT;
   arg(children: ArgCstChildren, param?: IN): OUT;
   parenExpr(children: ParenExprCstChildren, param?: IN): OUT;
   listExpr(children: ListExprCstChildren, param?: IN): OUT;

@@ -5,12 +5,11 @@
  * rules (`npm run gen:cst`); `compiler/syntax/cst-to-ast.ts` turns the CST into the AST.
  *
  * Precedence, loosest first: `if`/`for` < `->` < `or` < `and` < `not` < comparison <
- * `+ -` < `* / // %` < unary `-` < primary.
+ * `+ -` < `* / // %` < unary `-` < primary. Below `->` the parser reads operators flat
+ * (`operation`) and `compiler/syntax/operators.ts` applies this order.
  */
-import { CstParser, type IParserErrorMessageProvider, type IToken, type TokenType } from "chevrotain";
+import { CstParser, type IOrAlt, type IParserErrorMessageProvider, type IToken } from "chevrotain";
 import * as t from "./tokens.js";
-
-const COMPARISON: TokenType[] = [t.EqEq, t.NotEq, t.LtEq, t.GtEq, t.Lt, t.Gt];
 
 export class NnParser extends CstParser {
   constructor(errorMessageProvider?: IParserErrorMessageProvider) {
@@ -28,14 +27,20 @@ export class NnParser extends CstParser {
     return this.LA(1);
   }
 
+  // The alternatives of the hot `OR`s are built once, not on every call (Chevrotain's advice:
+  // the arrays and closures otherwise cost an allocation per token).
+  private declAlts?: IOrAlt<unknown>[];
+  private statementAlts?: IOrAlt<unknown>[];
+  private primaryAlts?: IOrAlt<unknown>[];
+
   program = this.RULE("program", () => {
     this.MANY(() => {
-      this.OR([
+      this.OR((this.declAlts ??= [
         { ALT: () => this.SUBRULE(this.importDecl) },
         { ALT: () => this.SUBRULE(this.letDecl) },
         { ALT: () => this.SUBRULE(this.blockDecl) },
         { ALT: () => this.SUBRULE(this.modelDecl) },
-      ]);
+      ]));
     });
   });
 
@@ -108,12 +113,12 @@ export class NnParser extends CstParser {
   });
 
   statement = this.RULE("statement", () => {
-    this.OR([
+    this.OR((this.statementAlts ??= [
       { ALT: () => this.SUBRULE(this.useStmt) },
       { ALT: () => this.SUBRULE(this.returnStmt) },
       { GATE: () => this.LA(2).tokenType === t.Equals, ALT: () => this.SUBRULE(this.bindStmt) },
       { ALT: () => this.SUBRULE(this.exprStmt) },
-    ]);
+    ]));
   });
 
   useStmt = this.RULE("useStmt", () => {
@@ -140,84 +145,31 @@ export class NnParser extends CstParser {
 
   /** A pipeline of one or more stages. */
   expression = this.RULE("expression", () => {
-    this.SUBRULE(this.orExpr);
+    this.SUBRULE(this.operation);
     this.MANY(() => {
       this.CONSUME(t.Arrow);
-      this.SUBRULE2(this.orExpr);
+      this.SUBRULE2(this.operation);
     });
   });
 
-  orExpr = this.RULE("orExpr", () => {
-    this.SUBRULE(this.andExpr);
-    this.MANY(() => {
-      this.CONSUME(t.Or);
-      this.SUBRULE2(this.andExpr);
+  /**
+   * Operands (with their prefix operators) and binary operators, flat: `a + b * -c` is three
+   * primaries, one prefix and two binary operators. One rule instead of one per precedence
+   * level keeps the parser fast (every rule level costs a call and a CST node per operand);
+   * `compiler/syntax/operators.ts` builds the tree by precedence.
+   */
+  operation = this.RULE("operation", () => {
+    this.MANY(() => this.CONSUME(t.PrefixOperator));
+    this.SUBRULE(this.primary);
+    this.MANY2(() => {
+      this.CONSUME(t.BinaryOperator);
+      this.MANY3(() => this.CONSUME2(t.PrefixOperator));
+      this.SUBRULE2(this.primary);
     });
-  });
-
-  andExpr = this.RULE("andExpr", () => {
-    this.SUBRULE(this.notExpr);
-    this.MANY(() => {
-      this.CONSUME(t.And);
-      this.SUBRULE2(this.notExpr);
-    });
-  });
-
-  notExpr = this.RULE("notExpr", () => {
-    this.OR([
-      {
-        ALT: () => {
-          this.CONSUME(t.Not);
-          this.SUBRULE(this.notExpr);
-        },
-      },
-      { ALT: () => this.SUBRULE(this.comparison) },
-    ]);
-  });
-
-  comparison = this.RULE("comparison", () => {
-    this.SUBRULE(this.additive);
-    this.OPTION(() => {
-      this.OR(COMPARISON.map((tok) => ({ ALT: () => this.CONSUME(tok) })));
-      this.SUBRULE2(this.additive);
-    });
-  });
-
-  additive = this.RULE("additive", () => {
-    this.SUBRULE(this.multiplicative);
-    this.MANY(() => {
-      this.OR([{ ALT: () => this.CONSUME(t.Plus) }, { ALT: () => this.CONSUME(t.Minus) }]);
-      this.SUBRULE2(this.multiplicative);
-    });
-  });
-
-  multiplicative = this.RULE("multiplicative", () => {
-    this.SUBRULE(this.unary);
-    this.MANY(() => {
-      this.OR([
-        { ALT: () => this.CONSUME(t.Star) },
-        { ALT: () => this.CONSUME(t.SlashSlash) },
-        { ALT: () => this.CONSUME(t.Slash) },
-        { ALT: () => this.CONSUME(t.Percent) },
-      ]);
-      this.SUBRULE2(this.unary);
-    });
-  });
-
-  unary = this.RULE("unary", () => {
-    this.OR([
-      {
-        ALT: () => {
-          this.CONSUME(t.Minus);
-          this.SUBRULE(this.unary);
-        },
-      },
-      { ALT: () => this.SUBRULE(this.primary) },
-    ]);
   });
 
   primary = this.RULE("primary", () => {
-    this.OR([
+    this.OR((this.primaryAlts ??= [
       { ALT: () => this.CONSUME(t.NumberLiteral) },
       { ALT: () => this.CONSUME(t.StringLiteral) },
       { ALT: () => this.CONSUME(t.True) },
@@ -225,25 +177,26 @@ export class NnParser extends CstParser {
       { ALT: () => this.SUBRULE(this.ifExpr) },
       { ALT: () => this.SUBRULE(this.forExpr) },
       { GATE: () => this.LA(2).tokenType === t.Colon, ALT: () => this.SUBRULE(this.labelExpr) },
-      { ALT: () => this.SUBRULE(this.nameOrCall) },
+      {
+        // A name, or a call `f(args)`: inline rather than a rule of its own, for speed.
+        ALT: () => {
+          this.CONSUME(t.Identifier);
+          this.OPTION(() => {
+            this.CONSUME(t.LParen);
+            this.MANY_SEP({ SEP: t.Comma, DEF: () => this.SUBRULE(this.arg) });
+            this.CONSUME(t.RParen);
+          });
+        },
+      },
       { ALT: () => this.SUBRULE(this.parenExpr) },
       { ALT: () => this.SUBRULE(this.listExpr) },
-    ]);
+    ]));
   });
 
   labelExpr = this.RULE("labelExpr", () => {
     this.CONSUME(t.Identifier);
     this.CONSUME(t.Colon);
     this.SUBRULE(this.primary);
-  });
-
-  nameOrCall = this.RULE("nameOrCall", () => {
-    this.CONSUME(t.Identifier);
-    this.OPTION(() => {
-      this.CONSUME(t.LParen);
-      this.MANY_SEP({ SEP: t.Comma, DEF: () => this.SUBRULE(this.arg) });
-      this.CONSUME(t.RParen);
-    });
   });
 
   arg = this.RULE("arg", () => {

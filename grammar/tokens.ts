@@ -10,12 +10,21 @@ export const Comment = createToken({ name: "Comment", pattern: /#[^\n\r]*/, grou
 
 export const Identifier = createToken({ name: "Identifier", pattern: /[A-Za-z_][A-Za-z0-9_]*/, label: "a name" });
 
-function keyword(word: string): TokenType {
+/**
+ * Operator categories. The parser reads an operator expression as a flat list of operands and
+ * operators (`compiler/syntax/operators.ts` applies precedence), so it needs only to know
+ * which tokens are binary and which are prefix operators; `-` is both.
+ */
+export const BinaryOperator = createToken({ name: "BinaryOperator", pattern: Lexer.NA, label: "an operator" });
+export const PrefixOperator = createToken({ name: "PrefixOperator", pattern: Lexer.NA, label: "'-' or 'not'" });
+
+function keyword(word: string, categories: TokenType[] = []): TokenType {
   return createToken({
     name: word[0].toUpperCase() + word.slice(1),
     pattern: new RegExp(word),
     longer_alt: Identifier,
     label: `'${word}'`,
+    categories,
   });
 }
 
@@ -32,9 +41,9 @@ export const Import = keyword("import");
 export const Let = keyword("let");
 export const True = keyword("true");
 export const False = keyword("false");
-export const And = keyword("and");
-export const Or = keyword("or");
-export const Not = keyword("not");
+export const And = keyword("and", [BinaryOperator]);
+export const Or = keyword("or", [BinaryOperator]);
+export const Not = keyword("not", [PrefixOperator]);
 
 /** The words of SPEC §2.1 (and `let`, which §2.2 uses), which cannot be identifiers. */
 export const KEYWORDS: readonly string[] = [
@@ -63,25 +72,25 @@ export const UnterminatedString = createToken({
   label: "a string",
 });
 
-function punct(name: string, text: string): TokenType {
+function punct(name: string, text: string, categories: TokenType[] = []): TokenType {
   const escaped = text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
-  return createToken({ name, pattern: new RegExp(escaped), label: `'${text}'` });
+  return createToken({ name, pattern: new RegExp(escaped), label: `'${text}'`, categories });
 }
 
 export const Arrow = punct("Arrow", "->");
-export const EqEq = punct("EqEq", "==");
-export const NotEq = punct("NotEq", "!=");
-export const LtEq = punct("LtEq", "<=");
-export const GtEq = punct("GtEq", ">=");
-export const Lt = punct("Lt", "<");
-export const Gt = punct("Gt", ">");
+export const EqEq = punct("EqEq", "==", [BinaryOperator]);
+export const NotEq = punct("NotEq", "!=", [BinaryOperator]);
+export const LtEq = punct("LtEq", "<=", [BinaryOperator]);
+export const GtEq = punct("GtEq", ">=", [BinaryOperator]);
+export const Lt = punct("Lt", "<", [BinaryOperator]);
+export const Gt = punct("Gt", ">", [BinaryOperator]);
 export const Equals = punct("Equals", "=");
-export const Plus = punct("Plus", "+");
-export const Minus = punct("Minus", "-");
-export const Star = punct("Star", "*");
-export const SlashSlash = punct("SlashSlash", "//");
-export const Slash = punct("Slash", "/");
-export const Percent = punct("Percent", "%");
+export const Plus = punct("Plus", "+", [BinaryOperator]);
+export const Minus = punct("Minus", "-", [BinaryOperator, PrefixOperator]);
+export const Star = punct("Star", "*", [BinaryOperator]);
+export const SlashSlash = punct("SlashSlash", "//", [BinaryOperator]);
+export const Slash = punct("Slash", "/", [BinaryOperator]);
+export const Percent = punct("Percent", "%", [BinaryOperator]);
 export const LParen = punct("LParen", "(");
 export const RParen = punct("RParen", ")");
 export const LBracket = punct("LBracket", "[");
@@ -98,6 +107,7 @@ export const ALL_TOKENS: TokenType[] = [
   Identifier, NumberLiteral, StringLiteral, UnterminatedString,
   Arrow, EqEq, NotEq, LtEq, GtEq, Lt, Gt, Equals, Plus, Minus, Star, SlashSlash, Slash, Percent,
   LParen, RParen, LBracket, RBracket, LBrace, RBrace, Comma, Colon,
+  BinaryOperator, PrefixOperator,
 ];
 
 /** The lexer. `positionTracking: "onlyOffset"` because spans are offsets (lines come later). */

@@ -9,7 +9,8 @@ import type { CstNode, IToken } from "chevrotain";
 import { UnterminatedString } from "../../grammar/tokens.js";
 import type * as cst from "../../grammar/cst.js";
 import type * as ast from "./ast.js";
-import { joinSpans, type Span } from "./span.js";
+import { buildOperation, type FlatOperand } from "./operators.js";
+import type { Span } from "./span.js";
 
 const TYPE_KEYWORDS = new Set(["int", "float", "bool", "layer"]);
 
@@ -105,82 +106,35 @@ export class CstToAst {
   /** A pipeline; a single stage is just that stage. */
   expression(node: cst.ExpressionCstNode | undefined): ast.Expr {
     if (!node) return this.errorExpr();
-    const stages = (node.children.orExpr ?? []).map((n) => this.orExpr(n));
+    const stages = (node.children.operation ?? []).map((n) => this.operation(n));
     if (stages.length === 0) return this.errorExpr(node);
     if (stages.length === 1) return stages[0];
     return { kind: "pipe", stages, span: this.nodeSpan(node) };
   }
 
-  private orExpr(node: cst.OrExprCstNode): ast.Expr {
-    const operands = (node.children.andExpr ?? []).map((n) => this.andExpr(n));
-    return this.leftAssoc(operands, node.children.Or ?? [], node);
-  }
-
-  private andExpr(node: cst.AndExprCstNode): ast.Expr {
-    const operands = (node.children.notExpr ?? []).map((n) => this.notExpr(n));
-    return this.leftAssoc(operands, node.children.And ?? [], node);
-  }
-
-  private notExpr(node: cst.NotExprCstNode): ast.Expr {
+  /** Operands and operators, read flat; `buildOperation` applies precedence. */
+  private operation(node: cst.OperationCstNode): ast.Expr {
     const c = node.children;
-    if (c.Not?.[0]) {
-      const operand = c.notExpr?.[0] ? this.notExpr(c.notExpr[0]) : this.errorExpr(node);
-      return { kind: "unary", op: "not", operand, span: this.nodeSpan(node) };
-    }
-    return c.comparison?.[0] ? this.comparison(c.comparison[0]) : this.errorExpr(node);
-  }
-
-  private comparison(node: cst.ComparisonCstNode): ast.Expr {
-    const c = node.children;
-    const operands = (c.additive ?? []).map((n) => this.additive(n));
-    const ops = [...(c.EqEq ?? []), ...(c.NotEq ?? []), ...(c.LtEq ?? []), ...(c.GtEq ?? []), ...(c.Lt ?? []), ...(c.Gt ?? [])];
-    return this.leftAssoc(operands, ops, node);
-  }
-
-  private additive(node: cst.AdditiveCstNode): ast.Expr {
-    const c = node.children;
-    const operands = (c.multiplicative ?? []).map((n) => this.multiplicative(n));
-    return this.leftAssoc(operands, [...(c.Plus ?? []), ...(c.Minus ?? [])], node);
-  }
-
-  private multiplicative(node: cst.MultiplicativeCstNode): ast.Expr {
-    const c = node.children;
-    const operands = (c.unary ?? []).map((n) => this.unary(n));
-    const ops = [...(c.Star ?? []), ...(c.SlashSlash ?? []), ...(c.Slash ?? []), ...(c.Percent ?? [])];
-    return this.leftAssoc(operands, ops, node);
-  }
-
-  /**
-   * Folds `a op b op c` to the left. The CST keeps operators and operands in separate arrays,
-   * so the operators are put back in source order first.
-   */
-  private leftAssoc(operands: ast.Expr[], opTokens: IToken[], node: CstNode): ast.Expr {
-    if (operands.length === 0) return this.errorExpr(node);
-    const ops = [...opTokens].sort((a, b) => offsetOf(a) - offsetOf(b));
-    let left = operands[0];
-    for (let i = 1; i < operands.length; i++) {
-      const op = ops[i - 1];
-      const right = operands[i];
-      const opSpan = op ? this.tokenSpan(op) : { start: left.span.end, end: left.span.end };
-      left = {
-        kind: "binary",
-        op: (op?.image ?? "+") as ast.BinaryOp,
-        left,
-        right,
-        opSpan,
-        span: joinSpans(left.span, right.span),
-      };
-    }
-    return left;
-  }
-
-  private unary(node: cst.UnaryCstNode): ast.Expr {
-    const c = node.children;
-    if (c.Minus?.[0]) {
-      const operand = c.unary?.[0] ? this.unary(c.unary[0]) : this.errorExpr(node);
-      return { kind: "unary", op: "-", operand, span: this.nodeSpan(node) };
-    }
-    return c.primary?.[0] ? this.primary(c.primary[0]) : this.errorExpr(node);
+    const primaries = c.primary ?? [];
+    if (primaries.length === 0) return this.errorExpr(node);
+    const prefixTokens = (c.PrefixOperator ?? []).filter((token) => !Number.isNaN(token.startOffset));
+    const operators = (c.BinaryOperator ?? [])
+      .filter((token) => !Number.isNaN(token.startOffset))
+      .map((token) => ({ op: token.image as ast.BinaryOp, span: this.tokenSpan(token) }));
+    // The CST keeps all prefix operators in one list; each belongs to the next primary.
+    let taken = 0;
+    const operands: FlatOperand[] = primaries.map((primary) => {
+      const start = primary.location?.startOffset ?? Number.NaN;
+      const first = taken;
+      while (taken < prefixTokens.length && prefixTokens[taken].startOffset < start) taken++;
+      const prefixes = prefixTokens
+        .slice(first, taken)
+        .map((token) => ({ op: token.image as ast.UnaryExpr["op"], span: this.tokenSpan(token) }));
+      return { prefixes, primary: this.primary(primary) };
+    });
+    // Recovery can leave an operator without its right operand: stand in an error there.
+    while (operands.length <= operators.length) operands.push({ prefixes: [], primary: this.errorExpr() });
+    return buildOperation(operands, operators.slice(0, operands.length - 1));
   }
 
   private primary(node: cst.PrimaryCstNode): ast.Expr {
@@ -192,7 +146,7 @@ export class CstToAst {
     if (c.ifExpr?.[0]) return this.ifExpr(c.ifExpr[0]);
     if (c.forExpr?.[0]) return this.forExpr(c.forExpr[0]);
     if (c.labelExpr?.[0]) return this.labelExpr(c.labelExpr[0]);
-    if (c.nameOrCall?.[0]) return this.nameOrCall(c.nameOrCall[0]);
+    if (c.Identifier?.[0]) return this.nameOrCall(node);
     if (c.parenExpr?.[0]) return this.parenExpr(c.parenExpr[0]);
     if (c.listExpr?.[0]) return this.listExpr(c.listExpr[0]);
     return this.errorExpr(node);
@@ -204,7 +158,7 @@ export class CstToAst {
     return { kind: "label", label: this.ident(c.Identifier?.[0]), value, span: this.nodeSpan(node) };
   }
 
-  private nameOrCall(node: cst.NameOrCallCstNode): ast.Expr {
+  private nameOrCall(node: cst.PrimaryCstNode): ast.Expr {
     const c = node.children;
     const callee = this.ident(c.Identifier?.[0]);
     if (!c.LParen) return { kind: "name", name: callee.name, span: callee.span };
@@ -297,6 +251,3 @@ export class CstToAst {
   }
 }
 
-function offsetOf(token: IToken): number {
-  return Number.isNaN(token.startOffset) ? Number.MAX_SAFE_INTEGER : token.startOffset;
-}

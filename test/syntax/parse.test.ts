@@ -28,6 +28,13 @@ describe("expressions", () => {
   it("reads boolean logic with not tighter than and tighter than or", () => {
     checkExpr("a == 1 and not b or c != 2", "(or (and (== a 1) (not b)) (!= c 2))");
   });
+  it("lets not take a comparison, and minus only its operand", () => {
+    checkExpr("not a == b and c", "(and (not (== a b)) c)");
+    checkExpr("a and not b < 2 or not c", "(or (and a (not (< b 2))) (not c))");
+    checkExpr("a - -b - c", "(- (- a (- b)) c)");
+    checkExpr("- -a * b + c", "(+ (* (- (- a)) b) c)");
+    checkExpr("a - b - c < d * e", "(< (- (- a b) c) (* d e))");
+  });
   it("reads groups, lists, tuples, parentheses and labels", () => {
     checkExpr("stem: [conv(8, 3) -> norm]", "(label stem [(-> (conv 8 3) norm)])");
     checkExpr("[64, 128, 256]", "[64 128 256]");
