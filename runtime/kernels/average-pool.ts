@@ -1,0 +1,50 @@
+/**
+ * AveragePool: the mean over each 2-D window of every channel, `nn.AvgPool2d(count_include_pad =
+ * False)` (floor mode) and ONNX `AveragePool` with `count_include_pad = 0`: a window that overlaps
+ * the padding is divided by the number of real input values it covers, not by the kernel size.
+ */
+import { assertRank, outputTensor, type Tensor } from "../tensor.js";
+import { checkPoolPads, window2d, type IntPair, type Pads2d, type PadSpec } from "../window.js";
+
+/** Attributes of {@link averagePool}; names follow ONNX. */
+export interface AveragePoolAttributes {
+  /** Window size, an int or `[kh, kw]`. */
+  kernelShape: IntPair;
+  /** Step between windows (default: the kernel size). */
+  strides?: IntPair;
+  /** Padding, at most half the kernel on each side (default 0). */
+  pads?: PadSpec | Pads2d;
+}
+
+/** Average-pools `x` `[N, C, H, W]` to `[N, C, oh, ow]`, in `out` when a buffer is passed. */
+export function averagePool(x: Tensor, attributes: AveragePoolAttributes, out?: Float32Array): Tensor {
+  assertRank(x, [4], "averagePool: input");
+  const [n, c, h, w] = x.shape;
+  const kernel = attributes.kernelShape;
+  const win = window2d("averagePool", h, w, kernel, attributes.strides ?? kernel, attributes.pads ?? 0, 1);
+  checkPoolPads("averagePool", win);
+  const y = outputTensor([n, c, win.oh, win.ow], out, "averagePool");
+  const src = x.data;
+  const dst = y.data;
+  let o = 0;
+  for (let plane = 0; plane < n * c; plane++) {
+    const base = plane * h * w;
+    for (let oy = 0; oy < win.oh; oy++) {
+      const top = oy * win.sh - win.pads.top;
+      const y0 = Math.max(0, top);
+      const y1 = Math.min(h, top + win.kh);
+      for (let ox = 0; ox < win.ow; ox++) {
+        const left = ox * win.sw - win.pads.left;
+        const x0 = Math.max(0, left);
+        const x1 = Math.min(w, left + win.kw);
+        let sum = 0;
+        for (let iy = y0; iy < y1; iy++) {
+          const row = base + iy * w;
+          for (let ix = x0; ix < x1; ix++) sum += src[row + ix];
+        }
+        dst[o++] = sum / ((y1 - y0) * (x1 - x0));
+      }
+    }
+  }
+  return y;
+}

@@ -1,0 +1,136 @@
+/**
+ * Shared arithmetic of the normalizers. Every normalizer views its input as `[N, C, S]`, with
+ * `S` the product of the spatial dimensions (1 for a `[N, F]` feature batch), computes a mean
+ * and a variance over some of those axes, and ends in a per-(sample, channel) scale and shift
+ * `y = x · a + b`. Statistics are accumulated in double with two passes (mean, then squared
+ * deviations), which stays accurate when the mean is large next to the spread.
+ */
+import { assertShape, sizeOf, type Tensor } from "./tensor.js";
+
+/** An input seen as `[n, c, inner]`. */
+export interface ChannelLayout {
+  n: number;
+  c: number;
+  inner: number;
+}
+
+/** Means and biased variances, one per reduced group. */
+export interface Moments {
+  mean: Float64Array;
+  variance: Float64Array;
+}
+
+/** A normalizer's output together with its updated running statistics, by their SPEC names. */
+export interface TrainingResult<Stats extends string> {
+  y: Tensor;
+  /** New tensors; the running statistics that were passed in are left untouched. */
+  running: Record<Stats, Tensor>;
+}
+
+/** Views `x` as `[N, C, S]`, checking that its rank is one of `ranks`. */
+export function channelLayout(x: Tensor, ranks: readonly number[], op: string): ChannelLayout {
+  if (!ranks.includes(x.shape.length)) {
+    throw new Error(`${op}: input needs rank ${ranks.join(" or ")}, got [${x.shape.join(", ")}]`);
+  }
+  if (x.data.length !== sizeOf(x.shape)) {
+    throw new Error(`${op}: shape [${x.shape.join(", ")}] does not match its ${x.data.length} values`);
+  }
+  return { n: x.shape[0], c: x.shape[1], inner: sizeOf(x.shape.slice(2)) };
+}
+
+/** Returns the data of a per-channel parameter after checking that it is `[c]`, or undefined. */
+export function channelParameter(t: Tensor | undefined, c: number, what: string): Float32Array | undefined {
+  if (t === undefined) return undefined;
+  assertShape(t, [c], what);
+  return t.data;
+}
+
+/** Like {@link channelParameter}, for a parameter that must be present. */
+export function requiredChannelParameter(t: Tensor | undefined, c: number, what: string): Float32Array {
+  if (t === undefined) throw new Error(`${what} is missing`);
+  assertShape(t, [c], what);
+  return t.data;
+}
+
+/**
+ * Mean and biased variance of every run of `length` consecutive values, `runs` runs from the
+ * start of `data`: per (sample, channel) when `length = S`, per sample when `length = C·S`.
+ */
+export function runMoments(data: Float32Array, runs: number, length: number): Moments {
+  const mean = new Float64Array(runs);
+  const variance = new Float64Array(runs);
+  for (let r = 0; r < runs; r++) {
+    const start = r * length;
+    const end = start + length;
+    let sum = 0;
+    for (let i = start; i < end; i++) sum += data[i];
+    const mu = sum / length;
+    let squares = 0;
+    for (let i = start; i < end; i++) {
+      const d = data[i] - mu;
+      squares += d * d;
+    }
+    mean[r] = mu;
+    variance[r] = squares / length;
+  }
+  return { mean, variance };
+}
+
+/** Mean and biased variance of every channel over the batch and spatial axes (N, S). */
+export function channelMoments(data: Float32Array, layout: ChannelLayout): Moments {
+  const { n, c, inner } = layout;
+  const count = n * inner;
+  const mean = new Float64Array(c);
+  const variance = new Float64Array(c);
+  for (let b = 0; b < n; b++) {
+    for (let ch = 0; ch < c; ch++) {
+      const start = (b * c + ch) * inner;
+      let sum = 0;
+      for (let i = start; i < start + inner; i++) sum += data[i];
+      mean[ch] += sum;
+    }
+  }
+  for (let ch = 0; ch < c; ch++) mean[ch] /= count;
+  for (let b = 0; b < n; b++) {
+    for (let ch = 0; ch < c; ch++) {
+      const start = (b * c + ch) * inner;
+      const mu = mean[ch];
+      let squares = 0;
+      for (let i = start; i < start + inner; i++) {
+        const d = data[i] - mu;
+        squares += d * d;
+      }
+      variance[ch] += squares;
+    }
+  }
+  for (let ch = 0; ch < c; ch++) variance[ch] /= count;
+  return { mean, variance };
+}
+
+/**
+ * Writes `dst = x · scale + shift`, with one (scale, shift) pair per channel when `perSample` is
+ * false (batch statistics) or per (sample, channel) when true (instance, layer, group statistics).
+ */
+export function applyScaleShift(
+  src: Float32Array,
+  layout: ChannelLayout,
+  scale: Float64Array,
+  shift: Float64Array,
+  perSample: boolean,
+  dst: Float32Array,
+): void {
+  const { n, c, inner } = layout;
+  for (let plane = 0; plane < n * c; plane++) {
+    const k = perSample ? plane : plane % c;
+    const a = scale[k];
+    const b = shift[k];
+    for (let i = plane * inner, end = i + inner; i < end; i++) dst[i] = src[i] * a + b;
+  }
+}
+
+/** `(1 - momentum) · running + momentum · batch` for every channel, as a new `[C]` tensor. */
+export function momentumUpdate(running: Float32Array, batch: ArrayLike<number>, momentum: number): Tensor {
+  const updated = new Float32Array(running.length);
+  for (let ch = 0; ch < running.length; ch++) updated[ch] = (1 - momentum) * running[ch] + momentum * batch[ch];
+  return { shape: [running.length], data: updated };
+}

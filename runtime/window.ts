@@ -1,0 +1,102 @@
+/**
+ * Attributes of 2-D sliding windows (conv and the pools), normalised from the forms the language
+ * and ONNX allow: an int or an `[h, w]` pair for kernel, strides and dilations, and for pads an
+ * int, a per-axis pair `[ph, pw]`, or ONNX's four values `[top, left, bottom, right]`.
+ */
+
+/** Padding of the four sides of an image. */
+export interface Pads2d {
+  top: number;
+  left: number;
+  bottom: number;
+  right: number;
+}
+
+/** A fully resolved 2-D window over an `[H, W]` input. */
+export interface Window2d {
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  dh: number;
+  dw: number;
+  pads: Pads2d;
+  /** Output height and width. */
+  oh: number;
+  ow: number;
+}
+
+/** An int, or a pair `[h, w]`. */
+export type IntPair = number | readonly [number, number];
+
+/** An int, a per-axis pair `[ph, pw]`, or four values `[top, left, bottom, right]` (ONNX order). */
+export type PadSpec = number | readonly [number, number] | readonly [number, number, number, number];
+
+/** Expands an int or a pair to `[h, w]`, rejecting values below `min`. */
+export function pair(value: IntPair, name: string, min: number): [number, number] {
+  const [h, w] = typeof value === "number" ? [value, value] : value;
+  if (!Number.isInteger(h) || !Number.isInteger(w) || h < min || w < min) {
+    throw new Error(`${name} must be integers >= ${min}, got ${JSON.stringify(value)}`);
+  }
+  return [h, w];
+}
+
+/** Expands a pad specification to four sides. */
+export function pads2d(value: PadSpec): Pads2d {
+  let sides: readonly number[];
+  if (typeof value === "number") sides = [value, value, value, value];
+  else if (value.length === 2) sides = [value[0], value[1], value[0], value[1]];
+  else sides = value;
+  if (sides.length !== 4 || sides.some((v) => !Number.isInteger(v) || v < 0)) {
+    throw new Error(`pads must be non-negative integers (1, 2 or 4 of them), got ${JSON.stringify(value)}`);
+  }
+  return { top: sides[0], left: sides[1], bottom: sides[2], right: sides[3] };
+}
+
+/**
+ * Pads for SPEC's `pad: same`: the output has `ceil(size / stride)` rows and columns, and an odd
+ * total goes to the bottom and right, as ONNX's `SAME_UPPER` and TensorFlow's `SAME` do.
+ */
+export function samePads(height: number, width: number, kernel: IntPair, strides: IntPair = 1, dilations: IntPair = 1): Pads2d {
+  const [kh, kw] = pair(kernel, "kernel", 1);
+  const [sh, sw] = pair(strides, "strides", 1);
+  const [dh, dw] = pair(dilations, "dilations", 1);
+  const total = (size: number, k: number, s: number, d: number): number =>
+    Math.max(0, (Math.ceil(size / s) - 1) * s + (k - 1) * d + 1 - size);
+  const th = total(height, kh, sh, dh);
+  const tw = total(width, kw, sw, dw);
+  return { top: Math.floor(th / 2), left: Math.floor(tw / 2), bottom: th - Math.floor(th / 2), right: tw - Math.floor(tw / 2) };
+}
+
+/** Resolves a window over an `[height, width]` input; throws when the output would be empty. */
+export function window2d(
+  op: string,
+  height: number,
+  width: number,
+  kernel: IntPair,
+  strides: IntPair,
+  pads: PadSpec | Pads2d,
+  dilations: IntPair,
+): Window2d {
+  const [kh, kw] = pair(kernel, `${op}: kernel`, 1);
+  const [sh, sw] = pair(strides, `${op}: strides`, 1);
+  const [dh, dw] = pair(dilations, `${op}: dilations`, 1);
+  const p = typeof pads === "object" && "top" in pads ? pads : pads2d(pads);
+  const oh = Math.floor((height + p.top + p.bottom - (dh * (kh - 1) + 1)) / sh) + 1;
+  const ow = Math.floor((width + p.left + p.right - (dw * (kw - 1) + 1)) / sw) + 1;
+  if (oh < 1 || ow < 1) {
+    throw new Error(`${op}: a ${kh}x${kw} window (dilation ${dh}x${dw}) does not fit a padded ${height}x${width} input`);
+  }
+  return { kh, kw, sh, sw, dh, dw, pads: p, oh, ow };
+}
+
+/**
+ * Rejects padding wider than half the kernel, as PyTorch does: beyond that a window can lie
+ * entirely in the padding and would have no value to pool.
+ */
+export function checkPoolPads(op: string, win: Window2d): void {
+  const { top, left, bottom, right } = win.pads;
+  if (Math.max(top, bottom) > win.kh / 2 || Math.max(left, right) > win.kw / 2) {
+    throw new Error(`${op}: padding (${top}, ${left}, ${bottom}, ${right}) must be at most half the ${win.kh}x${win.kw} kernel`);
+  }
+}

@@ -1,0 +1,391 @@
+"""Writes the PyTorch reference fixtures of the runtime kernels, test/fixtures/ops/<case>.json
+(run by hand, then commit; test/runtime/*.test.ts read them).
+
+Each file holds one case:
+
+    {"op": "conv", "attributes": {...},
+     "inputs": {"x": {"shape": [...], "data": [...]}, ...},
+     "outputs": {"y": {...}}}
+
+Normalizers hold both modes: "outputs": {"eval": {"y": ...}, "train": {"y": ..., "running_mean": ...}},
+where "train" is the output of one training-mode forward and the running statistics after it,
+starting from the (random, non-trivial) running statistics in "inputs".
+
+Every value is a float32 written as float(x), which is exact, so the TypeScript side reads back the
+very same float32. Operators with a PyTorch module or function are computed by it; batch
+renormalization, switchable normalization, filter response normalization and weight
+standardization have none, so small float64 implementations that follow SPEC §3.1/§3.2 formula by
+formula stand in, and their results are rounded to float32.
+
+Usage: /usr/bin/python3 scripts/torch_op_fixtures.py
+"""
+import json
+import os
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "fixtures", "ops")
+
+
+def encode(t):
+    t = t.detach().to(torch.float32).contiguous()
+    return {"shape": list(t.shape), "data": [float(v) for v in t.reshape(-1).tolist()]}
+
+
+def write(case, op, attributes, inputs, outputs):
+    def walk(value):
+        if isinstance(value, torch.Tensor):
+            return encode(value)
+        return {k: walk(v) for k, v in value.items()}
+
+    body = {"op": op, "attributes": attributes, "inputs": walk(inputs), "outputs": walk(outputs)}
+    with open(os.path.join(OUT, case + ".json"), "w") as f:
+        json.dump(body, f, separators=(",", ":"))
+        f.write("\n")
+
+
+def randn(*shape, scale=1.0, shift=0.0):
+    return torch.randn(*shape) * scale + shift
+
+
+def uniform(*shape, low, high):
+    return torch.rand(*shape) * (high - low) + low
+
+
+# --- convolution and dense --------------------------------------------------------------------
+
+def conv_cases():
+    specs = [
+        # name, N, C, H, W, out, kernel, stride, pad (int, pair, or 4 sides t,l,b,r), dilation, groups, bias
+        ("conv_basic", 2, 4, 7, 7, 6, (3, 3), 1, 1, 1, 1, True),
+        ("conv_stride2_pad1_nobias", 2, 4, 7, 7, 5, (3, 3), 2, 1, 1, 1, False),
+        ("conv_dilation2", 2, 3, 7, 7, 4, (3, 3), 1, 2, 2, 1, True),
+        ("conv_groups2_stride_pair", 2, 6, 6, 6, 4, (3, 3), (2, 1), (1, 0), 1, 2, True),
+        ("conv_depthwise", 2, 4, 6, 6, 4, (3, 3), 1, 1, 1, 4, True),
+        ("conv_depthwise_multiplier2", 2, 4, 5, 5, 8, (3, 3), 2, 1, 1, 4, False),
+        ("conv_kernel_1x3", 2, 4, 5, 7, 6, (1, 3), 1, (0, 1), 1, 1, True),
+        ("conv_kernel_3x1", 2, 4, 5, 7, 6, (3, 1), 1, (1, 0), 1, 1, False),
+        ("conv_1x1", 2, 5, 6, 6, 3, (1, 1), 1, 0, 1, 1, True),
+        ("conv_1x1_stride2", 2, 5, 6, 6, 3, (1, 1), 2, 0, 1, 1, True),
+        ("conv_5x5_dilation_pair", 2, 3, 7, 7, 4, (5, 3), 1, (2, 2), (1, 2), 1, True),
+        ("conv_asymmetric_pads", 2, 4, 6, 6, 5, (3, 3), 2, (0, 0, 1, 1), 1, 1, True),
+        ("conv_asymmetric_pads_wide", 2, 3, 5, 6, 4, (3, 3), 1, (2, 1, 0, 2), 1, 1, True),
+    ]
+    for name, n, c, h, w, out, kernel, stride, pad, dilation, groups, bias in specs:
+        x = randn(n, c, h, w)
+        weight = randn(out, c // groups, *kernel, scale=0.3)
+        b = randn(out, scale=0.5) if bias else None
+        if isinstance(pad, tuple) and len(pad) == 4:
+            top, left, bottom, right = pad
+            y = F.conv2d(F.pad(x, (left, right, top, bottom)), weight, b, stride, 0, dilation, groups)
+            pads = list(pad)
+        else:
+            y = F.conv2d(x, weight, b, stride, pad, dilation, groups)
+            pads = pad if isinstance(pad, int) else list(pad)
+        attributes = {
+            "strides": stride if isinstance(stride, int) else list(stride),
+            "pads": pads,
+            "dilations": dilation if isinstance(dilation, int) else list(dilation),
+            "group": groups,
+        }
+        inputs = {"x": x, "weight": weight}
+        if bias:
+            inputs["bias"] = b
+        write(name, "conv", attributes, inputs, {"y": y})
+
+
+def gemm_cases():
+    for name, n, f, out, bias in [("gemm_bias", 3, 10, 7, True), ("gemm_nobias", 2, 9, 5, False)]:
+        layer = nn.Linear(f, out, bias=bias)
+        x = randn(n, f)
+        inputs = {"x": x, "weight": layer.weight}
+        if bias:
+            inputs["bias"] = layer.bias
+        write(name, "gemm", {}, inputs, {"y": layer(x)})
+
+
+# --- pooling and reshaping --------------------------------------------------------------------
+
+def pool_cases():
+    specs = [
+        ("max_pool_k3_s2_p1", "max_pool", (3, 3), (2, 2), (1, 1)),
+        ("max_pool_k2", "max_pool", (2, 2), None, (0, 0)),
+        ("max_pool_k2x3_s2x1_p1", "max_pool", (2, 3), (2, 1), (1, 1)),
+        ("average_pool_k3_s2_p1", "average_pool", (3, 3), (2, 2), (1, 1)),
+        ("average_pool_k2", "average_pool", (2, 2), None, (0, 0)),
+        ("average_pool_k3x2_s1x2_p1x0", "average_pool", (3, 2), (1, 2), (1, 0)),
+    ]
+    for name, op, kernel, stride, pad in specs:
+        x = randn(2, 3, 7, 6)
+        if op == "max_pool":
+            y = F.max_pool2d(x, kernel, stride, pad)
+        else:
+            y = F.avg_pool2d(x, kernel, stride, pad, count_include_pad=False)
+        attributes = {"kernel_shape": list(kernel), "pads": list(pad)}
+        if stride is not None:
+            attributes["strides"] = list(stride)
+        write(name, op, attributes, {"x": x}, {"y": y})
+    x = randn(2, 4, 5, 6)
+    write("global_average_pool", "global_average_pool", {}, {"x": x}, {"y": x.mean(dim=(2, 3), keepdim=True)})
+    write("global_max_pool", "global_max_pool", {}, {"x": x}, {"y": x.amax(dim=(2, 3), keepdim=True)})
+    write("flatten", "flatten", {}, {"x": x}, {"y": nn.Flatten()(x)})
+
+
+# --- element-wise and channel-wise ------------------------------------------------------------
+
+def activation_input():
+    """A batch whose values cover the interesting ranges, including saturated tails."""
+    x = randn(2, 3, 4, 5, scale=3.0)
+    x.view(-1)[:6] = torch.tensor([0.0, -20.0, 20.0, -90.0, 1e-4, -1e-4])
+    return x
+
+
+def activation_cases():
+    x = activation_input()
+    write("relu", "relu", {}, {"x": x}, {"y": F.relu(x)})
+    write("sigmoid", "sigmoid", {}, {"x": x}, {"y": torch.sigmoid(x)})
+    write("tanh", "tanh", {}, {"x": x}, {"y": torch.tanh(x)})
+    write("gelu", "gelu", {}, {"x": x}, {"y": F.gelu(x)})
+    write("silu", "silu", {}, {"x": x}, {"y": F.silu(x)})
+    for alpha in (0.01, 0.2):
+        write(f"leaky_relu_{alpha}", "leaky_relu", {"alpha": alpha}, {"x": x}, {"y": F.leaky_relu(x, alpha)})
+    for alpha in (1.0, 0.5):
+        write(f"elu_{alpha}", "elu", {"alpha": alpha}, {"x": x}, {"y": F.elu(x, alpha)})
+    for name, count in (("prelu_per_channel", 3), ("prelu_shared", 1)):
+        layer = nn.PReLU(count)
+        with torch.no_grad():
+            layer.weight.uniform_(-0.5, 0.5)
+        write(name, "prelu", {}, {"x": x, "weight": layer.weight}, {"y": layer(x)})
+    features = randn(4, 6, scale=2.0)
+    write("prelu_rank2", "prelu", {}, {"x": features, "weight": torch.tensor([0.1, -0.2, 0.3, 0.25, 0.5, -0.05])},
+          {"y": F.prelu(features, torch.tensor([0.1, -0.2, 0.3, 0.25, 0.5, -0.05]))})
+
+    images = randn(2, 6, 4, 3)
+    write("maxout_pieces2", "maxout", {"pieces": 2}, {"x": images},
+          {"y": images.reshape(2, 3, 2, 4, 3).amax(dim=2)})
+    write("maxout_pieces3_rank2", "maxout", {"pieces": 3}, {"x": features},
+          {"y": features.reshape(4, 2, 3).amax(dim=2)})
+
+    logits = randn(3, 7, scale=4.0)
+    logits[0, 0] = 80.0
+    write("softmax_rank2", "softmax", {}, {"x": logits}, {"y": F.softmax(logits, dim=1)})
+    write("softmax_rank4", "softmax", {}, {"x": images}, {"y": F.softmax(images, dim=1)})
+    write("log_softmax_rank2", "log_softmax", {}, {"x": logits}, {"y": F.log_softmax(logits, dim=1)})
+    write("log_softmax_rank4", "log_softmax", {}, {"x": images}, {"y": F.log_softmax(images, dim=1)})
+
+    mean = [0.485, 0.456, 0.406]
+    std = [0.229, 0.224, 0.225]
+    pixels = torch.rand(2, 3, 4, 5)
+    expected = (pixels - torch.tensor(mean).view(1, 3, 1, 1)) / torch.tensor(std).view(1, 3, 1, 1)
+    write("standardize", "standardize", {"mean": mean, "std": std}, {"x": pixels}, {"y": expected})
+
+    a, b = randn(2, 3, 4, 4), randn(2, 3, 4, 4)
+    write("add", "add", {}, {"a": a, "b": b}, {"y": a + b})
+    parts = [randn(2, 2, 3, 3), randn(2, 4, 3, 3), randn(2, 1, 3, 3)]
+    write("concat_axis1", "concat", {"axis": 1}, {"x0": parts[0], "x1": parts[1], "x2": parts[2]},
+          {"y": torch.cat(parts, dim=1)})
+    rows = [randn(1, 5), randn(3, 5)]
+    write("concat_axis0_rank2", "concat", {"axis": 0}, {"x0": rows[0], "x1": rows[1]}, {"y": torch.cat(rows, dim=0)})
+
+
+# --- normalizers ------------------------------------------------------------------------------
+
+def affine(c):
+    return uniform(c, low=0.5, high=1.5), randn(c, scale=0.5)
+
+
+def running_stats(c):
+    return randn(c, scale=0.5), uniform(c, low=0.5, high=2.0)
+
+
+def batch_cases():
+    for name, shape, momentum, is_affine in [
+        ("batch_rank4", (3, 5, 6, 6), 0.1, True),
+        ("batch_rank2", (6, 5), 0.3, True),
+        ("batch_rank4_no_affine", (2, 4, 5, 5), 0.1, False),
+    ]:
+        c = shape[1]
+        module = (nn.BatchNorm2d if len(shape) == 4 else nn.BatchNorm1d)(c, eps=1e-5, momentum=momentum, affine=is_affine)
+        mean, var = running_stats(c)
+        with torch.no_grad():
+            module.running_mean.copy_(mean)
+            module.running_var.copy_(var)
+            if is_affine:
+                module.weight.copy_(affine(c)[0])
+                module.bias.copy_(randn(c, scale=0.5))
+        x = randn(*shape, scale=1.5, shift=0.7)
+        inputs = {"x": x, "running_mean": mean, "running_var": var}
+        if is_affine:
+            inputs["weight"] = module.weight
+            inputs["bias"] = module.bias
+        eval_y = module.eval()(x)
+        train_y = module.train()(x)
+        write(name, "batch", {"epsilon": 1e-5, "momentum": momentum}, inputs, {
+            "eval": {"y": eval_y},
+            "train": {"y": train_y, "running_mean": module.running_mean, "running_var": module.running_var},
+        })
+
+
+def batch_renorm_reference(x, gamma, beta, mean, std, eps, momentum, rmax, dmax, training):
+    """SPEC §3.1, literally, in float64."""
+    x, gamma, beta, mean, std = (t.double() for t in (x, gamma, beta, mean, std))
+    axes = [0] + list(range(2, x.dim()))
+    view = [1, -1] + [1] * (x.dim() - 2)
+    if not training:
+        return gamma.view(view) * (x - mean.view(view)) / std.view(view) + beta.view(view), None, None
+    mu_b = x.mean(dim=axes)
+    sigma_b = torch.sqrt(x.var(dim=axes, unbiased=False) + eps)
+    r = torch.clamp(sigma_b / std, 1 / rmax, rmax)
+    d = torch.clamp((mu_b - mean) / std, -dmax, dmax)
+    x_hat = (x - mu_b.view(view)) / sigma_b.view(view) * r.view(view) + d.view(view)
+    y = gamma.view(view) * x_hat + beta.view(view)
+    return y, mean + momentum * (mu_b - mean), std + momentum * (sigma_b - std)
+
+
+def batch_renorm_cases():
+    for name, shape, momentum, rmax, dmax, spread in [
+        ("batch_renorm_rank4", (3, 5, 5, 5), 0.01, 3.0, 5.0, None),
+        ("batch_renorm_rank4_clipped", (2, 6, 4, 4), 0.1, 1.5, 0.5, [0.05, 0.5, 1.0, 2.0, 4.0, 0.3]),
+        ("batch_renorm_rank2", (8, 5), 0.05, 3.0, 5.0, None),
+    ]:
+        c = shape[1]
+        gamma, beta = affine(c)
+        mean, std = running_stats(c)
+        # Spread the channels' scales so that r and d land on both sides of their clip bounds.
+        scales = torch.tensor(spread) if spread else uniform(c, low=0.2, high=4.0)
+        x = randn(*shape) * scales.view([1, -1] + [1] * (len(shape) - 2)) + 0.8
+        eps = 1e-5
+        eval_y, _, _ = batch_renorm_reference(x, gamma, beta, mean, std, eps, momentum, rmax, dmax, False)
+        train_y, new_mean, new_std = batch_renorm_reference(x, gamma, beta, mean, std, eps, momentum, rmax, dmax, True)
+        write(name, "batch_renorm", {"epsilon": eps, "momentum": momentum, "rmax": rmax, "dmax": dmax},
+              {"x": x, "weight": gamma, "bias": beta, "running_mean": mean, "running_std": std},
+              {"eval": {"y": eval_y}, "train": {"y": train_y, "running_mean": new_mean, "running_std": new_std}})
+
+
+def stateless_case(name, op, attributes, module, x, inputs):
+    """A normalizer without running statistics: training and inference must agree."""
+    eval_y = module.eval()(x)
+    train_y = module.train()(x)
+    write(name, op, attributes, dict(x=x, **inputs), {"eval": {"y": eval_y}, "train": {"y": train_y}})
+
+
+def per_sample_cases():
+    c = 6
+    for name, shape in [("layer_rank4", (2, c, 5, 5)), ("layer_rank2", (4, c))]:
+        module = nn.GroupNorm(1, c, eps=1e-5) if len(shape) == 4 else nn.LayerNorm(c, eps=1e-5)
+        with torch.no_grad():
+            module.weight.copy_(affine(c)[0])
+            module.bias.copy_(randn(c, scale=0.5))
+        stateless_case(name, "layer", {"epsilon": 1e-5}, module, randn(*shape, scale=2.0, shift=0.5),
+                       {"weight": module.weight, "bias": module.bias})
+
+    module = nn.InstanceNorm2d(c, eps=1e-5, affine=True)
+    with torch.no_grad():
+        module.weight.copy_(affine(c)[0])
+        module.bias.copy_(randn(c, scale=0.5))
+    stateless_case("instance_rank4", "instance", {"epsilon": 1e-5}, module, randn(2, c, 5, 6, scale=2.0, shift=-0.3),
+                   {"weight": module.weight, "bias": module.bias})
+    stateless_case("instance_rank4_no_affine", "instance", {"epsilon": 1e-5}, nn.InstanceNorm2d(c, eps=1e-5),
+                   randn(2, c, 4, 4, scale=0.5, shift=1.0), {})
+
+    for groups in (2, 3):
+        module = nn.GroupNorm(groups, c, eps=1e-5)
+        with torch.no_grad():
+            module.weight.copy_(affine(c)[0])
+            module.bias.copy_(randn(c, scale=0.5))
+        stateless_case(f"group_{groups}", "group", {"groups": groups, "epsilon": 1e-5}, module,
+                       randn(3, c, 4, 5, scale=1.5, shift=0.2), {"weight": module.weight, "bias": module.bias})
+
+
+def frn_reference(x, gamma, beta, tau, eps):
+    """SPEC §3.1: ν² = mean_{H,W}(x²) (x² itself for rank 2), y = max(γ x / sqrt(ν² + eps) + β, τ)."""
+    x, gamma, beta, tau = (t.double() for t in (x, gamma, beta, tau))
+    view = [1, -1] + [1] * (x.dim() - 2)
+    nu2 = (x * x).mean(dim=(2, 3), keepdim=True) if x.dim() == 4 else x * x
+    return torch.maximum(gamma.view(view) * x / torch.sqrt(nu2 + eps) + beta.view(view), tau.view(view))
+
+
+def frn_cases():
+    for name, shape, eps in [("frn_rank4", (2, 5, 5, 5), 1e-6), ("frn_rank2", (4, 5), 1e-6), ("frn_rank4_eps", (2, 4, 3, 3), 1e-3)]:
+        c = shape[1]
+        gamma, beta = affine(c)
+        tau = randn(c, scale=0.3)
+        x = randn(*shape, scale=1.5)
+        x.view(-1)[0] = 0.0
+        y = frn_reference(x, gamma, beta, tau, eps)
+        write(name, "frn", {"epsilon": eps}, {"x": x, "weight": gamma, "bias": beta, "tau": tau},
+              {"eval": {"y": y}, "train": {"y": y}})
+
+
+def switchable_reference(x, gamma, beta, mean_weight, var_weight, running_mean, running_var, eps, momentum, training):
+    """SPEC §3.1, literally, in float64."""
+    x, gamma, beta, mean_weight, var_weight, running_mean, running_var = (
+        t.double() for t in (x, gamma, beta, mean_weight, var_weight, running_mean, running_var))
+    n, c = x.shape[:2]
+    flat = x.reshape(n, c, -1)
+    mu_in = flat.mean(dim=2)
+    var_in = flat.var(dim=2, unbiased=False)
+    mu_ln = mu_in.mean(dim=1, keepdim=True)
+    var_ln = (var_in + mu_in ** 2).mean(dim=1, keepdim=True) - mu_ln ** 2
+    if training:
+        mu_bn = flat.transpose(0, 1).reshape(c, -1).mean(dim=1)
+        var_bn = flat.transpose(0, 1).reshape(c, -1).var(dim=1, unbiased=False)
+    else:
+        mu_bn, var_bn = running_mean, running_var
+    wm = torch.softmax(mean_weight, dim=0)
+    wv = torch.softmax(var_weight, dim=0)
+    mu = wm[0] * mu_in + wm[1] * mu_ln + wm[2] * mu_bn.view(1, c)
+    var = wv[0] * var_in + wv[1] * var_ln + wv[2] * var_bn.view(1, c)
+    y = gamma.view(1, c, 1) * (flat - mu.view(n, c, 1)) / torch.sqrt(var.view(n, c, 1) + eps) + beta.view(1, c, 1)
+    new_mean = (1 - momentum) * running_mean + momentum * mu_bn
+    new_var = (1 - momentum) * running_var + momentum * var_bn
+    return y.reshape(x.shape), new_mean, new_var
+
+
+def switchable_cases():
+    for name, shape, momentum in [("switchable_rank4", (3, 5, 4, 4), 0.1), ("switchable_rank2", (6, 4), 0.2)]:
+        c = shape[1]
+        gamma, beta = affine(c)
+        mean_weight, var_weight = randn(3), randn(3)
+        mean, var = running_stats(c)
+        x = randn(*shape, scale=1.5) + randn(1, c, *([1] * (len(shape) - 2)))
+        eps = 1e-5
+        eval_y, _, _ = switchable_reference(x, gamma, beta, mean_weight, var_weight, mean, var, eps, momentum, False)
+        train_y, new_mean, new_var = switchable_reference(x, gamma, beta, mean_weight, var_weight, mean, var, eps, momentum, True)
+        write(name, "switchable", {"epsilon": eps, "momentum": momentum},
+              {"x": x, "weight": gamma, "bias": beta, "mean_weight": mean_weight, "var_weight": var_weight,
+               "running_mean": mean, "running_var": var},
+              {"eval": {"y": eval_y}, "train": {"y": train_y, "running_mean": new_mean, "running_var": new_var}})
+
+
+def weight_standardization_cases():
+    """SPEC §3.2, literally, in float64: per output filter, biased variance."""
+    for name, shape in [("ws_conv", (6, 4, 3, 3)), ("ws_dense", (5, 8))]:
+        w = randn(*shape, scale=0.2, shift=0.05)
+        flat = w.double().reshape(shape[0], -1)
+        mu = flat.mean(dim=1, keepdim=True)
+        var = flat.var(dim=1, unbiased=False, keepdim=True)
+        standard = (flat - mu) / torch.sqrt(var + 1e-5)
+        write(name + "_standard", "ws_standard", {"epsilon": 1e-5}, {"weight": w}, {"y": standard.reshape(shape)})
+        gain = uniform(shape[0], low=0.5, high=1.5)
+        fan_in = flat.shape[1]
+        scaled = gain.double().view(-1, 1) * (flat - mu) / (fan_in ** 0.5 * torch.sqrt(var))
+        write(name + "_scaled", "ws_scaled", {}, {"weight": w, "gain": gain}, {"y": scaled.reshape(shape)})
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    for stale in os.listdir(OUT):
+        if stale.endswith(".json"):
+            os.remove(os.path.join(OUT, stale))
+    torch.manual_seed(20240)
+    torch.set_grad_enabled(False)
+    for make in (conv_cases, gemm_cases, pool_cases, activation_cases, batch_cases, batch_renorm_cases,
+                 per_sample_cases, frn_cases, switchable_cases, weight_standardization_cases):
+        make()
+
+
+if __name__ == "__main__":
+    main()
