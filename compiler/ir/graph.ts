@@ -1,0 +1,112 @@
+/**
+ * The IR: one node type in ONNX vocabulary over named tensor values.
+ *
+ * A value is a model input, a parameter (a checkpoint tensor, by its SPEC §4 name), a literal
+ * constant, or the output of exactly one node. A node whose inputs are all parameters or
+ * constants is itself constant: the TypeScript module computes such nodes once in `load()`,
+ * and the ONNX emitter evaluates them into initializers. That is how inference folding stays
+ * a graph rewrite (`W' = W·γ/σ` is a `Mul` node) while `load()` still takes the original,
+ * unfolded checkpoint.
+ *
+ * Graphs are immutable: passes build new ones with `withNodes`.
+ */
+import type { Origin, Shape } from "../check/model.js";
+
+export type ValueKind = "input" | "param" | "const" | "node";
+
+/** A tensor of the graph. */
+export interface IrValue {
+  readonly name: string;
+  readonly shape: Shape;
+  readonly kind: ValueKind;
+  /** For params: a running statistic rather than a learnable parameter. */
+  readonly buffer?: boolean;
+  /** For consts: the literal values, row-major. */
+  readonly data?: Float32Array;
+}
+
+/** An attribute value, as ONNX attributes are: numbers, strings, and lists of numbers. */
+export type IrAttr = number | string | readonly number[];
+
+/** One operation. Every node has exactly one output. */
+export interface IrNode {
+  /** Unique within the graph; taken from the layer's path (`Basic0.conv0`). */
+  readonly name: string;
+  /** The ONNX operator (`Conv`, `BatchNormalization`, ...) or an nnc operator with no ONNX form. */
+  readonly op: string;
+  readonly inputs: readonly string[];
+  readonly output: string;
+  readonly attrs: Readonly<Record<string, IrAttr>>;
+  /** Where the node came from; a fused node keeps the origins of everything fused into it. */
+  readonly origins: readonly Origin[];
+  /** Remarks of passes, such as why a fold was refused, shown by `--dump-ir`. */
+  readonly notes: readonly string[];
+}
+
+/** A model as a graph. */
+export class Graph {
+  private readonly producers = new Map<string, IrNode>();
+  private readonly users = new Map<string, IrNode[]>();
+  private readonly constants = new Map<string, boolean>();
+
+  constructor(
+    readonly name: string,
+    readonly inputs: readonly string[],
+    readonly outputs: readonly string[],
+    readonly values: ReadonlyMap<string, IrValue>,
+    readonly nodes: readonly IrNode[],
+  ) {
+    for (const node of nodes) {
+      this.producers.set(node.output, node);
+      for (const input of node.inputs) {
+        const list = this.users.get(input);
+        if (list) list.push(node);
+        else this.users.set(input, [node]);
+      }
+    }
+  }
+
+  /** The value named `name`; throws for an unknown name, which is a bug in a pass. */
+  value(name: string): IrValue {
+    const v = this.values.get(name);
+    if (!v) throw new Error(`IR: no value named ${name}`);
+    return v;
+  }
+
+  /** The node producing `value`, if a node does. */
+  producer(value: string): IrNode | undefined {
+    return this.producers.get(value);
+  }
+
+  /** The nodes reading `value`, in graph order (a node reading it twice appears once per read). */
+  uses(value: string): readonly IrNode[] {
+    return this.users.get(value) ?? [];
+  }
+
+  /** How many places read `value`, graph outputs included. */
+  useCount(value: string): number {
+    let n = 0;
+    for (const node of this.uses(value)) n += node.inputs.filter((i) => i === value).length;
+    return n + this.outputs.filter((o) => o === value).length;
+  }
+
+  /** True when `value` is known before any input arrives: a parameter, a constant, or computed from them. */
+  isConstant(value: string): boolean {
+    const known = this.constants.get(value);
+    if (known !== undefined) return known;
+    const v = this.values.get(value);
+    let constant = v !== undefined && (v.kind === "param" || v.kind === "const");
+    if (v?.kind === "node") {
+      // Nodes come in topological order, so their inputs' answers are already cached.
+      const node = this.producer(value);
+      constant = node !== undefined && node.inputs.every((i) => i === "" || this.isConstant(i));
+    }
+    this.constants.set(value, constant);
+    return constant;
+  }
+
+  /** A graph with other nodes and values (and outputs, when renamed). */
+  with(changes: { nodes?: readonly IrNode[]; values?: ReadonlyMap<string, IrValue>; outputs?: readonly string[] }): Graph {
+    return new Graph(this.name, this.inputs, changes.outputs ?? this.outputs, changes.values ?? this.values, changes.nodes ?? this.nodes);
+  }
+}

@@ -1,0 +1,85 @@
+import { describe, expect, it } from "vitest";
+import type { IrNode, IrValue } from "../../compiler/ir/graph.js";
+import { verify } from "../../compiler/ir/verify.js";
+import { makeGraph } from "../../compiler/passes/rewrite.js";
+import { INFERENCE_PASSES, runPipeline } from "../../compiler/passes/pipeline.js";
+
+const origin = { file: "t.nn", span: { start: 0, end: 0 } };
+
+function node(name: string, op: string, inputs: string[], attrs: IrNode["attrs"] = {}): IrNode {
+  return { name, op, inputs, output: name, attrs, origins: [origin], notes: [] };
+}
+
+function param(name: string, shape: number[], buffer = false): IrValue {
+  return { name, shape, kind: "param", buffer };
+}
+
+function act(name: string, shape: (number | string)[]): IrValue {
+  return { name, shape, kind: "node" };
+}
+
+/** Parameters of a conv `name` (8 -> 8 channels, 3x3) and a batch norm `bn`. */
+function convAndBatchParams(conv: string, bn: string): IrValue[] {
+  return [
+    param(`${conv}.weight`, [8, 8, 3, 3]),
+    param(`${bn}.weight`, [8]),
+    param(`${bn}.bias`, [8]),
+    param(`${bn}.running_mean`, [8], true),
+    param(`${bn}.running_var`, [8], true),
+  ];
+}
+
+function conv(name: string, input: string): IrNode {
+  return node(name, "Conv", [input, `${name}.weight`], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] });
+}
+
+function batch(name: string, input: string): IrNode {
+  return node(name, "BatchNormalization", [input, `${name}.weight`, `${name}.bias`, `${name}.running_mean`, `${name}.running_var`], { epsilon: 1e-5 });
+}
+
+const X: IrValue = { name: "x", shape: ["N", 8, 6, 6], kind: "input" };
+const S = ["N", 8, 6, 6];
+
+function pipelineOf(nodes: IrNode[], extra: IrValue[], outputs: string[]) {
+  const values = [X, ...extra, ...nodes.map((n) => act(n.output, S))];
+  const graph = makeGraph("T", ["x"], outputs, values, nodes);
+  expect(verify(graph)).toEqual([]);
+  const { graph: after, steps } = runPipeline(graph, INFERENCE_PASSES);
+  for (const step of steps) expect(verify(step.graph), `after ${step.pass}`).toEqual([]);
+  return after;
+}
+
+const folded = (g: ReturnType<typeof pipelineOf>) => g.nodes.filter((n) => n.notes.some((t) => t.includes(": folded "))).length;
+const refusals = (g: ReturnType<typeof pipelineOf>) => g.nodes.flatMap((n) => n.notes.filter((t) => t.includes("not folded")));
+
+describe("fold-affine-into-conv", () => {
+  it("folds a batch norm into the conv before it and leaves no normalization behind", () => {
+    const g = pipelineOf([conv("c0", "x"), batch("b0", "c0"), node("r0", "Relu", ["b0"])], convAndBatchParams("c0", "b0"), ["r0"]);
+    expect(folded(g)).toBe(1);
+    const live = g.nodes.filter((n) => !g.isConstant(n.output));
+    expect(live.map((n) => n.op)).toEqual(["Conv"]);
+    expect(live[0].attrs.activation).toBe("Relu");
+    expect(g.outputs).toEqual(["r0"]);
+  });
+
+  it("refuses when the conv output has a second reader", () => {
+    const nodes = [conv("c0", "x"), batch("b0", "c0"), node("a0", "Add", ["b0", "c0"])];
+    const g = pipelineOf(nodes, convAndBatchParams("c0", "b0"), ["a0"]);
+    expect(folded(g)).toBe(0);
+    expect(refusals(g)).toEqual(["fold-affine-into-conv: not folded: the output of c0 has 2 readers and one needs it unscaled"]);
+  });
+
+  it("refuses a batch norm after an add", () => {
+    const nodes = [conv("c0", "x"), node("a0", "Add", ["c0", "x"]), batch("b0", "a0")];
+    const g = pipelineOf(nodes, convAndBatchParams("c0", "b0"), ["b0"]);
+    expect(folded(g)).toBe(0);
+    expect(refusals(g)).toEqual(["fold-affine-into-conv: not folded: the affine follows Add a0, not a Conv or Gemm"]);
+  });
+
+  it("refuses a batch norm before the conv", () => {
+    const nodes = [batch("b0", "x"), conv("c0", "b0")];
+    const g = pipelineOf(nodes, convAndBatchParams("c0", "b0"), ["c0"]);
+    expect(folded(g)).toBe(0);
+    expect(refusals(g)).toEqual(["fold-affine-into-conv: not folded: the affine follows the input x, not a Conv or Gemm"]);
+  });
+});
