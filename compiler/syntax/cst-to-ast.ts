@@ -17,6 +17,8 @@ const TYPE_KEYWORDS = new Set(["int", "float", "bool", "layer"]);
 /** Builds AST nodes from one file's CST; `fallback` is where invented nodes are placed. */
 export class CstToAst {
   private fallback = 0;
+  /** Operators of chained comparisons (`a < b < c`), which the language does not allow. */
+  readonly chained: Span[] = [];
 
   constructor(private readonly text: string) {}
 
@@ -134,7 +136,7 @@ export class CstToAst {
     });
     // Recovery can leave an operator without its right operand: stand in an error there.
     while (operands.length <= operators.length) operands.push({ prefixes: [], primary: this.errorExpr() });
-    return buildOperation(operands, operators.slice(0, operands.length - 1));
+    return buildOperation(operands, operators.slice(0, operands.length - 1), (op) => this.chained.push(op.span));
   }
 
   private primary(node: cst.PrimaryCstNode): ast.Expr {

@@ -5,8 +5,8 @@
  *
  *     or  <  and  <  not (prefix)  <  == != < <= > >=  <  + -  <  * / // %  <  - (prefix)
  *
- * Binary operators associate to the left (`a - b - c` is `(a - b) - c`; comparisons too, so
- * `a < b < c` compares a bool with `c` and the checker says so). A prefix `not` takes
+ * Binary operators associate to the left (`a - b - c` is `(a - b) - c`). Comparisons do not
+ * chain: `a < b < c` is reported through `onChain` (and read as `(a < b) < c`). A prefix `not` takes
  * everything down to the next `and`/`or` (`not a == b` is `not (a == b)`); a prefix `-`
  * takes only its operand (`-a * b` is `(-a) * b`).
  */
@@ -49,9 +49,15 @@ const NOT_PRECEDENCE = 3;
  * Builds the tree of `operands[0] operators[0] operands[1] ...`; there must be exactly one
  * more operand than operators (the CST walk pads a recovered operation to that).
  */
-export function buildOperation(operands: readonly FlatOperand[], operators: readonly FlatOperator[]): Expr {
-  return new Climber(operands, operators).expression(0);
+export function buildOperation(
+  operands: readonly FlatOperand[],
+  operators: readonly FlatOperator[],
+  onChain: (operator: FlatOperator) => void,
+): Expr {
+  return new Climber(operands, operators, onChain).expression(0);
 }
+
+const COMPARISON_PRECEDENCE = 4;
 
 class Climber {
   /** The operand being read, and how many of its prefixes are already applied. */
@@ -61,6 +67,7 @@ class Climber {
   constructor(
     private readonly operands: readonly FlatOperand[],
     private readonly operators: readonly FlatOperator[],
+    private readonly onChain: (operator: FlatOperator) => void,
   ) {}
 
   /** Reads an operand, then every following operator that binds at least as tight as `min`. */
@@ -72,6 +79,9 @@ class Climber {
       if (!operator) return left;
       const precedence = BINARY_PRECEDENCE[operator.op];
       if (precedence < min) return left;
+      if (precedence === COMPARISON_PRECEDENCE && left.kind === "binary" && BINARY_PRECEDENCE[left.op] === COMPARISON_PRECEDENCE) {
+        this.onChain(operator);
+      }
       const right = this.expression(precedence + 1);
       const node: BinaryExpr = {
         kind: "binary",

@@ -60,6 +60,7 @@ function parseTokens(text: string, file: string, tokens: IToken[], comments: Com
     if (stop < 0 || next < 0) break;
     rest = rest.slice(next);
   }
+  diagnostics.push(...chainErrors(builder, file));
   const program: Program = { kind: "program", decls, comments, span: { start: 0, end: text.length } };
   return { program, diagnostics: dedupe(diagnostics) };
 }
@@ -106,7 +107,16 @@ function parseExpressionTokens(text: string, file: string, tokens: IToken[], dia
     );
   }
   diagnostics.push(...errors.map((e) => syntaxDiagnostic(e, file, text)));
-  return { expr: new CstToAst(text).expression(tree), diagnostics: dedupe(diagnostics) };
+  const builder = new CstToAst(text);
+  const expr = builder.expression(tree);
+  diagnostics.push(...chainErrors(builder, file));
+  return { expr, diagnostics: dedupe(diagnostics) };
+}
+
+function chainErrors(builder: CstToAst, file: string): Diagnostic[] {
+  return builder.chained.map((span) =>
+    diagnostic("E0103", file, span, "comparisons do not chain: write `a < b and b < c`, or parenthesize `(a < b) == c`"),
+  );
 }
 
 function lex(text: string, file: string): { tokens: IToken[]; comments: Comment[]; diagnostics: Diagnostic[] } {

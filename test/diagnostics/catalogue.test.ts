@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import { CATALOGUE } from "../../compiler/diagnostics/catalogue.js";
 import { expectBaseline } from "../support/baseline.js";
 import { runCli } from "../support/cli.js";
+import { diagnosticsDoc } from "../../scripts/gen-diagnostics-doc.js";
 
 const CASES = "test/cases/errors";
 
@@ -31,4 +32,10 @@ describe("every catalogue code", () => {
       expectBaseline(`test/baselines/errors/${code}.txt`, run.stderr);
     });
   }
+});
+
+it("docs/diagnostics.md lists every code (regenerate with `npx tsx scripts/gen-diagnostics-doc.ts`)", () => {
+  const doc = readFileSync("docs/diagnostics.md", "utf8");
+  expect(doc).toBe(diagnosticsDoc());
+  for (const code of Object.keys(CATALOGUE)) expect(doc).toContain(`| ${code} |`);
 });

@@ -34,6 +34,12 @@ describe("expressions", () => {
     checkExpr("a - -b - c", "(- (- a (- b)) c)");
     checkExpr("- -a * b + c", "(+ (* (- (- a)) b) c)");
     checkExpr("a - b - c < d * e", "(< (- (- a b) c) (* d e))");
+    checkExpr("(a < b) == c", "(== (paren (< a b)) c)");
+  });
+  it("refuses chained comparisons", () => {
+    expect(errorsOf("let t = 1 < 2 < 3\n")).toEqual([
+      "E0103 14-15 comparisons do not chain: write `a < b and b < c`, or parenthesize `(a < b) == c`",
+    ]);
   });
   it("reads groups, lists, tuples, parentheses and labels", () => {
     checkExpr("stem: [conv(8, 3) -> norm]", "(label stem [(-> (conv 8 3) norm)])");
