@@ -41,6 +41,13 @@ export { logSoftmax } from "./kernels/log-softmax.js";
 export { dropout, type DropoutAttributes } from "./kernels/dropout.js";
 export { standardize, type StandardizeAttributes } from "./kernels/standardize.js";
 export { add } from "./kernels/add.js";
+export { mul } from "./kernels/mul.js";
+export { sub } from "./kernels/sub.js";
+export { div } from "./kernels/div.js";
+export { sqrt } from "./kernels/sqrt.js";
+export { reshape } from "./kernels/reshape.js";
+export { identity } from "./kernels/identity.js";
+export { broadcastBinary, broadcastShape } from "./broadcast.js";
 export { concat, type ConcatAttributes } from "./kernels/concat.js";
 
 export {

@@ -1,7 +1,7 @@
 /**
  * Fuses an activation into the `Conv` or `Gemm` before it, so the kernel applies it while
  * writing each output (`y = act(W·x + b)`) instead of in a second pass over memory. The fused
- * node keeps its operator and gains `activation` (and `alpha` for `LeakyRelu`); the ONNX
+ * node keeps its operator and gains `activation` (and `alpha` for `LeakyRelu` and `Elu`); the ONNX
  * emitter writes the activation back out as its own node. It refuses when the layer's output
  * has another reader, which needs the value before the activation.
  */
@@ -9,7 +9,7 @@ import type { IrNode } from "../ir/graph.js";
 import { pruneValues, type Pass } from "./rewrite.js";
 
 /** The activations the runtime's GEMM epilogue implements. */
-export const FUSABLE_ACTIVATIONS: ReadonlySet<string> = new Set(["Relu", "LeakyRelu"]);
+export const FUSABLE_ACTIVATIONS: ReadonlySet<string> = new Set(["Relu", "LeakyRelu", "Elu", "Sigmoid", "Tanh", "Silu"]);
 
 export const fuseActivation: Pass = {
   name: "fuse-activation",
@@ -21,7 +21,8 @@ export const fuseActivation: Pass = {
       const layer = graph.producer(act.inputs[0]);
       if (!layer || (layer.op !== "Conv" && layer.op !== "Gemm") || layer.attrs.activation !== undefined) continue;
       if (graph.useCount(layer.output) !== 1) continue;
-      const attrs = { ...layer.attrs, activation: act.op, ...(act.op === "LeakyRelu" ? { alpha: Number(act.attrs.alpha ?? 0.01) } : {}) };
+      const alpha = act.op === "LeakyRelu" ? { alpha: Number(act.attrs.alpha ?? 0.01) } : act.op === "Elu" ? { alpha: Number(act.attrs.alpha ?? 1) } : {};
+      const attrs = { ...layer.attrs, activation: act.op, ...alpha };
       fused.set(act.name, { ...layer, attrs, output: act.output, origins: [...layer.origins, ...act.origins] });
       removed.add(layer.name);
     }

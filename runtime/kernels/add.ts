@@ -1,10 +1,15 @@
-/** Add: the element-wise sum of two tensors of the same shape (the language has no broadcasting). */
+/**
+ * Add: the element-wise sum. The language adds tensors of equal shape only (the residual add,
+ * kept on a plain loop); the compiler's own nodes (a per-channel shift `x + t`, constant
+ * folding) use ONNX broadcasting.
+ */
+import { broadcastBinary } from "../broadcast.js";
 import { outputTensor, type Tensor } from "../tensor.js";
 
-/** Returns `a + b`, in `out` when a buffer is passed (it may be `a.data` or `b.data`). */
+/** Returns `a + b` (broadcast), in `out` when a buffer is passed (it may be `a.data` or `b.data`). */
 export function add(a: Tensor, b: Tensor, out?: Float32Array): Tensor {
   if (a.shape.length !== b.shape.length || a.shape.some((dim, i) => dim !== b.shape[i])) {
-    throw new Error(`add: shapes must be equal, got [${a.shape.join(", ")}] and [${b.shape.join(", ")}]`);
+    return broadcastBinary("add", a, b, (x, y) => x + y, out);
   }
   const y = outputTensor(a.shape, out, "add");
   const x1 = a.data;

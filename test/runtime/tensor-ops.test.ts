@@ -43,8 +43,8 @@ describe("channel-wise properties", () => {
 });
 
 describe("shape errors", () => {
-  it("add needs equal shapes", () => {
-    expect(() => add(randomTensor([2, 3], 1), randomTensor([3, 2], 2))).toThrow(/add: shapes must be equal, got \[2, 3\] and \[3, 2\]/);
+  it("add refuses shapes that do not broadcast", () => {
+    expect(() => add(randomTensor([2, 3], 1), randomTensor([3, 2], 2))).toThrow(/add: shapes \[2, 3\] and \[3, 2\] do not broadcast/);
   });
   it("concat needs agreeing dimensions off the axis", () => {
     expect(() => concat([randomTensor([2, 3, 4, 4], 1), randomTensor([2, 3, 5, 4], 2)])).toThrow(/except on axis 1/);

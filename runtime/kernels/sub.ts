@@ -1,0 +1,8 @@
+/** Sub: the element-wise difference, with ONNX broadcasting. */
+import { broadcastBinary } from "../broadcast.js";
+import type { Tensor } from "../tensor.js";
+
+/** Returns `a − b` broadcast, in `out` when a buffer is passed. */
+export function sub(a: Tensor, b: Tensor, out?: Float32Array): Tensor {
+  return broadcastBinary("sub", a, b, (x, y) => x - y, out);
+}
