@@ -5,7 +5,7 @@
  * emitter writes the activation back out as its own node. It refuses when the layer's output
  * has another reader, which needs the value before the activation.
  */
-import type { IrNode } from "../ir/graph.js";
+import type { IrAttr, IrNode } from "../ir/graph.js";
 import { pruneValues, type Pass } from "./rewrite.js";
 
 /** The activations the runtime's GEMM epilogue implements. */
@@ -21,8 +21,8 @@ export const fuseActivation: Pass = {
       const layer = graph.producer(act.inputs[0]);
       if (!layer || (layer.op !== "Conv" && layer.op !== "Gemm") || layer.attrs.activation !== undefined) continue;
       if (graph.useCount(layer.output) !== 1) continue;
-      const alpha = act.op === "LeakyRelu" ? { alpha: Number(act.attrs.alpha ?? 0.01) } : act.op === "Elu" ? { alpha: Number(act.attrs.alpha ?? 1) } : {};
-      const attrs = { ...layer.attrs, activation: act.op, ...alpha };
+      const attrs: Record<string, IrAttr> = { ...layer.attrs, activation: act.op };
+      if (act.op === "LeakyRelu" || act.op === "Elu") attrs.alpha = Number(act.attrs.alpha ?? (act.op === "Elu" ? 1 : 0.01));
       fused.set(act.name, { ...layer, attrs, output: act.output, origins: [...layer.origins, ...act.origins] });
       removed.add(layer.name);
     }
