@@ -1,0 +1,67 @@
+/**
+ * Writes the B operand of a convolution's GEMM into the WebAssembly heap: the im2col matrix of
+ * one image (rows `(c, ky, kx)`, one column per output position), placed at a column offset of a
+ * wider matrix so that several images of a batch share one product (`ldb` columns per row).
+ *
+ * The runs of each row are split into left padding, valid input and right padding, as in
+ * `runtime/linalg/im2col.ts`, so the bounds test is per run, not per element. A 1×1
+ * window with unit stride and no padding copies whole planes.
+ */
+import type { Window2d } from "../window.js";
+
+/**
+ * Fills rows `0 … channels·kh·kw − 1`, columns `column … column + oh·ow − 1` of the matrix at
+ * `col[colOffset]` (row stride `ldb`) from `channels` planes of `height × width` at `x[xOffset]`.
+ */
+export function writeColumns(
+  x: Float32Array,
+  xOffset: number,
+  channels: number,
+  height: number,
+  width: number,
+  w: Window2d,
+  col: Float32Array,
+  colOffset: number,
+  column: number,
+  ldb: number,
+): void {
+  const { kh, kw, sh, sw, dh, dw, oh, ow } = w;
+  const { top, left } = w.pads;
+  const plane = height * width;
+  const positions = oh * ow;
+  if (kh === 1 && kw === 1 && sh === 1 && sw === 1 && top === 0 && left === 0 && positions === plane) {
+    for (let c = 0; c < channels; c++) {
+      const from = xOffset + c * plane;
+      col.set(x.subarray(from, from + plane), colOffset + c * ldb + column);
+    }
+    return;
+  }
+  let rowStart = colOffset + column;
+  for (let c = 0; c < channels; c++) {
+    const base = xOffset + c * plane;
+    for (let ky = 0; ky < kh; ky++) {
+      for (let kx = 0; kx < kw; kx++) {
+        const dx = kx * dw - left;
+        // Output columns whose input column ox*sw + dx lies in [0, width).
+        const oxStart = Math.min(ow, Math.max(0, Math.ceil(-dx / sw)));
+        const oxEnd = Math.max(oxStart, Math.min(ow, Math.floor((width - 1 - dx) / sw) + 1));
+        let out = rowStart;
+        for (let oy = 0; oy < oh; oy++, out += ow) {
+          const iy = oy * sh + ky * dh - top;
+          if (iy < 0 || iy >= height) {
+            for (let ox = 0; ox < ow; ox++) col[out + ox] = 0;
+            continue;
+          }
+          // Plain loops: rows are short (32 floats in a CIFAR net), where a `subarray` + `set`
+          // or a `fill` call per run costs more than the copy itself.
+          const source = base + iy * width + dx;
+          for (let ox = 0; ox < oxStart; ox++) col[out + ox] = 0;
+          if (sw === 1) for (let ox = oxStart; ox < oxEnd; ox++) col[out + ox] = x[source + ox];
+          else for (let ox = oxStart; ox < oxEnd; ox++) col[out + ox] = x[source + ox * sw];
+          for (let ox = oxEnd; ox < ow; ox++) col[out + ox] = 0;
+        }
+        rowStart += ldb;
+      }
+    }
+  }
+}

@@ -1,0 +1,10 @@
+/**
+ * nnc's fast kernels (`runtime/fast`): drop-in replacements for the heavy operators, computed by
+ * WebAssembly SIMD128 kernels that the runtime generates from TypeScript (`runtime/wasm/`), with
+ * the TypeScript kernels as the fallback where WebAssembly is unavailable or switched off.
+ * See README.md beside this file for the contract the code generator relies on.
+ */
+export { conv, convPacked, prepackConv, PackedConv } from "./conv.js";
+export { gemm, gemmPacked, prepackGemm, PackedGemm } from "./gemm.js";
+export { setWasmEnabled, wasmAvailable } from "./heap.js";
+export { planBuffers, type BufferPlan, type LiveRange } from "./memory-plan.js";

@@ -1,0 +1,79 @@
+/**
+ * One product on the WebAssembly heap, `C = act(A · B + bias)`, with A pre-packed: splits the
+ * reduction into slabs so that a slab of packed A (rows × `SLAB_DEPTH` floats) stays in L2 while
+ * the kernel sweeps the columns, and sets the kernel's flags (bias or accumulate, activation on
+ * the last slab only). Activations the kernel does not fuse are left to the caller.
+ */
+import type { FusedActivation } from "../linalg/epilogue.js";
+import { GemmFlags, MR, NR } from "../wasm/gemm-kernel.js";
+import type { WasmHeap } from "./heap.js";
+import type { PackedMatrix } from "./packed-matrix.js";
+
+/** The longest reduction slab: 512 rows of 512 × 384 floats is 768 KiB, within L2. */
+const SLAB_DEPTH = 384;
+
+/** Where the B, C and bias operands are: byte offsets in the heap, row strides in floats. */
+export interface ProductOperands {
+  b: number;
+  c: number;
+  /** Row stride of B and C, a multiple of `NR`. */
+  ld: number;
+  /** Columns to compute, a multiple of `NR`, at most `ld`. */
+  columns: number;
+  /** `paddedRows` bias values, one per row of C. */
+  bias: number;
+}
+
+/** Rounds `n` up to a multiple of the kernel's tile width. */
+export function roundToTile(n: number): number {
+  return Math.ceil(n / NR) * NR;
+}
+
+/**
+ * A row stride for B and C of at least `n` floats: a multiple of the tile width that is an odd
+ * number of tiles. A power-of-two stride (1024 floats for a 32×32 image) would map every row
+ * of a column strip to the same L1 cache set, and the kernel reads one strip row by row; the odd
+ * stride spreads them, which triples the kernel's speed on such shapes.
+ */
+export function rowStride(n: number): number {
+  const tiles = Math.ceil(n / NR);
+  return (tiles % 2 === 0 ? tiles + 1 : tiles) * NR;
+}
+
+/** Whether the kernel applies `activation` itself (relu and leaky relu) rather than the caller. */
+export function kernelFuses(activation: FusedActivation | undefined): boolean {
+  return activation?.kind === "relu" || activation?.kind === "leaky_relu";
+}
+
+/** Runs the product; `activation` is applied here only when {@link kernelFuses} says so. */
+export function multiply(heap: WasmHeap, a: PackedMatrix, op: ProductOperands, activation: FusedActivation | undefined): void {
+  const depth = a.depth;
+  const slabs = Math.ceil(depth / SLAB_DEPTH);
+  const slab = Math.ceil(depth / slabs);
+  let last = 0;
+  let alpha = 0;
+  if (activation?.kind === "relu") last = GemmFlags.relu;
+  else if (activation?.kind === "leaky_relu") {
+    last = GemmFlags.leakyRelu;
+    alpha = activation.alpha;
+  }
+  // Within a packed row block, column p starts MR·p floats in.
+  for (let p = 0; p < depth; p += slab) {
+    const size = Math.min(slab, depth - p);
+    const flags = (p > 0 ? GemmFlags.accumulate : 0) | (p + size === depth ? last : 0);
+    heap.gemmTile(
+      a.offset + p * MR * 4,
+      a.blockStride,
+      op.b + p * op.ld * 4,
+      op.ld * 4,
+      op.c,
+      op.ld * 4,
+      op.bias,
+      a.paddedRows,
+      op.columns,
+      size,
+      flags,
+      alpha,
+    );
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * A function body under construction: typed helpers that append WebAssembly instructions, the
+ * scalar ones the kernels need and the SIMD128 subset (`0xfd` prefix) they are built from.
+ *
+ * Operands go on the stack in the order the instruction takes them, so a body reads as postfix:
+ * `f.localGet(a).localGet(b).f32x4Add()`. Memory access takes an alignment exponent and a
+ * constant byte offset, which the kernels use to address rows of a register tile without adding
+ * to the base pointer.
+ */
+import { ByteWriter } from "./encoding.js";
+
+/** A WebAssembly value type, by its binary code. */
+export const ValueType = { i32: 0x7f, i64: 0x7e, f32: 0x7d, f64: 0x7c, v128: 0x7b } as const;
+/** One of {@link ValueType}'s codes. */
+export type ValueTypeCode = (typeof ValueType)[keyof typeof ValueType];
+
+const SIMD_PREFIX = 0xfd;
+
+/** Appends the instructions of one function body; locals are declared on the builder. */
+export class FunctionBody {
+  readonly code = new ByteWriter();
+  private readonly extraLocals: ValueTypeCode[] = [];
+
+  /** @param params the parameter types; their locals come first, numbered from 0 */
+  constructor(readonly params: readonly ValueTypeCode[]) {}
+
+  /** Declares a new local of `type` and returns its index. */
+  local(type: ValueTypeCode): number {
+    this.extraLocals.push(type);
+    return this.params.length + this.extraLocals.length - 1;
+  }
+
+  /** The declared locals, run-length grouped as the code section stores them. */
+  localGroups(): [count: number, type: ValueTypeCode][] {
+    const groups: [number, ValueTypeCode][] = [];
+    for (const type of this.extraLocals) {
+      const last = groups[groups.length - 1];
+      if (last !== undefined && last[1] === type) last[0]++;
+      else groups.push([1, type]);
+    }
+    return groups;
+  }
+
+  // Control flow. Blocks here take and return nothing (block type 0x40).
+  block(): this { this.code.byte(0x02).byte(0x40); return this; }
+  loop(): this { this.code.byte(0x03).byte(0x40); return this; }
+  if(): this { this.code.byte(0x04).byte(0x40); return this; }
+  else(): this { this.code.byte(0x05); return this; }
+  end(): this { this.code.byte(0x0b); return this; }
+  br(depth: number): this { this.code.byte(0x0c).u32(depth); return this; }
+  brIf(depth: number): this { this.code.byte(0x0d).u32(depth); return this; }
+
+  // Locals and constants.
+  localGet(index: number): this { this.code.byte(0x20).u32(index); return this; }
+  localSet(index: number): this { this.code.byte(0x21).u32(index); return this; }
+  localTee(index: number): this { this.code.byte(0x22).u32(index); return this; }
+  i32Const(value: number): this { this.code.byte(0x41).i32(value); return this; }
+  f32Const(value: number): this { this.code.byte(0x43).f32(value); return this; }
+
+  // Scalar memory access: `align` is log2 of the alignment, `offset` a constant byte offset.
+  f32Load(offset = 0, align = 2): this { this.code.byte(0x2a).u32(align).u32(offset); return this; }
+  f32Store(offset = 0, align = 2): this { this.code.byte(0x38).u32(align).u32(offset); return this; }
+
+  // i32 arithmetic and comparisons.
+  i32Eqz(): this { this.code.byte(0x45); return this; }
+  i32Ne(): this { this.code.byte(0x47); return this; }
+  i32LtU(): this { this.code.byte(0x49); return this; }
+  i32Add(): this { this.code.byte(0x6a); return this; }
+  i32Sub(): this { this.code.byte(0x6b); return this; }
+  i32Mul(): this { this.code.byte(0x6c); return this; }
+  i32And(): this { this.code.byte(0x71); return this; }
+
+  // SIMD128.
+  v128Load(offset = 0, align = 0): this { return this.simd(0x00).memarg(align, offset); }
+  v128Load32Splat(offset = 0, align = 2): this { return this.simd(0x09).memarg(align, offset); }
+  v128Store(offset = 0, align = 0): this { return this.simd(0x0b).memarg(align, offset); }
+  f32x4Splat(): this { return this.simd(0x13); }
+  f32x4Add(): this { return this.simd(0xe4); }
+  f32x4Mul(): this { return this.simd(0xe6); }
+  f32x4Min(): this { return this.simd(0xe8); }
+  f32x4Max(): this { return this.simd(0xe9); }
+
+  /** Ends the body and returns it framed as a code-section entry (locals, instructions, `end`). */
+  encode(): Uint8Array {
+    const entry = new ByteWriter();
+    const groups = this.localGroups();
+    entry.u32(groups.length);
+    for (const [count, type] of groups) entry.u32(count).byte(type);
+    entry.raw(this.code.finish()).byte(0x0b);
+    return entry.finish();
+  }
+
+  private simd(op: number): this {
+    this.code.byte(SIMD_PREFIX).u32(op);
+    return this;
+  }
+
+  private memarg(align: number, offset: number): this {
+    this.code.u32(align).u32(offset);
+    return this;
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * The WebAssembly encoder: LEB128 and float encodings byte for byte, modules that the engine
+ * validates (plain, bounded and shared memory), a small function run end to end, and the
+ * generated GEMM kernel module.
+ */
+import { describe, expect, it } from "vitest";
+import { ByteWriter } from "../../runtime/wasm/encoding.js";
+import { FunctionBody, ValueType } from "../../runtime/wasm/instructions.js";
+import { encodeModule } from "../../runtime/wasm/module.js";
+import { gemmKernelModule } from "../../runtime/wasm/gemm-kernel.js";
+
+const bytes = (write: (w: ByteWriter) => void): number[] => {
+  const w = new ByteWriter();
+  write(w);
+  return [...w.finish()];
+};
+
+describe("binary encodings", () => {
+  it("writes unsigned LEB128", () => {
+    expect(bytes((w) => w.u32(0))).toEqual([0x00]);
+    expect(bytes((w) => w.u32(127))).toEqual([0x7f]);
+    expect(bytes((w) => w.u32(128))).toEqual([0x80, 0x01]);
+    expect(bytes((w) => w.u32(624485))).toEqual([0xe5, 0x8e, 0x26]);
+    expect(bytes((w) => w.u32(0xffffffff))).toEqual([0xff, 0xff, 0xff, 0xff, 0x0f]);
+  });
+
+  it("writes signed LEB128", () => {
+    expect(bytes((w) => w.i32(0))).toEqual([0x00]);
+    expect(bytes((w) => w.i32(63))).toEqual([0x3f]);
+    expect(bytes((w) => w.i32(64))).toEqual([0xc0, 0x00]);
+    expect(bytes((w) => w.i32(-1))).toEqual([0x7f]);
+    expect(bytes((w) => w.i32(-64))).toEqual([0x40]);
+    expect(bytes((w) => w.i32(-65))).toEqual([0xbf, 0x7f]);
+    expect(bytes((w) => w.i32(-123456))).toEqual([0xc0, 0xbb, 0x78]);
+  });
+
+  it("writes little-endian floats and length-prefixed names", () => {
+    expect(bytes((w) => w.f32(1))).toEqual([0x00, 0x00, 0x80, 0x3f]);
+    expect(bytes((w) => w.name("env"))).toEqual([0x03, 0x65, 0x6e, 0x76]);
+  });
+
+  it("rejects values outside the integer's range", () => {
+    expect(() => bytes((w) => w.u32(-1))).toThrow(/not a u32/);
+    expect(() => bytes((w) => w.i32(2 ** 31))).toThrow(/not an i32/);
+  });
+});
+
+/** `scale(p, n, s)`: multiplies n floats at byte offset p by s, four lanes at a time (n % 4 == 0). */
+function scaleModule(memory: Parameters<typeof encodeModule>[0]): Uint8Array {
+  const { i32, f32, v128 } = ValueType;
+  const f = new FunctionBody([i32, i32, f32]);
+  const factor = f.local(v128);
+  f.localGet(2).f32x4Splat().localSet(factor);
+  f.loop();
+  f.localGet(0).localGet(0).v128Load().localGet(factor).f32x4Mul().v128Store();
+  f.localGet(0).i32Const(16).i32Add().localSet(0);
+  f.localGet(1).i32Const(4).i32Sub().localTee(1).brIf(0);
+  f.end();
+  return encodeModule(memory, [{ name: "scale", results: [], body: f }]);
+}
+
+describe("modules", () => {
+  it("validates with a plain, a bounded and a shared memory", () => {
+    expect(WebAssembly.validate(scaleModule({ minimumPages: 1 }) as Uint8Array<ArrayBuffer>)).toBe(true);
+    expect(WebAssembly.validate(scaleModule({ minimumPages: 1, maximumPages: 4 }) as Uint8Array<ArrayBuffer>)).toBe(true);
+    expect(WebAssembly.validate(scaleModule({ minimumPages: 1, maximumPages: 4, shared: true }) as Uint8Array<ArrayBuffer>)).toBe(true);
+    expect(() => scaleModule({ minimumPages: 1, shared: true })).toThrow(/shared memory needs a maximum/);
+  });
+
+  it("runs an encoded SIMD function over the imported memory", () => {
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const module = new WebAssembly.Module(scaleModule({ minimumPages: 1 }) as Uint8Array<ArrayBuffer>);
+    const scale = new WebAssembly.Instance(module, { env: { memory } }).exports.scale as (p: number, n: number, s: number) => void;
+    const view = new Float32Array(memory.buffer, 0, 9);
+    view.set([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    scale(0, 8, 0.5);
+    expect([...view]).toEqual([0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4, 9]);
+  });
+
+  it("encodes the GEMM kernel as a valid module", () => {
+    const module = gemmKernelModule({ minimumPages: 1 }) as Uint8Array<ArrayBuffer>;
+    expect(WebAssembly.validate(module)).toBe(true);
+    expect(WebAssembly.Module.exports(new WebAssembly.Module(module))).toEqual([{ name: "gemm_tile", kind: "function" }]);
+  });
+
+  it.each([
+    [6, 8],
+    [4, 16],
+    [8, 4],
+  ])("encodes valid kernels with other tiles (%i × %i)", (mr, nr) => {
+    expect(WebAssembly.validate(gemmKernelModule({ minimumPages: 1 }, mr, nr) as Uint8Array<ArrayBuffer>)).toBe(true);
+  });
+});
