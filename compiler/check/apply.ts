@@ -107,10 +107,14 @@ function applyBlock(ctx: Elaboration, layer: BlockLayer, piped: readonly TensorR
   }
   const name = ctx.nameInstance(block.name, label, layer.site.file);
   if (name === undefined) return ERROR;
-  return ctx.inScope(name, () => {
+  const paramsBefore = ctx.params.length;
+  const result = ctx.inScope(name, () => {
     ctx.blockStack.push(block);
     const locals = new Locals();
-    block.inputs.forEach((p, i) => locals.define(p.name.name, { value: inputs[i], site: { file: block.file.path, span: p.span } }));
+    block.inputs.forEach((p, i) => {
+      locals.define(p.name.name, { value: inputs[i], site: { file: block.file.path, span: p.span } });
+      ctx.record("binding", { file: block.file.path, span: p.name.span }, [], inputs[i]);
+    });
     for (const [key, value] of layer.config) locals.define(key, { value, site: layer.site });
     const result = elaborateBody(ctx, block.decl.body, { file: block.file, locals, dynamic: layer.dynamic }, {
       what: `block ${block.name}`,
@@ -119,6 +123,15 @@ function applyBlock(ctx: Elaboration, layer: BlockLayer, piped: readonly TensorR
     ctx.blockStack.pop();
     return result;
   });
+  if (ctx.trace) ctx.record("block", layer.site, inputs, result, learnableCount(ctx, paramsBefore));
+  return result;
+}
+
+/** Learnable parameter elements created since `ctx.params` had `from` entries. */
+function learnableCount(ctx: Elaboration, from: number): number {
+  let n = 0;
+  for (const p of ctx.params.slice(from)) if (!p.buffer) n += p.shape.reduce((a, b) => a * b, 1);
+  return n;
 }
 
 function applyRepeat(ctx: Elaboration, inner: Layer, count: number, piped: readonly TensorRef[], site: Site): Value {

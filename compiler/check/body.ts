@@ -40,6 +40,7 @@ export function elaborateBody(ctx: Elaboration, body: readonly Stmt[], env: Env,
           break;
         }
         locals.define(name, { value, site: { file: file.path, span: stmt.name.span } });
+        ctx.record("binding", { file: file.path, span: stmt.name.span }, [], value);
         break;
       }
       case "use": {

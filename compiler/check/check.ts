@@ -33,6 +33,8 @@ export interface CheckOptions {
   allModels?: boolean;
   /** The expansion limit in primitive layer instances (default 100,000). */
   maxLayers?: number;
+  /** Record shapes at source places on each model (`CheckedModel.trace`), for the language server. */
+  trace?: boolean;
 }
 
 /** Everything checking produced. */
@@ -78,7 +80,7 @@ export function checkSource(path: string, text: string, host: CheckHost, options
     const overrides = parseOverrides(options.set ?? [], loaded.main, selected[0], diagnostics);
     for (const decl of selected) {
       const resolved = resolveOverrides(overrides, decl, loaded.main, selected, diagnostics);
-      models.push(elaborateModel(decl, loaded.main, resolved, maxLayers, diagnostics));
+      models.push(elaborateModel(decl, loaded.main, resolved, maxLayers, diagnostics, options.trace));
     }
   } catch (error) {
     const reason = error instanceof RangeError ? "the program nests too deeply to check" : `internal error: ${error instanceof Error ? error.message : String(error)}`;

@@ -15,7 +15,8 @@ import type { LayerInstance, ParamInfo, Shape, TensorValue } from "./model.js";
 import type { LeafParam } from "./operator-def.js";
 import type { BlockInfo, FileInfo } from "./files.js";
 import type { Locals, DynamicEnv } from "./environment.js";
-import type { Site, TensorRef } from "./values.js";
+import type { Site, TensorRef, Value } from "./values.js";
+import type { TraceEntry, TraceKind } from "./trace.js";
 
 /** Where an expression is evaluated: its file's top-level scope, its locals and its aliases. */
 export interface Env {
@@ -59,7 +60,18 @@ export class Elaboration {
   constructor(
     readonly diagnostics: Diagnostic[],
     readonly maxLayers: number,
+    /** Where to record shapes at source places (`trace.ts`); undefined records nothing. */
+    readonly trace?: TraceEntry[],
   ) {}
+
+  /** Records the tensors `inputs` and `outputs` of a place, when tracing. */
+  record(kind: TraceKind, site: Site, inputs: readonly TensorRef[], outputs: Value, params = 0): void {
+    if (!this.trace) return;
+    const out = outputs.k === "tensor" ? [outputs] : outputs.k === "tuple" ? outputs.items.filter((i) => i.k === "tensor") : [];
+    if (out.length === 0) return;
+    const shapes = (ts: readonly Value[]) => ts.map((t) => this.values[(t as TensorRef).id].shape);
+    this.trace.push({ kind, file: site.file, span: site.span, inputs: shapes(inputs), outputs: shapes(out), params });
+  }
 
   /** Reports an error from the catalogue at `site`. */
   error(code: Code, site: Site, message: string, related: readonly RelatedInfo[] = []): void {

@@ -20,15 +20,16 @@ export interface ModelOverrides {
   readonly aliases: ReadonlyMap<string, Value>;
 }
 
-/** Elaborates `decl` of `file`; diagnostics go to `diagnostics`. */
+/** Elaborates `decl` of `file`; diagnostics go to `diagnostics`; `trace` records `CheckedModel.trace`. */
 export function elaborateModel(
   decl: ModelDecl,
   file: FileInfo,
   overrides: ModelOverrides,
   maxLayers: number,
   diagnostics: Diagnostic[],
+  trace = false,
 ): CheckedModel {
-  const ctx = new Elaboration(diagnostics, maxLayers);
+  const ctx = new Elaboration(diagnostics, maxLayers, trace ? [] : undefined);
   const { inputs, config } = checkParams(decl, file.path, diagnostics);
   const locals = new Locals();
   const site = (span: Site["span"]): Site => ({ file: file.path, span });
@@ -63,6 +64,7 @@ export function elaborateModel(
     if (shape.length !== param.type.dims.length) continue;
     const tensor = ctx.newTensor(shape, site(param.span));
     locals.define(param.name.name, { value: tensor, site: site(param.name.span) });
+    ctx.record("binding", site(param.name.span), [], tensor);
     modelInputs.push({ name: param.name.name, value: tensor.id });
   }
   let dynamic: DynamicEnv | undefined;
@@ -79,6 +81,7 @@ export function elaborateModel(
     params: ctx.params,
     config: configRecord,
     origin: { file: file.path, span: decl.span },
+    ...(ctx.trace ? { trace: ctx.trace } : {}),
   };
 }
 

@@ -85,6 +85,7 @@ function evaluatePipe(ctx: Elaboration, pipe: PipeExpr, env: Env): Value {
     if (!layer || !inputs) return ERROR;
     current = applyLayer(ctx, layer, inputs);
     if (current.k === "error") return ERROR;
+    ctx.record("stage", siteOf(env, stage), inputs, current);
   }
   return current;
 }

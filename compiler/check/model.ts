@@ -5,6 +5,7 @@
  * `nnc params` and the lowering to IR all read it; it holds no syntax beyond origin spans.
  */
 import type { Span } from "../syntax/span.js";
+import type { TraceEntry } from "./trace.js";
 
 /** A dimension: a static size, or a symbolic one (`"N"`, or a derived form such as `"H/2"`). */
 export type Dim = number | string;
@@ -75,4 +76,6 @@ export interface CheckedModel {
   /** The model's config parameters after defaults and `--set` overrides. */
   readonly config: Readonly<Record<string, unknown>>;
   readonly origin: Origin;
+  /** Shapes at source places, when `CheckOptions.trace` asked for them (`trace.ts`). */
+  readonly trace?: readonly TraceEntry[];
 }
