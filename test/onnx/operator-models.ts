@@ -1,0 +1,77 @@
+/**
+ * One tiny model per operator and normalizer of SPEC §3 (and per fused form: a conv or dense
+ * followed by each fusable activation or by a normalizer that folds), as `.nn` text, for the
+ * ONNX tests. Each normalizer appears twice: after a conv, where the fused pipeline folds it, and
+ * straight on the input, where nothing folds and the emitter must write its decomposition.
+ */
+
+/** A named one-layer (or two-layer) model. */
+export interface OperatorModel {
+  readonly name: string;
+  readonly text: string;
+}
+
+const IMAGE = "x: [N, 8, 6, 6]";
+const FEATURES = "x: [N, 12]";
+
+function model(name: string, input: string, body: string): OperatorModel {
+  return { name, text: `model M(${input}) {\n  return ${body}\n}\n` };
+}
+
+const ACTIVATIONS = ["relu", "sigmoid", "tanh", "gelu", "silu", "leaky_relu(alpha: 0.2)", "elu(alpha: 0.5)"];
+const IMAGE_NORMALIZERS = [
+  "batch",
+  "batch(affine: false, eps: 0.001)",
+  "batch_renorm",
+  "layer",
+  "instance",
+  "instance(affine: false)",
+  "group(groups: 4)",
+  "group(groups: 2, eps: 0.01)",
+  "frn",
+  "switchable",
+  "none",
+];
+// `frn`, `switchable`, `instance` and `group` need images (the checker rejects them on features).
+const FEATURE_NORMALIZERS = ["batch", "batch(affine: false)", "batch_renorm", "layer", "layer(affine: false)"];
+
+const label = (call: string) => call.replace(/[^a-z0-9]+/g, "_").replace(/_+$/, "");
+
+/** Every operator model. */
+export const OPERATOR_MODELS: readonly OperatorModel[] = [
+  model("conv_basic", IMAGE, "x -> conv(8, 3, pad: 1)"),
+  model("conv_stride_dilation_groups", IMAGE, "x -> conv(8, 3, stride: 2, pad: 2, dilation: 2, groups: 4)"),
+  model("conv_pair_same", IMAGE, "x -> conv(6, (3, 1), stride: 2, pad: same)"),
+  model("conv_ws_standard", IMAGE, `x -> conv(8, 3, bias: false, ws: "standard")`),
+  model("conv_ws_scaled", IMAGE, `x -> conv(8, 3, ws: "scaled")`),
+  model("dense", FEATURES, "x -> dense(16)"),
+  model("dense_ws_standard", FEATURES, `x -> dense(16, bias: false, ws: "standard")`),
+  model("dense_ws_scaled", FEATURES, `x -> dense(16, ws: "scaled")`),
+  ...ACTIVATIONS.map((a) => model(`conv_${label(a)}`, IMAGE, `x -> conv(8, 3, pad: 1) -> ${a}`)),
+  ...ACTIVATIONS.map((a) => model(`dense_${label(a)}`, FEATURES, `x -> dense(10) -> ${a}`)),
+  ...ACTIVATIONS.map((a) => model(label(a), IMAGE, `x -> ${a}`)),
+  model("prelu", IMAGE, "x -> prelu"),
+  model("prelu_shared", IMAGE, "x -> prelu(shared: true)"),
+  model("prelu_features", FEATURES, "x -> prelu"),
+  model("maxout", IMAGE, "x -> maxout"),
+  model("maxout_4", IMAGE, "x -> maxout(pieces: 4)"),
+  model("maxout_features", FEATURES, "x -> maxout(pieces: 3)"),
+  model("softmax", FEATURES, "x -> softmax"),
+  model("log_softmax", FEATURES, "x -> log_softmax"),
+  model("softmax_image", IMAGE, "x -> softmax"),
+  model("dropout", IMAGE, "x -> dropout(0.3) -> relu"),
+  model("standardize", IMAGE, `x -> standardize(mean: [0.1, 0.2, 0.3, 0.4, -0.1, -0.2, 0, 0.5], std: [0.5, 1, 2, 0.25, 1.5, 0.8, 1, 3])`),
+  model("add", IMAGE, "x + (x -> conv(8, 1))"),
+  model("concat", IMAGE, "concat(x, x -> conv(4, 1))"),
+  model("identity", IMAGE, "x -> conv(8, 1) -> identity"),
+  model("maxpool", IMAGE, "x -> maxpool(2)"),
+  model("maxpool_pad", IMAGE, "x -> maxpool(3, stride: 2, pad: 1)"),
+  model("avgpool_pad", IMAGE, "x -> avgpool(3, stride: 2, pad: 1)"),
+  model("global_avgpool", IMAGE, "x -> global_avgpool -> flatten"),
+  model("global_maxpool", IMAGE, "x -> global_maxpool"),
+  model("flatten", IMAGE, "x -> flatten -> dense(5)"),
+  ...IMAGE_NORMALIZERS.map((n) => model(`conv_${label(n)}`, IMAGE, `x -> conv(8, 3, pad: 1) -> ${n} -> relu`)),
+  ...IMAGE_NORMALIZERS.map((n) => model(label(n), IMAGE, `x -> ${n}`)),
+  ...FEATURE_NORMALIZERS.map((n) => model(`dense_${label(n)}`, FEATURES, `x -> dense(12) -> ${n}`)),
+  ...FEATURE_NORMALIZERS.map((n) => model(`features_${label(n)}`, FEATURES, `x -> ${n}`)),
+];
