@@ -76,3 +76,6 @@ export {
   weightStandardization,
   type WeightStandardizationAttributes,
 } from "./kernels/weight-standardization.js";
+
+export { readSafetensorsTensors, isStepCounter, type CheckpointTensor } from "./safetensors.js";
+export { checkInput, copyState, keepRunning, loadWeights, type ParameterSpec, type WeightsSource } from "./model-support.js";

@@ -19,6 +19,7 @@ import type { CheckedModel } from "../check/model.js";
 import { paramsListing, summaryTable, parameterCounts, groupThousands } from "./tables.js";
 import { format } from "../format/format.js";
 import { VERSION } from "../version.js";
+import { registerCompileCommands } from "./compile.js";
 
 /** Runs the command line on `argv` (without `node` and the script) and returns the exit code. */
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
@@ -69,6 +70,20 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     .option("--stdout", "print the formatted text instead of rewriting the file")
     .action((files: string[], opts: { check?: boolean; stdout?: boolean }) => {
       exitCode = fmt(files, opts, io);
+    });
+
+  registerCompileCommands(program, io, setOption, (code) => {
+    exitCode = code;
+  });
+
+  program
+    .command("lsp")
+    .description("the language server (LSP over stdio)")
+    .option("--stdio", "talk over stdin and stdout (the only transport; accepted for editors that pass it)")
+    .action(async () => {
+      // Loaded on demand: the other commands need none of the protocol libraries.
+      const { startLanguageServer } = await import("../lsp/server.js");
+      exitCode = await startLanguageServer();
     });
 
   try {

@@ -1,5 +1,9 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import type { IrNode, IrValue } from "../../compiler/ir/graph.js";
+import { checkSource } from "../../compiler/check/check.js";
+import { executeGraph } from "../../compiler/ir/execute.js";
+import type { Graph, IrNode, IrValue } from "../../compiler/ir/graph.js";
+import { lowerModel } from "../../compiler/ir/lower.js";
 import { verify } from "../../compiler/ir/verify.js";
 import { makeGraph } from "../../compiler/passes/rewrite.js";
 import { INFERENCE_PASSES, runPipeline } from "../../compiler/passes/pipeline.js";
@@ -46,7 +50,29 @@ function pipelineOf(nodes: IrNode[], extra: IrValue[], outputs: string[]) {
   expect(verify(graph)).toEqual([]);
   const { graph: after, steps } = runPipeline(graph, INFERENCE_PASSES);
   for (const step of steps) expect(verify(step.graph), `after ${step.pass}`).toEqual([]);
+  expectSameOutputs(graph, after);
   return after;
+}
+
+/** A deterministic pseudo-random tensor; variances (`*_var`) stay positive. */
+function randomTensor(name: string, shape: readonly number[]) {
+  let seed = [...name].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7);
+  const next = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  const data = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => (name.endsWith("_var") ? 0.5 + next() : next() * 2 - 1));
+  return { shape: [...shape], data };
+}
+
+/** Runs both graphs through the executor on the same random parameters and input (batch 2). */
+function expectSameOutputs(before: Graph, after: Graph): void {
+  const params = new Map([...before.values.values()].filter((v) => v.kind === "param").map((v) => [v.name, randomTensor(v.name, v.shape as number[])]));
+  const inputs = before.inputs.map((name) => randomTensor(name, before.value(name).shape.map((d) => (typeof d === "number" ? d : 2))));
+  const want = executeGraph(before, params, inputs).outputs;
+  const got = executeGraph(after, params, inputs).outputs;
+  want.forEach((w, i) => {
+    const scale = Math.max(...w.data.map(Math.abs));
+    const error = Math.max(...w.data.map((v, j) => Math.abs(v - got[i].data[j])));
+    expect(error / scale).toBeLessThan(1e-5);
+  });
 }
 
 const folded = (g: ReturnType<typeof pipelineOf>) => g.nodes.filter((n) => n.notes.some((t) => t.includes(": folded "))).length;
@@ -81,5 +107,34 @@ describe("fold-affine-into-conv", () => {
     const g = pipelineOf(nodes, convAndBatchParams("c0", "b0"), ["c0"]);
     expect(folded(g)).toBe(0);
     expect(refusals(g)).toEqual(["fold-affine-into-conv: not folded: the affine follows the input x, not a Conv or Gemm"]);
+  });
+});
+
+describe("folding in the examples", () => {
+  const host = { readFile: (path: string) => readFileSync(path, "utf8") };
+  // Every batch norm of these examples follows a conv or dense layer that nothing else reads.
+  const FOLDS: Record<string, number> = { inception: 11, lenet: 0, mlp: 3, nfnet: 0, norm_zoo: 2, resnet18: 20, resnet20: 21, vgg: 6 };
+
+  it.each(Object.entries(FOLDS))("%s.nn folds %i normalizations and refuses none", (name, count) => {
+    const path = `examples/${name}.nn`;
+    const graph = lowerModel(checkSource(path, readFileSync(path, "utf8"), host).models[0]);
+    const { graph: after, steps } = runPipeline(graph, INFERENCE_PASSES);
+    for (const step of steps) expect(verify(step.graph), `after ${step.pass}`).toEqual([]);
+    expect(folded(after)).toBe(count);
+    expect(refusals(after)).toEqual([]);
+    expect(after.nodes.filter((n) => n.op === "BatchNormalization" || n.op === "BatchRenormalization")).toEqual([]);
+  });
+
+  it("test/cases/compile/refusals.nn refuses three folds and still computes the same", () => {
+    const path = "test/cases/compile/refusals.nn";
+    const graph = lowerModel(checkSource(path, readFileSync(path, "utf8"), host).models[0]);
+    const after = runPipeline(graph, INFERENCE_PASSES).graph;
+    expect(folded(after)).toBe(0);
+    expect(refusals(after)).toEqual([
+      "fold-affine-into-conv: not folded: the affine follows the input x, not a Conv or Gemm",
+      "fold-affine-into-conv: not folded: the affine follows Add add0, not a Conv or Gemm",
+      "fold-affine-into-conv: not folded: the output of conv1 has 2 readers and one needs it unscaled",
+    ]);
+    expectSameOutputs(graph, after);
   });
 });

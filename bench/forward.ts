@@ -1,0 +1,81 @@
+/**
+ * Milliseconds per forward of generated modules (SPEC §6): ResNet-20 at batch 1 and 32 and the
+ * MNIST LeNet, fused (the default) and unfused, each compiled by `compileModel` into `.build/`
+ * (importing the compiled runtime) and run with plain node, as a user of the module would.
+ * Weights are `nnc init`'s (seed 0): speed does not depend on their values.
+ *
+ *   npm run bench:forward
+ */
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { performance } from "node:perf_hooks";
+import { compileModel } from "../compiler/emit/compile-model.js";
+import { initialWeights } from "../compiler/weights/init.js";
+
+/** `.build/bench`, where this file runs from; the compiled runtime is `.build/runtime`. */
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, "..", "..");
+const host = { readFile: (path: string) => { try { return readFileSync(resolve(root, path), "utf8"); } catch { return undefined; } } };
+
+interface Model { forward(x: { shape: number[]; data: Float32Array }): unknown }
+
+async function build(example: string, fuse: boolean): Promise<{ model: Model; inputShape: number[] }> {
+  const result = await compileModel({ path: `examples/${example}.nn`, host, fuse, runtimeModule: "../runtime/index.js" });
+  if (!result.ok) throw new Error(`${example}: ${result.errors.join("; ")}`);
+  const dir = join(here, "..", "generated");
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${example}${fuse ? "" : "-unfused"}.ts`);
+  const ts = await import("typescript");
+  const source = result.files.find((f) => f.name.endsWith(".ts"))!.contents as string;
+  const js = ts.transpileModule(source, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext } }).outputText;
+  writeFileSync(file.replace(/\.ts$/, ".js"), js);
+  const module = (await import(pathToFileURL(file.replace(/\.ts$/, ".js")).href)) as { load(w: Record<string, Float32Array>): Promise<Model> };
+  const checked = result.check.models[0];
+  const model = await module.load(Object.fromEntries(initialWeights(checked, 0)));
+  const shape = checked.values[checked.inputs[0].value].shape.map((d) => (typeof d === "number" ? d : 1));
+  return { model, inputShape: shape };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+function timeForward(model: Model, shape: number[], budgetMs: number): { median: number; min: number; runs: number } {
+  const data = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i));
+  const x = { shape, data };
+  model.forward(x); // warm-up: JIT and first allocations
+  const times: number[] = [];
+  const start = performance.now();
+  while (times.length < 3 || (performance.now() - start < budgetMs && times.length < 50)) {
+    const t0 = performance.now();
+    model.forward(x);
+    times.push(performance.now() - t0);
+  }
+  return { median: median(times), min: Math.min(...times), runs: times.length };
+}
+
+const cases = [
+  { example: "resnet20", batch: 1 },
+  { example: "resnet20", batch: 32 },
+  { example: "lenet", batch: 1 },
+  { example: "lenet", batch: 32 },
+];
+const rows = [["model", "batch", "fused ms (median)", "fused min", "unfused ms (median)", "runs"]];
+for (const { example, batch } of cases) {
+  const cells: string[] = [example, String(batch)];
+  let runs = 0;
+  for (const fuse of [true, false]) {
+    const { model, inputShape } = await build(example, fuse);
+    const t = timeForward(model, [batch, ...inputShape.slice(1)], 3000);
+    cells.push(t.median.toFixed(2));
+    if (fuse) cells.push(t.min.toFixed(2));
+    runs = t.runs;
+  }
+  cells.push(String(runs));
+  rows.push(cells);
+}
+console.log(`node ${process.version}, one thread, runtime kernels of runtime/ (TypeScript, no WebAssembly)`);
+const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+for (const r of rows) console.log(r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join("  "));

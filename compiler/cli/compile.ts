@@ -1,0 +1,141 @@
+/**
+ * `nnc compile` and `nnc init` (SPEC §5): the command-line ends of `compileModel` and of
+ * `initialWeightsFile`. They read the checkpoint, print diagnostics, errors and notes, and write
+ * the emitted files; every problem becomes a message and an exit code, never a stack trace.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { Command, Option } from "commander";
+import type { MatchMode } from "../weights/match.js";
+import { initialWeightsFile } from "../weights/init.js";
+import { WeightsError } from "../weights/weights-error.js";
+import { checkPath, printDiagnostics, type ModelOptions } from "./front-end.js";
+import { checkHost, type CliIo } from "./io.js";
+
+/** The options of `nnc compile`, as commander parses them. */
+export interface CompileOptions extends ModelOptions {
+  output?: string;
+  target: "ts" | "onnx";
+  weights?: string;
+  weightsMatch: MatchMode;
+  mode: "inference" | "train";
+  fuse: boolean;
+  opset?: string;
+  dumpIr?: string | true;
+  standalone?: boolean;
+  js?: boolean;
+}
+
+/** Adds `compile` and `init` to `program`; `done` receives each command's exit code. */
+export function registerCompileCommands(program: Command, io: CliIo, setOption: () => Option, done: (code: number) => void): void {
+  program
+    .command("compile")
+    .description("emit a TypeScript module (or an ONNX model) for a model")
+    .argument("<file>", "an .nn file")
+    .option("-o, --output <dir>", "output directory (default: the current directory)")
+    .addOption(new Option("--target <target>", "what to emit").choices(["ts", "onnx"]).default("ts"))
+    .option("--weights <file>", "a safetensors checkpoint, checked now and shipped with the module")
+    .addOption(new Option("--weights-match <how>", "pair checkpoint tensors with parameters by name or by declaration order").choices(["name", "order"]).default("name"))
+    .addOption(setOption())
+    .option("--model <name>", "the model to compile (default: the only or the last)")
+    .addOption(new Option("--mode <mode>", "inference (folded) or train (batch statistics, dropout)").choices(["inference", "train"]).default("inference"))
+    .option("--no-fuse", "keep normalizations as they are (no folding into convolutions)")
+    .option("--opset <n>", "ONNX opset, 17 to 21 (default 17)")
+    .option("--dump-ir [pass]", "print the IR after lowering, after the named pass, or `all` steps; writes nothing")
+    .option("--standalone", "inline the runtime kernels the model uses: a module with no imports")
+    .option("--js", "write .js and .d.ts instead of .ts")
+    .action(async (file: string, opts: CompileOptions) => {
+      done(await compile(file, opts, io));
+    });
+
+  program
+    .command("init")
+    .description("write random initial weights (PyTorch's default schemes), reproducible by seed")
+    .argument("<file>", "an .nn file")
+    .requiredOption("-o, --output <file>", "the safetensors file to write")
+    .option("--seed <n>", "a non-negative integer", "0")
+    .addOption(setOption())
+    .option("--model <name>", "the model (default: the only or the last)")
+    .action((file: string, opts: ModelOptions & { output: string; seed: string }) => {
+      done(init(file, opts, io));
+    });
+}
+
+/** `nnc compile`: 0 when the files were written (or the IR printed), 1 on any problem. */
+export async function compile(file: string, opts: CompileOptions, io: CliIo): Promise<number> {
+  let weights: { path: string; bytes: Uint8Array } | undefined;
+  if (opts.weights !== undefined) {
+    try {
+      weights = { path: opts.weights, bytes: readFileSync(resolve(opts.weights)) };
+    } catch (error) {
+      io.stderr(`nnc: cannot read weights file '${opts.weights}': ${reason(error)}\n`);
+      return 1;
+    }
+  }
+  const opset = opts.opset === undefined ? undefined : Number(opts.opset);
+  if (opts.opset !== undefined && !Number.isInteger(opset)) {
+    io.stderr(`nnc: --opset must be an integer from 17 to 21, got '${opts.opset}'\n`);
+    return 2;
+  }
+  // Loaded on demand: the emitters bring ts-morph and prettier, which other commands do not need.
+  const { compileModel } = await import("../emit/compile-model.js");
+  const result = await compileModel({
+    path: file,
+    host: checkHost(io),
+    set: opts.set,
+    model: opts.model,
+    target: opts.target,
+    mode: opts.mode,
+    fuse: opts.fuse,
+    opset,
+    weights,
+    match: opts.weightsMatch,
+    dumpIr: opts.dumpIr,
+    standalone: opts.standalone,
+    js: opts.js,
+  });
+  printDiagnostics(io, result.check);
+  for (const error of result.errors) io.stderr(`nnc: error: ${error}\n`);
+  if (!result.ok) return 1;
+  for (const note of result.notes) io.stderr(`nnc: note: ${note}\n`);
+  if (result.dump !== undefined) {
+    io.stdout(result.dump);
+    return 0;
+  }
+  const dir = opts.output ?? ".";
+  try {
+    mkdirSync(resolve(dir), { recursive: true });
+    for (const f of result.files) writeFileSync(resolve(join(dir, f.name)), f.contents);
+  } catch (error) {
+    io.stderr(`nnc: cannot write to '${dir}': ${reason(error)}\n`);
+    return 1;
+  }
+  io.stdout(result.files.map((f) => `wrote ${join(dir, f.name)}\n`).join(""));
+  return 0;
+}
+
+/** `nnc init`: writes seeded initial weights in declaration order. */
+export function init(file: string, opts: ModelOptions & { output: string; seed: string }, io: CliIo): number {
+  const seed = Number(opts.seed);
+  if (!/^\d+$/.test(opts.seed) || !Number.isSafeInteger(seed)) {
+    io.stderr(`nnc: --seed must be a non-negative integer, got '${opts.seed}'\n`);
+    return 2;
+  }
+  const { result, ok } = checkPath(file, io, { set: opts.set, model: opts.model });
+  printDiagnostics(io, result);
+  const model = result.models[0];
+  if (!ok || !model) return 1;
+  try {
+    writeFileSync(resolve(opts.output), initialWeightsFile(model, seed));
+  } catch (error) {
+    io.stderr(`nnc: ${error instanceof WeightsError ? error.message : `cannot write '${opts.output}': ${reason(error)}`}\n`);
+    return 1;
+  }
+  io.stdout(`wrote ${opts.output} (${model.params.length} tensors, seed ${seed})\n`);
+  return 0;
+}
+
+function reason(error: unknown): string {
+  const e = error as { code?: string; message?: string };
+  return e.code === "ENOENT" ? "no such file or directory" : e.code === "EISDIR" ? "it is a directory" : (e.message ?? String(error));
+}

@@ -1,0 +1,184 @@
+/**
+ * The compile driver behind `nnc compile` (SPEC §5–§7), as a library call that the command line,
+ * the tests and the language server share: check the file, lower the selected model, run the
+ * passes of the mode, match the weights (or make seed-0 initial ones), and emit the target's
+ * files. It never throws for bad input: checker diagnostics come back in `check`, every other
+ * problem (weights, options) as a message in `errors`, and the caller decides how to print them.
+ * Nothing is written to disk here; `files` says what to write.
+ */
+import { basename } from "node:path";
+import { checkSource, type CheckHost, type CheckResult } from "../check/check.js";
+import type { CheckedModel } from "../check/model.js";
+import { hasErrors } from "../diagnostics/diagnostic.js";
+import type { Graph } from "../ir/graph.js";
+import { lowerModel } from "../ir/lower.js";
+import { INFERENCE_PASSES, UNFUSED_PASSES, runPipeline, type PipelineStep } from "../passes/pipeline.js";
+import { printGraph } from "../ir/print.js";
+import { matchWeights, type MatchMode } from "../weights/match.js";
+import { initialWeights } from "../weights/init.js";
+import { readSafetensorsFile, writeSafetensors } from "../weights/safetensors.js";
+import { WeightsError } from "../weights/weights-error.js";
+import { emitOnnx } from "./onnx/emit-onnx.js";
+import { emitTypeScript, type EmittedFile } from "./ts/emit-ts.js";
+import type { Tensor } from "../../runtime/index.js";
+
+/** What to compile and how; the defaults are `nnc compile`'s. */
+export interface CompileRequest {
+  /** The `.nn` file, as given (names the outputs and the source comments). */
+  readonly path: string;
+  /** Its text; read through `host` when absent. */
+  readonly text?: string;
+  /** Reads the file and its imports. */
+  readonly host: CheckHost;
+  readonly set?: readonly string[];
+  readonly model?: string;
+  readonly target?: "ts" | "onnx";
+  readonly mode?: "inference" | "train";
+  /** False for `--no-fuse`. */
+  readonly fuse?: boolean;
+  /** ONNX opset, 17 to 21 (default 17). */
+  readonly opset?: number;
+  /** A checkpoint: its file name (for messages) and bytes. */
+  readonly weights?: { readonly path: string; readonly bytes: Uint8Array };
+  readonly match?: MatchMode;
+  /** `--dump-ir[=PASS]`: `lower` (or true) for the lowered graph, a pass name for the graph after it, `all` for every step. */
+  readonly dumpIr?: string | true;
+  readonly standalone?: boolean;
+  readonly js?: boolean;
+  /** Where a non-standalone TypeScript module imports the runtime from (default `nnc/runtime`). */
+  readonly runtimeModule?: string;
+}
+
+/** What compiling produced. */
+export interface CompileResult {
+  /** True when nothing went wrong: no error diagnostic and no entry in `errors`. */
+  readonly ok: boolean;
+  /** The front end's result: diagnostics to print, sources to print them with. */
+  readonly check: CheckResult;
+  /** Problems other than diagnostics, one complete sentence each (every weights problem separately). */
+  readonly errors: string[];
+  /** Things the user should know, such as compiling with initial weights. */
+  readonly notes: string[];
+  /** The `--dump-ir` text, when asked for. */
+  readonly dump?: string;
+  /** The files to write into the output directory. */
+  readonly files: EmittedFile[];
+  /** The graph that was emitted (after the mode's passes), when compilation got that far. */
+  readonly graph?: Graph;
+}
+
+/** The passes names `--dump-ir=PASS` accepts besides `lower` and `all`. */
+export const PASS_NAMES: readonly string[] = INFERENCE_PASSES.map((p) => p.name);
+
+/** Compiles one model of one file. */
+export async function compileModel(request: CompileRequest): Promise<CompileResult> {
+  const text = request.text ?? request.host.readFile(request.path);
+  const errors: string[] = [];
+  const notes: string[] = [];
+  if (text === undefined) {
+    const check: CheckResult = { models: [], diagnostics: [], sources: new Map(), programs: new Map() };
+    return { ok: false, check, errors: [`cannot read '${request.path}'`], notes, files: [] };
+  }
+  const check = checkSource(request.path, text, request.host, { set: request.set, model: request.model });
+  const model = check.models[0];
+  const fail = (message?: string): CompileResult => ({ ok: false, check, errors: message ? [...errors, message] : errors, notes, files: [] });
+  if (hasErrors(check.diagnostics) || !model) return fail();
+  const target = request.target ?? "ts";
+  const mode = request.mode ?? "inference";
+  if (mode === "train" && target === "onnx") {
+    return fail("--mode train applies to --target ts only: the ONNX model is an inference graph (train in PyTorch, or use the TypeScript module's forward(x, { training: true }))");
+  }
+  const opset = request.opset ?? 17;
+  if (target === "onnx" && !(Number.isInteger(opset) && opset >= 17 && opset <= 21)) return fail(`--opset must be an integer from 17 to 21, got ${opset}`);
+  if (target === "ts" && request.opset !== undefined) notes.push("--opset applies to --target onnx only; ignored");
+  try {
+    const lowered = lowerModel(model);
+    const passes = mode === "train" ? [] : request.fuse === false ? UNFUSED_PASSES : INFERENCE_PASSES;
+    const { graph, steps } = runPipeline(lowered, passes);
+    const sources = (p: string) => check.sources.get(p);
+    if (request.dumpIr !== undefined) {
+      const dump = dumpIr(request.dumpIr, lowered, steps, sources);
+      return typeof dump === "string" ? { ok: true, check, errors, notes, dump, files: [], graph } : fail(dump.error);
+    }
+    const weights = checkpointWeights(model, request, errors, notes);
+    if (!weights) return fail();
+    const stem = basename(request.path).replace(/\.nn$/, "");
+    const files: EmittedFile[] = [];
+    if (target === "onnx") {
+      const params = new Map<string, Tensor>(model.params.map((p) => [p.name, { shape: [...p.shape], data: weights.get(p.name)! }]));
+      const metadata: Record<string, string> = { source: basename(request.path), model: model.name, mode: request.fuse === false ? "unfused" : "fused" };
+      for (const s of request.set ?? []) {
+        const eq = s.indexOf("=");
+        if (eq > 0) metadata[s.slice(0, eq).trim()] = s.slice(eq + 1).trim();
+      }
+      files.push({ name: `${stem}.onnx`, contents: emitOnnx(graph, params, { opset, sourcePath: request.path, sources, metadata }) });
+    } else {
+      // The module ships with its checkpoint: the one given, or the seed-0 initial weights (SPEC §7).
+      const defaultWeights = `${stem}.safetensors`;
+      files.push(
+        ...(await emitTypeScript(graph, {
+          mode,
+          fused: request.fuse !== false,
+          params: model.params,
+          sourcePath: request.path,
+          sources,
+          defaultWeights,
+          stem,
+          standalone: request.standalone ?? false,
+          js: request.js ?? false,
+          runtimeModule: request.runtimeModule,
+        })),
+      );
+      const tensors = model.params.map((p) => ({ name: p.name, shape: p.shape, data: weights.get(p.name)! }));
+      const origin = request.weights ? basename(request.weights.path) : "nnc init --seed 0";
+      files.push({ name: defaultWeights, contents: writeSafetensors(tensors, { source: origin, model: model.name }) });
+    }
+    return { ok: true, check, errors, notes, files, graph };
+  } catch (error) {
+    if (error instanceof WeightsError) return fail(error.message);
+    const message = error instanceof Error ? error.message : String(error);
+    return fail(`internal error while compiling ${model.name}: ${message}`);
+  }
+}
+
+/** The checkpoint's weights by nnc name, or seed-0 initial ones; undefined after problems (in `errors`). */
+function checkpointWeights(model: CheckedModel, request: CompileRequest, errors: string[], notes: string[]): Map<string, Float32Array> | undefined {
+  if (!request.weights) {
+    notes.push(`no --weights given: the outputs carry the initial weights of \`nnc init\` with seed 0 (PyTorch's default initialization), not trained ones`);
+    return initialWeights(model, 0);
+  }
+  const { path, bytes } = request.weights;
+  let tensors;
+  try {
+    tensors = readSafetensorsFile(bytes).tensors;
+  } catch (error) {
+    errors.push(`${path}: ${error instanceof Error ? error.message : String(error)}`);
+    return undefined;
+  }
+  const match = matchWeights(model.params, tensors, request.match ?? "name");
+  for (const problem of match.problems) errors.push(`${path}: ${problem.message}`);
+  if (match.problems.length > 0 && (request.match ?? "name") === "name" && match.problems.every((p) => p.kind === "missing" || p.kind === "unexpected")) {
+    errors.push(`(if the checkpoint comes from elsewhere, such as a PyTorch state_dict, --weights-match order pairs tensors by declaration order)`);
+  }
+  return match.problems.length === 0 ? match.weights : undefined;
+}
+
+function dumpIr(
+  which: string | true,
+  lowered: Graph,
+  steps: readonly PipelineStep[],
+  sources: Parameters<typeof printGraph>[1],
+): string | { error: string } {
+  const name = which === true ? "lower" : which;
+  if (name === "lower") return printGraph(lowered, sources);
+  if (name === "all") {
+    const parts = [`# after lower\n${printGraph(lowered, sources)}`];
+    for (const step of steps) parts.push(`# after ${step.pass}${step.changed ? "" : " (unchanged)"}\n${printGraph(step.graph, sources)}`);
+    return parts.join("\n");
+  }
+  const step = steps.find((s) => s.pass === name);
+  if (step) return printGraph(step.graph, sources);
+  const known = ["lower", ...steps.map((s) => s.pass), "all"];
+  const extra = PASS_NAMES.includes(name) ? ` (${name} does not run in this mode)` : "";
+  return { error: `--dump-ir: unknown pass \`${name}\`${extra}; choose one of ${known.join(", ")}` };
+}

@@ -1,0 +1,320 @@
+/**
+ * TypeScript emission (SPEC §6): a graph becomes a readable module, built with ts-morph and
+ * formatted with prettier. The module holds
+ *
+ * - `PARAMETERS`, every parameter and buffer by its SPEC §4 name and shape (what `load` checks);
+ * - a class named after the model, whose constructor computes the graph's constant nodes once
+ *   (load-time folding: BatchNorm scale and shift, `W·s`, weight standardization) from the
+ *   original checkpoint, whose `forward` runs one statement per remaining node with the source
+ *   line in a comment, and whose `state()` returns the parameters and buffers, never folded values;
+ * - `load(source?)`, which reads and checks the weights and returns that class.
+ *
+ * Every kernel call comes from `kernelCall` (`kernel-code.ts`), the table the IR executor runs.
+ */
+import { basename } from "node:path";
+import { Project, StructureKind, VariableDeclarationKind, type CodeBlockWriter, type SourceFile as MorphFile } from "ts-morph";
+import type { ParamInfo, Shape } from "../../check/model.js";
+import type { Graph, IrNode } from "../../ir/graph.js";
+import type { SourceFile } from "../../syntax/span.js";
+import { VERSION } from "../../version.js";
+import { IdentifierTable, commentText, float32Literal, stringLiteral } from "./identifiers.js";
+import { kernelsOf, nodeExpression, type CallContext } from "./kernel-code.js";
+import { kernelCall } from "../../ir/kernels.js";
+
+/** What the emitter needs besides the graph. */
+export interface ModuleOptions {
+  /** `train` emits `forward(x, { training })` with batch statistics and dropout. */
+  readonly mode: "inference" | "train";
+  /** Whether the inference passes folded normalizations (for the header comment). */
+  readonly fused: boolean;
+  /** Every parameter and buffer of the model, in declaration order (what `load` takes). */
+  readonly params: readonly ParamInfo[];
+  /** The `.nn` file, as the header names it. */
+  readonly sourcePath: string;
+  /** Finds a source file's text, for the source-line comments. */
+  readonly sources: (path: string) => SourceFile | undefined;
+  /** The weights file next to the module that `load()` reads without an argument, if any. */
+  readonly defaultWeights?: string;
+  /** Where the runtime comes from; ignored when `inlinedRuntime` is given. */
+  readonly runtimeModule: string;
+  /** `--standalone`: the runtime's code to put in the module instead of an import. */
+  readonly inlinedRuntime?: { readonly text: string; readonly names: readonly string[] };
+}
+
+/** The support functions of `runtime/model-support.ts` that a module may call. */
+const SUPPORT = ["checkInput", "copyState", "keepRunning", "loadWeights", "createRandom"];
+
+/** Names the module declares at top level. */
+const MODULE_NAMES = ["Tensor", "PARAMETERS", "CONSTANTS", "LoadOptions", "load", "ParameterSpec"];
+
+/** The kernels and support functions a module for `graph` calls, sorted. */
+export function runtimeImports(graph: Graph, mode: "inference" | "train"): string[] {
+  const modes = mode === "train" ? [true, false] : [false];
+  const names = new Set(["checkInput", "copyState", "loadWeights"]);
+  for (const node of graph.nodes) for (const k of kernelsOf(node, loadTime(graph, mode, node) ? [false] : modes)) names.add(k);
+  const live = graph.nodes.filter((n) => !loadTime(graph, mode, n));
+  if (mode === "train" && live.some((n) => kernelCall(n, true).args.some((a) => a.kind === "random"))) names.add("createRandom");
+  return [...names].sort();
+}
+
+/** True for a node computed once at load: constant, and (in train mode) not reading a running statistic. */
+function loadTime(graph: Graph, mode: "inference" | "train", node: IrNode): boolean {
+  return graph.isConstant(node.output) && (mode === "inference" || !readsBuffer(graph, node.output, new Set()));
+}
+
+function readsBuffer(graph: Graph, value: string, seen: Set<string>): boolean {
+  if (seen.has(value)) return false;
+  seen.add(value);
+  const v = graph.values.get(value);
+  if (v?.kind === "param") return v.buffer === true;
+  const node = graph.producer(value);
+  return node !== undefined && node.inputs.some((i) => i !== "" && readsBuffer(graph, i, seen));
+}
+
+/** The unformatted TypeScript of the module for `graph`. */
+export function emitModuleSource(graph: Graph, options: ModuleOptions): string {
+  return new ModuleEmitter(graph, options).emit();
+}
+
+class ModuleEmitter {
+  private readonly ids: IdentifierTable;
+  private readonly className: string;
+  private readonly train: boolean;
+  private readonly imports: string[];
+  /** Train mode: some node's training form differs (normalizers, dropout), so forward reads `training`. */
+  private readonly usesTraining: boolean;
+  /** Train mode: some node draws random numbers (dropout), so the model keeps a generator. */
+  private readonly usesRandom: boolean;
+
+  constructor(
+    private readonly graph: Graph,
+    private readonly options: ModuleOptions,
+  ) {
+    this.train = options.mode === "train";
+    this.imports = runtimeImports(graph, options.mode);
+    const live = graph.nodes.filter((n) => !loadTime(graph, options.mode, n));
+    const differs = (n: IrNode) => JSON.stringify(kernelCall(n, true)) !== JSON.stringify(kernelCall(n, false));
+    this.usesTraining = this.train && live.some(differs);
+    this.usesRandom = this.train && live.some((n) => kernelCall(n, true).args.some((a) => a.kind === "random"));
+    const runtimeNames = options.inlinedRuntime?.names ?? this.imports;
+    this.ids = new IdentifierTable([...runtimeNames, ...MODULE_NAMES, ...SUPPORT, "w", "training", "options"]);
+    this.className = this.ids.get(graph.name);
+  }
+
+  emit(): string {
+    const project = new Project({ useInMemoryFileSystem: true });
+    const file = project.createSourceFile("module.ts", "");
+    if (this.options.inlinedRuntime) file.addStatements(this.options.inlinedRuntime.text);
+    else file.addImportDeclaration({ moduleSpecifier: this.options.runtimeModule, namedImports: [...this.imports, "type ParameterSpec"] });
+    this.addTypes(file);
+    this.addTables(file);
+    this.addClass(file);
+    this.addLoad(file);
+    // ts-morph separates declarations by blank lines except variable statements; every top-level doc comment gets one.
+    return this.header() + file.getFullText().replace(/([^\n])\n\/\*\*/g, "$1\n\n/**");
+  }
+
+  private header(): string {
+    const mode = this.train ? "train mode (forward(x, { training }))" : this.options.fused ? "inference mode, fused" : "inference mode, unfused (--no-fuse)";
+    const runtime = this.options.inlinedRuntime ? "Standalone: the runtime kernels it uses are inlined below." : `Kernels come from ${this.options.runtimeModule}.`;
+    return [
+      `// Generated by nnc ${VERSION} from ${commentText(basename(this.options.sourcePath))}: model ${commentText(this.graph.name)}, ${mode}.`,
+      `// ${runtime} Do not edit; recompile instead.`,
+      "",
+      "",
+    ].join("\n");
+  }
+
+  private addTypes(file: MorphFile): void {
+    file.addInterface({
+      name: "Tensor",
+      isExported: true,
+      typeParameters: [{ name: "S", constraint: "number[]", default: "number[]" }],
+      docs: ["A dense row-major float32 tensor; `S` is its shape, e.g. `Tensor<[number, 3, 32, 32]>` (`number` where a dimension is symbolic)."],
+      properties: [
+        { name: "shape", type: "S" },
+        { name: "data", type: "Float32Array" },
+      ],
+    });
+    if (this.train) {
+      file.addInterface({
+        name: "LoadOptions",
+        isExported: true,
+        docs: ["Options of {@link load}."],
+        properties: [
+          { name: "seed", hasQuestionToken: true, type: "number", docs: ["Seed of the dropout generator (default 0)."] },
+          { name: "random", hasQuestionToken: true, type: "() => number", docs: ["A source of uniform numbers in [0, 1) for dropout, instead of the seeded one."] },
+        ],
+      });
+    }
+  }
+
+  private addTables(file: MorphFile): void {
+    const params = this.options.params.map((p) => `[${stringLiteral(p.name)}, [${p.shape.join(", ")}]],`);
+    file.addVariableStatement({
+      isExported: true,
+      declarationKind: VariableDeclarationKind.Const,
+      docs: [`Every parameter and buffer of ${commentText(this.graph.name)} by its name (SPEC §4) and shape, in declaration order: what {@link load} takes.`],
+      declarations: [{ name: "PARAMETERS", type: "readonly ParameterSpec[]", initializer: (w) => this.list(w, params) }],
+    });
+    const constants = [...this.graph.values.values()].filter((v) => v.kind === "const");
+    if (constants.length === 0) return;
+    const rows = constants.map((v) => `[${stringLiteral(v.name)}, [${v.shape.join(", ")}], [${Array.from(v.data ?? [], float32Literal).join(", ")}]],`);
+    file.addVariableStatement({
+      declarationKind: VariableDeclarationKind.Const,
+      docs: ["Literal constants of the graph (epsilons, fixed means and deviations): name, shape, values."],
+      declarations: [{ name: "CONSTANTS", type: "readonly (readonly [string, number[], number[]])[]", initializer: (w) => this.list(w, rows) }],
+    });
+  }
+
+  private list(writer: CodeBlockWriter, rows: readonly string[]): void {
+    writer.write("[").newLine();
+    writer.indent(() => rows.forEach((row) => writer.writeLine(row)));
+    writer.write("]");
+  }
+
+  private addClass(file: MorphFile): void {
+    const name = commentText(this.graph.name);
+    const hasConstants = [...this.graph.values.values()].some((v) => v.kind === "const");
+    const folded = this.graph.nodes.filter((n) => loadTime(this.graph, this.options.mode, n));
+    file.addClass({
+      name: this.className,
+      isExported: true,
+      docs: [`${name} with its weights loaded; make one with {@link load}.`],
+      properties: [
+        {
+          name: "#w",
+          isReadonly: true,
+          type: "Record<string, Tensor>",
+          docs: ["Parameters and buffers by name, then literal constants and load-time (folded) values by IR value name."],
+        },
+        ...(this.usesRandom ? [{ name: "#random", isReadonly: true, type: "() => number" }] : []),
+      ],
+      ctors: [
+        {
+          docs: ["Takes checked weights (see {@link load}) and computes the constant nodes of the graph."],
+          parameters: [
+            { name: "weights", type: "Record<string, Tensor>" },
+            ...(this.usesRandom ? [{ name: "random", type: "() => number" }] : []),
+          ],
+          statements: (w) => {
+            w.writeLine("this.#w = weights;");
+            if (this.usesRandom) w.writeLine("this.#random = random;");
+            if (hasConstants) w.writeLine("for (const [name, shape, data] of CONSTANTS) weights[name] = { shape, data: Float32Array.from(data) };");
+            if (folded.length > 0) w.writeLine("const w = weights;");
+            for (const node of folded) this.statement(w, node, `w[${stringLiteral(node.output)}] = `, false);
+          },
+        },
+      ],
+      methods: [this.forwardMethod(), {
+        kind: StructureKind.Method,
+        name: "state",
+        returnType: "Record<string, Float32Array>",
+        docs: ["Every parameter and buffer by its SPEC §4 name: as loaded, or as a training forward updated it; never folded values."],
+        statements: "return copyState(this.#w, PARAMETERS);",
+      }],
+    });
+  }
+
+  private forwardMethod() {
+    const graph = this.graph;
+    const parameters = graph.inputs.map((input) => ({ name: this.ids.get(input), type: tensorType(graph.value(input).shape) }));
+    if (this.train) parameters.push({ name: "options", type: "{ training?: boolean } = {}" });
+    const outputs = graph.outputs.map((o) => tensorType(graph.value(o).shape));
+    const returnType = outputs.length === 1 ? outputs[0] : `[${outputs.join(", ")}]`;
+    const what = (input: string) => stringLiteral(`${graph.name}.forward: input ${input}`);
+    return {
+      kind: StructureKind.Method as const,
+      name: "forward",
+      docs: [
+        this.train
+          ? "Runs the model; with `{ training: true }` normalizers use batch statistics and update the running ones, and dropout drops."
+          : "Runs the model on a batch. Throws when an input's rank or a static dimension is wrong.",
+      ],
+      parameters,
+      returnType,
+      statements: (w: CodeBlockWriter) => {
+        for (const input of graph.inputs) {
+          const dims = graph.value(input).shape.map((d) => (typeof d === "number" ? String(d) : "null"));
+          w.writeLine(`checkInput(${this.ids.get(input)}, [${dims.join(", ")}], ${what(input)});`);
+        }
+        if (this.usesTraining) w.writeLine("const training = options.training ?? false;");
+        w.writeLine("const w = this.#w;");
+        for (const node of graph.nodes) {
+          if (!loadTime(graph, this.options.mode, node)) this.statement(w, node, `const ${this.ids.get(node.output)} = `, this.train);
+        }
+        const results = graph.outputs.map((o, i) => `${this.ref(o)} as ${outputs[i]}`);
+        w.writeLine(`return ${results.length === 1 ? results[0] : `[${results.join(", ")}]`};`);
+      },
+    };
+  }
+
+  /** One node: its source comment, then `<target><kernel call>;`. */
+  private statement(w: CodeBlockWriter, node: IrNode, target: string, trainable: boolean): void {
+    w.writeLine(`// ${this.where(node)}`);
+    const context: CallContext = { ref: (v) => this.ref(v), random: "this.#random", weights: "w" };
+    w.writeLine(`${target}${nodeExpression(node, context, trainable)};`);
+  }
+
+  /** `resnet20.nn:14  Basic0.conv0 = conv(16, 3, ...)`, with every origin of a fused node (`conv(..) -> norm -> relu`). */
+  private where(node: IrNode): string {
+    const places = node.origins.map((o) => {
+      const source = this.options.sources(o.file);
+      const line = source ? `:${source.lineCol(o.span.start).line + 1}` : "";
+      const text = source ? source.text.slice(o.span.start, o.span.end) : "";
+      return { at: `${basename(o.file)}${line}`, text: commentText(text, 60) };
+    });
+    const at = commentText([...new Set(places.map((p) => p.at))].join(", "));
+    const code = places.map((p) => p.text).filter((t) => t !== "").join(" -> ");
+    return `${at}  ${commentText(node.output)} = ${code || node.op}`;
+  }
+
+  /** The expression that reads IR value `name` inside forward or the constructor. */
+  private ref(name: string): string {
+    const value = this.graph.value(name);
+    if (value.kind === "input") return this.ids.get(name);
+    if (value.kind === "node" && !loadTime(this.graph, this.options.mode, this.graph.producer(name)!)) return this.ids.get(name);
+    return `w[${stringLiteral(name)}]`;
+  }
+
+  private addLoad(file: MorphFile): void {
+    const model = stringLiteral(this.graph.name);
+    const fallback = this.options.defaultWeights
+      ? `new URL(${stringLiteral(`./${encodeURIComponent(this.options.defaultWeights)}`)}, import.meta.url)`
+      : undefined;
+    file.addFunction({
+      name: "load",
+      isExported: true,
+      isAsync: true,
+      docs: [
+        [
+          `Loads ${commentText(this.graph.name)} from a checkpoint with the original parameter names of SPEC §4: a safetensors path,`,
+          "its bytes, or a record of Float32Array by name. Missing, extra, wrongly shaped or non-finite weights are rejected with",
+          "a message naming each parameter. The inference folding is computed here, once.",
+          fallback ? `Without an argument it loads ${commentText(this.options.defaultWeights!)}, the checkpoint the module was compiled with.` : "",
+        ]
+          .filter((l) => l !== "")
+          .join("\n"),
+      ],
+      parameters: [
+        { name: "source", hasQuestionToken: true, type: "string | Uint8Array | Record<string, Float32Array>" },
+        ...(this.train ? [{ name: "options", type: "LoadOptions", initializer: "{}" }] : []),
+      ],
+      returnType: `Promise<${this.className}>`,
+      statements: (w) => {
+        if (!fallback) {
+          w.writeLine(
+            `if (source === undefined) throw new Error(${stringLiteral(`${this.graph.name}: load() needs weights (a safetensors path, its bytes, or a record of Float32Array by name); the module was compiled without --weights`)});`,
+          );
+        }
+        w.writeLine(`const weights = await loadWeights(${model}, PARAMETERS, source${fallback ? ` ?? ${fallback}` : ""});`);
+        w.writeLine(this.usesRandom ? `return new ${this.className}(weights, options.random ?? createRandom(options.seed ?? 0));` : `return new ${this.className}(weights);`);
+      },
+    });
+  }
+}
+
+/** `Tensor<[number, 3, 32, 32]>`: static dimensions as literals, symbolic ones as `number`. */
+function tensorType(shape: Shape): string {
+  return `Tensor<[${shape.map((d) => (typeof d === "number" ? String(d) : "number")).join(", ")}]>`;
+}

@@ -1,0 +1,120 @@
+/**
+ * What every generated module needs besides kernels: reading a checkpoint from a path, bytes or
+ * a name → Float32Array record; checking it against the model's parameter list (every problem
+ * reported at once, each naming the parameter); checking forward inputs; and keeping the running
+ * statistics that a training-mode normalizer returns. The compiler performs the same checks at
+ * compile time (`compiler/weights/match.ts`); this copy exists because a generated module cannot
+ * import the compiler.
+ */
+import { readSafetensorsTensors, isStepCounter } from "./safetensors.js";
+import type { Tensor } from "./tensor.js";
+
+/** A model parameter or buffer: its SPEC §4 name and shape. */
+export type ParameterSpec = readonly [name: string, shape: readonly number[]];
+
+/** Where `load()` takes weights from: a path or URL, safetensors bytes, or tensors by name. */
+export type WeightsSource = string | URL | Uint8Array | Readonly<Record<string, Float32Array>>;
+
+/** A checkpoint tensor before it is checked; a record source gives no shapes. */
+interface Found {
+  shape?: number[];
+  data: Float32Array;
+}
+
+/**
+ * Reads and checks the weights of a model with the given parameters. Returns a record (with no
+ * prototype, so any name is a plain key) of every parameter as a tensor; throws one Error that
+ * lists every missing, unexpected, wrongly shaped or non-finite weight by name.
+ */
+export async function loadWeights(model: string, parameters: readonly ParameterSpec[], source: WeightsSource): Promise<Record<string, Tensor>> {
+  return bindWeights(model, parameters, await readCheckpoint(source));
+}
+
+async function readCheckpoint(source: WeightsSource): Promise<Map<string, Found>> {
+  if (source instanceof Uint8Array) return readSafetensorsTensors(source);
+  if (typeof source === "string" || source instanceof URL) return readSafetensorsTensors(await readBytes(source));
+  if (typeof source !== "object" || source === null) throw new Error(`load: expected a path, safetensors bytes or a record of Float32Array, got ${String(source)}`);
+  const found = new Map<string, Found>();
+  for (const name of Object.keys(source)) {
+    if (isStepCounter(name)) continue;
+    const data: unknown = source[name];
+    if (!(data instanceof Float32Array)) throw new Error(`load: weight \`${name}\` must be a Float32Array`);
+    found.set(name, { data });
+  }
+  return found;
+}
+
+/** The bytes of a file (Node) or of an http(s) URL (fetch). */
+async function readBytes(location: string | URL): Promise<Uint8Array> {
+  const href = typeof location === "string" ? location : location.href;
+  if (/^https?:/i.test(href)) {
+    const fetchUrl = (globalThis as { fetch?: (url: string) => Promise<{ ok: boolean; status: number; arrayBuffer(): Promise<ArrayBuffer> }> }).fetch;
+    if (!fetchUrl) throw new Error(`load: cannot fetch ${href}: this environment has no fetch`);
+    const response = await fetchUrl(href);
+    if (!response.ok) throw new Error(`load: fetching ${href} failed with HTTP ${response.status}`);
+    return new Uint8Array(await response.arrayBuffer());
+  }
+  // A computed specifier keeps bundlers and type checkers from requiring Node's types.
+  const fsModule: string = "node:fs/promises";
+  const fs = (await import(fsModule)) as { readFile(path: string | URL): Promise<Uint8Array> };
+  try {
+    return new Uint8Array(await fs.readFile(location));
+  } catch (error) {
+    throw new Error(`load: cannot read weights file ${href}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+function bindWeights(model: string, parameters: readonly ParameterSpec[], found: Map<string, Found>): Record<string, Tensor> {
+  const weights: Record<string, Tensor> = Object.create(null) as Record<string, Tensor>;
+  const problems: string[] = [];
+  for (const [name, shape] of parameters) {
+    const tensor = found.get(name);
+    const expected = `[${shape.join(",")}]`;
+    const count = shape.reduce((a, b) => a * b, 1);
+    if (!tensor) problems.push(`model parameter \`${name}\` ${expected} is missing`);
+    else if (tensor.shape ? tensor.shape.join(",") !== shape.join(",") : tensor.data.length !== count) {
+      const got = tensor.shape ? `shape [${tensor.shape.join(",")}]` : `${tensor.data.length} values`;
+      problems.push(`model parameter \`${name}\` has shape ${expected}, but the weights give ${got}`);
+    } else {
+      const bad = tensor.data.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0) problems.push(`model parameter \`${name}\` has a non-finite value ${tensor.data[bad]} at flat index ${bad}`);
+      else weights[name] = { shape: [...shape], data: tensor.data };
+    }
+  }
+  const known = new Set(parameters.map(([name]) => name));
+  for (const name of found.keys()) if (!known.has(name)) problems.push(`weight \`${name}\` matches no parameter of the model`);
+  if (problems.length > 0) throw new Error(`cannot load ${model}: ${problems.length === 1 ? problems[0] : `\n  ${problems.join("\n  ")}`}`);
+  return weights;
+}
+
+/**
+ * Checks a forward input: a `{ shape, data: Float32Array }` of the expected rank whose static
+ * dimensions (non-null in `expected`) match, with as many values as its shape says.
+ */
+export function checkInput(value: unknown, expected: readonly (number | null)[], what: string): void {
+  const t = value as Partial<Tensor> | null | undefined;
+  const want = `[${expected.map((d) => (d === null ? "?" : String(d))).join(", ")}]`;
+  if (typeof t !== "object" || t === null || !Array.isArray(t.shape) || !(t.data instanceof Float32Array)) {
+    throw new Error(`${what}: expected a tensor { shape, data: Float32Array } of shape ${want}, got ${t === null ? "null" : typeof t}`);
+  }
+  const ok = t.shape.length === expected.length && expected.every((d, i) => d === null || d === t.shape![i]);
+  if (!ok) throw new Error(`${what}: expected shape ${want}, got [${t.shape.join(", ")}]`);
+  const count = t.shape.reduce((a: number, b: number) => a * b, 1);
+  if (count !== t.data.length) throw new Error(`${what}: shape [${t.shape.join(", ")}] needs ${count} values, got ${t.data.length}`);
+}
+
+/**
+ * Stores the running statistics of a training-mode normalizer's result into `weights` under
+ * their parameter names (`names` maps the kernel's keys to them) and returns its output.
+ */
+export function keepRunning<K extends string>(result: { y: Tensor; running: Record<K, Tensor> }, weights: Record<string, Tensor>, names: Readonly<Record<K, string>>): Tensor {
+  for (const key of Object.keys(names) as K[]) weights[names[key]] = result.running[key];
+  return result.y;
+}
+
+/** A copy of every parameter and buffer by name, in declaration order. */
+export function copyState(weights: Readonly<Record<string, Tensor>>, parameters: readonly ParameterSpec[]): Record<string, Float32Array> {
+  const state: Record<string, Float32Array> = Object.create(null) as Record<string, Float32Array>;
+  for (const [name] of parameters) state[name] = weights[name].data.slice();
+  return state;
+}
