@@ -32,7 +32,8 @@ import { generateLargeModel } from "./large-model.js";
 
 const ROUNDS = 30;
 const here = dirname(fileURLToPath(import.meta.url));
-const server = spawn(process.execPath, [join(here, "../compiler/cli/run.js"), "lsp", "--stdio"], { stdio: ["pipe", "pipe", "inherit"] });
+// As `bin/nnc.js` starts the server: with a larger young generation.
+const server = spawn(process.execPath, ["--max-semi-space-size=128", join(here, "../compiler/cli/run.js"), "lsp", "--stdio"], { stdio: ["pipe", "pipe", "inherit"] });
 const connection = createProtocolConnection(new StreamMessageReader(server.stdout), new StreamMessageWriter(server.stdin));
 const waiting = new Map<number, () => void>();
 let diagnosticsCount = -1;
