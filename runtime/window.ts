@@ -3,6 +3,7 @@
  * and ONNX allow: an int or an `[h, w]` pair for kernel, strides and dilations, and for pads an
  * int, a per-axis pair `[ph, pw]`, or ONNX's four values `[top, left, bottom, right]`.
  */
+import { assertRank, outputTensor, type Tensor } from "./tensor.js";
 
 /** Padding of the four sides of an image. */
 export interface Pads2d {
@@ -100,3 +101,28 @@ export function checkPoolPads(op: string, win: Window2d): void {
     throw new Error(`${op}: padding (${top}, ${left}, ${bottom}, ${right}) must be at most half the ${win.kh}x${win.kw} kernel`);
   }
 }
+
+/** Attributes of the windowed pooling kernels (`maxPool`, `averagePool`); names follow ONNX. */
+export interface PoolAttributes {
+  /** Window size, an int or `[kh, kw]`. */
+  kernelShape: IntPair;
+  /** Step between windows (default: the kernel size, as in PyTorch and the language). */
+  strides?: IntPair;
+  /** Padding, at most half the kernel on each side (default 0). */
+  pads?: PadSpec | Pads2d;
+}
+
+/**
+ * The window of a pooling kernel over `[N, C, H, W]`, checked, and its output tensor
+ * `[N, C, oh, ow]` (in `out` when a buffer is passed). Each kernel keeps its own loop, so
+ * that the loop stays monomorphic.
+ */
+export function poolWindow(op: string, x: Tensor, attributes: PoolAttributes, out?: Float32Array): { win: Window2d; y: Tensor } {
+  assertRank(x, [4], `${op}: input`);
+  const [n, c, h, w] = x.shape;
+  const kernel = attributes.kernelShape;
+  const win = window2d(op, h, w, kernel, attributes.strides ?? kernel, attributes.pads ?? 0, 1);
+  checkPoolPads(op, win);
+  return { win, y: outputTensor([n, c, win.oh, win.ow], out, op) };
+}
+

@@ -3,27 +3,16 @@
  * False)` (floor mode) and ONNX `AveragePool` with `count_include_pad = 0`: a window that overlaps
  * the padding is divided by the number of real input values it covers, not by the kernel size.
  */
-import { assertRank, outputTensor, type Tensor } from "../tensor.js";
-import { checkPoolPads, window2d, type IntPair, type Pads2d, type PadSpec } from "../window.js";
+import type { Tensor } from "../tensor.js";
+import { poolWindow, type PoolAttributes } from "../window.js";
 
-/** Attributes of {@link averagePool}; names follow ONNX. */
-export interface AveragePoolAttributes {
-  /** Window size, an int or `[kh, kw]`. */
-  kernelShape: IntPair;
-  /** Step between windows (default: the kernel size). */
-  strides?: IntPair;
-  /** Padding, at most half the kernel on each side (default 0). */
-  pads?: PadSpec | Pads2d;
-}
+/** Attributes of {@link averagePool}: see {@link PoolAttributes}. */
+export type AveragePoolAttributes = PoolAttributes;
 
 /** Average-pools `x` `[N, C, H, W]` to `[N, C, oh, ow]`, in `out` when a buffer is passed. */
 export function averagePool(x: Tensor, attributes: AveragePoolAttributes, out?: Float32Array): Tensor {
-  assertRank(x, [4], "averagePool: input");
   const [n, c, h, w] = x.shape;
-  const kernel = attributes.kernelShape;
-  const win = window2d("averagePool", h, w, kernel, attributes.strides ?? kernel, attributes.pads ?? 0, 1);
-  checkPoolPads("averagePool", win);
-  const y = outputTensor([n, c, win.oh, win.ow], out, "averagePool");
+  const { win, y } = poolWindow("averagePool", x, attributes, out);
   const src = x.data;
   const dst = y.data;
   let o = 0;

@@ -2,27 +2,16 @@
  * MaxPool: the maximum over each 2-D window of every channel, `nn.MaxPool2d` (floor mode,
  * dilation 1) and ONNX `MaxPool`. Padding never wins: padded taps are skipped, as if they held -∞.
  */
-import { assertRank, outputTensor, type Tensor } from "../tensor.js";
-import { checkPoolPads, window2d, type IntPair, type Pads2d, type PadSpec } from "../window.js";
+import type { Tensor } from "../tensor.js";
+import { poolWindow, type PoolAttributes } from "../window.js";
 
-/** Attributes of {@link maxPool}; names follow ONNX. */
-export interface MaxPoolAttributes {
-  /** Window size, an int or `[kh, kw]`. */
-  kernelShape: IntPair;
-  /** Step between windows (default: the kernel size, as in PyTorch and the language). */
-  strides?: IntPair;
-  /** Padding, at most half the kernel on each side (default 0). */
-  pads?: PadSpec | Pads2d;
-}
+/** Attributes of {@link maxPool}: see {@link PoolAttributes}. */
+export type MaxPoolAttributes = PoolAttributes;
 
 /** Max-pools `x` `[N, C, H, W]` to `[N, C, oh, ow]`, in `out` when a buffer is passed. */
 export function maxPool(x: Tensor, attributes: MaxPoolAttributes, out?: Float32Array): Tensor {
-  assertRank(x, [4], "maxPool: input");
   const [n, c, h, w] = x.shape;
-  const kernel = attributes.kernelShape;
-  const win = window2d("maxPool", h, w, kernel, attributes.strides ?? kernel, attributes.pads ?? 0, 1);
-  checkPoolPads("maxPool", win);
-  const y = outputTensor([n, c, win.oh, win.ow], out, "maxPool");
+  const { win, y } = poolWindow("maxPool", x, attributes, out);
   const src = x.data;
   const dst = y.data;
   let o = 0;
