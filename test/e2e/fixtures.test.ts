@@ -9,7 +9,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { checkSource, type CheckHost } from "../../compiler/check/check.js";
+import { checkSource } from "../../compiler/check/check.js";
 import {
   checksum,
   fnv1a32,
@@ -20,6 +20,7 @@ import {
   syntheticTensor,
   syntheticWeights,
 } from "../support/synthetic.js";
+import { diskHost, EXAMPLES } from "../support/disk.js";
 
 interface TensorRecord {
   shape: number[];
@@ -44,24 +45,11 @@ interface E2eFixture {
   } | null;
 }
 
-const EXAMPLES = readdirSync("examples")
-  .filter((f) => f.endsWith(".nn"))
-  .map((f) => f.slice(0, -3))
-  .sort();
 
-const host: CheckHost = {
-  readFile: (path) => {
-    try {
-      return readFileSync(path, "utf8");
-    } catch {
-      return undefined;
-    }
-  },
-};
 
 function checked(name: string) {
   const path = `examples/${name}.nn`;
-  const result = checkSource(path, readFileSync(path, "utf8"), host);
+  const result = checkSource(path, readFileSync(path, "utf8"), diskHost);
   expect(result.diagnostics).toEqual([]);
   expect(result.models).toHaveLength(1);
   return result.models[0];

@@ -5,24 +5,17 @@
  * tsconfig maps it (`typeCheck`).
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { expect } from "vitest";
 import type { CheckHost } from "../../compiler/check/check.js";
 import { compileModel, type CompileRequest, type CompileResult } from "../../compiler/emit/compile-model.js";
+import { diskHost } from "../support/disk.js";
 
 /** Reads files from the real file system. */
-export const host: CheckHost = {
-  readFile: (path) => {
-    try {
-      return readFileSync(path, "utf8");
-    } catch {
-      return undefined;
-    }
-  },
-};
+export const host: CheckHost = diskHost;
 
 /** The runtime's source entry, as emitted modules under test import it. */
 export const RUNTIME_SOURCE = resolve("runtime/index.js");

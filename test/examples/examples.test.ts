@@ -5,13 +5,14 @@
  * is idempotent and keeps the meaning (the formatted file has identical `params` and
  * `summary`).
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { checkSource, type CheckHost } from "../../compiler/check/check.js";
+import { checkSource } from "../../compiler/check/check.js";
 import { paramsListing, parameterCounts, summaryTable } from "../../compiler/cli/tables.js";
 import { format } from "../../compiler/format/format.js";
 import { expectBaseline } from "../support/baseline.js";
 import { runCli } from "../support/cli.js";
+import { diskHost, EXAMPLES } from "../support/disk.js";
 
 interface TorchTwin {
   params: { name: string; shape: number[] }[];
@@ -20,23 +21,10 @@ interface TorchTwin {
   nnc_names: string[];
 }
 
-const EXAMPLES = readdirSync("examples")
-  .filter((f) => f.endsWith(".nn"))
-  .map((f) => f.slice(0, -3))
-  .sort();
 
-const host: CheckHost = {
-  readFile: (path) => {
-    try {
-      return readFileSync(path, "utf8");
-    } catch {
-      return undefined;
-    }
-  },
-};
 
 function checked(path: string, text: string) {
-  const result = checkSource(path, text, host);
+  const result = checkSource(path, text, diskHost);
   expect(result.diagnostics).toEqual([]);
   expect(result.models).toHaveLength(1);
   return result.models[0];

@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import * as ort from "onnxruntime-node";
 import { expect } from "vitest";
-import { checkSource, type CheckHost } from "../../compiler/check/check.js";
+import { checkSource } from "../../compiler/check/check.js";
 import type { CheckedModel } from "../../compiler/check/model.js";
 import { emitOnnx } from "../../compiler/emit/onnx/emit-onnx.js";
 import type { Graph } from "../../compiler/ir/graph.js";
@@ -14,16 +14,8 @@ import { lowerModel } from "../../compiler/ir/lower.js";
 import { INFERENCE_PASSES, UNFUSED_PASSES, runPipeline } from "../../compiler/passes/pipeline.js";
 import type { SourceFile } from "../../compiler/syntax/span.js";
 import type { Tensor } from "../../runtime/index.js";
+import { diskHost } from "../support/disk.js";
 
-const host: CheckHost = {
-  readFile: (path) => {
-    try {
-      return readFileSync(path, "utf8");
-    } catch {
-      return undefined;
-    }
-  },
-};
 
 /** A checked model and the source files it came from. */
 export interface Checked {
@@ -34,7 +26,7 @@ export interface Checked {
 
 /** Checks `text` as `path`; fails the test on any diagnostic. */
 export function checkText(path: string, text: string): Checked {
-  const result = checkSource(path, text, host);
+  const result = checkSource(path, text, diskHost);
   expect(result.diagnostics.map((d) => d.message)).toEqual([]);
   return { model: result.models[0], path, sources: result.sources };
 }
