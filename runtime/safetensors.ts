@@ -78,7 +78,7 @@ function decode(view: DataView, at: number, count: number, dtype: string): Float
 }
 
 /** IEEE 754 binary16 to a number (exact: every half is a float32). */
-function halfToFloat(bits: number): number {
+export function halfToFloat(bits: number): number {
   const sign = bits & 0x8000 ? -1 : 1;
   const exponent = (bits >> 10) & 0x1f;
   const fraction = bits & 0x3ff;

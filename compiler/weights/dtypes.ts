@@ -7,6 +7,7 @@
  * to skip (`num_batches_tracked`). All data in a safetensors file is little-endian, whatever the
  * host, so every access goes through a `DataView` with the little-endian flag set.
  */
+import { halfToFloat } from "../../runtime/safetensors.js";
 
 /** The floating-point element types nnc reads as weights. */
 export const FLOAT_DTYPES = ["F32", "F16", "BF16", "F64"] as const;
@@ -62,15 +63,6 @@ export function encodeFloat32(values: Float32Array): Uint8Array {
   return bytes;
 }
 
-/** IEEE 754 binary16 to a JavaScript number (exact: every half is a float32). */
-function halfToFloat(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exponent = (bits >> 10) & 0x1f;
-  const fraction = bits & 0x3ff;
-  if (exponent === 0) return sign * fraction * 2 ** -24;
-  if (exponent === 0x1f) return fraction === 0 ? sign * Infinity : NaN;
-  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
-}
 
 const bfloat16Scratch = new DataView(new ArrayBuffer(4));
 
