@@ -1,6 +1,6 @@
 /**
  * How fast a generated model runs: nnc's runtime (TypeScript kernels, and the WebAssembly SIMD
- * kernels of `runtime/fast`) side by side with onnxruntime-node and TensorFlow.js's wasm backend,
+ * kernels of `runtime/fast`, per operator and as a compiled plan) side by side with onnxruntime-node and TensorFlow.js's wasm backend,
  * in one process, on ResNet-20 (B=1, 32), LeNet-5 (B=1, 32) and ResNet-18 (B=1), all with the same
  * random weights in nnc and equal architectures elsewhere. Prints, per model and engine, the
  * median, min and max of a forward pass, GFLOP/s (2 × multiply-adds), and ratios, as a Markdown
@@ -16,6 +16,7 @@ import { getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
 import { wasmAvailable } from "../runtime/fast/index.js";
 import { lenet, resnet18, resnet20, type BenchModel } from "./runtime-models.js";
 import { nncForward } from "./runtime-nnc.js";
+import { nncPlan } from "./runtime-plan.js";
 import { exportOnnxModels, ortForward } from "./runtime-ort.js";
 import { startTfjsWasm, tfjsForward } from "./runtime-tfjs.js";
 
@@ -79,6 +80,15 @@ for (const [model, n, file] of cases) {
   console.log(`${model.name} B=${n}: nnc wasm vs ts max |diff| ${worst.toExponential(2)}; arena ${(fast.arenaFloats * 4 / 2 ** 20).toFixed(2)} MiB`);
   results.push(["nnc (TS kernels)", await time(() => ts.forward(nchw))]);
   results.push(["nnc (WASM SIMD, 1 thread)", await time(() => fast.forward(nchw))]);
+  for (const threads of [1, 2]) {
+    const plan = nncPlan(model, n, threads);
+    const out = plan.run([nchw])[0].data;
+    let diff = 0;
+    for (let i = 0; i < reference.length; i++) diff = Math.max(diff, Math.abs(reference[i] - out[i]));
+    console.log(`${model.name} B=${n}: nnc plan (${threads} thread) vs ts max |diff| ${diff.toExponential(2)}; plan memory ${(plan.memory.total / 2 ** 20).toFixed(2)} MiB`);
+    results.push([`nnc plan (WASM, ${threads} thread${threads > 1 ? "s" : ""})`, await time(() => plan.run([nchw]))]);
+    plan.close();
+  }
   if (!("skipped" in onnx)) {
     for (const threads of [1, 2]) {
       const forward = await ortForward(join(onnx.dir, `${file}.onnx`), threads);

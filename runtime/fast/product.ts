@@ -46,7 +46,12 @@ export function kernelFuses(activation: FusedActivation | undefined): boolean {
 }
 
 /** Runs the product; `activation` is applied here only when {@link kernelFuses} says so. */
-export function multiply(heap: WasmHeap, a: PackedMatrix, op: ProductOperands, activation: FusedActivation | undefined): void {
+export function multiply(
+  heap: Pick<WasmHeap, "gemmTile">,
+  a: Pick<PackedMatrix, "offset" | "depth" | "paddedRows" | "blockStride">,
+  op: ProductOperands,
+  activation: FusedActivation | undefined,
+): void {
   const depth = a.depth;
   const slabs = Math.ceil(depth / SLAB_DEPTH);
   const slab = Math.ceil(depth / slabs);

@@ -49,6 +49,11 @@ export class FunctionBody {
   end(): this { this.code.byte(0x0b); return this; }
   br(depth: number): this { this.code.byte(0x0c).u32(depth); return this; }
   brIf(depth: number): this { this.code.byte(0x0d).u32(depth); return this; }
+  return(): this { this.code.byte(0x0f); return this; }
+  call(functionIndex: number): this { this.code.byte(0x10).u32(functionIndex); return this; }
+  drop(): this { this.code.byte(0x1a); return this; }
+  /** Pops a condition, then the second and the first operand; keeps the first when it is non-zero. */
+  select(): this { this.code.byte(0x1b); return this; }
 
   // Locals and constants.
   localGet(index: number): this { this.code.byte(0x20).u32(index); return this; }
@@ -60,15 +65,29 @@ export class FunctionBody {
   // Scalar memory access: `align` is log2 of the alignment, `offset` a constant byte offset.
   f32Load(offset = 0, align = 2): this { this.code.byte(0x2a).u32(align).u32(offset); return this; }
   f32Store(offset = 0, align = 2): this { this.code.byte(0x38).u32(align).u32(offset); return this; }
+  i32Load(offset = 0, align = 2): this { this.code.byte(0x28).u32(align).u32(offset); return this; }
+  i32Store(offset = 0, align = 2): this { this.code.byte(0x36).u32(align).u32(offset); return this; }
 
   // i32 arithmetic and comparisons.
   i32Eqz(): this { this.code.byte(0x45); return this; }
   i32Ne(): this { this.code.byte(0x47); return this; }
+  i32LtS(): this { this.code.byte(0x48); return this; }
   i32LtU(): this { this.code.byte(0x49); return this; }
+  i32GtS(): this { this.code.byte(0x4a); return this; }
+  i32GeS(): this { this.code.byte(0x4e); return this; }
+  i32GeU(): this { this.code.byte(0x4f); return this; }
   i32Add(): this { this.code.byte(0x6a); return this; }
   i32Sub(): this { this.code.byte(0x6b); return this; }
   i32Mul(): this { this.code.byte(0x6c); return this; }
+  i32DivU(): this { this.code.byte(0x6e); return this; }
+  i32RemU(): this { this.code.byte(0x70); return this; }
   i32And(): this { this.code.byte(0x71); return this; }
+  i32Or(): this { this.code.byte(0x72); return this; }
+  i32Shl(): this { this.code.byte(0x74); return this; }
+
+  // f32 arithmetic and conversion.
+  f32Div(): this { this.code.byte(0x95); return this; }
+  f32ConvertI32S(): this { this.code.byte(0xb2); return this; }
 
   // SIMD128.
   v128Load(offset = 0, align = 0): this { return this.simd(0x00).memarg(align, offset); }
@@ -76,6 +95,7 @@ export class FunctionBody {
   v128Store(offset = 0, align = 0): this { return this.simd(0x0b).memarg(align, offset); }
   f32x4Splat(): this { return this.simd(0x13); }
   f32x4Add(): this { return this.simd(0xe4); }
+  f32x4Sub(): this { return this.simd(0xe5); }
   f32x4Mul(): this { return this.simd(0xe6); }
   f32x4Min(): this { return this.simd(0xe8); }
   f32x4Max(): this { return this.simd(0xe9); }

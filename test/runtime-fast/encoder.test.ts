@@ -8,6 +8,7 @@ import { ByteWriter } from "../../runtime/wasm/encoding.js";
 import { FunctionBody, ValueType } from "../../runtime/wasm/instructions.js";
 import { encodeModule } from "../../runtime/wasm/module.js";
 import { gemmKernelModule } from "../../runtime/wasm/gemm-kernel.js";
+import { planModuleBytes } from "../../runtime/fast/plan-module.js";
 
 const bytes = (write: (w: ByteWriter) => void): number[] => {
   const w = new ByteWriter();
@@ -89,5 +90,18 @@ describe("modules", () => {
     [8, 4],
   ])("encodes valid kernels with other tiles (%i × %i)", (mr, nr) => {
     expect(WebAssembly.validate(gemmKernelModule({ minimumPages: 1 }, mr, nr) as Uint8Array<ArrayBuffer>)).toBe(true);
+  });
+
+  it.each([
+    [false, 6],
+    [true, 6],
+    [false, 4],
+  ])("encodes the plan module (shared memory: %s, conv tile of %i pixels) with every kernel exported", (shared, mr) => {
+    const bytes = planModuleBytes(2, shared, mr) as Uint8Array<ArrayBuffer>;
+    expect(WebAssembly.validate(bytes)).toBe(true);
+    const names = WebAssembly.Module.exports(new WebAssembly.Module(bytes)).map((e) => e.name);
+    expect(names.slice(0, 2)).toEqual(["gemm_tile", "conv_rows"]);
+    expect(names).toHaveLength(2 + 2 * mr + 4);
+    expect(names.slice(-4)).toEqual(["pool_rows", "add", "relu", "copy_pixels"]);
   });
 });

@@ -1,0 +1,241 @@
+/**
+ * Turns a {@link PlanGraph} into a {@link PlanLayout}: infers every activation's shape, fuses
+ * residual adds into convs, picks each value's form (blocked where a WebAssembly kernel consumes
+ * or produces it, plain otherwise) and lists the actions, conversions included, in order.
+ */
+import { sizeOf, type Tensor } from "../tensor.js";
+import { channelStride } from "./layout.js";
+import {
+  ACTIVATION_OPS,
+  fusedActivation,
+  windowOf,
+  type FallbackKernel,
+  type PlanAction,
+  type PlanBuffer,
+  type PlanGraph,
+  type PlanLayout,
+  type PlanStep,
+} from "./plan-graph.js";
+
+/** What `analysePlan` needs besides the graph. */
+export interface AnalysisOptions {
+  /** Use the blocked form and the WebAssembly kernels (false: every buffer plain). */
+  blocked: boolean;
+  fallback?: FallbackKernel;
+}
+
+/** Analyses `graph` with its weights (folded constants included) by value name. */
+export function analysePlan(graph: PlanGraph, weights: ReadonlyMap<string, Tensor>, options: AnalysisOptions): PlanLayout {
+  const shapes = new Map<string, readonly number[]>();
+  const producer = new Map<string, number>();
+  graph.inputs.forEach((input) => shapes.set(input.name, input.shape));
+  graph.steps.forEach((step, i) => producer.set(step.output, i));
+  const isActivation = (name: string): boolean => shapes.has(name) || producer.has(name);
+  const weight = (step: PlanStep, index: number): Tensor | undefined => {
+    const name = step.inputs[index];
+    if (name === undefined || name === "") return undefined;
+    const t = weights.get(name);
+    if (t === undefined) throw new Error(`plan: ${step.name ?? step.op} reads ${name}, which is neither computed nor a weight`);
+    return t;
+  };
+  const uses = new Map<string, number>();
+  for (const step of graph.steps) for (const name of step.inputs) uses.set(name, (uses.get(name) ?? 0) + 1);
+  for (const name of graph.outputs) uses.set(name, (uses.get(name) ?? 0) + 2);
+
+  const convBlocked = (step: PlanStep): boolean => {
+    const w = weights.get(step.inputs[1]);
+    return (
+      options.blocked &&
+      w !== undefined &&
+      w.shape.length === 4 &&
+      w.shape[0] > 4 &&
+      (typeof step.attrs.group !== "number" || step.attrs.group === 1)
+    );
+  };
+
+  // Residual fusion: conv index → the add (and relu) it absorbs.
+  const fused = new Map<number, { residual: string; relu: boolean; output: string }>();
+  const skipped = new Set<number>();
+  graph.steps.forEach((step, i) => {
+    if (step.op !== "Add" || step.inputs.length !== 2) return;
+    const [a, b] = step.inputs;
+    const ia = producer.get(a) ?? -1;
+    const ib = producer.get(b) ?? -1;
+    const [conv, residual] = ia > ib ? [ia, b] : [ib, a];
+    if (conv < 0 || !isActivation(residual)) return;
+    const c = graph.steps[conv];
+    if (c.op !== "Conv" || c.attrs.activation !== undefined || !convBlocked(c) || uses.get(c.output) !== 1 || fused.has(conv)) return;
+    let output = step.output;
+    let relu = false;
+    const next = graph.steps.findIndex((s, j) => j > i && s.inputs.includes(step.output));
+    if (next >= 0 && graph.steps[next].op === "Relu" && uses.get(step.output) === 1) {
+      relu = true;
+      output = graph.steps[next].output;
+      skipped.add(next);
+    }
+    fused.set(conv, { residual, relu, output });
+    skipped.add(i);
+  });
+
+  const buffers: PlanBuffer[] = [];
+  const actions: PlanAction[] = [];
+  const byValue = new Map<string, { blocked?: number; plain?: number }>();
+  const newBuffer = (value: string, form: "blocked" | "plain", shape: readonly number[], input?: number): number => {
+    const size = form === "blocked" ? shape[0] * shape[2] * shape[3] * channelStride(shape[1]) : sizeOf(shape);
+    buffers.push({ value, form, shape, size, input });
+    const entry = byValue.get(value) ?? {};
+    entry[form] = buffers.length - 1;
+    byValue.set(value, entry);
+    return buffers.length - 1;
+  };
+  graph.inputs.forEach((input, k) => newBuffer(input.name, "plain", input.shape, k));
+  /** The buffer of `value` in `form`, converting (an action now) when it exists only in the other. */
+  const read = (value: string, form: "blocked" | "plain"): number => {
+    const entry = byValue.get(value);
+    if (entry === undefined) throw new Error(`plan: ${value} is read before it is computed`);
+    const have = entry[form];
+    if (have !== undefined) return have;
+    const shape = shapes.get(value)!;
+    const to = newBuffer(value, form, shape);
+    actions.push(form === "blocked" ? { kind: "toBlocked", from: entry.plain!, to } : { kind: "toPlain", from: entry.blocked!, to });
+    return to;
+  };
+  const write = (value: string, form: "blocked" | "plain", shape: readonly number[]): number => {
+    shapes.set(value, shape);
+    return newBuffer(value, form, shape);
+  };
+  const rank4 = (value: string): boolean => shapes.get(value)?.length === 4;
+  const formOf = (value: string): "blocked" | "plain" => (byValue.get(value)?.blocked !== undefined ? "blocked" : "plain");
+
+  graph.steps.forEach((step, i) => {
+    if (skipped.has(i)) return;
+    const x = step.inputs[0];
+    const xs = shapes.get(x);
+    switch (step.op) {
+      case "Conv": {
+        const w = weight(step, 1)!;
+        if (xs === undefined || xs.length !== 4 || w.shape.length !== 4) break;
+        const window = windowOf(step, xs[2], xs[3], [w.shape[2], w.shape[3]]);
+        const shape = [xs[0], w.shape[0], window.oh, window.ow];
+        const form = convBlocked(step) ? "blocked" : "plain";
+        const f = fused.get(i);
+        const activation = fusedActivation(step);
+        const input = read(x, form);
+        const residual = f === undefined ? undefined : read(f.residual, form);
+        const output = write(f?.output ?? step.output, form, shape);
+        actions.push({
+          kind: "conv",
+          input,
+          residual,
+          output,
+          weight: w,
+          bias: weight(step, 2),
+          window,
+          relu: f?.relu === true || activation?.kind === "relu",
+          after: activation?.kind === "relu" ? undefined : activation,
+          group: typeof step.attrs.group === "number" ? step.attrs.group : 1,
+        });
+        return;
+      }
+      case "MaxPool":
+      case "AveragePool":
+      case "GlobalAveragePool":
+      case "GlobalMaxPool": {
+        if (xs === undefined || xs.length !== 4) break;
+        if (step.attrs.ceil_mode === 1 || step.attrs.count_include_pad === 1) break;
+        if (Array.isArray(step.attrs.dilations) && (step.attrs.dilations as number[]).some((d) => d !== 1)) break;
+        const global = step.op.startsWith("Global");
+        const kernel = global ? [xs[2], xs[3]] : ((step.attrs.kernel_shape as readonly number[] | undefined) ?? []);
+        if (kernel.length !== 2) break;
+        const window = global
+          ? windowOf({ ...step, op: "Pool", attrs: { strides: [1, 1] } }, xs[2], xs[3], kernel)
+          : windowOf(step, xs[2], xs[3], kernel);
+        const form = options.blocked ? "blocked" : "plain";
+        const input = read(x, form);
+        const output = write(step.output, form, [xs[0], xs[1], window.oh, window.ow]);
+        actions.push({ kind: "pool", input, output, window, average: step.op.includes("Average"), global });
+        return;
+      }
+      case "Add": {
+        const b = step.inputs[1];
+        const bs = shapes.get(b);
+        if (xs === undefined || bs === undefined || xs.join() !== bs.join()) break;
+        const form = options.blocked && xs.length === 4 ? "blocked" : "plain";
+        const a = read(x, form);
+        const other = read(b, form);
+        actions.push({ kind: "add", a, b: other, output: write(step.output, form, xs), relu: false });
+        return;
+      }
+      case "Relu":
+      case "LeakyRelu":
+      case "Elu":
+      case "Sigmoid":
+      case "Tanh":
+      case "Silu": {
+        if (xs === undefined) break;
+        const form = formOf(x);
+        const input = read(x, form);
+        const output = write(step.output, form, xs);
+        if (step.op === "Relu") actions.push({ kind: "relu", input, output });
+        else actions.push({ kind: "activation", input, output, activation: ACTIVATION_OPS[step.op](step) });
+        return;
+      }
+      case "Identity":
+      case "Dropout": {
+        // Inference: the output is the input; share its buffers.
+        if (xs === undefined) break;
+        shapes.set(step.output, xs);
+        byValue.set(step.output, { ...byValue.get(x) });
+        return;
+      }
+      case "Concat": {
+        const parts = step.inputs.map((p) => shapes.get(p));
+        const axis = typeof step.attrs.axis === "number" ? step.attrs.axis : 1;
+        if (parts.some((p) => p === undefined || p.length !== 4) || axis !== 1) break;
+        const channels = parts.reduce((sum, p) => sum + p![1], 0);
+        const form = options.blocked && parts.every((p) => p![1] % 4 === 0) ? "blocked" : "plain";
+        const inputs = step.inputs.map((p) => read(p, form));
+        const s0 = parts[0]!;
+        actions.push({ kind: "concat", parts: inputs, output: write(step.output, form, [s0[0], channels, s0[2], s0[3]]) });
+        return;
+      }
+      case "Flatten": {
+        if (xs === undefined || (typeof step.attrs.axis === "number" && step.attrs.axis !== 1)) break;
+        const shape = [xs[0], sizeOf(xs.slice(1))];
+        const from = byValue.get(x)!;
+        const output = write(step.output, "plain", shape);
+        actions.push(
+          from.plain !== undefined ? { kind: "copy", from: from.plain, to: output } : { kind: "toPlain", from: from.blocked!, to: output },
+        );
+        return;
+      }
+      case "Gemm": {
+        const w = weight(step, 1);
+        const plainGemm = (step.attrs.transB === undefined || step.attrs.transB === 1) && step.attrs.transA !== 1;
+        if (!plainGemm || xs === undefined || xs.length !== 2 || w === undefined || w.shape.length !== 2) break;
+        const input = read(x, "plain");
+        actions.push({
+          kind: "gemm",
+          input,
+          output: write(step.output, "plain", [xs[0], w.shape[0]]),
+          weight: w,
+          bias: weight(step, 2),
+          activation: fusedActivation(step),
+        });
+        return;
+      }
+    }
+    // Everything else: the caller's TypeScript kernels, on plain tensors.
+    if (options.fallback === undefined)
+      throw new Error(`plan: no kernel for ${step.op} (${step.name ?? step.output}) and no fallback given`);
+    const inputs = step.inputs.map((name, k) => (name !== "" && isActivation(name) ? read(name, "plain") : weight(step, k)));
+    const probe = options.fallback(
+      step,
+      inputs.map((v) => (typeof v === "number" ? { shape: [...buffers[v].shape], data: new Float32Array(buffers[v].size) } : v)),
+      undefined,
+    );
+    actions.push({ kind: "fallback", step, inputs, output: write(step.output, "plain", probe.shape) });
+  });
+  const outputs = graph.outputs.map((name) => read(name, "plain"));
+  return { buffers, actions, outputs };
+}

@@ -1,0 +1,128 @@
+/**
+ * The analysis half of the plan executor: from an inference graph's steps (IR nodes in ONNX
+ * vocabulary) to a flat list of actions over numbered buffers, each buffer a tensor in one of
+ * two forms — `blocked` (channels-last in the WebAssembly heap, `layout.ts`) or `plain`
+ * (row-major NCHW / `[N, F]` in a JavaScript arena) — with the conversions between forms placed
+ * where a consumer needs the other one. `plan.ts` lays the buffers out and runs the actions.
+ *
+ * Rewrites made here (each keeps the graph's function exactly):
+ * - `Conv → Add(·, r) [→ Relu]` becomes one conv with the residual `r` and relu in its
+ *   epilogue, when the conv has no activation of its own and its output has no other reader.
+ *   Of an `Add` of two convs, the later one takes the other as its residual.
+ * - A conv's fused activation other than relu runs right after it, in place on the output.
+ */
+import { window2d } from "../window.js";
+import type { FusedActivation } from "../linalg/epilogue.js";
+import type { Tensor } from "../tensor.js";
+
+/** An attribute value, as the IR stores it. */
+export type PlanAttr = number | string | readonly number[];
+
+/** One node of an inference graph: the IR's `IrNode` fits (only these fields are read). */
+export interface PlanStep {
+  readonly op: string;
+  readonly inputs: readonly string[];
+  readonly output: string;
+  readonly attrs: Readonly<Record<string, PlanAttr>>;
+  readonly name?: string;
+}
+
+/** A graph input with its concrete shape (batch included). */
+export interface PlanInput {
+  readonly name: string;
+  readonly shape: readonly number[];
+}
+
+/** The graph a plan runs: the non-constant nodes in topological order. */
+export interface PlanGraph {
+  readonly inputs: readonly PlanInput[];
+  readonly outputs: readonly string[];
+  readonly steps: readonly PlanStep[];
+}
+
+/**
+ * Runs a step that the plan has no kernel for, with the TypeScript kernels: `inputs` are the
+ * step's inputs in order (activations and weights alike; `undefined` for an absent optional
+ * input), and the result should be written into `out` when its length fits.
+ */
+export type FallbackKernel = (step: PlanStep, inputs: (Tensor | undefined)[], out: Float32Array | undefined) => Tensor;
+
+/** A tensor buffer of the plan. */
+export interface PlanBuffer {
+  readonly value: string;
+  readonly form: "blocked" | "plain";
+  readonly shape: readonly number[];
+  /** Length in floats (blocked: `N·H·W·Cs`). */
+  readonly size: number;
+  /** For a graph input's plain form: its index (the caller's tensor, not planned). */
+  readonly input?: number;
+}
+
+/** Geometry of a window (conv or pool) over a rank-4 input. */
+export interface WindowGeometry {
+  kh: number; kw: number; sh: number; sw: number; dh: number; dw: number;
+  padTop: number; padLeft: number; padBottom: number; padRight: number; oh: number; ow: number;
+}
+
+/** One thing the executor does; buffer fields are indices into `PlanLayout.buffers`. */
+export type PlanAction =
+  | { kind: "toBlocked"; from: number; to: number }
+  | { kind: "toPlain"; from: number; to: number }
+  | {
+      kind: "conv"; input: number; residual?: number; output: number; weight: Tensor; bias?: Tensor;
+      window: WindowGeometry; group: number; relu: boolean; after?: FusedActivation;
+    }
+  | { kind: "pool"; input: number; output: number; window: WindowGeometry; average: boolean; global: boolean }
+  | { kind: "add"; a: number; b: number; output: number; relu: boolean }
+  | { kind: "relu"; input: number; output: number }
+  | { kind: "activation"; input: number; output: number; activation: FusedActivation }
+  | { kind: "concat"; parts: number[]; output: number }
+  | { kind: "gemm"; input: number; output: number; weight: Tensor; bias?: Tensor; activation?: FusedActivation }
+  | { kind: "copy"; from: number; to: number }
+  | { kind: "fallback"; step: PlanStep; inputs: (number | Tensor | undefined)[]; output: number };
+
+/** The analysed graph. */
+export interface PlanLayout {
+  readonly buffers: PlanBuffer[];
+  readonly actions: PlanAction[];
+  /** The plain buffer of each graph output. */
+  readonly outputs: number[];
+}
+
+/** Element-wise activation ops the plan applies itself, and their runtime form. */
+export const ACTIVATION_OPS: Readonly<Record<string, (step: PlanStep) => FusedActivation>> = {
+  LeakyRelu: (s) => ({ kind: "leaky_relu", alpha: num(s, "alpha", 0.01) }),
+  Elu: (s) => ({ kind: "elu", alpha: num(s, "alpha", 1) }),
+  Sigmoid: () => ({ kind: "sigmoid" }),
+  Tanh: () => ({ kind: "tanh" }),
+  Silu: () => ({ kind: "silu" }),
+};
+
+function num(step: PlanStep, name: string, fallback: number): number {
+  const v = step.attrs[name];
+  return typeof v === "number" ? v : fallback;
+}
+
+function ints(step: PlanStep, name: string, fallback: readonly number[]): number[] {
+  const v = step.attrs[name];
+  return Array.isArray(v) ? [...(v as readonly number[])] : [...fallback];
+}
+
+/** The runtime's activation for a Conv's or Gemm's fused `activation` attribute. */
+export function fusedActivation(step: PlanStep): FusedActivation | undefined {
+  const act = step.attrs.activation;
+  if (act === undefined) return undefined;
+  if (act === "Relu") return { kind: "relu" };
+  const make = ACTIVATION_OPS[act as string];
+  if (make === undefined) throw new Error(`plan: ${step.name ?? step.op} fuses an activation the runtime lacks: ${String(act)}`);
+  return make(step);
+}
+
+/** The window of a Conv or pool step over an `h × w` input. */
+export function windowOf(step: PlanStep, h: number, w: number, kernel: readonly number[]): WindowGeometry {
+  const pads = ints(step, "pads", [0, 0, 0, 0]);
+  const strides = ints(step, "strides", step.op === "Conv" ? [1, 1] : kernel);
+  const dilations = ints(step, "dilations", [1, 1]);
+  const win = window2d(step.op, h, w, [kernel[0], kernel[1]], [strides[0], strides[1]], [pads[0], pads[1], pads[2], pads[3]], [dilations[0], dilations[1]]);
+  return { kh: win.kh, kw: win.kw, sh: win.sh, sw: win.sw, dh: win.dh, dw: win.dw, padTop: win.pads.top, padLeft: win.pads.left, padBottom: win.pads.bottom, padRight: win.pads.right, oh: win.oh, ow: win.ow };
+}

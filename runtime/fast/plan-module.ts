@@ -1,0 +1,40 @@
+/**
+ * The plan executor's WebAssembly module: the GEMM micro-kernel of the dense layers, the direct
+ * conv and the layout kernels (pools, add, relu, channel copies), all generated from TypeScript
+ * (`runtime/wasm/`) into one module over one imported memory, which a plan sizes exactly and may
+ * share with worker threads.
+ */
+import { GEMM_KERNEL, gemmKernelBody } from "../wasm/gemm-kernel.js";
+import { CONV_MR, convFunctions } from "../wasm/conv-kernel.js";
+import { layoutFunctions } from "../wasm/layout-kernels.js";
+import { encodeModule } from "../wasm/module.js";
+import type { GemmTile } from "./heap.js";
+
+/** The exports a plan calls; pointers and strides in bytes. */
+export interface PlanKernels {
+  gemmTile: GemmTile;
+  convRows(desc: number, rowStart: number, rowEnd: number, obStart: number, obEnd: number): void;
+  poolRows(desc: number, rowStart: number, rowEnd: number): void;
+  add(a: number, b: number, out: number, quads: number, relu: number): void;
+  relu(a: number, out: number, quads: number): void;
+  copyPixels(src: number, srcPixel: number, dst: number, dstPixel: number, pixels: number, quads: number): void;
+}
+
+/** The module's bytes for a memory of exactly `pages` pages, shared or not. */
+export function planModuleBytes(pages: number, shared: boolean, mr = CONV_MR): Uint8Array {
+  const functions = [{ name: GEMM_KERNEL, results: [], body: gemmKernelBody() }, ...convFunctions(1, mr), ...layoutFunctions()];
+  return encodeModule({ minimumPages: pages, maximumPages: shared ? pages : undefined, shared }, functions);
+}
+
+/** Instantiates `module` over `memory` and returns its kernels. */
+export function instantiatePlanKernels(module: WebAssembly.Module, memory: WebAssembly.Memory): PlanKernels {
+  const e = new WebAssembly.Instance(module, { env: { memory } }).exports as Record<string, unknown>;
+  return {
+    gemmTile: e[GEMM_KERNEL] as PlanKernels["gemmTile"],
+    convRows: e.conv_rows as PlanKernels["convRows"],
+    poolRows: e.pool_rows as PlanKernels["poolRows"],
+    add: e.add as PlanKernels["add"],
+    relu: e.relu as PlanKernels["relu"],
+    copyPixels: e.copy_pixels as PlanKernels["copyPixels"],
+  };
+}

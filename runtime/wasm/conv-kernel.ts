@@ -1,0 +1,336 @@
+/**
+ * Generates the direct convolution of the plan executor (`runtime/fast/plan.ts`): an implicit
+ * GEMM over activations in the channels-last blocked layout (NHWC with the channel stride `Cs`
+ * rounded up to a multiple of 4 or 8, see `runtime/fast/layout.ts`), so no im2col matrix is
+ * ever written.
+ *
+ *   out[n, oy, ox, o] = epilogue(bias[o] + Σ_{ky,kx,c} in[n, iy, ix, c] · W[o, c, ky, kx] (+ res))
+ *
+ * - The register tile is `s ≤ MR` neighbouring output pixels of one row × 8 output channels
+ *   (two f32x4 per pixel, `2·MR` accumulators). Each reduction step broadcasts one input value
+ *   per pixel (`v128.load32_splat`, the pixels `sw·Cs` floats apart) and multiplies it with
+ *   the two weight vectors of that input channel.
+ * - Weights are packed per block of 8 output channels as `[ky][kx][c][8]` with `c < Cs_in`
+ *   (padded input channels have zero weights), so one panel streams linearly.
+ * - Padding: a tap whose input row lies outside the image is skipped (its weights too); in a
+ *   tile that touches the left or right edge ("checked" tiles) each pixel's pointer is
+ *   replaced, per tap, by a row of zeros when its input column lies outside.
+ * - Epilogue in registers: an optional residual tensor of the output's shape is added, then
+ *   relu (flag 1). The output may be a channel slice of a wider tensor (a concat's part).
+ *
+ * `conv_rows(desc, rowStart, rowEnd, obStart, obEnd)` computes output rows `n·OH + oy` in
+ * `[rowStart, rowEnd)` and channel blocks `[obStart, obEnd)`; disjoint ranges may run on
+ * different threads over one shared memory. `desc` points at the i32 fields of {@link ConvDesc}.
+ */
+import { FunctionBody, ValueType } from "./instructions.js";
+import type { ModuleFunction } from "./module.js";
+
+/** Output pixels per register tile. */
+export const CONV_MR = 6;
+/** Output channels per block (two f32x4). */
+export const CONV_NR = 8;
+
+/** The fields of a conv descriptor: i32 words at `desc + 4·field`; pointers and strides in bytes. */
+export const ConvDesc = {
+  input: 0, inImage: 1, inRow: 2, inPixel: 3, height: 4, width: 5, icQuads: 6,
+  kh: 7, kw: 8, sh: 9, sw: 10, dh: 11, dw: 12, padTop: 13, padLeft: 14,
+  weights: 15, panel: 16, bias: 17,
+  output: 18, outImage: 19, outPixel: 20,
+  residual: 21, resImage: 22, resPixel: 23,
+  oh: 24, ow: 25, flags: 26, zero: 27, rowsPerChunk: 28,
+} as const;
+/** Words in a conv descriptor. */
+export const CONV_DESC_WORDS = 29;
+/** Bits of {@link ConvDesc.flags}. */
+export const ConvFlags = { relu: 1 } as const;
+
+/** Export name of the row driver. */
+export const CONV_ROWS = "conv_rows";
+
+const { i32, v128 } = ValueType;
+
+/** Reads field `field` of the descriptor in local `desc` onto the stack. */
+function field(f: FunctionBody, desc: number, name: keyof typeof ConvDesc): FunctionBody {
+  return f.localGet(desc).i32Load(ConvDesc[name] * 4);
+}
+
+/**
+ * The functions of the conv kernel: the row driver first, then one tile function per width
+ * `s = 1 … mr` and edge handling (checked or not). `firstIndex` is the module index the driver
+ * will have, so the driver can call the tiles.
+ */
+export function convFunctions(firstIndex: number, mr = CONV_MR): ModuleFunction[] {
+  const tiles: ModuleFunction[] = [];
+  for (let s = 1; s <= mr; s++) {
+    for (const checked of [false, true]) tiles.push({ name: `conv_tile_${s}${checked ? "_edge" : ""}`, results: [], body: tileBody(s, checked) });
+  }
+  const tileIndex = (s: number, checked: boolean): number => firstIndex + 1 + (s - 1) * 2 + (checked ? 1 : 0);
+  return [{ name: CONV_ROWS, results: [], body: rowsBody(mr, tileIndex) }, ...tiles];
+}
+
+/** Parameters of a tile function, in order. */
+const TILE_PARAMS = [i32, i32, i32, i32, i32, i32, i32, i32] as const;
+
+/**
+ * `tile(desc, inImage, iy0, ix0, panel, bias, out, res)`: one tile of `s` pixels starting at
+ * output column whose first tap reads input (iy0, ix0) of the image at `inImage`.
+ */
+function tileBody(s: number, checked: boolean): FunctionBody {
+  const f = new FunctionBody([...TILE_PARAMS]);
+  const [desc, inImage, iy0, ix0, panel, bias, out, res] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const height = f.local(i32);
+  const width = f.local(i32);
+  const inRow = f.local(i32);
+  const inPixel = f.local(i32);
+  const kw = f.local(i32);
+  const dh = f.local(i32);
+  const dw = f.local(i32);
+  const pixelStep = f.local(i32);
+  const quads = f.local(i32);
+  const zero = f.local(i32);
+  const sw = f.local(i32);
+  const ky = f.local(i32);
+  const kx = f.local(i32);
+  const iy = f.local(i32);
+  const ix = f.local(i32);
+  const rowPtr = f.local(i32);
+  const q = f.local(i32);
+  const wp = f.local(i32);
+  const tapSkip = f.local(i32);
+  const p = Array.from({ length: s }, () => f.local(i32));
+  const acc = Array.from({ length: s }, () => [f.local(v128), f.local(v128)]);
+  const w0 = f.local(v128);
+  const w1 = f.local(v128);
+  const a = f.local(v128);
+
+  field(f, desc, "height").localSet(height);
+  field(f, desc, "width").localSet(width);
+  field(f, desc, "inRow").localSet(inRow);
+  field(f, desc, "inPixel").localSet(inPixel);
+  field(f, desc, "kw").localSet(kw);
+  field(f, desc, "dh").localSet(dh);
+  field(f, desc, "dw").localSet(dw);
+  field(f, desc, "sw").localSet(sw);
+  f.localGet(sw).localGet(inPixel).i32Mul().localSet(pixelStep);
+  field(f, desc, "icQuads").localSet(quads);
+  field(f, desc, "zero").localSet(zero);
+  // The weights of one row of taps, skipped when that input row is padding.
+  f.localGet(kw).localGet(quads).i32Mul().i32Const(128).i32Mul().localSet(tapSkip);
+
+  f.localGet(bias).v128Load(0).localSet(w0);
+  f.localGet(bias).v128Load(16).localSet(w1);
+  for (const [lo, hi] of acc) {
+    f.localGet(w0).localSet(lo);
+    f.localGet(w1).localSet(hi);
+  }
+  f.localGet(panel).localSet(wp);
+  f.localGet(iy0).localSet(iy);
+  field(f, desc, "kh").localSet(ky);
+  f.loop(); // ky, counting down
+  {
+    f.localGet(iy).localGet(height).i32LtU().if();
+    {
+      f.localGet(inImage).localGet(iy).localGet(inRow).i32Mul().i32Add().localSet(rowPtr);
+      f.localGet(ix0).localSet(ix);
+      f.localGet(kw).localSet(kx);
+      f.loop(); // kx, counting down
+      {
+        f.localGet(rowPtr).localGet(ix).localGet(inPixel).i32Mul().i32Add().localSet(p[0]);
+        for (let r = 1; r < s; r++) f.localGet(p[r - 1]).localGet(pixelStep).i32Add().localSet(p[r]);
+        if (checked) {
+          for (let r = 0; r < s; r++) {
+            // p[r] = (ix + r·sw) in [0, width) ? p[r] : zero
+            f.localGet(p[r]).localGet(zero);
+            f.localGet(ix).localGet(sw).i32Const(r).i32Mul().i32Add().localGet(width).i32LtU();
+            f.select().localSet(p[r]);
+          }
+        }
+        f.localGet(quads).localSet(q);
+        f.loop(); // four input channels per step
+        {
+          for (let u = 0; u < 4; u++) {
+            f.localGet(wp).v128Load(u * 32).localSet(w0);
+            f.localGet(wp).v128Load(u * 32 + 16).localSet(w1);
+            for (let r = 0; r < s; r++) {
+              f.localGet(p[r]).v128Load32Splat(u * 4).localSet(a);
+              f.localGet(acc[r][0]).localGet(a).localGet(w0).f32x4Mul().f32x4Add().localSet(acc[r][0]);
+              f.localGet(acc[r][1]).localGet(a).localGet(w1).f32x4Mul().f32x4Add().localSet(acc[r][1]);
+            }
+          }
+          for (let r = 0; r < s; r++) f.localGet(p[r]).i32Const(16).i32Add().localSet(p[r]);
+          f.localGet(wp).i32Const(128).i32Add().localSet(wp);
+          f.localGet(q).i32Const(1).i32Sub().localTee(q).brIf(0);
+        }
+        f.end();
+        f.localGet(ix).localGet(dw).i32Add().localSet(ix);
+        f.localGet(kx).i32Const(1).i32Sub().localTee(kx).brIf(0);
+      }
+      f.end();
+    }
+    f.else();
+    f.localGet(wp).localGet(tapSkip).i32Add().localSet(wp);
+    f.end();
+    f.localGet(iy).localGet(dh).i32Add().localSet(iy);
+    f.localGet(ky).i32Const(1).i32Sub().localTee(ky).brIf(0);
+  }
+  f.end();
+
+  // Epilogue: residual, relu, store. `p[0]` now walks the output, `rowPtr` the residual.
+  const outPixel = inRow; // reuse locals
+  const resPixel = inPixel;
+  field(f, desc, "outPixel").localSet(outPixel);
+  f.localGet(res).if();
+  {
+    field(f, desc, "resPixel").localSet(resPixel);
+    f.localGet(res).localSet(rowPtr);
+    for (let r = 0; r < s; r++) {
+      for (let h = 0; h < 2; h++) f.localGet(acc[r][h]).localGet(rowPtr).v128Load(h * 16).f32x4Add().localSet(acc[r][h]);
+      if (r + 1 < s) f.localGet(rowPtr).localGet(resPixel).i32Add().localSet(rowPtr);
+    }
+  }
+  f.end();
+  field(f, desc, "flags").i32Const(ConvFlags.relu).i32And().if();
+  {
+    f.f32Const(0).f32x4Splat().localSet(a);
+    for (const v of acc.flat()) f.localGet(v).localGet(a).f32x4Max().localSet(v);
+  }
+  f.end();
+  f.localGet(out).localSet(rowPtr);
+  for (let r = 0; r < s; r++) {
+    for (let h = 0; h < 2; h++) f.localGet(rowPtr).localGet(acc[r][h]).v128Store(h * 16);
+    if (r + 1 < s) f.localGet(rowPtr).localGet(outPixel).i32Add().localSet(rowPtr);
+  }
+  return f;
+}
+
+/** `conv_rows(desc, rowStart, rowEnd, obStart, obEnd)`: chunks of rows, then channel blocks, then tiles. */
+function rowsBody(mr: number, tileIndex: (s: number, checked: boolean) => number): FunctionBody {
+  const f = new FunctionBody([i32, i32, i32, i32, i32]);
+  const [desc, rowStart, rowEnd, obStart, obEnd] = [0, 1, 2, 3, 4];
+  const chunk = f.local(i32);
+  const chunkEnd = f.local(i32);
+  const ob = f.local(i32);
+  const row = f.local(i32);
+  const n = f.local(i32);
+  const oy = f.local(i32);
+  const oh = f.local(i32);
+  const ow = f.local(i32);
+  const inImage = f.local(i32);
+  const iy0 = f.local(i32);
+  const ix0 = f.local(i32);
+  const panel = f.local(i32);
+  const bias = f.local(i32);
+  const out = f.local(i32);
+  const res = f.local(i32);
+  const ox = f.local(i32);
+  const s = f.local(i32);
+  const checked = f.local(i32);
+  const outPixel = f.local(i32);
+  const resPixel = f.local(i32);
+  const sw = f.local(i32);
+  const width = f.local(i32);
+  const reach = f.local(i32);
+  const padLeft = f.local(i32);
+
+  field(f, desc, "oh").localSet(oh);
+  field(f, desc, "ow").localSet(ow);
+  field(f, desc, "outPixel").localSet(outPixel);
+  field(f, desc, "resPixel").localSet(resPixel);
+  field(f, desc, "sw").localSet(sw);
+  field(f, desc, "width").localSet(width);
+  field(f, desc, "padLeft").localSet(padLeft);
+  // How far right of a pixel's first tap its last tap reads: (kw − 1)·dw.
+  field(f, desc, "kw").i32Const(1).i32Sub();
+  field(f, desc, "dw").i32Mul().localSet(reach);
+
+  f.localGet(rowStart).localSet(chunk);
+  f.block();
+  f.loop(); // chunks of rows
+  {
+    f.localGet(chunk).localGet(rowEnd).i32GeU().brIf(1);
+    f.localGet(chunk);
+    field(f, desc, "rowsPerChunk").i32Add().localTee(chunkEnd).localGet(rowEnd).i32GeU().if();
+    f.localGet(rowEnd).localSet(chunkEnd);
+    f.end();
+    f.localGet(obStart).localSet(ob);
+    f.block();
+    f.loop(); // channel blocks
+    {
+      f.localGet(ob).localGet(obEnd).i32GeU().brIf(1);
+      field(f, desc, "weights").localGet(ob);
+      field(f, desc, "panel").i32Mul().i32Add().localSet(panel);
+      field(f, desc, "bias").localGet(ob).i32Const(32).i32Mul().i32Add().localSet(bias);
+      f.localGet(chunk).localSet(row);
+      f.loop(); // rows of the chunk
+      {
+        f.localGet(row).localGet(oh).i32DivU().localSet(n);
+        f.localGet(row).localGet(n).localGet(oh).i32Mul().i32Sub().localSet(oy);
+        field(f, desc, "input").localGet(n);
+        field(f, desc, "inImage").i32Mul().i32Add().localSet(inImage);
+        f.localGet(oy);
+        field(f, desc, "sh").i32Mul();
+        field(f, desc, "padTop").i32Sub().localSet(iy0);
+        // out = output + n·outImage + oy·ow·outPixel + ob·32
+        field(f, desc, "output").localGet(n);
+        field(f, desc, "outImage").i32Mul().i32Add();
+        f.localGet(oy).localGet(ow).i32Mul().localGet(outPixel).i32Mul().i32Add();
+        f.localGet(ob).i32Const(32).i32Mul().i32Add().localSet(out);
+        field(f, desc, "residual").localTee(res).if();
+        {
+          f.localGet(res).localGet(n);
+          field(f, desc, "resImage").i32Mul().i32Add();
+          f.localGet(oy).localGet(ow).i32Mul().localGet(resPixel).i32Mul().i32Add();
+          f.localGet(ob).i32Const(32).i32Mul().i32Add().localSet(res);
+        }
+        f.end();
+        f.i32Const(0).localSet(ox);
+        f.loop(); // tiles of the row
+        {
+          // s = min(mr, ow − ox)
+          f.localGet(ow).localGet(ox).i32Sub().localTee(s).i32Const(mr).i32GeU().if();
+          f.i32Const(mr).localSet(s);
+          f.end();
+          f.localGet(ox).localGet(sw).i32Mul().localGet(padLeft).i32Sub().localSet(ix0);
+          // checked: the first pixel's first tap is left of the image, or the last pixel's last
+          // tap right of it.
+          f.localGet(ix0).i32Const(0).i32LtS();
+          f.localGet(ix0).localGet(s).i32Const(1).i32Sub().localGet(sw).i32Mul().i32Add().localGet(reach).i32Add().localGet(width).i32GeS();
+          f.i32Or().localSet(checked);
+          for (let size = mr; size >= 1; size--) {
+            f.localGet(s).i32Const(size).i32Sub().i32Eqz().if();
+            {
+              const args = (): void => {
+                f.localGet(desc).localGet(inImage).localGet(iy0).localGet(ix0).localGet(panel).localGet(bias).localGet(out).localGet(res);
+              };
+              f.localGet(checked).if();
+              args();
+              f.call(tileIndex(size, true));
+              f.else();
+              args();
+              f.call(tileIndex(size, false));
+              f.end();
+            }
+            f.end();
+          }
+          f.localGet(out).localGet(s).localGet(outPixel).i32Mul().i32Add().localSet(out);
+          f.localGet(res).if();
+          f.localGet(res).localGet(s).localGet(resPixel).i32Mul().i32Add().localSet(res);
+          f.end();
+          f.localGet(ox).localGet(s).i32Add().localTee(ox).localGet(ow).i32LtU().brIf(0);
+        }
+        f.end();
+        f.localGet(row).i32Const(1).i32Add().localTee(row).localGet(chunkEnd).i32LtU().brIf(0);
+      }
+      f.end();
+      f.localGet(ob).i32Const(1).i32Add().localSet(ob);
+      f.br(0);
+    }
+    f.end();
+    f.end();
+    f.localGet(chunkEnd).localSet(chunk);
+    f.br(0);
+  }
+  f.end();
+  f.end();
+  return f;
+}

@@ -1,0 +1,277 @@
+/**
+ * Generates the plan executor's other kernels over the channels-last blocked layout (see
+ * `conv-kernel.ts`), so that activations stay in the WebAssembly heap between convs:
+ *
+ * - `pool_rows(desc, rowStart, rowEnd)`: max or average pooling (average counts only the
+ *   window's cells inside the image, ONNX `count_include_pad = 0`) over rows `n·OH + oy`; a
+ *   global pool is the window of the whole image. Each output pixel's channel vectors are
+ *   reduced in place in the output, tap after tap.
+ * - `add(a, b, out, quads, relu)`: element-wise sum of two equal layouts, relu when `relu ≠ 0`.
+ * - `relu(a, out, quads)`.
+ * - `copy_pixels(src, srcPixel, dst, dstPixel, pixels, quads)`: the first `quads` channel
+ *   vectors of each pixel, as a concat writes its parts into a wider tensor.
+ *
+ * Pointers and strides are bytes; `quads` counts f32x4 vectors.
+ */
+import { FunctionBody, ValueType } from "./instructions.js";
+import type { ModuleFunction } from "./module.js";
+
+/** The fields of a pool descriptor: i32 words at `desc + 4·field`. */
+export const PoolDesc = {
+  input: 0, inImage: 1, height: 2, width: 3, inPixel: 4,
+  output: 5, outImage: 6, outPixel: 7, oh: 8, ow: 9,
+  kh: 10, kw: 11, sh: 12, sw: 13, padTop: 14, padLeft: 15, quads: 16, average: 17,
+} as const;
+/** Words in a pool descriptor. */
+export const POOL_DESC_WORDS = 18;
+
+const { i32, f32, v128 } = ValueType;
+
+/** The functions of this file, in a fixed order. */
+export function layoutFunctions(): ModuleFunction[] {
+  return [
+    { name: "pool_rows", results: [], body: poolBody() },
+    { name: "add", results: [], body: addBody() },
+    { name: "relu", results: [], body: reluBody() },
+    { name: "copy_pixels", results: [], body: copyBody() },
+  ];
+}
+
+/** Pushes max(lo, min(hi, value)) — `value` computed by `push` — as a signed clamp. */
+function clamp(f: FunctionBody, push: () => void, lo: () => void, hi: () => void, scratch: number): void {
+  push();
+  f.localSet(scratch);
+  // max(lo, v)
+  f.localGet(scratch);
+  lo();
+  f.localGet(scratch);
+  lo();
+  f.i32GtS().select().localSet(scratch);
+  // min(hi, v)
+  f.localGet(scratch);
+  hi();
+  f.localGet(scratch);
+  hi();
+  f.i32LtS().select();
+}
+
+function poolBody(): FunctionBody {
+  const f = new FunctionBody([i32, i32, i32]);
+  const [desc, rowStart, rowEnd] = [0, 1, 2];
+  const get = (name: keyof typeof PoolDesc): FunctionBody => f.localGet(desc).i32Load(PoolDesc[name] * 4);
+  const row = f.local(i32);
+  const n = f.local(i32);
+  const oy = f.local(i32);
+  const ox = f.local(i32);
+  const iyStart = f.local(i32);
+  const ixStart = f.local(i32);
+  const kyLo = f.local(i32);
+  const kyHi = f.local(i32);
+  const kxLo = f.local(i32);
+  const kxHi = f.local(i32);
+  const ky = f.local(i32);
+  const kx = f.local(i32);
+  const inImage = f.local(i32);
+  const out = f.local(i32);
+  const ip = f.local(i32);
+  const op = f.local(i32);
+  const q = f.local(i32);
+  const quads = f.local(i32);
+  const average = f.local(i32);
+  const t = f.local(i32);
+  const scale = f.local(v128);
+  const init = f.local(v128);
+  const count = f.local(f32);
+
+  get("quads").localSet(quads);
+  get("average").localSet(average);
+  f.f32Const(-Infinity).f32x4Splat().localSet(init);
+  f.localGet(average).if();
+  f.f32Const(0).f32x4Splat().localSet(init);
+  f.end();
+  f.localGet(rowStart).localSet(row);
+  f.block();
+  f.loop(); // rows
+  {
+    f.localGet(row).localGet(rowEnd).i32GeU().brIf(1);
+    f.localGet(row);
+    get("oh").i32DivU().localSet(n);
+    f.localGet(row).localGet(n);
+    get("oh").i32Mul().i32Sub().localSet(oy);
+    get("input").localGet(n);
+    get("inImage").i32Mul().i32Add().localSet(inImage);
+    // out = output + n·outImage + oy·ow·outPixel
+    get("output").localGet(n);
+    get("outImage").i32Mul().i32Add().localGet(oy);
+    get("ow").i32Mul();
+    get("outPixel").i32Mul().i32Add().localSet(out);
+    f.localGet(oy);
+    get("sh").i32Mul();
+    get("padTop").i32Sub().localSet(iyStart);
+    // Taps inside the image: ky in [max(0, −iyStart), min(kh, height − iyStart)).
+    clamp(f, () => f.i32Const(0).localGet(iyStart).i32Sub(), () => f.i32Const(0), () => get("kh"), t);
+    f.localSet(kyLo);
+    clamp(f, () => get("height").localGet(iyStart).i32Sub(), () => f.i32Const(0), () => get("kh"), t);
+    f.localSet(kyHi);
+    f.i32Const(0).localSet(ox);
+    f.block();
+    f.loop(); // output pixels of the row
+    {
+      f.localGet(ox);
+      get("ow").i32GeU().brIf(1);
+      f.localGet(ox);
+      get("sw").i32Mul();
+      get("padLeft").i32Sub().localSet(ixStart);
+      clamp(f, () => f.i32Const(0).localGet(ixStart).i32Sub(), () => f.i32Const(0), () => get("kw"), t);
+      f.localSet(kxLo);
+      clamp(f, () => get("width").localGet(ixStart).i32Sub(), () => f.i32Const(0), () => get("kw"), t);
+      f.localSet(kxHi);
+      // Initialise the output pixel.
+      f.localGet(out).localSet(op);
+      f.localGet(quads).localSet(q);
+      f.loop();
+      f.localGet(op).localGet(init).v128Store(0);
+      f.localGet(op).i32Const(16).i32Add().localSet(op);
+      f.localGet(q).i32Const(1).i32Sub().localTee(q).brIf(0);
+      f.end();
+      f.localGet(kyLo).localSet(ky);
+      f.block();
+      f.loop(); // ky
+      {
+        f.localGet(ky).localGet(kyHi).i32GeS().brIf(1);
+        f.localGet(kxLo).localSet(kx);
+        f.block();
+        f.loop(); // kx
+        {
+          f.localGet(kx).localGet(kxHi).i32GeS().brIf(1);
+          // ip = inImage + ((iyStart + ky)·width + ixStart + kx)·inPixel
+          f.localGet(inImage);
+          f.localGet(iyStart).localGet(ky).i32Add();
+          get("width").i32Mul().localGet(ixStart).i32Add().localGet(kx).i32Add();
+          get("inPixel").i32Mul().i32Add().localSet(ip);
+          f.localGet(out).localSet(op);
+          f.localGet(quads).localSet(q);
+          f.localGet(average).if();
+          {
+            f.loop();
+            f.localGet(op).localGet(op).v128Load(0).localGet(ip).v128Load(0).f32x4Add().v128Store(0);
+            f.localGet(op).i32Const(16).i32Add().localSet(op);
+            f.localGet(ip).i32Const(16).i32Add().localSet(ip);
+            f.localGet(q).i32Const(1).i32Sub().localTee(q).brIf(0);
+            f.end();
+          }
+          f.else();
+          {
+            f.loop();
+            f.localGet(op).localGet(op).v128Load(0).localGet(ip).v128Load(0).f32x4Max().v128Store(0);
+            f.localGet(op).i32Const(16).i32Add().localSet(op);
+            f.localGet(ip).i32Const(16).i32Add().localSet(ip);
+            f.localGet(q).i32Const(1).i32Sub().localTee(q).brIf(0);
+            f.end();
+          }
+          f.end();
+          f.localGet(kx).i32Const(1).i32Add().localSet(kx);
+          f.br(0);
+        }
+        f.end();
+        f.end();
+        f.localGet(ky).i32Const(1).i32Add().localSet(ky);
+        f.br(0);
+      }
+      f.end();
+      f.end();
+      f.localGet(average).if();
+      {
+        f.f32Const(1);
+        f.localGet(kyHi).localGet(kyLo).i32Sub().localGet(kxHi).localGet(kxLo).i32Sub().i32Mul().f32ConvertI32S();
+        f.f32Div().localTee(count).f32x4Splat().localSet(scale);
+        f.localGet(out).localSet(op);
+        f.localGet(quads).localSet(q);
+        f.loop();
+        f.localGet(op).localGet(op).v128Load(0).localGet(scale).f32x4Mul().v128Store(0);
+        f.localGet(op).i32Const(16).i32Add().localSet(op);
+        f.localGet(q).i32Const(1).i32Sub().localTee(q).brIf(0);
+        f.end();
+      }
+      f.end();
+      f.localGet(out);
+      get("outPixel").i32Add().localSet(out);
+      f.localGet(ox).i32Const(1).i32Add().localSet(ox);
+      f.br(0);
+    }
+    f.end();
+    f.end();
+    f.localGet(row).i32Const(1).i32Add().localSet(row);
+    f.br(0);
+  }
+  f.end();
+  f.end();
+  return f;
+}
+
+function addBody(): FunctionBody {
+  const f = new FunctionBody([i32, i32, i32, i32, i32]);
+  const [a, b, out, quads, relu] = [0, 1, 2, 3, 4];
+  const zero = f.local(v128);
+  f.localGet(quads).i32Eqz().if().return().end();
+  f.f32Const(0).f32x4Splat().localSet(zero);
+  f.localGet(relu).if();
+  {
+    f.loop();
+    f.localGet(out).localGet(a).v128Load(0).localGet(b).v128Load(0).f32x4Add().localGet(zero).f32x4Max().v128Store(0);
+    for (const p of [a, b, out]) f.localGet(p).i32Const(16).i32Add().localSet(p);
+    f.localGet(quads).i32Const(1).i32Sub().localTee(quads).brIf(0);
+    f.end();
+  }
+  f.else();
+  {
+    f.loop();
+    f.localGet(out).localGet(a).v128Load(0).localGet(b).v128Load(0).f32x4Add().v128Store(0);
+    for (const p of [a, b, out]) f.localGet(p).i32Const(16).i32Add().localSet(p);
+    f.localGet(quads).i32Const(1).i32Sub().localTee(quads).brIf(0);
+    f.end();
+  }
+  f.end();
+  return f;
+}
+
+function reluBody(): FunctionBody {
+  const f = new FunctionBody([i32, i32, i32]);
+  const [a, out, quads] = [0, 1, 2];
+  const zero = f.local(v128);
+  f.localGet(quads).i32Eqz().if().return().end();
+  f.f32Const(0).f32x4Splat().localSet(zero);
+  f.loop();
+  f.localGet(out).localGet(a).v128Load(0).localGet(zero).f32x4Max().v128Store(0);
+  for (const p of [a, out]) f.localGet(p).i32Const(16).i32Add().localSet(p);
+  f.localGet(quads).i32Const(1).i32Sub().localTee(quads).brIf(0);
+  f.end();
+  return f;
+}
+
+function copyBody(): FunctionBody {
+  const f = new FunctionBody([i32, i32, i32, i32, i32, i32]);
+  const [src, srcPixel, dst, dstPixel, pixels, quads] = [0, 1, 2, 3, 4, 5];
+  const q = f.local(i32);
+  const s = f.local(i32);
+  const d = f.local(i32);
+  f.localGet(pixels).i32Eqz().if().return().end();
+  f.localGet(quads).i32Eqz().if().return().end();
+  f.loop();
+  {
+    f.localGet(src).localSet(s);
+    f.localGet(dst).localSet(d);
+    f.localGet(quads).localSet(q);
+    f.loop();
+    f.localGet(d).localGet(s).v128Load(0).v128Store(0);
+    f.localGet(s).i32Const(16).i32Add().localSet(s);
+    f.localGet(d).i32Const(16).i32Add().localSet(d);
+    f.localGet(q).i32Const(1).i32Sub().localTee(q).brIf(0);
+    f.end();
+    f.localGet(src).localGet(srcPixel).i32Add().localSet(src);
+    f.localGet(dst).localGet(dstPixel).i32Add().localSet(dst);
+    f.localGet(pixels).i32Const(1).i32Sub().localTee(pixels).brIf(0);
+  }
+  f.end();
+  return f;
+}

@@ -1,0 +1,143 @@
+/**
+ * The plan's kernels one operator (or one fusion) at a time, on hand-built graphs whose shapes
+ * cross the WebAssembly kernels' edges: the WebAssembly plan (1 and 2 threads) against the
+ * TypeScript plan, which runs `nnc/runtime`'s kernels and is tested against PyTorch elsewhere.
+ */
+import { afterAll, describe, expect, it } from "vitest";
+import type { Tensor } from "../../runtime/index.js";
+import { compilePlan, type Plan, type PlanAttr, type PlanGraph, type PlanStep } from "../../runtime/fast/index.js";
+import { expectClose, randomTensor } from "../runtime/fixtures.js";
+import { irFallback } from "./plan-support.js";
+
+const plans: Plan[] = [];
+afterAll(() => plans.forEach((p) => p.close()));
+
+const step = (op: string, inputs: string[], output: string, attrs: Record<string, PlanAttr> = {}): PlanStep => ({ op, inputs, output, attrs });
+
+/** Runs `steps` over inputs of `shapes` on every path and checks they agree; returns the WebAssembly plan. */
+function check(shapes: number[][], steps: PlanStep[], weights: Record<string, Tensor> = {}, outputs = [steps[steps.length - 1].output]): Plan {
+  const graph: PlanGraph = { inputs: shapes.map((shape, k) => ({ name: `x${k}`, shape })), outputs, steps };
+  const inputs = shapes.map((shape, k) => randomTensor(shape, 100 + k));
+  const map = new Map(Object.entries(weights));
+  const expected = compilePlan(graph, map, { wasm: false, fallback: irFallback }).run(inputs);
+  let first: Plan | undefined;
+  for (const threads of [1, 2]) {
+    const plan = compilePlan(graph, map, { threads, fallback: irFallback });
+    plans.push(plan);
+    first ??= plan;
+    const actual = plan.run(inputs);
+    expected.forEach((e, k) => expectClose(actual[k], e, `${steps.map((s) => s.op).join("→")} output ${k}, ${threads} thread(s)`));
+  }
+  return first!;
+}
+
+function convWeights(m: number, c: number, kh: number, kw: number, seed: number): Record<string, Tensor> {
+  return { w: randomTensor([m, c, kh, kw], seed), b: randomTensor([m], seed + 1) };
+}
+
+describe("Conv", () => {
+  const cases: [string, number[], number[], Record<string, PlanAttr>][] = [
+    ["Cin 5, Cout 10, stride 2, ragged tiles", [2, 5, 9, 11], [10, 5, 3, 3], { strides: [2, 2], pads: [1, 1, 1, 1] }],
+    ["a 7×7 stem with stride 2 and pad 3", [1, 3, 30, 30], [64, 3, 7, 7], { strides: [2, 2], pads: [3, 3, 3, 3] }],
+    ["dilation (2, 1) and asymmetric pads", [2, 16, 13, 12], [16, 16, 3, 3], { pads: [0, 1, 2, 1], dilations: [2, 1] }],
+    ["a 1×1 strided projection", [2, 8, 8, 8], [24, 8, 1, 1], { strides: [2, 2] }],
+    ["rows narrower than the tile", [3, 12, 4, 3], [8, 12, 3, 3], { pads: [1, 1, 1, 1] }],
+    ["a window wider than the image", [1, 8, 5, 5], [16, 8, 5, 5], { pads: [2, 3, 2, 3] }],
+    ["four output channels (TypeScript kernel inside a WebAssembly plan)", [1, 6, 7, 7], [4, 6, 3, 3], { pads: [1, 1, 1, 1] }],
+    ["1×3 then 3×1 kernels", [2, 32, 9, 9], [32, 32, 1, 3], { pads: [0, 1, 0, 1] }],
+  ];
+  it.each(cases)("%s", (_, xs, ws, attrs) => {
+    const kernel = [ws[2], ws[3]];
+    check([xs], [step("Conv", ["x0", "w", "b"], "y", { kernel_shape: kernel, ...attrs })], convWeights(ws[0], ws[1], ws[2], ws[3], 7));
+  });
+
+  it("runs without a bias", () => {
+    check([[1, 8, 6, 6]], [step("Conv", ["x0", "w"], "y", { kernel_shape: [3, 3], pads: [1, 1, 1, 1] })], { w: randomTensor([16, 8, 3, 3], 3) });
+  });
+
+  it("runs a grouped conv on the TypeScript kernel", () => {
+    check([[1, 8, 6, 6]], [step("Conv", ["x0", "w", "b"], "y", { kernel_shape: [3, 3], pads: [1, 1, 1, 1], group: 2 })], convWeights(8, 4, 3, 3, 5));
+  });
+
+  it.each(["Relu", "LeakyRelu", "Elu", "Sigmoid", "Tanh", "Silu"])("fuses %s", (activation) => {
+    const attrs = { kernel_shape: [3, 3], pads: [1, 1, 1, 1], activation, alpha: 0.2 };
+    check([[2, 5, 7, 9]], [step("Conv", ["x0", "w", "b"], "y", attrs)], convWeights(12, 5, 3, 3, 11));
+  });
+});
+
+describe("residual fusion", () => {
+  it("folds Add + Relu into the conv, with a graph input as the residual", () => {
+    const plan = check(
+      [[2, 16, 10, 10]],
+      [step("Conv", ["x0", "w", "b"], "c", { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }), step("Add", ["c", "x0"], "s"), step("Relu", ["s"], "y")],
+      convWeights(16, 16, 3, 3, 21),
+    );
+    expect(plan.kernels).toEqual({ toBlocked: 1, "conv+residual": 1, toPlain: 1 });
+  });
+
+  it("gives the later of two convs the earlier one as its residual, and keeps an Add whose sum is also an output", () => {
+    const weights = { ...convWeights(16, 8, 3, 3, 31), v: randomTensor([16, 8, 1, 1], 33) };
+    const plan = check(
+      [[1, 8, 9, 9]],
+      [
+        step("Conv", ["x0", "w", "b"], "a", { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }),
+        step("Conv", ["x0", "v"], "p", { kernel_shape: [1, 1], strides: [2, 2] }),
+        step("Add", ["a", "p"], "s"),
+        step("Relu", ["s"], "y"),
+      ],
+      weights,
+      ["y", "s"],
+    );
+    expect(plan.kernels).toMatchObject({ conv: 1, "conv+residual": 1, relu: 1 });
+  });
+});
+
+describe("pools, element-wise ops, concat, dense", () => {
+  it.each([
+    ["MaxPool 3×3 stride 2 pad 1", step("MaxPool", ["x0"], "y", { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] })],
+    ["AveragePool 3×3 stride 1 pad 1 (padding not counted)", step("AveragePool", ["x0"], "y", { kernel_shape: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1] })],
+    ["AveragePool 2×2", step("AveragePool", ["x0"], "y", { kernel_shape: [2, 2], strides: [2, 2] })],
+    ["GlobalAveragePool", step("GlobalAveragePool", ["x0"], "y")],
+    ["GlobalMaxPool", step("GlobalMaxPool", ["x0"], "y")],
+    ["Relu", step("Relu", ["x0"], "y")],
+    ["Sigmoid", step("Sigmoid", ["x0"], "y")],
+    ["Gelu (the caller's kernel)", step("Gelu", ["x0"], "y")],
+  ])("%s", (_, s) => {
+    check([[2, 12, 9, 7]], [step("Relu", ["x0"], "r"), { ...s, inputs: ["r"] }]);
+  });
+
+  it("adds two tensors, blocked and plain", () => {
+    check([[2, 6, 5, 5], [2, 6, 5, 5]], [step("Relu", ["x0"], "r"), step("Add", ["r", "x1"], "y")]);
+    check([[3, 10], [3, 10]], [step("Add", ["x0", "x1"], "y")]);
+  });
+
+  it("concatenates channels in the blocked layout, and in the plain one when a part is ragged", () => {
+    const convs = { ...convWeights(8, 4, 1, 1, 41), v: randomTensor([12, 4, 3, 3], 43) };
+    const parts = [
+      step("Conv", ["x0", "w", "b"], "a", { kernel_shape: [1, 1] }),
+      step("Conv", ["x0", "v"], "c", { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }),
+    ];
+    expect(check([[2, 4, 6, 6]], [...parts, step("Concat", ["a", "c"], "y", { axis: 1 })], convs).kernels).toMatchObject({ concat: 1 });
+    check([[2, 4, 6, 6], [2, 3, 6, 6]], [...parts, step("Concat", ["a", "x1", "c"], "y", { axis: 1 })], convs);
+  });
+
+  it("flattens and runs dense layers with fused activations", () => {
+    const weights = { d: randomTensor([20, 72], 51), e: randomTensor([20], 52), f: randomTensor([7, 20], 53) };
+    check(
+      [[3, 8, 3, 3]],
+      [
+        step("Relu", ["x0"], "r"),
+        step("Flatten", ["r"], "flat", { axis: 1 }),
+        step("Gemm", ["flat", "d", "e"], "g", { transB: 1, activation: "Tanh" }),
+        step("Gemm", ["g", "f"], "h", { transB: 1, activation: "Relu" }),
+        step("LogSoftmax", ["h"], "y", { axis: 1 }),
+      ],
+      weights,
+    );
+  });
+
+  it("rejects inputs of another shape than compiled for", () => {
+    const plan = compilePlan({ inputs: [{ name: "x0", shape: [1, 4, 5, 5] }], outputs: ["y"], steps: [step("Relu", ["x0"], "y")] }, new Map());
+    expect(() => plan.run([randomTensor([2, 4, 5, 5], 1)])).toThrow(/compiled for shape \[1, 4, 5, 5\]/);
+  });
+});

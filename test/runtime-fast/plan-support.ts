@@ -1,0 +1,77 @@
+/**
+ * Helpers for the plan executor's tests: an example's fused inference graph as a `PlanGraph`
+ * with its weights (folded constants included), and the fallback that runs any other IR node
+ * through the same `kernelCall` table as the IR executor.
+ */
+import { readFileSync } from "node:fs";
+import { checkSource } from "../../compiler/check/check.js";
+import type { CheckedModel } from "../../compiler/check/model.js";
+import { evaluateConstants, executeGraph } from "../../compiler/ir/execute.js";
+import type { IrNode } from "../../compiler/ir/graph.js";
+import { kernelCall } from "../../compiler/ir/kernels.js";
+import { lowerModel } from "../../compiler/ir/lower.js";
+import { INFERENCE_PASSES, runPipeline } from "../../compiler/passes/pipeline.js";
+import * as runtime from "../../runtime/index.js";
+import type { Tensor } from "../../runtime/index.js";
+import type { FallbackKernel, PlanGraph } from "../../runtime/fast/index.js";
+import { syntheticInput, syntheticWeights } from "../support/synthetic.js";
+
+type Kernel = (...args: unknown[]) => Tensor;
+
+/** Runs `step` with the runtime kernel the IR's table names, writing into `out`. */
+export const irFallback: FallbackKernel = (step, inputs, out) => {
+  const call = kernelCall(step as IrNode, false);
+  const args = call.args.map((arg) => {
+    switch (arg.kind) {
+      case "input":
+      case "optional":
+        return inputs[arg.index];
+      case "inputs":
+        return inputs;
+      case "object":
+        return Object.fromEntries(Object.entries(arg.fields).map(([field, index]) => [field, inputs[index]]));
+      case "literal":
+        return arg.value;
+      case "random":
+        return runtime.createRandom(0);
+    }
+  });
+  return ((runtime as unknown as Record<string, Kernel>)[call.kernel])(...args, out);
+};
+
+/** The stored PyTorch record of an example. */
+export interface EvalRecord {
+  outputs: { shape: number[]; data: number[] }[];
+  scale: number;
+}
+
+/** An example's fused graph as a plan graph, its weights, its fixture inputs and reference outputs. */
+export function examplePlan(name: string) {
+  const host = { readFile: (p: string) => readFileSync(p, "utf8") };
+  const model = checkSource(`examples/${name}.nn`, readFileSync(`examples/${name}.nn`, "utf8"), host).models[0] as CheckedModel;
+  const fixture = JSON.parse(readFileSync(`test/fixtures/e2e/${name}.json`, "utf8")) as { inputs: { shape: number[] }[]; eval: EvalRecord };
+  const synthetic = syntheticWeights(model.params);
+  const params = new Map<string, Tensor>(model.params.map((p) => [p.name, { shape: p.shape as number[], data: synthetic.get(p.name)! }]));
+  const graph = runPipeline(lowerModel(model), INFERENCE_PASSES).graph;
+  const inputs = fixture.inputs.map((input, k) => ({ shape: input.shape, data: syntheticInput(k, input.shape) }));
+  const weights = new Map([...params, ...evaluateConstants(graph, params)]);
+  const plan: PlanGraph = {
+    inputs: graph.inputs.map((name, k) => ({ name, shape: inputs[k].shape })),
+    outputs: graph.outputs,
+    steps: graph.nodes.filter((node) => !graph.isConstant(node.output)),
+  };
+  const batch = inputs[0].shape[0];
+  /** Elements of an activation at the fixture's batch size. */
+  const sizeOf = (value: string): number => graph.value(value).shape.reduce<number>((a, d) => a * (typeof d === "number" ? d : batch), 1);
+  return { plan, weights, inputs, sizeOf, expected: fixture.eval, reference: () => executeGraph(graph, params, inputs).outputs };
+}
+
+/** The largest deviation of `actual` from `expected`, relative to `scale`. */
+export function deviation(actual: readonly Tensor[], expected: readonly { shape: number[]; data: ArrayLike<number> }[], scale: number): number {
+  let worst = 0;
+  expected.forEach((o, k) => {
+    if (actual[k].shape.join() !== o.shape.join()) throw new Error(`output ${k}: shape [${actual[k].shape.join(", ")}], expected [${o.shape.join(", ")}]`);
+    for (let i = 0; i < o.data.length; i++) worst = Math.max(worst, Math.abs(actual[k].data[i] - o.data[i]));
+  });
+  return worst / scale;
+}

@@ -1,0 +1,88 @@
+/**
+ * The plan executor (`compilePlan`) on its three paths — WebAssembly on one thread, on two
+ * threads, and the TypeScript fallback: every example of `examples/` against the PyTorch
+ * fixtures (1e-4 of the output scale) and the IR executor; hand-built graphs that cross the conv
+ * kernel's edges (ragged tiles, padding, stride, dilation, channel counts that are not multiples
+ * of 8, residual fusion) and the layout kernels; what it fuses; that a second run reuses every
+ * buffer; and the memory bound of issue #6.
+ */
+import { afterAll, describe, expect, it } from "vitest";
+import * as runtime from "../../runtime/index.js";
+import type { Tensor } from "../../runtime/index.js";
+import { compilePlan, wasmAvailable, type Plan, type PlanGraph, type PlanOptions, type PlanStep } from "../../runtime/fast/index.js";
+import { randomTensor } from "../runtime/fixtures.js";
+import { deviation, examplePlan, irFallback } from "./plan-support.js";
+
+const PATHS: [string, PlanOptions][] = [
+  ["WebAssembly, 1 thread", { wasm: true, threads: 1 }],
+  ["WebAssembly, 2 threads", { wasm: true, threads: 2 }],
+  ["TypeScript fallback", { wasm: false }],
+];
+const plans: Plan[] = [];
+afterAll(() => plans.forEach((p) => p.close()));
+function compile(graph: PlanGraph, weights: ReadonlyMap<string, Tensor>, options: PlanOptions): Plan {
+  const plan = compilePlan(graph, weights, { fallback: irFallback, ...options });
+  plans.push(plan);
+  return plan;
+}
+
+it("has WebAssembly SIMD and worker threads here, so the fast paths really are tested", () => {
+  expect(wasmAvailable()).toBe(true);
+  const { plan, weights } = examplePlan("lenet");
+  expect(compile(plan, weights, { threads: 2 }).threads).toBe(2);
+});
+
+describe.each(PATHS)("examples through the plan (%s)", (_, options) => {
+  it.each(["resnet20", "resnet18", "inception", "lenet", "mlp", "nfnet", "norm_zoo", "vgg"])("%s matches PyTorch and the IR executor", (name) => {
+    const { plan, weights, inputs, expected, reference } = examplePlan(name);
+    const compiled = compile(plan, weights, options);
+    expect(compiled.engine).toBe(options.wasm === false ? "ts" : "wasm");
+    const outputs = compiled.run(inputs);
+    expect(deviation(outputs, expected.outputs, expected.scale)).toBeLessThan(1e-4);
+    if (name !== "resnet18") expect(deviation(outputs, reference(), expected.scale)).toBeLessThan(1e-5);
+  }, 60_000);
+});
+
+describe("what the plan fuses and converts", () => {
+  it("runs ResNet-20 as convs with residual add + relu fused and one conversion at each edge", () => {
+    const { plan, weights } = examplePlan("resnet20");
+    expect(compile(plan, weights, {}).kernels).toEqual({ toBlocked: 1, conv: 12, "conv+residual": 9, pool: 1, toPlain: 1, gemm: 1 });
+  });
+
+  it("keeps concat and max pool in the blocked layout and sends group norm to the fallback", () => {
+    expect(compile(examplePlan("inception").plan, examplePlan("inception").weights, {}).kernels).toMatchObject({ concat: 2, pool: 5, toBlocked: 1 });
+    const zoo = examplePlan("norm_zoo");
+    expect(compile(zoo.plan, zoo.weights, {}).kernels).toMatchObject({ "fallback:GroupNormalization": 2 });
+  });
+
+  it("names a step it cannot run when no fallback is given", () => {
+    const zoo = examplePlan("norm_zoo");
+    expect(() => compilePlan(zoo.plan, zoo.weights)).toThrow(/no kernel for GroupNormalization/);
+  });
+});
+
+describe("buffers and memory", () => {
+  it("reuses its buffers: a second run returns the same arrays, recomputed, and leaves the input alone", () => {
+    const { plan, weights, inputs, expected } = examplePlan("resnet20");
+    const compiled = compile(plan, weights, {});
+    const before = inputs[0].data.slice();
+    const first = compiled.run(inputs)[0];
+    const values = first.data.slice();
+    first.data.fill(Number.NaN);
+    const second = compiled.run(inputs)[0];
+    expect(second.data).toBe(first.data);
+    expect([...second.data]).toEqual([...values]);
+    expect([...inputs[0].data]).toEqual([...before]);
+    expect(deviation([second], expected.outputs, expected.scale)).toBeLessThan(1e-4);
+  });
+
+  it("stays below weights + 2 × the largest pair of live activations (ResNet-18, 224×224)", () => {
+    const { plan, weights, sizeOf } = examplePlan("resnet18");
+    const compiled = compile(plan, weights, {});
+    const used = new Set(plan.steps.flatMap((s) => s.inputs));
+    const weightBytes = [...weights].filter(([name]) => used.has(name)).reduce((sum, [, t]) => sum + t.data.byteLength, 0);
+    const activation = (name: string): number => (weights.has(name) ? 0 : sizeOf(name));
+    const pair = Math.max(...plan.steps.map((s) => activation(s.output) + s.inputs.reduce((sum, i) => sum + activation(i), 0)));
+    expect(compiled.memory.total).toBeLessThan(weightBytes + 2 * pair * 4);
+  });
+});
