@@ -18,6 +18,7 @@ import {
 import type { CheckedModel } from "../check/model.js";
 import { paramsListing, summaryTable, parameterCounts, groupThousands } from "./tables.js";
 import { format } from "../format/format.js";
+import { graphDot, graphSvg } from "../emit/picture/graph-picture.js";
 import { VERSION } from "../version.js";
 import { registerCompileCommands } from "./compile.js";
 
@@ -60,6 +61,18 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     .option("--model <name>", "the model to list (default: the only or the last)")
     .action((file: string, opts: ModelOptions) => {
       exitCode = withModel(file, opts, io, paramsListing);
+    });
+
+  program
+    .command("graph")
+    .description("a picture of the layer graph: SVG, or Graphviz DOT")
+    .argument("<file>", "an .nn file")
+    .option("-o, --output <file>", "write the picture here (default: print it)")
+    .addOption(new Option("--format <format>", "picture format (default: from the -o extension, else svg)").choices(["svg", "dot"]))
+    .addOption(setOption())
+    .option("--model <name>", "the model to draw (default: the only or the last)")
+    .action((file: string, opts: ModelOptions & { output?: string; format?: string }) => {
+      exitCode = graph(file, opts, io);
     });
 
   program
@@ -133,6 +146,27 @@ function withModel(file: string, opts: ModelOptions, io: CliIo, print: (model: C
   const model = result.models[0];
   if (!ok || !model) return 1;
   io.stdout(print(model));
+  return 0;
+}
+
+/** `nnc graph`: the picture on stdout, or in the `-o` file. */
+function graph(file: string, opts: ModelOptions & { output?: string; format?: string }, io: CliIo): number {
+  const { result, ok } = checkPath(file, io, { set: opts.set, model: opts.model });
+  printDiagnostics(io, result);
+  const model = result.models[0];
+  if (!ok || !model) return 1;
+  const format = opts.format ?? (opts.output?.endsWith(".dot") ? "dot" : "svg");
+  const picture = format === "dot" ? graphDot(model) : graphSvg(model);
+  if (opts.output === undefined) {
+    io.stdout(picture);
+    return 0;
+  }
+  try {
+    io.writeFile(opts.output, picture);
+  } catch (error) {
+    io.stderr(`nnc: cannot write '${opts.output}': ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
   return 0;
 }
 
