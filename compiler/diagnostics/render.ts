@@ -29,7 +29,9 @@ function excerpt(file: string, span: Span, headline: string, sources: SourceLook
   const end = source.lineCol(span.end);
   const lineNo = String(start.line + 1);
   const gutter = " ".repeat(lineNo.length);
-  const line = source.lineText(start.line);
+  // Control characters (a NUL in a binary file) would garble the terminal; each shows as one
+  // replacement character, so the underline stays aligned.
+  const line = source.lineText(start.line).replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, "\ufffd");
   const fullWidth = end.line === start.line ? end.col - start.col : line.length - start.col;
   const { text, col, width } = clip(line, start.col, Math.max(1, fullWidth));
   // The underline copies the line's tabs so that it stays aligned in any tab width.
