@@ -1,7 +1,9 @@
 /**
  * Milliseconds per forward of generated modules (SPEC §6): ResNet-20 at batch 1 and 32 and the
  * MNIST LeNet, fused (the default) and unfused, each compiled by `compileModel` into `.build/`
- * (importing the compiled runtime) and run with plain node, as a user of the module would.
+ * (importing the compiled runtime) and run with plain node, as a user of the module would, on
+ * each engine `load` offers: the readable TypeScript code (`engine: "ts"`) and the WebAssembly
+ * plan on one and two threads (`engine: "wasm"`, `threads: 1 | 2`).
  * Weights are `nnc init`'s (seed 0): speed does not depend on their values.
  *
  *   npm run bench:forward
@@ -18,9 +20,25 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "..", "..");
 const host = { readFile: (path: string) => { try { return readFileSync(resolve(root, path), "utf8"); } catch { return undefined; } } };
 
-interface Model { forward(x: { shape: number[]; data: Float32Array }): unknown }
+interface Model {
+  forward(x: { shape: number[]; data: Float32Array }): unknown;
+  readonly engine: "wasm" | "ts";
+  close(): void;
+}
 
-async function build(example: string, fuse: boolean): Promise<{ model: Model; inputShape: number[] }> {
+/** An engine of the module's `load` options, as the table names it. */
+interface Engine {
+  readonly label: string;
+  readonly options: { engine: "wasm" | "ts"; threads?: number };
+}
+
+const ENGINES: readonly Engine[] = [
+  { label: "ts", options: { engine: "ts" } },
+  { label: "wasm, 1 thread", options: { engine: "wasm", threads: 1 } },
+  { label: "wasm, 2 threads", options: { engine: "wasm", threads: 2 } },
+];
+
+async function build(example: string, fuse: boolean, engine: Engine): Promise<{ model: Model; inputShape: number[] }> {
   const result = await compileModel({ path: `examples/${example}.nn`, host, fuse, runtimeModule: "../runtime/index.js" });
   if (!result.ok) throw new Error(`${example}: ${result.errors.join("; ")}`);
   const dir = join(here, "..", "generated");
@@ -30,9 +48,11 @@ async function build(example: string, fuse: boolean): Promise<{ model: Model; in
   const source = result.files.find((f) => f.name.endsWith(".ts"))!.contents as string;
   const js = ts.transpileModule(source, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext } }).outputText;
   writeFileSync(file.replace(/\.ts$/, ".js"), js);
-  const module = (await import(pathToFileURL(file.replace(/\.ts$/, ".js")).href)) as { load(w: Record<string, Float32Array>): Promise<Model> };
+  const module = (await import(pathToFileURL(file.replace(/\.ts$/, ".js")).href)) as {
+    load(w: Record<string, Float32Array>, options: Engine["options"]): Promise<Model>;
+  };
   const checked = result.check.models[0];
-  const model = await module.load(Object.fromEntries(initialWeights(checked, 0)));
+  const model = await module.load(Object.fromEntries(initialWeights(checked, 0)), engine.options);
   const shape = checked.values[checked.inputs[0].value].shape.map((d) => (typeof d === "number" ? d : 1));
   return { model, inputShape: shape };
 }
@@ -62,20 +82,23 @@ const cases = [
   { example: "lenet", batch: 1 },
   { example: "lenet", batch: 32 },
 ];
-const rows = [["model", "batch", "fused ms (median)", "fused min", "unfused ms (median)", "runs"]];
+const rows = [["model", "batch", "engine", "fused ms (median)", "fused min", "unfused ms (median)", "runs"]];
 for (const { example, batch } of cases) {
-  const cells: string[] = [example, String(batch)];
-  let runs = 0;
-  for (const fuse of [true, false]) {
-    const { model, inputShape } = await build(example, fuse);
-    const t = timeForward(model, [batch, ...inputShape.slice(1)], 3000);
-    cells.push(t.median.toFixed(2));
-    if (fuse) cells.push(t.min.toFixed(2));
-    runs = t.runs;
+  for (const engine of ENGINES) {
+    const cells: string[] = [example, String(batch), engine.label];
+    let runs = 0;
+    for (const fuse of [true, false]) {
+      const { model, inputShape } = await build(example, fuse, engine);
+      const t = timeForward(model, [batch, ...inputShape.slice(1)], 3000);
+      model.close();
+      cells.push(t.median.toFixed(2));
+      if (fuse) cells.push(t.min.toFixed(2));
+      runs = t.runs;
+    }
+    cells.push(String(runs));
+    rows.push(cells);
   }
-  cells.push(String(runs));
-  rows.push(cells);
 }
-console.log(`node ${process.version}, one thread, runtime kernels of runtime/ (TypeScript, no WebAssembly)`);
+console.log(`node ${process.version}, generated modules on the runtime of runtime/ (engine "ts": its TypeScript kernels; "wasm": the plan of runtime/fast)`);
 const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-for (const r of rows) console.log(r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join("  "));
+for (const r of rows) console.log(r.map((cell, c) => (c <= 2 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join("  "));

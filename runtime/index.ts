@@ -79,3 +79,4 @@ export {
 
 export { readSafetensorsTensors, isStepCounter, type CheckpointTensor } from "./safetensors.js";
 export { checkInput, copyState, keepRunning, loadWeights, type ParameterSpec, type WeightsSource } from "./model-support.js";
+export { fastForward, type EngineOptions, type FastForward, type ModelEngine, type ModuleStep } from "./fast/module-engine.js";

@@ -11,3 +11,5 @@ export { setWasmEnabled, wasmAvailable } from "./heap.js";
 export { planBuffers, type BufferPlan, type LiveRange } from "./memory-plan.js";
 export { compilePlan, type Plan, type PlanMemory, type PlanOptions } from "./plan.js";
 export type { FallbackKernel, PlanAttr, PlanGraph, PlanInput, PlanStep } from "./plan-graph.js";
+export { kernelFallback, type KernelCallArg, type KernelCallData, type RuntimeKernel } from "./fallback.js";
+export { FastForward, fastForward, KEPT_PLANS, type EngineOptions, type ModelEngine, type ModuleGraph, type ModuleStep } from "./module-engine.js";

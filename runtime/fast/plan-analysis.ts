@@ -104,7 +104,6 @@ export function analysePlan(graph: PlanGraph, weights: ReadonlyMap<string, Tenso
     shapes.set(value, shape);
     return newBuffer(value, form, shape);
   };
-  const rank4 = (value: string): boolean => shapes.get(value)?.length === 4;
   const formOf = (value: string): "blocked" | "plain" => (byValue.get(value)?.blocked !== undefined ? "blocked" : "plain");
 
   graph.steps.forEach((step, i) => {

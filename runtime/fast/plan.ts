@@ -17,8 +17,14 @@
  * `nnc/runtime` on plain buffers.
  */
 import { applyActivation, type FusedActivation } from "../linalg/epilogue.js";
-import * as ts from "../index.js";
-import type { Tensor } from "../tensor.js";
+import { add } from "../kernels/add.js";
+import { averagePool } from "../kernels/average-pool.js";
+import { concat } from "../kernels/concat.js";
+import { conv } from "../kernels/conv.js";
+import { gemm } from "../kernels/gemm.js";
+import { maxPool } from "../kernels/max-pool.js";
+import { relu } from "../kernels/relu.js";
+import { sizeOf, type Tensor } from "../tensor.js";
 import { CONV_DESC_WORDS, ConvDesc, ConvFlags, CONV_NR } from "../wasm/conv-kernel.js";
 import { MR as GEMM_MR } from "../wasm/gemm-kernel.js";
 import { POOL_DESC_WORDS, PoolDesc } from "../wasm/layout-kernels.js";
@@ -32,6 +38,13 @@ import { RowSplitter } from "./plan-threads.js";
 import { kernelFuses, multiply, roundToTile, rowStride } from "./product.js";
 
 export type { FallbackKernel, PlanGraph, PlanInput, PlanStep, PlanAttr } from "./plan-graph.js";
+
+/**
+ * The TypeScript kernels the plan runs where it has no WebAssembly kernel, imported by name from
+ * their files (not from `../index.js`, which re-exports this file's users) so that `--standalone`
+ * can inline them.
+ */
+const tsKernels = { add, averagePool, concat, conv, gemm, maxPool, relu, sizeOf };
 
 /** How to compile a plan. */
 export interface PlanOptions {
@@ -182,7 +195,7 @@ function checkInputs(graph: PlanGraph, inputs: readonly Tensor[]): void {
   if (inputs.length !== graph.inputs.length) throw new Error(`plan: expected ${graph.inputs.length} inputs, got ${inputs.length}`);
   graph.inputs.forEach((expected, k) => {
     const got = inputs[k];
-    if (got.shape.join() !== expected.shape.join() || got.data.length < ts.sizeOf(got.shape)) {
+    if (got.shape.join() !== expected.shape.join() || got.data.length < tsKernels.sizeOf(got.shape)) {
       throw new Error(`plan: input ${expected.name} was compiled for shape [${expected.shape.join(", ")}], got [${got.shape.join(", ")}]`);
     }
   });
@@ -241,11 +254,11 @@ function plainStep(action: PlanAction, t: (b: number) => Tensor, layout: PlanLay
       };
       const activation: FusedActivation | undefined = relu ? { kind: "relu" } : after;
       if (residual === undefined)
-        return () => void ts.conv(t(action.input), action.weight, action.bias, { ...attributes, activation }, t(action.output).data);
+        return () => void tsKernels.conv(t(action.input), action.weight, action.bias, { ...attributes, activation }, t(action.output).data);
       return () => {
-        const y = ts.conv(t(action.input), action.weight, action.bias, attributes, t(action.output).data);
-        ts.add(y, t(residual), y.data);
-        if (relu) ts.relu(y, y.data);
+        const y = tsKernels.conv(t(action.input), action.weight, action.bias, attributes, t(action.output).data);
+        tsKernels.add(y, t(residual), y.data);
+        if (relu) tsKernels.relu(y, y.data);
       };
     }
     case "pool": {
@@ -255,16 +268,16 @@ function plainStep(action: PlanAction, t: (b: number) => Tensor, layout: PlanLay
         strides: [w.sh, w.sw] as [number, number],
         pads: [w.padTop, w.padLeft, w.padBottom, w.padRight] as [number, number, number, number],
       };
-      const kernel = action.average ? ts.averagePool : ts.maxPool;
+      const kernel = action.average ? tsKernels.averagePool : tsKernels.maxPool;
       return () => void kernel(t(action.input), attributes, t(action.output).data);
     }
     case "add":
       return () => {
-        const y = ts.add(t(action.a), t(action.b), t(action.output).data);
-        if (action.relu) ts.relu(y, y.data);
+        const y = tsKernels.add(t(action.a), t(action.b), t(action.output).data);
+        if (action.relu) tsKernels.relu(y, y.data);
       };
     case "relu":
-      return () => void ts.relu(t(action.input), t(action.output).data);
+      return () => void tsKernels.relu(t(action.input), t(action.output).data);
     case "activation":
       return () => {
         const out = t(action.output).data;
@@ -272,9 +285,9 @@ function plainStep(action: PlanAction, t: (b: number) => Tensor, layout: PlanLay
         applyAll(out, 0, out.length, action.activation);
       };
     case "concat":
-      return () => void ts.concat(action.parts.map(t), { axis: 1 }, t(action.output).data);
+      return () => void tsKernels.concat(action.parts.map(t), { axis: 1 }, t(action.output).data);
     case "gemm":
-      return () => void ts.gemm(t(action.input), action.weight, action.bias, { activation: action.activation }, t(action.output).data);
+      return () => void tsKernels.gemm(t(action.input), action.weight, action.bias, { activation: action.activation }, t(action.output).data);
     case "copy":
       return () => t(action.to).data.set(t(action.from).data.subarray(0, layout.buffers[action.to].size));
     case "fallback": {

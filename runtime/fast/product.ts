@@ -1,6 +1,6 @@
 /**
  * One product on the WebAssembly heap, `C = act(A · B + bias)`, with A pre-packed: splits the
- * reduction into slabs so that a slab of packed A (rows × `SLAB_DEPTH` floats) stays in L2 while
+ * reduction into slabs so that a slab of packed A (rows × `PRODUCT_SLAB_DEPTH` floats) stays in L2 while
  * the kernel sweeps the columns, and sets the kernel's flags (bias or accumulate, activation on
  * the last slab only). Activations the kernel does not fuse are left to the caller.
  */
@@ -10,7 +10,7 @@ import type { WasmHeap } from "./heap.js";
 import type { PackedMatrix } from "./packed-matrix.js";
 
 /** The longest reduction slab: 512 rows of 512 × 384 floats is 768 KiB, within L2. */
-const SLAB_DEPTH = 384;
+const PRODUCT_SLAB_DEPTH = 384;
 
 /** Where the B, C and bias operands are: byte offsets in the heap, row strides in floats. */
 export interface ProductOperands {
@@ -53,7 +53,7 @@ export function multiply(
   activation: FusedActivation | undefined,
 ): void {
   const depth = a.depth;
-  const slabs = Math.ceil(depth / SLAB_DEPTH);
+  const slabs = Math.ceil(depth / PRODUCT_SLAB_DEPTH);
   const slab = Math.ceil(depth / slabs);
   let last = 0;
   let alpha = 0;

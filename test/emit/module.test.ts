@@ -2,8 +2,10 @@
  * The generated TypeScript module (SPEC §6): golden text for two examples, the API contract of
  * `load`, `forward` and `state` (weights checks naming the parameter, input checks, state never
  * folded, training updating running statistics, seedable dropout), names from the source that
- * must not break the code, every emitted variant type-checking under `tsc`, and a standalone
- * `--js` module running under plain `node` with no `node_modules` anywhere.
+ * must not break the code, the engine choice of inference modules (fresh outputs from the
+ * WebAssembly plan at any batch size, option checks, the fallback to TypeScript), every emitted
+ * variant type-checking under `tsc`, and a standalone `--js` module running its WebAssembly engine
+ * on two threads under plain `node`, with no `node_modules` anywhere, and exiting without close().
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
@@ -12,6 +14,7 @@ import { describe, expect, it } from "vitest";
 import { executeGraph } from "../../compiler/ir/execute.js";
 import { initialWeights } from "../../compiler/weights/init.js";
 import { writeSafetensors } from "../../compiler/weights/safetensors.js";
+import { setWasmEnabled } from "../../runtime/fast/index.js";
 import { expectBaseline } from "../support/baseline.js";
 import { compileOk, fileText, importModule, RUNTIME_SOURCE, tempDir, typeCheck, type TensorLike } from "./support.js";
 
@@ -107,6 +110,60 @@ describe("the module API", () => {
     expect(() => model.forward({ shape: [1, 3, 32, 32], data: new Float32Array(5) })).toThrow(/needs 3072 values, got 5/);
     expect(() => model.forward(undefined)).toThrow(/expected a tensor/);
     expect((model.forward({ shape: [5, 3, 32, 32], data: new Float32Array(5 * 3072) }) as TensorLike).shape).toEqual([5, 10]);
+  });
+
+  it("the WebAssembly engine gives fresh, independent outputs over repeated forwards at two batch sizes", async () => {
+    const { module, weights } = await resnet();
+    const record = Object.fromEntries(weights);
+    const fast = await module.load(record, { engine: "wasm" });
+    const reference = await module.load(record, { engine: "ts" });
+    expect([fast.engine, reference.engine]).toEqual(["wasm", "ts"]);
+    const x5 = { shape: [5, 3, 32, 32], data: Float32Array.from({ length: 5 * 3072 }, (_, i) => Math.cos(i / 3)) };
+    const want2 = reference.forward(x) as TensorLike;
+    const want5 = reference.forward(x5) as TensorLike;
+    const scale = Math.max(...want5.data.map(Math.abs), ...want2.data.map(Math.abs));
+    const close = (got: TensorLike, want: TensorLike) => {
+      expect(got.shape).toEqual(want.shape);
+      expect(Math.max(...got.data.map((v, i) => Math.abs(v - want.data[i]))) / scale).toBeLessThan(1e-5);
+    };
+    const a = fast.forward(x) as TensorLike;
+    const b = fast.forward(x5) as TensorLike;
+    const kept = a.data.slice();
+    const a2 = fast.forward(x) as TensorLike;
+    const b2 = fast.forward(x5) as TensorLike;
+    close(a, want2);
+    close(b, want5);
+    expect(a.data).toEqual(kept);
+    expect(a2.data).not.toBe(a.data);
+    expect(b2.data).not.toBe(b.data);
+    a.data.fill(Number.NaN);
+    b.data.fill(Number.NaN);
+    close(a2, want2);
+    close(b2, want5);
+    close(fast.forward(x5) as TensorLike, want5);
+    expect(fast.state()).toEqual(reference.state());
+    // close() stops the plans; a later forward compiles again. Two threads give the same results.
+    fast.close!();
+    close(fast.forward(x) as TensorLike, want2);
+    fast.close!();
+    const threaded = await module.load(record, { engine: "wasm", threads: 2 });
+    close(threaded.forward(x5) as TensorLike, want5);
+    threaded.close!();
+  });
+
+  it("checks the engine options, and auto falls back to the TypeScript code without WebAssembly", async () => {
+    const { module, weights } = await resnet();
+    const record = Object.fromEntries(weights);
+    expect((await module.load(record)).engine).toBe("wasm");
+    await expect(module.load(record, { engine: "gpu" })).rejects.toThrow('ResNet20: load option engine must be "auto", "wasm" or "ts", got "gpu"');
+    await expect(module.load(record, { threads: 0 })).rejects.toThrow("ResNet20: load option threads must be a positive integer, got 0");
+    setWasmEnabled(false);
+    try {
+      expect((await module.load(record)).engine).toBe("ts");
+      await expect(module.load(record, { engine: "wasm" })).rejects.toThrow(/ResNet20: engine "wasm" needs WebAssembly with SIMD128/);
+    } finally {
+      setWasmEnabled(true);
+    }
   });
 
   it("train mode uses batch statistics, updates the running ones in state(), and leaves the parameters", async () => {
@@ -206,24 +263,32 @@ describe("--standalone --js", () => {
     const js = fileText(result, ".js");
     expect(js).not.toMatch(/^\s*import\s/m);
     for (const f of result.files) writeFileSync(join(dir, f.name), f.contents);
+    // The default engine with two threads and no close(): the worker threads must not keep node alive.
     const script = [
       'import { load } from "./lenet.js";',
-      "const model = await load();",
+      "const model = await load(undefined, { threads: 2 });",
       "const x = { shape: [2, 1, 28, 28], data: Float32Array.from({ length: 1568 }, (_, i) => Math.sin(i)) };",
       "const y = model.forward(x);",
+      "const again = model.forward(x);",
+      "const ts = (await load(undefined, { engine: 'ts' })).forward(x);",
       "let error = '';",
       "try { model.forward({ shape: [2, 28, 28], data: new Float32Array(1568) }); } catch (e) { error = e.message; }",
-      "console.log(JSON.stringify({ shape: y.shape, data: Array.from(y.data), error }));",
+      "console.log(JSON.stringify({ engine: model.engine, shape: y.shape, data: Array.from(y.data), ts: Array.from(ts.data), fresh: again.data !== y.data, error }));",
     ].join("\n");
     writeFileSync(join(dir, "run.mjs"), script);
-    const out = JSON.parse(execFileSync(process.execPath, ["run.mjs"], { cwd: dir, encoding: "utf8" })) as { shape: number[]; data: number[]; error: string };
+    const out = JSON.parse(execFileSync(process.execPath, ["run.mjs"], { cwd: dir, encoding: "utf8", timeout: 30_000 })) as {
+      engine: string; shape: number[]; data: number[]; ts: number[]; fresh: boolean; error: string;
+    };
+    expect(out.engine).toBe("wasm");
+    expect(out.fresh).toBe(true);
     expect(out.shape).toEqual([2, 10]);
     expect(out.error).toBe("LeNet.forward: input x: expected shape [?, 1, 28, 28], got [2, 28, 28]");
     const model = result.check.models[0];
     const weights = initialWeights(model, 0);
     const x = { shape: [2, 1, 28, 28], data: Float32Array.from({ length: 1568 }, (_, i) => Math.sin(i)) };
     const want = executeGraph(result.graph!, new Map(model.params.map((p) => [p.name, { shape: [...p.shape], data: weights.get(p.name)! }])), [x]);
-    expect(Math.max(...out.data.map((v, i) => Math.abs(v - want.outputs[0].data[i])))).toBeLessThan(1e-6);
+    expect(Math.max(...out.data.map((v, i) => Math.abs(v - want.outputs[0].data[i])))).toBeLessThan(1e-5);
+    expect(Math.max(...out.ts.map((v, i) => Math.abs(v - want.outputs[0].data[i])))).toBeLessThan(1e-6);
     expect(fileText(result, ".d.ts")).toContain("forward(x: Tensor<[number, 1, 28, 28]>): Tensor<[number, 10]>;");
   });
 });

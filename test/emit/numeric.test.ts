@@ -1,6 +1,7 @@
 /**
  * Every example's generated module against the PyTorch reference (`test/fixtures/e2e/<example>.json`,
- * written by scripts/torch_e2e.py): fused and unfused inference modules match the eval outputs,
+ * written by scripts/torch_e2e.py): fused and unfused inference modules, on both engines (the
+ * WebAssembly plan and the readable TypeScript code), match the eval outputs,
  * and the train-mode module's `forward(x, { training: true })` matches the train outputs and,
  * through `state()`, every updated running statistic, all within 1e-4 of the output scale. The
  * weights and inputs are the synthetic ones the fixtures were made with (test/support/synthetic.ts).
@@ -40,6 +41,10 @@ function maxError(got: readonly TensorLike[], want: readonly Record_[]): number 
 }
 
 const list = (y: TensorLike | TensorLike[]) => (Array.isArray(y) ? y : [y]);
+const asRecord = (ys: readonly TensorLike[]): Record_[] => ys.map((t) => ({ shape: t.shape, data: Array.from(t.data) }));
+
+/** Both engines of an inference module: the WebAssembly plan and the readable TypeScript code. */
+const ENGINES = ["wasm", "ts"] as const;
 
 describe.each(EXAMPLES)("examples/%s.nn", (name) => {
   const fixture = JSON.parse(readFileSync(`test/fixtures/e2e/${name}.json`, "utf8")) as Fixture;
@@ -47,27 +52,34 @@ describe.each(EXAMPLES)("examples/%s.nn", (name) => {
   const dir = tempDir(`numeric-${name}`);
   const inputs = fixture.inputs.map((input, k) => ({ shape: input.shape, data: syntheticInput(k, input.shape) }));
 
-  it("fused and unfused modules match the PyTorch eval outputs, each other and the IR executor", async () => {
-    const outputs: TensorLike[][] = [];
+  it("fused and unfused modules match the PyTorch eval outputs on both engines, each other and the IR executor", async () => {
+    const outputs = new Map<string, TensorLike[]>();
     for (const fuse of [true, false]) {
       const result = await compileOk({ path, fuse, runtimeModule: RUNTIME_SOURCE });
       const variant = join(dir, fuse ? "fused" : "unfused");
       mkdirSync(variant, { recursive: true });
       const module = await importModule(result, variant);
       const weights = [...syntheticWeights(result.check.models[0].params).values()];
-      const model = await module.load(Object.fromEntries(result.check.models[0].params.map((p, i) => [p.name, weights[i]])));
-      const y = list(model.forward(...inputs));
-      expect(maxError(y, fixture.eval.outputs) / fixture.eval.scale, fuse ? "fused" : "unfused").toBeLessThanOrEqual(TOLERANCE);
-      outputs.push(y);
-      if (!fuse) {
-        const params = new Map(result.check.models[0].params.map((p, i) => [p.name, { shape: [...p.shape], data: weights[i] }]));
-        const executed = executeGraph(result.graph!, params, inputs).outputs;
-        expect(maxError(executed, y.map((t) => ({ shape: t.shape, data: Array.from(t.data) })))).toBe(0);
+      const record = Object.fromEntries(result.check.models[0].params.map((p, i) => [p.name, weights[i]]));
+      for (const engine of ENGINES) {
+        const what = `${fuse ? "fused" : "unfused"}, ${engine}`;
+        const model = await module.load(record, { engine });
+        expect(model.engine, what).toBe(engine);
+        const y = list(model.forward(...inputs));
+        model.close!();
+        expect(maxError(y, fixture.eval.outputs) / fixture.eval.scale, what).toBeLessThanOrEqual(TOLERANCE);
+        outputs.set(what, y);
+        if (!fuse && engine === "ts") {
+          const params = new Map(result.check.models[0].params.map((p, i) => [p.name, { shape: [...p.shape], data: weights[i] }]));
+          const executed = executeGraph(result.graph!, params, inputs).outputs;
+          expect(maxError(executed, asRecord(y))).toBe(0);
+        }
       }
     }
-    const [fused, unfused] = outputs;
-    const asRecord = unfused.map((t) => ({ shape: t.shape, data: Array.from(t.data) }));
-    expect(maxError(fused, asRecord) / fixture.eval.scale).toBeLessThanOrEqual(1e-5);
+    for (const engine of ENGINES) {
+      const fused = outputs.get(`fused, ${engine}`)!;
+      expect(maxError(fused, asRecord(outputs.get(`unfused, ${engine}`)!)) / fixture.eval.scale, engine).toBeLessThanOrEqual(1e-5);
+    }
   });
 
   it.runIf(fixture.train !== null)("the train-mode module matches the PyTorch train outputs and running statistics", async () => {

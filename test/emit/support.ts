@@ -43,7 +43,7 @@ export function fileText(result: CompileResult, suffix: string): string {
 
 /** What a generated module exports, loosely typed for tests. */
 export interface LoadedModule {
-  load(source?: unknown, options?: { seed?: number; random?: () => number }): Promise<GeneratedModel>;
+  load(source?: unknown, options?: { seed?: number; random?: () => number; engine?: string; threads?: number }): Promise<GeneratedModel>;
   PARAMETERS: readonly (readonly [string, readonly number[]])[];
 }
 
@@ -51,6 +51,9 @@ export interface LoadedModule {
 export interface GeneratedModel {
   forward(...args: unknown[]): TensorLike | TensorLike[];
   state(): Record<string, Float32Array>;
+  /** Inference modules: which kernels forward runs, and the call that stops the WebAssembly engine's workers. */
+  readonly engine?: "wasm" | "ts";
+  close?(): void;
 }
 
 export interface TensorLike {

@@ -13,31 +13,11 @@ import { lowerModel } from "../../compiler/ir/lower.js";
 import { INFERENCE_PASSES, runPipeline } from "../../compiler/passes/pipeline.js";
 import * as runtime from "../../runtime/index.js";
 import type { Tensor } from "../../runtime/index.js";
-import type { FallbackKernel, PlanGraph } from "../../runtime/fast/index.js";
+import { kernelFallback, type FallbackKernel, type PlanGraph, type RuntimeKernel } from "../../runtime/fast/index.js";
 import { syntheticInput, syntheticWeights } from "../support/synthetic.js";
 
-type Kernel = (...args: unknown[]) => Tensor;
-
-/** Runs `step` with the runtime kernel the IR's table names, writing into `out`. */
-export const irFallback: FallbackKernel = (step, inputs, out) => {
-  const call = kernelCall(step as IrNode, false);
-  const args = call.args.map((arg) => {
-    switch (arg.kind) {
-      case "input":
-      case "optional":
-        return inputs[arg.index];
-      case "inputs":
-        return inputs;
-      case "object":
-        return Object.fromEntries(Object.entries(arg.fields).map(([field, index]) => [field, inputs[index]]));
-      case "literal":
-        return arg.value;
-      case "random":
-        return runtime.createRandom(0);
-    }
-  });
-  return ((runtime as unknown as Record<string, Kernel>)[call.kernel])(...args, out);
-};
+/** Runs `step` with the runtime kernel the IR's table names, writing into `out` (what generated modules do, with the call stored). */
+export const irFallback: FallbackKernel = kernelFallback(runtime as unknown as Record<string, RuntimeKernel>, (step) => kernelCall(step as IrNode, false));
 
 /** The stored PyTorch record of an example. */
 export interface EvalRecord {

@@ -7,7 +7,11 @@
  *   (load-time folding: BatchNorm scale and shift, `W·s`, weight standardization) from the
  *   original checkpoint, whose `forward` runs one statement per remaining node with the source
  *   line in a comment, and whose `state()` returns the parameters and buffers, never folded values;
- * - `load(source?)`, which reads and checks the weights and returns that class.
+ * - `load(source?)`, which reads and checks the weights and returns that class;
+ * - in inference mode, `STEPS`: the nodes of `forward` as data (op, inputs, output, attrs, and
+ *   the kernel call of their line in `forward`), which the WebAssembly engine (`fastForward` of
+ *   `runtime/fast/module-engine.ts`) compiles into plans; `load(source, { engine, threads })`
+ *   picks it or the readable code, and the class gains `engine` and `close()`.
  *
  * Every kernel call comes from `kernelCall` (`kernel-code.ts`), the table the IR executor runs.
  */
@@ -18,8 +22,8 @@ import type { Graph, IrNode } from "../../ir/graph.js";
 import type { SourceFile } from "../../syntax/span.js";
 import { VERSION } from "../../version.js";
 import { IdentifierTable, commentText, float32Literal, stringLiteral } from "./identifiers.js";
-import { kernelsOf, nodeExpression, type CallContext } from "./kernel-code.js";
-import { kernelCall } from "../../ir/kernels.js";
+import { kernelsOf, literalCode, nodeExpression, type CallContext } from "./kernel-code.js";
+import { kernelCall, type LiteralValue } from "../../ir/kernels.js";
 
 /** What the emitter needs besides the graph. */
 export interface ModuleOptions {
@@ -41,16 +45,27 @@ export interface ModuleOptions {
   readonly inlinedRuntime?: { readonly text: string; readonly names: readonly string[] };
 }
 
-/** The support functions of `runtime/model-support.ts` that a module may call. */
-const SUPPORT = ["checkInput", "copyState", "keepRunning", "loadWeights", "createRandom"];
+/** The support functions of `runtime/model-support.ts` and `runtime/fast/module-engine.ts` that a module may call. */
+const SUPPORT = ["checkInput", "copyState", "keepRunning", "loadWeights", "createRandom", "fastForward"];
 
-/** Names the module declares at top level. */
-const MODULE_NAMES = ["Tensor", "PARAMETERS", "CONSTANTS", "LoadOptions", "load", "ParameterSpec"];
+/** Names the module declares at top level (besides its class), which `--standalone` keeps inlined code off. */
+export const MODULE_DECLARATIONS: readonly string[] = ["Tensor", "PARAMETERS", "CONSTANTS", "STEPS", "LoadOptions", "load"];
 
-/** The kernels and support functions a module for `graph` calls, sorted. */
+/** Names the module declares at top level, or imports as types. */
+const MODULE_NAMES = [...MODULE_DECLARATIONS, "ParameterSpec", "ModuleStep", "FastForward"];
+
+/** The runtime types an inference or train module names. */
+export function runtimeTypes(mode: "inference" | "train"): string[] {
+  return mode === "train" ? ["ParameterSpec"] : ["FastForward", "ModuleStep", "ParameterSpec"];
+}
+
+/**
+ * The kernels and support functions a module for `graph` calls, sorted. An inference module
+ * also calls `fastForward`, its WebAssembly engine.
+ */
 export function runtimeImports(graph: Graph, mode: "inference" | "train"): string[] {
   const modes = mode === "train" ? [true, false] : [false];
-  const names = new Set(["checkInput", "copyState", "loadWeights"]);
+  const names = new Set(["checkInput", "copyState", "loadWeights", ...(mode === "inference" ? ["fastForward"] : [])]);
   for (const node of graph.nodes) for (const k of kernelsOf(node, loadTime(graph, mode, node) ? [false] : modes)) names.add(k);
   const live = graph.nodes.filter((n) => !loadTime(graph, mode, n));
   if (mode === "train" && live.some((n) => kernelCall(n, true).args.some((a) => a.kind === "random"))) names.add("createRandom");
@@ -97,7 +112,7 @@ class ModuleEmitter {
     this.usesTraining = this.train && live.some(differs);
     this.usesRandom = this.train && live.some((n) => kernelCall(n, true).args.some((a) => a.kind === "random"));
     const runtimeNames = options.inlinedRuntime?.names ?? this.imports;
-    this.ids = new IdentifierTable([...runtimeNames, ...MODULE_NAMES, ...SUPPORT, "w", "training", "options"]);
+    this.ids = new IdentifierTable([...runtimeNames, ...MODULE_NAMES, ...SUPPORT, "w", "training", "options", "fast"]);
     this.className = this.ids.get(graph.name);
   }
 
@@ -105,9 +120,13 @@ class ModuleEmitter {
     const project = new Project({ useInMemoryFileSystem: true });
     const file = project.createSourceFile("module.ts", "");
     if (this.options.inlinedRuntime) file.addStatements(this.options.inlinedRuntime.text);
-    else file.addImportDeclaration({ moduleSpecifier: this.options.runtimeModule, namedImports: [...this.imports, "type ParameterSpec"] });
+    else {
+      const types = runtimeTypes(this.options.mode).map((t) => `type ${t}`);
+      file.addImportDeclaration({ moduleSpecifier: this.options.runtimeModule, namedImports: [...this.imports, ...types] });
+    }
     this.addTypes(file);
     this.addTables(file);
+    if (!this.train) this.addSteps(file);
     this.addClass(file);
     this.addLoad(file);
     // ts-morph separates declarations by blank lines except variable statements; every top-level doc comment gets one.
@@ -136,17 +155,27 @@ class ModuleEmitter {
         { name: "data", type: "Float32Array" },
       ],
     });
-    if (this.train) {
-      file.addInterface({
-        name: "LoadOptions",
-        isExported: true,
-        docs: ["Options of {@link load}."],
-        properties: [
-          { name: "seed", hasQuestionToken: true, type: "number", docs: ["Seed of the dropout generator (default 0)."] },
-          { name: "random", hasQuestionToken: true, type: "() => number", docs: ["A source of uniform numbers in [0, 1) for dropout, instead of the seeded one."] },
-        ],
-      });
-    }
+    file.addInterface({
+      name: "LoadOptions",
+      isExported: true,
+      docs: ["Options of {@link load}."],
+      properties: this.train
+        ? [
+            { name: "seed", hasQuestionToken: true, type: "number", docs: ["Seed of the dropout generator (default 0)."] },
+            { name: "random", hasQuestionToken: true, type: "() => number", docs: ["A source of uniform numbers in [0, 1) for dropout, instead of the seeded one."] },
+          ]
+        : [
+            {
+              name: "engine",
+              hasQuestionToken: true,
+              type: '"auto" | "wasm" | "ts"',
+              docs: [
+                'Which kernels `forward` runs: `"wasm"`, the WebAssembly plan of {@link STEPS}; `"ts"`, the readable code of `forward`; `"auto"` (default), `"wasm"` where WebAssembly SIMD is available, else `"ts"`. `"wasm"` throws where it is not.',
+              ],
+            },
+            { name: "threads", hasQuestionToken: true, type: "number", docs: ["Threads the WebAssembly engine splits convolutions and pools over, the caller's included (default 1; Node's `worker_threads`)."] },
+          ],
+    });
   }
 
   private addTables(file: MorphFile): void {
@@ -165,6 +194,36 @@ class ModuleEmitter {
       docs: ["Literal constants of the graph (epsilons, fixed means and deviations): name, shape, values."],
       declarations: [{ name: "CONSTANTS", type: "readonly (readonly [string, number[], number[]])[]", initializer: (w) => this.list(w, rows) }],
     });
+  }
+
+  /**
+   * Inference: the steps of `forward` as data, for the WebAssembly engine. Prettier would spread
+   * each step over some twenty lines; kept out of its hands, a step takes three: what it computes,
+   * its attributes, and the runtime call of its line in `forward`.
+   */
+  private addSteps(file: MorphFile): void {
+    const steps = this.liveNodes().map((node) => {
+      const call = kernelCall(node, false);
+      return [
+        `  { op: ${stringLiteral(node.op)}, output: ${stringLiteral(node.output)}, inputs: ${literalCode(node.inputs)},`,
+        `    attrs: ${literalCode(node.attrs)},`,
+        `    call: { kernel: ${stringLiteral(call.kernel)}, args: ${literalCode(call.args as unknown as LiteralValue)} } },`,
+      ].join("\n");
+    });
+    file.addStatements([
+      "/**",
+      " * The steps of `forward` as data, for the WebAssembly engine (`compilePlan` of nnc/runtime/fast): every node not",
+      " * computed at load, in order, with the runtime call its line in `forward` makes (`call`), which runs any step the plan",
+      " * has no WebAssembly kernel for.",
+      " */",
+      "// prettier-ignore",
+      `const STEPS: readonly ModuleStep[] = [${steps.length === 0 ? "" : `\n${steps.join("\n")}\n`}];`,
+    ].join("\n"));
+  }
+
+  /** The nodes `forward` runs, in order. */
+  private liveNodes(): IrNode[] {
+    return this.graph.nodes.filter((n) => !loadTime(this.graph, this.options.mode, n));
   }
 
   private list(writer: CodeBlockWriter, rows: readonly string[]): void {
@@ -189,13 +248,19 @@ class ModuleEmitter {
           docs: ["Parameters and buffers by name, then literal constants and load-time (folded) values by IR value name."],
         },
         ...(this.usesRandom ? [{ name: "#random", isReadonly: true, type: "() => number" }] : []),
+        ...(this.train ? [] : [{ name: "#fast", isReadonly: true, type: "FastForward | undefined", docs: ["The WebAssembly engine; `undefined` when `forward` runs its own code."] }]),
       ],
       ctors: [
         {
-          docs: ["Takes checked weights (see {@link load}) and computes the constant nodes of the graph."],
+          docs: [
+            this.train
+              ? "Takes checked weights (see {@link load}) and computes the constant nodes of the graph."
+              : "Takes checked weights (see {@link load}), computes the constant nodes of the graph and picks the engine.",
+          ],
           parameters: [
             { name: "weights", type: "Record<string, Tensor>" },
             ...(this.usesRandom ? [{ name: "random", type: "() => number" }] : []),
+            ...(this.train ? [] : [{ name: "options", type: "LoadOptions", initializer: "{}" }]),
           ],
           statements: (w) => {
             w.writeLine("this.#w = weights;");
@@ -203,16 +268,33 @@ class ModuleEmitter {
             if (hasConstants) w.writeLine("for (const [name, shape, data] of CONSTANTS) weights[name] = { shape, data: Float32Array.from(data) };");
             if (folded.length > 0) w.writeLine("const w = weights;");
             for (const node of folded) this.statement(w, node, `w[${stringLiteral(node.output)}] = `, false);
+            if (!this.train) w.writeLine(this.engineStatement());
           },
         },
       ],
+      getAccessors: this.train
+        ? []
+        : [
+            {
+              name: "engine",
+              returnType: '"wasm" | "ts"',
+              docs: ['Which kernels `forward` runs: `"wasm"` (the WebAssembly plan) or `"ts"` (its own code).'],
+              statements: 'return this.#fast ? "wasm" : "ts";',
+            },
+          ],
       methods: [this.forwardMethod(), {
         kind: StructureKind.Method,
         name: "state",
         returnType: "Record<string, Float32Array>",
         docs: ["Every parameter and buffer by its SPEC §4 name: as loaded, or as a training forward updated it; never folded values."],
         statements: "return copyState(this.#w, PARAMETERS);",
-      }],
+      }, ...(this.train ? [] : [{
+        kind: StructureKind.Method as const,
+        name: "close",
+        returnType: "void",
+        docs: ["Stops the WebAssembly engine's worker threads and frees its plans (a later forward compiles again). Optional: the workers never keep a process alive."],
+        statements: "this.#fast?.close();",
+      }])],
     });
   }
 
@@ -237,6 +319,11 @@ class ModuleEmitter {
         for (const input of graph.inputs) {
           const dims = graph.value(input).shape.map((d) => (typeof d === "number" ? String(d) : "null"));
           w.writeLine(`checkInput(${this.ids.get(input)}, [${dims.join(", ")}], ${what(input)});`);
+        }
+        if (!this.train) {
+          w.writeLine(`const fast = this.#fast?.run([${graph.inputs.map((i) => this.ids.get(i)).join(", ")}]);`);
+          const fast = outputs.map((type, i) => `fast[${i}] as ${type}`);
+          w.writeLine(`if (fast) return ${fast.length === 1 ? fast[0] : `[${fast.join(", ")}]`};`);
         }
         if (this.usesTraining) w.writeLine("const training = options.training ?? false;");
         w.writeLine("const w = this.#w;");
@@ -269,6 +356,14 @@ class ModuleEmitter {
     return `${at}  ${commentText(node.output)} = ${code || node.op}`;
   }
 
+  /** `this.#fast = fastForward(...)`: the WebAssembly engine over {@link STEPS}, falling back to the kernels `forward` calls. */
+  private engineStatement(): string {
+    const names = (values: readonly string[]) => `[${values.map(stringLiteral).join(", ")}]`;
+    const kernels = [...new Set(this.liveNodes().map((n) => kernelCall(n, false).kernel))].sort();
+    const graph = `{ inputs: ${names(this.graph.inputs)}, outputs: ${names(this.graph.outputs)}, steps: STEPS }`;
+    return `this.#fast = fastForward(${stringLiteral(this.graph.name)}, ${graph}, weights, { ${kernels.join(", ")} }, options);`;
+  }
+
   /** The expression that reads IR value `name` inside forward or the constructor. */
   private ref(name: string): string {
     const value = this.graph.value(name);
@@ -291,6 +386,7 @@ class ModuleEmitter {
           `Loads ${commentText(this.graph.name)} from a checkpoint with the original parameter names of SPEC §4: a safetensors path,`,
           "its bytes, or a record of Float32Array by name. Missing, extra, wrongly shaped or non-finite weights are rejected with",
           "a message naming each parameter. The inference folding is computed here, once.",
+          this.train ? "" : "`options.engine` picks the kernels `forward` runs (see {@link LoadOptions}).",
           fallback ? `Without an argument it loads ${commentText(this.options.defaultWeights!)}, the checkpoint the module was compiled with.` : "",
         ]
           .filter((l) => l !== "")
@@ -298,7 +394,7 @@ class ModuleEmitter {
       ],
       parameters: [
         { name: "source", hasQuestionToken: true, type: "string | Uint8Array | Record<string, Float32Array>" },
-        ...(this.train ? [{ name: "options", type: "LoadOptions", initializer: "{}" }] : []),
+        { name: "options", type: "LoadOptions", initializer: "{}" },
       ],
       returnType: `Promise<${this.className}>`,
       statements: (w) => {
@@ -308,7 +404,8 @@ class ModuleEmitter {
           );
         }
         w.writeLine(`const weights = await loadWeights(${model}, PARAMETERS, source${fallback ? ` ?? ${fallback}` : ""});`);
-        w.writeLine(this.usesRandom ? `return new ${this.className}(weights, options.random ?? createRandom(options.seed ?? 0));` : `return new ${this.className}(weights);`);
+        const args = ["weights", ...(this.usesRandom ? ["options.random ?? createRandom(options.seed ?? 0)"] : []), ...(this.train ? [] : ["options"])];
+        w.writeLine(`return new ${this.className}(${args.join(", ")});`);
       },
     });
   }

@@ -6,7 +6,7 @@
 import { Project, ts } from "ts-morph";
 import { format } from "prettier";
 import type { Graph } from "../../ir/graph.js";
-import { emitModuleSource, runtimeImports, type ModuleOptions } from "./emit-module.js";
+import { MODULE_DECLARATIONS, emitModuleSource, runtimeImports, runtimeTypes, type ModuleOptions } from "./emit-module.js";
 import { inlineRuntime } from "./inline-runtime.js";
 
 /** Options of the TypeScript target. */
@@ -31,7 +31,9 @@ const PRETTIER = { parser: "typescript", printWidth: 120 } as const;
 
 /** Emits the module for `graph`: `<stem>.ts`, or `<stem>.js` and `<stem>.d.ts`. */
 export async function emitTypeScript(graph: Graph, options: TsTargetOptions): Promise<EmittedFile[]> {
-  const inlinedRuntime = options.standalone ? inlineRuntime(runtimeImports(graph, options.mode)) : undefined;
+  const inlinedRuntime = options.standalone
+    ? inlineRuntime([...runtimeImports(graph, options.mode), ...runtimeTypes(options.mode)], MODULE_DECLARATIONS)
+    : undefined;
   const source = emitModuleSource(graph, { ...options, runtimeModule: options.runtimeModule ?? "nnc/runtime", inlinedRuntime });
   const formatted = await format(source, PRETTIER);
   if (!options.js) return [{ name: `${options.stem}.ts`, contents: formatted }];

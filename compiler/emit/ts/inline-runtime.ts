@@ -7,11 +7,17 @@
  * helpers (functions, constants, types) are collected. They are printed dependencies first,
  * without `export` and without imports. The runtime's `Tensor` interface is left out: the module
  * declares its own, generic `Tensor<S>`, whose default is the same type.
+ *
+ * Files of the runtime may use the same name for private helpers (`SLAB_DEPTH`, `const { i32 } =
+ * ValueType`), and import under another name; one flat scope has no room for either. So every
+ * reference is resolved by symbol, and printed under its declaration's final name: the first
+ * declaration of a name keeps it, a later one (or one named like a declaration of the module
+ * itself) becomes `name_2`, `name_3`, ...
  */
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Node, Project, SyntaxKind, ts, type SourceFile, type Statement } from "ts-morph";
+import { Node, Project, SyntaxKind, ts, type Identifier, type SourceFile, type Statement, type Symbol as MorphSymbol } from "ts-morph";
 
 /** The inlined code and the top-level names it declares. */
 export interface InlinedRuntime {
@@ -56,9 +62,20 @@ function topLevel(node: Node, root: string): Statement | undefined {
   return current as Statement;
 }
 
-/** Collects the declarations behind `exports` of `runtime/index.ts` and everything they use. */
-export function inlineRuntime(exports: readonly string[]): InlinedRuntime {
-  const { index } = runtimeProject();
+/** The symbol an identifier refers to: through a shorthand property (`{ add }`) and import aliases. */
+function referencedSymbol(id: Identifier, project: Project): MorphSymbol | undefined {
+  const parent = id.getParent();
+  let symbol = Node.isShorthandPropertyAssignment(parent) ? project.getTypeChecker().getShorthandAssignmentValueSymbol(parent) : id.getSymbol();
+  if (symbol?.isAlias()) symbol = symbol.getAliasedSymbol() ?? symbol;
+  return symbol;
+}
+
+/**
+ * Collects the declarations behind `exports` of `runtime/index.ts` and everything they use.
+ * `reserved` are names the module declares itself, which no inlined declaration may take.
+ */
+export function inlineRuntime(exports: readonly string[], reserved: readonly string[] = []): InlinedRuntime {
+  const { project, index } = runtimeProject();
   const root = resolve(runtimeSourceDir());
   const tensorFile = resolve(root, "tensor.ts");
   const exported = index.getExportedDeclarations();
@@ -68,9 +85,7 @@ export function inlineRuntime(exports: readonly string[]): InlinedRuntime {
     if (state.has(statement)) return;
     state.set(statement, "visiting");
     for (const id of statement.getDescendantsOfKind(SyntaxKind.Identifier)) {
-      let symbol = id.getSymbol();
-      if (symbol?.isAlias()) symbol = symbol.getAliasedSymbol() ?? symbol;
-      for (const declaration of symbol?.getDeclarations() ?? []) {
+      for (const declaration of referencedSymbol(id, project)?.getDeclarations() ?? []) {
         const target = topLevel(declaration, root);
         if (target && target !== statement && !isRuntimeTensor(target, tensorFile)) visit(target);
       }
@@ -78,18 +93,36 @@ export function inlineRuntime(exports: readonly string[]): InlinedRuntime {
     state.set(statement, "done");
     order.push(statement);
   };
+  const requested = new Set<Statement>();
   for (const name of exports) {
     const declarations = exported.get(name);
     if (!declarations || declarations.length === 0) throw new Error(`the runtime exports no \`${name}\``);
     for (const d of declarations) {
       const statement = topLevel(d, root);
-      if (statement) visit(statement);
+      if (statement) {
+        requested.add(statement);
+        visit(statement);
+      }
     }
   }
-  const names = order.flatMap(declaredNames);
-  const duplicate = names.find((n, i) => names.indexOf(n) !== i);
-  if (duplicate) throw new Error(`--standalone: two runtime declarations are both named \`${duplicate}\`; rename one in runtime/`);
-  return { text: order.map(printStatement).join("\n\n") + "\n", names };
+  // Final names: the first declaration of a name keeps it; a requested export never yields.
+  const taken = new Set(reserved);
+  const finalNames = new Map<Statement, Map<string, string>>();
+  for (const statement of [...requested, ...order.filter((s) => !requested.has(s))]) {
+    const names = new Map<string, string>();
+    for (const name of declaredNames(statement)) {
+      let final = name;
+      for (let k = 2; taken.has(final); k++) {
+        if (requested.has(statement)) throw new Error(`--standalone: the runtime's \`${name}\` clashes with a name of the module`);
+        final = `${name}_${k}`;
+      }
+      taken.add(final);
+      names.set(name, final);
+    }
+    finalNames.set(statement, names);
+  }
+  const text = order.map((statement) => printStatement(statement, project, (target, name) => finalNames.get(target)?.get(name))).join("\n\n");
+  return { text: text + "\n", names: order.flatMap((s) => [...finalNames.get(s)!.values()]) };
 }
 
 function isRuntimeTensor(statement: Statement, tensorFile: string): boolean {
@@ -97,7 +130,12 @@ function isRuntimeTensor(statement: Statement, tensorFile: string): boolean {
 }
 
 function declaredNames(statement: Statement): string[] {
-  if (Node.isVariableStatement(statement)) return statement.getDeclarations().map((d) => d.getName());
+  if (Node.isVariableStatement(statement)) {
+    return statement.getDeclarations().flatMap((d) => {
+      const name = d.getNameNode();
+      return Node.isIdentifier(name) ? [name.getText()] : name.getDescendantsOfKind(SyntaxKind.Identifier).filter(isBindingName).map((id) => id.getText());
+    });
+  }
   if (
     Node.isFunctionDeclaration(statement) ||
     Node.isInterfaceDeclaration(statement) ||
@@ -111,9 +149,34 @@ function declaredNames(statement: Statement): string[] {
   return [];
 }
 
-/** A statement's JSDoc and text, without `export`. */
-function printStatement(statement: Statement): string {
+/** True for the identifier a binding element declares (`i32` in `{ i32 }` or `{ x: i32 }`), not a property it reads. */
+function isBindingName(id: Identifier): boolean {
+  const parent = id.getParent();
+  return Node.isBindingElement(parent) && parent.getNameNode() === id;
+}
+
+/**
+ * A statement's JSDoc and text, without `export`, with every reference to an inlined declaration
+ * under that declaration's final name (`finalName` answers for a top-level statement and a name
+ * it declares, `undefined` for anything not inlined).
+ */
+function printStatement(statement: Statement, project: Project, finalName: (target: Statement, name: string) => string | undefined): string {
+  const root = resolve(runtimeSourceDir());
+  const start = statement.getStart();
+  const edits: { at: number; end: number; text: string }[] = [];
+  for (const id of statement.getDescendantsOfKind(SyntaxKind.Identifier)) {
+    const symbol = referencedSymbol(id, project);
+    const declaration = symbol?.getDeclarations()[0];
+    const target = declaration && topLevel(declaration, root);
+    const final = target && finalName(target, symbol!.getName());
+    if (final === undefined || final === id.getText()) continue;
+    const parent = id.getParent();
+    // `{ add }` and `const { i32 } = ...` name a property too, which must stay.
+    const keepsProperty = Node.isShorthandPropertyAssignment(parent) || (Node.isBindingElement(parent) && isBindingName(id) && !parent.getPropertyNameNode());
+    edits.push({ at: id.getStart() - start, end: id.getEnd() - start, text: keepsProperty ? `${id.getText()}: ${final}` : final });
+  }
+  let text = statement.getText();
+  for (const edit of edits.sort((a, b) => b.at - a.at)) text = text.slice(0, edit.at) + edit.text + text.slice(edit.end);
   const docs = Node.isJSDocable(statement) ? statement.getJsDocs().map((d) => d.getText()) : [];
-  const text = statement.getText().replace(/^export\s+(default\s+)?/, "");
-  return [...docs, text].join("\n");
+  return [...docs, text.replace(/^export\s+(default\s+)?/, "")].join("\n");
 }
