@@ -30,6 +30,48 @@ export function toBlocked(x: Float32Array, n: number, c: number, h: number, w: n
   }
 }
 
+/**
+ * Writes NCHW `x` (`n × c × h × w`) in the blocked layout of a `[n, kw·c, h, ow]` tensor whose
+ * channel `kx·c + ch` at output column `ox` is input channel `ch` at column `ox·sw − padLeft +
+ * kx·dw` (zero outside the image): a conv with `kw` taps over few channels becomes one with a
+ * single tap over `kw·c` channels, stride and padding 0 across.
+ */
+export function toBlockedUnfolded(
+  x: Float32Array, n: number, c: number, h: number, w: number,
+  u: { kw: number; sw: number; dw: number; padLeft: number; ow: number },
+  out: Float32Array, offset: number,
+): void {
+  const cs = channelStride(u.kw * c);
+  const { kw, sw, dw, padLeft, ow } = u;
+  for (let i = 0; i < n; i++) {
+    for (let y = 0; y < h; y++) {
+      const row = offset + (i * h + y) * ow * cs;
+      out.fill(0, row, row + ow * cs);
+      for (let ch = 0; ch < c; ch++) {
+        const from = ((i * c + ch) * h + y) * w;
+        for (let kx = 0; kx < kw; kx++) {
+          const k = kx * c + ch;
+          const ix0 = kx * dw - padLeft;
+          // Output columns whose input column ox·sw + ix0 lies inside the image.
+          const first = ix0 >= 0 ? 0 : Math.ceil(-ix0 / sw);
+          const last = Math.min(ow, Math.ceil((w - ix0) / sw));
+          for (let ox = first, to = row + first * cs + k, ix = from + first * sw + ix0; ox < last; ox++, to += cs, ix += sw) out[to] = x[ix];
+        }
+      }
+    }
+  }
+}
+
+/** The weights `[m, c, kh, kw]` of a conv as those of its unfolded form, `[m, kw·c, kh, 1]`. */
+export function unfoldConvWeight(weight: Float32Array, m: number, c: number, kh: number, kw: number): Float32Array {
+  const out = new Float32Array(weight.length);
+  for (let o = 0; o < m; o++)
+    for (let ch = 0; ch < c; ch++)
+      for (let ky = 0; ky < kh; ky++)
+        for (let kx = 0; kx < kw; kx++) out[((o * kw * c + kx * c + ch) * kh + ky)] = weight[((o * c + ch) * kh + ky) * kw + kx];
+  return out;
+}
+
 /** Reads the blocked tensor at `x[offset]` back into NCHW `out` (`n × c × h × w`). */
 export function fromBlocked(x: Float32Array, offset: number, n: number, c: number, h: number, w: number, out: Float32Array): void {
   const cs = channelStride(c);

@@ -4,7 +4,7 @@
  * or produces it, plain otherwise) and lists the actions, conversions included, in order.
  */
 import { sizeOf, type Tensor } from "../tensor.js";
-import { channelStride } from "./layout.js";
+import { channelStride, unfoldConvWeight } from "./layout.js";
 import {
   ACTIVATION_OPS,
   fusedActivation,
@@ -15,6 +15,7 @@ import {
   type PlanGraph,
   type PlanLayout,
   type PlanStep,
+  type WindowGeometry,
 } from "./plan-graph.js";
 
 /** What `analysePlan` needs besides the graph. */
@@ -104,6 +105,26 @@ export function analysePlan(graph: PlanGraph, weights: ReadonlyMap<string, Tenso
     shapes.set(value, shape);
     return newBuffer(value, form, shape);
   };
+  /**
+   * A conv over a plain value with at most 4 channels (a stem over an image) and several taps
+   * across reads it unfolded (`toBlockedUnfolded`): `kw·c` channels and one tap, so the kernel
+   * runs one tap with a few quads of channels instead of `kw` taps of one padded quad each.
+   */
+  const unfold = (value: string, xs: readonly number[], w: Tensor, window: WindowGeometry) => {
+    const entry = byValue.get(value);
+    const [m, c, kh, kw] = w.shape;
+    if (entry?.plain === undefined || entry.blocked !== undefined || c > 4 || kw < 2 || kw * c > 32) return undefined;
+    const to = buffers.length;
+    const [n, , h] = xs;
+    buffers.push({ value, form: "blocked", shape: [n, kw * c, h, window.ow], size: n * h * window.ow * channelStride(kw * c) });
+    const { sw, dw, padLeft, ow } = window;
+    actions.push({ kind: "toBlocked", from: entry.plain, to, unfold: { kw, sw, dw, padLeft, ow } });
+    return {
+      input: to,
+      weight: { shape: [m, kw * c, kh, 1], data: unfoldConvWeight(w.data, m, c, kh, kw) },
+      window: { ...window, kw: 1, sw: 1, dw: 1, padLeft: 0, padRight: 0 },
+    };
+  };
   const formOf = (value: string): "blocked" | "plain" => (byValue.get(value)?.blocked !== undefined ? "blocked" : "plain");
 
   graph.steps.forEach((step, i) => {
@@ -119,7 +140,8 @@ export function analysePlan(graph: PlanGraph, weights: ReadonlyMap<string, Tenso
         const form = convBlocked(step) ? "blocked" : "plain";
         const f = fused.get(i);
         const activation = fusedActivation(step);
-        const input = read(x, form);
+        const unfolded = form === "blocked" ? unfold(x, xs, w, window) : undefined;
+        const input = unfolded?.input ?? read(x, form);
         const residual = f === undefined ? undefined : read(f.residual, form);
         const output = write(f?.output ?? step.output, form, shape);
         actions.push({
@@ -127,9 +149,9 @@ export function analysePlan(graph: PlanGraph, weights: ReadonlyMap<string, Tenso
           input,
           residual,
           output,
-          weight: w,
+          weight: unfolded?.weight ?? w,
           bias: weight(step, 2),
-          window,
+          window: unfolded?.window ?? window,
           relu: f?.relu === true || activation?.kind === "relu",
           after: activation?.kind === "relu" ? undefined : activation,
           group: typeof step.attrs.group === "number" ? step.attrs.group : 1,

@@ -64,9 +64,18 @@ export interface WindowGeometry {
   padTop: number; padLeft: number; padBottom: number; padRight: number; oh: number; ow: number;
 }
 
+/** The horizontal geometry of an unfolded conv input: taps `kw`, stride, dilation, left pad, output width. */
+export interface Unfold {
+  kw: number; sw: number; dw: number; padLeft: number; ow: number;
+}
+
 /** One thing the executor does; buffer fields are indices into `PlanLayout.buffers`. */
 export type PlanAction =
-  | { kind: "toBlocked"; from: number; to: number }
+  /**
+   * `unfold`: the conv input is written as `kw` horizontal taps side by side in the channels
+   * (`[N, kw·C, H, OW]`, see `toBlockedUnfolded`), for a conv with few input channels.
+   */
+  | { kind: "toBlocked"; from: number; to: number; unfold?: Unfold }
   | { kind: "toPlain"; from: number; to: number }
   | {
       kind: "conv"; input: number; residual?: number; output: number; weight: Tensor; bias?: Tensor;

@@ -20,9 +20,12 @@ export interface PlanKernels {
   copyPixels(src: number, srcPixel: number, dst: number, dstPixel: number, pixels: number, quads: number): void;
 }
 
-/** The module's bytes for a memory of exactly `pages` pages, shared or not. */
-export function planModuleBytes(pages: number, shared: boolean, mr = CONV_MR): Uint8Array {
-  const functions = [{ name: GEMM_KERNEL, results: [], body: gemmKernelBody() }, ...convFunctions(1, mr), ...layoutFunctions()];
+/**
+ * The module's bytes for a memory of exactly `pages` pages, shared or not; `fma`: the conv
+ * accumulates with relaxed SIMD's `f32x4.relaxed_madd` (default: where the engine has it).
+ */
+export function planModuleBytes(pages: number, shared: boolean, mr = CONV_MR, fma?: boolean): Uint8Array {
+  const functions = [{ name: GEMM_KERNEL, results: [], body: gemmKernelBody() }, ...convFunctions(1, mr, fma), ...layoutFunctions()];
   return encodeModule({ minimumPages: pages, maximumPages: shared ? pages : undefined, shared }, functions);
 }
 

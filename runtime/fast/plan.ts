@@ -29,7 +29,7 @@ import { CONV_DESC_WORDS, ConvDesc, ConvFlags, CONV_NR } from "../wasm/conv-kern
 import { MR as GEMM_MR } from "../wasm/gemm-kernel.js";
 import { POOL_DESC_WORDS, PoolDesc } from "../wasm/layout-kernels.js";
 import { wasmAvailable } from "./heap.js";
-import { channelStride, fromBlocked, packConvWeight, packedConvFloats, toBlocked } from "./layout.js";
+import { channelStride, fromBlocked, packConvWeight, packedConvFloats, toBlocked, toBlockedUnfolded } from "./layout.js";
 import { planBuffers } from "./memory-plan.js";
 import { analysePlan } from "./plan-analysis.js";
 import type { FallbackKernel, PlanAction, PlanGraph, PlanLayout } from "./plan-graph.js";
@@ -368,6 +368,11 @@ function compileWasm(graph: PlanGraph, layout: PlanLayout, options: PlanOptions)
       case "toBlocked": {
         const [n, c, h, w] = layout.buffers[action.to].shape;
         const to = at(action.to) / 4;
+        const unfold = action.unfold;
+        if (unfold !== undefined) {
+          const [, cIn, , wIn] = layout.buffers[action.from].shape;
+          return () => toBlockedUnfolded(t(action.from).data, n, cIn, h, wIn, unfold, heap, to);
+        }
         return () => toBlocked(t(action.from).data, n, c, h, w, heap, to);
       }
       case "toPlain": {

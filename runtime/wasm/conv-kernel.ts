@@ -9,7 +9,14 @@
  * - The register tile is `s ≤ MR` neighbouring output pixels of one row × 8 output channels
  *   (two f32x4 per pixel, `2·MR` accumulators). Each reduction step broadcasts one input value
  *   per pixel (`v128.load32_splat`, the pixels `sw·Cs` floats apart) and multiplies it with
- *   the two weight vectors of that input channel.
+ *   the two weight vectors of that input channel (with relaxed SIMD's `f32x4.relaxed_madd`
+ *   where the engine validates it, else a multiply and an add). A row is cut into
+ *   ⌈ow / MR⌉ tiles of nearly equal width, so no row ends in a 1- or 2-pixel tile.
+ * - The tile is sized for V8's x64 code: TurboFan allocates 15 XMM registers and schedules
+ *   every load of a loop body before its arithmetic, so the loop does one input channel per
+ *   step (2 weight vectors + MR broadcasts + 2·MR accumulators + a product = 15 for MR = 4).
+ *   The former 6-pixel tile unrolled over 4 channels spilled its broadcasts and accumulators
+ *   to the stack on every step and ran at ~28 GFLOP/s; this one runs at 40–45.
  * - Weights are packed per block of 8 output channels as `[ky][kx][c][8]` with `c < Cs_in`
  *   (padded input channels have zero weights), so one panel streams linearly.
  * - Padding: a tap whose input row lies outside the image is skipped (its weights too); in a
@@ -23,10 +30,10 @@
  * different threads over one shared memory. `desc` points at the i32 fields of {@link ConvDesc}.
  */
 import { FunctionBody, ValueType } from "./instructions.js";
-import type { ModuleFunction } from "./module.js";
+import { encodeModule, type ModuleFunction } from "./module.js";
 
-/** Output pixels per register tile. */
-export const CONV_MR = 6;
+/** Output pixels per register tile (see the module comment for why 4). */
+export const CONV_MR = 4;
 /** Output channels per block (two f32x4). */
 export const CONV_NR = 8;
 
@@ -44,6 +51,27 @@ export const CONV_DESC_WORDS = 29;
 /** Bits of {@link ConvDesc.flags}. */
 export const ConvFlags = { relu: 1 } as const;
 
+let relaxedMadd: boolean | undefined;
+
+/**
+ * Whether the engine validates relaxed SIMD's `f32x4.relaxed_madd` (shipped in V8 11.4+, so
+ * Node 22+; Node 20 has it behind `--experimental-wasm-relaxed-simd`). Where it does, the tiles
+ * accumulate with it (one FMA on x64 with FMA3 instead of a multiply and an add); the result may
+ * differ from the unfused one in the last bit of each step.
+ */
+export function relaxedMaddSupported(): boolean {
+  if (relaxedMadd === undefined) {
+    const f = new FunctionBody([v128, v128, v128]);
+    f.localGet(0).localGet(1).localGet(2).f32x4RelaxedMadd().localSet(0);
+    try {
+      relaxedMadd = WebAssembly.validate(encodeModule({ minimumPages: 1 }, [{ name: "madd", results: [], body: f }]) as Uint8Array<ArrayBuffer>);
+    } catch {
+      relaxedMadd = false;
+    }
+  }
+  return relaxedMadd;
+}
+
 /** Export name of the row driver. */
 export const CONV_ROWS = "conv_rows";
 
@@ -59,10 +87,10 @@ function field(f: FunctionBody, desc: number, name: keyof typeof ConvDesc): Func
  * `s = 1 … mr` and edge handling (checked or not). `firstIndex` is the module index the driver
  * will have, so the driver can call the tiles.
  */
-export function convFunctions(firstIndex: number, mr = CONV_MR): ModuleFunction[] {
+export function convFunctions(firstIndex: number, mr = CONV_MR, fma = relaxedMaddSupported()): ModuleFunction[] {
   const tiles: ModuleFunction[] = [];
   for (let s = 1; s <= mr; s++) {
-    for (const checked of [false, true]) tiles.push({ name: `conv_tile_${s}${checked ? "_edge" : ""}`, results: [], body: tileBody(s, checked) });
+    for (const checked of [false, true]) tiles.push({ name: `conv_tile_${s}${checked ? "_edge" : ""}`, results: [], body: tileBody(s, checked, fma) });
   }
   const tileIndex = (s: number, checked: boolean): number => firstIndex + 1 + (s - 1) * 2 + (checked ? 1 : 0);
   return [{ name: CONV_ROWS, results: [], body: rowsBody(mr, tileIndex) }, ...tiles];
@@ -75,7 +103,7 @@ const TILE_PARAMS = [i32, i32, i32, i32, i32, i32, i32, i32] as const;
  * `tile(desc, inImage, iy0, ix0, panel, bias, out, res)`: one tile of `s` pixels starting at
  * output column whose first tap reads input (iy0, ix0) of the image at `inImage`.
  */
-function tileBody(s: number, checked: boolean): FunctionBody {
+function tileBody(s: number, checked: boolean, fma: boolean): FunctionBody {
   const f = new FunctionBody([...TILE_PARAMS]);
   const [desc, inImage, iy0, ix0, panel, bias, out, res] = [0, 1, 2, 3, 4, 5, 6, 7];
   const height = f.local(i32);
@@ -145,20 +173,24 @@ function tileBody(s: number, checked: boolean): FunctionBody {
             f.select().localSet(p[r]);
           }
         }
-        f.localGet(quads).localSet(q);
-        f.loop(); // four input channels per step
+        // One input channel per step: unrolled, TurboFan hoists every step's loads to the top of
+        // the loop body, and the tile no longer fits the 15 vector registers it allocates.
+        f.localGet(quads).i32Const(2).i32Shl().localSet(q);
+        f.loop();
         {
-          for (let u = 0; u < 4; u++) {
-            f.localGet(wp).v128Load(u * 32).localSet(w0);
-            f.localGet(wp).v128Load(u * 32 + 16).localSet(w1);
+          {
+            f.localGet(wp).v128Load(0).localSet(w0);
+            f.localGet(wp).v128Load(16).localSet(w1);
             for (let r = 0; r < s; r++) {
-              f.localGet(p[r]).v128Load32Splat(u * 4).localSet(a);
-              f.localGet(acc[r][0]).localGet(a).localGet(w0).f32x4Mul().f32x4Add().localSet(acc[r][0]);
-              f.localGet(acc[r][1]).localGet(a).localGet(w1).f32x4Mul().f32x4Add().localSet(acc[r][1]);
+              f.localGet(p[r]).v128Load32Splat(0).localSet(a);
+              for (const [h, w] of [[0, w0], [1, w1]] as const) {
+                if (fma) f.localGet(a).localGet(w).localGet(acc[r][h]).f32x4RelaxedMadd().localSet(acc[r][h]);
+                else f.localGet(acc[r][h]).localGet(a).localGet(w).f32x4Mul().f32x4Add().localSet(acc[r][h]);
+              }
             }
           }
-          for (let r = 0; r < s; r++) f.localGet(p[r]).i32Const(16).i32Add().localSet(p[r]);
-          f.localGet(wp).i32Const(128).i32Add().localSet(wp);
+          for (let r = 0; r < s; r++) f.localGet(p[r]).i32Const(4).i32Add().localSet(p[r]);
+          f.localGet(wp).i32Const(32).i32Add().localSet(wp);
           f.localGet(q).i32Const(1).i32Sub().localTee(q).brIf(0);
         }
         f.end();
@@ -286,10 +318,12 @@ function rowsBody(mr: number, tileIndex: (s: number, checked: boolean) => number
         f.i32Const(0).localSet(ox);
         f.loop(); // tiles of the row
         {
-          // s = min(mr, ow − ox)
-          f.localGet(ow).localGet(ox).i32Sub().localTee(s).i32Const(mr).i32GeU().if();
-          f.i32Const(mr).localSet(s);
-          f.end();
+          // Balanced tile widths: the rest of the row, ow − ox, in ⌈(ow − ox) / mr⌉ tiles of
+          // nearly equal width (mr = 4: 14 = 4+4+3+3, not 4+4+4+2; mr = 6: 7 = 4+3, not 6+1),
+          // as a narrow tile runs at a fraction of a wide one's speed.
+          // (`checked` holds the count of tiles for a moment.)
+          f.localGet(ow).localGet(ox).i32Sub().localTee(s).i32Const(mr - 1).i32Add().i32Const(mr).i32DivU().localSet(checked);
+          f.localGet(s).localGet(checked).i32Add().i32Const(1).i32Sub().localGet(checked).i32DivU().localSet(s);
           f.localGet(ox).localGet(sw).i32Mul().localGet(padLeft).i32Sub().localSet(ix0);
           // checked: the first pixel's first tap is left of the image, or the last pixel's last
           // tap right of it.

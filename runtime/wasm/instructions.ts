@@ -99,6 +99,8 @@ export class FunctionBody {
   f32x4Mul(): this { return this.simd(0xe6); }
   f32x4Min(): this { return this.simd(0xe8); }
   f32x4Max(): this { return this.simd(0xe9); }
+  /** Relaxed SIMD `f32x4.relaxed_madd` (a·b + c, fused or not): only where the engine validates it. */
+  f32x4RelaxedMadd(): this { return this.simd(0x105); }
 
   /** Ends the body and returns it framed as a code-section entry (locals, instructions, `end`). */
   encode(): Uint8Array {

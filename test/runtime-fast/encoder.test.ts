@@ -9,6 +9,7 @@ import { FunctionBody, ValueType } from "../../runtime/wasm/instructions.js";
 import { encodeModule } from "../../runtime/wasm/module.js";
 import { gemmKernelModule } from "../../runtime/wasm/gemm-kernel.js";
 import { planModuleBytes } from "../../runtime/fast/plan-module.js";
+import { relaxedMaddSupported } from "../../runtime/wasm/conv-kernel.js";
 
 const bytes = (write: (w: ByteWriter) => void): number[] => {
   const w = new ByteWriter();
@@ -103,5 +104,12 @@ describe("modules", () => {
     expect(names.slice(0, 2)).toEqual(["gemm_tile", "conv_rows"]);
     expect(names).toHaveLength(2 + 2 * mr + 4);
     expect(names.slice(-4)).toEqual(["pool_rows", "add", "relu", "copy_pixels"]);
+  });
+
+  it("uses relaxed SIMD's multiply-add in the conv exactly where the engine validates it", () => {
+    const fused = planModuleBytes(2, false, 6, true) as Uint8Array<ArrayBuffer>;
+    expect(WebAssembly.validate(fused)).toBe(relaxedMaddSupported());
+    expect(planModuleBytes(2, false, 6) as Uint8Array<ArrayBuffer>).toEqual(planModuleBytes(2, false, 6, relaxedMaddSupported()));
+    expect(WebAssembly.validate(planModuleBytes(2, false, 6, false) as Uint8Array<ArrayBuffer>)).toBe(true);
   });
 });

@@ -45,6 +45,8 @@ describe("Conv", () => {
     ["a window wider than the image", [1, 8, 5, 5], [16, 8, 5, 5], { pads: [2, 3, 2, 3] }],
     ["four output channels (TypeScript kernel inside a WebAssembly plan)", [1, 6, 7, 7], [4, 6, 3, 3], { pads: [1, 1, 1, 1] }],
     ["1×3 then 3×1 kernels", [2, 32, 9, 9], [32, 32, 1, 3], { pads: [0, 1, 0, 1] }],
+    ["an unfolded input: 2 channels, 3×5 taps, strides (1, 3), dilation (1, 2), asymmetric pads", [2, 2, 11, 10], [8, 2, 3, 5], { strides: [1, 3], pads: [1, 2, 0, 1], dilations: [1, 2] }],
+    ["an unfolded input wider than the image", [1, 1, 4, 3], [8, 1, 3, 5], { pads: [1, 3, 1, 2] }],
   ];
   it.each(cases)("%s", (_, xs, ws, attrs) => {
     const kernel = [ws[2], ws[3]];
