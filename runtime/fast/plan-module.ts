@@ -5,15 +5,17 @@
  * share with worker threads.
  */
 import { GEMM_KERNEL, gemmKernelBody } from "../wasm/gemm-kernel.js";
-import { CONV_MR, convFunctions } from "../wasm/conv-kernel.js";
+import { CONV_MR, convFunctionCount, convFunctions, convTileIndex, type ConvKernelOptions } from "../wasm/conv-kernel.js";
 import { layoutFunctions } from "../wasm/layout-kernels.js";
 import { encodeModule } from "../wasm/module.js";
+import { WINO_ROWS, winogradFunctions } from "../wasm/winograd-kernel.js";
 import type { GemmTile } from "./heap.js";
 
 /** The exports a plan calls; pointers and strides in bytes. */
 export interface PlanKernels {
   gemmTile: GemmTile;
   convRows(desc: number, rowStart: number, rowEnd: number, obStart: number, obEnd: number): void;
+  winoRows(desc: number, rowStart: number, rowEnd: number, thread: number): void;
   poolRows(desc: number, rowStart: number, rowEnd: number): void;
   add(a: number, b: number, out: number, quads: number, relu: number): void;
   relu(a: number, out: number, quads: number): void;
@@ -21,11 +23,18 @@ export interface PlanKernels {
 }
 
 /**
- * The module's bytes for a memory of exactly `pages` pages, shared or not; `fma`: the conv
- * accumulates with relaxed SIMD's `f32x4.relaxed_madd` (default: where the engine has it).
+ * The module's bytes for a memory of exactly `pages` pages, shared or not, with the conv
+ * generated as `conv` says (tile width, relaxed SIMD).
  */
-export function planModuleBytes(pages: number, shared: boolean, mr = CONV_MR, fma?: boolean): Uint8Array {
-  const functions = [{ name: GEMM_KERNEL, results: [], body: gemmKernelBody() }, ...convFunctions(1, mr, fma), ...layoutFunctions()];
+export function planModuleBytes(pages: number, shared: boolean, conv: ConvKernelOptions = {}): Uint8Array {
+  const mr = conv.mr ?? CONV_MR;
+  const winograd = 1 + convFunctionCount(conv);
+  const functions = [
+    { name: GEMM_KERNEL, results: [], body: gemmKernelBody() },
+    ...convFunctions(1, conv),
+    ...winogradFunctions(winograd, mr, (s) => convTileIndex(1, s)),
+    ...layoutFunctions(),
+  ];
   return encodeModule({ minimumPages: pages, maximumPages: shared ? pages : undefined, shared }, functions);
 }
 
@@ -35,6 +44,7 @@ export function instantiatePlanKernels(module: WebAssembly.Module, memory: WebAs
   return {
     gemmTile: e[GEMM_KERNEL] as PlanKernels["gemmTile"],
     convRows: e.conv_rows as PlanKernels["convRows"],
+    winoRows: e[WINO_ROWS] as PlanKernels["winoRows"],
     poolRows: e.pool_rows as PlanKernels["poolRows"],
     add: e.add as PlanKernels["add"],
     relu: e.relu as PlanKernels["relu"],

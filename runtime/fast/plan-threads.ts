@@ -16,7 +16,7 @@ import type { PlanKernels } from "./plan-module.js";
 
 const SLOT = 16;
 const Word = { sequence: 0, kind: 1, args: 2, done: 8 } as const;
-const Kind = { exit: 0, conv: 1, pool: 2 } as const;
+const Kind = { exit: 0, conv: 1, pool: 2, wino: 3 } as const;
 /** Iterations a waiting side polls before it sleeps: about 50 µs, shorter than a futex wake-up. */
 const SPIN = 20000;
 /**
@@ -43,6 +43,7 @@ for (;;) {
   const a = base + ${Word.args};
   if (kind === ${Kind.exit}) break;
   if (kind === ${Kind.conv}) e.conv_rows(c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4]);
+  else if (kind === ${Kind.wino}) e.wino_rows(c[a], c[a + 1], c[a + 2], slot + 1);
   else e.pool_rows(c[a], c[a + 1], c[a + 2]);
   Atomics.store(c, base + ${Word.done}, seen);
   Atomics.notify(c, base + ${Word.done});
@@ -100,6 +101,16 @@ export class RowSplitter {
     if (byBlocks) this.kernels.convRows(desc, 0, rows, 0, cut(1));
     else this.kernels.convRows(desc, 0, cut(1), 0, blocks);
     this.join();
+  }
+
+  /** Rows `[0, rows)` of 2×2 output blocks of the Winograd conv at `desc`, `work` multiply-adds (direct). */
+  wino(desc: number, rows: number, work: number): void {
+    const parts = work < MIN_PARALLEL_WORK ? 1 : Math.min(this.threads, rows);
+    if (parts <= 1) return this.kernels.winoRows(desc, 0, rows, 0);
+    const cut = (k: number): number => Math.round((rows * k) / parts);
+    for (let k = 1; k < parts; k++) this.post(k - 1, Kind.wino, [desc, cut(k), cut(k + 1)]);
+    this.kernels.winoRows(desc, 0, cut(1), 0);
+    this.join(parts - 1);
   }
 
   /** Output rows `[0, rows)` of the pool at `desc`, which reads `work` values. */

@@ -28,6 +28,7 @@ import { sizeOf, type Tensor } from "../tensor.js";
 import { CONV_DESC_WORDS, ConvDesc, ConvFlags, CONV_NR } from "../wasm/conv-kernel.js";
 import { MR as GEMM_MR } from "../wasm/gemm-kernel.js";
 import { POOL_DESC_WORDS, PoolDesc } from "../wasm/layout-kernels.js";
+import { WINO_DESC_WORDS } from "../wasm/winograd-kernel.js";
 import { wasmAvailable } from "./heap.js";
 import { channelStride, fromBlocked, packConvWeight, packedConvFloats, toBlocked, toBlockedUnfolded } from "./layout.js";
 import { planBuffers } from "./memory-plan.js";
@@ -35,6 +36,7 @@ import { analysePlan } from "./plan-analysis.js";
 import type { FallbackKernel, PlanAction, PlanGraph, PlanLayout } from "./plan-graph.js";
 import { instantiatePlanKernels, planModuleBytes, type PlanKernels } from "./plan-module.js";
 import { RowSplitter } from "./plan-threads.js";
+import { packWinogradWeight, winogradFits, winogradShape, writeWinogradDescs, type WinogradShape } from "./winograd.js";
 import { kernelFuses, multiply, roundToTile, rowStride } from "./product.js";
 
 export type { FallbackKernel, PlanGraph, PlanInput, PlanStep, PlanAttr } from "./plan-graph.js";
@@ -54,6 +56,8 @@ export interface PlanOptions {
   wasm?: boolean;
   /** Threads for convs and pools, the caller's included (default 1). Needs WebAssembly and `worker_threads`. */
   threads?: number;
+  /** Run the 3×3 convs that suit it as Winograd F(2×2, 3×3) (default true; see `winograd.ts`). */
+  winograd?: boolean;
 }
 
 /** Bytes a plan holds, by purpose. */
@@ -82,7 +86,8 @@ export interface Plan {
   readonly memory: PlanMemory;
   /**
    * How many actions of each kind run per forward (`conv`, `conv+residual`, `pool`, `toBlocked`,
-   * `fallback`, ...): what the plan fused and where it converts layouts.
+   * `fallback`, ...): what the plan fused and where it converts layouts; `of which winograd`
+   * counts the convs (with or without residual) that run as Winograd F(2×2, 3×3).
    */
   readonly kernels: Readonly<Record<string, number>>;
   /** Stops the worker threads, if any; the plan must not run afterwards. */
@@ -320,12 +325,29 @@ function compileWasm(graph: PlanGraph, layout: PlanLayout, options: PlanOptions)
 
   // Reserve the memory: descriptors, the zero row, weights, dense scratch, then the arena.
   const mem = new Reservations();
-  const reserved = new Map<PlanAction, { desc?: number; weights?: number; bias?: number }>();
+  const reserved = new Map<PlanAction, { desc?: number; weights?: number; bias?: number; gemm?: number; winograd?: WinogradShape }>();
   let zeroFloats = 4;
   let scratchFloats = 0;
   let weightFloats = 0;
+  let winogradScratch = 0;
+  let winogradConvs = 0;
   for (const action of layout.actions) {
-    if (action.kind === "conv" && layout.buffers[action.input].form === "blocked") {
+    const blockedConv = action.kind === "conv" && layout.buffers[action.input].form === "blocked";
+    if (blockedConv && options.winograd !== false && winogradFits(action.weight.shape, action.window, action.group)) {
+      const [m, c] = action.weight.shape;
+      const shape = winogradShape(m, c, action.window.oh, action.window.ow);
+      weightFloats += shape.weightFloats + channelStride(m);
+      reserved.set(action, {
+        desc: mem.take(WINO_DESC_WORDS),
+        gemm: mem.take(CONV_DESC_WORDS),
+        weights: mem.take(shape.weightFloats),
+        bias: mem.take(channelStride(m)),
+        winograd: shape,
+      });
+      zeroFloats = Math.max(zeroFloats, channelStride(c));
+      winogradScratch = Math.max(winogradScratch, shape.scratch);
+      winogradConvs++;
+    } else if (action.kind === "conv" && blockedConv) {
       const [m, c, kh, kw] = action.weight.shape;
       const floats = packedConvFloats(m, c, kh, kw);
       weightFloats += floats + channelStride(m);
@@ -349,11 +371,12 @@ function compileWasm(graph: PlanGraph, layout: PlanLayout, options: PlanOptions)
       scratchFloats = Math.max(scratchFloats, (features + rows) * ld);
     }
   }
+  const threads = Math.max(1, Math.floor(options.threads ?? 1));
   const zero = mem.take(zeroFloats);
   const scratch = mem.take(scratchFloats);
+  const winogradAt = mem.take((threads * winogradScratch) / 4);
   const arenaAt = mem.take(blocked.total);
   const pages = Math.ceil(mem.top / 65536);
-  const threads = Math.max(1, Math.floor(options.threads ?? 1));
   const memory = new WebAssembly.Memory(threads > 1 ? { initial: pages, maximum: pages, shared: true } : { initial: pages });
   const module = new WebAssembly.Module(planModuleBytes(pages, threads > 1) as Uint8Array<ArrayBuffer>);
   const kernels: PlanKernels = instantiatePlanKernels(module, memory);
@@ -361,6 +384,36 @@ function compileWasm(graph: PlanGraph, layout: PlanLayout, options: PlanOptions)
   const heap = new Float32Array(memory.buffer);
   const words = new Int32Array(memory.buffer);
   const at = (b: number): number => arenaAt + blocked.offsets[b] * 4;
+
+  const winogradStep = (action: Extract<PlanAction, { kind: "conv" }>, r: { desc?: number; weights?: number; bias?: number; gemm?: number }, shape: WinogradShape): (() => void) => {
+    const [m, c] = action.weight.shape;
+    packWinogradWeight(action.weight.data, m, c, heap, r.weights! / 4);
+    heap.fill(0, r.bias! / 4, r.bias! / 4 + channelStride(m));
+    if (action.bias !== undefined) heap.set(action.bias.data, r.bias! / 4);
+    const [n, , h, w] = layout.buffers[action.input].shape;
+    const placement = {
+      input: at(action.input),
+      output: at(action.output),
+      residual: action.residual === undefined ? 0 : at(action.residual),
+      weights: r.weights!,
+      bias: r.bias!,
+      zero,
+      gemm: r.gemm!,
+      scratch: winogradAt,
+    };
+    const win = action.window;
+    writeWinogradDescs(words, r.desc!, placement, { m, c, h, w, window: win, relu: action.relu, outPixel: channelStride(m) * 4 }, shape);
+    const desc = r.desc!;
+    const rows = n * shape.th;
+    const work = n * win.oh * win.ow * m * c * 9;
+    const after = action.after;
+    const out = at(action.output) / 4;
+    const size = layout.buffers[action.output].size;
+    return () => {
+      splitter.wino(desc, rows, work);
+      if (after !== undefined) applyAll(heap, out, size, after);
+    };
+  };
 
   const steps = layout.actions.map((action): (() => void) => {
     const r = reserved.get(action);
@@ -382,6 +435,7 @@ function compileWasm(graph: PlanGraph, layout: PlanLayout, options: PlanOptions)
       }
       case "conv": {
         if (r === undefined) break;
+        if (r.winograd !== undefined) return winogradStep(action, r, r.winograd);
         const [m, c, kh, kw] = action.weight.shape;
         packConvWeight(action.weight.data, m, c, kh, kw, heap, r.weights! / 4);
         heap.fill(0, r.bias! / 4, r.bias! / 4 + channelStride(m));
@@ -524,7 +578,7 @@ function compileWasm(graph: PlanGraph, layout: PlanLayout, options: PlanOptions)
   return {
     engine: "wasm",
     threads: splitter.threads,
-    kernels: countKernels(layout),
+    kernels: winogradConvs > 0 ? { ...countKernels(layout), "of which winograd": winogradConvs } : countKernels(layout),
     memory: {
       weights: weightFloats * 4 + fallbackWeights,
       activations: (plain.total + blocked.total) * 4,

@@ -82,18 +82,38 @@ function field(f: FunctionBody, desc: number, name: keyof typeof ConvDesc): Func
   return f.localGet(desc).i32Load(ConvDesc[name] * 4);
 }
 
+/** How the conv functions are generated. */
+export interface ConvKernelOptions {
+  /** Output pixels per register tile (default {@link CONV_MR}). */
+  mr?: number;
+  /** Accumulate with relaxed SIMD's `f32x4.relaxed_madd` (default: where the engine has it). */
+  fma?: boolean;
+}
+
 /**
  * The functions of the conv kernel: the row driver first, then one tile function per width
  * `s = 1 … mr` and edge handling (checked or not). `firstIndex` is the module index the driver
  * will have, so the driver can call the tiles.
  */
-export function convFunctions(firstIndex: number, mr = CONV_MR, fma = relaxedMaddSupported()): ModuleFunction[] {
+export function convFunctions(firstIndex: number, options: ConvKernelOptions = {}): ModuleFunction[] {
+  const mr = options.mr ?? CONV_MR;
+  const fma = options.fma ?? relaxedMaddSupported();
   const tiles: ModuleFunction[] = [];
   for (let s = 1; s <= mr; s++) {
     for (const checked of [false, true]) tiles.push({ name: `conv_tile_${s}${checked ? "_edge" : ""}`, results: [], body: tileBody(s, checked, fma) });
   }
-  const tileIndex = (s: number, checked: boolean): number => firstIndex + 1 + (s - 1) * 2 + (checked ? 1 : 0);
+  const tileIndex = (s: number, checked: boolean): number => convTileIndex(firstIndex, s) + (checked ? 1 : 0);
   return [{ name: CONV_ROWS, results: [], body: rowsBody(mr, tileIndex) }, ...tiles];
+}
+
+/** Module index of the interior tile of `s` pixels, for the row driver at `firstIndex`. */
+export function convTileIndex(firstIndex: number, s: number): number {
+  return firstIndex + 1 + (s - 1) * 2;
+}
+
+/** Number of functions {@link convFunctions} returns. */
+export function convFunctionCount(options: ConvKernelOptions = {}): number {
+  return 1 + 2 * (options.mr ?? CONV_MR);
 }
 
 /** Parameters of a tile function, in order. */
@@ -122,9 +142,10 @@ function tileBody(s: number, checked: boolean, fma: boolean): FunctionBody {
   const iy = f.local(i32);
   const ix = f.local(i32);
   const rowPtr = f.local(i32);
-  const q = f.local(i32);
+  const wEnd = f.local(i32);
   const wp = f.local(i32);
   const tapSkip = f.local(i32);
+  const tapSteps = f.local(i32);
   const p = Array.from({ length: s }, () => f.local(i32));
   const acc = Array.from({ length: s }, () => [f.local(v128), f.local(v128)]);
   const w0 = f.local(v128);
@@ -144,6 +165,17 @@ function tileBody(s: number, checked: boolean, fma: boolean): FunctionBody {
   field(f, desc, "zero").localSet(zero);
   // The weights of one row of taps, skipped when that input row is padding.
   f.localGet(kw).localGet(quads).i32Mul().i32Const(128).i32Mul().localSet(tapSkip);
+  // Steps of the channel loop per tap, and taps per row of taps. In a tile that touches no edge,
+  // with dw = 1, a pixel's taps of one kernel row read `kw` neighbouring input pixels, i.e.
+  // `kw·Cs` consecutive floats, and their weights are consecutive too: the row is one loop of
+  // `kw·Cs` steps (ResNet's 16-channel 3×3 convs: 48 steps instead of 3 entries of 16).
+  f.localGet(quads).i32Const(2).i32Shl().localSet(tapSteps);
+  if (!checked) {
+    f.localGet(dw).i32Const(1).i32Eq().if();
+    f.localGet(tapSteps).localGet(kw).i32Mul().localSet(tapSteps);
+    f.i32Const(1).localSet(kw);
+    f.end();
+  }
 
   f.localGet(bias).v128Load(0).localSet(w0);
   f.localGet(bias).v128Load(16).localSet(w1);
@@ -174,24 +206,22 @@ function tileBody(s: number, checked: boolean, fma: boolean): FunctionBody {
           }
         }
         // One input channel per step: unrolled, TurboFan hoists every step's loads to the top of
-        // the loop body, and the tile no longer fits the 15 vector registers it allocates.
-        f.localGet(quads).i32Const(2).i32Shl().localSet(q);
+        // the loop body, and the tile no longer fits the 15 vector registers it allocates. The
+        // weight pointer ends the loop (a pixel's pointer may be the row of zeros).
+        f.localGet(wp).localGet(tapSteps).i32Const(5).i32Shl().i32Add().localSet(wEnd);
         f.loop();
         {
-          {
-            f.localGet(wp).v128Load(0).localSet(w0);
-            f.localGet(wp).v128Load(16).localSet(w1);
-            for (let r = 0; r < s; r++) {
-              f.localGet(p[r]).v128Load32Splat(0).localSet(a);
-              for (const [h, w] of [[0, w0], [1, w1]] as const) {
-                if (fma) f.localGet(a).localGet(w).localGet(acc[r][h]).f32x4RelaxedMadd().localSet(acc[r][h]);
-                else f.localGet(acc[r][h]).localGet(a).localGet(w).f32x4Mul().f32x4Add().localSet(acc[r][h]);
-              }
+          f.localGet(wp).v128Load(0).localSet(w0);
+          f.localGet(wp).v128Load(16).localSet(w1);
+          for (let r = 0; r < s; r++) {
+            f.localGet(p[r]).v128Load32Splat(0).localSet(a);
+            for (const [h, w] of [[0, w0], [1, w1]] as const) {
+              if (fma) f.localGet(a).localGet(w).localGet(acc[r][h]).f32x4RelaxedMadd().localSet(acc[r][h]);
+              else f.localGet(acc[r][h]).localGet(a).localGet(w).f32x4Mul().f32x4Add().localSet(acc[r][h]);
             }
           }
-          for (let r = 0; r < s; r++) f.localGet(p[r]).i32Const(4).i32Add().localSet(p[r]);
-          f.localGet(wp).i32Const(32).i32Add().localSet(wp);
-          f.localGet(q).i32Const(1).i32Sub().localTee(q).brIf(0);
+          for (const pointer of p) f.localGet(pointer).i32Const(4).i32Add().localSet(pointer);
+          f.localGet(wp).i32Const(32).i32Add().localTee(wp).localGet(wEnd).i32Ne().brIf(0);
         }
         f.end();
         f.localGet(ix).localGet(dw).i32Add().localSet(ix);
@@ -207,7 +237,7 @@ function tileBody(s: number, checked: boolean, fma: boolean): FunctionBody {
   }
   f.end();
 
-  // Epilogue: residual, relu, store. `p[0]` now walks the output, `rowPtr` the residual.
+  // Epilogue: residual, relu, store. `rowPtr` walks the residual, then the output.
   const outPixel = inRow; // reuse locals
   const resPixel = inPixel;
   field(f, desc, "outPixel").localSet(outPixel);

@@ -70,6 +70,7 @@ export class FunctionBody {
 
   // i32 arithmetic and comparisons.
   i32Eqz(): this { this.code.byte(0x45); return this; }
+  i32Eq(): this { this.code.byte(0x46); return this; }
   i32Ne(): this { this.code.byte(0x47); return this; }
   i32LtS(): this { this.code.byte(0x48); return this; }
   i32LtU(): this { this.code.byte(0x49); return this; }

@@ -98,18 +98,18 @@ describe("modules", () => {
     [true, 6],
     [false, 4],
   ])("encodes the plan module (shared memory: %s, conv tile of %i pixels) with every kernel exported", (shared, mr) => {
-    const bytes = planModuleBytes(2, shared, mr) as Uint8Array<ArrayBuffer>;
+    const bytes = planModuleBytes(2, shared, { mr }) as Uint8Array<ArrayBuffer>;
     expect(WebAssembly.validate(bytes)).toBe(true);
     const names = WebAssembly.Module.exports(new WebAssembly.Module(bytes)).map((e) => e.name);
     expect(names.slice(0, 2)).toEqual(["gemm_tile", "conv_rows"]);
-    expect(names).toHaveLength(2 + 2 * mr + 4);
-    expect(names.slice(-4)).toEqual(["pool_rows", "add", "relu", "copy_pixels"]);
+    expect(names).toHaveLength(2 + 2 * mr + 3 + 4);
+    expect(names.slice(-7)).toEqual(["wino_rows", "wino_in", "wino_out", "pool_rows", "add", "relu", "copy_pixels"]);
   });
 
   it("uses relaxed SIMD's multiply-add in the conv exactly where the engine validates it", () => {
-    const fused = planModuleBytes(2, false, 6, true) as Uint8Array<ArrayBuffer>;
+    const fused = planModuleBytes(2, false, { fma: true }) as Uint8Array<ArrayBuffer>;
     expect(WebAssembly.validate(fused)).toBe(relaxedMaddSupported());
-    expect(planModuleBytes(2, false, 6) as Uint8Array<ArrayBuffer>).toEqual(planModuleBytes(2, false, 6, relaxedMaddSupported()));
-    expect(WebAssembly.validate(planModuleBytes(2, false, 6, false) as Uint8Array<ArrayBuffer>)).toBe(true);
+    expect(planModuleBytes(2, false) as Uint8Array<ArrayBuffer>).toEqual(planModuleBytes(2, false, { fma: relaxedMaddSupported() }));
+    expect(WebAssembly.validate(planModuleBytes(2, false, { fma: false }) as Uint8Array<ArrayBuffer>)).toBe(true);
   });
 });

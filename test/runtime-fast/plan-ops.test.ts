@@ -53,6 +53,37 @@ describe("Conv", () => {
     check([xs], [step("Conv", ["x0", "w", "b"], "y", { kernel_shape: kernel, ...attrs })], convWeights(ws[0], ws[1], ws[2], ws[3], 7));
   });
 
+  // 3×3, stride 1, ≥ 16 input channels: Winograd F(2×2, 3×3) (checked by `kernels`), against the TypeScript conv.
+  const winograd: [string, number[], number[], Record<string, PlanAttr>][] = [
+    ["odd output sizes (7 × 9), batch 2", [2, 16, 7, 9], [16, 16, 3, 3], { pads: [1, 1, 1, 1] }],
+    ["no padding", [1, 16, 8, 10], [24, 16, 3, 3], {}],
+    ["asymmetric pads", [1, 16, 6, 5], [8, 16, 3, 3], { pads: [0, 2, 2, 1] }],
+    ["channels not a multiple of 8", [1, 20, 6, 6], [12, 20, 3, 3], { pads: [1, 1, 1, 1] }],
+    ["rows longer than a chunk of tiles", [1, 128, 3, 40], [128, 128, 3, 3], { pads: [1, 1, 1, 1] }],
+    ["one output pixel", [1, 32, 3, 3], [16, 32, 3, 3], {}],
+  ];
+  it.each(winograd)("Winograd: %s", (_, xs, ws, attrs) => {
+    const plan = check([xs], [step("Conv", ["x0", "w", "b"], "y", { kernel_shape: [3, 3], ...attrs })], convWeights(ws[0], ws[1], 3, 3, 9));
+    expect(plan.kernels["of which winograd"]).toBe(1);
+  });
+
+  it("Winograd: fuses the residual add and relu", () => {
+    const steps = [
+      step("Conv", ["x0", "w", "b"], "c", { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }),
+      step("Add", ["c", "x1"], "s"),
+      step("Relu", ["s"], "y"),
+    ];
+    const plan = check([[2, 16, 5, 6], [2, 16, 5, 6]], steps, convWeights(16, 16, 3, 3, 11));
+    expect(plan.kernels).toMatchObject({ "conv+residual": 1, "of which winograd": 1 });
+  });
+
+  it("keeps wide convs (more than 128 × 128 channels) and strided ones direct", () => {
+    const wide = check([[1, 160, 4, 4]], [step("Conv", ["x0", "w", "b"], "y", { kernel_shape: [3, 3], pads: [1, 1, 1, 1] })], convWeights(160, 160, 3, 3, 5));
+    expect(wide.kernels["of which winograd"]).toBeUndefined();
+    const strided = check([[1, 32, 8, 8]], [step("Conv", ["x0", "w", "b"], "y", { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] })], convWeights(32, 32, 3, 3, 5));
+    expect(strided.kernels["of which winograd"]).toBeUndefined();
+  });
+
   it("runs without a bias", () => {
     check([[1, 8, 6, 6]], [step("Conv", ["x0", "w"], "y", { kernel_shape: [3, 3], pads: [1, 1, 1, 1] })], { w: randomTensor([16, 8, 3, 3], 3) });
   });
@@ -71,8 +102,8 @@ describe("residual fusion", () => {
   it("folds Add + Relu into the conv, with a graph input as the residual", () => {
     const plan = check(
       [[2, 16, 10, 10]],
-      [step("Conv", ["x0", "w", "b"], "c", { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }), step("Add", ["c", "x0"], "s"), step("Relu", ["s"], "y")],
-      convWeights(16, 16, 3, 3, 21),
+      [step("Conv", ["x0", "w", "b"], "c", { kernel_shape: [5, 5], pads: [2, 2, 2, 2] }), step("Add", ["c", "x0"], "s"), step("Relu", ["s"], "y")],
+      convWeights(16, 16, 5, 5, 21),
     );
     expect(plan.kernels).toEqual({ toBlocked: 1, "conv+residual": 1, toPlain: 1 });
   });

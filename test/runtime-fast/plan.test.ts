@@ -1,6 +1,6 @@
 /**
- * The plan executor (`compilePlan`) on its three paths — WebAssembly on one thread, on two
- * threads, and the TypeScript fallback: every example of `examples/` against the PyTorch
+ * The plan executor (`compilePlan`) on its paths — WebAssembly on one thread, on two threads,
+ * without Winograd convs, and the TypeScript fallback: every example of `examples/` against the PyTorch
  * fixtures (1e-4 of the output scale) and the IR executor; hand-built graphs that cross the conv
  * kernel's edges (ragged tiles, padding, stride, dilation, channel counts that are not multiples
  * of 8, residual fusion) and the layout kernels; what it fuses; that a second run reuses every
@@ -16,6 +16,7 @@ import { deviation, examplePlan, irFallback } from "./plan-support.js";
 const PATHS: [string, PlanOptions][] = [
   ["WebAssembly, 1 thread", { wasm: true, threads: 1 }],
   ["WebAssembly, 2 threads", { wasm: true, threads: 2 }],
+  ["WebAssembly, direct convs only", { wasm: true, winograd: false }],
   ["TypeScript fallback", { wasm: false }],
 ];
 const plans: Plan[] = [];
@@ -46,7 +47,16 @@ describe.each(PATHS)("examples through the plan (%s)", (_, options) => {
 describe("what the plan fuses and converts", () => {
   it("runs ResNet-20 as convs with residual add + relu fused and one conversion at each edge", () => {
     const { plan, weights } = examplePlan("resnet20");
-    expect(compile(plan, weights, {}).kernels).toEqual({ toBlocked: 1, conv: 12, "conv+residual": 9, pool: 1, toPlain: 1, gemm: 1 });
+    const direct = { toBlocked: 1, conv: 12, "conv+residual": 9, pool: 1, toPlain: 1, gemm: 1 };
+    // Winograd: every 3×3 stride-1 conv but the stem (unfolded to 1×3 taps): 21 − 1 − 2 strided − 2 projections.
+    expect(compile(plan, weights, {}).kernels).toEqual({ ...direct, "of which winograd": 16 });
+    expect(compile(plan, weights, { winograd: false }).kernels).toEqual(direct);
+  });
+
+  it("takes Winograd only for ResNet-18's convs of at most 128 × 128 channels", () => {
+    const { plan, weights } = examplePlan("resnet18");
+    // Stage 1 (4 convs of 64 channels) and stage 2 (3 convs of 128 after its strided first).
+    expect(compile(plan, weights, {}).kernels["of which winograd"]).toBe(7);
   });
 
   it("keeps concat and max pool in the blocked layout and sends group norm to the fallback", () => {

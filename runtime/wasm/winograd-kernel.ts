@@ -1,0 +1,374 @@
+/**
+ * Generates the Winograd convolution F(2×2, 3×3) of the plan executor, for 3×3 convs with
+ * stride 1 and no dilation over the channels-last blocked layout of `conv-kernel.ts`
+ * (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks", 2016):
+ *
+ *   Y = Aᵀ [ Σ_c (G g_c Gᵀ) ⊙ (Bᵀ d_c B) ] A
+ *
+ * for each 2×2 block of output pixels, whose 4×4 input tile is `d`. Per output block the 9·4
+ * multiply-adds per channel pair become 16, so the conv needs 2.25× fewer. The 16 element-wise
+ * products summed over input channels are 16 independent GEMMs ("ξ" below, 0…15), which run on
+ * the conv's own register tile (kh = kw = 1 over a scratch layout `[ξ][tile][Cs]`).
+ *
+ * `wino_rows(desc, rowStart, rowEnd, thread)` computes the rows `n·TH + ty` of output blocks in
+ * `[rowStart, rowEnd)` (TH = ⌈OH / 2⌉), a chunk of at most `chunk` tiles of one row at a time:
+ *
+ * 1. `wino_in`: each tile's 4×4 input pixels (zeros outside the image), per quad of channels,
+ *    transformed to V = Bᵀ d B and stored at `V + ξ·vXi + t·inPixel`;
+ * 2. for each block of 8 output channels and each ξ, the tiles of the chunk times the packed
+ *    transformed weights `U[ξ][ob][c][8]` (`tiles` below: the conv's interior tile functions);
+ * 3. `wino_out`: per tile and quad of output channels, Y = Aᵀ M A, plus bias (and the residual),
+ *    relu, stored to the output pixels inside the image.
+ *
+ * Each thread uses its own scratch (`scratch + thread·scratchStride`), so disjoint row ranges
+ * may run on different threads. The transforms' coefficients are 0, ±1 (B, A) and ±½ (G, applied
+ * at load time), so besides the reordered sums the result matches the direct conv to rounding.
+ */
+import { FunctionBody, ValueType } from "./instructions.js";
+import type { ModuleFunction } from "./module.js";
+
+/** The fields of a Winograd descriptor: i32 words at `desc + 4·field`; pointers and strides in bytes. */
+export const WinoDesc = {
+  input: 0, inImage: 1, inRow: 2, inPixel: 3, height: 4, width: 5, icQuads: 6, padTop: 7, padLeft: 8,
+  u: 9, uXi: 10, panel: 11, ocBlocks: 12, bias: 13,
+  output: 14, outImage: 15, outPixel: 16, residual: 17, resImage: 18, resPixel: 19,
+  oh: 20, ow: 21, th: 22, tw: 23, flags: 24,
+  zero: 25, gemm: 26, scratch: 27, scratchStride: 28, chunk: 29, vXi: 30, mXi: 31,
+} as const;
+/** Words in a Winograd descriptor. */
+export const WINO_DESC_WORDS = 32;
+/** Export name of the row driver. */
+export const WINO_ROWS = "wino_rows";
+
+const { i32, v128 } = ValueType;
+
+/**
+ * The functions of the Winograd conv: `wino_rows`, `wino_in`, `wino_out`. `firstIndex` is the
+ * module index `wino_rows` will have; `tileIndex(s)` the index of the conv's interior tile of
+ * `s ≤ mr` pixels that runs the GEMMs (its descriptor is the one at `gemm`).
+ */
+export function winogradFunctions(firstIndex: number, mr: number, tileIndex: (s: number) => number): ModuleFunction[] {
+  return [
+    { name: WINO_ROWS, results: [], body: rowsBody(mr, tileIndex, firstIndex + 1, firstIndex + 2) },
+    { name: "wino_in", results: [], body: inputBody() },
+    { name: "wino_out", results: [], body: outputBody() },
+  ];
+}
+
+function getter(f: FunctionBody, desc: number) {
+  return (name: keyof typeof WinoDesc): FunctionBody => f.localGet(desc).i32Load(WinoDesc[name] * 4);
+}
+
+/** `wino_rows(desc, rowStart, rowEnd, thread)`. */
+function rowsBody(mr: number, tileIndex: (s: number) => number, inIndex: number, outIndex: number): FunctionBody {
+  const f = new FunctionBody([i32, i32, i32, i32]);
+  const [desc, rowStart, rowEnd, thread] = [0, 1, 2, 3];
+  const get = getter(f, desc);
+  const v = f.local(i32);
+  const m = f.local(i32);
+  const row = f.local(i32);
+  const n = f.local(i32);
+  const ty = f.local(i32);
+  const tx = f.local(i32);
+  const count = f.local(i32);
+  const ob = f.local(i32);
+  const xi = f.local(i32);
+  const t = f.local(i32);
+  const s = f.local(i32);
+  const tiles = f.local(i32);
+  const inPixel = f.local(i32);
+  const mPixel = f.local(i32);
+  const vXi = f.local(i32);
+  const mXi = f.local(i32);
+  const gemm = f.local(i32);
+  const zero = f.local(i32);
+  const panel = f.local(i32);
+  const vBase = f.local(i32);
+  const mBase = f.local(i32);
+
+  get("scratch").localGet(thread);
+  get("scratchStride").i32Mul().i32Add().localSet(v);
+  get("vXi").localSet(vXi);
+  get("mXi").localSet(mXi);
+  f.localGet(v).localGet(vXi).i32Const(16).i32Mul().i32Add().localSet(m);
+  get("inPixel").localSet(inPixel);
+  get("ocBlocks").i32Const(32).i32Mul().localSet(mPixel);
+  get("gemm").localSet(gemm);
+  get("zero").localSet(zero);
+
+  f.localGet(rowStart).localSet(row);
+  f.block();
+  f.loop(); // rows of output blocks
+  {
+    f.localGet(row).localGet(rowEnd).i32GeU().brIf(1);
+    f.localGet(row);
+    get("th").i32DivU().localSet(n);
+    f.localGet(row).localGet(n);
+    get("th").i32Mul().i32Sub().localSet(ty);
+    f.i32Const(0).localSet(tx);
+    f.loop(); // chunks of the row
+    {
+      // count = min(chunk, tw − tx)
+      get("tw").localGet(tx).i32Sub().localSet(count);
+      f.localGet(count);
+      get("chunk");
+      f.localGet(count);
+      get("chunk").i32LtU().select().localSet(count);
+      f.localGet(desc).localGet(n).localGet(ty).localGet(tx).localGet(count).localGet(v).call(inIndex);
+      f.i32Const(0).localSet(ob);
+      f.loop(); // blocks of 8 output channels
+      {
+        f.i32Const(0).localSet(xi);
+        f.loop(); // the 16 GEMMs
+        {
+          get("u").localGet(xi);
+          get("uXi").i32Mul().i32Add().localGet(ob);
+          get("panel").i32Mul().i32Add().localSet(panel);
+          f.localGet(v).localGet(xi).localGet(vXi).i32Mul().i32Add().localSet(vBase);
+          f.localGet(m).localGet(xi).localGet(mXi).i32Mul().i32Add().localGet(ob).i32Const(32).i32Mul().i32Add().localSet(mBase);
+          f.i32Const(0).localSet(t);
+          f.loop(); // tiles of the chunk, in balanced groups of ≤ mr
+          {
+            f.localGet(count).localGet(t).i32Sub().localTee(s).i32Const(mr - 1).i32Add().i32Const(mr).i32DivU().localSet(tiles);
+            f.localGet(s).localGet(tiles).i32Add().i32Const(1).i32Sub().localGet(tiles).i32DivU().localSet(s);
+            for (let size = mr; size >= 1; size--) {
+              f.localGet(s).i32Const(size).i32Eq().if();
+              f.localGet(gemm);
+              f.localGet(vBase).localGet(t).localGet(inPixel).i32Mul().i32Add();
+              f.i32Const(0).i32Const(0).localGet(panel).localGet(zero);
+              f.localGet(mBase).localGet(t).localGet(mPixel).i32Mul().i32Add();
+              f.i32Const(0).call(tileIndex(size));
+              f.end();
+            }
+            f.localGet(t).localGet(s).i32Add().localTee(t).localGet(count).i32LtU().brIf(0);
+          }
+          f.end();
+          f.localGet(xi).i32Const(1).i32Add().localTee(xi).i32Const(16).i32LtU().brIf(0);
+        }
+        f.end();
+        f.localGet(ob).i32Const(1).i32Add().localTee(ob);
+        get("ocBlocks").i32LtU().brIf(0);
+      }
+      f.end();
+      f.localGet(desc).localGet(n).localGet(ty).localGet(tx).localGet(count).localGet(m).call(outIndex);
+      f.localGet(tx).localGet(count).i32Add().localTee(tx);
+      get("tw").i32LtU().brIf(0);
+    }
+    f.end();
+    f.localGet(row).i32Const(1).i32Add().localSet(row);
+    f.br(0);
+  }
+  f.end();
+  f.end();
+  return f;
+}
+
+/**
+ * `wino_in(desc, n, ty, tx0, count, v)`: V = Bᵀ d B for tiles `tx0 … tx0 + count − 1` of block
+ * row `ty` of image `n`, with
+ *
+ *   Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1]
+ *
+ * First each input row i: T[i][·] = d[i][·] B, stored at ξ = 4i + j; then each column j:
+ * V[·][j] = Bᵀ T[·][j], in place.
+ */
+function inputBody(): FunctionBody {
+  const f = new FunctionBody([i32, i32, i32, i32, i32, i32]);
+  const [desc, n, ty, tx0, count, v] = [0, 1, 2, 3, 4, 5];
+  const get = getter(f, desc);
+  const t = f.local(i32);
+  const image = f.local(i32);
+  const iy = f.local(i32);
+  const ix = f.local(i32);
+  const y = f.local(i32);
+  const rowPtr = f.local(i32);
+  const vt = f.local(i32);
+  const q = f.local(i32);
+  const quads = f.local(i32);
+  const height = f.local(i32);
+  const width = f.local(i32);
+  const inPixel = f.local(i32);
+  const vXi = f.local(i32);
+  const zero = f.local(i32);
+  const p = Array.from({ length: 4 }, () => f.local(i32));
+  const dst = Array.from({ length: 4 }, () => f.local(i32));
+  const d = Array.from({ length: 4 }, () => f.local(v128));
+
+  get("icQuads").localSet(quads);
+  get("height").localSet(height);
+  get("width").localSet(width);
+  get("inPixel").localSet(inPixel);
+  get("vXi").localSet(vXi);
+  get("zero").localSet(zero);
+  get("input").localGet(n);
+  get("inImage").i32Mul().i32Add().localSet(image);
+  f.localGet(ty).i32Const(1).i32Shl();
+  get("padTop").i32Sub().localSet(iy);
+
+  // The four outputs of one 4-point transform x·B (or Bᵀ·x), from the four inputs in `d`.
+  const transform = (store: (k: number, push: () => void) => void): void => {
+    store(0, () => f.localGet(d[0]).localGet(d[2]).f32x4Sub());
+    store(1, () => f.localGet(d[1]).localGet(d[2]).f32x4Add());
+    store(2, () => f.localGet(d[2]).localGet(d[1]).f32x4Sub());
+    store(3, () => f.localGet(d[1]).localGet(d[3]).f32x4Sub());
+  };
+
+  f.i32Const(0).localSet(t);
+  f.loop(); // tiles
+  {
+    f.localGet(tx0).localGet(t).i32Add().i32Const(1).i32Shl();
+    get("padLeft").i32Sub().localSet(ix);
+    f.localGet(v).localGet(t).localGet(inPixel).i32Mul().i32Add().localSet(vt);
+    for (let i = 0; i < 4; i++) {
+      f.localGet(iy).i32Const(i).i32Add().localSet(y);
+      f.localGet(image).localGet(y).localGet(width).i32Mul().localGet(ix).i32Add().localGet(inPixel).i32Mul().i32Add().localSet(rowPtr);
+      for (let j = 0; j < 4; j++) {
+        // p[j] = (y, ix + j) inside the image ? its pixel : the row of zeros
+        f.localGet(rowPtr).i32Const(j).localGet(inPixel).i32Mul().i32Add();
+        f.localGet(zero);
+        f.localGet(y).localGet(height).i32LtU();
+        f.localGet(ix).i32Const(j).i32Add().localGet(width).i32LtU().i32And();
+        f.select().localSet(p[j]);
+        f.localGet(vt).localGet(vXi).i32Const(4 * i + j).i32Mul().i32Add().localSet(dst[j]);
+      }
+      f.localGet(quads).localSet(q);
+      f.loop();
+      {
+        for (let j = 0; j < 4; j++) f.localGet(p[j]).v128Load(0).localSet(d[j]);
+        transform((k, push) => {
+          f.localGet(dst[k]);
+          push();
+          f.v128Store(0);
+        });
+        for (const pointer of [...p, ...dst]) f.localGet(pointer).i32Const(16).i32Add().localSet(pointer);
+        f.localGet(q).i32Const(1).i32Sub().localTee(q).brIf(0);
+      }
+      f.end();
+    }
+    for (let j = 0; j < 4; j++) {
+      // Column j: the values at ξ = j, 4 + j, 8 + j, 12 + j.
+      for (let i = 0; i < 4; i++) f.localGet(vt).localGet(vXi).i32Const(4 * i + j).i32Mul().i32Add().localSet(dst[i]);
+      f.localGet(quads).localSet(q);
+      f.loop();
+      {
+        for (let i = 0; i < 4; i++) f.localGet(dst[i]).v128Load(0).localSet(d[i]);
+        transform((k, push) => {
+          f.localGet(dst[k]);
+          push();
+          f.v128Store(0);
+        });
+        for (const pointer of dst) f.localGet(pointer).i32Const(16).i32Add().localSet(pointer);
+        f.localGet(q).i32Const(1).i32Sub().localTee(q).brIf(0);
+      }
+      f.end();
+    }
+    f.localGet(t).i32Const(1).i32Add().localTee(t).localGet(count).i32LtU().brIf(0);
+  }
+  f.end();
+  return f;
+}
+
+/**
+ * `wino_out(desc, n, ty, tx0, count, m)`: Y = Aᵀ M A with Aᵀ = [1 1 1 0; 0 1 −1 −1] for each
+ * tile and quad of output channels, plus bias, residual and relu, stored where the 2×2 block
+ * lies inside the output.
+ */
+function outputBody(): FunctionBody {
+  const f = new FunctionBody([i32, i32, i32, i32, i32, i32]);
+  const [desc, n, ty, tx0, count, m] = [0, 1, 2, 3, 4, 5];
+  const get = getter(f, desc);
+  const t = f.local(i32);
+  const oy0 = f.local(i32);
+  const ox0 = f.local(i32);
+  const oh = f.local(i32);
+  const ow = f.local(i32);
+  const mt = f.local(i32);
+  const mXi = f.local(i32);
+  const mPixel = f.local(i32);
+  const oq = f.local(i32);
+  const quads = f.local(i32);
+  const outImage = f.local(i32);
+  const resImage = f.local(i32);
+  const outPixel = f.local(i32);
+  const resPixel = f.local(i32);
+  const residual = f.local(i32);
+  const relu = f.local(i32);
+  const pixel = f.local(i32);
+  const r = Array.from({ length: 8 }, () => f.local(v128)); // r[4a + j]: row a of Aᵀ M
+  const y = Array.from({ length: 4 }, () => f.local(v128));
+  const biasV = f.local(v128);
+
+  get("oh").localSet(oh);
+  get("ow").localSet(ow);
+  get("mXi").localSet(mXi);
+  get("ocBlocks").i32Const(32).i32Mul().localSet(mPixel);
+  get("ocBlocks").i32Const(1).i32Shl().localSet(quads);
+  get("outPixel").localSet(outPixel);
+  get("resPixel").localSet(resPixel);
+  get("residual").localSet(residual);
+  get("flags").i32Const(1).i32And().localSet(relu);
+  get("output").localGet(n);
+  get("outImage").i32Mul().i32Add().localSet(outImage);
+  f.localGet(residual).localGet(n);
+  get("resImage").i32Mul().i32Add().localSet(resImage);
+  f.localGet(ty).i32Const(1).i32Shl().localSet(oy0);
+
+  const mAt = (xi: number): void => {
+    f.localGet(mt).localGet(mXi).i32Const(xi).i32Mul().i32Add().v128Load(0);
+  };
+
+  f.i32Const(0).localSet(t);
+  f.loop(); // tiles
+  {
+    f.localGet(tx0).localGet(t).i32Add().i32Const(1).i32Shl().localSet(ox0);
+    f.i32Const(0).localSet(oq);
+    f.loop(); // quads of output channels
+    {
+      f.localGet(m).localGet(t).localGet(mPixel).i32Mul().i32Add().localGet(oq).i32Const(16).i32Mul().i32Add().localSet(mt);
+      // Rows of Aᵀ M: r0 = M0 + M1 + M2, r1 = M1 − M2 − M3 (Mi: row i of the 4×4 tile).
+      for (let j = 0; j < 4; j++) {
+        mAt(j);
+        mAt(4 + j);
+        f.f32x4Add();
+        mAt(8 + j);
+        f.f32x4Add().localSet(r[j]);
+        mAt(4 + j);
+        mAt(8 + j);
+        f.f32x4Sub();
+        mAt(12 + j);
+        f.f32x4Sub().localSet(r[4 + j]);
+      }
+      get("bias").localGet(oq).i32Const(16).i32Mul().i32Add().v128Load(0).localSet(biasV);
+      for (let a = 0; a < 2; a++) {
+        const row = r.slice(4 * a, 4 * a + 4);
+        f.localGet(row[0]).localGet(row[1]).f32x4Add().localGet(row[2]).f32x4Add().localGet(biasV).f32x4Add().localSet(y[2 * a]);
+        f.localGet(row[1]).localGet(row[2]).f32x4Sub().localGet(row[3]).f32x4Sub().localGet(biasV).f32x4Add().localSet(y[2 * a + 1]);
+      }
+      for (let a = 0; a < 2; a++) {
+        for (let b = 0; b < 2; b++) {
+          const value = y[2 * a + b];
+          f.localGet(oy0).i32Const(a).i32Add().localGet(oh).i32LtU();
+          f.localGet(ox0).i32Const(b).i32Add().localGet(ow).i32LtU().i32And().if();
+          {
+            // pixel = ((oy0 + a)·ow + ox0 + b), then bytes per tensor
+            f.localGet(oy0).i32Const(a).i32Add().localGet(ow).i32Mul().localGet(ox0).i32Add().i32Const(b).i32Add().localSet(pixel);
+            f.localGet(residual).if();
+            f.localGet(value).localGet(resImage).localGet(pixel).localGet(resPixel).i32Mul().i32Add().localGet(oq).i32Const(16).i32Mul().i32Add().v128Load(0).f32x4Add().localSet(value);
+            f.end();
+            f.localGet(relu).if();
+            f.localGet(value).f32Const(0).f32x4Splat().f32x4Max().localSet(value);
+            f.end();
+            f.localGet(outImage).localGet(pixel).localGet(outPixel).i32Mul().i32Add().localGet(oq).i32Const(16).i32Mul().i32Add();
+            f.localGet(value).v128Store(0);
+          }
+          f.end();
+        }
+      }
+      f.localGet(oq).i32Const(1).i32Add().localTee(oq).localGet(quads).i32LtU().brIf(0);
+    }
+    f.end();
+    f.localGet(t).i32Const(1).i32Add().localTee(t).localGet(count).i32LtU().brIf(0);
+  }
+  f.end();
+  return f;
+}
