@@ -19,6 +19,7 @@ export interface PlanKernels {
   poolRows(desc: number, rowStart: number, rowEnd: number): void;
   add(a: number, b: number, out: number, quads: number, relu: number): void;
   relu(a: number, out: number, quads: number): void;
+  activate(a: number, out: number, quads: number, kind: number): void;
   copyPixels(src: number, srcPixel: number, dst: number, dstPixel: number, pixels: number, quads: number): void;
 }
 
@@ -48,6 +49,7 @@ export function instantiatePlanKernels(module: WebAssembly.Module, memory: WebAs
     poolRows: e.pool_rows as PlanKernels["poolRows"],
     add: e.add as PlanKernels["add"],
     relu: e.relu as PlanKernels["relu"],
+    activate: e.activate as PlanKernels["activate"],
     copyPixels: e.copy_pixels as PlanKernels["copyPixels"],
   };
 }

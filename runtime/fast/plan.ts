@@ -27,7 +27,7 @@ import { relu } from "../kernels/relu.js";
 import { sizeOf, type Tensor } from "../tensor.js";
 import { CONV_DESC_WORDS, ConvDesc, ConvFlags, CONV_NR } from "../wasm/conv-kernel.js";
 import { MR as GEMM_MR } from "../wasm/gemm-kernel.js";
-import { POOL_DESC_WORDS, PoolDesc } from "../wasm/layout-kernels.js";
+import { ActivationKind, POOL_DESC_WORDS, PoolDesc } from "../wasm/layout-kernels.js";
 import { WINO_DESC_WORDS } from "../wasm/winograd-kernel.js";
 import { wasmAvailable } from "./heap.js";
 import { channelStride, fromBlocked, packConvWeight, packedConvFloats, toBlocked, toBlockedUnfolded } from "./layout.js";
@@ -385,6 +385,15 @@ function compileWasm(graph: PlanGraph, layout: PlanLayout, options: PlanOptions)
   const words = new Int32Array(memory.buffer);
   const at = (b: number): number => arenaAt + blocked.offsets[b] * 4;
 
+  // An activation over `size` floats of the heap from float offset `from` to `to`: tanh, sigmoid
+  // and silu as a WebAssembly kernel, the others in TypeScript.
+  const activateHeap = (from: number, to: number, size: number, activation: FusedActivation): void => {
+    const kind = (ActivationKind as Record<string, number | undefined>)[activation.kind];
+    if (kind !== undefined && size % 4 === 0) return kernels.activate(from * 4, to * 4, size / 4, kind);
+    if (from !== to) heap.copyWithin(to, from, from + size);
+    applyAll(heap, to, size, activation);
+  };
+
   const winogradStep = (action: Extract<PlanAction, { kind: "conv" }>, r: { desc?: number; weights?: number; bias?: number; gemm?: number }, shape: WinogradShape): (() => void) => {
     const [m, c] = action.weight.shape;
     packWinogradWeight(action.weight.data, m, c, heap, r.weights! / 4);
@@ -411,7 +420,7 @@ function compileWasm(graph: PlanGraph, layout: PlanLayout, options: PlanOptions)
     const size = layout.buffers[action.output].size;
     return () => {
       splitter.wino(desc, rows, work);
-      if (after !== undefined) applyAll(heap, out, size, after);
+      if (after !== undefined) activateHeap(out, out, size, after);
     };
   };
 
@@ -486,7 +495,7 @@ function compileWasm(graph: PlanGraph, layout: PlanLayout, options: PlanOptions)
         const size = layout.buffers[action.output].size;
         return () => {
           splitter.conv(desc, rows, blocks, work);
-          if (after !== undefined) applyAll(heap, out, size, after);
+          if (after !== undefined) activateHeap(out, out, size, after);
         };
       }
       case "pool": {
@@ -538,10 +547,7 @@ function compileWasm(graph: PlanGraph, layout: PlanLayout, options: PlanOptions)
         if (layout.buffers[action.output].form !== "blocked") break;
         const size = layout.buffers[action.output].size;
         const [from, to] = [at(action.input) / 4, at(action.output) / 4];
-        return () => {
-          heap.copyWithin(to, from, from + size);
-          applyAll(heap, to, size, action.activation);
-        };
+        return () => activateHeap(from, to, size, action.activation);
       }
       case "concat": {
         if (layout.buffers[action.output].form !== "blocked") break;

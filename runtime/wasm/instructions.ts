@@ -98,6 +98,7 @@ export class FunctionBody {
   f32x4Add(): this { return this.simd(0xe4); }
   f32x4Sub(): this { return this.simd(0xe5); }
   f32x4Mul(): this { return this.simd(0xe6); }
+  f32x4Div(): this { return this.simd(0xe7); }
   f32x4Min(): this { return this.simd(0xe8); }
   f32x4Max(): this { return this.simd(0xe9); }
   /** Relaxed SIMD `f32x4.relaxed_madd` (a·b + c, fused or not): only where the engine validates it. */

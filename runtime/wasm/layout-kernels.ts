@@ -8,6 +8,10 @@
  *   reduced in place in the output, tap after tap.
  * - `add(a, b, out, quads, relu)`: element-wise sum of two equal layouts, relu when `relu ≠ 0`.
  * - `relu(a, out, quads)`.
+ * - `activate(a, out, quads, kind)`: tanh, sigmoid or silu ({@link ActivationKind}) through a
+ *   rational approximation of tanh (Eigen's `generic_fast_tanh_float`: odd degree-13 numerator,
+ *   even degree-6 denominator, input clamped to ±7.905; at most 3.3e-7 from `Math.tanh` in f32),
+ *   with σ(x) = ½ + ½·tanh(x / 2) and silu(x) = x·σ(x).
  * - `copy_pixels(src, srcPixel, dst, dstPixel, pixels, quads)`: the first `quads` channel
  *   vectors of each pixel, as a concat writes its parts into a wider tensor.
  *
@@ -27,12 +31,16 @@ export const POOL_DESC_WORDS = 18;
 
 const { i32, f32, v128 } = ValueType;
 
+/** The `kind` argument of `activate`. */
+export const ActivationKind = { tanh: 1, sigmoid: 2, silu: 3 } as const;
+
 /** The functions of this file, in a fixed order. */
 export function layoutFunctions(): ModuleFunction[] {
   return [
     { name: "pool_rows", results: [], body: poolBody() },
     { name: "add", results: [], body: addBody() },
     { name: "relu", results: [], body: reluBody() },
+    { name: "activate", results: [], body: activateBody() },
     { name: "copy_pixels", results: [], body: copyBody() },
   ];
 }
@@ -246,6 +254,51 @@ function reluBody(): FunctionBody {
   for (const p of [a, out]) f.localGet(p).i32Const(16).i32Add().localSet(p);
   f.localGet(quads).i32Const(1).i32Sub().localTee(quads).brIf(0);
   f.end();
+  return f;
+}
+
+/** Numerator (x, x³, …, x¹³) and denominator (1, x², …, x⁶) coefficients of the tanh approximation. */
+const TANH_P = [4.89352455891786e-3, 6.37261928875436e-4, 1.48572235717979e-5, 5.12229709037114e-8, -8.60467152213735e-11, 2.00018790482477e-13, -2.76076847742355e-16];
+const TANH_Q = [4.89352518554385e-3, 2.268434632439e-3, 1.18534705686654e-4, 1.19825839466702e-6];
+/** Beyond ±TANH_CLAMP the approximation is ±1 in f32. */
+const TANH_CLAMP = 7.90531110763549805;
+
+function activateBody(): FunctionBody {
+  const f = new FunctionBody([i32, i32, i32, i32]);
+  const [a, out, quads, kind] = [0, 1, 2, 3];
+  const x = f.local(v128);
+  const t = f.local(v128);
+  const t2 = f.local(v128);
+  const p = f.local(v128);
+  const q = f.local(v128);
+  const splat = (value: number): FunctionBody => f.f32Const(value).f32x4Splat();
+  f.localGet(quads).i32Eqz().if().return().end();
+  for (const k of [ActivationKind.tanh, ActivationKind.sigmoid, ActivationKind.silu]) {
+    f.localGet(kind).i32Const(k).i32Eq().if();
+    f.loop();
+    {
+      f.localGet(a).v128Load(0).localTee(x);
+      if (k !== ActivationKind.tanh) splat(0.5).f32x4Mul();
+      splat(TANH_CLAMP).f32x4Min();
+      splat(-TANH_CLAMP).f32x4Max().localTee(t);
+      f.localGet(t).f32x4Mul().localSet(t2);
+      // p = t·(P0 + t²(P1 + … t²·P6)), q = Q0 + t²(Q1 + t²(Q2 + t²·Q3))
+      splat(TANH_P[6]);
+      for (let i = 5; i >= 0; i--) f.localGet(t2).f32x4Mul().f32Const(TANH_P[i]).f32x4Splat().f32x4Add();
+      f.localGet(t).f32x4Mul().localSet(p);
+      splat(TANH_Q[3]);
+      for (let i = 2; i >= 0; i--) f.localGet(t2).f32x4Mul().f32Const(TANH_Q[i]).f32x4Splat().f32x4Add();
+      f.localSet(q);
+      f.localGet(out).localGet(p).localGet(q).f32x4Div();
+      if (k !== ActivationKind.tanh) splat(0.5).f32x4Mul().f32Const(0.5).f32x4Splat().f32x4Add();
+      if (k === ActivationKind.silu) f.localGet(x).f32x4Mul();
+      f.v128Store(0);
+      for (const pointer of [a, out]) f.localGet(pointer).i32Const(16).i32Add().localSet(pointer);
+      f.localGet(quads).i32Const(1).i32Sub().localTee(quads).brIf(0);
+    }
+    f.end();
+    f.end();
+  }
   return f;
 }
 

@@ -8,7 +8,9 @@ import { ByteWriter } from "../../runtime/wasm/encoding.js";
 import { FunctionBody, ValueType } from "../../runtime/wasm/instructions.js";
 import { encodeModule } from "../../runtime/wasm/module.js";
 import { gemmKernelModule } from "../../runtime/wasm/gemm-kernel.js";
-import { planModuleBytes } from "../../runtime/fast/plan-module.js";
+import { instantiatePlanKernels, planModuleBytes } from "../../runtime/fast/plan-module.js";
+import { ActivationKind } from "../../runtime/wasm/layout-kernels.js";
+import { sigmoidScalar } from "../../runtime/linalg/epilogue.js";
 import { relaxedMaddSupported } from "../../runtime/wasm/conv-kernel.js";
 
 const bytes = (write: (w: ByteWriter) => void): number[] => {
@@ -102,8 +104,8 @@ describe("modules", () => {
     expect(WebAssembly.validate(bytes)).toBe(true);
     const names = WebAssembly.Module.exports(new WebAssembly.Module(bytes)).map((e) => e.name);
     expect(names.slice(0, 2)).toEqual(["gemm_tile", "conv_rows"]);
-    expect(names).toHaveLength(2 + 2 * mr + 3 + 4);
-    expect(names.slice(-7)).toEqual(["wino_rows", "wino_in", "wino_out", "pool_rows", "add", "relu", "copy_pixels"]);
+    expect(names).toHaveLength(2 + 2 * mr + 3 + 5);
+    expect(names.slice(-8)).toEqual(["wino_rows", "wino_in", "wino_out", "pool_rows", "add", "relu", "activate", "copy_pixels"]);
   });
 
   it("uses relaxed SIMD's multiply-add in the conv exactly where the engine validates it", () => {
@@ -111,5 +113,31 @@ describe("modules", () => {
     expect(WebAssembly.validate(fused)).toBe(relaxedMaddSupported());
     expect(planModuleBytes(2, false) as Uint8Array<ArrayBuffer>).toEqual(planModuleBytes(2, false, { fma: relaxedMaddSupported() }));
     expect(WebAssembly.validate(planModuleBytes(2, false, { fma: false }) as Uint8Array<ArrayBuffer>)).toBe(true);
+  });
+});
+
+describe("the activation kernel", () => {
+  // 240,000 points over [−12, 12] (both saturated ends), plus zero and infinities.
+  const points = Float32Array.from({ length: 240_000 }, (_, i) => -12 + i * 1e-4);
+  points.set([0, -0, Infinity, -Infinity], 0);
+  const memory = new WebAssembly.Memory({ initial: 32 });
+  const kernels = instantiatePlanKernels(new WebAssembly.Module(planModuleBytes(32, false) as Uint8Array<ArrayBuffer>), memory);
+  const heap = new Float32Array(memory.buffer);
+  heap.set(points, 0);
+
+  // Errors are absolute for tanh and sigmoid (|f| ≤ 1) and relative to max(1, |x|) for silu,
+  // whose error is x times the sigmoid's.
+  it.each([
+    ["tanh", ActivationKind.tanh, Math.tanh, () => 1],
+    ["sigmoid", ActivationKind.sigmoid, sigmoidScalar, () => 1],
+    ["silu", ActivationKind.silu, (x: number) => x * sigmoidScalar(x), (x: number) => Math.max(1, Math.abs(x))],
+  ] as const)("computes %s within 4e-7 of the scalar function", (_, kind, exact, scale) => {
+    const out = points.length;
+    kernels.activate(0, out * 4, points.length / 4, kind);
+    let worst = 0;
+    for (let i = 4; i < points.length; i++) worst = Math.max(worst, Math.abs(heap[out + i] - exact(points[i])) / scale(points[i]));
+    expect(worst).toBeLessThan(4e-7);
+    expect(heap[out] === exact(0) && heap[out + 1] === exact(0)).toBe(true);
+    if (kind !== ActivationKind.silu) expect([heap[out + 2], heap[out + 3]]).toEqual([exact(Infinity), exact(-Infinity)]);
   });
 });
