@@ -76,6 +76,9 @@ function rowsBody(mr: number, tileIndex: (s: number) => number, inIndex: number,
   const t = f.local(i32);
   const s = f.local(i32);
   const tiles = f.local(i32);
+  const width = f.local(i32);
+  const wider = f.local(i32);
+  const group = f.local(i32);
   const inPixel = f.local(i32);
   const mPixel = f.local(i32);
   const vXi = f.local(i32);
@@ -115,6 +118,12 @@ function rowsBody(mr: number, tileIndex: (s: number) => number, inIndex: number,
       f.localGet(count);
       get("chunk").i32LtU().select().localSet(count);
       f.localGet(desc).localGet(n).localGet(ty).localGet(tx).localGet(count).localGet(v).call(inIndex);
+      // The chunk's tiles in ⌈count / mr⌉ groups of nearly equal width (as the direct conv cuts
+      // its rows): `wider` groups of `width + 1`, then groups of `width`. Once per chunk, not
+      // per GEMM: divisions are slow.
+      f.localGet(count).i32Const(mr - 1).i32Add().i32Const(mr).i32DivU().localSet(tiles);
+      f.localGet(count).localGet(tiles).i32DivU().localSet(width);
+      f.localGet(count).localGet(width).localGet(tiles).i32Mul().i32Sub().localSet(wider);
       f.i32Const(0).localSet(ob);
       f.loop(); // blocks of 8 output channels
       {
@@ -127,10 +136,11 @@ function rowsBody(mr: number, tileIndex: (s: number) => number, inIndex: number,
           f.localGet(v).localGet(xi).localGet(vXi).i32Mul().i32Add().localSet(vBase);
           f.localGet(m).localGet(xi).localGet(mXi).i32Mul().i32Add().localGet(ob).i32Const(32).i32Mul().i32Add().localSet(mBase);
           f.i32Const(0).localSet(t);
+          f.i32Const(0).localSet(group);
           f.loop(); // tiles of the chunk, in balanced groups of ≤ mr
           {
-            f.localGet(count).localGet(t).i32Sub().localTee(s).i32Const(mr - 1).i32Add().i32Const(mr).i32DivU().localSet(tiles);
-            f.localGet(s).localGet(tiles).i32Add().i32Const(1).i32Sub().localGet(tiles).i32DivU().localSet(s);
+            // s = width + (group < wider ? 1 : 0)
+            f.localGet(width).localGet(group).localGet(wider).i32LtU().i32Add().localSet(s);
             for (let size = mr; size >= 1; size--) {
               f.localGet(s).i32Const(size).i32Eq().if();
               f.localGet(gemm);
@@ -140,6 +150,7 @@ function rowsBody(mr: number, tileIndex: (s: number) => number, inIndex: number,
               f.i32Const(0).call(tileIndex(size));
               f.end();
             }
+            f.localGet(group).i32Const(1).i32Add().localSet(group);
             f.localGet(t).localGet(s).i32Add().localTee(t).localGet(count).i32LtU().brIf(0);
           }
           f.end();
