@@ -5,7 +5,7 @@
  * share with worker threads.
  */
 import { GEMM_KERNEL, gemmKernelBody } from "../wasm/gemm-kernel.js";
-import { CONV_MR, convFunctionCount, convFunctions, convTileIndex, type ConvKernelOptions } from "../wasm/conv-kernel.js";
+import { CONV_MR, convFunctionCount, convFunctions, relaxedMaddSupported, type ConvKernelOptions } from "../wasm/conv-kernel.js";
 import { layoutFunctions } from "../wasm/layout-kernels.js";
 import { encodeModule } from "../wasm/module.js";
 import { WINO_ROWS, winogradFunctions } from "../wasm/winograd-kernel.js";
@@ -29,11 +29,12 @@ export interface PlanKernels {
  */
 export function planModuleBytes(pages: number, shared: boolean, conv: ConvKernelOptions = {}): Uint8Array {
   const mr = conv.mr ?? CONV_MR;
+  const fma = conv.fma ?? relaxedMaddSupported();
   const winograd = 1 + convFunctionCount(conv);
   const functions = [
     { name: GEMM_KERNEL, results: [], body: gemmKernelBody() },
-    ...convFunctions(1, conv),
-    ...winogradFunctions(winograd, mr, (s) => convTileIndex(1, s)),
+    ...convFunctions(1, { mr, fma }),
+    ...winogradFunctions(winograd, mr, fma),
     ...layoutFunctions(),
   ];
   return encodeModule({ minimumPages: pages, maximumPages: shared ? pages : undefined, shared }, functions);

@@ -325,7 +325,7 @@ function compileWasm(graph: PlanGraph, layout: PlanLayout, options: PlanOptions)
 
   // Reserve the memory: descriptors, the zero row, weights, dense scratch, then the arena.
   const mem = new Reservations();
-  const reserved = new Map<PlanAction, { desc?: number; weights?: number; bias?: number; gemm?: number; winograd?: WinogradShape }>();
+  const reserved = new Map<PlanAction, { desc?: number; weights?: number; bias?: number; winograd?: WinogradShape }>();
   let zeroFloats = 4;
   let scratchFloats = 0;
   let weightFloats = 0;
@@ -339,7 +339,6 @@ function compileWasm(graph: PlanGraph, layout: PlanLayout, options: PlanOptions)
       weightFloats += shape.weightFloats + channelStride(m);
       reserved.set(action, {
         desc: mem.take(WINO_DESC_WORDS),
-        gemm: mem.take(CONV_DESC_WORDS),
         weights: mem.take(shape.weightFloats),
         bias: mem.take(channelStride(m)),
         winograd: shape,
@@ -394,7 +393,7 @@ function compileWasm(graph: PlanGraph, layout: PlanLayout, options: PlanOptions)
     applyAll(heap, to, size, activation);
   };
 
-  const winogradStep = (action: Extract<PlanAction, { kind: "conv" }>, r: { desc?: number; weights?: number; bias?: number; gemm?: number }, shape: WinogradShape): (() => void) => {
+  const winogradStep = (action: Extract<PlanAction, { kind: "conv" }>, r: { desc?: number; weights?: number; bias?: number }, shape: WinogradShape): (() => void) => {
     const [m, c] = action.weight.shape;
     packWinogradWeight(action.weight.data, m, c, heap, r.weights! / 4);
     heap.fill(0, r.bias! / 4, r.bias! / 4 + channelStride(m));
@@ -407,7 +406,6 @@ function compileWasm(graph: PlanGraph, layout: PlanLayout, options: PlanOptions)
       weights: r.weights!,
       bias: r.bias!,
       zero,
-      gemm: r.gemm!,
       scratch: winogradAt,
     };
     const win = action.window;

@@ -9,7 +9,7 @@
  * would push the plan past its memory bound (weights + 2 × the largest pair of live
  * activations), and at batch 1 their 7×7 and 14×14 images are too small to reuse U.
  */
-import { ConvDesc, CONV_NR } from "../wasm/conv-kernel.js";
+import { CONV_NR } from "../wasm/conv-kernel.js";
 import { WinoDesc } from "../wasm/winograd-kernel.js";
 import type { WindowGeometry } from "./plan-graph.js";
 import { channelStride } from "./layout.js";
@@ -94,14 +94,10 @@ export interface WinogradPlacement {
   weights: number;
   bias: number;
   zero: number;
-  gemm: number;
   scratch: number;
 }
 
-/**
- * Writes the Winograd descriptor at `desc` and the conv descriptor its GEMM tiles read at
- * `placement.gemm` (a 1×1 conv over V's `[tile][Cs_in]` rows).
- */
+/** Writes the Winograd descriptor at `desc`. */
 export function writeWinogradDescs(
   words: Int32Array,
   desc: number,
@@ -119,14 +115,8 @@ export function writeWinogradDescs(
     ["output", placement.output], ["outImage", window.oh * window.ow * conv.outPixel], ["outPixel", conv.outPixel],
     ["residual", placement.residual], ["resImage", window.oh * window.ow * csOut], ["resPixel", csOut],
     ["oh", window.oh], ["ow", window.ow], ["th", shape.th], ["tw", shape.tw], ["flags", conv.relu ? 1 : 0],
-    ["zero", placement.zero], ["gemm", placement.gemm], ["scratch", placement.scratch], ["scratchStride", shape.scratch],
+    ["zero", placement.zero], ["scratch", placement.scratch], ["scratchStride", shape.scratch],
     ["chunk", shape.chunk], ["vXi", shape.vXi], ["mXi", shape.mXi],
   ];
   for (const [name, value] of wino) words[desc / 4 + WinoDesc[name]] = value;
-  const gemm: [keyof typeof ConvDesc, number][] = [
-    ["height", 1], ["width", shape.chunk], ["inRow", 0], ["inPixel", csIn], ["icQuads", csIn / 16],
-    ["kh", 1], ["kw", 1], ["sh", 1], ["sw", 1], ["dh", 1], ["dw", 1],
-    ["outPixel", csOut], ["resPixel", csOut], ["flags", 0], ["zero", placement.zero],
-  ];
-  for (const [name, value] of gemm) words[placement.gemm / 4 + ConvDesc[name]] = value;
 }

@@ -102,13 +102,8 @@ export function convFunctions(firstIndex: number, options: ConvKernelOptions = {
   for (let s = 1; s <= mr; s++) {
     for (const checked of [false, true]) tiles.push({ name: `conv_tile_${s}${checked ? "_edge" : ""}`, results: [], body: tileBody(s, checked, fma) });
   }
-  const tileIndex = (s: number, checked: boolean): number => convTileIndex(firstIndex, s) + (checked ? 1 : 0);
+  const tileIndex = (s: number, checked: boolean): number => firstIndex + 1 + (s - 1) * 2 + (checked ? 1 : 0);
   return [{ name: CONV_ROWS, results: [], body: rowsBody(mr, tileIndex) }, ...tiles];
-}
-
-/** Module index of the interior tile of `s` pixels, for the row driver at `firstIndex`. */
-export function convTileIndex(firstIndex: number, s: number): number {
-  return firstIndex + 1 + (s - 1) * 2;
 }
 
 /** Number of functions {@link convFunctions} returns. */
@@ -209,21 +204,7 @@ function tileBody(s: number, checked: boolean, fma: boolean): FunctionBody {
         // the loop body, and the tile no longer fits the 15 vector registers it allocates. The
         // weight pointer ends the loop (a pixel's pointer may be the row of zeros).
         f.localGet(wp).localGet(tapSteps).i32Const(5).i32Shl().i32Add().localSet(wEnd);
-        f.loop();
-        {
-          f.localGet(wp).v128Load(0).localSet(w0);
-          f.localGet(wp).v128Load(16).localSet(w1);
-          for (let r = 0; r < s; r++) {
-            f.localGet(p[r]).v128Load32Splat(0).localSet(a);
-            for (const [h, w] of [[0, w0], [1, w1]] as const) {
-              if (fma) f.localGet(a).localGet(w).localGet(acc[r][h]).f32x4RelaxedMadd().localSet(acc[r][h]);
-              else f.localGet(acc[r][h]).localGet(a).localGet(w).f32x4Mul().f32x4Add().localSet(acc[r][h]);
-            }
-          }
-          for (const pointer of p) f.localGet(pointer).i32Const(4).i32Add().localSet(pointer);
-          f.localGet(wp).i32Const(32).i32Add().localTee(wp).localGet(wEnd).i32Ne().brIf(0);
-        }
-        f.end();
+        reductionLoop(f, { p, acc, w0, w1, a, wp, wEnd, fma });
         f.localGet(ix).localGet(dw).i32Add().localSet(ix);
         f.localGet(kx).i32Const(1).i32Sub().localTee(kx).brIf(0);
       }
@@ -263,6 +244,44 @@ function tileBody(s: number, checked: boolean, fma: boolean): FunctionBody {
     if (r + 1 < s) f.localGet(rowPtr).localGet(outPixel).i32Add().localSet(rowPtr);
   }
   return f;
+}
+
+/** The locals the reduction loop of a register tile works on. */
+interface TileLocals {
+  /** One input pointer per pixel (i32), advanced by one float per step. */
+  p: readonly number[];
+  /** Two f32x4 accumulators per pixel (8 output channels). */
+  acc: readonly (readonly number[])[];
+  w0: number;
+  w1: number;
+  a: number;
+  /** The weight pointer (8 floats per step) and where it stops. */
+  wp: number;
+  wEnd: number;
+  fma: boolean;
+}
+
+/**
+ * The tile's reduction: until `wp` reaches `wEnd`, one input channel per step — the two weight
+ * vectors of that channel times each pixel's broadcast input. Shared by the conv tiles and the
+ * Winograd GEMM tiles.
+ */
+export function reductionLoop(f: FunctionBody, { p, acc, w0, w1, a, wp, wEnd, fma }: TileLocals): void {
+  f.loop();
+  {
+    f.localGet(wp).v128Load(0).localSet(w0);
+    f.localGet(wp).v128Load(16).localSet(w1);
+    p.forEach((pointer, r) => {
+      f.localGet(pointer).v128Load32Splat(0).localSet(a);
+      for (const [h, w] of [[0, w0], [1, w1]] as const) {
+        if (fma) f.localGet(a).localGet(w).localGet(acc[r][h]).f32x4RelaxedMadd().localSet(acc[r][h]);
+        else f.localGet(acc[r][h]).localGet(a).localGet(w).f32x4Mul().f32x4Add().localSet(acc[r][h]);
+      }
+    });
+    for (const pointer of p) f.localGet(pointer).i32Const(4).i32Add().localSet(pointer);
+    f.localGet(wp).i32Const(32).i32Add().localTee(wp).localGet(wEnd).i32Ne().brIf(0);
+  }
+  f.end();
 }
 
 /** `conv_rows(desc, rowStart, rowEnd, obStart, obEnd)`: chunks of rows, then channel blocks, then tiles. */

@@ -16,7 +16,9 @@
  * 1. `wino_in`: each tile's 4×4 input pixels (zeros outside the image), per quad of channels,
  *    transformed to V = Bᵀ d B and stored at `V + ξ·vXi + t·inPixel`;
  * 2. for each block of 8 output channels and each ξ, the tiles of the chunk times the packed
- *    transformed weights `U[ξ][ob][c][8]` (`tiles` below: the conv's interior tile functions);
+ *    transformed weights `U[ξ][ob][c][8]`, in groups of ≤ mr tiles (`wino_gemm_s`: the direct
+ *    conv's register tile and reduction loop, without its descriptor, taps, bias or epilogue,
+ *    which cost as much as the 16-step reduction of a 16-channel layer);
  * 3. `wino_out`: per tile and quad of output channels, Y = Aᵀ M A, plus bias (and the residual),
  *    relu, stored to the output pixels inside the image.
  *
@@ -24,6 +26,7 @@
  * may run on different threads. The transforms' coefficients are 0, ±1 (B, A) and ±½ (G, applied
  * at load time), so besides the reordered sums the result matches the direct conv to rounding.
  */
+import { reductionLoop } from "./conv-kernel.js";
 import { FunctionBody, ValueType } from "./instructions.js";
 import type { ModuleFunction } from "./module.js";
 
@@ -33,26 +36,68 @@ export const WinoDesc = {
   u: 9, uXi: 10, panel: 11, ocBlocks: 12, bias: 13,
   output: 14, outImage: 15, outPixel: 16, residual: 17, resImage: 18, resPixel: 19,
   oh: 20, ow: 21, th: 22, tw: 23, flags: 24,
-  zero: 25, gemm: 26, scratch: 27, scratchStride: 28, chunk: 29, vXi: 30, mXi: 31,
+  zero: 25, scratch: 26, scratchStride: 27, chunk: 28, vXi: 29, mXi: 30,
 } as const;
 /** Words in a Winograd descriptor. */
-export const WINO_DESC_WORDS = 32;
+export const WINO_DESC_WORDS = 31;
 /** Export name of the row driver. */
 export const WINO_ROWS = "wino_rows";
 
 const { i32, v128 } = ValueType;
 
 /**
- * The functions of the Winograd conv: `wino_rows`, `wino_in`, `wino_out`. `firstIndex` is the
- * module index `wino_rows` will have; `tileIndex(s)` the index of the conv's interior tile of
- * `s ≤ mr` pixels that runs the GEMMs (its descriptor is the one at `gemm`).
+ * The functions of the Winograd conv: `wino_rows`, `wino_in`, `wino_out`, then `wino_gemm_s` for
+ * s = 1 … mr. `firstIndex` is the module index `wino_rows` will have.
  */
-export function winogradFunctions(firstIndex: number, mr: number, tileIndex: (s: number) => number): ModuleFunction[] {
+export function winogradFunctions(firstIndex: number, mr: number, fma: boolean): ModuleFunction[] {
+  const gemmIndex = (s: number): number => firstIndex + 2 + s;
+  const gemms = Array.from({ length: mr }, (_, k) => ({ name: `wino_gemm_${k + 1}`, results: [], body: gemmBody(k + 1, fma) }));
   return [
-    { name: WINO_ROWS, results: [], body: rowsBody(mr, tileIndex, firstIndex + 1, firstIndex + 2) },
+    { name: WINO_ROWS, results: [], body: rowsBody(mr, gemmIndex, firstIndex + 1, firstIndex + 2) },
     { name: "wino_in", results: [], body: inputBody() },
     { name: "wino_out", results: [], body: outputBody() },
+    ...gemms,
   ];
+}
+
+/**
+ * `wino_gemm_s(v, vPixel, panel, m, mPixel, steps, vXi, uXi, mXi)`: for each ξ, `s` rows of V
+ * (`vPixel` bytes apart, from `v + ξ·vXi`) times the `steps × 8` panel at `panel + ξ·uXi`, stored
+ * as `s` rows of 8 at `m + ξ·mXi` (`mPixel` apart). The ξ loop around the reduction also makes
+ * TurboFan unroll the reduction loop twice, which it does not do for a loop at a function's top.
+ */
+function gemmBody(s: number, fma: boolean): FunctionBody {
+  const f = new FunctionBody([i32, i32, i32, i32, i32, i32, i32, i32, i32]);
+  const [v, vPixel, panel, m, mPixel, steps, vXi, uXi, mXi] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const xi = f.local(i32);
+  const wp = f.local(i32);
+  const wEnd = f.local(i32);
+  const out = f.local(i32);
+  const p = Array.from({ length: s }, () => f.local(i32));
+  const acc = Array.from({ length: s }, () => [f.local(v128), f.local(v128)]);
+  const [w0, w1, a] = [f.local(v128), f.local(v128), f.local(v128)];
+  f.i32Const(16).localSet(xi);
+  f.loop();
+  {
+    f.localGet(v).localSet(p[0]);
+    for (let r = 1; r < s; r++) f.localGet(p[r - 1]).localGet(vPixel).i32Add().localSet(p[r]);
+    f.localGet(panel).localSet(wp);
+    f.localGet(panel).localGet(steps).i32Const(5).i32Shl().i32Add().localSet(wEnd);
+    f.f32Const(0).f32x4Splat().localSet(a);
+    for (const value of acc.flat()) f.localGet(a).localSet(value);
+    reductionLoop(f, { p, acc, w0, w1, a, wp, wEnd, fma });
+    f.localGet(m).localSet(out);
+    for (let r = 0; r < s; r++) {
+      for (let h = 0; h < 2; h++) f.localGet(out).localGet(acc[r][h]).v128Store(h * 16);
+      if (r + 1 < s) f.localGet(out).localGet(mPixel).i32Add().localSet(out);
+    }
+    f.localGet(v).localGet(vXi).i32Add().localSet(v);
+    f.localGet(panel).localGet(uXi).i32Add().localSet(panel);
+    f.localGet(m).localGet(mXi).i32Add().localSet(m);
+    f.localGet(xi).i32Const(1).i32Sub().localTee(xi).brIf(0);
+  }
+  f.end();
+  return f;
 }
 
 function getter(f: FunctionBody, desc: number) {
@@ -60,7 +105,7 @@ function getter(f: FunctionBody, desc: number) {
 }
 
 /** `wino_rows(desc, rowStart, rowEnd, thread)`. */
-function rowsBody(mr: number, tileIndex: (s: number) => number, inIndex: number, outIndex: number): FunctionBody {
+function rowsBody(mr: number, gemmIndex: (s: number) => number, inIndex: number, outIndex: number): FunctionBody {
   const f = new FunctionBody([i32, i32, i32, i32]);
   const [desc, rowStart, rowEnd, thread] = [0, 1, 2, 3];
   const get = getter(f, desc);
@@ -72,7 +117,6 @@ function rowsBody(mr: number, tileIndex: (s: number) => number, inIndex: number,
   const tx = f.local(i32);
   const count = f.local(i32);
   const ob = f.local(i32);
-  const xi = f.local(i32);
   const t = f.local(i32);
   const s = f.local(i32);
   const tiles = f.local(i32);
@@ -83,11 +127,7 @@ function rowsBody(mr: number, tileIndex: (s: number) => number, inIndex: number,
   const mPixel = f.local(i32);
   const vXi = f.local(i32);
   const mXi = f.local(i32);
-  const gemm = f.local(i32);
-  const zero = f.local(i32);
-  const panel = f.local(i32);
-  const vBase = f.local(i32);
-  const mBase = f.local(i32);
+  const steps = f.local(i32);
 
   get("scratch").localGet(thread);
   get("scratchStride").i32Mul().i32Add().localSet(v);
@@ -96,8 +136,7 @@ function rowsBody(mr: number, tileIndex: (s: number) => number, inIndex: number,
   f.localGet(v).localGet(vXi).i32Const(16).i32Mul().i32Add().localSet(m);
   get("inPixel").localSet(inPixel);
   get("ocBlocks").i32Const(32).i32Mul().localSet(mPixel);
-  get("gemm").localSet(gemm);
-  get("zero").localSet(zero);
+  get("icQuads").i32Const(2).i32Shl().localSet(steps);
 
   f.localGet(rowStart).localSet(row);
   f.block();
@@ -127,34 +166,25 @@ function rowsBody(mr: number, tileIndex: (s: number) => number, inIndex: number,
       f.i32Const(0).localSet(ob);
       f.loop(); // blocks of 8 output channels
       {
-        f.i32Const(0).localSet(xi);
-        f.loop(); // the 16 GEMMs
+        f.i32Const(0).localSet(t);
+        f.i32Const(0).localSet(group);
+        f.loop(); // tiles of the chunk, in balanced groups of ≤ mr, each through the 16 GEMMs
         {
-          get("u").localGet(xi);
-          get("uXi").i32Mul().i32Add().localGet(ob);
-          get("panel").i32Mul().i32Add().localSet(panel);
-          f.localGet(v).localGet(xi).localGet(vXi).i32Mul().i32Add().localSet(vBase);
-          f.localGet(m).localGet(xi).localGet(mXi).i32Mul().i32Add().localGet(ob).i32Const(32).i32Mul().i32Add().localSet(mBase);
-          f.i32Const(0).localSet(t);
-          f.i32Const(0).localSet(group);
-          f.loop(); // tiles of the chunk, in balanced groups of ≤ mr
-          {
-            // s = width + (group < wider ? 1 : 0)
-            f.localGet(width).localGet(group).localGet(wider).i32LtU().i32Add().localSet(s);
-            for (let size = mr; size >= 1; size--) {
-              f.localGet(s).i32Const(size).i32Eq().if();
-              f.localGet(gemm);
-              f.localGet(vBase).localGet(t).localGet(inPixel).i32Mul().i32Add();
-              f.i32Const(0).i32Const(0).localGet(panel).localGet(zero);
-              f.localGet(mBase).localGet(t).localGet(mPixel).i32Mul().i32Add();
-              f.i32Const(0).call(tileIndex(size));
-              f.end();
-            }
-            f.localGet(group).i32Const(1).i32Add().localSet(group);
-            f.localGet(t).localGet(s).i32Add().localTee(t).localGet(count).i32LtU().brIf(0);
+          // s = width + (group < wider ? 1 : 0)
+          f.localGet(width).localGet(group).localGet(wider).i32LtU().i32Add().localSet(s);
+          for (let size = mr; size >= 1; size--) {
+            f.localGet(s).i32Const(size).i32Eq().if();
+            f.localGet(v).localGet(t).localGet(inPixel).i32Mul().i32Add().localGet(inPixel);
+            get("u").localGet(ob);
+            get("panel").i32Mul().i32Add();
+            f.localGet(m).localGet(t).localGet(mPixel).i32Mul().i32Add().localGet(ob).i32Const(32).i32Mul().i32Add().localGet(mPixel);
+            f.localGet(steps).localGet(vXi);
+            get("uXi");
+            f.localGet(mXi).call(gemmIndex(size));
+            f.end();
           }
-          f.end();
-          f.localGet(xi).i32Const(1).i32Add().localTee(xi).i32Const(16).i32LtU().brIf(0);
+          f.localGet(group).i32Const(1).i32Add().localSet(group);
+          f.localGet(t).localGet(s).i32Add().localTee(t).localGet(count).i32LtU().brIf(0);
         }
         f.end();
         f.localGet(ob).i32Const(1).i32Add().localTee(ob);
