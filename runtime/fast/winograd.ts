@@ -33,7 +33,7 @@ export interface WinogradShape {
   tw: number;
   /** Tiles transformed and multiplied at a time. */
   chunk: number;
-  /** Bytes of V (and of M) per ξ within a chunk. */
+  /** Bytes of V (and of M) per ξ within a chunk: V is `[ξ][tile][Cs_in]`, M `[tile][quad][ξ]`. */
   vXi: number;
   mXi: number;
   /** Scratch bytes per thread: V and M for 16 values of ξ. */
@@ -116,7 +116,7 @@ export function writeWinogradDescs(
     ["residual", placement.residual], ["resImage", window.oh * window.ow * csOut], ["resPixel", csOut],
     ["oh", window.oh], ["ow", window.ow], ["th", shape.th], ["tw", shape.tw], ["flags", conv.relu ? 1 : 0],
     ["zero", placement.zero], ["scratch", placement.scratch], ["scratchStride", shape.scratch],
-    ["chunk", shape.chunk], ["vXi", shape.vXi], ["mXi", shape.mXi],
+    ["chunk", shape.chunk], ["vXi", shape.vXi],
   ];
   for (const [name, value] of wino) words[desc / 4 + WinoDesc[name]] = value;
 }

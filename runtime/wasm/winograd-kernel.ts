@@ -20,7 +20,9 @@
  *    conv's register tile and reduction loop, without its descriptor, taps, bias or epilogue,
  *    which cost as much as the 16-step reduction of a 16-channel layer);
  * 3. `wino_out`: per tile and quad of output channels, Y = Aᵀ M A, plus bias (and the residual),
- *    relu, stored to the output pixels inside the image.
+ *    relu, stored to the output pixels inside the image. The GEMMs write M as `[tile][quad][ξ]`
+ *    (each quad's 16 values in 256 consecutive bytes), so this step reads them at constant
+ *    offsets from one pointer.
  *
  * Each thread uses its own scratch (`scratch + thread·scratchStride`), so disjoint row ranges
  * may run on different threads. The transforms' coefficients are 0, ±1 (B, A) and ±½ (G, applied
@@ -36,10 +38,10 @@ export const WinoDesc = {
   u: 9, uXi: 10, panel: 11, ocBlocks: 12, bias: 13,
   output: 14, outImage: 15, outPixel: 16, residual: 17, resImage: 18, resPixel: 19,
   oh: 20, ow: 21, th: 22, tw: 23, flags: 24,
-  zero: 25, scratch: 26, scratchStride: 27, chunk: 28, vXi: 29, mXi: 30,
+  zero: 25, scratch: 26, scratchStride: 27, chunk: 28, vXi: 29,
 } as const;
 /** Words in a Winograd descriptor. */
-export const WINO_DESC_WORDS = 31;
+export const WINO_DESC_WORDS = 30;
 /** Export name of the row driver. */
 export const WINO_ROWS = "wino_rows";
 
@@ -61,14 +63,15 @@ export function winogradFunctions(firstIndex: number, mr: number, fma: boolean):
 }
 
 /**
- * `wino_gemm_s(v, vPixel, panel, m, mPixel, steps, vXi, uXi, mXi)`: for each ξ, `s` rows of V
+ * `wino_gemm_s(v, vPixel, panel, m, mTile, steps, vXi, uXi)`: for each ξ, `s` rows of V
  * (`vPixel` bytes apart, from `v + ξ·vXi`) times the `steps × 8` panel at `panel + ξ·uXi`, stored
- * as `s` rows of 8 at `m + ξ·mXi` (`mPixel` apart). The ξ loop around the reduction also makes
- * TurboFan unroll the reduction loop twice, which it does not do for a loop at a function's top.
+ * for each row r at `m + r·mTile + 16·ξ` (first quad) and 256 bytes further (second quad): M's
+ * `[tile][quad][ξ]` layout. The ξ loop around the reduction also makes TurboFan unroll the
+ * reduction loop twice, which it does not do for a loop at a function's top.
  */
 function gemmBody(s: number, fma: boolean): FunctionBody {
-  const f = new FunctionBody([i32, i32, i32, i32, i32, i32, i32, i32, i32]);
-  const [v, vPixel, panel, m, mPixel, steps, vXi, uXi, mXi] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const f = new FunctionBody([i32, i32, i32, i32, i32, i32, i32, i32]);
+  const [v, vPixel, panel, m, mTile, steps, vXi, uXi] = [0, 1, 2, 3, 4, 5, 6, 7];
   const xi = f.local(i32);
   const wp = f.local(i32);
   const wEnd = f.local(i32);
@@ -88,12 +91,12 @@ function gemmBody(s: number, fma: boolean): FunctionBody {
     reductionLoop(f, { p, acc, w0, w1, a, wp, wEnd, fma });
     f.localGet(m).localSet(out);
     for (let r = 0; r < s; r++) {
-      for (let h = 0; h < 2; h++) f.localGet(out).localGet(acc[r][h]).v128Store(h * 16);
-      if (r + 1 < s) f.localGet(out).localGet(mPixel).i32Add().localSet(out);
+      for (let h = 0; h < 2; h++) f.localGet(out).localGet(acc[r][h]).v128Store(h * 256);
+      if (r + 1 < s) f.localGet(out).localGet(mTile).i32Add().localSet(out);
     }
     f.localGet(v).localGet(vXi).i32Add().localSet(v);
     f.localGet(panel).localGet(uXi).i32Add().localSet(panel);
-    f.localGet(m).localGet(mXi).i32Add().localSet(m);
+    f.localGet(m).i32Const(16).i32Add().localSet(m);
     f.localGet(xi).i32Const(1).i32Sub().localTee(xi).brIf(0);
   }
   f.end();
@@ -124,18 +127,17 @@ function rowsBody(mr: number, gemmIndex: (s: number) => number, inIndex: number,
   const wider = f.local(i32);
   const group = f.local(i32);
   const inPixel = f.local(i32);
-  const mPixel = f.local(i32);
+  const mTile = f.local(i32);
   const vXi = f.local(i32);
-  const mXi = f.local(i32);
   const steps = f.local(i32);
 
   get("scratch").localGet(thread);
   get("scratchStride").i32Mul().i32Add().localSet(v);
   get("vXi").localSet(vXi);
-  get("mXi").localSet(mXi);
   f.localGet(v).localGet(vXi).i32Const(16).i32Mul().i32Add().localSet(m);
   get("inPixel").localSet(inPixel);
-  get("ocBlocks").i32Const(32).i32Mul().localSet(mPixel);
+  // A tile of M: 2 quads per block of 8 channels, 16 values of ξ each.
+  get("ocBlocks").i32Const(512).i32Mul().localSet(mTile);
   get("icQuads").i32Const(2).i32Shl().localSet(steps);
 
   f.localGet(rowStart).localSet(row);
@@ -177,10 +179,9 @@ function rowsBody(mr: number, gemmIndex: (s: number) => number, inIndex: number,
             f.localGet(v).localGet(t).localGet(inPixel).i32Mul().i32Add().localGet(inPixel);
             get("u").localGet(ob);
             get("panel").i32Mul().i32Add();
-            f.localGet(m).localGet(t).localGet(mPixel).i32Mul().i32Add().localGet(ob).i32Const(32).i32Mul().i32Add().localGet(mPixel);
+            f.localGet(m).localGet(t).localGet(mTile).i32Mul().i32Add().localGet(ob).i32Const(512).i32Mul().i32Add().localGet(mTile);
             f.localGet(steps).localGet(vXi);
-            get("uXi");
-            f.localGet(mXi).call(gemmIndex(size));
+            get("uXi").call(gemmIndex(size));
             f.end();
           }
           f.localGet(group).i32Const(1).i32Add().localSet(group);
@@ -312,7 +313,8 @@ function inputBody(): FunctionBody {
 /**
  * `wino_out(desc, n, ty, tx0, count, m)`: Y = Aᵀ M A with Aᵀ = [1 1 1 0; 0 1 −1 −1] for each
  * tile and quad of output channels, plus bias, residual and relu, stored where the 2×2 block
- * lies inside the output.
+ * lies inside the output. Per tile, the four pixels' output and residual pointers and whether
+ * each lies inside are worked out once, before the loop over quads.
  */
 function outputBody(): FunctionBody {
   const f = new FunctionBody([i32, i32, i32, i32, i32, i32]);
@@ -323,26 +325,28 @@ function outputBody(): FunctionBody {
   const ox0 = f.local(i32);
   const oh = f.local(i32);
   const ow = f.local(i32);
-  const mt = f.local(i32);
-  const mXi = f.local(i32);
-  const mPixel = f.local(i32);
-  const oq = f.local(i32);
+  const mq = f.local(i32);
+  const mTile = f.local(i32);
   const quads = f.local(i32);
+  const q = f.local(i32);
+  const bias = f.local(i32);
   const outImage = f.local(i32);
   const resImage = f.local(i32);
   const outPixel = f.local(i32);
   const resPixel = f.local(i32);
   const residual = f.local(i32);
   const relu = f.local(i32);
-  const pixel = f.local(i32);
+  const outPtr = Array.from({ length: 4 }, () => f.local(i32));
+  const resPtr = Array.from({ length: 4 }, () => f.local(i32));
+  const inside = Array.from({ length: 4 }, () => f.local(i32));
   const r = Array.from({ length: 8 }, () => f.local(v128)); // r[4a + j]: row a of Aᵀ M
   const y = Array.from({ length: 4 }, () => f.local(v128));
   const biasV = f.local(v128);
+  const zero = f.local(v128);
 
   get("oh").localSet(oh);
   get("ow").localSet(ow);
-  get("mXi").localSet(mXi);
-  get("ocBlocks").i32Const(32).i32Mul().localSet(mPixel);
+  get("ocBlocks").i32Const(512).i32Mul().localSet(mTile);
   get("ocBlocks").i32Const(1).i32Shl().localSet(quads);
   get("outPixel").localSet(outPixel);
   get("resPixel").localSet(resPixel);
@@ -353,20 +357,32 @@ function outputBody(): FunctionBody {
   f.localGet(residual).localGet(n);
   get("resImage").i32Mul().i32Add().localSet(resImage);
   f.localGet(ty).i32Const(1).i32Shl().localSet(oy0);
-
-  const mAt = (xi: number): void => {
-    f.localGet(mt).localGet(mXi).i32Const(xi).i32Mul().i32Add().v128Load(0);
-  };
+  f.f32Const(0).f32x4Splat().localSet(zero);
 
   f.i32Const(0).localSet(t);
   f.loop(); // tiles
   {
     f.localGet(tx0).localGet(t).i32Add().i32Const(1).i32Shl().localSet(ox0);
-    f.i32Const(0).localSet(oq);
+    for (let a = 0; a < 2; a++) {
+      for (let b = 0; b < 2; b++) {
+        const k = 2 * a + b;
+        f.localGet(oy0).i32Const(a).i32Add().localGet(oh).i32LtU();
+        f.localGet(ox0).i32Const(b).i32Add().localGet(ow).i32LtU().i32And().localSet(inside[k]);
+        // the pixel's index (oy0 + a)·ow + ox0 + b, then its bytes in the output and residual
+        f.localGet(oy0).i32Const(a).i32Add().localGet(ow).i32Mul().localGet(ox0).i32Add().i32Const(b).i32Add().localTee(resPtr[k]);
+        f.localGet(outPixel).i32Mul().localGet(outImage).i32Add().localSet(outPtr[k]);
+        f.localGet(resPtr[k]).localGet(resPixel).i32Mul().localGet(resImage).i32Add().localSet(resPtr[k]);
+      }
+    }
+    f.localGet(m).localGet(t).localGet(mTile).i32Mul().i32Add().localSet(mq);
+    get("bias").localSet(bias);
+    f.localGet(quads).localSet(q);
     f.loop(); // quads of output channels
     {
-      f.localGet(m).localGet(t).localGet(mPixel).i32Mul().i32Add().localGet(oq).i32Const(16).i32Mul().i32Add().localSet(mt);
-      // Rows of Aᵀ M: r0 = M0 + M1 + M2, r1 = M1 − M2 − M3 (Mi: row i of the 4×4 tile).
+      // Rows of Aᵀ M: r0 = M0 + M1 + M2, r1 = M1 − M2 − M3 (Mi: row i of the 4×4 tile, ξ = 4i + j).
+      const mAt = (xi: number): void => {
+        f.localGet(mq).v128Load(16 * xi);
+      };
       for (let j = 0; j < 4; j++) {
         mAt(j);
         mAt(4 + j);
@@ -379,33 +395,28 @@ function outputBody(): FunctionBody {
         mAt(12 + j);
         f.f32x4Sub().localSet(r[4 + j]);
       }
-      get("bias").localGet(oq).i32Const(16).i32Mul().i32Add().v128Load(0).localSet(biasV);
+      f.localGet(bias).v128Load(0).localSet(biasV);
       for (let a = 0; a < 2; a++) {
         const row = r.slice(4 * a, 4 * a + 4);
         f.localGet(row[0]).localGet(row[1]).f32x4Add().localGet(row[2]).f32x4Add().localGet(biasV).f32x4Add().localSet(y[2 * a]);
         f.localGet(row[1]).localGet(row[2]).f32x4Sub().localGet(row[3]).f32x4Sub().localGet(biasV).f32x4Add().localSet(y[2 * a + 1]);
       }
-      for (let a = 0; a < 2; a++) {
-        for (let b = 0; b < 2; b++) {
-          const value = y[2 * a + b];
-          f.localGet(oy0).i32Const(a).i32Add().localGet(oh).i32LtU();
-          f.localGet(ox0).i32Const(b).i32Add().localGet(ow).i32LtU().i32And().if();
-          {
-            // pixel = ((oy0 + a)·ow + ox0 + b), then bytes per tensor
-            f.localGet(oy0).i32Const(a).i32Add().localGet(ow).i32Mul().localGet(ox0).i32Add().i32Const(b).i32Add().localSet(pixel);
-            f.localGet(residual).if();
-            f.localGet(value).localGet(resImage).localGet(pixel).localGet(resPixel).i32Mul().i32Add().localGet(oq).i32Const(16).i32Mul().i32Add().v128Load(0).f32x4Add().localSet(value);
-            f.end();
-            f.localGet(relu).if();
-            f.localGet(value).f32Const(0).f32x4Splat().f32x4Max().localSet(value);
-            f.end();
-            f.localGet(outImage).localGet(pixel).localGet(outPixel).i32Mul().i32Add().localGet(oq).i32Const(16).i32Mul().i32Add();
-            f.localGet(value).v128Store(0);
-          }
+      for (let k = 0; k < 4; k++) {
+        f.localGet(inside[k]).if();
+        {
+          f.localGet(residual).if();
+          f.localGet(y[k]).localGet(resPtr[k]).v128Load(0).f32x4Add().localSet(y[k]);
           f.end();
+          f.localGet(relu).if();
+          f.localGet(y[k]).localGet(zero).f32x4Max().localSet(y[k]);
+          f.end();
+          f.localGet(outPtr[k]).localGet(y[k]).v128Store(0);
         }
+        f.end();
       }
-      f.localGet(oq).i32Const(1).i32Add().localTee(oq).localGet(quads).i32LtU().brIf(0);
+      for (const pointer of [...outPtr, ...resPtr, bias]) f.localGet(pointer).i32Const(16).i32Add().localSet(pointer);
+      f.localGet(mq).i32Const(256).i32Add().localSet(mq);
+      f.localGet(q).i32Const(1).i32Sub().localTee(q).brIf(0);
     }
     f.end();
     f.localGet(t).i32Const(1).i32Add().localTee(t).localGet(count).i32LtU().brIf(0);
