@@ -393,11 +393,16 @@ function compileWasm(graph: PlanGraph, layout: PlanLayout, options: PlanOptions)
     applyAll(heap, to, size, activation);
   };
 
+  // A conv's bias at byte offset `at`, zero-padded to its channel stride.
+  const placeBias = (action: Extract<PlanAction, { kind: "conv" }>, at: number): void => {
+    heap.fill(0, at / 4, at / 4 + channelStride(action.weight.shape[0]));
+    if (action.bias !== undefined) heap.set(action.bias.data, at / 4);
+  };
+
   const winogradStep = (action: Extract<PlanAction, { kind: "conv" }>, r: { desc?: number; weights?: number; bias?: number }, shape: WinogradShape): (() => void) => {
     const [m, c] = action.weight.shape;
     packWinogradWeight(action.weight.data, m, c, heap, r.weights! / 4);
-    heap.fill(0, r.bias! / 4, r.bias! / 4 + channelStride(m));
-    if (action.bias !== undefined) heap.set(action.bias.data, r.bias! / 4);
+    placeBias(action, r.bias!);
     const [n, , h, w] = layout.buffers[action.input].shape;
     const placement = {
       input: at(action.input),
@@ -409,7 +414,7 @@ function compileWasm(graph: PlanGraph, layout: PlanLayout, options: PlanOptions)
       scratch: winogradAt,
     };
     const win = action.window;
-    writeWinogradDescs(words, r.desc!, placement, { m, c, h, w, window: win, relu: action.relu, outPixel: channelStride(m) * 4 }, shape);
+    writeWinogradDescs(words, r.desc!, placement, { m, c, h, w, window: win, relu: action.relu }, shape);
     const desc = r.desc!;
     const rows = n * shape.th;
     const work = n * win.oh * win.ow * m * c * 9;
@@ -445,8 +450,7 @@ function compileWasm(graph: PlanGraph, layout: PlanLayout, options: PlanOptions)
         if (r.winograd !== undefined) return winogradStep(action, r, r.winograd);
         const [m, c, kh, kw] = action.weight.shape;
         packConvWeight(action.weight.data, m, c, kh, kw, heap, r.weights! / 4);
-        heap.fill(0, r.bias! / 4, r.bias! / 4 + channelStride(m));
-        if (action.bias !== undefined) heap.set(action.bias.data, r.bias! / 4);
+        placeBias(action, r.bias!);
         const [n, , h, w] = layout.buffers[action.input].shape;
         const win = action.window;
         const csIn = channelStride(c) * 4;

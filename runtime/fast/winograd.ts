@@ -102,7 +102,7 @@ export function writeWinogradDescs(
   words: Int32Array,
   desc: number,
   placement: WinogradPlacement,
-  conv: { m: number; c: number; h: number; w: number; window: WindowGeometry; relu: boolean; outPixel: number },
+  conv: { m: number; c: number; h: number; w: number; window: WindowGeometry; relu: boolean },
   shape: WinogradShape,
 ): void {
   const { m, c, h, w, window } = conv;
@@ -112,7 +112,7 @@ export function writeWinogradDescs(
     ["input", placement.input], ["inImage", h * w * csIn], ["inRow", w * csIn], ["inPixel", csIn],
     ["height", h], ["width", w], ["icQuads", csIn / 16], ["padTop", window.padTop], ["padLeft", window.padLeft],
     ["u", placement.weights], ["uXi", (csOut / 32) * panel], ["panel", panel], ["ocBlocks", csOut / 32], ["bias", placement.bias],
-    ["output", placement.output], ["outImage", window.oh * window.ow * conv.outPixel], ["outPixel", conv.outPixel],
+    ["output", placement.output], ["outImage", window.oh * window.ow * csOut], ["outPixel", csOut],
     ["residual", placement.residual], ["resImage", window.oh * window.ow * csOut], ["resPixel", csOut],
     ["oh", window.oh], ["ow", window.ow], ["th", shape.th], ["tw", shape.tw], ["flags", conv.relu ? 1 : 0],
     ["zero", placement.zero], ["scratch", placement.scratch], ["scratchStride", shape.scratch],
