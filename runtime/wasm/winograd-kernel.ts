@@ -8,15 +8,15 @@
  * for each 2×2 block of output pixels, whose 4×4 input tile is `d`. Per output block the 9·4
  * multiply-adds per channel pair become 16, so the conv needs 2.25× fewer. The 16 element-wise
  * products summed over input channels are 16 independent GEMMs ("ξ" below, 0…15), which run on
- * the conv's own register tile (kh = kw = 1 over a scratch layout `[ξ][tile][Cs]`).
+ * the direct conv's register tile and reduction loop, over a scratch layout `[ξ][tile][Cs]`.
  *
  * `wino_rows(desc, rowStart, rowEnd, thread)` computes the rows `n·TH + ty` of output blocks in
  * `[rowStart, rowEnd)` (TH = ⌈OH / 2⌉), a chunk of at most `chunk` tiles of one row at a time:
  *
  * 1. `wino_in`: each tile's 4×4 input pixels (zeros outside the image), per quad of channels,
  *    transformed to V = Bᵀ d B and stored at `V + ξ·vXi + t·inPixel`;
- * 2. for each block of 8 output channels and each ξ, the tiles of the chunk times the packed
- *    transformed weights `U[ξ][ob][c][8]`, in groups of ≤ mr tiles (`wino_gemm_s`: the direct
+ * 2. for each block of 8 output channels, each group of ≤ mr tiles of the chunk and each ξ, the
+ *    tiles' rows of V times the packed transformed weights `U[ξ][ob][c][8]` (`wino_gemm_s`: the direct
  *    conv's register tile and reduction loop, without its descriptor, taps, bias or epilogue,
  *    which cost as much as the 16-step reduction of a 16-channel layer);
  * 3. `wino_out`: per tile and quad of output channels, Y = Aᵀ M A, plus bias (and the residual),
