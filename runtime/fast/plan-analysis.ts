@@ -43,15 +43,13 @@ export function analysePlan(graph: PlanGraph, weights: ReadonlyMap<string, Tenso
   for (const step of graph.steps) for (const name of step.inputs) uses.set(name, (uses.get(name) ?? 0) + 1);
   for (const name of graph.outputs) uses.set(name, (uses.get(name) ?? 0) + 2);
 
+  // Convs with a WebAssembly kernel: ungrouped ones with more than 4 outputs, and depthwise ones
+  // (one filter per channel: group = C_in = C_out).
   const convBlocked = (step: PlanStep): boolean => {
     const w = weights.get(step.inputs[1]);
-    return (
-      options.blocked &&
-      w !== undefined &&
-      w.shape.length === 4 &&
-      w.shape[0] > 4 &&
-      (typeof step.attrs.group !== "number" || step.attrs.group === 1)
-    );
+    if (!options.blocked || w === undefined || w.shape.length !== 4) return false;
+    const group = typeof step.attrs.group === "number" ? step.attrs.group : 1;
+    return group === 1 ? w.shape[0] > 4 : w.shape[1] === 1 && w.shape[0] === group;
   };
 
   // Residual fusion: conv index → the add (and relu) it absorbs.
@@ -140,7 +138,8 @@ export function analysePlan(graph: PlanGraph, weights: ReadonlyMap<string, Tenso
         const form = convBlocked(step) ? "blocked" : "plain";
         const f = fused.get(i);
         const activation = fusedActivation(step);
-        const unfolded = form === "blocked" ? unfold(x, xs, w, window) : undefined;
+        const group = typeof step.attrs.group === "number" ? step.attrs.group : 1;
+        const unfolded = form === "blocked" && group === 1 ? unfold(x, xs, w, window) : undefined;
         const input = unfolded?.input ?? read(x, form);
         const residual = f === undefined ? undefined : read(f.residual, form);
         const output = write(f?.output ?? step.output, form, shape);
@@ -154,7 +153,7 @@ export function analysePlan(graph: PlanGraph, weights: ReadonlyMap<string, Tenso
           window: unfolded?.window ?? window,
           relu: f?.relu === true || activation?.kind === "relu",
           after: activation?.kind === "relu" ? undefined : activation,
-          group: typeof step.attrs.group === "number" ? step.attrs.group : 1,
+          group,
         });
         return;
       }

@@ -17,6 +17,7 @@ export interface PlanKernels {
   convRows(desc: number, rowStart: number, rowEnd: number, obStart: number, obEnd: number): void;
   winoRows(desc: number, rowStart: number, rowEnd: number, thread: number): void;
   poolRows(desc: number, rowStart: number, rowEnd: number): void;
+  depthwiseRows(desc: number, rowStart: number, rowEnd: number): void;
   add(a: number, b: number, out: number, quads: number, relu: number): void;
   relu(a: number, out: number, quads: number): void;
   activate(a: number, out: number, quads: number, kind: number): void;
@@ -48,6 +49,7 @@ export function instantiatePlanKernels(module: WebAssembly.Module, memory: WebAs
     convRows: e.conv_rows as PlanKernels["convRows"],
     winoRows: e[WINO_ROWS] as PlanKernels["winoRows"],
     poolRows: e.pool_rows as PlanKernels["poolRows"],
+    depthwiseRows: e.depthwise_rows as PlanKernels["depthwiseRows"],
     add: e.add as PlanKernels["add"],
     relu: e.relu as PlanKernels["relu"],
     activate: e.activate as PlanKernels["activate"],

@@ -23,7 +23,7 @@ import type { PlanKernels } from "./plan-module.js";
 /** Words of the control block. */
 const Word = { sequence: 0, kind: 1, desc: 2, items: 3, rows: 4, blocks: 5, chunks: 6, ticket: 7, completed: 8, byWorkers: 9 } as const;
 const WORDS = 10;
-const Kind = { exit: 0, conv: 1, convBlocks: 2, pool: 3, wino: 4 } as const;
+const Kind = { exit: 0, conv: 1, convBlocks: 2, pool: 3, wino: 4, depthwise: 5 } as const;
 /** Iterations a waiting side polls before it sleeps: about 50 µs, shorter than a futex wake-up. */
 const SPIN = 20000;
 /**
@@ -45,6 +45,7 @@ const RUN_CHUNK = `function runChunk(e, c, k, thread) {
   if (kind === ${Kind.conv}) e.conv_rows(desc, lo, hi, 0, c[${Word.blocks}]);
   else if (kind === ${Kind.convBlocks}) e.conv_rows(desc, 0, c[${Word.rows}], lo, hi);
   else if (kind === ${Kind.wino}) e.wino_rows(desc, lo, hi, thread);
+  else if (kind === ${Kind.depthwise}) e.depthwise_rows(desc, lo, hi);
   else e.pool_rows(desc, lo, hi);
 }
 /** Takes the next chunk of call \`seq\`, or returns -1 when none is left (or the call is over). */
@@ -119,7 +120,7 @@ export class RowSplitter {
   ) {
     const Worker = threads > 1 && memory.buffer instanceof SharedArrayBuffer ? workerClass() : undefined;
     this.threads = Worker === undefined ? 1 : threads;
-    this.exports = { conv_rows: kernels.convRows, wino_rows: kernels.winoRows, pool_rows: kernels.poolRows };
+    this.exports = { conv_rows: kernels.convRows, wino_rows: kernels.winoRows, pool_rows: kernels.poolRows, depthwise_rows: kernels.depthwiseRows };
     this.work = this.threads > 1 ? (new Function(`${RUN_CHUNK}\nreturn work;`)() as Work) : undefined;
     for (let thread = 1; thread < this.threads; thread++) {
       const worker = new Worker!(WORKER_SOURCE, { eval: true, workerData: { module, memory, control: this.control.buffer, thread } });
@@ -151,6 +152,12 @@ export class RowSplitter {
   pool(desc: number, rows: number, work: number): void {
     if (this.threads === 1 || work < MIN_PARALLEL_WORK || rows < 2) return this.kernels.poolRows(desc, 0, rows);
     this.run(Kind.pool, desc, rows, rows, 0);
+  }
+
+  /** Output rows `[0, rows)` of the depthwise conv at `desc`, `work` multiply-adds. */
+  depthwise(desc: number, rows: number, work: number): void {
+    if (this.threads === 1 || work < MIN_PARALLEL_WORK || rows < 2) return this.kernels.depthwiseRows(desc, 0, rows);
+    this.run(Kind.depthwise, desc, rows, rows, 0);
   }
 
   /** Stops the workers. */

@@ -346,6 +346,11 @@ function compileWasm(graph: PlanGraph, layout: PlanLayout, options: PlanOptions)
       zeroFloats = Math.max(zeroFloats, channelStride(c));
       winogradScratch = Math.max(winogradScratch, shape.scratch);
       winogradConvs++;
+    } else if (action.kind === "conv" && blockedConv && action.group > 1) {
+      // Depthwise: weights `[kh][kw][Cs]`, run by the pool kernel's generator.
+      const [m, , kh, kw] = action.weight.shape;
+      weightFloats += kh * kw * channelStride(m) + channelStride(m);
+      reserved.set(action, { desc: mem.take(POOL_DESC_WORDS), weights: mem.take(kh * kw * channelStride(m)), bias: mem.take(channelStride(m)) });
     } else if (action.kind === "conv" && blockedConv) {
       const [m, c, kh, kw] = action.weight.shape;
       const floats = packedConvFloats(m, c, kh, kw);
@@ -399,6 +404,38 @@ function compileWasm(graph: PlanGraph, layout: PlanLayout, options: PlanOptions)
     if (action.bias !== undefined) heap.set(action.bias.data, at / 4);
   };
 
+  const depthwiseStep = (action: Extract<PlanAction, { kind: "conv" }>, r: { desc?: number; weights?: number; bias?: number }): (() => void) => {
+    const [m, , kh, kw] = action.weight.shape;
+    const cs = channelStride(m);
+    // weights[(ky·kw + kx)·Cs + c] = W[c, 0, ky, kx]
+    const base = r.weights! / 4;
+    heap.fill(0, base, base + kh * kw * cs);
+    for (let c = 0; c < m; c++) for (let k = 0; k < kh * kw; k++) heap[base + k * cs + c] = action.weight.data[c * kh * kw + k];
+    placeBias(action, r.bias!);
+    const [n, , h, w] = layout.buffers[action.input].shape;
+    const win = action.window;
+    const d = r.desc! / 4;
+    const fields: [keyof typeof PoolDesc, number][] = [
+      ["input", at(action.input)], ["inImage", h * w * cs * 4], ["height", h], ["width", w], ["inPixel", cs * 4],
+      ["output", at(action.output)], ["outImage", win.oh * win.ow * cs * 4], ["outPixel", cs * 4], ["oh", win.oh], ["ow", win.ow],
+      ["kh", kh], ["kw", kw], ["sh", win.sh], ["sw", win.sw], ["padTop", win.padTop], ["padLeft", win.padLeft],
+      ["quads", cs / 4], ["average", 0], ["dh", win.dh], ["dw", win.dw], ["weights", r.weights!], ["bias", r.bias!],
+      ["residual", action.residual === undefined ? 0 : at(action.residual)], ["resImage", win.oh * win.ow * cs * 4], ["resPixel", cs * 4],
+      ["flags", action.relu ? ConvFlags.relu : 0],
+    ];
+    for (const [name, value] of fields) words[d + PoolDesc[name]] = value;
+    const desc = r.desc!;
+    const rows = n * win.oh;
+    const work = n * win.oh * win.ow * m * kh * kw;
+    const after = action.after;
+    const out = at(action.output) / 4;
+    const size = layout.buffers[action.output].size;
+    return () => {
+      splitter.depthwise(desc, rows, work);
+      if (after !== undefined) activateHeap(out, out, size, after);
+    };
+  };
+
   const winogradStep = (action: Extract<PlanAction, { kind: "conv" }>, r: { desc?: number; weights?: number; bias?: number }, shape: WinogradShape): (() => void) => {
     const [m, c] = action.weight.shape;
     packWinogradWeight(action.weight.data, m, c, heap, r.weights! / 4);
@@ -448,6 +485,7 @@ function compileWasm(graph: PlanGraph, layout: PlanLayout, options: PlanOptions)
       case "conv": {
         if (r === undefined) break;
         if (r.winograd !== undefined) return winogradStep(action, r, r.winograd);
+        if (action.group > 1) return depthwiseStep(action, r);
         const [m, c, kh, kw] = action.weight.shape;
         packConvWeight(action.weight.data, m, c, kh, kw, heap, r.weights! / 4);
         placeBias(action, r.bias!);
@@ -525,6 +563,8 @@ function compileWasm(graph: PlanGraph, layout: PlanLayout, options: PlanOptions)
           ["padLeft", win.padLeft],
           ["quads", cs / 16],
           ["average", action.average ? 1 : 0],
+          ["dh", 1],
+          ["dw", 1],
         ];
         for (const [name, value] of fields) words[d + PoolDesc[name]] = value;
         const desc = r.desc!;

@@ -80,6 +80,7 @@ export class FunctionBody {
   i32Add(): this { this.code.byte(0x6a); return this; }
   i32Sub(): this { this.code.byte(0x6b); return this; }
   i32Mul(): this { this.code.byte(0x6c); return this; }
+  i32DivS(): this { this.code.byte(0x6d); return this; }
   i32DivU(): this { this.code.byte(0x6e); return this; }
   i32RemU(): this { this.code.byte(0x70); return this; }
   i32And(): this { this.code.byte(0x71); return this; }

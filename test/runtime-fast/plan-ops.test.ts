@@ -89,7 +89,34 @@ describe("Conv", () => {
   });
 
   it("runs a grouped conv on the TypeScript kernel", () => {
-    check([[1, 8, 6, 6]], [step("Conv", ["x0", "w", "b"], "y", { kernel_shape: [3, 3], pads: [1, 1, 1, 1], group: 2 })], convWeights(8, 4, 3, 3, 5));
+    const plan = check([[1, 8, 6, 6]], [step("Conv", ["x0", "w", "b"], "y", { kernel_shape: [3, 3], pads: [1, 1, 1, 1], group: 2 })], convWeights(8, 4, 3, 3, 5));
+    expect(plan.kernels).toEqual({ conv: 1 });
+  });
+
+  // Depthwise (group = channels): the WebAssembly kernel in the blocked layout, so the plan converts
+  // the input in and the output out (a plain conv would need neither).
+  const depthwise: [string, number[], number[], Record<string, PlanAttr>][] = [
+    ["3×3, pad 1, batch 2", [2, 16, 9, 11], [3, 3], { pads: [1, 1, 1, 1] }],
+    ["stride 2 and asymmetric pads", [1, 8, 10, 9], [3, 3], { strides: [2, 2], pads: [0, 1, 2, 1] }],
+    ["5×5 with dilation (2, 1)", [1, 24, 12, 12], [5, 5], { pads: [4, 2, 4, 2], dilations: [2, 1] }],
+    ["channels not a multiple of 4", [1, 6, 7, 7], [3, 3], { pads: [1, 1, 1, 1] }],
+    ["a window wider than the image", [1, 12, 3, 4], [5, 5], { pads: [2, 3, 2, 3] }],
+  ];
+  it.each(depthwise)("depthwise: %s", (_, xs, kernel, attrs) => {
+    const c = xs[1];
+    const plan = check([xs], [step("Conv", ["x0", "w", "b"], "y", { kernel_shape: kernel, group: c, ...attrs })], convWeights(c, 1, kernel[0], kernel[1], 13));
+    expect(plan.kernels).toEqual({ toBlocked: 1, conv: 1, toPlain: 1 });
+  });
+
+  it("depthwise: fuses the residual add and relu, and a following activation", () => {
+    const residual = [
+      step("Conv", ["x0", "w", "b"], "c", { kernel_shape: [3, 3], pads: [1, 1, 1, 1], group: 16 }),
+      step("Add", ["c", "x1"], "s"),
+      step("Relu", ["s"], "y"),
+    ];
+    const plan = check([[2, 16, 5, 6], [2, 16, 5, 6]], residual, convWeights(16, 1, 3, 3, 17));
+    expect(plan.kernels).toMatchObject({ "conv+residual": 1 });
+    check([[1, 16, 5, 6]], [step("Conv", ["x0", "w", "b"], "y", { kernel_shape: [3, 3], pads: [1, 1, 1, 1], group: 16, activation: "Silu" })], convWeights(16, 1, 3, 3, 19));
   });
 
   it.each(["Relu", "LeakyRelu", "Elu", "Sigmoid", "Tanh", "Silu"])("fuses %s", (activation) => {

@@ -25,7 +25,7 @@ const words = new Int32Array(memory.buffer);
 const fields: [keyof typeof PoolDesc, number][] = [
   ["input", input], ["inImage", pixels * channels * 4], ["height", rows], ["width", width], ["inPixel", channels * 4],
   ["output", output], ["outImage", pixels * channels * 4], ["outPixel", channels * 4], ["oh", rows], ["ow", width],
-  ["kh", 1], ["kw", 1], ["sh", 1], ["sw", 1], ["padTop", 0], ["padLeft", 0], ["quads", channels / 4], ["average", 0],
+  ["kh", 1], ["kw", 1], ["sh", 1], ["sw", 1], ["padTop", 0], ["padLeft", 0], ["quads", channels / 4], ["average", 0], ["dh", 1], ["dw", 1],
 ];
 for (const [name, value] of fields) words[desc / 4 + PoolDesc[name]] = value;
 
