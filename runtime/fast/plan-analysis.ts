@@ -191,7 +191,8 @@ export function analysePlan(graph: PlanGraph, weights: ReadonlyMap<string, Tenso
       case "Elu":
       case "Sigmoid":
       case "Tanh":
-      case "Silu": {
+      case "Silu":
+      case "Gelu": {
         if (xs === undefined) break;
         const form = formOf(x);
         const input = read(x, form);

@@ -105,6 +105,7 @@ export const ACTIVATION_OPS: Readonly<Record<string, (step: PlanStep) => FusedAc
   Sigmoid: () => ({ kind: "sigmoid" }),
   Tanh: () => ({ kind: "tanh" }),
   Silu: () => ({ kind: "silu" }),
+  Gelu: () => ({ kind: "gelu" }),
 };
 
 function num(step: PlanStep, name: string, fallback: number): number {

@@ -2,6 +2,7 @@
  * Activations that a GEMM can apply while it writes its result back (a fused epilogue), so that
  * `conv -> relu` or `dense -> relu` makes one pass over the output instead of two.
  */
+import { geluScalar } from "../kernels/gelu.js";
 
 /** An activation fused into a GEMM write-back. `alpha` follows the ONNX op of the same name. */
 export type FusedActivation =
@@ -10,7 +11,8 @@ export type FusedActivation =
   | { kind: "elu"; alpha: number }
   | { kind: "sigmoid" }
   | { kind: "tanh" }
-  | { kind: "silu" };
+  | { kind: "silu" }
+  | { kind: "gelu" };
 
 /**
  * Applies `activation` in place to the `rows × cols` block of `data` that starts at `offset`
@@ -49,6 +51,9 @@ export function applyActivation(
         break;
       case "silu":
         for (let i = start; i < end; i++) data[i] = data[i] * sigmoidScalar(data[i]);
+        break;
+      case "gelu":
+        for (let i = start; i < end; i++) data[i] = geluScalar(data[i]);
         break;
     }
   }

@@ -10,10 +10,11 @@
  *   same generator: bias, taps times weights, residual, relu.
  * - `add(a, b, out, quads, relu)`: element-wise sum of two equal layouts, relu when `relu ≠ 0`.
  * - `relu(a, out, quads)`.
- * - `activate(a, out, quads, kind)`: tanh, sigmoid or silu ({@link ActivationKind}) through a
- *   rational approximation of tanh (Eigen's `generic_fast_tanh_float`: odd degree-13 numerator,
- *   even degree-6 denominator, input clamped to ±7.905; at most 3.3e-7 from `Math.tanh` in f32),
- *   with σ(x) = ½ + ½·tanh(x / 2) and silu(x) = x·σ(x).
+ * - `activate(a, out, quads, kind)`: tanh, sigmoid, silu or gelu ({@link ActivationKind}) through
+ *   a rational approximation of tanh (Eigen's `generic_fast_tanh_float`: odd degree-13
+ *   numerator, even degree-6 denominator, input clamped to ±7.905; at most 3.3e-7 from
+ *   `Math.tanh` in f32), with σ(x) = ½ + ½·tanh(x / 2) and silu(x) = x·σ(x); gelu(x) =
+ *   ½·x·(1 + erf(x / √2)) with the erf of `runtime/kernels/gelu.ts` (the same rational form).
  * - `copy_pixels(src, srcPixel, dst, dstPixel, pixels, quads)`: the first `quads` channel
  *   vectors of each pixel, as a concat writes its parts into a wider tensor.
  *
@@ -21,6 +22,7 @@
  */
 import { FunctionBody, ValueType } from "./instructions.js";
 import type { ModuleFunction } from "./module.js";
+import { ERF_DENOMINATOR, ERF_NUMERATOR } from "../kernels/gelu.js";
 
 /**
  * The fields of a pool or depthwise-conv descriptor: i32 words at `desc + 4·field`. A pool sets
@@ -38,7 +40,7 @@ export const POOL_DESC_WORDS = 26;
 const { i32, f32, v128 } = ValueType;
 
 /** The `kind` argument of `activate`. */
-export const ActivationKind = { tanh: 1, sigmoid: 2, silu: 3 } as const;
+export const ActivationKind = { tanh: 1, sigmoid: 2, silu: 3, gelu: 4 } as const;
 
 /** The functions of this file, in a fixed order. */
 export function layoutFunctions(): ModuleFunction[] {
@@ -324,6 +326,8 @@ function reluBody(): FunctionBody {
 /** Numerator (x, x³, …, x¹³) and denominator (1, x², …, x⁶) coefficients of the tanh approximation. */
 const TANH_P = [4.89352455891786e-3, 6.37261928875436e-4, 1.48572235717979e-5, 5.12229709037114e-8, -8.60467152213735e-11, 2.00018790482477e-13, -2.76076847742355e-16];
 const TANH_Q = [4.89352518554385e-3, 2.268434632439e-3, 1.18534705686654e-4, 1.19825839466702e-6];
+/** erf's numerator and denominator coefficients, highest power first (`runtime/kernels/gelu.ts`). */
+const [ERF_P, ERF_Q] = [ERF_NUMERATOR, ERF_DENOMINATOR];
 /** Beyond ±TANH_CLAMP the approximation is ±1 in f32. */
 const TANH_CLAMP = 7.90531110763549805;
 
@@ -337,6 +341,32 @@ function activateBody(): FunctionBody {
   const q = f.local(v128);
   const splat = (value: number): FunctionBody => f.f32Const(value).f32x4Splat();
   f.localGet(quads).i32Eqz().if().return().end();
+  // gelu: erf(x/√2) = t·P(t²)/Q(t²), t = x/√2 clamped to ±4 (the scalar erf's coefficients).
+  f.localGet(kind).i32Const(ActivationKind.gelu).i32Eq().if();
+  f.loop();
+  {
+    f.localGet(a).v128Load(0).localTee(x);
+    splat(Math.SQRT1_2).f32x4Mul();
+    splat(4).f32x4Min();
+    splat(-4).f32x4Max().localTee(t);
+    f.localGet(t).f32x4Mul().localSet(t2);
+    splat(ERF_P[0]);
+    for (let i = 1; i < ERF_P.length; i++) f.localGet(t2).f32x4Mul().f32Const(ERF_P[i]).f32x4Splat().f32x4Add();
+    f.localGet(t).f32x4Mul().localSet(p);
+    splat(ERF_Q[0]);
+    for (let i = 1; i < ERF_Q.length; i++) f.localGet(t2).f32x4Mul().f32Const(ERF_Q[i]).f32x4Splat().f32x4Add();
+    f.localSet(q);
+    // out = (½·x)·(1 + p/q)
+    f.localGet(out).localGet(x);
+    splat(0.5).f32x4Mul();
+    f.localGet(p).localGet(q).f32x4Div();
+    splat(1).f32x4Add().f32x4Mul().v128Store(0);
+    for (const pointer of [a, out]) f.localGet(pointer).i32Const(16).i32Add().localSet(pointer);
+    f.localGet(quads).i32Const(1).i32Sub().localTee(quads).brIf(0);
+  }
+  f.end();
+  f.return();
+  f.end();
   for (const k of [ActivationKind.tanh, ActivationKind.sigmoid, ActivationKind.silu]) {
     f.localGet(kind).i32Const(k).i32Eq().if();
     f.loop();

@@ -11,6 +11,7 @@ import { gemmKernelModule } from "../../runtime/wasm/gemm-kernel.js";
 import { instantiatePlanKernels, planModuleBytes } from "../../runtime/fast/plan-module.js";
 import { ActivationKind } from "../../runtime/wasm/layout-kernels.js";
 import { sigmoidScalar } from "../../runtime/linalg/epilogue.js";
+import { geluScalar } from "../../runtime/kernels/gelu.js";
 import { relaxedMaddSupported } from "../../runtime/wasm/conv-kernel.js";
 
 const bytes = (write: (w: ByteWriter) => void): number[] => {
@@ -126,12 +127,13 @@ describe("the activation kernel", () => {
   const heap = new Float32Array(memory.buffer);
   heap.set(points, 0);
 
-  // Errors are absolute for tanh and sigmoid (|f| ≤ 1) and relative to max(1, |x|) for silu,
-  // whose error is x times the sigmoid's.
+  // Errors are absolute for tanh and sigmoid (|f| ≤ 1) and relative to max(1, |x|) for silu and
+  // gelu, whose error is x times the sigmoid's (or Φ's).
   it.each([
     ["tanh", ActivationKind.tanh, Math.tanh, () => 1],
     ["sigmoid", ActivationKind.sigmoid, sigmoidScalar, () => 1],
     ["silu", ActivationKind.silu, (x: number) => x * sigmoidScalar(x), (x: number) => Math.max(1, Math.abs(x))],
+    ["gelu", ActivationKind.gelu, geluScalar, (x: number) => Math.max(1, Math.abs(x))],
   ] as const)("computes %s within 4e-7 of the scalar function", (_, kind, exact, scale) => {
     const out = points.length;
     kernels.activate(0, out * 4, points.length / 4, kind);
@@ -139,6 +141,6 @@ describe("the activation kernel", () => {
     for (let i = 4; i < points.length; i++) worst = Math.max(worst, Math.abs(heap[out + i] - exact(points[i])) / scale(points[i]));
     expect(worst).toBeLessThan(4e-7);
     expect(heap[out] === exact(0) && heap[out + 1] === exact(0)).toBe(true);
-    if (kind !== ActivationKind.silu) expect([heap[out + 2], heap[out + 3]]).toEqual([exact(Infinity), exact(-Infinity)]);
+    if (kind === ActivationKind.tanh || kind === ActivationKind.sigmoid) expect([heap[out + 2], heap[out + 3]]).toEqual([exact(Infinity), exact(-Infinity)]);
   });
 });

@@ -119,7 +119,7 @@ describe("Conv", () => {
     check([[1, 16, 5, 6]], [step("Conv", ["x0", "w", "b"], "y", { kernel_shape: [3, 3], pads: [1, 1, 1, 1], group: 16, activation: "Silu" })], convWeights(16, 1, 3, 3, 19));
   });
 
-  it.each(["Relu", "LeakyRelu", "Elu", "Sigmoid", "Tanh", "Silu"])("fuses %s", (activation) => {
+  it.each(["Relu", "LeakyRelu", "Elu", "Sigmoid", "Tanh", "Silu", "Gelu"])("fuses %s", (activation) => {
     const attrs = { kernel_shape: [3, 3], pads: [1, 1, 1, 1], activation, alpha: 0.2 };
     check([[2, 5, 7, 9]], [step("Conv", ["x0", "w", "b"], "y", attrs)], convWeights(12, 5, 3, 3, 11));
   });

@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { gemm, gemmCore, relu, type FusedActivation } from "../../runtime/index.js";
 import { casesOf, expectClose, output, randomTensor } from "./fixtures.js";
+import { erf } from "../../runtime/kernels/gelu.js";
 
 describe("gemm against PyTorch", () => {
   it.each(casesOf("gemm").map((c) => [c.name, c] as const))("%s", (_, c) => {
@@ -86,10 +87,11 @@ describe("gemmCore against a naive product", () => {
       sigmoid: (v) => 1 / (1 + Math.exp(-v)),
       tanh: (v) => Math.tanh(v),
       silu: (v) => v / (1 + Math.exp(-v)),
+      gelu: (v) => 0.5 * v * (1 + erf(v / Math.SQRT2)),
     };
     const activations: FusedActivation[] = [
       { kind: "relu" }, { kind: "leaky_relu", alpha: 0.1 }, { kind: "elu", alpha: 0.5 },
-      { kind: "sigmoid" }, { kind: "tanh" }, { kind: "silu" },
+      { kind: "sigmoid" }, { kind: "tanh" }, { kind: "silu" }, { kind: "gelu" },
     ];
     for (const act of activations) {
       const want = Float32Array.from(plain, scalar[act.kind]);
