@@ -201,6 +201,18 @@ export function analysePlan(graph: PlanGraph, weights: ReadonlyMap<string, Tenso
         else actions.push({ kind: "activation", input, output, activation: ACTIVATION_OPS[step.op](step) });
         return;
       }
+      case "GroupNormalization":
+      case "InstanceNormalization": {
+        // On a blocked value: its statistics and affine in WebAssembly (rank 4 only).
+        if (xs === undefined || xs.length !== 4 || formOf(x) !== "blocked") break;
+        const groups = step.op === "InstanceNormalization" ? xs[1] : step.attrs.num_groups;
+        const epsilon = typeof step.attrs.epsilon === "number" ? step.attrs.epsilon : 1e-5;
+        if (typeof groups !== "number" || groups < 1 || xs[1] % groups !== 0) break;
+        const input = read(x, "blocked");
+        const output = write(step.output, "blocked", xs);
+        actions.push({ kind: "groupNorm", input, output, groups, epsilon, scale: weight(step, 1), bias: weight(step, 2) });
+        return;
+      }
       case "Identity":
       case "Dropout": {
         // Inference: the output is the input; share its buffers.

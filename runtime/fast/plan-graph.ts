@@ -86,6 +86,8 @@ export type PlanAction =
   | { kind: "relu"; input: number; output: number }
   | { kind: "activation"; input: number; output: number; activation: FusedActivation }
   | { kind: "concat"; parts: number[]; output: number }
+  /** GroupNormalization (opset-21 form) or InstanceNormalization (groups = C) over a blocked value. */
+  | { kind: "groupNorm"; input: number; output: number; groups: number; epsilon: number; scale?: Tensor; bias?: Tensor }
   | { kind: "gemm"; input: number; output: number; weight: Tensor; bias?: Tensor; activation?: FusedActivation }
   | { kind: "copy"; from: number; to: number }
   | { kind: "fallback"; step: PlanStep; inputs: (number | Tensor | undefined)[]; output: number };

@@ -22,6 +22,7 @@ import { averagePool } from "../kernels/average-pool.js";
 import { concat } from "../kernels/concat.js";
 import { conv } from "../kernels/conv.js";
 import { gemm } from "../kernels/gemm.js";
+import { groupNormalization } from "../kernels/group-normalization.js";
 import { maxPool } from "../kernels/max-pool.js";
 import { relu } from "../kernels/relu.js";
 import { sizeOf, type Tensor } from "../tensor.js";
@@ -46,7 +47,7 @@ export type { FallbackKernel, PlanGraph, PlanInput, PlanStep, PlanAttr } from ".
  * their files (not from `../index.js`, which re-exports this file's users) so that `--standalone`
  * can inline them.
  */
-const tsKernels = { add, averagePool, concat, conv, gemm, maxPool, relu, sizeOf };
+const tsKernels = { add, averagePool, concat, conv, gemm, groupNormalization, maxPool, relu, sizeOf };
 
 /** How to compile a plan. */
 export interface PlanOptions {
@@ -143,6 +144,7 @@ function buffersOf(action: PlanAction): number[] {
     case "relu":
     case "activation":
     case "gemm":
+    case "groupNorm":
       return [action.input, action.output];
     case "add":
       return [action.a, action.b, action.output];
@@ -295,6 +297,10 @@ function plainStep(action: PlanAction, t: (b: number) => Tensor, layout: PlanLay
       return () => void tsKernels.gemm(t(action.input), action.weight, action.bias, { activation: action.activation }, t(action.output).data);
     case "copy":
       return () => t(action.to).data.set(t(action.from).data.subarray(0, layout.buffers[action.to].size));
+    case "groupNorm": {
+      const { scale, bias, groups, epsilon } = action;
+      return () => void tsKernels.groupNormalization(t(action.input), scale, bias, { groups, epsilon }, t(action.output).data);
+    }
     case "fallback": {
       const arg = (i: number | Tensor | undefined): Tensor | undefined => (typeof i === "number" ? t(i) : i);
       return () => fallbackRun(options.fallback!, action, arg, t(action.output));
@@ -361,6 +367,12 @@ function compileWasm(graph: PlanGraph, layout: PlanLayout, options: PlanOptions)
         bias: mem.take(channelStride(m)),
       });
       zeroFloats = Math.max(zeroFloats, channelStride(c));
+    } else if (action.kind === "groupNorm" && layout.buffers[action.input].form === "blocked") {
+      // Per-row partial sums, then per sample the centre, scale and shift of every channel.
+      const [n, c, h] = layout.buffers[action.input].shape;
+      const cs = channelStride(c);
+      reserved.set(action, { desc: mem.take(n * h * cs), weights: mem.take(3 * n * cs) });
+      zeroFloats = Math.max(zeroFloats, cs);
     } else if (action.kind === "pool" && layout.buffers[action.input].form === "blocked") {
       reserved.set(action, { desc: mem.take(POOL_DESC_WORDS) });
     } else if (action.kind === "gemm") {
@@ -433,6 +445,48 @@ function compileWasm(graph: PlanGraph, layout: PlanLayout, options: PlanOptions)
     return () => {
       splitter.depthwise(desc, rows, work);
       if (after !== undefined) activateHeap(out, out, size, after);
+    };
+  };
+
+  /**
+   * Group (or instance) normalization of a blocked value: `row_moments` sums each row's channels
+   * (mean, then squares about it), the sums are added up here in double precision per (sample,
+   * group), and `channel_affine` applies y = x·a + b with a = γ / √(σ² + ε), b = β − μ·a.
+   */
+  const groupNormStep = (action: Extract<PlanAction, { kind: "groupNorm" }>, sumsAt: number, coefAt: number): (() => void) => {
+    const [n, c, h, w] = layout.buffers[action.input].shape;
+    const cs = channelStride(c);
+    const perGroup = c / action.groups;
+    const count = perGroup * h * w;
+    const [centerAt, scaleAt, shiftAt] = [coefAt, coefAt + n * cs * 4, coefAt + 2 * n * cs * 4];
+    const image = h * w * cs * 4;
+    const [input, output] = [at(action.input), at(action.output)];
+    const gamma = action.scale?.data;
+    const beta = action.bias?.data;
+    heap.fill(0, coefAt / 4, coefAt / 4 + 3 * n * cs);
+    const sums = new Float64Array(action.groups);
+    const squares = new Float64Array(action.groups);
+    // Σ over rows and the group's channels of sample s's row sums, one value per group.
+    const groupSums = (s: number, into: Float64Array): void => {
+      into.fill(0);
+      const base = sumsAt / 4 + s * h * cs;
+      for (let row = 0; row < h; row++) for (let ch = 0; ch < c; ch++) into[Math.floor(ch / perGroup)] += heap[base + row * cs + ch];
+    };
+    return () => {
+      for (let s = 0; s < n; s++) {
+        kernels.rowMoments(input + s * image, h, w, cs * 4, cs / 4, zero, sumsAt + s * h * cs * 4, 0);
+        groupSums(s, sums);
+        for (let ch = 0; ch < c; ch++) heap[centerAt / 4 + s * cs + ch] = sums[Math.floor(ch / perGroup)] / count;
+        kernels.rowMoments(input + s * image, h, w, cs * 4, cs / 4, centerAt + s * cs * 4, sumsAt + s * h * cs * 4, 1);
+        groupSums(s, squares);
+        for (let ch = 0; ch < c; ch++) {
+          const g = Math.floor(ch / perGroup);
+          const a = (gamma?.[ch] ?? 1) / Math.sqrt(squares[g] / count + action.epsilon);
+          heap[scaleAt / 4 + s * cs + ch] = a;
+          heap[shiftAt / 4 + s * cs + ch] = (beta?.[ch] ?? 0) - heap[centerAt / 4 + s * cs + ch] * a;
+        }
+        kernels.channelAffine(input + s * image, output + s * image, h * w, cs * 4, cs / 4, scaleAt + s * cs * 4, shiftAt + s * cs * 4);
+      }
     };
   };
 
@@ -606,6 +660,9 @@ function compileWasm(graph: PlanGraph, layout: PlanLayout, options: PlanOptions)
           for (const copy of copies) kernels.copyPixels(...copy);
         };
       }
+      case "groupNorm":
+        if (r === undefined) break;
+        return groupNormStep(action, r.desc!, r.weights!);
       case "gemm":
         return gemmStep(action, r!, scratch, heap, kernels, t, layout);
       case "copy":

@@ -106,8 +106,9 @@ describe("modules", () => {
     const names = WebAssembly.Module.exports(new WebAssembly.Module(bytes)).map((e) => e.name);
     expect(names.slice(0, 2)).toEqual(["gemm_tile", "conv_rows"]);
     const gemms = Array.from({ length: mr }, (_, k) => `wino_gemm_${k + 1}`);
-    expect(names).toHaveLength(2 + 2 * mr + 3 + mr + 6);
-    expect(names.slice(-(9 + mr))).toEqual(["wino_rows", "wino_in", "wino_out", ...gemms, "pool_rows", "depthwise_rows", "add", "relu", "activate", "copy_pixels"]);
+    const layout = ["pool_rows", "depthwise_rows", "add", "relu", "activate", "row_moments", "channel_affine", "copy_pixels"];
+    expect(names).toHaveLength(2 + 2 * mr + 3 + mr + layout.length);
+    expect(names.slice(-(3 + mr + layout.length))).toEqual(["wino_rows", "wino_in", "wino_out", ...gemms, ...layout]);
   });
 
   it("uses relaxed SIMD's multiply-add in the conv exactly where the engine validates it", () => {

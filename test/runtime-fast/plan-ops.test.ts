@@ -125,6 +125,32 @@ describe("Conv", () => {
   });
 });
 
+describe("group and instance normalization", () => {
+  // After a conv, so the input is in the blocked layout; against the TypeScript kernels.
+  const conv = step("Conv", ["x0", "w", "b"], "c", { kernel_shape: [3, 3], pads: [1, 1, 1, 1] });
+  const norm = (op: string, attrs: Record<string, PlanAttr> = {}): PlanStep => step(op, ["c", "g", "beta"], "y", { epsilon: 1e-5, ...attrs });
+  const affine = (c: number): Record<string, Tensor> => ({ g: randomTensor([c], 41), beta: randomTensor([c], 42) });
+  it.each([
+    ["8 groups of 2 channels, batch 2", 16, 8],
+    ["one group (layer norm over an image)", 12, 1],
+    ["groups of 3 channels (not aligned to channel quads)", 6, 2],
+  ])("GroupNormalization: %s", (_, c, groups) => {
+    const plan = check([[2, 5, 7, 9]], [conv, norm("GroupNormalization", { num_groups: groups })], { ...convWeights(c, 5, 3, 3, 43), ...affine(c) });
+    expect(plan.kernels).toMatchObject({ groupNorm: 1 });
+  });
+
+  it("InstanceNormalization", () => {
+    const plan = check([[2, 5, 6, 6]], [conv, norm("InstanceNormalization")], { ...convWeights(10, 5, 3, 3, 44), ...affine(10) });
+    expect(plan.kernels).toMatchObject({ groupNorm: 1 });
+  });
+
+  it("keeps its statistics exact when the values sit far from zero (two passes, sums in double)", () => {
+    const weights = { ...convWeights(8, 5, 3, 3, 45), ...affine(8) };
+    weights.b = { shape: [8], data: new Float32Array(8).fill(1000) };
+    check([[1, 5, 16, 16]], [conv, norm("GroupNormalization", { num_groups: 2 })], weights);
+  });
+});
+
 describe("residual fusion", () => {
   it("folds Add + Relu into the conv, with a graph input as the residual", () => {
     const plan = check(

@@ -59,15 +59,16 @@ describe("what the plan fuses and converts", () => {
     expect(compile(plan, weights, {}).kernels["of which winograd"]).toBe(7);
   });
 
-  it("keeps concat and max pool in the blocked layout and sends group norm to the fallback", () => {
+  it("keeps concat, max pool, group and instance norm in the blocked layout, and sends FRN to the fallback", () => {
     expect(compile(examplePlan("inception").plan, examplePlan("inception").weights, {}).kernels).toMatchObject({ concat: 2, pool: 5, toBlocked: 1 });
     const zoo = examplePlan("norm_zoo");
-    expect(compile(zoo.plan, zoo.weights, {}).kernels).toMatchObject({ "fallback:GroupNormalization": 2 });
+    // Two GroupNormalization (group(groups: 8) and layer() on images) and one InstanceNormalization.
+    expect(compile(zoo.plan, zoo.weights, {}).kernels).toMatchObject({ groupNorm: 3, "fallback:FilterResponseNormalization": 1 });
   });
 
   it("names a step it cannot run when no fallback is given", () => {
     const zoo = examplePlan("norm_zoo");
-    expect(() => compilePlan(zoo.plan, zoo.weights)).toThrow(/no kernel for GroupNormalization/);
+    expect(() => compilePlan(zoo.plan, zoo.weights)).toThrow(/no kernel for FilterResponseNormalization/);
   });
 });
 
