@@ -9,6 +9,7 @@ import {
   ACTIVATION_OPS,
   fusedActivation,
   windowOf,
+  type ChannelNorm,
   type FallbackKernel,
   type PlanAction,
   type PlanBuffer,
@@ -38,6 +39,30 @@ export function analysePlan(graph: PlanGraph, weights: ReadonlyMap<string, Tenso
     const t = weights.get(name);
     if (t === undefined) throw new Error(`plan: ${step.name ?? step.op} reads ${name}, which is neither computed nor a weight`);
     return t;
+  };
+  /** The step as a {@link ChannelNorm} over `c` channels, or undefined to leave it to the fallback. */
+  const channelNorm = (step: PlanStep, c: number): ChannelNorm | undefined => {
+    const epsilon = (fallback: number): number => (typeof step.attrs.epsilon === "number" ? step.attrs.epsilon : fallback);
+    const [scale, bias] = [weight(step, 1), weight(step, 2)];
+    switch (step.op) {
+      case "GroupNormalization":
+      case "InstanceNormalization": {
+        const groups = step.op === "InstanceNormalization" ? c : step.attrs.num_groups;
+        if (typeof groups !== "number" || groups < 1 || c % groups !== 0) return undefined;
+        return { form: "group", groups, epsilon: epsilon(1e-5), scale, bias };
+      }
+      case "FilterResponseNormalization": {
+        const tau = weight(step, 3);
+        if (scale === undefined || bias === undefined || tau === undefined) return undefined;
+        return { form: "frn", epsilon: epsilon(1e-6), scale, bias, tau };
+      }
+      case "BatchNormalization": {
+        const [mean, variance] = [weight(step, 3), weight(step, 4)];
+        if (mean === undefined || variance === undefined || step.attrs.training_mode === 1) return undefined;
+        return { form: "batch", epsilon: epsilon(1e-5), scale, bias, mean, variance };
+      }
+    }
+    return undefined;
   };
   const uses = new Map<string, number>();
   for (const step of graph.steps) for (const name of step.inputs) uses.set(name, (uses.get(name) ?? 0) + 1);
@@ -202,15 +227,14 @@ export function analysePlan(graph: PlanGraph, weights: ReadonlyMap<string, Tenso
         return;
       }
       case "GroupNormalization":
-      case "InstanceNormalization": {
-        // On a blocked value: its statistics and affine in WebAssembly (rank 4 only).
+      case "InstanceNormalization":
+      case "FilterResponseNormalization":
+      case "BatchNormalization": {
+        // On a blocked rank-4 value: statistics (or constants) and the affine in WebAssembly.
         if (xs === undefined || xs.length !== 4 || formOf(x) !== "blocked") break;
-        const groups = step.op === "InstanceNormalization" ? xs[1] : step.attrs.num_groups;
-        const epsilon = typeof step.attrs.epsilon === "number" ? step.attrs.epsilon : 1e-5;
-        if (typeof groups !== "number" || groups < 1 || xs[1] % groups !== 0) break;
-        const input = read(x, "blocked");
-        const output = write(step.output, "blocked", xs);
-        actions.push({ kind: "groupNorm", input, output, groups, epsilon, scale: weight(step, 1), bias: weight(step, 2) });
+        const norm = channelNorm(step, xs[1]);
+        if (norm === undefined) break;
+        actions.push({ kind: "norm", input: read(x, "blocked"), output: write(step.output, "blocked", xs), norm });
         return;
       }
       case "Identity":

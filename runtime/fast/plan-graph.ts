@@ -86,11 +86,22 @@ export type PlanAction =
   | { kind: "relu"; input: number; output: number }
   | { kind: "activation"; input: number; output: number; activation: FusedActivation }
   | { kind: "concat"; parts: number[]; output: number }
-  /** GroupNormalization (opset-21 form) or InstanceNormalization (groups = C) over a blocked value. */
-  | { kind: "groupNorm"; input: number; output: number; groups: number; epsilon: number; scale?: Tensor; bias?: Tensor }
+  /** A per-channel normalization over a blocked rank-4 value (see {@link ChannelNorm}). */
+  | { kind: "norm"; input: number; output: number; norm: ChannelNorm }
   | { kind: "gemm"; input: number; output: number; weight: Tensor; bias?: Tensor; activation?: FusedActivation }
   | { kind: "copy"; from: number; to: number }
   | { kind: "fallback"; step: PlanStep; inputs: (number | Tensor | undefined)[]; output: number };
+
+/**
+ * The normalizations the plan runs as per-channel scale and shift (y = x·a + b, a and b from
+ * statistics or constants): GroupNormalization (opset-21 form; InstanceNormalization is groups =
+ * C), FilterResponseNormalization with its TLU (a floor τ after the affine), and an unfolded
+ * inference BatchNormalization (a `--no-fuse` module's).
+ */
+export type ChannelNorm =
+  | { form: "group"; groups: number; epsilon: number; scale?: Tensor; bias?: Tensor }
+  | { form: "frn"; epsilon: number; scale: Tensor; bias: Tensor; tau: Tensor }
+  | { form: "batch"; epsilon: number; scale?: Tensor; bias?: Tensor; mean: Tensor; variance: Tensor };
 
 /** The analysed graph. */
 export interface PlanLayout {

@@ -22,7 +22,7 @@ export interface PlanKernels {
   relu(a: number, out: number, quads: number): void;
   activate(a: number, out: number, quads: number, kind: number): void;
   rowMoments(x: number, rows: number, width: number, pixel: number, quads: number, center: number, out: number, squares: number): void;
-  channelAffine(x: number, out: number, pixels: number, pixel: number, quads: number, scale: number, shift: number): void;
+  channelAffine(x: number, out: number, pixels: number, pixel: number, quads: number, scale: number, shift: number, floor: number): void;
   copyPixels(src: number, srcPixel: number, dst: number, dstPixel: number, pixels: number, quads: number): void;
 }
 

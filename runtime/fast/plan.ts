@@ -23,6 +23,8 @@ import { concat } from "../kernels/concat.js";
 import { conv } from "../kernels/conv.js";
 import { gemm } from "../kernels/gemm.js";
 import { groupNormalization } from "../kernels/group-normalization.js";
+import { batchNormalization } from "../kernels/batch-normalization.js";
+import { filterResponseNormalization } from "../kernels/filter-response-normalization.js";
 import { maxPool } from "../kernels/max-pool.js";
 import { relu } from "../kernels/relu.js";
 import { sizeOf, type Tensor } from "../tensor.js";
@@ -47,7 +49,7 @@ export type { FallbackKernel, PlanGraph, PlanInput, PlanStep, PlanAttr } from ".
  * their files (not from `../index.js`, which re-exports this file's users) so that `--standalone`
  * can inline them.
  */
-const tsKernels = { add, averagePool, concat, conv, gemm, groupNormalization, maxPool, relu, sizeOf };
+const tsKernels = { add, averagePool, batchNormalization, concat, conv, filterResponseNormalization, gemm, groupNormalization, maxPool, relu, sizeOf };
 
 /** How to compile a plan. */
 export interface PlanOptions {
@@ -87,7 +89,8 @@ export interface Plan {
   readonly memory: PlanMemory;
   /**
    * How many actions of each kind run per forward (`conv`, `conv+residual`, `pool`, `toBlocked`,
-   * `fallback`, ...): what the plan fused and where it converts layouts; `of which winograd`
+   * `groupNorm`, `frn`, `batchNorm`, `fallback:Op`, ...): what the plan fused and where it
+   * converts layouts; `of which winograd`
    * counts the convs (with or without residual) that run as Winograd F(2×2, 3×3).
    */
   readonly kernels: Readonly<Record<string, number>>;
@@ -112,7 +115,9 @@ export function compilePlan(graph: PlanGraph, weights: ReadonlyMap<string, Tenso
 function countKernels(layout: PlanLayout): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const a of layout.actions) {
-    const kind = a.kind === "conv" && a.residual !== undefined ? "conv+residual" : a.kind === "fallback" ? `fallback:${a.step.op}` : a.kind;
+    const norms = { group: "groupNorm", frn: "frn", batch: "batchNorm" } as const;
+    const kind =
+      a.kind === "conv" && a.residual !== undefined ? "conv+residual" : a.kind === "fallback" ? `fallback:${a.step.op}` : a.kind === "norm" ? norms[a.norm.form] : a.kind;
     counts[kind] = (counts[kind] ?? 0) + 1;
   }
   return counts;
@@ -144,7 +149,7 @@ function buffersOf(action: PlanAction): number[] {
     case "relu":
     case "activation":
     case "gemm":
-    case "groupNorm":
+    case "norm":
       return [action.input, action.output];
     case "add":
       return [action.a, action.b, action.output];
@@ -297,9 +302,13 @@ function plainStep(action: PlanAction, t: (b: number) => Tensor, layout: PlanLay
       return () => void tsKernels.gemm(t(action.input), action.weight, action.bias, { activation: action.activation }, t(action.output).data);
     case "copy":
       return () => t(action.to).data.set(t(action.from).data.subarray(0, layout.buffers[action.to].size));
-    case "groupNorm": {
-      const { scale, bias, groups, epsilon } = action;
-      return () => void tsKernels.groupNormalization(t(action.input), scale, bias, { groups, epsilon }, t(action.output).data);
+    case "norm": {
+      const norm = action.norm;
+      const [x, y] = [(): Tensor => t(action.input), (): Float32Array => t(action.output).data];
+      const { epsilon } = norm;
+      if (norm.form === "group") return () => void tsKernels.groupNormalization(x(), norm.scale, norm.bias, { groups: norm.groups, epsilon }, y());
+      if (norm.form === "frn") return () => void tsKernels.filterResponseNormalization(x(), norm.scale, norm.bias, norm.tau, { epsilon }, y());
+      return () => void tsKernels.batchNormalization(x(), norm.scale, norm.bias, norm.mean, norm.variance, { epsilon }, y());
     }
     case "fallback": {
       const arg = (i: number | Tensor | undefined): Tensor | undefined => (typeof i === "number" ? t(i) : i);
@@ -367,11 +376,11 @@ function compileWasm(graph: PlanGraph, layout: PlanLayout, options: PlanOptions)
         bias: mem.take(channelStride(m)),
       });
       zeroFloats = Math.max(zeroFloats, channelStride(c));
-    } else if (action.kind === "groupNorm" && layout.buffers[action.input].form === "blocked") {
-      // Per-row partial sums, then per sample the centre, scale and shift of every channel.
+    } else if (action.kind === "norm" && layout.buffers[action.input].form === "blocked") {
+      // Per-row partial sums, then per sample the centre, scale, shift and floor of every channel.
       const [n, c, h] = layout.buffers[action.input].shape;
       const cs = channelStride(c);
-      reserved.set(action, { desc: mem.take(n * h * cs), weights: mem.take(3 * n * cs) });
+      reserved.set(action, { desc: mem.take(n * h * cs), weights: mem.take(4 * n * cs) });
       zeroFloats = Math.max(zeroFloats, cs);
     } else if (action.kind === "pool" && layout.buffers[action.input].form === "blocked") {
       reserved.set(action, { desc: mem.take(POOL_DESC_WORDS) });
@@ -449,43 +458,77 @@ function compileWasm(graph: PlanGraph, layout: PlanLayout, options: PlanOptions)
   };
 
   /**
-   * Group (or instance) normalization of a blocked value: `row_moments` sums each row's channels
-   * (mean, then squares about it), the sums are added up here in double precision per (sample,
-   * group), and `channel_affine` applies y = x·a + b with a = γ / √(σ² + ε), b = β − μ·a.
+   * A per-channel normalization of a blocked value (`ChannelNorm`): y = x·a + b per sample and
+   * channel (then max(y, τ) for FRN). A batch norm's a and b are constants. A group norm's come
+   * from `row_moments` sums — per row and channel, the mean first, then squares about it —
+   * added up here in double precision per (sample, group): a = γ / √(σ² + ε), b = β − μ·a. FRN
+   * takes ν² = mean(x²) per (sample, channel): a = γ / √(ν² + ε), b = β.
    */
-  const groupNormStep = (action: Extract<PlanAction, { kind: "groupNorm" }>, sumsAt: number, coefAt: number): (() => void) => {
+  const normStep = (action: Extract<PlanAction, { kind: "norm" }>, sumsAt: number, coefAt: number): (() => void) => {
     const [n, c, h, w] = layout.buffers[action.input].shape;
+    const norm = action.norm;
     const cs = channelStride(c);
-    const perGroup = c / action.groups;
-    const count = perGroup * h * w;
-    const [centerAt, scaleAt, shiftAt] = [coefAt, coefAt + n * cs * 4, coefAt + 2 * n * cs * 4];
-    const image = h * w * cs * 4;
+    const [pixel, quads, image] = [cs * 4, cs / 4, h * w * cs * 4];
     const [input, output] = [at(action.input), at(action.output)];
-    const gamma = action.scale?.data;
-    const beta = action.bias?.data;
-    heap.fill(0, coefAt / 4, coefAt / 4 + 3 * n * cs);
-    const sums = new Float64Array(action.groups);
-    const squares = new Float64Array(action.groups);
-    // Σ over rows and the group's channels of sample s's row sums, one value per group.
-    const groupSums = (s: number, into: Float64Array): void => {
-      into.fill(0);
+    // Float offsets of sample s's centre, scale, shift and floor vectors.
+    const coef = (k: number, s: number): number => coefAt / 4 + (k * n + s) * cs;
+    const [CENTER, SCALE, SHIFT, FLOOR] = [0, 1, 2, 3];
+    heap.fill(0, coefAt / 4, coefAt / 4 + 4 * n * cs);
+    const gamma = (ch: number): number => norm.scale?.data[ch] ?? 1;
+    const beta = (ch: number): number => norm.bias?.data[ch] ?? 0;
+    const affine = (s: number, pixels: number): void =>
+      kernels.channelAffine(input + s * image, output + s * image, pixels, pixel, quads, coef(SCALE, s) * 4, coef(SHIFT, s) * 4, norm.form === "frn" ? coef(FLOOR, s) * 4 : 0);
+    if (norm.form === "batch") {
+      for (let ch = 0; ch < c; ch++) {
+        const a = gamma(ch) / Math.sqrt(norm.variance.data[ch] + norm.epsilon);
+        heap[coef(SCALE, 0) + ch] = a;
+        heap[coef(SHIFT, 0) + ch] = beta(ch) - norm.mean.data[ch] * a;
+      }
+      return () => affine(0, n * h * w);
+    }
+    // Σ over rows of sample s's row sums, per channel.
+    const channelSums = new Float64Array(c);
+    const rowSums = (s: number, center: number, squares: number): Float64Array => {
+      kernels.rowMoments(input + s * image, h, w, pixel, quads, center, sumsAt + s * h * cs * 4, squares);
+      channelSums.fill(0);
       const base = sumsAt / 4 + s * h * cs;
-      for (let row = 0; row < h; row++) for (let ch = 0; ch < c; ch++) into[Math.floor(ch / perGroup)] += heap[base + row * cs + ch];
+      for (let row = 0; row < h; row++) for (let ch = 0; ch < c; ch++) channelSums[ch] += heap[base + row * cs + ch];
+      return channelSums;
+    };
+    if (norm.form === "frn") {
+      for (let s = 0; s < n; s++) {
+        for (let ch = 0; ch < c; ch++) {
+          heap[coef(SHIFT, s) + ch] = beta(ch);
+          heap[coef(FLOOR, s) + ch] = norm.tau.data[ch];
+        }
+      }
+      return () => {
+        for (let s = 0; s < n; s++) {
+          const squares = rowSums(s, zero, 1);
+          for (let ch = 0; ch < c; ch++) heap[coef(SCALE, s) + ch] = gamma(ch) / Math.sqrt(squares[ch] / (h * w) + norm.epsilon);
+          affine(s, h * w);
+        }
+      };
+    }
+    const perGroup = c / norm.groups;
+    const count = perGroup * h * w;
+    const group = new Float64Array(norm.groups);
+    const byGroup = (sums: Float64Array): Float64Array => {
+      group.fill(0);
+      for (let ch = 0; ch < c; ch++) group[Math.floor(ch / perGroup)] += sums[ch];
+      return group;
     };
     return () => {
       for (let s = 0; s < n; s++) {
-        kernels.rowMoments(input + s * image, h, w, cs * 4, cs / 4, zero, sumsAt + s * h * cs * 4, 0);
-        groupSums(s, sums);
-        for (let ch = 0; ch < c; ch++) heap[centerAt / 4 + s * cs + ch] = sums[Math.floor(ch / perGroup)] / count;
-        kernels.rowMoments(input + s * image, h, w, cs * 4, cs / 4, centerAt + s * cs * 4, sumsAt + s * h * cs * 4, 1);
-        groupSums(s, squares);
+        const total = byGroup(rowSums(s, zero, 0));
+        for (let ch = 0; ch < c; ch++) heap[coef(CENTER, s) + ch] = total[Math.floor(ch / perGroup)] / count;
+        const squares = byGroup(rowSums(s, coef(CENTER, s) * 4, 1));
         for (let ch = 0; ch < c; ch++) {
-          const g = Math.floor(ch / perGroup);
-          const a = (gamma?.[ch] ?? 1) / Math.sqrt(squares[g] / count + action.epsilon);
-          heap[scaleAt / 4 + s * cs + ch] = a;
-          heap[shiftAt / 4 + s * cs + ch] = (beta?.[ch] ?? 0) - heap[centerAt / 4 + s * cs + ch] * a;
+          const a = gamma(ch) / Math.sqrt(squares[Math.floor(ch / perGroup)] / count + norm.epsilon);
+          heap[coef(SCALE, s) + ch] = a;
+          heap[coef(SHIFT, s) + ch] = beta(ch) - heap[coef(CENTER, s) + ch] * a;
         }
-        kernels.channelAffine(input + s * image, output + s * image, h * w, cs * 4, cs / 4, scaleAt + s * cs * 4, shiftAt + s * cs * 4);
+        affine(s, h * w);
       }
     };
   };
@@ -660,9 +703,9 @@ function compileWasm(graph: PlanGraph, layout: PlanLayout, options: PlanOptions)
           for (const copy of copies) kernels.copyPixels(...copy);
         };
       }
-      case "groupNorm":
+      case "norm":
         if (r === undefined) break;
-        return groupNormStep(action, r.desc!, r.weights!);
+        return normStep(action, r.desc!, r.weights!);
       case "gemm":
         return gemmStep(action, r!, scratch, heap, kernels, t, layout);
       case "copy":

@@ -20,8 +20,9 @@
  *   `center` one vector per quad) over the row, stored at `out + (row·quads + q)·16`: the
  *   per-row, per-channel partial sums of a group or instance norm's statistics, which the plan
  *   adds up in double precision.
- * - `channel_affine(x, out, pixels, pixel, quads, scale, shift)`: y = x·scale + shift with one
- *   scale and shift vector per quad, over `pixels` pixels (`pixel` bytes apart).
+ * - `channel_affine(x, out, pixels, pixel, quads, scale, shift, floor)`: y = x·scale + shift with
+ *   one scale and shift vector per quad, over `pixels` pixels (`pixel` bytes apart), then
+ *   y = max(y, floor) where `floor ≠ 0` (FRN's TLU).
  * - `copy_pixels(src, srcPixel, dst, dstPixel, pixels, quads)`: the first `quads` channel
  *   vectors of each pixel, as a concat writes its parts into a wider tensor.
  *
@@ -450,26 +451,35 @@ function rowMomentsBody(): FunctionBody {
 }
 
 function channelAffineBody(): FunctionBody {
-  const f = new FunctionBody([i32, i32, i32, i32, i32, i32, i32]);
-  const [x, out, pixels, pixel, quads, scale, shift] = [0, 1, 2, 3, 4, 5, 6];
+  const f = new FunctionBody([i32, i32, i32, i32, i32, i32, i32, i32]);
+  const [x, out, pixels, pixel, quads, scale, shift, floor] = [0, 1, 2, 3, 4, 5, 6, 7];
   const q = f.local(i32);
   f.localGet(pixels).i32Eqz().if().return().end();
-  f.loop(); // pixels
-  {
-    f.i32Const(0).localSet(q);
-    f.loop(); // quads, q in bytes
+  const loop = (tlu: boolean): void => {
+    f.loop(); // pixels
     {
-      f.localGet(out).localGet(q).i32Add();
-      f.localGet(x).localGet(q).i32Add().v128Load(0);
-      f.localGet(scale).localGet(q).i32Add().v128Load(0).f32x4Mul();
-      f.localGet(shift).localGet(q).i32Add().v128Load(0).f32x4Add().v128Store(0);
-      f.localGet(q).i32Const(16).i32Add().localTee(q).localGet(quads).i32Const(16).i32Mul().i32LtU().brIf(0);
+      f.i32Const(0).localSet(q);
+      f.loop(); // quads, q in bytes
+      {
+        f.localGet(out).localGet(q).i32Add();
+        f.localGet(x).localGet(q).i32Add().v128Load(0);
+        f.localGet(scale).localGet(q).i32Add().v128Load(0).f32x4Mul();
+        f.localGet(shift).localGet(q).i32Add().v128Load(0).f32x4Add();
+        if (tlu) f.localGet(floor).localGet(q).i32Add().v128Load(0).f32x4Max();
+        f.v128Store(0);
+        f.localGet(q).i32Const(16).i32Add().localTee(q).localGet(quads).i32Const(16).i32Mul().i32LtU().brIf(0);
+      }
+      f.end();
+      f.localGet(x).localGet(pixel).i32Add().localSet(x);
+      f.localGet(out).localGet(pixel).i32Add().localSet(out);
+      f.localGet(pixels).i32Const(1).i32Sub().localTee(pixels).brIf(0);
     }
     f.end();
-    f.localGet(x).localGet(pixel).i32Add().localSet(x);
-    f.localGet(out).localGet(pixel).i32Add().localSet(out);
-    f.localGet(pixels).i32Const(1).i32Sub().localTee(pixels).brIf(0);
-  }
+  };
+  f.localGet(floor).if();
+  loop(true);
+  f.else();
+  loop(false);
   f.end();
   return f;
 }

@@ -125,7 +125,7 @@ describe("Conv", () => {
   });
 });
 
-describe("group and instance normalization", () => {
+describe("group, instance, filter response and batch normalization", () => {
   // After a conv, so the input is in the blocked layout; against the TypeScript kernels.
   const conv = step("Conv", ["x0", "w", "b"], "c", { kernel_shape: [3, 3], pads: [1, 1, 1, 1] });
   const norm = (op: string, attrs: Record<string, PlanAttr> = {}): PlanStep => step(op, ["c", "g", "beta"], "y", { epsilon: 1e-5, ...attrs });
@@ -142,6 +142,20 @@ describe("group and instance normalization", () => {
   it("InstanceNormalization", () => {
     const plan = check([[2, 5, 6, 6]], [conv, norm("InstanceNormalization")], { ...convWeights(10, 5, 3, 3, 44), ...affine(10) });
     expect(plan.kernels).toMatchObject({ groupNorm: 1 });
+  });
+
+  it("FilterResponseNormalization with its TLU", () => {
+    const weights = { ...convWeights(12, 5, 3, 3, 46), ...affine(12), tau: randomTensor([12], 47) };
+    const plan = check([[2, 5, 6, 7]], [conv, step("FilterResponseNormalization", ["c", "g", "beta", "tau"], "y", { epsilon: 1e-6 })], weights);
+    expect(plan.kernels).toMatchObject({ frn: 1 });
+  });
+
+  it("BatchNormalization (inference, unfolded)", () => {
+    const positive = randomTensor([12], 49);
+    const variance = { shape: [12], data: positive.data.map((v) => Math.abs(v) + 0.1) };
+    const weights = { ...convWeights(12, 5, 3, 3, 48), ...affine(12), mean: randomTensor([12], 50), variance };
+    const plan = check([[2, 5, 6, 7]], [conv, step("BatchNormalization", ["c", "g", "beta", "mean", "variance"], "y", { epsilon: 1e-5 })], weights);
+    expect(plan.kernels).toMatchObject({ batchNorm: 1 });
   });
 
   it("keeps its statistics exact when the values sit far from zero (two passes, sums in double)", () => {

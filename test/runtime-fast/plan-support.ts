@@ -10,7 +10,7 @@ import { evaluateConstants, executeGraph } from "../../compiler/ir/execute.js";
 import type { IrNode } from "../../compiler/ir/graph.js";
 import { kernelCall } from "../../compiler/ir/kernels.js";
 import { lowerModel } from "../../compiler/ir/lower.js";
-import { INFERENCE_PASSES, runPipeline } from "../../compiler/passes/pipeline.js";
+import { INFERENCE_PASSES, UNFUSED_PASSES, runPipeline } from "../../compiler/passes/pipeline.js";
 import * as runtime from "../../runtime/index.js";
 import type { Tensor } from "../../runtime/index.js";
 import { kernelFallback, type FallbackKernel, type PlanGraph, type RuntimeKernel } from "../../runtime/fast/index.js";
@@ -26,13 +26,13 @@ export interface EvalRecord {
 }
 
 /** An example's fused graph as a plan graph, its weights, its fixture inputs and reference outputs. */
-export function examplePlan(name: string) {
+export function examplePlan(name: string, fused = true) {
   const host = { readFile: (p: string) => readFileSync(p, "utf8") };
   const model = checkSource(`examples/${name}.nn`, readFileSync(`examples/${name}.nn`, "utf8"), host).models[0] as CheckedModel;
   const fixture = JSON.parse(readFileSync(`test/fixtures/e2e/${name}.json`, "utf8")) as { inputs: { shape: number[] }[]; eval: EvalRecord };
   const synthetic = syntheticWeights(model.params);
   const params = new Map<string, Tensor>(model.params.map((p) => [p.name, { shape: p.shape as number[], data: synthetic.get(p.name)! }]));
-  const graph = runPipeline(lowerModel(model), INFERENCE_PASSES).graph;
+  const graph = runPipeline(lowerModel(model), fused ? INFERENCE_PASSES : UNFUSED_PASSES).graph;
   const inputs = fixture.inputs.map((input, k) => ({ shape: input.shape, data: syntheticInput(k, input.shape) }));
   const weights = new Map([...params, ...evaluateConstants(graph, params)]);
   const plan: PlanGraph = {

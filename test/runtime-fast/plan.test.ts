@@ -44,6 +44,15 @@ describe.each(PATHS)("examples through the plan (%s)", (_, options) => {
   }, 60_000);
 });
 
+describe("unfused (--no-fuse) graphs through the plan on WebAssembly", () => {
+  it.each(["resnet20", "norm_zoo", "vgg"])("%s matches PyTorch and the IR executor", (name) => {
+    const { plan, weights, inputs, expected, reference } = examplePlan(name, false);
+    const outputs = compile(plan, weights, {}).run(inputs);
+    expect(deviation(outputs, expected.outputs, expected.scale)).toBeLessThan(1e-4);
+    expect(deviation(outputs, reference(), expected.scale)).toBeLessThan(1e-5);
+  }, 60_000);
+});
+
 describe("what the plan fuses and converts", () => {
   it("runs ResNet-20 as convs with residual add + relu fused and one conversion at each edge", () => {
     const { plan, weights } = examplePlan("resnet20");
@@ -59,16 +68,22 @@ describe("what the plan fuses and converts", () => {
     expect(compile(plan, weights, {}).kernels["of which winograd"]).toBe(7);
   });
 
-  it("keeps concat, max pool, group and instance norm in the blocked layout, and sends FRN to the fallback", () => {
+  it("keeps concat, max pool, group, instance and filter response norms in the blocked layout, and sends switchable norm to the fallback", () => {
     expect(compile(examplePlan("inception").plan, examplePlan("inception").weights, {}).kernels).toMatchObject({ concat: 2, pool: 5, toBlocked: 1 });
     const zoo = examplePlan("norm_zoo");
     // Two GroupNormalization (group(groups: 8) and layer() on images) and one InstanceNormalization.
-    expect(compile(zoo.plan, zoo.weights, {}).kernels).toMatchObject({ groupNorm: 3, "fallback:FilterResponseNormalization": 1 });
+    expect(compile(zoo.plan, zoo.weights, {}).kernels).toMatchObject({ groupNorm: 3, frn: 1, "fallback:SwitchableNormalization": 1 });
   });
 
   it("names a step it cannot run when no fallback is given", () => {
     const zoo = examplePlan("norm_zoo");
-    expect(() => compilePlan(zoo.plan, zoo.weights)).toThrow(/no kernel for FilterResponseNormalization/);
+    expect(() => compilePlan(zoo.plan, zoo.weights)).toThrow(/no kernel for SwitchableNormalization/);
+  });
+
+  it("runs an unfused module's batch norms as a blocked per-channel affine", () => {
+    const { plan, weights } = examplePlan("resnet20", false);
+    // One conversion at each edge, as for the fused graph; the residual adds and relus stand alone.
+    expect(compile(plan, weights, {}).kernels).toEqual({ toBlocked: 1, conv: 21, batchNorm: 21, relu: 19, add: 9, pool: 1, toPlain: 1, gemm: 1, "of which winograd": 16 });
   });
 });
 
