@@ -419,6 +419,18 @@ function compileWasm(graph: PlanGraph, layout: PlanLayout, options: PlanOptions)
     applyAll(heap, to, size, activation);
   };
 
+  // A conv's run, followed by the activation it fuses in TypeScript or the `activate` kernel (not relu).
+  const withActivation = (action: Extract<PlanAction, { kind: "conv" }>, run: () => void): (() => void) => {
+    const after = action.after;
+    if (after === undefined) return run;
+    const out = at(action.output) / 4;
+    const size = layout.buffers[action.output].size;
+    return () => {
+      run();
+      activateHeap(out, out, size, after);
+    };
+  };
+
   // A conv's bias at byte offset `at`, zero-padded to its channel stride.
   const placeBias = (action: Extract<PlanAction, { kind: "conv" }>, at: number): void => {
     heap.fill(0, at / 4, at / 4 + channelStride(action.weight.shape[0]));
@@ -448,13 +460,7 @@ function compileWasm(graph: PlanGraph, layout: PlanLayout, options: PlanOptions)
     const desc = r.desc!;
     const rows = n * win.oh;
     const work = n * win.oh * win.ow * m * kh * kw;
-    const after = action.after;
-    const out = at(action.output) / 4;
-    const size = layout.buffers[action.output].size;
-    return () => {
-      splitter.depthwise(desc, rows, work);
-      if (after !== undefined) activateHeap(out, out, size, after);
-    };
+    return withActivation(action, () => splitter.depthwise(desc, rows, work));
   };
 
   /**
@@ -552,13 +558,7 @@ function compileWasm(graph: PlanGraph, layout: PlanLayout, options: PlanOptions)
     const desc = r.desc!;
     const rows = n * shape.th;
     const work = n * win.oh * win.ow * m * c * 9;
-    const after = action.after;
-    const out = at(action.output) / 4;
-    const size = layout.buffers[action.output].size;
-    return () => {
-      splitter.wino(desc, rows, work);
-      if (after !== undefined) activateHeap(out, out, size, after);
-    };
+    return withActivation(action, () => splitter.wino(desc, rows, work));
   };
 
   const steps = layout.actions.map((action): (() => void) => {
@@ -627,13 +627,7 @@ function compileWasm(graph: PlanGraph, layout: PlanLayout, options: PlanOptions)
         const blocks = channelStride(m) / CONV_NR;
         const desc = r.desc!;
         const work = n * win.oh * win.ow * m * c * kh * kw;
-        const after = action.after;
-        const out = at(action.output) / 4;
-        const size = layout.buffers[action.output].size;
-        return () => {
-          splitter.conv(desc, rows, blocks, work);
-          if (after !== undefined) activateHeap(out, out, size, after);
-        };
+        return withActivation(action, () => splitter.conv(desc, rows, blocks, work));
       }
       case "pool": {
         if (r === undefined) break;
