@@ -15,7 +15,7 @@ import { window2d } from "../window.js";
 import { wasmHeap, type WasmHeap } from "./heap.js";
 import { PackedMatrix } from "./packed-matrix.js";
 import { kernelFuses, multiply, roundToTile, rowStride } from "./product.js";
-import { writeColumns } from "./columns.js";
+import { writeColumns } from "../linalg/im2col.js";
 
 /** The most floats of im2col matrix one chunk of images may take (256 KiB, well within L2). */
 const COLUMN_BUDGET = 1 << 16;

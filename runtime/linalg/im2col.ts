@@ -8,8 +8,7 @@ import type { Window2d } from "../window.js";
 
 /**
  * Fills `col` (`channels*kh*kw × oh*ow`, row-major) from `channels` planes of `height × width`
- * starting at `x[xOffset]`. Each output row is split into a left padding run, a valid run and a
- * right padding run, so the bounds test is per row, not per element.
+ * starting at `x[xOffset]`: {@link writeColumns} into a matrix exactly one image wide.
  */
 export function im2col(
   x: Float32Array,
@@ -20,10 +19,41 @@ export function im2col(
   w: Window2d,
   col: Float32Array,
 ): void {
+  writeColumns(x, xOffset, channels, height, width, w, col, 0, 0, w.oh * w.ow);
+}
+
+/**
+ * The im2col matrix placed at a column offset of a wider matrix, so that several images of a
+ * batch share one product (the fast path's GEMM operand, `ldb` columns per row). Each output row
+ * is split into a left padding run, a valid run and a right padding run, so the bounds test is
+ * per run, not per element; a 1×1 window with unit stride and no padding copies whole planes.
+ * Writes rows `0 … channels·kh·kw − 1`, columns `column … column + oh·ow − 1` of the matrix at
+ * `col[colOffset]` (row stride `ldb`).
+ */
+export function writeColumns(
+  x: Float32Array,
+  xOffset: number,
+  channels: number,
+  height: number,
+  width: number,
+  w: Window2d,
+  col: Float32Array,
+  colOffset: number,
+  column: number,
+  ldb: number,
+): void {
   const { kh, kw, sh, sw, dh, dw, oh, ow } = w;
   const { top, left } = w.pads;
   const plane = height * width;
-  let out = 0;
+  const positions = oh * ow;
+  if (kh === 1 && kw === 1 && sh === 1 && sw === 1 && top === 0 && left === 0 && positions === plane) {
+    for (let c = 0; c < channels; c++) {
+      const from = xOffset + c * plane;
+      col.set(x.subarray(from, from + plane), colOffset + c * ldb + column);
+    }
+    return;
+  }
+  let rowStart = colOffset + column;
   for (let c = 0; c < channels; c++) {
     const base = xOffset + c * plane;
     for (let ky = 0; ky < kh; ky++) {
@@ -32,23 +62,22 @@ export function im2col(
         // Output columns whose input column ox*sw + dx lies in [0, width).
         const oxStart = Math.min(ow, Math.max(0, Math.ceil(-dx / sw)));
         const oxEnd = Math.max(oxStart, Math.min(ow, Math.floor((width - 1 - dx) / sw) + 1));
-        for (let oy = 0; oy < oh; oy++) {
+        let out = rowStart;
+        for (let oy = 0; oy < oh; oy++, out += ow) {
           const iy = oy * sh + ky * dh - top;
           if (iy < 0 || iy >= height) {
-            col.fill(0, out, out + ow);
-            out += ow;
+            for (let ox = 0; ox < ow; ox++) col[out + ox] = 0;
             continue;
           }
-          const rowBase = base + iy * width + dx;
-          col.fill(0, out, out + oxStart);
-          if (sw === 1) {
-            col.set(x.subarray(rowBase + oxStart, rowBase + oxEnd), out + oxStart);
-          } else {
-            for (let ox = oxStart; ox < oxEnd; ox++) col[out + ox] = x[rowBase + ox * sw];
-          }
-          col.fill(0, out + oxEnd, out + ow);
-          out += ow;
+          // Plain loops: rows are short (32 floats in a CIFAR net), where a `subarray` + `set`
+          // or a `fill` call per run costs more than the copy itself.
+          const source = base + iy * width + dx;
+          for (let ox = 0; ox < oxStart; ox++) col[out + ox] = 0;
+          if (sw === 1) for (let ox = oxStart; ox < oxEnd; ox++) col[out + ox] = x[source + ox];
+          else for (let ox = oxStart; ox < oxEnd; ox++) col[out + ox] = x[source + ox * sw];
+          for (let ox = oxEnd; ox < ow; ox++) col[out + ox] = 0;
         }
+        rowStart += ldb;
       }
     }
   }
