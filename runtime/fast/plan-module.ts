@@ -1,12 +1,15 @@
 /**
  * The plan executor's WebAssembly module: the GEMM micro-kernel of the dense layers, the direct
- * conv and the layout kernels (pools, add, relu, channel copies), all generated from TypeScript
+ * and Winograd convs, the window kernels (pools, depthwise convs), the element-wise kernels (add,
+ * relu, activations, channel copies) and the normalization kernels, all generated from TypeScript
  * (`runtime/wasm/`) into one module over one imported memory, which a plan sizes exactly and may
  * share with worker threads.
  */
 import { GEMM_KERNEL, gemmKernelBody } from "../wasm/gemm-kernel.js";
 import { CONV_MR, convFunctionCount, convFunctions, relaxedMaddSupported, type ConvKernelOptions } from "../wasm/conv-kernel.js";
-import { layoutFunctions } from "../wasm/layout-kernels.js";
+import { copyPixelsFunction, elementwiseFunctions } from "../wasm/elementwise-kernels.js";
+import { normFunctions } from "../wasm/norm-kernels.js";
+import { windowFunctions } from "../wasm/window-kernels.js";
 import { encodeModule } from "../wasm/module.js";
 import { WINO_ROWS, winogradFunctions } from "../wasm/winograd-kernel.js";
 import type { GemmTile } from "./heap.js";
@@ -34,11 +37,15 @@ export function planModuleBytes(pages: number, shared: boolean, conv: ConvKernel
   const mr = conv.mr ?? CONV_MR;
   const fma = conv.fma ?? relaxedMaddSupported();
   const winograd = 1 + convFunctionCount(conv);
+  // The functions in this order, which fixes the module's bytes (the channel copy comes last).
   const functions = [
     { name: GEMM_KERNEL, results: [], body: gemmKernelBody() },
     ...convFunctions(1, { mr, fma }),
     ...winogradFunctions(winograd, mr, fma),
-    ...layoutFunctions(),
+    ...windowFunctions(),
+    ...elementwiseFunctions(),
+    ...normFunctions(),
+    copyPixelsFunction(),
   ];
   return encodeModule({ minimumPages: pages, maximumPages: shared ? pages : undefined, shared }, functions);
 }

@@ -9,7 +9,7 @@ import { FunctionBody, ValueType } from "../../runtime/wasm/instructions.js";
 import { encodeModule } from "../../runtime/wasm/module.js";
 import { gemmKernelModule } from "../../runtime/wasm/gemm-kernel.js";
 import { instantiatePlanKernels, planModuleBytes } from "../../runtime/fast/plan-module.js";
-import { ActivationKind } from "../../runtime/wasm/layout-kernels.js";
+import { ActivationKind } from "../../runtime/wasm/elementwise-kernels.js";
 import { sigmoidScalar } from "../../runtime/linalg/epilogue.js";
 import { geluScalar } from "../../runtime/kernels/gelu.js";
 import { relaxedMaddSupported } from "../../runtime/wasm/conv-kernel.js";

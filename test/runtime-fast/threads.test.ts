@@ -7,7 +7,7 @@
 import { afterAll, expect, it } from "vitest";
 import { instantiatePlanKernels, planModuleBytes } from "../../runtime/fast/plan-module.js";
 import { RowSplitter } from "../../runtime/fast/plan-threads.js";
-import { PoolDesc, POOL_DESC_WORDS } from "../../runtime/wasm/layout-kernels.js";
+import { PoolDesc, POOL_DESC_WORDS } from "../../runtime/wasm/window-kernels.js";
 
 // A 1×1 max pool is a copy: rows × width pixels of 64 channels, ≥ 2²⁰ values so it is split.
 const [rows, width, channels] = [256, 64, 64];

@@ -1,0 +1,178 @@
+/**
+ * Generates the plan executor's element-wise kernels over the blocked layout (see
+ * `layout.ts` in `runtime/fast`), which treat a tensor as a run of f32x4 vectors:
+ *
+ * - `add(a, b, out, quads, relu)`: element-wise sum of two equal layouts, relu when `relu ≠ 0`.
+ * - `relu(a, out, quads)`.
+ * - `activate(a, out, quads, kind)`: tanh, sigmoid, silu or gelu ({@link ActivationKind}) through
+ *   a rational approximation of tanh (Eigen's `generic_fast_tanh_float`: odd degree-13
+ *   numerator, even degree-6 denominator, input clamped to ±7.905; at most 3.3e-7 from
+ *   `Math.tanh` in f32), with σ(x) = ½ + ½·tanh(x / 2) and silu(x) = x·σ(x); gelu(x) =
+ *   ½·x·(1 + erf(x / √2)) with the erf of `runtime/kernels/gelu.ts` (the same rational form).
+ * - `copy_pixels(src, srcPixel, dst, dstPixel, pixels, quads)`: the first `quads` channel
+ *   vectors of each pixel, as a concat writes its parts into a wider tensor.
+ *
+ * Pointers and strides are bytes; `quads` counts f32x4 vectors.
+ */
+import { FunctionBody, ValueType } from "./instructions.js";
+import type { ModuleFunction } from "./module.js";
+import { ERF_DENOMINATOR, ERF_NUMERATOR } from "../kernels/gelu.js";
+
+const { i32, v128 } = ValueType;
+
+/** The `kind` argument of `activate`. */
+export const ActivationKind = { tanh: 1, sigmoid: 2, silu: 3, gelu: 4 } as const;
+
+/** The element-wise kernels, in a fixed order: `add`, `relu`, `activate`. */
+export function elementwiseFunctions(): ModuleFunction[] {
+  return [
+    { name: "add", results: [], body: addBody() },
+    { name: "relu", results: [], body: reluBody() },
+    { name: "activate", results: [], body: activateBody() },
+  ];
+}
+
+/** `copy_pixels`, the channel copy of a concat. */
+export function copyPixelsFunction(): ModuleFunction {
+  return { name: "copy_pixels", results: [], body: copyBody() };
+}
+
+function addBody(): FunctionBody {
+  const f = new FunctionBody([i32, i32, i32, i32, i32]);
+  const [a, b, out, quads, relu] = [0, 1, 2, 3, 4];
+  const zero = f.local(v128);
+  f.localGet(quads).i32Eqz().if().return().end();
+  f.f32Const(0).f32x4Splat().localSet(zero);
+  f.localGet(relu).if();
+  {
+    f.loop();
+    f.localGet(out).localGet(a).v128Load(0).localGet(b).v128Load(0).f32x4Add().localGet(zero).f32x4Max().v128Store(0);
+    for (const p of [a, b, out]) f.localGet(p).i32Const(16).i32Add().localSet(p);
+    f.localGet(quads).i32Const(1).i32Sub().localTee(quads).brIf(0);
+    f.end();
+  }
+  f.else();
+  {
+    f.loop();
+    f.localGet(out).localGet(a).v128Load(0).localGet(b).v128Load(0).f32x4Add().v128Store(0);
+    for (const p of [a, b, out]) f.localGet(p).i32Const(16).i32Add().localSet(p);
+    f.localGet(quads).i32Const(1).i32Sub().localTee(quads).brIf(0);
+    f.end();
+  }
+  f.end();
+  return f;
+}
+
+function reluBody(): FunctionBody {
+  const f = new FunctionBody([i32, i32, i32]);
+  const [a, out, quads] = [0, 1, 2];
+  const zero = f.local(v128);
+  f.localGet(quads).i32Eqz().if().return().end();
+  f.f32Const(0).f32x4Splat().localSet(zero);
+  f.loop();
+  f.localGet(out).localGet(a).v128Load(0).localGet(zero).f32x4Max().v128Store(0);
+  for (const p of [a, out]) f.localGet(p).i32Const(16).i32Add().localSet(p);
+  f.localGet(quads).i32Const(1).i32Sub().localTee(quads).brIf(0);
+  f.end();
+  return f;
+}
+
+/** Numerator (x, x³, …, x¹³) and denominator (1, x², …, x⁶) coefficients of the tanh approximation. */
+const TANH_P = [4.89352455891786e-3, 6.37261928875436e-4, 1.48572235717979e-5, 5.12229709037114e-8, -8.60467152213735e-11, 2.00018790482477e-13, -2.76076847742355e-16];
+const TANH_Q = [4.89352518554385e-3, 2.268434632439e-3, 1.18534705686654e-4, 1.19825839466702e-6];
+/** erf's numerator and denominator coefficients, highest power first (`runtime/kernels/gelu.ts`). */
+const [ERF_P, ERF_Q] = [ERF_NUMERATOR, ERF_DENOMINATOR];
+/** Beyond ±TANH_CLAMP the approximation is ±1 in f32. */
+const TANH_CLAMP = 7.90531110763549805;
+
+function activateBody(): FunctionBody {
+  const f = new FunctionBody([i32, i32, i32, i32]);
+  const [a, out, quads, kind] = [0, 1, 2, 3];
+  const x = f.local(v128);
+  const t = f.local(v128);
+  const t2 = f.local(v128);
+  const p = f.local(v128);
+  const q = f.local(v128);
+  const splat = (value: number): FunctionBody => f.f32Const(value).f32x4Splat();
+  f.localGet(quads).i32Eqz().if().return().end();
+  // gelu: erf(x/√2) = t·P(t²)/Q(t²), t = x/√2 clamped to ±4 (the scalar erf's coefficients).
+  f.localGet(kind).i32Const(ActivationKind.gelu).i32Eq().if();
+  f.loop();
+  {
+    f.localGet(a).v128Load(0).localTee(x);
+    splat(Math.SQRT1_2).f32x4Mul();
+    splat(4).f32x4Min();
+    splat(-4).f32x4Max().localTee(t);
+    f.localGet(t).f32x4Mul().localSet(t2);
+    splat(ERF_P[0]);
+    for (let i = 1; i < ERF_P.length; i++) f.localGet(t2).f32x4Mul().f32Const(ERF_P[i]).f32x4Splat().f32x4Add();
+    f.localGet(t).f32x4Mul().localSet(p);
+    splat(ERF_Q[0]);
+    for (let i = 1; i < ERF_Q.length; i++) f.localGet(t2).f32x4Mul().f32Const(ERF_Q[i]).f32x4Splat().f32x4Add();
+    f.localSet(q);
+    // out = (½·x)·(1 + p/q)
+    f.localGet(out).localGet(x);
+    splat(0.5).f32x4Mul();
+    f.localGet(p).localGet(q).f32x4Div();
+    splat(1).f32x4Add().f32x4Mul().v128Store(0);
+    for (const pointer of [a, out]) f.localGet(pointer).i32Const(16).i32Add().localSet(pointer);
+    f.localGet(quads).i32Const(1).i32Sub().localTee(quads).brIf(0);
+  }
+  f.end();
+  f.return();
+  f.end();
+  for (const k of [ActivationKind.tanh, ActivationKind.sigmoid, ActivationKind.silu]) {
+    f.localGet(kind).i32Const(k).i32Eq().if();
+    f.loop();
+    {
+      f.localGet(a).v128Load(0).localTee(x);
+      if (k !== ActivationKind.tanh) splat(0.5).f32x4Mul();
+      splat(TANH_CLAMP).f32x4Min();
+      splat(-TANH_CLAMP).f32x4Max().localTee(t);
+      f.localGet(t).f32x4Mul().localSet(t2);
+      // p = t·(P0 + t²(P1 + … t²·P6)), q = Q0 + t²(Q1 + t²(Q2 + t²·Q3))
+      splat(TANH_P[6]);
+      for (let i = 5; i >= 0; i--) f.localGet(t2).f32x4Mul().f32Const(TANH_P[i]).f32x4Splat().f32x4Add();
+      f.localGet(t).f32x4Mul().localSet(p);
+      splat(TANH_Q[3]);
+      for (let i = 2; i >= 0; i--) f.localGet(t2).f32x4Mul().f32Const(TANH_Q[i]).f32x4Splat().f32x4Add();
+      f.localSet(q);
+      f.localGet(out).localGet(p).localGet(q).f32x4Div();
+      if (k !== ActivationKind.tanh) splat(0.5).f32x4Mul().f32Const(0.5).f32x4Splat().f32x4Add();
+      if (k === ActivationKind.silu) f.localGet(x).f32x4Mul();
+      f.v128Store(0);
+      for (const pointer of [a, out]) f.localGet(pointer).i32Const(16).i32Add().localSet(pointer);
+      f.localGet(quads).i32Const(1).i32Sub().localTee(quads).brIf(0);
+    }
+    f.end();
+    f.end();
+  }
+  return f;
+}
+
+function copyBody(): FunctionBody {
+  const f = new FunctionBody([i32, i32, i32, i32, i32, i32]);
+  const [src, srcPixel, dst, dstPixel, pixels, quads] = [0, 1, 2, 3, 4, 5];
+  const q = f.local(i32);
+  const s = f.local(i32);
+  const d = f.local(i32);
+  f.localGet(pixels).i32Eqz().if().return().end();
+  f.localGet(quads).i32Eqz().if().return().end();
+  f.loop();
+  {
+    f.localGet(src).localSet(s);
+    f.localGet(dst).localSet(d);
+    f.localGet(quads).localSet(q);
+    f.loop();
+    f.localGet(d).localGet(s).v128Load(0).v128Store(0);
+    f.localGet(s).i32Const(16).i32Add().localSet(s);
+    f.localGet(d).i32Const(16).i32Add().localSet(d);
+    f.localGet(q).i32Const(1).i32Sub().localTee(q).brIf(0);
+    f.end();
+    f.localGet(src).localGet(srcPixel).i32Add().localSet(src);
+    f.localGet(dst).localGet(dstPixel).i32Add().localSet(dst);
+    f.localGet(pixels).i32Const(1).i32Sub().localTee(pixels).brIf(0);
+  }
+  f.end();
+  return f;
+}
