@@ -6,7 +6,7 @@
  */
 import type { BinaryExpr, Expr } from "../syntax/ast.js";
 import type { Elaboration, Env } from "./context.js";
-import { formatShape, sameShape } from "./dims.js";
+import { formatShape, sameShape } from "../../runtime/ops/dims.js";
 import { OPERATORS } from "./operators.js";
 import { describeValue, ERROR, layerValue, type Layer, type Site, type TensorRef, type Value } from "./values.js";
 import { evaluate } from "./evaluate.js";

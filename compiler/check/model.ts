@@ -7,13 +7,9 @@
 import type { Span } from "../syntax/span.js";
 import type { TraceEntry } from "./trace.js";
 
-/** A dimension: a static size, or a symbolic one (`"N"`, or a derived form such as `"H/2"`). */
-export type Dim = number | string;
+import type { AttrValue, Dim, Shape } from "../../runtime/ops/types.js";
 
-export type Shape = readonly Dim[];
-
-/** A resolved attribute value of a layer (defaults filled in, pairs expanded). */
-export type AttrValue = number | boolean | string | readonly number[];
+export type { AttrValue, Dim, Shape };
 
 /** A learnable parameter or buffer, by its SPEC §4 dotted name. */
 export interface ParamInfo {

@@ -1,21 +1,18 @@
 /**
- * The operator table: every built-in layer of SPEC §3 and §3.1, by name. Completion, hover
- * and the checker all read it, so an operator's arguments, defaults and doc live in one place
- * (the entries themselves are in `operators-spatial.ts`, `operators-elementwise.ts` and
- * `normalizers.ts`).
+ * The layers the checker, completion and hover know: the operator registry's (`runtime/ops/`),
+ * where each layer's arguments, defaults, doc and shape rule live once; and the names the
+ * language adds around them (built-in functions, default aliases).
  */
+import { LAYER_LIST, LAYERS } from "../../runtime/ops/index.js";
 import type { OperatorDef } from "./operator-def.js";
-import { SPATIAL_OPERATORS } from "./operators-spatial.js";
-import { ELEMENTWISE_OPERATORS } from "./operators-elementwise.js";
-import { NORMALIZERS } from "./normalizers.js";
 
 export type { ArgSpec, OperatorDef } from "./operator-def.js";
 
-/** Every operator, in the order of the SPEC's tables. */
-export const OPERATOR_LIST: readonly OperatorDef[] = [...SPATIAL_OPERATORS, ...ELEMENTWISE_OPERATORS, ...NORMALIZERS];
+/** Every operator, in the order of the reference docs. */
+export const OPERATOR_LIST: readonly OperatorDef[] = LAYER_LIST;
 
 /** Every operator by name. */
-export const OPERATORS: ReadonlyMap<string, OperatorDef> = new Map(OPERATOR_LIST.map((op) => [op.name, op]));
+export const OPERATORS: ReadonlyMap<string, OperatorDef> = LAYERS;
 
 /** The built-in functions on tensors, with their docs. */
 export const BUILTIN_FUNCTIONS: ReadonlyMap<string, string> = new Map([

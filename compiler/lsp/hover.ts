@@ -7,7 +7,7 @@
  * (an unused block, code after an error) still get the static doc.
  */
 import { MarkupKind, type Hover } from "vscode-languageserver";
-import { formatShape } from "../check/dims.js";
+import { formatShape } from "../../runtime/ops/dims.js";
 import type { Shape } from "../check/model.js";
 import { BUILTIN_FUNCTIONS, DEFAULT_ALIASES, OPERATORS } from "../check/operators.js";
 import type { Arg, CallExpr, Ident } from "../syntax/ast.js";

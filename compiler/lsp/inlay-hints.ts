@@ -4,7 +4,7 @@
  * its distinct shapes are shown separated by `|`.
  */
 import { InlayHintKind, type InlayHint, type Range } from "vscode-languageserver";
-import { formatShape } from "../check/dims.js";
+import { formatShape } from "../../runtime/ops/dims.js";
 import type { Analysis } from "./analysis.js";
 import { offsetAt, positionAt } from "./positions.js";
 import { shapeIndex } from "./shape-index.js";

@@ -3,7 +3,7 @@
  * (17–21) have no such op; an exporter writes it as `Mul(x, Sigmoid(x))`. The file is named after
  * the language's layer.
  */
-import { sigmoidScalar } from "../linalg/epilogue.js";
+import { sigmoidScalar } from "./sigmoid.js";
 import { outputTensor, type Tensor } from "../tensor.js";
 
 /** Returns `x · sigmoid(x)` of every element, in `out` when a buffer is passed. */

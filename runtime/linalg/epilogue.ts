@@ -3,6 +3,10 @@
  * `conv -> relu` or `dense -> relu` makes one pass over the output instead of two.
  */
 import { geluScalar } from "../kernels/gelu.js";
+import { sigmoidScalar } from "../kernels/sigmoid.js";
+import { pointwiseScalar } from "../ops/activation-table.js";
+
+export { sigmoidScalar };
 
 /** An activation fused into a GEMM write-back. `alpha` follows the ONNX op of the same name. */
 export type FusedActivation =
@@ -12,7 +16,13 @@ export type FusedActivation =
   | { kind: "sigmoid" }
   | { kind: "tanh" }
   | { kind: "silu" }
-  | { kind: "gelu" };
+  | { kind: "gelu" }
+  /**
+   * Any other element-wise activation of the operator registry, by its IR operator and numeric
+   * attributes (`{ kind: "pointwise", op: "Clip", attrs: { min: 0, max: 6 } }`), run through the
+   * scalar function of its registry entry.
+   */
+  | { kind: "pointwise"; op: string; attrs?: { readonly [name: string]: number } };
 
 /**
  * Applies `activation` in place to the `rows × cols` block of `data` that starts at `offset`
@@ -55,17 +65,11 @@ export function applyActivation(
       case "gelu":
         for (let i = start; i < end; i++) data[i] = geluScalar(data[i]);
         break;
+      case "pointwise": {
+        const f = pointwiseScalar(activation.op, activation.attrs ?? {});
+        for (let i = start; i < end; i++) data[i] = f(data[i]);
+        break;
+      }
     }
   }
-}
-
-/**
- * The logistic function, written so that `Math.exp` only sees non-positive arguments: the naive
- * `1 / (1 + exp(-v))` overflows to `1 / Infinity` harmlessly but loses the small tail for large
- * negative v, where `exp(v) / (1 + exp(v))` is exact.
- */
-export function sigmoidScalar(v: number): number {
-  if (v >= 0) return 1 / (1 + Math.exp(-v));
-  const e = Math.exp(v);
-  return e / (1 + e);
 }

@@ -88,10 +88,13 @@ describe("gemmCore against a naive product", () => {
       tanh: (v) => Math.tanh(v),
       silu: (v) => v / (1 + Math.exp(-v)),
       gelu: (v) => 0.5 * v * (1 + erf(v / Math.SQRT2)),
+      // The registry's generic form: relu6 as Clip(0, 6).
+      pointwise: (v) => Math.min(Math.max(v, 0), 6),
     };
     const activations: FusedActivation[] = [
       { kind: "relu" }, { kind: "leaky_relu", alpha: 0.1 }, { kind: "elu", alpha: 0.5 },
       { kind: "sigmoid" }, { kind: "tanh" }, { kind: "silu" }, { kind: "gelu" },
+      { kind: "pointwise", op: "Clip", attrs: { min: 0, max: 6 } },
     ];
     for (const act of activations) {
       const want = Float32Array.from(plain, scalar[act.kind]);

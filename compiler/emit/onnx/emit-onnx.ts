@@ -19,7 +19,7 @@ import { VERSION } from "../../version.js";
 import { OnnxGraphBuilder } from "./graph-builder.js";
 import { NodeEmitter, OnnxEmitError } from "./node-emitter.js";
 import { irVersionFor } from "./opset.js";
-import { emitOperator } from "./operators.js";
+import { IR_OPERATORS } from "../../../runtime/ops/index.js";
 import { DATA_TYPE, onnx, type IModelProto, type IValueInfoProto } from "./proto.js";
 
 export { OnnxEmitError } from "./node-emitter.js";
@@ -57,7 +57,9 @@ export function buildOnnxModel(graph: Graph, params: ReadonlyMap<string, Tensor>
   const builder = new OnnxGraphBuilder(constantValues(graph, params), graph.values.keys());
   for (const node of graph.nodes) {
     if (graph.isConstant(node.output)) continue;
-    emitOperator(new NodeEmitter(builder, graph, node, options.opset, sourceLines(node, options.sources)));
+    const operator = IR_OPERATORS.get(node.op);
+    if (operator === undefined) throw new OnnxEmitError(`${node.name}: the IR operator ${node.op} has no ONNX form`);
+    operator.onnx(new NodeEmitter(builder, graph, node, options.opset, sourceLines(node, options.sources)));
   }
   const outputs = graph.outputs.map((name) => graphOutput(graph, builder, name));
   const source = options.sources(options.sourcePath);

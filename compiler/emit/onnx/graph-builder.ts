@@ -12,11 +12,8 @@ import { floatInitializer, int64Initializer } from "./initializers.js";
 import { ATTRIBUTE_TYPE, type IAttributeProto, type INodeProto, type ITensorProto } from "./proto.js";
 
 /** An attribute of an emitted node, with its ONNX type spelled out. */
-export type OnnxAttr =
-  | { readonly int: number }
-  | { readonly float: number }
-  | { readonly ints: readonly number[] }
-  | { readonly string: string };
+export type { OnnxAttr } from "../../../runtime/ops/types.js";
+import type { OnnxAttr } from "../../../runtime/ops/types.js";
 
 /** Builds one graph's nodes and initializers. */
 export class OnnxGraphBuilder {

@@ -1,5 +1,5 @@
 /**
- * What a decomposition sees while it turns one IR node into ONNX nodes: the node's inputs as
+ * What an operator's ONNX form sees while it turns one IR node into ONNX nodes: the node's inputs as
  * tensor names, their shapes and constant values, and helpers that name every emitted node and
  * tensor after the layer (`Basic0.conv0`, `Basic0.conv0.relu`), each with the layer's source
  * lines as its `doc_string`.
@@ -8,14 +8,16 @@ import type { Shape } from "../../check/model.js";
 import type { Graph, IrNode } from "../../ir/graph.js";
 import type { Tensor } from "../../../runtime/index.js";
 import type { OnnxAttr, OnnxGraphBuilder } from "./graph-builder.js";
+import { OnnxFormError, type OnnxContext } from "../../../runtime/ops/types.js";
 
 /** An error the user can act on (an unsupported opset, a graph ONNX cannot express). */
-export class OnnxEmitError extends Error {
-  override readonly name = "OnnxEmitError";
-}
+export { OnnxFormError as OnnxEmitError } from "../../../runtime/ops/types.js";
 
-/** Emits the ONNX nodes of one IR node. */
-export class NodeEmitter {
+/**
+ * Emits the ONNX nodes of one IR node: the context an operator's ONNX form (its registry entry's
+ * `onnx`) writes through.
+ */
+export class NodeEmitter implements OnnxContext {
   constructor(
     readonly builder: OnnxGraphBuilder,
     readonly graph: Graph,
@@ -43,7 +45,7 @@ export class NodeEmitter {
   constant(index: number): Tensor {
     const name = this.node.inputs[index];
     if (!this.builder.isConstant(name)) {
-      throw new OnnxEmitError(`${this.node.op} ${this.node.name}: input ${name} must be a constant to export to ONNX`);
+      throw new OnnxFormError(`${this.node.op} ${this.node.name}: input ${name} must be a constant to export to ONNX`);
     }
     return this.builder.constant(name);
   }
@@ -79,6 +81,11 @@ export class NodeEmitter {
   /** A new float32 initializer `<layer>.<suffix>`. */
   floatConstant(suffix: string, shape: readonly number[], data: Float32Array): string {
     return this.builder.floatConstant(`${this.node.name}.${suffix}`, shape, data);
+  }
+
+  /** A float32 scalar shared by every node that needs the same `label` and value (`gelu.sqrt2`). */
+  scalar(label: string, value: number): string {
+    return this.builder.scalar(label, value);
   }
 
   /** A new int64 initializer `<layer>.<suffix>`. */

@@ -5,7 +5,7 @@
  * `"ceil(H/2)"`, `"64*H*W"`). Derived forms are kept readable rather than simplified: two
  * symbolic dimensions are equal only when their texts are.
  */
-import type { Dim, Shape } from "./model.js";
+import type { Dim, Shape } from "./types.js";
 
 /** `[N,16,32,32]`, the notation of SPEC §4. */
 export function formatShape(shape: Shape): string {

@@ -1,0 +1,47 @@
+/**
+ * `batch`: batch normalization over N, H, W per channel, as `nn.BatchNorm2d` / `BatchNorm1d`;
+ * the IR's `BatchNormalization(X, scale, B, mean, var)` with epsilon and momentum (PyTorch's
+ * convention, the weight of the batch statistic: ONNX's momentum is 1 − it). Batch statistics
+ * in training, running averages at inference, where the inference passes fold it into the conv
+ * or dense layer before it.
+ */
+import { input, literal, num } from "./kernel-call.js";
+import { AFFINE_ARG, affinePair, epsArg, FOLDED_FLOPS, momentumArg, normalizer } from "./normalizer.js";
+import { affineParams, epsilonOf, perChannel } from "./rules.js";
+import type { IrOperator } from "./types.js";
+
+export const BATCH_LAYER = normalizer({
+  name: "batch",
+  doc: "batch normalization over N, H, W per channel, as nn.BatchNorm2d / BatchNorm1d",
+  args: [epsArg(1e-5), momentumArg(0.1), AFFINE_ARG],
+  ranks: [4, 2],
+  leaves: (attrs, c) => [...affinePair(attrs, c), perChannel("running_mean", c, true), perChannel("running_var", c, true)],
+  flopsPerElement: FOLDED_FLOPS,
+  lower: (ctx) => {
+    const [w, b] = affineParams(ctx);
+    const stats = [ctx.required("running_mean"), ctx.required("running_var")];
+    return ctx.emit("BatchNormalization", [ctx.inputs[0], w, b, ...stats], { epsilon: epsilonOf(ctx), momentum: Number(ctx.attrs.momentum) });
+  },
+});
+
+export const BATCH_NORMALIZATION: IrOperator = {
+  op: "BatchNormalization",
+  kernel: (node, training) => {
+    const x = [input(0), input(1), input(2), input(3), input(4)];
+    const epsilon = num(node, "epsilon", 1e-5);
+    return training
+      ? {
+          kernel: "batchNormalizationTraining",
+          args: [...x, literal({ epsilon, momentum: num(node, "momentum", 0.1) })],
+          running: { running_mean: 3, running_var: 4 },
+        }
+      : { kernel: "batchNormalization", args: [...x, literal({ epsilon })] };
+  },
+  onnx: (e) =>
+    e.last("BatchNormalization", [0, 1, 2, 3, 4].map((i) => e.input(i)), {
+      epsilon: { float: e.num("epsilon", 1e-5) },
+      momentum: { float: 1 - e.num("momentum", 0.1) },
+    }),
+};
+
+export const BATCH_NORM_OPERATORS = { layers: [BATCH_LAYER], ir: [BATCH_NORMALIZATION] };

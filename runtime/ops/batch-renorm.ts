@@ -1,0 +1,50 @@
+/**
+ * `batch_renorm`: batch renormalization (Ioffe 2017), batch statistics corrected by clipped r and
+ * d in training; nnc's `BatchRenormalization(X, scale, B, mean, std)`. At inference it is the
+ * affine `x·s + t` with `s = γ/σ`, `t = β − μ·s`, which is its ONNX form (Mul, Add).
+ */
+import { input, literal, num } from "./kernel-call.js";
+import { channelConstant, epsArg, FOLDED_FLOPS, momentumArg, normalizer } from "./normalizer.js";
+import { affineParams, epsilonOf, perChannel } from "./rules.js";
+import type { IrOperator } from "./types.js";
+
+export const BATCH_RENORM_LAYER = normalizer({
+  name: "batch_renorm",
+  doc: "batch renormalization (Ioffe 2017): batch statistics corrected by clipped r and d",
+  args: [
+    epsArg(1e-5),
+    momentumArg(0.01),
+    { name: "rmax", type: "float", default: 3, min: 1, doc: "clip of r = sigma_batch / sigma to [1/rmax, rmax], >= 1" },
+    { name: "dmax", type: "float", default: 5, min: 0, doc: "clip of d = (mu_batch - mu) / sigma to [-dmax, dmax], >= 0" },
+  ],
+  ranks: [4, 2],
+  leaves: (_attrs, c) => [perChannel("weight", c), perChannel("bias", c), perChannel("running_mean", c, true), perChannel("running_std", c, true)],
+  flopsPerElement: FOLDED_FLOPS,
+  lower: (ctx) => {
+    const [w, b] = affineParams(ctx);
+    const stats = [ctx.required("running_mean"), ctx.required("running_std")];
+    const a = ctx.attrs;
+    const attrs = { epsilon: epsilonOf(ctx), momentum: Number(a.momentum), rmax: Number(a.rmax), dmax: Number(a.dmax) };
+    return ctx.emit("BatchRenormalization", [ctx.inputs[0], w, b, ...stats], attrs);
+  },
+});
+
+export const BATCH_RENORMALIZATION: IrOperator = {
+  op: "BatchRenormalization",
+  kernel: (node, training) => {
+    const x = [input(0), input(1), input(2), input(3), input(4)];
+    if (!training) return { kernel: "batchRenorm", args: x };
+    const attrs = { epsilon: num(node, "epsilon", 1e-5), momentum: num(node, "momentum", 0.01), rmax: num(node, "rmax", 3), dmax: num(node, "dmax", 5) };
+    return { kernel: "batchRenormTraining", args: [...x, literal(attrs)], running: { running_mean: 3, running_std: 4 } };
+  },
+  onnx: (e) => {
+    const [gamma, beta, mean, std] = [1, 2, 3, 4].map((i) => e.constant(i).data);
+    const scale = (c: number) => gamma[c] / std[c];
+    const s = channelConstant(e, "scale", gamma.length, scale);
+    const t = channelConstant(e, "shift", gamma.length, (c) => beta[c] - mean[c] * scale(c));
+    const scaled = e.step("Mul", [e.input(0), s], {}, "mul");
+    e.last("Add", [scaled, t]);
+  },
+};
+
+export const BATCH_RENORM_OPERATORS = { layers: [BATCH_RENORM_LAYER], ir: [BATCH_RENORMALIZATION] };

@@ -1,0 +1,104 @@
+/** `conv`: 2-D convolution (cross-correlation), as `nn.Conv2d`; the IR's `Conv`. */
+import { ceilDivDim, perSample } from "./dims.js";
+import { onnxWithActivation, presentInputs, withActivation } from "./fused.js";
+import { input, ints, literal, num, optional } from "./kernel-call.js";
+import { checkRank, fail, isFailure, pair, staticDim } from "./rules.js";
+import type { AttrValue, Attrs, Dim, IrOperator, LayerOperator, LeafParam, OnnxAttr, RuleFailure, RuleResult, Shape } from "./types.js";
+import { SCALED_WEIGHT_STANDARDIZATION, standardizedWeight, WEIGHT_STANDARDIZATION, WS_ARG } from "./weight-standardization.js";
+import { samePadding, slide2d } from "./windows.js";
+
+/** The `bias` argument of `conv` and `dense`. */
+export const BIAS_ARG = { name: "bias", type: "bool", default: true, doc: "add a learnable bias per output" } as const;
+
+function infer(attrs: Attrs, [x]: readonly Shape[]): RuleResult | RuleFailure {
+  const rank = checkRank("conv", x, [4]);
+  if (rank) return rank;
+  const cin = staticDim("conv", x, 1, "input channel count");
+  if (isFailure(cin)) return cin;
+  const out = attrs.out as number;
+  const groups = attrs.groups as number;
+  if (cin % groups !== 0) return fail("E0204", `conv(groups: ${groups}) needs input channels divisible by ${groups}, got ${cin}`, "groups");
+  if (out % groups !== 0) return fail("E0204", `conv(groups: ${groups}) needs out divisible by ${groups}, got ${out}`, "out");
+  const k = pair(attrs.kernel);
+  const s = pair(attrs.stride);
+  const d = pair(attrs.dilation);
+  let dims: Dim[];
+  let derived: Record<string, AttrValue> | undefined;
+  if (attrs.pad === "same") {
+    dims = [ceilDivDim(x[2], s[0]), ceilDivDim(x[3], s[1])];
+    const pads = samePadding(x, k, s, d);
+    if (pads) derived = { pads };
+  } else {
+    const p = pair(attrs.pad);
+    const sizes = slide2d("conv", x, k, s, p, d);
+    if (isFailure(sizes)) return sizes;
+    dims = sizes;
+    derived = { pads: [p[0], p[1], p[0], p[1]] };
+  }
+  const shape: Shape = [x[0], out, dims[0], dims[1]];
+  const fanIn = (cin / groups) * k[0] * k[1];
+  const params: LeafParam[] = [{ leaf: "weight", shape: [out, cin / groups, k[0], k[1]], buffer: false }];
+  if (attrs.bias) params.push({ leaf: "bias", shape: [out], buffer: false });
+  if (attrs.ws === "scaled") params.push({ leaf: "gain", shape: [out], buffer: false });
+  return { shape, params, flops: 2 * fanIn * perSample(shape), derived };
+}
+
+export const CONV_LAYER: LayerOperator = {
+  name: "conv",
+  doc: "2-D convolution (cross-correlation), as nn.Conv2d",
+  family: "linear",
+  inputs: 1,
+  args: [
+    { name: "out", type: "int", min: 1, doc: "output channels" },
+    { name: "kernel", type: "pair", min: 1, doc: "kernel size: an int or a pair (h, w)" },
+    { name: "stride", type: "pair", default: 1, min: 1, doc: "stride: an int or a pair (h, w)" },
+    { name: "pad", type: "padding", default: 0, min: 0, doc: "zero padding on each side: an int, a pair (h, w) or `same` (output size ceil(H / stride))" },
+    { name: "dilation", type: "pair", default: 1, min: 1, doc: "spacing between kernel elements" },
+    { name: "groups", type: "int", default: 1, min: 1, doc: "grouped convolution: input and output channels split into this many groups" },
+    BIAS_ARG,
+    WS_ARG,
+  ],
+  infer,
+  lower: (ctx) => {
+    const weight = standardizedWeight(ctx);
+    const bias = ctx.param("bias");
+    const kernel = ctx.attrs.kernel as readonly number[];
+    return ctx.emit("Conv", bias ? [ctx.inputs[0], weight, bias] : [ctx.inputs[0], weight], {
+      kernel_shape: [kernel[0], kernel[1]],
+      strides: ctx.attrs.stride as readonly number[],
+      pads: ctx.attrs.pads as readonly number[],
+      dilations: ctx.attrs.dilation as readonly number[],
+      group: Number(ctx.attrs.groups),
+    });
+  },
+  example: { args: { out: 4, kernel: 3 } },
+};
+
+/**
+ * `Conv(X, W, B?)`: kernel_shape, strides, pads `[t, l, b, r]`, dilations, group; after
+ * `fuse-activation` it may carry `activation` (an activation's IR operator) and its attributes.
+ */
+export const CONV: IrOperator = {
+  op: "Conv",
+  kernel: (node) => {
+    const attrs = {
+      strides: ints(node, "strides", [1, 1]),
+      pads: ints(node, "pads", [0, 0, 0, 0]),
+      dilations: ints(node, "dilations", [1, 1]),
+      group: num(node, "group", 1),
+    };
+    return { kernel: "conv", args: [input(0), input(1), optional(2), literal(withActivation(node, attrs))] };
+  },
+  onnx: (e) => {
+    const attrs: Record<string, OnnxAttr> = {
+      kernel_shape: { ints: e.ints("kernel_shape", []) },
+      strides: { ints: e.ints("strides", [1, 1]) },
+      pads: { ints: e.ints("pads", [0, 0, 0, 0]) },
+      dilations: { ints: e.ints("dilations", [1, 1]) },
+      group: { int: e.num("group", 1) },
+    };
+    onnxWithActivation(e, "Conv", presentInputs(e, 3), attrs);
+  },
+};
+
+export const CONV_OPERATORS = { layers: [CONV_LAYER], ir: [CONV, WEIGHT_STANDARDIZATION, SCALED_WEIGHT_STANDARDIZATION] };

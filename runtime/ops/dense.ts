@@ -1,0 +1,41 @@
+/** `dense`: a fully connected layer on `[N, F]`, as `nn.Linear`; the IR's `Gemm` (transB = 1). */
+import { BIAS_ARG } from "./conv.js";
+import { onnxWithActivation, presentInputs, withActivation } from "./fused.js";
+import { input, literal, optional } from "./kernel-call.js";
+import { checkRank, isFailure, staticDim } from "./rules.js";
+import type { IrOperator, LayerOperator, LeafParam } from "./types.js";
+import { standardizedWeight, WS_ARG } from "./weight-standardization.js";
+
+export const DENSE_LAYER: LayerOperator = {
+  name: "dense",
+  doc: "fully connected layer on [N, F], as nn.Linear",
+  family: "linear",
+  inputs: 1,
+  args: [{ name: "out", type: "int", min: 1, doc: "output features" }, BIAS_ARG, WS_ARG],
+  infer: (attrs, [x]) => {
+    const rank = checkRank("dense", x, [2]);
+    if (rank) return rank;
+    const fin = staticDim("dense", x, 1, "input feature count");
+    if (isFailure(fin)) return fin;
+    const out = attrs.out as number;
+    const params: LeafParam[] = [{ leaf: "weight", shape: [out, fin], buffer: false }];
+    if (attrs.bias) params.push({ leaf: "bias", shape: [out], buffer: false });
+    if (attrs.ws === "scaled") params.push({ leaf: "gain", shape: [out], buffer: false });
+    return { shape: [x[0], out], params, flops: 2 * fin * out };
+  },
+  lower: (ctx) => {
+    const weight = standardizedWeight(ctx);
+    const bias = ctx.param("bias");
+    return ctx.emit("Gemm", bias ? [ctx.inputs[0], weight, bias] : [ctx.inputs[0], weight], { transB: 1 });
+  },
+  example: { args: { out: 3 }, input: [2, 5] },
+};
+
+/** `Gemm(A, B, C?)` with transB = 1; may carry a fused `activation`, as `Conv` does. */
+export const GEMM: IrOperator = {
+  op: "Gemm",
+  kernel: (node) => ({ kernel: "gemm", args: [input(0), input(1), optional(2), literal(withActivation(node, {}))] }),
+  onnx: (e) => onnxWithActivation(e, "Gemm", presentInputs(e, 3), { transB: { int: 1 } }),
+};
+
+export const DENSE_OPERATORS = { layers: [DENSE_LAYER], ir: [GEMM] };

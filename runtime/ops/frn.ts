@@ -1,0 +1,47 @@
+/**
+ * `frn`: filter response normalization with a thresholded linear unit (Singh & Krishnan 2019),
+ * `max(γ · x / sqrt(mean_{H,W}(x²) + eps) + β, τ)` with a learned τ; nnc's
+ * `FilterResponseNormalization(X, scale, B, tau)`. ONNX: Mul, ReduceMean, Add, Sqrt, Div, Mul,
+ * Add, Max.
+ */
+import { input, literal, num } from "./kernel-call.js";
+import { broadcastParam, epsArg, normalizer, STATISTICS_FLOPS } from "./normalizer.js";
+import { spatialAxes } from "./onnx-shapes.js";
+import { perChannel } from "./rules.js";
+import type { IrOperator } from "./types.js";
+
+export const FRN_LAYER = normalizer({
+  name: "frn",
+  doc: "filter response normalization with a thresholded linear unit (Singh & Krishnan 2019)",
+  args: [epsArg(1e-6)],
+  ranks: [4],
+  leaves: (_attrs, c) => [perChannel("weight", c), perChannel("bias", c), perChannel("tau", c)],
+  flopsPerElement: STATISTICS_FLOPS,
+  lower: (ctx) => {
+    const params = ["weight", "bias", "tau"].map((leaf) => ctx.required(leaf));
+    return ctx.emit("FilterResponseNormalization", [ctx.inputs[0], ...params], { epsilon: Number(ctx.attrs.eps ?? 1e-6) });
+  },
+});
+
+export const FILTER_RESPONSE_NORMALIZATION: IrOperator = {
+  op: "FilterResponseNormalization",
+  kernel: (node) => ({
+    kernel: "filterResponseNormalization",
+    args: [input(0), input(1), input(2), input(3), literal({ epsilon: num(node, "epsilon", 1e-6) })],
+  }),
+  onnx: (e) => {
+    const x = e.input(0);
+    const rank = e.shape(0).length;
+    const squares = e.step("Mul", [x, x], {}, "square");
+    // For features (rank 2) the mean over H, W runs over one value: ν² is x² itself.
+    const nu2 = rank > 2 ? e.reduce("ReduceMean", squares, spatialAxes(rank), true, "nu2") : squares;
+    const shifted = e.step("Add", [nu2, e.floatConstant("eps", [], Float32Array.of(e.num("epsilon", 1e-6)))], {}, "nu2_eps");
+    const root = e.step("Sqrt", [shifted], {}, "rms");
+    const normed = e.step("Div", [x, root], {}, "normalized");
+    const scaled = e.step("Mul", [normed, broadcastParam(e, 1, "gamma")], {}, "scaled");
+    const shiftedOut = e.step("Add", [scaled, broadcastParam(e, 2, "beta")], {}, "shifted");
+    e.last("Max", [shiftedOut, broadcastParam(e, 3, "threshold")]);
+  },
+};
+
+export const FRN_OPERATORS = { layers: [FRN_LAYER], ir: [FILTER_RESPONSE_NORMALIZATION] };

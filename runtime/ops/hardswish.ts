@@ -1,0 +1,25 @@
+/**
+ * `hardswish`: `x · relu6(x + 3) / 6`, as `nn.Hardswish` (MobileNetV3's activation); ONNX
+ * `HardSwish` (opset 14 on) computes `x · max(0, min(1, x/6 + 1/2))`, the same function.
+ */
+import type { Tensor } from "../tensor.js";
+import { mapElements, pointwise, sameOnnx } from "./pointwise.js";
+
+/** `x · relu6(x + 3) / 6`, in PyTorch's order of operations. */
+export function hardswishScalar(x: number): number {
+  return (x * Math.min(Math.max(x + 3, 0), 6)) / 6;
+}
+
+/** Returns the hard swish of every element, in `out` when a buffer is passed. */
+export function hardswish(x: Tensor, out?: Float32Array): Tensor {
+  return mapElements(x, hardswishScalar, out, "hardswish");
+}
+
+export const HARDSWISH = pointwise({
+  layer: "hardswish",
+  op: "HardSwish",
+  doc: "x * relu6(x + 3) / 6, as nn.Hardswish",
+  kernel: "hardswish",
+  onnx: sameOnnx("HardSwish"),
+  scalar: () => hardswishScalar,
+});

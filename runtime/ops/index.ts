@@ -1,0 +1,82 @@
+/**
+ * The operator registry: every layer of the language and every IR operator, each written once
+ * in a file of this folder. The checker, lowering, the IR executor, the TypeScript and ONNX
+ * emitters, the plan, the language server and the generated reference docs read these tables.
+ *
+ * Adding an operator: write its file (a layer with its signature, shape rule and lowering; an
+ * IR operator with its kernel call, ONNX form and, for an activation, its epilogue), add it to
+ * the lists below (and, for an element-wise activation, to `activation-table.ts`), and export
+ * its kernel here when the file defines one. The completeness test then walks it through every
+ * stage; `docs/ARCHITECTURE.md` lists the rest (fixtures, tests).
+ */
+import { ACTIVATIONS } from "./activation-table.js";
+import { ARITHMETIC_OPERATORS } from "./arithmetic.js";
+import { BATCH_NORM_OPERATORS } from "./batch-norm.js";
+import { BATCH_RENORM_OPERATORS } from "./batch-renorm.js";
+import { CONCAT_OPERATORS } from "./concat.js";
+import { CONV_OPERATORS } from "./conv.js";
+import { DENSE_OPERATORS } from "./dense.js";
+import { DROPOUT } from "./dropout.js";
+import { FRN_OPERATORS } from "./frn.js";
+import { GROUP_NORM_OPERATORS } from "./group-norm.js";
+import { IDENTITY, NONE_LAYER } from "./identity.js";
+import { INSTANCE_NORM_OPERATORS } from "./instance-norm.js";
+import { LAYER_NORM_OPERATORS } from "./layer-norm.js";
+import { MAXOUT_OPERATORS } from "./maxout.js";
+import { POOL_OPERATORS } from "./pool.js";
+import { PRELU_OPERATORS } from "./prelu.js";
+import { RESHAPE_OPERATORS } from "./reshape.js";
+import { LOG_SOFTMAX, SOFTMAX } from "./softmax.js";
+import { STANDARDIZE_LAYER } from "./standardize.js";
+import { SWITCHABLE_NORM_OPERATORS } from "./switchable-norm.js";
+import type { IrOperator, LayerOperator, OperatorModule } from "./types.js";
+
+export { clip, type ClipAttributes } from "./relu6.js";
+export { hardswish } from "./hardswish.js";
+
+/** Every registry file's contribution, in the order of the reference docs. */
+const MODULES: readonly OperatorModule[] = [
+  CONV_OPERATORS,
+  DENSE_OPERATORS,
+  POOL_OPERATORS,
+  RESHAPE_OPERATORS,
+  ...ACTIVATIONS,
+  PRELU_OPERATORS,
+  MAXOUT_OPERATORS,
+  SOFTMAX,
+  LOG_SOFTMAX,
+  DROPOUT,
+  { layers: [STANDARDIZE_LAYER] },
+  ARITHMETIC_OPERATORS,
+  CONCAT_OPERATORS,
+  IDENTITY,
+  BATCH_NORM_OPERATORS,
+  BATCH_RENORM_OPERATORS,
+  LAYER_NORM_OPERATORS,
+  INSTANCE_NORM_OPERATORS,
+  GROUP_NORM_OPERATORS,
+  FRN_OPERATORS,
+  SWITCHABLE_NORM_OPERATORS,
+  { layers: [NONE_LAYER] },
+];
+
+/** Every layer of the language, in the order of the reference docs. */
+export const LAYER_LIST: readonly LayerOperator[] = MODULES.flatMap((m) => m.layers ?? []);
+
+/** Every layer by name. */
+export const LAYERS: ReadonlyMap<string, LayerOperator> = new Map(LAYER_LIST.map((l) => [l.name, l]));
+
+/** Every IR operator by its name. */
+export const IR_OPERATORS: ReadonlyMap<string, IrOperator> = new Map(MODULES.flatMap((m) => m.ir ?? []).map((o) => [o.op, o]));
+
+/** The IR operator `op`; throws for an operator the registry lacks (a bug in a pass or a lowering). */
+export function irOperator(op: string, node?: string): IrOperator {
+  const entry = IR_OPERATORS.get(op);
+  if (entry === undefined) throw new Error(`IR: no registered operator ${op}${node ? ` (${node})` : ""}`);
+  return entry;
+}
+
+export { epilogueOf, fusedActivation } from "./fused.js";
+export type * from "./types.js";
+export type { KernelArg, KernelCall, LiteralValue } from "./kernel-call.js";
+export { OnnxFormError } from "./types.js";

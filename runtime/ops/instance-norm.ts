@@ -1,0 +1,29 @@
+/**
+ * `instance`: instance normalization over H, W per sample and channel, as `nn.InstanceNorm2d`;
+ * the IR's (and ONNX's) `InstanceNormalization`.
+ */
+import { input, literal, num } from "./kernel-call.js";
+import { AFFINE_ARG, affinePair, epsArg, normalizer, STATISTICS_FLOPS } from "./normalizer.js";
+import { affineParams, epsilonOf } from "./rules.js";
+import type { IrOperator } from "./types.js";
+
+export const INSTANCE_LAYER = normalizer({
+  name: "instance",
+  doc: "instance normalization over H, W per sample and channel, as nn.InstanceNorm2d",
+  args: [epsArg(1e-5), AFFINE_ARG],
+  ranks: [4],
+  leaves: affinePair,
+  flopsPerElement: STATISTICS_FLOPS,
+  lower: (ctx) => {
+    const [w, b] = affineParams(ctx);
+    return ctx.emit("InstanceNormalization", [ctx.inputs[0], w, b], { epsilon: epsilonOf(ctx) });
+  },
+});
+
+export const INSTANCE_NORMALIZATION: IrOperator = {
+  op: "InstanceNormalization",
+  kernel: (node) => ({ kernel: "instanceNormalization", args: [input(0), input(1), input(2), literal({ epsilon: num(node, "epsilon", 1e-5) })] }),
+  onnx: (e) => e.last("InstanceNormalization", [e.input(0), e.input(1), e.input(2)], { epsilon: { float: e.num("epsilon", 1e-5) } }),
+};
+
+export const INSTANCE_NORM_OPERATORS = { layers: [INSTANCE_LAYER], ir: [INSTANCE_NORMALIZATION] };

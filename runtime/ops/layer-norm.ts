@@ -1,0 +1,34 @@
+/**
+ * `layer`: layer normalization over all non-batch dims of a sample, as `nn.GroupNorm(1, C)` on
+ * images and `nn.LayerNorm(F)` on features. Rank 2 lowers to the IR's `LayerNormalization` (axis
+ * −1, native in ONNX at opset 17); rank 4 to `GroupNormalization` with one group, whose affine is
+ * per channel (ONNX's LayerNormalization would want a `[C, H, W]` one).
+ */
+import { input, literal, num } from "./kernel-call.js";
+import { AFFINE_ARG, affinePair, epsArg, normalizer, STATISTICS_FLOPS } from "./normalizer.js";
+import { affineParams, epsilonOf } from "./rules.js";
+import type { IrOperator } from "./types.js";
+
+export const LAYER_LAYER = normalizer({
+  name: "layer",
+  doc: "layer normalization over all non-batch dims of a sample, as nn.GroupNorm(1, C) / nn.LayerNorm(F)",
+  args: [epsArg(1e-5), AFFINE_ARG],
+  ranks: [4, 2],
+  leaves: affinePair,
+  flopsPerElement: STATISTICS_FLOPS,
+  lower: (ctx) => {
+    const [w, b] = affineParams(ctx);
+    const epsilon = epsilonOf(ctx);
+    return ctx.inputShape.length === 2
+      ? ctx.emit("LayerNormalization", [ctx.inputs[0], w, b], { axis: -1, epsilon })
+      : ctx.emit("GroupNormalization", [ctx.inputs[0], w, b], { num_groups: 1, epsilon });
+  },
+});
+
+export const LAYER_NORMALIZATION: IrOperator = {
+  op: "LayerNormalization",
+  kernel: (node) => ({ kernel: "layerNormalization", args: [input(0), input(1), input(2), literal({ epsilon: num(node, "epsilon", 1e-5) })] }),
+  onnx: (e) => e.last("LayerNormalization", [e.input(0), e.input(1), e.input(2)], { axis: { int: -1 }, epsilon: { float: e.num("epsilon", 1e-5) } }),
+};
+
+export const LAYER_NORM_OPERATORS = { layers: [LAYER_LAYER], ir: [LAYER_NORMALIZATION] };

@@ -1,0 +1,38 @@
+/**
+ * `relu6`: `min(max(x, 0), 6)`, as `nn.ReLU6` (MobileNetV2's activation). It lowers to `Clip`
+ * with `min` 0 and `max` 6, the node `torch.onnx.export` writes, whose bounds ONNX takes as
+ * inputs (opset 11 on).
+ */
+import type { Tensor } from "../tensor.js";
+import { num } from "./kernel-call.js";
+import { mapElements, pointwise } from "./pointwise.js";
+
+/** Attributes of {@link clip}. */
+export interface ClipAttributes {
+  min: number;
+  max: number;
+}
+
+/** Returns `min(max(x, min), max)` of every element, in `out` when a buffer is passed. */
+export function clip(x: Tensor, attributes: ClipAttributes, out?: Float32Array): Tensor {
+  const { min, max } = attributes;
+  return mapElements(x, (v) => (v < min ? min : v > max ? max : v), out, "clip");
+}
+
+export const RELU6 = pointwise({
+  layer: "relu6",
+  op: "Clip",
+  doc: "min(max(x, 0), 6), as nn.ReLU6",
+  attrs: () => ({ min: 0, max: 6 }),
+  irAttrs: ["min", "max"],
+  kernel: "clip",
+  kernelAttrs: { min: { attr: "min", fallback: -Infinity }, max: { attr: "max", fallback: Infinity } },
+  onnx: (e, x, suffix) => {
+    const bounds = [e.scalar("clip.min", e.num("min", -Infinity)), e.scalar("clip.max", e.num("max", Infinity))];
+    e.last("Clip", [x, ...bounds], {}, suffix);
+  },
+  scalar: (node) => {
+    const [min, max] = [num(node, "min", -Infinity), num(node, "max", Infinity)];
+    return (v) => (v < min ? min : v > max ? max : v);
+  },
+});

@@ -1,0 +1,34 @@
+/** `standardize`: the fixed per-channel input normalization `(x - mean) / std`, as IR `Sub` then `Div`. */
+import { perSample } from "./dims.js";
+import { checkBatched, fail, isFailure, staticDim } from "./rules.js";
+import type { LayerOperator } from "./types.js";
+
+export const STANDARDIZE_LAYER: LayerOperator = {
+  name: "standardize",
+  doc: "fixed per-channel input normalization (x - mean) / std",
+  family: "normalizer",
+  inputs: 1,
+  args: [
+    { name: "mean", type: "floats", doc: "one mean per channel" },
+    { name: "std", type: "floats", min: 0, minExclusive: true, doc: "one standard deviation per channel, each > 0" },
+  ],
+  infer: (attrs, [x]) => {
+    const rank = checkBatched("standardize", x);
+    if (rank) return rank;
+    const c = staticDim("standardize", x, 1, "channel count");
+    if (isFailure(c)) return c;
+    for (const name of ["mean", "std"]) {
+      const list = attrs[name] as readonly number[];
+      if (list.length !== c) return fail("E0208", `standardize ${name} has ${list.length} values but the input has ${c} channels`, name);
+    }
+    return { shape: x, params: [], flops: 2 * perSample(x) };
+  },
+  lower: (ctx) => {
+    const shape = ctx.inputShape.map((_, axis) => (axis === 1 ? ctx.channels : 1));
+    const mean = ctx.constant("mean", shape, Float32Array.from(ctx.attrs.mean as readonly number[]));
+    const std = ctx.constant("std", shape, Float32Array.from(ctx.attrs.std as readonly number[]));
+    const centred = ctx.emit("Sub", [ctx.inputs[0], mean], {}, "centred");
+    return ctx.emit("Div", [centred, std]);
+  },
+  example: { args: { mean: [0.5, 0.4, 0.3, 0.2], std: [0.2, 0.25, 0.3, 0.35] } },
+};

@@ -1,0 +1,246 @@
+/**
+ * The shape of the operator registry: what one entry says about an operator, for every stage
+ * that reads it. An operator is written once, in one file of `runtime/ops/`, and the checker,
+ * lowering, the IR executor, the TypeScript and ONNX emitters, the plan, the language server and
+ * the generated docs all read that entry (see `docs/ARCHITECTURE.md`, "Adding an operator").
+ *
+ * Two kinds of entry:
+ *
+ * - a {@link LayerOperator} is a layer of the language (`conv`, `relu`, `group`): its signature
+ *   and defaults, its one-line doc, its shape rule, and its lowering to IR nodes;
+ * - an {@link IrOperator} is a node of the IR, in ONNX vocabulary (`Conv`, `Relu`,
+ *   `GroupNormalization`), or one of nnc's own (`FilterResponseNormalization`): the runtime
+ *   kernel call that runs it, its ONNX form per opset, whether it fuses into a conv's or dense
+ *   layer's write-back, and a slot for its backward rule.
+ *
+ * Most files hold one of each (`relu` lowers to `Relu`); some layers lower to several nodes
+ * (`standardize` to `Sub` and `Div`), and some nodes have no layer of their own (`Reshape`).
+ *
+ * The runtime owns these types so that generated modules and the plan can read the same table;
+ * the compiler implements the two contexts an entry is handed ({@link LoweringContext} and
+ * {@link OnnxContext}) and never the reverse.
+ */
+import type { Tensor } from "../tensor.js";
+import type { KernelCall } from "./kernel-call.js";
+import type { FusedActivation } from "../linalg/epilogue.js";
+
+/** A dimension: a static size, or a symbolic one (`"N"`, or a derived form such as `"H/2"`). */
+export type Dim = number | string;
+
+export type Shape = readonly Dim[];
+
+/** A resolved attribute value of a layer (defaults filled in, pairs expanded). */
+export type AttrValue = number | boolean | string | readonly number[];
+
+/** A layer's resolved attributes by argument name. */
+export type Attrs = Readonly<Record<string, AttrValue>>;
+
+/**
+ * Argument types: `pair` is an int or a `(h, w)` pair, `padding` a pair or `same`, `floats` a
+ * list of numbers (`standardize`'s mean and std).
+ */
+export type ArgType = "int" | "float" | "bool" | "string" | "pair" | "padding" | "floats";
+
+/** One argument of a layer. */
+export interface ArgSpec {
+  readonly name: string;
+  readonly type: ArgType;
+  /** Absent for a required argument (unless `defaultFrom` is given). */
+  readonly default?: AttrValue;
+  /** The default is another argument's value (a pool's `stride` defaults to its `kernel`). */
+  readonly defaultFrom?: string;
+  /** Smallest allowed value (for `pair` and `floats`, of every element). */
+  readonly min?: number;
+  readonly minExclusive?: boolean;
+  readonly max?: number;
+  readonly maxExclusive?: boolean;
+  /** The allowed strings of an enum-valued `string` argument. */
+  readonly oneOf?: readonly string[];
+  readonly doc: string;
+}
+
+/** A parameter or buffer of one layer instance, before its path is prefixed. */
+export interface LeafParam {
+  readonly leaf: string;
+  readonly shape: readonly number[];
+  readonly buffer: boolean;
+}
+
+/** What a shape rule makes of a well-formed application. */
+export interface RuleResult {
+  readonly shape: Shape;
+  readonly params: readonly LeafParam[];
+  readonly flops: number;
+  /** Attributes derived from the shapes (explicit `pads` of `pad: same`). */
+  readonly derived?: Readonly<Record<string, AttrValue>>;
+}
+
+/**
+ * The diagnostic codes a shape rule may refuse with (the compiler's catalogue holds their
+ * titles; a compile-time check there keeps this list inside it).
+ */
+export type RuleCode = "E0201" | "E0202" | "E0203" | "E0204" | "E0205" | "E0206" | "E0207" | "E0208";
+
+/** Why a rule refuses its inputs; `arg` points the squiggle at that argument when given. */
+export interface RuleFailure {
+  readonly failure: true;
+  readonly code: RuleCode;
+  readonly message: string;
+  readonly arg?: string;
+}
+
+/** How many tensors a layer takes: exactly one, exactly two, or two or more. */
+export type InputArity = 1 | 2 | "many";
+
+/** The families of the reference docs and of completion. */
+export type Family = "linear" | "pool" | "activation" | "normalizer" | "structure";
+
+/** An attribute value of an IR node, as ONNX attributes are: numbers, strings, and lists of numbers. */
+export type IrAttr = number | string | readonly number[];
+
+/** What lowering offers a layer entry: its inputs, parameters and a way to add IR nodes. */
+export interface LoweringContext {
+  /** The layer's dotted path (`Basic0.conv0`). */
+  readonly path: string;
+  readonly attrs: Attrs;
+  /** The IR value names of the layer's tensor inputs. */
+  readonly inputs: readonly string[];
+  /** The shape of tensor input 0. */
+  readonly inputShape: Shape;
+  /** The static size of input 0's axis 1 (channels or features), or 0 when it is symbolic. */
+  readonly channels: number;
+  /** The shape of IR value `name` (an input, a parameter or a node's output). */
+  inputShapeOf(name: string): Shape;
+  /** The parameter `<path>.<leaf>`, or undefined when the layer has none of that name. */
+  param(leaf: string): string | undefined;
+  /** The parameter `<path>.<leaf>`; throws (a bug in the entry) when the layer has none. */
+  required(leaf: string): string;
+  /** A literal constant `<path>.<suffix>`. */
+  constant(suffix: string, shape: readonly number[], data: Float32Array): string;
+  /**
+   * Adds a node and returns its output's name: the layer's path, or `<path>.<suffix>` for a
+   * helper node; `shape` defaults to the layer's output shape.
+   */
+  emit(op: string, inputs: readonly string[], attrs?: Readonly<Record<string, IrAttr>>, suffix?: string, shape?: Shape): string;
+}
+
+/** A layer of the language. */
+export interface LayerOperator {
+  readonly name: string;
+  readonly doc: string;
+  readonly family: Family;
+  readonly inputs: InputArity;
+  readonly args: readonly ArgSpec[];
+  /** The shape rule: resolved attributes and input shapes to the output shape, parameters and FLOPs. */
+  readonly infer: (attrs: Attrs, shapes: readonly Shape[]) => RuleResult | RuleFailure;
+  /** Adds the layer's IR nodes; returns the IR value holding its output. */
+  readonly lower: (ctx: LoweringContext) => string;
+  /**
+   * Arguments the registry's completeness test sets when the defaults alone do not make a
+   * valid layer (a conv's `out` and `kernel`), and the input shape it uses (default `[2, 4, 6, 6]`).
+   */
+  readonly example?: { readonly args?: Attrs; readonly input?: readonly number[]; readonly inputs?: number };
+}
+
+/** The IR node an operator entry reads: `IrNode` of the compiler fits, and so does a plan step. */
+export interface NodeView {
+  readonly name?: string;
+  readonly op: string;
+  readonly inputs: readonly string[];
+  readonly attrs: Readonly<Record<string, IrAttr>>;
+}
+
+/** An ONNX attribute value, as the graph builder takes it. */
+export type OnnxAttr =
+  | { readonly int: number }
+  | { readonly float: number }
+  | { readonly ints: readonly number[] }
+  | { readonly string: string };
+
+/**
+ * What an ONNX form sees while it turns one IR node into ONNX nodes: the node's inputs as
+ * tensor names, their shapes and constant values, and helpers that name every emitted node
+ * and tensor after the layer (`Basic0.conv0`, `Basic0.conv0.relu`).
+ */
+export interface OnnxContext {
+  readonly node: NodeView & { readonly name: string };
+  /** The opset being written. */
+  readonly opset: number;
+  /** The tensor name of input `index` (a constant becomes an initializer). */
+  input(index: number): string;
+  /** Whether the node has input `index`. */
+  has(index: number): boolean;
+  /** The IR shape of input `index`. */
+  shape(index: number): Shape;
+  /** The constant value of input `index`; throws when it is not a constant. */
+  constant(index: number): Tensor;
+  /** A numeric attribute of the IR node. */
+  num(name: string, fallback: number): number;
+  /** An integer-list attribute of the IR node. */
+  ints(name: string, fallback: readonly number[]): number[];
+  /** A helper node writing the new tensor `<output>.<suffix>`; `primary` names it after the layer. */
+  step(opType: string, inputs: readonly string[], attrs: Readonly<Record<string, OnnxAttr>>, suffix: string, primary?: boolean): string;
+  /** The node that writes the IR node's output; named after the layer, or `<layer>.<suffix>`. */
+  last(opType: string, inputs: readonly string[], attrs?: Readonly<Record<string, OnnxAttr>>, suffix?: string): void;
+  /** A new float32 initializer `<layer>.<suffix>`. */
+  floatConstant(suffix: string, shape: readonly number[], data: Float32Array): string;
+  /** A new int64 initializer `<layer>.<suffix>`. */
+  int64Constant(suffix: string, values: readonly number[]): string;
+  /** A float32 scalar shared by every node that needs the same label and value. */
+  scalar(label: string, value: number): string;
+  /** A reduction over `axes` (an attribute before opset 18, an input from it on). */
+  reduce(opType: "ReduceMean" | "ReduceMax", x: string, axes: readonly number[], keepdims: boolean, suffix?: string): string;
+}
+
+/** An error the user can act on: a graph that ONNX cannot express at the requested opset. */
+export class OnnxFormError extends Error {
+  override readonly name: string = "OnnxEmitError";
+}
+
+/** How an element-wise activation runs fused into the write-back of a conv or dense layer. */
+export interface Epilogue {
+  /** The runtime form, from the activation node's attributes. */
+  readonly form: (node: NodeView) => FusedActivation;
+  /**
+   * Whether the `fuse-activation` pass folds the node into the `Conv` or `Gemm` before it (the
+   * plan applies every epilogue activation in the blocked layout either way).
+   */
+  readonly fuses: boolean;
+  /** The activation's IR attributes, which a fused conv or dense node carries under the same names. */
+  readonly attrs: readonly string[];
+  /** The ONNX nodes of the activation of `x`, written as the node's output (a fused node writes it back out). */
+  readonly onnx: (e: OnnxContext, x: string, suffix?: string) => void;
+}
+
+/**
+ * A backward rule, for the training issue: given the forward node and the gradient of its
+ * output, the IR nodes of the gradients of its inputs. No operator has one yet.
+ */
+export interface BackwardRule {
+  readonly doc: string;
+}
+
+/** A node of the IR. */
+export interface IrOperator {
+  readonly op: string;
+  /** The runtime kernel call; `training` picks the training forms of normalizers and dropout. */
+  readonly kernel: (node: NodeView, training: boolean) => KernelCall;
+  /** The ONNX nodes of the node at `e.opset`; throws {@link OnnxFormError} where there are none. */
+  readonly onnx: (e: OnnxContext) => void;
+  /** Present for element-wise activations that can run in a conv's or dense layer's write-back. */
+  readonly epilogue?: Epilogue;
+  /** The backward rule (the training issue adds them). */
+  readonly backward?: BackwardRule;
+  /**
+   * True for helper nodes that only ever compute constants (folded weights) or that the ONNX
+   * emitter cannot write with a non-constant input; the completeness test runs them through
+   * constant folding instead of a model.
+   */
+  readonly constantOnly?: boolean;
+}
+
+/** One registry file's contribution: layers, IR operators, or both. */
+export interface OperatorModule {
+  readonly layers?: readonly LayerOperator[];
+  readonly ir?: readonly IrOperator[];
+}

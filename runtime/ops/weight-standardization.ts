@@ -1,0 +1,48 @@
+/**
+ * Weight standardization of a conv's or dense layer's weight (`ws: "standard"`, Qiao et al. 2019)
+ * and its scaled NF-Net form (`ws: "scaled"`, with a learned gain): IR nodes over the weight
+ * alone, so inference computes them once, at load, and ONNX receives the standardized weight.
+ */
+import { input, inputsCall, literal, num } from "./kernel-call.js";
+import { OnnxFormError, type ArgSpec, type IrOperator, type LoweringContext } from "./types.js";
+
+/** The `ws` argument of `conv` and `dense`. */
+export const WS_ARG: ArgSpec = {
+  name: "ws",
+  type: "string",
+  default: "none",
+  oneOf: ["none", "standard", "scaled"],
+  doc: 'weight standardization: "none", "standard" (Qiao 2019) or "scaled" (NF-Nets, adds a gain)',
+};
+
+/** The weight a conv or dense layer multiplies with: the parameter, or its standardization. */
+export function standardizedWeight(ctx: LoweringContext): string {
+  const weight = ctx.required("weight");
+  const shape = ctx.inputShapeOf(weight);
+  switch (ctx.attrs.ws) {
+    case "standard":
+      return ctx.emit("WeightStandardization", [weight], { epsilon: 1e-5 }, "weight_standardized", shape);
+    case "scaled":
+      return ctx.emit("ScaledWeightStandardization", [weight, ctx.required("gain")], {}, "weight_standardized", shape);
+    default:
+      return weight;
+  }
+}
+
+const noOnnx = (e: { node: { name: string } }): never => {
+  throw new OnnxFormError(`${e.node.name}: weight standardization of a non-constant weight has no ONNX form`);
+};
+
+export const WEIGHT_STANDARDIZATION: IrOperator = {
+  op: "WeightStandardization",
+  kernel: (node) => ({ kernel: "weightStandardization", args: [input(0), literal({ epsilon: num(node, "epsilon", 1e-5) })] }),
+  onnx: noOnnx,
+  constantOnly: true,
+};
+
+export const SCALED_WEIGHT_STANDARDIZATION: IrOperator = {
+  op: "ScaledWeightStandardization",
+  kernel: () => inputsCall("scaledWeightStandardization", 2),
+  onnx: noOnnx,
+  constantOnly: true,
+};
