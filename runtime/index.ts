@@ -40,6 +40,7 @@ export { softmax } from "./kernels/softmax.js";
 export { logSoftmax } from "./kernels/log-softmax.js";
 export { dropout, type DropoutAttributes } from "./kernels/dropout.js";
 export { standardize, type StandardizeAttributes } from "./kernels/standardize.js";
+export { clip, hardswish, type ClipAttributes } from "./ops/index.js";
 export { add } from "./kernels/add.js";
 export { mul } from "./kernels/mul.js";
 export { sub } from "./kernels/sub.js";

@@ -13,6 +13,8 @@
  */
 import { window2d } from "../window.js";
 import type { FusedActivation } from "../linalg/epilogue.js";
+import { ACTIVATIONS } from "../ops/activation-table.js";
+import { fusedActivation as registryFusedActivation } from "../ops/fused.js";
 import type { Tensor } from "../tensor.js";
 
 /** An attribute value, as the IR stores it. */
@@ -111,35 +113,21 @@ export interface PlanLayout {
   readonly outputs: number[];
 }
 
-/** Element-wise activation ops the plan applies itself, and their runtime form. */
-export const ACTIVATION_OPS: Readonly<Record<string, (step: PlanStep) => FusedActivation>> = {
-  LeakyRelu: (s) => ({ kind: "leaky_relu", alpha: num(s, "alpha", 0.01) }),
-  Elu: (s) => ({ kind: "elu", alpha: num(s, "alpha", 1) }),
-  Sigmoid: () => ({ kind: "sigmoid" }),
-  Tanh: () => ({ kind: "tanh" }),
-  Silu: () => ({ kind: "silu" }),
-  Gelu: () => ({ kind: "gelu" }),
-};
-
-function num(step: PlanStep, name: string, fallback: number): number {
-  const v = step.attrs[name];
-  return typeof v === "number" ? v : fallback;
-}
+/**
+ * Element-wise activation ops the plan applies itself (every activation of the operator registry
+ * with an epilogue; relu has a step of its own), and their runtime form.
+ */
+export const ACTIVATION_OPS: Readonly<Record<string, (step: PlanStep) => FusedActivation>> = Object.fromEntries(
+  ACTIVATIONS.flatMap(({ operator }) => (operator.epilogue && operator.op !== "Relu" ? [[operator.op, operator.epilogue.form] as const] : [])),
+);
 
 function ints(step: PlanStep, name: string, fallback: readonly number[]): number[] {
   const v = step.attrs[name];
   return Array.isArray(v) ? [...(v as readonly number[])] : [...fallback];
 }
 
-/** The runtime's activation for a Conv's or Gemm's fused `activation` attribute. */
-export function fusedActivation(step: PlanStep): FusedActivation | undefined {
-  const act = step.attrs.activation;
-  if (act === undefined) return undefined;
-  if (act === "Relu") return { kind: "relu" };
-  const make = ACTIVATION_OPS[act as string];
-  if (make === undefined) throw new Error(`plan: ${step.name ?? step.op} fuses an activation the runtime lacks: ${String(act)}`);
-  return make(step);
-}
+/** The runtime's activation for a Conv's or Gemm's fused `activation` attribute (from the operator registry). */
+export const fusedActivation: (step: PlanStep) => FusedActivation | undefined = registryFusedActivation;
 
 /** The window of a Conv or pool step over an `h × w` input. */
 export function windowOf(step: PlanStep, h: number, w: number, kernel: readonly number[]): WindowGeometry {
