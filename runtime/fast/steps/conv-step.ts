@@ -1,0 +1,178 @@
+/**
+ * The conv operator on the WebAssembly plan. Which kernel runs a conv over a blocked input is
+ * decided here, once, by {@link convKernel}:
+ *
+ * - `winograd`: Winograd F(2×2, 3×3) (`winograd.ts`, `runtime/wasm/winograd-kernel.ts`) for the
+ *   3×3 stride-1 convs that suit it ({@link winogradFits}), unless the plan turns it off;
+ * - `depthwise`: one filter per channel (the only grouped convs the analysis blocks), on the
+ *   pool kernel's generator (`depthwise_rows`, `runtime/wasm/window-kernels.ts`);
+ * - `direct`: the direct conv (`runtime/wasm/conv-kernel.ts`).
+ *
+ * Each kernel's memory and build step follow. All three fuse the bias, a residual add and relu;
+ * another fused activation runs right after, in place ({@link activateHeap}). A conv over a
+ * plain input runs the TypeScript step.
+ */
+import { CONV_DESC_WORDS, ConvDesc, ConvFlags, CONV_NR } from "../../wasm/conv-kernel.js";
+import { WINO_DESC_WORDS } from "../../wasm/winograd-kernel.js";
+import { POOL_DESC_WORDS, PoolDesc } from "../../wasm/window-kernels.js";
+import { channelStride, packConvWeight, packedConvFloats } from "../layout.js";
+import { packWinogradWeight, winogradFits, winogradShape, writeWinogradDescs } from "../winograd.js";
+import { activateHeap } from "./activation-step.js";
+import type { ActionOf, StepBuilder, StepHeap, StepPlanning, WasmStep } from "./wasm-step.js";
+
+type ConvAction = ActionOf<"conv">;
+
+/** The kernels a blocked conv may run on. */
+export type ConvKernel = "winograd" | "depthwise" | "direct";
+
+/** The kernel of a conv over a blocked input; `winograd`: whether the plan allows Winograd. */
+export function convKernel(action: ConvAction, winograd: boolean): ConvKernel {
+  if (winograd && winogradFits(action.weight.shape, action.window, action.group)) return "winograd";
+  return action.group > 1 ? "depthwise" : "direct";
+}
+
+/** Each kernel's memory and build step. */
+const CONV_KERNELS: Record<ConvKernel, (action: ConvAction, planning: StepPlanning) => StepBuilder> = {
+  winograd: winogradConv,
+  depthwise: depthwiseConv,
+  direct: directConv,
+};
+
+/** A conv over a blocked input, on the kernel {@link convKernel} picks, then its unfused activation. */
+export const convStep: WasmStep<ConvAction> = (action, planning) => {
+  if (planning.layout.buffers[action.input].form !== "blocked") return undefined;
+  const build = CONV_KERNELS[convKernel(action, planning.winograd)](action, planning);
+  return (heap) => withActivation(action, heap, build(heap));
+};
+
+/** `run`, followed by the activation the conv fuses (not relu) in TypeScript or the `activate` kernel. */
+function withActivation(action: ConvAction, heap: StepHeap, run: () => void): () => void {
+  const after = action.after;
+  if (after === undefined) return run;
+  const out = heap.at(action.output) / 4;
+  const size = heap.layout.buffers[action.output].size;
+  return () => {
+    run();
+    activateHeap(heap, out, out, size, after);
+  };
+}
+
+/** Writes a conv's bias at byte offset `at`, zero-padded to its channel stride. */
+function placeBias(heap: Float32Array, action: ConvAction, at: number): void {
+  heap.fill(0, at / 4, at / 4 + channelStride(action.weight.shape[0]));
+  if (action.bias !== undefined) heap.set(action.bias.data, at / 4);
+}
+
+/** The direct conv: weights packed in panels of 8 output channels, a `ConvDesc` descriptor. */
+function directConv(action: ConvAction, { layout, memory }: StepPlanning): StepBuilder {
+  const [m, c, kh, kw] = action.weight.shape;
+  const desc = memory.take(CONV_DESC_WORDS);
+  const weights = memory.takeWeights(packedConvFloats(m, c, kh, kw));
+  const bias = memory.takeWeights(channelStride(m));
+  memory.needZeroRow(channelStride(c));
+  return ({ heap, words, at, zero, splitter }) => {
+    packConvWeight(action.weight.data, m, c, kh, kw, heap, weights / 4);
+    placeBias(heap, action, bias);
+    const [n, , h, w] = layout.buffers[action.input].shape;
+    const win = action.window;
+    const csIn = channelStride(c) * 4;
+    const csOut = channelStride(m) * 4;
+    const fields: [keyof typeof ConvDesc, number][] = [
+      ["input", at(action.input)],
+      ["inImage", h * w * csIn],
+      ["inRow", w * csIn],
+      ["inPixel", csIn],
+      ["height", h],
+      ["width", w],
+      ["icQuads", csIn / 16],
+      ["kh", kh],
+      ["kw", kw],
+      ["sh", win.sh],
+      ["sw", win.sw],
+      ["dh", win.dh],
+      ["dw", win.dw],
+      ["padTop", win.padTop],
+      ["padLeft", win.padLeft],
+      ["weights", weights],
+      ["panel", kh * kw * csIn * CONV_NR],
+      ["bias", bias],
+      ["output", at(action.output)],
+      ["outImage", win.oh * win.ow * csOut],
+      ["outPixel", csOut],
+      ["residual", action.residual === undefined ? 0 : at(action.residual)],
+      ["resImage", win.oh * win.ow * csOut],
+      ["resPixel", csOut],
+      ["oh", win.oh],
+      ["ow", win.ow],
+      ["flags", action.relu ? ConvFlags.relu : 0],
+      ["zero", zero],
+      ["rowsPerChunk", Math.max(1, Math.ceil(48 / win.ow))],
+    ];
+    for (const [name, value] of fields) words[desc / 4 + ConvDesc[name]] = value;
+    const rows = n * win.oh;
+    const blocks = channelStride(m) / CONV_NR;
+    const work = n * win.oh * win.ow * m * c * kh * kw;
+    return () => splitter.conv(desc, rows, blocks, work);
+  };
+}
+
+/** The Winograd conv: weights transformed at compile time, scratch per thread, descriptors of `writeWinogradDescs`. */
+function winogradConv(action: ConvAction, { layout, memory, counts }: StepPlanning): StepBuilder {
+  const [m, c] = action.weight.shape;
+  const shape = winogradShape(m, c, action.window.oh, action.window.ow);
+  const desc = memory.take(WINO_DESC_WORDS);
+  const weights = memory.takeWeights(shape.weightFloats);
+  const bias = memory.takeWeights(channelStride(m));
+  memory.needZeroRow(channelStride(c));
+  memory.needWinogradScratch(shape.scratch);
+  counts["of which winograd"] = (counts["of which winograd"] ?? 0) + 1;
+  return ({ heap, words, at, zero, winogradScratch, splitter }) => {
+    packWinogradWeight(action.weight.data, m, c, heap, weights / 4);
+    placeBias(heap, action, bias);
+    const [n, , h, w] = layout.buffers[action.input].shape;
+    const placement = {
+      input: at(action.input),
+      output: at(action.output),
+      residual: action.residual === undefined ? 0 : at(action.residual),
+      weights,
+      bias,
+      zero,
+      scratch: winogradScratch,
+    };
+    const win = action.window;
+    writeWinogradDescs(words, desc, placement, { m, c, h, w, window: win, relu: action.relu }, shape);
+    const rows = n * shape.th;
+    const work = n * win.oh * win.ow * m * c * 9;
+    return () => splitter.wino(desc, rows, work);
+  };
+}
+
+/** The depthwise conv: weights packed `[kh][kw][Cs]`, a `PoolDesc` descriptor with the conv's fields. */
+function depthwiseConv(action: ConvAction, { layout, memory }: StepPlanning): StepBuilder {
+  const [m, , kh, kw] = action.weight.shape;
+  const cs = channelStride(m);
+  const desc = memory.take(POOL_DESC_WORDS);
+  const weights = memory.takeWeights(kh * kw * cs);
+  const bias = memory.takeWeights(cs);
+  return ({ heap, words, at, splitter }) => {
+    // weights[(ky·kw + kx)·Cs + c] = W[c, 0, ky, kx]
+    const base = weights / 4;
+    heap.fill(0, base, base + kh * kw * cs);
+    for (let c = 0; c < m; c++) for (let k = 0; k < kh * kw; k++) heap[base + k * cs + c] = action.weight.data[c * kh * kw + k];
+    placeBias(heap, action, bias);
+    const [n, , h, w] = layout.buffers[action.input].shape;
+    const win = action.window;
+    const fields: [keyof typeof PoolDesc, number][] = [
+      ["input", at(action.input)], ["inImage", h * w * cs * 4], ["height", h], ["width", w], ["inPixel", cs * 4],
+      ["output", at(action.output)], ["outImage", win.oh * win.ow * cs * 4], ["outPixel", cs * 4], ["oh", win.oh], ["ow", win.ow],
+      ["kh", kh], ["kw", kw], ["sh", win.sh], ["sw", win.sw], ["padTop", win.padTop], ["padLeft", win.padLeft],
+      ["quads", cs / 4], ["average", 0], ["dh", win.dh], ["dw", win.dw], ["weights", weights], ["bias", bias],
+      ["residual", action.residual === undefined ? 0 : at(action.residual)], ["resImage", win.oh * win.ow * cs * 4], ["resPixel", cs * 4],
+      ["flags", action.relu ? ConvFlags.relu : 0],
+    ];
+    for (const [name, value] of fields) words[desc / 4 + PoolDesc[name]] = value;
+    const rows = n * win.oh;
+    const work = n * win.oh * win.ow * m * kh * kw;
+    return () => splitter.depthwise(desc, rows, work);
+  };
+}
