@@ -375,6 +375,16 @@ def weight_standardization_cases():
         write(name + "_scaled", "ws_scaled", {}, {"weight": w, "gain": gain}, {"y": scaled.reshape(shape)})
 
 
+def mobile_activation_cases():
+    """relu6 and hardswish (MobileNet's activations), from their own seed so that adding them
+    left every earlier fixture as it was; the input also covers their corners at -3, 0, 3 and 6."""
+    torch.manual_seed(20241)
+    x = activation_input()
+    x.view(-1)[6:12] = torch.tensor([-3.0, 3.0, 6.0, 6.5, -2.999, 2.999])
+    write("relu6", "relu6", {}, {"x": x}, {"y": F.relu6(x)})
+    write("hardswish", "hardswish", {}, {"x": x}, {"y": F.hardswish(x)})
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     for stale in os.listdir(OUT):
@@ -383,7 +393,8 @@ def main():
     torch.manual_seed(20240)
     torch.set_grad_enabled(False)
     for make in (conv_cases, gemm_cases, pool_cases, activation_cases, batch_cases, batch_renorm_cases,
-                 per_sample_cases, frn_cases, switchable_cases, weight_standardization_cases):
+                 per_sample_cases, frn_cases, switchable_cases, weight_standardization_cases,
+                 mobile_activation_cases):
         make()
 
 

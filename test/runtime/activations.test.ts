@@ -1,6 +1,7 @@
 /** Element-wise activations against PyTorch (fixtures relu … prelu), and erf against a series. */
 import { describe, expect, it } from "vitest";
-import { elu, erf, gelu, leakyRelu, prelu, relu, sigmoid, silu, tanh } from "../../runtime/index.js";
+import { clip, elu, erf, gelu, hardswish, leakyRelu, prelu, relu, sigmoid, silu, tanh } from "../../runtime/index.js";
+import type { Tensor } from "../../runtime/index.js";
 import { casesOf, expectClose, output } from "./fixtures.js";
 
 describe("activations against PyTorch", () => {
@@ -10,6 +11,8 @@ describe("activations against PyTorch", () => {
     ["tanh", tanh],
     ["gelu", gelu],
     ["silu", silu],
+    ["hardswish", hardswish],
+    ["relu6", (x: Tensor) => clip(x, { min: 0, max: 6 })],
   ] as const)("%s", (op, kernel) => {
     for (const c of casesOf(op)) expectClose(kernel(c.inputs.x), output(c, "y"), c.name);
   });
