@@ -326,10 +326,11 @@ class ModuleEmitter {
           w.writeLine(`if (fast) return ${fast.length === 1 ? fast[0] : `[${fast.join(", ")}]`};`);
         }
         if (this.usesTraining) w.writeLine("const training = options.training ?? false;");
-        w.writeLine("const w = this.#w;");
-        for (const node of graph.nodes) {
-          if (!loadTime(graph, this.options.mode, node)) this.statement(w, node, `const ${this.ids.get(node.output)} = `, this.train);
-        }
+        const steps = graph.nodes.filter((node) => !loadTime(graph, this.options.mode, node));
+        // The weights record, only where a step reads it (a model of pools alone has none to read).
+        const readsWeights = this.train || steps.some((node) => node.inputs.some((i) => i !== "" && this.ref(i).startsWith("w[")));
+        if (readsWeights) w.writeLine("const w = this.#w;");
+        for (const node of steps) this.statement(w, node, `const ${this.ids.get(node.output)} = `, this.train);
         const results = graph.outputs.map((o, i) => `${this.ref(o)} as ${outputs[i]}`);
         w.writeLine(`return ${results.length === 1 ? results[0] : `[${results.join(", ")}]`};`);
       },
