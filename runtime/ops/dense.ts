@@ -28,7 +28,7 @@ export const DENSE_LAYER: LayerOperator = {
     const bias = ctx.param("bias");
     return ctx.emit("Gemm", bias ? [ctx.inputs[0], weight, bias] : [ctx.inputs[0], weight], { transB: 1 });
   },
-  example: { args: { out: 3 }, input: [2, 5] },
+  example: { args: { out: 3 }, input: [5] },
 };
 
 /** `Gemm(A, B, C?)` with transB = 1; may carry a fused `activation`, as `Conv` does. */
