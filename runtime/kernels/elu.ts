@@ -1,6 +1,9 @@
 /** Elu: `x` where positive, `alpha · (e^x - 1)` elsewhere, `nn.ELU` and ONNX `Elu`. */
 import { outputTensor, type Tensor } from "../tensor.js";
 
+/** The default scale of the negative part, as `nn.ELU`'s (the layer's default too). */
+export const ELU_ALPHA = 1;
+
 /** Attributes of {@link elu}. */
 export interface EluAttributes {
   /** Saturation value for large negative inputs is `-alpha` (default 1). */
@@ -9,7 +12,7 @@ export interface EluAttributes {
 
 /** Returns the ELU of every element, in `out` when a buffer is passed. */
 export function elu(x: Tensor, attributes: EluAttributes = {}, out?: Float32Array): Tensor {
-  const alpha = attributes.alpha ?? 1;
+  const alpha = attributes.alpha ?? ELU_ALPHA;
   const y = outputTensor(x.shape, out, "elu");
   const src = x.data;
   const dst = y.data;

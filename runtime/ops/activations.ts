@@ -3,7 +3,9 @@
  * runs fused in a conv's or dense layer's write-back (gelu only on the plan: the `fuse-activation`
  * pass leaves it a node of its own), and each has a specialized form there and in WebAssembly.
  */
+import { ELU_ALPHA } from "../kernels/elu.js";
 import { geluScalar } from "../kernels/gelu.js";
+import { LEAKY_RELU_ALPHA } from "../kernels/leaky-relu.js";
 import { sigmoidScalar } from "../kernels/sigmoid.js";
 import { num } from "./kernel-call.js";
 import { pointwise, sameOnnx } from "./pointwise.js";
@@ -78,32 +80,32 @@ export const LEAKY_RELU = pointwise({
   layer: "leaky_relu",
   op: "LeakyRelu",
   doc: "x if x > 0 else alpha * x, as nn.LeakyReLU",
-  args: [alphaArg(0.01, "slope for negative inputs")],
+  args: [alphaArg(LEAKY_RELU_ALPHA, "slope for negative inputs")],
   attrs: (a) => ({ alpha: Number(a.alpha) }),
   irAttrs: ["alpha"],
   kernel: "leakyRelu",
-  kernelAttrs: { alpha: { attr: "alpha", fallback: 0.01 } },
-  onnx: (e, x, suffix) => e.last("LeakyRelu", [x], { alpha: { float: e.num("alpha", 0.01) } }, suffix),
+  kernelAttrs: { alpha: { attr: "alpha", fallback: LEAKY_RELU_ALPHA } },
+  onnx: (e, x, suffix) => e.last("LeakyRelu", [x], { alpha: { float: e.num("alpha", LEAKY_RELU_ALPHA) } }, suffix),
   scalar: (node) => {
-    const alpha = num(node, "alpha", 0.01);
+    const alpha = num(node, "alpha", LEAKY_RELU_ALPHA);
     return (x) => (x > 0 ? x : alpha * x);
   },
-  fusedForm: (node) => ({ kind: "leaky_relu", alpha: num(node, "alpha", 0.01) }),
+  fusedForm: (node) => ({ kind: "leaky_relu", alpha: num(node, "alpha", LEAKY_RELU_ALPHA) }),
 });
 
 export const ELU = pointwise({
   layer: "elu",
   op: "Elu",
   doc: "x if x > 0 else alpha * (exp(x) - 1), as nn.ELU",
-  args: [alphaArg(1.0, "scale of the negative part")],
+  args: [alphaArg(ELU_ALPHA, "scale of the negative part")],
   attrs: (a) => ({ alpha: Number(a.alpha) }),
   irAttrs: ["alpha"],
   kernel: "elu",
-  kernelAttrs: { alpha: { attr: "alpha", fallback: 1 } },
-  onnx: (e, x, suffix) => e.last("Elu", [x], { alpha: { float: e.num("alpha", 1) } }, suffix),
+  kernelAttrs: { alpha: { attr: "alpha", fallback: ELU_ALPHA } },
+  onnx: (e, x, suffix) => e.last("Elu", [x], { alpha: { float: e.num("alpha", ELU_ALPHA) } }, suffix),
   scalar: (node) => {
-    const alpha = num(node, "alpha", 1);
+    const alpha = num(node, "alpha", ELU_ALPHA);
     return (x) => (x > 0 ? x : alpha * Math.expm1(x));
   },
-  fusedForm: (node) => ({ kind: "elu", alpha: num(node, "alpha", 1) }),
+  fusedForm: (node) => ({ kind: "elu", alpha: num(node, "alpha", ELU_ALPHA) }),
 });
