@@ -1,6 +1,6 @@
 /**
- * How fast a generated model runs: nnc's runtime (TypeScript kernels, and the WebAssembly SIMD
- * kernels of `runtime/fast`, per operator and as a compiled plan) side by side with onnxruntime-node and TensorFlow.js's wasm backend,
+ * How fast a generated model runs: nnc's runtime (TypeScript kernels, and the plan executor of
+ * `runtime/fast` on WebAssembly SIMD) side by side with onnxruntime-node and TensorFlow.js's wasm backend,
  * in one process, on ResNet-20 (B=1, 32), LeNet-5 (B=1, 32) and ResNet-18 (B=1), all with the same
  * random weights in nnc and equal architectures elsewhere. Prints, per model and engine, the
  * median, min and max of a forward pass, GFLOP/s (2 × multiply-adds), and ratios, as a Markdown
@@ -71,15 +71,10 @@ for (const [model, n, file] of cases) {
   const input = randomInput(n * c * h * w);
   const nchw = { shape: [n, c, h, w], data: input };
   const results: [string, Timing][] = [];
-  const ts = nncForward(model, n, "ts");
-  const fast = nncForward(model, n, "wasm");
+  const ts = nncForward(model, n);
   const reference = ts.forward(nchw).data.slice();
-  const check = fast.forward(nchw).data;
-  let worst = 0;
-  for (let i = 0; i < reference.length; i++) worst = Math.max(worst, Math.abs(reference[i] - check[i]));
-  console.log(`${model.name} B=${n}: nnc wasm vs ts max |diff| ${worst.toExponential(2)}; arena ${(fast.arenaFloats * 4 / 2 ** 20).toFixed(2)} MiB`);
+  console.log(`${model.name} B=${n}: nnc TS kernels' arena ${(ts.arenaFloats * 4 / 2 ** 20).toFixed(2)} MiB`);
   results.push(["nnc (TS kernels)", await time(() => ts.forward(nchw))]);
-  results.push(["nnc (WASM SIMD, 1 thread)", await time(() => fast.forward(nchw))]);
   for (const threads of [1, 2]) {
     const plan = nncPlan(model, n, threads);
     const out = plan.run([nchw])[0].data;

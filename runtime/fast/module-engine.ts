@@ -9,7 +9,7 @@
  */
 import type { Tensor } from "../tensor.js";
 import { kernelFallback, type KernelCallData, type RuntimeKernel } from "./fallback.js";
-import { wasmHeap } from "./heap.js";
+import { wasmEnabled } from "./wasm-support.js";
 import { compilePlan, type Plan } from "./plan.js";
 import type { PlanStep } from "./plan-graph.js";
 
@@ -107,7 +107,7 @@ export function fastForward(
   const threads = options.threads ?? 1;
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`${model}: load option threads must be a positive integer, got ${String(threads)}`);
   if (engine === "ts") return undefined;
-  if (wasmHeap() === undefined) {
+  if (!wasmEnabled()) {
     if (engine === "auto") return undefined;
     throw new Error(`${model}: engine "wasm" needs WebAssembly with SIMD128, which this JavaScript engine lacks (or setWasmEnabled(false) turned off); load with engine "auto" or "ts"`);
   }

@@ -12,7 +12,12 @@ import { normFunctions } from "../wasm/norm-kernels.js";
 import { windowFunctions } from "../wasm/window-kernels.js";
 import { encodeModule } from "../wasm/module.js";
 import { WINO_ROWS, winogradFunctions } from "../wasm/winograd-kernel.js";
-import type { GemmTile } from "./heap.js";
+
+/** The GEMM micro-kernel's signature as JavaScript sees it; pointers and strides are byte offsets. */
+export type GemmTile = (
+  a: number, aStride: number, b: number, ldb: number, c: number, ldc: number,
+  bias: number, m: number, n: number, k: number, flags: number, alpha: number,
+) => void;
 
 /** The exports a plan calls; pointers and strides in bytes. */
 export interface PlanKernels {

@@ -21,7 +21,7 @@
  * run the resulting steps.
  */
 import { sizeOf, type Tensor } from "../tensor.js";
-import { wasmAvailable } from "./heap.js";
+import { wasmAvailable } from "./wasm-support.js";
 import { analysePlan } from "./plan-analysis.js";
 import type { PlainTensors } from "./plan-arenas.js";
 import type { FallbackKernel, PlanGraph, PlanLayout } from "./plan-graph.js";

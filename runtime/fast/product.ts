@@ -1,16 +1,29 @@
 /**
- * One product on the WebAssembly heap, `C = act(A · B + bias)`, with A pre-packed: splits the
- * reduction into slabs so that a slab of packed A (rows × `PRODUCT_SLAB_DEPTH` floats) stays in L2 while
- * the kernel sweeps the columns, and sets the kernel's flags (bias or accumulate, activation on
- * the last slab only). Activations the kernel does not fuse are left to the caller.
+ * One product on the GEMM micro-kernel, `C = act(A · B + bias)`, with A pre-packed (a dense
+ * layer's weight, `steps/gemm-step.ts`): splits the reduction into slabs so that a slab of packed
+ * A (rows × `PRODUCT_SLAB_DEPTH` floats) stays in L2 while the kernel sweeps the columns, and
+ * sets the kernel's flags (bias or accumulate, activation on the last slab only). Activations
+ * the kernel does not fuse are left to the caller.
  */
 import type { FusedActivation } from "../linalg/epilogue.js";
 import { GemmFlags, MR, NR } from "../wasm/gemm-kernel.js";
-import type { WasmHeap } from "./heap.js";
-import type { PackedMatrix } from "./packed-matrix.js";
+import type { PlanKernels } from "./plan-module.js";
 
 /** The longest reduction slab: 512 rows of 512 × 384 floats is 768 KiB, within L2. */
 const PRODUCT_SLAB_DEPTH = 384;
+
+/**
+ * Where the packed A is: row blocks of `MR` rows, each holding column p's `MR` values side by
+ * side (rows past the last zero), at byte offset `offset`, `blockStride` bytes apart.
+ */
+export interface PackedMatrix {
+  offset: number;
+  /** The reduction length (A's columns). */
+  depth: number;
+  /** A's rows rounded up to a multiple of `MR`. */
+  paddedRows: number;
+  blockStride: number;
+}
 
 /** Where the B, C and bias operands are: byte offsets in the heap, row strides in floats. */
 export interface ProductOperands {
@@ -47,8 +60,8 @@ export function kernelFuses(activation: FusedActivation | undefined): boolean {
 
 /** Runs the product; `activation` is applied here only when {@link kernelFuses} says so. */
 export function multiply(
-  heap: Pick<WasmHeap, "gemmTile">,
-  a: Pick<PackedMatrix, "offset" | "depth" | "paddedRows" | "blockStride">,
+  kernels: Pick<PlanKernels, "gemmTile">,
+  a: PackedMatrix,
   op: ProductOperands,
   activation: FusedActivation | undefined,
 ): void {
@@ -66,7 +79,7 @@ export function multiply(
   for (let p = 0; p < depth; p += slab) {
     const size = Math.min(slab, depth - p);
     const flags = (p > 0 ? GemmFlags.accumulate : 0) | (p + size === depth ? last : 0);
-    heap.gemmTile(
+    kernels.gemmTile(
       a.offset + p * MR * 4,
       a.blockStride,
       op.b + p * op.ld * 4,

@@ -1,5 +1,6 @@
 /**
- * Generates the WebAssembly SIMD128 GEMM micro-kernel behind the fast `conv` and `gemm`:
+ * Generates the WebAssembly SIMD128 GEMM micro-kernel behind the plan's dense layers
+ * (`runtime/fast/steps/gemm-step.ts`):
  *
  *   C[m × n] = epilogue(A · B + init)      over one slab of the reduction (depth k)
  *
@@ -7,7 +8,7 @@
  *   for each step p of the reduction, the `MR` values A[b·MR + r, p] side by side, so one
  *   `v128.load32_splat` per row broadcasts the multiplier.
  * - B is row-major (`ldb` bytes per row); each step reads `NR` consecutive columns as `NR/4`
- *   vectors, so a conv's im2col matrix or a transposed input serves without packing.
+ *   vectors, so a transposed input serves without packing.
  * - The `MR × NR` tile of C lives in `MR·NR/4` v128 registers for the whole slab (4 × 8 = eight
  *   accumulators, leaving room for the B vectors and the broadcast in x64's sixteen XMM
  *   registers). The tile starts from the bias of its rows (`flags & 1` clear) or from C itself
