@@ -7,9 +7,11 @@
  *   `batchNormalization(x, scale, bias, mean, var)`), then an attribute object whose fields are
  *   ONNX's attribute names in camelCase with the language's defaults, then an optional `out`
  *   buffer for a memory planner (used through its prefix; it may be longer than needed).
- * - Kernels never modify their inputs and keep no state. Training-mode normalizers
- *   (`…Training`) return `{ y, running }`, where `running` holds new tensors for the updated
- *   statistics keyed by their SPEC names (`running_mean`, `running_var`, `running_std`).
+ * - Kernels never modify their inputs and keep no state. A kernel with several results returns
+ *   them as an array in the order of its IR node's outputs: training-mode normalizers
+ *   (`…Training`) return `[y, running_mean, running_var]` (`running_std` for batch
+ *   renormalization), as ONNX's training-mode `BatchNormalization` does, the statistics as new
+ *   tensors.
  * - Shapes are checked on entry; a mismatch throws an Error that names the kernel and tensor.
  */
 export { assertRank, assertShape, outputTensor, sizeOf, tensor, type Tensor } from "./tensor.js";
@@ -79,5 +81,5 @@ export {
 } from "./kernels/weight-standardization.js";
 
 export { readSafetensorsTensors, isStepCounter, type CheckpointTensor } from "./safetensors.js";
-export { checkInput, copyState, keepRunning, loadWeights, type ParameterSpec, type WeightsSource } from "./model-support.js";
+export { checkInput, copyState, loadWeights, type ParameterSpec, type WeightsSource } from "./model-support.js";
 export { fastForward, type EngineOptions, type FastForward, type ModelEngine, type ModuleStep } from "./fast/module-engine.js";

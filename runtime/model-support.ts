@@ -1,8 +1,8 @@
 /**
  * What every generated module needs besides kernels: reading a checkpoint from a path, bytes or
  * a name → Float32Array record; checking it against the model's parameter list (every problem
- * reported at once, each naming the parameter); checking forward inputs; and keeping the running
- * statistics that a training-mode normalizer returns. The compiler performs the same checks at
+ * reported at once, each naming the parameter); checking forward inputs; and copying the state
+ * out. The compiler performs the same checks at
  * compile time (`compiler/weights/match.ts`); this copy exists because a generated module cannot
  * import the compiler.
  */
@@ -101,15 +101,6 @@ export function checkInput(value: unknown, expected: readonly (number | null)[],
   if (!ok) throw new Error(`${what}: expected shape ${want}, got [${t.shape.join(", ")}]`);
   const count = t.shape.reduce((a: number, b: number) => a * b, 1);
   if (count !== t.data.length) throw new Error(`${what}: shape [${t.shape.join(", ")}] needs ${count} values, got ${t.data.length}`);
-}
-
-/**
- * Stores the running statistics of a training-mode normalizer's result into `weights` under
- * their parameter names (`names` maps the kernel's keys to them) and returns its output.
- */
-export function keepRunning<K extends string>(result: { y: Tensor; running: Record<K, Tensor> }, weights: Record<string, Tensor>, names: Readonly<Record<K, string>>): Tensor {
-  for (const key of Object.keys(names) as K[]) weights[names[key]] = result.running[key];
-  return result.y;
 }
 
 /** A copy of every parameter and buffer by name, in declaration order. */

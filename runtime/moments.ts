@@ -20,12 +20,13 @@ export interface Moments {
   variance: Float64Array;
 }
 
-/** A normalizer's output together with its updated running statistics, by their SPEC names. */
-export interface TrainingResult<Stats extends string> {
-  y: Tensor;
-  /** New tensors; the running statistics that were passed in are left untouched. */
-  running: Record<Stats, Tensor>;
-}
+/**
+ * A training-mode normalizer's results in the order of ONNX's training-mode `BatchNormalization`
+ * outputs: the output, then the new running mean and the new running variance (the running
+ * standard deviation for batch renormalization). The statistics are new tensors; the ones passed
+ * in are left untouched.
+ */
+export type TrainingResult = [y: Tensor, runningMean: Tensor, runningSpread: Tensor];
 
 /** Views `x` as `[N, C, S]`, checking that its rank is one of `ranks`. */
 export function channelLayout(x: Tensor, ranks: readonly number[], op: string): ChannelLayout {

@@ -17,13 +17,13 @@ export interface ExecuteOptions {
   random?: RandomSource;
 }
 
-/** The outputs of a run, and the running statistics a training run updated, by name. */
+/** The outputs of a run, and the buffers its update outputs wrote back (running statistics), by buffer name. */
 export interface ExecutionResult {
   outputs: Tensor[];
-  running: Map<string, Tensor>;
+  updated: Map<string, Tensor>;
 }
 
-type Kernel = (...args: unknown[]) => Tensor | { y: Tensor; running: Record<string, Tensor> };
+type Kernel = (...args: unknown[]) => Tensor | Tensor[];
 
 /** Runs `graph` on `inputs` (in the graph's input order) with the parameters `params` by name. */
 export function executeGraph(
@@ -41,20 +41,29 @@ export function executeGraph(
     env.set(name, inputs[i]);
   });
   const random = options.random ?? runtime.createRandom(0);
-  const running = new Map<string, Tensor>();
-  for (const node of graph.nodes) runNode(node, env, options.training ?? false, random, running);
-  return { outputs: graph.outputs.map((o) => env.get(o)!), running };
+  const updated = new Map<string, Tensor>();
+  for (const node of graph.nodes) {
+    runNode(graph, node, env, options.training ?? false, random);
+    // A new running statistic replaces its buffer, as the generated module's forward does.
+    for (const output of node.outputs) {
+      const buffer = graph.value(output).updates;
+      if (buffer === undefined) continue;
+      env.set(buffer, env.get(output)!);
+      updated.set(buffer, env.get(output)!);
+    }
+  }
+  return { outputs: graph.outputs.map((o) => env.get(o)!), updated };
 }
 
-/** The value of every constant node of `graph` (the folded weights), by value name. */
+/** The value of every output of every constant node of `graph` (the folded weights), by value name. */
 export function evaluateConstants(graph: Graph, params: ReadonlyMap<string, Tensor>): Map<string, Tensor> {
   const env = initialValues(graph, params);
   const random = runtime.createRandom(0);
   const constants = new Map<string, Tensor>();
   for (const node of graph.nodes) {
-    if (!graph.isConstant(node.output)) continue;
-    runNode(node, env, false, random, new Map());
-    constants.set(node.output, env.get(node.output)!);
+    if (!graph.isConstantNode(node)) continue;
+    runNode(graph, node, env, false, random);
+    for (const output of node.outputs) constants.set(output, env.get(output)!);
   }
   return constants;
 }
@@ -77,7 +86,11 @@ function checkInput(name: string, expected: readonly (number | string)[], actual
   if (!ok) throw new Error(`input ${name}: expected shape [${expected.join(", ")}], got [${actual.shape.join(", ")}]`);
 }
 
-function runNode(node: IrNode, env: Map<string, Tensor>, training: boolean, random: RandomSource, running: Map<string, Tensor>): void {
+/**
+ * Runs one node and sets its outputs: what the kernel returns, and for each output the call
+ * leaves out (a running statistic the inference form does not change), the buffer it updates.
+ */
+function runNode(graph: Graph, node: IrNode, env: Map<string, Tensor>, training: boolean, random: RandomSource): void {
   const call = kernelCall(node, training);
   const kernel = (runtime as unknown as Record<string, Kernel>)[call.kernel];
   if (typeof kernel !== "function") throw new Error(`runtime has no kernel ${call.kernel}`);
@@ -104,15 +117,13 @@ function runNode(node: IrNode, env: Map<string, Tensor>, training: boolean, rand
     }
   });
   const result = kernel(...args);
-  if (call.running) {
-    const trained = result as { y: Tensor; running: Record<string, Tensor> };
-    for (const [key, index] of Object.entries(call.running)) {
-      const buffer = node.inputs[index];
-      env.set(buffer, trained.running[key]);
-      running.set(buffer, trained.running[key]);
-    }
-    env.set(node.output, trained.y);
-  } else {
-    env.set(node.output, result as Tensor);
+  const returned = call.outputs === undefined ? [result as Tensor] : (result as Tensor[]);
+  if (returned.length !== (call.outputs ?? 1) || returned.length > node.outputs.length) {
+    throw new Error(`${node.name}: ${call.kernel} returned ${returned.length} tensors for ${node.outputs.length} outputs`);
   }
+  node.outputs.forEach((output, k) => {
+    const buffer = graph.value(output).updates;
+    if (k >= returned.length && buffer === undefined) throw new Error(`${node.name}: ${call.kernel} does not compute output ${output}`);
+    env.set(output, k < returned.length ? returned[k] : env.get(buffer!)!);
+  });
 }

@@ -2,11 +2,13 @@
  * The IR: one node type in ONNX vocabulary over named tensor values.
  *
  * A value is a model input, a parameter (a checkpoint tensor, by its SPEC §4 name), a literal
- * constant, or the output of exactly one node. A node whose inputs are all parameters or
- * constants is itself constant: the TypeScript module computes such nodes once in `load()`,
- * and the ONNX emitter evaluates them into initializers. That is how inference folding stays
- * a graph rewrite (`W' = W·γ/σ` is a `Mul` node) while `load()` still takes the original,
- * unfolded checkpoint.
+ * constant, or one output of exactly one node. Most nodes have one output; a fold has two (the
+ * folded weight and bias), and a training normalizer has its result followed by the new value
+ * of each running statistic, which a training forward writes back into that buffer
+ * (`IrValue.updates`). A node whose inputs are all parameters or constants is itself constant:
+ * the TypeScript module computes such nodes once in `load()`, and the ONNX emitter evaluates
+ * them into initializers. That is how inference folding stays a graph rewrite (`W' = W·γ/σ` is a
+ * node) while `load()` still takes the original, unfolded checkpoint.
  *
  * Graphs are immutable: passes build new ones with `withNodes`.
  */
@@ -23,19 +25,26 @@ export interface IrValue {
   readonly buffer?: boolean;
   /** For consts: the literal values, row-major. */
   readonly data?: Float32Array;
+  /**
+   * For node outputs: the buffer (a running statistic) whose new value this is. A training
+   * forward writes it back into that buffer; an inference forward leaves it equal to the buffer.
+   */
+  readonly updates?: string;
 }
 
 /** An attribute value, as ONNX attributes are: numbers, strings, and lists of numbers. */
 export type IrAttr = number | string | readonly number[];
 
-/** One operation. Every node has exactly one output. */
+/** One operation. */
 export interface IrNode {
   /** Unique within the graph; taken from the layer's path (`Basic0.conv0`). */
   readonly name: string;
   /** The ONNX operator (`Conv`, `BatchNormalization`, ...) or an nnc operator with no ONNX form. */
   readonly op: string;
+  /** Input value names in the operator's order; `""` for an absent optional input. */
   readonly inputs: readonly string[];
-  readonly output: string;
+  /** Output value names: one for most nodes; several for a fold or a training normalizer. */
+  readonly outputs: readonly string[];
   readonly attrs: Readonly<Record<string, IrAttr>>;
   /** Where the node came from; a fused node keeps the origins of everything fused into it. */
   readonly origins: readonly Origin[];
@@ -57,7 +66,7 @@ export class Graph {
     readonly nodes: readonly IrNode[],
   ) {
     for (const node of nodes) {
-      this.producers.set(node.output, node);
+      for (const output of node.outputs) this.producers.set(output, node);
       for (const input of node.inputs) {
         const list = this.users.get(input);
         if (list) list.push(node);
@@ -90,7 +99,10 @@ export class Graph {
     return n + this.outputs.filter((o) => o === value).length;
   }
 
-  /** True when `value` is known before any input arrives: a parameter, a constant, or computed from them. */
+  /**
+   * True when `value` is known before any input arrives: a parameter, a constant, or an output of
+   * a node whose inputs all are (every output of such a node is constant).
+   */
   isConstant(value: string): boolean {
     const known = this.constants.get(value);
     if (known !== undefined) return known;
@@ -103,6 +115,11 @@ export class Graph {
     }
     this.constants.set(value, constant);
     return constant;
+  }
+
+  /** True when `node` computes constants: its inputs are all known before any input arrives. */
+  isConstantNode(node: IrNode): boolean {
+    return node.outputs.length > 0 && this.isConstant(node.outputs[0]);
   }
 
   /** A graph with other nodes and values (and outputs, when renamed). */

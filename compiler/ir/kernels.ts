@@ -7,11 +7,11 @@
  */
 import { irOperator } from "../../runtime/ops/index.js";
 import type { KernelCall } from "../../runtime/ops/kernel-call.js";
-import type { IrNode } from "./graph.js";
+import type { NodeView } from "../../runtime/ops/types.js";
 
 export type { KernelArg, KernelCall, LiteralValue } from "../../runtime/ops/kernel-call.js";
 
 /** The kernel call for `node`; `training` picks the training forms of normalizers and dropout. */
-export function kernelCall(node: IrNode, training: boolean): KernelCall {
+export function kernelCall(node: NodeView, training: boolean): KernelCall {
   return irOperator(node.op, node.name).kernel(node, training);
 }

@@ -8,10 +8,12 @@
  *
  * Value names: model inputs keep their names, parameters their SPEC §4 names, and each layer's
  * output is named after the layer's path (`Basic0.conv0`), so IR dumps, emitted code and ONNX
- * node names read like `nnc summary`.
+ * node names read like `nnc summary`. A normalizer with running statistics also outputs their
+ * new values, `<path>.new_running_mean` and so on, each marked as updating its buffer: the
+ * graph keeps training semantics intact, and the inference passes drop those outputs.
  */
 import type { CheckedModel, LayerInstance } from "../check/model.js";
-import { LAYERS } from "../../runtime/ops/index.js";
+import { IR_OPERATORS, LAYERS } from "../../runtime/ops/index.js";
 import type { LoweringContext } from "../../runtime/ops/types.js";
 import { Graph, type IrNode, type IrValue } from "./graph.js";
 
@@ -53,6 +55,13 @@ class Lowering {
     return name;
   }
 
+  /** The output `<node>.new_<leaf>` holding the new value of the buffer `buffer` (a running statistic). */
+  private update(node: string, buffer: string): string {
+    const name = this.fresh(`${node}.new_${buffer.slice(buffer.lastIndexOf(".") + 1)}`);
+    this.values.set(name, { name, shape: this.values.get(buffer)!.shape, kind: "node", updates: buffer });
+    return name;
+  }
+
   /** Lowers one layer through its registry entry, which adds its nodes through a {@link LoweringContext}. */
   private layer(layer: LayerInstance): void {
     const entry = LAYERS.get(layer.kind);
@@ -84,7 +93,8 @@ class Lowering {
         const output = this.fresh(suffix ? `${layer.path}.${suffix}` : layer.path);
         const outShape = shape ?? this.model.values[layer.output].shape;
         this.values.set(output, { name: output, shape: outShape, kind: "node" });
-        this.nodes.push({ name: output, op, inputs: [...inputs], output, attrs, origins: [layer.origin], notes: [] });
+        const updates = (IR_OPERATORS.get(op)?.updates ?? []).map((index) => this.update(output, inputs[index]));
+        this.nodes.push({ name: output, op, inputs: [...inputs], outputs: [output, ...updates], attrs, origins: [layer.origin], notes: [] });
         return output;
       },
     };

@@ -3,10 +3,14 @@
  *
  *   graph ResNet20(x: [N,3,32,32]) -> (dense0)
  *     param stem.conv0.weight [16,3,3,3]
- *     stem.conv0 = Conv(x, stem.conv0.weight) {kernel_shape: [3,3], pads: [1,1,1,1]}  # resnet20.nn:13
+ *     stem.conv0 = Conv(x, stem.conv0.weight) {kernel_shape: [3,3], pads: [1,1,1,1]} : [N,16,32,32]  # resnet20.nn:13
  *       note: ...
  *
- * Constant nodes (computed once at load time) are marked `const`.
+ * Constant nodes (computed once at load time) are marked `const`. A node with several outputs
+ * lists them, and their shapes, in parentheses; outputs that update a buffer say which:
+ *
+ *     (b0, b0.new_running_mean, b0.new_running_var) = BatchNormalization(...) {...} : ([N,8], [8], [8])
+ *       writes back: b0.new_running_mean -> b0.running_mean, b0.new_running_var -> b0.running_var
  */
 import type { Graph, IrAttr, IrNode } from "./graph.js";
 import type { SourceFile } from "../syntax/span.js";
@@ -44,11 +48,17 @@ function nodeLines(graph: Graph, node: IrNode, sources?: (path: string) => Sourc
       return line === undefined ? undefined : `${o.file}:${line + 1}`;
     })
     .filter((w): w is string => w !== undefined);
-  const kind = graph.isConstant(node.output) ? "const " : "";
+  const kind = graph.isConstantNode(node) ? "const " : "";
+  const several = (texts: string[]) => (texts.length === 1 ? texts[0] : `(${texts.join(", ")})`);
   const head =
-    `  ${kind}${node.output} = ${node.op}(${node.inputs.join(", ")})` +
+    `  ${kind}${several([...node.outputs])} = ${node.op}(${node.inputs.join(", ")})` +
     (attrs ? ` {${attrs}}` : "") +
-    ` : ${shapeText(graph.value(node.output).shape)}` +
+    ` : ${several(node.outputs.map((o) => shapeText(graph.value(o).shape)))}` +
     (where.length > 0 ? `  # ${where.join(", ")}` : "");
-  return [head, ...node.notes.map((n) => `    note: ${n}`)];
+  const updates = node.outputs.flatMap((o) => {
+    const buffer = graph.value(o).updates;
+    return buffer === undefined ? [] : [`${o} -> ${buffer}`];
+  });
+  const writes = updates.length > 0 ? [`    writes back: ${updates.join(", ")}`] : [];
+  return [head, ...writes, ...node.notes.map((n) => `    note: ${n}`)];
 }

@@ -1,8 +1,9 @@
 /**
  * Structural checks of a graph, run after every pass in the tests: every value a node reads
  * is defined before it (inputs, parameters, constants, or an earlier node's output), every
- * output is produced once, and every graph output exists. A failure is a compiler bug, so it
- * returns messages rather than diagnostics.
+ * node has an output and every output is produced once, a value that updates a buffer is the
+ * output of a node reading that buffer, and every graph output exists. A failure is a compiler
+ * bug, so it returns messages rather than diagnostics.
  */
 import type { Graph } from "./graph.js";
 
@@ -27,11 +28,19 @@ export function verify(graph: Graph): string[] {
     for (const input of node.inputs) {
       if (input !== "" && !defined.has(input)) problems.push(`${node.name} (${node.op}) reads ${input} before it is defined`);
     }
-    if (defined.has(node.output)) problems.push(`${node.name} redefines ${node.output}`);
-    const value = graph.values.get(node.output);
-    if (!value) problems.push(`${node.name} writes ${node.output}, which has no value entry`);
-    else if (value.kind !== "node") problems.push(`${node.name} writes ${node.output}, a ${value.kind}`);
-    defined.add(node.output);
+    if (node.outputs.length === 0) problems.push(`${node.name} (${node.op}) has no output`);
+    for (const output of node.outputs) {
+      if (defined.has(output)) problems.push(`${node.name} redefines ${output}`);
+      const value = graph.values.get(output);
+      if (!value) problems.push(`${node.name} writes ${output}, which has no value entry`);
+      else if (value.kind !== "node") problems.push(`${node.name} writes ${output}, a ${value.kind}`);
+      else if (value.updates !== undefined) {
+        const buffer = graph.values.get(value.updates);
+        if (buffer?.kind !== "param" || !buffer.buffer) problems.push(`${output} updates ${value.updates}, which is not a buffer`);
+        if (!node.inputs.includes(value.updates)) problems.push(`${output} updates ${value.updates}, which ${node.name} does not read`);
+      }
+      defined.add(output);
+    }
   }
   for (const output of graph.outputs) {
     if (!defined.has(output)) problems.push(`graph output ${output} is never defined`);

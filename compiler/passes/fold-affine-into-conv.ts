@@ -27,7 +27,7 @@ function affineAt(graph: Graph, add: IrNode): Affine | undefined {
   if (add.op !== "Add" || !graph.isConstant(add.inputs[1])) return undefined;
   const mul = graph.producer(add.inputs[0]);
   if (!mul || mul.op !== "Mul" || !graph.isConstant(mul.inputs[1]) || graph.isConstant(mul.inputs[0])) return undefined;
-  if (graph.useCount(mul.output) !== 1) return undefined;
+  if (graph.useCount(mul.outputs[0]) !== 1) return undefined;
   return { mul, add, scale: mul.inputs[1], shift: add.inputs[1] };
 }
 
@@ -38,7 +38,7 @@ function refusal(graph: Graph, affine: Affine): string | undefined {
     const what = before ? `${before.op} ${before.name}` : `the input ${affine.mul.inputs[0]}`;
     return `not folded: the affine follows ${what}, not a Conv or Gemm`;
   }
-  const uses = graph.useCount(before.output);
+  const uses = graph.useCount(before.outputs[0]);
   if (uses !== 1) return `not folded: the output of ${before.name} has ${uses} readers and one needs it unscaled`;
   return undefined;
 }
@@ -64,21 +64,21 @@ export const foldAffineIntoConv: Pass = {
       const channels = [wShape[0]] as number[];
       const filterShape = wShape.map((d, axis) => (axis === 0 ? d : 1)) as number[];
       const sFilter = b.node(conv, "fold_scale", "Reshape", [affine.scale], filterShape, { shape: filterShape });
-      const w2 = b.node(conv, "weight_folded", "Mul", [weight, sFilter.output], wShape);
+      const w2 = b.node(conv, "weight_folded", "Mul", [weight, sFilter.outputs[0]], wShape);
       const sFlat = b.node(conv, "fold_scale_flat", "Reshape", [affine.scale], channels, { shape: channels });
       const tFlat = b.node(conv, "fold_shift_flat", "Reshape", [affine.shift], channels, { shape: channels });
       const constants = [sFilter, w2, sFlat, tFlat];
-      let b2 = tFlat.output;
+      let b2 = tFlat.outputs[0];
       if (bias) {
-        const scaled = b.node(conv, "bias_scaled", "Mul", [bias, sFlat.output], channels);
-        const shifted = b.node(conv, "bias_folded", "Add", [scaled.output, tFlat.output], channels);
+        const scaled = b.node(conv, "bias_scaled", "Mul", [bias, sFlat.outputs[0]], channels);
+        const shifted = b.node(conv, "bias_folded", "Add", [scaled.outputs[0], tFlat.outputs[0]], channels);
         constants.push(scaled, shifted);
-        b2 = shifted.output;
+        b2 = shifted.outputs[0];
       }
       const folded: IrNode = {
         ...conv,
-        inputs: [x, w2.output, b2],
-        output: affine.add.output,
+        inputs: [x, w2.outputs[0], b2],
+        outputs: affine.add.outputs,
         origins: [...conv.origins, ...affine.add.origins],
         notes: [...conv.notes, `${foldAffineIntoConv.name}: folded ${affine.add.name}`],
       };

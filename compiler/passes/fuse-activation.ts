@@ -21,14 +21,14 @@ export const fuseActivation: Pass = {
       if (!epilogue?.fuses) continue;
       const layer = graph.producer(act.inputs[0]);
       if (!layer || (layer.op !== "Conv" && layer.op !== "Gemm") || layer.attrs.activation !== undefined) continue;
-      if (graph.useCount(layer.output) !== 1) continue;
+      if (graph.useCount(layer.outputs[0]) !== 1) continue;
       if (epilogue.attrs.some((name) => name in layer.attrs)) continue;
       const attrs: Record<string, IrAttr> = { ...layer.attrs, activation: act.op };
       for (const name of epilogue.attrs) {
         const value = act.attrs[name];
         if (value !== undefined) attrs[name] = value;
       }
-      fused.set(act.name, { ...layer, attrs, output: act.output, origins: [...layer.origins, ...act.origins] });
+      fused.set(act.name, { ...layer, attrs, outputs: act.outputs, origins: [...layer.origins, ...act.origins] });
       removed.add(layer.name);
     }
     if (fused.size === 0) return { graph, changed: false };

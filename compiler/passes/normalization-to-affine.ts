@@ -25,24 +25,24 @@ export const normalizationToAffine: Pass = {
         continue;
       }
       const [x, gamma, beta, mean, varOrStd] = node.inputs;
-      const shape = graph.value(node.output).shape;
+      const shape = graph.value(node.outputs[0]).shape;
       const channels = graph.value(gamma).shape;
       let std = varOrStd;
       if (node.op === "BatchNormalization") {
         const eps = b.scalar(node.name, "eps", Number(node.attrs.epsilon ?? 1e-5));
         const shifted = b.node(node, "var_eps", "Add", [varOrStd, eps], channels);
-        const root = b.node(node, "std", "Sqrt", [shifted.output], channels);
+        const root = b.node(node, "std", "Sqrt", [shifted.outputs[0]], channels);
         nodes.push(shifted, root);
-        std = root.output;
+        std = root.outputs[0];
       }
       const scale = b.node(node, "scale", "Div", [gamma, std], channels);
-      const meanScaled = b.node(node, "mean_scale", "Mul", [mean, scale.output], channels);
-      const shift = b.node(node, "shift", "Sub", [beta, meanScaled.output], channels);
+      const meanScaled = b.node(node, "mean_scale", "Mul", [mean, scale.outputs[0]], channels);
+      const shift = b.node(node, "shift", "Sub", [beta, meanScaled.outputs[0]], channels);
       const broadcast = shape.map((_, axis) => (axis === 1 ? channels[0] : 1)) as number[];
-      const scaleB = b.node(node, "scale_b", "Reshape", [scale.output], broadcast, { shape: broadcast });
-      const shiftB = b.node(node, "shift_b", "Reshape", [shift.output], broadcast, { shape: broadcast });
-      const mul = b.node(node, "mul", "Mul", [x, scaleB.output], shape);
-      const add: IrNode = { ...node, op: "Add", inputs: [mul.output, shiftB.output], attrs: {}, notes: [] };
+      const scaleB = b.node(node, "scale_b", "Reshape", [scale.outputs[0]], broadcast, { shape: broadcast });
+      const shiftB = b.node(node, "shift_b", "Reshape", [shift.outputs[0]], broadcast, { shape: broadcast });
+      const mul = b.node(node, "mul", "Mul", [x, scaleB.outputs[0]], shape);
+      const add: IrNode = { ...node, op: "Add", inputs: [mul.outputs[0], shiftB.outputs[0]], outputs: [node.outputs[0]], attrs: {}, notes: [] };
       nodes.push(scale, meanScaled, shift, scaleB, shiftB, mul, add);
     }
     return { graph: pruneValues(graph.with({ nodes, values: b.values })), changed: true };

@@ -1,10 +1,12 @@
 /**
- * The inference pipeline: the passes in the order they run. `--no-fuse` keeps the
+ * The inference pipeline: the passes in the order they run. The first drops the running
+ * statistics' update outputs, which only training computes. `--no-fuse` keeps the
  * normalization nodes (and everything downstream of them that would fold); `--dump-ir=PASS`
- * prints the graph after any of them.
+ * prints the graph after any of them. Train mode runs no pass.
  */
 import type { Graph } from "../ir/graph.js";
 import type { Pass } from "./rewrite.js";
+import { freezeRunningStatistics } from "./freeze-running-statistics.js";
 import { removeDropout } from "./remove-dropout.js";
 import { removeIdentity } from "./remove-identity.js";
 import { normalizationToAffine } from "./normalization-to-affine.js";
@@ -14,6 +16,7 @@ import { deadCode } from "./dead-code.js";
 
 /** Every inference pass, in order. */
 export const INFERENCE_PASSES: readonly Pass[] = [
+  freezeRunningStatistics,
   removeDropout,
   removeIdentity,
   normalizationToAffine,
@@ -23,7 +26,7 @@ export const INFERENCE_PASSES: readonly Pass[] = [
 ];
 
 /** The passes that still run with `--no-fuse`. */
-export const UNFUSED_PASSES: readonly Pass[] = [removeDropout, removeIdentity, deadCode];
+export const UNFUSED_PASSES: readonly Pass[] = [freezeRunningStatistics, removeDropout, removeIdentity, deadCode];
 
 /** One step of a pipeline run: the pass and the graph after it. */
 export interface PipelineStep {

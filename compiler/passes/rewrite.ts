@@ -67,7 +67,26 @@ export class GraphBuilder {
   ): IrNode {
     const name = this.fresh(template.name, suffix);
     this.values.set(name, { name, shape, kind: "node" });
-    return { name, op, inputs, output: name, attrs, origins: template.origins, notes: [] };
+    return { name, op, inputs, outputs: [name], attrs, origins: template.origins, notes: [] };
+  }
+
+  /**
+   * A node with several fresh outputs, `<base>.<suffix>` each with its shape (a fold's weight
+   * and bias); the node is named after the first. `template` lends its origins.
+   */
+  multiNode(
+    template: Pick<IrNode, "name" | "origins">,
+    op: string,
+    inputs: string[],
+    outputs: readonly { readonly suffix: string; readonly shape: Shape }[],
+    attrs: Record<string, IrAttr> = {},
+  ): IrNode {
+    const names = outputs.map(({ suffix, shape }) => {
+      const name = this.fresh(template.name, suffix);
+      this.values.set(name, { name, shape, kind: "node" });
+      return name;
+    });
+    return { name: names[0], op, inputs, outputs: names, attrs, origins: template.origins, notes: [] };
   }
 }
 
@@ -78,7 +97,7 @@ export class GraphBuilder {
 export function pruneValues(graph: Graph): Graph {
   const live = new Set<string>([...graph.inputs, ...graph.outputs]);
   for (const n of graph.nodes) {
-    live.add(n.output);
+    for (const o of n.outputs) live.add(o);
     for (const i of n.inputs) live.add(i);
   }
   const values = new Map([...graph.values].filter(([name, v]) => live.has(name) || v.kind === "param"));
@@ -104,7 +123,7 @@ export function bypassPass(name: string, op: string): Pass {
         // Look the node up again: an earlier bypass may have renamed its input.
         const node = g.nodes.find((n) => n.name === bypassed);
         if (!node) continue;
-        g = replaceUses(g, node.output, node.inputs[0], g.nodes.filter((n) => n !== node));
+        g = replaceUses(g, node.outputs[0], node.inputs[0], g.nodes.filter((n) => n !== node));
         changed = true;
       }
       return { graph: changed ? pruneValues(g) : graph, changed };

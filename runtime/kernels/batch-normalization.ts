@@ -57,8 +57,8 @@ export function batchNormalization(
 }
 
 /**
- * Training-mode batch normalization: normalises with the batch statistics and returns the output
- * with new `running_mean` and `running_var` tensors; the ones passed in are not modified.
+ * Training-mode batch normalization: normalises with the batch statistics and returns
+ * `[y, running_mean, running_var]`, the statistics as new tensors; the ones passed in are not modified.
  * Throws when a channel has a single value (N·H·W = 1), whose unbiased variance is undefined.
  */
 export function batchNormalizationTraining(
@@ -69,7 +69,7 @@ export function batchNormalizationTraining(
   runningVar: Tensor,
   attributes: BatchNormalizationTrainingAttributes = {},
   out?: Float32Array,
-): TrainingResult<"running_mean" | "running_var"> {
+): TrainingResult {
   const layout = channelLayout(x, [2, 4], "batchNormalizationTraining");
   const c = layout.c;
   const count = layout.n * layout.inner;
@@ -94,11 +94,5 @@ export function batchNormalizationTraining(
   }
   const y = outputTensor(x.shape, out, "batchNormalizationTraining");
   applyScaleShift(x.data, layout, a, b, false, y.data);
-  return {
-    y,
-    running: {
-      running_mean: momentumUpdate(mean, batch.mean, momentum),
-      running_var: momentumUpdate(variance, unbiased, momentum),
-    },
-  };
+  return [y, momentumUpdate(mean, batch.mean, momentum), momentumUpdate(variance, unbiased, momentum)];
 }

@@ -50,8 +50,8 @@ export function batchRenorm(
 }
 
 /**
- * Training-mode batch renormalization: returns the output with new `running_mean` and
- * `running_std` tensors; the ones passed in are not modified.
+ * Training-mode batch renormalization: returns `[y, running_mean, running_std]`, the statistics as
+ * new tensors; the ones passed in are not modified.
  */
 export function batchRenormTraining(
   x: Tensor,
@@ -61,7 +61,7 @@ export function batchRenormTraining(
   runningStd: Tensor,
   attributes: BatchRenormTrainingAttributes = {},
   out?: Float32Array,
-): TrainingResult<"running_mean" | "running_std"> {
+): TrainingResult {
   const layout = channelLayout(x, [2, 4], "batchRenormTraining");
   const c = layout.c;
   const gamma = channelParameter(scale, c, "batchRenormTraining: scale");
@@ -89,13 +89,7 @@ export function batchRenormTraining(
   }
   const y = outputTensor(x.shape, out, "batchRenormTraining");
   applyScaleShift(x.data, layout, a, b, false, y.data);
-  return {
-    y,
-    running: {
-      running_mean: momentumUpdate(mean, batch.mean, momentum),
-      running_std: momentumUpdate(std, batchStd, momentum),
-    },
-  };
+  return [y, momentumUpdate(mean, batch.mean, momentum), momentumUpdate(std, batchStd, momentum)];
 }
 
 function clip(v: number, lo: number, hi: number): number {

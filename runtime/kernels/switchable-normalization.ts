@@ -50,8 +50,8 @@ export function switchableNormalization(
 }
 
 /**
- * Training-mode switchable normalization: the BN component uses the batch statistics, and the
- * result carries new `running_mean` and `running_var` tensors (the inputs are not modified).
+ * Training-mode switchable normalization: the BN component uses the batch statistics; returns
+ * `[y, running_mean, running_var]`, the statistics as new tensors (the inputs are not modified).
  */
 export function switchableNormalizationTraining(
   x: Tensor,
@@ -60,7 +60,7 @@ export function switchableNormalizationTraining(
   runningVar: Tensor,
   attributes: SwitchableNormalizationTrainingAttributes = {},
   out?: Float32Array,
-): TrainingResult<"running_mean" | "running_var"> {
+): TrainingResult {
   const layout = channelLayout(x, [2, 4], "switchableNormalizationTraining");
   const mean = requiredChannelParameter(runningMean, layout.c, "switchableNormalizationTraining: running_mean");
   const variance = requiredChannelParameter(runningVar, layout.c, "switchableNormalizationTraining: running_var");
@@ -68,13 +68,7 @@ export function switchableNormalizationTraining(
   const batch = channelMoments(x.data, layout);
   const y = outputTensor(x.shape, out, "switchableNormalizationTraining");
   mix(x, layout, parameters, batch.mean, batch.variance, attributes.epsilon ?? 1e-5, y.data);
-  return {
-    y,
-    running: {
-      running_mean: momentumUpdate(mean, batch.mean, momentum),
-      running_var: momentumUpdate(variance, batch.variance, momentum),
-    },
-  };
+  return [y, momentumUpdate(mean, batch.mean, momentum), momentumUpdate(variance, batch.variance, momentum)];
 }
 
 /** Mixes the IN and LN statistics of `x` with the given BN statistics and normalises into `dst`. */

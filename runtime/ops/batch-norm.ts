@@ -33,10 +33,11 @@ export const BATCH_NORMALIZATION: IrOperator = {
       ? {
           kernel: "batchNormalizationTraining",
           args: [...x, literal({ epsilon, momentum: num(node, "momentum", 0.1) })],
-          running: { running_mean: 3, running_var: 4 },
+          outputs: 3,
         }
       : { kernel: "batchNormalization", args: [...x, literal({ epsilon })] };
   },
+  updates: [3, 4],
   onnx: (e) =>
     e.last("BatchNormalization", [0, 1, 2, 3, 4].map((i) => e.input(i)), {
       epsilon: { float: e.num("epsilon", 1e-5) },

@@ -35,8 +35,9 @@ export const BATCH_RENORMALIZATION: IrOperator = {
     const x = [input(0), input(1), input(2), input(3), input(4)];
     if (!training) return { kernel: "batchRenorm", args: x };
     const attrs = { epsilon: num(node, "epsilon", 1e-5), momentum: num(node, "momentum", 0.01), rmax: num(node, "rmax", 3), dmax: num(node, "dmax", 5) };
-    return { kernel: "batchRenormTraining", args: [...x, literal(attrs)], running: { running_mean: 3, running_std: 4 } };
+    return { kernel: "batchRenormTraining", args: [...x, literal(attrs)], outputs: 3 };
   },
+  updates: [3, 4],
   onnx: (e) => {
     const [gamma, beta, mean, std] = [1, 2, 3, 4].map((i) => e.constant(i).data);
     const scale = (c: number) => gamma[c] / std[c];

@@ -29,10 +29,13 @@ export interface KernelCall {
   readonly kernel: string;
   readonly args: readonly KernelArg[];
   /**
-   * Training kernels return `{ y, running }`; this maps each key of `running` to the index of
-   * the node input (a buffer) that it replaces after the call.
+   * How many of the node's outputs the kernel returns, as an array in output order (a fold's
+   * `[weight, bias]`, a training normalizer's `[y, running_mean, running_var]`); absent, it returns
+   * the first output alone. A node output the call leaves out is a new running statistic that
+   * this form does not change (the inference form of a normalizer in a training graph): it
+   * equals the buffer it updates (`IrValue.updates`).
    */
-  readonly running?: Readonly<Record<string, number>>;
+  readonly outputs?: number;
 }
 
 /** Tensor input `index`. */

@@ -92,10 +92,11 @@ export const SWITCHABLE_NORMALIZATION: IrOperator = {
       ? {
           kernel: "switchableNormalizationTraining",
           args: [input(0), parameters, input(5), input(6), literal({ epsilon, momentum: num(node, "momentum", 0.1) })],
-          running: { running_mean: 5, running_var: 6 },
+          outputs: 3,
         }
       : { kernel: "switchableNormalization", args: [input(0), parameters, input(5), input(6), literal({ epsilon })] };
   },
+  updates: [5, 6],
   onnx,
 };
 

@@ -225,6 +225,13 @@ export interface IrOperator {
   readonly op: string;
   /** The runtime kernel call; `training` picks the training forms of normalizers and dropout. */
   readonly kernel: (node: NodeView, training: boolean) => KernelCall;
+  /**
+   * The node inputs (buffers: running statistics) whose new values a training forward computes,
+   * in order. Lowering gives the node one more output per entry, after its result, which the
+   * training kernel returns (`KernelCall.outputs`) and the executor and the generated module
+   * write back into the buffer; the inference passes drop them.
+   */
+  readonly updates?: readonly number[];
   /** The ONNX nodes of the node at `e.opset`; throws {@link OnnxFormError} where there are none. */
   readonly onnx: (e: OnnxContext) => void;
   /** Present for element-wise activations that can run in a conv's or dense layer's write-back. */

@@ -60,6 +60,9 @@ describe("nnc compile", () => {
     const run = await runCli(["compile", REFUSALS, "--dump-ir", "-o", out]);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("BatchNormalization(");
+    // The lowered graph keeps training semantics: each batch norm also outputs its new running statistics.
+    expect(run.stdout).toMatch(/\(batch0, batch0\.new_running_mean, batch0\.new_running_var\) = BatchNormalization\(/);
+    expect(run.stdout).toContain("writes back: batch0.new_running_mean -> batch0.running_mean, batch0.new_running_var -> batch0.running_var");
     expect(readdirSync(out)).toEqual([]);
   });
 
@@ -73,7 +76,7 @@ describe("nnc compile", () => {
   it("--dump-ir with an unknown pass lists the passes", async () => {
     const run = await runCli(["compile", REFUSALS, "--dump-ir=fold-everything"]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain("--dump-ir: unknown pass `fold-everything`; choose one of lower, remove-dropout");
+    expect(run.stderr).toContain("--dump-ir: unknown pass `fold-everything`; choose one of lower, freeze-running-statistics, remove-dropout");
     const train = await runCli(["compile", REFUSALS, "--mode", "train", "--dump-ir=fuse-activation"]);
     expect(train.stderr).toContain("(fuse-activation does not run in this mode)");
   });

@@ -68,7 +68,7 @@ describe.each(EXAMPLES.filter((name) => name !== "resnet18"))("examples/%s.nn th
     const record = fixture.train!;
     // `keep_all`: the fixture's dropout kept every element (scaled by 1/(1-p)).
     const random = () => 0.999999;
-    const { outputs, running } = executeGraph(graph, params, inputs, { training: true, random });
+    const { outputs, updated: running } = executeGraph(graph, params, inputs, { training: true, random });
     expect(deviation(outputs, record)).toBeLessThan(1e-4);
     const expected = Object.entries(record.running ?? {});
     expect([...running.keys()].sort()).toEqual(expected.map(([n]) => n).sort());
@@ -89,7 +89,7 @@ describe("examples/resnet18.nn through the IR (224×224: fused inference and one
   });
 
   it("matches PyTorch in training, running statistics included", () => {
-    const { outputs, running } = executeGraph(graph, params, inputs, { training: true });
+    const { outputs, updated: running } = executeGraph(graph, params, inputs, { training: true });
     expect(deviation(outputs, fixture.train!)).toBeLessThan(1e-4);
     for (const [stat, values] of Object.entries(fixture.train!.running ?? {})) {
       const got = running.get(stat)!.data;

@@ -20,6 +20,7 @@ import { emitOnnx } from "../../compiler/emit/onnx/emit-onnx.js";
 import { evaluateConstants, executeGraph } from "../../compiler/ir/execute.js";
 import type { Graph } from "../../compiler/ir/graph.js";
 import { lowerModel } from "../../compiler/ir/lower.js";
+import { planSteps } from "../../compiler/ir/plan-steps.js";
 import { INFERENCE_PASSES, UNFUSED_PASSES, runPipeline } from "../../compiler/passes/pipeline.js";
 import { compilePlan, type PlanGraph } from "../../runtime/fast/index.js";
 import * as runtime from "../../runtime/index.js";
@@ -104,7 +105,7 @@ function planOf(graph: Graph, params: ReadonlyMap<string, Tensor>, inputs: reado
   const plan: PlanGraph = {
     inputs: graph.inputs.map((name, k) => ({ name, shape: inputs[k].shape })),
     outputs: graph.outputs,
-    steps: graph.nodes.filter((node) => !graph.isConstant(node.output)),
+    steps: planSteps(graph),
   };
   return compilePlan(plan, weights, { fallback: irFallback, wasm });
 }

@@ -11,7 +11,7 @@ import { INFERENCE_PASSES, runPipeline } from "../../compiler/passes/pipeline.js
 const origin = { file: "t.nn", span: { start: 0, end: 0 } };
 
 function node(name: string, op: string, inputs: string[], attrs: IrNode["attrs"] = {}): IrNode {
-  return { name, op, inputs, output: name, attrs, origins: [origin], notes: [] };
+  return { name, op, inputs, outputs: [name], attrs, origins: [origin], notes: [] };
 }
 
 function param(name: string, shape: number[], buffer = false): IrValue {
@@ -45,7 +45,7 @@ const X: IrValue = { name: "x", shape: ["N", 8, 6, 6], kind: "input" };
 const S = ["N", 8, 6, 6];
 
 function pipelineOf(nodes: IrNode[], extra: IrValue[], outputs: string[]) {
-  const values = [X, ...extra, ...nodes.map((n) => act(n.output, S))];
+  const values = [X, ...extra, ...nodes.map((n) => act(n.outputs[0], S))];
   const graph = makeGraph("T", ["x"], outputs, values, nodes);
   expect(verify(graph)).toEqual([]);
   const { graph: after, steps } = runPipeline(graph, INFERENCE_PASSES);
@@ -82,7 +82,7 @@ describe("fold-affine-into-conv", () => {
   it("folds a batch norm into the conv before it and leaves no normalization behind", () => {
     const g = pipelineOf([conv("c0", "x"), batch("b0", "c0"), node("r0", "Relu", ["b0"])], convAndBatchParams("c0", "b0"), ["r0"]);
     expect(folded(g)).toBe(1);
-    const live = g.nodes.filter((n) => !g.isConstant(n.output));
+    const live = g.nodes.filter((n) => !g.isConstantNode(n));
     expect(live.map((n) => n.op)).toEqual(["Conv"]);
     expect(live[0].attrs.activation).toBe("Relu");
     expect(g.outputs).toEqual(["r0"]);

@@ -7,9 +7,9 @@ import { readFileSync } from "node:fs";
 import { checkSource } from "../../compiler/check/check.js";
 import type { CheckedModel } from "../../compiler/check/model.js";
 import { evaluateConstants, executeGraph } from "../../compiler/ir/execute.js";
-import type { IrNode } from "../../compiler/ir/graph.js";
 import { kernelCall } from "../../compiler/ir/kernels.js";
 import { lowerModel } from "../../compiler/ir/lower.js";
+import { planSteps } from "../../compiler/ir/plan-steps.js";
 import { INFERENCE_PASSES, UNFUSED_PASSES, runPipeline } from "../../compiler/passes/pipeline.js";
 import * as runtime from "../../runtime/index.js";
 import type { Tensor } from "../../runtime/index.js";
@@ -17,7 +17,7 @@ import { kernelFallback, type FallbackKernel, type PlanGraph, type RuntimeKernel
 import { syntheticInput, syntheticWeights } from "../support/synthetic.js";
 
 /** Runs `step` with the runtime kernel the IR's table names, writing into `out` (what generated modules do, with the call stored). */
-export const irFallback: FallbackKernel = kernelFallback(runtime as unknown as Record<string, RuntimeKernel>, (step) => kernelCall(step as IrNode, false));
+export const irFallback: FallbackKernel = kernelFallback(runtime as unknown as Record<string, RuntimeKernel>, (step) => kernelCall(step, false));
 
 /** The stored PyTorch record of an example. */
 export interface EvalRecord {
@@ -38,7 +38,7 @@ export function examplePlan(name: string, fused = true) {
   const plan: PlanGraph = {
     inputs: graph.inputs.map((name, k) => ({ name, shape: inputs[k].shape })),
     outputs: graph.outputs,
-    steps: graph.nodes.filter((node) => !graph.isConstant(node.output)),
+    steps: planSteps(graph),
   };
   const batch = inputs[0].shape[0];
   /** Elements of an activation at the fixture's batch size. */

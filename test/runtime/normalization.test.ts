@@ -37,9 +37,9 @@ describe("batch", () => {
     const attributes = { epsilon: num(c, "epsilon"), momentum: num(c, "momentum") };
     expectClose(batchNormalization(x, weight, bias, running_mean, running_var, attributes), output(c, "eval", "y"), `${c.name} eval`);
     const trained = batchNormalizationTraining(x, weight, bias, running_mean, running_var, attributes);
-    expectClose(trained.y, output(c, "train", "y"), `${c.name} train`);
-    expectClose(trained.running.running_mean, output(c, "train", "running_mean"), `${c.name} running_mean`);
-    expectClose(trained.running.running_var, output(c, "train", "running_var"), `${c.name} running_var`);
+    expectClose(trained[0], output(c, "train", "y"), `${c.name} train`);
+    expectClose(trained[1], output(c, "train", "running_mean"), `${c.name} running_mean`);
+    expectClose(trained[2], output(c, "train", "running_var"), `${c.name} running_var`);
     expectUnchanged(c, before);
   });
   it("refuses to train on one value per channel", () => {
@@ -63,9 +63,9 @@ describe("batch_renorm", () => {
       rmax: num(c, "rmax"),
       dmax: num(c, "dmax"),
     });
-    expectClose(trained.y, output(c, "train", "y"), `${c.name} train`);
-    expectClose(trained.running.running_mean, output(c, "train", "running_mean"), `${c.name} running_mean`);
-    expectClose(trained.running.running_std, output(c, "train", "running_std"), `${c.name} running_std`);
+    expectClose(trained[0], output(c, "train", "y"), `${c.name} train`);
+    expectClose(trained[1], output(c, "train", "running_mean"), `${c.name} running_mean`);
+    expectClose(trained[2], output(c, "train", "running_std"), `${c.name} running_std`);
     expectUnchanged(c, before);
   });
 });
@@ -94,9 +94,9 @@ describe("switchable", () => {
     const attributes = { epsilon: num(c, "epsilon"), momentum: num(c, "momentum") };
     expectClose(switchableNormalization(x, parameters, running_mean, running_var, attributes), output(c, "eval", "y"), `${c.name} eval`);
     const trained = switchableNormalizationTraining(x, parameters, running_mean, running_var, attributes);
-    expectClose(trained.y, output(c, "train", "y"), `${c.name} train`);
-    expectClose(trained.running.running_mean, output(c, "train", "running_mean"), `${c.name} running_mean`);
-    expectClose(trained.running.running_var, output(c, "train", "running_var"), `${c.name} running_var`);
+    expectClose(trained[0], output(c, "train", "y"), `${c.name} train`);
+    expectClose(trained[1], output(c, "train", "running_mean"), `${c.name} running_mean`);
+    expectClose(trained[2], output(c, "train", "running_var"), `${c.name} running_var`);
     expectUnchanged(c, before);
   });
 });

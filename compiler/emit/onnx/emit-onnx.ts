@@ -56,7 +56,7 @@ export function buildOnnxModel(graph: Graph, params: ReadonlyMap<string, Tensor>
   const irVersion = irVersionFor(options.opset);
   const builder = new OnnxGraphBuilder(constantValues(graph, params), graph.values.keys());
   for (const node of graph.nodes) {
-    if (graph.isConstant(node.output)) continue;
+    if (graph.isConstantNode(node)) continue;
     const operator = IR_OPERATORS.get(node.op);
     if (operator === undefined) throw new OnnxEmitError(`${node.name}: the IR operator ${node.op} has no ONNX form`);
     operator.onnx(new NodeEmitter(builder, graph, node, options.opset, sourceLines(node, options.sources)));

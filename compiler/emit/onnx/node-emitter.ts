@@ -18,13 +18,19 @@ export { OnnxFormError as OnnxEmitError } from "../../../runtime/ops/types.js";
  * `onnx`) writes through.
  */
 export class NodeEmitter implements OnnxContext {
+  /** The IR node's one output (an inference node that runs per forward has one). */
+  private readonly output: string;
+
   constructor(
     readonly builder: OnnxGraphBuilder,
     readonly graph: Graph,
     readonly node: IrNode,
     readonly opset: number,
     private readonly doc: string,
-  ) {}
+  ) {
+    if (node.outputs.length !== 1) throw new OnnxFormError(`${node.op} ${node.name}: ${node.outputs.length} outputs in an inference graph (ONNX export is inference only)`);
+    this.output = node.outputs[0];
+  }
 
   /** The tensor name of input `index` (a constant becomes an initializer). */
   input(index: number): string {
@@ -68,14 +74,14 @@ export class NodeEmitter implements OnnxContext {
    * after the layer itself.
    */
   step(opType: string, inputs: readonly string[], attrs: Readonly<Record<string, OnnxAttr>>, suffix: string, primary = false): string {
-    const output = this.builder.fresh(primary ? this.node.name : `${this.node.output}.${suffix}`);
+    const output = this.builder.fresh(primary ? this.node.name : `${this.output}.${suffix}`);
     this.builder.node(opType, inputs, output, attrs, primary ? this.node.name : `${this.node.name}.${suffix}`, this.doc);
     return output;
   }
 
   /** The node that writes the IR node's output; named after the layer, or `<layer>.<suffix>`. */
   last(opType: string, inputs: readonly string[], attrs: Readonly<Record<string, OnnxAttr>> = {}, suffix?: string): void {
-    this.builder.node(opType, inputs, this.node.output, attrs, suffix ? `${this.node.name}.${suffix}` : this.node.name, this.doc);
+    this.builder.node(opType, inputs, this.output, attrs, suffix ? `${this.node.name}.${suffix}` : this.node.name, this.doc);
   }
 
   /** A new float32 initializer `<layer>.<suffix>`. */
@@ -104,7 +110,7 @@ export class NodeEmitter implements OnnxContext {
     else attrs.axes = { ints: axes };
     if (suffix === undefined) {
       this.last(opType, inputs, attrs);
-      return this.node.output;
+      return this.output;
     }
     return this.step(opType, inputs, attrs, suffix);
   }

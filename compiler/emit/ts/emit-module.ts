@@ -24,6 +24,7 @@ import { VERSION } from "../../version.js";
 import { IdentifierTable, commentText, float32Literal, stringLiteral } from "./identifiers.js";
 import { kernelsOf, literalCode, nodeExpression, type CallContext } from "./kernel-code.js";
 import { kernelCall, type LiteralValue } from "../../ir/kernels.js";
+import { planStep } from "../../ir/plan-steps.js";
 
 /** What the emitter needs besides the graph. */
 export interface ModuleOptions {
@@ -46,7 +47,7 @@ export interface ModuleOptions {
 }
 
 /** The support functions of `runtime/model-support.ts` and `runtime/fast/module-engine.ts` that a module may call. */
-const SUPPORT = ["checkInput", "copyState", "keepRunning", "loadWeights", "createRandom", "fastForward"];
+const SUPPORT = ["checkInput", "copyState", "loadWeights", "createRandom", "fastForward"];
 
 /** Names the module declares at top level (besides its class), which `--standalone` keeps inlined code off. */
 export const MODULE_DECLARATIONS: readonly string[] = ["Tensor", "PARAMETERS", "CONSTANTS", "STEPS", "LoadOptions", "load"];
@@ -74,7 +75,7 @@ export function runtimeImports(graph: Graph, mode: "inference" | "train"): strin
 
 /** True for a node computed once at load: constant, and (in train mode) not reading a running statistic. */
 function loadTime(graph: Graph, mode: "inference" | "train", node: IrNode): boolean {
-  return graph.isConstant(node.output) && (mode === "inference" || !readsBuffer(graph, node.output, new Set()));
+  return graph.isConstantNode(node) && (mode === "inference" || !node.inputs.some((i) => readsBuffer(graph, i, new Set())));
 }
 
 function readsBuffer(graph: Graph, value: string, seen: Set<string>): boolean {
@@ -205,7 +206,7 @@ class ModuleEmitter {
     const steps = this.liveNodes().map((node) => {
       const call = kernelCall(node, false);
       return [
-        `  { op: ${stringLiteral(node.op)}, output: ${stringLiteral(node.output)}, inputs: ${literalCode(node.inputs)},`,
+        `  { op: ${stringLiteral(node.op)}, output: ${stringLiteral(planStep(node).output)}, inputs: ${literalCode(node.inputs)},`,
         `    attrs: ${literalCode(node.attrs)},`,
         `    call: { kernel: ${stringLiteral(call.kernel)}, args: ${literalCode(call.args as unknown as LiteralValue)} } },`,
       ].join("\n");
@@ -267,7 +268,7 @@ class ModuleEmitter {
             if (this.usesRandom) w.writeLine("this.#random = random;");
             if (hasConstants) w.writeLine("for (const [name, shape, data] of CONSTANTS) weights[name] = { shape, data: Float32Array.from(data) };");
             if (folded.length > 0) w.writeLine("const w = weights;");
-            for (const node of folded) this.statement(w, node, `w[${stringLiteral(node.output)}] = `, false);
+            for (const node of folded) this.statement(w, node, "load");
             if (!this.train) w.writeLine(this.engineStatement());
           },
         },
@@ -330,18 +331,29 @@ class ModuleEmitter {
         // The weights record, only where a step reads it (a model of pools alone has none to read).
         const readsWeights = this.train || steps.some((node) => node.inputs.some((i) => i !== "" && this.ref(i).startsWith("w[")));
         if (readsWeights) w.writeLine("const w = this.#w;");
-        for (const node of steps) this.statement(w, node, `const ${this.ids.get(node.output)} = `, this.train);
+        for (const node of steps) this.statement(w, node, "forward");
         const results = graph.outputs.map((o, i) => `${this.ref(o)} as ${outputs[i]}`);
         w.writeLine(`return ${results.length === 1 ? results[0] : `[${results.join(", ")}]`};`);
       },
     };
   }
 
-  /** One node: its source comment, then `<target><kernel call>;`. */
-  private statement(w: CodeBlockWriter, node: IrNode, target: string, trainable: boolean): void {
+  /**
+   * One node: its source comment, `<outputs> = <kernel call>;` (into `w` at load, into locals in
+   * `forward`; several outputs destructure an array), then the write-back of each running
+   * statistic it updates.
+   */
+  private statement(w: CodeBlockWriter, node: IrNode, place: "load" | "forward"): void {
     w.writeLine(`// ${this.where(node)}`);
-    const context: CallContext = { ref: (v) => this.ref(v), random: "this.#random", weights: "w" };
-    w.writeLine(`${target}${nodeExpression(node, context, trainable)};`);
+    const context: CallContext = { ref: (v) => this.ref(v), random: "this.#random", updates: (v) => this.graph.value(v).updates };
+    const expression = nodeExpression(node, context, place === "forward" && this.train);
+    const targets = node.outputs.map((o) => (place === "load" ? `w[${stringLiteral(o)}]` : this.ids.get(o)));
+    const target = targets.length === 1 ? targets[0] : `[${targets.join(", ")}]`;
+    w.writeLine(`${place === "forward" ? "const " : ""}${target} = ${expression};`);
+    for (const output of node.outputs) {
+      const buffer = this.graph.value(output).updates;
+      if (buffer !== undefined) w.writeLine(`w[${stringLiteral(buffer)}] = ${this.ref(output)};`);
+    }
   }
 
   /** `resnet20.nn:14  Basic0.conv0 = conv(16, 3, ...)`, with every origin of a fused node (`conv(..) -> norm -> relu`). */
@@ -354,7 +366,7 @@ class ModuleEmitter {
     });
     const at = commentText([...new Set(places.map((p) => p.at))].join(", "));
     const code = places.map((p) => p.text).filter((t) => t !== "").join(" -> ");
-    return `${at}  ${commentText(node.output)} = ${code || node.op}`;
+    return `${at}  ${commentText(node.outputs[0])} = ${code || node.op}`;
   }
 
   /** `this.#fast = fastForward(...)`: the WebAssembly engine over {@link STEPS}, falling back to the kernels `forward` calls. */

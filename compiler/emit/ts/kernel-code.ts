@@ -12,8 +12,8 @@ export interface CallContext {
   ref(name: string): string;
   /** The expression of the module's random source (dropout). */
   readonly random: string;
-  /** The expression of the weights record that training normalizers update. */
-  readonly weights: string;
+  /** The buffer that node output `name` updates (a running statistic), if it updates one. */
+  updates(name: string): string | undefined;
 }
 
 /** A literal argument as code: numbers round-trip exactly, keys and strings are escaped. */
@@ -48,25 +48,32 @@ function argumentCode(node: IrNode, arg: KernelArg, context: CallContext): strin
   }
 }
 
-/** The call expression for one kernel call; a training normalizer's result keeps its running statistics. */
+/**
+ * The expression of one kernel call for `node`: its one output, or, for a node with several, an
+ * array of all of them in order, where an output the call leaves out (a running statistic the
+ * inference form does not change) is the buffer it updates.
+ */
 function callCode(node: IrNode, call: KernelCall, context: CallContext): string {
   const code = `${call.kernel}(${call.args.map((a) => argumentCode(node, a, context)).join(", ")})`;
-  if (!call.running) return code;
-  const names = Object.entries(call.running).map(([key, index]) => `${propertyKey(key)}: ${stringLiteral(node.inputs[index])}`);
-  return `keepRunning(${code}, ${context.weights}, { ${names.join(", ")} })`;
+  const returned = call.outputs ?? 1;
+  if (returned === node.outputs.length) return code;
+  const unchanged = node.outputs.slice(returned).map((output) => {
+    const buffer = context.updates(output);
+    if (buffer === undefined) throw new Error(`${node.name}: ${call.kernel} does not compute output ${output}`);
+    return context.ref(buffer);
+  });
+  return `[${returned === 1 ? code : `...${code}`}, ${unchanged.join(", ")}]`;
 }
 
-/** The kernels (and support functions) a node's code calls in either mode it is printed for. */
+/** The kernels a node's code calls in either mode it is printed for. */
 export function kernelsOf(node: IrNode, modes: readonly boolean[]): string[] {
-  return modes.flatMap((training) => {
-    const call = kernelCall(node, training);
-    return call.running ? [call.kernel, "keepRunning"] : [call.kernel];
-  });
+  return modes.map((training) => kernelCall(node, training).kernel);
 }
 
 /**
- * The expression computing `node`. With `trainable`, a node whose training form differs (a
- * normalizer using batch statistics, dropout) becomes `training ? <training form> : <inference form>`.
+ * The expression computing `node` (see `callCode`). With `trainable`, a node whose training form
+ * differs (a normalizer using batch statistics, dropout) becomes
+ * `training ? <training form> : <inference form>`.
  */
 export function nodeExpression(node: IrNode, context: CallContext, trainable: boolean): string {
   const inference = kernelCall(node, false);
