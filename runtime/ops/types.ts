@@ -137,7 +137,8 @@ export interface LayerOperator {
   readonly lower: (ctx: LoweringContext) => string;
   /**
    * Arguments the registry's completeness test sets when the defaults alone do not make a
-   * valid layer (a conv's `out` and `kernel`), and the input shape it uses (default `[2, 4, 6, 6]`).
+   * valid layer (a conv's `out` and `kernel`), the dimensions of its input after the batch
+   * (default `[4, 6, 6]`), and how many tensors it applies the layer to (default 1).
    */
   readonly example?: { readonly args?: Attrs; readonly input?: readonly number[]; readonly inputs?: number };
 }
