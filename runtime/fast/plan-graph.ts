@@ -3,7 +3,7 @@
  * vocabulary) to a flat list of actions over numbered buffers, each buffer a tensor in one of
  * two forms — `blocked` (channels-last in the WebAssembly heap, `layout.ts`) or `plain`
  * (row-major NCHW / `[N, F]` in a JavaScript arena) — with the conversions between forms placed
- * where a consumer needs the other one. `plan.ts` lays the buffers out and runs the actions.
+ * where a consumer needs the other one. `plan-arenas.ts` lays the buffers out, and `plan-ts.ts` or `plan-wasm.ts` runs the actions.
  *
  * Rewrites made here (each keeps the graph's function exactly):
  * - `Conv → Add(·, r) [→ Relu]` becomes one conv with the residual `r` and relu in its
