@@ -9,7 +9,7 @@
 import { readSafetensorsTensors, isStepCounter } from "./safetensors.js";
 import type { Tensor } from "./tensor.js";
 
-/** A model parameter or buffer: its SPEC §4 name and shape. */
+/** A model parameter or buffer: its name (`Basic0.conv0.weight`) and shape. */
 export type ParameterSpec = readonly [name: string, shape: readonly number[]];
 
 /** Where `load()` takes weights from: a path or URL, safetensors bytes, or tensors by name. */

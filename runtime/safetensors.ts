@@ -15,7 +15,7 @@ export interface CheckpointTensor {
 
 const SIZES: Readonly<Record<string, number>> = { F64: 8, F32: 4, F16: 2, BF16: 2 };
 
-/** True for PyTorch's BatchNorm step counters, which are no weights (SPEC §4). */
+/** True for PyTorch's BatchNorm step counters (`num_batches_tracked`), which are no weights: `load` ignores them. */
 export function isStepCounter(name: string): boolean {
   return name === "num_batches_tracked" || name.endsWith(".num_batches_tracked");
 }

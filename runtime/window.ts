@@ -55,7 +55,7 @@ export function pads2d(value: PadSpec): Pads2d {
 }
 
 /**
- * Pads for SPEC's `pad: same`: the output has `ceil(size / stride)` rows and columns, and an odd
+ * Pads for the language's `pad: same`: the output has `ceil(size / stride)` rows and columns, and an odd
  * total goes to the bottom and right, as ONNX's `SAME_UPPER` and TensorFlow's `SAME` do.
  */
 export function samePads(height: number, width: number, kernel: IntPair, strides: IntPair = 1, dilations: IntPair = 1): Pads2d {

@@ -5,7 +5,7 @@
  * - Inference: `y = γ (x - running_mean) / sqrt(running_var + eps) + β`.
  * - Training: normalises with the batch mean and the **biased** batch variance over (N, H, W),
  *   and returns new running statistics `(1 - momentum) · running + momentum · batch`, where the
- *   running variance takes the **unbiased** batch variance (PyTorch's behaviour, SPEC §3.1).
+ *   running variance takes the **unbiased** batch variance (PyTorch's behaviour).
  *
  * `momentum` is PyTorch's: the weight of the new batch. ONNX's attribute of the same name is the
  * weight of the old running value, `1 - momentum`; the ONNX emitter converts.

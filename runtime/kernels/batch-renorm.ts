@@ -1,6 +1,6 @@
 /**
- * Batch renormalization (Ioffe 2017) over the channels of `[N, C, H, W]` or `[N, F]`, as SPEC §3.1
- * states it. ONNX has no such op; at inference it is exactly a BatchNormalization with
+ * Batch renormalization (Ioffe 2017) over the channels of `[N, C, H, W]` or `[N, F]`, as the
+ * `batch_renorm` layer defines it (docs/operators.md). ONNX has no such op; at inference it is exactly a BatchNormalization with
  * `var = running_std²` and `eps = 0`, which is how it folds and exports.
  *
  * - Training: `σ_b = sqrt(var_b + eps)` (biased batch variance), `r = clip(σ_b / σ, 1/rmax, rmax)`,
@@ -11,7 +11,7 @@
 import { applyScaleShift, channelLayout, channelMoments, channelParameter, momentumUpdate, requiredChannelParameter, type TrainingResult } from "../moments.js";
 import { outputTensor, type Tensor } from "../tensor.js";
 
-/** Attributes of {@link batchRenormTraining}; defaults are SPEC's. */
+/** Attributes of {@link batchRenormTraining}; defaults are the `batch_renorm` layer's. */
 export interface BatchRenormTrainingAttributes {
   /** Added to the batch variance (default 1e-5). */
   epsilon?: number;

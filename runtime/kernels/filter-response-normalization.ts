@@ -1,6 +1,6 @@
 /**
- * Filter Response Normalization with its Thresholded Linear Unit (Singh & Krishnan 2019), SPEC
- * §3.1: `ν² = mean_{H,W}(x²)` per sample and channel (no mean subtraction), then
+ * Filter Response Normalization with its Thresholded Linear Unit (Singh & Krishnan 2019):
+ * `ν² = mean_{H,W}(x²)` per sample and channel (no mean subtraction), then
  * `y = max(γ x / sqrt(ν² + eps) + β, τ)`. For `[N, F]` the mean runs over a single value, so
  * `ν² = x²`. No running statistics: training and inference agree. ONNX has no such op; an
  * exporter writes ReduceMean(x²), Add, Sqrt, Div, Mul, Add, Max.
@@ -10,7 +10,7 @@ import { outputTensor, type Tensor } from "../tensor.js";
 
 /** Attributes of {@link filterResponseNormalization}. */
 export interface FilterResponseNormalizationAttributes {
-  /** Added to ν² before the square root (default 1e-6, SPEC's). */
+  /** Added to ν² before the square root (default 1e-6, the `frn` layer's). */
   epsilon?: number;
 }
 

@@ -9,7 +9,7 @@ import { outputTensor, type Tensor } from "../tensor.js";
 
 /** Attributes of {@link groupNormalization}. */
 export interface GroupNormalizationAttributes {
-  /** Number of channel groups; must divide C (default 32, SPEC's). */
+  /** Number of channel groups; must divide C (default 32, the `group` layer's). */
   groups?: number;
   /** Added to the variance before the square root (default 1e-5). */
   epsilon?: number;

@@ -1,6 +1,6 @@
 /**
  * Layer normalization: each sample is normalised by the mean and biased variance of all its
- * non-batch values, then scaled and shifted **per channel** (SPEC §3.1):
+ * non-batch values, then scaled and shifted **per channel** (docs/language.md, "Normalizers"):
  *
  * - `[N, C, H, W]`: `nn.GroupNorm(1, C)` semantics, statistics over (C, H, W), γ and β `[C]`.
  *   (This is not ONNX `LayerNormalization` over axis 1, whose affine would be `[C, H, W]`.)

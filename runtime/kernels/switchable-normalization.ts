@@ -1,5 +1,5 @@
 /**
- * Switchable normalization (Luo et al. 2018), SPEC §3.1: a learned softmax-weighted mix of
+ * Switchable normalization (Luo et al. 2018): a learned softmax-weighted mix of
  * instance, layer and batch statistics, all with biased variances.
  *
  * Per sample and channel `μ_in, σ²_in` over the spatial axes; per sample `μ_ln = mean_c μ_in` and
@@ -24,7 +24,7 @@ export interface SwitchableNormalizationTrainingAttributes extends SwitchableNor
   momentum?: number;
 }
 
-/** The learned parameters, in SPEC's order: γ, β `[C]`; mixing logits `[3]` over (IN, LN, BN). */
+/** The learned parameters, in the `switchable` layer's order: γ, β `[C]`; mixing logits `[3]` over (IN, LN, BN). */
 export interface SwitchableParameters {
   scale: Tensor;
   bias: Tensor;

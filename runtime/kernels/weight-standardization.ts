@@ -1,6 +1,6 @@
 /**
  * Weight standardization of a conv weight `[out, in/groups, kh, kw]` or a dense weight
- * `[out, F]` (SPEC §3.2). Each output filter k is centred and scaled over all its other values:
+ * `[out, F]` (the `ws` argument of `conv` and `dense`, docs/operators.md). Each output filter k is centred and scaled over all its other values:
  *
  * - standard (Qiao 2019): `Ŵ = (W - μ_k) / sqrt(σ²_k + eps)`, eps = 1e-5;
  * - scaled (Brock 2021, NF-Nets): `Ŵ = g_k (W - μ_k) / (sqrt(fan_in) σ_k)`, fan_in the number of
@@ -15,7 +15,7 @@ import { assertRank, assertShape, outputTensor, sizeOf, type Tensor } from "../t
 
 /** Attributes of {@link weightStandardization}. */
 export interface WeightStandardizationAttributes {
-  /** Added to each filter's variance before the square root (default 1e-5, SPEC's). */
+  /** Added to each filter's variance before the square root (default 1e-5, the language's). */
   epsilon?: number;
 }
 
@@ -31,7 +31,7 @@ export function weightStandardization(
 
 /**
  * Scaled WS: returns `gain_k (W - μ_k) / (sqrt(fan_in) σ_k)`, in `out` when a buffer is passed.
- * SPEC's formula has no epsilon. A constant filter (σ = 0) centres to all zeros, and is left at
+ * The scaled form has no epsilon. A constant filter (σ = 0) centres to all zeros, and is left at
  * zero rather than divided into NaN.
  */
 export function scaledWeightStandardization(weight: Tensor, gain: Tensor, out?: Float32Array): Tensor {

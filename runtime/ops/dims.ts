@@ -7,7 +7,7 @@
  */
 import type { Dim, Shape } from "./types.js";
 
-/** `[N,16,32,32]`, the notation of SPEC §4. */
+/** `[N,16,32,32]`, the notation of `nnc summary` and of diagnostics. */
 export function formatShape(shape: Shape): string {
   return `[${shape.join(",")}]`;
 }
