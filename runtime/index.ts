@@ -79,6 +79,12 @@ export {
   weightStandardization,
   type WeightStandardizationAttributes,
 } from "./kernels/weight-standardization.js";
+export {
+  normalizationAffine,
+  type AffineAttributes,
+  type NormalizationAffineAttributes,
+} from "./kernels/normalization-affine.js";
+export { foldAffine } from "./kernels/fold-affine.js";
 
 export { readSafetensorsTensors, isStepCounter, type CheckpointTensor } from "./safetensors.js";
 export { checkInput, copyState, loadWeights, type ParameterSpec, type WeightsSource } from "./model-support.js";

@@ -6,7 +6,8 @@
  *     stem.conv0 = Conv(x, stem.conv0.weight) {kernel_shape: [3,3], pads: [1,1,1,1]} : [N,16,32,32]  # resnet20.nn:13
  *       note: ...
  *
- * Constant nodes (computed once at load time) are marked `const`. A node with several outputs
+ * Constant nodes (computed once at load time) are marked `const`; an absent optional input
+ * prints as `_`. A node with several outputs
  * lists them, and their shapes, in parentheses; outputs that update a buffer say which:
  *
  *     (b0, b0.new_running_mean, b0.new_running_var) = BatchNormalization(...) {...} : ([N,8], [8], [8])
@@ -51,7 +52,7 @@ function nodeLines(graph: Graph, node: IrNode, sources?: (path: string) => Sourc
   const kind = graph.isConstantNode(node) ? "const " : "";
   const several = (texts: string[]) => (texts.length === 1 ? texts[0] : `(${texts.join(", ")})`);
   const head =
-    `  ${kind}${several([...node.outputs])} = ${node.op}(${node.inputs.join(", ")})` +
+    `  ${kind}${several([...node.outputs])} = ${node.op}(${node.inputs.map((i) => i || "_").join(", ")})` +
     (attrs ? ` {${attrs}}` : "") +
     ` : ${several(node.outputs.map((o) => shapeText(graph.value(o).shape)))}` +
     (where.length > 0 ? `  # ${where.join(", ")}` : "");

@@ -5,12 +5,18 @@
  *   b' = b·s + t   (b' = t when the layer has no bias)
  *
  * It applies across `groups` and depthwise convolutions alike, since `s` scales output filters.
+ * `W'` and `b'` are the two outputs of one constant `FoldAffine` node (the runtime's
+ * `foldAffine`, run once at load). When `s` and `t` come from a normalization
+ * (`normalization-to-affine`'s `NormalizationAffine`, read by nothing else), the fold takes that
+ * normalization's parameters and statistics instead, and computes `s = γ/σ`, `t = β − μ·s` itself:
+ * one node per folded layer, and one rounding to float32 at the end.
+ *
  * It refuses, with the reason noted on the affine's `Mul` node, when
  * - the affine does not directly follow a `Conv` or `Gemm` (something sits between them, or the
  *   affine comes first: folding into a later convolution would also scale its zero padding);
  * - the convolution's output has another reader, which needs the unscaled value.
  */
-import type { Graph, IrNode } from "../ir/graph.js";
+import type { Graph, IrAttr, IrNode } from "../ir/graph.js";
 import { GraphBuilder, pruneValues, type Pass } from "./rewrite.js";
 
 const FOLDABLE = new Set(["Conv", "Gemm"]);
@@ -43,6 +49,16 @@ function refusal(graph: Graph, affine: Affine): string | undefined {
   return undefined;
 }
 
+/**
+ * The `NormalizationAffine` node that computes exactly the affine's `s` and `t` and nothing else
+ * reads, whose inputs the fold can take instead.
+ */
+function normalizationOf(graph: Graph, affine: Affine): IrNode | undefined {
+  const source = graph.producer(affine.scale);
+  if (source?.op !== "NormalizationAffine" || source.outputs[0] !== affine.scale || source.outputs[1] !== affine.shift) return undefined;
+  return graph.useCount(affine.scale) === 1 && graph.useCount(affine.shift) === 1 ? source : undefined;
+}
+
 export const foldAffineIntoConv: Pass = {
   name: "fold-affine-into-conv",
   run(graph) {
@@ -61,30 +77,27 @@ export const foldAffineIntoConv: Pass = {
       const conv = graph.producer(affine.mul.inputs[0]) as IrNode;
       const [x, weight, bias] = conv.inputs;
       const wShape = graph.value(weight).shape;
-      const channels = [wShape[0]] as number[];
-      const filterShape = wShape.map((d, axis) => (axis === 0 ? d : 1)) as number[];
-      const sFilter = b.node(conv, "fold_scale", "Reshape", [affine.scale], filterShape, { shape: filterShape });
-      const w2 = b.node(conv, "weight_folded", "Mul", [weight, sFilter.outputs[0]], wShape);
-      const sFlat = b.node(conv, "fold_scale_flat", "Reshape", [affine.scale], channels, { shape: channels });
-      const tFlat = b.node(conv, "fold_shift_flat", "Reshape", [affine.shift], channels, { shape: channels });
-      const constants = [sFilter, w2, sFlat, tFlat];
-      let b2 = tFlat.outputs[0];
-      if (bias) {
-        const scaled = b.node(conv, "bias_scaled", "Mul", [bias, sFlat.outputs[0]], channels);
-        const shifted = b.node(conv, "bias_folded", "Add", [scaled.outputs[0], tFlat.outputs[0]], channels);
-        constants.push(scaled, shifted);
-        b2 = shifted.outputs[0];
-      }
+      const normalization = normalizationOf(graph, affine);
+      const statistics = normalization ? normalization.inputs : [affine.scale, affine.shift, "", ""];
+      const epsilon = normalization?.attrs.epsilon;
+      const attrs: Record<string, IrAttr> = epsilon === undefined ? {} : { epsilon };
+      const parts = [
+        { suffix: "folded_weight", shape: wShape },
+        { suffix: "folded_bias", shape: [wShape[0]] },
+      ];
+      const origins = { name: conv.name, origins: [...conv.origins, ...affine.add.origins] };
+      const fold = b.multiNode(origins, "fold", "FoldAffine", [weight, bias ?? "", ...statistics], parts, attrs);
       const folded: IrNode = {
         ...conv,
-        inputs: [x, w2.outputs[0], b2],
+        inputs: [x, ...fold.outputs],
         outputs: affine.add.outputs,
         origins: [...conv.origins, ...affine.add.origins],
         notes: [...conv.notes, `${foldAffineIntoConv.name}: folded ${affine.add.name}`],
       };
       // The folded layer takes the affine's place: everything it reads is defined by then.
-      replaced.set(affine.add.name, [...constants, folded]);
+      replaced.set(affine.add.name, [fold, folded]);
       removed.add(conv.name).add(affine.mul.name);
+      if (normalization) removed.add(normalization.name);
     }
     if (replaced.size === 0 && notes.size === 0) return { graph, changed: false };
     const nodes = graph.nodes.flatMap((n) => {

@@ -71,22 +71,24 @@ export class GraphBuilder {
   }
 
   /**
-   * A node with several fresh outputs, `<base>.<suffix>` each with its shape (a fold's weight
-   * and bias); the node is named after the first. `template` lends its origins.
+   * A node `<base>.<name>` with several fresh outputs `<base>.<suffix>`, each with its shape (an
+   * affine's scale and shift, a fold's weight and bias); `template` lends its origins.
    */
   multiNode(
     template: Pick<IrNode, "name" | "origins">,
+    name: string,
     op: string,
     inputs: string[],
     outputs: readonly { readonly suffix: string; readonly shape: Shape }[],
     attrs: Record<string, IrAttr> = {},
   ): IrNode {
+    const nodeName = this.fresh(template.name, name);
     const names = outputs.map(({ suffix, shape }) => {
-      const name = this.fresh(template.name, suffix);
-      this.values.set(name, { name, shape, kind: "node" });
-      return name;
+      const value = this.fresh(template.name, suffix);
+      this.values.set(value, { name: value, shape, kind: "node" });
+      return value;
     });
-    return { name: names[0], op, inputs, outputs: names, attrs, origins: template.origins, notes: [] };
+    return { name: nodeName, op, inputs, outputs: names, attrs, origins: template.origins, notes: [] };
   }
 }
 

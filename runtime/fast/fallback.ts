@@ -1,27 +1,19 @@
 /**
  * A plan fallback that makes the `nnc/runtime` kernel call a generated module's readable code
- * makes. The call is data: the IR's `kernelCall` table (`compiler/ir/kernels.ts`) evaluated for
- * the step at compile time — a generated module stores it with each step, the tests compute it —
- * so this file needs nothing from the compiler, and a step the plan cannot run natively computes
- * exactly what the module's TypeScript path and the IR executor compute.
+ * makes. The call is data: the step's operator's kernel call from the operator registry
+ * (`runtime/ops/`, which the IR executor, the TypeScript emitter and a generated module's engine
+ * all read), so a step the plan cannot run natively computes exactly what the module's
+ * TypeScript path and the IR executor compute.
  */
+import type { KernelArg, KernelCall } from "../ops/kernel-call.js";
 import type { Tensor } from "../tensor.js";
 import type { FallbackKernel, PlanStep } from "./plan-graph.js";
 
-/** One argument of a kernel call: the compiler's `KernelArg`, read here without its types. */
-export type KernelCallArg =
-  | { readonly kind: "input" | "optional"; readonly index: number }
-  | { readonly kind: "inputs" }
-  | { readonly kind: "object"; readonly fields: Readonly<Record<string, number>> }
-  | { readonly kind: "literal"; readonly value: unknown }
-  | { readonly kind: "random" };
+/** One argument of a kernel call: the operator registry's `KernelArg`. */
+export type KernelCallArg = KernelArg;
 
-/** A runtime kernel and its arguments; the compiler's `KernelCall` fits. */
-export interface KernelCallData {
-  /** The `nnc/runtime` export (`conv`, `groupNormalization`, ...). */
-  readonly kernel: string;
-  readonly args: readonly KernelCallArg[];
-}
+/** A runtime kernel and its arguments: the operator registry's `KernelCall`. */
+export type KernelCallData = KernelCall;
 
 /** Any `nnc/runtime` kernel; the fallback calls it with the step's arguments and `out`. */
 export type RuntimeKernel = (...args: never[]) => unknown;

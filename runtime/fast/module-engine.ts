@@ -4,9 +4,11 @@
  * — one plan per input shape, compiled on first use and kept (the {@link KEPT_PLANS} most
  * recently used) — instead of its readable per-layer TypeScript code, which stays the reference
  * and the fallback. A step the plan has no kernel for runs the runtime kernel the readable code
- * calls for it (`fallback.ts`). Outputs are copied out of the plan's arena, so a result stays
- * valid however many forwards follow.
+ * calls for it (`fallback.ts`), which the operator registry (`runtime/ops/`) names for the step's
+ * operator: a module stores its steps as data, never their kernel calls. Outputs are copied out of
+ * the plan's arena, so a result stays valid however many forwards follow.
  */
+import { irOperator } from "../ops/index.js";
 import type { Tensor } from "../tensor.js";
 import { kernelFallback, type KernelCallData, type RuntimeKernel } from "./fallback.js";
 import { wasmEnabled } from "./wasm-support.js";
@@ -24,9 +26,9 @@ export interface EngineOptions {
   readonly threads?: number;
 }
 
-/** An inference step as a module stores it: the plan's fields and the runtime call of its readable code. */
-export interface ModuleStep extends PlanStep {
-  readonly call: KernelCallData;
+/** An inference step as a module stores it: a plan step, whose `attrs` may be left out when there are none. */
+export interface ModuleStep extends Omit<PlanStep, "attrs"> {
+  readonly attrs?: PlanStep["attrs"];
 }
 
 /** A module's inference graph: graph inputs and outputs by value name, the non-constant steps in order. */
@@ -42,7 +44,9 @@ export const KEPT_PLANS = 4;
 /** Runs a module's graph as WebAssembly plans, one per input shape. */
 export class FastForward {
   private readonly plans = new Map<string, Plan>();
+  private readonly steps: readonly PlanStep[];
   private readonly weights: ReadonlyMap<string, Tensor>;
+  /** The inference kernel call of each step, by output: what the module's readable code calls. */
   private readonly calls: ReadonlyMap<string, KernelCallData>;
 
   constructor(
@@ -51,8 +55,9 @@ export class FastForward {
     private readonly kernels: Readonly<Record<string, RuntimeKernel>>,
     private readonly threads: number,
   ) {
+    this.steps = graph.steps.map((step) => ({ ...step, attrs: step.attrs ?? {} }));
     this.weights = new Map(Object.entries(weights));
-    this.calls = new Map(graph.steps.map((step) => [step.output, step.call]));
+    this.calls = new Map(this.steps.map((step) => [step.output, irOperator(step.op, step.name ?? step.output).kernel(step, false)]));
   }
 
   /** The graph's outputs for `inputs` (checked by the caller), as fresh tensors. */
@@ -64,7 +69,7 @@ export class FastForward {
         {
           inputs: this.graph.inputs.map((name, k) => ({ name, shape: [...inputs[k].shape] })),
           outputs: this.graph.outputs,
-          steps: this.graph.steps,
+          steps: this.steps,
         },
         this.weights,
         { wasm: true, threads: this.threads, fallback: kernelFallback(this.kernels, (step) => this.calls.get(step.output)!) },

@@ -1,6 +1,7 @@
 /**
- * `add` (`a + b` of equal shapes; the IR's `Add`), and the broadcasting `Sub`, `Mul`, `Div` and
- * `Sqrt` that lowering and the inference folds use for per-channel arithmetic.
+ * `add` (`a + b` of equal shapes; the IR's `Add`), and the broadcasting `Sub`, `Mul` and `Div`
+ * that lowering (`standardize`) and the inference folds (an unfolded normalization's affine) use
+ * for per-channel arithmetic.
  */
 import { formatShape, perSample, sameShape } from "./dims.js";
 import { inputsCall } from "./kernel-call.js";
@@ -25,6 +26,4 @@ function binary(op: string): IrOperator {
   return { op, kernel: () => inputsCall(op.toLowerCase(), 2), onnx: (e) => e.last(op, [e.input(0), e.input(1)]) };
 }
 
-export const SQRT: IrOperator = { op: "Sqrt", kernel: () => inputsCall("sqrt"), onnx: (e) => e.last("Sqrt", [e.input(0)]) };
-
-export const ARITHMETIC_OPERATORS = { layers: [ADD_LAYER], ir: [binary("Add"), binary("Sub"), binary("Mul"), binary("Div"), SQRT] };
+export const ARITHMETIC_OPERATORS = { layers: [ADD_LAYER], ir: [binary("Add"), binary("Sub"), binary("Mul"), binary("Div")] };

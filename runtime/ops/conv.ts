@@ -1,7 +1,7 @@
 /** `conv`: 2-D convolution (cross-correlation), as `nn.Conv2d`; the IR's `Conv`. */
 import { ceilDivDim, perSample } from "./dims.js";
 import { onnxWithActivation, presentInputs, withActivation } from "./fused.js";
-import { input, ints, literal, num, optional } from "./kernel-call.js";
+import { input, ints, literal, num, optional, type LiteralValue } from "./kernel-call.js";
 import { checkRank, fail, isFailure, pair, staticDim } from "./rules.js";
 import type { AttrValue, Attrs, Dim, IrOperator, LayerOperator, LeafParam, OnnxAttr, RuleFailure, RuleResult, Shape } from "./types.js";
 import { SCALED_WEIGHT_STANDARDIZATION, standardizedWeight, WEIGHT_STANDARDIZATION, WS_ARG } from "./weight-standardization.js";
@@ -81,12 +81,17 @@ export const CONV_LAYER: LayerOperator = {
 export const CONV: IrOperator = {
   op: "Conv",
   kernel: (node) => {
-    const attrs = {
-      strides: ints(node, "strides", [1, 1]),
-      pads: ints(node, "pads", [0, 0, 0, 0]),
-      dilations: ints(node, "dilations", [1, 1]),
-      group: num(node, "group", 1),
-    };
+    // Only the attributes that differ from the kernel's defaults (stride, dilation and group 1,
+    // no padding), so that the generated module's line for a conv says what is particular to it.
+    const attrs: { [key: string]: LiteralValue } = {};
+    const strides = ints(node, "strides", [1, 1]);
+    const pads = ints(node, "pads", [0, 0, 0, 0]);
+    const dilations = ints(node, "dilations", [1, 1]);
+    const group = num(node, "group", 1);
+    if (strides.some((v) => v !== 1)) attrs.strides = strides;
+    if (pads.some((v) => v !== 0)) attrs.pads = pads;
+    if (dilations.some((v) => v !== 1)) attrs.dilations = dilations;
+    if (group !== 1) attrs.group = group;
     return { kernel: "conv", args: [input(0), input(1), optional(2), literal(withActivation(node, attrs))] };
   },
   onnx: (e) => {

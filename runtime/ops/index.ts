@@ -17,6 +17,7 @@ import { CONCAT_OPERATORS } from "./concat.js";
 import { CONV_OPERATORS } from "./conv.js";
 import { DENSE_OPERATORS } from "./dense.js";
 import { DROPOUT } from "./dropout.js";
+import { FOLD_AFFINE_OPERATORS } from "./fold-affine.js";
 import { FRN_OPERATORS } from "./frn.js";
 import { GROUP_NORM_OPERATORS } from "./group-norm.js";
 import { IDENTITY, NONE_LAYER } from "./identity.js";
@@ -57,6 +58,7 @@ const MODULES: readonly OperatorModule[] = [
   GROUP_NORM_OPERATORS,
   FRN_OPERATORS,
   SWITCHABLE_NORM_OPERATORS,
+  FOLD_AFFINE_OPERATORS,
   { layers: [NONE_LAYER] },
 ];
 

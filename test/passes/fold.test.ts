@@ -88,6 +88,25 @@ describe("fold-affine-into-conv", () => {
     expect(g.outputs).toEqual(["r0"]);
   });
 
+  it("writes the fold once: one FoldAffine node, reading the normalization's parameters and statistics", () => {
+    const g = pipelineOf([conv("c0", "x"), batch("b0", "c0")], convAndBatchParams("c0", "b0"), ["b0"]);
+    const constant = g.nodes.filter((n) => g.isConstantNode(n));
+    expect(constant.map((n) => [n.op, n.inputs, n.outputs, n.attrs])).toEqual([
+      ["FoldAffine", ["c0.weight", "", "b0.weight", "b0.bias", "b0.running_mean", "b0.running_var"], ["c0.folded_weight", "c0.folded_bias"], { epsilon: 1e-5 }],
+    ]);
+    expect(g.nodes.find((n) => n.op === "Conv")!.inputs).toEqual(["x", "c0.folded_weight", "c0.folded_bias"]);
+  });
+
+  it("folds an affine of plain constants, which no normalization computes", () => {
+    const shape = [1, 8, 1, 1];
+    const nodes = [conv("c0", "x"), node("m0", "Mul", ["c0", "s"]), node("a0", "Add", ["m0", "t"])];
+    const g = pipelineOf(nodes, [param("c0.weight", [8, 8, 3, 3]), param("s", shape), param("t", shape)], ["a0"]);
+    expect(folded(g)).toBe(1);
+    const fold = g.nodes.find((n) => n.op === "FoldAffine")!;
+    expect([fold.inputs, fold.attrs]).toEqual([["c0.weight", "", "s", "t", "", ""], {}]);
+    expect(g.nodes.filter((n) => !g.isConstantNode(n)).map((n) => n.op)).toEqual(["Conv"]);
+  });
+
   it("refuses when the conv output has a second reader", () => {
     const nodes = [conv("c0", "x"), batch("b0", "c0"), node("a0", "Add", ["b0", "c0"])];
     const g = pipelineOf(nodes, convAndBatchParams("c0", "b0"), ["a0"]);

@@ -1,19 +1,22 @@
 /**
- * TypeScript emission (SPEC §6): a graph becomes a readable module, built with ts-morph and
- * formatted with prettier. The module holds
+ * TypeScript emission (docs/codegen.md): a graph becomes a readable module, built with ts-morph
+ * and formatted with prettier. The module holds
  *
- * - `PARAMETERS`, every parameter and buffer by its SPEC §4 name and shape (what `load` checks);
+ * - `PARAMETERS`, every parameter and buffer by name and shape (what `load` checks);
+ * - `CONSTANTS`, the graph's literal constants, when it has any (each once);
  * - a class named after the model, whose constructor computes the graph's constant nodes once
- *   (load-time folding: BatchNorm scale and shift, `W·s`, weight standardization) from the
+ *   (load-time folding: one `foldAffine` per folded layer, weight standardization) from the
  *   original checkpoint, whose `forward` runs one statement per remaining node with the source
  *   line in a comment, and whose `state()` returns the parameters and buffers, never folded values;
  * - `load(source?)`, which reads and checks the weights and returns that class;
- * - in inference mode, `STEPS`: the nodes of `forward` as data (op, inputs, output, attrs, and
- *   the kernel call of their line in `forward`), which the WebAssembly engine (`fastForward` of
- *   `runtime/fast/module-engine.ts`) compiles into plans; `load(source, { engine, threads })`
- *   picks it or the readable code, and the class gains `engine` and `close()`.
+ * - in inference mode, `STEPS`: the nodes of `forward` as data (op, output, inputs, attrs), which
+ *   the WebAssembly engine (`fastForward` of `runtime/fast/module-engine.ts`) compiles into plans,
+ *   taking the kernel call of a step it runs on the fallback from the runtime's operator registry;
+ *   `load(source, { engine, threads })` picks it or the readable code, and the class gains
+ *   `engine` and `close()`.
  *
- * Every kernel call comes from `kernelCall` (`kernel-code.ts`), the table the IR executor runs.
+ * The network is written twice: as code (`forward`) and as data (`STEPS`). Every kernel call comes
+ * from `kernelCall` (`kernel-code.ts`), the registry's table the IR executor runs.
  */
 import { basename } from "node:path";
 import { Project, StructureKind, VariableDeclarationKind, type CodeBlockWriter, type SourceFile as MorphFile } from "ts-morph";
@@ -23,8 +26,8 @@ import type { SourceFile } from "../../syntax/span.js";
 import { VERSION } from "../../version.js";
 import { IdentifierTable, commentText, float32Literal, stringLiteral } from "./identifiers.js";
 import { kernelsOf, literalCode, nodeExpression, type CallContext } from "./kernel-code.js";
-import { kernelCall, type LiteralValue } from "../../ir/kernels.js";
-import { planStep } from "../../ir/plan-steps.js";
+import { kernelCall } from "../../ir/kernels.js";
+import { planSteps } from "../../ir/plan-steps.js";
 
 /** What the emitter needs besides the graph. */
 export interface ModuleOptions {
@@ -48,6 +51,9 @@ export interface ModuleOptions {
 
 /** The support functions of `runtime/model-support.ts` and `runtime/fast/module-engine.ts` that a module may call. */
 const SUPPORT = ["checkInput", "copyState", "loadWeights", "createRandom", "fastForward"];
+
+/** What the constructor's load-time statements are, before the first of them. */
+const FOLDED_COMMENT = 'The constant nodes of the graph, computed once from the checkpoint (docs/codegen.md, "Reading the module").';
 
 /** Names the module declares at top level (besides its class), which `--standalone` keeps inlined code off. */
 export const MODULE_DECLARATIONS: readonly string[] = ["Tensor", "PARAMETERS", "CONSTANTS", "STEPS", "LoadOptions", "load"];
@@ -184,7 +190,7 @@ class ModuleEmitter {
     file.addVariableStatement({
       isExported: true,
       declarationKind: VariableDeclarationKind.Const,
-      docs: [`Every parameter and buffer of ${commentText(this.graph.name)} by its name (SPEC §4) and shape, in declaration order: what {@link load} takes.`],
+      docs: [`Every parameter and buffer of ${commentText(this.graph.name)} by name and shape, in declaration order: what {@link load} takes (docs/codegen.md, "Weights").`],
       declarations: [{ name: "PARAMETERS", type: "readonly ParameterSpec[]", initializer: (w) => this.list(w, params) }],
     });
     const constants = [...this.graph.values.values()].filter((v) => v.kind === "const");
@@ -199,23 +205,19 @@ class ModuleEmitter {
 
   /**
    * Inference: the steps of `forward` as data, for the WebAssembly engine. Prettier would spread
-   * each step over some twenty lines; kept out of its hands, a step takes three: what it computes,
-   * its attributes, and the runtime call of its line in `forward`.
+   * each step over some ten lines; kept out of its hands, a step takes one line, or two with its
+   * attributes. The kernel call of each is not written: the engine takes it from the runtime's
+   * operator registry, as `forward`'s line for it was.
    */
   private addSteps(file: MorphFile): void {
-    const steps = this.liveNodes().map((node) => {
-      const call = kernelCall(node, false);
-      return [
-        `  { op: ${stringLiteral(node.op)}, output: ${stringLiteral(planStep(node).output)}, inputs: ${literalCode(node.inputs)},`,
-        `    attrs: ${literalCode(node.attrs)},`,
-        `    call: { kernel: ${stringLiteral(call.kernel)}, args: ${literalCode(call.args as unknown as LiteralValue)} } },`,
-      ].join("\n");
+    const steps = planSteps(this.graph).map((step) => {
+      const head = `  { op: ${stringLiteral(step.op)}, output: ${stringLiteral(step.output)}, inputs: ${literalCode(step.inputs)}`;
+      return Object.keys(step.attrs).length === 0 ? `${head} },` : `${head},\n    attrs: ${literalCode(step.attrs)} },`;
     });
     file.addStatements([
       "/**",
-      " * The steps of `forward` as data, for the WebAssembly engine (`compilePlan` of nnc/runtime/fast): every node not",
-      " * computed at load, in order, with the runtime call its line in `forward` makes (`call`), which runs any step the plan",
-      " * has no WebAssembly kernel for.",
+      " * The steps of `forward` as data, in order, for the WebAssembly engine (docs/codegen.md, \"Engines\"). A step the plan",
+      " * has no WebAssembly kernel for runs the runtime kernel that `forward` calls for it.",
       " */",
       "// prettier-ignore",
       `const STEPS: readonly ModuleStep[] = [${steps.length === 0 ? "" : `\n${steps.join("\n")}\n`}];`,
@@ -267,7 +269,10 @@ class ModuleEmitter {
             w.writeLine("this.#w = weights;");
             if (this.usesRandom) w.writeLine("this.#random = random;");
             if (hasConstants) w.writeLine("for (const [name, shape, data] of CONSTANTS) weights[name] = { shape, data: Float32Array.from(data) };");
-            if (folded.length > 0) w.writeLine("const w = weights;");
+            if (folded.length > 0) {
+              w.writeLine(`// ${FOLDED_COMMENT}`);
+              w.writeLine("const w = weights;");
+            }
             for (const node of folded) this.statement(w, node, "load");
             if (!this.train) w.writeLine(this.engineStatement());
           },
@@ -287,7 +292,7 @@ class ModuleEmitter {
         kind: StructureKind.Method,
         name: "state",
         returnType: "Record<string, Float32Array>",
-        docs: ["Every parameter and buffer by its SPEC §4 name: as loaded, or as a training forward updated it; never folded values."],
+        docs: ["Every parameter and buffer by name: as loaded, or as a training forward updated it; never folded values."],
         statements: "return copyState(this.#w, PARAMETERS);",
       }, ...(this.train ? [] : [{
         kind: StructureKind.Method as const,
@@ -356,7 +361,11 @@ class ModuleEmitter {
     }
   }
 
-  /** `resnet20.nn:14  Basic0.conv0 = conv(16, 3, ...)`, with every origin of a fused node (`conv(..) -> norm -> relu`). */
+  /**
+   * `resnet20.nn:14  Basic0.conv0 = conv(16, 3, ...)`, with every origin of a fused node
+   * (`conv(..) -> norm -> relu`); a node with several outputs, which its statement names, goes by
+   * its own name (`Basic0.conv0.fold`).
+   */
   private where(node: IrNode): string {
     const places = node.origins.map((o) => {
       const source = this.options.sources(o.file);
@@ -366,7 +375,8 @@ class ModuleEmitter {
     });
     const at = commentText([...new Set(places.map((p) => p.at))].join(", "));
     const code = places.map((p) => p.text).filter((t) => t !== "").join(" -> ");
-    return `${at}  ${commentText(node.outputs[0])} = ${code || node.op}`;
+    const label = node.outputs.length === 1 ? node.outputs[0] : node.name;
+    return `${at}  ${commentText(label)} = ${code || node.op}`;
   }
 
   /** `this.#fast = fastForward(...)`: the WebAssembly engine over {@link STEPS}, falling back to the kernels `forward` calls. */
@@ -396,7 +406,7 @@ class ModuleEmitter {
       isAsync: true,
       docs: [
         [
-          `Loads ${commentText(this.graph.name)} from a checkpoint with the original parameter names of SPEC §4: a safetensors path,`,
+          `Loads ${commentText(this.graph.name)} from a checkpoint with the original parameter names (docs/codegen.md, "Weights"): a safetensors path,`,
           "its bytes, or a record of Float32Array by name. Missing, extra, wrongly shaped or non-finite weights are rejected with",
           "a message naming each parameter. The inference folding is computed here, once.",
           this.train ? "" : "`options.engine` picks the kernels `forward` runs (see {@link LoadOptions}).",
