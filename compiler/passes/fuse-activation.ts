@@ -7,7 +7,7 @@
  * `epilogue.fuses`. It refuses when the layer's output has another reader, which needs the value
  * before the activation, or when an activation attribute would overwrite one of the layer's.
  */
-import { epilogueOf } from "../../runtime/ops/index.js";
+import { IR_OPERATORS } from "../../runtime/ops/index.js";
 import type { IrAttr, IrNode } from "../ir/graph.js";
 import { pruneValues, type Pass } from "./rewrite.js";
 
@@ -17,14 +17,15 @@ export const fuseActivation: Pass = {
     const fused = new Map<string, IrNode>();
     const removed = new Set<string>();
     for (const act of graph.nodes) {
-      const epilogue = epilogueOf(act.op);
-      if (!epilogue?.fuses) continue;
+      const operator = IR_OPERATORS.get(act.op);
+      if (!operator?.epilogue?.fuses || operator.activation === undefined) continue;
+      const names = operator.activation.attrs;
       const layer = graph.producer(act.inputs[0]);
       if (!layer || (layer.op !== "Conv" && layer.op !== "Gemm") || layer.attrs.activation !== undefined) continue;
       if (graph.useCount(layer.outputs[0]) !== 1) continue;
-      if (epilogue.attrs.some((name) => name in layer.attrs)) continue;
+      if (names.some((name) => name in layer.attrs)) continue;
       const attrs: Record<string, IrAttr> = { ...layer.attrs, activation: act.op };
-      for (const name of epilogue.attrs) {
+      for (const name of names) {
         const value = act.attrs[name];
         if (value !== undefined) attrs[name] = value;
       }

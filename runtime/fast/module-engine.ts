@@ -8,7 +8,7 @@
  * operator: a module stores its steps as data, never their kernel calls. Outputs are copied out of
  * the plan's arena, so a result stays valid however many forwards follow.
  */
-import { irOperator } from "../ops/index.js";
+import { kernelEntry } from "../ops/kernel-table.js";
 import type { Tensor } from "../tensor.js";
 import { kernelFallback, type KernelCallData, type RuntimeKernel } from "./fallback.js";
 import { wasmEnabled } from "./wasm-support.js";
@@ -57,7 +57,7 @@ export class FastForward {
   ) {
     this.steps = graph.steps.map((step) => ({ ...step, attrs: step.attrs ?? {} }));
     this.weights = new Map(Object.entries(weights));
-    this.calls = new Map(this.steps.map((step) => [step.output, irOperator(step.op, step.name ?? step.output).kernel(step, false)]));
+    this.calls = new Map(this.steps.map((step) => [step.output, kernelEntry(step.op, step.name ?? step.output).kernel(step, false)]));
   }
 
   /** The graph's outputs for `inputs` (checked by the caller), as fresh tensors. */

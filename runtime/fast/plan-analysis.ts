@@ -3,13 +3,13 @@
  * residual adds into convs, picks each value's form (blocked where a WebAssembly kernel consumes
  * or produces it, plain otherwise) and lists the actions, conversions included, in order.
  */
+import { KERNELS } from "../ops/kernel-table.js";
 import { sizeOf, type Tensor } from "../tensor.js";
 import { channelStride, unfoldConvWeight } from "./layout.js";
 import {
   ACTIVATION_OPS,
   fusedActivation,
   windowOf,
-  type ChannelNorm,
   type FallbackKernel,
   type PlanAction,
   type PlanBuffer,
@@ -39,30 +39,6 @@ export function analysePlan(graph: PlanGraph, weights: ReadonlyMap<string, Tenso
     const t = weights.get(name);
     if (t === undefined) throw new Error(`plan: ${step.name ?? step.op} reads ${name}, which is neither computed nor a weight`);
     return t;
-  };
-  /** The step as a {@link ChannelNorm} over `c` channels, or undefined to leave it to the fallback. */
-  const channelNorm = (step: PlanStep, c: number): ChannelNorm | undefined => {
-    const epsilon = (fallback: number): number => (typeof step.attrs.epsilon === "number" ? step.attrs.epsilon : fallback);
-    const [scale, bias] = [weight(step, 1), weight(step, 2)];
-    switch (step.op) {
-      case "GroupNormalization":
-      case "InstanceNormalization": {
-        const groups = step.op === "InstanceNormalization" ? c : step.attrs.num_groups;
-        if (typeof groups !== "number" || groups < 1 || c % groups !== 0) return undefined;
-        return { form: "group", groups, epsilon: epsilon(1e-5), scale, bias };
-      }
-      case "FilterResponseNormalization": {
-        const tau = weight(step, 3);
-        if (scale === undefined || bias === undefined || tau === undefined) return undefined;
-        return { form: "frn", epsilon: epsilon(1e-6), scale, bias, tau };
-      }
-      case "BatchNormalization": {
-        const [mean, variance] = [weight(step, 3), weight(step, 4)];
-        if (mean === undefined || variance === undefined || step.attrs.training_mode === 1) return undefined;
-        return { form: "batch", epsilon: epsilon(1e-5), scale, bias, mean, variance };
-      }
-    }
-    return undefined;
   };
   const uses = new Map<string, number>();
   for (const step of graph.steps) for (const name of step.inputs) uses.set(name, (uses.get(name) ?? 0) + 1);
@@ -154,8 +130,11 @@ export function analysePlan(graph: PlanGraph, weights: ReadonlyMap<string, Tenso
     if (skipped.has(i)) return;
     const x = step.inputs[0];
     const xs = shapes.get(x);
-    switch (step.op) {
-      case "Conv": {
+    // The plan kernel the operator's registry entry names; an activation with a write-back form runs as one.
+    const planKernel = KERNELS.get(step.op)?.plan;
+    const kind = planKernel?.kind ?? (step.op === "Relu" || ACTIVATION_OPS[step.op] !== undefined ? "activation" : undefined);
+    switch (kind) {
+      case "conv": {
         const w = weight(step, 1)!;
         if (xs === undefined || xs.length !== 4 || w.shape.length !== 4) break;
         const window = windowOf(step, xs[2], xs[3], [w.shape[2], w.shape[3]]);
@@ -182,10 +161,7 @@ export function analysePlan(graph: PlanGraph, weights: ReadonlyMap<string, Tenso
         });
         return;
       }
-      case "MaxPool":
-      case "AveragePool":
-      case "GlobalAveragePool":
-      case "GlobalMaxPool": {
+      case "pool": {
         if (xs === undefined || xs.length !== 4) break;
         if (step.attrs.ceil_mode === 1 || step.attrs.count_include_pad === 1) break;
         if (Array.isArray(step.attrs.dilations) && (step.attrs.dilations as number[]).some((d) => d !== 1)) break;
@@ -201,7 +177,7 @@ export function analysePlan(graph: PlanGraph, weights: ReadonlyMap<string, Tenso
         actions.push({ kind: "pool", input, output, window, average: step.op.includes("Average"), global });
         return;
       }
-      case "Add": {
+      case "add": {
         const b = step.inputs[1];
         const bs = shapes.get(b);
         if (xs === undefined || bs === undefined || xs.join() !== bs.join()) break;
@@ -211,13 +187,7 @@ export function analysePlan(graph: PlanGraph, weights: ReadonlyMap<string, Tenso
         actions.push({ kind: "add", a, b: other, output: write(step.output, form, xs), relu: false });
         return;
       }
-      case "Relu":
-      case "LeakyRelu":
-      case "Elu":
-      case "Sigmoid":
-      case "Tanh":
-      case "Silu":
-      case "Gelu": {
+      case "activation": {
         if (xs === undefined) break;
         const form = formOf(x);
         const input = read(x, form);
@@ -226,26 +196,22 @@ export function analysePlan(graph: PlanGraph, weights: ReadonlyMap<string, Tenso
         else actions.push({ kind: "activation", input, output, activation: ACTIVATION_OPS[step.op](step) });
         return;
       }
-      case "GroupNormalization":
-      case "InstanceNormalization":
-      case "FilterResponseNormalization":
-      case "BatchNormalization": {
+      case "norm": {
         // On a blocked rank-4 value: statistics (or constants) and the affine in WebAssembly.
-        if (xs === undefined || xs.length !== 4 || formOf(x) !== "blocked") break;
-        const norm = channelNorm(step, xs[1]);
+        if (planKernel?.kind !== "norm" || xs === undefined || xs.length !== 4 || formOf(x) !== "blocked") break;
+        const norm = planKernel.norm(step, xs[1], (index) => weight(step, index));
         if (norm === undefined) break;
         actions.push({ kind: "norm", input: read(x, "blocked"), output: write(step.output, "blocked", xs), norm });
         return;
       }
-      case "Identity":
-      case "Dropout": {
+      case "alias": {
         // Inference: the output is the input; share its buffers.
         if (xs === undefined) break;
         shapes.set(step.output, xs);
         byValue.set(step.output, { ...byValue.get(x) });
         return;
       }
-      case "Concat": {
+      case "concat": {
         const parts = step.inputs.map((p) => shapes.get(p));
         const axis = typeof step.attrs.axis === "number" ? step.attrs.axis : 1;
         if (parts.some((p) => p === undefined || p.length !== 4) || axis !== 1) break;
@@ -256,7 +222,7 @@ export function analysePlan(graph: PlanGraph, weights: ReadonlyMap<string, Tenso
         actions.push({ kind: "concat", parts: inputs, output: write(step.output, form, [s0[0], channels, s0[2], s0[3]]) });
         return;
       }
-      case "Flatten": {
+      case "flatten": {
         if (xs === undefined || (typeof step.attrs.axis === "number" && step.attrs.axis !== 1)) break;
         const shape = [xs[0], sizeOf(xs.slice(1))];
         const from = byValue.get(x)!;
@@ -266,7 +232,7 @@ export function analysePlan(graph: PlanGraph, weights: ReadonlyMap<string, Tenso
         );
         return;
       }
-      case "Gemm": {
+      case "gemm": {
         const w = weight(step, 1);
         const plainGemm = (step.attrs.transB === undefined || step.attrs.transB === 1) && step.attrs.transA !== 1;
         if (!plainGemm || xs === undefined || xs.length !== 2 || w === undefined || w.shape.length !== 2) break;

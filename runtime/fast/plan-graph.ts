@@ -13,7 +13,7 @@
  */
 import { window2d } from "../window.js";
 import type { FusedActivation } from "../linalg/epilogue.js";
-import { ACTIVATIONS } from "../ops/activation-table.js";
+import { ACTIVATION_KERNELS } from "../ops/activation-table.js";
 import { fusedActivation as registryFusedActivation } from "../ops/fused.js";
 import type { Tensor } from "../tensor.js";
 
@@ -118,7 +118,7 @@ export interface PlanLayout {
  * with an epilogue; relu has a step of its own), and their runtime form.
  */
 export const ACTIVATION_OPS: Readonly<Record<string, (step: PlanStep) => FusedActivation>> = Object.fromEntries(
-  ACTIVATIONS.flatMap(({ operator }) => (operator.epilogue && operator.op !== "Relu" ? [[operator.op, operator.epilogue.form] as const] : [])),
+  ACTIVATION_KERNELS.flatMap(({ op, activation }) => (activation && op !== "Relu" ? [[op, activation.form] as const] : [])),
 );
 
 function ints(step: PlanStep, name: string, fallback: readonly number[]): number[] {

@@ -1,25 +1,39 @@
 /**
- * The element-wise activations of the registry that can run in a conv's or dense layer's
- * write-back, by IR operator: what the runtime's epilogue (`linalg/epilogue.ts`) looks up for
- * `{ kind: "pointwise", op }`. Kept apart from `index.ts` so that the epilogue, which every
- * conv and dense kernel imports, does not import the whole registry.
+ * The runtime's part of every element-wise activation that can run in a conv's or dense layer's
+ * write-back, by IR operator: what the epilogue (`linalg/epilogue.ts`) looks up for
+ * `{ kind: "pointwise", op }`, what a fused kernel call and the plan read. Kept apart from
+ * `kernel-table.ts` so that the epilogue, which every conv and dense kernel imports, imports no
+ * more than the activations.
  */
-import { ELU, GELU, LEAKY_RELU, RELU, SIGMOID, SILU, TANH } from "./activations.js";
-import { HARDSWISH } from "./hardswish.js";
-import { RELU6 } from "./relu6.js";
-import type { NodeView } from "./types.js";
+import { ELU_KERNEL, GELU_KERNEL, LEAKY_RELU_KERNEL, RELU_KERNEL, SIGMOID_KERNEL, SILU_KERNEL, TANH_KERNEL } from "./activations.js";
+import { HARDSWISH_KERNEL } from "./hardswish.js";
+import { CLIP_KERNEL } from "./relu6.js";
+import type { ActivationForm, KernelEntry, NodeView } from "./types.js";
 
-/** Every element-wise activation entry, layer and IR operator. */
-export const ACTIVATIONS = [RELU, SIGMOID, TANH, GELU, SILU, LEAKY_RELU, ELU, RELU6, HARDSWISH] as const;
+/** Every activation's runtime part. */
+export const ACTIVATION_KERNELS: readonly KernelEntry[] = [
+  RELU_KERNEL,
+  SIGMOID_KERNEL,
+  TANH_KERNEL,
+  GELU_KERNEL,
+  SILU_KERNEL,
+  LEAKY_RELU_KERNEL,
+  ELU_KERNEL,
+  CLIP_KERNEL,
+  HARDSWISH_KERNEL,
+];
 
-const SCALARS: ReadonlyMap<string, (node: NodeView) => (x: number) => number> = new Map(
-  ACTIVATIONS.flatMap((a) => (a.scalar ? [[a.operator.op, a.scalar] as const] : [])),
-);
+const FORMS: ReadonlyMap<string, ActivationForm> = new Map(ACTIVATION_KERNELS.flatMap((k) => (k.activation ? [[k.op, k.activation] as const] : [])));
+
+/** The write-back form of the activation IR operator `op`, if it has one. */
+export function activationForm(op: string): ActivationForm | undefined {
+  return FORMS.get(op);
+}
 
 /** The scalar function of the activation `op` with numeric attributes `attrs`. */
 export function pointwiseScalar(op: string, attrs: { readonly [name: string]: number }): (x: number) => number {
-  const scalar = SCALARS.get(op);
-  if (scalar === undefined) throw new Error(`runtime: ${op} is not an element-wise activation of the registry`);
+  const form = FORMS.get(op);
+  if (form === undefined) throw new Error(`runtime: ${op} is not an element-wise activation of the registry`);
   const node: NodeView = { op, inputs: [], attrs };
-  return scalar(node);
+  return form.scalar(node);
 }

@@ -6,7 +6,7 @@
 import { formatShape, perSample, sameShape } from "./dims.js";
 import { inputsCall } from "./kernel-call.js";
 import { fail } from "./rules.js";
-import type { IrOperator, LayerOperator } from "./types.js";
+import type { IrOperator, KernelEntry, LayerOperator } from "./types.js";
 
 export const ADD_LAYER: LayerOperator = {
   name: "add",
@@ -22,8 +22,14 @@ export const ADD_LAYER: LayerOperator = {
   example: { inputs: 2 },
 };
 
-function binary(op: string): IrOperator {
-  return { op, kernel: () => inputsCall(op.toLowerCase(), 2), onnx: (e) => e.last(op, [e.input(0), e.input(1)]) };
-}
+/** The runtime's part of `Add`, `Sub`, `Mul` and `Div` (the plan runs an `Add` of equal shapes itself). */
+export const ARITHMETIC_KERNELS: readonly KernelEntry[] = ["Add", "Sub", "Mul", "Div"].map((op) => ({
+  op,
+  kernel: () => inputsCall(op.toLowerCase(), 2),
+  plan: op === "Add" ? { kind: "add" } : undefined,
+}));
 
-export const ARITHMETIC_OPERATORS = { layers: [ADD_LAYER], ir: [binary("Add"), binary("Sub"), binary("Mul"), binary("Div")] };
+export const ARITHMETIC_OPERATORS = {
+  layers: [ADD_LAYER],
+  ir: ARITHMETIC_KERNELS.map((kernel): IrOperator => ({ ...kernel, onnx: (e) => e.last(kernel.op, [e.input(0), e.input(1)]) })),
+};

@@ -8,7 +8,7 @@
 import { input, literal, num } from "./kernel-call.js";
 import { AFFINE_ARG, affinePair, epsArg, FOLDED_FLOPS, momentumArg, normalizer } from "./normalizer.js";
 import { affineParams, epsilonOf, perChannel } from "./rules.js";
-import type { IrOperator } from "./types.js";
+import type { IrOperator, KernelEntry } from "./types.js";
 
 export const BATCH_LAYER = normalizer({
   name: "batch",
@@ -24,8 +24,17 @@ export const BATCH_LAYER = normalizer({
   },
 });
 
-export const BATCH_NORMALIZATION: IrOperator = {
+export const BATCH_NORMALIZATION_KERNEL: KernelEntry = {
   op: "BatchNormalization",
+  // On the plan (an inference batch norm that did not fold, `--no-fuse`): a per-channel affine from constants.
+  plan: {
+    kind: "norm",
+    norm: (step, _c, weight) => {
+      const [mean, variance] = [weight(3), weight(4)];
+      if (mean === undefined || variance === undefined || step.attrs.training_mode === 1) return undefined;
+      return { form: "batch", epsilon: num(step, "epsilon", 1e-5), scale: weight(1), bias: weight(2), mean, variance };
+    },
+  },
   kernel: (node, training) => {
     const x = [input(0), input(1), input(2), input(3), input(4)];
     const epsilon = num(node, "epsilon", 1e-5);
@@ -37,6 +46,10 @@ export const BATCH_NORMALIZATION: IrOperator = {
         }
       : { kernel: "batchNormalization", args: [...x, literal({ epsilon })] };
   },
+};
+
+export const BATCH_NORMALIZATION: IrOperator = {
+  ...BATCH_NORMALIZATION_KERNEL,
   updates: [3, 4],
   onnx: (e) =>
     e.last("BatchNormalization", [0, 1, 2, 3, 4].map((i) => e.input(i)), {

@@ -6,7 +6,7 @@
 import { input, literal, num } from "./kernel-call.js";
 import { channelConstant, epsArg, FOLDED_FLOPS, momentumArg, normalizer } from "./normalizer.js";
 import { affineParams, epsilonOf, perChannel } from "./rules.js";
-import type { IrOperator } from "./types.js";
+import type { IrOperator, KernelEntry } from "./types.js";
 
 export const BATCH_RENORM_LAYER = normalizer({
   name: "batch_renorm",
@@ -29,7 +29,7 @@ export const BATCH_RENORM_LAYER = normalizer({
   },
 });
 
-export const BATCH_RENORMALIZATION: IrOperator = {
+export const BATCH_RENORMALIZATION_KERNEL: KernelEntry = {
   op: "BatchRenormalization",
   kernel: (node, training) => {
     const x = [input(0), input(1), input(2), input(3), input(4)];
@@ -37,6 +37,10 @@ export const BATCH_RENORMALIZATION: IrOperator = {
     const attrs = { epsilon: num(node, "epsilon", 1e-5), momentum: num(node, "momentum", 0.01), rmax: num(node, "rmax", 3), dmax: num(node, "dmax", 5) };
     return { kernel: "batchRenormTraining", args: [...x, literal(attrs)], outputs: 3 };
   },
+};
+
+export const BATCH_RENORMALIZATION: IrOperator = {
+  ...BATCH_RENORMALIZATION_KERNEL,
   updates: [3, 4],
   onnx: (e) => {
     const [gamma, beta, mean, std] = [1, 2, 3, 4].map((i) => e.constant(i).data);

@@ -2,7 +2,7 @@
 import { formatShape, sumDims } from "./dims.js";
 import { literal, num } from "./kernel-call.js";
 import { fail } from "./rules.js";
-import type { IrOperator, LayerOperator } from "./types.js";
+import type { IrOperator, KernelEntry, LayerOperator } from "./types.js";
 
 export const CONCAT_LAYER: LayerOperator = {
   name: "concat",
@@ -32,9 +32,14 @@ export const CONCAT_LAYER: LayerOperator = {
   example: { inputs: 2 },
 };
 
-export const CONCAT: IrOperator = {
+export const CONCAT_KERNEL: KernelEntry = {
   op: "Concat",
+  plan: { kind: "concat" },
   kernel: (node) => ({ kernel: "concat", args: [{ kind: "inputs" }, literal({ axis: num(node, "axis", 1) })] }),
+};
+
+export const CONCAT: IrOperator = {
+  ...CONCAT_KERNEL,
   onnx: (e) => e.last("Concat", e.node.inputs.map((_, i) => e.input(i)), { axis: { int: e.num("axis", 1) } }),
 };
 

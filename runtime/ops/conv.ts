@@ -1,9 +1,10 @@
 /** `conv`: 2-D convolution (cross-correlation), as `nn.Conv2d`; the IR's `Conv`. */
 import { ceilDivDim, perSample } from "./dims.js";
-import { onnxWithActivation, presentInputs, withActivation } from "./fused.js";
+import { withActivation } from "./fused.js";
+import { onnxWithActivation, presentInputs } from "./fused-onnx.js";
 import { input, ints, literal, num, optional, type LiteralValue } from "./kernel-call.js";
 import { checkRank, fail, isFailure, pair, staticDim } from "./rules.js";
-import type { AttrValue, Attrs, Dim, IrOperator, LayerOperator, LeafParam, OnnxAttr, RuleFailure, RuleResult, Shape } from "./types.js";
+import type { AttrValue, Attrs, Dim, IrOperator, KernelEntry, LayerOperator, LeafParam, OnnxAttr, RuleFailure, RuleResult, Shape } from "./types.js";
 import { SCALED_WEIGHT_STANDARDIZATION, standardizedWeight, WEIGHT_STANDARDIZATION, WS_ARG } from "./weight-standardization.js";
 import { samePadding, slide2d } from "./windows.js";
 
@@ -78,8 +79,9 @@ export const CONV_LAYER: LayerOperator = {
  * `Conv(X, W, B?)`: kernel_shape, strides, pads `[t, l, b, r]`, dilations, group; after
  * `fuse-activation` it may carry `activation` (an activation's IR operator) and its attributes.
  */
-export const CONV: IrOperator = {
+export const CONV_KERNEL: KernelEntry = {
   op: "Conv",
+  plan: { kind: "conv" },
   kernel: (node) => {
     // Only the attributes that differ from the kernel's defaults (stride, dilation and group 1,
     // no padding), so that the generated module's line for a conv says what is particular to it.
@@ -94,6 +96,10 @@ export const CONV: IrOperator = {
     if (group !== 1) attrs.group = group;
     return { kernel: "conv", args: [input(0), input(1), optional(2), literal(withActivation(node, attrs))] };
   },
+};
+
+export const CONV: IrOperator = {
+  ...CONV_KERNEL,
   onnx: (e) => {
     const attrs: Record<string, OnnxAttr> = {
       kernel_shape: { ints: e.ints("kernel_shape", []) },

@@ -1,9 +1,10 @@
 /** `dense`: a fully connected layer on `[N, F]`, as `nn.Linear`; the IR's `Gemm` (transB = 1). */
 import { BIAS_ARG } from "./conv.js";
-import { onnxWithActivation, presentInputs, withActivation } from "./fused.js";
+import { withActivation } from "./fused.js";
+import { onnxWithActivation, presentInputs } from "./fused-onnx.js";
 import { input, literal, optional } from "./kernel-call.js";
 import { checkRank, isFailure, staticDim } from "./rules.js";
-import type { IrOperator, LayerOperator, LeafParam } from "./types.js";
+import type { IrOperator, KernelEntry, LayerOperator, LeafParam } from "./types.js";
 import { standardizedWeight, WS_ARG } from "./weight-standardization.js";
 
 export const DENSE_LAYER: LayerOperator = {
@@ -32,9 +33,14 @@ export const DENSE_LAYER: LayerOperator = {
 };
 
 /** `Gemm(A, B, C?)` with transB = 1; may carry a fused `activation`, as `Conv` does. */
-export const GEMM: IrOperator = {
+export const GEMM_KERNEL: KernelEntry = {
   op: "Gemm",
+  plan: { kind: "gemm" },
   kernel: (node) => ({ kernel: "gemm", args: [input(0), input(1), optional(2), literal(withActivation(node, {}))] }),
+};
+
+export const GEMM: IrOperator = {
+  ...GEMM_KERNEL,
   onnx: (e) => onnxWithActivation(e, "Gemm", presentInputs(e, 3), { transB: { int: 1 } }),
 };
 

@@ -13,7 +13,7 @@
  * ONNX emitter evaluates them into initializers, so they have no ONNX form of their own.
  */
 import { input, literal, num, optional } from "./kernel-call.js";
-import { OnnxFormError, type IrOperator, type NodeView } from "./types.js";
+import { OnnxFormError, type IrOperator, type KernelEntry, type NodeView } from "./types.js";
 
 /** `{ epsilon }` when the node has one (a variance), else `{}` (a standard deviation, or no statistics). */
 function epsilonAttrs(node: NodeView): { epsilon?: number } {
@@ -24,24 +24,32 @@ const constantOnly = (e: { node: { name: string; op: string } }): never => {
   throw new OnnxFormError(`${e.node.op} ${e.node.name}: computes constants only, which the ONNX emitter writes as initializers`);
 };
 
-export const NORMALIZATION_AFFINE: IrOperator = {
+export const NORMALIZATION_AFFINE_KERNEL: KernelEntry = {
   op: "NormalizationAffine",
   kernel: (node) => ({
     kernel: "normalizationAffine",
     args: [input(0), input(1), input(2), input(3), literal({ ...epsilonAttrs(node), rank: num(node, "rank", 4) })],
     outputs: 2,
   }),
+};
+
+export const NORMALIZATION_AFFINE: IrOperator = {
+  ...NORMALIZATION_AFFINE_KERNEL,
   onnx: constantOnly,
   constantOnly: true,
 };
 
-export const FOLD_AFFINE: IrOperator = {
+export const FOLD_AFFINE_KERNEL: KernelEntry = {
   op: "FoldAffine",
   kernel: (node) => ({
     kernel: "foldAffine",
     args: [input(0), optional(1), input(2), input(3), optional(4), optional(5), literal(epsilonAttrs(node))],
     outputs: 2,
   }),
+};
+
+export const FOLD_AFFINE: IrOperator = {
+  ...FOLD_AFFINE_KERNEL,
   onnx: constantOnly,
   constantOnly: true,
 };

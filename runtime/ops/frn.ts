@@ -8,7 +8,7 @@ import { input, literal, num } from "./kernel-call.js";
 import { broadcastParam, epsArg, normalizer, STATISTICS_FLOPS } from "./normalizer.js";
 import { spatialAxes } from "./onnx-shapes.js";
 import { perChannel } from "./rules.js";
-import type { IrOperator } from "./types.js";
+import type { IrOperator, KernelEntry } from "./types.js";
 
 export const FRN_LAYER = normalizer({
   name: "frn",
@@ -23,12 +23,25 @@ export const FRN_LAYER = normalizer({
   },
 });
 
-export const FILTER_RESPONSE_NORMALIZATION: IrOperator = {
+export const FILTER_RESPONSE_NORMALIZATION_KERNEL: KernelEntry = {
   op: "FilterResponseNormalization",
+  // On the plan: the mean square per sample and channel, then the affine with τ as a floor.
+  plan: {
+    kind: "norm",
+    norm: (step, _c, weight) => {
+      const [scale, bias, tau] = [weight(1), weight(2), weight(3)];
+      if (scale === undefined || bias === undefined || tau === undefined) return undefined;
+      return { form: "frn", epsilon: num(step, "epsilon", 1e-6), scale, bias, tau };
+    },
+  },
   kernel: (node) => ({
     kernel: "filterResponseNormalization",
     args: [input(0), input(1), input(2), input(3), literal({ epsilon: num(node, "epsilon", 1e-6) })],
   }),
+};
+
+export const FILTER_RESPONSE_NORMALIZATION: IrOperator = {
+  ...FILTER_RESPONSE_NORMALIZATION_KERNEL,
   onnx: (e) => {
     const x = e.input(0);
     const rank = e.shape(0).length;

@@ -11,7 +11,7 @@ import { input, literal, num } from "./kernel-call.js";
 import { broadcastParam, epsArg, normalizer, STATISTICS_FLOPS } from "./normalizer.js";
 import { isExpressible, reshapeTarget } from "./onnx-shapes.js";
 import { affineParams, epsilonOf, fail, perChannel } from "./rules.js";
-import type { IrOperator } from "./types.js";
+import type { IrOperator, KernelEntry } from "./types.js";
 
 export const GROUP_LAYER = normalizer({
   name: "group",
@@ -31,12 +31,25 @@ export const GROUP_LAYER = normalizer({
   example: { args: { groups: 2 } },
 });
 
-export const GROUP_NORMALIZATION: IrOperator = {
+export const GROUP_NORMALIZATION_KERNEL: KernelEntry = {
   op: "GroupNormalization",
+  // On the plan: per-(sample, group) statistics, then a per-channel affine.
+  plan: {
+    kind: "norm",
+    norm: (step, c, weight) => {
+      const groups = step.attrs.num_groups;
+      if (typeof groups !== "number" || groups < 1 || c % groups !== 0) return undefined;
+      return { form: "group", groups, epsilon: num(step, "epsilon", 1e-5), scale: weight(1), bias: weight(2) };
+    },
+  },
   kernel: (node) => ({
     kernel: "groupNormalization",
     args: [input(0), input(1), input(2), literal({ groups: num(node, "num_groups"), epsilon: num(node, "epsilon", 1e-5) })],
   }),
+};
+
+export const GROUP_NORMALIZATION: IrOperator = {
+  ...GROUP_NORMALIZATION_KERNEL,
   onnx: (e) => {
     const groups = e.num("num_groups", 1);
     const epsilon = { float: e.num("epsilon", 1e-5) };

@@ -3,7 +3,7 @@
  * `HardSwish` (opset 14 on) computes `x · max(0, min(1, x/6 + 1/2))`, the same function.
  */
 import type { Tensor } from "../tensor.js";
-import { mapElements, pointwise, sameOnnx } from "./pointwise.js";
+import { mapElements, pointwise, pointwiseKernel, sameOnnx } from "./pointwise.js";
 
 /** `x · relu6(x + 3) / 6`, in PyTorch's order of operations. */
 export function hardswishScalar(x: number): number {
@@ -15,11 +15,6 @@ export function hardswish(x: Tensor, out?: Float32Array): Tensor {
   return mapElements(x, hardswishScalar, out, "hardswish");
 }
 
-export const HARDSWISH = pointwise({
-  layer: "hardswish",
-  op: "HardSwish",
-  doc: "x * relu6(x + 3) / 6, as nn.Hardswish",
-  kernel: "hardswish",
-  onnx: sameOnnx("HardSwish"),
-  scalar: () => hardswishScalar,
-});
+export const HARDSWISH_KERNEL = pointwiseKernel({ op: "HardSwish", kernel: "hardswish", scalar: () => hardswishScalar });
+
+export const HARDSWISH = pointwise(HARDSWISH_KERNEL, { layer: "hardswish", doc: "x * relu6(x + 3) / 6, as nn.Hardswish", onnx: sameOnnx("HardSwish") });

@@ -1,16 +1,10 @@
 /** `identity`, and `none` (the normalizer that does nothing): both the IR's `Identity`. */
-import { pointwise, sameOnnx } from "./pointwise.js";
+import { pointwise, pointwiseKernel, sameOnnx } from "./pointwise.js";
 import type { LayerOperator } from "./types.js";
 
-export const IDENTITY = pointwise({
-  layer: "identity",
-  op: "Identity",
-  doc: "returns its input",
-  family: "structure",
-  flops: 0,
-  kernel: "identity",
-  onnx: sameOnnx("Identity"),
-});
+export const IDENTITY_KERNEL = pointwiseKernel({ op: "Identity", kernel: "identity", alias: true });
+
+export const IDENTITY = pointwise(IDENTITY_KERNEL, { layer: "identity", doc: "returns its input", family: "structure", flops: 0, onnx: sameOnnx("Identity") });
 
 export const NONE_LAYER: LayerOperator = {
   name: "none",

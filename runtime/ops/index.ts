@@ -3,13 +3,18 @@
  * in a file of this folder. The checker, lowering, the IR executor, the TypeScript and ONNX
  * emitters, the plan, the language server and the generated reference docs read these tables.
  *
+ * This is the compiler's table. The runtime reads only the operators' runtime parts, through
+ * `kernel-table.ts` (and `activation-table.ts` for the activations), so that generated modules
+ * and their `--standalone` copies carry no shape rules, lowerings or ONNX forms.
+ *
  * Adding an operator: write its file (a layer with its signature, shape rule and lowering; an
- * IR operator with its kernel call, ONNX form and, for an activation, its epilogue), add it to
- * the lists below (and, for an element-wise activation, to `activation-table.ts`), and export
- * its kernel here when the file defines one. The completeness test then walks it through every
- * stage; `docs/ARCHITECTURE.md` lists the rest (fixtures, tests).
+ * IR operator with its runtime part — kernel call, write-back form, plan kernel — and its ONNX
+ * form); list it below and its runtime part in `kernel-table.ts` (an element-wise activation in
+ * `activation-operators.ts` and `activation-table.ts` instead); export its kernel from
+ * `runtime/index.ts` when the file defines one. The completeness test then walks it through
+ * every stage; `docs/ARCHITECTURE.md` lists the rest (fixtures, tests).
  */
-import { ACTIVATIONS } from "./activation-table.js";
+import { ACTIVATION_OPERATORS } from "./activation-operators.js";
 import { ARITHMETIC_OPERATORS } from "./arithmetic.js";
 import { BATCH_NORM_OPERATORS } from "./batch-norm.js";
 import { BATCH_RENORM_OPERATORS } from "./batch-renorm.js";
@@ -32,8 +37,6 @@ import { STANDARDIZE_LAYER } from "./standardize.js";
 import { SWITCHABLE_NORM_OPERATORS } from "./switchable-norm.js";
 import type { IrOperator, LayerOperator, OperatorModule } from "./types.js";
 
-export { clip, type ClipAttributes } from "./relu6.js";
-export { hardswish } from "./hardswish.js";
 
 /** Every registry file's contribution, in the order of the reference docs. */
 const MODULES: readonly OperatorModule[] = [
@@ -41,7 +44,7 @@ const MODULES: readonly OperatorModule[] = [
   DENSE_OPERATORS,
   POOL_OPERATORS,
   RESHAPE_OPERATORS,
-  ...ACTIVATIONS,
+  ...ACTIVATION_OPERATORS,
   PRELU_OPERATORS,
   MAXOUT_OPERATORS,
   SOFTMAX,
@@ -78,7 +81,8 @@ export function irOperator(op: string, node?: string): IrOperator {
   return entry;
 }
 
-export { epilogueOf, fusedActivation } from "./fused.js";
+export { KERNELS, kernelEntry } from "./kernel-table.js";
+export { fusedActivation } from "./fused.js";
 export type * from "./types.js";
 export type { KernelArg, KernelCall, LiteralValue } from "./kernel-call.js";
 export { OnnxFormError } from "./types.js";

@@ -5,7 +5,7 @@
 import { input, literal, num } from "./kernel-call.js";
 import { AFFINE_ARG, affinePair, epsArg, normalizer, STATISTICS_FLOPS } from "./normalizer.js";
 import { affineParams, epsilonOf } from "./rules.js";
-import type { IrOperator } from "./types.js";
+import type { IrOperator, KernelEntry } from "./types.js";
 
 export const INSTANCE_LAYER = normalizer({
   name: "instance",
@@ -20,9 +20,15 @@ export const INSTANCE_LAYER = normalizer({
   },
 });
 
-export const INSTANCE_NORMALIZATION: IrOperator = {
+export const INSTANCE_NORMALIZATION_KERNEL: KernelEntry = {
   op: "InstanceNormalization",
+  // On the plan: group normalization with one channel per group.
+  plan: { kind: "norm", norm: (step, c, weight) => ({ form: "group", groups: c, epsilon: num(step, "epsilon", 1e-5), scale: weight(1), bias: weight(2) }) },
   kernel: (node) => ({ kernel: "instanceNormalization", args: [input(0), input(1), input(2), literal({ epsilon: num(node, "epsilon", 1e-5) })] }),
+};
+
+export const INSTANCE_NORMALIZATION: IrOperator = {
+  ...INSTANCE_NORMALIZATION_KERNEL,
   onnx: (e) => e.last("InstanceNormalization", [e.input(0), e.input(1), e.input(2)], { epsilon: { float: e.num("epsilon", 1e-5) } }),
 };
 

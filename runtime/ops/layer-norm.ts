@@ -7,7 +7,7 @@
 import { input, literal, num } from "./kernel-call.js";
 import { AFFINE_ARG, affinePair, epsArg, normalizer, STATISTICS_FLOPS } from "./normalizer.js";
 import { affineParams, epsilonOf } from "./rules.js";
-import type { IrOperator } from "./types.js";
+import type { IrOperator, KernelEntry } from "./types.js";
 
 export const LAYER_LAYER = normalizer({
   name: "layer",
@@ -25,9 +25,13 @@ export const LAYER_LAYER = normalizer({
   },
 });
 
-export const LAYER_NORMALIZATION: IrOperator = {
+export const LAYER_NORMALIZATION_KERNEL: KernelEntry = {
   op: "LayerNormalization",
   kernel: (node) => ({ kernel: "layerNormalization", args: [input(0), input(1), input(2), literal({ epsilon: num(node, "epsilon", 1e-5) })] }),
+};
+
+export const LAYER_NORMALIZATION: IrOperator = {
+  ...LAYER_NORMALIZATION_KERNEL,
   onnx: (e) => e.last("LayerNormalization", [e.input(0), e.input(1), e.input(2)], { axis: { int: -1 }, epsilon: { float: e.num("epsilon", 1e-5) } }),
 };
 

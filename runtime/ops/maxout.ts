@@ -7,7 +7,7 @@ import { perSample } from "./dims.js";
 import { input, literal, num } from "./kernel-call.js";
 import { reshapeTarget } from "./onnx-shapes.js";
 import { checkBatched, fail, isFailure, staticDim } from "./rules.js";
-import { OnnxFormError, type IrOperator, type LayerOperator } from "./types.js";
+import { OnnxFormError, type IrOperator, type KernelEntry, type LayerOperator } from "./types.js";
 
 export const MAXOUT_LAYER: LayerOperator = {
   name: "maxout",
@@ -28,9 +28,13 @@ export const MAXOUT_LAYER: LayerOperator = {
   lower: (ctx) => ctx.emit("Maxout", [ctx.inputs[0]], { pieces: Number(ctx.attrs.pieces) }),
 };
 
-export const MAXOUT: IrOperator = {
+export const MAXOUT_KERNEL: KernelEntry = {
   op: "Maxout",
   kernel: (node) => ({ kernel: "maxout", args: [input(0), literal({ pieces: num(node, "pieces") })] }),
+};
+
+export const MAXOUT: IrOperator = {
+  ...MAXOUT_KERNEL,
   onnx: (e) => {
     const pieces = e.num("pieces", 2);
     const [batch, channels, ...rest] = e.shape(0);

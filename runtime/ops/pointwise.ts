@@ -1,40 +1,30 @@
 /**
- * The builder of element-wise layers: one layer that lowers to one IR node of the same
- * attributes, with its kernel, its ONNX form and (for activations) its epilogue, from one spec.
+ * The builders of element-wise operators: `pointwiseKernel` makes the runtime's part (the kernel
+ * call and, for an activation, its form in a write-back), `pointwise` the layer and the IR
+ * operator around it (one node of the same attributes, its ONNX form, whether it fuses).
  */
 import type { FusedActivation } from "../linalg/epilogue.js";
 import { outputTensor, type Tensor } from "../tensor.js";
 import { perSample } from "./dims.js";
 import { input, literal, type KernelCall } from "./kernel-call.js";
 import { checkBatched } from "./rules.js";
-import type { ArgSpec, Attrs, Family, IrAttr, IrOperator, LayerOperator, NodeView, OnnxContext, OperatorModule } from "./types.js";
+import type { ArgSpec, Attrs, Family, IrAttr, IrOperator, KernelEntry, LayerOperator, NodeView, OnnxContext, OperatorModule } from "./types.js";
 
-/** What one element-wise layer says about itself. */
-export interface PointwiseSpec {
-  /** The layer's name in the language (`leaky_relu`). */
-  readonly layer: string;
+/** The runtime's part of an element-wise operator. */
+export interface PointwiseKernelSpec {
   /** The IR operator (`LeakyRelu`). */
   readonly op: string;
-  readonly doc: string;
-  readonly args?: readonly ArgSpec[];
-  readonly family?: Family;
-  /** FLOPs per element (default 1). */
-  readonly flops?: number;
-  /** The IR node's attributes from the layer's (default none). */
-  readonly attrs?: (a: Attrs) => Record<string, IrAttr>;
-  /** The names of the IR attributes that {@link attrs} sets (what a fused node carries). */
-  readonly irAttrs?: readonly string[];
   /**
    * The runtime kernel (an export of `nnc/runtime`) and, when it takes an attributes object,
-   * which numeric IR attributes go into it under which names.
+   * which numeric IR attributes go into it under which names; or a function for the whole call.
    */
   readonly kernel: string | ((node: NodeView, training: boolean) => KernelCall);
   readonly kernelAttrs?: Readonly<Record<string, { readonly attr: string; readonly fallback: number }>>;
-  /** The ONNX nodes of the activation of `x` (written as the node's output). */
-  readonly onnx: (e: OnnxContext, x: string, suffix?: string) => void;
+  /** The names of its IR attributes (what a conv or dense node it fuses into carries). */
+  readonly irAttrs?: readonly string[];
   /**
    * The activation as a function of one number, given the node: what a conv's or dense layer's
-   * write-back applies when the activation is fused. Absent for layers that cannot fuse.
+   * write-back applies when the activation is fused. Absent for layers that cannot run there.
    */
   readonly scalar?: (node: NodeView) => (x: number) => number;
   /**
@@ -42,15 +32,8 @@ export interface PointwiseSpec {
    * default `{ kind: "pointwise", op, attrs }`, which runs {@link scalar}.
    */
   readonly fusedForm?: (node: NodeView) => FusedActivation;
-  /** Whether the `fuse-activation` pass folds it into the conv or dense layer before it (default true when it has a scalar form). */
-  readonly fuses?: boolean;
-}
-
-/** An element-wise registry entry: its layer, its IR operator, and its scalar function when it fuses. */
-export interface PointwiseEntry extends OperatorModule {
-  readonly layer: LayerOperator;
-  readonly operator: IrOperator;
-  readonly scalar?: (node: NodeView) => (x: number) => number;
+  /** The plan shares the input's buffer (dropout and identity at inference). */
+  readonly alias?: boolean;
 }
 
 /** The numeric attributes `names` of `node`, for a generic fused form. */
@@ -63,18 +46,8 @@ function numericAttrs(node: NodeView, names: readonly string[]): { [name: string
   return attrs;
 }
 
-/** The layer and IR operator of an element-wise spec. */
-export function pointwise(spec: PointwiseSpec): PointwiseEntry {
-  const flops = spec.flops ?? 1;
-  const layer: LayerOperator = {
-    name: spec.layer,
-    doc: spec.doc,
-    family: spec.family ?? "activation",
-    inputs: 1,
-    args: spec.args ?? [],
-    infer: (_attrs, [x]) => checkBatched(spec.layer, x) ?? { shape: x, params: [], flops: flops * perSample(x) },
-    lower: (ctx) => ctx.emit(spec.op, [ctx.inputs[0]], spec.attrs?.(ctx.attrs) ?? {}),
-  };
+/** The runtime's part of an element-wise operator. */
+export function pointwiseKernel(spec: PointwiseKernelSpec): KernelEntry {
   const kernel = (node: NodeView, training: boolean): KernelCall => {
     if (typeof spec.kernel !== "string") return spec.kernel(node, training);
     if (spec.kernelAttrs === undefined) return { kernel: spec.kernel, args: [input(0)] };
@@ -85,22 +58,60 @@ export function pointwise(spec: PointwiseSpec): PointwiseEntry {
     }
     return { kernel: spec.kernel, args: [input(0), literal(attrs)] };
   };
-  const scalar = spec.scalar;
-  const operator: IrOperator = {
+  const { scalar } = spec;
+  const attrs = spec.irAttrs ?? [];
+  return {
     op: spec.op,
     kernel,
-    onnx: (e) => spec.onnx(e, e.input(0)),
-    epilogue:
+    activation:
       scalar === undefined
         ? undefined
-        : {
-            form: spec.fusedForm ?? ((node) => ({ kind: "pointwise", op: spec.op, attrs: numericAttrs(node, spec.irAttrs ?? []) })),
-            fuses: spec.fuses ?? true,
-            attrs: spec.irAttrs ?? [],
-            onnx: spec.onnx,
-          },
+        : { attrs, scalar, form: spec.fusedForm ?? ((node) => ({ kind: "pointwise", op: spec.op, attrs: numericAttrs(node, attrs) })) },
+    plan: spec.alias ? { kind: "alias" } : undefined,
   };
-  return { layer, operator, scalar, layers: [layer], ir: [operator] };
+}
+
+/** The compiler's part of an element-wise operator. */
+export interface PointwiseSpec {
+  /** The layer's name in the language (`leaky_relu`). */
+  readonly layer: string;
+  readonly doc: string;
+  readonly args?: readonly ArgSpec[];
+  readonly family?: Family;
+  /** FLOPs per element (default 1). */
+  readonly flops?: number;
+  /** The IR node's attributes from the layer's (default none). */
+  readonly attrs?: (a: Attrs) => Record<string, IrAttr>;
+  /** The ONNX nodes of the activation of `x` (written as the node's output). */
+  readonly onnx: (e: OnnxContext, x: string, suffix?: string) => void;
+  /** Whether the `fuse-activation` pass folds it into the conv or dense layer before it (default: when it has a write-back form). */
+  readonly fuses?: boolean;
+}
+
+/** An element-wise registry entry: its layer and its IR operator. */
+export interface PointwiseEntry extends OperatorModule {
+  readonly layer: LayerOperator;
+  readonly operator: IrOperator;
+}
+
+/** The layer and IR operator of an element-wise operator whose runtime part is `kernel`. */
+export function pointwise(kernel: KernelEntry, spec: PointwiseSpec): PointwiseEntry {
+  const flops = spec.flops ?? 1;
+  const layer: LayerOperator = {
+    name: spec.layer,
+    doc: spec.doc,
+    family: spec.family ?? "activation",
+    inputs: 1,
+    args: spec.args ?? [],
+    infer: (_attrs, [x]) => checkBatched(spec.layer, x) ?? { shape: x, params: [], flops: flops * perSample(x) },
+    lower: (ctx) => ctx.emit(kernel.op, [ctx.inputs[0]], spec.attrs?.(ctx.attrs) ?? {}),
+  };
+  const operator: IrOperator = {
+    ...kernel,
+    onnx: (e) => spec.onnx(e, e.input(0)),
+    epilogue: kernel.activation === undefined ? undefined : { fuses: spec.fuses ?? true, onnx: spec.onnx },
+  };
+  return { layer, operator, layers: [layer], ir: [operator] };
 }
 
 /** An ONNX form that is the ONNX operator of the same name with no attributes. */

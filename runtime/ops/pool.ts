@@ -6,7 +6,7 @@
 import { perSample } from "./dims.js";
 import { inputsCall, input, ints, literal } from "./kernel-call.js";
 import { checkRank, fail, isFailure, pair } from "./rules.js";
-import type { Attrs, IrOperator, LayerOperator, OnnxAttr, RuleFailure, RuleResult, Shape } from "./types.js";
+import type { Attrs, IrOperator, KernelEntry, LayerOperator, OnnxAttr, RuleFailure, RuleResult, Shape } from "./types.js";
 import { slide2d, WINDOW_ARGS } from "./windows.js";
 
 function windowInfer(op: string) {
@@ -43,13 +43,21 @@ function windowLayer(name: string, op: "MaxPool" | "AveragePool", doc: string): 
   };
 }
 
-function windowOperator(op: "MaxPool" | "AveragePool"): IrOperator {
+function windowKernel(op: "MaxPool" | "AveragePool"): KernelEntry {
   return {
     op,
+    plan: { kind: "pool" },
     kernel: (node) => {
       const attrs = { kernelShape: ints(node, "kernel_shape", []), strides: ints(node, "strides", [1, 1]), pads: ints(node, "pads", [0, 0, 0, 0]) };
       return { kernel: op === "MaxPool" ? "maxPool" : "averagePool", args: [input(0), literal(attrs)] };
     },
+  };
+}
+
+function windowOperator(kernel: KernelEntry): IrOperator {
+  const op = kernel.op;
+  return {
+    ...kernel,
     onnx: (e) => {
       const attrs: Record<string, OnnxAttr> = {
         kernel_shape: { ints: e.ints("kernel_shape", []) },
@@ -74,9 +82,20 @@ function globalLayer(name: string, op: string, doc: string): LayerOperator {
   };
 }
 
-function globalOperator(op: string, kernel: string): IrOperator {
-  return { op, kernel: () => inputsCall(kernel), onnx: (e) => e.last(op, [e.input(0)]) };
+function globalKernel(op: string, kernel: string): KernelEntry {
+  return { op, plan: { kind: "pool" }, kernel: () => inputsCall(kernel) };
 }
+
+function globalOperator(kernel: KernelEntry): IrOperator {
+  return { ...kernel, onnx: (e) => e.last(kernel.op, [e.input(0)]) };
+}
+
+export const POOL_KERNELS: readonly KernelEntry[] = [
+  windowKernel("MaxPool"),
+  windowKernel("AveragePool"),
+  globalKernel("GlobalAveragePool", "globalAveragePool"),
+  globalKernel("GlobalMaxPool", "globalMaxPool"),
+];
 
 export const POOL_OPERATORS = {
   layers: [
@@ -86,9 +105,9 @@ export const POOL_OPERATORS = {
     globalLayer("global_maxpool", "GlobalMaxPool", "max over H and W: [N, C, H, W] -> [N, C, 1, 1]"),
   ],
   ir: [
-    windowOperator("MaxPool"),
-    windowOperator("AveragePool"),
-    globalOperator("GlobalAveragePool", "globalAveragePool"),
-    globalOperator("GlobalMaxPool", "globalMaxPool"),
+    windowOperator(POOL_KERNELS[0]),
+    windowOperator(POOL_KERNELS[1]),
+    globalOperator(POOL_KERNELS[2]),
+    globalOperator(POOL_KERNELS[3]),
   ],
 };

@@ -7,7 +7,7 @@ import { perSample } from "./dims.js";
 import { inputsCall } from "./kernel-call.js";
 import { channelShape } from "./onnx-shapes.js";
 import { checkBatched, isFailure, staticDim } from "./rules.js";
-import type { IrOperator, LayerOperator } from "./types.js";
+import type { IrOperator, KernelEntry, LayerOperator } from "./types.js";
 
 export const PRELU_LAYER: LayerOperator = {
   name: "prelu",
@@ -26,9 +26,13 @@ export const PRELU_LAYER: LayerOperator = {
   lower: (ctx) => ctx.emit("PRelu", [ctx.inputs[0], ctx.required("weight")]),
 };
 
-export const PRELU: IrOperator = {
+export const PRELU_KERNEL: KernelEntry = {
   op: "PRelu",
   kernel: () => inputsCall("prelu", 2),
+};
+
+export const PRELU: IrOperator = {
+  ...PRELU_KERNEL,
   onnx: (e) => {
     const slope = e.constant(1);
     const rank = e.shape(0).length;

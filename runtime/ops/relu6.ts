@@ -5,7 +5,7 @@
  */
 import type { Tensor } from "../tensor.js";
 import { num } from "./kernel-call.js";
-import { mapElements, pointwise } from "./pointwise.js";
+import { mapElements, pointwise, pointwiseKernel } from "./pointwise.js";
 
 /** Attributes of {@link clip}. */
 export interface ClipAttributes {
@@ -19,20 +19,23 @@ export function clip(x: Tensor, attributes: ClipAttributes, out?: Float32Array):
   return mapElements(x, (v) => (v < min ? min : v > max ? max : v), out, "clip");
 }
 
-export const RELU6 = pointwise({
-  layer: "relu6",
+export const CLIP_KERNEL = pointwiseKernel({
   op: "Clip",
-  doc: "min(max(x, 0), 6), as nn.ReLU6",
-  attrs: () => ({ min: 0, max: 6 }),
-  irAttrs: ["min", "max"],
   kernel: "clip",
   kernelAttrs: { min: { attr: "min", fallback: -Infinity }, max: { attr: "max", fallback: Infinity } },
-  onnx: (e, x, suffix) => {
-    const bounds = [e.scalar("clip.min", e.num("min", -Infinity)), e.scalar("clip.max", e.num("max", Infinity))];
-    e.last("Clip", [x, ...bounds], {}, suffix);
-  },
+  irAttrs: ["min", "max"],
   scalar: (node) => {
     const [min, max] = [num(node, "min", -Infinity), num(node, "max", Infinity)];
     return (v) => (v < min ? min : v > max ? max : v);
+  },
+});
+
+export const RELU6 = pointwise(CLIP_KERNEL, {
+  layer: "relu6",
+  doc: "min(max(x, 0), 6), as nn.ReLU6",
+  attrs: () => ({ min: 0, max: 6 }),
+  onnx: (e, x, suffix) => {
+    const bounds = [e.scalar("clip.min", e.num("min", -Infinity)), e.scalar("clip.max", e.num("max", Infinity))];
+    e.last("Clip", [x, ...bounds], {}, suffix);
   },
 });

@@ -5,7 +5,7 @@
 import { productDims } from "./dims.js";
 import { inputsCall, input, ints, literal } from "./kernel-call.js";
 import { fail } from "./rules.js";
-import type { IrOperator, LayerOperator } from "./types.js";
+import type { IrOperator, KernelEntry, LayerOperator } from "./types.js";
 
 export const FLATTEN_LAYER: LayerOperator = {
   name: "flatten",
@@ -20,15 +20,24 @@ export const FLATTEN_LAYER: LayerOperator = {
   lower: (ctx) => ctx.emit("Flatten", [ctx.inputs[0]], { axis: 1 }),
 };
 
-export const FLATTEN: IrOperator = {
+export const FLATTEN_KERNEL: KernelEntry = {
   op: "Flatten",
+  plan: { kind: "flatten" },
   kernel: () => inputsCall("flatten"),
+};
+
+export const FLATTEN: IrOperator = {
+  ...FLATTEN_KERNEL,
   onnx: (e) => e.last("Flatten", [e.input(0)], { axis: { int: e.num("axis", 1) } }),
 };
 
-export const RESHAPE: IrOperator = {
+export const RESHAPE_KERNEL: KernelEntry = {
   op: "Reshape",
   kernel: (node) => ({ kernel: "reshape", args: [input(0), literal(ints(node, "shape", []))] }),
+};
+
+export const RESHAPE: IrOperator = {
+  ...RESHAPE_KERNEL,
   onnx: (e) => {
     const target = e.ints("shape", []);
     // The IR's shape is static; a symbolic batch axis is copied (0) rather than baked in.

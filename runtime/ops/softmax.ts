@@ -1,17 +1,19 @@
 /** `softmax` and `log_softmax` over axis 1; the IR's `Softmax` and `LogSoftmax` (axis 1). */
-import { pointwise } from "./pointwise.js";
+import { pointwise, pointwiseKernel } from "./pointwise.js";
+import type { KernelEntry } from "./types.js";
 
-function softmaxLike(layer: string, op: string, kernel: string, doc: string) {
-  return pointwise({
+export const SOFTMAX_KERNEL = pointwiseKernel({ op: "Softmax", kernel: "softmax" });
+export const LOG_SOFTMAX_KERNEL = pointwiseKernel({ op: "LogSoftmax", kernel: "logSoftmax" });
+
+function softmaxLike(kernel: KernelEntry, layer: string, doc: string) {
+  return pointwise(kernel, {
     layer,
-    op,
     doc,
     flops: 3,
     attrs: () => ({ axis: 1 }),
-    kernel,
-    onnx: (e, x, suffix) => e.last(op, [x], { axis: { int: e.num("axis", 1) } }, suffix),
+    onnx: (e, x, suffix) => e.last(kernel.op, [x], { axis: { int: e.num("axis", 1) } }, suffix),
   });
 }
 
-export const SOFTMAX = softmaxLike("softmax", "Softmax", "softmax", "softmax over axis 1");
-export const LOG_SOFTMAX = softmaxLike("log_softmax", "LogSoftmax", "logSoftmax", "log of softmax over axis 1");
+export const SOFTMAX = softmaxLike(SOFTMAX_KERNEL, "softmax", "softmax over axis 1");
+export const LOG_SOFTMAX = softmaxLike(LOG_SOFTMAX_KERNEL, "log_softmax", "log of softmax over axis 1");

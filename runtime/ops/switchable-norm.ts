@@ -12,7 +12,7 @@ import { input, literal, num, type KernelArg } from "./kernel-call.js";
 import { broadcastParam, channelConstant, epsArg, momentumArg, normalizer, STATISTICS_FLOPS } from "./normalizer.js";
 import { spatialAxes } from "./onnx-shapes.js";
 import { epsilonOf, perChannel } from "./rules.js";
-import type { IrOperator, OnnxContext } from "./types.js";
+import type { IrOperator, KernelEntry, OnnxContext } from "./types.js";
 
 const LEAVES = ["weight", "bias", "mean_weight", "var_weight", "running_mean", "running_var"];
 
@@ -83,7 +83,7 @@ function onnx(e: OnnxContext): void {
   e.last("Add", [mul(x, a, "xa"), b]);
 }
 
-export const SWITCHABLE_NORMALIZATION: IrOperator = {
+export const SWITCHABLE_NORMALIZATION_KERNEL: KernelEntry = {
   op: "SwitchableNormalization",
   kernel: (node, training) => {
     const parameters: KernelArg = { kind: "object", fields: { scale: 1, bias: 2, meanWeight: 3, varWeight: 4 } };
@@ -96,8 +96,8 @@ export const SWITCHABLE_NORMALIZATION: IrOperator = {
         }
       : { kernel: "switchableNormalization", args: [input(0), parameters, input(5), input(6), literal({ epsilon })] };
   },
-  updates: [5, 6],
-  onnx,
 };
+
+export const SWITCHABLE_NORMALIZATION: IrOperator = { ...SWITCHABLE_NORMALIZATION_KERNEL, updates: [5, 6], onnx };
 
 export const SWITCHABLE_NORM_OPERATORS = { layers: [SWITCHABLE_LAYER], ir: [SWITCHABLE_NORMALIZATION] };

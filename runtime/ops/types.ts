@@ -23,6 +23,7 @@
 import type { Tensor } from "../tensor.js";
 import type { KernelCall } from "./kernel-call.js";
 import type { FusedActivation } from "../linalg/epilogue.js";
+import type { ChannelNorm } from "../fast/plan-graph.js";
 
 /** A dimension: a static size, or a symbolic one (`"N"`, or a derived form such as `"H/2"`). */
 export type Dim = number | string;
@@ -198,19 +199,57 @@ export class OnnxFormError extends Error {
   override readonly name: string = "OnnxEmitError";
 }
 
-/** How an element-wise activation runs fused into the write-back of a conv or dense layer. */
-export interface Epilogue {
-  /** The runtime form, from the activation node's attributes. */
-  readonly form: (node: NodeView) => FusedActivation;
-  /**
-   * Whether the `fuse-activation` pass folds the node into the `Conv` or `Gemm` before it (the
-   * plan applies every epilogue activation in the blocked layout either way).
-   */
-  readonly fuses: boolean;
+/**
+ * How an element-wise activation runs in the write-back of a conv or dense layer (the runtime's
+ * part: what a fused kernel call and the plan read).
+ */
+export interface ActivationForm {
   /** The activation's IR attributes, which a fused conv or dense node carries under the same names. */
   readonly attrs: readonly string[];
+  /** The runtime form, from the activation node's attributes. */
+  readonly form: (node: NodeView) => FusedActivation;
+  /** The activation as a function of one number, given the node. */
+  readonly scalar: (node: NodeView) => (x: number) => number;
+}
+
+/** The compiler's part of a fusable activation. */
+export interface Epilogue {
+  /**
+   * Whether the `fuse-activation` pass folds the node into the `Conv` or `Gemm` before it (the
+   * plan applies every activation with an {@link ActivationForm} in the blocked layout either way).
+   */
+  readonly fuses: boolean;
   /** The ONNX nodes of the activation of `x`, written as the node's output (a fused node writes it back out). */
   readonly onnx: (e: OnnxContext, x: string, suffix?: string) => void;
+}
+
+/**
+ * How the plan (`runtime/fast`) runs an operator in its own memory, when it has a kernel for it:
+ * the kind of plan step; a normalization also says how it becomes a per-channel affine. Every
+ * other operator runs on the plan's fallback, the TypeScript kernel of its kernel call.
+ */
+export type PlanKernel =
+  | { readonly kind: "conv" | "gemm" | "pool" | "add" | "concat" | "flatten" | "alias" }
+  | {
+      readonly kind: "norm";
+      /** The step as a per-channel normalization over `channels`, or undefined to leave it to the fallback. */
+      readonly norm: (step: NodeView, channels: number, weight: (index: number) => Tensor | undefined) => ChannelNorm | undefined;
+    };
+
+/**
+ * What the runtime reads of an IR operator — generated modules, their `--standalone` copies and
+ * the plan: its kernel call, its form in a write-back, its plan kernel. Each registry file
+ * declares it apart from the compiler's part ({@link IrOperator}), so that a standalone module
+ * copies only this.
+ */
+export interface KernelEntry {
+  readonly op: string;
+  /** The runtime kernel call; `training` picks the training forms of normalizers and dropout. */
+  readonly kernel: (node: NodeView, training: boolean) => KernelCall;
+  /** Present for element-wise activations that can run in a conv's or dense layer's write-back. */
+  readonly activation?: ActivationForm;
+  /** Present where the plan has a kernel of its own for the operator. */
+  readonly plan?: PlanKernel;
 }
 
 /**
@@ -221,11 +260,8 @@ export interface BackwardRule {
   readonly doc: string;
 }
 
-/** A node of the IR. */
-export interface IrOperator {
-  readonly op: string;
-  /** The runtime kernel call; `training` picks the training forms of normalizers and dropout. */
-  readonly kernel: (node: NodeView, training: boolean) => KernelCall;
+/** A node of the IR: its runtime part and the compiler's (lowering's outputs, ONNX, fusion, gradient). */
+export interface IrOperator extends KernelEntry {
   /**
    * The node inputs (buffers: running statistics) whose new values a training forward computes,
    * in order. Lowering gives the node one more output per entry, after its result, which the
@@ -235,7 +271,7 @@ export interface IrOperator {
   readonly updates?: readonly number[];
   /** The ONNX nodes of the node at `e.opset`; throws {@link OnnxFormError} where there are none. */
   readonly onnx: (e: OnnxContext) => void;
-  /** Present for element-wise activations that can run in a conv's or dense layer's write-back. */
+  /** Present for activations the `fuse-activation` pass may fold (with {@link KernelEntry.activation}). */
   readonly epilogue?: Epilogue;
   /** The backward rule (the training issue adds them). */
   readonly backward?: BackwardRule;

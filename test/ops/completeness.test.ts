@@ -25,7 +25,7 @@ import { INFERENCE_PASSES, UNFUSED_PASSES, runPipeline } from "../../compiler/pa
 import { compilePlan, type PlanGraph } from "../../runtime/fast/index.js";
 import * as runtime from "../../runtime/index.js";
 import type { Tensor } from "../../runtime/index.js";
-import { IR_OPERATORS, LAYER_LIST } from "../../runtime/ops/index.js";
+import { IR_OPERATORS, KERNELS, LAYER_LIST } from "../../runtime/ops/index.js";
 import type { AttrValue, LayerOperator } from "../../runtime/ops/types.js";
 import { host, importModule, RUNTIME_SOURCE, tempDir, typeCheck } from "../emit/support.js";
 import { paramTensors, randomInput, relativeError, runOrt } from "../onnx/support.js";
@@ -142,6 +142,10 @@ describe("every registered layer passes through every stage", () => {
             const plan = planOf(graph, params, inputs, wasm);
             try {
               expectAgrees(`plan (${wasm ? "WebAssembly" : "TypeScript"}, ${fuse ? "fused" : "unfused"})`, plan.run(inputs), want);
+              if (wasm && fuse && !fusesAfterConv && IR_OPERATORS.get(graph.nodes.at(-1)?.op ?? "")?.activation !== undefined) {
+                const fallbacks = Object.keys(plan.kernels).filter((k) => k.startsWith("fallback"));
+                expect(fallbacks, "plan: an activation with a write-back form runs on a fallback").toEqual([]);
+              }
               if (fuse && fusesAfterConv && wasm) {
                 expect(graph.nodes.map((n) => n.op), "fuse-activation: the activation did not fuse into the conv").toEqual(["Conv"]);
                 const fallbacks = Object.keys(plan.kernels).filter((k) => k.startsWith("fallback"));
@@ -193,6 +197,16 @@ describe("every registered layer passes through every stage", () => {
 });
 
 describe("the registry itself", () => {
+  it("gives the runtime the runtime part of every IR operator, and nothing else", () => {
+    expect([...KERNELS.keys()].sort()).toEqual([...IR_OPERATORS.keys()].sort());
+    for (const [op, entry] of IR_OPERATORS) {
+      const kernel = KERNELS.get(op)!;
+      expect(entry.kernel, op).toBe(kernel.kernel);
+      expect(entry.activation, op).toBe(kernel.activation);
+      expect(entry.plan, op).toBe(kernel.plan);
+    }
+  });
+
   it("names every layer and IR operator once", () => {
     const names = LAYER_LIST.map((l) => l.name);
     expect(new Set(names).size).toBe(names.length);
