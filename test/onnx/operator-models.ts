@@ -18,7 +18,8 @@ function model(name: string, input: string, body: string): OperatorModel {
   return { name, text: `model M(${input}) {\n  return ${body}\n}\n` };
 }
 
-const ACTIVATIONS = ["relu", "sigmoid", "tanh", "gelu", "silu", "leaky_relu(alpha: 0.2)", "elu(alpha: 0.5)"];
+/** Every activation with a write-back form (`test/ops/completeness.test.ts` checks that none is missing). */
+export const ACTIVATIONS = ["relu", "sigmoid", "tanh", "gelu", "silu", "leaky_relu(alpha: 0.2)", "elu(alpha: 0.5)", "relu6", "hardswish"];
 const IMAGE_NORMALIZERS = [
   "batch",
   "batch(affine: false, eps: 0.001)",

@@ -28,6 +28,7 @@ import type { Tensor } from "../../runtime/index.js";
 import { IR_OPERATORS, KERNELS, LAYER_LIST } from "../../runtime/ops/index.js";
 import type { AttrValue, LayerOperator } from "../../runtime/ops/types.js";
 import { host, importModule, RUNTIME_SOURCE, tempDir, typeCheck } from "../emit/support.js";
+import { ACTIVATIONS as ONNX_ACTIVATIONS } from "../onnx/operator-models.js";
 import { paramTensors, randomInput, relativeError, runOrt } from "../onnx/support.js";
 import { irFallback } from "../runtime-fast/plan-support.js";
 import { syntheticWeights } from "../support/synthetic.js";
@@ -197,6 +198,14 @@ describe("every registered layer passes through every stage", () => {
 });
 
 describe("the registry itself", () => {
+  it("has every activation with a write-back form among the ONNX operator models (onnx.checker, every opset)", () => {
+    const listed = new Set(ONNX_ACTIVATIONS.map((a) => a.replace(/\(.*$/, "")));
+    for (const layer of LAYER_LIST) {
+      if (layer.family !== "activation" || layer.args.some((a) => a.default === undefined)) continue;
+      if (IR_OPERATORS.get(lowerOne(layer).op)?.activation !== undefined) expect(listed.has(layer.name), layer.name).toBe(true);
+    }
+  });
+
   it("gives the runtime the runtime part of every IR operator, and nothing else", () => {
     expect([...KERNELS.keys()].sort()).toEqual([...IR_OPERATORS.keys()].sort());
     for (const [op, entry] of IR_OPERATORS) {
