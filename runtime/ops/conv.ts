@@ -6,7 +6,7 @@ import { input, ints, literal, num, optional, type LiteralValue } from "./kernel
 import { checkRank, fail, isFailure, pair, staticDim } from "./rules.js";
 import type { AttrValue, Attrs, Dim, IrOperator, KernelEntry, LayerOperator, LeafParam, OnnxAttr, RuleFailure, RuleResult, Shape } from "./types.js";
 import { SCALED_WEIGHT_STANDARDIZATION, standardizedWeight, WEIGHT_STANDARDIZATION, WS_ARG } from "./weight-standardization.js";
-import { samePadding, slide2d } from "./windows.js";
+import { onnxWindowAttrs, samePadding, slide2d } from "./windows.js";
 
 /** The `bias` argument of `conv` and `dense`. */
 export const BIAS_ARG = { name: "bias", type: "bool", default: true, doc: "add a learnable bias per output" } as const;
@@ -102,9 +102,7 @@ export const CONV: IrOperator = {
   ...CONV_KERNEL,
   onnx: (e) => {
     const attrs: Record<string, OnnxAttr> = {
-      kernel_shape: { ints: e.ints("kernel_shape", []) },
-      strides: { ints: e.ints("strides", [1, 1]) },
-      pads: { ints: e.ints("pads", [0, 0, 0, 0]) },
+      ...onnxWindowAttrs(e),
       dilations: { ints: e.ints("dilations", [1, 1]) },
       group: { int: e.num("group", 1) },
     };

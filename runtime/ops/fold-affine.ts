@@ -13,16 +13,15 @@
  * ONNX emitter evaluates them into initializers, so they have no ONNX form of their own.
  */
 import { input, literal, num, optional } from "./kernel-call.js";
-import { OnnxFormError, type IrOperator, type KernelEntry, type NodeView } from "./types.js";
+import { constantOnly } from "./constant-only.js";
+import type { IrOperator, KernelEntry, NodeView } from "./types.js";
 
 /** `{ epsilon }` when the node has one (a variance), else `{}` (a standard deviation, or no statistics). */
 function epsilonAttrs(node: NodeView): { epsilon?: number } {
   return node.attrs.epsilon === undefined ? {} : { epsilon: num(node, "epsilon") };
 }
 
-const constantOnly = (e: { node: { name: string; op: string } }): never => {
-  throw new OnnxFormError(`${e.node.op} ${e.node.name}: computes constants only, which the ONNX emitter writes as initializers`);
-};
+const WHY = "computes constants only, which the ONNX emitter writes as initializers";
 
 export const NORMALIZATION_AFFINE_KERNEL: KernelEntry = {
   op: "NormalizationAffine",
@@ -33,11 +32,7 @@ export const NORMALIZATION_AFFINE_KERNEL: KernelEntry = {
   }),
 };
 
-export const NORMALIZATION_AFFINE: IrOperator = {
-  ...NORMALIZATION_AFFINE_KERNEL,
-  onnx: constantOnly,
-  constantOnly: true,
-};
+export const NORMALIZATION_AFFINE: IrOperator = constantOnly(NORMALIZATION_AFFINE_KERNEL, WHY);
 
 export const FOLD_AFFINE_KERNEL: KernelEntry = {
   op: "FoldAffine",
@@ -48,10 +43,6 @@ export const FOLD_AFFINE_KERNEL: KernelEntry = {
   }),
 };
 
-export const FOLD_AFFINE: IrOperator = {
-  ...FOLD_AFFINE_KERNEL,
-  onnx: constantOnly,
-  constantOnly: true,
-};
+export const FOLD_AFFINE: IrOperator = constantOnly(FOLD_AFFINE_KERNEL, WHY);
 
 export const FOLD_AFFINE_OPERATORS = { ir: [NORMALIZATION_AFFINE, FOLD_AFFINE] };

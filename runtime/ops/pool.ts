@@ -6,8 +6,8 @@
 import { perSample } from "./dims.js";
 import { inputsCall, input, ints, literal } from "./kernel-call.js";
 import { checkRank, fail, isFailure, pair } from "./rules.js";
-import type { Attrs, IrOperator, KernelEntry, LayerOperator, OnnxAttr, RuleFailure, RuleResult, Shape } from "./types.js";
-import { slide2d, WINDOW_ARGS } from "./windows.js";
+import type { Attrs, IrOperator, KernelEntry, LayerOperator, RuleFailure, RuleResult, Shape } from "./types.js";
+import { onnxWindowAttrs, slide2d, WINDOW_ARGS } from "./windows.js";
 
 function windowInfer(op: string) {
   return (attrs: Attrs, [x]: readonly Shape[]): RuleResult | RuleFailure => {
@@ -59,11 +59,7 @@ function windowOperator(kernel: KernelEntry): IrOperator {
   return {
     ...kernel,
     onnx: (e) => {
-      const attrs: Record<string, OnnxAttr> = {
-        kernel_shape: { ints: e.ints("kernel_shape", []) },
-        strides: { ints: e.ints("strides", [1, 1]) },
-        pads: { ints: e.ints("pads", [0, 0, 0, 0]) },
-      };
+      const attrs = onnxWindowAttrs(e);
       if (op === "AveragePool") attrs.count_include_pad = { int: 0 };
       e.last(op, [e.input(0)], attrs);
     },

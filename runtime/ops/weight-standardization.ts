@@ -4,7 +4,8 @@
  * alone, so inference computes them once, at load, and ONNX receives the standardized weight.
  */
 import { input, inputsCall, literal, num } from "./kernel-call.js";
-import { OnnxFormError, type ArgSpec, type IrOperator, type KernelEntry, type LoweringContext } from "./types.js";
+import { constantOnly } from "./constant-only.js";
+import type { ArgSpec, IrOperator, KernelEntry, LoweringContext } from "./types.js";
 
 /** The `ws` argument of `conv` and `dense`. */
 export const WS_ARG: ArgSpec = {
@@ -29,28 +30,18 @@ export function standardizedWeight(ctx: LoweringContext): string {
   }
 }
 
-const noOnnx = (e: { node: { name: string } }): never => {
-  throw new OnnxFormError(`${e.node.name}: weight standardization of a non-constant weight has no ONNX form`);
-};
+const WHY = "weight standardization of a non-constant weight has no ONNX form";
 
 export const WEIGHT_STANDARDIZATION_KERNEL: KernelEntry = {
   op: "WeightStandardization",
   kernel: (node) => ({ kernel: "weightStandardization", args: [input(0), literal({ epsilon: num(node, "epsilon", 1e-5) })] }),
 };
 
-export const WEIGHT_STANDARDIZATION: IrOperator = {
-  ...WEIGHT_STANDARDIZATION_KERNEL,
-  onnx: noOnnx,
-  constantOnly: true,
-};
+export const WEIGHT_STANDARDIZATION: IrOperator = constantOnly(WEIGHT_STANDARDIZATION_KERNEL, WHY);
 
 export const SCALED_WEIGHT_STANDARDIZATION_KERNEL: KernelEntry = {
   op: "ScaledWeightStandardization",
   kernel: () => inputsCall("scaledWeightStandardization", 2),
 };
 
-export const SCALED_WEIGHT_STANDARDIZATION: IrOperator = {
-  ...SCALED_WEIGHT_STANDARDIZATION_KERNEL,
-  onnx: noOnnx,
-  constantOnly: true,
-};
+export const SCALED_WEIGHT_STANDARDIZATION: IrOperator = constantOnly(SCALED_WEIGHT_STANDARDIZATION_KERNEL, WHY);

@@ -5,7 +5,7 @@
  */
 import { addDim, floorDivDim } from "./dims.js";
 import { fail, isFailure } from "./rules.js";
-import type { ArgSpec, Dim, RuleFailure, Shape } from "./types.js";
+import type { ArgSpec, Dim, OnnxAttr, OnnxContext, RuleFailure, Shape } from "./types.js";
 
 /**
  * The output size of one spatial axis of a sliding window: `floor((H + 2p - d(k-1) - 1) / s) + 1`,
@@ -59,3 +59,12 @@ export const WINDOW_ARGS: readonly ArgSpec[] = [
   { name: "stride", type: "pair", min: 1, defaultFrom: "kernel", doc: "step between windows (default: the kernel)" },
   { name: "pad", type: "pair", default: 0, min: 0, doc: "implicit padding on each side (at most half the kernel)" },
 ];
+
+/** The ONNX attributes every window node (Conv, MaxPool, AveragePool) takes: kernel_shape, strides, pads. */
+export function onnxWindowAttrs(e: OnnxContext): Record<string, OnnxAttr> {
+  return {
+    kernel_shape: { ints: e.ints("kernel_shape", []) },
+    strides: { ints: e.ints("strides", [1, 1]) },
+    pads: { ints: e.ints("pads", [0, 0, 0, 0]) },
+  };
+}
