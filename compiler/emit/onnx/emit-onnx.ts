@@ -3,7 +3,8 @@
  *
  * Every constant node of the graph (a folded weight, a standardized weight) is evaluated with the
  * IR executor and written as an initializer; every other node becomes one ONNX node or a short
- * decomposition into standard operators (`operators.ts`, `normalizers.ts`). Initializers are
+ * decomposition into standard operators, written by its operator registry entry's ONNX form
+ * (`runtime/ops/`). Initializers are
  * written only when a node reads them, so parameters that folding made unused are dropped.
  * Symbolic dimensions (`N`) stay symbolic, as `dim_param`, and no Reshape bakes in a batch size,
  * so one file serves every batch size. Emission is deterministic: names come from the IR
