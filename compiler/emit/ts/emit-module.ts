@@ -46,7 +46,7 @@ export interface ModuleOptions {
   /** Where the runtime comes from; ignored when `inlinedRuntime` is given. */
   readonly runtimeModule: string;
   /** `--standalone`: the runtime's code to put in the module instead of an import. */
-  readonly inlinedRuntime?: { readonly text: string; readonly names: readonly string[] };
+  readonly inlinedRuntime?: { readonly text: string; readonly names: readonly string[]; readonly globals?: readonly string[] };
 }
 
 /** The support functions of `runtime/model-support.ts` and `runtime/fast/module-engine.ts` that a module may call. */
@@ -119,7 +119,9 @@ class ModuleEmitter {
     this.usesTraining = this.train && live.some(differs);
     this.usesRandom = this.train && live.some((n) => kernelCall(n, true).args.some((a) => a.kind === "random"));
     const runtimeNames = options.inlinedRuntime?.names ?? this.imports;
-    this.ids = new IdentifierTable([...runtimeNames, ...MODULE_NAMES, ...SUPPORT, "w", "training", "options", "fast"]);
+    // A standalone module must not shadow a global its inlined runtime reads (`model DataView`).
+    const globals = options.inlinedRuntime?.globals ?? [];
+    this.ids = new IdentifierTable([...runtimeNames, ...globals, ...MODULE_NAMES, ...SUPPORT, "w", "training", "options", "fast"]);
     this.className = this.ids.get(graph.name);
   }
 

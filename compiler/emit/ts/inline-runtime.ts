@@ -19,10 +19,11 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Node, Project, SyntaxKind, ts, type Identifier, type SourceFile, type Statement, type Symbol as MorphSymbol } from "ts-morph";
 
-/** The inlined code and the top-level names it declares. */
+/** The inlined code, the top-level names it declares, and the globals it reads (which the module must not shadow). */
 export interface InlinedRuntime {
   readonly text: string;
   readonly names: readonly string[];
+  readonly globals: readonly string[];
 }
 
 /** The directory of the runtime's sources: `runtime/` in the package root above this file. */
@@ -81,6 +82,7 @@ export function inlineRuntime(exports: readonly string[], reserved: readonly str
   const exported = index.getExportedDeclarations();
   const order: Statement[] = [];
   const state = new Map<Statement, "visiting" | "done">();
+  const globals = new Set<string>();
   const visit = (statement: Statement): void => {
     if (state.has(statement)) return;
     state.set(statement, "visiting");
@@ -88,6 +90,7 @@ export function inlineRuntime(exports: readonly string[], reserved: readonly str
       for (const declaration of referencedSymbol(id, project)?.getDeclarations() ?? []) {
         const target = topLevel(declaration, root);
         if (target && target !== statement && !isRuntimeTensor(target, tensorFile)) visit(target);
+        if (!target && isGlobalDeclaration(declaration, root)) globals.add(id.getText());
       }
     }
     state.set(statement, "done");
@@ -122,7 +125,23 @@ export function inlineRuntime(exports: readonly string[], reserved: readonly str
     finalNames.set(statement, names);
   }
   const text = order.map((statement) => printStatement(statement, project, (target, name) => finalNames.get(target)?.get(name))).join("\n\n");
-  return { text: text + "\n", names: order.flatMap((s) => [...finalNames.get(s)!.values()]) };
+  return { text: text + "\n", names: order.flatMap((s) => [...finalNames.get(s)!.values()]), globals: [...globals].sort() };
+}
+
+/**
+ * True when `declaration` declares a global of the environment (`DataView`, `WebAssembly`,
+ * `TextDecoder`): at the top of a declaration file that is a script, or in a `declare global`
+ * block — not a member of an interface, and not an export of a module.
+ */
+function isGlobalDeclaration(declaration: Node, root: string): boolean {
+  const file = declaration.getSourceFile();
+  if (!file.isDeclarationFile() || resolve(file.getFilePath()).startsWith(root)) return false;
+  for (let node = declaration.getParent(); node !== undefined; node = node.getParent()) {
+    if (Node.isSourceFile(node)) return !ts.isExternalModule(node.compilerNode);
+    if (Node.isModuleDeclaration(node)) return node.getName() === "global";
+    if (!Node.isVariableDeclarationList(node) && !Node.isVariableStatement(node) && !Node.isModuleBlock(node)) return false;
+  }
+  return false;
 }
 
 function isRuntimeTensor(statement: Statement, tensorFile: string): boolean {
