@@ -7,6 +7,7 @@
  * import the compiler.
  */
 import { readSafetensorsTensors, isStepCounter } from "./safetensors.js";
+import { valueProblem } from "./weights/values.js";
 import type { Tensor } from "./tensor.js";
 
 /** A model parameter or buffer: its name (`Basic0.conv0.weight`) and shape. */
@@ -24,7 +25,8 @@ interface Found {
 /**
  * Reads and checks the weights of a model with the given parameters. Returns a record (with no
  * prototype, so any name is a plain key) of every parameter as a tensor; throws one Error that
- * lists every missing, unexpected, wrongly shaped or non-finite weight by name.
+ * lists every missing, unexpected, wrongly shaped, non-finite or impossible (a negative running
+ * variance) weight by name.
  */
 export async function loadWeights(model: string, parameters: readonly ParameterSpec[], source: WeightsSource): Promise<Record<string, Tensor>> {
   return bindWeights(model, parameters, await readCheckpoint(source));
@@ -76,8 +78,8 @@ function bindWeights(model: string, parameters: readonly ParameterSpec[], found:
       const got = tensor.shape ? `shape [${tensor.shape.join(",")}]` : `${tensor.data.length} values`;
       problems.push(`model parameter \`${name}\` has shape ${expected}, but the weights give ${got}`);
     } else {
-      const bad = tensor.data.findIndex((v) => !Number.isFinite(v));
-      if (bad >= 0) problems.push(`model parameter \`${name}\` has a non-finite value ${tensor.data[bad]} at flat index ${bad}`);
+      const problem = valueProblem(name, tensor.data);
+      if (problem) problems.push(problem.message);
       else weights[name] = { shape: [...shape], data: tensor.data };
     }
   }

@@ -8,7 +8,7 @@ import { join, resolve } from "node:path";
 import { Command, Option } from "commander";
 import type { MatchMode } from "../weights/match.js";
 import { initialWeightsFile } from "../weights/init.js";
-import { WeightsError } from "../weights/weights-error.js";
+import { WeightsError } from "../../runtime/weights/weights-error.js";
 import { checkPath, printDiagnostics, type ModelOptions } from "./front-end.js";
 import { checkHost, type CliIo } from "./io.js";
 

@@ -16,8 +16,8 @@ import { INFERENCE_PASSES, UNFUSED_PASSES, runPipeline, type PipelineStep } from
 import { printGraph } from "../ir/print.js";
 import { matchWeights, type MatchMode } from "../weights/match.js";
 import { initialWeights } from "../weights/init.js";
-import { readSafetensorsFile, writeSafetensors } from "../weights/safetensors.js";
-import { WeightsError } from "../weights/weights-error.js";
+import { readSafetensorsFile, writeSafetensors } from "../../runtime/weights/safetensors.js";
+import { WeightsError } from "../../runtime/weights/weights-error.js";
 import { emitOnnx } from "./onnx/emit-onnx.js";
 import { emitTypeScript, type EmittedFile } from "./ts/emit-ts.js";
 import type { Tensor } from "../../runtime/index.js";

@@ -15,8 +15,8 @@
  */
 import type { CheckedModel, LayerInstance, ParamInfo } from "../check/model.js";
 import { Random, streamKey } from "./random.js";
-import { writeSafetensors } from "./safetensors.js";
-import { WeightsError } from "./weights-error.js";
+import { writeSafetensors } from "../../runtime/weights/safetensors.js";
+import { WeightsError } from "../../runtime/weights/weights-error.js";
 
 const NORMALIZERS = new Set(["batch", "batch_renorm", "layer", "instance", "group", "frn", "switchable"]);
 

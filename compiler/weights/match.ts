@@ -12,13 +12,14 @@
  * a message naming the parameter, so that a caller can report all of them at once.
  */
 import type { ParamInfo } from "../check/model.js";
-import { isIgnoredBuffer, type SafetensorsTensor } from "./safetensors.js";
+import { isIgnoredBuffer, type SafetensorsTensor } from "../../runtime/weights/safetensors.js";
+import { valueProblem } from "../../runtime/weights/values.js";
 
 /** How checkpoint tensors find their model parameters. */
 export type MatchMode = "name" | "order";
 
 /** What can be wrong with a checkpoint. */
-export type WeightProblemKind = "missing" | "unexpected" | "shape" | "non-finite" | "count";
+export type WeightProblemKind = "missing" | "unexpected" | "shape" | "non-finite" | "invalid-statistic" | "count";
 
 /** One problem found while matching; `message` is a complete sentence for the user. */
 export interface WeightProblem {
@@ -123,22 +124,10 @@ function countProblem(params: readonly ParamInfo[], tensors: readonly (readonly 
 }
 
 function nonFinite(name: string, tensorName: string | undefined, data: Float32Array): WeightProblem | undefined {
-  let count = 0;
-  let first = -1;
-  for (let i = 0; i < data.length; i++) {
-    if (!Number.isFinite(data[i])) {
-      if (first < 0) first = i;
-      count++;
-    }
-  }
-  if (count === 0) return undefined;
   const from = tensorName !== undefined && tensorName !== name ? ` (checkpoint tensor \`${tensorName}\`)` : "";
-  return {
-    kind: "non-finite",
-    name,
-    ...(from ? { tensor: tensorName } : {}),
-    message: `model parameter \`${name}\`${from} has ${count} non-finite value${count === 1 ? "" : "s"}, the first ${data[first]} at flat index ${first}`,
-  };
+  const problem = valueProblem(name, data, from);
+  if (problem === undefined) return undefined;
+  return { kind: problem.kind, name, ...(from ? { tensor: tensorName } : {}), message: problem.message };
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {

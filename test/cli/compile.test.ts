@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
-import { readSafetensors, writeSafetensors } from "../../compiler/weights/safetensors.js";
+import { readSafetensors, writeSafetensors } from "../../runtime/weights/safetensors.js";
 import { expectBaseline } from "../support/baseline.js";
 import { runCli } from "../support/cli.js";
 import { tempDir } from "../emit/support.js";

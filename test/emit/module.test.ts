@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { executeGraph } from "../../compiler/ir/execute.js";
 import { initialWeights } from "../../compiler/weights/init.js";
-import { writeSafetensors } from "../../compiler/weights/safetensors.js";
+import { writeSafetensors } from "../../runtime/weights/safetensors.js";
 import { setWasmEnabled } from "../../runtime/fast/index.js";
 import { expectBaseline } from "../support/baseline.js";
 import { compileOk, fileText, importModule, RUNTIME_SOURCE, tempDir, typeCheck, type TensorLike } from "./support.js";
@@ -97,7 +97,7 @@ describe("the module API", () => {
     expect(error).toContain("model parameter `Basic0.conv0.weight` [16,16,3,3] is missing");
     expect(error).toContain("weight `Basic9.conv0.weight` matches no parameter of the model");
     expect(error).toContain("model parameter `dense0.bias` has shape [10], but the weights give 11 values");
-    expect(error).toContain("model parameter `stem.batch0.running_var` has a non-finite value NaN at flat index 3");
+    expect(error).toContain("model parameter `stem.batch0.running_var` has 1 non-finite value, the first NaN at flat index 3");
     await expect(module.load(new Uint8Array([1, 2, 3]))).rejects.toThrow(/not a safetensors file/);
     await expect(module.load(join(dir, "no-such.safetensors"))).rejects.toThrow(/cannot read weights file/);
   });

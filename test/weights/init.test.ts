@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { initialWeights, initialWeightsFile } from "../../compiler/weights/init.js";
-import { readSafetensorsFile } from "../../compiler/weights/safetensors.js";
-import { WeightsError } from "../../compiler/weights/weights-error.js";
+import { readSafetensorsFile } from "../../runtime/weights/safetensors.js";
+import { WeightsError } from "../../runtime/weights/weights-error.js";
 import { layer, model } from "./models.js";
 
 /** One layer of every kind that has parameters, with fan_in values that tell them apart. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { topLevelKeys } from "../../compiler/weights/json-key-order.js";
+import { topLevelKeys } from "../../runtime/weights/json-key-order.js";
 
 describe("topLevelKeys", () => {
   it("lists keys as written, with escapes decoded, duplicates and integer-like keys kept in place", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { matchWeights } from "../../compiler/weights/match.js";
-import type { SafetensorsTensor } from "../../compiler/weights/safetensors.js";
+import type { SafetensorsTensor } from "../../runtime/weights/safetensors.js";
 import { param } from "./models.js";
 
 /** A checkpoint map of F32 tensors filled with `fill`, in the given order. */

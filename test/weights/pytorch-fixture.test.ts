@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { matchWeights } from "../../compiler/weights/match.js";
-import { readSafetensors } from "../../compiler/weights/safetensors.js";
+import { readSafetensors } from "../../runtime/weights/safetensors.js";
 import { torchFixtureModel } from "./models.js";
 
 const dir = new URL("../fixtures/weights/", import.meta.url);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { readSafetensors, readSafetensorsFile, writeSafetensors } from "../../compiler/weights/safetensors.js";
-import { topLevelKeys } from "../../compiler/weights/json-key-order.js";
-import { WeightsError } from "../../compiler/weights/weights-error.js";
+import { readSafetensors, readSafetensorsFile, writeSafetensors } from "../../runtime/weights/safetensors.js";
+import { topLevelKeys } from "../../runtime/weights/json-key-order.js";
+import { WeightsError } from "../../runtime/weights/weights-error.js";
 import { concatBytes, f32Bytes, f64Bytes, i64Bytes, rawFile, u16Bytes } from "./raw-file.js";
 
 /** The `WeightsError` that reading `bytes` throws. */
@@ -99,13 +99,19 @@ describe("readSafetensors dtypes", () => {
   it("converts F16, BF16 and F64 to float32", () => {
     const f16 = u16Bytes([0x3c00, 0xc000, 0x7bff, 0x0001, 0x7c00, 0xfc00, 0x7e00, 0x8000]);
     const bf16 = u16Bytes([0x3f80, 0xc040]);
-    const f64 = f64Bytes([1 / 3, -1e300]);
+    const f64 = f64Bytes([1 / 3, -1e30]);
     const header = { h: entry("F16", [8], 0, 16), b: entry("BF16", [2], 16, 20), d: entry("F64", [2], 20, 36) };
     const read = readSafetensors(rawFile(header, concatBytes(f16, bf16, f64)));
     expect([...read.get("h")!.data]).toEqual([1, -2, 65504, 2 ** -24, Infinity, -Infinity, NaN, -0]);
     expect([...read.get("b")!.data]).toEqual([1, -3]);
-    expect([...read.get("d")!.data]).toEqual([Math.fround(1 / 3), -Infinity]);
+    expect([...read.get("d")!.data]).toEqual([Math.fround(1 / 3), Math.fround(-1e30)]);
     expect(read.get("h")!.dtype).toBe("F16");
+  });
+
+  it("refuses a finite F64 value that float32 cannot hold, saying so (not \"non-finite\")", () => {
+    const e = readError(rawFile({ w: entry("F64", [2], 0, 16) }, f64Bytes([0.5, 1e300])));
+    expect(e.message).toBe("tensor `w`: value 1e+300 at flat index 1 is outside float32's range (about ±3.4e38)");
+    expect(e.tensor).toBe("w");
   });
 
   it("parses an integer num_batches_tracked buffer", () => {

@@ -1,5 +1,8 @@
 /**
  * Reading and writing safetensors files (https://github.com/huggingface/safetensors), strictly.
+ * The one reader of checkpoints: `nnc compile --weights` and a generated module's `load()` (through
+ * `runtime/safetensors.ts`) read with it, so both accept and refuse the same files with the same
+ * messages.
  *
  * Layout: an 8-byte little-endian unsigned header length N, then N bytes of UTF-8 JSON, then the
  * data buffer. The header is an object mapping each tensor name to `{dtype, shape, data_offsets}`
@@ -48,7 +51,7 @@ const METADATA_KEY = "__metadata__";
 
 /**
  * PyTorch's BatchNorm counts its training steps in an integer buffer `num_batches_tracked`.
- * It is no weight, and SPEC §4 says such buffers are accepted and ignored.
+ * It is no weight: such buffers are accepted and ignored.
  */
 export function isIgnoredBuffer(name: string): boolean {
   return name === "num_batches_tracked" || name.endsWith(".num_batches_tracked");
@@ -226,7 +229,10 @@ function decodeEntry(e: Entry, buffer: Uint8Array): SafetensorsTensor {
     throw new WeightsError(`tensor \`${e.name}\` ${why} (nnc reads ${FLOAT_DTYPES.join(", ")})`, e.name);
   }
   const count = e.shape.reduce((a, b) => a * b, 1);
-  return { dtype: e.dtype, shape: e.shape, data: decodeToFloat32(buffer.subarray(e.begin, e.end), e.dtype, count) };
+  const outOfRange = (value: number, index: number): never => {
+    throw new WeightsError(`tensor \`${e.name}\`: value ${value} at flat index ${index} is outside float32's range (about ±3.4e38)`, e.name);
+  };
+  return { dtype: e.dtype, shape: e.shape, data: decodeToFloat32(buffer.subarray(e.begin, e.end), e.dtype, count, outOfRange) };
 }
 
 /** The `order` metadata when present (it must list every tensor once), else the header's key order. */

@@ -7,7 +7,6 @@
  * to skip (`num_batches_tracked`). All data in a safetensors file is little-endian, whatever the
  * host, so every access goes through a `DataView` with the little-endian flag set.
  */
-import { halfToFloat } from "../../runtime/safetensors.js";
 
 /** The floating-point element types nnc reads as weights. */
 export const FLOAT_DTYPES = ["F32", "F16", "BF16", "F64"] as const;
@@ -45,13 +44,21 @@ export function dtypeInfo(dtype: string): DtypeInfo | undefined {
   return Object.hasOwn(DTYPES, dtype) ? DTYPES[dtype] : undefined;
 }
 
-/** Decodes `count` little-endian elements of `dtype` from `bytes` into float32. */
-export function decodeToFloat32(bytes: Uint8Array, dtype: string, count: number): Float32Array {
+/**
+ * Decodes `count` little-endian elements of `dtype` from `bytes` into float32. A finite value
+ * that float32 cannot hold (an F64 of 1e300) is reported through `outOfRange` with its flat
+ * index, rather than silently becoming Infinity.
+ */
+export function decodeToFloat32(bytes: Uint8Array, dtype: string, count: number, outOfRange?: (value: number, index: number) => never): Float32Array {
   const read = dtypeInfo(dtype)?.read;
   if (!read) throw new Error(`decodeToFloat32: dtype ${dtype} has no decoder`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out = new Float32Array(count);
-  for (let i = 0; i < count; i++) out[i] = read(view, i);
+  for (let i = 0; i < count; i++) {
+    const v = read(view, i);
+    out[i] = v;
+    if (outOfRange && Number.isFinite(v) && !Number.isFinite(out[i])) outOfRange(v, i);
+  }
   return out;
 }
 
@@ -70,4 +77,14 @@ const bfloat16Scratch = new DataView(new ArrayBuffer(4));
 function bfloat16ToFloat(bits: number): number {
   bfloat16Scratch.setUint32(0, bits << 16, false);
   return bfloat16Scratch.getFloat32(0, false);
+}
+
+/** IEEE 754 binary16 to a number (exact: every half is a float32). */
+export function halfToFloat(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exponent = (bits >> 10) & 0x1f;
+  const fraction = bits & 0x3ff;
+  if (exponent === 0) return sign * fraction * 2 ** -24;
+  if (exponent === 0x1f) return fraction === 0 ? sign * Infinity : NaN;
+  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
 }
