@@ -12,6 +12,7 @@
 import type { Comment } from "../syntax/ast.js";
 import { breakParent, hardline, indent, lineSuffix, type Doc } from "./doc.js";
 import { CONTINUATION_INDENT } from "./layout.js";
+import { isBlank, isLineBreak, lineBreakAt } from "./whitespace.js";
 
 /** The comments of one file not yet printed, in source order. */
 export class CommentQueue {
@@ -31,12 +32,15 @@ export class CommentQueue {
     return taken;
   }
 
-  /** True when only blanks separate `comment` from the start of its line. */
+  /**
+   * True when only blanks separate `comment` from the start of its line (or of the file). Blanks
+   * and line breaks are the lexer's (`whitespace.ts`): a vertical tab or a form feed is a blank.
+   */
   isOwnLine(comment: Comment): boolean {
     for (let i = comment.span.start - 1; i >= 0; i--) {
       const ch = this.text[i];
-      if (ch === "\n" || ch === "\r") return true;
-      if (ch !== " " && ch !== "\t") return false;
+      if (isLineBreak(ch)) return true;
+      if (!isBlank(ch)) return false;
     }
     return true;
   }
@@ -46,11 +50,11 @@ export class CommentQueue {
    * counts as no text, so nothing ever gets a blank line above it there.
    */
   blankLineBefore(offset: number): boolean {
-    let newlines = 0;
+    let lineBreaks = 0;
     for (let i = offset - 1; i >= 0; i--) {
       const ch = this.text[i];
-      if (ch === "\n") newlines++;
-      else if (ch !== " " && ch !== "\t" && ch !== "\r") return newlines >= 2;
+      if (lineBreakAt(this.text, i)) lineBreaks++;
+      else if (!isBlank(ch) && !isLineBreak(ch)) return lineBreaks >= 2;
     }
     return false;
   }

@@ -9,6 +9,7 @@ import { commentText, type CommentQueue } from "./comments.js";
 import { hardline, indent, type Doc } from "./doc.js";
 import { ExpressionPrinter } from "./expressions.js";
 import { BLOCK_INDENT } from "./layout.js";
+import { isBlank, isLineBreak } from "./whitespace.js";
 
 /** Prints one parsed, error-free file. */
 export class DeclarationPrinter {
@@ -149,8 +150,8 @@ function nextToken(text: string, from: number): number {
   while (i < text.length) {
     const ch = text[i];
     if (ch === "#") {
-      while (i < text.length && text[i] !== "\n") i++;
-    } else if (ch === " " || ch === "\t" || ch === "\r" || ch === "\n") i++;
+      while (i < text.length && !isLineBreak(text[i])) i++;
+    } else if (isBlank(ch) || isLineBreak(ch)) i++;
     else return i;
   }
   return text.length;

@@ -28,6 +28,9 @@ export function commentOwners(text: string, program: Program): string[] {
   return program.comments.map((c) => `${c.text.trimEnd()} @ ${ownerOf(text, program.decls, c)}`);
 }
 
+/** A line break as the lexer sees one: a comment runs up to `\n` or `\r`. */
+const LINE_BREAK = /[\n\r]/;
+
 function ownerOf(text: string, decls: readonly Decl[], c: Comment): string {
   const at = c.span.start;
   const inside = decls.findIndex((d) => d.span.start <= at && at < d.span.end);
@@ -36,7 +39,7 @@ function ownerOf(text: string, decls: readonly Decl[], c: Comment): string {
     if (decl.kind !== "block" && decl.kind !== "model") return `decl ${inside}`;
     const brace = text.indexOf("{", decl.params.at(-1)?.span.end ?? decl.name.span.end);
     // A comment at the end of the `{` line still speaks of the header.
-    if (at < brace || !text.slice(brace, at).includes("\n")) return `decl ${inside} header`;
+    if (at < brace || !LINE_BREAK.test(text.slice(brace, at))) return `decl ${inside} header`;
     const owner = ownerAmong(text, decl.body, at);
     return owner < 0 ? `decl ${inside} end` : `decl ${inside} stmt ${owner}`;
   }
@@ -50,7 +53,7 @@ function ownerAmong(text: string, items: readonly { span: { start: number; end: 
   if (containing >= 0) return containing;
   let before = items.length - 1;
   while (before >= 0 && items[before].span.end > at) before--;
-  if (before >= 0 && !text.slice(items[before].span.end, at).includes("\n")) return before;
+  if (before >= 0 && !LINE_BREAK.test(text.slice(items[before].span.end, at))) return before;
   return items.findIndex((s) => s.span.start > at);
 }
 
