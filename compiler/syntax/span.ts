@@ -24,7 +24,10 @@ export function joinSpans(a: Span, b: Span): Span {
   return { start: Math.min(a.start, b.start), end: Math.max(a.end, b.end) };
 }
 
-/** A file's path and text, with a lazily built table of line starts. */
+/**
+ * A file's path and text, with a lazily built table of line starts. A line ends at `\r\n`, `\n`
+ * or a lone `\r`, as LSP counts lines, so the printer and the editor agree on every position.
+ */
 export class SourceFile {
   private lineStarts: number[] | undefined;
 
@@ -47,21 +50,29 @@ export class SourceFile {
     return { line: lo, col: at - starts[lo] };
   }
 
-  /** The offset of a zero-based line and column (clamped to the text). */
+  /** The offset of a zero-based line and column (a column past the line's end means its end, as in LSP). */
   offsetAt(pos: LineCol): number {
     const starts = this.getLineStarts();
     if (pos.line < 0) return 0;
     if (pos.line >= starts.length) return this.text.length;
-    const lineEnd = pos.line + 1 < starts.length ? starts[pos.line + 1] : this.text.length;
-    return Math.min(starts[pos.line] + Math.max(0, pos.col), lineEnd);
+    return Math.min(starts[pos.line] + Math.max(0, pos.col), this.lineEnd(pos.line));
   }
 
   /** The text of zero-based line `line`, without its line break. */
   lineText(line: number): string {
     const starts = this.getLineStarts();
     if (line < 0 || line >= starts.length) return "";
-    const end = line + 1 < starts.length ? starts[line + 1] : this.text.length;
-    return this.text.slice(starts[line], end).replace(/\r?\n$/, "");
+    return this.text.slice(starts[line], this.lineEnd(line));
+  }
+
+  /** The offset where zero-based line `line` (an existing one) ends, before its line break. */
+  private lineEnd(line: number): number {
+    const starts = this.getLineStarts();
+    if (line + 1 >= starts.length) return this.text.length;
+    let end = starts[line + 1];
+    if (this.text.charCodeAt(end - 1) === 10) end--;
+    if (this.text.charCodeAt(end - 1) === 13) end--;
+    return end;
   }
 
   /** How many lines the text has (an empty text has one). */
@@ -73,7 +84,9 @@ export class SourceFile {
     if (!this.lineStarts) {
       const starts = [0];
       for (let i = 0; i < this.text.length; i++) {
-        if (this.text.charCodeAt(i) === 10) starts.push(i + 1);
+        const ch = this.text.charCodeAt(i);
+        // A `\r` directly before `\n` is part of that line break, not one of its own.
+        if (ch === 10 || (ch === 13 && this.text.charCodeAt(i + 1) !== 10)) starts.push(i + 1);
       }
       this.lineStarts = starts;
     }
