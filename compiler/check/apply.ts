@@ -17,6 +17,7 @@ import { describeLayer, describeValue, ERROR, type BlockLayer, type Layer, type 
 import { Locals } from "./environment.js";
 import { evaluate } from "./evaluate.js";
 import { elaborateBody } from "./body.js";
+import { checkLayerSizes } from "./limits.js";
 
 /** The tensors a pipeline value feeds to the next stage, or undefined for an error. */
 export function asInputs(v: Value): readonly TensorRef[] | undefined {
@@ -84,6 +85,7 @@ function applyOp(ctx: Elaboration, layer: OpLayer, piped: readonly TensorRef[], 
     ctx.error(result.code, argSite ?? layer.site, result.message, related);
     return ERROR;
   }
+  if (!checkLayerSizes(ctx, op.name, result.shape, result.params, layer.site)) return ERROR;
   const attrs = result.derived ? { ...layer.attrs, ...result.derived } : layer.attrs;
   const output = ctx.newTensor(result.shape, layer.site, ctx.layers.length);
   ctx.addLayer(name, op.name, attrs, inputs.map((t) => t.id), output.id, result.params, result.flops, layer.site);

@@ -11,6 +11,7 @@ import { OPERATORS } from "./operators.js";
 import { describeValue, ERROR, layerValue, type Layer, type Site, type TensorRef, type Value } from "./values.js";
 import { evaluate } from "./evaluate.js";
 import { applyLayer } from "./apply.js";
+import { checkIntegerResult } from "./limits.js";
 
 /** Evaluates `a op b`. */
 export function evaluateBinary(ctx: Elaboration, expr: BinaryExpr, env: Env): Value {
@@ -44,7 +45,9 @@ export function evaluateBinary(ctx: Elaboration, expr: BinaryExpr, env: Env): Va
   }
   if (!isNumber(left)) return wrongKind(ctx, expr, site(expr.left), left, "a number");
   if (!isNumber(right)) return wrongKind(ctx, expr, site(expr.right), right, "a number");
-  return arithmetic(ctx, expr, left, right, site(expr.right));
+  const result = arithmetic(ctx, expr, left, right, site(expr.right));
+  if (result.k === "int" && !checkIntegerResult(ctx, expr, left.v, right.v, result.v, site(expr))) return ERROR;
+  return result;
 }
 
 type NumberValue = { readonly k: "int" | "float"; readonly v: number };

@@ -55,6 +55,8 @@ export class Elaboration {
    * returns its input) still costs work, so repeats are bounded by this too.
    */
   steps = 0;
+  /** Parameter and buffer elements of the instances so far, against the limit of `limits.ts`. */
+  parameterElements = 0;
   private scope: NamingScope = { prefix: "", scopes: [], counters: new Map(), taken: new Set() };
 
   constructor(

@@ -10,9 +10,10 @@ import { Elaboration, type Env } from "./context.js";
 import { Locals, type DynamicEnv } from "./environment.js";
 import type { FileInfo } from "./files.js";
 import { checkParams, conformTo } from "./params.js";
-import { describeValue, plainValue, type Site, type Value } from "./values.js";
+import { describeValue, ERROR, plainValue, type Site, type Value } from "./values.js";
 import { evaluate } from "./evaluate.js";
 import { elaborateBody } from "./body.js";
+import { checkIntegerLiteral, checkTensorSize } from "./limits.js";
 
 /** What `--set` decided for one model: parameter values and alias layers. */
 export interface ModelOverrides {
@@ -61,7 +62,11 @@ export function elaborateModel(
       const d = dimension(ctx, dim, { file, locals, dynamic: undefined });
       if (d !== undefined) shape.push(d);
     }
-    if (shape.length !== param.type.dims.length) continue;
+    if (shape.length !== param.type.dims.length || !checkTensorSize(ctx, `input ${param.name.name}`, shape, site(param.span))) {
+      // Defined as an error value, so that its uses stay quiet instead of reporting an unknown name.
+      locals.define(param.name.name, { value: ERROR, site: site(param.name.span) });
+      continue;
+    }
     const tensor = ctx.newTensor(shape, site(param.span));
     locals.define(param.name.name, { value: tensor, site: site(param.name.span) });
     ctx.record("binding", site(param.name.span), [], tensor);
@@ -89,6 +94,7 @@ export function elaborateModel(
 function dimension(ctx: Elaboration, dim: NumberLit | NameExpr, env: Env): Dim | undefined {
   const site: Site = { file: env.file.path, span: dim.span };
   if (dim.kind === "number") {
+    if (dim.isInt && !checkIntegerLiteral(ctx, dim.text, dim.value, site)) return undefined;
     if (dim.isInt && dim.value >= 1) return dim.value;
     ctx.error("E0207", site, `a dimension is a positive int or a symbolic name, got ${dim.text}`);
     return undefined;

@@ -14,12 +14,14 @@ import { evaluateName } from "./names.js";
 import { evaluateCall } from "./calls.js";
 import { evaluateBinary } from "./arithmetic.js";
 import { applyLayer, asInputs, inputCount } from "./apply.js";
+import { checkIntegerLiteral } from "./limits.js";
 
 /** Evaluates `expr` in `env`. Never throws; problems are reported and yield ERROR. */
 export function evaluate(ctx: Elaboration, expr: Expr, env: Env, inStage = false): Value {
   switch (expr.kind) {
     case "number":
-      return expr.isInt ? { k: "int", v: expr.value } : { k: "float", v: expr.value };
+      if (!expr.isInt) return { k: "float", v: expr.value };
+      return checkIntegerLiteral(ctx, expr.text, expr.value, siteOf(env, expr)) ? { k: "int", v: expr.value } : ERROR;
     case "string":
       return { k: "string", v: expr.value };
     case "bool":

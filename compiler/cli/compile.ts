@@ -6,6 +6,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Command, Option } from "commander";
+import type { CheckedModel } from "../check/model.js";
 import type { MatchMode } from "../weights/match.js";
 import { initialWeightsFile } from "../weights/init.js";
 import { WeightsError } from "../../runtime/weights/weights-error.js";
@@ -77,6 +78,9 @@ export async function compile(file: string, opts: CompileOptions, io: CliIo): Pr
     io.stderr(`nnc: --opset must be an integer from 17 to 21, got '${opts.opset}'\n`);
     return 2;
   }
+  // A check before the compile proper, so that the note comes before the memory is taken.
+  const checked = checkPath(file, io, { set: opts.set, model: opts.model });
+  if (checked.ok) noteLargeWeights(io, checked.result.models[0], "compile");
   // Loaded on demand: the emitters bring ts-morph and prettier, which other commands do not need.
   const { compileModel } = await import("../emit/compile-model.js");
   const result = await compileModel({
@@ -125,6 +129,7 @@ export function init(file: string, opts: ModelOptions & { output: string; seed: 
   printDiagnostics(io, result);
   const model = result.models[0];
   if (!ok || !model) return 1;
+  noteLargeWeights(io, model, "init");
   try {
     writeFileSync(resolve(opts.output), initialWeightsFile(model, seed));
   } catch (error) {
@@ -133,6 +138,27 @@ export function init(file: string, opts: ModelOptions & { output: string; seed: 
   }
   io.stdout(`wrote ${opts.output} (${model.params.length} tensors, seed ${seed})\n`);
   return 0;
+}
+
+/** Weights above this many bytes earn a note before a command allocates them (1 GiB). */
+export const LARGE_WEIGHTS_BYTES = 2 ** 30;
+
+/**
+ * The note `init` and `compile` print before they allocate a large model's weights, or
+ * undefined below `LARGE_WEIGHTS_BYTES`. Both hold every float32 parameter and buffer and the
+ * bytes of the checkpoint they write at the same time, so they need about twice the weights.
+ */
+export function largeWeightsNote(model: CheckedModel, command: "init" | "compile"): string | undefined {
+  const values = model.params.reduce((sum, p) => sum + p.shape.reduce((a, b) => a * b, 1), 0);
+  const bytes = 4 * values;
+  if (bytes <= LARGE_WEIGHTS_BYTES) return undefined;
+  const gib = (n: number) => `${(n / 2 ** 30).toFixed(1)} GiB`;
+  return `${model.name} has ${values.toLocaleString("en-US")} parameter and buffer values, ${gib(bytes)} as float32; ${command} holds them and the checkpoint it writes in memory at once, about ${gib(2 * bytes)}`;
+}
+
+function noteLargeWeights(io: CliIo, model: CheckedModel | undefined, command: "init" | "compile"): void {
+  const note = model && largeWeightsNote(model, command);
+  if (note) io.stderr(`nnc: note: ${note}\n`);
 }
 
 function reason(error: unknown): string {

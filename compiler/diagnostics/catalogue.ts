@@ -27,7 +27,6 @@ export const CATALOGUE = {
   E0001: { code: "E0001", severity: "error", summary: "a file cannot be read" },
   E0002: { code: "E0002", severity: "error", summary: "a `--set` override is malformed or names no parameter" },
   E0003: { code: "E0003", severity: "error", summary: "`--model` names no model of the file, or the file has none" },
-  E0004: { code: "E0004", severity: "error", summary: "an import that names no `.nn` file, or one outside the project root" },
   // E01xx: syntax
   E0101: { code: "E0101", severity: "error", summary: "a character that starts no token" },
   E0102: { code: "E0102", severity: "error", summary: "a string not closed on its line" },
@@ -45,6 +44,9 @@ export const CATALOGUE = {
   E0207: { code: "E0207", severity: "error", summary: "a value is outside the range its argument or context allows" },
   E0208: { code: "E0208", severity: "error", summary: "per-channel constants do not match the channel count" },
   E0209: { code: "E0209", severity: "error", summary: "a layer gets the wrong number of tensor inputs" },
+  E0210: { code: "E0210", severity: "error", summary: "an integer literal or integer arithmetic result beyond ±(2^53 − 1), where integers stop being exact" },
+  E0211: { code: "E0211", severity: "error", summary: "a tensor (input, layer output, parameter) with more than 2^31 − 1 elements" },
+  E0212: { code: "E0212", severity: "error", summary: "the model's parameters and buffers pass 1,000,000,000 elements in all" },
   // E03xx: names, types and arguments
   E0301: { code: "E0301", severity: "error", summary: "a name that is not defined" },
   E0302: { code: "E0302", severity: "error", summary: "a named argument the layer or block does not have" },
