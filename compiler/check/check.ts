@@ -11,17 +11,15 @@ import { diagnostic } from "../diagnostics/catalogue.js";
 import type { Program } from "../syntax/ast.js";
 import type { SourceFile, Span } from "../syntax/span.js";
 import type { CheckedModel } from "./model.js";
-import { loadFiles, type FileInfo } from "./files.js";
+import { loadFiles, type FileInfo, type FileReader } from "./files.js";
 import { elaborateModel } from "./elaborate-model.js";
 import { parseOverrides, resolveOverrides } from "./overrides.js";
 import { Elaboration } from "./context.js";
 import { Locals } from "./environment.js";
 import { evaluate } from "./evaluate.js";
 
-/** Reads files for imports; `undefined` when a file cannot be read. */
-export interface CheckHost {
-  readFile(path: string): string | undefined;
-}
+/** Reads files for imports (`readFile`: `undefined` when a file cannot be read), within a root. */
+export type CheckHost = FileReader;
 
 /** What to elaborate, and how. */
 export interface CheckOptions {

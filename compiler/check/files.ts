@@ -5,6 +5,11 @@
  * (its own `let`s and blocks, then those of the files it imports directly; its own win). An
  * import path is relative to the importing file. A file is read and parsed once however often
  * it is imported; a cycle of imports is reported at the import that closes it, with the chain.
+ *
+ * An import names a `.nn` file inside the project root: the host's `root`, else the directory of
+ * the file being checked. The rule is checked here on the path as written (so every host obeys
+ * it); a host that reads a real file system also checks where symbolic links lead
+ * (`readImport`, see `read-source.ts`). Anything else is E0004, at the import's path string.
  */
 import { posix } from "node:path";
 import type { BlockDecl, Decl, LetDecl, ModelDecl, Param, Program } from "../syntax/ast.js";
@@ -39,9 +44,22 @@ export interface FileInfo {
   readonly models: ModelDecl[];
 }
 
+/** Why a file was not read: the reason, said after its path; `outsideRoot` for a refusal. */
+export interface ReadFailure {
+  readonly reason: string;
+  readonly outsideRoot?: boolean;
+}
+
 /** A host that can read files (undefined: cannot read). */
 export interface FileReader {
   readFile(path: string): string | undefined;
+  /**
+   * Reads an imported file, or says why not; `root` is the project root it must stay inside.
+   * Without it, imports are read with `readFile`.
+   */
+  readImport?(path: string, root: string): string | ReadFailure | undefined;
+  /** The directory imports must stay inside (default: the checked file's directory). */
+  readonly root?: string;
 }
 
 /** The main file and every file it imports, with the diagnostics of reading and parsing them. */
@@ -61,6 +79,7 @@ export function loadFiles(path: string, text: string, host: FileReader): LoadedF
   const files = new Map<string, FileInfo>();
   const diagnostics: Diagnostic[] = [];
   const loading: string[] = [];
+  const root = host.root ?? posix.dirname(path);
 
   const load = (file: string, content: string): FileInfo => {
     const { program, diagnostics: syntax } = parse(content, file);
@@ -72,6 +91,11 @@ export function loadFiles(path: string, text: string, host: FileReader): LoadedF
     for (const decl of program.decls) {
       if (decl.kind !== "import" || decl.path.value === "") continue;
       const target = resolveImport(file, decl.path.value);
+      const refused = importRefusal(decl.path.value, target, root);
+      if (refused) {
+        diagnostics.push(diagnostic("E0004", file, decl.path.span, refused));
+        continue;
+      }
       const at = loading.indexOf(target);
       if (at >= 0) {
         const chain = [...loading.slice(at), target].join(" -> ");
@@ -83,9 +107,11 @@ export function loadFiles(path: string, text: string, host: FileReader): LoadedF
         imported.push(known);
         continue;
       }
-      const content2 = host.readFile(target);
-      if (content2 === undefined) {
-        diagnostics.push(diagnostic("E0402", file, decl.path.span, `cannot read the imported file '${target}'`));
+      const content2 = host.readImport ? host.readImport(target, root) : host.readFile(target);
+      if (typeof content2 !== "string") {
+        const code = content2?.outsideRoot ? "E0004" : "E0402";
+        const why = content2 === undefined ? "" : `: ${content2.reason}`;
+        diagnostics.push(diagnostic(code, file, decl.path.span, `cannot read the imported file '${target}'${why}`));
         continue;
       }
       imported.push(load(target, content2));
@@ -103,6 +129,16 @@ export function loadFiles(path: string, text: string, host: FileReader): LoadedF
 
   const main = load(path, text);
   return { main, files, diagnostics };
+}
+
+/** Why the import `written` (resolved to `target`) breaks the import rule, if it does. */
+function importRefusal(written: string, target: string, root: string): string | undefined {
+  if (!written.endsWith(".nn")) return `an import must name a \`.nn\` file; '${written}' does not`;
+  const rel = posix.relative(root, target);
+  if (rel.startsWith("/") || rel.split("/")[0] === "..") {
+    return `the imported file '${target}' is outside the project root '${root}' (the checked file's directory, or \`--root\`)`;
+  }
+  return undefined;
 }
 
 /** Fills a file's own scope and model list, reporting duplicate and shadowing declarations. */

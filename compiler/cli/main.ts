@@ -1,7 +1,8 @@
 /**
  * The `nnc` command line (SPEC §5), on commander. Each command is a small function that
  * returns its exit code: 0 success, 1 diagnostics with errors (or `fmt --check` finding
- * unformatted files), 2 a usage error. Nothing here throws to the user: an unexpected
+ * unformatted files), 2 a usage error (`nnc: error: ...`; option values are checked in
+ * `options.ts` before any command runs). Nothing here throws to the user: an unexpected
  * exception is reported as an internal error in one line, without a stack trace.
  */
 import { Command, CommanderError, Option } from "commander";
@@ -21,15 +22,21 @@ import { format } from "../format/format.js";
 import { graphDot, graphSvg } from "../emit/picture/graph-picture.js";
 import { VERSION } from "../version.js";
 import { registerCompileCommands } from "./compile.js";
+import { checkOptionValues, UsageError } from "./options.js";
+
+/** The commands that check a file and so read its imports: each takes `--root`. */
+const IMPORTING_COMMANDS = ["check", "summary", "params", "graph", "compile", "init"];
 
 /** Runs the command line on `argv` (without `node` and the script) and returns the exit code. */
-export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
+export async function main(argv: string[], baseIo: CliIo = processIo): Promise<number> {
   let exitCode = 0;
+  // A copy, so that `--root` can set where imports may be read from for this run only.
+  const io: CliIo = { ...baseIo };
   const program = new Command("nnc")
     .description("Compiler for .nn neural-network descriptions")
     .version(VERSION)
     .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: (text, write) => write(`nnc: ${text}`) })
     .showHelpAfterError("(run `nnc --help` for usage)");
 
   program
@@ -89,6 +96,15 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     exitCode = code;
   });
 
+  for (const command of program.commands.filter((c) => IMPORTING_COMMANDS.includes(c.name()))) {
+    command.option("--root <dir>", "the directory imports must stay inside (default: the file's directory)");
+  }
+  program.hook("preAction", (_program, command) => {
+    const opts = command.opts<Record<string, unknown>>();
+    checkOptionValues(opts);
+    if (typeof opts.root === "string") io.root = opts.root;
+  });
+
   program
     .command("lsp")
     .description("the language server (LSP over stdio)")
@@ -104,6 +120,10 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    if (error instanceof UsageError) {
+      io.stderr(`nnc: error: ${error.message}\n`);
+      return 2;
+    }
     io.stderr(`nnc: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
     io.stderr("This is a bug in nnc; please report it with the input that caused it.\n");
     return 70;

@@ -27,6 +27,7 @@ export const CATALOGUE = {
   E0001: { code: "E0001", severity: "error", summary: "a file cannot be read" },
   E0002: { code: "E0002", severity: "error", summary: "a `--set` override is malformed or names no parameter" },
   E0003: { code: "E0003", severity: "error", summary: "`--model` names no model of the file, or the file has none" },
+  E0004: { code: "E0004", severity: "error", summary: "an import that names no `.nn` file, or one outside the project root" },
   // E01xx: syntax
   E0101: { code: "E0101", severity: "error", summary: "a character that starts no token" },
   E0102: { code: "E0102", severity: "error", summary: "a string not closed on its line" },

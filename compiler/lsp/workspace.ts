@@ -10,10 +10,11 @@
  * Diagnostics are published per file, merged over every open document's analysis (a check
  * of `main.nn` may report an error inside the imported `lib.nn`).
  */
-import { readFileSync } from "node:fs";
 import type { Diagnostic as LspDiagnostic } from "vscode-languageserver";
 import type { TextDocument } from "vscode-languageserver-textdocument";
 import type { CheckHost } from "../check/check.js";
+import type { ReadFailure } from "../check/files.js";
+import { readSourceFile } from "../check/read-source.js";
 import { analyze, dependsOn, type Analysis } from "./analysis.js";
 import { diagnosticsByUri } from "./diagnostics.js";
 import { uriToPath } from "./positions.js";
@@ -22,6 +23,8 @@ import { uriToPath } from "./positions.js";
 export interface WorkspaceHost {
   /** Reads a file that is not open in the editor; undefined when it cannot be read. */
   readFile(path: string): string | undefined;
+  /** Reads an imported file inside `root`, or says why not (default: `readFile`). */
+  readImport?(path: string, root: string): string | ReadFailure | undefined;
   /** Sends a file's diagnostics to the client. */
   publish(uri: string, version: number | undefined, diagnostics: LspDiagnostic[]): void;
   /** Runs `task` after `ms` milliseconds; returns a function that cancels it. */
@@ -32,12 +35,10 @@ export interface WorkspaceHost {
 export function nodeHost(publish: WorkspaceHost["publish"]): WorkspaceHost {
   return {
     readFile: (path) => {
-      try {
-        return readFileSync(path, "utf8");
-      } catch {
-        return undefined;
-      }
+      const text = readSourceFile(path);
+      return typeof text === "string" ? text : undefined;
     },
+    readImport: (path, root) => readSourceFile(path, root),
     publish,
     defer: (ms, task) => {
       const timer = setTimeout(task, ms);
@@ -141,10 +142,16 @@ export class Workspace {
     }
   }
 
-  /** Imports read open documents' current text, and other files from the host. */
+  /**
+   * Imports read open documents' current text, and other files from the host. The import rule
+   * (a `.nn` file inside the checked document's directory) is the command line's.
+   */
   private checkHost(): CheckHost {
     const open = new Map<string, TextDocument>();
     for (const document of this.documents.values()) open.set(uriToPath(document.uri), document);
-    return { readFile: (path) => open.get(path)?.getText() ?? this.host.readFile(path) };
+    return {
+      readFile: (path) => open.get(path)?.getText() ?? this.host.readFile(path),
+      readImport: (path, root) => open.get(path)?.getText() ?? (this.host.readImport ? this.host.readImport(path, root) : this.host.readFile(path)),
+    };
   }
 }
