@@ -5,10 +5,17 @@
  * printed exactly once, between the same two tokens as in the source or, where no line break may
  * go there, at the end of the line that holds the token before it.
  *
- * A comment is "trailing" when code precedes it on its line, and "own-line" otherwise. Trailing
- * comments stay at the end of their line; own-line comments get a line of their own before the
- * code that follows them.
+ * A comment is "trailing" when code precedes it on its line, and "own-line" otherwise (blanks and
+ * line breaks as the lexer reads them, `whitespace.ts`). Trailing comments stay at the end of their
+ * line; own-line comments get a line of their own before the code that follows them.
+ *
+ * A line holds one trailing comment, so two trailing comments must never be taken at one place:
+ * when the comments waiting before a token would be taken together with a trailing comment just
+ * after it (`b  # one` / `+  # two` / `c`), the waiting ones stay before the token, which then
+ * starts a line (`beforeToken`, `atBreakBefore`). Where a comment moves past a token, it lands at
+ * the place right after that token, so formatting the result again moves nothing.
  */
+import { nnLexer } from "../../grammar/tokens.js";
 import type { Comment } from "../syntax/ast.js";
 import { breakParent, hardline, indent, lineSuffix, type Doc } from "./doc.js";
 import { CONTINUATION_INDENT } from "./layout.js";
@@ -17,11 +24,65 @@ import { isBlank, isLineBreak, lineBreakAt } from "./whitespace.js";
 /** The comments of one file not yet printed, in source order. */
 export class CommentQueue {
   private next = 0;
+  /** Where each token of the file (comments aside) starts, in order. */
+  private readonly tokenStarts: readonly number[];
 
   constructor(
     private readonly text: string,
     private readonly comments: readonly Comment[],
-  ) {}
+  ) {
+    this.tokenStarts = nnLexer.tokenize(text).tokens.map((t) => t.startOffset);
+  }
+
+  /** The offset of the first token that starts at or after `offset` (the text's length if none). */
+  tokenAfter(offset: number): number {
+    let lo = 0;
+    let hi = this.tokenStarts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.tokenStarts[mid] < offset) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < this.tokenStarts.length ? this.tokenStarts[lo] : this.text.length;
+  }
+
+  /**
+   * True when comments before the token at `at` are still waiting and a trailing comment follows
+   * that token directly. Taken together at the next place, the first would end the line and the
+   * trailing one would lose its place, so the waiting comments must go before the token.
+   */
+  private collidesAt(at: number): boolean {
+    if (this.next >= this.comments.length || this.comments[this.next].span.start >= at) return false;
+    let i = this.next;
+    while (i < this.comments.length && this.comments[i].span.start < at) i++;
+    const after = this.comments[i];
+    return after !== undefined && after.span.start < this.tokenAfter(at + 1) && !this.isOwnLine(after);
+  }
+
+  /**
+   * Before the token at `at`, printed where the layout has no line break and the next place that
+   * takes comments comes right after the token (`,`, `=`, `:`, an operator, `then`, `in`, an
+   * opening bracket): comments still waiting before it usually move past it to that place, since
+   * the code reads better so. Only when a trailing comment follows the token do they stay before
+   * it, as `inline` places them, so that the trailing comment keeps its line.
+   */
+  beforeToken(at: number): Doc {
+    return this.collidesAt(at) ? this.inline(at) : "";
+  }
+
+  /** `beforeToken` for the first token at or after `offset` (the one after a node that ends there). */
+  beforeNextToken(offset: number): Doc {
+    return this.beforeToken(this.tokenAfter(offset));
+  }
+
+  /**
+   * The comments at the line break `brk` before the token at `token` (a `->`, an `else`) and the
+   * code at `offset` after it: comments on either side of the token usually all go to the break,
+   * but when a trailing comment follows the token, only those before it do (see `beforeToken`).
+   */
+  atBreakBefore(token: number, offset: number, brk: Doc): Doc {
+    return this.atBreak(this.collidesAt(token) ? token : offset, brk);
+  }
 
   /** Removes and returns, in order, every comment that starts before `offset`. */
   take(offset: number): Comment[] {

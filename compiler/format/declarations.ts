@@ -4,21 +4,17 @@
  * Expressions are left to `ExpressionPrinter`; both take comments from one `CommentQueue`, in
  * source order.
  */
-import type { BlockDecl, Comment, Decl, ModelDecl, Param, Program, Stmt } from "../syntax/ast.js";
+import type { BlockDecl, Comment, Decl, Expr, Ident, ModelDecl, Param, Program, Stmt } from "../syntax/ast.js";
 import { commentText, type CommentQueue } from "./comments.js";
 import { hardline, indent, type Doc } from "./doc.js";
 import { ExpressionPrinter } from "./expressions.js";
 import { BLOCK_INDENT } from "./layout.js";
-import { isBlank, isLineBreak } from "./whitespace.js";
 
 /** Prints one parsed, error-free file. */
 export class DeclarationPrinter {
   private readonly exprs: ExpressionPrinter;
 
-  constructor(
-    private readonly text: string,
-    private readonly comments: CommentQueue,
-  ) {
+  constructor(private readonly comments: CommentQueue) {
     this.exprs = new ExpressionPrinter(comments);
   }
 
@@ -41,28 +37,45 @@ export class DeclarationPrinter {
       case "import":
         return ["import ", this.exprs.expr(decl.path)];
       case "let":
-        return ["let ", decl.name.name, " = ", this.exprs.expr(decl.value)];
+        return ["let ", ...this.binding(decl.name, decl.value)];
       case "block":
       case "model":
         return this.blockOrModel(decl);
     }
   }
 
-  /** `block Name(params) { body }`; the parentheses and braces are found in the text. */
+  /**
+   * `name = value`, after `let` or `use` or in a statement. Comments between the tokens stay
+   * between them where moving them on would cost a trailing comment its line.
+   */
+  private binding(name: Ident, value: Expr): Doc[] {
+    return [
+      this.comments.inline(name.span.start),
+      name.name,
+      " ",
+      this.comments.beforeNextToken(name.span.end),
+      "= ",
+      this.exprs.expr(value),
+    ];
+  }
+
+  /** `block Name(params) { body }`; the parentheses and braces are found among the tokens. */
   private blockOrModel(decl: BlockDecl | ModelDecl): Doc {
-    const open = nextToken(this.text, decl.name.span.end);
+    const beforeName = this.comments.inline(decl.name.span.start);
+    const open = this.comments.tokenAfter(decl.name.span.end);
     const last = decl.params[decl.params.length - 1];
-    const close = nextToken(this.text, last ? last.span.end : open + 1);
-    const brace = nextToken(this.text, close + 1);
-    const params = this.exprs.delimited("(", decl.params, ")", close, (p) => this.param(p));
+    const close = this.comments.tokenAfter(last ? last.span.end : open + 1);
+    const brace = this.comments.tokenAfter(close + 1);
+    const params = this.exprs.delimited("(", open, decl.params, ")", close, (p) => this.param(p));
     // Comments between `)` and `{` end their lines, so the `{` then starts one, unindented.
     const beforeBrace = this.comments.inline(brace, 0);
-    return [decl.kind, " ", decl.name.name, params, beforeBrace === "" ? " " : beforeBrace, this.body(decl.body, decl.span.end - 1)];
+    return [decl.kind, " ", beforeName, decl.name.name, params, beforeBrace === "" ? " " : beforeBrace, this.body(decl.body, decl.span.end - 1)];
   }
 
   private param(p: Param): Doc {
-    const type: Doc = p.type ? [": ", this.exprs.type(p.type)] : "";
-    const dflt: Doc = p.default ? [" = ", this.exprs.expr(p.default)] : "";
+    const type: Doc = p.type ? [this.comments.beforeNextToken(p.name.span.end), ": ", this.exprs.type(p.type)] : "";
+    const beforeEquals = p.default ? this.comments.beforeNextToken((p.type ?? p.name).span.end) : "";
+    const dflt: Doc = p.default ? [" ", beforeEquals, "= ", this.exprs.expr(p.default)] : "";
     return [p.name.name, type, dflt];
   }
 
@@ -78,9 +91,9 @@ export class DeclarationPrinter {
   private statement(stmt: Stmt): Doc {
     switch (stmt.kind) {
       case "bind":
-        return [stmt.name.name, " = ", this.exprs.expr(stmt.value)];
+        return this.binding(stmt.name, stmt.value);
       case "use":
-        return ["use ", stmt.name.name, " = ", this.exprs.expr(stmt.value)];
+        return ["use ", ...this.binding(stmt.name, stmt.value)];
       case "return":
         return ["return ", this.exprs.expr(stmt.value)];
       case "expr":
@@ -142,17 +155,4 @@ class Sequence {
     this.parts.push(doc);
     this.lines++;
   }
-}
-
-/** The offset of the next token at or after `from`, skipping blanks and comments. */
-function nextToken(text: string, from: number): number {
-  let i = from;
-  while (i < text.length) {
-    const ch = text[i];
-    if (ch === "#") {
-      while (i < text.length && !isLineBreak(text[i])) i++;
-    } else if (isBlank(ch) || isLineBreak(ch)) i++;
-    else return i;
-  }
-  return text.length;
 }

@@ -64,30 +64,32 @@ export class ExpressionPrinter {
       case "listType":
         return [this.comments.inline(t.span.start), "[", this.type(t.element), this.comments.inline(t.span.end - 1), "]"];
       case "shape":
-        return this.delimited("[", t.dims, "]", t.span.end - 1, (d) => this.expr(d));
+        return [this.comments.inline(t.span.start), this.delimited("[", t.span.start, t.dims, "]", t.span.end - 1, (d) => this.expr(d))];
     }
   }
 
   /**
    * `open item, item, ... close`, flat when it fits and otherwise one item per line, indented,
-   * with the closing bracket on a line of its own. Items are printed lazily, in order, so that
-   * comments are taken in source order.
+   * with the closing bracket on a line of its own; the brackets are at `openAt` and `closeAt`.
+   * Items are printed lazily, in order, so that comments are taken in source order.
    */
-  delimited<T extends { span: { start: number } }>(
+  delimited<T extends { span: { start: number; end: number } }>(
     open: string,
+    openAt: number,
     items: readonly T[],
     close: string,
     closeAt: number,
     print: (item: T) => Doc,
   ): Doc {
+    const beforeOpen = this.comments.beforeToken(openAt);
     const parts: Doc[] = [];
     items.forEach((item, i) => {
-      if (i > 0) parts.push(",");
+      if (i > 0) parts.push(this.comments.beforeNextToken(items[i - 1].span.end), ",");
       parts.push(this.comments.atBreak(item.span.start, i === 0 ? softline : line), print(item));
     });
     parts.push(this.comments.beforeClose(closeAt));
-    if (items.length === 0 && parts.every((p) => p === "")) return open + close;
-    return group([open, indent(BLOCK_INDENT, parts), softline, close]);
+    if (items.length === 0 && parts.every((p) => p === "")) return [beforeOpen, open + close];
+    return [beforeOpen, group([open, indent(BLOCK_INDENT, parts), softline, close])];
   }
 
   private bare(e: Expr, followed: boolean): Doc {
@@ -101,15 +103,23 @@ export class ExpressionPrinter {
       case "name":
         return e.name;
       case "list":
-        return this.delimited("[", e.items, "]", e.span.end - 1, (item) => this.expr(item));
+        return this.delimited("[", e.span.start, e.items, "]", e.span.end - 1, (item) => this.expr(item));
       case "tuple":
-        return this.delimited("(", e.items, ")", e.span.end - 1, (item) => this.expr(item));
+        return this.delimited("(", e.span.start, e.items, ")", e.span.end - 1, (item) => this.expr(item));
       case "paren":
-        return this.delimited("(", [e.inner], ")", e.span.end - 1, (inner) => this.expr(inner));
+        return this.delimited("(", e.span.start, [e.inner], ")", e.span.end - 1, (inner) => this.expr(inner));
       case "call":
-        return [e.callee.name, this.delimited("(", e.args, ")", e.span.end - 1, (arg) => this.arg(arg))];
+        return [
+          e.callee.name,
+          this.delimited("(", this.comments.tokenAfter(e.callee.span.end), e.args, ")", e.span.end - 1, (arg) => this.arg(arg)),
+        ];
       case "label":
-        return [e.label.name, ": ", this.operand(e.value, Prec.Primary, followed)];
+        return [
+          e.label.name,
+          this.comments.beforeNextToken(e.label.span.end),
+          ": ",
+          this.operand(e.value, Prec.Primary, followed),
+        ];
       case "pipe":
         return this.pipe(e.stages, followed);
       case "binary": {
@@ -117,7 +127,9 @@ export class ExpressionPrinter {
         // Comparisons do not chain, so both of their operands must bind tighter; the other
         // operators associate to the left.
         const leftPrec = prec === Prec.Compare ? Prec.Add : prec;
-        return [this.operand(e.left, leftPrec, true), ` ${e.op} `, this.operand(e.right, prec + 1, followed)];
+        const left = this.operand(e.left, leftPrec, true);
+        const op = [this.comments.beforeToken(e.opSpan.start), `${e.op} `];
+        return [left, " ", op, this.operand(e.right, prec + 1, followed)];
       }
       case "unary":
         return e.op === "not"
@@ -128,10 +140,15 @@ export class ExpressionPrinter {
       case "for":
         return group([
           "for ",
+          this.comments.inline(e.variable.span.start),
           e.variable.name,
-          " in ",
+          " ",
+          this.comments.beforeNextToken(e.variable.span.end),
+          "in ",
           this.expr(e.iterable),
-          " {",
+          " ",
+          this.comments.beforeNextToken(e.iterable.span.end),
+          "{",
           indent(BLOCK_INDENT, [this.comments.atBreak(e.body.span.start, line), this.expr(e.body), this.comments.beforeClose(e.span.end - 1)]),
           line,
           "}",
@@ -143,32 +160,41 @@ export class ExpressionPrinter {
 
   /** A call argument; a positional label needs parentheses, or it would read as a named argument. */
   private arg(a: Arg): Doc {
-    if (a.name) return [a.name.name, ": ", this.expr(a.value)];
+    if (a.name) {
+      return [a.name.name, this.comments.beforeNextToken(a.name.span.end), ": ", this.expr(a.value)];
+    }
     return a.value.kind === "label" ? ["(", this.expr(a.value), ")"] : this.expr(a.value);
   }
 
   /** `a -> b -> c`: one line if it fits, else a break before every `->`. */
   private pipe(stages: readonly Expr[], followed: boolean): Doc {
+    // The first stage is printed first, so that it takes the comments inside it.
+    const first = this.operand(stages[0], Prec.Or, stages.length > 1);
     const rest = stages.slice(1).map((stage, i) => [
-      this.comments.atBreak(stage.span.start, line),
+      this.comments.atBreakBefore(this.comments.tokenAfter(stages[i].span.end), stage.span.start, line),
       "-> ",
       this.operand(stage, Prec.Or, i < stages.length - 2 || followed),
     ]);
-    return group([this.operand(stages[0], Prec.Or, stages.length > 1), indent(CONTINUATION_INDENT, rest)]);
+    return group([first, indent(CONTINUATION_INDENT, rest)]);
   }
 
   /** `if c then a else b`, with `else if` chains flattened; breaks before every `else` or none. */
   private ifChain(e: Expr & { kind: "if" }): Doc {
-    const head: Doc[] = ["if ", this.expr(e.cond), " then ", this.expr(e.then)];
+    const cond = this.expr(e.cond);
+    const head: Doc[] = ["if ", cond, " ", this.comments.beforeNextToken(e.cond.span.end), "then ", this.expr(e.then)];
     const elses: Doc[] = [];
     for (let current = e; ; ) {
-      const brk = this.comments.atBreak(current.else.span.start, line);
+      const elseAt = this.comments.tokenAfter(current.then.span.end);
+      const brk = this.comments.atBreakBefore(elseAt, current.else.span.start, line);
       const next = current.else;
       if (next.kind !== "if") {
         elses.push(brk, "else ", this.expr(next));
         break;
       }
-      elses.push(brk, "else if ", this.expr(next.cond), " then ", this.expr(next.then));
+      const beforeIf = this.comments.beforeToken(next.span.start);
+      const nextCond = this.expr(next.cond);
+      const beforeThen = this.comments.beforeNextToken(next.cond.span.end);
+      elses.push(brk, "else ", beforeIf, "if ", nextCond, " ", beforeThen, "then ", this.expr(next.then));
       current = next;
     }
     return group([...head, indent(CONTINUATION_INDENT, elses)]);

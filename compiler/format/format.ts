@@ -26,7 +26,9 @@
  *   end of that line, two spaces after it; an own-line comment stays on its own line before what
  *   follows it, at that code's indentation (comments at the end of a body stay before its `}`,
  *   the file's header comment stays at the top). A comment inside an expression where no line may
- *   break goes to the end of that line, and the groups around it break.
+ *   break goes to the end of that line, and the groups around it break. Two trailing comments
+ *   around one token both stay trailing: the token starts a line between them. Space, tab,
+ *   vertical tab and form feed are blanks, `\n`, `\r` and `\r\n` line breaks, as for the lexer.
  *
  * Invariants, tested on every golden case and every example: the output parses to the same tree
  * as the input (spans aside) with the same comments, and formatting it again changes nothing.
@@ -57,7 +59,7 @@ export function format(text: string, file: string): FormatResult {
     const { program, diagnostics } = parse(text, file);
     if (hasErrors(diagnostics)) return { text, diagnostics };
     const comments = new CommentQueue(text, program.comments);
-    const doc = new DeclarationPrinter(text, comments).program(program);
+    const doc = new DeclarationPrinter(comments).program(program);
     return { text: printDoc(doc, LINE_WIDTH), diagnostics };
   } catch (error) {
     // The parser and the printers recurse on nesting, so absurdly deep nesting can exhaust the

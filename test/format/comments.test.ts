@@ -67,6 +67,23 @@ describe("comment layout", () => {
   it("keeps the header comment at the top, with its blank line", () => {
     check("# header\n\n\n\nlet a = 1\n", "# header\n\nlet a = 1\n");
   });
+  it("keeps two trailing comments around one token trailing, the token starting a line of its own", () => {
+    check("let a = b # one\n + # two\n c\n", "let a = b  # one\n    +  # two\n    c\n");
+    check(
+      "let a = x # one\n -> # two\n flatten -> dense(10)\n",
+      "let a = x  # one\n    ->  # two\n        flatten\n    -> dense(10)\n",
+    );
+    check("let a = f(b # one\n , # two\n c)\n", "let a = f(\n  b  # one\n      ,  # two\n  c\n)\n");
+  });
+  it("moves a lone trailing comment after an arrow before it", () => {
+    check("let a = x -> # why\n relu\n", "let a = x  # why\n    -> relu\n");
+  });
+  it("keeps a comment inside the first stage of a pipeline inside it", () => {
+    check(
+      "let a = conv(8, pad # why\n: same) -> relu\n",
+      "let a = conv(\n  8,\n  pad:  # why\n      same\n)\n    -> relu\n",
+    );
+  });
   it("keeps the blank line between two comment paragraphs", () => {
     check(
       "model M(x: [N, 8]) {\n  # one\n\n\n  # two\n  return x\n}\n",
