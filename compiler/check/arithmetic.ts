@@ -15,9 +15,19 @@ import { checkIntegerResult } from "./limits.js";
 
 /** Evaluates `a op b`. */
 export function evaluateBinary(ctx: Elaboration, expr: BinaryExpr, env: Env): Value {
+  // A left-leaning chain (`a + b + c + ...`, as the parser builds left-associative operators) is
+  // walked down its left spine and folded back up in a loop, so that a sum of many terms does
+  // not use the stack; only genuinely nested expressions recurse.
+  const spine: BinaryExpr[] = [expr];
+  while (spine[spine.length - 1].left.kind === "binary") spine.push(spine[spine.length - 1].left as BinaryExpr);
+  let value = evaluate(ctx, spine[spine.length - 1].left, env);
+  for (let i = spine.length - 1; i >= 0 && value.k !== "error"; i--) value = combine(ctx, spine[i], env, value);
+  return value.k === "error" ? ERROR : value;
+}
+
+/** `left <op> expr.right`, with `left` already evaluated. */
+function combine(ctx: Elaboration, expr: BinaryExpr, env: Env, left: Value): Value {
   const site = (e: Expr): Site => ({ file: env.file.path, span: e.span });
-  const left = evaluate(ctx, expr.left, env);
-  if (left.k === "error") return ERROR;
   if (expr.op === "and" || expr.op === "or") {
     if (left.k !== "bool") return wrongKind(ctx, expr, site(expr.left), left, "a bool");
     if (left.v === (expr.op === "or")) return left;

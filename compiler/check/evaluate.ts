@@ -113,9 +113,20 @@ function evaluateLabel(ctx: Elaboration, expr: LabelExpr, env: Env, inStage: boo
   return !inStage && ready ? applyLayer(ctx, labelled, []) : layerValue(labelled);
 }
 
+/**
+ * A unary operator, or a chain of them (`- - x`, `not not b`): the operand at the bottom of the
+ * chain is evaluated once and the operators applied from the inside out, in a loop, so that a
+ * long chain does not use the stack.
+ */
 function evaluateUnary(ctx: Elaboration, expr: UnaryExpr, env: Env): Value {
-  const v = evaluate(ctx, expr.operand, env);
-  if (v.k === "error") return ERROR;
+  const chain: UnaryExpr[] = [expr];
+  while (chain[chain.length - 1].operand.kind === "unary") chain.push(chain[chain.length - 1].operand as UnaryExpr);
+  let v = evaluate(ctx, chain[chain.length - 1].operand, env);
+  for (let i = chain.length - 1; i >= 0 && v.k !== "error"; i--) v = applyUnary(ctx, chain[i], env, v);
+  return v.k === "error" ? ERROR : v;
+}
+
+function applyUnary(ctx: Elaboration, expr: UnaryExpr, env: Env, v: Value): Value {
   if (expr.op === "not") {
     if (v.k === "bool") return { k: "bool", v: !v.v };
     ctx.error("E0307", siteOf(env, expr.operand), `not needs a bool, got ${describeValue(v)}`);

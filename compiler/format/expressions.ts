@@ -9,7 +9,7 @@
  * positional argument that is a label, and an `if` that would swallow what follows it (its
  * `else` branch extends as far right as it can).
  */
-import type { Arg, Expr, TypeRef } from "../syntax/ast.js";
+import type { Arg, BinaryExpr, Expr, TypeRef } from "../syntax/ast.js";
 import type { CommentQueue } from "./comments.js";
 import { group, indent, line, softline, type Doc } from "./doc.js";
 import { BLOCK_INDENT, CONTINUATION_INDENT } from "./layout.js";
@@ -125,11 +125,22 @@ export class ExpressionPrinter {
       case "binary": {
         const prec = BINARY_PREC[e.op];
         // Comparisons do not chain, so both of their operands must bind tighter; the other
-        // operators associate to the left.
+        // operators associate to the left. A left-leaning chain of one precedence (`a + b - c`,
+        // a sum of thousands of terms) is printed in a loop, as one flat list, so that its
+        // length does not nest the document or use the stack.
         const leftPrec = prec === Prec.Compare ? Prec.Add : prec;
-        const left = this.operand(e.left, leftPrec, true);
-        const op = [this.comments.beforeToken(e.opSpan.start), `${e.op} `];
-        return [left, " ", op, this.operand(e.right, prec + 1, followed)];
+        const spine: BinaryExpr[] = [e];
+        for (let top = e; prec !== Prec.Compare && top.left.kind === "binary" && BINARY_PREC[top.left.op] === prec; ) {
+          top = top.left;
+          spine.push(top);
+        }
+        const parts: Doc[] = [this.operand(spine[spine.length - 1].left, leftPrec, true)];
+        for (let i = spine.length - 1; i >= 0; i--) {
+          const node = spine[i];
+          const op = [this.comments.beforeToken(node.opSpan.start), `${node.op} `];
+          parts.push(" ", op, this.operand(node.right, prec + 1, i === 0 ? followed : true));
+        }
+        return parts;
       }
       case "unary":
         return e.op === "not"
