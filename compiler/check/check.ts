@@ -81,8 +81,9 @@ export function checkSource(path: string, text: string, host: CheckHost, options
       models.push(elaborateModel(decl, loaded.main, resolved, maxLayers, diagnostics, options.trace));
     }
   } catch (error) {
-    const reason = error instanceof RangeError ? "the program nests too deeply to check" : `internal error: ${error instanceof Error ? error.message : String(error)}`;
-    diagnostics.push(diagnostic("E0409", path, { start: 0, end: 0 }, reason));
+    const reported = error instanceof RangeError && diagnostics.some((d) => d.code === "E0409");
+    const reason = error instanceof RangeError ? TOO_DEEP : `internal error: ${error instanceof Error ? error.message : String(error)}`;
+    if (!reported) diagnostics.push(diagnostic("E0409", path, { start: 0, end: 0 }, reason));
   }
   return { models, diagnostics: order(withoutCascades(diagnostics, programs), path), sources, programs };
 }
@@ -133,10 +134,20 @@ function checkLets(files: Iterable<FileInfo>, diagnostics: Diagnostic[]): void {
       if (decl.kind !== "let" || entry?.kind !== "let" || entry.decl !== decl) continue;
       const ctx = new Elaboration(diagnostics, DEFAULT_MAX_LAYERS);
       ctx.letStack.push(decl);
-      evaluate(ctx, decl.value, { file, locals: new Locals(), dynamic: undefined });
+      try {
+        evaluate(ctx, decl.value, { file, locals: new Locals(), dynamic: undefined });
+      } catch (error) {
+        if (!(error instanceof RangeError)) throw error;
+        diagnostics.push(diagnostic("E0409", file.path, decl.value.span, TOO_DEEP));
+      }
+      // A chain too deep is reported once, where it first gets too deep, not again for every
+      // definition built on it.
+      if (diagnostics.some((d) => d.code === "E0409")) return;
     }
   }
 }
+
+const TOO_DEEP = "the program nests too deeply to check";
 
 /** Removes exact duplicates (shared blocks report once) and orders by file, then position. */
 function order(diagnostics: readonly Diagnostic[], main: string): Diagnostic[] {

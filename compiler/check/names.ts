@@ -82,12 +82,23 @@ export function reportUnknown(ctx: Elaboration, name: string, site: Site, env: E
   ctx.error("E0301", site, `unknown name \`${name}\`${didYouMean(name, candidates)}`);
 }
 
+/**
+ * How deeply `let`s may use one another (`let b = a + 1`, `let c = b + 1`, ...): far beyond any
+ * real program, and well inside the checker's stack, so that a deeper chain is refused at the
+ * place it gets too deep rather than wherever the stack runs out.
+ */
+export const MAX_LET_DEPTH = 1000;
+
 /** Evaluates a `let` where it is used; a `let` that needs itself is a cycle. */
 function evaluateLet(ctx: Elaboration, entry: Extract<TopEntry, { kind: "let" }>, site: Site, env: Env): Value {
   const at = ctx.letStack.indexOf(entry.decl);
   if (at >= 0) {
     const chain = [...ctx.letStack.slice(at), entry.decl].map((d) => d.name.name).join(" -> ");
     ctx.error("E0404", site, `\`let ${entry.decl.name.name}\` refers to itself: ${chain}`);
+    return ERROR;
+  }
+  if (ctx.letStack.length >= MAX_LET_DEPTH) {
+    ctx.error("E0409", site, `the program nests too deeply to check: definitions that use each other nest deeper than ${MAX_LET_DEPTH.toLocaleString("en-US")} levels here`);
     return ERROR;
   }
   ctx.letStack.push(entry.decl);
