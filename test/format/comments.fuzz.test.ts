@@ -16,6 +16,7 @@ import { parse } from "../../compiler/syntax/parse.js";
 import { nnLexer } from "../../grammar/tokens.js";
 import { CASES_DIR } from "./golden.js";
 import { expectFormatInvariants } from "./invariants.js";
+import { rng } from "../fuzz/mutate.js";
 
 /** Golden cases whose text, without its comments, the comments are put into. */
 const BASES = ["declarations", "statements", "pipelines", "for-loops", "if-else", "calls-and-literals", "arithmetic", "long-headers"].map((name) => ({
@@ -28,18 +29,6 @@ const BLANKS = [" ", "\t", "\v", "\f"];
 const LINE_BREAKS = ["\n", "\r", "\r\n"];
 /** Not whitespace to the lexer: outside a comment, a syntax error; inside one, comment text. */
 const NO_BREAK_SPACE = "\u00a0";
-
-/** A small deterministic generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Up to three pieces of whitespace; line breaks only with `breaks`, a no-break space rarely. */
 function whitespace(random: () => number, breaks: boolean): string {
