@@ -3,12 +3,11 @@
  * residual adds into convs, picks each value's form (blocked where a WebAssembly kernel consumes
  * or produces it, plain otherwise) and lists the actions, conversions included, in order.
  */
+import { fusedActivation } from "../ops/fused.js";
 import { KERNELS } from "../ops/kernel-table.js";
 import { sizeOf, type Tensor } from "../tensor.js";
 import { channelStride, unfoldConvWeight } from "./layout.js";
 import {
-  ACTIVATION_OPS,
-  fusedActivation,
   windowOf,
   type FallbackKernel,
   type PlanAction,
@@ -131,8 +130,9 @@ export function analysePlan(graph: PlanGraph, weights: ReadonlyMap<string, Tenso
     const x = step.inputs[0];
     const xs = shapes.get(x);
     // The plan kernel the operator's registry entry names; an activation with a write-back form runs as one.
-    const planKernel = KERNELS.get(step.op)?.plan;
-    const kind = planKernel?.kind ?? (step.op === "Relu" || ACTIVATION_OPS[step.op] !== undefined ? "activation" : undefined);
+    const entry = KERNELS.get(step.op);
+    const planKernel = entry?.plan;
+    const kind = planKernel?.kind ?? (entry?.activation !== undefined ? "activation" : undefined);
     switch (kind) {
       case "conv": {
         const w = weight(step, 1)!;
@@ -188,12 +188,12 @@ export function analysePlan(graph: PlanGraph, weights: ReadonlyMap<string, Tenso
         return;
       }
       case "activation": {
-        if (xs === undefined) break;
+        if (xs === undefined || entry?.activation === undefined) break;
+        const activation = entry.activation.form(step);
         const form = formOf(x);
         const input = read(x, form);
         const output = write(step.output, form, xs);
-        if (step.op === "Relu") actions.push({ kind: "relu", input, output });
-        else actions.push({ kind: "activation", input, output, activation: ACTIVATION_OPS[step.op](step) });
+        actions.push(activation.kind === "relu" ? { kind: "relu", input, output } : { kind: "activation", input, output, activation });
         return;
       }
       case "norm": {

@@ -13,8 +13,6 @@
  */
 import { window2d } from "../window.js";
 import type { FusedActivation } from "../linalg/epilogue.js";
-import { ACTIVATION_KERNELS } from "../ops/activation-table.js";
-import { fusedActivation as registryFusedActivation } from "../ops/fused.js";
 import type { Tensor } from "../tensor.js";
 
 /** An attribute value, as the IR stores it. */
@@ -113,21 +111,10 @@ export interface PlanLayout {
   readonly outputs: number[];
 }
 
-/**
- * Element-wise activation ops the plan applies itself (every activation of the operator registry
- * with an epilogue; relu has a step of its own), and their runtime form.
- */
-export const ACTIVATION_OPS: Readonly<Record<string, (step: PlanStep) => FusedActivation>> = Object.fromEntries(
-  ACTIVATION_KERNELS.flatMap(({ op, activation }) => (activation && op !== "Relu" ? [[op, activation.form] as const] : [])),
-);
-
 function ints(step: PlanStep, name: string, fallback: readonly number[]): number[] {
   const v = step.attrs[name];
   return Array.isArray(v) ? [...(v as readonly number[])] : [...fallback];
 }
-
-/** The runtime's activation for a Conv's or Gemm's fused `activation` attribute (from the operator registry). */
-export const fusedActivation: (step: PlanStep) => FusedActivation | undefined = registryFusedActivation;
 
 /** The window of a Conv or pool step over an `h × w` input. */
 export function windowOf(step: PlanStep, h: number, w: number, kernel: readonly number[]): WindowGeometry {
