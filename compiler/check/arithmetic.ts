@@ -9,7 +9,7 @@ import type { Elaboration, Env } from "./context.js";
 import { formatShape, sameShape } from "../../runtime/ops/dims.js";
 import { OPERATORS } from "./operators.js";
 import { describeValue, ERROR, layerValue, type Layer, type Site, type TensorRef, type Value } from "./values.js";
-import { evaluate } from "./evaluate.js";
+import { evaluate, foldChain } from "./evaluate.js";
 import { applyLayer } from "./apply.js";
 import { checkIntegerResult } from "./limits.js";
 
@@ -18,11 +18,12 @@ export function evaluateBinary(ctx: Elaboration, expr: BinaryExpr, env: Env): Va
   // A left-leaning chain (`a + b + c + ...`, as the parser builds left-associative operators) is
   // walked down its left spine and folded back up in a loop, so that a sum of many terms does
   // not use the stack; only genuinely nested expressions recurse.
-  const spine: BinaryExpr[] = [expr];
-  while (spine[spine.length - 1].left.kind === "binary") spine.push(spine[spine.length - 1].left as BinaryExpr);
-  let value = evaluate(ctx, spine[spine.length - 1].left, env);
-  for (let i = spine.length - 1; i >= 0 && value.k !== "error"; i--) value = combine(ctx, spine[i], env, value);
-  return value.k === "error" ? ERROR : value;
+  return foldChain(
+    expr,
+    (e) => (e.left.kind === "binary" ? e.left : undefined),
+    (e) => evaluate(ctx, e.left, env),
+    (e, left) => combine(ctx, e, env, left),
+  );
 }
 
 /** `left <op> expr.right`, with `left` already evaluated. */

@@ -114,16 +114,26 @@ function evaluateLabel(ctx: Elaboration, expr: LabelExpr, env: Env, inStage: boo
 }
 
 /**
- * A unary operator, or a chain of them (`- - x`, `not not b`): the operand at the bottom of the
- * chain is evaluated once and the operators applied from the inside out, in a loop, so that a
- * long chain does not use the stack.
+ * Evaluates a chain of nodes (`top`, `inner(top)`, `inner(inner(top))`, …) in a loop rather than
+ * by recursion, so that a long chain does not use the stack: the innermost node's operand is
+ * evaluated by `bottom`, then `apply` folds each node back up, innermost first, until an error.
  */
+export function foldChain<N>(top: N, inner: (node: N) => N | undefined, bottom: (node: N) => Value, apply: (node: N, value: Value) => Value): Value {
+  const chain: N[] = [top];
+  for (let next = inner(top); next !== undefined; next = inner(next)) chain.push(next);
+  let value = bottom(chain[chain.length - 1]);
+  for (let i = chain.length - 1; i >= 0 && value.k !== "error"; i--) value = apply(chain[i], value);
+  return value.k === "error" ? ERROR : value;
+}
+
+/** A unary operator, or a chain of them (`- - x`, `not not b`), applied from the inside out. */
 function evaluateUnary(ctx: Elaboration, expr: UnaryExpr, env: Env): Value {
-  const chain: UnaryExpr[] = [expr];
-  while (chain[chain.length - 1].operand.kind === "unary") chain.push(chain[chain.length - 1].operand as UnaryExpr);
-  let v = evaluate(ctx, chain[chain.length - 1].operand, env);
-  for (let i = chain.length - 1; i >= 0 && v.k !== "error"; i--) v = applyUnary(ctx, chain[i], env, v);
-  return v.k === "error" ? ERROR : v;
+  return foldChain(
+    expr,
+    (e) => (e.operand.kind === "unary" ? e.operand : undefined),
+    (e) => evaluate(ctx, e.operand, env),
+    (e, v) => applyUnary(ctx, e, env, v),
+  );
 }
 
 function applyUnary(ctx: Elaboration, expr: UnaryExpr, env: Env, v: Value): Value {
