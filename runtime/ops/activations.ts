@@ -10,9 +10,7 @@ import { LEAKY_RELU_ALPHA } from "../kernels/leaky-relu.js";
 import { sigmoidScalar } from "../kernels/sigmoid.js";
 import { num } from "./kernel-call.js";
 import { pointwise, pointwiseKernel, sameOnnx } from "./pointwise.js";
-import type { ArgSpec } from "./types.js";
-
-const alphaArg = (value: number, doc: string): ArgSpec => ({ name: "alpha", type: "float", default: value, doc });
+import type { KernelEntry } from "./types.js";
 
 export const RELU_KERNEL = pointwiseKernel({ op: "Relu", kernel: "relu", scalar: () => (x) => (x > 0 ? x : 0), fusedForm: () => ({ kind: "relu" }) });
 export const RELU = pointwise(RELU_KERNEL, { layer: "relu", doc: "max(x, 0)", onnx: sameOnnx("Relu") });
@@ -50,40 +48,37 @@ export const SILU = pointwise(SILU_KERNEL, {
   },
 });
 
-export const LEAKY_RELU_KERNEL = pointwiseKernel({
-  op: "LeakyRelu",
-  kernel: "leakyRelu",
-  kernelAttrs: { alpha: { attr: "alpha", fallback: LEAKY_RELU_ALPHA } },
-  irAttrs: ["alpha"],
-  scalar: (node) => {
-    const alpha = num(node, "alpha", LEAKY_RELU_ALPHA);
-    return (x) => (x > 0 ? x : alpha * x);
-  },
-  fusedForm: (node) => ({ kind: "leaky_relu", alpha: num(node, "alpha", LEAKY_RELU_ALPHA) }),
-});
-export const LEAKY_RELU = pointwise(LEAKY_RELU_KERNEL, {
-  layer: "leaky_relu",
-  doc: "x if x > 0 else alpha * x, as nn.LeakyReLU",
-  args: [alphaArg(LEAKY_RELU_ALPHA, "slope for negative inputs")],
-  attrs: (a) => ({ alpha: Number(a.alpha) }),
-  onnx: (e, x, suffix) => e.last("LeakyRelu", [x], { alpha: { float: e.num("alpha", LEAKY_RELU_ALPHA) } }, suffix),
-});
+/**
+ * The runtime part of an activation with one `alpha` attribute (LeakyRelu, Elu): its kernel takes
+ * `{ alpha }`, and its write-back form is `{ kind, alpha }` over `f(x, alpha)`.
+ */
+function alphaKernel(op: string, kernel: string, kind: "leaky_relu" | "elu", fallback: number, f: (x: number, alpha: number) => number) {
+  return pointwiseKernel({
+    op,
+    kernel,
+    kernelAttrs: { alpha: { attr: "alpha", fallback } },
+    irAttrs: ["alpha"],
+    scalar: (node) => {
+      const alpha = num(node, "alpha", fallback);
+      return (x) => f(x, alpha);
+    },
+    fusedForm: (node) => ({ kind, alpha: num(node, "alpha", fallback) }),
+  });
+}
 
-export const ELU_KERNEL = pointwiseKernel({
-  op: "Elu",
-  kernel: "elu",
-  kernelAttrs: { alpha: { attr: "alpha", fallback: ELU_ALPHA } },
-  irAttrs: ["alpha"],
-  scalar: (node) => {
-    const alpha = num(node, "alpha", ELU_ALPHA);
-    return (x) => (x > 0 ? x : alpha * Math.expm1(x));
-  },
-  fusedForm: (node) => ({ kind: "elu", alpha: num(node, "alpha", ELU_ALPHA) }),
-});
-export const ELU = pointwise(ELU_KERNEL, {
-  layer: "elu",
-  doc: "x if x > 0 else alpha * (exp(x) - 1), as nn.ELU",
-  args: [alphaArg(ELU_ALPHA, "scale of the negative part")],
-  attrs: (a) => ({ alpha: Number(a.alpha) }),
-  onnx: (e, x, suffix) => e.last("Elu", [x], { alpha: { float: e.num("alpha", ELU_ALPHA) } }, suffix),
-});
+/** The layer and IR operator of an `alpha` activation: `alpha` is an argument and an ONNX attribute of the same name. */
+function alphaActivation(kernel: KernelEntry, layer: string, doc: string, fallback: number, alphaDoc: string) {
+  return pointwise(kernel, {
+    layer,
+    doc,
+    args: [{ name: "alpha", type: "float", default: fallback, doc: alphaDoc }],
+    attrs: (a) => ({ alpha: Number(a.alpha) }),
+    onnx: (e, x, suffix) => e.last(kernel.op, [x], { alpha: { float: e.num("alpha", fallback) } }, suffix),
+  });
+}
+
+export const LEAKY_RELU_KERNEL = alphaKernel("LeakyRelu", "leakyRelu", "leaky_relu", LEAKY_RELU_ALPHA, (x, alpha) => (x > 0 ? x : alpha * x));
+export const LEAKY_RELU = alphaActivation(LEAKY_RELU_KERNEL, "leaky_relu", "x if x > 0 else alpha * x, as nn.LeakyReLU", LEAKY_RELU_ALPHA, "slope for negative inputs");
+
+export const ELU_KERNEL = alphaKernel("Elu", "elu", "elu", ELU_ALPHA, (x, alpha) => (x > 0 ? x : alpha * Math.expm1(x)));
+export const ELU = alphaActivation(ELU_KERNEL, "elu", "x if x > 0 else alpha * (exp(x) - 1), as nn.ELU", ELU_ALPHA, "scale of the negative part");

@@ -7,7 +7,7 @@
 import { input, literal, num } from "./kernel-call.js";
 import { broadcastParam, epsArg, normalizer, STATISTICS_FLOPS } from "./normalizer.js";
 import { spatialAxes } from "./onnx-shapes.js";
-import { perChannel } from "./rules.js";
+import { epsilonOf, perChannel } from "./rules.js";
 import type { IrOperator, KernelEntry } from "./types.js";
 
 export const FRN_LAYER = normalizer({
@@ -19,7 +19,7 @@ export const FRN_LAYER = normalizer({
   flopsPerElement: STATISTICS_FLOPS,
   lower: (ctx) => {
     const params = ["weight", "bias", "tau"].map((leaf) => ctx.required(leaf));
-    return ctx.emit("FilterResponseNormalization", [ctx.inputs[0], ...params], { epsilon: Number(ctx.attrs.eps ?? 1e-6) });
+    return ctx.emit("FilterResponseNormalization", [ctx.inputs[0], ...params], { epsilon: epsilonOf(ctx, 1e-6) });
   },
 });
 
