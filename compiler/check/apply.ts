@@ -1,6 +1,6 @@
 /**
  * Applying a layer closure to tensors: this is where layer instances, parameters and their
- * SPEC §4 names come into being.
+ * names (`<layer path>.<leaf>`, docs/codegen.md "Weights") come into being.
  *
  * - An operator checks its input count, runs its table rule and records one instance.
  * - A block opens a naming scope (its label or `<Block><k>`) and elaborates its body with the

@@ -1,6 +1,6 @@
 /**
  * The state of one model's elaboration: the tensors and layer instances made so far, the
- * parameter-naming scopes of SPEC §4, the stacks that catch recursion, the expansion limit,
+ * parameter-naming scopes (docs/codegen.md, "Weights"), the stacks that catch recursion, the expansion limit,
  * and the diagnostics sink.
  *
  * Naming: each scope (the model, a block instance, a labelled group) counts instances per kind
