@@ -78,9 +78,6 @@ export async function compile(file: string, opts: CompileOptions, io: CliIo): Pr
     io.stderr(`nnc: --opset must be an integer from 17 to 21, got '${opts.opset}'\n`);
     return 2;
   }
-  // A check before the compile proper, so that the note comes before the memory is taken.
-  const checked = checkPath(file, io, { set: opts.set, model: opts.model });
-  if (checked.ok) noteLargeWeights(io, checked.result.models[0], "compile");
   // Loaded on demand: the emitters bring ts-morph and prettier, which other commands do not need.
   const { compileModel } = await import("../emit/compile-model.js");
   const result = await compileModel({
@@ -97,6 +94,7 @@ export async function compile(file: string, opts: CompileOptions, io: CliIo): Pr
     dumpIr: opts.dumpIr,
     standalone: opts.standalone,
     js: opts.js,
+    onChecked: (model) => noteLargeWeights(io, model, "compile"),
   });
   printDiagnostics(io, result.check);
   for (const error of result.errors) io.stderr(`nnc: error: ${error}\n`);

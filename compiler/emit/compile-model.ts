@@ -47,6 +47,11 @@ export interface CompileRequest {
   readonly js?: boolean;
   /** Where a non-standalone TypeScript module imports the runtime from (default `nnc/runtime`). */
   readonly runtimeModule?: string;
+  /**
+   * Called once the model has checked, before its weights are read or made: where the command
+   * line notes the memory a large model is about to take.
+   */
+  readonly onChecked?: (model: CheckedModel) => void;
 }
 
 /** What compiling produced. */
@@ -83,6 +88,7 @@ export async function compileModel(request: CompileRequest): Promise<CompileResu
   const model = check.models[0];
   const fail = (message?: string): CompileResult => ({ ok: false, check, errors: message ? [...errors, message] : errors, notes, files: [] });
   if (hasErrors(check.diagnostics) || !model) return fail();
+  request.onChecked?.(model);
   const target = request.target ?? "ts";
   const mode = request.mode ?? "inference";
   if (mode === "train" && target === "onnx") {
