@@ -73,11 +73,8 @@ export async function compile(file: string, opts: CompileOptions, io: CliIo): Pr
       return 1;
     }
   }
+  // A malformed --opset never gets here: main's option check refuses it (exit 2).
   const opset = opts.opset === undefined ? undefined : Number(opts.opset);
-  if (opts.opset !== undefined && !Number.isInteger(opset)) {
-    io.stderr(`nnc: --opset must be an integer from 17 to 21, got '${opts.opset}'\n`);
-    return 2;
-  }
   // Loaded on demand: the emitters bring ts-morph and prettier, which other commands do not need.
   const { compileModel } = await import("../emit/compile-model.js");
   const result = await compileModel({
@@ -118,11 +115,8 @@ export async function compile(file: string, opts: CompileOptions, io: CliIo): Pr
 
 /** `nnc init`: writes seeded initial weights in declaration order. */
 export function init(file: string, opts: ModelOptions & { output: string; seed: string }, io: CliIo): number {
+  // A malformed --seed never gets here: main's option check refuses it (exit 2).
   const seed = Number(opts.seed);
-  if (!/^\d+$/.test(opts.seed) || !Number.isSafeInteger(seed)) {
-    io.stderr(`nnc: --seed must be a non-negative integer, got '${opts.seed}'\n`);
-    return 2;
-  }
   const { result, ok } = checkPath(file, io, { set: opts.set, model: opts.model });
   printDiagnostics(io, result);
   const model = result.models[0];
