@@ -15,6 +15,8 @@ export interface ExecuteOptions {
   training?: boolean;
   /** Random numbers for dropout (default: a generator seeded with 0). */
   random?: RandomSource;
+  /** The loss of a training graph's loss node (default: cross-entropy without label smoothing). */
+  loss?: runtime.LossSettings;
 }
 
 /** The outputs of a run, and the buffers its update outputs wrote back (running statistics), by buffer name. */
@@ -37,32 +39,33 @@ export function executeGraph(
   }
   const env = initialValues(graph, params);
   graph.inputs.forEach((name, i) => {
-    checkInput(name, graph.value(name).shape, inputs[i]);
+    // A training graph's target is checked by its loss kernel, against the loss in use.
+    if (!graph.value(name).target) checkInput(name, graph.value(name).shape, inputs[i]);
     env.set(name, inputs[i]);
   });
-  const random = options.random ?? runtime.createRandom(0);
+  const context: RunContext = { training: options.training ?? false, random: options.random ?? runtime.createRandom(0), loss: options.loss ?? { loss: "cross_entropy" } };
   const updated = new Map<string, Tensor>();
   for (const node of graph.nodes) {
-    runNode(graph, node, env, options.training ?? false, random);
-    // A new running statistic replaces its buffer, as the generated module's forward does.
+    runNode(graph, node, env, context);
     for (const output of node.outputs) {
       const buffer = graph.value(output).updates;
-      if (buffer === undefined) continue;
-      env.set(buffer, env.get(output)!);
-      updated.set(buffer, env.get(output)!);
+      if (buffer !== undefined) updated.set(buffer, env.get(output)!);
     }
   }
-  return { outputs: graph.outputs.map((o) => env.get(o)!), updated };
+  // New running statistics replace their buffers once the whole graph has run, so that a
+  // backward node reads the statistics its forward node read (batch renormalization's r and d).
+  const outputs = graph.outputs.map((o) => env.get(o)!);
+  return { outputs, updated };
 }
 
 /** The value of every output of every constant node of `graph` (the folded weights), by value name. */
 export function evaluateConstants(graph: Graph, params: ReadonlyMap<string, Tensor>): Map<string, Tensor> {
   const env = initialValues(graph, params);
-  const random = runtime.createRandom(0);
+  const context: RunContext = { training: false, random: runtime.createRandom(0), loss: { loss: "cross_entropy" } };
   const constants = new Map<string, Tensor>();
   for (const node of graph.nodes) {
     if (!graph.isConstantNode(node)) continue;
-    runNode(graph, node, env, false, random);
+    runNode(graph, node, env, context);
     for (const output of node.outputs) constants.set(output, env.get(output)!);
   }
   return constants;
@@ -90,7 +93,13 @@ function checkInput(name: string, expected: readonly (number | string)[], actual
  * Runs one node and sets its outputs: what the kernel returns, and for each output the call
  * leaves out (a running statistic the inference form does not change), the buffer it updates.
  */
-function runNode(graph: Graph, node: IrNode, env: Map<string, Tensor>, training: boolean, random: RandomSource): void {
+interface RunContext {
+  readonly training: boolean;
+  readonly random: RandomSource;
+  readonly loss: runtime.LossSettings;
+}
+
+function runNode(graph: Graph, node: IrNode, env: Map<string, Tensor>, { training, random, loss }: RunContext): void {
   const call = kernelCall(node, training);
   const kernel = (runtime as unknown as Record<string, Kernel>)[call.kernel];
   if (typeof kernel !== "function") throw new Error(`runtime has no kernel ${call.kernel}`);
@@ -114,6 +123,8 @@ function runNode(graph: Graph, node: IrNode, env: Map<string, Tensor>, training:
         return arg.value;
       case "random":
         return random;
+      case "loss":
+        return loss;
     }
   });
   const result = kernel(...args);

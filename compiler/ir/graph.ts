@@ -21,6 +21,11 @@ export interface IrValue {
   readonly name: string;
   readonly shape: Shape;
   readonly kind: ValueKind;
+  /**
+   * For inputs: the target of a training graph (class labels or regression targets), whose shape
+   * depends on the loss; the loss kernel checks it.
+   */
+  readonly target?: boolean;
   /** For params: a running statistic rather than a learnable parameter. */
   readonly buffer?: boolean;
   /** For consts: the literal values, row-major. */

@@ -32,6 +32,10 @@ import { MAXOUT_OPERATORS } from "./maxout.js";
 import { POOL_OPERATORS } from "./pool.js";
 import { PRELU_OPERATORS } from "./prelu.js";
 import { RESHAPE_OPERATORS } from "./reshape.js";
+import { ACTIVATION_GRADIENT_OPERATORS } from "./grad-activations.js";
+import { NORM_GRADIENT_OPERATORS } from "./grad-norms.js";
+import { STRUCTURE_GRADIENT_OPERATORS } from "./grad-structure.js";
+import { LOSS_OPERATORS } from "./loss.js";
 import { LOG_SOFTMAX, SOFTMAX } from "./softmax.js";
 import { STANDARDIZE_LAYER } from "./standardize.js";
 import { SWITCHABLE_NORM_OPERATORS } from "./switchable-norm.js";
@@ -63,6 +67,10 @@ const MODULES: readonly OperatorModule[] = [
   SWITCHABLE_NORM_OPERATORS,
   FOLD_AFFINE_OPERATORS,
   { layers: [NONE_LAYER] },
+  LOSS_OPERATORS,
+  STRUCTURE_GRADIENT_OPERATORS,
+  ACTIVATION_GRADIENT_OPERATORS,
+  NORM_GRADIENT_OPERATORS,
 ];
 
 /** Every layer of the language, in the order of the reference docs. */

@@ -18,7 +18,9 @@ export type KernelArg =
   /** A literal value (an attributes object, a shape). */
   | { readonly kind: "literal"; readonly value: LiteralValue }
   /** The module's random source (dropout). */
-  | { readonly kind: "random" };
+  | { readonly kind: "random" }
+  /** The training loss the module was loaded with (`{ loss, labelSmoothing }`), read by the loss node. */
+  | { readonly kind: "loss" };
 
 /** What a literal argument may hold: JSON-like values. */
 export type LiteralValue = number | string | boolean | readonly LiteralValue[] | { readonly [key: string]: LiteralValue };
@@ -42,6 +44,10 @@ export interface KernelCall {
 export const input = (index: number): KernelArg => ({ kind: "input", index });
 /** Tensor input `index`, or `undefined` when absent. */
 export const optional = (index: number): KernelArg => ({ kind: "optional", index });
+/** The module's random source. */
+export const random: KernelArg = { kind: "random" };
+/** The loss settings of a training step. */
+export const lossSettings: KernelArg = { kind: "loss" };
 /** A literal argument. */
 export const literal = (value: LiteralValue): KernelArg => ({ kind: "literal", value });
 

@@ -23,6 +23,10 @@ import { MAXOUT_KERNEL } from "./maxout.js";
 import { POOL_KERNELS } from "./pool.js";
 import { PRELU_KERNEL } from "./prelu.js";
 import { FLATTEN_KERNEL, RESHAPE_KERNEL } from "./reshape.js";
+import { ACTIVATION_GRADIENT_KERNELS } from "./grad-activations.js";
+import { NORM_GRADIENT_KERNELS } from "./grad-norms.js";
+import { STRUCTURE_GRADIENT_KERNELS } from "./grad-structure.js";
+import { TRAINING_LOSS_KERNEL } from "./loss.js";
 import { LOG_SOFTMAX_KERNEL, SOFTMAX_KERNEL } from "./softmax.js";
 import { SWITCHABLE_NORMALIZATION_KERNEL } from "./switchable-norm.js";
 import type { KernelEntry } from "./types.js";
@@ -56,6 +60,10 @@ export const KERNELS: ReadonlyMap<string, KernelEntry> = new Map(
     SWITCHABLE_NORMALIZATION_KERNEL,
     NORMALIZATION_AFFINE_KERNEL,
     FOLD_AFFINE_KERNEL,
+    TRAINING_LOSS_KERNEL,
+    ...STRUCTURE_GRADIENT_KERNELS,
+    ...ACTIVATION_GRADIENT_KERNELS,
+    ...NORM_GRADIENT_KERNELS,
   ].map((k) => [k.op, k]),
 );
 

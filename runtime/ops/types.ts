@@ -253,11 +253,43 @@ export interface KernelEntry {
 }
 
 /**
- * A backward rule, for the training issue: given the forward node and the gradient of its
- * output, the IR nodes of the gradients of its inputs. No operator has one yet.
+ * What a backward rule sees while it writes the gradient of one forward node (the reverse-mode
+ * pass of `compiler/train/gradients.ts` implements it). Gradients are ordinary IR values; the
+ * nodes a rule adds are ordinary IR nodes of backward operators, which have registry entries of
+ * their own (kernel call, no ONNX form).
+ */
+export interface GradientContext {
+  /** The forward node, its outputs included. */
+  readonly node: NodeView & { readonly name: string; readonly outputs: readonly string[] };
+  /** The gradient of the node's output `k` (default 0), or undefined when no loss depends on it. */
+  grad(k?: number): string | undefined;
+  /** Whether the gradient of input `i` is wanted (it leads to a learnable parameter, or is asked for). */
+  wants(i: number): boolean;
+  /** The shape of IR value `name`. */
+  shape(name: string): Shape;
+  /**
+   * The usual rule in one node: `op(inputs)` with the forward node's attributes, `attrs` and
+   * `wants` (a 0/1 flag per forward input), whose outputs are the gradients of the wanted forward
+   * inputs, in input order, each shaped like its input. Returns them by forward input index.
+   */
+  backward(op: string, inputs: readonly string[], attrs?: Readonly<Record<string, IrAttr>>): (string | undefined)[];
+  /** Adds any backward node; returns its outputs `<node>.<suffix>`, shaped as given. */
+  emit(op: string, inputs: readonly string[], attrs: Readonly<Record<string, IrAttr>>, outputs: readonly { readonly suffix: string; readonly shape: Shape }[]): string[];
+}
+
+/**
+ * An operator's backward rule: the IR nodes that turn the gradient of its output into the
+ * gradients of its inputs, as PyTorch's autograd computes them.
  */
 export interface BackwardRule {
-  readonly doc: string;
+  /**
+   * Tensors the training forward must keep for the backward (dropout's mask), by suffix: the
+   * gradient pass gives the forward node one more output `<node>.<suffix>` each, shaped like its
+   * output, and the attribute `saved: 1`, and its training kernel call then returns them.
+   */
+  readonly saves?: readonly string[];
+  /** The gradient of each forward input, by input index; undefined where none flows or none is wanted. */
+  readonly gradients: (g: GradientContext) => readonly (string | undefined)[];
 }
 
 /** A node of the IR: its runtime part and the compiler's (lowering's outputs, ONNX, fusion, gradient). */
@@ -273,7 +305,7 @@ export interface IrOperator extends KernelEntry {
   readonly onnx: (e: OnnxContext) => void;
   /** Present for activations the `fuse-activation` pass may fold (with {@link KernelEntry.activation}). */
   readonly epilogue?: Epilogue;
-  /** The backward rule (the training issue adds them). */
+  /** How gradients flow back through the node; absent for backward operators and inference-only nodes. */
   readonly backward?: BackwardRule;
   /**
    * True for helper nodes that only ever compute constants (folded weights) or that the ONNX

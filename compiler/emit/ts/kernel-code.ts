@@ -12,6 +12,8 @@ export interface CallContext {
   ref(name: string): string;
   /** The expression of the module's random source (dropout). */
   readonly random: string;
+  /** The expression of the training loss settings (the loss node of a training step). */
+  readonly loss?: string;
   /** The buffer that node output `name` updates (a running statistic), if it updates one. */
   updates(name: string): string | undefined;
 }
@@ -45,6 +47,9 @@ function argumentCode(node: IrNode, arg: KernelArg, context: CallContext): strin
       return literalCode(arg.value);
     case "random":
       return context.random;
+    case "loss":
+      if (context.loss === undefined) throw new Error(`${node.name}: a loss node outside a training step`);
+      return context.loss;
   }
 }
 

@@ -1,0 +1,2 @@
+/** Backward kernels (activations); filled in by the training work. */
+export {};

@@ -1,0 +1,2 @@
+/** Backward kernels (linear); filled in by the training work. */
+export {};

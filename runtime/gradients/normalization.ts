@@ -1,0 +1,2 @@
+/** Backward kernels (normalization); filled in by the training work. */
+export {};

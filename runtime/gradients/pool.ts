@@ -1,0 +1,2 @@
+/** Backward kernels (pool); filled in by the training work. */
+export {};

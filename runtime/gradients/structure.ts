@@ -1,0 +1,2 @@
+/** Backward kernels (structure); filled in by the training work. */
+export {};

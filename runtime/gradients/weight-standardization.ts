@@ -1,0 +1,2 @@
+/** Backward kernels (weight-standardization); filled in by the training work. */
+export {};
