@@ -92,3 +92,4 @@ export { checkInput, copyState, loadWeights, type ParameterSpec, type WeightsSou
 export { fastForward, type EngineOptions, type FastForward, type ModelEngine, type ModuleStep } from "./fast/module-engine.js";
 
 export * from "./gradients/index.js";
+export * from "./train/index.js";

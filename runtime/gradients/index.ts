@@ -10,3 +10,4 @@ export * from "./structure.js";
 export * from "./activations.js";
 export * from "./normalization.js";
 export * from "./weight-standardization.js";
+export { matmul, type Product } from "./products.js";

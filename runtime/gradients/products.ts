@@ -1,0 +1,50 @@
+/**
+ * The matrix products under the backward kernels of `conv` and `dense`:
+ * `C (+)= op(A) · op(B)`, where op transposes when asked, on row-major views into Float32Arrays.
+ * A conv's weight gradient is `dY · colᵀ`, its input gradient `Wᵀ · dY` (then col2im); a dense
+ * layer's are `dYᵀ · X` and `dY · W`.
+ */
+
+/** One product `C (+)= op(A) · op(B)`, op(A) `m × k`, op(B) `k × n`, C `m × n`. */
+export interface Product {
+  m: number;
+  n: number;
+  k: number;
+  /** A is `m × k` (or `k × m` when `transA`), element (r, c) at `a[aOffset + r * lda + c]`. */
+  a: Float32Array;
+  aOffset: number;
+  lda: number;
+  transA: boolean;
+  /** B is `k × n` (or `n × k` when `transB`). */
+  b: Float32Array;
+  bOffset: number;
+  ldb: number;
+  transB: boolean;
+  c: Float32Array;
+  cOffset: number;
+  ldc: number;
+  /** Add to C instead of overwriting it. */
+  accumulate: boolean;
+}
+
+/** Computes the product in place in `p.c`, summing in double per output element. */
+export function matmul(p: Product): void {
+  const { m, n, k, a, b, c } = p;
+  const row = new Float64Array(n);
+  for (let i = 0; i < m; i++) {
+    row.fill(0);
+    for (let q = 0; q < k; q++) {
+      const av = p.transA ? a[p.aOffset + q * p.lda + i] : a[p.aOffset + i * p.lda + q];
+      if (av === 0) continue;
+      if (p.transB) {
+        for (let j = 0; j < n; j++) row[j] += av * b[p.bOffset + j * p.ldb + q];
+      } else {
+        const base = p.bOffset + q * p.ldb;
+        for (let j = 0; j < n; j++) row[j] += av * b[base + j];
+      }
+    }
+    const out = p.cOffset + i * p.ldc;
+    if (p.accumulate) for (let j = 0; j < n; j++) c[out + j] += row[j];
+    else for (let j = 0; j < n; j++) c[out + j] = row[j];
+  }
+}
