@@ -8,7 +8,7 @@ import { outputTensor, type Tensor } from "../tensor.js";
 import { perSample } from "./dims.js";
 import { input, literal, type KernelCall } from "./kernel-call.js";
 import { checkBatched } from "./rules.js";
-import type { ArgSpec, Attrs, Family, IrAttr, IrOperator, KernelEntry, LayerOperator, NodeView, OnnxContext, OperatorModule } from "./types.js";
+import type { ArgSpec, Attrs, BackwardRule, Family, IrAttr, IrOperator, KernelEntry, LayerOperator, NodeView, OnnxContext, OperatorModule } from "./types.js";
 
 /** The runtime's part of an element-wise operator. */
 export interface PointwiseKernelSpec {
@@ -86,6 +86,8 @@ export interface PointwiseSpec {
   readonly onnx: (e: OnnxContext, x: string, suffix?: string) => void;
   /** Whether the `fuse-activation` pass folds it into the conv or dense layer before it (default: when it has a write-back form). */
   readonly fuses?: boolean;
+  /** How gradients flow back through the node (the IR operator's `backward`). */
+  readonly backward?: BackwardRule;
 }
 
 /** An element-wise registry entry: its layer and its IR operator. */
@@ -110,6 +112,7 @@ export function pointwise(kernel: KernelEntry, spec: PointwiseSpec): PointwiseEn
     ...kernel,
     onnx: (e) => spec.onnx(e, e.input(0)),
     epilogue: kernel.activation === undefined ? undefined : { fuses: spec.fuses ?? true, onnx: spec.onnx },
+    backward: spec.backward,
   };
   return { layer, operator, layers: [layer], ir: [operator] };
 }
