@@ -88,7 +88,7 @@ export {
 export { foldAffine } from "./kernels/fold-affine.js";
 
 export { readSafetensorsTensors, isStepCounter, type CheckpointTensor } from "./safetensors.js";
-export { checkInput, copyState, loadWeights, type ParameterSpec, type WeightsSource } from "./model-support.js";
+export { checkInput, copyState, isOptimizerState, loadWeights, splitOptimizerState, type ParameterSpec, type WeightsSource } from "./model-support.js";
 export { fastForward, type EngineOptions, type FastForward, type ModelEngine, type ModuleStep } from "./fast/module-engine.js";
 
 export * from "./gradients/index.js";

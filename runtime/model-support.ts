@@ -32,6 +32,39 @@ export async function loadWeights(model: string, parameters: readonly ParameterS
   return bindWeights(model, parameters, await readCheckpoint(source));
 }
 
+/**
+ * Reads the weights of a train-mode model, whose checkpoint may also hold an optimizer's state
+ * (`optim.<parameter>.<slot>` and `optim.step`, as a training module's `state()` returns them):
+ * those tensors come back apart, for the optimizer to resume from; the rest is checked as
+ * {@link loadWeights} checks it.
+ */
+export async function splitOptimizerState(
+  model: string,
+  parameters: readonly ParameterSpec[],
+  source: WeightsSource,
+): Promise<{ weights: Record<string, Tensor>; optimizer?: Record<string, Float32Array> }> {
+  const found = await readCheckpoint(source);
+  const names = new Set(parameters.map(([name]) => name));
+  const optimizer: Record<string, Float32Array> = Object.create(null) as Record<string, Float32Array>;
+  let any = false;
+  for (const [name, tensor] of found) {
+    if (!isOptimizerState(name, names)) continue;
+    optimizer[name] = tensor.data;
+    found.delete(name);
+    any = true;
+  }
+  return { weights: bindWeights(model, parameters, found), optimizer: any ? optimizer : undefined };
+}
+
+/** True for `optim.step` and `optim.<parameter>.<slot>` names that are not parameters themselves. */
+export function isOptimizerState(name: string, parameters: ReadonlySet<string>): boolean {
+  if (parameters.has(name) || !name.startsWith("optim.")) return false;
+  if (name === "optim.step") return true;
+  const rest = name.slice("optim.".length);
+  const dot = rest.lastIndexOf(".");
+  return dot > 0 && parameters.has(rest.slice(0, dot));
+}
+
 async function readCheckpoint(source: WeightsSource): Promise<Map<string, Found>> {
   if (source instanceof Uint8Array) return readSafetensorsTensors(source);
   if (typeof source === "string" || source instanceof URL) return readSafetensorsTensors(await readBytes(source));

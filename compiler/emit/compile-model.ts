@@ -20,6 +20,7 @@ import { readSafetensorsFile, writeSafetensors } from "../../runtime/weights/saf
 import { WeightsError } from "../../runtime/weights/weights-error.js";
 import { emitOnnx } from "./onnx/emit-onnx.js";
 import { emitTypeScript, type EmittedFile } from "./ts/emit-ts.js";
+import { trainingGraph, type TrainingGraph } from "../train/training-graph.js";
 import type { Tensor } from "../../runtime/index.js";
 
 /** What to compile and how; the defaults are `nnc compile`'s. */
@@ -73,7 +74,7 @@ export interface CompileResult {
 }
 
 /** The passes names `--dump-ir=PASS` accepts besides `lower` and `all`. */
-export const PASS_NAMES: readonly string[] = INFERENCE_PASSES.map((p) => p.name);
+export const PASS_NAMES: readonly string[] = [...INFERENCE_PASSES.map((p) => p.name), "gradients"];
 
 /** Compiles one model of one file. */
 export async function compileModel(request: CompileRequest): Promise<CompileResult> {
@@ -102,6 +103,8 @@ export async function compileModel(request: CompileRequest): Promise<CompileResu
     const passes = mode === "train" ? [] : request.fuse === false ? UNFUSED_PASSES : INFERENCE_PASSES;
     const { graph, steps } = runPipeline(lowered, passes);
     const sources = (p: string) => check.sources.get(p);
+    const training = mode === "train" ? trainingStep(lowered, notes) : undefined;
+    if (training) steps.push({ pass: "gradients", graph: training.graph, changed: true });
     if (request.dumpIr !== undefined) {
       const dump = dumpIr(request.dumpIr, lowered, steps, sources);
       return typeof dump === "string" ? { ok: true, check, errors, notes, dump, files: [], graph } : fail(dump.error);
@@ -133,6 +136,7 @@ export async function compileModel(request: CompileRequest): Promise<CompileResu
           standalone: request.standalone ?? false,
           js: request.js ?? false,
           runtimeModule: request.runtimeModule,
+          training,
         })),
       );
       const tensors = model.params.map((p) => ({ name: p.name, shape: p.shape, data: weights.get(p.name)! }));
@@ -145,6 +149,22 @@ export async function compileModel(request: CompileRequest): Promise<CompileResu
     const message = error instanceof Error ? error.message : String(error);
     return fail(`internal error while compiling ${model.name}: ${message}`);
   }
+}
+
+/**
+ * The training step of a train-mode module, or undefined (with a note) for a model that cannot
+ * train: one with several outputs. Parameters no path to the loss reaches are noted.
+ */
+function trainingStep(lowered: Graph, notes: string[]): TrainingGraph | undefined {
+  if (lowered.outputs.length !== 1) {
+    notes.push(`${lowered.name} returns ${lowered.outputs.length} tensors: the module has forward(x, { training }) but no trainStep, which needs one output`);
+    return undefined;
+  }
+  const training = trainingGraph(lowered);
+  if (training.unreached.length > 0) {
+    notes.push(`no path from these parameters to the loss, so trainStep leaves them unchanged: ${training.unreached.join(", ")}`);
+  }
+  return training;
 }
 
 /** The checkpoint's weights by nnc name, or seed-0 initial ones; undefined after problems (in `errors`). */

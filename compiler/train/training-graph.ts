@@ -37,6 +37,11 @@ export interface TrainingGraph {
   readonly unreached: readonly string[];
   /** With `inputGradients`: the gradient of each model input, by input name. */
   readonly inputGradients: ReadonlyMap<string, string>;
+  /**
+   * The final classifier's learnable parameters: those of the last layer with learnable
+   * parameters before the output, which adaptive gradient clipping leaves alone by default.
+   */
+  readonly classifier: readonly string[];
 }
 
 /** Options of {@link trainingGraph}. */
@@ -94,7 +99,23 @@ export function trainingGraph(forward: Graph, options: TrainingGraphOptions = {}
     .map(([param, grad]) => ({ param, grad }));
   const inputGradients = new Map([...result.gradients].filter(([name]) => forward.value(name).kind === "input"));
   const graph = result.graph.with({ outputs: [loss, output, ...gradients.map((g) => g.grad), ...inputGradients.values()] });
-  return { graph, loss, output, target, gradients, unreached: result.unreached, inputGradients };
+  return { graph, loss, output, target, gradients, unreached: result.unreached, inputGradients, classifier: classifierOf(forward) };
+}
+
+/** The learnable parameters of the last layer (by node path) that reads one, directly or through a constant node. */
+function classifierOf(forward: Graph): string[] {
+  const learnable = (name: string) => forward.values.get(name)?.kind === "param" && !forward.value(name).buffer;
+  const readsParam = (name: string): boolean => {
+    if (learnable(name)) return true;
+    const producer = forward.producer(name);
+    return producer !== undefined && forward.isConstantNode(producer) && producer.inputs.some((i) => i !== "" && readsParam(i));
+  };
+  for (let i = forward.nodes.length - 1; i >= 0; i--) {
+    const node = forward.nodes[i];
+    if (forward.isConstantNode(node) || !node.inputs.some((input) => input !== "" && readsParam(input))) continue;
+    return [...forward.values.values()].filter((v) => learnable(v.name) && v.name.startsWith(`${node.name}.`)).map((v) => v.name);
+  }
+  return [];
 }
 
 /** A model that cannot be trained as asked (several outputs). */

@@ -6,7 +6,8 @@
  * the checkpoint's tensors in declaration order pair with the model's parameters in declaration
  * order; the checkpoint's order is the one `readSafetensors` gives (its `order` metadata, else its
  * header's key order). Either way every shape is checked and every value must be finite, and
- * PyTorch's `num_batches_tracked` buffers are skipped.
+ * PyTorch's `num_batches_tracked` buffers are skipped, and so is the optimizer state that a
+ * training module's `state()` saves (`optim.<parameter>.<slot>`, `optim.step`).
  *
  * Matching never throws: it returns the weights it could match and a list of problems, each with
  * a message naming the parameter, so that a caller can report all of them at once.
@@ -14,6 +15,7 @@
 import type { ParamInfo } from "../check/model.js";
 import { isIgnoredBuffer, type SafetensorsTensor } from "../../runtime/weights/safetensors.js";
 import { valueProblem } from "../../runtime/weights/values.js";
+import { isOptimizerState } from "../../runtime/model-support.js";
 
 /** How checkpoint tensors find their model parameters. */
 export type MatchMode = "name" | "order";
@@ -44,7 +46,8 @@ export function matchWeights(
   file: ReadonlyMap<string, SafetensorsTensor>,
   mode: MatchMode,
 ): WeightMatch {
-  const tensors = [...file].filter(([name]) => !isIgnoredBuffer(name));
+  const names = new Set(params.map((p) => p.name));
+  const tensors = [...file].filter(([name]) => !isIgnoredBuffer(name) && !isOptimizerState(name, names));
   return mode === "name" ? matchByName(params, new Map(tensors)) : matchByOrder(params, tensors);
 }
 

@@ -25,9 +25,10 @@ import type { Graph, IrNode } from "../../ir/graph.js";
 import type { SourceFile } from "../../syntax/span.js";
 import { VERSION } from "../../version.js";
 import { IdentifierTable, commentText, float32Literal, stringLiteral } from "./identifiers.js";
-import { kernelsOf, literalCode, nodeExpression, type CallContext } from "./kernel-code.js";
+import { kernelsOf, literalCode, nodeExpression, trainingExpression, type CallContext } from "./kernel-code.js";
 import { kernelCall } from "../../ir/kernels.js";
 import { planSteps } from "../../ir/plan-steps.js";
+import type { TrainingGraph } from "../../train/training-graph.js";
 
 /** What the emitter needs besides the graph. */
 export interface ModuleOptions {
@@ -47,50 +48,64 @@ export interface ModuleOptions {
   readonly runtimeModule: string;
   /** `--standalone`: the runtime's code to put in the module instead of an import. */
   readonly inlinedRuntime?: { readonly text: string; readonly names: readonly string[]; readonly globals?: readonly string[] };
+  /** Train mode: the training step's graph (forward, loss, backward), for `trainStep`; absent for a model that cannot train (several outputs). */
+  readonly training?: TrainingGraph;
 }
 
 /** The support functions of `runtime/model-support.ts` and `runtime/fast/module-engine.ts` that a module may call. */
-const SUPPORT = ["checkInput", "copyState", "loadWeights", "createRandom", "fastForward"];
+const SUPPORT = ["checkInput", "copyState", "loadWeights", "createRandom", "fastForward", "ParameterUpdate", "validateUpdateSettings", "splitOptimizerState"];
 
 /** What the constructor's load-time statements are, before the first of them. */
 const FOLDED_COMMENT = 'The constant nodes of the graph, computed once from the checkpoint (docs/codegen.md, "Reading the module").';
 
 /** Names the module declares at top level (besides its class), which `--standalone` keeps inlined code off. */
-export const MODULE_DECLARATIONS: readonly string[] = ["Tensor", "PARAMETERS", "CONSTANTS", "STEPS", "LoadOptions", "load"];
+export const MODULE_DECLARATIONS: readonly string[] = ["Tensor", "PARAMETERS", "TRAINABLE", "CLASSIFIER", "CONSTANTS", "STEPS", "LoadOptions", "Target", "load"];
+
+/** The runtime types a train module with a training step names. */
+const TRAINING_TYPES = ["OptimizerSettings", "ScheduleSettings"];
 
 /** Names the module declares at top level, or imports as types. */
-const MODULE_NAMES = [...MODULE_DECLARATIONS, "ParameterSpec", "ModuleStep", "FastForward"];
+const MODULE_NAMES = [...MODULE_DECLARATIONS, "ParameterSpec", "ModuleStep", "FastForward", ...TRAINING_TYPES];
 
 /** The runtime types an inference or train module names. */
-export function runtimeTypes(mode: "inference" | "train"): string[] {
-  return mode === "train" ? ["ParameterSpec"] : ["FastForward", "ModuleStep", "ParameterSpec"];
+export function runtimeTypes(mode: "inference" | "train", training?: TrainingGraph): string[] {
+  if (mode === "inference") return ["FastForward", "ModuleStep", "ParameterSpec"];
+  return training ? ["ParameterSpec", ...TRAINING_TYPES] : ["ParameterSpec"];
 }
 
 /**
  * The kernels and support functions a module for `graph` calls, sorted. An inference module
  * also calls `fastForward`, its WebAssembly engine.
  */
-export function runtimeImports(graph: Graph, mode: "inference" | "train"): string[] {
+export function runtimeImports(graph: Graph, mode: "inference" | "train", training?: TrainingGraph): string[] {
   const modes = mode === "train" ? [true, false] : [false];
   const names = new Set(["checkInput", "copyState", "loadWeights", ...(mode === "inference" ? ["fastForward"] : [])]);
   for (const node of graph.nodes) for (const k of kernelsOf(node, loadTime(graph, mode, node) ? [false] : modes)) names.add(k);
   const live = graph.nodes.filter((n) => !loadTime(graph, mode, n));
-  if (mode === "train" && live.some((n) => kernelCall(n, true).args.some((a) => a.kind === "random"))) names.add("createRandom");
+  const steps = [...live, ...(training?.graph.nodes ?? [])];
+  if (mode === "train" && steps.some((n) => kernelCall(n, true).args.some((a) => a.kind === "random"))) names.add("createRandom");
+  if (training) {
+    for (const node of training.graph.nodes) names.add(kernelCall(node, true).kernel);
+    for (const name of ["ParameterUpdate", "validateUpdateSettings", "splitOptimizerState"]) names.add(name);
+  }
   return [...names].sort();
 }
 
-/** True for a node computed once at load: constant, and (in train mode) not reading a running statistic. */
+/**
+ * True for a node computed once at load: constant, in inference mode. A train-mode module
+ * computes every node on each call, since training changes the parameters that constant nodes
+ * (weight standardization) read; only nodes of literal constants alone are computed at load.
+ */
 function loadTime(graph: Graph, mode: "inference" | "train", node: IrNode): boolean {
-  return graph.isConstantNode(node) && (mode === "inference" || !node.inputs.some((i) => readsBuffer(graph, i, new Set())));
+  return graph.isConstantNode(node) && (mode === "inference" || node.inputs.every((i) => i === "" || readsLiteralsOnly(graph, i)));
 }
 
-function readsBuffer(graph: Graph, value: string, seen: Set<string>): boolean {
-  if (seen.has(value)) return false;
-  seen.add(value);
+function readsLiteralsOnly(graph: Graph, value: string): boolean {
   const v = graph.values.get(value);
-  if (v?.kind === "param") return v.buffer === true;
+  if (v?.kind === "const") return true;
+  if (v?.kind !== "node") return false;
   const node = graph.producer(value);
-  return node !== undefined && node.inputs.some((i) => i !== "" && readsBuffer(graph, i, seen));
+  return node !== undefined && node.inputs.every((i) => i === "" || readsLiteralsOnly(graph, i));
 }
 
 /** The unformatted TypeScript of the module for `graph`. */
@@ -107,13 +122,16 @@ class ModuleEmitter {
   private readonly usesTraining: boolean;
   /** Train mode: some node draws random numbers (dropout), so the model keeps a generator. */
   private readonly usesRandom: boolean;
+  /** Train mode: the training step, when the model can train. */
+  private readonly training: TrainingGraph | undefined;
 
   constructor(
     private readonly graph: Graph,
     private readonly options: ModuleOptions,
   ) {
     this.train = options.mode === "train";
-    this.imports = runtimeImports(graph, options.mode);
+    this.training = this.train ? options.training : undefined;
+    this.imports = runtimeImports(graph, options.mode, this.training);
     const live = graph.nodes.filter((n) => !loadTime(graph, options.mode, n));
     const differs = (n: IrNode) => JSON.stringify(kernelCall(n, true)) !== JSON.stringify(kernelCall(n, false));
     this.usesTraining = this.train && live.some(differs);
@@ -121,7 +139,7 @@ class ModuleEmitter {
     const runtimeNames = options.inlinedRuntime?.names ?? this.imports;
     // A standalone module must not shadow a global its inlined runtime reads (`model DataView`).
     const globals = options.inlinedRuntime?.globals ?? [];
-    this.ids = new IdentifierTable([...runtimeNames, ...globals, ...MODULE_NAMES, ...SUPPORT, "w", "training", "options", "fast"]);
+    this.ids = new IdentifierTable([...runtimeNames, ...globals, ...MODULE_NAMES, ...SUPPORT, "w", "training", "options", "fast", "target", "gradients", "update"]);
     this.className = this.ids.get(graph.name);
   }
 
@@ -130,7 +148,7 @@ class ModuleEmitter {
     const file = project.createSourceFile("module.ts", "");
     if (this.options.inlinedRuntime) file.addStatements(this.options.inlinedRuntime.text);
     else {
-      const types = runtimeTypes(this.options.mode).map((t) => `type ${t}`);
+      const types = runtimeTypes(this.options.mode, this.training).map((t) => `type ${t}`);
       file.addImportDeclaration({ moduleSpecifier: this.options.runtimeModule, namedImports: [...this.imports, ...types] });
     }
     this.addTypes(file);
@@ -164,6 +182,17 @@ class ModuleEmitter {
         { name: "data", type: "Float32Array" },
       ],
     });
+    if (this.training) {
+      file.addInterface({
+        name: "Target",
+        isExported: true,
+        docs: ["What {@link " + this.className + ".trainStep} learns from: class labels `[n]` (whole numbers) for cross-entropy, or a tensor shaped like the output for mean squared error."],
+        properties: [
+          { name: "shape", type: "number[]" },
+          { name: "data", type: "Float32Array | Int32Array" },
+        ],
+      });
+    }
     file.addInterface({
       name: "LoadOptions",
       isExported: true,
@@ -172,6 +201,7 @@ class ModuleEmitter {
         ? [
             { name: "seed", hasQuestionToken: true, type: "number", docs: ["Seed of the dropout generator (default 0)."] },
             { name: "random", hasQuestionToken: true, type: "() => number", docs: ["A source of uniform numbers in [0, 1) for dropout, instead of the seeded one."] },
+            ...(this.training ? TRAINING_OPTIONS : []),
           ]
         : [
             {
@@ -195,6 +225,21 @@ class ModuleEmitter {
       docs: [`Every parameter and buffer of ${commentText(this.graph.name)} by name and shape, in declaration order: what {@link load} takes (docs/codegen.md, "Weights").`],
       declarations: [{ name: "PARAMETERS", type: "readonly ParameterSpec[]", initializer: (w) => this.list(w, params) }],
     });
+    if (this.training) {
+      const trainable = this.training.gradients.map((g) => `${stringLiteral(g.param)},`);
+      file.addVariableStatement({
+        isExported: true,
+        declarationKind: VariableDeclarationKind.Const,
+        docs: ["The learnable parameters `trainStep` computes gradients of and updates, in declaration order."],
+        declarations: [{ name: "TRAINABLE", type: "readonly string[]", initializer: (w) => this.list(w, trainable) }],
+      });
+      file.addVariableStatement({
+        isExported: true,
+        declarationKind: VariableDeclarationKind.Const,
+        docs: ["The final classifier's parameters, which adaptive gradient clipping leaves alone by default."],
+        declarations: [{ name: "CLASSIFIER", type: "readonly string[]", initializer: `[${this.training.classifier.map(stringLiteral).join(", ")}]` }],
+      });
+    }
     const constants = [...this.graph.values.values()].filter((v) => v.kind === "const");
     if (constants.length === 0) return;
     const rows = constants.map((v) => `[${stringLiteral(v.name)}, [${v.shape.join(", ")}], [${Array.from(v.data ?? [], float32Literal).join(", ")}]],`);
@@ -253,6 +298,13 @@ class ModuleEmitter {
           docs: ["Parameters and buffers by name, then literal constants and load-time (folded) values by IR value name."],
         },
         ...(this.usesRandom ? [{ name: "#random", isReadonly: true, type: "() => number" }] : []),
+        ...(this.training
+          ? [
+              { name: "#update", isReadonly: true, type: "ParameterUpdate", docs: ["Clipping, the optimizer and its schedule: the update half of `trainStep`."] },
+              { name: "#loss", isReadonly: true, type: '{ loss: "cross_entropy" | "mse"; labelSmoothing?: number }' },
+              { name: "#gradients", type: "Record<string, Float32Array>", initializer: "{}" },
+            ]
+          : []),
         ...(this.train ? [] : [{ name: "#fast", isReadonly: true, type: "FastForward | undefined", docs: ["The WebAssembly engine; `undefined` when `forward` runs its own code."] }]),
       ],
       ctors: [
@@ -265,11 +317,19 @@ class ModuleEmitter {
           parameters: [
             { name: "weights", type: "Record<string, Tensor>" },
             ...(this.usesRandom ? [{ name: "random", type: "() => number" }] : []),
-            ...(this.train ? [] : [{ name: "options", type: "LoadOptions", initializer: "{}" }]),
+            ...(this.train && !this.training ? [] : [{ name: "options", type: "LoadOptions", initializer: "{}" }]),
+            ...(this.training ? [{ name: "optimizerState", hasQuestionToken: true, type: "Record<string, Float32Array>" }] : []),
           ],
           statements: (w) => {
             w.writeLine("this.#w = weights;");
             if (this.usesRandom) w.writeLine("this.#random = random;");
+            if (this.training) {
+              w.writeLine("const { optimizer, schedule, agc, agcExclude = CLASSIFIER, clipNorm } = options;");
+              w.writeLine("const trainable = PARAMETERS.filter(([name]) => TRAINABLE.includes(name)).map(([name, shape]) => ({ name, shape }));");
+              w.writeLine("this.#update = new ParameterUpdate(trainable, validateUpdateSettings({ optimizer, schedule, agc, agcExclude, clipNorm }));");
+              w.writeLine("if (optimizerState !== undefined) this.#update.restore(optimizerState);");
+              w.writeLine('this.#loss = { loss: options.loss ?? "cross_entropy", labelSmoothing: options.labelSmoothing ?? 0 };');
+            }
             if (hasConstants) w.writeLine("for (const [name, shape, data] of CONSTANTS) weights[name] = { shape, data: Float32Array.from(data) };");
             if (folded.length > 0) {
               w.writeLine(`// ${FOLDED_COMMENT}`);
@@ -290,12 +350,14 @@ class ModuleEmitter {
               statements: 'return this.#fast ? "wasm" : "ts";',
             },
           ],
-      methods: [this.forwardMethod(), {
+      methods: [this.forwardMethod(), ...this.trainingMethods(), {
         kind: StructureKind.Method,
         name: "state",
         returnType: "Record<string, Float32Array>",
-        docs: ["Every parameter and buffer by name: as loaded, or as a training forward updated it; never folded values."],
-        statements: "return copyState(this.#w, PARAMETERS);",
+        docs: this.training
+          ? ["Every parameter and buffer by name, as loaded or as training updated it (never folded values), then the optimizer's state as `optim.<parameter>.<slot>` and `optim.step`: save it, and `load` resumes the run exactly."]
+          : ["Every parameter and buffer by name: as loaded, or as a training forward updated it; never folded values."],
+        statements: this.training ? "return { ...copyState(this.#w, PARAMETERS), ...this.#update.state() };" : "return copyState(this.#w, PARAMETERS);",
       }, ...(this.train ? [] : [{
         kind: StructureKind.Method as const,
         name: "close",
@@ -304,6 +366,76 @@ class ModuleEmitter {
         statements: "this.#fast?.close();",
       }])],
     });
+  }
+
+  /** `trainStep` and `gradients`, for a train-mode module of a model that can train. */
+  private trainingMethods() {
+    const training = this.training;
+    if (!training) return [];
+    const graph = training.graph;
+    const modelInputs = graph.inputs.filter((i) => i !== training.target);
+    const parameters = [
+      ...modelInputs.map((input) => ({ name: this.ids.get(input), type: tensorType(graph.value(input).shape) })),
+      { name: this.ids.get(training.target), type: "Target" },
+    ];
+    const outputType = tensorType(graph.value(training.output).shape);
+    const context: CallContext = { ref: (v) => this.trainingRef(v), random: "this.#random", loss: "this.#loss", updates: (v) => graph.value(v).updates };
+    const trainStep = {
+      kind: StructureKind.Method as const,
+      name: "trainStep",
+      docs: [
+        [
+          "One training step on a batch: the forward in training mode (batch statistics, dropout), the loss, the gradient of every",
+          "parameter in {@link TRAINABLE}, clipping, and the optimizer's update of the parameters in place; the running statistics",
+          "update as in `forward(x, { training: true })`. Returns the batch's loss and the model's output.",
+        ].join("\n"),
+      ],
+      parameters,
+      returnType: `{ loss: number; output: ${outputType} }`,
+      statements: (w: CodeBlockWriter) => {
+        for (const input of modelInputs) {
+          const dims = graph.value(input).shape.map((d) => (typeof d === "number" ? String(d) : "null"));
+          w.writeLine(`checkInput(${this.ids.get(input)}, [${dims.join(", ")}], ${stringLiteral(`${this.graph.name}.trainStep: input ${input}`)});`);
+        }
+        w.writeLine("const w = this.#w;");
+        const updates: [string, string][] = [];
+        for (const node of graph.nodes) {
+          if (loadTime(graph, "train", node)) continue;
+          w.writeLine(`// ${this.where(node)}`);
+          const targets = node.outputs.map((o) => this.ids.get(o));
+          w.writeLine(`const ${targets.length === 1 ? targets[0] : `[${targets.join(", ")}]`} = ${trainingExpression(node, context)};`);
+          for (const output of node.outputs) {
+            const buffer = graph.value(output).updates;
+            if (buffer !== undefined) updates.push([buffer, output]);
+          }
+        }
+        w.writeLine("// The new running statistics, once the backward has read the ones the forward used.");
+        for (const [buffer, output] of updates) w.writeLine(`w[${stringLiteral(buffer)}] = ${this.ids.get(output)};`);
+        w.writeLine("const gradients: Record<string, Tensor> = {");
+        w.indent(() => training.gradients.forEach((g) => w.writeLine(`${stringLiteral(g.param)}: ${this.ids.get(g.grad)},`)));
+        w.writeLine("};");
+        w.writeLine("this.#update.step(w, gradients);");
+        w.writeLine("this.#gradients = Object.fromEntries(Object.entries(gradients).map(([name, g]) => [name, g.data]));");
+        w.writeLine(`return { loss: ${this.ids.get(training.loss)}.data[0], output: ${this.ids.get(training.output)} as ${outputType} };`);
+      },
+    };
+    const gradients = {
+      kind: StructureKind.Method as const,
+      name: "gradients",
+      returnType: "Record<string, Float32Array>",
+      docs: ["The last `trainStep`'s gradients by parameter name (after clipping), for inspection; empty before the first step."],
+      statements: "return { ...this.#gradients };",
+    };
+    return [trainStep, gradients];
+  }
+
+  /** The expression that reads IR value `name` inside `trainStep`. */
+  private trainingRef(name: string): string {
+    const graph = this.training!.graph;
+    const value = graph.value(name);
+    if (value.kind === "input") return this.ids.get(name);
+    if (value.kind === "node" && !loadTime(graph, "train", graph.producer(name)!)) return this.ids.get(name);
+    return `w[${stringLiteral(name)}]`;
   }
 
   private forwardMethod() {
@@ -428,13 +560,27 @@ class ModuleEmitter {
             `if (source === undefined) throw new Error(${stringLiteral(`${this.graph.name}: load() needs weights (a safetensors path, its bytes, or a record of Float32Array by name); the module was compiled without --weights`)});`,
           );
         }
-        w.writeLine(`const weights = await loadWeights(${model}, PARAMETERS, source${fallback ? ` ?? ${fallback}` : ""});`);
-        const args = ["weights", ...(this.usesRandom ? ["options.random ?? createRandom(options.seed ?? 0)"] : []), ...(this.train ? [] : ["options"])];
+        const from = `source${fallback ? ` ?? ${fallback}` : ""}`;
+        if (this.training) w.writeLine(`const { weights, optimizer } = await splitOptimizerState(${model}, PARAMETERS, ${from});`);
+        else w.writeLine(`const weights = await loadWeights(${model}, PARAMETERS, ${from});`);
+        const random = this.usesRandom ? ["options.random ?? createRandom(options.seed ?? 0)"] : [];
+        const args = ["weights", ...random, ...(this.training ? ["options", "optimizer"] : this.train ? [] : ["options"])];
         w.writeLine(`return new ${this.className}(${args.join(", ")});`);
       },
     });
   }
 }
+
+/** The options of `load` that set up `trainStep` (docs/training.md). */
+const TRAINING_OPTIONS = [
+  { name: "optimizer", hasQuestionToken: true, type: "OptimizerSettings", docs: ['The optimizer of `trainStep`: `{ name: "sgd" | "adam" | "adamw", lr, momentum, nesterov, weightDecay, betas, eps }` (default SGD with lr 0.01).'] },
+  { name: "schedule", hasQuestionToken: true, type: "ScheduleSettings", docs: ["The learning-rate schedule, per step (default constant)."] },
+  { name: "agc", hasQuestionToken: true, type: "number", docs: ["Adaptive gradient clipping with this factor λ, unit-wise (default off)."] },
+  { name: "agcExclude", hasQuestionToken: true, type: "readonly string[]", docs: ["Parameters adaptive gradient clipping leaves alone (default {@link CLASSIFIER}, the final classifier's)."] },
+  { name: "clipNorm", hasQuestionToken: true, type: "number", docs: ["Clip the gradients' global 2-norm to this value (default off)."] },
+  { name: "loss", hasQuestionToken: true, type: '"cross_entropy" | "mse"', docs: ['The loss `trainStep` minimises (default `"cross_entropy"`, on class labels).'] },
+  { name: "labelSmoothing", hasQuestionToken: true, type: "number", docs: ["Cross-entropy's label smoothing, in [0, 1) (default 0)."] },
+];
 
 /** `Tensor<[number, 3, 32, 32]>`: static dimensions as literals, symbolic ones as `number`. */
 function tensorType(shape: Shape): string {

@@ -32,7 +32,7 @@ const PRETTIER = { parser: "typescript", printWidth: 120 } as const;
 /** Emits the module for `graph`: `<stem>.ts`, or `<stem>.js` and `<stem>.d.ts`. */
 export async function emitTypeScript(graph: Graph, options: TsTargetOptions): Promise<EmittedFile[]> {
   const inlinedRuntime = options.standalone
-    ? inlineRuntime([...runtimeImports(graph, options.mode), ...runtimeTypes(options.mode)], MODULE_DECLARATIONS)
+    ? inlineRuntime([...runtimeImports(graph, options.mode, options.training), ...runtimeTypes(options.mode, options.training)], MODULE_DECLARATIONS)
     : undefined;
   const source = emitModuleSource(graph, { ...options, runtimeModule: options.runtimeModule ?? "nnc/runtime", inlinedRuntime });
   const formatted = await format(source, PRETTIER);

@@ -87,3 +87,8 @@ export function nodeExpression(node: IrNode, context: CallContext, trainable: bo
   if (JSON.stringify(training) === JSON.stringify(inference)) return callCode(node, inference, context);
   return `training ? ${callCode(node, training, context)} : ${callCode(node, inference, context)}`;
 }
+
+/** The expression computing `node` in its training form alone (the nodes of a training step). */
+export function trainingExpression(node: IrNode, context: CallContext): string {
+  return callCode(node, kernelCall(node, true), context);
+}
