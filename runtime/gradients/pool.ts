@@ -1,2 +1,140 @@
-/** Backward kernels (pool); filled in by the training work. */
-export {};
+/**
+ * Backward kernels of the pools, as PyTorch's autograd computes them:
+ *
+ * - `MaxPool` (`nn.MaxPool2d`): each window's gradient goes to the element its forward picked,
+ *   the first maximum in the window's row-major scan (a NaN wins, the last one when several);
+ *   padding never wins. Overlapping windows add up.
+ * - `AveragePool` (`nn.AvgPool2d(count_include_pad=False)`): each window's gradient is shared
+ *   equally among the real input values it covers.
+ * - `GlobalAveragePool`: `dy / (H·W)` everywhere in the plane.
+ * - `GlobalMaxPool` (`amax` over H and W): shared equally among the elements equal to the
+ *   maximum; a plane whose maximum is NaN gets NaN everywhere, as `amax`'s backward gives.
+ */
+import { assertRank, assertShape, type Tensor } from "../tensor.js";
+import { checkPoolPads, window2d, type Window2d } from "../window.js";
+
+/** The attributes of a `MaxPoolGrad` or `AveragePoolGrad` node (the forward's, in ONNX names). */
+export interface PoolBackwardAttributes {
+  kernel_shape: readonly number[];
+  /** Default: the kernel. */
+  strides?: readonly number[];
+  /** `[top, left, bottom, right]`, default 0. */
+  pads?: readonly number[];
+}
+
+/** The window of a pool's backward, checked against the output gradient's shape. */
+function poolWindow(op: string, dy: Tensor, x: Tensor, attrs: PoolBackwardAttributes): Window2d {
+  assertRank(x, [4], `${op}: input`);
+  const [n, c, h, w] = x.shape;
+  const k = attrs.kernel_shape;
+  const s = attrs.strides ?? k;
+  const win = window2d(op, h, w, [k[0], k[1]], [s[0], s[1]], (attrs.pads ?? [0, 0, 0, 0]) as [number, number, number, number], 1);
+  checkPoolPads(op, win);
+  assertShape(dy, [n, c, win.oh, win.ow], `${op}: output gradient`);
+  return win;
+}
+
+/** Visits every window of every plane with its clipped input rows `[y0, y1)` and columns `[x0, x1)`. */
+function eachWindow(
+  planes: number,
+  h: number,
+  w: number,
+  win: Window2d,
+  visit: (base: number, o: number, y0: number, y1: number, x0: number, x1: number) => void,
+): void {
+  let o = 0;
+  for (let plane = 0; plane < planes; plane++) {
+    const base = plane * h * w;
+    for (let oy = 0; oy < win.oh; oy++) {
+      const top = oy * win.sh - win.pads.top;
+      const y0 = Math.max(0, top);
+      const y1 = Math.min(h, top + win.kh);
+      for (let ox = 0; ox < win.ow; ox++, o++) {
+        const left = ox * win.sw - win.pads.left;
+        visit(base, o, y0, y1, Math.max(0, left), Math.min(w, left + win.kw));
+      }
+    }
+  }
+}
+
+/** The gradient of `MaxPool(x)` given `dy`: `[dx]`. */
+export function maxPoolBackward(dy: Tensor, x: Tensor, attrs: PoolBackwardAttributes): Tensor[] {
+  const win = poolWindow("maxPoolBackward", dy, x, attrs);
+  const [n, c, h, w] = x.shape;
+  const src = x.data;
+  const dx = new Float32Array(src.length);
+  eachWindow(n * c, h, w, win, (base, o, y0, y1, x0, x1) => {
+    let best = -Infinity;
+    let at = -1;
+    for (let iy = y0; iy < y1; iy++) {
+      for (let ix = x0; ix < x1; ix++) {
+        const i = base + iy * w + ix;
+        const v = src[i];
+        // The forward's scan: strictly greater, or NaN (which then stays, unless another NaN follows).
+        if (v > best || Number.isNaN(v) || at < 0) {
+          best = v;
+          at = i;
+        }
+      }
+    }
+    dx[at] += dy.data[o];
+  });
+  return [{ shape: [...x.shape], data: dx }];
+}
+
+/** The gradient of `AveragePool(x)` (padding excluded from the count) given `dy`: `[dx]`. */
+export function averagePoolBackward(dy: Tensor, x: Tensor, attrs: PoolBackwardAttributes): Tensor[] {
+  const win = poolWindow("averagePoolBackward", dy, x, attrs);
+  const [n, c, h, w] = x.shape;
+  const dx = new Float32Array(x.data.length);
+  eachWindow(n * c, h, w, win, (base, o, y0, y1, x0, x1) => {
+    const share = dy.data[o] / ((y1 - y0) * (x1 - x0));
+    for (let iy = y0; iy < y1; iy++) {
+      const row = base + iy * w;
+      for (let ix = x0; ix < x1; ix++) dx[row + ix] += share;
+    }
+  });
+  return [{ shape: [...x.shape], data: dx }];
+}
+
+/** The planes of a global pool's input and its checked output gradient. */
+function globalPlanes(op: string, dy: Tensor, x: Tensor): { planes: number; size: number } {
+  assertRank(x, [4], `${op}: input`);
+  const [n, c, h, w] = x.shape;
+  assertShape(dy, [n, c, 1, 1], `${op}: output gradient`);
+  return { planes: n * c, size: h * w };
+}
+
+/** The gradient of `GlobalAveragePool(x)` given `dy`: `[dx]`. */
+export function globalAveragePoolBackward(dy: Tensor, x: Tensor): Tensor[] {
+  const { planes, size } = globalPlanes("globalAveragePoolBackward", dy, x);
+  const dx = new Float32Array(x.data.length);
+  for (let p = 0; p < planes; p++) dx.fill(dy.data[p] / size, p * size, (p + 1) * size);
+  return [{ shape: [...x.shape], data: dx }];
+}
+
+/** The gradient of `GlobalMaxPool(x)` given `dy`, shared among the ties: `[dx]`. */
+export function globalMaxPoolBackward(dy: Tensor, x: Tensor): Tensor[] {
+  const { planes, size } = globalPlanes("globalMaxPoolBackward", dy, x);
+  const src = x.data;
+  const dx = new Float32Array(src.length);
+  for (let p = 0; p < planes; p++) {
+    const start = p * size;
+    const end = start + size;
+    let best = -Infinity;
+    for (let i = start; i < end; i++) {
+      const v = src[i];
+      if (v > best || Number.isNaN(v)) best = v;
+    }
+    let count = 0;
+    for (let i = start; i < end; i++) if (src[i] === best) count++;
+    // No element equals a NaN maximum: amax's backward then divides by a count of 0 everywhere.
+    if (count === 0) {
+      dx.fill(NaN, start, end);
+      continue;
+    }
+    const share = dy.data[p] / count;
+    for (let i = start; i < end; i++) if (src[i] === best) dx[i] = share;
+  }
+  return [{ shape: [...x.shape], data: dx }];
+}

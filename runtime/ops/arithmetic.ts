@@ -1,9 +1,11 @@
 /**
  * `add` (`a + b` of equal shapes; the IR's `Add`), and the broadcasting `Sub`, `Mul` and `Div`
  * that lowering (`standardize`) and the inference folds (an unfolded normalization's affine) use
- * for per-channel arithmetic.
+ * for per-channel arithmetic. Gradients reduce over the axes an operand was broadcast along; an
+ * `Add` of equal shapes passes the output's gradient on to both operands without a node.
  */
 import { formatShape, perSample, sameShape } from "./dims.js";
+import { readsInputs, sumRule } from "./grad-structure.js";
 import { inputsCall } from "./kernel-call.js";
 import { fail } from "./rules.js";
 import type { IrOperator, KernelEntry, LayerOperator } from "./types.js";
@@ -31,5 +33,11 @@ export const ARITHMETIC_KERNELS: readonly KernelEntry[] = ["Add", "Sub", "Mul", 
 
 export const ARITHMETIC_OPERATORS = {
   layers: [ADD_LAYER],
-  ir: ARITHMETIC_KERNELS.map((kernel): IrOperator => ({ ...kernel, onnx: (e) => e.last(kernel.op, [e.input(0), e.input(1)]) })),
+  ir: ARITHMETIC_KERNELS.map(
+    (kernel): IrOperator => ({
+      ...kernel,
+      backward: kernel.op === "Add" || kernel.op === "Sub" ? sumRule(kernel.op) : readsInputs(`${kernel.op}Grad`),
+      onnx: (e) => e.last(kernel.op, [e.input(0), e.input(1)]),
+    }),
+  ),
 };

@@ -1,6 +1,7 @@
 /** `concat`: tensors joined along an axis, as `torch.cat`; the IR's `Concat`. */
 import { formatShape, sumDims } from "./dims.js";
 import { literal, num } from "./kernel-call.js";
+import { readsInputs } from "./grad-structure.js";
 import { fail } from "./rules.js";
 import type { IrOperator, KernelEntry, LayerOperator } from "./types.js";
 
@@ -40,6 +41,7 @@ export const CONCAT_KERNEL: KernelEntry = {
 
 export const CONCAT: IrOperator = {
   ...CONCAT_KERNEL,
+  backward: readsInputs("ConcatGrad"),
   onnx: (e) => e.last("Concat", e.node.inputs.map((_, i) => e.input(i)), { axis: { int: e.num("axis", 1) } }),
 };
 

@@ -1,6 +1,7 @@
 /** `conv`: 2-D convolution (cross-correlation), as `nn.Conv2d`; the IR's `Conv`. */
 import { ceilDivDim, perSample } from "./dims.js";
 import { withActivation } from "./fused.js";
+import { readsInputs } from "./grad-structure.js";
 import { onnxWithActivation, presentInputs } from "./fused-onnx.js";
 import { input, ints, literal, num, optional, type LiteralValue } from "./kernel-call.js";
 import { checkRank, fail, isFailure, pair, staticDim } from "./rules.js";
@@ -100,6 +101,9 @@ export const CONV_KERNEL: KernelEntry = {
 
 export const CONV: IrOperator = {
   ...CONV_KERNEL,
+  // ConvGrad(dy, x, w, b?): the bias is passed even when only its presence matters, so that the
+  // kernel's arguments keep their places.
+  backward: readsInputs("ConvGrad", 3),
   onnx: (e) => {
     const attrs: Record<string, OnnxAttr> = {
       ...onnxWindowAttrs(e),

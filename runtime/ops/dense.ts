@@ -1,6 +1,7 @@
 /** `dense`: a fully connected layer on `[N, F]`, as `nn.Linear`; the IR's `Gemm` (transB = 1). */
 import { BIAS_ARG } from "./conv.js";
 import { withActivation } from "./fused.js";
+import { readsInputs } from "./grad-structure.js";
 import { onnxWithActivation, presentInputs } from "./fused-onnx.js";
 import { input, literal, optional } from "./kernel-call.js";
 import { checkRank, isFailure, staticDim } from "./rules.js";
@@ -41,6 +42,7 @@ export const GEMM_KERNEL: KernelEntry = {
 
 export const GEMM: IrOperator = {
   ...GEMM_KERNEL,
+  backward: readsInputs("GemmGrad", 3),
   onnx: (e) => onnxWithActivation(e, "Gemm", presentInputs(e, 3), { transB: { int: 1 } }),
 };
 

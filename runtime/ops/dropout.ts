@@ -1,17 +1,25 @@
 /**
  * `dropout`: inverted dropout in training (kept elements scaled by 1/(1-p)), the identity at
  * inference; the IR's `Dropout` (ratio), written to ONNX as `Identity` (inference form).
+ *
+ * Its backward multiplies the output's gradient by the mask the training forward applied: the
+ * gradient pass gives a node whose gradient is wanted a second output, `<node>.mask`, and the
+ * attribute `saved: 1`, and the node then runs `dropoutWithMask`, which returns `[y, mask]`.
  */
+import { outputGradient, withBackward } from "./grad-structure.js";
 import { input, literal, num } from "./kernel-call.js";
-import { pointwise, pointwiseKernel } from "./pointwise.js";
+import { pointwise, pointwiseKernel, type PointwiseEntry } from "./pointwise.js";
 
 export const DROPOUT_KERNEL = pointwiseKernel({
   op: "Dropout",
-  kernel: (node, training) => ({ kernel: "dropout", args: [input(0), literal({ p: num(node, "ratio", 0.5), training }), { kind: "random" }] }),
+  kernel: (node, training) => {
+    const args = [input(0), literal({ p: num(node, "ratio", 0.5), training }), { kind: "random" } as const];
+    return num(node, "saved", 0) === 1 ? { kernel: "dropoutWithMask", args, outputs: 2 } : { kernel: "dropout", args };
+  },
   alias: true,
 });
 
-export const DROPOUT = pointwise(DROPOUT_KERNEL, {
+const DROPOUT_ENTRY = pointwise(DROPOUT_KERNEL, {
   layer: "dropout",
   doc: "inverted dropout in training (scale 1/(1-p)); identity at inference",
   args: [{ name: "p", type: "float", default: 0.5, min: 0, max: 1, maxExclusive: true, doc: "probability of zeroing an element, in [0, 1)" }],
@@ -20,3 +28,10 @@ export const DROPOUT = pointwise(DROPOUT_KERNEL, {
   attrs: (a) => ({ ratio: Number(a.p) }),
   onnx: (e, x, suffix) => e.last("Identity", [x], {}, suffix),
 });
+
+const DROPOUT_OPERATOR = withBackward(DROPOUT_ENTRY.operator, {
+  saves: ["mask"],
+  gradients: (g) => g.backward("DropoutGrad", [outputGradient(g), g.node.outputs[1]]),
+});
+
+export const DROPOUT: PointwiseEntry = { ...DROPOUT_ENTRY, operator: DROPOUT_OPERATOR, ir: [DROPOUT_OPERATOR] };

@@ -4,6 +4,7 @@
  * and `GlobalMaxPool`.
  */
 import { perSample } from "./dims.js";
+import { readsInputs } from "./grad-structure.js";
 import { inputsCall, input, ints, literal } from "./kernel-call.js";
 import { checkRank, fail, isFailure, pair } from "./rules.js";
 import type { Attrs, IrOperator, KernelEntry, LayerOperator, RuleFailure, RuleResult, Shape } from "./types.js";
@@ -58,6 +59,7 @@ function windowOperator(kernel: KernelEntry): IrOperator {
   const op = kernel.op;
   return {
     ...kernel,
+    backward: readsInputs(`${op}Grad`),
     onnx: (e) => {
       const attrs = onnxWindowAttrs(e);
       if (op === "AveragePool") attrs.count_include_pad = { int: 0 };
@@ -83,7 +85,7 @@ function globalKernel(op: string, kernel: string): KernelEntry {
 }
 
 function globalOperator(kernel: KernelEntry): IrOperator {
-  return { ...kernel, onnx: (e) => e.last(kernel.op, [e.input(0)]) };
+  return { ...kernel, backward: readsInputs(`${kernel.op}Grad`), onnx: (e) => e.last(kernel.op, [e.input(0)]) };
 }
 
 export const POOL_KERNELS: readonly KernelEntry[] = [

@@ -4,6 +4,7 @@
  */
 import { productDims } from "./dims.js";
 import { inputsCall, input, ints, literal } from "./kernel-call.js";
+import { readsInputs } from "./grad-structure.js";
 import { fail } from "./rules.js";
 import type { IrOperator, KernelEntry, LayerOperator } from "./types.js";
 
@@ -28,6 +29,7 @@ export const FLATTEN_KERNEL: KernelEntry = {
 
 export const FLATTEN: IrOperator = {
   ...FLATTEN_KERNEL,
+  backward: readsInputs("FlattenGrad"),
   onnx: (e) => e.last("Flatten", [e.input(0)], { axis: { int: e.num("axis", 1) } }),
 };
 
@@ -38,6 +40,7 @@ export const RESHAPE_KERNEL: KernelEntry = {
 
 export const RESHAPE: IrOperator = {
   ...RESHAPE_KERNEL,
+  backward: readsInputs("ReshapeGrad"),
   onnx: (e) => {
     const target = e.ints("shape", []);
     // The IR's shape is static; a symbolic batch axis is copied (0) rather than baked in.
