@@ -77,14 +77,14 @@ export function convBackward(dy: Tensor, x: Tensor, w: Tensor, b: Tensor | undef
   if (c !== cg * group || m % group !== 0) throw new Error(`convBackward: group ${group} does not fit input [${x.shape.join(", ")}] and weight [${w.shape.join(", ")}]`);
   const win = window2d("convBackward", h, width, [kh, kw], pair(attrs.strides), (attrs.pads ?? [0, 0, 0, 0]) as [number, number, number, number], pair(attrs.dilations));
   assertShape(dy, [n, m, win.oh, win.ow], "convBackward: output gradient");
-  const positions = win.oh * win.ow;
   const dx = wants[0] ? new Float32Array(x.data.length) : undefined;
   const dw = wants[1] ? new Float32Array(w.data.length) : undefined;
   if (dx !== undefined || dw !== undefined) {
-    if (cg === 1 && m === group) depthwiseBackward(dy.data, x.data, w.data, n, c, h, width, win, dx, dw);
-    else groupedBackward(dy.data, x.data, w.data, n, c, h, width, m, group, win, dx, dw);
+    const problem: ConvProblem = { dy: dy.data, x: x.data, w: w.data, n, c, h, width, m, group, win, dx, dw };
+    if (cg === 1 && m === group) depthwiseBackward(problem);
+    else groupedBackward(problem);
   }
-  const db = wants[2] ? biasGradient(dy.data, n, m, positions) : undefined;
+  const db = wants[2] ? biasGradient(dy.data, n, m, win.oh * win.ow) : undefined;
   return pick([dx && { shape: [...x.shape], data: dx }, dw && { shape: [...w.shape], data: dw }, db], wants);
 }
 
@@ -92,21 +92,25 @@ function pair(value: readonly number[] | undefined): [number, number] {
   return value === undefined ? [1, 1] : [value[0], value[1]];
 }
 
+/** One conv backward: the operands, the sizes, and the wanted gradients to fill (zeroed). */
+interface ConvProblem {
+  readonly dy: Float32Array;
+  readonly x: Float32Array;
+  readonly w: Float32Array;
+  /** Images, input channels, input height and width, output channels, groups. */
+  readonly n: number;
+  readonly c: number;
+  readonly h: number;
+  readonly width: number;
+  readonly m: number;
+  readonly group: number;
+  readonly win: Window2d;
+  readonly dx: Float32Array | undefined;
+  readonly dw: Float32Array | undefined;
+}
+
 /** The general case: one product per image and group for each of dW and dcol (then col2im). */
-function groupedBackward(
-  dy: Float32Array,
-  x: Float32Array,
-  w: Float32Array,
-  n: number,
-  c: number,
-  h: number,
-  width: number,
-  m: number,
-  group: number,
-  win: Window2d,
-  dx: Float32Array | undefined,
-  dw: Float32Array | undefined,
-): void {
+function groupedBackward({ dy, x, w, n, c, h, width, m, group, win, dx, dw }: ConvProblem): void {
   const cg = c / group;
   const mg = m / group;
   const depth = cg * win.kh * win.kw;
@@ -183,18 +187,7 @@ function validRange(shift: number, s: number, width: number, outputs: number): [
 }
 
 /** Depthwise: for each plane and kernel tap, `dx[iy, ix] += w·dy[oy, ox]` and `dw += x[iy, ix]·dy[oy, ox]`. */
-function depthwiseBackward(
-  dy: Float32Array,
-  x: Float32Array,
-  w: Float32Array,
-  n: number,
-  c: number,
-  h: number,
-  width: number,
-  win: Window2d,
-  dx: Float32Array | undefined,
-  dw: Float32Array | undefined,
-): void {
+function depthwiseBackward({ dy, x, w, n, c, h, width, win, dx, dw }: ConvProblem): void {
   const { kh, kw, sh, sw, dh, dw: dilW, oh, ow } = win;
   const { top, left } = win.pads;
   const taps = kh * kw;

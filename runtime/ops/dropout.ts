@@ -6,9 +6,9 @@
  * gradient pass gives a node whose gradient is wanted a second output, `<node>.mask`, and the
  * attribute `saved: 1`, and the node then runs `dropoutWithMask`, which returns `[y, mask]`.
  */
-import { outputGradient, withBackward } from "./grad-structure.js";
+import { outputGradient } from "./grad-structure.js";
 import { input, literal, num } from "./kernel-call.js";
-import { pointwise, pointwiseKernel, type PointwiseEntry } from "./pointwise.js";
+import { pointwise, pointwiseKernel } from "./pointwise.js";
 
 export const DROPOUT_KERNEL = pointwiseKernel({
   op: "Dropout",
@@ -19,7 +19,7 @@ export const DROPOUT_KERNEL = pointwiseKernel({
   alias: true,
 });
 
-const DROPOUT_ENTRY = pointwise(DROPOUT_KERNEL, {
+export const DROPOUT = pointwise(DROPOUT_KERNEL, {
   layer: "dropout",
   doc: "inverted dropout in training (scale 1/(1-p)); identity at inference",
   args: [{ name: "p", type: "float", default: 0.5, min: 0, max: 1, maxExclusive: true, doc: "probability of zeroing an element, in [0, 1)" }],
@@ -27,11 +27,8 @@ const DROPOUT_ENTRY = pointwise(DROPOUT_KERNEL, {
   flops: 0,
   attrs: (a) => ({ ratio: Number(a.p) }),
   onnx: (e, x, suffix) => e.last("Identity", [x], {}, suffix),
+  backward: {
+    saves: ["mask"],
+    gradients: (g) => g.backward("DropoutGrad", [outputGradient(g), g.node.outputs[1]]),
+  },
 });
-
-const DROPOUT_OPERATOR = withBackward(DROPOUT_ENTRY.operator, {
-  saves: ["mask"],
-  gradients: (g) => g.backward("DropoutGrad", [outputGradient(g), g.node.outputs[1]]),
-});
-
-export const DROPOUT: PointwiseEntry = { ...DROPOUT_ENTRY, operator: DROPOUT_OPERATOR, ir: [DROPOUT_OPERATOR] };

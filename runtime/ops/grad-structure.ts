@@ -4,7 +4,7 @@
  * Each `<Op>Grad` node runs the kernel `<kernel>Backward` of `runtime/gradients/`.
  */
 import { gradientKernel, gradientOperator } from "./gradient.js";
-import type { BackwardRule, GradientContext, IrOperator, KernelEntry, OperatorModule } from "./types.js";
+import type { BackwardRule, GradientContext, KernelEntry, OperatorModule } from "./types.js";
 
 export const STRUCTURE_GRADIENT_KERNELS: readonly KernelEntry[] = [
   gradientKernel("ConvGrad", "convBackward"),
@@ -68,9 +68,4 @@ export function sumRule(op: "Add" | "Sub"): BackwardRule {
       return general.gradients(g);
     },
   };
-}
-
-/** Gives an IR operator a backward rule. */
-export function withBackward(operator: IrOperator, backward: BackwardRule): IrOperator {
-  return { ...operator, backward };
 }
