@@ -3,7 +3,13 @@
  * `C (+)= op(A) · op(B)`, where op transposes when asked, on row-major views into Float32Arrays.
  * A conv's weight gradient is `dY · colᵀ`, its input gradient `Wᵀ · dY` (then col2im); a dense
  * layer's are `dYᵀ · X` and `dY · W`.
+ *
+ * Products of at least `WASM_PRODUCT_MIN_MACS` multiply-adds run on the WebAssembly SIMD GEMM
+ * micro-kernel (`runtime/linalg/wasm-products.ts`: float32 lanes, a slab of ≤ 384 reduction steps
+ * at a time); smaller ones, and every product where WebAssembly SIMD is unavailable, run the
+ * TypeScript loop {@link matmulReference} (double sums).
  */
+import { productHeap } from "../linalg/wasm-products.js";
 
 /** One product `C (+)= op(A) · op(B)`, op(A) `m × k`, op(B) `k × n`, C `m × n`. */
 export interface Product {
@@ -27,8 +33,31 @@ export interface Product {
   accumulate: boolean;
 }
 
-/** Computes the product in place in `p.c`, summing in double per output element. */
+/** Computes the product in place in `p.c`. */
 export function matmul(p: Product): void {
+  const { m, n, k } = p;
+  if (m === 0 || n === 0) return;
+  const heap = productHeap(m, n, k);
+  if (heap === undefined) {
+    matmulReference(p);
+    return;
+  }
+  const l = heap.layout(m, n, k);
+  heap.packA(l, p.a, p.aOffset, p.lda, p.transA);
+  heap.packB(l, p.b, p.bOffset, p.ldb, p.transB);
+  heap.setBias(l);
+  heap.run(l);
+  const f = heap.floats;
+  for (let i = 0; i < m; i++) {
+    const from = l.c + i * l.ld;
+    const to = p.cOffset + i * p.ldc;
+    if (p.accumulate) for (let j = 0; j < n; j++) p.c[to + j] += f[from + j];
+    else p.c.set(f.subarray(from, from + n), to);
+  }
+}
+
+/** The TypeScript product: the same result, summing in double per output element. */
+export function matmulReference(p: Product): void {
   const { m, n, k, a, b, c } = p;
   const row = new Float64Array(n);
   for (let i = 0; i < m; i++) {

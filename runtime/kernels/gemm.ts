@@ -1,8 +1,14 @@
 /**
  * Gemm: the dense (fully connected) layer, `nn.Linear` and ONNX `Gemm` with `transB = 1`:
  * `y = x · Wᵀ + b` for `x` `[N, F]` and a weight stored `[out, F]` as PyTorch stores it.
+ *
+ * Where WebAssembly SIMD is available, a product of at least `WASM_PRODUCT_MIN_MACS`
+ * multiply-adds runs on the GEMM micro-kernel (`runtime/linalg/wasm-products.ts`) as
+ * `yᵀ = W · xᵀ`, bias per row and relu fused, float32 sums; else the TypeScript product.
  */
-import type { FusedActivation } from "../linalg/epilogue.js";
+import { applyActivation, type FusedActivation } from "../linalg/epilogue.js";
+import { kernelFuses } from "../fast/product.js";
+import { productHeap } from "../linalg/wasm-products.js";
 import { gemmCore } from "../linalg/gemm-core.js";
 import { assertRank, assertShape, outputTensor, type Tensor } from "../tensor.js";
 
@@ -30,6 +36,23 @@ export function gemm(
   assertShape(weight, [units, f], "gemm: weight");
   if (bias !== undefined) assertShape(bias, [units], "gemm: bias");
   const y = outputTensor([n, units], out, "gemm");
+  const heap = productHeap(units, n, f);
+  if (heap !== undefined) {
+    const l = heap.layout(units, n, f);
+    heap.packA(l, weight.data, 0, f, false);
+    heap.packB(l, x.data, 0, f, true);
+    heap.setBias(l, bias?.data);
+    heap.run(l, attributes.activation);
+    const h = heap.floats;
+    for (let j = 0; j < units; j++) {
+      const from = l.c + j * l.ld;
+      for (let i = 0; i < n; i++) y.data[i * units + j] = h[from + i];
+    }
+    if (attributes.activation !== undefined && !kernelFuses(attributes.activation)) {
+      applyActivation(y.data, 0, 1, y.data.length, 0, attributes.activation);
+    }
+    return y;
+  }
   gemmCore({
     m: n,
     n: units,

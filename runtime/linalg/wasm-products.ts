@@ -1,0 +1,178 @@
+/**
+ * Matrix products on the plan's GEMM micro-kernel (`runtime/wasm/gemm-kernel.ts`) outside a
+ * plan: the products of the TypeScript kernels that training runs (`conv` and `gemm` forward, the
+ * weight and input gradients of `runtime/gradients/products.ts`).
+ *
+ * One WebAssembly memory per thread, grown on demand and reused by every product (after the
+ * largest product of a training step has run once, a step allocates nothing here). A product
+ * `C = op(A) · op(B)` is laid out in it as the kernel wants:
+ *
+ * - op(A) `m × k` packed in row blocks of `MR` rows (each reduction step's `MR` values side by
+ *   side), transposing on the way when asked;
+ * - op(B) `k × n` row-major with a row stride `ld` that is an odd number of `NR`-wide tiles
+ *   (`rowStride`), transposing on the way when asked;
+ * - C `paddedRows × ld`, and a bias of `paddedRows` values (zero for a plain product).
+ *
+ * The kernel sums in float32 SIMD lanes, a slab of ≤ 384 reduction steps at a time
+ * (`runtime/fast/product.ts`); the caller copies C out (or adds it, to accumulate).
+ * Callers that build op(B) themselves (conv's im2col) write it straight into the memory.
+ */
+import type { FusedActivation } from "./epilogue.js";
+import { gemmKernelModule, GEMM_KERNEL, MR } from "../wasm/gemm-kernel.js";
+import { kernelFuses, multiply, rowStride } from "../fast/product.js";
+import type { GemmTile } from "../fast/plan-module.js";
+import { wasmAvailable } from "../fast/wasm-support.js";
+
+/** Below this many multiply-adds a product stays in TypeScript: packing would cost more. */
+export const WASM_PRODUCT_MIN_MACS = 16_384;
+
+const PAGE_BYTES = 65_536;
+/** The largest heap a product may grow (bytes); a larger product stays in TypeScript. */
+const MAX_HEAP_BYTES = 2 ** 30;
+
+/** Where one product's operands are in the heap, in floats. */
+export interface ProductLayout {
+  m: number;
+  n: number;
+  k: number;
+  /** `m` rounded up to a multiple of `MR`. */
+  paddedRows: number;
+  /** Row stride of op(B) and C, in floats. */
+  ld: number;
+  a: number;
+  b: number;
+  c: number;
+  bias: number;
+}
+
+/** A growable WebAssembly memory with the GEMM micro-kernel instantiated over it. */
+export class ProductHeap {
+  private readonly memory = new WebAssembly.Memory({ initial: 16 });
+  private readonly gemmTile: GemmTile;
+  /** The memory as floats; replaced when the memory grows. */
+  floats = new Float32Array(this.memory.buffer);
+
+  constructor(module: WebAssembly.Module) {
+    const exports = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as Record<string, unknown>;
+    this.gemmTile = exports[GEMM_KERNEL] as GemmTile;
+  }
+
+  /** Reserves (growing the memory when needed) the operands of a product `m × k` by `k × n`. */
+  layout(m: number, n: number, k: number): ProductLayout {
+    const l = layoutOf(m, n, k);
+    const bytes = (l.bias + l.paddedRows) * 4;
+    const have = this.memory.buffer.byteLength;
+    if (bytes > have) {
+      this.memory.grow(Math.ceil((bytes - have) / PAGE_BYTES));
+      this.floats = new Float32Array(this.memory.buffer);
+    }
+    return l;
+  }
+
+  /**
+   * Packs op(A) (`m × k`; stored `k × m` when `trans`) into the layout's A: block `q` holds, for
+   * each reduction step p, rows `q·MR … q·MR + MR − 1` of column p side by side.
+   */
+  packA(l: ProductLayout, a: Float32Array, offset: number, lda: number, trans: boolean): void {
+    const { m, k } = l;
+    const heap = this.floats;
+    for (let block = 0; block < l.paddedRows; block += MR) {
+      const base = l.a + block * k;
+      const rows = Math.min(MR, m - block);
+      if (trans) {
+        for (let p = 0; p < k; p++) {
+          const from = offset + p * lda + block;
+          const to = base + p * MR;
+          for (let r = 0; r < rows; r++) heap[to + r] = a[from + r];
+          for (let r = rows; r < MR; r++) heap[to + r] = 0;
+        }
+      } else {
+        for (let r = 0; r < MR; r++) {
+          if (r >= rows) {
+            for (let p = 0; p < k; p++) heap[base + p * MR + r] = 0;
+            continue;
+          }
+          const from = offset + (block + r) * lda;
+          for (let p = 0; p < k; p++) heap[base + p * MR + r] = a[from + p];
+        }
+      }
+    }
+  }
+
+  /** Copies op(B) (`k × n`; stored `n × k` when `trans`) into the layout's B, row stride `ld`. */
+  packB(l: ProductLayout, b: Float32Array, offset: number, ldb: number, trans: boolean): void {
+    const { n, k, ld } = l;
+    const heap = this.floats;
+    if (!trans) {
+      for (let p = 0; p < k; p++) heap.set(b.subarray(offset + p * ldb, offset + p * ldb + n), l.b + p * ld);
+      return;
+    }
+    // Eight stored rows at a time, so the writes go to eight consecutive floats of each row.
+    for (let j0 = 0; j0 < n; j0 += 8) {
+      const j1 = Math.min(n, j0 + 8);
+      for (let p = 0; p < k; p++) {
+        const to = l.b + p * ld;
+        for (let j = j0; j < j1; j++) heap[to + j] = b[offset + j * ldb + p];
+      }
+    }
+  }
+
+  /** Writes the layout's bias: `values[offset + i]` for row i, or zero without values. */
+  setBias(l: ProductLayout, values?: Float32Array, offset = 0): void {
+    const heap = this.floats;
+    heap.fill(0, l.bias, l.bias + l.paddedRows);
+    if (values !== undefined) heap.set(values.subarray(offset, offset + l.m), l.bias);
+  }
+
+  /**
+   * Runs `C = act(op(A) · op(B) + bias)` over the packed operands; the activation is applied only
+   * where the kernel fuses it (relu, leaky relu; see `kernelFuses`), else left to the caller.
+   */
+  run(l: ProductLayout, activation?: FusedActivation): void {
+    multiply(
+      { gemmTile: this.gemmTile },
+      { offset: l.a * 4, depth: l.k, paddedRows: l.paddedRows, blockStride: l.k * MR * 4 },
+      { b: l.b * 4, c: l.c * 4, ld: l.ld, columns: Math.ceil(l.n / 8) * 8, bias: l.bias * 4 },
+      kernelFuses(activation) ? activation : undefined,
+    );
+  }
+}
+
+function layoutOf(m: number, n: number, k: number): ProductLayout {
+  const paddedRows = Math.ceil(m / MR) * MR;
+  const ld = rowStride(n);
+  const a = 0;
+  const b = a + paddedRows * k;
+  const c = b + k * ld;
+  const bias = c + paddedRows * ld;
+  return { m, n, k, paddedRows, ld, a, b, c, bias };
+}
+
+let module: WebAssembly.Module | undefined;
+let heap: ProductHeap | undefined;
+let enabled = true;
+
+/**
+ * This thread's product heap for a product `m × k` by `k × n`, or `undefined` when it should run
+ * in TypeScript: WebAssembly SIMD unavailable, the products switched off
+ * ({@link setWasmProducts}), fewer than {@link WASM_PRODUCT_MIN_MACS} multiply-adds, or more
+ * memory than the heap may take.
+ */
+export function productHeap(m: number, n: number, k: number): ProductHeap | undefined {
+  if (m * n * k < WASM_PRODUCT_MIN_MACS || !enabled || !wasmAvailable()) return undefined;
+  const l = layoutOf(m, n, k);
+  if ((l.bias + l.paddedRows) * 4 > MAX_HEAP_BYTES) return undefined;
+  if (heap === undefined) {
+    module ??= new WebAssembly.Module(gemmKernelModule({ minimumPages: 1 }) as Uint8Array<ArrayBuffer>);
+    heap = new ProductHeap(module);
+  }
+  return heap;
+}
+
+/**
+ * Turns the WebAssembly products of the TypeScript kernels off (`false`: they run their
+ * TypeScript loops) or back on; tests use it to compare the two.
+ */
+export function setWasmProducts(on: boolean): void {
+  enabled = on;
+}

@@ -1,0 +1,181 @@
+/**
+ * The WebAssembly SIMD products. `matmul` (runtime/gradients/products.ts) on the WebAssembly SIMD micro-kernel against its
+ * TypeScript loop (`matmulReference`, double sums), and both against a double-precision product:
+ * random shapes with odd sizes (past the kernel's 4 × 8 tile and its 384-step slabs), every
+ * transpose pair, views at offsets with row strides wider than the matrix, overwrite and
+ * accumulate. Tolerance: |C − C_exact| ≤ 4·k·2⁻²⁴·Σ|a||b| + 1e-6 per element (float32 sums of
+ * k terms, plus one rounding on the accumulate), the standard bound for a float32 dot product.
+ * The `conv` and `gemm` kernels on the heap (one product over the whole batch, bias and relu in
+ * the kernel) against their TypeScript products (`setWasmProducts(false)`): within 1e-5 of the
+ * output's largest magnitude, for strides, padding, dilation, 1×1, odd sizes and every fused
+ * activation kind the kernel fuses or leaves to the write-back.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { matmul, matmulReference, type Product } from "../../runtime/gradients/products.js";
+import { productHeap, setWasmProducts } from "../../runtime/linalg/wasm-products.js";
+import { conv, createRandom, gemm, type ConvAttributes, type Tensor } from "../../runtime/index.js";
+
+const random = createRandom(7);
+const int = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
+
+interface Case {
+  product: Product;
+  /** The exact result and Σ|a||b| per element of C, in double. */
+  exact: Float64Array;
+  magnitude: Float64Array;
+}
+
+/** A random product `m × k` by `k × n` with the operands at offsets in wider buffers. */
+function makeCase(m: number, n: number, k: number, transA: boolean, transB: boolean, accumulate: boolean): Case {
+  const fill = (length: number) => Float32Array.from({ length }, () => random() * 2 - 1);
+  const lda = (transA ? m : k) + int(0, 3);
+  const ldb = (transB ? k : n) + int(0, 3);
+  const ldc = n + int(0, 3);
+  const [aOffset, bOffset, cOffset] = [int(0, 5), int(0, 5), int(0, 5)];
+  const a = fill(aOffset + (transA ? k : m) * lda);
+  const b = fill(bOffset + (transB ? n : k) * ldb);
+  const c = fill(cOffset + m * ldc);
+  const exact = new Float64Array(m * n);
+  const magnitude = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let sum = accumulate ? c[cOffset + i * ldc + j] : 0;
+      let abs = Math.abs(sum);
+      for (let q = 0; q < k; q++) {
+        const x = transA ? a[aOffset + q * lda + i] : a[aOffset + i * lda + q];
+        const y = transB ? b[bOffset + j * ldb + q] : b[bOffset + q * ldb + j];
+        sum += x * y;
+        abs += Math.abs(x * y);
+      }
+      exact[i * n + j] = sum;
+      magnitude[i * n + j] = abs;
+    }
+  }
+  const product = { m, n, k, a, aOffset, lda, transA, b, bOffset, ldb, transB, c, cOffset, ldc, accumulate };
+  return { product, exact, magnitude };
+}
+
+/** Runs `run` on a copy of the case's C and returns the worst error over the tolerance, and whether C outside the product kept its values. */
+function check(t: Case, run: (p: Product) => void): { worst: number; untouched: boolean } {
+  const { product: p } = t;
+  const c = p.c.slice();
+  run({ ...p, c });
+  let worst = 0;
+  let untouched = true;
+  for (let at = 0; at < c.length; at++) {
+    const r = Math.floor((at - p.cOffset) / p.ldc);
+    const col = at - p.cOffset - r * p.ldc;
+    if (at < p.cOffset || r >= p.m || col >= p.n) {
+      if (!Object.is(c[at], p.c[at])) untouched = false;
+      continue;
+    }
+    const e = r * p.n + col;
+    const tolerance = 4 * p.k * 2 ** -24 * t.magnitude[e] + 1e-6;
+    worst = Math.max(worst, Math.abs(c[at] - t.exact[e]) / tolerance);
+  }
+  return { worst, untouched };
+}
+
+afterEach(() => setWasmProducts(true));
+
+describe("matmul", () => {
+  it("runs on WebAssembly SIMD here (the products below exercise the kernel)", () => {
+    expect(productHeap(64, 64, 64)).toBeDefined();
+  });
+
+  const shapes: [number, number, number][] = [
+    [1, 1, 1], [3, 5, 7], [4, 8, 512], [13, 29, 37], [31, 9, 401], [64, 288, 33], [10, 127, 65], [67, 3, 800], [5, 201, 17],
+  ];
+  for (const [m, n, k] of shapes) {
+    for (const transA of [false, true]) {
+      for (const transB of [false, true]) {
+        it(`${m}×${k} · ${k}×${n}, transA ${transA}, transB ${transB}: overwrite and accumulate within the float32 bound`, () => {
+          for (const accumulate of [false, true]) {
+            const t = makeCase(m, n, k, transA, transB, accumulate);
+            const simd = check(t, matmul);
+            const loop = check(t, matmulReference);
+            expect(simd.worst).toBeLessThanOrEqual(1);
+            expect(loop.worst).toBeLessThanOrEqual(1);
+            expect(simd.untouched).toBe(true);
+            expect(loop.untouched).toBe(true);
+          }
+        });
+      }
+    }
+  }
+
+  it("agrees with the TypeScript loop when the WebAssembly products are switched off, and on random shapes", () => {
+    for (let trial = 0; trial < 20; trial++) {
+      const t = makeCase(int(1, 70), int(1, 70), int(1, 500), random() < 0.5, random() < 0.5, random() < 0.5);
+      expect(check(t, matmul).worst).toBeLessThanOrEqual(1);
+      setWasmProducts(false);
+      const c1 = t.product.c.slice();
+      const c2 = t.product.c.slice();
+      matmul({ ...t.product, c: c1 });
+      matmulReference({ ...t.product, c: c2 });
+      expect(c1).toEqual(c2);
+      setWasmProducts(true);
+    }
+  });
+
+  it("a zero-depth product writes zeros, or leaves C when accumulating", () => {
+    const c = new Float32Array([1, 2, 3, 4]);
+    const p = { m: 2, n: 2, k: 0, a: new Float32Array(0), aOffset: 0, lda: 0, transA: false, b: new Float32Array(0), bOffset: 0, ldb: 2, transB: false, c, cOffset: 0, ldc: 2, accumulate: true };
+    matmul(p);
+    expect([...c]).toEqual([1, 2, 3, 4]);
+    matmul({ ...p, accumulate: false });
+    expect([...c]).toEqual([0, 0, 0, 0]);
+  });
+});
+
+function tensor(shape: number[]): Tensor {
+  return { shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => random() * 2 - 1) };
+}
+
+/** The largest difference between the heap's and the TypeScript product's output, over the output's scale. */
+function heapVersusTs(run: () => Tensor): number {
+  expect(productHeap(64, 64, 64)).toBeDefined();
+  const heap = run();
+  setWasmProducts(false);
+  const ts = run();
+  setWasmProducts(true);
+  expect(heap.shape).toEqual(ts.shape);
+  let scale = 0;
+  let worst = 0;
+  ts.data.forEach((v, i) => {
+    scale = Math.max(scale, Math.abs(v));
+    worst = Math.max(worst, Math.abs(heap.data[i] - v));
+  });
+  expect(scale).toBeGreaterThan(0);
+  return worst / scale;
+}
+
+describe("conv and gemm on the WebAssembly products", () => {
+  const convs: [string, number[], number[], boolean, ConvAttributes][] = [
+    ["3×3 pad 1 with bias and relu", [3, 5, 11, 13], [12, 5, 3, 3], true, { pads: 1, activation: { kind: "relu" } }],
+    ["3×3 stride 2, no bias", [2, 16, 15, 15], [32, 16, 3, 3], false, { strides: 2, pads: 1 }],
+    ["1×1 direct, leaky relu", [2, 24, 9, 7], [10, 24, 1, 1], true, { activation: { kind: "leaky_relu", alpha: 0.1 } }],
+    ["5×3 dilated, asymmetric pads, tanh after the product", [1, 3, 20, 17], [7, 3, 5, 3], true, { dilations: 2, pads: [1, 2, 0, 1], activation: { kind: "tanh" } }],
+    ["1 input channel (an MNIST stem)", [4, 1, 28, 28], [32, 1, 3, 3], true, { pads: 1 }],
+  ];
+  for (const [name, xs, ws, bias, attributes] of convs) {
+    it(`conv ${name}`, () => {
+      const x = tensor(xs);
+      const w = tensor(ws);
+      const b = bias ? tensor([ws[0]]) : undefined;
+      expect(heapVersusTs(() => conv(x, w, b, attributes))).toBeLessThan(1e-5);
+    });
+  }
+
+  it("gemm with and without bias, relu and leaky relu fused, odd sizes", () => {
+    for (const [n, f, units] of [[32, 3136, 128], [7, 131, 10], [33, 64, 9]]) {
+      const x = tensor([n, f]);
+      const w = tensor([units, f]);
+      const b = tensor([units]);
+      expect(heapVersusTs(() => gemm(x, w, b))).toBeLessThan(1e-5);
+      expect(heapVersusTs(() => gemm(x, w, undefined, { activation: { kind: "relu" } }))).toBeLessThan(1e-5);
+      expect(heapVersusTs(() => gemm(x, w, b, { activation: { kind: "leaky_relu", alpha: 0.3 } }))).toBeLessThan(1e-5);
+      expect(heapVersusTs(() => gemm(x, w, b, { activation: { kind: "sigmoid" } }))).toBeLessThan(1e-5);
+    }
+  });
+});
