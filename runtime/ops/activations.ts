@@ -8,18 +8,19 @@ import { ELU_ALPHA } from "../kernels/elu.js";
 import { geluScalar } from "../kernels/gelu.js";
 import { LEAKY_RELU_ALPHA } from "../kernels/leaky-relu.js";
 import { sigmoidScalar } from "../kernels/sigmoid.js";
+import { savedBackward } from "./grad-activations.js";
 import { num } from "./kernel-call.js";
 import { pointwise, pointwiseKernel, sameOnnx } from "./pointwise.js";
 import type { KernelEntry } from "./types.js";
 
 export const RELU_KERNEL = pointwiseKernel({ op: "Relu", kernel: "relu", scalar: () => (x) => (x > 0 ? x : 0), fusedForm: () => ({ kind: "relu" }) });
-export const RELU = pointwise(RELU_KERNEL, { layer: "relu", doc: "max(x, 0)", onnx: sameOnnx("Relu") });
+export const RELU = pointwise(RELU_KERNEL, { layer: "relu", doc: "max(x, 0)", onnx: sameOnnx("Relu"), backward: savedBackward("Relu", ["output"]) });
 
 export const SIGMOID_KERNEL = pointwiseKernel({ op: "Sigmoid", kernel: "sigmoid", scalar: () => sigmoidScalar, fusedForm: () => ({ kind: "sigmoid" }) });
-export const SIGMOID = pointwise(SIGMOID_KERNEL, { layer: "sigmoid", doc: "1 / (1 + exp(-x))", onnx: sameOnnx("Sigmoid") });
+export const SIGMOID = pointwise(SIGMOID_KERNEL, { layer: "sigmoid", doc: "1 / (1 + exp(-x))", onnx: sameOnnx("Sigmoid"), backward: savedBackward("Sigmoid", ["output"]) });
 
 export const TANH_KERNEL = pointwiseKernel({ op: "Tanh", kernel: "tanh", scalar: () => Math.tanh, fusedForm: () => ({ kind: "tanh" }) });
-export const TANH = pointwise(TANH_KERNEL, { layer: "tanh", doc: "hyperbolic tangent", onnx: sameOnnx("Tanh") });
+export const TANH = pointwise(TANH_KERNEL, { layer: "tanh", doc: "hyperbolic tangent", onnx: sameOnnx("Tanh"), backward: savedBackward("Tanh", ["output"]) });
 
 export const GELU_KERNEL = pointwiseKernel({ op: "Gelu", kernel: "gelu", scalar: () => geluScalar, fusedForm: () => ({ kind: "gelu" }) });
 export const GELU = pointwise(GELU_KERNEL, {
@@ -35,6 +36,7 @@ export const GELU = pointwise(GELU_KERNEL, {
     e.last("Mul", [gated, e.scalar("gelu.half", 0.5)], {}, suffix);
   },
   fuses: false,
+  backward: savedBackward("Gelu", [0]),
 });
 
 export const SILU_KERNEL = pointwiseKernel({ op: "Silu", kernel: "silu", scalar: () => (x) => x * sigmoidScalar(x), fusedForm: () => ({ kind: "silu" }) });
@@ -46,6 +48,7 @@ export const SILU = pointwise(SILU_KERNEL, {
     const gate = e.step("Sigmoid", [x], {}, "sigmoid");
     e.last("Mul", [x, gate], {}, suffix);
   },
+  backward: savedBackward("Silu", [0]),
 });
 
 /**
@@ -74,6 +77,9 @@ function alphaActivation(kernel: KernelEntry, layer: string, doc: string, fallba
     args: [{ name: "alpha", type: "float", default: fallback, doc: alphaDoc }],
     attrs: (a) => ({ alpha: Number(a.alpha) }),
     onnx: (e, x, suffix) => e.last(kernel.op, [x], { alpha: { float: e.num("alpha", fallback) } }, suffix),
+    // Both read the input, as PyTorch does: for Elu, the output plus alpha would lose the
+    // precision of exp(x) where the output nears -alpha.
+    backward: savedBackward(kernel.op, [0]),
   });
 }
 

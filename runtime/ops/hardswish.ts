@@ -3,6 +3,7 @@
  * `HardSwish` (opset 14 on) computes `x · max(0, min(1, x/6 + 1/2))`, the same function.
  */
 import type { Tensor } from "../tensor.js";
+import { savedBackward } from "./grad-activations.js";
 import { mapElements, pointwise, pointwiseKernel, sameOnnx } from "./pointwise.js";
 
 /** `x · relu6(x + 3) / 6`, in PyTorch's order of operations. */
@@ -17,4 +18,4 @@ export function hardswish(x: Tensor, out?: Float32Array): Tensor {
 
 export const HARDSWISH_KERNEL = pointwiseKernel({ op: "HardSwish", kernel: "hardswish", scalar: () => hardswishScalar });
 
-export const HARDSWISH = pointwise(HARDSWISH_KERNEL, { layer: "hardswish", doc: "x * relu6(x + 3) / 6, as nn.Hardswish", onnx: sameOnnx("HardSwish") });
+export const HARDSWISH = pointwise(HARDSWISH_KERNEL, { layer: "hardswish", doc: "x * relu6(x + 3) / 6, as nn.Hardswish", onnx: sameOnnx("HardSwish"), backward: savedBackward("HardSwish", [0]) });

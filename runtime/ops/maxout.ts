@@ -4,6 +4,7 @@
  * the pieces axis.
  */
 import { perSample } from "./dims.js";
+import { savedBackward } from "./grad-activations.js";
 import { input, literal, num } from "./kernel-call.js";
 import { reshapeTarget } from "./onnx-shapes.js";
 import { checkBatched, fail, isFailure, staticDim } from "./rules.js";
@@ -43,6 +44,8 @@ export const MAXOUT: IrOperator = {
     const grouped = e.step("Reshape", [e.input(0), e.int64Constant("pieces_shape", target)], {}, "pieces");
     e.reduce("ReduceMax", grouped, [2], false);
   },
+  // Ties share the gradient evenly, as PyTorch's `amax` over the pieces axis.
+  backward: savedBackward("Maxout", [0, "output"]),
 };
 
 export const MAXOUT_OPERATORS = { layers: [MAXOUT_LAYER], ir: [MAXOUT] };

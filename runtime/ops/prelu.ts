@@ -4,6 +4,7 @@
  * is written `[C, 1, 1]`.
  */
 import { perSample } from "./dims.js";
+import { savedBackward } from "./grad-activations.js";
 import { inputsCall } from "./kernel-call.js";
 import { channelShape } from "./onnx-shapes.js";
 import { checkBatched, isFailure, staticDim } from "./rules.js";
@@ -39,6 +40,7 @@ export const PRELU: IrOperator = {
     if (slope.data.length === 1 || rank <= 2) return e.last("PRelu", [e.input(0), e.input(1)]);
     e.last("PRelu", [e.input(0), e.floatConstant("slope", channelShape(slope.data.length, rank), slope.data)]);
   },
+  backward: savedBackward("PRelu", [0, 1]),
 };
 
 export const PRELU_OPERATORS = { layers: [PRELU_LAYER], ir: [PRELU] };

@@ -4,6 +4,7 @@
  * inputs (opset 11 on).
  */
 import type { Tensor } from "../tensor.js";
+import { savedBackward } from "./grad-activations.js";
 import { num } from "./kernel-call.js";
 import { mapElements, pointwise, pointwiseKernel } from "./pointwise.js";
 
@@ -38,4 +39,5 @@ export const RELU6 = pointwise(CLIP_KERNEL, {
     const bounds = [e.scalar("clip.min", e.num("min", -Infinity)), e.scalar("clip.max", e.num("max", Infinity))];
     e.last("Clip", [x, ...bounds], {}, suffix);
   },
+  backward: savedBackward("Clip", [0]),
 });
