@@ -22,10 +22,11 @@ import { format } from "../format/format.js";
 import { graphDot, graphSvg } from "../emit/picture/graph-picture.js";
 import { VERSION } from "../version.js";
 import { registerCompileCommands } from "./compile.js";
+import { registerTrainCommand } from "./train.js";
 import { checkOptionValues, UsageError } from "./options.js";
 
 /** The commands that check a file and so read its imports: each takes `--root`. */
-const IMPORTING_COMMANDS = ["check", "summary", "params", "graph", "compile", "init"];
+const IMPORTING_COMMANDS = ["check", "summary", "params", "graph", "compile", "init", "train"];
 
 /** Runs the command line on `argv` (without `node` and the script) and returns the exit code. */
 export async function main(argv: string[], baseIo: CliIo = processIo): Promise<number> {
@@ -93,6 +94,9 @@ export async function main(argv: string[], baseIo: CliIo = processIo): Promise<n
     });
 
   registerCompileCommands(program, io, setOption, (code) => {
+    exitCode = code;
+  });
+  registerTrainCommand(program, io, setOption, (code) => {
     exitCode = code;
   });
 
