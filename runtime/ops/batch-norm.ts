@@ -5,6 +5,7 @@
  * in training, running averages at inference, where the inference passes fold it into the conv
  * or dense layer before it.
  */
+import { readsForwardInputs } from "./grad-norms.js";
 import { input, literal, num } from "./kernel-call.js";
 import { AFFINE_ARG, affinePair, epsArg, FOLDED_FLOPS, momentumArg, normalizer } from "./normalizer.js";
 import { affineParams, epsilonOf, perChannel } from "./rules.js";
@@ -50,6 +51,7 @@ export const BATCH_NORMALIZATION_KERNEL: KernelEntry = {
 
 export const BATCH_NORMALIZATION: IrOperator = {
   ...BATCH_NORMALIZATION_KERNEL,
+  backward: readsForwardInputs("BatchNormalizationGrad"),
   updates: [3, 4],
   onnx: (e) =>
     e.last("BatchNormalization", [0, 1, 2, 3, 4].map((i) => e.input(i)), {

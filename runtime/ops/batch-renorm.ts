@@ -3,6 +3,7 @@
  * d in training; nnc's `BatchRenormalization(X, scale, B, mean, std)`. At inference it is the
  * affine `x·s + t` with `s = γ/σ`, `t = β − μ·s`, which is its ONNX form (Mul, Add).
  */
+import { readsForwardInputs } from "./grad-norms.js";
 import { input, literal, num } from "./kernel-call.js";
 import { channelConstant, epsArg, FOLDED_FLOPS, momentumArg, normalizer } from "./normalizer.js";
 import { affineParams, epsilonOf, perChannel } from "./rules.js";
@@ -41,6 +42,7 @@ export const BATCH_RENORMALIZATION_KERNEL: KernelEntry = {
 
 export const BATCH_RENORMALIZATION: IrOperator = {
   ...BATCH_RENORMALIZATION_KERNEL,
+  backward: readsForwardInputs("BatchRenormalizationGrad"),
   updates: [3, 4],
   onnx: (e) => {
     const [gamma, beta, mean, std] = [1, 2, 3, 4].map((i) => e.constant(i).data);

@@ -4,6 +4,7 @@
  * `FilterResponseNormalization(X, scale, B, tau)`. ONNX: Mul, ReduceMean, Add, Sqrt, Div, Mul,
  * Add, Max.
  */
+import { readsForwardInputs } from "./grad-norms.js";
 import { input, literal, num } from "./kernel-call.js";
 import { broadcastParam, epsArg, normalizer, STATISTICS_FLOPS } from "./normalizer.js";
 import { spatialAxes } from "./onnx-shapes.js";
@@ -42,6 +43,7 @@ export const FILTER_RESPONSE_NORMALIZATION_KERNEL: KernelEntry = {
 
 export const FILTER_RESPONSE_NORMALIZATION: IrOperator = {
   ...FILTER_RESPONSE_NORMALIZATION_KERNEL,
+  backward: readsForwardInputs("FilterResponseNormalizationGrad"),
   onnx: (e) => {
     const x = e.input(0);
     const rank = e.shape(0).length;

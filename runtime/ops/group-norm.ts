@@ -7,6 +7,7 @@
  * deprecated, so below 21 it is Reshape `[N, G, −1]` → InstanceNormalization (γ = 1, β = 0) →
  * Reshape back → Mul γ → Add β, as PyTorch exports it.
  */
+import { readsForwardInputs } from "./grad-norms.js";
 import { input, literal, num } from "./kernel-call.js";
 import { broadcastParam, epsArg, normalizer, STATISTICS_FLOPS } from "./normalizer.js";
 import { isExpressible, reshapeTarget } from "./onnx-shapes.js";
@@ -50,6 +51,7 @@ export const GROUP_NORMALIZATION_KERNEL: KernelEntry = {
 
 export const GROUP_NORMALIZATION: IrOperator = {
   ...GROUP_NORMALIZATION_KERNEL,
+  backward: readsForwardInputs("GroupNormalizationGrad"),
   onnx: (e) => {
     const groups = e.num("num_groups", 1);
     const epsilon = { float: e.num("epsilon", 1e-5) };

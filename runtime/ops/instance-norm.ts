@@ -2,6 +2,7 @@
  * `instance`: instance normalization over H, W per sample and channel, as `nn.InstanceNorm2d`;
  * the IR's (and ONNX's) `InstanceNormalization`.
  */
+import { readsForwardInputs } from "./grad-norms.js";
 import { input, literal, num } from "./kernel-call.js";
 import { AFFINE_ARG, affinePair, epsArg, normalizer, STATISTICS_FLOPS } from "./normalizer.js";
 import { affineParams, epsilonOf } from "./rules.js";
@@ -29,6 +30,7 @@ export const INSTANCE_NORMALIZATION_KERNEL: KernelEntry = {
 
 export const INSTANCE_NORMALIZATION: IrOperator = {
   ...INSTANCE_NORMALIZATION_KERNEL,
+  backward: readsForwardInputs("InstanceNormalizationGrad"),
   onnx: (e) => e.last("InstanceNormalization", [e.input(0), e.input(1), e.input(2)], { epsilon: { float: e.num("epsilon", 1e-5) } }),
 };
 

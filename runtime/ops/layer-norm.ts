@@ -4,6 +4,7 @@
  * −1, native in ONNX at opset 17); rank 4 to `GroupNormalization` with one group, whose affine is
  * per channel (ONNX's LayerNormalization would want a `[C, H, W]` one).
  */
+import { readsForwardInputs } from "./grad-norms.js";
 import { input, literal, num } from "./kernel-call.js";
 import { AFFINE_ARG, affinePair, epsArg, normalizer, STATISTICS_FLOPS } from "./normalizer.js";
 import { affineParams, epsilonOf } from "./rules.js";
@@ -32,6 +33,7 @@ export const LAYER_NORMALIZATION_KERNEL: KernelEntry = {
 
 export const LAYER_NORMALIZATION: IrOperator = {
   ...LAYER_NORMALIZATION_KERNEL,
+  backward: readsForwardInputs("LayerNormalizationGrad"),
   onnx: (e) => e.last("LayerNormalization", [e.input(0), e.input(1), e.input(2)], { axis: { int: -1 }, epsilon: { float: e.num("epsilon", 1e-5) } }),
 };
 

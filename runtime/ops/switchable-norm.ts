@@ -8,6 +8,7 @@
  * `a = γ / sqrt(σ² + eps)` and `b = β − μ·a` computed per sample and channel.
  */
 import type { Tensor } from "../tensor.js";
+import { readsForwardInputs } from "./grad-norms.js";
 import { input, literal, num, type KernelArg } from "./kernel-call.js";
 import { broadcastParam, channelConstant, epsArg, momentumArg, normalizer, STATISTICS_FLOPS } from "./normalizer.js";
 import { spatialAxes } from "./onnx-shapes.js";
@@ -98,6 +99,11 @@ export const SWITCHABLE_NORMALIZATION_KERNEL: KernelEntry = {
   },
 };
 
-export const SWITCHABLE_NORMALIZATION: IrOperator = { ...SWITCHABLE_NORMALIZATION_KERNEL, updates: [5, 6], onnx };
+export const SWITCHABLE_NORMALIZATION: IrOperator = {
+  ...SWITCHABLE_NORMALIZATION_KERNEL,
+  updates: [5, 6],
+  onnx,
+  backward: readsForwardInputs("SwitchableNormalizationGrad"),
+};
 
 export const SWITCHABLE_NORM_OPERATORS = { layers: [SWITCHABLE_LAYER], ir: [SWITCHABLE_NORMALIZATION] };

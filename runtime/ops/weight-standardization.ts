@@ -1,8 +1,11 @@
 /**
  * Weight standardization of a conv's or dense layer's weight (`ws: "standard"`, Qiao et al. 2019)
  * and its scaled NF-Net form (`ws: "scaled"`, with a learned gain): IR nodes over the weight
- * alone, so inference computes them once, at load, and ONNX receives the standardized weight.
+ * alone, so inference computes them once, at load, and ONNX receives the standardized weight;
+ * a training graph differentiates them like any node, carrying the standardized weight's gradient
+ * back to the raw weight (and the gain).
  */
+import { readsForwardInputs } from "./grad-norms.js";
 import { input, inputsCall, literal, num } from "./kernel-call.js";
 import { constantOnly } from "./constant-only.js";
 import type { ArgSpec, IrOperator, KernelEntry, LoweringContext } from "./types.js";
@@ -37,11 +40,17 @@ export const WEIGHT_STANDARDIZATION_KERNEL: KernelEntry = {
   kernel: (node) => ({ kernel: "weightStandardization", args: [input(0), literal({ epsilon: num(node, "epsilon", 1e-5) })] }),
 };
 
-export const WEIGHT_STANDARDIZATION: IrOperator = constantOnly(WEIGHT_STANDARDIZATION_KERNEL, WHY);
+export const WEIGHT_STANDARDIZATION: IrOperator = {
+  ...constantOnly(WEIGHT_STANDARDIZATION_KERNEL, WHY),
+  backward: readsForwardInputs("WeightStandardizationGrad"),
+};
 
 export const SCALED_WEIGHT_STANDARDIZATION_KERNEL: KernelEntry = {
   op: "ScaledWeightStandardization",
   kernel: () => inputsCall("scaledWeightStandardization", 2),
 };
 
-export const SCALED_WEIGHT_STANDARDIZATION: IrOperator = constantOnly(SCALED_WEIGHT_STANDARDIZATION_KERNEL, WHY);
+export const SCALED_WEIGHT_STANDARDIZATION: IrOperator = {
+  ...constantOnly(SCALED_WEIGHT_STANDARDIZATION_KERNEL, WHY),
+  backward: readsForwardInputs("ScaledWeightStandardizationGrad"),
+};
