@@ -1,0 +1,154 @@
+/**
+ * `npm run bench:train`: one training step (forward, cross-entropy, backward, SGD with momentum)
+ * at batch 32, side by side in one run:
+ *
+ * - nnc: the model's training graph (`trainingGraph` over the `.nn` source's lowered graph) run
+ *   by the IR executor with `training: true` — the runtime's TypeScript kernels, whose products
+ *   (conv and dense forward, their weight and input gradients) run on the WebAssembly SIMD GEMM
+ *   micro-kernel — plus the update below, on one thread;
+ * - PyTorch on one thread (`bench/train-torch.py`, the system's `/usr/bin/python3` or `$PYTHON`;
+ *   skipped with the reason where it or torch is missing);
+ * - TensorFlow.js on its CPU backend (`bench/train-tfjs.ts`), a few steps only: it takes seconds
+ *   per step.
+ *
+ * Each column is the median of its timed steps after warm-up steps. Models: `bench/mnist-net.nn`
+ * on `[32, 1, 28, 28]` and `examples/resnet20.nn` on `[32, 3, 32, 32]`. Run it on an idle machine:
+ * it prints the load average it started under.
+ */
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { loadavg } from "node:os";
+import { performance } from "node:perf_hooks";
+import { checkSource } from "../compiler/check/check.js";
+import type { CheckedModel } from "../compiler/check/model.js";
+import { executeGraph } from "../compiler/ir/execute.js";
+import { lowerModel } from "../compiler/ir/lower.js";
+import { trainingGraph } from "../compiler/train/training-graph.js";
+import { createRandom, type Tensor } from "../runtime/index.js";
+import { ParameterUpdate } from "../runtime/train/index.js";
+import { startTfjsCpu, tfjsTrainStep, type TrainModel } from "./train-tfjs.js";
+
+const BATCH = 32;
+const LEARNING_RATE = 0.01;
+const MOMENTUM = 0.9;
+
+interface Bench {
+  model: TrainModel;
+  label: string;
+  source: string;
+  input: number[];
+  /** Warm-up and timed steps for nnc and PyTorch, and for TensorFlow.js (seconds a step). */
+  steps: [warmup: number, timed: number];
+  tfjsSteps: [warmup: number, timed: number];
+  /** The goal: nnc on one thread within this factor of PyTorch. */
+  goal: number;
+}
+
+const BENCHES: Bench[] = [
+  { model: "mnist", label: "MNIST convnet", source: "bench/mnist-net.nn", input: [BATCH, 1, 28, 28], steps: [3, 15], tfjsSteps: [1, 2], goal: 1.5 },
+  { model: "resnet20", label: "ResNet-20", source: "examples/resnet20.nn", input: [BATCH, 3, 32, 32], steps: [2, 7], tfjsSteps: [1, 1], goal: 2 },
+];
+
+const host = { readFile: (p: string) => readFileSync(p, "utf8") };
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+function time(step: () => void, [warmup, timed]: [number, number]): number {
+  for (let i = 0; i < warmup; i++) step();
+  const times: number[] = [];
+  for (let i = 0; i < timed; i++) {
+    const start = performance.now();
+    step();
+    times.push(performance.now() - start);
+  }
+  return median(times);
+}
+
+/**
+ * nnc's training step of `bench`: parameters initialised as PyTorch does (He-uniform weights,
+ * zero biases, unit norm scales, running variance 1), fixed random input and labels. The update
+ * is `ParameterUpdate` (runtime/train) with SGD and momentum, as generated modules' `trainStep`
+ * runs it; the new running statistics replace their buffers.
+ */
+function nncTrainStep(bench: Bench): () => void {
+  const model = checkSource(bench.source, readFileSync(bench.source, "utf8"), host).models[0] as CheckedModel;
+  const training = trainingGraph(lowerModel(model));
+  const random = createRandom(1);
+  const params = new Map<string, Tensor>();
+  for (const p of model.params) {
+    const shape = [...p.shape];
+    const size = shape.reduce((a, b) => a * b, 1);
+    const data = new Float32Array(size);
+    const leaf = p.name.slice(p.name.lastIndexOf(".") + 1);
+    if (leaf === "running_var" || (leaf === "weight" && shape.length === 1)) data.fill(1);
+    else if (leaf === "weight") {
+      const limit = Math.sqrt(6 / (size / shape[0]));
+      for (let i = 0; i < size; i++) data[i] = (random() * 2 - 1) * limit;
+    }
+    params.set(p.name, { shape, data });
+  }
+  const update = new ParameterUpdate(
+    training.gradients.map(({ param }) => ({ name: param, shape: params.get(param)!.shape })),
+    { optimizer: { name: "sgd", lr: LEARNING_RATE, momentum: MOMENTUM } },
+  );
+  const weights = Object.fromEntries(training.gradients.map(({ param }) => [param, params.get(param)!]));
+  const x: Tensor = { shape: bench.input, data: Float32Array.from({ length: bench.input.reduce((a, b) => a * b, 1) }, () => random() * 2 - 1) };
+  const target: Tensor = { shape: [BATCH], data: Float32Array.from({ length: BATCH }, (_, i) => (i * 7) % 10) };
+  const gradientIndex = new Map(training.graph.outputs.map((name, i) => [name, i]));
+  return () => {
+    const { outputs, updated } = executeGraph(training.graph, params, [x, target], { training: true });
+    update.step(weights, Object.fromEntries(training.gradients.map(({ param, grad }) => [param, outputs[gradientIndex.get(grad)!]])));
+    for (const [buffer, value] of updated) params.set(buffer, value);
+  };
+}
+
+/** PyTorch's median step in ms, or the reason it was skipped. */
+function torchStep(bench: Bench): number | string {
+  const python = process.env.PYTHON ?? "/usr/bin/python3";
+  const script = new URL("../../bench/train-torch.py", import.meta.url).pathname;
+  const result = spawnSync(python, [script, bench.model, String(BATCH), ...bench.steps.map(String)], { encoding: "utf8" });
+  if (result.error !== undefined) return `no Python at ${python}`;
+  if (result.status !== 0) return `PyTorch failed: ${result.stderr.trim().split("\n").pop()}`;
+  return (JSON.parse(result.stdout.trim().split("\n").pop()!) as { median_ms: number }).median_ms;
+}
+
+function ms(value: number | string): string {
+  return typeof value === "number" ? (value >= 100 ? value.toFixed(0) : value.toFixed(1)) : "n/a";
+}
+
+async function main(): Promise<void> {
+  console.log(`Training step (forward, cross-entropy, backward, SGD momentum), batch ${BATCH}, median ms; load average at start ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+  const tfjs = await startTfjsCpu();
+  const notes: string[] = [];
+  const rows: string[][] = [];
+  for (const bench of BENCHES) {
+    let nnc: number | string;
+    try {
+      nnc = time(nncTrainStep(bench), bench.steps);
+    } catch (error) {
+      nnc = (error as Error).message;
+      notes.push(`${bench.label}: nnc did not run: ${nnc}`);
+    }
+    const torch = torchStep(bench);
+    if (typeof torch === "string") notes.push(`${bench.label}: PyTorch skipped: ${torch}`);
+    const tf = tfjs ? time(tfjsTrainStep(bench.model, BATCH), bench.tfjsSteps) : "no tfjs-cpu backend";
+    const ratio = (a: number | string, b: number | string) => (typeof a === "number" && typeof b === "number" ? `${(a / b).toFixed(2)}×` : "n/a");
+    const verdict = typeof nnc === "number" && typeof torch === "number" ? (nnc / torch <= bench.goal ? "met" : "not met") : "n/a";
+    rows.push([bench.label, ms(nnc), "n/a", ms(torch), ms(tf), ratio(nnc, torch), `≤ ${bench.goal}× ${verdict}`, ratio(tf, nnc)]);
+    console.log(`  ${bench.label} done`);
+  }
+  notes.push("nnc 2 threads: n/a — the training step runs on the IR executor's kernels in the calling thread; the products are not split across worker threads.");
+  const header = ["model", "nnc 1 thread", "nnc 2 threads", "PyTorch 1 thread", "TF.js cpu", "nnc / PyTorch", "goal", "TF.js / nnc"];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
+  console.log(line(header));
+  console.log(line(widths.map((w) => "-".repeat(w))));
+  for (const row of rows) console.log(line(row));
+  for (const note of notes) console.log(note);
+}
+
+await main();
