@@ -5,8 +5,22 @@
  * `optimizer.minimize`. Batch normalization uses the batch's moments (`tf.moments`); its running
  * statistics are not kept, a few hundred values per step that do not change the timing.
  */
+import { register } from "node:module";
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
+
+/**
+ * tfjs-core's Node build registers no gradients (the `@tensorflow/tfjs` union package does);
+ * its ES-module `register_all_gradients.js` imports its siblings without the `.js` extension,
+ * which a resolve hook adds. The registries are global, so those gradients serve this tfjs-core.
+ */
+async function registerGradients(): Promise<void> {
+  const hook = `export async function resolve(s, c, next) {
+    try { return await next(s, c); } catch (e) { if (s.startsWith(".") && !s.endsWith(".js")) return next(s + ".js", c); throw e; }
+  }`;
+  register(`data:text/javascript,${encodeURIComponent(hook)}`);
+  await import("@tensorflow/tfjs-core/dist/register_all_gradients.js" as string);
+}
 
 /** The benchmark's models. */
 export type TrainModel = "mnist" | "resnet20";
@@ -14,6 +28,7 @@ export type TrainModel = "mnist" | "resnet20";
 /** Starts the CPU backend; false (with the reason printed) when it cannot. */
 export async function startTfjsCpu(): Promise<boolean> {
   try {
+    await registerGradients();
     return await tf.setBackend("cpu");
   } catch (error) {
     console.log(`tfjs-cpu unavailable: ${(error as Error).message}`);

@@ -42,17 +42,35 @@ export function matmul(p: Product): void {
     matmulReference(p);
     return;
   }
-  const l = heap.layout(m, n, k);
-  heap.packA(l, p.a, p.aOffset, p.lda, p.transA);
-  heap.packB(l, p.b, p.bOffset, p.ldb, p.transB);
+  // Cᵀ = op(B)ᵀ · op(A)ᵀ: the heap holds whichever orientation transposes fewer elements on the
+  // way in and out (a conv's weight gradient dY · colᵀ packs the small dY transposed instead of col).
+  const direct = p.transB ? k * n : 0;
+  const swapped = (p.transA ? 0 : k * m) + m * n;
+  if (swapped >= direct) {
+    const l = heap.layout(m, n, k);
+    heap.packA(l, p.a, p.aOffset, p.lda, p.transA);
+    heap.packB(l, p.b, p.bOffset, p.ldb, p.transB);
+    heap.setBias(l);
+    heap.run(l);
+    const c = heap.floats;
+    for (let i = 0; i < m; i++) {
+      const from = l.c + i * l.ld;
+      const to = p.cOffset + i * p.ldc;
+      if (p.accumulate) for (let j = 0; j < n; j++) p.c[to + j] += c[from + j];
+      else p.c.set(c.subarray(from, from + n), to);
+    }
+    return;
+  }
+  const l = heap.layout(n, m, k);
+  heap.packA(l, p.b, p.bOffset, p.ldb, !p.transB);
+  heap.packB(l, p.a, p.aOffset, p.lda, !p.transA);
   heap.setBias(l);
   heap.run(l);
-  const f = heap.floats;
-  for (let i = 0; i < m; i++) {
-    const from = l.c + i * l.ld;
-    const to = p.cOffset + i * p.ldc;
-    if (p.accumulate) for (let j = 0; j < n; j++) p.c[to + j] += f[from + j];
-    else p.c.set(f.subarray(from, from + n), to);
+  const c = heap.floats;
+  for (let j = 0; j < n; j++) {
+    const from = l.c + j * l.ld;
+    if (p.accumulate) for (let i = 0; i < m; i++) p.c[p.cOffset + i * p.ldc + j] += c[from + i];
+    else for (let i = 0; i < m; i++) p.c[p.cOffset + i * p.ldc + j] = c[from + i];
   }
 }
 

@@ -86,6 +86,16 @@ export class ProductHeap {
           for (let r = 0; r < rows; r++) heap[to + r] = a[from + r];
           for (let r = rows; r < MR; r++) heap[to + r] = 0;
         }
+      } else if (rows === 4 && MR === 4) {
+        // Four rows read side by side, one quad written per step: a single pass over the block.
+        const r0 = offset + block * lda;
+        const [r1, r2, r3] = [r0 + lda, r0 + 2 * lda, r0 + 3 * lda];
+        for (let p = 0, to = base; p < k; p++, to += 4) {
+          heap[to] = a[r0 + p];
+          heap[to + 1] = a[r1 + p];
+          heap[to + 2] = a[r2 + p];
+          heap[to + 3] = a[r3 + p];
+        }
       } else {
         for (let r = 0; r < MR; r++) {
           if (r >= rows) {
