@@ -36,7 +36,7 @@ export async function loadWeights(model: string, parameters: readonly ParameterS
  * Reads the weights of a train-mode model, whose checkpoint may also hold an optimizer's state
  * (`optim.<parameter>.<slot>` and `optim.step`, as a training module's `state()` returns them):
  * those tensors come back apart, for the optimizer to resume from; the rest is checked as
- * {@link loadWeights} checks it.
+ * {@link loadWeights} checks it. Everything comes back copied, as training changes it in place.
  */
 export async function splitOptimizerState(
   model: string,
@@ -53,7 +53,11 @@ export async function splitOptimizerState(
     found.delete(name);
     any = true;
   }
-  return { weights: bindWeights(model, parameters, found), optimizer: any ? optimizer : undefined };
+  // Training updates the weights in place: it must never write into the caller's arrays.
+  const weights = bindWeights(model, parameters, found);
+  for (const name of Object.keys(weights)) weights[name] = { shape: weights[name].shape, data: weights[name].data.slice() };
+  for (const name of Object.keys(optimizer)) optimizer[name] = optimizer[name].slice();
+  return { weights, optimizer: any ? optimizer : undefined };
 }
 
 /** True for `optim.step` and `optim.<parameter>.<slot>` names that are not parameters themselves. */

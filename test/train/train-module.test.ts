@@ -35,13 +35,13 @@ async function compileTrain(example: string): Promise<{ module: TrainModule; ini
 
 describe("a train-mode module's trainStep", () => {
   it.each(["resnet20-sgd", "norm_zoo-adam", "nfnet-agc"])("follows PyTorch's trajectory %s", async (run) => {
-    const { example, settings, batches, losses: expected, final } = trajectory(run);
+    const { example, settings, batches, losses: expected, final, tolerance } = trajectory(run);
     const { module, init } = await compileTrain(example);
     const model = await module.load(init, settings);
     const losses = batches.map(({ x, y }) => model.trainStep(x, y).loss);
-    expect(lossMismatch(losses, expected)).toBeUndefined();
+    expect(lossMismatch(losses, expected, tolerance.loss)).toBeUndefined();
     const state = model.state();
-    expect(mismatches((name) => state[name], final)).toEqual([]);
+    expect(mismatches((name) => state[name], final, tolerance.tensors)).toEqual([]);
   });
 
   it("resumes exactly from state(), optimizer included, and reports gradients by name", async () => {
@@ -57,7 +57,10 @@ describe("a train-mode module's trainStep", () => {
     expect(Object.keys(first.gradients()).sort()).toEqual([...module.TRAINABLE].sort());
     const resumed = await module.load(saved, settings);
     for (const { x, y } of batches.slice(10)) resumed.trainStep(x, y);
-    expect(resumed.state()).toEqual(straight.state());
+    const [a, b] = [resumed.state(), straight.state()];
+    expect(Object.keys(a).sort()).toEqual(Object.keys(b).sort());
+    const differing = Object.keys(b).filter((name) => a[name].length !== b[name].length || a[name].some((v, i) => !Object.is(v, b[name][i])));
+    expect(differing).toEqual([]);
   });
 
   it("names the final classifier, which AGC leaves alone by default", async () => {

@@ -3,8 +3,9 @@
  * executor: examples/resnet20.nn, norm_zoo.nn (every normalizer) and nfnet.nn start from
  * `nnc init --seed 0` and take 20 steps on the fixture's batches with SGD + momentum + weight
  * decay, Adam, and SGD + momentum under adaptive gradient clipping that leaves the classifier
- * alone. Every step's loss, and every parameter and running statistic at the end, must match
- * PyTorch's within 1e-4 relative (see `trajectory-support.ts`). The generated module's
+ * alone. Every step's loss must match PyTorch's (float64) within 1e-4 relative, and every
+ * parameter and running statistic at the end within 2e-4 (see `trajectory-support.ts` for the
+ * measures, and the two resnet20 runs where PyTorch's own float32 run strays further). The generated module's
  * `trainStep` is held to the same runs in `train-module.test.ts`.
  */
 import { readFileSync } from "node:fs";
@@ -22,7 +23,7 @@ const host = { readFile: (p: string) => readFileSync(p, "utf8") };
 
 describe.each(RUNS)("trajectory %s", (run) => {
   it("matches PyTorch step by step through the IR executor", () => {
-    const { example, settings, batches, losses: expected, final } = trajectory(run);
+    const { example, settings, batches, losses: expected, final, tolerance } = trajectory(run);
     const model = checkSource(`examples/${example}.nn`, readFileSync(`examples/${example}.nn`, "utf8"), host).models[0] as CheckedModel;
     const training = trainingGraph(lowerModel(model));
     const init = initialWeights(model, 0);
@@ -37,7 +38,7 @@ describe.each(RUNS)("trajectory %s", (run) => {
       for (const [buffer, value] of result.updated) params.get(buffer)!.data.set(value.data);
       update.step(weights, Object.fromEntries(training.gradients.map((g, k) => [g.param, result.outputs[2 + k]])));
     }
-    expect(lossMismatch(losses, expected)).toBeUndefined();
-    expect(mismatches((name) => params.get(name)!.data, final)).toEqual([]);
+    expect(lossMismatch(losses, expected, tolerance.loss)).toBeUndefined();
+    expect(mismatches((name) => params.get(name)!.data, final, tolerance.tensors)).toEqual([]);
   });
 });

@@ -12,8 +12,20 @@ const DIR = "test/fixtures/trajectories";
 /** Every run, as `<example>-<run>`. */
 export const RUNS = readdirSync(DIR).filter((f) => f.endsWith(".safetensors")).map((f) => f.slice(0, -".safetensors".length)).sort();
 
-/** |ours − torch| ≤ TOLERANCE · max(max |torch| over the tensor, 1e-3). */
-export const TOLERANCE = 1e-4;
+/**
+ * The reference is PyTorch in float64 (from the same float32 weights and data). A final tensor
+ * passes when |ours − torch| ≤ tolerance · max(max |torch| over the tensor, FLOOR); the loss of
+ * every step when |ours − torch| ≤ tolerance · max |torch loss|. The tolerance is 1e-4 for losses
+ * and 2e-4 for tensors, or PyTorch's own float32 run's distance from float64 where that is larger
+ * (the fixture records it: resnet20 with SGD and Adam, where ReLU kinks at batch 4 make float32
+ * rounding grow to 1e-2). The floor of 1 makes the check absolute for tensors whose values are all
+ * small: a normalizer's bias starts at 0 and its gradient is a sum that nearly cancels (a conv and
+ * a normalizer follow it), so its few 1e-4s carry float32 rounding of a few 1e-6 — per tensor,
+ * PyTorch's float32 run misses its float64 run by 2e-3 on norm_zoo's batch-norm biases.
+ */
+export const LOSS_TOLERANCE = 1e-4;
+export const TENSOR_TOLERANCE = 2e-4;
+const FLOOR = 1;
 
 /** One run of the fixtures. */
 export interface Trajectory {
@@ -24,6 +36,8 @@ export interface Trajectory {
   readonly losses: Float32Array;
   /** PyTorch's parameters and running statistics after the last step, by nnc name. */
   readonly final: ReadonlyMap<string, Float32Array>;
+  /** The tolerances this run is held to (see {@link LOSS_TOLERANCE}). */
+  readonly tolerance: { readonly loss: number; readonly tensors: number };
 }
 
 /** Reads run `run` (`resnet20-sgd`). */
@@ -39,6 +53,10 @@ export function trajectory(run: string): Trajectory {
     batches: batches(Number(meta.data_seed), Number(meta.steps), [Number(meta.batch), 3, 32, 32]),
     losses,
     final,
+    tolerance: {
+      loss: Math.max(LOSS_TOLERANCE, Number(meta.float32_loss_stray)),
+      tensors: Math.max(TENSOR_TOLERANCE, Number(meta.float32_tensor_stray)),
+    },
   };
 }
 
@@ -55,9 +73,9 @@ function batches(seed: number, steps: number, shape: number[]): { x: Tensor; y: 
   });
 }
 
-/** The worst deviation of `actual` from `expected`, relative to the larger of max |expected| and 1e-3. */
-export function deviation(actual: Float32Array, expected: Float32Array): { worst: number; index: number } {
-  let scale = 1e-3;
+/** The worst deviation of `actual` from `expected`, relative to the larger of max |expected| and `floor`. */
+export function deviation(actual: Float32Array, expected: Float32Array, floor = FLOOR): { worst: number; index: number } {
+  let scale = floor;
   for (const v of expected) scale = Math.max(scale, Math.abs(v));
   let worst = 0;
   let index = -1;
@@ -68,19 +86,19 @@ export function deviation(actual: Float32Array, expected: Float32Array): { worst
   return { worst, index };
 }
 
-/** One line per tensor of `expected` that `actual` misses by more than the tolerance. */
-export function mismatches(actual: (name: string) => Float32Array, expected: ReadonlyMap<string, Float32Array>): string[] {
+/** One line per tensor of `expected` that `actual` misses by more than `tolerance`. */
+export function mismatches(actual: (name: string) => Float32Array, expected: ReadonlyMap<string, Float32Array>, tolerance: number): string[] {
   const failures: string[] = [];
   for (const [name, want] of expected) {
     const got = actual(name);
     const { worst, index } = deviation(got, want);
-    if (worst > TOLERANCE) failures.push(`${name}[${index}]: ${got[index]} vs ${want[index]} (${worst.toExponential(2)})`);
+    if (worst > tolerance) failures.push(`${name}[${index}]: ${got[index]} vs ${want[index]} (${worst.toExponential(2)})`);
   }
   return failures;
 }
 
-/** A message for the worst step of a loss sequence, or undefined when every step is within the tolerance. */
-export function lossMismatch(losses: readonly number[], expected: Float32Array): string | undefined {
-  const { worst, index } = deviation(Float32Array.from(losses), expected);
-  return worst > TOLERANCE ? `loss at step ${index}: ${losses[index]} vs ${expected[index]} (${worst.toExponential(2)})` : undefined;
+/** A message for the worst step of a loss sequence, or undefined when every step is within `tolerance`. */
+export function lossMismatch(losses: readonly number[], expected: Float32Array, tolerance: number): string | undefined {
+  const { worst, index } = deviation(Float32Array.from(losses), expected, 0);
+  return worst > tolerance ? `loss at step ${index}: ${losses[index]} vs ${expected[index]} (${worst.toExponential(2)})` : undefined;
 }

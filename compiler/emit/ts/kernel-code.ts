@@ -61,13 +61,15 @@ function argumentCode(node: IrNode, arg: KernelArg, context: CallContext): strin
 function callCode(node: IrNode, call: KernelCall, context: CallContext): string {
   const code = `${call.kernel}(${call.args.map((a) => argumentCode(node, a, context)).join(", ")})`;
   const returned = call.outputs ?? 1;
-  if (returned === node.outputs.length) return code;
+  // A kernel with `outputs` returns an array, even of one tensor (a backward node's one gradient).
+  const array = call.outputs !== undefined;
+  if (returned === node.outputs.length) return array && returned === 1 ? `${code}[0]!` : code;
   const unchanged = node.outputs.slice(returned).map((output) => {
     const buffer = context.updates(output);
     if (buffer === undefined) throw new Error(`${node.name}: ${call.kernel} does not compute output ${output}`);
     return context.ref(buffer);
   });
-  return `[${returned === 1 ? code : `...${code}`}, ${unchanged.join(", ")}]`;
+  return `[${array ? `...${code}` : code}, ${unchanged.join(", ")}]`;
 }
 
 /** The kernels a node's code calls in either mode it is printed for. */
