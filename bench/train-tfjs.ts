@@ -36,7 +36,7 @@ export async function startTfjsCpu(): Promise<boolean> {
   }
 }
 
-/** A conv weight `[kh, kw, in, out]` (He uniform) and, unless `bias` is false, its bias. */
+/** A conv weight `[kh, kw, in, out]`, He uniform. */
 function convParams(kh: number, cin: number, cout: number) {
   const limit = Math.sqrt(6 / (kh * kh * cin));
   return tf.variable(tf.randomUniform([kh, kh, cin, cout], -limit, limit));
