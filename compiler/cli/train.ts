@@ -15,7 +15,6 @@ import { lowerModel } from "../ir/lower.js";
 import { initialWeights } from "../weights/init.js";
 import { matchWeights } from "../weights/match.js";
 import { DataError, checkData, loadDataFile, loadMnist, type TrainingData } from "../train/data.js";
-import { finalLayerParameters } from "../train/final-layer.js";
 import { prepareRunDir, readRun, RunDirError, writeRun, type SavedRun } from "../train/run-dir.js";
 import { NonFiniteLoss, Trainer, type EpochRecord, type StepProgress } from "../train/trainer.js";
 import { trainingGraph } from "../train/training-graph.js";
@@ -202,7 +201,7 @@ async function run(model: CheckedModel, opts: TrainOptions, settings: Settings, 
   const update = new ParameterUpdate(learnable, {
     ...settings.update,
     schedule: schedule(opts.schedule, settings.warmup, totalSteps, stepSize),
-    ...(settings.update.agc === undefined ? {} : { agcExclude: finalLayerParameters(model) }),
+    ...(settings.update.agc === undefined ? {} : { agcExclude: step.classifier }),
   });
   if (saved) {
     try {

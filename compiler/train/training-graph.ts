@@ -102,18 +102,28 @@ export function trainingGraph(forward: Graph, options: TrainingGraphOptions = {}
   return { graph, loss, output, target, gradients, unreached: result.unreached, inputGradients, classifier: classifierOf(forward) };
 }
 
-/** The learnable parameters of the last layer (by node path) that reads one, directly or through a constant node. */
+/**
+ * The final classifier's learnable parameters: a walk back from the output, level by level,
+ * through the nodes that produce each value; the first level whose nodes read learnable
+ * parameters (directly or through a constant node, such as weight standardization) gives them
+ * all — two heads summed at the output both count.
+ */
 function classifierOf(forward: Graph): string[] {
   const learnable = (name: string) => forward.values.get(name)?.kind === "param" && !forward.value(name).buffer;
-  const readsParam = (name: string): boolean => {
-    if (learnable(name)) return true;
-    const producer = forward.producer(name);
-    return producer !== undefined && forward.isConstantNode(producer) && producer.inputs.some((i) => i !== "" && readsParam(i));
+  const paramsOf = (value: string): string[] => {
+    if (learnable(value)) return [value];
+    const producer = forward.producer(value);
+    if (producer === undefined || !forward.isConstantNode(producer)) return [];
+    return producer.inputs.filter((i) => i !== "").flatMap(paramsOf);
   };
-  for (let i = forward.nodes.length - 1; i >= 0; i--) {
-    const node = forward.nodes[i];
-    if (forward.isConstantNode(node) || !node.inputs.some((input) => input !== "" && readsParam(input))) continue;
-    return [...forward.values.values()].filter((v) => learnable(v.name) && v.name.startsWith(`${node.name}.`)).map((v) => v.name);
+  let frontier = [...forward.outputs];
+  const seen = new Set(frontier);
+  while (frontier.length > 0) {
+    const nodes = [...new Set(frontier.map((v) => forward.producer(v)).filter((n) => n !== undefined))];
+    const found = nodes.flatMap((n) => n.inputs.filter((i) => i !== "").flatMap(paramsOf));
+    if (found.length > 0) return [...new Set(found)];
+    frontier = nodes.flatMap((n) => n.inputs).filter((v) => v !== "" && !seen.has(v));
+    for (const v of frontier) seen.add(v);
   }
   return [];
 }

@@ -23,6 +23,7 @@
  * returns the wanted gradients in input order. Arithmetic runs in double and rounds once to
  * float32; the comparisons are written as PyTorch's, so a NaN takes the same branch.
  */
+import type { BackwardAttributes } from "./attributes.js";
 import { ELU_ALPHA } from "../kernels/elu.js";
 import { erf } from "../kernels/gelu.js";
 import { LEAKY_RELU_ALPHA } from "../kernels/leaky-relu.js";
@@ -95,7 +96,7 @@ export function siluBackward(dy: Tensor, x: Tensor): Tensor[] {
 }
 
 /** The gradient of `LeakyRelu` from its input `x`. */
-export function leakyReluBackward(dy: Tensor, x: Tensor, attributes: { alpha?: number } = {}): Tensor[] {
+export function leakyReluBackward(dy: Tensor, x: Tensor, attributes: BackwardAttributes<{ alpha?: number }> = {}): Tensor[] {
   const alpha = attributes.alpha ?? LEAKY_RELU_ALPHA;
   const dx = gradientLike(dy, x, "leakyReluBackward");
   const [g, v, d] = [dy.data, x.data, dx.data];
@@ -104,7 +105,7 @@ export function leakyReluBackward(dy: Tensor, x: Tensor, attributes: { alpha?: n
 }
 
 /** The gradient of `Elu` from its input `x`. */
-export function eluBackward(dy: Tensor, x: Tensor, attributes: { alpha?: number } = {}): Tensor[] {
+export function eluBackward(dy: Tensor, x: Tensor, attributes: BackwardAttributes<{ alpha?: number }> = {}): Tensor[] {
   const alpha = attributes.alpha ?? ELU_ALPHA;
   const dx = gradientLike(dy, x, "eluBackward");
   const [g, v, d] = [dy.data, x.data, dx.data];
@@ -113,7 +114,7 @@ export function eluBackward(dy: Tensor, x: Tensor, attributes: { alpha?: number 
 }
 
 /** The gradient of `Clip` (relu6) from its input `x`: zero outside the open interval (min, max). */
-export function clipBackward(dy: Tensor, x: Tensor, attributes: { min?: number; max?: number } = {}): Tensor[] {
+export function clipBackward(dy: Tensor, x: Tensor, attributes: BackwardAttributes<{ min?: number; max?: number }> = {}): Tensor[] {
   const min = attributes.min ?? -Infinity;
   const max = attributes.max ?? Infinity;
   const dx = gradientLike(dy, x, "clipBackward");
@@ -140,7 +141,7 @@ export interface PreluBackwardAttributes {
  * and `dslope` shaped like the slope (`[C]` per channel of axis 1, or `[1]` shared), each slope's
  * sum taken in double over the batch and the positions it serves.
  */
-export function preluBackward(dy: Tensor, x: Tensor, slope: Tensor, attributes: PreluBackwardAttributes = {}): Tensor[] {
+export function preluBackward(dy: Tensor, x: Tensor, slope: Tensor, attributes: BackwardAttributes<PreluBackwardAttributes> = {}): Tensor[] {
   const [wantsX, wantsSlope] = attributes.wants ?? [1, 1];
   const dx = gradientLike(dy, x, "preluBackward");
   if (x.shape.length < 2) throw new Error(`preluBackward: input needs rank 2 or more, got [${x.shape.join(", ")}]`);
@@ -178,7 +179,7 @@ export function preluBackward(dy: Tensor, x: Tensor, slope: Tensor, attributes: 
  * shared evenly by the pieces equal to its maximum (`amax`'s backward). Where the maximum is NaN
  * no piece equals it and, as in PyTorch (`g / 0 · 0`), the whole group's gradient is NaN.
  */
-export function maxoutBackward(dy: Tensor, x: Tensor, y: Tensor, attributes: MaxoutAttributes = {}): Tensor[] {
+export function maxoutBackward(dy: Tensor, x: Tensor, y: Tensor, attributes: BackwardAttributes<MaxoutAttributes> = {}): Tensor[] {
   const pieces = attributes.pieces ?? 2;
   checkSameShape(dy, y, "maxoutBackward");
   const [n, c] = x.shape;

@@ -11,6 +11,7 @@
  * kernel taps instead, as its forward does. Dense (`y = x · Wᵀ + b`): `dx = dy · W`,
  * `dW = dyᵀ · x`, `db = Σ_n dy`. Every product goes through {@link matmul}.
  */
+import type { BackwardAttributes } from "./attributes.js";
 import { im2col } from "../linalg/im2col.js";
 import { assertRank, assertShape, type Tensor } from "../tensor.js";
 import { window2d, type Window2d } from "../window.js";
@@ -67,7 +68,7 @@ function biasGradient(dy: Float32Array, n: number, channels: number, inner: numb
  * The gradients of `Conv(x, w, b?)` given `dy`, the gradient of its output: the wanted of
  * `[dx, dw, db]`. `b` is read only for its presence.
  */
-export function convBackward(dy: Tensor, x: Tensor, w: Tensor, b: Tensor | undefined, attrs: ConvBackwardAttributes): Tensor[] {
+export function convBackward(dy: Tensor, x: Tensor, w: Tensor, b: Tensor | undefined, attrs: BackwardAttributes<ConvBackwardAttributes>): Tensor[] {
   const wants = wanted("convBackward", attrs, b !== undefined);
   assertRank(x, [4], "convBackward: input");
   assertRank(w, [4], "convBackward: weight");
@@ -223,7 +224,7 @@ function depthwiseBackward({ dy, x, w, n, c, h, width, win, dx, dw }: ConvProble
 }
 
 /** The gradients of `Gemm(x, w, b?)` (`y = x · Wᵀ + b`) given `dy`: the wanted of `[dx, dw, db]`. */
-export function gemmBackward(dy: Tensor, x: Tensor, w: Tensor, b: Tensor | undefined, attrs: GemmBackwardAttributes): Tensor[] {
+export function gemmBackward(dy: Tensor, x: Tensor, w: Tensor, b: Tensor | undefined, attrs: BackwardAttributes<GemmBackwardAttributes>): Tensor[] {
   const wants = wanted("gemmBackward", attrs, b !== undefined);
   assertRank(x, [2], "gemmBackward: input");
   const [n, f] = x.shape;

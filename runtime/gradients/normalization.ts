@@ -12,6 +12,7 @@
  * - FRN: through `ν² = mean(x²)`; at a tie of the threshold max the gradient is halved between
  *   the two sides, as `torch.maximum` sends it.
  */
+import type { BackwardAttributes } from "./attributes.js";
 import { channelLayout, requiredChannelParameter, type ChannelLayout } from "../moments.js";
 import type { Tensor } from "../tensor.js";
 import {
@@ -62,7 +63,7 @@ function groupedBackward(
   op: string,
   ranks: readonly number[],
   [dy, x, scale]: readonly [Tensor, Tensor, Tensor | undefined],
-  attributes: NormalizationGradientAttributes,
+  attributes: BackwardAttributes<NormalizationGradientAttributes>,
   grouping: (layout: ChannelLayout) => Grouping,
 ): Tensor[] {
   const layout = channelLayout(x, ranks, op);
@@ -91,7 +92,7 @@ export function batchNormalizationBackward(
   _bias: Bias,
   _mean: Tensor,
   _var: Tensor,
-  attributes: NormalizationGradientAttributes,
+  attributes: BackwardAttributes<NormalizationGradientAttributes>,
 ): Tensor[] {
   return groupedBackward("batchNormalizationBackward", [2, 4], [dy, x, scale], attributes, () => ({ perSample: false, run: 1 }));
 }
@@ -102,7 +103,7 @@ export function instanceNormalizationBackward(
   x: Tensor,
   scale: Tensor | undefined,
   _bias: Bias,
-  attributes: NormalizationGradientAttributes,
+  attributes: BackwardAttributes<NormalizationGradientAttributes>,
 ): Tensor[] {
   return groupedBackward("instanceNormalizationBackward", [4], [dy, x, scale], attributes, () => ({ perSample: true, run: 1 }));
 }
@@ -113,7 +114,7 @@ export function layerNormalizationBackward(
   x: Tensor,
   scale: Tensor | undefined,
   _bias: Bias,
-  attributes: NormalizationGradientAttributes,
+  attributes: BackwardAttributes<NormalizationGradientAttributes>,
 ): Tensor[] {
   return groupedBackward("layerNormalizationBackward", [2, 4], [dy, x, scale], attributes, ({ c }) => ({ perSample: true, run: c }));
 }
@@ -124,7 +125,7 @@ export function groupNormalizationBackward(
   x: Tensor,
   scale: Tensor | undefined,
   _bias: Bias,
-  attributes: GroupNormalizationGradientAttributes,
+  attributes: BackwardAttributes<GroupNormalizationGradientAttributes>,
 ): Tensor[] {
   const op = "groupNormalizationBackward";
   const groups = attributes.num_groups ?? 32;
@@ -145,7 +146,7 @@ export function batchRenormBackward(
   _bias: Tensor | undefined,
   runningMean: Tensor,
   runningStd: Tensor,
-  attributes: BatchRenormGradientAttributes,
+  attributes: BackwardAttributes<BatchRenormGradientAttributes>,
 ): Tensor[] {
   const op = "batchRenormBackward";
   const layout = channelLayout(x, [2, 4], op);
@@ -194,7 +195,7 @@ export function filterResponseNormalizationBackward(
   scale: Tensor,
   bias: Tensor,
   tau: Tensor,
-  attributes: NormalizationGradientAttributes,
+  attributes: BackwardAttributes<NormalizationGradientAttributes>,
 ): Tensor[] {
   const op = "filterResponseNormalizationBackward";
   const { n, c, inner } = channelLayout(x, [2, 4], op);
@@ -272,7 +273,7 @@ export function switchableNormalizationBackward(
   varWeight: Tensor,
   _runningMean: Tensor,
   _runningVar: Tensor,
-  attributes: NormalizationGradientAttributes,
+  attributes: BackwardAttributes<NormalizationGradientAttributes>,
 ): Tensor[] {
   const op = "switchableNormalizationBackward";
   const layout = channelLayout(x, [2, 4], op);

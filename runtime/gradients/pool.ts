@@ -10,6 +10,7 @@
  * - `GlobalMaxPool` (`amax` over H and W): shared equally among the elements equal to the
  *   maximum; a plane whose maximum is NaN gets NaN everywhere, as `amax`'s backward gives.
  */
+import type { BackwardAttributes } from "./attributes.js";
 import { assertRank, assertShape, type Tensor } from "../tensor.js";
 import { checkPoolPads, window2d, type Window2d } from "../window.js";
 
@@ -23,7 +24,7 @@ export interface PoolBackwardAttributes {
 }
 
 /** The window of a pool's backward, checked against the output gradient's shape. */
-function poolWindow(op: string, dy: Tensor, x: Tensor, attrs: PoolBackwardAttributes): Window2d {
+function poolWindow(op: string, dy: Tensor, x: Tensor, attrs: BackwardAttributes<PoolBackwardAttributes>): Window2d {
   assertRank(x, [4], `${op}: input`);
   const [n, c, h, w] = x.shape;
   const k = attrs.kernel_shape;
@@ -58,7 +59,7 @@ function eachWindow(
 }
 
 /** The gradient of `MaxPool(x)` given `dy`: `[dx]`. */
-export function maxPoolBackward(dy: Tensor, x: Tensor, attrs: PoolBackwardAttributes): Tensor[] {
+export function maxPoolBackward(dy: Tensor, x: Tensor, attrs: BackwardAttributes<PoolBackwardAttributes>): Tensor[] {
   const win = poolWindow("maxPoolBackward", dy, x, attrs);
   const [n, c, h, w] = x.shape;
   const src = x.data;
@@ -83,7 +84,7 @@ export function maxPoolBackward(dy: Tensor, x: Tensor, attrs: PoolBackwardAttrib
 }
 
 /** The gradient of `AveragePool(x)` (padding excluded from the count) given `dy`: `[dx]`. */
-export function averagePoolBackward(dy: Tensor, x: Tensor, attrs: PoolBackwardAttributes): Tensor[] {
+export function averagePoolBackward(dy: Tensor, x: Tensor, attrs: BackwardAttributes<PoolBackwardAttributes>): Tensor[] {
   const win = poolWindow("averagePoolBackward", dy, x, attrs);
   const [n, c, h, w] = x.shape;
   const dx = new Float32Array(x.data.length);

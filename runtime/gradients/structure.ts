@@ -8,6 +8,7 @@
  *   along;
  * - `Dropout`: `dy · mask`, the mask its training forward saved (0 or 1/(1−p) per element).
  */
+import type { BackwardAttributes } from "./attributes.js";
 import { broadcastShape } from "../broadcast.js";
 import { assertShape, sizeOf, type Tensor } from "../tensor.js";
 
@@ -117,22 +118,22 @@ function operandStrides(shape: readonly number[], full: readonly number[]): numb
 }
 
 /** The gradients of `Add(a, b)` given `dy`: the wanted of `[da, db]`. */
-export function addBackward(dy: Tensor, a: Tensor, b: Tensor, attrs: WantsAttributes): Tensor[] {
+export function addBackward(dy: Tensor, a: Tensor, b: Tensor, attrs: BackwardAttributes<WantsAttributes>): Tensor[] {
   return binaryBackward("addBackward", dy, a, b, attrs.wants, (g) => g, (g) => g);
 }
 
 /** The gradients of `Sub(a, b)` given `dy`: the wanted of `[da, db]`. */
-export function subBackward(dy: Tensor, a: Tensor, b: Tensor, attrs: WantsAttributes): Tensor[] {
+export function subBackward(dy: Tensor, a: Tensor, b: Tensor, attrs: BackwardAttributes<WantsAttributes>): Tensor[] {
   return binaryBackward("subBackward", dy, a, b, attrs.wants, (g) => g, (g) => -g);
 }
 
 /** The gradients of `Mul(a, b)` given `dy`: the wanted of `[da, db]`. */
-export function mulBackward(dy: Tensor, a: Tensor, b: Tensor, attrs: WantsAttributes): Tensor[] {
+export function mulBackward(dy: Tensor, a: Tensor, b: Tensor, attrs: BackwardAttributes<WantsAttributes>): Tensor[] {
   return binaryBackward("mulBackward", dy, a, b, attrs.wants, (g, _x, y) => g * y, (g, x) => g * x);
 }
 
 /** The gradients of `Div(a, b)` given `dy`: the wanted of `[da, db]`. */
-export function divBackward(dy: Tensor, a: Tensor, b: Tensor, attrs: WantsAttributes): Tensor[] {
+export function divBackward(dy: Tensor, a: Tensor, b: Tensor, attrs: BackwardAttributes<WantsAttributes>): Tensor[] {
   return binaryBackward("divBackward", dy, a, b, attrs.wants, (g, _x, y) => g / y, (g, x, y) => (-g * (x / y)) / y);
 }
 

@@ -9,6 +9,7 @@
  *   A constant filter (σ = 0) is all zeros in the forward whatever W and g are, so it gets zero
  *   gradients.
  */
+import type { BackwardAttributes } from "./attributes.js";
 import type { ChannelLayout } from "../moments.js";
 import { assertRank, assertShape, sizeOf, type Tensor } from "../tensor.js";
 import {
@@ -47,7 +48,7 @@ function filterBackward(op: string, dy: Tensor, weight: Tensor, inverse: (varian
 }
 
 /** `WeightStandardizationGrad`: the raw weight's gradient. */
-export function weightStandardizationBackward(dy: Tensor, weight: Tensor, attributes: WeightStandardizationGradientAttributes): Tensor[] {
+export function weightStandardizationBackward(dy: Tensor, weight: Tensor, attributes: BackwardAttributes<WeightStandardizationGradientAttributes>): Tensor[] {
   const op = "weightStandardizationBackward";
   const epsilon = attributes.epsilon ?? 1e-5;
   const [dWeight] = filterBackward(
@@ -61,7 +62,7 @@ export function weightStandardizationBackward(dy: Tensor, weight: Tensor, attrib
 }
 
 /** `ScaledWeightStandardizationGrad`: the gradients of the raw weight and of the gain. */
-export function scaledWeightStandardizationBackward(dy: Tensor, weight: Tensor, gain: Tensor, attributes: GradientAttributes): Tensor[] {
+export function scaledWeightStandardizationBackward(dy: Tensor, weight: Tensor, gain: Tensor, attributes: BackwardAttributes<GradientAttributes>): Tensor[] {
   const op = "scaledWeightStandardizationBackward";
   assertShape(gain, [weight.shape[0]], `${op}: gain`);
   const root = Math.sqrt(sizeOf(weight.shape.slice(1)));

@@ -22,22 +22,27 @@ export function savedBackward(op: string, saved: readonly Saved[]): BackwardRule
   };
 }
 
-/** Each forward operator with its forward kernel's name: its gradient is `<op>Grad`, run by `<kernel>Backward`. */
-const FORWARDS: readonly (readonly [op: string, kernel: string])[] = [
-  ["Relu", "relu"],
-  ["Sigmoid", "sigmoid"],
-  ["Tanh", "tanh"],
-  ["Gelu", "gelu"],
-  ["Silu", "silu"],
-  ["LeakyRelu", "leakyRelu"],
-  ["Elu", "elu"],
-  ["Clip", "clip"],
-  ["HardSwish", "hardswish"],
-  ["PRelu", "prelu"],
-  ["Maxout", "maxout"],
-  ["Softmax", "softmax"],
-  ["LogSoftmax", "logSoftmax"],
+/**
+ * Each forward operator with its forward kernel's name: its gradient is `<op>Grad`, run by
+ * `<kernel>Backward`, which takes the node's attributes when it reads any.
+ */
+const FORWARDS: readonly (readonly [op: string, kernel: string, attributes: boolean])[] = [
+  ["Relu", "relu", false],
+  ["Sigmoid", "sigmoid", false],
+  ["Tanh", "tanh", false],
+  ["Gelu", "gelu", false],
+  ["Silu", "silu", false],
+  ["LeakyRelu", "leakyRelu", true],
+  ["Elu", "elu", true],
+  ["Clip", "clip", true],
+  ["HardSwish", "hardswish", false],
+  ["PRelu", "prelu", true],
+  ["Maxout", "maxout", true],
+  ["Softmax", "softmax", false],
+  ["LogSoftmax", "logSoftmax", false],
 ];
 
-export const ACTIVATION_GRADIENT_KERNELS: readonly KernelEntry[] = FORWARDS.map(([op, kernel]) => gradientKernel(`${op}Grad`, `${kernel}Backward`));
+export const ACTIVATION_GRADIENT_KERNELS: readonly KernelEntry[] = FORWARDS.map(([op, kernel, attributes]) =>
+  gradientKernel(`${op}Grad`, `${kernel}Backward`, attributes),
+);
 export const ACTIVATION_GRADIENT_OPERATORS: OperatorModule = { ir: ACTIVATION_GRADIENT_KERNELS.map(gradientOperator) };

@@ -11,16 +11,16 @@ export const STRUCTURE_GRADIENT_KERNELS: readonly KernelEntry[] = [
   gradientKernel("GemmGrad", "gemmBackward"),
   gradientKernel("MaxPoolGrad", "maxPoolBackward"),
   gradientKernel("AveragePoolGrad", "averagePoolBackward"),
-  gradientKernel("GlobalAveragePoolGrad", "globalAveragePoolBackward"),
-  gradientKernel("GlobalMaxPoolGrad", "globalMaxPoolBackward"),
-  gradientKernel("FlattenGrad", "flattenBackward"),
-  gradientKernel("ReshapeGrad", "reshapeBackward"),
+  gradientKernel("GlobalAveragePoolGrad", "globalAveragePoolBackward", false),
+  gradientKernel("GlobalMaxPoolGrad", "globalMaxPoolBackward", false),
+  gradientKernel("FlattenGrad", "flattenBackward", false),
+  gradientKernel("ReshapeGrad", "reshapeBackward", false),
   gradientKernel("ConcatGrad", "concatBackward"),
   gradientKernel("AddGrad", "addBackward"),
   gradientKernel("SubGrad", "subBackward"),
   gradientKernel("MulGrad", "mulBackward"),
   gradientKernel("DivGrad", "divBackward"),
-  gradientKernel("DropoutGrad", "dropoutBackward"),
+  gradientKernel("DropoutGrad", "dropoutBackward", false),
 ];
 
 export const STRUCTURE_GRADIENT_OPERATORS: OperatorModule = { ir: STRUCTURE_GRADIENT_KERNELS.map(gradientOperator) };

@@ -16,20 +16,26 @@ export function wants(node: NodeView): number[] {
   return Array.isArray(w) ? [...(w as readonly number[])] : [];
 }
 
-/** The kernel call of a backward node: every input, then its attributes; one result per wanted gradient. */
-export function gradientCall(node: NodeView, kernel: string): KernelCall {
+/**
+ * The kernel call of a backward node: every input, then its attributes (unless the kernel reads
+ * none: `attributes` false); one result per wanted gradient.
+ */
+export function gradientCall(node: NodeView, kernel: string, attributes = true): KernelCall {
   const attrs: { [key: string]: LiteralValue } = {};
   for (const [key, value] of Object.entries(node.attrs)) attrs[key] = value as LiteralValue;
   return {
     kernel,
-    args: [...node.inputs.map((_, i) => optional(i)), literal(attrs)],
+    args: [...node.inputs.map((_, i) => optional(i)), ...(attributes ? [literal(attrs)] : [])],
     outputs: wants(node).filter((w) => w === 1).length,
   };
 }
 
-/** The runtime part of a backward operator `op` run by the kernel `kernel` with {@link gradientCall}. */
-export function gradientKernel(op: string, kernel: string): KernelEntry {
-  return { op, kernel: (node) => gradientCall(node, kernel) };
+/**
+ * The runtime part of a backward operator `op` run by the kernel `kernel` with {@link gradientCall};
+ * `attributes: false` for a kernel of tensors alone (`reluBackward(dy, y)`).
+ */
+export function gradientKernel(op: string, kernel: string, attributes = true): KernelEntry {
+  return { op, kernel: (node) => gradientCall(node, kernel, attributes) };
 }
 
 /** The compiler's part of a backward operator: no ONNX form, no backward of its own. */

@@ -85,6 +85,7 @@ export function runtimeImports(graph: Graph, mode: "inference" | "train", traini
   const steps = [...live, ...(training?.graph.nodes ?? [])];
   if (mode === "train" && steps.some((n) => kernelCall(n, true).args.some((a) => a.kind === "random"))) names.add("createRandom");
   if (training) {
+    names.delete("loadWeights"); // load() reads the weights with splitOptimizerState instead
     for (const node of training.graph.nodes) names.add(kernelCall(node, true).kernel);
     for (const name of ["ParameterUpdate", "validateUpdateSettings", "splitOptimizerState"]) names.add(name);
   }
