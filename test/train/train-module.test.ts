@@ -26,8 +26,8 @@ interface TrainModule {
 
 const host = { readFile: (p: string) => readFileSync(p, "utf8") };
 
-async function compileTrain(example: string): Promise<{ module: TrainModule; init: Record<string, Float32Array> }> {
-  const result = await compileOk({ path: `examples/${example}.nn`, mode: "train", runtimeModule: RUNTIME_SOURCE });
+async function compileTrain(example: string, standalone = false): Promise<{ module: TrainModule; init: Record<string, Float32Array> }> {
+  const result = await compileOk({ path: `examples/${example}.nn`, mode: "train", standalone, runtimeModule: RUNTIME_SOURCE });
   const module = (await importModule(result, tempDir(`train-${example}`))) as unknown as TrainModule;
   const model = checkSource(`examples/${example}.nn`, readFileSync(`examples/${example}.nn`, "utf8"), host).models[0] as CheckedModel;
   return { module, init: Object.fromEntries(initialWeights(model, 0)) };
@@ -61,6 +61,16 @@ describe("a train-mode module's trainStep", () => {
     expect(Object.keys(a).sort()).toEqual(Object.keys(b).sort());
     const differing = Object.keys(b).filter((name) => a[name].length !== b[name].length || a[name].some((v, i) => !Object.is(v, b[name][i])));
     expect(differing).toEqual([]);
+  });
+
+  it("trains the same when --standalone, with no runtime to import", async () => {
+    const { example, settings, batches, losses: expected, final, tolerance } = trajectory("nfnet-sgd");
+    const { module, init } = await compileTrain(example, true);
+    const model = await module.load(init, settings);
+    const losses = batches.map(({ x, y }) => model.trainStep(x, y).loss);
+    expect(lossMismatch(losses, expected, tolerance.loss)).toBeUndefined();
+    const state = model.state();
+    expect(mismatches((name) => state[name], final, tolerance.tensors)).toEqual([]);
   });
 
   it("names the final classifier, which AGC leaves alone by default", async () => {
