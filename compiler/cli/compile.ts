@@ -96,6 +96,7 @@ export async function compile(file: string, opts: CompileOptions, io: CliIo): Pr
   printDiagnostics(io, result.check);
   for (const error of result.errors) io.stderr(`nnc: error: ${error}\n`);
   if (!result.ok) return 1;
+  for (const warning of result.warnings ?? []) io.stderr(`nnc: warning: ${warning}\n`);
   for (const note of result.notes) io.stderr(`nnc: note: ${note}\n`);
   if (result.dump !== undefined) {
     io.stdout(result.dump);

@@ -65,6 +65,8 @@ export interface CompileResult {
   readonly errors: string[];
   /** Things the user should know, such as compiling with initial weights. */
   readonly notes: string[];
+  /** Things that are probably mistakes but do not stop the compilation (a parameter training cannot reach). */
+  readonly warnings?: string[];
   /** The `--dump-ir` text, when asked for. */
   readonly dump?: string;
   /** The files to write into the output directory. */
@@ -103,7 +105,8 @@ export async function compileModel(request: CompileRequest): Promise<CompileResu
     const passes = mode === "train" ? [] : request.fuse === false ? UNFUSED_PASSES : INFERENCE_PASSES;
     const { graph, steps } = runPipeline(lowered, passes);
     const sources = (p: string) => check.sources.get(p);
-    const training = mode === "train" ? trainingStep(lowered, notes) : undefined;
+    const warnings: string[] = [];
+    const training = mode === "train" ? trainingStep(lowered, notes, warnings) : undefined;
     if (training) steps.push({ pass: "gradients", graph: training.graph, changed: true });
     if (request.dumpIr !== undefined) {
       const dump = dumpIr(request.dumpIr, lowered, steps, sources);
@@ -143,7 +146,7 @@ export async function compileModel(request: CompileRequest): Promise<CompileResu
       const origin = request.weights ? basename(request.weights.path) : "nnc init --seed 0";
       files.push({ name: defaultWeights, contents: writeSafetensors(tensors, { source: origin, model: model.name }) });
     }
-    return { ok: true, check, errors, notes, files, graph };
+    return { ok: true, check, errors, notes, warnings, files, graph };
   } catch (error) {
     if (error instanceof WeightsError) return fail(error.message);
     const message = error instanceof Error ? error.message : String(error);
@@ -155,14 +158,14 @@ export async function compileModel(request: CompileRequest): Promise<CompileResu
  * The training step of a train-mode module, or undefined (with a note) for a model that cannot
  * train: one with several outputs. Parameters no path to the loss reaches are noted.
  */
-function trainingStep(lowered: Graph, notes: string[]): TrainingGraph | undefined {
+function trainingStep(lowered: Graph, notes: string[], warnings: string[]): TrainingGraph | undefined {
   if (lowered.outputs.length !== 1) {
     notes.push(`${lowered.name} returns ${lowered.outputs.length} tensors: the module has forward(x, { training }) but no trainStep, which needs one output`);
     return undefined;
   }
   const training = trainingGraph(lowered);
   if (training.unreached.length > 0) {
-    notes.push(`no path from these parameters to the loss, so trainStep leaves them unchanged: ${training.unreached.join(", ")}`);
+    warnings.push(`no path from these parameters to the loss, so trainStep leaves them unchanged: ${training.unreached.join(", ")}`);
   }
   return training;
 }
