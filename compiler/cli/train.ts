@@ -19,7 +19,7 @@ import { prepareRunDir, readRun, RunDirError, writeRun, type SavedRun } from "..
 import { NonFiniteLoss, Trainer, type EpochRecord, type StepProgress } from "../train/trainer.js";
 import { trainingGraph } from "../train/training-graph.js";
 import { ParameterUpdate, validateUpdateSettings, type OptimizerSettings, type ScheduleSettings, type UpdateSettings } from "../../runtime/train/index.js";
-import type { Tensor } from "../../runtime/index.js";
+import { setTrainingThreads, trainingThreads, type Tensor } from "../../runtime/index.js";
 import { readSafetensorsFile, type SafetensorsTensor } from "../../runtime/weights/safetensors.js";
 import { checkPath, printDiagnostics, type ModelOptions } from "./front-end.js";
 import { processIo, type CliIo } from "./io.js";
@@ -80,7 +80,7 @@ export function registerTrainCommand(program: Command, io: CliIo, setOption: () 
     .option("--weights <file>", "start from this checkpoint instead of the seed's initial weights")
     .option("--resume <dir>", "continue a run from its directory (weights, optimizer state, log)")
     .option("--force", "overwrite the files of an earlier run in the -o directory")
-    .option("--threads <n>", "threads (the training step runs on one thread today)", "1")
+    .option("--threads <n>", "threads the training step's large matrix products run on", "1")
     .addOption(setOption())
     .option("--model <name>", "the model to train (default: the only or the last)")
     .action(async (file: string, opts: TrainOptions) => {
@@ -210,7 +210,6 @@ async function run(model: CheckedModel, opts: TrainOptions, settings: Settings, 
       throw new RunDirError(`--resume ${opts.resume}: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
-  if (settings.threads > 1) io.stderr(`nnc: note: --threads ${settings.threads}: the training step runs on one thread today\n`);
 
   const interrupt = interruption();
   io.stdout(`training ${model.name} on ${data.description}; ${plural(settings.epochs, "epoch")} of ${plural(stepsPerEpoch, "step")} (batch ${settings.batch}), ${opts.optimizer} lr ${settings.update.optimizer?.lr}\n`);
@@ -224,6 +223,8 @@ async function run(model: CheckedModel, opts: TrainOptions, settings: Settings, 
   const records: EpochRecord[] = [...(saved?.records ?? [])];
   const progress = progressReporter(io, settings.epochs);
   let outcome;
+  const previousThreads = trainingThreads();
+  setTrainingThreads(settings.threads);
   try {
     outcome = await trainer.run(data, {
       onStep: progress.step,
@@ -241,6 +242,7 @@ async function run(model: CheckedModel, opts: TrainOptions, settings: Settings, 
     io.stderr(`nnc: error: ${error.message}; training stopped and nothing was saved. Lower the learning rate (--lr, now ${lr}) or clip the gradients (--agc 0.01 or --clip-norm 1)\n`);
     return 1;
   } finally {
+    setTrainingThreads(previousThreads);
     interrupt.release();
     progress.stop();
   }

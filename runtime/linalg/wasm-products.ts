@@ -18,9 +18,10 @@
  * Callers that build op(B) themselves (conv's im2col) write it straight into the memory.
  */
 import type { FusedActivation } from "./epilogue.js";
-import { gemmKernelModule, GEMM_KERNEL, MR } from "../wasm/gemm-kernel.js";
+import { gemmKernelModule, GEMM_KERNEL, MR, NR } from "../wasm/gemm-kernel.js";
 import { kernelFuses, multiply, rowStride } from "../fast/product.js";
 import type { GemmTile } from "../fast/plan-module.js";
+import { ProductWorkers } from "./product-threads.js";
 import { wasmAvailable } from "../fast/wasm-support.js";
 
 /** Below this many multiply-adds a product stays in TypeScript: packing would cost more. */
@@ -29,6 +30,12 @@ export const WASM_PRODUCT_MIN_MACS = 16_384;
 const PAGE_BYTES = 65_536;
 /** The largest heap a product may grow (bytes); a larger product stays in TypeScript. */
 const MAX_HEAP_BYTES = 2 ** 30;
+const MAX_PAGES = MAX_HEAP_BYTES / PAGE_BYTES;
+/**
+ * The least product (multiply-adds) split across threads: below it the hand-off (a few
+ * microseconds, more when a worker must be woken) costs more than it saves.
+ */
+const MIN_PARALLEL_MACS = 1 << 20;
 
 /** Where one product's operands are in the heap, in floats. */
 export interface ProductLayout {
@@ -45,16 +52,58 @@ export interface ProductLayout {
   bias: number;
 }
 
-/** A growable WebAssembly memory with the GEMM micro-kernel instantiated over it. */
+/**
+ * A growable WebAssembly memory with the GEMM micro-kernel instantiated over it. With more than
+ * one thread the memory is shared, and grows by reallocation: a larger shared memory, a new
+ * instance, and new workers over it (`product-threads.ts`); nothing in the heap outlives a product.
+ */
 export class ProductHeap {
-  private readonly memory = new WebAssembly.Memory({ initial: 16 });
-  private readonly gemmTile: GemmTile;
+  private memory: WebAssembly.Memory;
+  private gemmTile: GemmTile;
+  private workers: ProductWorkers | undefined;
   /** The memory as floats; replaced when the memory grows. */
-  floats = new Float32Array(this.memory.buffer);
+  floats: Float32Array;
 
-  constructor(module: WebAssembly.Module) {
-    const exports = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as Record<string, unknown>;
-    this.gemmTile = exports[GEMM_KERNEL] as GemmTile;
+  /** `module` imports a shared memory when `threads` > 1 (see {@link productModule}). */
+  constructor(
+    private readonly module: WebAssembly.Module,
+    private readonly threadCount = 1,
+  ) {
+    this.memory = this.newMemory(16);
+    this.gemmTile = this.instantiate();
+    this.floats = new Float32Array(this.memory.buffer);
+  }
+
+  /** Threads a large product runs on, the caller's included. */
+  get threads(): number {
+    return this.workers?.threads ?? 1;
+  }
+
+  /** Chunks of products the workers (not the caller) have run. */
+  get workerChunks(): number {
+    return this.workers?.workerChunks ?? 0;
+  }
+
+  /** Stops the workers, if any. */
+  close(): void {
+    this.workers?.close();
+    this.workers = undefined;
+  }
+
+  private newMemory(pages: number): WebAssembly.Memory {
+    return this.threadCount > 1
+      ? new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true })
+      : new WebAssembly.Memory({ initial: pages });
+  }
+
+  private instantiate(): GemmTile {
+    const exports = new WebAssembly.Instance(this.module, { env: { memory: this.memory } }).exports as Record<string, unknown>;
+    const gemmTile = exports[GEMM_KERNEL] as GemmTile;
+    if (this.threadCount > 1) {
+      this.workers?.close();
+      this.workers = new ProductWorkers(this.threadCount, this.module, this.memory, gemmTile);
+    }
+    return gemmTile;
   }
 
   /** Reserves (growing the memory when needed) the operands of a product `m × k` by `k × n`. */
@@ -63,7 +112,14 @@ export class ProductHeap {
     const bytes = (l.bias + l.paddedRows) * 4;
     const have = this.memory.buffer.byteLength;
     if (bytes > have) {
-      this.memory.grow(Math.ceil((bytes - have) / PAGE_BYTES));
+      if (this.threadCount > 1) {
+        // A shared memory cannot move: take a new one, at least twice as large, and new workers.
+        const pages = Math.min(MAX_PAGES, Math.max(Math.ceil(bytes / PAGE_BYTES), (2 * have) / PAGE_BYTES));
+        this.memory = this.newMemory(pages);
+        this.gemmTile = this.instantiate();
+      } else {
+        this.memory.grow(Math.ceil((bytes - have) / PAGE_BYTES));
+      }
       this.floats = new Float32Array(this.memory.buffer);
     }
     return l;
@@ -139,12 +195,17 @@ export class ProductHeap {
    * where the kernel fuses it (relu, leaky relu; see `kernelFuses`), else left to the caller.
    */
   run(l: ProductLayout, activation?: FusedActivation): void {
-    multiply(
-      { gemmTile: this.gemmTile },
-      { offset: l.a * 4, depth: l.k, paddedRows: l.paddedRows, blockStride: l.k * MR * 4 },
-      { b: l.b * 4, c: l.c * 4, ld: l.ld, columns: Math.ceil(l.n / 8) * 8, bias: l.bias * 4 },
-      kernelFuses(activation) ? activation : undefined,
-    );
+    const a = { offset: l.a * 4, depth: l.k, paddedRows: l.paddedRows, blockStride: l.k * MR * 4 };
+    const operands = { b: l.b * 4, c: l.c * 4, ld: l.ld, columns: Math.ceil(l.n / NR) * NR, bias: l.bias * 4 };
+    const fused = kernelFuses(activation) ? activation : undefined;
+    const workers = this.workers;
+    if (workers !== undefined && l.m * l.n * l.k >= MIN_PARALLEL_MACS) {
+      // The slab calls one thread would make, then run in chunks of C across the threads.
+      workers.begin();
+      multiply({ gemmTile: workers.record }, a, operands, fused);
+      if (workers.run(a.paddedRows, operands.columns, a.blockStride, operands.ld * 4)) return;
+    }
+    multiply({ gemmTile: this.gemmTile }, a, operands, fused);
   }
 }
 
@@ -159,8 +220,20 @@ function layoutOf(m: number, n: number, k: number): ProductLayout {
 }
 
 let module: WebAssembly.Module | undefined;
+let sharedModule: WebAssembly.Module | undefined;
 let heap: ProductHeap | undefined;
 let enabled = true;
+let threads = 1;
+
+/** The GEMM kernel's module, over a memory of its own or (`shared`) a shared one. */
+function productModule(shared: boolean): WebAssembly.Module {
+  if (shared) {
+    sharedModule ??= new WebAssembly.Module(gemmKernelModule({ minimumPages: 1, maximumPages: MAX_PAGES, shared: true }) as Uint8Array<ArrayBuffer>);
+    return sharedModule;
+  }
+  module ??= new WebAssembly.Module(gemmKernelModule({ minimumPages: 1 }) as Uint8Array<ArrayBuffer>);
+  return module;
+}
 
 /**
  * This thread's product heap for a product `m × k` by `k × n`, or `undefined` when it should run
@@ -173,10 +246,29 @@ export function productHeap(m: number, n: number, k: number): ProductHeap | unde
   const l = layoutOf(m, n, k);
   if ((l.bias + l.paddedRows) * 4 > MAX_HEAP_BYTES) return undefined;
   if (heap === undefined) {
-    module ??= new WebAssembly.Module(gemmKernelModule({ minimumPages: 1 }) as Uint8Array<ArrayBuffer>);
-    heap = new ProductHeap(module);
+    const split = threads > 1 && typeof SharedArrayBuffer === "function";
+    heap = new ProductHeap(productModule(split), split ? threads : 1);
   }
   return heap;
+}
+
+/**
+ * Sets the threads the products of the training kernels run on (default 1): the caller plus
+ * `count − 1` worker threads, started on the next product and `unref`ed. A product of at least
+ * a million multiply-adds is split in chunks of its output; the result is bit-for-bit the one
+ * thread's. Where worker threads are missing the products stay on one thread.
+ */
+export function setTrainingThreads(count: number): void {
+  if (!Number.isInteger(count) || count < 1) throw new Error(`setTrainingThreads: ${count} is not a whole number of threads ≥ 1`);
+  if (count === threads) return;
+  threads = count;
+  heap?.close();
+  heap = undefined;
+}
+
+/** The thread count {@link setTrainingThreads} set. */
+export function trainingThreads(): number {
+  return threads;
 }
 
 /**
