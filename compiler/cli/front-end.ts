@@ -29,16 +29,17 @@ export interface CheckedFile {
 export function checkPath(path: string, io: CliIo, options: CheckOptions): CheckedFile {
   const text = io.readFile(path);
   if (text === undefined) {
-    const result: CheckResult = { models: [], diagnostics: [unreadable(path)], sources: new Map(), programs: new Map() };
+    const result: CheckResult = { models: [], diagnostics: [unreadable(path, io)], sources: new Map(), programs: new Map() };
     return { result, ok: false };
   }
   const result = checkSource(path, text, checkHost(io), options);
   return { result, ok: !hasErrors(result.diagnostics) };
 }
 
-/** The E0001 diagnostic for a file that cannot be read. */
-export function unreadable(path: string): Diagnostic {
-  return diagnostic("E0001", path, { start: 0, end: 0 }, `cannot read '${path}'`);
+/** The E0001 diagnostic for a file that cannot be read, with the reason where `io` can say. */
+export function unreadable(path: string, io?: CliIo): Diagnostic {
+  const reason = io?.readFailure?.(path);
+  return diagnostic("E0001", path, { start: 0, end: 0 }, `cannot read '${path}'${reason ? `: ${reason}` : ""}`);
 }
 
 /** Prints a check result's diagnostics in the compiler layout to stderr. */

@@ -14,6 +14,8 @@ export interface CliIo {
   stderr(text: string): void;
   /** Reads a file as UTF-8; `undefined` when it cannot be read. */
   readFile(path: string): string | undefined;
+  /** Why `readFile(path)` gave nothing (`no such file or directory`), where the host can say. */
+  readFailure?(path: string): string | undefined;
   /** Reads an imported file inside `root`, or says why not (`CheckHost.readImport`). */
   readImport(path: string, root: string): string | ReadFailure;
   writeFile(path: string, text: string): void;
@@ -28,6 +30,10 @@ export const processIo: CliIo = {
   readFile: (path) => {
     const text = readSourceFile(path);
     return typeof text === "string" ? text : undefined;
+  },
+  readFailure: (path) => {
+    const text = readSourceFile(path);
+    return typeof text === "string" ? undefined : text.reason;
   },
   readImport: (path, root) => readSourceFile(path, root),
   writeFile: (path, text) => writeFileSync(resolve(path), text),

@@ -201,7 +201,7 @@ function fmt(files: string[], opts: { check?: boolean; stdout?: boolean }, io: C
     const text = io.readFile(file);
     const formatted = text === undefined ? undefined : format(text, file);
     if (text === undefined || !formatted || formatted.diagnostics.length > 0) {
-      const diagnostics = formatted?.diagnostics ?? [unreadable(file)];
+      const diagnostics = formatted?.diagnostics ?? [unreadable(file, io)];
       printFileDiagnostics(io, file, text, diagnostics);
       status = 1;
       continue;
