@@ -16,6 +16,10 @@
  * The kernel sums in float32 SIMD lanes, a slab of ≤ 384 reduction steps at a time
  * (`runtime/fast/product.ts`); the caller copies C out (or adds it, to accumulate).
  * Callers that build op(B) themselves (conv's im2col) write it straight into the memory.
+ *
+ * With {@link setTrainingThreads} above 1, the memory is shared and the kernel's part of a large
+ * product runs on that many threads (`product-threads.ts`), bit-for-bit as on one; the packing,
+ * im2col and copies around it stay on the caller.
  */
 import type { FusedActivation } from "./epilogue.js";
 import { gemmKernelModule, GEMM_KERNEL, MR, NR } from "../wasm/gemm-kernel.js";
