@@ -32,10 +32,10 @@ export function parse(text: string, file: string): ParseResult {
     if (!(error instanceof RangeError)) throw error;
     // Chevrotain and the CST walk recurse once per nesting level; thousands of open brackets
     // exhaust the stack. Report where the nesting got deep rather than crash.
-    const at = deepestBracket(tokens);
+    const { at, what } = deepestNesting(tokens);
     const program: Program = { kind: "program", decls: [], comments, span: { start: 0, end: text.length } };
     const span = { start: at?.startOffset ?? 0, end: (at?.startOffset ?? 0) + 1 };
-    return { program, diagnostics: [...diagnostics, diagnostic("E0106", file, span, "brackets nest too deeply to parse")] };
+    return { program, diagnostics: [...diagnostics, diagnostic("E0106", file, span, what)] };
   }
 }
 
@@ -66,21 +66,37 @@ function parseTokens(text: string, file: string, tokens: IToken[], comments: Com
 }
 
 /** The first bracket that opens the deepest nesting level. */
-function deepestBracket(tokens: readonly IToken[]): IToken | undefined {
+/**
+ * Where the parser's recursion got deepest: the innermost open bracket, or the start of the
+ * longest run of prefix operators (`- - - … 1`, `not not …`), each of which the parser also
+ * recurses on; `what` says which, for the message.
+ */
+function deepestNesting(tokens: readonly IToken[]): { at: IToken | undefined; what: string } {
   let depth = 0;
   let deepest = 0;
   let at: IToken | undefined;
+  let run = 0;
+  let longest = 0;
+  let runStart: IToken | undefined;
+  let longestStart: IToken | undefined;
   for (const token of tokens) {
+    if (PREFIX.has(token.tokenType)) {
+      if (run === 0) runStart = token;
+      run++;
+      if (run > longest) [longest, longestStart] = [run, runStart];
+    } else run = 0;
     if (OPENERS.has(token.tokenType)) {
       depth++;
       if (depth > deepest) [deepest, at] = [depth, token];
     } else if (CLOSERS.has(token.tokenType)) depth = Math.max(0, depth - 1);
   }
-  return at;
+  if (longest > deepest) return { at: longestStart, what: `${longest.toLocaleString("en-US")} prefix operators in a row nest too deeply to parse` };
+  return { at, what: "brackets nest too deeply to parse" };
 }
 
 const OPENERS: ReadonlySet<TokenType> = new Set([t.LParen, t.LBracket, t.LBrace]);
 const CLOSERS: ReadonlySet<TokenType> = new Set([t.RParen, t.RBracket, t.RBrace]);
+const PREFIX: ReadonlySet<TokenType> = new Set([t.Minus, t.Not]);
 
 /** Parses a lone expression, as `--set k=EXPR` gives one. */
 export function parseExpression(text: string, file: string): { expr: Expr; diagnostics: Diagnostic[] } {
@@ -89,10 +105,11 @@ export function parseExpression(text: string, file: string): { expr: Expr; diagn
     return parseExpressionTokens(text, file, tokens, diagnostics);
   } catch (error) {
     if (!(error instanceof RangeError)) throw error;
-    const at = deepestBracket(tokens)?.startOffset ?? 0;
+    const deepest = deepestNesting(tokens);
+    const at = deepest.at?.startOffset ?? 0;
     const span = { start: at, end: at + 1 };
     const expr: Expr = { kind: "number", value: 0, isInt: true, text: "0", span };
-    return { expr, diagnostics: [...diagnostics, diagnostic("E0106", file, span, "brackets nest too deeply to parse")] };
+    return { expr, diagnostics: [...diagnostics, diagnostic("E0106", file, span, deepest.what)] };
   }
 }
 

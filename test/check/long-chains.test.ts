@@ -33,3 +33,10 @@ it("formats a sum of 20,000 terms on one logical line, unchanged when formatted 
   expect(once.text.split("+").length).toBe(20_000);
   expect(format(once.text, "chain.nn").text).toBe(once.text);
 });
+
+it("refuses 50,000 prefix operators in a row with E0106 at the first of them, not as brackets", () => {
+  const text = `let s = ${"-".repeat(50_000)}3\nmodel M(x: [N, 4]) {\n  return x -> dense(4)\n}\n`;
+  const result = checkSource("chain.nn", text, host);
+  const parse = result.diagnostics.find((d) => d.code === "E0106")!;
+  expect([parse.code, parse.message, parse.span.start]).toEqual(["E0106", "50,000 prefix operators in a row nest too deeply to parse", "let s = ".length]);
+});
