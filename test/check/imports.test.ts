@@ -127,7 +127,7 @@ describe("the command line and the language server", () => {
 
   it("nnc check refuses /dev/zero as the checked file itself", async () => {
     const run = await runCli(["check", "/dev/zero"]);
-    expect([run.code, run.stderr]).toEqual([1, "/dev/zero: error[E0001]: cannot read '/dev/zero'\n/dev/zero: 1 error, 0 warnings\n"]);
+    expect([run.code, run.stderr]).toEqual([1, "/dev/zero: error[E0001]: cannot read '/dev/zero': it is a character device, not a regular file\n/dev/zero: 1 error, 0 warnings\n"]);
   });
 
   it("the language server applies the same rule to a document's imports", () => {
