@@ -8,41 +8,31 @@
  * recorded from `multiply`), and cut into chunks of C's row blocks (`MR` rows) or column tiles
  * (`NR` columns), whichever C has more of. Each chunk makes the same slab calls over its own rows
  * or columns, so every element of C is summed in the same order as on one thread: the result is
- * bit-for-bit the one-thread result. Chunks are taken with a compare-and-swap on a ticket word
- * (the call's sequence number above the next chunk's index), by the caller too, so a worker that
- * wakes late only finds fewer chunks. Workers spin briefly, then sleep in `Atomics.wait`; they
- * are `unref`ed (they never keep a process alive) and started with the pool; where
- * `worker_threads` or `SharedArrayBuffer` is missing the pool has no workers and the caller runs
- * every chunk.
+ * bit-for-bit the one-thread result. The threads, the taking of chunks and the hand-off are the
+ * {@link ChunkPool} the plan's splitter uses too (`runtime/fast/chunk-pool.ts`); its workers start
+ * with the pool, and where they cannot run the caller runs every chunk.
  */
+import { ChunkPool, HEADER_WORDS, Header } from "../fast/chunk-pool.js";
 import type { GemmTile } from "../fast/plan-module.js";
 import { MR, NR } from "../wasm/gemm-kernel.js";
 
-/** Words of the control block; the slab calls follow at `Word.slabs`, `SLAB_WORDS` each. */
+/** The product's words of the control block, after the pool's header; the slab calls follow at `Word.slabs`, `SLAB_WORDS` each. */
 const Word = {
-  sequence: 0,
-  exit: 1,
-  ticket: 2,
-  completed: 3,
-  chunks: 4,
-  items: 5,
-  byRows: 6,
-  blockStride: 7,
-  ldBytes: 8,
-  rows: 9,
-  columns: 10,
-  slabCount: 11,
-  alpha: 12,
-  byWorkers: 13,
-  slabs: 16,
+  items: HEADER_WORDS,
+  byRows: HEADER_WORDS + 1,
+  blockStride: HEADER_WORDS + 2,
+  ldBytes: HEADER_WORDS + 3,
+  rows: HEADER_WORDS + 4,
+  columns: HEADER_WORDS + 5,
+  slabCount: HEADER_WORDS + 6,
+  alpha: HEADER_WORDS + 7,
+  slabs: HEADER_WORDS + 8,
 } as const;
 /** Per slab: A's byte offset, B's, C's, the bias's, the slab's depth and the kernel's flags. */
 const SLAB_WORDS = 6;
 /** The most slabs a split product may have (a reduction of 384 · 256 steps); longer ones stay on the caller. */
 const MAX_SLABS = 256;
-const WORDS = Word.slabs + SLAB_WORDS * MAX_SLABS;
-/** Iterations a waiting side polls before it sleeps: about 50 µs, shorter than a futex wake-up. */
-const SPIN = 20000;
+const WORDS = Word.slabs - HEADER_WORDS + SLAB_WORDS * MAX_SLABS;
 /** Chunks per thread: enough that the last one taken is a small part of the call. */
 const CHUNKS_PER_THREAD = 4;
 
@@ -51,7 +41,7 @@ const CHUNKS_PER_THREAD = 4;
  * tiles, every slab. Shared as source text by the caller and the workers' program.
  */
 const RUN_CHUNK = `function runChunk(e, c, f, k) {
-  const items = c[${Word.items}], chunks = c[${Word.chunks}];
+  const items = c[${Word.items}], chunks = c[${Header.chunks}];
   const lo = Math.floor((items * k) / chunks), hi = Math.floor((items * (k + 1)) / chunks);
   if (lo === hi) return;
   const blockStride = c[${Word.blockStride}], ld = c[${Word.ldBytes}], byRows = c[${Word.byRows}] === 1;
@@ -67,99 +57,37 @@ const RUN_CHUNK = `function runChunk(e, c, f, k) {
   for (let s = 0, w = ${Word.slabs}; s < slabs; s++, w += ${SLAB_WORDS}) {
     e.gemm_tile(c[w] + dA, blockStride, c[w + 1] + dB, ld, c[w + 2] + dC, ld, c[w + 3] + dBias, rows, columns, c[w + 4], c[w + 5], alpha);
   }
-}
-function take(c, seq) {
-  for (;;) {
-    const ticket = Atomics.load(c, ${Word.ticket});
-    if (ticket >>> 16 !== seq || (ticket & 0xffff) >= c[${Word.chunks}]) return -1;
-    if (Atomics.compareExchange(c, ${Word.ticket}, ticket, ticket + 1) === ticket) return ticket & 0xffff;
-  }
-}
-function work(e, c, f, seq, thread) {
-  for (let k = take(c, seq); k >= 0; k = take(c, seq)) {
-    runChunk(e, c, f, k);
-    if (thread > 0) Atomics.add(c, ${Word.byWorkers}, 1);
-    Atomics.add(c, ${Word.completed}, 1);
-    Atomics.notify(c, ${Word.completed});
-  }
 }`;
-
-/** The worker's whole program: the module, the memory, the control block and its thread number. */
-const WORKER_SOURCE = `
-const { workerData } = require("node:worker_threads");
-const { module, memory, control, thread } = workerData;
-const e = new WebAssembly.Instance(module, { env: { memory } }).exports;
-const c = new Int32Array(control);
-const f = new Float32Array(control);
-${RUN_CHUNK}
-let seen = 0;
-for (;;) {
-  let spins = 0;
-  while (Atomics.load(c, ${Word.sequence}) === seen) {
-    if (++spins > ${SPIN}) Atomics.wait(c, ${Word.sequence}, seen);
-  }
-  seen = Atomics.load(c, ${Word.sequence});
-  if (c[${Word.exit}] === 1) break;
-  work(e, c, f, seen & 0x7fff, thread);
-}
-`;
-
-type Work = (e: unknown, c: Int32Array, f: Float32Array, seq: number, thread: number) => void;
-
-interface WorkerHandle {
-  terminate(): Promise<number>;
-  unref(): void;
-}
-type WorkerConstructor = new (code: string, options: { eval: true; workerData: unknown }) => WorkerHandle;
-
-/** `worker_threads`' `Worker` where the host has it (Node), else `undefined`. */
-function workerClass(): WorkerConstructor | undefined {
-  const host = globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } };
-  const threads = host.process?.getBuiltinModule?.("node:worker_threads") as { Worker?: WorkerConstructor } | undefined;
-  return threads?.Worker;
-}
 
 /** Workers over one shared memory that run chunks of a product with the caller. */
 export class ProductWorkers {
   /** Threads in use, the caller's included. */
   readonly threads: number;
-  private readonly control = new Int32Array(new SharedArrayBuffer(4 * WORDS));
-  private readonly alpha = new Float32Array(this.control.buffer);
-  private readonly workers: WorkerHandle[] = [];
-  private readonly work: Work;
-  private readonly exports: { gemm_tile: GemmTile };
-  private sequence = 0;
+  private readonly pool: ChunkPool;
   private slabCount = 0;
   /** Gathers `multiply`'s slab calls into the control block. */
   readonly record: GemmTile = (a, _blockStride, b, _ldb, c, _ldc, bias, _rows, _columns, depth, flags, alpha) => {
     const w = Word.slabs + SLAB_WORDS * this.slabCount++;
     if (this.slabCount > MAX_SLABS) return;
-    const ctl = this.control;
+    const ctl = this.pool.control;
     ctl[w] = a;
     ctl[w + 1] = b;
     ctl[w + 2] = c;
     ctl[w + 3] = bias;
     ctl[w + 4] = depth;
     ctl[w + 5] = flags;
-    this.alpha[Word.alpha] = alpha;
+    this.pool.floats[Word.alpha] = alpha;
   };
 
   /** `gemmTile` is the caller's instance's kernel over `memory`, which `module` imports. */
   constructor(threads: number, module: WebAssembly.Module, memory: WebAssembly.Memory, gemmTile: GemmTile) {
-    const Worker = threads > 1 && memory.buffer instanceof SharedArrayBuffer ? workerClass() : undefined;
-    this.threads = Worker === undefined ? 1 : threads;
-    this.exports = { gemm_tile: gemmTile };
-    this.work = new Function(`${RUN_CHUNK}\nreturn work;`)() as Work;
-    for (let thread = 1; thread < this.threads; thread++) {
-      const worker = new Worker!(WORKER_SOURCE, { eval: true, workerData: { module, memory, control: this.control.buffer, thread } });
-      worker.unref();
-      this.workers.push(worker);
-    }
+    this.pool = new ChunkPool(WORDS, threads, module, memory, RUN_CHUNK, { gemm_tile: gemmTile });
+    this.threads = this.pool.threads;
   }
 
   /** Chunks the workers (not the caller) have run since the pool was made. */
   get workerChunks(): number {
-    return Atomics.load(this.control, Word.byWorkers);
+    return this.pool.workerChunks;
   }
 
   /** Starts recording a product's slab calls (`record`), before `multiply` runs with it. */
@@ -174,45 +102,24 @@ export class ProductWorkers {
    */
   run(rows: number, columns: number, blockStride: number, ldBytes: number): boolean {
     if (this.slabCount > MAX_SLABS) return false;
-    const c = this.control;
     const blocks = rows / MR;
     const tiles = columns / NR;
     const byRows = blocks > tiles;
     const items = byRows ? blocks : tiles;
-    const chunks = Math.min(items, CHUNKS_PER_THREAD * this.threads);
-    const seq = ++this.sequence & 0x7fff;
-    // The ticket first: no thread still in the previous call can take a chunk of this one.
-    Atomics.store(c, Word.ticket, seq << 16);
-    c[Word.chunks] = chunks;
-    c[Word.items] = items;
-    c[Word.byRows] = byRows ? 1 : 0;
-    c[Word.blockStride] = blockStride;
-    c[Word.ldBytes] = ldBytes;
-    c[Word.rows] = rows;
-    c[Word.columns] = columns;
-    c[Word.slabCount] = this.slabCount;
-    c[Word.completed] = 0;
-    Atomics.store(c, Word.sequence, this.sequence);
-    Atomics.notify(c, Word.sequence);
-    this.work(this.exports, c, this.alpha, seq, 0);
-    let spins = 0;
-    for (;;) {
-      const done = Atomics.load(c, Word.completed);
-      if (done === chunks) break;
-      if (++spins > SPIN) Atomics.wait(c, Word.completed, done, 1);
-    }
+    this.pool.run(Math.min(items, CHUNKS_PER_THREAD * this.threads), (c) => {
+      c[Word.items] = items;
+      c[Word.byRows] = byRows ? 1 : 0;
+      c[Word.blockStride] = blockStride;
+      c[Word.ldBytes] = ldBytes;
+      c[Word.rows] = rows;
+      c[Word.columns] = columns;
+      c[Word.slabCount] = this.slabCount;
+    });
     return true;
   }
 
   /** Stops the workers. */
   close(): void {
-    if (this.workers.length === 0) return;
-    const c = this.control;
-    c[Word.exit] = 1;
-    this.sequence++;
-    Atomics.store(c, Word.sequence, this.sequence);
-    Atomics.notify(c, Word.sequence);
-    for (const worker of this.workers) void worker.terminate();
-    this.workers.length = 0;
+    this.pool.close();
   }
 }
