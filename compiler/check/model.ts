@@ -11,7 +11,7 @@ import type { AttrValue, Dim, Shape } from "../../runtime/ops/types.js";
 
 export type { AttrValue, Dim, Shape };
 
-/** A learnable parameter or buffer, by its SPEC §4 dotted name. */
+/** A learnable parameter or buffer, by its dotted name (`Basic0.conv0.weight`, as `nnc params` lists it). */
 export interface ParamInfo {
   /** The full dotted name, e.g. `Basic0.conv0.weight`. */
   readonly name: string;
@@ -34,7 +34,7 @@ export interface TensorValue {
   readonly producer?: number;
 }
 
-/** One primitive layer instance (an operator of SPEC §3 or a normalizer of §3.1). */
+/** One primitive layer instance (a layer of docs/operators.md: an operator or a normalizer). */
 export interface LayerInstance {
   /** The dotted path of the instance, e.g. `Basic1.conv0` (its parameters are `<path>.<leaf>`). */
   readonly path: string;

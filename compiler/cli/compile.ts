@@ -1,5 +1,5 @@
 /**
- * `nnc compile` and `nnc init` (SPEC §5): the command-line ends of `compileModel` and of
+ * `nnc compile` and `nnc init` (README, "Commands"): the command-line ends of `compileModel` and of
  * `initialWeightsFile`. They read the checkpoint, print diagnostics, errors and notes, and write
  * the emitted files; every problem becomes a message and an exit code, never a stack trace.
  */

@@ -1,5 +1,5 @@
 /**
- * The `nnc` command line (SPEC §5), on commander. Each command is a small function that
+ * The `nnc` command line (README, "Commands"), on commander. Each command is a small function that
  * returns its exit code: 0 success, 1 diagnostics with errors (or `fmt --check` finding
  * unformatted files), 2 a usage error (`nnc: error: ...`; option values are checked in
  * `options.ts` before any command runs). Nothing here throws to the user: an unexpected

@@ -4,7 +4,7 @@
  */
 import type { CheckedModel, Shape } from "../check/model.js";
 
-/** `[N,16,32,32]`: the shape notation of SPEC §4, without spaces. */
+/** `[N,16,32,32]`: the shape notation of `nnc params`, without spaces. */
 export function formatShape(shape: Shape): string {
   return `[${shape.join(",")}]`;
 }

@@ -316,7 +316,7 @@ describe("batchRenormBackward with r and d inside their clips", () => {
     const [scale, bias] = [uniform([4], 2, 0.5, 1.5), uniform([4], 3, -0.5, 0.5)];
     const [runningMean, runningStd] = [uniform([4], 4, -0.3, 0.3), uniform([4], 5, 0.8, 1.6)];
     const attrs = { epsilon: 1e-5, rmax: 3, dmax: 5 };
-    // The SPEC's training forward with r and d computed once, at the unperturbed x.
+    // Batch renormalization's training forward with r and d computed once, at the unperturbed x.
     const frozen = batchRenormConstants(x, runningMean, runningStd, attrs);
     for (let c = 0; c < 4; c++) {
       expect(frozen.r[c]).toBeGreaterThan(1 / 3);
