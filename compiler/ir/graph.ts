@@ -16,6 +16,13 @@ import type { Origin, Shape } from "../check/model.js";
 
 export type ValueKind = "input" | "param" | "const" | "node";
 
+/** `base`, or else `base_2`, `base_3`, ...: the first of them that `taken` does not hold. */
+export function freshName(taken: { has(name: string): boolean }, base: string): string {
+  let name = base;
+  for (let k = 2; taken.has(name); k++) name = `${base}_${k}`;
+  return name;
+}
+
 /** A tensor of the graph. */
 export interface IrValue {
   readonly name: string;

@@ -15,7 +15,7 @@
 import type { CheckedModel, LayerInstance } from "../check/model.js";
 import { IR_OPERATORS, LAYERS } from "../../runtime/ops/index.js";
 import type { LoweringContext } from "../../runtime/ops/types.js";
-import { Graph, type IrNode, type IrValue } from "./graph.js";
+import { freshName, Graph, type IrNode, type IrValue } from "./graph.js";
 
 /** Lowers `model` to a graph with inference and training semantics intact (no pass has run). */
 export function lowerModel(model: CheckedModel): Graph {
@@ -50,9 +50,7 @@ class Lowering {
 
   /** A name not yet used by a value (a layer may be labelled like a model input). */
   private fresh(base: string): string {
-    let name = base;
-    for (let k = 2; this.values.has(name); k++) name = `${base}_${k}`;
-    return name;
+    return freshName(this.values, base);
   }
 
   /** The output `<node>.new_<leaf>` holding the new value of the buffer `buffer` (a running statistic). */

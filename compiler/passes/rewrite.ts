@@ -3,7 +3,7 @@
  * nodes, and a builder that adds constant nodes and values under unique names.
  */
 import type { Shape } from "../check/model.js";
-import { Graph, type IrAttr, type IrNode, type IrValue } from "../ir/graph.js";
+import { freshName, Graph, type IrAttr, type IrNode, type IrValue } from "../ir/graph.js";
 
 /** What a pass returns: the new graph, and whether it changed anything. */
 export interface PassResult {
@@ -38,8 +38,7 @@ export class GraphBuilder {
 
   /** A fresh name `base.suffix` (or `base.suffix_2`, ...). */
   fresh(base: string, suffix: string): string {
-    let name = `${base}.${suffix}`;
-    for (let k = 2; this.taken.has(name); k++) name = `${base}.${suffix}_${k}`;
+    const name = freshName(this.taken, `${base}.${suffix}`);
     this.taken.add(name);
     return name;
   }

@@ -14,7 +14,7 @@
  */
 import { irOperator } from "../../runtime/ops/index.js";
 import type { GradientContext, IrAttr, Shape } from "../../runtime/ops/types.js";
-import { Graph, type IrNode, type IrValue } from "../ir/graph.js";
+import { freshName, Graph, type IrNode, type IrValue } from "../ir/graph.js";
 
 /** What to differentiate. */
 export interface GradientRequest {
@@ -168,8 +168,7 @@ class ReverseMode {
 
   /** A new node value named `base` (or `base_2`, ...). */
   private fresh(base: string, shape: Shape): string {
-    let name = base;
-    for (let k = 2; this.values.has(name); k++) name = `${base}_${k}`;
+    const name = freshName(this.values, base);
     this.values.set(name, { name, shape, kind: "node" });
     return name;
   }

@@ -15,8 +15,7 @@
  * is always on the output. The node returns the loss and the gradients of the output and of the
  * logits, the seeds of reverse mode.
  */
-import type { IrValue } from "../ir/graph.js";
-import { Graph } from "../ir/graph.js";
+import { freshName, Graph, type IrValue } from "../ir/graph.js";
 import { differentiate } from "./gradients.js";
 
 /** The name of the target input of a training graph. */
@@ -60,11 +59,7 @@ export function trainingGraph(forward: Graph, options: TrainingGraphOptions = {}
   }
   const output = forward.outputs[0];
   const values = new Map<string, IrValue>(forward.values);
-  const fresh = (base: string): string => {
-    let name = base;
-    for (let k = 2; values.has(name); k++) name = `${base}_${k}`;
-    return name;
-  };
+  const fresh = (base: string): string => freshName(values, base);
   const target = fresh(TARGET);
   values.set(target, { name: target, shape: ["N"], kind: "input", target: true });
 
@@ -151,8 +146,7 @@ export function seededGradients(forward: Graph): SeededGradients {
   if (forward.outputs.length !== 1) throw new TrainingGraphError(`${forward.name} returns ${forward.outputs.length} tensors; expected one`);
   const output = forward.outputs[0];
   const values = new Map<string, IrValue>(forward.values);
-  let seed = `${output}.seed`;
-  for (let k = 2; values.has(seed); k++) seed = `${output}.seed_${k}`;
+  const seed = freshName(values, `${output}.seed`);
   values.set(seed, { name: seed, shape: forward.value(output).shape, kind: "input" });
   const seeded = new Graph(forward.name, [...forward.inputs, seed], forward.outputs, values, forward.nodes);
   const result = differentiate(seeded, { seeds: new Map([[output, seed]]), inputGradients: true });
