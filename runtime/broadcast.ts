@@ -22,7 +22,7 @@ export function broadcastShape(a: readonly number[], b: readonly number[], op: s
 }
 
 /** Strides of `shape` aligned to `rank` dims, with 0 where the dimension is broadcast. */
-function broadcastStrides(shape: readonly number[], full: readonly number[]): number[] {
+export function broadcastStrides(shape: readonly number[], full: readonly number[]): number[] {
   const rank = full.length;
   const strides = new Array<number>(rank).fill(0);
   let stride = 1;

@@ -9,7 +9,7 @@
  * - `Dropout`: `dy · mask`, the mask its training forward saved (0 or 1/(1−p) per element).
  */
 import type { BackwardAttributes } from "./attributes.js";
-import { broadcastShape } from "../broadcast.js";
+import { broadcastShape, broadcastStrides } from "../broadcast.js";
 import { assertShape, sizeOf, type Tensor } from "../tensor.js";
 
 export { dropoutWithMask } from "../kernels/dropout.js";
@@ -75,8 +75,8 @@ function binaryBackward(
   const shape = broadcastShape(a.shape, b.shape, op);
   assertShape(dy, shape, `${op}: output gradient`);
   const rank = shape.length;
-  const sa = operandStrides(a.shape, shape);
-  const sb = operandStrides(b.shape, shape);
+  const sa = broadcastStrides(a.shape, shape);
+  const sb = broadcastStrides(b.shape, shape);
   const da = wants[0] === 1 ? new Float64Array(a.data.length) : undefined;
   const db = wants[1] === 1 ? new Float64Array(b.data.length) : undefined;
   const index = new Array<number>(rank).fill(0);
@@ -103,18 +103,6 @@ function binaryBackward(
   if (da !== undefined) grads.push({ shape: [...a.shape], data: Float32Array.from(da) });
   if (db !== undefined) grads.push({ shape: [...b.shape], data: Float32Array.from(db) });
   return grads;
-}
-
-/** The strides of an operand of `shape` over the broadcast `full` shape (0 along a broadcast axis). */
-function operandStrides(shape: readonly number[], full: readonly number[]): number[] {
-  const strides = new Array<number>(full.length).fill(0);
-  let stride = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    const axis = full.length - shape.length + i;
-    strides[axis] = shape[i] === 1 && full[axis] !== 1 ? 0 : stride;
-    stride *= shape[i];
-  }
-  return strides;
 }
 
 /** The gradients of `Add(a, b)` given `dy`: the wanted of `[da, db]`. */
