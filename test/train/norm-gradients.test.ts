@@ -25,16 +25,10 @@ import * as runtime from "../../runtime/index.js";
 import type { Tensor } from "../../runtime/index.js";
 import { NORM_GRADIENT_KERNELS } from "../../runtime/ops/grad-norms.js";
 import { IR_OPERATORS } from "../../runtime/ops/index.js";
+import { randomTensor } from "./support.js";
 
 const EPS = 1e-2;
 const TOLERANCE = 5e-3;
-
-/** Uniform values in [lo, hi) from a seeded generator. */
-function uniform(shape: number[], seed: number, lo = -1, hi = 1): Tensor {
-  const next = runtime.createRandom(seed);
-  const size = shape.reduce((a, b) => a * b, 1);
-  return { shape, data: Float32Array.from({ length: size }, () => lo + (hi - lo) * next()) };
-}
 
 /** `Σ seed · y` in double. */
 function weighted(y: Tensor, seed: Tensor): number {
@@ -99,13 +93,13 @@ type ParamValues = (leaf: string, shape: number[], seed: number) => Tensor | und
 function defaultParam(leaf: string, shape: number[], seed: number): Tensor {
   switch (leaf) {
     case "weight":
-      return shape.length === 1 ? uniform(shape, seed, 0.5, 1.5) : uniform(shape, seed, -0.5, 0.5);
+      return shape.length === 1 ? randomTensor(shape, seed, 0.5, 1.5) : randomTensor(shape, seed, -0.5, 0.5);
     case "gain":
     case "running_var":
     case "running_std":
-      return uniform(shape, seed, 0.5, 1.5);
+      return randomTensor(shape, seed, 0.5, 1.5);
     default:
-      return uniform(shape, seed, -0.5, 0.5);
+      return randomTensor(shape, seed, -0.5, 0.5);
   }
 }
 
@@ -119,7 +113,7 @@ function setup(source: string, inputShape: number[], values: ParamValues = () =>
       return [p.name, values(leaf, shape, 10 + k) ?? defaultParam(leaf, shape, 10 + k)];
     }),
   );
-  return { model, graph: lowerModel(model), params, x: uniform(inputShape, 1, -2, 2) };
+  return { model, graph: lowerModel(model), params, x: randomTensor(inputShape, 1, -2, 2) };
 }
 
 /**
@@ -131,7 +125,7 @@ function checkGraph(what: string, graph: Graph, params: Map<string, Tensor>, x: 
   const seeded = seededGradients(graph);
   expect(verify(seeded.graph), what).toEqual([]);
   const forward = () => executeGraph(graph, params, [x], { training: true }).outputs[0];
-  const seed = uniform(forward().shape, 7);
+  const seed = randomTensor(forward().shape, 7);
   const [, ...gradients] = executeGraph(seeded.graph, params, [x, seed], { training: true }).outputs;
   const names = [...seeded.gradients.keys()];
   const learnable = [...graph.values.values()].filter((v) => v.kind === "param" && !v.buffer).map((v) => v.name);
@@ -209,7 +203,7 @@ describe("normalizer layers differentiated through the IR", () => {
     const shape = [3, 4, 3, 3];
     const { graph, params, x } = setup(layerModel("batch", shape), shape);
     const [scale] = [...params.entries()].filter(([name]) => name.endsWith(".weight")).map(([, t]) => t);
-    const seed = uniform(shape, 7);
+    const seed = randomTensor(shape, 7);
     const loss = () => weighted(executeGraph(graph, params, [x], { training: true }).outputs[0], seed);
     // dx = γ dy / sqrt(var + eps): right for frozen statistics, wrong through the batch's.
     const frozen = new Float32Array(x.data.length);
@@ -281,7 +275,7 @@ describe("frn differentiated through the IR", () => {
     x.data.forEach((value, i) => (x.data[i] = i % 3 === 0 ? 0 : Math.abs(value) < 0.2 ? 0.7 : value));
     const prefix = [...params.keys()].find((name) => name.endsWith(".tau"))!.slice(0, -".tau".length);
     params.set(`${prefix}.tau`, { shape: [3], data: Float32Array.from(params.get(`${prefix}.bias`)!.data) });
-    const seed = uniform(shape, 7);
+    const seed = randomTensor(shape, 7);
     const dTau = runtime.filterResponseNormalizationBackward(
       seed,
       x,
@@ -312,9 +306,9 @@ describe("frn differentiated through the IR", () => {
 describe("batchRenormBackward with r and d inside their clips", () => {
   it("is the gradient of the forward with r and d held constant", () => {
     const shape = [3, 4, 3, 3];
-    const x = uniform(shape, 1, -2, 2);
-    const [scale, bias] = [uniform([4], 2, 0.5, 1.5), uniform([4], 3, -0.5, 0.5)];
-    const [runningMean, runningStd] = [uniform([4], 4, -0.3, 0.3), uniform([4], 5, 0.8, 1.6)];
+    const x = randomTensor(shape, 1, -2, 2);
+    const [scale, bias] = [randomTensor([4], 2, 0.5, 1.5), randomTensor([4], 3, -0.5, 0.5)];
+    const [runningMean, runningStd] = [randomTensor([4], 4, -0.3, 0.3), randomTensor([4], 5, 0.8, 1.6)];
     const attrs = { epsilon: 1e-5, rmax: 3, dmax: 5 };
     // Batch renormalization's training forward with r and d computed once, at the unperturbed x.
     const frozen = batchRenormConstants(x, runningMean, runningStd, attrs);
@@ -334,7 +328,7 @@ describe("batchRenormBackward with r and d inside their clips", () => {
     };
     // Held constant, r and d make the forward that the training kernel computes at this x.
     expect(deviation(forward().data, runtime.batchRenormTraining(x, scale, bias, runningMean, runningStd, attrs)[0].data)).toBeLessThan(1e-6);
-    const seed = uniform(shape, 7);
+    const seed = randomTensor(shape, 7);
     const loss = () => weighted(forward(), seed);
     const grads = runtime.batchRenormBackward(seed, x, scale, bias, runningMean, runningStd, { ...attrs, wants: [1, 1, 1, 0, 0] });
     [x, scale, bias].forEach((t, k) => expectMatch(`input ${k}`, grads[k], differences(loss, t)));
@@ -363,8 +357,8 @@ describe("weight standardization's backward kernels", () => {
     ["conv", [4, 3, 3, 3]],
     ["dense", [5, 6]],
   ])("standard WS on a %s weight", (_kind, shape) => {
-    const weight = uniform(shape, 1, -0.5, 0.5);
-    const seed = uniform(shape, 7);
+    const weight = randomTensor(shape, 1, -0.5, 0.5);
+    const seed = randomTensor(shape, 7);
     const [dWeight] = runtime.weightStandardizationBackward(seed, weight, { epsilon: 1e-5, wants: [1] });
     const loss = () => weighted(runtime.weightStandardization(weight, { epsilon: 1e-5 }), seed);
     expectMatch("weight", dWeight, differences(loss, weight, 1e-3));
@@ -374,9 +368,9 @@ describe("weight standardization's backward kernels", () => {
     ["conv", [4, 3, 3, 3]],
     ["dense", [5, 6]],
   ])("scaled WS on a %s weight (weight and gain)", (_kind, shape) => {
-    const weight = uniform(shape, 1, -0.5, 0.5);
-    const gain = uniform([shape[0]], 2, 0.5, 1.5);
-    const seed = uniform(shape, 7);
+    const weight = randomTensor(shape, 1, -0.5, 0.5);
+    const gain = randomTensor([shape[0]], 2, 0.5, 1.5);
+    const seed = randomTensor(shape, 7);
     const [dWeight, dGain] = runtime.scaledWeightStandardizationBackward(seed, weight, gain, { wants: [1, 1] });
     const loss = () => weighted(runtime.scaledWeightStandardization(weight, gain), seed);
     expectMatch("weight", dWeight, differences(loss, weight, 1e-3));
@@ -384,9 +378,9 @@ describe("weight standardization's backward kernels", () => {
   });
 
   it("gives a constant filter, which standardizes to zeros, zero gradients", () => {
-    const weight = uniform([2, 4], 1);
+    const weight = randomTensor([2, 4], 1);
     weight.data.fill(0.25, 0, 4);
-    const [dWeight, dGain] = runtime.scaledWeightStandardizationBackward(uniform([2, 4], 7), weight, uniform([2], 2), { wants: [1, 1] });
+    const [dWeight, dGain] = runtime.scaledWeightStandardizationBackward(randomTensor([2, 4], 7), weight, randomTensor([2], 2), { wants: [1, 1] });
     expect(Array.from(dWeight.data.subarray(0, 4))).toEqual([0, 0, 0, 0]);
     expect(dGain.data[0]).toBe(0);
     expect(Math.max(...Array.from(dWeight.data.subarray(4), Math.abs))).toBeGreaterThan(0);
@@ -395,19 +389,19 @@ describe("weight standardization's backward kernels", () => {
 
 describe("wanted gradients", () => {
   it("a backward kernel returns only the wanted gradients, each as the full call computes it", () => {
-    const x = uniform([3, 4, 3, 3], 1);
-    const [scale, bias, mean, variance] = [uniform([4], 2, 0.5, 1.5), uniform([4], 3), uniform([4], 4), uniform([4], 5, 0.5, 1.5)];
-    const seed = uniform(x.shape, 7);
+    const x = randomTensor([3, 4, 3, 3], 1);
+    const [scale, bias, mean, variance] = [randomTensor([4], 2, 0.5, 1.5), randomTensor([4], 3), randomTensor([4], 4), randomTensor([4], 5, 0.5, 1.5)];
+    const seed = randomTensor(x.shape, 7);
     const all = runtime.batchNormalizationBackward(seed, x, scale, bias, mean, variance, { wants: [1, 1, 1, 0, 0] });
     expect(runtime.batchNormalizationBackward(seed, x, scale, bias, mean, variance, { wants: [0, 1, 1, 0, 0] })).toEqual(all.slice(1));
     expect(runtime.batchNormalizationBackward(seed, x, scale, bias, mean, variance, { wants: [1, 0, 0, 0, 0] })).toEqual(all.slice(0, 1));
-    const logits = [uniform([3], 8), uniform([3], 9)];
+    const logits = [randomTensor([3], 8), randomTensor([3], 9)];
     const sn = (wants: number[]) => runtime.switchableNormalizationBackward(seed, x, scale, bias, logits[0], logits[1], mean, variance, { wants });
     expect(sn([0, 0, 0, 1, 1, 0, 0])).toEqual(sn([1, 1, 1, 1, 1, 0, 0]).slice(3));
   });
 
   it("refuses a running statistic's gradient, which does not exist", () => {
-    const x = uniform([3, 2], 1);
+    const x = randomTensor([3, 2], 1);
     const ones = { shape: [2], data: Float32Array.of(1, 1) };
     expect(() => runtime.batchNormalizationBackward(x, x, ones, ones, ones, ones, { wants: [1, 0, 0, 1, 0] })).toThrow(/input 3 has no gradient/);
   });

@@ -25,16 +25,10 @@ import * as runtime from "../../runtime/index.js";
 import type { Tensor } from "../../runtime/index.js";
 import { STRUCTURE_GRADIENT_KERNELS } from "../../runtime/ops/grad-structure.js";
 import { IR_OPERATORS } from "../../runtime/ops/index.js";
+import { randomTensor } from "./support.js";
 
 const EPS = 1e-2;
 const TOLERANCE = 2e-3;
-
-/** A tensor of uniform values in [lo, hi) from a seeded generator. */
-function randomTensor(shape: number[], seed: number, lo = -1, hi = 1): Tensor {
-  const random = runtime.createRandom(seed);
-  const size = shape.reduce((a, b) => a * b, 1);
-  return { shape, data: Float32Array.from({ length: size }, () => lo + (hi - lo) * random()) };
-}
 
 /** Distinct values 3·EPS apart, shuffled: no two elements of a window come within a perturbation of each other. */
 function distinctTensor(shape: number[], seed: number): Tensor {

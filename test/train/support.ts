@@ -11,7 +11,7 @@ import { checkSource } from "../../compiler/check/check.js";
 import type { CheckedModel } from "../../compiler/check/model.js";
 import type { Graph } from "../../compiler/ir/graph.js";
 import { lowerModel } from "../../compiler/ir/lower.js";
-import type { Tensor } from "../../runtime/index.js";
+import { createRandom, type Tensor } from "../../runtime/index.js";
 import { diskHost } from "../support/disk.js";
 
 /** The default tolerance, relative to the reference tensor's largest magnitude. */
@@ -90,4 +90,11 @@ export function expectClose(label: string, actual: Tensor | undefined, expected:
     `${label}${where} is ${worst.actual}, expected ${worst.expected} ` +
     `(off by ${worst.relative.toExponential(2)} of the scale ${worst.scale.toPrecision(4)}; tolerance ${tolerance})`;
   expect(worst.relative, message).toBeLessThanOrEqual(tolerance);
+}
+
+/** A tensor of uniform values in [lo, hi) from the runtime's seeded generator. */
+export function randomTensor(shape: number[], seed: number, lo = -1, hi = 1): Tensor {
+  const random = createRandom(seed);
+  const size = shape.reduce((a, b) => a * b, 1);
+  return { shape, data: Float32Array.from({ length: size }, () => lo + (hi - lo) * random()) };
 }
