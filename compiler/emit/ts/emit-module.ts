@@ -380,7 +380,7 @@ class ModuleEmitter {
       { name: this.ids.get(training.target), type: "Target" },
     ];
     const outputType = tensorType(graph.value(training.output).shape);
-    const context: CallContext = { ref: (v) => this.trainingRef(v), random: "this.#random", loss: "this.#loss", updates: (v) => graph.value(v).updates };
+    const context: CallContext = { ref: (v) => this.ref(v, graph), random: "this.#random", loss: "this.#loss", updates: (v) => graph.value(v).updates };
     const trainStep = {
       kind: StructureKind.Method as const,
       name: "trainStep",
@@ -428,15 +428,6 @@ class ModuleEmitter {
       statements: "return { ...this.#gradients };",
     };
     return [trainStep, gradients];
-  }
-
-  /** The expression that reads IR value `name` inside `trainStep`. */
-  private trainingRef(name: string): string {
-    const graph = this.training!.graph;
-    const value = graph.value(name);
-    if (value.kind === "input") return this.ids.get(name);
-    if (value.kind === "node" && !loadTime(graph, "train", graph.producer(name)!)) return this.ids.get(name);
-    return `w[${stringLiteral(name)}]`;
   }
 
   private forwardMethod() {
@@ -522,11 +513,11 @@ class ModuleEmitter {
     return `this.#fast = fastForward(${stringLiteral(this.graph.name)}, ${graph}, weights, { ${kernels.join(", ")} }, options);`;
   }
 
-  /** The expression that reads IR value `name` inside forward or the constructor. */
-  private ref(name: string): string {
-    const value = this.graph.value(name);
+  /** The expression that reads IR value `name` of `graph` (the model's, or the training step's) inside a method or the constructor. */
+  private ref(name: string, graph: Graph = this.graph): string {
+    const value = graph.value(name);
     if (value.kind === "input") return this.ids.get(name);
-    if (value.kind === "node" && !loadTime(this.graph, this.options.mode, this.graph.producer(name)!)) return this.ids.get(name);
+    if (value.kind === "node" && !loadTime(graph, this.options.mode, graph.producer(name)!)) return this.ids.get(name);
     return `w[${stringLiteral(name)}]`;
   }
 
