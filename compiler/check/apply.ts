@@ -13,7 +13,7 @@
 import type { Ident } from "../syntax/ast.js";
 import type { Elaboration } from "./context.js";
 import { isFailure } from "./operator-def.js";
-import { describeLayer, describeValue, ERROR, type BlockLayer, type Layer, type OpLayer, type Site, type TensorRef, type Value } from "./values.js";
+import { describeLayer, describeValue, ERROR, plainValue, type BlockLayer, type Layer, type OpLayer, type Site, type TensorRef, type Value } from "./values.js";
 import { Locals } from "./environment.js";
 import { evaluate } from "./evaluate.js";
 import { elaborateBody } from "./body.js";
@@ -60,7 +60,10 @@ export function applyLayer(ctx: Elaboration, layer: Layer, piped: readonly Tenso
       if (inner.kind === "op" || inner.kind === "block") return applyLayer(ctx, inner, piped, layer.label);
       const name = ctx.nameInstance("", layer.label, layer.site.file);
       if (name === undefined) return ERROR;
-      return ctx.inScope(name, () => applyLayer(ctx, inner, piped));
+      const path = ctx.pathOf(name);
+      const result = ctx.inScope(name, () => applyLayer(ctx, inner, piped));
+      recordScope(ctx, { path, inputs: piped, origin: layer.site }, result);
+      return result;
     }
   }
 }
@@ -126,7 +129,29 @@ function applyBlock(ctx: Elaboration, layer: BlockLayer, piped: readonly TensorR
     return result;
   });
   if (ctx.trace) ctx.record("block", layer.site, inputs, result, learnableCount(ctx, paramsBefore));
+  const config: Record<string, unknown> = {};
+  for (const [key, value] of layer.config) config[key] = plainValue(value);
+  const inputNames = block.inputs.map((p) => p.name.name);
+  recordScope(ctx, { path: ctx.pathOf(name), block: block.name, config, inputNames, inputs, origin: layer.site }, result);
   return result;
+}
+
+/** Records a finished block instance or labelled group whose result is `result`. */
+function recordScope(
+  ctx: Elaboration,
+  scope: { path: string; block?: string; config?: Record<string, unknown>; inputNames?: readonly string[]; inputs: readonly TensorRef[]; origin: Site },
+  result: Value,
+): void {
+  const outputs = asInputs(result);
+  if (!outputs) return;
+  const { path, block, config, inputNames, inputs, origin } = scope;
+  ctx.scopeInstances.push({
+    path,
+    ...(block === undefined ? {} : { block, config, inputNames }),
+    inputs: inputs.map((t) => t.id),
+    outputs: outputs.map((t) => t.id),
+    origin: { file: origin.file, span: origin.span },
+  });
 }
 
 /** Learnable parameter elements created since `ctx.params` had `from` entries. */

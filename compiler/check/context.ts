@@ -11,7 +11,7 @@
 import type { Diagnostic, RelatedInfo } from "../diagnostics/diagnostic.js";
 import { diagnostic, type Code } from "../diagnostics/catalogue.js";
 import type { LetDecl } from "../syntax/ast.js";
-import type { LayerInstance, ParamInfo, Shape, TensorValue } from "./model.js";
+import type { LayerInstance, ParamInfo, ScopeInstance, Shape, TensorValue } from "./model.js";
 import type { LeafParam } from "./operator-def.js";
 import type { BlockInfo, FileInfo } from "./files.js";
 import type { Locals, DynamicEnv } from "./environment.js";
@@ -43,6 +43,8 @@ export class Elaboration {
   /** Where each tensor came from (a layer call, or a model input), for notes. */
   readonly valueSites: Site[] = [];
   readonly layers: LayerInstance[] = [];
+  /** Block instances and labelled groups, as each finishes. */
+  readonly scopeInstances: ScopeInstance[] = [];
   readonly params: ParamInfo[] = [];
   /** Blocks being expanded, outermost first: calling one of them again is recursion. */
   readonly blockStack: BlockInfo[] = [];
@@ -115,6 +117,11 @@ export class Elaboration {
     }
     taken.add(name);
     return name;
+  }
+
+  /** The full dotted path that a scope or instance called `name` gets in the current scope. */
+  pathOf(name: string): string {
+    return this.scope.prefix + name;
   }
 
   /** Runs `body` inside a new naming scope called `name` (a block instance or labelled group). */

@@ -82,6 +82,7 @@ export function elaborateModel(
     inputs: modelInputs,
     values: ctx.values,
     layers: ctx.layers,
+    scopes: ctx.scopeInstances,
     outputs,
     params: ctx.params,
     config: configRecord,

@@ -58,6 +58,27 @@ export interface LayerInstance {
   readonly scopes: readonly string[];
 }
 
+/**
+ * A naming scope that holds layers: a block instance or a labelled group, with the tensors it
+ * takes and gives. The PyTorch emitter makes each into a module; everything else reads `layers`.
+ */
+export interface ScopeInstance {
+  /** The scope's full dotted path (`Basic1`, `stem`, `Inception0.branch3`). */
+  readonly path: string;
+  /** The block's declared name; absent for a labelled group. */
+  readonly block?: string;
+  /** A block instance's configuration arguments, defaults filled in (as `config` renders them). */
+  readonly config?: Readonly<Record<string, unknown>>;
+  /** A block's tensor input names, in declared order. */
+  readonly inputNames?: readonly string[];
+  /** The tensor values it takes: a block's inputs in declared order, a group's piped tensors. */
+  readonly inputs: readonly number[];
+  /** The tensor values it gives (several for a tuple). */
+  readonly outputs: readonly number[];
+  /** The call or label that made it. */
+  readonly origin: Origin;
+}
+
 /** A model after elaboration and shape checking. */
 export interface CheckedModel {
   readonly name: string;
@@ -65,6 +86,8 @@ export interface CheckedModel {
   readonly inputs: readonly { readonly name: string; readonly value: number }[];
   readonly values: readonly TensorValue[];
   readonly layers: readonly LayerInstance[];
+  /** Block instances and labelled groups, in the order they finished elaborating (inner first). */
+  readonly scopes: readonly ScopeInstance[];
   /** Output value ids (several for a tuple `return`). */
   readonly outputs: readonly number[];
   /** Every parameter and buffer in declaration order (the order of `nnc params`). */

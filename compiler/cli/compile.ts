@@ -16,7 +16,7 @@ import { checkHost, type CliIo } from "./io.js";
 /** The options of `nnc compile`, as commander parses them. */
 export interface CompileOptions extends ModelOptions {
   output?: string;
-  target: "ts" | "onnx";
+  target: "ts" | "onnx" | "torch";
   weights?: string;
   weightsMatch: MatchMode;
   mode: "inference" | "train";
@@ -31,10 +31,10 @@ export interface CompileOptions extends ModelOptions {
 export function registerCompileCommands(program: Command, io: CliIo, setOption: () => Option, done: (code: number) => void): void {
   program
     .command("compile")
-    .description("emit a TypeScript module (or an ONNX model) for a model")
+    .description("emit a TypeScript module (or an ONNX model, or a PyTorch module) for a model")
     .argument("<file>", "an .nn file")
     .option("-o, --output <dir>", "output directory (default: the current directory)")
-    .addOption(new Option("--target <target>", "what to emit").choices(["ts", "onnx"]).default("ts"))
+    .addOption(new Option("--target <target>", "what to emit").choices(["ts", "onnx", "torch"]).default("ts"))
     .option("--weights <file>", "a safetensors checkpoint, checked now and shipped with the module")
     .addOption(new Option("--weights-match <how>", "pair checkpoint tensors with parameters by name or by declaration order").choices(["name", "order"]).default("name"))
     .addOption(setOption())

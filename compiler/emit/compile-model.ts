@@ -20,7 +20,8 @@ import { readSafetensorsFile, writeSafetensors } from "../../runtime/weights/saf
 import { WeightsError } from "../../runtime/weights/weights-error.js";
 import { emitOnnx } from "./onnx/emit-onnx.js";
 import { emitTypeScript, type EmittedFile } from "./ts/emit-ts.js";
-import { trainingGraph, type TrainingGraph } from "../train/training-graph.js";
+import { classifierOf, trainingGraph, type TrainingGraph } from "../train/training-graph.js";
+import { emitTorch, TorchFormError } from "./torch/emit-torch.js";
 import type { Tensor } from "../../runtime/index.js";
 
 /** What to compile and how; the defaults are `nnc compile`'s. */
@@ -33,7 +34,7 @@ export interface CompileRequest {
   readonly host: CheckHost;
   readonly set?: readonly string[];
   readonly model?: string;
-  readonly target?: "ts" | "onnx";
+  readonly target?: "ts" | "onnx" | "torch";
   readonly mode?: "inference" | "train";
   /** False for `--no-fuse`. */
   readonly fuse?: boolean;
@@ -94,19 +95,21 @@ export async function compileModel(request: CompileRequest): Promise<CompileResu
   request.onChecked?.(model);
   const target = request.target ?? "ts";
   const mode = request.mode ?? "inference";
+  if (target === "torch" && mode === "train") notes.push("--mode applies to --target ts; a PyTorch module has train() and eval() modes of its own");
+  if (target === "torch" && request.fuse === false) notes.push("--no-fuse applies to --target ts and onnx; the PyTorch module keeps every layer as written");
   if (mode === "train" && target === "onnx") {
     return fail("--mode train applies to --target ts only: the ONNX model is an inference graph (train in PyTorch, or use the TypeScript module's forward(x, { training: true }))");
   }
   const opset = request.opset ?? 17;
   if (target === "onnx" && !(Number.isInteger(opset) && opset >= 17 && opset <= 21)) return fail(`--opset must be an integer from 17 to 21, got ${opset}`);
-  if (target === "ts" && request.opset !== undefined) notes.push("--opset applies to --target onnx only; ignored");
+  if (target !== "onnx" && request.opset !== undefined) notes.push("--opset applies to --target onnx only; ignored");
   try {
     const lowered = lowerModel(model);
-    const passes = mode === "train" ? [] : request.fuse === false ? UNFUSED_PASSES : INFERENCE_PASSES;
+    const passes = mode === "train" || target === "torch" ? [] : request.fuse === false ? UNFUSED_PASSES : INFERENCE_PASSES;
     const { graph, steps } = runPipeline(lowered, passes);
     const sources = (p: string) => check.sources.get(p);
     const warnings: string[] = [];
-    const training = mode === "train" ? trainingStep(lowered, notes, warnings) : undefined;
+    const training = mode === "train" && target === "ts" ? trainingStep(lowered, notes, warnings) : undefined;
     if (training) steps.push({ pass: "gradients", graph: training.graph, changed: true });
     if (request.dumpIr !== undefined) {
       const dump = dumpIr(request.dumpIr, lowered, steps, sources);
@@ -116,7 +119,11 @@ export async function compileModel(request: CompileRequest): Promise<CompileResu
     if (!weights) return fail();
     const stem = basename(request.path).replace(/\.nn$/, "");
     const files: EmittedFile[] = [];
-    if (target === "onnx") {
+    if (target === "torch") {
+      const classifier = classifierOf(lowered);
+      files.push({ name: `${stem}.py`, contents: emitTorch(model, { sourcePath: request.path, sources, classifier }) });
+      files.push(checkpointFile(model, weights, request, `${stem}.safetensors`));
+    } else if (target === "onnx") {
       const params = new Map<string, Tensor>(model.params.map((p) => [p.name, { shape: [...p.shape], data: weights.get(p.name)! }]));
       const metadata: Record<string, string> = { source: basename(request.path), model: model.name, mode: request.fuse === false ? "unfused" : "fused" };
       for (const s of request.set ?? []) {
@@ -142,16 +149,21 @@ export async function compileModel(request: CompileRequest): Promise<CompileResu
           training,
         })),
       );
-      const tensors = model.params.map((p) => ({ name: p.name, shape: p.shape, data: weights.get(p.name)! }));
-      const origin = request.weights ? basename(request.weights.path) : "nnc init --seed 0";
-      files.push({ name: defaultWeights, contents: writeSafetensors(tensors, { source: origin, model: model.name }) });
+      files.push(checkpointFile(model, weights, request, defaultWeights));
     }
     return { ok: true, check, errors, notes, warnings, files, graph };
   } catch (error) {
-    if (error instanceof WeightsError) return fail(error.message);
+    if (error instanceof WeightsError || error instanceof TorchFormError) return fail(error.message);
     const message = error instanceof Error ? error.message : String(error);
     return fail(`internal error while compiling ${model.name}: ${message}`);
   }
+}
+
+/** The checkpoint a module ships with: the one given, or the seed-0 initial weights. */
+function checkpointFile(model: CheckedModel, weights: ReadonlyMap<string, Float32Array>, request: CompileRequest, name: string): EmittedFile {
+  const tensors = model.params.map((p) => ({ name: p.name, shape: p.shape, data: weights.get(p.name)! }));
+  const origin = request.weights ? basename(request.weights.path) : "nnc init --seed 0";
+  return { name, contents: writeSafetensors(tensors, { source: origin, model: model.name }) };
 }
 
 /**

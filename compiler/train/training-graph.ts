@@ -103,7 +103,7 @@ export function trainingGraph(forward: Graph, options: TrainingGraphOptions = {}
  * parameters (directly or through a constant node, such as weight standardization) gives them
  * all — two heads summed at the output both count.
  */
-function classifierOf(forward: Graph): string[] {
+export function classifierOf(forward: Graph): string[] {
   const learnable = (name: string) => forward.values.get(name)?.kind === "param" && !forward.value(name).buffer;
   const paramsOf = (value: string): string[] => {
     if (learnable(value)) return [value];

@@ -4,6 +4,7 @@
  * pass leaves it a node of its own), and each has a specialized form there and in WebAssembly.
  * Every operator is two declarations: its runtime part (`*_KERNEL`) and its layer and IR operator.
  */
+import { functionForm, sameAs } from "./torch-forms.js";
 import { ELU_ALPHA } from "../kernels/elu.js";
 import { geluScalar } from "../kernels/gelu.js";
 import { LEAKY_RELU_ALPHA } from "../kernels/leaky-relu.js";
@@ -14,13 +15,13 @@ import { pointwise, pointwiseKernel, sameOnnx } from "./pointwise.js";
 import type { KernelEntry } from "./types.js";
 
 export const RELU_KERNEL = pointwiseKernel({ op: "Relu", kernel: "relu", scalar: () => (x) => (x > 0 ? x : 0), fusedForm: () => ({ kind: "relu" }) });
-export const RELU = pointwise(RELU_KERNEL, { layer: "relu", doc: "max(x, 0)", onnx: sameOnnx("Relu"), backward: savedBackward("Relu", ["output"]) });
+export const RELU = pointwise(RELU_KERNEL, { layer: "relu", doc: "max(x, 0)", onnx: sameOnnx("Relu"), torch: functionForm("F.relu"), backward: savedBackward("Relu", ["output"]) });
 
 export const SIGMOID_KERNEL = pointwiseKernel({ op: "Sigmoid", kernel: "sigmoid", scalar: () => sigmoidScalar, fusedForm: () => ({ kind: "sigmoid" }) });
-export const SIGMOID = pointwise(SIGMOID_KERNEL, { layer: "sigmoid", doc: "1 / (1 + exp(-x))", onnx: sameOnnx("Sigmoid"), backward: savedBackward("Sigmoid", ["output"]) });
+export const SIGMOID = pointwise(SIGMOID_KERNEL, { layer: "sigmoid", doc: "1 / (1 + exp(-x))", onnx: sameOnnx("Sigmoid"), torch: functionForm("torch.sigmoid"), backward: savedBackward("Sigmoid", ["output"]) });
 
 export const TANH_KERNEL = pointwiseKernel({ op: "Tanh", kernel: "tanh", scalar: () => Math.tanh, fusedForm: () => ({ kind: "tanh" }) });
-export const TANH = pointwise(TANH_KERNEL, { layer: "tanh", doc: "hyperbolic tangent", onnx: sameOnnx("Tanh"), backward: savedBackward("Tanh", ["output"]) });
+export const TANH = pointwise(TANH_KERNEL, { layer: "tanh", doc: "hyperbolic tangent", onnx: sameOnnx("Tanh"), torch: functionForm("torch.tanh"), backward: savedBackward("Tanh", ["output"]) });
 
 export const GELU_KERNEL = pointwiseKernel({ op: "Gelu", kernel: "gelu", scalar: () => geluScalar, fusedForm: () => ({ kind: "gelu" }) });
 export const GELU = pointwise(GELU_KERNEL, {
@@ -36,6 +37,7 @@ export const GELU = pointwise(GELU_KERNEL, {
     e.last("Mul", [gated, e.scalar("gelu.half", 0.5)], {}, suffix);
   },
   fuses: false,
+  torch: functionForm("F.gelu"),
   backward: savedBackward("Gelu", [0]),
 });
 
@@ -49,6 +51,7 @@ export const SILU = pointwise(SILU_KERNEL, {
     e.last("Mul", [x, gate], {}, suffix);
   },
   backward: savedBackward("Silu", [0]),
+  torch: functionForm("F.silu"),
 });
 
 /**
@@ -80,6 +83,8 @@ function alphaActivation(kernel: KernelEntry, layer: string, doc: string, fallba
     // Both read the input, as PyTorch does: for Elu, the output plus alpha would lose the
     // precision of exp(x) where the output nears -alpha.
     backward: savedBackward(kernel.op, [0]),
+    // F.leaky_relu(x, negative_slope) and F.elu(x, alpha).
+    torch: functionForm(`F.${layer}`, (t) => (sameAs(t.attrs.alpha, fallback) ? "" : t.value(t.attrs.alpha, "alpha"))),
   });
 }
 

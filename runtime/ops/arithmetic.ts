@@ -21,6 +21,7 @@ export const ADD_LAYER: LayerOperator = {
     return { shape: a, params: [], flops: perSample(a) };
   },
   lower: (ctx) => ctx.emit("Add", [...ctx.inputs]),
+  torch: { call: (t) => `${t.inputs[0]} + ${t.inputs[1]}` },
   example: { inputs: 2 },
 };
 

@@ -5,9 +5,10 @@
  * in training, running averages at inference, where the inference passes fold it into the conv
  * or dense layer before it.
  */
+import { channelModule } from "./torch-forms.js";
 import { readsForwardInputs } from "./grad-norms.js";
 import { input, literal, num } from "./kernel-call.js";
-import { AFFINE_ARG, affinePair, epsArg, FOLDED_FLOPS, momentumArg, normalizer } from "./normalizer.js";
+import { AFFINE_ARG, affinePair, epsArg, FOLDED_FLOPS, momentumArg, normalizer, statsKeywords } from "./normalizer.js";
 import { affineParams, epsilonOf, perChannel } from "./rules.js";
 import type { IrOperator, KernelEntry } from "./types.js";
 
@@ -18,6 +19,10 @@ export const BATCH_LAYER = normalizer({
   ranks: [4, 2],
   leaves: (attrs, c) => [...affinePair(attrs, c), perChannel("running_mean", c, true), perChannel("running_var", c, true)],
   flopsPerElement: FOLDED_FLOPS,
+  torch: channelModule(
+    (t) => (t.inputShapes[0].length === 4 ? "nn.BatchNorm2d" : "nn.BatchNorm1d"),
+    (t) => [...statsKeywords(t.attrs, 1e-5, 0.1), ["affine", t.attrs.affine, true]],
+  ),
   lower: (ctx) => {
     const [w, b] = affineParams(ctx);
     const stats = [ctx.required("running_mean"), ctx.required("running_var")];

@@ -3,9 +3,10 @@
  * d in training; nnc's `BatchRenormalization(X, scale, B, mean, std)`. At inference it is the
  * affine `x·s + t` with `s = γ/σ`, `t = β − μ·s`, which is its ONNX form (Mul, Add).
  */
+import { channelModule } from "./torch-forms.js";
 import { readsForwardInputs } from "./grad-norms.js";
 import { input, literal, num } from "./kernel-call.js";
-import { channelConstant, epsArg, FOLDED_FLOPS, momentumArg, normalizer } from "./normalizer.js";
+import { channelConstant, epsArg, FOLDED_FLOPS, momentumArg, normalizer, statsKeywords } from "./normalizer.js";
 import { affineParams, epsilonOf, perChannel } from "./rules.js";
 import type { IrOperator, KernelEntry } from "./types.js";
 
@@ -21,6 +22,11 @@ export const BATCH_RENORM_LAYER = normalizer({
   ranks: [4, 2],
   leaves: (_attrs, c) => [perChannel("weight", c), perChannel("bias", c), perChannel("running_mean", c, true), perChannel("running_std", c, true)],
   flopsPerElement: FOLDED_FLOPS,
+  torch: channelModule(
+    () => "BatchRenorm",
+    (t) => [...statsKeywords(t.attrs, 1e-5, 0.01), ["rmax", t.attrs.rmax, 3], ["dmax", t.attrs.dmax, 5]],
+    true,
+  ),
   lower: (ctx) => {
     const [w, b] = affineParams(ctx);
     const stats = [ctx.required("running_mean"), ctx.required("running_std")];

@@ -29,6 +29,7 @@ export const CONCAT_LAYER: LayerOperator = {
     const shape = first.map((d, j) => (j === at ? sumDims(shapes.map((s) => s[j])) : d));
     return { shape, params: [], flops: 0, derived: { axis: at } };
   },
+  torch: { call: (t) => `torch.cat((${t.inputs.join(", ")}), ${t.value(t.attrs.axis, "axis")})` },
   lower: (ctx) => ctx.emit("Concat", [...ctx.inputs], { axis: Number(ctx.attrs.axis) }),
   example: { inputs: 2 },
 };

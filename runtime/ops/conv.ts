@@ -1,4 +1,5 @@
 /** `conv`: 2-D convolution (cross-correlation), as `nn.Conv2d`; the IR's `Conv`. */
+import { channelsOf, pyArgs, type Keyword } from "./torch-forms.js";
 import { ceilDivDim, perSample } from "./dims.js";
 import { withActivation } from "./fused.js";
 import { readsInputs } from "./grad-structure.js";
@@ -72,6 +73,23 @@ export const CONV_LAYER: LayerOperator = {
       dilations: ctx.attrs.dilation as readonly number[],
       group: Number(ctx.attrs.groups),
     });
+  },
+  torch: {
+    module: (t) => {
+      const { attrs } = t;
+      const cls = attrs.ws === "scaled" ? "ScaledStandardizedConv2d" : attrs.ws === "standard" ? "StandardizedConv2d" : "nn.Conv2d";
+      if (cls !== "nn.Conv2d") t.use(cls);
+      const [top, left, bottom, right] = attrs.pads as readonly number[];
+      const padding = top === bottom && left === right ? [top, left] : [0, 0];
+      const keywords: Keyword[] = [["stride", attrs.stride, 1], ["padding", padding, 0], ["dilation", attrs.dilation, 1], ["groups", attrs.groups, 1], ["bias", attrs.bias, true]];
+      return `${cls}(${pyArgs(t, [[channelsOf(t), "in_channels"], [attrs.out, "out"], [attrs.kernel, "kernel"]], keywords)})`;
+    },
+    call: (t) => {
+      const [top, left, bottom, right] = t.attrs.pads as readonly number[];
+      if (top === bottom && left === right) return `${t.self}(${t.inputs[0]})`;
+      // Padding PyTorch's Conv2d cannot take (more on one side, as `pad: same` with an even kernel).
+      return `${t.self}(F.pad(${t.inputs[0]}, ${t.value([left, right, top, bottom], "pads")}))`;
+    },
   },
   example: { args: { out: 4, kernel: 3 } },
 };

@@ -1,4 +1,5 @@
 /** `dense`: a fully connected layer on `[N, F]`, as `nn.Linear`; the IR's `Gemm` (transB = 1). */
+import { channelsOf, pyArgs } from "./torch-forms.js";
 import { BIAS_ARG } from "./conv.js";
 import { withActivation } from "./fused.js";
 import { readsInputs } from "./grad-structure.js";
@@ -29,6 +30,14 @@ export const DENSE_LAYER: LayerOperator = {
     const weight = standardizedWeight(ctx);
     const bias = ctx.param("bias");
     return ctx.emit("Gemm", bias ? [ctx.inputs[0], weight, bias] : [ctx.inputs[0], weight], { transB: 1 });
+  },
+  torch: {
+    module: (t) => {
+      const cls = t.attrs.ws === "scaled" ? "ScaledStandardizedLinear" : t.attrs.ws === "standard" ? "StandardizedLinear" : "nn.Linear";
+      if (cls !== "nn.Linear") t.use(cls);
+      return `${cls}(${pyArgs(t, [[channelsOf(t), "in_features"], [t.attrs.out, "out"]], [["bias", t.attrs.bias, true]])})`;
+    },
+    call: (t) => `${t.self}(${t.inputs[0]})`,
   },
   example: { args: { out: 3 }, input: [5] },
 };

@@ -4,9 +4,10 @@
  * `FilterResponseNormalization(X, scale, B, tau)`. ONNX: Mul, ReduceMean, Add, Sqrt, Div, Mul,
  * Add, Max.
  */
+import { channelModule } from "./torch-forms.js";
 import { readsForwardInputs } from "./grad-norms.js";
 import { input, literal, num } from "./kernel-call.js";
-import { broadcastParam, epsArg, normalizer, STATISTICS_FLOPS } from "./normalizer.js";
+import { broadcastParam, epsArg, normalizer, STATISTICS_FLOPS, statsKeywords } from "./normalizer.js";
 import { spatialAxes } from "./onnx-shapes.js";
 import { epsilonOf, perChannel } from "./rules.js";
 import type { IrOperator, KernelEntry } from "./types.js";
@@ -18,6 +19,7 @@ export const FRN_LAYER = normalizer({
   ranks: [4],
   leaves: (_attrs, c) => [perChannel("weight", c), perChannel("bias", c), perChannel("tau", c)],
   flopsPerElement: STATISTICS_FLOPS,
+  torch: channelModule(() => "FilterResponseNorm", (t) => statsKeywords(t.attrs, 1e-6), true),
   lower: (ctx) => {
     const params = ["weight", "bias", "tau"].map((leaf) => ctx.required(leaf));
     return ctx.emit("FilterResponseNormalization", [ctx.inputs[0], ...params], { epsilon: epsilonOf(ctx, 1e-6) });

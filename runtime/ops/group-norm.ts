@@ -7,9 +7,10 @@
  * deprecated, so below 21 it is Reshape `[N, G, −1]` → InstanceNormalization (γ = 1, β = 0) →
  * Reshape back → Mul γ → Add β, as PyTorch exports it.
  */
+import { channelsOf, pyArgs } from "./torch-forms.js";
 import { readsForwardInputs } from "./grad-norms.js";
 import { input, literal, num } from "./kernel-call.js";
-import { broadcastParam, epsArg, normalizer, STATISTICS_FLOPS } from "./normalizer.js";
+import { broadcastParam, epsArg, normalizer, STATISTICS_FLOPS, statsKeywords } from "./normalizer.js";
 import { isExpressible, reshapeTarget } from "./onnx-shapes.js";
 import { affineParams, epsilonOf, fail, perChannel } from "./rules.js";
 import type { IrOperator, KernelEntry } from "./types.js";
@@ -24,6 +25,10 @@ export const GROUP_LAYER = normalizer({
   extra: (attrs, c) => {
     const g = attrs.groups as number;
     return c % g === 0 ? undefined : fail("E0204", `group(groups: ${g}) needs channels divisible by ${g}, got ${c}`);
+  },
+  torch: {
+    module: (t) => `nn.GroupNorm(${pyArgs(t, [[t.attrs.groups, "groups"], [channelsOf(t), "channels"]], statsKeywords(t.attrs))})`,
+    call: (t) => `${t.self}(${t.inputs[0]})`,
   },
   lower: (ctx) => {
     const [w, b] = affineParams(ctx);

@@ -11,6 +11,7 @@ export const IDENTITY = pointwise(IDENTITY_KERNEL, {
   family: "structure",
   flops: 0,
   onnx: sameOnnx("Identity"),
+  torch: { call: (t) => t.inputs[0] },
   // The output's gradient is the input's: no node.
   backward: { gradients: (g) => [outputGradient(g)] },
 });
@@ -23,4 +24,5 @@ export const NONE_LAYER: LayerOperator = {
   args: [],
   infer: (_attrs, [x]) => ({ shape: x, params: [], flops: 0 }),
   lower: (ctx) => ctx.emit("Identity", [ctx.inputs[0]]),
+  torch: { call: (t) => t.inputs[0] },
 };

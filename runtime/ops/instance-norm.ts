@@ -2,9 +2,10 @@
  * `instance`: instance normalization over H, W per sample and channel, as `nn.InstanceNorm2d`;
  * the IR's (and ONNX's) `InstanceNormalization`.
  */
+import { channelModule } from "./torch-forms.js";
 import { readsForwardInputs } from "./grad-norms.js";
 import { input, literal, num } from "./kernel-call.js";
-import { AFFINE_ARG, affinePair, epsArg, normalizer, STATISTICS_FLOPS } from "./normalizer.js";
+import { AFFINE_ARG, affinePair, epsArg, normalizer, STATISTICS_FLOPS, statsKeywords } from "./normalizer.js";
 import { affineParams, epsilonOf } from "./rules.js";
 import type { IrOperator, KernelEntry } from "./types.js";
 
@@ -15,6 +16,7 @@ export const INSTANCE_LAYER = normalizer({
   ranks: [4],
   leaves: affinePair,
   flopsPerElement: STATISTICS_FLOPS,
+  torch: channelModule(() => "nn.InstanceNorm2d", (t) => [...statsKeywords(t.attrs), ["affine", t.attrs.affine, false]]),
   lower: (ctx) => {
     const [w, b] = affineParams(ctx);
     return ctx.emit("InstanceNormalization", [ctx.inputs[0], w, b], { epsilon: epsilonOf(ctx) });

@@ -4,6 +4,7 @@
  * −1, native in ONNX at opset 17); rank 4 to `GroupNormalization` with one group, whose affine is
  * per channel (ONNX's LayerNormalization would want a `[C, H, W]` one).
  */
+import { channelsOf, sameAs } from "./torch-forms.js";
 import { readsForwardInputs } from "./grad-norms.js";
 import { input, literal, num } from "./kernel-call.js";
 import { AFFINE_ARG, affinePair, epsArg, normalizer, STATISTICS_FLOPS } from "./normalizer.js";
@@ -17,6 +18,16 @@ export const LAYER_LAYER = normalizer({
   ranks: [4, 2],
   leaves: affinePair,
   flopsPerElement: STATISTICS_FLOPS,
+  // PyTorch's GroupNorm(1, C) on images, LayerNorm(F) on features.
+  torch: {
+    module: (t) => {
+      const c = t.value(channelsOf(t), "channels");
+      const eps = sameAs(t.attrs.eps, 1e-5) ? "" : `, eps=${t.value(t.attrs.eps, "eps")}`;
+      if (t.inputShapes[0].length === 4) return `nn.GroupNorm(1, ${c}${eps}${t.attrs.affine ? "" : ", affine=False"})`;
+      return `nn.LayerNorm(${c}${eps}${t.attrs.affine ? "" : ", elementwise_affine=False"})`;
+    },
+    call: (t) => `${t.self}(${t.inputs[0]})`,
+  },
   lower: (ctx) => {
     const [w, b] = affineParams(ctx);
     const epsilon = epsilonOf(ctx);

@@ -27,6 +27,12 @@ export const MAXOUT_LAYER: LayerOperator = {
     return { shape, params: [], flops: (pieces - 1) * perSample(shape) };
   },
   lower: (ctx) => ctx.emit("Maxout", [ctx.inputs[0]], { pieces: Number(ctx.attrs.pieces) }),
+  torch: {
+    call: (t) => {
+      t.use("maxout");
+      return `maxout(${t.inputs[0]}, ${t.value(t.attrs.pieces, "pieces")})`;
+    },
+  },
 };
 
 export const MAXOUT_KERNEL: KernelEntry = {

@@ -6,10 +6,11 @@
  * Parameters come in the order PyTorch lists them; buffers (`running_*`) are marked as such so
  * that learnable counts match PyTorch's `parameters()`.
  */
+import type { Keyword } from "./torch-forms.js";
 import { perSample } from "./dims.js";
 import { channelShape } from "./onnx-shapes.js";
 import { checkRank, isFailure, perChannel, staticDim } from "./rules.js";
-import type { ArgSpec, Attrs, LayerOperator, LeafParam, OnnxContext, RuleFailure, Shape } from "./types.js";
+import type { ArgSpec, Attrs, LayerOperator, LeafParam, OnnxContext, RuleFailure, Shape, TorchForm } from "./types.js";
 
 /** The `eps` argument with its default. */
 export const epsArg = (value: number): ArgSpec => ({
@@ -55,7 +56,16 @@ export interface NormalizerSpec {
   /** A rule beyond rank and a static channel count (group divisibility). */
   readonly extra?: (attrs: Attrs, c: number) => RuleFailure | undefined;
   readonly lower: LayerOperator["lower"];
+  /** How a generated PyTorch module writes it. */
+  readonly torch: TorchForm;
   readonly example?: LayerOperator["example"];
+}
+
+/** The eps (and momentum) keywords of a normalizer's PyTorch module, omitted where they are `eps`/`momentum`'s PyTorch defaults. */
+export function statsKeywords(attrs: Attrs, eps = 1e-5, momentum?: number): Keyword[] {
+  const out: Keyword[] = [["eps", attrs.eps, eps]];
+  if (momentum !== undefined) out.push(["momentum", attrs.momentum, momentum]);
+  return out;
 }
 
 /** A normalizer layer from its spec. */
@@ -76,6 +86,7 @@ export function normalizer(spec: NormalizerSpec): LayerOperator {
       return { shape: x, params: spec.leaves(attrs, c), flops: spec.flopsPerElement * perSample(x) };
     },
     lower: spec.lower,
+    torch: spec.torch,
     example: spec.example,
   };
 }

@@ -3,6 +3,7 @@
  * `global_maxpool`; the IR's `MaxPool`, `AveragePool` (count_include_pad 0), `GlobalAveragePool`
  * and `GlobalMaxPool`.
  */
+import { pyArgs, sameAs, type Keyword } from "./torch-forms.js";
 import { perSample } from "./dims.js";
 import { readsInputs } from "./grad-structure.js";
 import { inputsCall, input, ints, literal } from "./kernel-call.js";
@@ -35,6 +36,14 @@ function windowLayer(name: string, op: "MaxPool" | "AveragePool", doc: string): 
     inputs: 1,
     args: WINDOW_ARGS,
     infer: windowInfer(name),
+    torch: {
+      call: (t) => {
+        const { kernel, stride, pad } = t.attrs;
+        const keywords: Keyword[] = [["stride", stride, kernel], ["padding", pad, 0]];
+        if (op === "AveragePool" && !sameAs(pad, 0)) keywords.push(["count_include_pad", false, undefined]);
+        return `F.${op === "MaxPool" ? "max_pool2d" : "avg_pool2d"}(${t.inputs[0]}, ${pyArgs(t, [[kernel, "kernel"]], keywords)})`;
+      },
+    },
     lower: (ctx) => {
       const kernel = ctx.attrs.kernel as readonly number[];
       const attrs = { kernel_shape: [kernel[0], kernel[1]], strides: ctx.attrs.stride as readonly number[], pads: ctx.attrs.pads as readonly number[] };
@@ -77,6 +86,7 @@ function globalLayer(name: string, op: string, doc: string): LayerOperator {
     args: [],
     infer: (_attrs, [x]) => checkRank(name, x, [4]) ?? { shape: [x[0], x[1], 1, 1], params: [], flops: perSample(x) },
     lower: (ctx) => ctx.emit(op, [ctx.inputs[0]]),
+    torch: { call: (t) => `${t.inputs[0]}.${op === "GlobalAveragePool" ? "mean" : "amax"}((2, 3), keepdim=True)` },
   };
 }
 

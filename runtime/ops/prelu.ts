@@ -3,6 +3,7 @@
  * IR's `PRelu(X, slope)`. ONNX broadcasts from the trailing axis, so on images the `[C]` slope
  * is written `[C, 1, 1]`.
  */
+import { channelsOf } from "./torch-forms.js";
 import { perSample } from "./dims.js";
 import { savedBackward } from "./grad-activations.js";
 import { inputsCall } from "./kernel-call.js";
@@ -25,6 +26,10 @@ export const PRELU_LAYER: LayerOperator = {
     return { shape: x, params: [{ leaf: "weight", shape: [c], buffer: false }], flops: perSample(x) };
   },
   lower: (ctx) => ctx.emit("PRelu", [ctx.inputs[0], ctx.required("weight")]),
+  torch: {
+    module: (t) => (t.attrs.shared ? "nn.PReLU()" : `nn.PReLU(${t.value(channelsOf(t), "channels")})`),
+    call: (t) => `${t.self}(${t.inputs[0]})`,
+  },
 };
 
 export const PRELU_KERNEL: KernelEntry = {

@@ -3,6 +3,7 @@
  * with `min` 0 and `max` 6, the node `torch.onnx.export` writes, whose bounds ONNX takes as
  * inputs (opset 11 on).
  */
+import { functionForm } from "./torch-forms.js";
 import type { Tensor } from "../tensor.js";
 import { savedBackward } from "./grad-activations.js";
 import { num } from "./kernel-call.js";
@@ -40,4 +41,5 @@ export const RELU6 = pointwise(CLIP_KERNEL, {
     e.last("Clip", [x, ...bounds], {}, suffix);
   },
   backward: savedBackward("Clip", [0]),
+  torch: functionForm("F.relu6"),
 });

@@ -19,6 +19,7 @@ export const FLATTEN_LAYER: LayerOperator = {
     return { shape: [x[0], productDims(x.slice(1))], params: [], flops: 0 };
   },
   lower: (ctx) => ctx.emit("Flatten", [ctx.inputs[0]], { axis: 1 }),
+  torch: { call: (t) => `torch.flatten(${t.inputs[0]}, 1)` },
 };
 
 export const FLATTEN_KERNEL: KernelEntry = {

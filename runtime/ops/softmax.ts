@@ -1,4 +1,5 @@
 /** `softmax` and `log_softmax` over axis 1; the IR's `Softmax` and `LogSoftmax` (axis 1). */
+import { functionForm } from "./torch-forms.js";
 import { savedBackward } from "./grad-activations.js";
 import { pointwise, pointwiseKernel } from "./pointwise.js";
 import type { KernelEntry } from "./types.js";
@@ -14,6 +15,7 @@ function softmaxLike(kernel: KernelEntry, layer: string, doc: string) {
     attrs: () => ({ axis: 1 }),
     onnx: (e, x, suffix) => e.last(kernel.op, [x], { axis: { int: e.num("axis", 1) } }, suffix),
     backward: savedBackward(kernel.op, ["output"]),
+    torch: functionForm(`torch.${layer}`, () => "1"),
   });
 }
 

@@ -30,5 +30,12 @@ export const STANDARDIZE_LAYER: LayerOperator = {
     const centred = ctx.emit("Sub", [ctx.inputs[0], mean], {}, "centred");
     return ctx.emit("Div", [centred, std]);
   },
+  torch: {
+    module: (t) => {
+      t.use("Standardize");
+      return `Standardize(${t.value(t.attrs.mean, "mean")}, ${t.value(t.attrs.std, "std")})`;
+    },
+    call: (t) => `${t.self}(${t.inputs[0]})`,
+  },
   example: { args: { mean: [0.5, 0.4, 0.3, 0.2], std: [0.2, 0.25, 0.3, 0.35] } },
 };

@@ -7,10 +7,11 @@
  * the softmaxed weights as constants, mixed with Mul and Add, then `y = x·a + b` with
  * `a = γ / sqrt(σ² + eps)` and `b = β − μ·a` computed per sample and channel.
  */
+import { channelModule } from "./torch-forms.js";
 import type { Tensor } from "../tensor.js";
 import { readsForwardInputs } from "./grad-norms.js";
 import { input, literal, num, type KernelArg } from "./kernel-call.js";
-import { broadcastParam, channelConstant, epsArg, momentumArg, normalizer, STATISTICS_FLOPS } from "./normalizer.js";
+import { broadcastParam, channelConstant, epsArg, momentumArg, normalizer, STATISTICS_FLOPS, statsKeywords } from "./normalizer.js";
 import { spatialAxes } from "./onnx-shapes.js";
 import { epsilonOf, perChannel } from "./rules.js";
 import type { IrOperator, KernelEntry, OnnxContext } from "./types.js";
@@ -31,6 +32,7 @@ export const SWITCHABLE_LAYER = normalizer({
     perChannel("running_var", c, true),
   ],
   flopsPerElement: STATISTICS_FLOPS,
+  torch: channelModule(() => "SwitchableNorm", (t) => statsKeywords(t.attrs, 1e-5, 0.1), true),
   lower: (ctx) =>
     ctx.emit("SwitchableNormalization", [ctx.inputs[0], ...LEAVES.map((leaf) => ctx.required(leaf))], {
       epsilon: epsilonOf(ctx),

@@ -125,6 +125,37 @@ export interface LoweringContext {
   emit(op: string, inputs: readonly string[], attrs?: Readonly<Record<string, IrAttr>>, suffix?: string, shape?: Shape): string;
 }
 
+/**
+ * What the PyTorch emitter (`compiler/emit/torch/`) offers a layer's torch form while it writes
+ * one instance into a generated `nn.Module`.
+ */
+export interface TorchContext {
+  /** The instance's attributes, derived ones included (`pads` as `[t, l, b, r]`). */
+  readonly attrs: Attrs;
+  readonly inputShapes: readonly Shape[];
+  readonly outputShape: Shape;
+  /** The Python expressions of the tensor inputs. */
+  readonly inputs: readonly string[];
+  /** The Python expression of the instance's module (`self.conv0`), for a form with `module`. */
+  readonly self: string;
+  /**
+   * A number, bool, string or list as Python source: a literal, or the name of the class's
+   * constructor parameter when the value differs between the instances one class serves.
+   * `what` names it (`out`, `in_channels`); a pair `(h, w)` with h = w is written as one int.
+   */
+  value(v: AttrValue, what: string): string;
+  /** Marks a support class or function of the generated file as used, by name. */
+  use(name: string): void;
+}
+
+/** How a layer is written in a generated PyTorch module. */
+export interface TorchForm {
+  /** The module that holds the layer's parameters and buffers, as a constructor call; absent for a function of the inputs. */
+  readonly module?: (ctx: TorchContext) => string;
+  /** The layer's output as a Python expression of its inputs (and `ctx.self`). */
+  readonly call: (ctx: TorchContext) => string;
+}
+
 /** A layer of the language. */
 export interface LayerOperator {
   readonly name: string;
@@ -136,6 +167,8 @@ export interface LayerOperator {
   readonly infer: (attrs: Attrs, shapes: readonly Shape[]) => RuleResult | RuleFailure;
   /** Adds the layer's IR nodes; returns the IR value holding its output. */
   readonly lower: (ctx: LoweringContext) => string;
+  /** How a generated PyTorch module writes the layer (`nnc compile --target torch`). */
+  readonly torch?: TorchForm;
   /**
    * Arguments the registry's completeness test sets when the defaults alone do not make a
    * valid layer (a conv's `out` and `kernel`), the dimensions of its input after the batch

@@ -34,6 +34,7 @@ export function model(layers: readonly LayerInstance[]): CheckedModel {
     inputs: [{ name: "x", value: 0 }],
     values: [],
     layers,
+    scopes: [],
     outputs: [1],
     params: layers.flatMap((l) => l.params),
     config: {},
