@@ -1,5 +1,5 @@
 /**
- * The compile driver behind `nnc compile` (SPEC §5–§7), as a library call that the command line,
+ * The compile driver behind `nnc compile` (docs/codegen.md, docs/onnx.md, docs/torch.md), as a library call that the command line,
  * the tests and the language server share: check the file, lower the selected model, run the
  * passes of the mode, match the weights (or make seed-0 initial ones), and emit the target's
  * files. It never throws for bad input: checker diagnostics come back in `check`, every other
@@ -132,7 +132,7 @@ export async function compileModel(request: CompileRequest): Promise<CompileResu
       }
       files.push({ name: `${stem}.onnx`, contents: emitOnnx(graph, params, { opset, sourcePath: request.path, sources, metadata }) });
     } else {
-      // The module ships with its checkpoint: the one given, or the seed-0 initial weights (SPEC §7).
+      // The module ships with its checkpoint: the one given, or the seed-0 initial weights.
       const defaultWeights = `${stem}.safetensors`;
       files.push(
         ...(await emitTypeScript(graph, {

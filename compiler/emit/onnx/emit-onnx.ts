@@ -1,5 +1,5 @@
 /**
- * ONNX emission (SPEC §7): an inference graph becomes a serialized `ModelProto`.
+ * ONNX emission (docs/onnx.md): an inference graph becomes a serialized `ModelProto`.
  *
  * Every constant node of the graph (a folded weight, a standardized weight) is evaluated with the
  * IR executor and written as an initializer; every other node becomes one ONNX node or a short
