@@ -119,12 +119,17 @@ export class Graph {
     const known = this.constants.get(value);
     if (known !== undefined) return known;
     const v = this.values.get(value);
-    let constant = v !== undefined && (v.kind === "param" || v.kind === "const");
     if (v?.kind === "node") {
-      // Nodes come in topological order, so their inputs' answers are already cached.
-      const node = this.producer(value);
-      constant = node !== undefined && node.inputs.every((i) => i === "" || this.isConstant(i));
+      // One pass over the nodes in topological order answers for every node output at once,
+      // each from its inputs' cached answers: no recursion, however long the graph.
+      for (const node of this.nodes) {
+        if (this.constants.has(node.outputs[0])) continue;
+        const constant = node.inputs.every((i) => i === "" || this.isConstant(i));
+        for (const output of node.outputs) this.constants.set(output, constant);
+      }
+      return this.constants.get(value) ?? false;
     }
+    const constant = v !== undefined && (v.kind === "param" || v.kind === "const");
     this.constants.set(value, constant);
     return constant;
   }
