@@ -32,7 +32,6 @@ Needs only torch and the generated file.
 import argparse
 import importlib.util
 import os
-import re
 from pathlib import Path
 
 import torch
@@ -75,19 +74,18 @@ def import_generated(path):
 
 
 def input_shape(generated):
-    """The model's input shape without the batch axis, from the generated file's docstring.
+    """The model's input shape without the batch axis, from the generated file's INPUTS.
 
-    The docstring's first line after the title reads "Input: x: [N, 3, 32, 32]. ...". A model
-    with other symbolic sizes than the batch needs --data from a file.
+    INPUTS maps each input's name to its shape, None where a size is symbolic (the batch). A
+    model with other symbolic sizes than the batch needs --data from a file.
     """
-    declared = generated.__doc__.split("Input: ")[1].split(".")[0]
-    inputs = re.findall(r"(\w+): \[([^\]]*)\]", declared)
-    if len(inputs) != 1:
-        raise SystemExit(f"train_ddp.py trains models of one input; this one has {len(inputs)}")
-    sizes = [size.strip() for size in inputs[0][1].split(",")][1:]
-    if not all(size.isdigit() for size in sizes):
-        raise SystemExit(f"input {inputs[0][0]} has symbolic sizes {sizes}: give --data a file")
-    return [int(size) for size in sizes]
+    if len(generated.INPUTS) != 1:
+        raise SystemExit(f"train_ddp.py trains models of one input; this one has {len(generated.INPUTS)}")
+    (name, shape), = generated.INPUTS.items()
+    sizes = list(shape[1:])
+    if any(size is None for size in sizes):
+        raise SystemExit(f"input {name} has symbolic sizes {sizes}: give --data a file")
+    return sizes
 
 
 def load_data(spec, generated, model, seed):

@@ -7,13 +7,12 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readSafetensors } from "../../runtime/weights/safetensors.js";
 import { compileOk, tempDir } from "../emit/support.js";
-import { requireTorch, runPython, SKIP_TORCH, TORCH_REQUIRED, warnSkipped } from "./python.js";
+import { requireTorch, runPython, runTrainDdp, SKIP_TORCH, TRAIN_DDP, TORCH_REQUIRED, warnSkipped } from "./python.js";
 
-const TRAIN_DDP = resolve("examples/torch/train_ddp.py");
 const TORCHRUN = process.env.NNC_TORCHRUN ?? "/usr/bin/torchrun";
 const SKIP = SKIP_TORCH || (!existsSync(TORCHRUN) && !TORCH_REQUIRED);
 
@@ -21,7 +20,6 @@ const SKIP = SKIP_TORCH || (!existsSync(TORCHRUN) && !TORCH_REQUIRED);
  * `python3 -c` this with a script's path and arguments runs it as `python3 script ...`, on the
  * CPU even where a GPU is present (as the torchrun runs).
  */
-const RUN_SCRIPT = 'import os, runpy, sys; os.environ["CUDA_VISIBLE_DEVICES"] = ""; sys.argv.pop(0); runpy.run_path(sys.argv[0], run_name="__main__")';
 
 /** A small conv net whose normalizer treats each example on its own. */
 const GROUP_NORM = `model Small(x: [N, 3, 8, 8]) {
@@ -70,7 +68,7 @@ function torchrun(processes: number, args: readonly string[]): string {
 
 /** Runs train_ddp.py as one plain process (no torchrun); returns its standard output. */
 function singleProcess(args: readonly string[]): string {
-  return runPython(RUN_SCRIPT, [TRAIN_DDP, ...args], dir).stdout;
+  return runTrainDdp(args, dir).stdout;
 }
 
 /** The losses that rank 0 printed, one per step. */

@@ -5,6 +5,7 @@
  * NNC_REQUIRE_TORCH=1, and then a missing torch fails the tests instead of skipping them.
  */
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { resolve } from "node:path";
 
 export const PYTHON = process.env.NNC_TORCH_PYTHON ?? "/usr/bin/python3";
 export const TORCH_REQUIRED = process.env.NNC_REQUIRE_TORCH === "1";
@@ -30,6 +31,15 @@ export function warnSkipped(what: string): void {
 /** Fails with torch's import error where torch is required but missing. */
 export function requireTorch(): void {
   if (!TORCH_AVAILABLE) throw new Error(`PyTorch is required here (NNC_REQUIRE_TORCH=1), but ${PYTHON} cannot import it: ${probe.stderr}`);
+}
+
+/** `examples/torch/train_ddp.py`, the training script the PyTorch tests run. */
+export const TRAIN_DDP = resolve("examples/torch/train_ddp.py");
+
+/** Runs `examples/torch/train_ddp.py` with `args` in one process on the CPU (no torchrun). */
+export function runTrainDdp(args: readonly string[], cwd: string): SpawnSyncReturns<string> {
+  const script = 'import os, runpy, sys; os.environ["CUDA_VISIBLE_DEVICES"] = ""; sys.argv.pop(0); runpy.run_path(sys.argv[0], run_name="__main__")';
+  return runPython(script, [TRAIN_DDP, ...args], cwd);
 }
 
 /**

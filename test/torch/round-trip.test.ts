@@ -6,19 +6,17 @@
  * accepted too. Skipped with a banner where torch is missing, unless NNC_REQUIRE_TORCH=1.
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import * as ort from "onnxruntime-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Tensor } from "../../runtime/index.js";
 import { readSafetensors } from "../../runtime/weights/safetensors.js";
 import { compileOk, importModule, RUNTIME_SOURCE, tempDir, type TensorLike } from "../emit/support.js";
-import { requireTorch, runPython, SKIP_TORCH, warnSkipped } from "./python.js";
+import { requireTorch, runPython, runTrainDdp, SKIP_TORCH, warnSkipped } from "./python.js";
 
 const EXAMPLE = "examples/resnet20.nn";
-const TRAIN_DDP = resolve("examples/torch/train_ddp.py");
 
 /** `python3 -c` this with a script's path and arguments runs it as `python3 script ...`, on the CPU. */
-const RUN_SCRIPT = 'import os, runpy, sys; os.environ["CUDA_VISIBLE_DEVICES"] = ""; sys.argv.pop(0); runpy.run_path(sys.argv[0], run_name="__main__")';
 
 // After training: the trained module's evaluation output on a fixed input (io.safetensors), and
 // its whole state_dict() as torch.save would keep it, num_batches_tracked included.
@@ -93,7 +91,7 @@ describe.skipIf(SKIP_TORCH)("nnc → PyTorch training → nnc", () => {
 
     const run = join(dir, "run");
     const args = ["--module", join(gen, "resnet20.py"), "--data", "synthetic:32", "--steps", "3", "--batch", "8"];
-    const training = runPython(RUN_SCRIPT, [TRAIN_DDP, ...args, "--optimizer", "sgd", "--lr", "0.05", "--momentum", "0.9", "--out", run], dir);
+    const training = runTrainDdp([...args, "--optimizer", "sgd", "--lr", "0.05", "--momentum", "0.9", "--out", run], dir);
     console.log(training.stdout);
     expect(training.stdout).toMatch(/^step 3\/3 epoch 1 loss \d/m);
     runPython(EVALUATE, [run], gen);

@@ -131,10 +131,13 @@ export function emitTorch(model: CheckedModel, options: TorchEmitOptions): strin
     "this module and nnc as safetensors files: load_weights(model, path) and save_weights(model, path).",
     '"""',
   ].join("\n");
+  const shapes = model.inputs.map((i) => `${pyString(i.name)}: (${model.values[i.value].shape.map((d) => (typeof d === "number" ? String(d) : "None")).join(", ")})`);
   const constants = [
+    "# The model's inputs in order, with their shapes (None where a size is symbolic, as the batch).",
+    `INPUTS = {${shapes.join(", ")}}`,
     "# The final classifier's parameters: adaptive_clip_grad leaves them out unless told otherwise.",
     `CLASSIFIER = (${options.classifier.map(pyString).join(", ")}${options.classifier.length === 1 ? "," : ""})`,
-    `# What the model returns, for loss(): "logits", or probabilities from a final "softmax" or "log_softmax".`,
+    `# What the model returns, for loss(): "logits", or the output of a final "softmax" or "log_softmax".`,
     `OUTPUT = ${pyString(output)}`,
   ].join("\n");
   const body = classes.map((c) => classText(model, c, where)).join("\n\n\n");
@@ -311,15 +314,19 @@ function settleSlots(model: CheckedModel, info: ClassInfo): void {
       info.slotText.push(pyLiteral(values[0]));
       continue;
     }
-    const matches = (name: string, of: (n: number) => AttrValue) => values.every((v, n) => sameValue(v, of(n)));
-    let name = configNames.find((c) => matches(c, (n) => configOf(n, c)));
-    if (name !== undefined) params.set(name, values.map((_, n) => configOf(n, name!)));
-    else if (matches("in_channels", channelsOf)) params.set((name = "in_channels"), values.map((_, n) => channelsOf(n)));
+    const matches = (of: (n: number) => AttrValue) => values.every((v, n) => sameValue(v, of(n)));
+    // A layer's input size is read as the block input's channels first, anything else as a block parameter first.
+    const inputSize = what === "in_channels" || what === "in_features";
+    const byInput = matches(channelsOf);
+    let name = inputSize && byInput ? "in_channels" : configNames.find((c) => matches((n) => configOf(n, c)));
+    if (name === undefined && byInput) name = "in_channels";
+    if (name === "in_channels") params.set(name, values.map((_, n) => channelsOf(n)));
+    else if (name !== undefined) params.set(name, values.map((_, n) => configOf(n, name!)));
     else {
       name = [...params].find(([, vs]) => vs.every((v, n) => sameValue(v, values[n])))?.[0];
       if (name === undefined) {
         name = pyIdentifier(what);
-        for (let k = 2; params.has(name) || configNames.includes(name); k++) name = `${pyIdentifier(what)}_${k}`;
+        for (let k = 2; params.has(name) || configNames.includes(name) || name === "in_channels"; k++) name = `${pyIdentifier(what)}_${k}`;
         params.set(name, values);
       }
     }
@@ -346,7 +353,11 @@ function classText(model: CheckedModel, info: ClassInfo, where: (file: string, o
     const at = where(first.instance.origin.file, first.instance.origin.span.start);
     const instances = info.nodes.map((n) => n.path);
     const shown = instances.length <= 6 ? instances.join(", ") : `${instances.slice(0, 5).join(", ")} and ${instances.length - 5} more`;
-    doc = `Block ${info.block}: ${instances.length === 1 ? "instance" : "instances"} ${shown} (the first called at ${at}).`;
+    const one = instances.length === 1;
+    doc = `Block ${info.block}, as ${one ? "instance" : "instances"} ${shown} ${one ? "expands" : "expand"} it (called at ${at}).`;
+    if (info.name !== info.block) {
+      doc += `\n\n${one ? "It expands" : "They expand"} the block differently from class ${info.block} (another branch of an \`if\`, or other layers), hence a class of ${one ? "its" : "their"} own.`;
+    }
   } else {
     doc = `Model ${model.name} (${where(model.origin.file, model.origin.span.start)}).`;
   }
@@ -354,7 +365,7 @@ function classText(model: CheckedModel, info: ClassInfo, where: (file: string, o
   const inputs = (first.instance?.inputNames ?? model.inputs.map((i) => i.name)).map(pyIdentifier);
   const lines = [
     `class ${info.name}(nn.Module):`,
-    `    """${doc}"""`,
+    ...docstring(doc, "    "),
     "",
     `    def __init__(self${params}):`,
     "        super().__init__()",
@@ -364,6 +375,26 @@ function classText(model: CheckedModel, info: ClassInfo, where: (file: string, o
     ...t.forward.map((l) => `        ${fill(l)}`),
   ];
   return lines.join("\n");
+}
+
+/** A docstring at `indent`, its paragraphs wrapped to 99 columns. */
+function docstring(text: string, indent: string): string[] {
+  const width = 99 - indent.length;
+  const paragraphs = text.split("\n\n").map((p) => {
+    const lines: string[] = [];
+    let line = "";
+    for (const word of p.split(" ")) {
+      if (line !== "" && line.length + 1 + word.length > width - (lines.length === 0 ? 3 : 0)) {
+        lines.push(line);
+        line = word;
+      } else line = line === "" ? word : `${line} ${word}`;
+    }
+    return [...lines, line];
+  });
+  if (paragraphs.length === 1 && paragraphs[0].length === 1 && paragraphs[0][0].length + 6 <= width) return [`${indent}"""${paragraphs[0][0]}"""`];
+  const body = paragraphs.map((p) => p.map((l) => `${indent}${l}`)).reduce((all, p) => [...all, "", ...p]);
+  body[0] = `${indent}"""${body[0].slice(indent.length)}`;
+  return [...body, `${indent}"""`];
 }
 
 /** A Python identifier for a source name (a name that is a keyword gets a trailing underscore). */
