@@ -26,6 +26,7 @@ export { conv, type ConvAttributes } from "./kernels/conv.js";
 export { gemm, type GemmAttributes } from "./kernels/gemm.js";
 export { maxPool, type MaxPoolAttributes } from "./kernels/max-pool.js";
 export { averagePool, type AveragePoolAttributes } from "./kernels/average-pool.js";
+export { adaptiveAveragePool, type AdaptiveAveragePoolAttributes } from "./kernels/adaptive-average-pool.js";
 export { globalAveragePool } from "./kernels/global-average-pool.js";
 export { globalMaxPool } from "./kernels/global-max-pool.js";
 export { flatten } from "./kernels/flatten.js";

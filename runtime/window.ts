@@ -1,7 +1,9 @@
 /**
  * Attributes of 2-D sliding windows (conv and the pools), normalised from the forms the language
  * and ONNX allow: an int or an `[h, w]` pair for kernel, strides and dilations, and for pads an
- * int, a per-axis pair `[ph, pw]`, or ONNX's four values `[top, left, bottom, right]`.
+ * int, a per-axis pair `[ph, pw]`, or ONNX's four values `[top, left, bottom, right]`. A pool's
+ * output size rounds down, or up in ceil mode (PyTorch's `ceil_mode`); the bins of an adaptive
+ * pool are here too.
  */
 import { assertRank, outputTensor, type Tensor } from "./tensor.js";
 
@@ -69,7 +71,24 @@ export function samePads(height: number, width: number, kernel: IntPair, strides
   return { top: Math.floor(th / 2), left: Math.floor(tw / 2), bottom: th - Math.floor(th / 2), right: tw - Math.floor(tw / 2) };
 }
 
-/** Resolves a window over an `[height, width]` input; throws when the output would be empty. */
+/**
+ * Output positions of a window along one axis of `size` padded by `head` and `tail`: PyTorch's
+ * `floor((size + head + tail − span) / stride) + 1` with span = d·(k − 1) + 1, or in ceil mode
+ * `ceil(...) + 1`, less one when that last window would start in the tail padding (at or after
+ * `size + head`), so every window covers at least one input value. Below 1 when nothing fits.
+ */
+export function windowOutputSize(size: number, k: number, s: number, head: number, tail: number, d: number, ceilMode: boolean): number {
+  const extent = size + head + tail - (d * (k - 1) + 1);
+  if (!ceilMode) return Math.floor(extent / s) + 1;
+  const out = Math.ceil(extent / s) + 1;
+  return (out - 1) * s >= size + head ? out - 1 : out;
+}
+
+/**
+ * Resolves a window over an `[height, width]` input; throws when the output would be empty.
+ * `ceilMode` rounds the output size up (pools only): the last window of a row or column may then
+ * run past the input and its padding, and the kernels clip it to the input.
+ */
 export function window2d(
   op: string,
   height: number,
@@ -78,13 +97,14 @@ export function window2d(
   strides: IntPair,
   pads: PadSpec | Pads2d,
   dilations: IntPair,
+  ceilMode = false,
 ): Window2d {
   const [kh, kw] = pair(kernel, `${op}: kernel`, 1);
   const [sh, sw] = pair(strides, `${op}: strides`, 1);
   const [dh, dw] = pair(dilations, `${op}: dilations`, 1);
   const p = typeof pads === "object" && "top" in pads ? pads : pads2d(pads);
-  const oh = Math.floor((height + p.top + p.bottom - (dh * (kh - 1) + 1)) / sh) + 1;
-  const ow = Math.floor((width + p.left + p.right - (dw * (kw - 1) + 1)) / sw) + 1;
+  const oh = windowOutputSize(height, kh, sh, p.top, p.bottom, dh, ceilMode);
+  const ow = windowOutputSize(width, kw, sw, p.left, p.right, dw, ceilMode);
   if (oh < 1 || ow < 1) {
     throw new Error(`${op}: a ${kh}x${kw} window (dilation ${dh}x${dw}) does not fit a padded ${height}x${width} input`);
   }
@@ -110,6 +130,8 @@ export interface PoolAttributes {
   strides?: IntPair;
   /** Padding, at most half the kernel on each side (default 0). */
   pads?: PadSpec | Pads2d;
+  /** Round the output size up, as PyTorch's `ceil_mode=True` (default false: down). */
+  ceilMode?: boolean;
 }
 
 /**
@@ -121,8 +143,25 @@ export function poolWindow(op: string, x: Tensor, attributes: PoolAttributes, ou
   assertRank(x, [4], `${op}: input`);
   const [n, c, h, w] = x.shape;
   const kernel = attributes.kernelShape;
-  const win = window2d(op, h, w, kernel, attributes.strides ?? kernel, attributes.pads ?? 0, 1);
+  const win = window2d(op, h, w, kernel, attributes.strides ?? kernel, attributes.pads ?? 0, 1, attributes.ceilMode === true);
   checkPoolPads(op, win);
   return { win, y: outputTensor([n, c, win.oh, win.ow], out, op) };
 }
 
+/**
+ * The bins of an adaptive pool along one axis, `nn.AdaptiveAvgPool2d`'s: output position `i` of
+ * `out` covers the input positions `[floor(i·size/out), ceil((i+1)·size/out))`, never empty;
+ * neighbouring bins overlap where `out` does not divide `size`.
+ */
+export function adaptiveBins(size: number, out: number): { start: Int32Array; end: Int32Array } {
+  if (!Number.isInteger(size) || !Number.isInteger(out) || size < 1 || out < 1) {
+    throw new Error(`adaptive pool: sizes must be integers >= 1, got ${size} to ${out}`);
+  }
+  const start = new Int32Array(out);
+  const end = new Int32Array(out);
+  for (let i = 0; i < out; i++) {
+    start[i] = Math.floor((i * size) / out);
+    end[i] = Math.ceil(((i + 1) * size) / out);
+  }
+  return { start, end };
+}

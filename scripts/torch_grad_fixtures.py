@@ -200,10 +200,19 @@ def with_ties(windows):
     return check
 
 
-def pool_windows(kernel, stride, pad):
+def pool_windows(kernel, stride, pad, ceil_mode=False):
+    """The windows of a square max pool, `[N·C, windows, kernel²]`; in ceil mode the last ones run
+    into extra -inf padding at the bottom and right, as far as PyTorch's output size reaches."""
     def windows(x):
-        n, c = x.shape[:2]
-        x = F.pad(x, (pad, pad, pad, pad), value=-math.inf)
+        n, c, h, w = x.shape
+        extra = [0, 0]
+        if ceil_mode:
+            for axis, size in enumerate((h, w)):
+                out = -(-(size + 2 * pad - kernel) // stride) + 1
+                if (out - 1) * stride >= size + pad:
+                    out -= 1
+                extra[axis] = max(0, (out - 1) * stride + kernel - size - 2 * pad)
+        x = F.pad(x, (pad, pad + extra[1], pad, pad + extra[0]), value=-math.inf)
         return F.unfold(x.reshape(n * c, 1, *x.shape[2:]), kernel, stride=stride).transpose(1, 2)
     return windows
 
@@ -252,6 +261,14 @@ def pool_cases():
                       [nn.AvgPool2d(3, 2, 1, count_include_pad=False)])
     yield smooth_case("avgpool_k2x3_s1x2_pad1", "avgpool((2, 3), stride: (1, 2), pad: 1)",
                       [nn.AvgPool2d((2, 3), (1, 2), 1, count_include_pad=False)])
+    yield grid_case("maxpool_k3_s2_ceil_ties", "maxpool(3, stride: 2, ceil_mode: true)", [nn.MaxPool2d(3, 2, ceil_mode=True)],
+                    shape=(2, 3, 6, 6), check=with_ties(pool_windows(3, 2, 0, ceil_mode=True)))
+    yield smooth_case("avgpool_k2_ceil", "avgpool(2, ceil_mode: true)", [nn.AvgPool2d(2, ceil_mode=True, count_include_pad=False)])
+    yield smooth_case("avgpool_k4_pad2_ceil_dropped", "avgpool(4, pad: 2, ceil_mode: true)",
+                      [nn.AvgPool2d(4, 4, 2, ceil_mode=True, count_include_pad=False)])
+    yield smooth_case("adaptive_avgpool_5_to_2x3", "adaptive_avgpool((2, 3))", [nn.AdaptiveAvgPool2d((2, 3))])
+    yield pipeline_case("adaptive_avgpool_6_to_3", [2, 3, 6, 6], "conv(4, 3, pad: 1) -> adaptive_avgpool(3)",
+                        {"conv0": conv(3, 4, 3, pad=1)}, ["conv0", nn.AdaptiveAvgPool2d(3)])
     yield smooth_case("global_avgpool", "global_avgpool", [lambda x: x.mean(dim=(2, 3), keepdim=True)])
     yield grid_case("global_maxpool_ties", "global_maxpool", [lambda x: x.amax(dim=(2, 3), keepdim=True)],
                     tune=repeated_rows, check=with_ties(lambda x: x.flatten(2)))

@@ -385,6 +385,45 @@ def mobile_activation_cases():
     write("hardswish", "hardswish", {}, {"x": x}, {"y": F.hardswish(x)})
 
 
+def ceil_and_adaptive_pool_cases():
+    """Pools in ceil mode (windows clipped at the bottom and right, a last window that would start
+    in the padding dropped) and adaptive average pools, from their own seed so that adding them
+    left every earlier fixture as it was."""
+    torch.manual_seed(20242)
+    specs = [
+        # name, op, input, kernel, stride, pad
+        ("max_pool_k3_s2_ceil", "max_pool", (2, 3, 7, 6), (3, 3), (2, 2), (0, 0)),
+        ("max_pool_k3_s2_p1_ceil", "max_pool", (2, 3, 8, 7), (3, 3), (2, 2), (1, 1)),
+        ("max_pool_k2x3_s3x2_p1_ceil_dropped", "max_pool", (2, 2, 5, 9), (2, 3), (3, 2), (1, 1)),
+        ("average_pool_k3_s2_ceil", "average_pool", (2, 3, 7, 6), (3, 3), (2, 2), (0, 0)),
+        ("average_pool_k3_s2_p1_ceil", "average_pool", (2, 3, 8, 7), (3, 3), (2, 2), (1, 1)),
+        ("average_pool_k4_s4_p2_ceil_dropped", "average_pool", (2, 2, 6, 9), (4, 4), (4, 4), (2, 2)),
+        ("average_pool_k2x3_s3x2_p1_ceil_dropped", "average_pool", (2, 2, 5, 9), (2, 3), (3, 2), (1, 1)),
+    ]
+    for name, op, shape, kernel, stride, pad in specs:
+        x = randn(*shape)
+        if op == "max_pool":
+            y = F.max_pool2d(x, kernel, stride, pad, ceil_mode=True)
+        else:
+            y = F.avg_pool2d(x, kernel, stride, pad, ceil_mode=True, count_include_pad=False)
+        attributes = {"kernel_shape": list(kernel), "strides": list(stride), "pads": list(pad), "ceil_mode": 1}
+        write(name, op, attributes, {"x": x}, {"y": y})
+    # GoogLeNet's first pool, nn.MaxPool2d(3, 2, ceil_mode=True), at 112x112: 56x56 (55 in floor mode);
+    # small integers keep the file small.
+    x = torch.randint(0, 10, (1, 1, 112, 112)).to(torch.float32)
+    write("max_pool_googlenet_stem_112", "max_pool", {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [0, 0], "ceil_mode": 1},
+          {"x": x}, {"y": nn.MaxPool2d(3, 2, ceil_mode=True)(x)})
+    for name, shape, size in [
+        ("adaptive_average_pool_7x6_to_3x4", (2, 3, 7, 6), (3, 4)),
+        ("adaptive_average_pool_13_to_6", (2, 2, 13, 13), (6, 6)),
+        ("adaptive_average_pool_6x8_to_3x4", (2, 3, 6, 8), (3, 4)),
+        ("adaptive_average_pool_3x4_to_5x7", (2, 2, 3, 4), (5, 7)),
+        ("adaptive_average_pool_5x9_to_1x2", (2, 3, 5, 9), (1, 2)),
+    ]:
+        x = randn(*shape)
+        write(name, "adaptive_average_pool", {"output_size": list(size)}, {"x": x}, {"y": F.adaptive_avg_pool2d(x, size)})
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     for stale in os.listdir(OUT):
@@ -394,7 +433,7 @@ def main():
     torch.set_grad_enabled(False)
     for make in (conv_cases, gemm_cases, pool_cases, activation_cases, batch_cases, batch_renorm_cases,
                  per_sample_cases, frn_cases, switchable_cases, weight_standardization_cases,
-                 mobile_activation_cases):
+                 mobile_activation_cases, ceil_and_adaptive_pool_cases):
         make()
 
 

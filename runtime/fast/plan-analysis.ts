@@ -163,7 +163,7 @@ export function analysePlan(graph: PlanGraph, weights: ReadonlyMap<string, Tenso
       }
       case "pool": {
         if (xs === undefined || xs.length !== 4) break;
-        if (step.attrs.ceil_mode === 1 || step.attrs.count_include_pad === 1) break;
+        if (step.attrs.count_include_pad === 1) break;
         if (Array.isArray(step.attrs.dilations) && (step.attrs.dilations as number[]).some((d) => d !== 1)) break;
         const global = step.op.startsWith("Global");
         const kernel = global ? [xs[2], xs[3]] : ((step.attrs.kernel_shape as readonly number[] | undefined) ?? []);
@@ -174,7 +174,7 @@ export function analysePlan(graph: PlanGraph, weights: ReadonlyMap<string, Tenso
         const form = options.blocked ? "blocked" : "plain";
         const input = read(x, form);
         const output = write(step.output, form, [xs[0], xs[1], window.oh, window.ow]);
-        actions.push({ kind: "pool", input, output, window, average: step.op.includes("Average"), global });
+        actions.push({ kind: "pool", input, output, window, average: step.op.includes("Average"), global, ceilMode: step.attrs.ceil_mode === 1 });
         return;
       }
       case "add": {

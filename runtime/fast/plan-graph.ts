@@ -81,7 +81,8 @@ export type PlanAction =
       kind: "conv"; input: number; residual?: number; output: number; weight: Tensor; bias?: Tensor;
       window: WindowGeometry; group: number; relu: boolean; after?: FusedActivation;
     }
-  | { kind: "pool"; input: number; output: number; window: WindowGeometry; average: boolean; global: boolean }
+  /** `ceilMode`: the window's output size was rounded up (the TypeScript kernels recompute it from the pads). */
+  | { kind: "pool"; input: number; output: number; window: WindowGeometry; average: boolean; global: boolean; ceilMode: boolean }
   | { kind: "add"; a: number; b: number; output: number; relu: boolean }
   | { kind: "relu"; input: number; output: number }
   | { kind: "activation"; input: number; output: number; activation: FusedActivation }
@@ -116,11 +117,15 @@ function ints(step: PlanStep, name: string, fallback: readonly number[]): number
   return Array.isArray(v) ? [...(v as readonly number[])] : [...fallback];
 }
 
-/** The window of a Conv or pool step over an `h × w` input. */
+/**
+ * The window of a Conv or pool step over an `h × w` input; a pool's ceil mode shows only in `oh`
+ * and `ow`, since every kernel clips its windows to the input.
+ */
 export function windowOf(step: PlanStep, h: number, w: number, kernel: readonly number[]): WindowGeometry {
   const pads = ints(step, "pads", [0, 0, 0, 0]);
   const strides = ints(step, "strides", step.op === "Conv" ? [1, 1] : kernel);
   const dilations = ints(step, "dilations", [1, 1]);
-  const win = window2d(step.op, h, w, [kernel[0], kernel[1]], [strides[0], strides[1]], [pads[0], pads[1], pads[2], pads[3]], [dilations[0], dilations[1]]);
+  const ceilMode = step.attrs.ceil_mode === 1;
+  const win = window2d(step.op, h, w, [kernel[0], kernel[1]], [strides[0], strides[1]], [pads[0], pads[1], pads[2], pads[3]], [dilations[0], dilations[1]], ceilMode);
   return { kh: win.kh, kw: win.kw, sh: win.sh, sw: win.sw, dh: win.dh, dw: win.dw, padTop: win.pads.top, padLeft: win.pads.left, padBottom: win.pads.bottom, padRight: win.pads.right, oh: win.oh, ow: win.ow };
 }

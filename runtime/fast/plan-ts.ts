@@ -73,6 +73,7 @@ export function plainStep(action: PlanAction, t: (b: number) => Tensor, layout: 
         kernelShape: [w.kh, w.kw] as [number, number],
         strides: [w.sh, w.sw] as [number, number],
         pads: [w.padTop, w.padLeft, w.padBottom, w.padRight] as [number, number, number, number],
+        ceilMode: action.ceilMode,
       };
       const kernel = action.average ? tsKernels.averagePool : tsKernels.maxPool;
       return () => void kernel(t(action.input), attributes, t(action.output).data);

@@ -5,14 +5,17 @@
  *   the first maximum in the window's row-major scan (a NaN wins, the last one when several);
  *   padding never wins. Overlapping windows add up.
  * - `AveragePool` (`nn.AvgPool2d(count_include_pad=False)`): each window's gradient is shared
- *   equally among the real input values it covers.
+ *   equally among the real input values it covers. Both pools take ceil mode (`ceil_mode`), whose
+ *   last windows are clipped to the input as in the forward.
+ * - `AdaptiveAveragePool` (`nn.AdaptiveAvgPool2d`): each bin's gradient is shared equally among
+ *   the input values of the bin; overlapping bins add up.
  * - `GlobalAveragePool`: `dy / (H·W)` everywhere in the plane.
  * - `GlobalMaxPool` (`amax` over H and W): shared equally among the elements equal to the
  *   maximum; a plane whose maximum is NaN gets NaN everywhere, as `amax`'s backward gives.
  */
 import type { BackwardAttributes } from "./attributes.js";
 import { assertRank, assertShape, type Tensor } from "../tensor.js";
-import { checkPoolPads, window2d, type Window2d } from "../window.js";
+import { adaptiveBins, checkPoolPads, window2d, type Window2d } from "../window.js";
 
 /** The attributes of a `MaxPoolGrad` or `AveragePoolGrad` node (the forward's, in ONNX names). */
 export interface PoolBackwardAttributes {
@@ -21,6 +24,8 @@ export interface PoolBackwardAttributes {
   strides?: readonly number[];
   /** `[top, left, bottom, right]`, default 0. */
   pads?: readonly number[];
+  /** 1: the forward rounded its output size up (PyTorch's `ceil_mode`); default 0. */
+  ceil_mode?: number;
 }
 
 /** The window of a pool's backward, checked against the output gradient's shape. */
@@ -29,7 +34,8 @@ function poolWindow(op: string, dy: Tensor, x: Tensor, attrs: BackwardAttributes
   const [n, c, h, w] = x.shape;
   const k = attrs.kernel_shape;
   const s = attrs.strides ?? k;
-  const win = window2d(op, h, w, [k[0], k[1]], [s[0], s[1]], (attrs.pads ?? [0, 0, 0, 0]) as [number, number, number, number], 1);
+  const pads = (attrs.pads ?? [0, 0, 0, 0]) as [number, number, number, number];
+  const win = window2d(op, h, w, [k[0], k[1]], [s[0], s[1]], pads, 1, attrs.ceil_mode === 1);
   checkPoolPads(op, win);
   assertShape(dy, [n, c, win.oh, win.ow], `${op}: output gradient`);
   return win;
@@ -95,6 +101,37 @@ export function averagePoolBackward(dy: Tensor, x: Tensor, attrs: BackwardAttrib
       for (let ix = x0; ix < x1; ix++) dx[row + ix] += share;
     }
   });
+  return [{ shape: [...x.shape], data: dx }];
+}
+
+/** The attributes of an `AdaptiveAveragePoolGrad` node (the forward's). */
+export interface AdaptiveAveragePoolBackwardAttributes {
+  /** The forward's output `[h, w]`. */
+  output_size: readonly number[];
+}
+
+/** The gradient of `AdaptiveAveragePool(x)` given `dy`: `[dx]`. */
+export function adaptiveAveragePoolBackward(dy: Tensor, x: Tensor, attrs: BackwardAttributes<AdaptiveAveragePoolBackwardAttributes>): Tensor[] {
+  assertRank(x, [4], "adaptiveAveragePoolBackward: input");
+  const [n, c, h, w] = x.shape;
+  const [oh, ow] = attrs.output_size;
+  assertShape(dy, [n, c, oh, ow], "adaptiveAveragePoolBackward: output gradient");
+  const rows = adaptiveBins(h, oh);
+  const cols = adaptiveBins(w, ow);
+  const dx = new Float32Array(x.data.length);
+  let o = 0;
+  for (let plane = 0; plane < n * c; plane++) {
+    const base = plane * h * w;
+    for (let i = 0; i < oh; i++) {
+      for (let j = 0; j < ow; j++, o++) {
+        const share = dy.data[o] / ((rows.end[i] - rows.start[i]) * (cols.end[j] - cols.start[j]));
+        for (let iy = rows.start[i]; iy < rows.end[i]; iy++) {
+          const row = base + iy * w;
+          for (let ix = cols.start[j]; ix < cols.end[j]; ix++) dx[row + ix] += share;
+        }
+      }
+    }
+  }
   return [{ shape: [...x.shape], data: dx }];
 }
 

@@ -1,7 +1,9 @@
 /**
  * AveragePool: the mean over each 2-D window of every channel, `nn.AvgPool2d(count_include_pad =
- * False)` (floor mode) and ONNX `AveragePool` with `count_include_pad = 0`: a window that overlaps
- * the padding is divided by the number of real input values it covers, not by the kernel size.
+ * False)` and ONNX `AveragePool` with `count_include_pad = 0`: a window that overlaps the padding
+ * is divided by the number of real input values it covers, not by the kernel size. In ceil mode
+ * (`ceilMode`) the last window of a row or column may also run past the padding; it too is
+ * divided by the input values it covers, as PyTorch's `ceil_mode=True` does.
  */
 import type { Tensor } from "../tensor.js";
 import { poolWindow, type PoolAttributes } from "../window.js";

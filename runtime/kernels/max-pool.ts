@@ -1,6 +1,7 @@
 /**
- * MaxPool: the maximum over each 2-D window of every channel, `nn.MaxPool2d` (floor mode,
- * dilation 1) and ONNX `MaxPool`. Padding never wins: padded taps are skipped, as if they held -∞.
+ * MaxPool: the maximum over each 2-D window of every channel, `nn.MaxPool2d` (dilation 1, floor
+ * or ceil mode) and ONNX `MaxPool`. Padding never wins: padded taps are skipped, as if they held
+ * -∞, and so are the taps of a ceil-mode window beyond the padding.
  */
 import type { Tensor } from "../tensor.js";
 import { poolWindow, type PoolAttributes } from "../window.js";

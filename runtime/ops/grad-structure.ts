@@ -11,6 +11,7 @@ export const STRUCTURE_GRADIENT_KERNELS: readonly KernelEntry[] = [
   gradientKernel("GemmGrad", "gemmBackward"),
   gradientKernel("MaxPoolGrad", "maxPoolBackward"),
   gradientKernel("AveragePoolGrad", "averagePoolBackward"),
+  gradientKernel("AdaptiveAveragePoolGrad", "adaptiveAveragePoolBackward"),
   gradientKernel("GlobalAveragePoolGrad", "globalAveragePoolBackward", false),
   gradientKernel("GlobalMaxPoolGrad", "globalMaxPoolBackward", false),
   gradientKernel("FlattenGrad", "flattenBackward", false),

@@ -53,6 +53,7 @@ describe("completion", () => {
       ["kernel", "required", "kernel: "],
       ["stride", "default kernel", "stride: "],
       ["pad", "default 0", "pad: "],
+      ["ceil_mode", "default false", "ceil_mode: "],
     ]);
   });
 

@@ -206,6 +206,17 @@ describe("pools, element-wise ops, concat, dense", () => {
     check([[2, 12, 9, 7]], [step("Relu", ["x0"], "r"), { ...s, inputs: ["r"] }]);
   });
 
+  // On 8×10 each rounds up where floor mode would not: the last windows run past the input.
+  it.each([
+    ["MaxPool 3×3 stride 2 (last windows clipped)", step("MaxPool", ["r"], "y", { kernel_shape: [3, 3], strides: [2, 2], ceil_mode: 1 }), [4, 5]],
+    ["AveragePool 3×3 stride 2 pad 1 (clipped windows divided by what they cover)", step("AveragePool", ["r"], "y", { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], ceil_mode: 1, count_include_pad: 0 }), [5, 6]],
+    ["MaxPool 2×3 stride 3×2 pad 1 (a row window dropped)", step("MaxPool", ["r"], "y", { kernel_shape: [2, 3], strides: [3, 2], pads: [1, 1, 1, 1], ceil_mode: 1 }), [3, 6]],
+  ])("ceil mode: %s", (_, s, size) => {
+    const plan = check([[2, 12, 8, 10]], [step("Relu", ["x0"], "r"), s]);
+    expect(plan.kernels).toMatchObject({ pool: 1 });
+    expect(plan.run([randomTensor([2, 12, 8, 10], 1)])[0].shape).toEqual([2, 12, ...size]);
+  });
+
   it("adds two tensors, blocked and plain", () => {
     check([[2, 6, 5, 5], [2, 6, 5, 5]], [step("Relu", ["x0"], "r"), step("Add", ["r", "x1"], "y")]);
     check([[3, 10], [3, 10]], [step("Add", ["x0", "x1"], "y")]);

@@ -120,14 +120,14 @@ function checkKernel(
 
 describe("the registry's backward operators", () => {
   it("each has a runtime kernel of its name and a registered IR operator", () => {
-    expect(STRUCTURE_GRADIENT_KERNELS.length).toBe(14);
+    expect(STRUCTURE_GRADIENT_KERNELS.length).toBe(15);
     for (const entry of STRUCTURE_GRADIENT_KERNELS) {
       const call = entry.kernel({ op: entry.op, inputs: ["dy", "x"], attrs: { wants: [1] } }, true);
       expect(typeof (runtime as unknown as Record<string, unknown>)[call.kernel], call.kernel).toBe("function");
       expect(call.kernel).toMatch(/Backward$/);
       expect(IR_OPERATORS.get(entry.op)?.backward, entry.op).toBeUndefined();
     }
-    for (const op of ["Conv", "Gemm", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Flatten", "Reshape", "Concat", "Add", "Sub", "Mul", "Div", "Identity", "Dropout"]) {
+    for (const op of ["Conv", "Gemm", "MaxPool", "AveragePool", "AdaptiveAveragePool", "GlobalAveragePool", "GlobalMaxPool", "Flatten", "Reshape", "Concat", "Add", "Sub", "Mul", "Div", "Identity", "Dropout"]) {
       expect(IR_OPERATORS.get(op)?.backward, op).toBeDefined();
     }
   });
@@ -212,13 +212,24 @@ interface PoolCase {
   readonly strides: [number, number];
   readonly pads: [number, number, number, number];
   readonly x: number[];
+  /** 1: ceil mode, whose last windows run past the input. */
+  readonly ceil_mode?: number;
 }
 
 const POOL_CASES: PoolCase[] = [
   { name: "kernel 3, stride 2, pad 1", kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], x: [2, 2, 5, 5] },
   { name: "kernel 2, stride 1 (overlapping)", kernel_shape: [2, 2], strides: [1, 1], pads: [0, 0, 0, 0], x: [1, 3, 4, 5] },
   { name: "kernel (3, 2), stride (1, 2), pad (1, 0)", kernel_shape: [3, 2], strides: [1, 2], pads: [1, 0, 1, 0], x: [2, 1, 4, 6] },
+  { name: "kernel 3, stride 2, ceil mode (clipped)", kernel_shape: [3, 3], strides: [2, 2], pads: [0, 0, 0, 0], x: [2, 2, 6, 7], ceil_mode: 1 },
+  { name: "kernel 2, stride 3, pad 1, ceil mode (a window dropped)", kernel_shape: [2, 2], strides: [3, 3], pads: [1, 1, 1, 1], x: [1, 2, 5, 6], ceil_mode: 1 },
 ];
+
+/** A pool case's forward attributes (the kernels') and backward ones (the IR node's). */
+function poolAttrs(c: PoolCase) {
+  const forward = { kernelShape: c.kernel_shape, strides: c.strides, pads: c.pads, ceilMode: c.ceil_mode === 1 };
+  const backward = { kernel_shape: c.kernel_shape, strides: c.strides, pads: c.pads, ceil_mode: c.ceil_mode ?? 0 };
+  return { forward, backward };
+}
 
 /**
  * The gradient of a max pool by PyTorch's rule, written independently of the kernel: each
@@ -251,19 +262,15 @@ function firstMaxReference(dy: Tensor, x: Tensor, k: number[], s: number[], p: n
 
 describe("maxPoolBackward", () => {
   it.each(POOL_CASES)("matches finite differences without ties: $name", (c) => {
-    const attrs = { kernelShape: c.kernel_shape, strides: c.strides, pads: c.pads };
-    checkKernel(
-      c.name,
-      ([x]) => runtime.maxPool(x, attrs),
-      (dy, [x]) => runtime.maxPoolBackward(dy, x, { kernel_shape: c.kernel_shape, strides: c.strides, pads: c.pads }),
-      [distinctTensor(c.x, 5)],
-    );
+    const { forward, backward } = poolAttrs(c);
+    checkKernel(c.name, ([x]) => runtime.maxPool(x, forward), (dy, [x]) => runtime.maxPoolBackward(dy, x, backward), [distinctTensor(c.x, 5)]);
   });
 
   it.each(POOL_CASES)("gives each window's gradient to its first maximum among ties: $name", (c) => {
+    const { forward, backward } = poolAttrs(c);
     const x = gridTensor([c.x[0], c.x[1] + 2, c.x[2], c.x[3]], 6);
-    const dy = randomTensor(runtime.maxPool(x, { kernelShape: c.kernel_shape, strides: c.strides, pads: c.pads }).shape, 7);
-    const [dx] = runtime.maxPoolBackward(dy, x, { kernel_shape: c.kernel_shape, strides: c.strides, pads: c.pads });
+    const dy = randomTensor(runtime.maxPool(x, forward).shape, 7);
+    const [dx] = runtime.maxPoolBackward(dy, x, backward);
     expect(Array.from(dx.data)).toEqual(Array.from(firstMaxReference(dy, x, c.kernel_shape, c.strides, c.pads)));
   });
 
@@ -286,13 +293,8 @@ describe("maxPoolBackward", () => {
 
 describe("averagePoolBackward", () => {
   it.each(POOL_CASES)("matches finite differences (padding excluded from the count): $name", (c) => {
-    const attrs = { kernelShape: c.kernel_shape, strides: c.strides, pads: c.pads };
-    checkKernel(
-      c.name,
-      ([x]) => runtime.averagePool(x, attrs),
-      (dy, [x]) => runtime.averagePoolBackward(dy, x, { kernel_shape: c.kernel_shape, strides: c.strides, pads: c.pads }),
-      [randomTensor(c.x, 8)],
-    );
+    const { forward, backward } = poolAttrs(c);
+    checkKernel(c.name, ([x]) => runtime.averagePool(x, forward), (dy, [x]) => runtime.averagePoolBackward(dy, x, backward), [randomTensor(c.x, 8)]);
   });
 
   it("divides a corner window by the real elements it covers", () => {
@@ -301,6 +303,21 @@ describe("averagePoolBackward", () => {
     const [dx] = runtime.averagePoolBackward(dy, x, { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] });
     // The top-left window covers the 2x2 corner of real elements.
     expect(Array.from(dx.data)).toEqual([0.25, 0.25, 0, 0.25, 0.25, 0, 0, 0, 0]);
+  });
+});
+
+describe("adaptiveAveragePoolBackward", () => {
+  it.each([
+    ["7x6 to 3x4 (overlapping bins)", [2, 2, 7, 6], [3, 4]],
+    ["6x8 to 3x4 (uniform bins)", [1, 3, 6, 8], [3, 4]],
+    ["3x4 to 5x7 (more bins than rows)", [2, 1, 3, 4], [5, 7]],
+  ] as const)("matches finite differences: %s", (name, shape, size) => {
+    checkKernel(
+      name,
+      ([x]) => runtime.adaptiveAveragePool(x, { outputSize: [size[0], size[1]] }),
+      (dy, [x]) => runtime.adaptiveAveragePoolBackward(dy, x, { output_size: size }),
+      [randomTensor([...shape], 13)],
+    );
   });
 });
 
