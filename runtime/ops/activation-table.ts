@@ -6,6 +6,7 @@
  * more than the activations.
  */
 import { ELU_KERNEL, GELU_KERNEL, LEAKY_RELU_KERNEL, RELU_KERNEL, SIGMOID_KERNEL, SILU_KERNEL, TANH_KERNEL } from "./activations.js";
+import { HARD_SIGMOID_KERNEL } from "./hardsigmoid.js";
 import { HARDSWISH_KERNEL } from "./hardswish.js";
 import { CLIP_KERNEL } from "./relu6.js";
 import type { ActivationForm, KernelEntry, NodeView } from "./types.js";
@@ -21,6 +22,7 @@ export const ACTIVATION_KERNELS: readonly KernelEntry[] = [
   ELU_KERNEL,
   CLIP_KERNEL,
   HARDSWISH_KERNEL,
+  HARD_SIGMOID_KERNEL,
 ];
 
 const FORMS: ReadonlyMap<string, ActivationForm> = new Map(ACTIVATION_KERNELS.flatMap((k) => (k.activation ? [[k.op, k.activation] as const] : [])));

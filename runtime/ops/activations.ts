@@ -84,7 +84,7 @@ function alphaActivation(kernel: KernelEntry, layer: string, doc: string, fallba
     // precision of exp(x) where the output nears -alpha.
     backward: savedBackward(kernel.op, [0]),
     // F.leaky_relu(x, negative_slope) and F.elu(x, alpha).
-    torch: functionForm(`F.${layer}`, (t) => (sameAs(t.attrs.alpha, fallback) ? "" : t.value(t.attrs.alpha, "alpha"))),
+    torch: functionForm(`F.${layer}`, (t) => (sameAs(t.attrs.alpha, fallback) ? "" : t.value(t.attrs.alpha, "alpha", "float"))),
   });
 }
 

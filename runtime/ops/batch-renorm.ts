@@ -24,7 +24,7 @@ export const BATCH_RENORM_LAYER = normalizer({
   flopsPerElement: FOLDED_FLOPS,
   torch: channelModule(
     () => "BatchRenorm",
-    (t) => [...statsKeywords(t.attrs, 1e-5, 0.01), ["rmax", t.attrs.rmax, 3], ["dmax", t.attrs.dmax, 5]],
+    (t) => [...statsKeywords(t.attrs, 1e-5, 0.01), ["rmax", t.attrs.rmax, 3, "float"], ["dmax", t.attrs.dmax, 5, "float"]],
     true,
   ),
   lower: (ctx) => {

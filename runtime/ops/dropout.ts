@@ -27,7 +27,7 @@ export const DROPOUT = pointwise(DROPOUT_KERNEL, {
   flops: 0,
   attrs: (a) => ({ ratio: Number(a.p) }),
   onnx: (e, x, suffix) => e.last("Identity", [x], {}, suffix),
-  torch: { call: (t) => `F.dropout(${t.inputs[0]}, ${t.value(t.attrs.p, "p")}, self.training)` },
+  torch: { call: (t) => `F.dropout(${t.inputs[0]}, ${t.value(t.attrs.p, "p", "float")}, self.training)` },
   backward: {
     saves: ["mask"],
     gradients: (g) => g.backward("DropoutGrad", [outputGradient(g), g.node.outputs[1]]),

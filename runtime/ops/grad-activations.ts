@@ -36,6 +36,7 @@ const FORWARDS: readonly (readonly [op: string, kernel: string, attributes: bool
   ["Elu", "elu", true],
   ["Clip", "clip", true],
   ["HardSwish", "hardswish", false],
+  ["HardSigmoid", "hardsigmoid", true],
   ["PRelu", "prelu", true],
   ["Maxout", "maxout", true],
   ["Softmax", "softmax", false],

@@ -22,6 +22,7 @@ export const NORM_GRADIENT_KERNELS: readonly KernelEntry[] = [
   gradientKernel("BatchNormalizationGrad", "batchNormalizationBackward"),
   gradientKernel("BatchRenormalizationGrad", "batchRenormBackward"),
   gradientKernel("LayerNormalizationGrad", "layerNormalizationBackward"),
+  gradientKernel("ChannelNormalizationGrad", "channelNormalizationBackward"),
   gradientKernel("InstanceNormalizationGrad", "instanceNormalizationBackward"),
   gradientKernel("GroupNormalizationGrad", "groupNormalizationBackward"),
   gradientKernel("FilterResponseNormalizationGrad", "filterResponseNormalizationBackward"),

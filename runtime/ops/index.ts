@@ -18,6 +18,7 @@ import { ACTIVATION_OPERATORS } from "./activation-operators.js";
 import { ARITHMETIC_OPERATORS } from "./arithmetic.js";
 import { BATCH_NORM_OPERATORS } from "./batch-norm.js";
 import { BATCH_RENORM_OPERATORS } from "./batch-renorm.js";
+import { CHANNEL_NORM_OPERATORS } from "./channel-norm.js";
 import { CONCAT_OPERATORS } from "./concat.js";
 import { CONV_OPERATORS } from "./conv.js";
 import { DENSE_OPERATORS } from "./dense.js";
@@ -61,6 +62,7 @@ const MODULES: readonly OperatorModule[] = [
   BATCH_NORM_OPERATORS,
   BATCH_RENORM_OPERATORS,
   LAYER_NORM_OPERATORS,
+  CHANNEL_NORM_OPERATORS,
   INSTANCE_NORM_OPERATORS,
   GROUP_NORM_OPERATORS,
   FRN_OPERATORS,

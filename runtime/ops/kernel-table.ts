@@ -9,6 +9,7 @@ import { ACTIVATION_KERNELS } from "./activation-table.js";
 import { ARITHMETIC_KERNELS } from "./arithmetic.js";
 import { BATCH_NORMALIZATION_KERNEL } from "./batch-norm.js";
 import { BATCH_RENORMALIZATION_KERNEL } from "./batch-renorm.js";
+import { CHANNEL_NORMALIZATION_KERNEL } from "./channel-norm.js";
 import { CONCAT_KERNEL } from "./concat.js";
 import { CONV_KERNEL } from "./conv.js";
 import { GEMM_KERNEL } from "./dense.js";
@@ -54,6 +55,7 @@ export const KERNELS: ReadonlyMap<string, KernelEntry> = new Map(
     BATCH_NORMALIZATION_KERNEL,
     BATCH_RENORMALIZATION_KERNEL,
     LAYER_NORMALIZATION_KERNEL,
+    CHANNEL_NORMALIZATION_KERNEL,
     INSTANCE_NORMALIZATION_KERNEL,
     GROUP_NORMALIZATION_KERNEL,
     FILTER_RESPONSE_NORMALIZATION_KERNEL,

@@ -22,7 +22,7 @@ export const LAYER_LAYER = normalizer({
   torch: {
     module: (t) => {
       const c = t.value(channelsOf(t), "channels");
-      const eps = sameAs(t.attrs.eps, 1e-5) ? "" : `, eps=${t.value(t.attrs.eps, "eps")}`;
+      const eps = sameAs(t.attrs.eps, 1e-5) ? "" : `, eps=${t.value(t.attrs.eps, "eps", "float")}`;
       if (t.inputShapes[0].length === 4) return `nn.GroupNorm(1, ${c}${eps}${t.attrs.affine ? "" : ", affine=False"})`;
       return `nn.LayerNorm(${c}${eps}${t.attrs.affine ? "" : ", elementwise_affine=False"})`;
     },

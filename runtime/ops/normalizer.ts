@@ -63,8 +63,8 @@ export interface NormalizerSpec {
 
 /** The eps (and momentum) keywords of a normalizer's PyTorch module, omitted where they are `eps`/`momentum`'s PyTorch defaults. */
 export function statsKeywords(attrs: Attrs, eps = 1e-5, momentum?: number): Keyword[] {
-  const out: Keyword[] = [["eps", attrs.eps, eps]];
-  if (momentum !== undefined) out.push(["momentum", attrs.momentum, momentum]);
+  const out: Keyword[] = [["eps", attrs.eps, eps, "float"]];
+  if (momentum !== undefined) out.push(["momentum", attrs.momentum, momentum, "float"]);
   return out;
 }
 

@@ -33,7 +33,7 @@ export const STANDARDIZE_LAYER: LayerOperator = {
   torch: {
     module: (t) => {
       t.use("Standardize");
-      return `Standardize(${t.value(t.attrs.mean, "mean")}, ${t.value(t.attrs.std, "std")})`;
+      return `Standardize(${t.value(t.attrs.mean, "mean", "float")}, ${t.value(t.attrs.std, "std", "float")})`;
     },
     call: (t) => `${t.self}(${t.inputs[0]})`,
   },

@@ -4,15 +4,15 @@
  */
 import type { AttrValue, TorchContext, TorchForm } from "./types.js";
 
-/** A keyword argument: its name, value, PyTorch's default (omitted when equal), and what it is. */
-export type Keyword = readonly [name: string, value: AttrValue, fallback: AttrValue | undefined];
+/** A keyword argument: its name, value, PyTorch's default (omitted when equal), and whether PyTorch takes a float. */
+export type Keyword = readonly [name: string, value: AttrValue, fallback: AttrValue | undefined, type?: "float"];
 
 /** `a, b, name=value, ...`: positional values, then the keywords whose value is not PyTorch's default. */
 export function pyArgs(t: TorchContext, positional: readonly (readonly [AttrValue, string])[], keywords: readonly Keyword[] = []): string {
   const out = positional.map(([v, what]) => t.value(v, what));
-  for (const [name, value, fallback] of keywords) {
+  for (const [name, value, fallback, type] of keywords) {
     if (fallback !== undefined && sameAs(value, fallback)) continue;
-    out.push(`${name}=${t.value(value, name)}`);
+    out.push(`${name}=${t.value(value, name, type)}`);
   }
   return out.join(", ");
 }

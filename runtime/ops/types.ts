@@ -142,8 +142,10 @@ export interface TorchContext {
    * A number, bool, string or list as Python source: a literal, or the name of the class's
    * constructor parameter when the value differs between the instances one class serves.
    * `what` names it (`out`, `in_channels`); a pair `(h, w)` with h = w is written as one int.
+   * `type` "float" writes whole numbers as floats (`0.0`), as PyTorch's float arguments need
+   * under TorchScript.
    */
-  value(v: AttrValue, what: string): string;
+  value(v: AttrValue, what: string, type?: "float"): string;
   /** Marks a support class or function of the generated file as used, by name. */
   use(name: string): void;
 }

@@ -25,16 +25,8 @@ const EXAMPLES = readdirSync("examples")
   .map((f) => f.replace(/\.nn$/, ""))
   .sort();
 
-/**
- * The examples `torch.jit.script` rejects, with the start of its message. norm_zoo: the support
- * section's `per_channel` (used by BatchRenorm, FilterResponseNorm and Standardize) shapes its
- * view with `vector.view(1, -1, *[1] * (x.dim() - 2))`, a star-unpacked list whose length
- * TorchScript cannot know; past it, BatchRenorm's `axes = [0, *range(2, x.dim())]` fails the
- * same way ("range cannot be used as a tuple").
- */
-const SCRIPT_FAILURES: Readonly<Record<string, string>> = {
-  norm_zoo: "cannot statically infer the expected size of a list in this context",
-};
+/** The examples `torch.jit.script` rejects, with the start of its message (none today). */
+const SCRIPT_FAILURES: Readonly<Record<string, string>> = {};
 
 /** The batch sizes each example runs at: the first is the one traced and exported. */
 const BATCHES = [2, 3];

@@ -161,30 +161,38 @@ const OPERATOR_CASES: readonly ParityCase[] = [
   ...FEATURE_NORMALIZERS.map((n) => model(`dense_${label(n)}`, FEATURES, `x -> dense(12) -> ${n} -> dense(6)`)),
 ];
 
+/**
+ * Blocks whose instances share one class but differ in a number that `forward` uses (dropout's
+ * p, leaky_relu's alpha, a pool's kernel, asymmetric padding): the class keeps it as an attribute.
+ */
+const BLOCK_CASES: readonly ParityCase[] = [
+  {
+    name: "block_forward_numbers",
+    path: "block_forward_numbers.nn",
+    text: [
+      "block B(x, p: float, a: float) {\n  return x -> dense(12) -> dropout(p) -> leaky_relu(alpha: a)\n}",
+      "block Down(x, k: int) {\n  return x -> conv(4, k, pad: same) -> maxpool(k, stride: 1)\n}",
+      "model M(x: [N, 4, 8, 8]) {",
+      "  return x -> Down(2) -> Down(4) -> flatten -> dense(12) -> B(0, 1) -> B(0.25, 0.5) -> dense(5)",
+      "}",
+      "",
+    ].join("\n"),
+  },
+];
+
 const EXAMPLE_CASES: readonly ParityCase[] = readdirSync("examples")
   .filter((f) => f.endsWith(".nn"))
   .sort()
   .map((f) => ({ name: f.replace(/\.nn$/, ""), path: `examples/${f}`, text: readFileSync(`examples/${f}`, "utf8") }));
 
-const CASES = [...EXAMPLE_CASES, ...OPERATOR_CASES];
+const CASES = [...EXAMPLE_CASES, ...OPERATOR_CASES, ...BLOCK_CASES];
 
 /**
  * What `torch.jit.script` cannot compile, by the layers that bring it into the file, with the
  * start of its message (scripting stops at the first problem, so a model may show any of its
  * entries). The test fails when a model with such a layer starts to compile: drop the entry.
  */
-const SCRIPT_FAILURES: readonly { readonly layer: (l: LayerInstance) => boolean; readonly message: string }[] = [
-  // The support section's per_channel (used by BatchRenorm, FilterResponseNorm and Standardize)
-  // reshapes with `vector.view(1, -1, *[1] * (x.dim() - 2))`, and BatchRenorm's training branch
-  // builds `axes = [0, *range(2, x.dim())]`: star-unpacking a list or range of unknown length.
-  { layer: (l) => ["batch_renorm", "frn", "standardize"].includes(l.kind), message: "cannot statically infer the expected size of a list" },
-  // `def standardize_weight(weight, eps=1e-5)`: an unannotated parameter is a Tensor to TorchScript.
-  { layer: (l) => (l.kind === "conv" || l.kind === "dense") && l.attrs.ws === "standard", message: 'Expected a default value of type Tensor (inferred) on parameter "eps"' },
-  // `def maxout(x, pieces)`: `pieces` is taken for a Tensor, so `x.unflatten(1, (-1, pieces))` matches no overload.
-  { layer: (l) => l.kind === "maxout", message: "Arguments for call are not valid" },
-  // `F.dropout(x, 0, self.training)`: p = 0 is written as the int 0 where F.dropout takes a float.
-  { layer: (l) => l.kind === "dropout" && l.attrs.p === 0, message: "Expected a value of type 'float' for argument 'p'" },
-];
+const SCRIPT_FAILURES: readonly { readonly layer: (l: LayerInstance) => boolean; readonly message: string }[] = [];
 
 /** The checked model of a case. */
 function checked(c: ParityCase): CheckedModel {

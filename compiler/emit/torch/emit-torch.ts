@@ -48,8 +48,17 @@ type Item = { readonly kind: "layer"; readonly layer: LayerInstance } | { readon
 interface Template {
   readonly init: string[];
   readonly forward: string[];
-  readonly slots: { readonly value: AttrValue; readonly what: string }[];
+  readonly slots: Slot[];
   readonly uses: Set<string>;
+}
+
+/** A number of a class's text: its value in one instance, what it is, and where it is used. */
+interface Slot {
+  readonly value: AttrValue;
+  readonly what: string;
+  readonly float: boolean;
+  /** Used in `forward` (a function's argument), where a constructor parameter is read as `self.<name>`. */
+  readonly forward: boolean;
 }
 
 /** One generated class: a block's instances that expand alike, or the model. */
@@ -60,6 +69,10 @@ interface ClassInfo {
   readonly templates: Template[];
   /** The constructor's parameters, in order. */
   params: string[];
+  /** Those whose values are floats (an instance's argument is written `0.0`, not `0`). */
+  floats: Set<string>;
+  /** Those `forward` reads, kept as attributes: parameter → attribute name. */
+  kept: Map<string, string>;
   /** Per slot: its Python text, a literal or a parameter name. */
   slotText: string[];
   /** Per instance: the constructor's arguments, by parameter. */
@@ -105,7 +118,7 @@ export function emitTorch(model: CheckedModel, options: TorchEmitOptions): strin
       const key = `${node.instance!.block}\n${template.init.join("\n")}\n${template.forward.join("\n")}`;
       let info = fresh.find((c) => c.block === node.instance!.block && c.templates[0] && keyOf(c) === key);
       if (!info) {
-        info = { name: uniqueName(node.instance!.block!, taken), block: node.instance!.block, nodes: [], templates: [], params: [], slotText: [], args: [] };
+        info = { name: uniqueName(node.instance!.block!, taken), block: node.instance!.block, nodes: [], templates: [], params: [], floats: new Set(), kept: new Map(), slotText: [], args: [] };
         fresh.push(info);
         classes.push(info);
       }
@@ -115,7 +128,7 @@ export function emitTorch(model: CheckedModel, options: TorchEmitOptions): strin
     }
     for (const info of fresh) settleSlots(model, info);
   }
-  const modelClass: ClassInfo = { name: uniqueName(model.name, taken), nodes: [root], templates: [writeClass(model, root, classOf, where)], params: [], slotText: [], args: [] };
+  const modelClass: ClassInfo = { name: uniqueName(model.name, taken), nodes: [root], templates: [writeClass(model, root, classOf, where)], params: [], floats: new Set(), kept: new Map(), slotText: [], args: [] };
   settleSlots(model, modelClass);
   classes.push(modelClass);
 
@@ -206,8 +219,9 @@ function uniqueName(base: string, taken: Set<string>): string {
 /** The class text of one instance (`node`), its numbers left as slots. */
 function writeClass(model: CheckedModel, node: ScopeNode, classOf: Map<ScopeNode, { info: ClassInfo; index: number }>, where: (file: string, offset: number) => string): Template {
   const template: Template = { init: [], forward: [], slots: [], uses: new Set() };
-  const slot = (value: AttrValue, what: string) => {
-    template.slots.push({ value, what });
+  let inForward = false;
+  const slot = (value: AttrValue, what: string, float = false) => {
+    template.slots.push({ value, what, float, forward: inForward });
     return `${SLOT}${template.slots.length - 1}${SLOT}`;
   };
   const prefix = node.path === "" ? "" : `${node.path}.`;
@@ -223,8 +237,11 @@ function writeClass(model: CheckedModel, node: ScopeNode, classOf: Map<ScopeNode
     let ref = "self";
     parts.forEach((part, i) => {
       const inDict = i > 0;
-      if (MODULE_ATTRIBUTES.has(part) || (!inDict && part.startsWith("_"))) {
+      if (MODULE_ATTRIBUTES.has(part)) {
         throw new TorchFormError(`\`${prefix}${rel}\`: PyTorch cannot name a submodule \`${part}\` (an attribute of nn.Module); relabel it`);
+      }
+      if (!inDict && part.startsWith("_")) {
+        throw new TorchFormError(`\`${prefix}${rel}\`: PyTorch cannot name a submodule \`${part}\` (names starting with an underscore are nn.Module's own); relabel it`);
       }
       const next = inDict ? `${ref}[${pyString(part)}]` : /^[A-Za-z_][A-Za-z0-9_]*$/.test(part) && !RESERVED.has(part) ? `${ref}.${part}` : `getattr(${ref}, ${pyString(part)})`;
       const path = parts.slice(0, i + 1).join(".");
@@ -249,7 +266,7 @@ function writeClass(model: CheckedModel, node: ScopeNode, classOf: Map<ScopeNode
         const child = item.node;
         const rel = child.path.slice(prefix.length);
         const { info, index } = classOf.get(child)!;
-        const args = info.params.map((p) => `${p}=${slot(info.args[index].get(p)!, p)}`).join(", ");
+        const args = info.params.map((p) => `${p}=${slot(info.args[index].get(p)!, p, info.floats.has(p))}`).join(", ");
         const ref = moduleRef(rel, `${info.name}(${args})`);
         const ins = child.instance!.inputs.map((v) => names.get(v)!).join(", ");
         const outs = child.instance!.outputs;
@@ -274,11 +291,13 @@ function writeClass(model: CheckedModel, node: ScopeNode, classOf: Map<ScopeNode
         get self() {
           return self;
         },
-        value: (v, what) => slot(v, what),
+        value: (v, what, type) => slot(v, what, type === "float"),
         use: (name) => template.uses.add(name),
       };
       if (form.module) self = moduleRef(rel, form.module(ctx));
+      inForward = true;
       const call = form.call(ctx);
+      inForward = false;
       if (layer.inputs.length > 0 && call === ctx.inputs[0]) {
         names.set(layer.output, call);
         continue;
@@ -298,7 +317,8 @@ function writeClass(model: CheckedModel, node: ScopeNode, classOf: Map<ScopeNode
  * Settles which of a class's slots are literals and which are constructor parameters: a number
  * that is the same in every instance is written out; one that differs is the block parameter
  * whose value it always equals, else `in_channels` when it is always the first input's channel
- * count, else a new parameter named after what it is.
+ * count, else a new parameter named after what it is. `forward` reads a parameter as an attribute
+ * that the constructor keeps (`self.k`).
  */
 function settleSlots(model: CheckedModel, info: ClassInfo): void {
   const count = info.templates[0].slots.length;
@@ -309,9 +329,9 @@ function settleSlots(model: CheckedModel, info: ClassInfo): void {
   info.slotText = [];
   for (let s = 0; s < count; s++) {
     const values = info.templates.map((t) => t.slots[s].value);
-    const what = info.templates[0].slots[s].what;
+    const { what, float, forward } = info.templates[0].slots[s];
     if (values.every((v) => sameValue(v, values[0]))) {
-      info.slotText.push(pyLiteral(values[0]));
+      info.slotText.push(pyLiteral(values[0], float));
       continue;
     }
     const matches = (of: (n: number) => AttrValue) => values.every((v, n) => sameValue(v, of(n)));
@@ -330,7 +350,12 @@ function settleSlots(model: CheckedModel, info: ClassInfo): void {
         params.set(name, values);
       }
     }
-    info.slotText.push(name);
+    if (float) info.floats.add(name);
+    if (forward && !info.kept.has(name)) {
+      const attribute = info.templates[0].init.some((l) => l.startsWith(`self.${name} `) || l.startsWith(`self.add_module(${pyString(name)}`)) ? `${name}_value` : name;
+      info.kept.set(name, attribute);
+    }
+    info.slotText.push(forward ? `self.${info.kept.get(name)}` : name);
   }
   const order = [...(params.has("in_channels") ? ["in_channels"] : []), ...configNames.filter((c) => params.has(c)), ...[...params.keys()].filter((p) => p !== "in_channels" && !configNames.includes(p))];
   info.params = order;
@@ -369,6 +394,7 @@ function classText(model: CheckedModel, info: ClassInfo, where: (file: string, o
     "",
     `    def __init__(self${params}):`,
     "        super().__init__()",
+    ...[...info.kept].map(([param, attribute]) => `        self.${attribute} = ${param}`),
     ...t.init.map((l) => `        ${fill(l)}`),
     "",
     `    def forward(self, ${inputs.join(", ")}):`,
@@ -409,20 +435,23 @@ export function pyString(s: string): string {
   return JSON.stringify(s);
 }
 
-/** A Python literal for an attribute value: numbers, bools, strings, lists; a square pair as one int. */
-export function pyLiteral(v: AttrValue): string {
+/**
+ * A Python literal for an attribute value: numbers, bools, strings, lists; a square pair as one
+ * int; whole numbers as floats (`0.0`) where `float`.
+ */
+export function pyLiteral(v: AttrValue, float = false): string {
   if (typeof v === "boolean") return v ? "True" : "False";
-  if (typeof v === "number") return pyNumber(v);
+  if (typeof v === "number") return pyNumber(v, float);
   if (typeof v === "string") return pyString(v);
   if (Array.isArray(v)) {
-    if (v.length === 2 && v[0] === v[1] && typeof v[0] === "number") return pyNumber(v[0]);
-    return `(${v.map((x) => pyLiteral(x as AttrValue)).join(", ")}${v.length === 1 ? "," : ""})`;
+    if (v.length === 2 && v[0] === v[1] && typeof v[0] === "number") return pyNumber(v[0], float);
+    return `(${v.map((x) => pyLiteral(x as AttrValue, float)).join(", ")}${v.length === 1 ? "," : ""})`;
   }
   return String(v);
 }
 
-function pyNumber(v: number): string {
-  if (Number.isInteger(v)) return String(v);
+function pyNumber(v: number, float: boolean): string {
+  if (Number.isInteger(v)) return float ? `${v}.0` : String(v);
   if (!Number.isFinite(v)) return v > 0 ? 'float("inf")' : v < 0 ? 'float("-inf")' : 'float("nan")';
   return String(v);
 }

@@ -307,7 +307,10 @@ const NORMALIZERS: readonly SupportDefinition[] = [
     String.raw`
 def per_channel(vector, x):
     """vector [C] shaped to broadcast over x [N, C, ...] along its channel axis."""
-    return vector.view(1, -1, *[1] * (x.dim() - 2))
+    shape = [1, -1]
+    for _ in range(x.dim() - 2):
+        shape.append(1)
+    return vector.view(shape)
 `,
   ),
   define(
@@ -347,7 +350,9 @@ class BatchRenorm(nn.Module):
         if not self.training:
             x_hat = (x - per_channel(self.running_mean, x)) / per_channel(self.running_std, x)
         else:
-            axes = [0, *range(2, x.dim())]
+            axes = [0]
+            for axis in range(2, x.dim()):
+                axes.append(axis)
             batch_mean = x.mean(dim=axes)
             batch_std = torch.sqrt(x.var(dim=axes, unbiased=False) + self.eps)
             with torch.no_grad():
@@ -449,6 +454,29 @@ class SwitchableNorm(nn.Module):
         return y.reshape(x.shape)
 `,
   ),
+  define(
+    "ChannelNorm2d",
+    [],
+    String.raw`
+class ChannelNorm2d(nn.LayerNorm):
+    """Layer normalization over the C channels of each pixel of [N, C, H, W] (ConvNeXt).
+
+    The same in training and evaluation; per sample n and pixel (h, w), with the mean μ and
+    the biased variance σ² of x[n, :, h, w]:
+        y[n, c, h, w] = γ_c · (x[n, c, h, w] − μ) / sqrt(σ² + eps) + β_c
+    That is nn.LayerNorm(C) on x permuted to [N, H, W, C], as timm's LayerNorm2d. Parameters
+    weight (γ) and bias (β), [C] (none with affine=False); no running statistics.
+    """
+
+    def __init__(self, channels, eps=1e-6, affine=True):
+        super().__init__(channels, eps=eps, elementwise_affine=affine)
+
+    def forward(self, x):
+        x = x.permute(0, 2, 3, 1)
+        x = F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+        return x.permute(0, 3, 1, 2)
+`,
+  ),
 ];
 
 // Weight standardization of conv and linear layers; the weight is standardized on every forward,
@@ -458,7 +486,7 @@ const WEIGHT_STANDARDIZATION: readonly SupportDefinition[] = [
     "standardize_weight",
     [],
     String.raw`
-def standardize_weight(weight, eps=1e-5):
+def standardize_weight(weight, eps: float = 1e-5):
     """Weight Standardization (Qiao et al. 2019) of each output filter k.
 
     Ŵ = (W − μ_k) / sqrt(σ²_k + eps), with μ_k and the biased σ²_k over the filter's
@@ -564,7 +592,7 @@ const LAYERS: readonly SupportDefinition[] = [
     "maxout",
     [],
     String.raw`
-def maxout(x, pieces):
+def maxout(x, pieces: int):
     """Maxout over channels: output channel c is the max of input channels c·p … c·p + p − 1.
 
     p is pieces. Tied maxima share the gradient equally, as amax's does.

@@ -233,7 +233,10 @@ def loss(output, target, kind="cross_entropy", label_smoothing=0.0):
 
 def per_channel(vector, x):
     """vector [C] shaped to broadcast over x [N, C, ...] along its channel axis."""
-    return vector.view(1, -1, *[1] * (x.dim() - 2))
+    shape = [1, -1]
+    for _ in range(x.dim() - 2):
+        shape.append(1)
+    return vector.view(shape)
 
 
 class BatchRenorm(nn.Module):
@@ -269,7 +272,9 @@ class BatchRenorm(nn.Module):
         if not self.training:
             x_hat = (x - per_channel(self.running_mean, x)) / per_channel(self.running_std, x)
         else:
-            axes = [0, *range(2, x.dim())]
+            axes = [0]
+            for axis in range(2, x.dim()):
+                axes.append(axis)
             batch_mean = x.mean(dim=axes)
             batch_std = torch.sqrt(x.var(dim=axes, unbiased=False) + self.eps)
             with torch.no_grad():
@@ -363,7 +368,7 @@ class SwitchableNorm(nn.Module):
         return y.reshape(x.shape)
 
 
-def standardize_weight(weight, eps=1e-5):
+def standardize_weight(weight, eps: float = 1e-5):
     """Weight Standardization (Qiao et al. 2019) of each output filter k.
 
     Ŵ = (W − μ_k) / sqrt(σ²_k + eps), with μ_k and the biased σ²_k over the filter's
