@@ -117,7 +117,9 @@ describe("the PyTorch target's files", () => {
 describe.skipIf(SKIP_TORCH)("the PyTorch target's files in Python", () => {
   const dir = tempDir("torch-emitted");
   const listed = new Map<string, string[]>();
-  const names = [...EXAMPLES, "keywords"];
+  // `--set` works as for the other targets: ResNet-20 at half width with GroupNorm.
+  const SET = ["norm=group(groups: 4)", "width=8"];
+  const names = [...EXAMPLES, "keywords", "resnet20_set"];
 
   beforeAll(async () => {
     requireTorch();
@@ -128,6 +130,9 @@ describe.skipIf(SKIP_TORCH)("the PyTorch target's files in Python", () => {
     writeFileSync(join(dir, "keywords.nn"), KEYWORD_LABELS);
     const keywords = await compileOk({ path: join(dir, "keywords.nn"), text: KEYWORD_LABELS, target: "torch" });
     writeFileSync(join(dir, "keywords.py"), fileText(keywords, ".py"));
+    const set = await compileOk({ path: "examples/resnet20.nn", target: "torch", set: SET });
+    expect(fileText(set, ".py")).toContain("nn.GroupNorm(4, c)");
+    writeFileSync(join(dir, "resnet20_set.py"), fileText(set, ".py"));
     const output = runPython(LIST_STATE, names, dir).stdout;
     for (const block of output.split(/^== /m).slice(1)) {
       const [name, ...lines] = block.trimEnd().split("\n");
@@ -136,8 +141,8 @@ describe.skipIf(SKIP_TORCH)("the PyTorch target's files in Python", () => {
   }, 120_000);
 
   it.each(names)("%s compiles, runs, and its state_dict() is nnc params", async (name) => {
-    const path = name === "keywords" ? join(dir, "keywords.nn") : `examples/${name}.nn`;
-    const params = await runCli(["params", path]);
+    const path = name === "keywords" ? join(dir, "keywords.nn") : name === "resnet20_set" ? "examples/resnet20.nn" : `examples/${name}.nn`;
+    const params = await runCli(["params", path, ...(name === "resnet20_set" ? SET.flatMap((s) => ["--set", s]) : [])]);
     expect(params.code, params.stderr).toBe(0);
     expect(listed.get(name), `${name}: state_dict()`).toEqual(params.stdout.trimEnd().split("\n"));
   });
