@@ -1,6 +1,6 @@
 /**
- * Milliseconds per forward of generated modules (SPEC §6): ResNet-20 at batch 1 and 32 and the
- * MNIST LeNet, fused (the default) and unfused, each compiled by `compileModel` into `.build/`
+ * Milliseconds per forward of generated modules: ResNet-20 at batch 1 and 32, the MNIST LeNet,
+ * and a pre-activation step whose batch norm cannot fold (bench/preact.nn), fused (the default) and unfused, each compiled by `compileModel` into `.build/`
  * (importing the compiled runtime) and run with plain node, as a user of the module would, on
  * each engine `load` offers: the readable TypeScript code (`engine: "ts"`) and the WebAssembly
  * plan on one and two threads (`engine: "wasm"`, `threads: 1 | 2`).
@@ -39,11 +39,12 @@ const ENGINES: readonly Engine[] = [
 ];
 
 async function build(example: string, fuse: boolean, engine: Engine): Promise<{ model: Model; inputShape: number[] }> {
-  const result = await compileModel({ path: `examples/${example}.nn`, host, fuse, runtimeModule: "../runtime/index.js" });
+  const path = example.includes("/") ? example : `examples/${example}.nn`;
+  const result = await compileModel({ path, host, fuse, runtimeModule: "../runtime/index.js" });
   if (!result.ok) throw new Error(`${example}: ${result.errors.join("; ")}`);
   const dir = join(here, "..", "generated");
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${example}${fuse ? "" : "-unfused"}.ts`);
+  const file = join(dir, `${example.replace(/^.*\/|\.nn$/g, "")}${fuse ? "" : "-unfused"}.ts`);
   const ts = await import("typescript");
   const source = result.files.find((f) => f.name.endsWith(".ts"))!.contents as string;
   const js = ts.transpileModule(source, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext } }).outputText;
@@ -84,6 +85,8 @@ const cases = [
   { example: "resnet20", batch: 32 },
   { example: "lenet", batch: 1 },
   { example: "lenet", batch: 32 },
+  // A batch norm no convolution can absorb: the fused module must not be slower than the unfused.
+  { example: "bench/preact.nn", batch: 1 },
 ];
 const rows = [["model", "batch", "engine", "fused ms (median)", "fused min", "unfused ms (median)", "runs"]];
 for (const { example, batch } of cases) {

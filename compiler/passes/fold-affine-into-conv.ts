@@ -21,7 +21,11 @@ import { GraphBuilder, pruneValues, type Pass } from "./rewrite.js";
 
 const FOLDABLE = new Set(["Conv", "Gemm"]);
 
-/** An affine `Add(Mul(y, s), t)` with constant `s` and `t`, as `normalization-to-affine` makes. */
+/**
+ * An affine `Add(Mul(y, s), t)` with constant `s` and `t` of one value per channel, shaped
+ * `[1, C, 1, ...]` as `normalization-to-affine` makes them (a number, as in `y * 0.5 + 1`, is
+ * left alone).
+ */
 interface Affine {
   mul: IrNode;
   add: IrNode;
@@ -34,14 +38,20 @@ function affineAt(graph: Graph, add: IrNode): Affine | undefined {
   const mul = graph.producer(add.inputs[0]);
   if (!mul || mul.op !== "Mul" || !graph.isConstant(mul.inputs[1]) || graph.isConstant(mul.inputs[0])) return undefined;
   if (graph.useCount(mul.outputs[0]) !== 1) return undefined;
+  const shape = graph.value(mul.outputs[0]).shape;
+  const perChannel = shape.map((d, axis) => (axis === 1 ? d : 1)).join();
+  if (graph.value(mul.inputs[1]).shape.join() !== perChannel || graph.value(add.inputs[1]).shape.join() !== perChannel) return undefined;
   return { mul, add, scale: mul.inputs[1], shift: add.inputs[1] };
 }
 
-/** Why the affine cannot fold into what precedes it, or undefined when it can. */
-function refusal(graph: Graph, affine: Affine): string | undefined {
-  const before = graph.producer(affine.mul.inputs[0]);
+/**
+ * Why a per-channel affine of `input` cannot fold into what produces it, or undefined when it
+ * can; `normalization-to-affine` asks before it turns a normalization into an affine.
+ */
+export function foldRefusal(graph: Graph, input: string): string | undefined {
+  const before = graph.producer(input);
   if (!before || !FOLDABLE.has(before.op)) {
-    const what = before ? `${before.op} ${before.name}` : `the input ${affine.mul.inputs[0]}`;
+    const what = before ? `${before.op} ${before.name}` : `the input ${input}`;
     return `not folded: the affine follows ${what}, not a Conv or Gemm`;
   }
   const uses = graph.useCount(before.outputs[0]);
@@ -69,7 +79,7 @@ export const foldAffineIntoConv: Pass = {
     for (const node of graph.nodes) {
       const affine = affineAt(graph, node);
       if (!affine) continue;
-      const why = refusal(graph, affine);
+      const why = foldRefusal(graph, affine.mul.inputs[0]);
       if (why) {
         notes.set(affine.mul.name, `${foldAffineIntoConv.name}: ${why}`);
         continue;

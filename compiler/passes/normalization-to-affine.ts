@@ -6,10 +6,17 @@
  *
  * `s` and `t` are the two outputs of one constant `NormalizationAffine` node (computed once, at
  * load, by the runtime's `normalizationAffine`), shaped `[1, C, 1, 1]` (or `[1, C]` for features)
- * so that the affine is a plain ONNX `Mul` and `Add`, which `fold-affine-into-conv` can then fold
+ * so that the affine is a plain ONNX `Mul` and `Add`, which `fold-affine-into-conv` then folds
  * into the preceding convolution.
+ *
+ * A normalization that cannot fold (it follows a concat, an addition or the input, as in DenseNet
+ * and pre-activation networks; or its conv's output has other readers) stays as it is, with a note
+ * saying why: the plan runs it as one per-channel affine kernel in its own layout, and ONNX
+ * writes it as BatchNormalization, where a lone `Mul` and `Add` would cost two passes and, in the
+ * plan, layout conversions.
  */
 import type { IrAttr, IrNode } from "../ir/graph.js";
+import { foldRefusal } from "./fold-affine-into-conv.js";
 import { GraphBuilder, pruneValues, type Pass } from "./rewrite.js";
 
 const NORMALIZATIONS = new Set(["BatchNormalization", "BatchRenormalization"]);
@@ -26,6 +33,12 @@ export const normalizationToAffine: Pass = {
         continue;
       }
       const [x, gamma, beta, mean, varOrStd] = node.inputs;
+      const kept = foldRefusal(graph, x);
+      if (kept) {
+        const note = `${normalizationToAffine.name}: ${kept.replace("the affine follows", "it follows")}; kept as one per-channel affine`;
+        nodes.push(node.notes.includes(note) ? node : { ...node, notes: [...node.notes, note] });
+        continue;
+      }
       const shape = graph.value(node.outputs[0]).shape;
       const broadcast = shape.map((_, axis) => (axis === 1 ? graph.value(gamma).shape[0] : 1));
       // Batch renormalization keeps a standard deviation, which takes no epsilon.

@@ -66,10 +66,10 @@ describe("nnc compile", () => {
     expect(readdirSync(out)).toEqual([]);
   });
 
-  it("--dump-ir=fold-affine-into-conv shows why each fold was refused (golden)", async () => {
+  it("--dump-ir=fold-affine-into-conv shows why each normalization was kept (golden)", async () => {
     const run = await runCli(["compile", REFUSALS, "--dump-ir=fold-affine-into-conv"]);
     expect(run.code).toBe(0);
-    expect(run.stdout.match(/note: fold-affine-into-conv: not folded/g)).toHaveLength(3);
+    expect(run.stdout.match(/note: normalization-to-affine: not folded/g)).toHaveLength(3);
     expectBaseline("test/baselines/compile/refusals.dump-ir.txt", run.stdout);
   });
 

@@ -111,21 +111,21 @@ describe("fold-affine-into-conv", () => {
     const nodes = [conv("c0", "x"), batch("b0", "c0"), node("a0", "Add", ["b0", "c0"])];
     const g = pipelineOf(nodes, convAndBatchParams("c0", "b0"), ["a0"]);
     expect(folded(g)).toBe(0);
-    expect(refusals(g)).toEqual(["fold-affine-into-conv: not folded: the output of c0 has 2 readers and one needs it unscaled"]);
+    expect(refusals(g)).toEqual(["normalization-to-affine: not folded: the output of c0 has 2 readers and one needs it unscaled; kept as one per-channel affine"]);
   });
 
   it("refuses a batch norm after an add", () => {
     const nodes = [conv("c0", "x"), node("a0", "Add", ["c0", "x"]), batch("b0", "a0")];
     const g = pipelineOf(nodes, convAndBatchParams("c0", "b0"), ["b0"]);
     expect(folded(g)).toBe(0);
-    expect(refusals(g)).toEqual(["fold-affine-into-conv: not folded: the affine follows Add a0, not a Conv or Gemm"]);
+    expect(refusals(g)).toEqual(["normalization-to-affine: not folded: it follows Add a0, not a Conv or Gemm; kept as one per-channel affine"]);
   });
 
   it("refuses a batch norm before the conv", () => {
     const nodes = [batch("b0", "x"), conv("c0", "b0")];
     const g = pipelineOf(nodes, convAndBatchParams("c0", "b0"), ["c0"]);
     expect(folded(g)).toBe(0);
-    expect(refusals(g)).toEqual(["fold-affine-into-conv: not folded: the affine follows the input x, not a Conv or Gemm"]);
+    expect(refusals(g)).toEqual(["normalization-to-affine: not folded: it follows the input x, not a Conv or Gemm; kept as one per-channel affine"]);
   });
 });
 
@@ -150,10 +150,13 @@ describe("folding in the examples", () => {
     const after = runPipeline(graph, INFERENCE_PASSES).graph;
     expect(folded(after)).toBe(0);
     expect(refusals(after)).toEqual([
-      "fold-affine-into-conv: not folded: the affine follows the input x, not a Conv or Gemm",
-      "fold-affine-into-conv: not folded: the affine follows Add add0, not a Conv or Gemm",
-      "fold-affine-into-conv: not folded: the output of conv1 has 2 readers and one needs it unscaled",
+      "normalization-to-affine: not folded: it follows the input x, not a Conv or Gemm; kept as one per-channel affine",
+      "normalization-to-affine: not folded: it follows Add add0, not a Conv or Gemm; kept as one per-channel affine",
+      "normalization-to-affine: not folded: the output of conv1 has 2 readers and one needs it unscaled; kept as one per-channel affine",
     ]);
+    // Each stays one normalization node, which the plan runs as one per-channel affine kernel.
+    expect(after.nodes.filter((n) => n.op === "BatchNormalization").length).toBe(3);
+    expect(after.nodes.filter((n) => n.op === "NormalizationAffine" || n.op === "Mul")).toEqual([]);
     expectSameOutputs(graph, after);
   });
 });
