@@ -46,6 +46,7 @@ export { dropout, type DropoutAttributes } from "./kernels/dropout.js";
 export { standardize, type StandardizeAttributes } from "./kernels/standardize.js";
 export { clip, type ClipAttributes } from "./ops/relu6.js";
 export { hardswish } from "./ops/hardswish.js";
+export { hardsigmoid, type HardSigmoidAttributes } from "./ops/hardsigmoid.js";
 export { add } from "./kernels/add.js";
 export { mul } from "./kernels/mul.js";
 export { sub } from "./kernels/sub.js";
@@ -64,6 +65,7 @@ export {
 } from "./kernels/batch-normalization.js";
 export { batchRenorm, batchRenormTraining, type BatchRenormTrainingAttributes } from "./kernels/batch-renorm.js";
 export { layerNormalization, type LayerNormalizationAttributes } from "./kernels/layer-normalization.js";
+export { channelNormalization, type ChannelNormalizationAttributes } from "./kernels/channel-normalization.js";
 export { instanceNormalization, type InstanceNormalizationAttributes } from "./kernels/instance-normalization.js";
 export { groupNormalization, type GroupNormalizationAttributes } from "./kernels/group-normalization.js";
 export {

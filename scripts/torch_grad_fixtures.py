@@ -29,11 +29,12 @@ The reference is computed in float64 from those float32 values and rounded once 
 that it carries no float32 rounding of its own; the same step in float32 must agree with it
 within 1e-5 of each tensor's largest magnitude (recorded as `float32_deviation`), which also
 shows that no case sits so near a kink, a tie or a clip bound that rounding could move it.
-Inputs of the layers whose gradient has kinks (relu, leaky_relu, elu, relu6, hardswish, prelu)
-or ties (maxpool, global_maxpool, maxout) come from a 1×1 conv on a coarse grid, whose outputs
-are exact in any precision, so that some land exactly on the kinks (0, 6, -3) and some windows
-tie; the script checks that they do. At a kink each activation takes PyTorch's one-sided
-derivative. At a tie, maxpool's gradient goes to the first maximum of the window in row-major
+Inputs of the layers whose gradient has kinks (relu, leaky_relu, elu, relu6, hardtanh, clamp,
+hardswish, hardsigmoid, prelu) or ties (maxpool, global_maxpool, maxout) come from a 1×1 conv on
+a coarse grid, whose outputs are exact in any precision, so that some land exactly on the kinks
+(0, 6, ±1, ±3) and some windows tie; the script checks that they do. At a kink each activation
+takes PyTorch's derivative there (clamp's gradient passes on both bounds, hardtanh's and
+relu6's on neither). At a tie, maxpool's gradient goes to the first maximum of the window in row-major
 order (`nn.MaxPool2d`), while global_maxpool and maxout, whose twins are `amax` as in the forward
 fixtures (scripts/torch_op_fixtures.py), share it evenly among the tied maxima. Hardswish's +3 is
 left out: PyTorch's own gradient there is 1.5 in its scalar loop and 1 in its vectorized one.
@@ -55,6 +56,7 @@ sys.dont_write_bytecode = True  # importing torch_nn must not leave a __pycache_
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from torch_nn import (  # noqa: E402
     BatchRenorm,
+    ChannelNorm2d,
     FilterResponseNorm,
     ScaledStandardizedConv2d,
     ScaledStandardizedLinear,
@@ -290,6 +292,12 @@ def activation_cases():
     yield grid_case("relu6_kinks", "relu6", [nn.ReLU6()], check=on_kinks(0.0, 6.0))
     yield grid_case("hardswish_kinks", "hardswish", [nn.Hardswish()], tune=avoiding_three,
                     check=on_kinks(-3.0, 0.0))
+    yield grid_case("hardtanh_kinks", "hardtanh", [nn.Hardtanh()], check=on_kinks(-1.0, 1.0))
+    yield grid_case("hardtanh_bounds_kinks", "hardtanh(min: -2, max: 0.5)", [nn.Hardtanh(-2.0, 0.5)],
+                    check=on_kinks(-2.0, 0.5))
+    yield grid_case("clamp_kinks", "clamp(min: -1, max: 1.5)", [lambda x: torch.clamp(x, -1.0, 1.5)],
+                    check=on_kinks(-1.0, 1.5))
+    yield grid_case("hardsigmoid_kinks", "hardsigmoid", [nn.Hardsigmoid()], check=on_kinks(-3.0, 3.0))
     yield grid_case("prelu_per_channel_kinks", "prelu", ["prelu0"], {"prelu0": nn.PReLU(4)}, check=on_kinks(0.0))
     yield grid_case("prelu_shared_kinks", "prelu(shared: true)", ["prelu0"], {"prelu0": nn.PReLU(1)},
                     check=on_kinks(0.0))
@@ -396,6 +404,9 @@ def normalizer_cases():
                     nn.InstanceNorm2d(4, eps=1e-3, affine=False), None)
     yield conv_norm("group", "group(groups: 2)", nn.GroupNorm(2, 4), "group0", bias=True)
     yield conv_norm("frn", "frn", FilterResponseNorm(4), "frn0", bias=True)
+    yield conv_norm("channel_norm", "channel_norm", ChannelNorm2d(4), "channel_norm0", bias=True)
+    yield conv_norm("channel_norm_affine_false", "channel_norm(eps: 0.001, affine: false)",
+                    ChannelNorm2d(4, eps=1e-3, affine=False), None, bias=True)
     yield conv_norm("switchable", "switchable(momentum: 0.2)", SwitchableNorm(4, momentum=0.2), "switchable0",
                     bias=True)
 

@@ -385,6 +385,18 @@ def mobile_activation_cases():
     write("hardswish", "hardswish", {}, {"x": x}, {"y": F.hardswish(x)})
 
 
+def clip_activation_cases():
+    """hardtanh, clamp and hardsigmoid, from their own seed so that adding them left every earlier
+    fixture as it was; the input also covers their corners at -3, -2, -1, 0.5, 1, 2 and 3."""
+    torch.manual_seed(20246)
+    x = activation_input()
+    x.view(-1)[6:16] = torch.tensor([-3.0, 3.0, -2.0, 2.0, -1.0, 1.0, 0.5, -2.999, 2.999, -1.0001])
+    write("hardtanh", "hardtanh", {"min": -1.0, "max": 1.0}, {"x": x}, {"y": F.hardtanh(x)})
+    write("hardtanh_bounds", "hardtanh", {"min": -2.0, "max": 0.5}, {"x": x}, {"y": F.hardtanh(x, -2.0, 0.5)})
+    write("clamp", "clamp", {"min": -1.0, "max": 2.0}, {"x": x}, {"y": torch.clamp(x, -1.0, 2.0)})
+    write("hardsigmoid", "hardsigmoid", {}, {"x": x}, {"y": F.hardsigmoid(x)})
+
+
 def ceil_and_adaptive_pool_cases():
     """Pools in ceil mode (windows clipped at the bottom and right, a last window that would start
     in the padding dropped) and adaptive average pools, from their own seed so that adding them
@@ -424,6 +436,30 @@ def ceil_and_adaptive_pool_cases():
         write(name, "adaptive_average_pool", {"output_size": list(size)}, {"x": x}, {"y": F.adaptive_avg_pool2d(x, size)})
 
 
+def channel_norm_cases():
+    """ConvNeXt's layer normalization over the channels of each pixel, from its own seed so that
+    adding it left every earlier fixture as it was: nn.LayerNorm(C) on x permuted to [N, H, W, C]
+    (timm's LayerNorm2d), in float64 from the float32 inputs. Each pixel gets its own offset and
+    spread, so that per-pixel statistics differ from per-sample ones."""
+    torch.manual_seed(20251)
+    for name, shape, eps, is_affine in [
+        ("channel_norm_rank4", (2, 6, 4, 5), 1e-6, True),
+        ("channel_norm_no_affine", (3, 5, 3, 3), 1e-6, False),
+        ("channel_norm_eps", (2, 4, 3, 2), 1e-2, True),
+    ]:
+        n, c, h, w = shape
+        x = randn(*shape) * uniform(n, 1, h, w, low=0.1, high=3.0) + randn(n, 1, h, w, scale=2.0)
+        inputs = {"x": x}
+        gamma = beta = None
+        if is_affine:
+            gamma, beta = affine(c)
+            inputs.update(weight=gamma, bias=beta)
+        pixels = x.double().permute(0, 2, 3, 1)
+        y = F.layer_norm(pixels, (c,), None if gamma is None else gamma.double(), None if beta is None else beta.double(), eps)
+        y = y.permute(0, 3, 1, 2)
+        write(name, "channel_norm", {"epsilon": eps}, inputs, {"eval": {"y": y}, "train": {"y": y}})
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     for stale in os.listdir(OUT):
@@ -433,7 +469,8 @@ def main():
     torch.set_grad_enabled(False)
     for make in (conv_cases, gemm_cases, pool_cases, activation_cases, batch_cases, batch_renorm_cases,
                  per_sample_cases, frn_cases, switchable_cases, weight_standardization_cases,
-                 mobile_activation_cases, ceil_and_adaptive_pool_cases):
+                 mobile_activation_cases, ceil_and_adaptive_pool_cases, channel_norm_cases,
+                 clip_activation_cases):
         make()
 
 

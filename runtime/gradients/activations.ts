@@ -9,10 +9,13 @@
  * - `LeakyRelu` (reads x): `x > 0 ? g : α·g`, so α at 0;
  * - `Elu` (reads x): `x <= 0 ? α·g·eˣ : g`, so α at 0 (the input, not the output, as the
  *   out-of-place `F.elu` does: `y + α` loses the precision of eˣ where y nears −α);
- * - `Clip` (relu6, reads x): `x <= min || x >= max ? 0 : g`, so 0 at both bounds
- *   (`hardtanh_backward`, which `F.relu6` runs);
+ * - `Clip` (relu6, hardtanh, reads x): `x <= min || x >= max ? 0 : g`, so 0 at both bounds
+ *   (`hardtanh_backward`, which `F.relu6` runs); with `bound_gradient` 1 (clamp),
+ *   `x >= min && x <= max ? g : 0`, so g at both bounds (`torch.clamp`'s backward);
  * - `HardSwish` (reads x): `x < −3 ? 0 : x <= 3 ? g·(x/3 + 1/2) : g`, so −g/2 at −3 and 3g/2 at
  *   3 (`hardswish_backward`);
+ * - `HardSigmoid` (reads x): `0 < alpha·x + beta < 1 ? alpha·g : 0`, so 0 at both kinks (−3 and 3
+ *   for nn.Hardsigmoid's alpha 1/6 and beta 1/2: `hardsigmoid_backward`);
  * - `PRelu` (reads x, slope): `dx = x > 0 ? g : a·g`, `da = Σ (x > 0 ? 0 : x·g)` over every
  *   element a slope serves;
  * - `Maxout` (reads x, y): the reference is `amax` over the pieces axis, whose backward splits
@@ -113,13 +116,22 @@ export function eluBackward(dy: Tensor, x: Tensor, attributes: BackwardAttribute
   return [dx];
 }
 
-/** The gradient of `Clip` (relu6) from its input `x`: zero outside the open interval (min, max). */
-export function clipBackward(dy: Tensor, x: Tensor, attributes: BackwardAttributes<{ min?: number; max?: number }> = {}): Tensor[] {
+/**
+ * The gradient of `Clip` (relu6, hardtanh, clamp) from its input `x`: zero outside the open
+ * interval (min, max), and on its bounds unless `bound_gradient` is 1 (clamp's closed interval).
+ * A NaN input passes its gradient in hardtanh's form and none in clamp's, as in PyTorch.
+ */
+export function clipBackward(
+  dy: Tensor,
+  x: Tensor,
+  attributes: BackwardAttributes<{ min?: number; max?: number; bound_gradient?: number }> = {},
+): Tensor[] {
   const min = attributes.min ?? -Infinity;
   const max = attributes.max ?? Infinity;
   const dx = gradientLike(dy, x, "clipBackward");
   const [g, v, d] = [dy.data, x.data, dx.data];
-  for (let i = 0; i < d.length; i++) d[i] = v[i] <= min || v[i] >= max ? 0 : g[i];
+  if (attributes.bound_gradient === 1) for (let i = 0; i < d.length; i++) d[i] = v[i] >= min && v[i] <= max ? g[i] : 0;
+  else for (let i = 0; i < d.length; i++) d[i] = v[i] <= min || v[i] >= max ? 0 : g[i];
   return [dx];
 }
 
@@ -128,6 +140,19 @@ export function hardswishBackward(dy: Tensor, x: Tensor): Tensor[] {
   const dx = gradientLike(dy, x, "hardswishBackward");
   const [g, v, d] = [dy.data, x.data, dx.data];
   for (let i = 0; i < d.length; i++) d[i] = v[i] < -3 ? 0 : v[i] <= 3 ? g[i] * (v[i] / 3 + 0.5) : g[i];
+  return [dx];
+}
+
+/** The gradient of `HardSigmoid` from its input `x` (ONNX's default alpha and beta when absent). */
+export function hardsigmoidBackward(dy: Tensor, x: Tensor, attributes: BackwardAttributes<{ alpha?: number; beta?: number }> = {}): Tensor[] {
+  const alpha = attributes.alpha ?? 0.2;
+  const beta = attributes.beta ?? 0.5;
+  const dx = gradientLike(dy, x, "hardsigmoidBackward");
+  const [g, v, d] = [dy.data, x.data, dx.data];
+  for (let i = 0; i < d.length; i++) {
+    const t = alpha * v[i] + beta;
+    d[i] = t > 0 && t < 1 ? g[i] * alpha : 0;
+  }
   return [dx];
 }
 

@@ -19,7 +19,7 @@ function model(name: string, input: string, body: string): OperatorModel {
 }
 
 /** Every activation with a write-back form (`test/ops/completeness.test.ts` checks that none is missing). */
-export const ACTIVATIONS = ["relu", "sigmoid", "tanh", "gelu", "silu", "leaky_relu(alpha: 0.2)", "elu(alpha: 0.5)", "relu6", "hardswish"];
+export const ACTIVATIONS = ["relu", "sigmoid", "tanh", "gelu", "silu", "leaky_relu(alpha: 0.2)", "elu(alpha: 0.5)", "relu6", "hardswish", "hardtanh", "hardtanh(min: -2, max: 0.5)", "clamp(min: -0.5, max: 2)", "hardsigmoid"];
 const IMAGE_NORMALIZERS = [
   "batch",
   "batch(affine: false, eps: 0.001)",
@@ -31,9 +31,12 @@ const IMAGE_NORMALIZERS = [
   "group(groups: 2, eps: 0.01)",
   "frn",
   "switchable",
+  "channel_norm",
+  "channel_norm(eps: 0.001, affine: false)",
   "none",
 ];
-// `frn`, `switchable`, `instance` and `group` need images (the checker rejects them on features).
+// `frn`, `switchable`, `instance`, `group` and `channel_norm` need images (the checker rejects
+// them on features).
 const FEATURE_NORMALIZERS = ["batch", "batch(affine: false)", "batch_renorm", "layer", "layer(affine: false)"];
 
 const label = (call: string) => call.replace(/[^a-z0-9]+/g, "_").replace(/_+$/, "");

@@ -1,6 +1,6 @@
 /** Element-wise activations against PyTorch (fixtures relu … prelu), and erf against a series. */
 import { describe, expect, it } from "vitest";
-import { clip, elu, erf, gelu, hardswish, leakyRelu, prelu, relu, sigmoid, silu, tanh } from "../../runtime/index.js";
+import { clip, elu, erf, gelu, hardsigmoid, hardswish, leakyRelu, prelu, relu, sigmoid, silu, tanh } from "../../runtime/index.js";
 import type { Tensor } from "../../runtime/index.js";
 import { casesOf, expectClose, output } from "./fixtures.js";
 
@@ -13,6 +13,7 @@ describe("activations against PyTorch", () => {
     ["silu", silu],
     ["hardswish", hardswish],
     ["relu6", (x: Tensor) => clip(x, { min: 0, max: 6 })],
+    ["hardsigmoid", (x: Tensor) => hardsigmoid(x, { alpha: 1 / 6, beta: 0.5 })],
   ] as const)("%s", (op, kernel) => {
     for (const c of casesOf(op)) expectClose(kernel(c.inputs.x), output(c, "y"), c.name);
   });
@@ -21,6 +22,10 @@ describe("activations against PyTorch", () => {
   });
   it.each(casesOf("elu").map((c) => [c.name, c] as const))("%s", (_, c) => {
     expectClose(elu(c.inputs.x, { alpha: c.attributes.alpha as number }), output(c, "y"), c.name);
+  });
+  // hardtanh (with nn.Hardtanh's bounds and others) and clamp are both Clip.
+  it.each([...casesOf("hardtanh"), ...casesOf("clamp")].map((c) => [c.name, c] as const))("%s", (_, c) => {
+    expectClose(clip(c.inputs.x, { min: c.attributes.min as number, max: c.attributes.max as number }), output(c, "y"), c.name);
   });
   it.each(casesOf("prelu").map((c) => [c.name, c] as const))("%s", (_, c) => {
     expectClose(prelu(c.inputs.x, c.inputs.weight), output(c, "y"), c.name);

@@ -84,7 +84,7 @@ function model(name: string, input: string, body: string): ParityCase {
   return { name: `op_${name}`, path: `op_${name}.nn`, text: `model M(${input}) {\n  return ${body}\n}\n` };
 }
 
-const ACTIVATIONS = ["relu", "sigmoid", "tanh", "gelu", "silu", "leaky_relu", "leaky_relu(alpha: 0.2)", "elu", "elu(alpha: 0.5)", "relu6", "hardswish"];
+const ACTIVATIONS = ["relu", "sigmoid", "tanh", "gelu", "silu", "leaky_relu", "leaky_relu(alpha: 0.2)", "elu", "elu(alpha: 0.5)", "relu6", "hardswish", "hardtanh", "hardtanh(min: -2, max: 0.5)", "clamp(min: -0.5, max: 2)", "hardsigmoid"];
 const IMAGE_NORMALIZERS = [
   "batch",
   "batch(affine: false, eps: 0.001, momentum: 0.3)",
@@ -100,6 +100,8 @@ const IMAGE_NORMALIZERS = [
   "frn(eps: 0.001)",
   "switchable",
   "switchable(momentum: 0.3)",
+  "channel_norm",
+  "channel_norm(eps: 0.001, affine: false)",
   "none",
 ];
 const FEATURE_NORMALIZERS = ["batch", "batch(affine: false)", "batch_renorm", "layer", "layer(affine: false)"];

@@ -10,8 +10,9 @@
  *   outputs (`ulp / EPS`) are both near 1e-5 here: the worst element of any case uses 0.4 of its
  *   tolerance (most under 0.15), a kernel scaled by 1.001 fails, and a test below shows that the
  *   check rejects a gradient 1% off in one element and two wrong formulas.
- * - Kinks: the values at 0 (relu, leaky_relu, elu, prelu), 0 and 6 (relu6) and ±3 (hardswish)
- *   are PyTorch's conventions, written as constants.
+ * - Kinks: the values at 0 (relu, leaky_relu, elu, prelu), 0 and 6 (relu6), the bounds of
+ *   hardtanh and clamp, and ±3 (hardswish, hardsigmoid) are PyTorch's conventions, written as
+ *   constants.
  * - Maxout ties, prelu's slope gradients (shared and per channel, rank 2 and 4) and `wants`.
  * - Each layer alone, lowered from `.nn` and differentiated by reverse mode (its backward rule
  *   reads the right tensors and passes its attributes), and a model (dense → prelu → dense →
@@ -45,6 +46,9 @@ function randomTensor(random: () => number, shape: number[], lo = -4, hi = 4, ki
 }
 
 const tensorOf = (shape: number[], values: readonly number[]): Tensor => ({ shape, data: Float32Array.from(values) });
+
+/** nn.Hardsigmoid as ONNX's HardSigmoid, as `hardsigmoid` lowers. */
+const HARDSIGMOID = { alpha: 1 / 6, beta: 0.5 };
 
 /** `Σ dy·y` in double. */
 function dot(dy: Tensor, y: Tensor): number {
@@ -136,6 +140,16 @@ function gradientCases(): GradientCase[] {
     elementwise("elu", (x) => runtime.elu(x, { alpha: 0.7 }), (dy, x) => runtime.eluBackward(dy, x, { alpha: 0.7 }), "input", [0]),
     elementwise("relu6", (x) => runtime.clip(x, { min: 0, max: 6 }), (dy, x) => runtime.clipBackward(dy, x, { min: 0, max: 6 }), "input", [0, 6], [-2, 8]),
     elementwise("hardswish", runtime.hardswish, runtime.hardswishBackward, "input", [-3, 3], [-5, 5]),
+    elementwise("hardtanh", (x) => runtime.clip(x, { min: -1, max: 1 }), (dy, x) => runtime.clipBackward(dy, x, { min: -1, max: 1 }), "input", [-1, 1], [-3, 3]),
+    elementwise(
+      "clamp",
+      (x) => runtime.clip(x, { min: -0.5, max: 2 }),
+      (dy, x) => runtime.clipBackward(dy, x, { min: -0.5, max: 2, bound_gradient: 1 }),
+      "input",
+      [-0.5, 2],
+      [-2, 4],
+    ),
+    elementwise("hardsigmoid", (x) => runtime.hardsigmoid(x, HARDSIGMOID), (dy, x) => runtime.hardsigmoidBackward(dy, x, HARDSIGMOID), "input", [-3, 3], [-5, 5]),
     prelu("prelu shared, rank 2", [4, 3], 1),
     prelu("prelu per channel, rank 2", [4, 3], 3),
     prelu("prelu shared, rank 4", [2, 3, 2, 2], 1),
@@ -203,8 +217,10 @@ describe("values at the kinks, as PyTorch", () => {
   // Expected values are PyTorch's: `x.grad` after `f(x).sum().backward()` (torch 1.13, CPU), which
   // derivatives.yaml defines as relu: threshold_backward(grad, result, 0) (0 where result <= 0);
   // leaky_relu_backward: self > 0 ? grad : grad·negative_slope; elu_backward: self <= 0 ?
-  // grad·alpha·exp(self) : grad; hardtanh_backward (F.relu6): 0 where self <= 0 or self >= 6;
-  // hardswish_backward: self < −3 ? 0 : self <= 3 ? grad·(self/3 + 0.5) : grad.
+  // grad·alpha·exp(self) : grad; hardtanh_backward (F.relu6, F.hardtanh): 0 where self <= min or
+  // self >= max; clamp_backward (torch.clamp): grad where min <= self <= max, else 0;
+  // hardswish_backward: self < −3 ? 0 : self <= 3 ? grad·(self/3 + 0.5) : grad;
+  // hardsigmoid_backward: −3 < self < 3 ? grad/6 : 0.
   it("relu'(0) = 0 (from its output 0)", () => {
     expect(grads(runtime.reluBackward, [0, -0, 1, -1])).toEqual([0, 0, 1, 0]);
   });
@@ -219,6 +235,19 @@ describe("values at the kinks, as PyTorch", () => {
   it("relu6 passes no gradient at 0 or 6, all of it strictly inside", () => {
     // PyTorch: [0.0, 0.0, 1.0, 0.0, 0.0] at 0, 6, 3, −1, 7 (torch.clamp would give 1 at both bounds).
     expect(grads((dy, x) => runtime.clipBackward(dy, x, { min: 0, max: 6 }), [0, 6, 3, -1, 7])).toEqual([0, 0, 1, 0, 0]);
+  });
+  it("hardtanh passes no gradient on its bounds, clamp all of it; a NaN passes hardtanh's and not clamp's", () => {
+    // PyTorch: F.hardtanh(x, −1, 1) gives [0, 0, 1, 0, 0, 1] and torch.clamp(x, −1, 1) [1, 1, 1, 0, 0, 0]
+    // at −1, 1, 0.5, −2, 2, NaN.
+    const x = [-1, 1, 0.5, -2, 2, NaN];
+    expect(grads((dy, v) => runtime.clipBackward(dy, v, { min: -1, max: 1 }), x)).toEqual([0, 0, 1, 0, 0, 1]);
+    expect(grads((dy, v) => runtime.clipBackward(dy, v, { min: -1, max: 1, bound_gradient: 1 }), x)).toEqual([1, 1, 1, 0, 0, 0]);
+  });
+  it("hardsigmoid' is 0 at ±3 and 1/6 strictly between", () => {
+    // PyTorch: [0.0, 0.0, 0.1666666716337204, 0.1666666716337204, 0.0, 0.0, 0.0] at −3, 3, −2.999, 2.999, −4, 4, NaN.
+    const sixth = Math.fround(1 / 6);
+    const x = [-3, 3, -2.999, 2.999, -4, 4, NaN];
+    expect(grads((dy, v) => runtime.hardsigmoidBackward(dy, v, HARDSIGMOID), x)).toEqual([0, 0, sixth, sixth, 0, 0, 0]);
   });
   it("hardswish' is −1/2 at −3 and 3/2 at 3", () => {
     // PyTorch: [-0.5, 1.5, 0.0, 1.0, 0.5] at −3, 3, −4, 4, 0.
@@ -302,6 +331,9 @@ describe("backward rules through seededGradients and executeGraph", () => {
     ["elu(alpha: 0.7)", "EluGrad"],
     ["relu6", "ClipGrad"],
     ["hardswish", "HardSwishGrad"],
+    ["hardtanh(min: -3, max: 3)", "ClipGrad"],
+    ["clamp(min: 0, max: 6)", "ClipGrad"],
+    ["hardsigmoid", "HardSigmoidGrad"],
     ["prelu", "PReluGrad"],
     ["prelu(shared: true)", "PReluGrad"],
     ["maxout(pieces: 2)", "MaxoutGrad"],
