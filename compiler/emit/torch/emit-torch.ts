@@ -59,6 +59,8 @@ interface Slot {
   readonly float: boolean;
   /** Used in `forward` (a function's argument), where a constructor parameter is read as `self.<name>`. */
   readonly forward: boolean;
+  /** Of a layer whose input has the class's first input's channels (`in_channels`): it reads that input, or what only pools, normalizes or activates it. */
+  readonly readsInput: boolean;
 }
 
 /** One generated class: a block's instances that expand alike, or the model. */
@@ -220,8 +222,9 @@ function uniqueName(base: string, taken: Set<string>): string {
 function writeClass(model: CheckedModel, node: ScopeNode, classOf: Map<ScopeNode, { info: ClassInfo; index: number }>, where: (file: string, offset: number) => string): Template {
   const template: Template = { init: [], forward: [], slots: [], uses: new Set() };
   let inForward = false;
+  let readsInput = false;
   const slot = (value: AttrValue, what: string, float = false) => {
-    template.slots.push({ value, what, float, forward: inForward });
+    template.slots.push({ value, what, float, forward: inForward, readsInput });
     return `${SLOT}${template.slots.length - 1}${SLOT}`;
   };
   const prefix = node.path === "" ? "" : `${node.path}.`;
@@ -294,10 +297,12 @@ function writeClass(model: CheckedModel, node: ScopeNode, classOf: Map<ScopeNode
         value: (v, what, type) => slot(v, what, type === "float"),
         use: (name) => template.uses.add(name),
       };
+      readsInput = channelsFrom(model, layer.inputs[0], inputs[0]);
       if (form.module) self = moduleRef(rel, form.module(ctx));
       inForward = true;
       const call = form.call(ctx);
       inForward = false;
+      readsInput = false;
       if (layer.inputs.length > 0 && call === ctx.inputs[0]) {
         names.set(layer.output, call);
         continue;
@@ -311,6 +316,25 @@ function writeClass(model: CheckedModel, node: ScopeNode, classOf: Map<ScopeNode
   const outputs = node.instance?.outputs ?? model.outputs;
   template.forward.push(`return ${outputs.map((v) => names.get(v)!).join(", ")}`);
   return template;
+}
+
+/**
+ * Whether `value` carries the channels of `input`: it is `input`, or comes from it through layers
+ * that keep the channel count without setting it (pools, normalizations, activations), so that a
+ * layer reading it sees `in_channels` channels. A conv or dense layer sets its channels even where
+ * the count happens to be the same.
+ */
+function channelsFrom(model: CheckedModel, value: number, input: number | undefined): boolean {
+  for (let v = value; ; ) {
+    if (v === input) return true;
+    const producer = model.values[v].producer;
+    if (producer === undefined) return false;
+    const layer = model.layers[producer];
+    if (layer.kind === "conv" || layer.kind === "dense" || layer.inputs.length === 0) return false;
+    const before = layer.inputs[0];
+    if (model.values[before].shape[1] !== model.values[v].shape[1]) return false;
+    v = before;
+  }
 }
 
 /**
@@ -329,14 +353,15 @@ function settleSlots(model: CheckedModel, info: ClassInfo): void {
   info.slotText = [];
   for (let s = 0; s < count; s++) {
     const values = info.templates.map((t) => t.slots[s].value);
-    const { what, float, forward } = info.templates[0].slots[s];
+    const { what, float, forward, readsInput } = info.templates[0].slots[s];
     if (values.every((v) => sameValue(v, values[0]))) {
       info.slotText.push(pyLiteral(values[0], float));
       continue;
     }
     const matches = (of: (n: number) => AttrValue) => values.every((v, n) => sameValue(v, of(n)));
-    // A layer's input size is read as the block input's channels first, anything else as a block parameter first.
-    const inputSize = what === "in_channels" || what === "in_features";
+    // The input size of a layer that reads the block's input is read as `in_channels` first,
+    // anything else as a block parameter first.
+    const inputSize = readsInput && (what === "in_channels" || what === "in_features");
     const byInput = matches(channelsOf);
     let name = inputSize && byInput ? "in_channels" : configNames.find((c) => matches((n) => configOf(n, c)));
     if (name === undefined && byInput) name = "in_channels";

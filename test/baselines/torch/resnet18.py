@@ -248,7 +248,7 @@ class Basic(nn.Module):
         super().__init__()
         self.conv0 = nn.Conv2d(in_channels, c, 3, padding=1, bias=False)
         self.batch0 = nn.BatchNorm2d(c)
-        self.conv1 = nn.Conv2d(in_channels, c, 3, padding=1, bias=False)
+        self.conv1 = nn.Conv2d(c, c, 3, padding=1, bias=False)
         self.batch1 = nn.BatchNorm2d(c)
 
     def forward(self, x):
