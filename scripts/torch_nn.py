@@ -122,6 +122,25 @@ class SwitchableNorm(nn.Module):
         return y.reshape(x.shape)
 
 
+class ChannelNorm2d(nn.Module):
+    """ConvNeXt's layer normalization over the C channels of each pixel of [N, C, H, W].
+
+    nn.LayerNorm(C) on x permuted to [N, H, W, C], as timm's and torchvision's LayerNorm2d:
+    per sample and pixel, y = γ (x - μ) / sqrt(σ² + eps) + β over the channels (biased σ²).
+    weight (γ) and bias (β) are [C], absent with affine=False; no running statistics.
+    """
+
+    def __init__(self, channels, eps=1e-6, affine=True):
+        super().__init__()
+        self.channels, self.eps = channels, eps
+        self.weight = nn.Parameter(torch.ones(channels)) if affine else None
+        self.bias = nn.Parameter(torch.zeros(channels)) if affine else None
+
+    def forward(self, x):
+        y = F.layer_norm(x.permute(0, 2, 3, 1), (self.channels,), self.weight, self.bias, self.eps)
+        return y.permute(0, 3, 1, 2)
+
+
 def standardize_weight(weight, eps=1e-5):
     """Weight Standardization (Qiao 2019): per output filter, (W - μ) / sqrt(σ² + eps), biased σ²."""
     flat = weight.reshape(weight.shape[0], -1)

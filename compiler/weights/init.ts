@@ -8,17 +8,17 @@
  * - their biases: U(−1/√fan_in, 1/√fan_in) with the weight's fan_in; scaled-WS gains: 1;
  * - normalizers (SPEC §3.1): weight 1, bias 0, running_mean 0, running_var and running_std 1,
  *   FRN tau 0, switchable mean_weight and var_weight 1;
- * - `prelu` weight: 0.25.
+ * - `prelu` weight: 0.25;
+ * - `scale` weight: its `init` argument (`torch.full`).
  *
  * Random values come from `Random`, one stream per parameter keyed by seed and name: they are
  * reproducible by seed, but not PyTorch's stream (see random.ts).
  */
 import type { CheckedModel, LayerInstance, ParamInfo } from "../check/model.js";
 import { Random, streamKey } from "./random.js";
+import { LAYERS } from "../../runtime/ops/index.js";
 import { writeSafetensors } from "../../runtime/weights/safetensors.js";
 import { WeightsError } from "../../runtime/weights/weights-error.js";
-
-const NORMALIZERS = new Set(["batch", "batch_renorm", "layer", "instance", "group", "frn", "switchable"]);
 
 /** The constant initial value of each normalizer leaf (SPEC §3.1, "Initial values"). */
 const NORMALIZER_VALUES: Readonly<Record<string, number>> = {
@@ -70,7 +70,8 @@ function initialValue(layer: LayerInstance, param: ParamInfo, seed: number): Flo
     if (leaf === "weight" || leaf === "bias") return uniform(size, bound(fanIn(layer)), new Random(streamKey(seed, param.name)));
   }
   if (layer.kind === "prelu" && leaf === "weight") return new Float32Array(size).fill(PRELU_INIT);
-  if (NORMALIZERS.has(layer.kind) && Object.hasOwn(NORMALIZER_VALUES, leaf)) return new Float32Array(size).fill(NORMALIZER_VALUES[leaf]);
+  if (layer.kind === "scale" && leaf === "weight") return new Float32Array(size).fill(Number(layer.attrs.init));
+  if (LAYERS.get(layer.kind)?.family === "normalizer" && Object.hasOwn(NORMALIZER_VALUES, leaf)) return new Float32Array(size).fill(NORMALIZER_VALUES[leaf]);
   throw new WeightsError(`cannot initialize \`${param.name}\`: no initial value is defined for \`${leaf}\` of a ${layer.kind} layer`, param.name);
 }
 

@@ -9,5 +9,6 @@ export * from "./pool.js";
 export * from "./structure.js";
 export * from "./activations.js";
 export * from "./normalization.js";
+export * from "./channel-normalization.js";
 export * from "./weight-standardization.js";
 export { matmul, type Product } from "./products.js";

@@ -59,6 +59,10 @@ model M(x: [N, 3, 8, 8]) { return x -> ${call} }`;
     expect(one("maxpool(3, pad: 2)")).toEqual(["E0207 maxpool pad must be at most half the kernel, got pad 2 for kernel 3"]);
     expect(one("instance", "[N, 8]")).toEqual(["E0201 instance needs a rank-4 input [N, C, H, W], got [N,8]"]);
     expect(one("frn", "[N, 8]")[0]).toMatch(/^E0201/);
+    expect(one("channel_norm", "[N, 8]")).toEqual([
+      "E0201 channel_norm needs a rank-4 input [N, C, H, W], got [N,8] (on features, use layer: it normalizes each sample over its features)",
+    ]);
+    expect(one("channel_norm", "[N, 8, 8]")).toEqual(["E0201 channel_norm needs a rank-4 input [N, C, H, W], got [N,8,8]"]);
     expect(one("concat(axis: 0)")[0]).toMatch(/^E0209 concat takes two or more tensor inputs, got 1/);
     expect(one("standardize(mean: [0], std: [0])", "[N, 1, 4, 4]")).toEqual(["E0207 standardize argument `std` must be > 0, got 0"]);
   });

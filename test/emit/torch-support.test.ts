@@ -108,6 +108,15 @@ for shape in ([6, 5], [3, 5, 4, 4]):
             lambda: sup.BatchRenorm(5, momentum=0.3, rmax=1.5, dmax=0.5), shape)
     compare(lambda: ref.SwitchableNorm(5, momentum=0.2), lambda: sup.SwitchableNorm(5, momentum=0.2), shape)
 compare(lambda: ref.FilterResponseNorm(5), lambda: sup.FilterResponseNorm(5), [3, 5, 4, 4])
+for options in ({}, {"eps": 1e-3, "affine": False}):
+    compare(lambda: ref.ChannelNorm2d(5, **options), lambda: sup.ChannelNorm2d(5, **options), [3, 5, 4, 4])
+channel_norm = sup.ChannelNorm2d(5, eps=1e-3)
+with torch.no_grad():
+    channel_norm.weight.uniform_(0.5, 1.5), channel_norm.bias.normal_()
+x = torch.randn(2, 5, 3, 4) * 2 + 0.3
+pixel_mean, pixel_var = x.mean(dim=1, keepdim=True), x.var(dim=1, unbiased=False, keepdim=True)
+per_pixel = (x - pixel_mean) / torch.sqrt(pixel_var + 1e-3)
+close(channel_norm(x), channel_norm.weight.view(1, -1, 1, 1) * per_pixel + channel_norm.bias.view(1, -1, 1, 1))
 conv = dict(in_channels=4, out_channels=6, kernel_size=3, stride=2, padding=1, dilation=1, groups=2)
 for bias in (True, False):
     for name in ("StandardizedConv2d", "ScaledStandardizedConv2d"):

@@ -68,6 +68,14 @@ describe("folds a normalization into the layer before it", () => {
   });
 });
 
+describe("leaves a normalization with per-sample statistics alone", () => {
+  it("channel_norm after a conv: its statistics come from each input, so no constant affine exists", () => {
+    const compiled = compile("conv(8, 3, pad: 1) -> channel_norm -> relu");
+    expect(summary(compiled.after)).toEqual({ folds: 0, live: ["Conv", "ChannelNormalization", "Relu"] });
+    expectSame(compiled);
+  });
+});
+
 describe("weight standardization becomes constant weights", () => {
   it.each([
     ["standard", "conv(8, 3, pad: 1, ws: \"standard\") -> group(groups: 4)", ["Conv", "GroupNormalization"]],

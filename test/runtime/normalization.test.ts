@@ -1,7 +1,7 @@
 /**
- * The normalizers against PyTorch modules (batch, layer, instance, group) and against the SPEC
- * formulas written out in Python (batch_renorm, frn, switchable): inference output, and for one
- * training forward the output and the running statistics after it.
+ * The normalizers against PyTorch modules (batch, layer, instance, group, channel_norm) and
+ * against the SPEC formulas written out in Python (batch_renorm, frn, switchable): inference
+ * output, and for one training forward the output and the running statistics after it.
  */
 import { describe, expect, it } from "vitest";
 import {
@@ -9,6 +9,7 @@ import {
   batchNormalizationTraining,
   batchRenorm,
   batchRenormTraining,
+  channelNormalization,
   filterResponseNormalization,
   groupNormalization,
   instanceNormalization,
@@ -76,6 +77,7 @@ describe.each([
   ["instance", (c: OpCase) => instanceNormalization(c.inputs.x, c.inputs.weight, c.inputs.bias, { epsilon: num(c, "epsilon") })],
   ["group", (c: OpCase) => groupNormalization(c.inputs.x, c.inputs.weight, c.inputs.bias, { groups: num(c, "groups"), epsilon: num(c, "epsilon") })],
   ["frn", (c: OpCase) => filterResponseNormalization(c.inputs.x, c.inputs.weight, c.inputs.bias, c.inputs.tau, { epsilon: num(c, "epsilon") })],
+  ["channel_norm", (c: OpCase) => channelNormalization(c.inputs.x, c.inputs.weight, c.inputs.bias, { epsilon: num(c, "epsilon") })],
 ] as const)("%s", (op, run: (c: OpCase) => Tensor) => {
   it.each(each(op))("%s", (_, c) => {
     const before = snapshot(c);
@@ -105,9 +107,10 @@ describe("normalizer errors", () => {
   it("group needs groups dividing the channels", () => {
     expect(() => groupNormalization(randomTensor([1, 6, 2, 2], 1), undefined, undefined, { groups: 4 })).toThrow(/groups 4 must divide the 6 channels/);
   });
-  it("instance and group need rank 4", () => {
+  it("instance, group and channel_norm need rank 4", () => {
     expect(() => instanceNormalization(randomTensor([2, 3], 1), undefined, undefined)).toThrow(/needs rank 4, got \[2, 3\]/);
     expect(() => groupNormalization(randomTensor([2, 4], 1), undefined, undefined, { groups: 2 })).toThrow(/needs rank 4/);
+    expect(() => channelNormalization(randomTensor([2, 4], 1), undefined, undefined)).toThrow(/channelNormalization: input needs rank 4/);
   });
   it("switchable needs three mixing logits", () => {
     const c4 = randomTensor([4], 2);

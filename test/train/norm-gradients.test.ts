@@ -190,6 +190,8 @@ const LAYER_CASES: LayerCase[] = [
   { layer: "instance(affine: false)", shape: [3, 4, 3, 3], grad: "InstanceNormalizationGrad" },
   { layer: "group(groups: 2)", shape: [3, 4, 3, 3], grad: "GroupNormalizationGrad" },
   { layer: "group(groups: 3)", shape: [2, 6, 2, 3], grad: "GroupNormalizationGrad" },
+  { layer: "channel_norm", shape: [3, 4, 3, 3], grad: "ChannelNormalizationGrad" },
+  { layer: "channel_norm(eps: 0.01, affine: false)", shape: [2, 5, 2, 3], grad: "ChannelNormalizationGrad" },
   { layer: "switchable", shape: [3, 4, 3, 3], grad: "SwitchableNormalizationGrad", values: MIXING },
 ];
 
@@ -398,6 +400,9 @@ describe("wanted gradients", () => {
     const logits = [randomTensor([3], 8), randomTensor([3], 9)];
     const sn = (wants: number[]) => runtime.switchableNormalizationBackward(seed, x, scale, bias, logits[0], logits[1], mean, variance, { wants });
     expect(sn([0, 0, 0, 1, 1, 0, 0])).toEqual(sn([1, 1, 1, 1, 1, 0, 0]).slice(3));
+    const cn = (wants: number[]) => runtime.channelNormalizationBackward(seed, x, scale, bias, { wants, epsilon: 1e-6 });
+    expect(cn([0, 1, 1])).toEqual(cn([1, 1, 1]).slice(1));
+    expect(cn([1, 0, 0])).toEqual(cn([1, 1, 1]).slice(0, 1));
   });
 
   it("refuses a running statistic's gradient, which does not exist", () => {
@@ -414,6 +419,7 @@ describe("the registry's normalizer backward operators", () => {
         "BatchNormalization",
         "BatchRenormalization",
         "LayerNormalization",
+        "ChannelNormalization",
         "InstanceNormalization",
         "GroupNormalization",
         "FilterResponseNormalization",

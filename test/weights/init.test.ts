@@ -17,6 +17,7 @@ const zoo = model([
   layer("instance", "instance0", { weight: [8], bias: [8] }),
   layer("group", "group0", { weight: [8], bias: [8] }),
   layer("frn", "frn0", { weight: [8], bias: [8], tau: [8] }),
+  layer("channel_norm", "channel0", { weight: [8], bias: [8] }),
   layer("switchable", "switch0", { weight: [8], bias: [8], mean_weight: [3], var_weight: [3], running_mean: [8], running_var: [8] }),
   layer("relu", "relu0", {}),
 ]);
@@ -78,6 +79,8 @@ describe("initialWeights", () => {
     ["instance0.bias", 0],
     ["group0.weight", 1],
     ["frn0.tau", 0],
+    ["channel0.weight", 1],
+    ["channel0.bias", 0],
     ["switch0.mean_weight", 1],
     ["switch0.var_weight", 1],
     ["switch0.running_var", 1],

@@ -5,11 +5,11 @@
  * Every file carries a minimal safetensors reader and writer, `load_weights` / `save_weights` in
  * nnc's parameter names, timm's adaptive gradient clipping and the loss nnc trains with. The
  * layers PyTorch lacks (batch renormalization, filter response normalization, switchable
- * normalization, weight-standardized conv and dense, maxout, fixed input standardization) are
- * added only when a model uses them. They are ports of `scripts/torch_nn.py`, the modules nnc's
- * PyTorch fixtures were made with, so they agree with nnc in training and evaluation; each
- * registers its parameters and buffers in nnc's order and under nnc's names, so a model's
- * `state_dict()` is nnc's parameter list.
+ * normalization, layer normalization over each pixel's channels, weight-standardized conv and
+ * dense, maxout, fixed input standardization) are added only when a model uses them. They are
+ * ports of `scripts/torch_nn.py`, the modules nnc's PyTorch fixtures were made with, so they
+ * agree with nnc in training and evaluation; each registers its parameters and buffers in
+ * nnc's order and under nnc's names, so a model's `state_dict()` is nnc's parameter list.
  *
  * The Python needs only torch and the standard library (`json`, `math`, `struct`). Two names are
  * read as module globals that the generated file defines: `CLASSIFIER` (the final classifier's
@@ -620,6 +620,27 @@ class Standardize(nn.Module):
 
     def forward(self, x):
         return (x - per_channel(self.mean, x)) / per_channel(self.std, x)
+`,
+  ),
+  define(
+    "Scale",
+    ["per_channel"],
+    String.raw`
+class Scale(nn.Module):
+    """A learned multiplier per channel, y = x · weight, on [N, C] or [N, C, H, W].
+
+    weight [C] starts at init (ConvNeXt's layer scale uses 1e-6).
+    """
+
+    def __init__(self, channels: int, init: float = 1.0):
+        super().__init__()
+        self.weight = nn.Parameter(torch.full((channels,), init))
+
+    def extra_repr(self):
+        return f"{self.weight.numel()}"
+
+    def forward(self, x):
+        return x * per_channel(self.weight, x)
 `,
   ),
 ];
