@@ -1,8 +1,9 @@
 /**
- * ONNX multidirectional (NumPy) broadcasting for element-wise binary kernels. The language
- * itself never broadcasts (`+` needs equal shapes); broadcasting serves the compiler's own
- * nodes: a per-channel affine `x·s + t` with `s` shaped `[1, C, 1, 1]`, and the constant
- * arithmetic that `load()` runs to fold normalizations into weights.
+ * ONNX multidirectional (NumPy) broadcasting for element-wise binary kernels: the language's
+ * arithmetic on tensors (`x * gate` with a gate `[N, C, 1, 1]`, `x * 0.2` with a rank-0
+ * number), and the compiler's own nodes: a per-channel affine `x·s + t` with `s` shaped
+ * `[1, C, 1, 1]`, and the constant arithmetic that `load()` runs to fold normalizations into
+ * weights.
  */
 import { outputTensor, type Tensor } from "./tensor.js";
 

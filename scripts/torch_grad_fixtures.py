@@ -56,6 +56,7 @@ sys.dont_write_bytecode = True  # importing torch_nn must not leave a __pycache_
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from torch_nn import (  # noqa: E402
     BatchRenorm,
+    Scale,
     ChannelNorm2d,
     FilterResponseNorm,
     ScaledStandardizedConv2d,
@@ -343,6 +344,39 @@ def structure_cases():
                lambda L, a, b: torch.cat([L["conv0"](a), b], dim=2))
 
 
+# --- arithmetic on tensors ------------------------------------------------------------------------
+
+def gap(x):
+    """global_avgpool."""
+    return x.mean(dim=(2, 3), keepdim=True)
+
+
+def arithmetic_cases():
+    shape = [2, 3, 5, 5]
+    yield Case("mul_gate", model({"x": shape}, """
+        y = x -> conv(4, 3, pad: 1)
+        g = x -> global_avgpool -> conv(4, 1) -> sigmoid
+        return y * g
+    """), {"x": shape}, {"conv0": conv(3, 4, 3, pad=1), "conv1": conv(3, 4, 1)},
+        lambda L, x: L["conv0"](x) * torch.sigmoid(L["conv1"](gap(x))))
+    yield Case("sub_div_broadcast", model({"x": shape}, """
+        a = x -> conv(4, 3, pad: 1)
+        b = x -> conv(1, 1)
+        return (a - b) / (x -> global_avgpool -> conv(4, 1) -> sigmoid)
+    """), {"x": shape}, {"conv0": conv(3, 4, 3, pad=1), "conv1": conv(3, 1, 1), "conv2": conv(3, 4, 1)},
+        lambda L, x: (L["conv0"](x) - L["conv1"](x)) / torch.sigmoid(L["conv2"](gap(x))))
+    yield Case("arithmetic_numbers", model({"x": shape}, """
+        return 1 - 0.5 * (x -> conv(4, 3, pad: 1)) / 3 + 2 / ((x -> conv(4, 1) -> sigmoid) + 1) - 0.25
+    """), {"x": shape}, {"conv0": conv(3, 4, 3, pad=1), "conv1": conv(3, 4, 1)},
+        lambda L, x: 1 - 0.5 * L["conv0"](x) / 3 + 2 / (torch.sigmoid(L["conv1"](x)) + 1) - 0.25)
+    yield Case("div_call_features", model({"a": [3, 5], "b": [3, 6]}, "return (a, b -> dense(1) -> sigmoid) -> div"),
+               {"a": [3, 5], "b": [3, 6]}, {"dense0": dense(6, 1)}, lambda L, a, b: a / torch.sigmoid(L["dense0"](b)))
+    yield pipeline_case("scale_rank4", shape, "conv(4, 3) -> scale(init: 0.5)",
+                        {"conv0": conv(3, 4, 3), "scale0": Scale(4, 0.5)}, ["conv0", "scale0"])
+    yield pipeline_case("scale_rank2", [3, 6], "dense(5) -> scale", {"dense0": dense(6, 5), "scale0": Scale(5)},
+                        ["dense0", "scale0"])
+
+
 # --- normalizers ----------------------------------------------------------------------------------
 
 def far_running_stats(state, inputs, path="batch_renorm0"):
@@ -578,7 +612,7 @@ def build(case):
     return body
 
 
-CASES = [conv_cases, dense_cases, pool_cases, activation_cases, structure_cases, normalizer_cases, loss_cases]
+CASES = [conv_cases, dense_cases, pool_cases, activation_cases, structure_cases, arithmetic_cases, normalizer_cases, loss_cases]
 
 
 def main():

@@ -141,6 +141,18 @@ class ChannelNorm2d(nn.Module):
         return y.permute(0, 3, 1, 2)
 
 
+class Scale(nn.Module):
+    """nnc's `scale(init)`: a learned multiplier per channel, y = x · weight on [N, C] or
+    [N, C, H, W] (ConvNeXt's layer scale); weight [C] starts at init."""
+
+    def __init__(self, channels, init=1.0):
+        super().__init__()
+        self.weight = nn.Parameter(torch.full((channels,), init))
+
+    def forward(self, x):
+        return x * self.weight.view(_channel_view(x))
+
+
 def standardize_weight(weight, eps=1e-5):
     """Weight Standardization (Qiao 2019): per output filter, (W - μ) / sqrt(σ² + eps), biased σ²."""
     flat = weight.reshape(weight.shape[0], -1)

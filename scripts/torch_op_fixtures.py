@@ -460,6 +460,31 @@ def channel_norm_cases():
         write(name, "channel_norm", {"epsilon": eps}, inputs, {"eval": {"y": y}, "train": {"y": y}})
 
 
+def broadcast_arithmetic_cases():
+    """add, sub, mul and div of operands that broadcast (a per-channel gate, both operands
+    stretching) and of a tensor and a rank-0 number on either side, as `x * 0.2` and `1 - x`
+    lower; from their own seed so that adding them left every earlier fixture as it was."""
+    torch.manual_seed(20245)
+    x = randn(2, 3, 4, 4)
+    gate = torch.sigmoid(randn(2, 3, 1, 1))
+    row = randn(2, 1, 4, 4)
+    positive = uniform(2, 3, 4, 4, low=0.5, high=2.0)
+    for name, op, a, b in [
+        ("add_broadcast_gate", "add", x, randn(2, 3, 1, 1)),
+        ("add_scalar", "add", x, torch.tensor(0.5)),
+        ("sub_broadcast_both", "sub", row, gate),
+        ("sub_scalar_left", "sub", torch.tensor(1.0), x),
+        ("mul_broadcast_gate", "mul", x, gate),
+        ("mul_per_channel_weight", "mul", x, randn(1, 3, 1, 1)),
+        ("mul_scalar", "mul", x, torch.tensor(0.2)),
+        ("div_broadcast_row", "div", x, uniform(2, 1, 4, 4, low=0.5, high=2.0)),
+        ("div_scalar", "div", x, torch.tensor(1.0198039)),
+        ("div_scalar_left", "div", torch.tensor(2.0), positive),
+    ]:
+        y = {"add": torch.add, "sub": torch.sub, "mul": torch.mul, "div": torch.div}[op](a, b)
+        write(name, op, {}, {"a": a, "b": b}, {"y": y})
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     for stale in os.listdir(OUT):
@@ -470,7 +495,7 @@ def main():
     for make in (conv_cases, gemm_cases, pool_cases, activation_cases, batch_cases, batch_renorm_cases,
                  per_sample_cases, frn_cases, switchable_cases, weight_standardization_cases,
                  mobile_activation_cases, ceil_and_adaptive_pool_cases, channel_norm_cases,
-                 clip_activation_cases):
+                 clip_activation_cases, broadcast_arithmetic_cases):
         make()
 
 

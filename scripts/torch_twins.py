@@ -278,11 +278,13 @@ def mlp():
 # --- nfnet.nn ------------------------------------------------------------------------------------
 
 class NFBlock(nn.Module):
-    """`block NFBlock(x, c, stride)` under `use norm = none`, `use act = gelu`."""
+    """`block NFBlock(x, c, beta, alpha, stride)` under `use norm = none`, `use act = gelu`:
+    x + alpha * f(x / beta), the shortcut of a transition block reading x / beta."""
 
-    def __init__(self, names, cin, c, stride=1):
+    def __init__(self, names, cin, c, beta, alpha=0.2, stride=1):
         super().__init__()
         n = names.block("NFBlock")
+        self.beta, self.alpha = beta, alpha
         self.act = nn.GELU()
         self.conv1 = conv(n, cin, c, 3, stride=stride, pad=1, ws="scaled")
         self.norm1 = norm(n, "none", c)
@@ -294,9 +296,10 @@ class NFBlock(nn.Module):
                                           conv(n, cin, c, 1, ws="scaled"))
 
     def forward(self, x):
-        y = self.norm2(self.conv2(self.act(self.norm1(self.conv1(self.act(x))))))
-        s = x if self.shortcut is None else self.shortcut(x)
-        return y + s
+        h = x / self.beta
+        y = self.norm2(self.conv2(self.act(self.norm1(self.conv1(self.act(h))))))
+        s = x if self.shortcut is None else self.shortcut(h)
+        return s + self.alpha * y
 
 
 class NFNet(nn.Module):
@@ -304,7 +307,9 @@ class NFNet(nn.Module):
         super().__init__()
         n = Names()
         self.stem = nn.Sequential(conv(n.labelled("stem"), 3, 16, 3, pad=1, ws="scaled"), nn.GELU())
-        self.blocks = nn.Sequential(NFBlock(n, 16, 16), NFBlock(n, 16, 32, 2), NFBlock(n, 32, 64, 2))
+        beta = 1.0198039  # sqrt(1 + 0.2²), as nfnet.nn writes it
+        self.blocks = nn.Sequential(NFBlock(n, 16, 16, 1.0), NFBlock(n, 16, 32, beta, stride=2),
+                                    NFBlock(n, 32, 64, beta, stride=2))
         self.fc = dense(n, 64, 10)
 
     def forward(self, x):

@@ -28,7 +28,7 @@ export function asInputs(v: Value): readonly TensorRef[] | undefined {
 
 /** How many tensor inputs an operator or block layer needs before it can run (at least). */
 export function inputCount(layer: Layer): number | undefined {
-  if (layer.kind === "op") return layer.op.inputs === 1 ? 1 : 2;
+  if (layer.kind === "op") return (layer.arity ?? layer.op.inputs) === 1 ? 1 : 2;
   if (layer.kind === "block") return layer.block.inputs.length;
   return undefined;
 }
@@ -71,7 +71,7 @@ export function applyLayer(ctx: Elaboration, layer: Layer, piped: readonly Tenso
 function applyOp(ctx: Elaboration, layer: OpLayer, piped: readonly TensorRef[], label?: Ident): Value {
   const { op } = layer;
   const inputs = [...piped, ...layer.bound];
-  const arity = op.inputs;
+  const arity = layer.arity ?? op.inputs;
   if (arity === 1 ? inputs.length !== 1 : arity === 2 ? inputs.length !== 2 : inputs.length < 2) {
     const wanted = arity === 1 ? "one tensor input" : arity === 2 ? "two tensor inputs" : "two or more tensor inputs";
     ctx.error("E0209", layer.site, `${op.name} takes ${wanted}, got ${inputs.length}`);

@@ -1,14 +1,18 @@
 /**
  * Binary operators. On compile-time numbers they compute as Python does (`/` gives a float,
- * `//` and `%` floor); comparisons and `and`/`or` (short-circuit) give bools. On tensors,
- * `a + b` is the element-wise `add`, whose shapes must match exactly (a mismatch points at
- * where each operand came from). `layer * n` (or `n * layer`) repeats a layer.
+ * `//` and `%` floor); comparisons and `and`/`or` (short-circuit) give bools. `layer * n` (or
+ * `n * layer`) repeats a layer. On tensors, `+`, `-`, `*` and `/` are the element-wise layers
+ * `add`, `sub`, `mul` and `div`: two tensors must broadcast (a mismatch points at where each
+ * operand came from), and a tensor with a compile-time number applies the layer to the one
+ * tensor, the number held as its `scalar` (`x * 0.2`, `1 - x`). The operands decide what `*`
+ * is: a layer on either side repeats it, anything else multiplies.
  */
 import type { BinaryExpr, Expr } from "../syntax/ast.js";
 import type { Elaboration, Env } from "./context.js";
-import { formatShape, sameShape } from "../../runtime/ops/dims.js";
+import { formatShape } from "../../runtime/ops/dims.js";
+import { ARITHMETIC_SYMBOLS, broadcastProblem, scalarAttrs } from "../../runtime/ops/arithmetic.js";
 import { OPERATORS } from "./operators.js";
-import { describeValue, ERROR, layerValue, type Layer, type Site, type TensorRef, type Value } from "./values.js";
+import { describeValue, ERROR, formatNumber, layerValue, type Layer, type Site, type TensorRef, type Value } from "./values.js";
 import { evaluate, foldChain } from "./evaluate.js";
 import { applyLayer } from "./apply.js";
 import { checkIntegerResult } from "./limits.js";
@@ -38,9 +42,16 @@ function combine(ctx: Elaboration, expr: BinaryExpr, env: Env, left: Value): Val
   }
   const right = evaluate(ctx, expr.right, env);
   if (right.k === "error") return ERROR;
-  if (expr.op === "+" && left.k === "tensor" && right.k === "tensor") return addTensors(ctx, expr, env, left, right);
   if (expr.op === "*" && (left.k === "layer" || right.k === "layer")) {
     return left.k === "layer" ? repeat(ctx, left.layer, right, site(expr.right), site(expr)) : repeat(ctx, (right as { layer: Layer }).layer, left, site(expr.left), site(expr));
+  }
+  const layer = ARITHMETIC_SYMBOLS[expr.op];
+  if (layer !== undefined && (left.k === "tensor" || right.k === "tensor")) {
+    if (left.k === "tensor" && right.k === "tensor") return tensorArithmetic(ctx, expr, env, layer, left, right);
+    const numberLeft = left.k !== "tensor";
+    const [tensor, other, otherExpr] = numberLeft ? [right as TensorRef, left, expr.left] : [left, right, expr.right];
+    if (isNumber(other)) return scalarArithmetic(ctx, expr, layer, tensor, other, numberLeft, site(otherExpr));
+    if (other.k !== "symbolic") return wrongKind(ctx, expr, site(otherExpr), other, "a tensor or a number");
   }
   for (const [v, e] of [[left, expr.left], [right, expr.right]] as const) {
     if (v.k === "symbolic") {
@@ -100,29 +111,43 @@ function arithmetic(ctx: Elaboration, expr: BinaryExpr, a: NumberValue, b: Numbe
 }
 
 function wrongKind(ctx: Elaboration, expr: BinaryExpr, site: Site, v: Value, expected: string): Value {
-  const hint = v.k === "tensor" && expr.op !== "+" ? " (on tensors only + is defined: the element-wise add)" : "";
+  const hint = v.k === "tensor" ? " (on tensors only + - * / are defined, element-wise)" : "";
   ctx.error("E0307", site, `\`${expr.op}\` needs ${expected}, got ${describeValue(v)}${hint}`);
   return ERROR;
 }
 
-/** `a + b` on tensors: an `add` instance, after checking the shapes with notes on the operands. */
-function addTensors(ctx: Elaboration, expr: BinaryExpr, env: Env, a: TensorRef, b: TensorRef): Value {
+/** `a op b` on two tensors: the arithmetic layer `name`, after checking that the shapes broadcast, with notes on the operands. */
+function tensorArithmetic(ctx: Elaboration, expr: BinaryExpr, env: Env, name: string, a: TensorRef, b: TensorRef): Value {
   const site: Site = { file: env.file.path, span: expr.span };
   const sa = ctx.shapeOf(a);
   const sb = ctx.shapeOf(b);
-  if (!sameShape(sa, sb)) {
+  const problem = broadcastProblem(sa, sb);
+  if (problem !== undefined) {
     const from = (t: TensorRef, side: string) => {
       const origin = ctx.valueSites[t.id];
       return { file: origin.file, span: origin.span, message: `the ${side} operand, ${formatShape(ctx.shapeOf(t))}, comes from here` };
     };
-    ctx.error("E0202", site, `+ needs tensors of equal shape (no broadcasting), got ${formatShape(sa)} and ${formatShape(sb)}`, [
+    ctx.error("E0202", site, `${expr.op} needs tensors that broadcast, got ${formatShape(sa)} and ${formatShape(sb)}: ${problem}`, [
       from(a, "left"),
       from(b, "right"),
     ]);
     return ERROR;
   }
-  const add = OPERATORS.get("add")!;
-  return applyLayer(ctx, { kind: "op", op: add, attrs: {}, argSites: new Map(), bound: [a, b], site }, []);
+  return applyLayer(ctx, { kind: "op", op: OPERATORS.get(name)!, attrs: {}, argSites: new Map(), bound: [a, b], site }, []);
+}
+
+/** `x op n` or `n op x`: the arithmetic layer `name` on the one tensor, with the number as its `scalar`. */
+function scalarArithmetic(ctx: Elaboration, expr: BinaryExpr, name: string, x: TensorRef, n: NumberValue, left: boolean, numberSite: Site): Value {
+  if (!Number.isFinite(n.v)) {
+    ctx.error("E0207", numberSite, `${expr.op} on a tensor needs a finite number, got ${formatNumber(n)}`);
+    return ERROR;
+  }
+  if (expr.op === "/" && !left && n.v === 0) {
+    ctx.error("E0308", numberSite, "division by zero");
+    return ERROR;
+  }
+  const site: Site = { file: numberSite.file, span: expr.span };
+  return applyLayer(ctx, { kind: "op", op: OPERATORS.get(name)!, attrs: scalarAttrs(n.v, left), argSites: new Map(), bound: [x], site, arity: 1 }, []);
 }
 
 /** `layer * n`: n must be a compile-time int from 1 up to the expansion limit. */

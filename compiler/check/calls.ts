@@ -17,7 +17,7 @@ import { describeValue, ERROR, layerValue, type Layer, type Site, type TensorRef
 import { evaluate } from "./evaluate.js";
 import { lookupName, reportUnknown } from "./names.js";
 import { applyLayer, inputCount } from "./apply.js";
-import { OPERATORS } from "./operators.js";
+import { NUMBER_FUNCTIONS, OPERATORS } from "./operators.js";
 
 /** Makes an operator closure from its configuration arguments; ERROR after reporting. */
 export function makeOpLayer(ctx: Elaboration, op: OperatorDef, bound: readonly TensorRef[], args: readonly ArgValue[], site: Site): Value {
@@ -125,8 +125,9 @@ function withInputs(ctx: Elaboration, name: string, value: Value, bound: readonl
   return applyLayer(ctx, layer, bound);
 }
 
-/** `channels(t)`, `shape(t)`, `rank(t)`. */
+/** `channels(t)`, `shape(t)`, `rank(t)`, `min(a, b, ...)`, `max(a, b, ...)`. */
 function builtinCall(ctx: Elaboration, name: string, args: readonly ArgValue[], site: Site): Value {
+  if (NUMBER_FUNCTIONS.has(name)) return extremum(ctx, name, args, site);
   if (args.length !== 1 || args[0].name !== undefined) {
     ctx.error("E0304", args[1]?.site ?? site, `${name} takes exactly one tensor, as ${name}(x)`);
     return ERROR;
@@ -145,4 +146,36 @@ function builtinCall(ctx: Elaboration, name: string, args: readonly ArgValue[], 
     return ERROR;
   }
   return dim(shape[1]);
+}
+
+/**
+ * `min(a, b, ...)` and `max(a, b, ...)` of compile-time numbers, or of one list of them: the
+ * winning value itself, as Python returns it (an int stays an int; of equal values, the first).
+ */
+function extremum(ctx: Elaboration, name: string, args: readonly ArgValue[], site: Site): Value {
+  const named = args.find((a) => a.name !== undefined);
+  if (named) {
+    ctx.error("E0302", named.nameSite ?? named.site, `${name} has no argument \`${named.name}\`; it takes numbers by position, as ${name}(a, b)`);
+    return ERROR;
+  }
+  const list = args.length === 1 && (args[0].value.k === "list" || args[0].value.k === "tuple") ? args[0] : undefined;
+  const items = list ? (list.value as { items: readonly Value[] }).items.map((value) => ({ value, site: list.site })) : args;
+  if (items.length < (list ? 1 : 2)) {
+    ctx.error("E0305", site, list ? `${name} of an empty list has no value` : `${name} needs two or more numbers, as ${name}(a, b), or a list of them`);
+    return ERROR;
+  }
+  let best: Value | undefined;
+  for (const item of items) {
+    const v = item.value;
+    if (v.k === "symbolic") {
+      ctx.error("E0206", item.site, `${name} needs static values, but ${v.v} is a symbolic dimension`);
+      return ERROR;
+    }
+    if (v.k !== "int" && v.k !== "float") {
+      ctx.error("E0306", item.site, `${name} expects numbers, got ${describeValue(v)}`);
+      return ERROR;
+    }
+    if (best === undefined || (name === "min" ? v.v < (best as { v: number }).v : v.v > (best as { v: number }).v)) best = v;
+  }
+  return best!;
 }

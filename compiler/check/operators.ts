@@ -14,12 +14,17 @@ export const OPERATOR_LIST: readonly OperatorDef[] = LAYER_LIST;
 /** Every operator by name. */
 export const OPERATORS: ReadonlyMap<string, OperatorDef> = LAYERS;
 
-/** The built-in functions on tensors, with their docs. */
+/** The built-in functions, on tensors and on compile-time numbers, with their docs. */
 export const BUILTIN_FUNCTIONS: ReadonlyMap<string, string> = new Map([
   ["channels", "channels(t): the size of axis 1 of tensor t (an int)"],
   ["shape", "shape(t): the shape of tensor t, as a list"],
   ["rank", "rank(t): the number of axes of tensor t"],
+  ["min", "min(a, b, ...): the smallest of two or more compile-time numbers, or of a list of them"],
+  ["max", "max(a, b, ...): the largest of two or more compile-time numbers, or of a list of them"],
 ]);
+
+/** The built-in functions on compile-time numbers (the others take one tensor). */
+export const NUMBER_FUNCTIONS: ReadonlySet<string> = new Set(["min", "max"]);
 
 /** The aliases that have a meaning without a `use`: the layer they stand for, as source text. */
 export const DEFAULT_ALIASES: ReadonlyMap<string, { readonly op: string; readonly doc: string }> = new Map([

@@ -11,7 +11,7 @@
 import type { AttrValue } from "./model.js";
 import type { Expr, Ident } from "../syntax/ast.js";
 import type { Span } from "../syntax/span.js";
-import type { OperatorDef } from "./operator-def.js";
+import type { InputArity, OperatorDef } from "./operator-def.js";
 import type { BlockInfo, FileInfo } from "./files.js";
 import type { DynamicEnv, Locals } from "./environment.js";
 
@@ -50,6 +50,8 @@ export interface OpLayer {
   readonly site: Site;
   /** Where an alias such as `norm` was bound to this layer, for notes. */
   readonly aliasSite?: Site;
+  /** The tensor inputs it takes where not the operator's count: 1 for arithmetic with a number (`x * 0.2`). */
+  readonly arity?: InputArity;
 }
 
 /** A block with its configuration arguments bound. */

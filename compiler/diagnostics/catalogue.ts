@@ -37,7 +37,7 @@ export const CATALOGUE = {
   E0106: { code: "E0106", severity: "error", summary: "brackets or prefix operators nested too deeply for the parser's stack" },
   // E02xx: shapes and operator constraints
   E0201: { code: "E0201", severity: "error", summary: "a layer gets an input of a rank it does not accept" },
-  E0202: { code: "E0202", severity: "error", summary: "the operands of an element-wise `add` have different shapes" },
+  E0202: { code: "E0202", severity: "error", summary: "the operands of element-wise arithmetic (`+ - * /`) do not broadcast" },
   E0203: { code: "E0203", severity: "error", summary: "`concat` inputs differ outside the axis, or the axis is out of range" },
   E0204: { code: "E0204", severity: "error", summary: "channels not divisible as the layer requires (groups, pieces)" },
   E0205: { code: "E0205", severity: "error", summary: "a convolution or pooling window does not fit its padded input" },

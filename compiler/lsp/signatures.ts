@@ -6,7 +6,7 @@
  */
 import type { AttrValue } from "../check/model.js";
 import type { ArgSpec, OperatorDef } from "../check/operator-def.js";
-import { BUILTIN_FUNCTIONS, DEFAULT_ALIASES, OPERATORS } from "../check/operators.js";
+import { BUILTIN_FUNCTIONS, DEFAULT_ALIASES, NUMBER_FUNCTIONS, OPERATORS } from "../check/operators.js";
 import type { BlockDecl } from "../syntax/ast.js";
 import type { Analysis } from "./analysis.js";
 import type { Definition } from "./scope.js";
@@ -77,5 +77,10 @@ export function signatureOf(analysis: Analysis, name: string, definition: Defini
   const op = OPERATORS.get(name) ?? OPERATORS.get(DEFAULT_ALIASES.get(name)?.op ?? "");
   if (op) return operatorSignature(op);
   const builtin = BUILTIN_FUNCTIONS.get(name);
-  return builtin === undefined ? undefined : { name, label: `${name}(t)`, doc: builtin, params: [{ name: "t", label: "t", doc: "a tensor", required: true }] };
+  if (builtin === undefined) return undefined;
+  if (NUMBER_FUNCTIONS.has(name)) {
+    const number = (n: string) => ({ name: n, label: n, doc: "a compile-time number", required: true });
+    return { name, label: `${name}(a, b, ...)`, doc: builtin, params: [number("a"), number("b")] };
+  }
+  return { name, label: `${name}(t)`, doc: builtin, params: [{ name: "t", label: "t", doc: "a tensor", required: true }] };
 }

@@ -52,8 +52,10 @@ export function analysePlan(graph: PlanGraph, weights: ReadonlyMap<string, Tenso
     return group === 1 ? w.shape[0] > 4 : w.shape[1] === 1 && w.shape[0] === group;
   };
 
-  // Residual fusion: conv index → the add (and relu) it absorbs.
-  const fused = new Map<number, { residual: string; relu: boolean; output: string }>();
+  // Residual fusion: conv index → the add (and relu) it absorbs, by their step indices. Shapes are
+  // known only as the actions are listed; a broadcasting add (a residual of another shape than
+  // the conv's output) is given back its steps then.
+  const fused = new Map<number, { residual: string; relu: boolean; output: string; steps: readonly number[] }>();
   const skipped = new Set<number>();
   graph.steps.forEach((step, i) => {
     if (step.op !== "Add" || step.inputs.length !== 2) return;
@@ -66,14 +68,15 @@ export function analysePlan(graph: PlanGraph, weights: ReadonlyMap<string, Tenso
     if (c.op !== "Conv" || c.attrs.activation !== undefined || !convBlocked(c) || uses.get(c.output) !== 1 || fused.has(conv)) return;
     let output = step.output;
     let relu = false;
+    const steps = [i];
     const next = graph.steps.findIndex((s, j) => j > i && s.inputs.includes(step.output));
     if (next >= 0 && graph.steps[next].op === "Relu" && uses.get(step.output) === 1) {
       relu = true;
       output = graph.steps[next].output;
-      skipped.add(next);
+      steps.push(next);
     }
-    fused.set(conv, { residual, relu, output });
-    skipped.add(i);
+    fused.set(conv, { residual, relu, output, steps });
+    for (const k of steps) skipped.add(k);
   });
 
   const buffers: PlanBuffer[] = [];
@@ -140,7 +143,11 @@ export function analysePlan(graph: PlanGraph, weights: ReadonlyMap<string, Tenso
         const window = windowOf(step, xs[2], xs[3], [w.shape[2], w.shape[3]]);
         const shape = [xs[0], w.shape[0], window.oh, window.ow];
         const form = convBlocked(step) ? "blocked" : "plain";
-        const f = fused.get(i);
+        let f = fused.get(i);
+        if (f !== undefined && shapes.get(f.residual)?.join() !== shape.join()) {
+          for (const k of f.steps) skipped.delete(k);
+          f = undefined;
+        }
         const activation = fusedActivation(step);
         const group = typeof step.attrs.group === "number" ? step.attrs.group : 1;
         const unfolded = form === "blocked" && group === 1 ? unfold(x, xs, w, window) : undefined;

@@ -1,7 +1,7 @@
 /**
- * Add: the element-wise sum. The language adds tensors of equal shape only (the residual add,
- * kept on a plain loop); the compiler's own nodes (a per-channel shift `x + t`, constant
- * folding) use ONNX broadcasting.
+ * Add: the element-wise sum. Equal shapes (the residual add) take a plain loop; others (a
+ * broadcasting `a + b`, a number `x + 0.5`, a per-channel shift `x + t`, constant folding) use
+ * ONNX broadcasting.
  */
 import { broadcastBinary } from "../broadcast.js";
 import { outputTensor, type Tensor } from "../tensor.js";

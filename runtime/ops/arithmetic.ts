@@ -1,29 +1,99 @@
 /**
- * `add` (`a + b` of equal shapes; the IR's `Add`), and the broadcasting `Sub`, `Mul` and `Div`
- * that lowering (`standardize`) and the inference folds (an unfolded normalization's affine) use
- * for per-channel arithmetic. Gradients reduce over the axes an operand was broadcast along; an
- * `Add` of equal shapes passes the output's gradient on to both operands without a node.
+ * Element-wise arithmetic: the layers `add`, `sub`, `mul` and `div` (also written `a + b`,
+ * `a - b`, `a * b`, `a / b`), the IR's broadcasting `Add`, `Sub`, `Mul` and `Div`.
+ *
+ * Two tensors broadcast as NumPy and ONNX do, within the language's rule that every tensor has
+ * its batch on axis 0: the operands have one rank, their batch axes agree, and on every other
+ * axis the sizes are equal or one of them is 1 and stretches (`[N, C, H, W] * [N, C, 1, 1]`).
+ * A tensor with a compile-time number (`x * 0.2`, `1 - x`) is the same layer on one tensor, the
+ * number held in its attributes (`scalar`, and `scalar_left` when the number is the left
+ * operand); it lowers to the node with a rank-0 literal constant as that operand.
+ *
+ * Gradients reduce over the axes an operand was broadcast along; an `Add` of equal shapes passes
+ * the output's gradient on to both operands without a node.
  */
-import { formatShape, perSample, sameShape } from "./dims.js";
+import { formatShape, perSample } from "./dims.js";
 import { readsInputs, sumRule } from "./grad-structure.js";
 import { inputsCall } from "./kernel-call.js";
 import { fail } from "./rules.js";
-import type { IrOperator, KernelEntry, LayerOperator } from "./types.js";
+import type { Attrs, IrOperator, KernelEntry, LayerOperator, Shape } from "./types.js";
 
-export const ADD_LAYER: LayerOperator = {
-  name: "add",
-  doc: "element-wise sum of two tensors of equal shape (also written a + b)",
-  family: "structure",
-  inputs: 2,
-  args: [],
-  infer: (_attrs, [a, b]) => {
-    if (!sameShape(a, b)) return fail("E0202", `add needs operands of equal shape, got ${formatShape(a)} and ${formatShape(b)}`);
-    return { shape: a, params: [], flops: perSample(a) };
-  },
-  lower: (ctx) => ctx.emit("Add", [...ctx.inputs]),
-  torch: { call: (t) => `${t.inputs[0]} + ${t.inputs[1]}` },
-  example: { inputs: 2 },
-};
+/** The arithmetic layers by the operator the language writes between two operands. */
+export const ARITHMETIC_SYMBOLS: Readonly<Record<string, string>> = { "+": "add", "-": "sub", "*": "mul", "/": "div" };
+
+/** The number operand of arithmetic with a compile-time number, from the layer's attributes. */
+export interface ScalarOperand {
+  readonly value: number;
+  /** The number is the left operand (`1 - x`). */
+  readonly left: boolean;
+}
+
+/** The attributes of arithmetic with the number `value` on the given side. */
+export function scalarAttrs(value: number, left: boolean): Attrs {
+  return left ? { scalar: value, scalar_left: true } : { scalar: value };
+}
+
+/** The number operand of an arithmetic layer, or undefined for one over two tensors. */
+export function scalarOperand(attrs: Attrs): ScalarOperand | undefined {
+  return typeof attrs.scalar === "number" ? { value: attrs.scalar, left: attrs.scalar_left === true } : undefined;
+}
+
+/**
+ * Why `a` and `b` do not broadcast (ranks, the batch axis, or the first other axis where the sizes
+ * differ and neither is 1), or undefined when they do.
+ */
+export function broadcastProblem(a: Shape, b: Shape): string | undefined {
+  if (a.length !== b.length) return `ranks ${a.length} and ${b.length} differ`;
+  for (let axis = 0; axis < a.length; axis++) {
+    const [da, db] = [a[axis], b[axis]];
+    if (da === db || (axis > 0 && (da === 1 || db === 1))) continue;
+    return `${axis === 0 ? "the batch axis" : `axis ${axis}`} is ${da} against ${db}`;
+  }
+  return undefined;
+}
+
+/** The broadcast shape of two shapes that broadcast: on each axis the size that is not a stretched 1. */
+export function broadcastDims(a: Shape, b: Shape): Shape {
+  return a.map((d, axis) => (d === 1 ? b[axis] : d));
+}
+
+function arithmeticLayer(name: string, op: string, symbol: string, what: string, python: string): LayerOperator {
+  return {
+    name,
+    doc: `element-wise ${what} of two tensors that broadcast, or of a tensor and a number (also written a ${symbol} b)`,
+    family: "structure",
+    inputs: 2,
+    args: [],
+    infer: (attrs, shapes) => {
+      if (scalarOperand(attrs) !== undefined) return { shape: shapes[0], params: [], flops: perSample(shapes[0]) };
+      const [a, b] = shapes;
+      const problem = broadcastProblem(a, b);
+      if (problem !== undefined) return fail("E0202", `${name} needs operands that broadcast, got ${formatShape(a)} and ${formatShape(b)}: ${problem}`);
+      const shape = broadcastDims(a, b);
+      return { shape, params: [], flops: perSample(shape) };
+    },
+    lower: (ctx) => {
+      const scalar = scalarOperand(ctx.attrs);
+      if (scalar === undefined) return ctx.emit(op, [...ctx.inputs]);
+      const constant = ctx.constant("scalar", [], Float32Array.of(scalar.value));
+      return ctx.emit(op, scalar.left ? [constant, ctx.inputs[0]] : [ctx.inputs[0], constant]);
+    },
+    torch: {
+      call: (t) => {
+        const scalar = scalarOperand(t.attrs);
+        if (scalar === undefined) return `${t.inputs[0]} ${python} ${t.inputs[1]}`;
+        const number = t.value(scalar.value, "scalar", "float");
+        return scalar.left ? `${number} ${python} ${t.inputs[0]}` : `${t.inputs[0]} ${python} ${number}`;
+      },
+    },
+    example: { inputs: 2 },
+  };
+}
+
+export const ADD_LAYER = arithmeticLayer("add", "Add", "+", "sum", "+");
+export const SUB_LAYER = arithmeticLayer("sub", "Sub", "-", "difference", "-");
+export const MUL_LAYER = arithmeticLayer("mul", "Mul", "*", "product", "*");
+export const DIV_LAYER = arithmeticLayer("div", "Div", "/", "quotient", "/");
 
 /** The runtime's part of `Add`, `Sub`, `Mul` and `Div` (the plan runs an `Add` of equal shapes itself). */
 export const ARITHMETIC_KERNELS: readonly KernelEntry[] = ["Add", "Sub", "Mul", "Div"].map((op) => ({
@@ -33,7 +103,7 @@ export const ARITHMETIC_KERNELS: readonly KernelEntry[] = ["Add", "Sub", "Mul", 
 }));
 
 export const ARITHMETIC_OPERATORS = {
-  layers: [ADD_LAYER],
+  layers: [ADD_LAYER, SUB_LAYER, MUL_LAYER, DIV_LAYER],
   ir: ARITHMETIC_KERNELS.map(
     (kernel): IrOperator => ({
       ...kernel,

@@ -33,6 +33,7 @@ import { MAXOUT_OPERATORS } from "./maxout.js";
 import { POOL_OPERATORS } from "./pool.js";
 import { PRELU_OPERATORS } from "./prelu.js";
 import { RESHAPE_OPERATORS } from "./reshape.js";
+import { SCALE_OPERATORS } from "./scale.js";
 import { ACTIVATION_GRADIENT_OPERATORS } from "./grad-activations.js";
 import { NORM_GRADIENT_OPERATORS } from "./grad-norms.js";
 import { STRUCTURE_GRADIENT_OPERATORS } from "./grad-structure.js";
@@ -47,6 +48,7 @@ import type { IrOperator, LayerOperator, OperatorModule } from "./types.js";
 const MODULES: readonly OperatorModule[] = [
   CONV_OPERATORS,
   DENSE_OPERATORS,
+  SCALE_OPERATORS,
   POOL_OPERATORS,
   RESHAPE_OPERATORS,
   ...ACTIVATION_OPERATORS,

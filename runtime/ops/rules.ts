@@ -7,8 +7,9 @@
  *   standardization are not counted.
  * - pooling: one operation per window element per output element; global pooling: one per
  *   input element.
- * - element-wise layers (activations, `add`, `prelu`, ...): one per output element; `softmax`
- *   and `log_softmax` three (exponent, sum, divide); `maxout` pieces − 1 comparisons per output.
+ * - element-wise layers (activations, `add` and the other arithmetic, `prelu`, `scale`, ...): one
+ *   per output element; `softmax` and `log_softmax` three (exponent, sum, divide); `maxout`
+ *   pieces − 1 comparisons per output.
  * - normalizers: `batch` and `batch_renorm` fold to a per-channel scale and shift at inference,
  *   two per element; the others compute statistics per sample, counted as five per element
  *   (mean, variance, normalize, scale, shift); `standardize` two; `none`, `identity`, `flatten`,

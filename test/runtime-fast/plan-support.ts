@@ -34,7 +34,9 @@ export function examplePlan(name: string, fused = true) {
   const params = new Map<string, Tensor>(model.params.map((p) => [p.name, { shape: p.shape as number[], data: synthetic.get(p.name)! }]));
   const graph = runPipeline(lowerModel(model), fused ? INFERENCE_PASSES : UNFUSED_PASSES).graph;
   const inputs = fixture.inputs.map((input, k) => ({ shape: input.shape, data: syntheticInput(k, input.shape) }));
-  const weights = new Map([...params, ...evaluateConstants(graph, params)]);
+  // Literal constants (a number's operand, as in `x / beta`) are weights of the plan too, as a generated module's CONSTANTS.
+  const literals = [...graph.values.values()].flatMap((v) => (v.kind === "const" ? [[v.name, { shape: v.shape as number[], data: v.data! }] as const] : []));
+  const weights = new Map<string, Tensor>([...params, ...literals, ...evaluateConstants(graph, params)]);
   const plan: PlanGraph = {
     inputs: graph.inputs.map((name, k) => ({ name, shape: inputs[k].shape })),
     outputs: graph.outputs,

@@ -269,7 +269,7 @@ OUTPUT = "logits"
 
 
 class NFBlock(nn.Module):
-    """Block NFBlock, as instance NFBlock0 expands it (called at nfnet.nn:20)."""
+    """Block NFBlock, as instance NFBlock0 expands it (called at nfnet.nn:25)."""
 
     def __init__(self):
         super().__init__()
@@ -277,16 +277,18 @@ class NFBlock(nn.Module):
         self.conv1 = ScaledStandardizedConv2d(16, 16, 3, padding=1)
 
     def forward(self, x):
-        gelu0 = F.gelu(x)  # nfnet.nn:9
-        conv0 = self.conv0(gelu0)  # nfnet.nn:9
-        gelu1 = F.gelu(conv0)  # nfnet.nn:10
-        conv1 = self.conv1(gelu1)  # nfnet.nn:10
-        add0 = conv1 + x  # nfnet.nn:13
+        div0 = x / 1.0  # nfnet.nn:10
+        gelu0 = F.gelu(div0)  # nfnet.nn:11
+        conv0 = self.conv0(gelu0)  # nfnet.nn:11
+        gelu1 = F.gelu(conv0)  # nfnet.nn:12
+        conv1 = self.conv1(gelu1)  # nfnet.nn:12
+        mul0 = 0.2 * conv1  # nfnet.nn:15
+        add0 = x + mul0  # nfnet.nn:15
         return add0
 
 
 class NFBlock_2(nn.Module):
-    """Block NFBlock, as instances NFBlock1, NFBlock2 expand it (called at nfnet.nn:20).
+    """Block NFBlock, as instances NFBlock1, NFBlock2 expand it (called at nfnet.nn:26).
 
     They expand the block differently from class NFBlock (another branch of an `if`, or other
     layers), hence a class of their own.
@@ -299,18 +301,20 @@ class NFBlock_2(nn.Module):
         self.conv2 = ScaledStandardizedConv2d(in_channels, c, 1)
 
     def forward(self, x):
-        gelu0 = F.gelu(x)  # nfnet.nn:9
-        conv0 = self.conv0(gelu0)  # nfnet.nn:9
-        gelu1 = F.gelu(conv0)  # nfnet.nn:10
-        conv1 = self.conv1(gelu1)  # nfnet.nn:10
-        avgpool0 = F.avg_pool2d(x, 2)  # nfnet.nn:12
-        conv2 = self.conv2(avgpool0)  # nfnet.nn:12
-        add0 = conv1 + conv2  # nfnet.nn:13
+        div0 = x / 1.0198039  # nfnet.nn:10
+        gelu0 = F.gelu(div0)  # nfnet.nn:11
+        conv0 = self.conv0(gelu0)  # nfnet.nn:11
+        gelu1 = F.gelu(conv0)  # nfnet.nn:12
+        conv1 = self.conv1(gelu1)  # nfnet.nn:12
+        avgpool0 = F.avg_pool2d(div0, 2)  # nfnet.nn:14
+        conv2 = self.conv2(avgpool0)  # nfnet.nn:14
+        mul0 = 0.2 * conv1  # nfnet.nn:15
+        add0 = conv2 + mul0  # nfnet.nn:15
         return add0
 
 
 class NFNet(nn.Module):
-    """Model NFNet (nfnet.nn:16)."""
+    """Model NFNet (nfnet.nn:18)."""
 
     def __init__(self):
         super().__init__()
@@ -322,15 +326,15 @@ class NFNet(nn.Module):
         self.dense0 = nn.Linear(64, 10)
 
     def forward(self, x):
-        stem_conv0 = self.stem["conv0"](x)  # nfnet.nn:19
-        stem_gelu0 = F.gelu(stem_conv0)  # nfnet.nn:19
-        NFBlock0 = self.NFBlock0(stem_gelu0)  # nfnet.nn:20
-        NFBlock1 = self.NFBlock1(NFBlock0)  # nfnet.nn:20
-        NFBlock2 = self.NFBlock2(NFBlock1)  # nfnet.nn:20
-        relu0 = F.relu(NFBlock2)  # nfnet.nn:21
-        global_avgpool0 = relu0.mean((2, 3), keepdim=True)  # nfnet.nn:21
-        flatten0 = torch.flatten(global_avgpool0, 1)  # nfnet.nn:21
-        dense0 = self.dense0(flatten0)  # nfnet.nn:21
+        stem_conv0 = self.stem["conv0"](x)  # nfnet.nn:24
+        stem_gelu0 = F.gelu(stem_conv0)  # nfnet.nn:24
+        NFBlock0 = self.NFBlock0(stem_gelu0)  # nfnet.nn:25
+        NFBlock1 = self.NFBlock1(NFBlock0)  # nfnet.nn:26
+        NFBlock2 = self.NFBlock2(NFBlock1)  # nfnet.nn:27
+        relu0 = F.relu(NFBlock2)  # nfnet.nn:28
+        global_avgpool0 = relu0.mean((2, 3), keepdim=True)  # nfnet.nn:28
+        flatten0 = torch.flatten(global_avgpool0, 1)  # nfnet.nn:28
+        dense0 = self.dense0(flatten0)  # nfnet.nn:28
         return dense0
 
 
