@@ -56,6 +56,8 @@ export { reshape } from "./kernels/reshape.js";
 export { identity } from "./kernels/identity.js";
 export { broadcastBinary, broadcastShape } from "./broadcast.js";
 export { concat, type ConcatAttributes } from "./kernels/concat.js";
+export { slice, type SliceAttributes } from "./kernels/slice.js";
+export { channelShuffle, type ChannelShuffleAttributes } from "./kernels/channel-shuffle.js";
 
 export {
   batchNormalization,

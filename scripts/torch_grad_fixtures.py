@@ -344,6 +344,25 @@ def structure_cases():
                lambda L, a, b: torch.cat([L["conv0"](a), b], dim=2))
 
 
+# --- channel slices and shuffles ------------------------------------------------------------------
+
+def slice_and_shuffle_cases():
+    from torchvision.models.shufflenetv2 import channel_shuffle
+
+    shape = [2, 4, 5, 5]
+    yield Case("slice_chunk_shuffle", model({"x": shape}, """
+        y = x -> conv(6, 1)
+        a = y -> slice(0, 3)
+        b = y -> slice(3, 6) -> conv(3, 3, pad: 1)
+        return concat(a, b) -> channel_shuffle(2)
+    """), {"x": shape}, {"conv0": conv(4, 6, 1), "conv1": conv(3, 3, 3, pad=1)},
+        lambda L, x: (lambda a, b: channel_shuffle(torch.cat((a, L["conv1"](b)), dim=1), 2))(*L["conv0"](x).chunk(2, dim=1)))
+    yield pipeline_case("slice_features", [3, 6], "dense(7) -> slice(2, 5)", {"dense0": dense(6, 7)},
+                        ["dense0", lambda x: x[:, 2:5]])
+    yield pipeline_case("channel_shuffle_g3", shape, "conv(6, 3, pad: 1) -> channel_shuffle(3)",
+                        {"conv0": conv(4, 6, 3, pad=1)}, ["conv0", lambda x: channel_shuffle(x, 3)])
+
+
 # --- arithmetic on tensors ------------------------------------------------------------------------
 
 def gap(x):
@@ -612,7 +631,8 @@ def build(case):
     return body
 
 
-CASES = [conv_cases, dense_cases, pool_cases, activation_cases, structure_cases, arithmetic_cases, normalizer_cases, loss_cases]
+CASES = [conv_cases, dense_cases, pool_cases, activation_cases, structure_cases, arithmetic_cases, normalizer_cases, loss_cases,
+         slice_and_shuffle_cases]
 
 
 def main():

@@ -485,6 +485,23 @@ def broadcast_arithmetic_cases():
         write(name, op, {}, {"a": a, "b": b}, {"y": y})
 
 
+def slice_and_shuffle_cases():
+    """Channel slices (`x[:, start:end]`, torch.chunk's halves among them) and torchvision's
+    channel_shuffle, from their own seed so that adding them left every earlier fixture as it was."""
+    from torchvision.models.shufflenetv2 import channel_shuffle
+
+    torch.manual_seed(20252)
+    images, features = randn(2, 6, 3, 4), randn(3, 7)
+    first, second = images.chunk(2, dim=1)
+    write("slice_chunk_first", "slice", {"starts": [0], "ends": [3], "axes": [1]}, {"x": images}, {"y": first})
+    write("slice_chunk_second", "slice", {"starts": [3], "ends": [6], "axes": [1]}, {"x": images}, {"y": second})
+    write("slice_rank2_middle", "slice", {"starts": [2], "ends": [5], "axes": [1]}, {"x": features}, {"y": features[:, 2:5]})
+    for name, shape, groups in [("channel_shuffle_g2", (2, 6, 3, 4), 2), ("channel_shuffle_g3", (2, 12, 2, 3), 3),
+                                ("channel_shuffle_g1", (1, 4, 2, 2), 1)]:
+        x = randn(*shape)
+        write(name, "channel_shuffle", {"groups": groups}, {"x": x}, {"y": channel_shuffle(x, groups)})
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     for stale in os.listdir(OUT):
@@ -495,7 +512,7 @@ def main():
     for make in (conv_cases, gemm_cases, pool_cases, activation_cases, batch_cases, batch_renorm_cases,
                  per_sample_cases, frn_cases, switchable_cases, weight_standardization_cases,
                  mobile_activation_cases, ceil_and_adaptive_pool_cases, channel_norm_cases,
-                 clip_activation_cases, broadcast_arithmetic_cases):
+                 clip_activation_cases, broadcast_arithmetic_cases, slice_and_shuffle_cases):
         make()
 
 

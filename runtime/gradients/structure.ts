@@ -3,6 +3,9 @@
  *
  * - `Flatten`, `Reshape`: the output's gradient viewed in the input's shape;
  * - `Concat`: the output's gradient cut back into the inputs' slices along the axis;
+ * - `Slice`: the output's gradient scattered into zeros of the input's shape;
+ * - `ChannelShuffle`: the output's gradient shuffled back, by the inverse permutation (a shuffle
+ *   of C/groups groups);
  * - `Add`, `Sub`, `Mul`, `Div` (broadcasting): `da = dy`, `db = ±dy`; `da = dy·b`, `db = dy·a`;
  *   `da = dy / b`, `db = −dy·(a / b) / b`, each summed over the axes its operand was broadcast
  *   along;
@@ -11,6 +14,8 @@
 import type { BackwardAttributes } from "./attributes.js";
 import { broadcastShape, broadcastStrides } from "../broadcast.js";
 import { assertShape, sizeOf, type Tensor } from "../tensor.js";
+import { channelShuffle, type ChannelShuffleAttributes } from "../kernels/channel-shuffle.js";
+import { copySlice, sliceRanges, type SliceAttributes } from "../kernels/slice.js";
 
 export { dropoutWithMask } from "../kernels/dropout.js";
 
@@ -56,6 +61,26 @@ export function concatBackward(dy: Tensor, ...rest: [...Tensor[], { axis?: numbe
   });
   if (offset !== joined) throw new Error(`concatBackward: the inputs along axis ${axis} do not make up the gradient [${dy.shape.join(", ")}]`);
   return grads;
+}
+
+/** The gradient of `Slice(x)` given `dy`: `[dx]`, zero outside the slice and `dy` inside it. */
+export function sliceBackward(dy: Tensor, x: Tensor, attrs: BackwardAttributes<SliceAttributes>): Tensor[] {
+  const ranges = sliceRanges(x.shape, attrs, "sliceBackward");
+  assertShape(dy, ranges.map(([a, b]) => b - a), "sliceBackward: output gradient");
+  const dx = new Float32Array(x.data.length);
+  copySlice(dx, x.shape, dy.data, ranges, false);
+  return [{ shape: [...x.shape], data: dx }];
+}
+
+/**
+ * The gradient of `ChannelShuffle(x)` given `dy`: `[dx]`, `dy` with the inverse permutation
+ * applied. Output channel `j·g + i` is input channel `i·(C/g) + j`, so input channel
+ * `i·(C/g) + j` reads gradient channel `j·g + i`: a shuffle of `dy` in C/g groups.
+ */
+export function channelShuffleBackward(dy: Tensor, attrs: BackwardAttributes<ChannelShuffleAttributes>): Tensor[] {
+  const channels = dy.shape[1];
+  if (channels % attrs.groups !== 0) throw new Error(`channelShuffleBackward: groups ${attrs.groups} must divide the ${channels} channels`);
+  return [channelShuffle(dy, { groups: channels / attrs.groups })];
 }
 
 /**

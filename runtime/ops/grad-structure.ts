@@ -1,6 +1,6 @@
 /**
  * The backward operators of the linear layers, pools and structural operators (conv, dense,
- * pools, flatten and reshape, concat, arithmetic, dropout), and the backward rules' shared forms.
+ * pools, flatten and reshape, concat, slice and channel shuffle, arithmetic, dropout), and the backward rules' shared forms.
  * Each `<Op>Grad` node runs the kernel `<kernel>Backward` of `runtime/gradients/`.
  */
 import { gradientKernel, gradientOperator } from "./gradient.js";
@@ -17,6 +17,8 @@ export const STRUCTURE_GRADIENT_KERNELS: readonly KernelEntry[] = [
   gradientKernel("FlattenGrad", "flattenBackward", false),
   gradientKernel("ReshapeGrad", "reshapeBackward", false),
   gradientKernel("ConcatGrad", "concatBackward"),
+  gradientKernel("SliceGrad", "sliceBackward"),
+  gradientKernel("ChannelShuffleGrad", "channelShuffleBackward"),
   gradientKernel("AddGrad", "addBackward"),
   gradientKernel("SubGrad", "subBackward"),
   gradientKernel("MulGrad", "mulBackward"),

@@ -19,6 +19,7 @@ import { ARITHMETIC_OPERATORS } from "./arithmetic.js";
 import { BATCH_NORM_OPERATORS } from "./batch-norm.js";
 import { BATCH_RENORM_OPERATORS } from "./batch-renorm.js";
 import { CHANNEL_NORM_OPERATORS } from "./channel-norm.js";
+import { CHANNEL_SHUFFLE_OPERATORS } from "./channel-shuffle.js";
 import { CONCAT_OPERATORS } from "./concat.js";
 import { CONV_OPERATORS } from "./conv.js";
 import { DENSE_OPERATORS } from "./dense.js";
@@ -34,6 +35,7 @@ import { POOL_OPERATORS } from "./pool.js";
 import { PRELU_OPERATORS } from "./prelu.js";
 import { RESHAPE_OPERATORS } from "./reshape.js";
 import { SCALE_OPERATORS } from "./scale.js";
+import { SLICE_OPERATORS } from "./slice.js";
 import { ACTIVATION_GRADIENT_OPERATORS } from "./grad-activations.js";
 import { NORM_GRADIENT_OPERATORS } from "./grad-norms.js";
 import { STRUCTURE_GRADIENT_OPERATORS } from "./grad-structure.js";
@@ -60,6 +62,8 @@ const MODULES: readonly OperatorModule[] = [
   { layers: [STANDARDIZE_LAYER] },
   ARITHMETIC_OPERATORS,
   CONCAT_OPERATORS,
+  SLICE_OPERATORS,
+  CHANNEL_SHUFFLE_OPERATORS,
   IDENTITY,
   BATCH_NORM_OPERATORS,
   BATCH_RENORM_OPERATORS,

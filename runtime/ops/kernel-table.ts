@@ -10,6 +10,7 @@ import { ARITHMETIC_KERNELS } from "./arithmetic.js";
 import { BATCH_NORMALIZATION_KERNEL } from "./batch-norm.js";
 import { BATCH_RENORMALIZATION_KERNEL } from "./batch-renorm.js";
 import { CHANNEL_NORMALIZATION_KERNEL } from "./channel-norm.js";
+import { CHANNEL_SHUFFLE_KERNEL } from "./channel-shuffle.js";
 import { CONCAT_KERNEL } from "./concat.js";
 import { CONV_KERNEL } from "./conv.js";
 import { GEMM_KERNEL } from "./dense.js";
@@ -29,6 +30,7 @@ import { NORM_GRADIENT_KERNELS } from "./grad-norms.js";
 import { STRUCTURE_GRADIENT_KERNELS } from "./grad-structure.js";
 import { TRAINING_LOSS_KERNEL } from "./loss.js";
 import { LOG_SOFTMAX_KERNEL, SOFTMAX_KERNEL } from "./softmax.js";
+import { SLICE_KERNEL } from "./slice.js";
 import { SWITCHABLE_NORMALIZATION_KERNEL } from "./switchable-norm.js";
 import type { KernelEntry } from "./types.js";
 import { SCALED_WEIGHT_STANDARDIZATION_KERNEL, WEIGHT_STANDARDIZATION_KERNEL } from "./weight-standardization.js";
@@ -51,6 +53,8 @@ export const KERNELS: ReadonlyMap<string, KernelEntry> = new Map(
     DROPOUT_KERNEL,
     ...ARITHMETIC_KERNELS,
     CONCAT_KERNEL,
+    SLICE_KERNEL,
+    CHANNEL_SHUFFLE_KERNEL,
     IDENTITY_KERNEL,
     BATCH_NORMALIZATION_KERNEL,
     BATCH_RENORMALIZATION_KERNEL,

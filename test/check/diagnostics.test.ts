@@ -64,7 +64,21 @@ model M(x: [N, 3, 8, 8]) { return x -> ${call} }`;
     ]);
     expect(one("channel_norm", "[N, 8, 8]")).toEqual(["E0201 channel_norm needs a rank-4 input [N, C, H, W], got [N,8,8]"]);
     expect(one("concat(axis: 0)")[0]).toMatch(/^E0209 concat takes two or more tensor inputs, got 1/);
+    expect(one("slice(2, 9)")).toEqual(["E0207 slice end 9 is past the 8 channels of its input"]);
+    expect(one("slice(5, 5)")).toEqual(["E0207 slice needs start < end, got start 5 and end 5"]);
+    expect(one("slice(-1, 5)")).toEqual(["E0207 slice argument `start` must be >= 0, got -1"]);
+    expect(one("slice(0, 4)", "[N, 8, 8]")).toEqual(["E0201 slice needs a rank-2 input [N, F] or a rank-4 input [N, C, H, W], got [N,8,8]"]);
+    expect(one("slice(0, 4)", "[N, C, 8, 8]")).toEqual(["E0206 slice needs a static channel count, but it is the symbolic dimension C"]);
+    expect(one("channel_shuffle(3)")).toEqual(["E0204 channel_shuffle(groups: 3) needs channels divisible by 3, got 8"]);
+    expect(one("channel_shuffle(2)", "[N, 8]")).toEqual(["E0201 channel_shuffle needs a rank-4 input [N, C, H, W], got [N,8]"]);
     expect(one("standardize(mean: [0], std: [0])", "[N, 1, 4, 4]")).toEqual(["E0207 standardize argument `std` must be > 0, got 0"]);
+  });
+
+  it("points a slice's range error at the argument at fault", () => {
+    const source = "model M(x: [N, 8, 4, 4]) { return x -> slice(6, 2 * 5) }";
+    const squiggled = (text: string) => check(text).diagnostics.map((d) => text.slice(d.span.start, d.span.end));
+    expect(squiggled(source)).toEqual(["2 * 5"]);
+    expect(squiggled(source.replace("slice(6, 2 * 5)", "slice(start: 7, end: 7)"))).toEqual(["start: 7"]);
   });
 
   it("catches compile-time type errors and division by zero", () => {

@@ -129,6 +129,12 @@ x = torch.tensor([1.0, 3.0, 3.0, 0.0, 2.0, 2.0]).view(1, 6, 1, 1).requires_grad_
 y = sup.maxout(x, 3)
 y.sum().backward()
 assert y.flatten().tolist() == [3, 2] and x.grad.flatten().tolist() == [0, 0.5, 0.5, 0, 0.5, 0.5]
+x = torch.randn(2, 12, 3, 4)
+for groups, part in ((3, x), (2, x[:, 2:8])):
+    # Output channel j·g + i is input channel i·(C/g) + j, also on a slice (not contiguous).
+    c = part.shape[1]
+    order = [i * (c // groups) + j for j in range(c // groups) for i in range(groups)]
+    assert torch.equal(sup.channel_shuffle(part, groups), part[:, order])
 standardize = sup.Standardize([0, 1, 2], [1, 2, 4])
 assert list(standardize.state_dict()) == [] and standardize.mean.dtype == torch.float32
 close(standardize(torch.ones(2, 3)), torch.tensor([[1.0, 0.0, -0.25]] * 2))

@@ -154,6 +154,10 @@ const OPERATOR_CASES: readonly ParityCase[] = [
   model("concat", IMAGE, "concat(x -> conv(4, 1), x -> conv(2, 3, pad: 1))"),
   model("concat_input", IMAGE, "concat(x, x -> conv(2, 3, pad: 1), x -> maxpool(3, stride: 1, pad: 1))"),
   model("concat_features", FEATURES, "concat(x -> dense(3), x -> dense(5), axis: 1)"),
+  model("slice", IMAGE, `${STEM} -> slice(2, 6)`),
+  model("slice_features", FEATURES, "x -> dense(10) -> slice(3, 8)"),
+  model("channel_shuffle", IMAGE, `${STEM} -> channel_shuffle(4)`),
+  model("shuffle_split", IMAGE, "concat(x -> slice(0, 2), x -> slice(2, 4) -> conv(2, 3, pad: 1) -> relu) -> channel_shuffle(2)"),
   model("identity", IMAGE, `${STEM} -> identity`),
   model("maxpool", IMAGE, `${STEM} -> maxpool(2)`),
   model("maxpool_pad", IMAGE, `${STEM} -> maxpool(3, stride: 2, pad: 1)`),
@@ -195,6 +199,22 @@ const BLOCK_CASES: readonly ParityCase[] = [
     text: [
       "block R(x, beta: float, alpha: float = 0.2) {\n  return x + alpha * ((x / beta) -> conv(4, 3, pad: 1))\n}",
       "model M(x: [N, 4, 8, 8]) {\n  return x -> R(1.5) -> R(2, alpha: 0.5) -> R(0.75)\n}",
+      "",
+    ].join("\n"),
+  },
+  {
+    // A ShuffleNet unit whose split points differ between instances: the slices read them from
+    // the class's constructor.
+    name: "block_channel_split",
+    path: "block_channel_split.nn",
+    text: [
+      "block Unit(x, c: int) {",
+      "  y = x -> conv(c, 1)",
+      "  a = y -> slice(0, c // 2)",
+      "  b = y -> slice(c // 2, c) -> conv(c // 2, 3, pad: 1) -> relu",
+      "  return concat(a, b) -> channel_shuffle(2)",
+      "}",
+      "model M(x: [N, 4, 8, 8]) {\n  return x -> Unit(8) -> Unit(6)\n}",
       "",
     ].join("\n"),
   },

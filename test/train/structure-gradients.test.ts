@@ -120,14 +120,14 @@ function checkKernel(
 
 describe("the registry's backward operators", () => {
   it("each has a runtime kernel of its name and a registered IR operator", () => {
-    expect(STRUCTURE_GRADIENT_KERNELS.length).toBe(15);
+    expect(STRUCTURE_GRADIENT_KERNELS.length).toBe(17);
     for (const entry of STRUCTURE_GRADIENT_KERNELS) {
       const call = entry.kernel({ op: entry.op, inputs: ["dy", "x"], attrs: { wants: [1] } }, true);
       expect(typeof (runtime as unknown as Record<string, unknown>)[call.kernel], call.kernel).toBe("function");
       expect(call.kernel).toMatch(/Backward$/);
       expect(IR_OPERATORS.get(entry.op)?.backward, entry.op).toBeUndefined();
     }
-    for (const op of ["Conv", "Gemm", "MaxPool", "AveragePool", "AdaptiveAveragePool", "GlobalAveragePool", "GlobalMaxPool", "Flatten", "Reshape", "Concat", "Add", "Sub", "Mul", "Div", "Identity", "Dropout"]) {
+    for (const op of ["Conv", "Gemm", "MaxPool", "AveragePool", "AdaptiveAveragePool", "GlobalAveragePool", "GlobalMaxPool", "Flatten", "Reshape", "Concat", "Slice", "ChannelShuffle", "Add", "Sub", "Mul", "Div", "Identity", "Dropout"]) {
       expect(IR_OPERATORS.get(op)?.backward, op).toBeDefined();
     }
   });
@@ -367,6 +367,24 @@ describe("structural kernels", () => {
     checkKernel(`concat axis ${axis}`, (xs) => runtime.concat(xs, { axis }), (dy, xs) => runtime.concatBackward(dy, ...xs, { axis, wants: all }), inputs);
     const some = inputs.map((_, k) => (k === 1 ? 0 : 1));
     checkKernel(`concat axis ${axis}, input 1 not wanted`, (xs) => runtime.concat(xs, { axis }), (dy, xs) => runtime.concatBackward(dy, ...xs, { axis, wants: some }), inputs, some);
+  });
+
+  it.each([
+    { name: "channels of an image", shape: [2, 6, 3, 2], starts: [1], ends: [4], axes: [1] },
+    { name: "the second half of features", shape: [3, 8], starts: [4], ends: [8], axes: [1] },
+    { name: "two axes", shape: [2, 5, 4], starts: [2, 1], ends: [5, 3], axes: [1, 2] },
+  ])("sliceBackward scatters the gradient into zeros: $name", ({ shape, starts, ends, axes }) => {
+    const attrs = { starts, ends, axes };
+    checkKernel("slice", ([x]) => runtime.slice(x, attrs), (dy, [x]) => runtime.sliceBackward(dy, x, { ...attrs, wants: [1] }), [randomTensor(shape, 15)]);
+  });
+
+  it.each([1, 2, 3, 6])("channelShuffleBackward applies the inverse permutation (groups %i)", (groups) => {
+    checkKernel(
+      `channel shuffle, groups ${groups}`,
+      ([x]) => runtime.channelShuffle(x, { groups }),
+      (dy) => runtime.channelShuffleBackward(dy, { groups, wants: [1] }),
+      [randomTensor([2, 6, 2, 3], 16)],
+    );
   });
 
   const BINARY = [

@@ -6,10 +6,11 @@
  * nnc's parameter names, timm's adaptive gradient clipping and the loss nnc trains with. The
  * layers PyTorch lacks (batch renormalization, filter response normalization, switchable
  * normalization, layer normalization over each pixel's channels, weight-standardized conv and
- * dense, maxout, fixed input standardization) are added only when a model uses them. They are
- * ports of `scripts/torch_nn.py`, the modules nnc's PyTorch fixtures were made with, so they
- * agree with nnc in training and evaluation; each registers its parameters and buffers in
- * nnc's order and under nnc's names, so a model's `state_dict()` is nnc's parameter list.
+ * dense, maxout, channel shuffle, fixed input standardization) are added only when a model uses
+ * them. They are ports of `scripts/torch_nn.py`, the modules nnc's PyTorch fixtures were made
+ * with, so they agree with nnc in training and evaluation; each registers its parameters and
+ * buffers in nnc's order and under nnc's names, so a model's `state_dict()` is nnc's parameter
+ * list.
  *
  * The Python needs only torch and the standard library (`json`, `math`, `struct`). Two names are
  * read as module globals that the generated file defines: `CLASSIFIER` (the final classifier's
@@ -598,6 +599,20 @@ def maxout(x, pieces: int):
     p is pieces. Tied maxima share the gradient equally, as amax's does.
     """
     return x.unflatten(1, (-1, pieces)).amax(dim=2)
+`,
+  ),
+  define(
+    "channel_shuffle",
+    [],
+    String.raw`
+def channel_shuffle(x, groups: int):
+    """ShuffleNet's channel shuffle, as torchvision's, on [N, C, H, W].
+
+    The channels, as a groups × C/groups grid, are read by columns: output channel
+    j·groups + i is input channel i·(C/groups) + j.
+    """
+    n, c, h, w = x.size()
+    return x.reshape(n, groups, c // groups, h, w).transpose(1, 2).reshape(n, c, h, w)
 `,
   ),
   define(
