@@ -7,7 +7,7 @@
  * The plan has no kernel of its own for it and runs the TypeScript kernel as a fallback step.
  * ONNX: `Slice(x, starts, ends, axes)`, the three as int64 initializers.
  */
-import { literal, ints } from "./kernel-call.js";
+import { input, ints, literal } from "./kernel-call.js";
 import { readsInputs } from "./grad-structure.js";
 import { checkRank, fail, isFailure, staticDim } from "./rules.js";
 import type { IrOperator, KernelEntry, LayerOperator } from "./types.js";
@@ -41,7 +41,7 @@ export const SLICE_KERNEL: KernelEntry = {
   // No plan kernel: the plan runs this kernel as a fallback step.
   kernel: (node) => ({
     kernel: "slice",
-    args: [{ kind: "input", index: 0 }, literal({ starts: ints(node, "starts", []), ends: ints(node, "ends", []), axes: ints(node, "axes", []) })],
+    args: [input(0), literal({ starts: ints(node, "starts", []), ends: ints(node, "ends", []), axes: ints(node, "axes", []) })],
   }),
 };
 
