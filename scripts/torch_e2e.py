@@ -47,12 +47,14 @@ a random stream shared by two languages, so in the train record of a model with 
 mlp: "dropout": "keep_all") every dropout keeps every element and applies its inverted scaling,
 y = x / (1 - p): this is what the runtime's dropout does with a RandomSource that never draws
 below p (e.g. `() => 0.999999`; an element is kept when its draw is >= p). Every example has a
-train record.
+train record but efficientnet_b0 ("train": null): torchvision's EfficientNet applies stochastic
+depth in training, random per sample, which the .nn file leaves out (it is the identity in eval).
 
 Comparison the tests are meant to make (issue #3): |got - want| <= 1e-4 * scale for outputs, and
 for a running statistic <= 1e-4 * max(1, max |want|).
 
-Batch: 2, except resnet18 (1 at 224x224, to keep the TypeScript side fast) and mlp (8: with two
+Batch: 2, except resnet18 and the torchvision zoo (mobilenet_v2, mobilenet_v3_small,
+efficientnet_b0, googlenet: 1 at 224x224, to keep the TypeScript side fast) and mlp (8: with two
 samples, BatchNorm1d in training maps every feature to about ±1 before γ and β, a degenerate check
 that also loses float32 precision where the two samples nearly agree).
 
@@ -86,8 +88,15 @@ MODELS = {
     "mlp": ("Mlp", "x"),
     "nfnet": ("NFNet", "x"),
     "norm_zoo": ("NormZoo", "x"),
+    "mobilenet_v2": ("MobileNetV2", "x"),
+    "mobilenet_v3_small": ("MobileNetV3Small", "x"),
+    "efficientnet_b0": ("EfficientNetB0", "x"),
+    "googlenet": ("GoogLeNet", "x"),
 }
-BATCH = {"resnet18": 1, "mlp": 8}
+BATCH = {"resnet18": 1, "mlp": 8, "mobilenet_v2": 1, "mobilenet_v3_small": 1, "efficientnet_b0": 1, "googlenet": 1}
+# Examples without a train record: torchvision's EfficientNet drops each residual branch at random
+# in training (stochastic depth), which efficientnet_b0.nn leaves out (the identity at inference).
+EVAL_ONLY = {"efficientnet_b0"}
 
 
 def f32(value):
@@ -167,8 +176,8 @@ def run(example, builder, input_shape):
     for name, pshape in params:
         tensors.append(tensor_entry(name, pshape, *synthetic.synthetic_range(name, pshape, params), weights[name]))
 
-    records = {}
-    for mode in ("eval", "train"):
+    records = {"train": None}
+    for mode in ("eval",) if example in EVAL_ONLY else ("eval", "train"):
         results = {}
         for dtype in (torch.float64, torch.float32):
             model, state = build(example, builder, dtype, params)
@@ -245,7 +254,7 @@ def main():
     torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
     os.makedirs(OUT, exist_ok=True)
     only = set(sys.argv[1:])
-    print(f"{'example':<10} {'batch':>5} {'eval scale':>11} {'f32 err':>9} {'sens':>6} "
+    print(f"{'example':<18} {'batch':>5} {'eval scale':>11} {'f32 err':>9} {'sens':>6} "
           f"{'train scale':>11} {'f32 err':>9} {'running':>7}  dropout  size")
     for example, builder, input_shape, _ in torch_twins.EXAMPLES:
         if only and example not in only:
@@ -257,9 +266,10 @@ def main():
         with open(path, "w") as f:
             f.write(text)
         e, t = body["eval"], body["train"]
-        print(f"{example:<10} {body['batch']:>5} {e['scale']:>11.4g} {e['float32_error']:>9.2g} "
-              f"{e['input_sensitivity']:>6.3f} {t['scale']:>11.4g} {t['float32_error']:>9.2g} "
-              f"{len(t['running']):>7}  {t['dropout']:<8} {len(text) // 1024} KB")
+        train = (f"{t['scale']:>11.4g} {t['float32_error']:>9.2g} {len(t['running']):>7}  {t['dropout']:<8}"
+                 if t else f"{'-':>11} {'-':>9} {'-':>7}  {'-':<8}")
+        print(f"{example:<18} {body['batch']:>5} {e['scale']:>11.4g} {e['float32_error']:>9.2g} "
+              f"{e['input_sensitivity']:>6.3f} {train} {len(text) // 1024} KB")
 
 
 if __name__ == "__main__":

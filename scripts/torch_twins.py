@@ -28,7 +28,10 @@ import sys
 from collections import OrderedDict
 
 import torch
+import torchvision
 from torch import nn
+from torchvision.models.googlenet import BasicConv2d, Inception
+from torchvision.ops.misc import SqueezeExcitation
 
 sys.dont_write_bytecode = True  # importing torch_nn must not leave a __pycache__ in scripts/
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -357,6 +360,99 @@ def norm_zoo():
     )
 
 
+# --- the torchvision zoo: mobilenet_v2.nn, mobilenet_v3_small.nn, efficientnet_b0.nn, googlenet.nn --
+
+# These twins ARE torchvision's models (randomly initialized); only their nnc names are added, by
+# walking each model's modules in registration order, which is its forward order and the order of
+# the .nn file, with one naming scope per block instance of the .nn file.
+
+KINDS = ((nn.Conv2d, "conv"), (nn.BatchNorm2d, "batch"), (nn.Linear, "dense"))
+
+
+def tag_all(names, module):
+    """Tags every conv, batch norm and linear layer inside `module`, in registration order."""
+    for sub in module.modules():
+        kind = next((k for cls, k in KINDS if isinstance(sub, cls)), None)
+        if kind is not None:
+            tag(sub, names.next(kind))
+
+
+def tag_stages(names, blocks, sizes, stage, block):
+    """Tags `blocks` as instances of block `block`, taken `sizes[i]` at a time into the i-th instance
+    of block `stage`."""
+    blocks = iter(blocks)
+    for size in sizes:
+        s = names.block(stage)
+        for _ in range(size):
+            tag_all(s.block(block), next(blocks))
+
+
+def mobilenet_v2():
+    """torchvision's mobilenet_v2(): `Stage` per row of (t, c, n, s), `InvertedResidual` inside."""
+    model = torchvision.models.mobilenet_v2()
+    n = Names()
+    tag_all(n, model.features[0])
+    tag_stages(n, model.features[1:18], [1, 2, 3, 4, 3, 3, 1], "Stage", "InvertedResidual")
+    tag_all(n, model.features[18])
+    tag_all(n, model.classifier)
+    return model
+
+
+def mobilenet_v3_small():
+    """torchvision's mobilenet_v3_small(): eleven `Bneck` blocks, SE in its own block scope."""
+    model = torchvision.models.mobilenet_v3_small()
+    n = Names()
+    tag_all(n, model.features[0])
+    for bneck in model.features[1:12]:
+        b = n.block("Bneck")
+        for part in bneck.block:
+            if isinstance(part, SqueezeExcitation):
+                tag_all(b.block("SqueezeExcitation"), part)
+            else:
+                tag_all(b, part)
+    tag_all(n, model.features[12])
+    tag_all(n, model.classifier)
+    return model
+
+
+def efficientnet_b0():
+    """torchvision's efficientnet_b0(): `Stage` per row of (t, k, c, n, s), `MBConv` inside."""
+    model = torchvision.models.efficientnet_b0()
+    n = Names()
+    tag_all(n, model.features[0])
+    for stage in model.features[1:8]:
+        s = n.block("Stage")
+        for mbconv in stage:
+            b = s.block("MBConv")
+            for part in mbconv.block:
+                tag_all(b.block("SqueezeExcitation") if isinstance(part, SqueezeExcitation) else b, part)
+    tag_all(n, model.features[8])
+    tag_all(n, model.classifier)
+    return model
+
+
+def googlenet():
+    """torchvision's googlenet(aux_logits=False, transform_input=False), BasicConv2d as `BasicConv`."""
+    model = torchvision.models.googlenet(aux_logits=False, transform_input=False, init_weights=True)
+    n = Names()
+    for child in model.children():
+        if isinstance(child, BasicConv2d):
+            tag_all(n.block("BasicConv"), child)
+        elif isinstance(child, Inception):
+            i = n.block("Inception")
+            for label in ("branch1", "branch2", "branch3", "branch4"):
+                b, branch = i.labelled(label), getattr(child, label)
+                if isinstance(branch, BasicConv2d):
+                    tag_all(b, branch)  # `branch1: [BasicConv(c1, 1)]`: the label names the instance
+                    continue
+                for part in branch.modules():
+                    if isinstance(part, BasicConv2d):
+                        tag_all(b.block("BasicConv"), part)
+        else:
+            tag_all(n, child)
+    return model
+
+
 # --- fixtures ------------------------------------------------------------------------------------
 
 EXAMPLES = [
@@ -369,9 +465,13 @@ EXAMPLES = [
     ("mlp", mlp, [2, 784], [2, 10]),
     ("nfnet", NFNet, [2, 3, 32, 32], [2, 10]),
     ("norm_zoo", norm_zoo, [2, 3, 32, 32], [2, 10]),
+    ("mobilenet_v2", mobilenet_v2, [2, 3, 224, 224], [2, 1000]),
+    ("mobilenet_v3_small", mobilenet_v3_small, [2, 3, 224, 224], [2, 1000]),
+    ("efficientnet_b0", efficientnet_b0, [2, 3, 224, 224], [2, 1000]),
+    ("googlenet", googlenet, [2, 3, 224, 224], [2, 1000]),
 ]
 
-# torchvision.models.resnet18().parameters(), summed; torchvision is not installed here.
+# torchvision.models.resnet18().parameters(), summed.
 RESNET18_PARAMETERS = 11_689_512
 
 
@@ -425,7 +525,7 @@ def main():
         if stale.endswith(".json"):
             os.remove(os.path.join(OUT, stale))
     torch.manual_seed(0)
-    print(f"{'example':<10} {'parameters':>12} {'buffers':>9} {'tensors':>8}  output")
+    print(f"{'example':<18} {'parameters':>12} {'buffers':>9} {'tensors':>8}  output")
     for example, build, input_shape, output_shape in EXAMPLES:
         model = build().eval()
         with torch.no_grad():
@@ -437,7 +537,7 @@ def main():
             assert body["parameter_count"] == RESNET18_PARAMETERS, body["parameter_count"]
         with open(os.path.join(OUT, example + ".json"), "w") as f:
             f.write(dumps(body))
-        print(f"{example:<10} {body['parameter_count']:>12,} {body['buffer_count']:>9,} "
+        print(f"{example:<18} {body['parameter_count']:>12,} {body['buffer_count']:>9,} "
               f"{len(body['params']):>8}  {list(y.shape)}")
 
 

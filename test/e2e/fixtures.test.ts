@@ -45,7 +45,15 @@ interface E2eFixture {
   } | null;
 }
 
+/**
+ * The least `input_sensitivity` an example's eval record must show, where not 0.05. EfficientNet-B0's
+ * sixteen sigmoid gates and 1280 SiLU features leave its synthetic output about 4% input-driven:
+ * 400 times the tolerance, so a wrong early layer still shows.
+ */
+const MIN_SENSITIVITY: Partial<Record<string, number>> = { efficientnet_b0: 0.03 };
 
+/** Examples without a train record: torchvision's EfficientNet drops residual branches at random in training. */
+const EVAL_ONLY = new Set(["efficientnet_b0"]);
 
 function checked(name: string) {
   const path = `examples/${name}.nn`;
@@ -152,10 +160,10 @@ describe.each(EXAMPLES)("test/fixtures/e2e/%s.json", (name) => {
       expect(record.float32_error).toBeLessThan(1e-5);
     }
     // The output depends on the input: a wrong first layer cannot hide below the tolerance.
-    expect(fixture.eval.input_sensitivity).toBeGreaterThan(0.05);
+    expect(fixture.eval.input_sensitivity).toBeGreaterThan(MIN_SENSITIVITY[name] ?? 0.05);
   });
 
-  it("has a train record with every running statistic", () => {
+  it.runIf(!EVAL_ONLY.has(name))("has a train record with every running statistic", () => {
     const model = checked(name);
     const train = fixture.train;
     expect(train).not.toBeNull();

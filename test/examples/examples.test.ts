@@ -31,7 +31,20 @@ function checked(path: string, text: string) {
 }
 
 it("has the examples of SPEC §9", () => {
-  expect(EXAMPLES).toEqual(["inception", "lenet", "mlp", "nfnet", "norm_zoo", "resnet18", "resnet20", "vgg"]);
+  expect(EXAMPLES).toEqual([
+    "efficientnet_b0",
+    "googlenet",
+    "inception",
+    "lenet",
+    "mlp",
+    "mobilenet_v2",
+    "mobilenet_v3_small",
+    "nfnet",
+    "norm_zoo",
+    "resnet18",
+    "resnet20",
+    "vgg",
+  ]);
 });
 
 describe.each(EXAMPLES)("examples/%s.nn", (name) => {

@@ -64,7 +64,8 @@ describe.each(EXAMPLES.filter((name) => name !== "resnet18"))("examples/%s.nn th
     expect(deviation(a, { outputs: b.map((t) => ({ shape: t.shape, data: [...t.data] })), scale: fixture.eval.scale })).toBeLessThan(1e-5);
   });
 
-  it("matches PyTorch after one training forward: outputs and running statistics", () => {
+  // efficientnet_b0 has no train record: torchvision's stochastic depth is random in training.
+  it.runIf(fixture.train !== null)("matches PyTorch after one training forward: outputs and running statistics", () => {
     const record = fixture.train!;
     // `keep_all`: the fixture's dropout kept every element (scaled by 1/(1-p)).
     const random = () => 0.999999;

@@ -132,7 +132,20 @@ describe("fold-affine-into-conv", () => {
 describe("folding in the examples", () => {
   const host = { readFile: (path: string) => readFileSync(path, "utf8") };
   // Every batch norm of these examples follows a conv or dense layer that nothing else reads.
-  const FOLDS: Record<string, number> = { inception: 11, lenet: 0, mlp: 3, nfnet: 0, norm_zoo: 2, resnet18: 20, resnet20: 21, vgg: 6 };
+  const FOLDS: Record<string, number> = {
+    efficientnet_b0: 49,
+    googlenet: 57,
+    inception: 11,
+    lenet: 0,
+    mlp: 3,
+    mobilenet_v2: 52,
+    mobilenet_v3_small: 34,
+    nfnet: 0,
+    norm_zoo: 2,
+    resnet18: 20,
+    resnet20: 21,
+    vgg: 6,
+  };
 
   it.each(Object.entries(FOLDS))("%s.nn folds %i normalizations and refuses none", (name, count) => {
     const path = `examples/${name}.nn`;

@@ -1,7 +1,7 @@
 """The PyTorch half of test/torch/parity.test.ts: runs nnc's generated PyTorch modules.
 
 Usage: python3 -c "$(cat parity.py)" CASES.json, in the directory of the generated files.
-CASES.json lists {"name", "loss"}; for each case the directory holds <name>.py (nnc compile
+CASES.json lists {"name", "loss", "step"}; for each case the directory holds <name>.py (nnc compile
 --target torch), <name>.weights.safetensors (the checkpoint) and <name>.data.safetensors:
   x, target       the input and the loss target
   draws.forward,  the uniform draws nnc's dropout took in the training forward and in the
@@ -15,7 +15,7 @@ Writes <name>.torch.safetensors with, each from a fresh load of the checkpoint:
   train              the output of one forward in train mode
   state.<key>        state_dict() after that forward (num_batches_tracked left out)
   loss, grad.<name>  the file's loss() of another train-mode forward, and each parameter's
-                     gradient after backward()
+                     gradient after backward() (only where the case's "step" is true)
   relu.flipped       how many ReLU inputs were taken to nnc's side of the kink against PyTorch's
 and <name>.errors.json: {"script": message} where torch.jit.script failed, else {}.
 
@@ -117,19 +117,25 @@ def run_case(case):
             if key.rpartition(".")[2] != "num_batches_tracked":
                 results[f"state.{key}"] = value
 
+    if case["step"]:
+        training_step(module, name, x, data, case["loss"], results)
+    tensors = {key: value.detach().float() for key, value in results.items()}
+    module.save_safetensors(tensors, f"{name}.torch.safetensors")
+    with open(f"{name}.errors.json", "w") as file:
+        json.dump(errors, file)
+
+
+def training_step(module, name, x, data, loss_kind, results):
+    """The loss of a train-mode forward with nnc's dropout draws and ReLU sides, and its gradients."""
     model = fresh(module, name, True)
     calls = int(data["relu.calls"].item())
     with replaying(f"{name}: training step", data["draws.step"], data["relu.kinks"], calls) as relu:
-        loss = module.loss(model(x), data["target"], case["loss"])
+        loss = module.loss(model(x), data["target"], loss_kind)
     loss.backward()
     results["loss"] = loss.reshape(1)
     results["relu.flipped"] = torch.tensor([float(relu.flipped)])
     for key, parameter in model.named_parameters():
         results[f"grad.{key}"] = parameter.grad if parameter.grad is not None else torch.zeros_like(parameter)
-    tensors = {key: value.detach().float() for key, value in results.items()}
-    module.save_safetensors(tensors, f"{name}.torch.safetensors")
-    with open(f"{name}.errors.json", "w") as file:
-        json.dump(errors, file)
 
 
 def main():
