@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// The `nnc` command. The TypeScript sources are compiled to dist/ by `npm install` (the
-// `prepare` script); this file only hands over to the compiled command line.
+// The `nnc` command. The TypeScript sources are compiled to dist/ by the `prepare` script (run by
+// `npm install` in a checkout or from git, and by `npm pack`, whose tarball ships dist/); this file
+// only hands over to the compiled command line.
 //
 // `nnc lsp` re-checks a file on every keystroke, and each check allocates tens of megabytes
 // that live until it ends; with V8's default young generation every check pays for several

@@ -10,8 +10,9 @@ import type { CheckedModel } from "../check/model.js";
 import type { MatchMode } from "../weights/match.js";
 import { initialWeightsFile } from "../weights/init.js";
 import { WeightsError } from "../../runtime/weights/weights-error.js";
-import { checkPath, printDiagnostics, type ModelOptions } from "./front-end.js";
+import { checkPath, isUsageError, printDiagnostics, printFileDiagnostics, unreadable, type ModelOptions } from "./front-end.js";
 import { checkHost, type CliIo } from "./io.js";
+import { UsageError } from "./options.js";
 
 /** The options of `nnc compile`, as commander parses them. */
 export interface CompileOptions extends ModelOptions {
@@ -62,23 +63,34 @@ export function registerCompileCommands(program: Command, io: CliIo, setOption: 
     });
 }
 
-/** `nnc compile`: 0 when the files were written (or the IR printed), 1 on any problem. */
+/**
+ * `nnc compile`: 0 when the files were written (or the IR printed), 1 on any problem of the file
+ * or the checkpoint, 2 (a `UsageError`) when the options cannot work together, checked first.
+ */
 export async function compile(file: string, opts: CompileOptions, io: CliIo): Promise<number> {
+  // A malformed --opset never gets here: main's option check refuses it (exit 2).
+  const opset = opts.opset === undefined ? undefined : Number(opts.opset);
+  // Loaded on demand: the emitters bring ts-morph and prettier, which other commands do not need.
+  const { compileModel, requestProblem } = await import("../emit/compile-model.js");
+  const problem = requestProblem({ target: opts.target, mode: opts.mode, fuse: opts.fuse, opset, dumpIr: opts.dumpIr });
+  if (problem !== undefined) throw new UsageError(problem);
+  const text = io.readFile(file);
+  if (text === undefined) {
+    printFileDiagnostics(io, file, undefined, [unreadable(file, io)]);
+    return 1;
+  }
   let weights: { path: string; bytes: Uint8Array } | undefined;
   if (opts.weights !== undefined) {
     try {
       weights = { path: opts.weights, bytes: readFileSync(resolve(opts.weights)) };
     } catch (error) {
-      io.stderr(`nnc: cannot read weights file '${opts.weights}': ${reason(error)}\n`);
+      io.stderr(`nnc: error: cannot read weights file '${opts.weights}': ${reason(error)}\n`);
       return 1;
     }
   }
-  // A malformed --opset never gets here: main's option check refuses it (exit 2).
-  const opset = opts.opset === undefined ? undefined : Number(opts.opset);
-  // Loaded on demand: the emitters bring ts-morph and prettier, which other commands do not need.
-  const { compileModel } = await import("../emit/compile-model.js");
   const result = await compileModel({
     path: file,
+    text,
     host: checkHost(io),
     set: opts.set,
     model: opts.model,
@@ -93,9 +105,9 @@ export async function compile(file: string, opts: CompileOptions, io: CliIo): Pr
     js: opts.js,
     onChecked: (model) => noteLargeWeights(io, model, "compile"),
   });
-  printDiagnostics(io, result.check);
+  printDiagnostics(io, result.check, opts);
   for (const error of result.errors) io.stderr(`nnc: error: ${error}\n`);
-  if (!result.ok) return 1;
+  if (!result.ok) return result.check.diagnostics.some((d) => isUsageError(d, opts)) ? 2 : 1;
   for (const warning of result.warnings ?? []) io.stderr(`nnc: warning: ${warning}\n`);
   for (const note of result.notes) io.stderr(`nnc: note: ${note}\n`);
   if (result.dump !== undefined) {
@@ -107,7 +119,7 @@ export async function compile(file: string, opts: CompileOptions, io: CliIo): Pr
     mkdirSync(resolve(dir), { recursive: true });
     for (const f of result.files) writeFileSync(resolve(join(dir, f.name)), f.contents);
   } catch (error) {
-    io.stderr(`nnc: cannot write to '${dir}': ${reason(error)}\n`);
+    io.stderr(`nnc: error: cannot write to '${dir}': ${reason(error)}\n`);
     return 1;
   }
   io.stdout(result.files.map((f) => `wrote ${join(dir, f.name)}\n`).join(""));
@@ -118,15 +130,15 @@ export async function compile(file: string, opts: CompileOptions, io: CliIo): Pr
 export function init(file: string, opts: ModelOptions & { output: string; seed: string }, io: CliIo): number {
   // A malformed --seed never gets here: main's option check refuses it (exit 2).
   const seed = Number(opts.seed);
-  const { result, ok } = checkPath(file, io, { set: opts.set, model: opts.model });
-  printDiagnostics(io, result);
+  const { result, ok, status } = checkPath(file, io, { set: opts.set, model: opts.model });
+  printDiagnostics(io, result, opts);
   const model = result.models[0];
-  if (!ok || !model) return 1;
+  if (!ok || !model) return status || 1;
   noteLargeWeights(io, model, "init");
   try {
     writeFileSync(resolve(opts.output), initialWeightsFile(model, seed));
   } catch (error) {
-    io.stderr(`nnc: ${error instanceof WeightsError ? error.message : `cannot write '${opts.output}': ${reason(error)}`}\n`);
+    io.stderr(`nnc: error: ${error instanceof WeightsError ? error.message : `cannot write '${opts.output}': ${reason(error)}`}\n`);
     return 1;
   }
   io.stdout(`wrote ${opts.output} (${model.params.length} tensors, seed ${seed})\n`);

@@ -1,6 +1,8 @@
 /**
  * The command line's use of the front end: read a file, check it, print its diagnostics.
- * Every command goes through here, so all of them report problems the same way.
+ * Every command goes through here, so all of them report problems the same way: a problem of the
+ * file as a diagnostic (exit 1), a `--set` or `--model` that the file cannot take as a usage
+ * error (exit 2).
  */
 import { checkSource, type CheckOptions, type CheckResult } from "../check/check.js";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
@@ -20,6 +22,8 @@ export interface ModelOptions {
 export interface CheckedFile {
   readonly result: CheckResult;
   readonly ok: boolean;
+  /** The command's exit code for it: 0 when ok, 2 when a diagnostic is a usage error, else 1. */
+  readonly status: 0 | 1 | 2;
 }
 
 /**
@@ -30,10 +34,20 @@ export function checkPath(path: string, io: CliIo, options: CheckOptions): Check
   const text = io.readFile(path);
   if (text === undefined) {
     const result: CheckResult = { models: [], diagnostics: [unreadable(path, io)], sources: new Map(), programs: new Map() };
-    return { result, ok: false };
+    return { result, ok: false, status: 1 };
   }
   const result = checkSource(path, text, checkHost(io), options);
-  return { result, ok: !hasErrors(result.diagnostics) };
+  const ok = !hasErrors(result.diagnostics);
+  return { result, ok, status: ok ? 0 : result.diagnostics.some((d) => isUsageError(d, options)) ? 2 : 1 };
+}
+
+/**
+ * True for a diagnostic about the command line's own arguments rather than the file: E0002, a
+ * `--set` that is malformed or names no parameter, and E0003 when `--model` names no model of the
+ * file. (Without `--model`, E0003 says that the file has no model at all: the file's problem.)
+ */
+export function isUsageError(d: Diagnostic, options: Pick<CheckOptions, "model">): boolean {
+  return d.code === "E0002" || (d.code === "E0003" && options.model !== undefined);
 }
 
 /** The E0001 diagnostic for a file that cannot be read, with the reason where `io` can say. */
@@ -42,10 +56,16 @@ export function unreadable(path: string, io?: CliIo): Diagnostic {
   return diagnostic("E0001", path, { start: 0, end: 0 }, `cannot read '${path}'${reason ? `: ${reason}` : ""}`);
 }
 
-/** Prints a check result's diagnostics in the compiler layout to stderr. */
-export function printDiagnostics(io: CliIo, result: CheckResult): void {
-  if (result.diagnostics.length === 0) return;
-  io.stderr(renderDiagnostics(result.diagnostics, lookup(result)));
+/**
+ * Prints a check result's diagnostics to stderr: the usage errors first (`isUsageError`), as
+ * `nnc: error: <message>` without a source line, since the `--set` or `--model` is not in the
+ * file; then the others in the compiler layout.
+ */
+export function printDiagnostics(io: CliIo, result: CheckResult, options: Pick<CheckOptions, "model"> = {}): void {
+  const usage = result.diagnostics.filter((d) => isUsageError(d, options));
+  for (const d of usage) io.stderr(`nnc: error: ${d.message}\n`);
+  const others = result.diagnostics.filter((d) => !isUsageError(d, options));
+  if (others.length > 0) io.stderr(renderDiagnostics(others, lookup(result)));
 }
 
 /** Prints diagnostics about one file whose text (if it could be read) is `text`. */

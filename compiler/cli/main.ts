@@ -1,8 +1,9 @@
 /**
  * The `nnc` command line (README, "Commands"), on commander. Each command is a small function that
  * returns its exit code: 0 success, 1 diagnostics with errors (or `fmt --check` finding
- * unformatted files), 2 a usage error (`nnc: error: ...`; option values are checked in
- * `options.ts` before any command runs). Nothing here throws to the user: an unexpected
+ * unformatted files), 2 a usage error (`nnc: error: ...`: an unknown option or command, an option
+ * value `options.ts` refuses before any command runs, options that contradict each other, and a
+ * `--set` or `--model` the file cannot take). Nothing here throws to the user: an unexpected
  * exception is reported as an internal error in one line, without a stack trace.
  */
 import { Command, CommanderError, Option } from "commander";
@@ -125,7 +126,7 @@ export async function main(argv: string[], baseIo: CliIo = processIo): Promise<n
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
     if (error instanceof UsageError) {
-      io.stderr(`nnc: error: ${error.message}\n`);
+      for (const line of error.message.split("\n")) io.stderr(`nnc: error: ${line}\n`);
       return 2;
     }
     io.stderr(`nnc: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
@@ -142,16 +143,16 @@ function setOption(): Option {
 
 /** `nnc check`: every model of every file; diagnostics to stderr, or all of them as JSON. */
 function check(files: string[], opts: ModelOptions & { format: string }, io: CliIo): number {
-  let failed = false;
+  let status = 0;
   const json = [];
   for (const file of files) {
-    const { result, ok } = checkPath(file, io, { set: opts.set, model: opts.model, allModels: opts.model === undefined });
-    failed ||= !ok;
+    const { result, ok, status: fileStatus } = checkPath(file, io, { set: opts.set, model: opts.model, allModels: opts.model === undefined });
+    status = Math.max(status, fileStatus);
     if (opts.format === "json") {
       json.push(...jsonDiagnostics(result));
       continue;
     }
-    printDiagnostics(io, result);
+    printDiagnostics(io, result, opts);
     if (ok) {
       const models = result.models.map((m) => `${m.name} (${groupThousands(parameterCounts(m).learnable)} parameters)`);
       io.stdout(`${file}: ok${models.length > 0 ? `: ${models.join(", ")}` : ""}\n`);
@@ -160,25 +161,25 @@ function check(files: string[], opts: ModelOptions & { format: string }, io: Cli
     }
   }
   if (opts.format === "json") io.stdout(JSON.stringify(json, null, 2) + "\n");
-  return failed ? 1 : 0;
+  return status;
 }
 
 /** Checks `file`, then prints what `print` makes of its selected model. */
 function withModel(file: string, opts: ModelOptions, io: CliIo, print: (model: CheckedModel) => string): number {
-  const { result, ok } = checkPath(file, io, { set: opts.set, model: opts.model });
-  printDiagnostics(io, result);
+  const { result, ok, status } = checkPath(file, io, { set: opts.set, model: opts.model });
+  printDiagnostics(io, result, opts);
   const model = result.models[0];
-  if (!ok || !model) return 1;
+  if (!ok || !model) return status || 1;
   io.stdout(print(model));
   return 0;
 }
 
 /** `nnc graph`: the picture on stdout, or in the `-o` file. */
 function graph(file: string, opts: ModelOptions & { output?: string; format?: string }, io: CliIo): number {
-  const { result, ok } = checkPath(file, io, { set: opts.set, model: opts.model });
-  printDiagnostics(io, result);
+  const { result, ok, status } = checkPath(file, io, { set: opts.set, model: opts.model });
+  printDiagnostics(io, result, opts);
   const model = result.models[0];
-  if (!ok || !model) return 1;
+  if (!ok || !model) return status || 1;
   const format = opts.format ?? (opts.output?.endsWith(".dot") ? "dot" : "svg");
   const picture = format === "dot" ? graphDot(model) : graphSvg(model);
   if (opts.output === undefined) {
@@ -188,7 +189,7 @@ function graph(file: string, opts: ModelOptions & { output?: string; format?: st
   try {
     io.writeFile(opts.output, picture);
   } catch (error) {
-    io.stderr(`nnc: cannot write '${opts.output}': ${error instanceof Error ? error.message : String(error)}\n`);
+    io.stderr(`nnc: error: cannot write '${opts.output}': ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   }
   return 0;

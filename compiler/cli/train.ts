@@ -88,13 +88,13 @@ export function registerTrainCommand(program: Command, io: CliIo, setOption: () 
     });
 }
 
-/** `nnc train`: 0 when every epoch ran, 1 on a check error or a non-finite loss, 2 on bad options or data, 130 when interrupted. */
+/** `nnc train`: 0 when every epoch ran, 1 on a check error or a non-finite loss, 2 on bad options (`--set` and `--model` too) or data, 130 when interrupted. */
 export async function train(file: string, opts: TrainOptions, io: CliIo): Promise<number> {
   const settings = parseSettings(opts);
-  const { result, ok } = checkPath(file, io, { set: opts.set, model: opts.model });
-  printDiagnostics(io, result);
+  const { result, ok, status } = checkPath(file, io, { set: opts.set, model: opts.model });
+  printDiagnostics(io, result, opts);
   const model = result.models[0];
-  if (!ok || !model) return 1;
+  if (!ok || !model) return status || 1;
   try {
     return await run(model, opts, settings, io);
   } catch (error) {

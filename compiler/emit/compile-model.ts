@@ -13,6 +13,7 @@ import { hasErrors } from "../diagnostics/diagnostic.js";
 import type { Graph } from "../ir/graph.js";
 import { lowerModel } from "../ir/lower.js";
 import { INFERENCE_PASSES, UNFUSED_PASSES, runPipeline, type PipelineStep } from "../passes/pipeline.js";
+import type { Pass } from "../passes/rewrite.js";
 import { printGraph } from "../ir/print.js";
 import { matchWeights, type MatchMode } from "../weights/match.js";
 import { initialWeights } from "../weights/init.js";
@@ -79,15 +80,47 @@ export interface CompileResult {
 /** The passes names `--dump-ir=PASS` accepts besides `lower` and `all`. */
 export const PASS_NAMES: readonly string[] = [...INFERENCE_PASSES.map((p) => p.name), "gradients"];
 
+/**
+ * What is wrong with the request itself, whatever the file holds, or undefined: options that
+ * contradict each other (`--mode train --target onnx`), an opset outside 17 to 21, a
+ * `--dump-ir` pass that does not exist or does not run in the request's mode. The command line
+ * reports it as a usage error before it reads anything; `compileModel` returns it in `errors`.
+ */
+export function requestProblem(request: Pick<CompileRequest, "target" | "mode" | "fuse" | "opset" | "dumpIr">): string | undefined {
+  const target = request.target ?? "ts";
+  const mode = request.mode ?? "inference";
+  if (mode === "train" && target === "onnx") {
+    return "--mode train applies to --target ts only: the ONNX model is an inference graph (train in PyTorch, or use the TypeScript module's forward(x, { training: true }))";
+  }
+  const opset = request.opset;
+  if (opset !== undefined && !(Number.isInteger(opset) && opset >= 17 && opset <= 21)) return `--opset must be an integer from 17 to 21, got '${opset}'`;
+  if (request.dumpIr === undefined || request.dumpIr === true || ["lower", "all"].includes(request.dumpIr)) return undefined;
+  const name = request.dumpIr;
+  const runs = [...modePasses(request).map((p) => p.name), ...(mode === "train" && target === "ts" ? ["gradients"] : [])];
+  if (runs.includes(name)) return undefined;
+  const extra = PASS_NAMES.includes(name) ? ` (${name} does not run in this mode)` : "";
+  return `--dump-ir: unknown pass \`${name}\`${extra}; choose one of ${["lower", ...runs, "all"].join(", ")}`;
+}
+
+/** The inference passes a request runs: none to train or for PyTorch, the removals alone for `--no-fuse`. */
+function modePasses(request: Pick<CompileRequest, "target" | "mode" | "fuse">): readonly Pass[] {
+  if (request.mode === "train" || request.target === "torch") return [];
+  return request.fuse === false ? UNFUSED_PASSES : INFERENCE_PASSES;
+}
+
 /** Compiles one model of one file. */
 export async function compileModel(request: CompileRequest): Promise<CompileResult> {
-  const text = request.text ?? request.host.readFile(request.path);
   const errors: string[] = [];
   const notes: string[] = [];
-  if (text === undefined) {
+  // Before the file is checked: a request that cannot work, or a file that cannot be read.
+  const unchecked = (message: string): CompileResult => {
     const check: CheckResult = { models: [], diagnostics: [], sources: new Map(), programs: new Map() };
-    return { ok: false, check, errors: [`cannot read '${request.path}'`], notes, files: [] };
-  }
+    return { ok: false, check, errors: [message], notes, files: [] };
+  };
+  const problem = requestProblem(request);
+  if (problem !== undefined) return unchecked(problem);
+  const text = request.text ?? request.host.readFile(request.path);
+  if (text === undefined) return unchecked(`cannot read '${request.path}'`);
   const check = checkSource(request.path, text, request.host, { set: request.set, model: request.model });
   const model = check.models[0];
   const fail = (message?: string): CompileResult => ({ ok: false, check, errors: message ? [...errors, message] : errors, notes, files: [] });
@@ -97,16 +130,11 @@ export async function compileModel(request: CompileRequest): Promise<CompileResu
   const mode = request.mode ?? "inference";
   if (target === "torch" && mode === "train") notes.push("--mode applies to --target ts; a PyTorch module has train() and eval() modes of its own");
   if (target === "torch" && request.fuse === false) notes.push("--no-fuse applies to --target ts and onnx; the PyTorch module keeps every layer as written");
-  if (mode === "train" && target === "onnx") {
-    return fail("--mode train applies to --target ts only: the ONNX model is an inference graph (train in PyTorch, or use the TypeScript module's forward(x, { training: true }))");
-  }
   const opset = request.opset ?? 17;
-  if (target === "onnx" && !(Number.isInteger(opset) && opset >= 17 && opset <= 21)) return fail(`--opset must be an integer from 17 to 21, got ${opset}`);
   if (target !== "onnx" && request.opset !== undefined) notes.push("--opset applies to --target onnx only; ignored");
   try {
     const lowered = lowerModel(model);
-    const passes = mode === "train" || target === "torch" ? [] : request.fuse === false ? UNFUSED_PASSES : INFERENCE_PASSES;
-    const { graph, steps } = runPipeline(lowered, passes);
+    const { graph, steps } = runPipeline(lowered, modePasses(request));
     const sources = (p: string) => check.sources.get(p);
     const warnings: string[] = [];
     const training = mode === "train" && target === "ts" ? trainingStep(lowered, notes, warnings) : undefined;

@@ -73,9 +73,9 @@ describe("nnc compile", () => {
     expectBaseline("test/baselines/compile/refusals.dump-ir.txt", run.stdout);
   });
 
-  it("--dump-ir with an unknown pass lists the passes", async () => {
+  it("--dump-ir with an unknown pass lists the passes (a usage error)", async () => {
     const run = await runCli(["compile", REFUSALS, "--dump-ir=fold-everything"]);
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(2);
     expect(run.stderr).toContain("--dump-ir: unknown pass `fold-everything`; choose one of lower, freeze-running-statistics, remove-dropout");
     const train = await runCli(["compile", REFUSALS, "--mode", "train", "--dump-ir=fuse-activation"]);
     expect(train.stderr).toContain("(fuse-activation does not run in this mode)");
@@ -83,15 +83,16 @@ describe("nnc compile", () => {
 
   it("refuses --mode train for ONNX, bad options, unreadable and ill-typed files, without a stack trace", async () => {
     const train = await runCli(["compile", "examples/mlp.nn", "--mode", "train", "--target", "onnx"]);
-    expect(train.code).toBe(1);
+    expect(train.code).toBe(2);
     expect(train.stderr).toContain("--mode train applies to --target ts only");
     const opset = await runCli(["compile", "examples/mlp.nn", "--target", "onnx", "--opset", "abc"]);
     expect(opset.code).toBe(2);
     const range = await runCli(["compile", "examples/mlp.nn", "--target", "onnx", "--opset", "12"]);
-    expect(range.stderr).toContain("--opset must be an integer from 17 to 21, got 12");
+    expect(range.code).toBe(2);
+    expect(range.stderr).toContain("--opset must be an integer from 17 to 21, got '12'");
     const missing = await runCli(["compile", "no/such/model.nn"]);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toContain("cannot read 'no/such/model.nn'");
+    expect(missing.stderr).toContain("error[E0001]: cannot read 'no/such/model.nn'");
     const bad = join(tempDir("bad"), "bad.nn");
     writeFileSync(bad, "model M(x: [N, 3]) {\n  return x -> conv(4, 3)\n}\n");
     const ill = await runCli(["compile", bad]);

@@ -52,6 +52,6 @@ describe("nnc graph", () => {
     expect(bad.stderr).toContain("error[E0202]");
     const unwritable = await runCli(["graph", "examples/lenet.nn", "-o", "/nonexistent/dir/x.svg"]);
     expect(unwritable.code).toBe(1);
-    expect(unwritable.stderr).toMatch(/^nnc: cannot write '\/nonexistent\/dir\/x.svg'/);
+    expect(unwritable.stderr).toMatch(/^nnc: error: cannot write '\/nonexistent\/dir\/x.svg'/);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * One golden test per diagnostic code: `test/cases/errors/<code>.nn` must make `nnc check`
- * fail with that code first, and print exactly `test/baselines/errors/<code>.txt`.
+ * fail with that code first (exit 1, or 2 for a usage error), and print exactly
+ * `test/baselines/errors/<code>.txt`.
  * Leading comments may carry directives: `# args: ...` adds command-line arguments and
  * `# target: PATH` checks another path instead of the case file.
  */
@@ -12,6 +13,9 @@ import { runCli } from "../support/cli.js";
 import { diagnosticsDoc } from "../../scripts/gen-diagnostics-doc.js";
 
 const CASES = "test/cases/errors";
+
+/** The codes of the command line's own arguments, which `nnc check` prints as `nnc: error: ...` and exits 2 for. */
+const USAGE_CODES = ["E0002", "E0003"];
 
 function directive(text: string, name: string): string | undefined {
   return new RegExp(`^# ${name}: (.*)$`, "m").exec(text)?.[1].trim();
@@ -26,7 +30,8 @@ describe("every catalogue code", () => {
       const target = directive(text, "target") ?? casePath;
       const args = directive(text, "args")?.split(/\s+/) ?? [];
       const json = await runCli(["check", target, ...args, "--format", "json"]);
-      expect(json.code).toBe(1);
+      // A `--set` or `--model` the file cannot take is a usage error: exit 2.
+      expect(json.code).toBe(USAGE_CODES.includes(code) ? 2 : 1);
       expect(JSON.parse(json.stdout)[0]?.code).toBe(code);
       const run = await runCli(["check", target, ...args]);
       expectBaseline(`test/baselines/errors/${code}.txt`, run.stderr);

@@ -400,11 +400,16 @@ class ModuleEmitter {
         }
         w.writeLine("const w = this.#w;");
         const updates: [string, string][] = [];
+        const forwardNodes = new Set(this.graph.nodes.map((n) => n.name));
         for (const node of graph.nodes) {
           if (loadTime(graph, "train", node)) continue;
           w.writeLine(`// ${this.where(node)}`);
           const targets = node.outputs.map((o) => this.ids.get(o));
-          w.writeLine(`const ${targets.length === 1 ? targets[0] : `[${targets.join(", ")}]`} = ${trainingExpression(node, context)};`);
+          // The loss and the backward kernels return `Tensor[]` (as many gradients as `wants` asks
+          // for), which destructures into `Tensor | undefined` under `noUncheckedIndexedAccess`:
+          // the tuple type says how many there are.
+          const tuple = targets.length > 1 && !forwardNodes.has(node.name) ? ` as [${targets.map(() => "Tensor").join(", ")}]` : "";
+          w.writeLine(`const ${targets.length === 1 ? targets[0] : `[${targets.join(", ")}]`} = ${trainingExpression(node, context)}${tuple};`);
           for (const output of node.outputs) {
             const buffer = graph.value(output).updates;
             if (buffer !== undefined) updates.push([buffer, output]);
@@ -417,7 +422,7 @@ class ModuleEmitter {
         w.writeLine("};");
         w.writeLine("this.#update.step(w, gradients);");
         w.writeLine("this.#gradients = Object.fromEntries(Object.entries(gradients).map(([name, g]) => [name, g.data]));");
-        w.writeLine(`return { loss: ${this.ids.get(training.loss)}.data[0], output: ${this.ids.get(training.output)} as ${outputType} };`);
+        w.writeLine(`return { loss: ${this.ids.get(training.loss)}.data[0]!, output: ${this.ids.get(training.output)} as ${outputType} };`);
       },
     };
     const gradients = {
@@ -513,12 +518,17 @@ class ModuleEmitter {
     return `this.#fast = fastForward(${stringLiteral(this.graph.name)}, ${graph}, weights, { ${kernels.join(", ")} }, options);`;
   }
 
-  /** The expression that reads IR value `name` of `graph` (the model's, or the training step's) inside a method or the constructor. */
+  /**
+   * The expression that reads IR value `name` of `graph` (the model's, or the training step's)
+   * inside a method or the constructor. A read of the weights record ends in `!`: `load` checked
+   * that every parameter is there and the constructor added the rest, which a `Record<string,
+   * Tensor>` cannot say, so that the module also compiles under `noUncheckedIndexedAccess`.
+   */
   private ref(name: string, graph: Graph = this.graph): string {
     const value = graph.value(name);
     if (value.kind === "input") return this.ids.get(name);
     if (value.kind === "node" && !loadTime(graph, this.options.mode, graph.producer(name)!)) return this.ids.get(name);
-    return `w[${stringLiteral(name)}]`;
+    return `w[${stringLiteral(name)}]!`;
   }
 
   private addLoad(file: MorphFile): void {
