@@ -453,6 +453,24 @@ def googlenet():
     return model
 
 
+def shufflenet_v2():
+    """torchvision's shufflenet_v2_x0_5(): labelled stages of `Stage`, `Unit`s inside, each branch
+    labelled as torchvision names it (`branch1:` only in a stage's first, downsampling unit)."""
+    model = torchvision.models.shufflenet_v2_x0_5()
+    n = Names()
+    tag_all(n.labelled("conv1"), model.conv1)
+    for label in ("stage2", "stage3", "stage4"):
+        stage = n.labelled(label)  # `stage2: [Stage(48, 4)]`: the label names the instance
+        for unit in getattr(model, label):
+            u = stage.block("Unit")
+            if unit.stride > 1:
+                tag_all(u.labelled("branch1"), unit.branch1)
+            tag_all(u.labelled("branch2"), unit.branch2)  # `branch2: [Branch(h, s)]`, likewise
+    tag_all(n.labelled("conv5"), model.conv5)
+    tag_all(n, model.fc)
+    return model
+
+
 # --- fixtures ------------------------------------------------------------------------------------
 
 EXAMPLES = [
@@ -469,6 +487,7 @@ EXAMPLES = [
     ("mobilenet_v3_small", mobilenet_v3_small, [2, 3, 224, 224], [2, 1000]),
     ("efficientnet_b0", efficientnet_b0, [2, 3, 224, 224], [2, 1000]),
     ("googlenet", googlenet, [2, 3, 224, 224], [2, 1000]),
+    ("shufflenet_v2", shufflenet_v2, [2, 3, 224, 224], [2, 1000]),
 ]
 
 # torchvision.models.resnet18().parameters(), summed.

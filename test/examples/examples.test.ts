@@ -43,6 +43,7 @@ it("has the examples of SPEC §9", () => {
     "norm_zoo",
     "resnet18",
     "resnet20",
+    "shufflenet_v2",
     "vgg",
   ]);
 });

@@ -33,7 +33,7 @@ if (!available && !REQUIRED) {
   );
 }
 
-const LARGE = new Set(["efficientnet_b0", "googlenet", "mobilenet_v2", "mobilenet_v3_small", "resnet18", "vgg"]);
+const LARGE = new Set(["efficientnet_b0", "googlenet", "mobilenet_v2", "mobilenet_v3_small", "resnet18", "shufflenet_v2", "vgg"]);
 
 interface CheckerReport {
   onnx: string;

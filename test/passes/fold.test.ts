@@ -144,6 +144,7 @@ describe("folding in the examples", () => {
     norm_zoo: 2,
     resnet18: 20,
     resnet20: 21,
+    shufflenet_v2: 56,
     vgg: 6,
   };
 

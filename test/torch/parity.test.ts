@@ -240,7 +240,7 @@ const CASES = [...EXAMPLE_CASES, ...OPERATOR_CASES, ...BLOCK_CASES];
  * 1×1 conv that a batch norm reads) differed by rounding noise of 5e-7. The step is also the
  * slowest part of these cases, in both engines.
  */
-const FORWARD_ONLY = new Set(["efficientnet_b0", "googlenet", "mobilenet_v2", "mobilenet_v3_small"]);
+const FORWARD_ONLY = new Set(["efficientnet_b0", "googlenet", "mobilenet_v2", "mobilenet_v3_small", "shufflenet_v2"]);
 
 /**
  * What `torch.jit.script` cannot compile, by the layers that bring it into the file, with the
