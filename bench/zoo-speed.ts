@@ -1,0 +1,79 @@
+/**
+ * The example models against onnxruntime-node, side by side: each example's generated module
+ * (fused, the WebAssembly plan, one thread) and nnc's own ONNX model of it in onnxruntime-node
+ * (one intra-op thread, all graph optimizations), at batch 1 on the example's input size, with
+ * the same weights (`nnc init`, seed 0). Both run the same function, so the ratio compares the
+ * engines. The table states, per model, whether nnc is within 2.5× of onnxruntime.
+ *
+ *   npm run bench:zoo [-- mobilenet_v2 googlenet]
+ */
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { performance } from "node:perf_hooks";
+import * as ort from "onnxruntime-node";
+import { compileModel } from "../compiler/emit/compile-model.js";
+import { initialWeights } from "../compiler/weights/init.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, "..", "..");
+const host = { readFile: (path: string) => { try { return readFileSync(resolve(root, path), "utf8"); } catch { return undefined; } } };
+const DEFAULT = ["resnet18", "mobilenet_v2", "mobilenet_v3_small", "efficientnet_b0", "shufflenet_v2", "googlenet"];
+const BOUND = 2.5;
+
+interface Model {
+  forward(x: { shape: number[]; data: Float32Array }): unknown;
+  close(): void;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+async function timeIt(run: () => Promise<unknown> | unknown, budgetMs: number): Promise<number> {
+  for (let i = 0; i < 3; i++) await run();
+  const times: number[] = [];
+  const start = performance.now();
+  while (times.length < 5 || (performance.now() - start < budgetMs && times.length < 50)) {
+    const t0 = performance.now();
+    await run();
+    times.push(performance.now() - t0);
+  }
+  return median(times);
+}
+
+async function main(): Promise<void> {
+  const names = process.argv.slice(2).length > 0 ? process.argv.slice(2) : DEFAULT;
+  const dir = join(here, "..", "generated");
+  mkdirSync(dir, { recursive: true });
+  const ts = await import("typescript");
+  console.log(`node ${process.version}, onnxruntime-node ${ort.env.versions.common}; batch 1, one thread each, median ms per forward\n`);
+  console.log(`| model | input | nnc (wasm plan) | onnxruntime-node | nnc / ort | within ${BOUND}× |`);
+  console.log("|---|---|---|---|---|---|");
+  for (const name of names) {
+    const path = `examples/${name}.nn`;
+    const module = await compileModel({ path, host, runtimeModule: "../runtime/index.js" });
+    const onnxModel = await compileModel({ path, host, target: "onnx" });
+    if (!module.ok || !onnxModel.ok) throw new Error(`${name}: ${[...module.errors, ...onnxModel.errors].join("; ")}`);
+    const source = module.files.find((f) => f.name.endsWith(".ts"))!.contents as string;
+    const file = join(dir, `${name}.zoo.js`);
+    writeFileSync(file, ts.transpileModule(source, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext } }).outputText);
+    const loaded = (await import(pathToFileURL(file).href)) as { load(w: Record<string, Float32Array>, o: object): Promise<Model> };
+    const checked = module.check.models[0];
+    const model = await loaded.load(Object.fromEntries(initialWeights(checked, 0)), { engine: "wasm", threads: 1 });
+    const shape = checked.values[checked.inputs[0].value].shape.map((d) => (typeof d === "number" ? d : 1));
+    const data = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i * 0.37));
+    const nnc = await timeIt(() => model.forward({ shape, data }), 4000);
+    model.close();
+    const bytes = onnxModel.files.find((f) => f.name.endsWith(".onnx"))!.contents as Uint8Array;
+    const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: "all" });
+    const feeds = { [session.inputNames[0]]: new ort.Tensor("float32", data, shape) };
+    const onnx = await timeIt(() => session.run(feeds), 4000);
+    await session.release();
+    const ratio = nnc / onnx;
+    console.log(`| ${name} | ${shape.slice(1).join("×")} | ${nnc.toFixed(1)} | ${onnx.toFixed(1)} | ${ratio.toFixed(2)} | ${ratio <= BOUND ? "yes" : "no"} |`);
+  }
+}
+
+await main();
