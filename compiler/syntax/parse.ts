@@ -11,6 +11,7 @@ import { CstToAst } from "./cst-to-ast.js";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import { diagnostic } from "../diagnostics/catalogue.js";
 import { describeToken, syntaxMessages } from "./syntax-messages.js";
+import { explainBrackets } from "./delimiters.js";
 
 /** One shared parser: Chevrotain parsers are reusable by resetting `input`. */
 const nnParser = new NnParser(syntaxMessages);
@@ -62,7 +63,7 @@ function parseTokens(text: string, file: string, tokens: IToken[], comments: Com
   }
   diagnostics.push(...chainErrors(builder, file));
   const program: Program = { kind: "program", decls, comments, span: { start: 0, end: text.length } };
-  return { program, diagnostics: dedupe(diagnostics) };
+  return { program, diagnostics: explainBrackets(dedupe(diagnostics), tokens) };
 }
 
 /** The first bracket that opens the deepest nesting level. */
@@ -127,7 +128,7 @@ function parseExpressionTokens(text: string, file: string, tokens: IToken[], dia
   const builder = new CstToAst(text);
   const expr = builder.expression(tree);
   diagnostics.push(...chainErrors(builder, file));
-  return { expr, diagnostics: dedupe(diagnostics) };
+  return { expr, diagnostics: explainBrackets(dedupe(diagnostics), tokens) };
 }
 
 function chainErrors(builder: CstToAst, file: string): Diagnostic[] {
