@@ -194,6 +194,27 @@ export function analysePlan(graph: PlanGraph, weights: ReadonlyMap<string, Tenso
         actions.push({ kind: "add", a, b: other, output: write(step.output, form, xs), relu: false });
         return;
       }
+      case "scale": {
+        // x · s, s one factor per (sample, channel) or per sample, either operand first.
+        if (step.inputs.length !== 2) break;
+        const shapeOf = (k: number): readonly number[] | undefined =>
+          isActivation(step.inputs[k]) ? shapes.get(step.inputs[k]) : weight(step, k)?.shape;
+        const [s0, s1] = [shapeOf(0), shapeOf(1)];
+        // Operand `k` is the image (an activation) and the other its factor.
+        const gates = (k: number): boolean => {
+          const [image, s] = k === 0 ? [s0, s1] : [s1, s0];
+          return image !== undefined && s !== undefined && image.length === 4 && s.length === 4 && isActivation(step.inputs[k]) &&
+            (s[0] === 1 || s[0] === image[0]) && (s[1] === 1 || s[1] === image[1]) && s[2] === 1 && s[3] === 1;
+        };
+        const k = gates(0) ? 0 : gates(1) ? 1 : -1;
+        if (k < 0) break;
+        const [image, factor] = [step.inputs[k], step.inputs[1 - k]];
+        const form = formOf(image);
+        const input = read(image, form);
+        const scale = isActivation(factor) ? read(factor, "plain") : weight(step, 1 - k)!;
+        actions.push({ kind: "scale", input, scale, output: write(step.output, form, (k === 0 ? s0 : s1)!) });
+        return;
+      }
       case "activation": {
         if (xs === undefined || entry?.activation === undefined) break;
         const activation = entry.activation.form(step);

@@ -41,6 +41,8 @@ function buffersOf(action: PlanAction): number[] {
       return [action.input, action.output];
     case "add":
       return [action.a, action.b, action.output];
+    case "scale":
+      return typeof action.scale === "number" ? [action.input, action.scale, action.output] : [action.input, action.output];
     case "concat":
       return [...action.parts, action.output];
     case "fallback":

@@ -84,6 +84,11 @@ export type PlanAction =
   /** `ceilMode`: the window's output size was rounded up (the TypeScript kernels recompute it from the pads). */
   | { kind: "pool"; input: number; output: number; window: WindowGeometry; average: boolean; global: boolean; ceilMode: boolean }
   | { kind: "add"; a: number; b: number; output: number; relu: boolean }
+  /**
+   * y = x · s with x `[N, C, H, W]` and s `[N | 1, C | 1, 1, 1]` broadcast over it (a
+   * squeeze-and-excitation gate): `scale` is a plain buffer, or a constant.
+   */
+  | { kind: "scale"; input: number; scale: number | Tensor; output: number }
   | { kind: "relu"; input: number; output: number }
   | { kind: "activation"; input: number; output: number; activation: FusedActivation }
   | { kind: "concat"; parts: number[]; output: number }

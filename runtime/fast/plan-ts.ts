@@ -14,6 +14,7 @@ import { groupNormalization } from "../kernels/group-normalization.js";
 import { batchNormalization } from "../kernels/batch-normalization.js";
 import { filterResponseNormalization } from "../kernels/filter-response-normalization.js";
 import { maxPool } from "../kernels/max-pool.js";
+import { mul } from "../kernels/mul.js";
 import { relu } from "../kernels/relu.js";
 import type { Tensor } from "../tensor.js";
 import { arena, liveRanges, PlainTensors } from "./plan-arenas.js";
@@ -25,7 +26,7 @@ import type { CompiledSteps, PlanOptions } from "./plan.js";
  * their files (not from `../index.js`, which re-exports this file's users) so that `--standalone`
  * can inline them.
  */
-const tsKernels = { add, averagePool, batchNormalization, concat, conv, filterResponseNormalization, gemm, groupNormalization, maxPool, relu };
+const tsKernels = { add, averagePool, batchNormalization, concat, conv, filterResponseNormalization, gemm, groupNormalization, maxPool, mul, relu };
 
 /** The TypeScript path for `layout`: every action on plain buffers in one arena. */
 export function compileTs(layout: PlanLayout, options: PlanOptions): CompiledSteps {
@@ -83,6 +84,10 @@ export function plainStep(action: PlanAction, t: (b: number) => Tensor, layout: 
         const y = tsKernels.add(t(action.a), t(action.b), t(action.output).data);
         if (action.relu) tsKernels.relu(y, y.data);
       };
+    case "scale": {
+      const scale = action.scale;
+      return () => void tsKernels.mul(t(action.input), typeof scale === "number" ? t(scale) : scale, t(action.output).data);
+    }
     case "relu":
       return () => void tsKernels.relu(t(action.input), t(action.output).data);
     case "activation":

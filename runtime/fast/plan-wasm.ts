@@ -21,6 +21,7 @@ import { convStep } from "./steps/conv-step.js";
 import { gemmStep } from "./steps/gemm-step.js";
 import { normStep } from "./steps/norm-step.js";
 import { poolStep } from "./steps/pool-step.js";
+import { scaleStep } from "./steps/scale-step.js";
 import type { ActionOf, StepHeap, StepPlanning, WasmStep } from "./steps/wasm-step.js";
 
 /** The WebAssembly step of each action kind; `copy` and `fallback` have none. */
@@ -30,6 +31,7 @@ const WASM_STEPS: { readonly [K in PlanAction["kind"]]?: WasmStep<ActionOf<K>> }
   conv: convStep,
   pool: poolStep,
   add: addStep,
+  scale: scaleStep,
   relu: reluStep,
   activation: activationStep,
   concat: concatStep,

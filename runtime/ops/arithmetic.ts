@@ -95,11 +95,15 @@ export const SUB_LAYER = arithmeticLayer("sub", "Sub", "-", "difference", "-");
 export const MUL_LAYER = arithmeticLayer("mul", "Mul", "*", "product", "*");
 export const DIV_LAYER = arithmeticLayer("div", "Div", "/", "quotient", "/");
 
-/** The runtime's part of `Add`, `Sub`, `Mul` and `Div` (the plan runs an `Add` of equal shapes itself). */
+/**
+ * The runtime's part of `Add`, `Sub`, `Mul` and `Div`. The plan runs an `Add` of equal shapes
+ * itself, and a `Mul` of an image by a per-(sample, channel) scale (`[N, C, H, W]` by
+ * `[N | 1, C | 1, 1, 1]`: a squeeze-and-excitation gate) as a per-channel affine.
+ */
 export const ARITHMETIC_KERNELS: readonly KernelEntry[] = ["Add", "Sub", "Mul", "Div"].map((op) => ({
   op,
   kernel: () => inputsCall(op.toLowerCase(), 2),
-  plan: op === "Add" ? { kind: "add" } : undefined,
+  plan: op === "Add" ? { kind: "add" } : op === "Mul" ? { kind: "scale" } : undefined,
 }));
 
 export const ARITHMETIC_OPERATORS = {

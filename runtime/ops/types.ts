@@ -264,7 +264,7 @@ export interface Epilogue {
  * other operator runs on the plan's fallback, the TypeScript kernel of its kernel call.
  */
 export type PlanKernel =
-  | { readonly kind: "conv" | "gemm" | "pool" | "add" | "concat" | "flatten" | "alias" }
+  | { readonly kind: "conv" | "gemm" | "pool" | "add" | "scale" | "concat" | "flatten" | "alias" }
   | {
       readonly kind: "norm";
       /** The step as a per-channel normalization over `channels`, or undefined to leave it to the fallback. */

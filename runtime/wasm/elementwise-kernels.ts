@@ -4,11 +4,12 @@
  *
  * - `add(a, b, out, quads, relu)`: element-wise sum of two equal layouts, relu when `relu ≠ 0`.
  * - `relu(a, out, quads)`.
- * - `activate(a, out, quads, kind)`: tanh, sigmoid, silu or gelu ({@link ActivationKind}) through
+ * - `activate(a, out, quads, kind)`: tanh, sigmoid, silu, gelu or hardswish ({@link ActivationKind}) through
  *   a rational approximation of tanh (Eigen's `generic_fast_tanh_float`: odd degree-13
  *   numerator, even degree-6 denominator, input clamped to ±7.905; at most 3.3e-7 from
  *   `Math.tanh` in f32), with σ(x) = ½ + ½·tanh(x / 2) and silu(x) = x·σ(x); gelu(x) =
- *   ½·x·(1 + erf(x / √2)) with the erf of `runtime/kernels/gelu.ts` (the same rational form).
+ *   ½·x·(1 + erf(x / √2)) with the erf of `runtime/kernels/gelu.ts` (the same rational form);
+ *   hardswish(x) = x·min(max(x + 3, 0), 6) / 6, in PyTorch's order of operations.
  * - `copy_pixels(src, srcPixel, dst, dstPixel, pixels, quads)`: the first `quads` channel
  *   vectors of each pixel, as a concat writes its parts into a wider tensor.
  *
@@ -21,7 +22,7 @@ import { ERF_DENOMINATOR, ERF_NUMERATOR } from "../kernels/gelu.js";
 const { i32, v128 } = ValueType;
 
 /** The `kind` argument of `activate`. */
-export const ActivationKind = { tanh: 1, sigmoid: 2, silu: 3, gelu: 4 } as const;
+export const ActivationKind = { tanh: 1, sigmoid: 2, silu: 3, gelu: 4, hardswish: 5 } as const;
 
 /** The element-wise kernels, in a fixed order: `add`, `relu`, `activate`. */
 export function elementwiseFunctions(): ModuleFunction[] {
@@ -95,6 +96,23 @@ function activateBody(): FunctionBody {
   const q = f.local(v128);
   const splat = (value: number): FunctionBody => f.f32Const(value).f32x4Splat();
   f.localGet(quads).i32Eqz().if().return().end();
+  // hardswish: x·min(max(x + 3, 0), 6) / 6.
+  f.localGet(kind).i32Const(ActivationKind.hardswish).i32Eq().if();
+  f.loop();
+  {
+    f.localGet(out).localGet(a).v128Load(0).localTee(x);
+    f.localGet(x);
+    splat(3).f32x4Add();
+    splat(0).f32x4Max();
+    splat(6).f32x4Min();
+    f.f32x4Mul();
+    splat(6).f32x4Div().v128Store(0);
+    for (const pointer of [a, out]) f.localGet(pointer).i32Const(16).i32Add().localSet(pointer);
+    f.localGet(quads).i32Const(1).i32Sub().localTee(quads).brIf(0);
+  }
+  f.end();
+  f.return();
+  f.end();
   // gelu: erf(x/√2) = t·P(t²)/Q(t²), t = x/√2 clamped to ±4 (the scalar erf's coefficients).
   f.localGet(kind).i32Const(ActivationKind.gelu).i32Eq().if();
   f.loop();

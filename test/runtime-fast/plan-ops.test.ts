@@ -119,7 +119,7 @@ describe("Conv", () => {
     check([[1, 16, 5, 6]], [step("Conv", ["x0", "w", "b"], "y", { kernel_shape: [3, 3], pads: [1, 1, 1, 1], group: 16, activation: "Silu" })], convWeights(16, 1, 3, 3, 19));
   });
 
-  it.each(["Relu", "LeakyRelu", "Elu", "Sigmoid", "Tanh", "Silu", "Gelu"])("fuses %s", (activation) => {
+  it.each(["Relu", "LeakyRelu", "Elu", "Sigmoid", "Tanh", "Silu", "Gelu", "HardSwish"])("fuses %s", (activation) => {
     const attrs = { kernel_shape: [3, 3], pads: [1, 1, 1, 1], activation, alpha: 0.2 };
     check([[2, 5, 7, 9]], [step("Conv", ["x0", "w", "b"], "y", attrs)], convWeights(12, 5, 3, 3, 11));
   });
@@ -192,6 +192,48 @@ describe("residual fusion", () => {
   });
 });
 
+describe("Mul by a per-(sample, channel) factor (a squeeze-and-excitation gate)", () => {
+  // A conv writes the blocked image [N, C, 5, 5]; the factor is a second input, a weight or the gate's own branch.
+  const conv = step("Conv", ["x0", "w", "b"], "y", { kernel_shape: [3, 3], pads: [1, 1, 1, 1] });
+  const cases: [string, number, number[], boolean][] = [
+    ["[N, C, 1, 1], C = 12 (not a multiple of the block), N = 2", 12, [2, 12, 1, 1], false],
+    ["[1, C, 1, 1] over N = 2, the factor first", 12, [1, 12, 1, 1], true],
+    ["[N, 1, 1, 1], one factor per sample", 20, [2, 1, 1, 1], false],
+    ["[1, 1, 1, 1], C = 3 (one quad)", 3, [1, 1, 1, 1], false],
+  ];
+  it.each(cases)("%s", (_, c, factor, first) => {
+    const mul = step("Mul", first ? ["x1", "y"] : ["y", "x1"], "z");
+    const plan = check([[2, 5, 5, 5], factor], [conv, mul], convWeights(c, 5, 3, 3, 11));
+    expect(plan.kernels.scale).toBe(1);
+    expect(plan.kernels["fallback:Mul"]).toBeUndefined();
+  });
+
+  it("a constant factor [1, C, 1, 1]", () => {
+    const plan = check([[2, 5, 6, 4]], [conv, step("Mul", ["y", "s"], "z")], { ...convWeights(10, 5, 3, 3, 12), s: randomTensor([1, 10, 1, 1], 13) });
+    expect(plan.kernels.scale).toBe(1);
+  });
+
+  it("the gate's branch: global average pool, 1×1 conv, sigmoid, product", () => {
+    const plan = check(
+      [[2, 5, 7, 7]],
+      [
+        conv,
+        step("GlobalAveragePool", ["y"], "g"),
+        step("Conv", ["g", "w2", "b2"], "h", { kernel_shape: [1, 1] }),
+        step("Sigmoid", ["h"], "s"),
+        step("Mul", ["y", "s"], "z"),
+      ],
+      { ...convWeights(20, 5, 3, 3, 14), w2: randomTensor([20, 20, 1, 1], 15), b2: randomTensor([20], 16) },
+    );
+    expect(plan.kernels.scale).toBe(1);
+  });
+
+  it("leaves a product of two images to the fallback", () => {
+    const plan = check([[2, 5, 5, 5], [2, 8, 5, 5]], [conv, step("Mul", ["y", "x1"], "z")], convWeights(8, 5, 3, 3, 17));
+    expect(plan.kernels.scale).toBeUndefined();
+  });
+});
+
 describe("pools, element-wise ops, concat, dense", () => {
   it.each([
     ["MaxPool 3×3 stride 2 pad 1", step("MaxPool", ["x0"], "y", { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] })],
@@ -201,6 +243,7 @@ describe("pools, element-wise ops, concat, dense", () => {
     ["GlobalMaxPool", step("GlobalMaxPool", ["x0"], "y")],
     ["Relu", step("Relu", ["x0"], "y")],
     ["Sigmoid", step("Sigmoid", ["x0"], "y")],
+    ["HardSwish", step("HardSwish", ["x0"], "y")],
     ["Gelu (the caller's kernel)", step("Gelu", ["x0"], "y")],
   ])("%s", (_, s) => {
     check([[2, 12, 9, 7]], [step("Relu", ["x0"], "r"), { ...s, inputs: ["r"] }]);
