@@ -8,7 +8,7 @@
 import type { AttrValue } from "./model.js";
 import type { Elaboration } from "./context.js";
 import type { ArgSpec, OperatorDef } from "./operator-def.js";
-import { describeValue, type Site, type Value } from "./values.js";
+import { describeValue, divisionNote, type Site, type Value } from "./values.js";
 import { didYouMean } from "./suggest.js";
 
 /** An evaluated argument and where it was written. */
@@ -96,7 +96,8 @@ export function resolveAttrs(ctx: Elaboration, op: OperatorDef, bound: ReadonlyM
     }
     const converted = convert(spec, arg.value);
     if (typeof converted === "object" && "problem" in converted) {
-      ctx.error(converted.code, arg.site, `${op.name} argument \`${spec.name}\` ${converted.problem}`);
+      const hint = converted.code === "E0306" && INT_TYPES.has(spec.type) ? divisionNote(arg.value) : [];
+      ctx.error(converted.code, arg.site, `${op.name} argument \`${spec.name}\` ${converted.problem}`, hint);
       ok = false;
       continue;
     }
@@ -110,6 +111,9 @@ export function resolveAttrs(ctx: Elaboration, op: OperatorDef, bound: ReadonlyM
   }
   return attrs;
 }
+
+/** The argument types that take ints, where a float from `/` earns the hint to use `//`. */
+const INT_TYPES: ReadonlySet<ArgSpec["type"]> = new Set(["int", "pair", "padding"]);
 
 type Problem = { readonly problem: string; readonly code: "E0306" | "E0207" | "E0206" };
 

@@ -67,7 +67,7 @@ function combine(ctx: Elaboration, expr: BinaryExpr, env: Env, left: Value): Val
   }
   if (!isNumber(left)) return wrongKind(ctx, expr, site(expr.left), left, "a number");
   if (!isNumber(right)) return wrongKind(ctx, expr, site(expr.right), right, "a number");
-  const result = arithmetic(ctx, expr, left, right, site(expr.right));
+  const result = arithmetic(ctx, expr, left, right, site(expr.right), { file: env.file.path, span: expr.opSpan });
   if (result.k === "int" && !checkIntegerResult(ctx, expr, left.v, right.v, result.v, site(expr))) return ERROR;
   return result;
 }
@@ -78,7 +78,7 @@ function isNumber(v: Value): v is NumberValue & Value {
   return v.k === "int" || v.k === "float";
 }
 
-function arithmetic(ctx: Elaboration, expr: BinaryExpr, a: NumberValue, b: NumberValue, rightSite: Site): Value {
+function arithmetic(ctx: Elaboration, expr: BinaryExpr, a: NumberValue, b: NumberValue, rightSite: Site, opSite: Site): Value {
   const kind = a.k === "int" && b.k === "int" ? "int" : "float";
   const x = a.v;
   const y = b.v;
@@ -96,7 +96,7 @@ function arithmetic(ctx: Elaboration, expr: BinaryExpr, a: NumberValue, b: Numbe
         ctx.error("E0308", rightSite, `${expr.op === "%" ? "remainder" : "division"} by zero`);
         return ERROR;
       }
-      if (expr.op === "/") return { k: "float", v: x / y };
+      if (expr.op === "/") return kind === "int" ? { k: "float", v: x / y, division: opSite } : { k: "float", v: x / y };
       if (expr.op === "//") return { k: kind, v: Math.floor(x / y) };
       return { k: kind, v: x - y * Math.floor(x / y) };
     case "<":

@@ -13,7 +13,7 @@ import type { OperatorDef } from "./operator-def.js";
 import { bindArguments, operatorSignature, resolveAttrs, type ArgValue } from "./arguments.js";
 import { Locals } from "./environment.js";
 import { conformTo } from "./params.js";
-import { describeValue, ERROR, layerValue, type Layer, type Site, type TensorRef, type Value } from "./values.js";
+import { describeValue, divisionNote, ERROR, layerValue, type Layer, type Site, type TensorRef, type Value } from "./values.js";
 import { evaluate } from "./evaluate.js";
 import { lookupName, reportUnknown } from "./names.js";
 import { applyLayer, inputCount } from "./apply.js";
@@ -59,7 +59,7 @@ export function makeBlockLayer(
     }
     const converted = conformTo(value, param.type!);
     if (typeof converted === "string") {
-      ctx.error("E0306", at, `argument \`${param.name.name}\` of block ${block.name}: ${converted}`);
+      ctx.error("E0306", at, `argument \`${param.name.name}\` of block ${block.name}: ${converted}`, divisionNote(value));
       ok = false;
       continue;
     }

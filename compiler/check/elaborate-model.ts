@@ -10,7 +10,7 @@ import { Elaboration, type Env } from "./context.js";
 import { Locals, type DynamicEnv } from "./environment.js";
 import type { FileInfo } from "./files.js";
 import { checkParams, conformTo } from "./params.js";
-import { describeValue, ERROR, plainValue, type Site, type Value } from "./values.js";
+import { describeValue, divisionNote, ERROR, plainValue, type Site, type Value } from "./values.js";
 import { evaluate } from "./evaluate.js";
 import { elaborateBody } from "./body.js";
 import { checkIntegerLiteral, checkTensorSize } from "./limits.js";
@@ -46,7 +46,7 @@ export function elaborateModel(
       const evaluated = evaluate(ctx, param.default, { file, locals, dynamic: undefined });
       const converted = conformTo(evaluated, param.type!);
       if (typeof converted === "string") {
-        ctx.error("E0306", site(param.default.span), `default of \`${name}\`: ${converted}`);
+        ctx.error("E0306", site(param.default.span), `default of \`${name}\`: ${converted}`, divisionNote(evaluated));
         continue;
       }
       value = converted;

@@ -11,6 +11,7 @@
 import type { AttrValue } from "./model.js";
 import type { Expr, Ident } from "../syntax/ast.js";
 import type { Span } from "../syntax/span.js";
+import type { RelatedInfo } from "../diagnostics/diagnostic.js";
 import type { InputArity, OperatorDef } from "./operator-def.js";
 import type { BlockInfo, FileInfo } from "./files.js";
 import type { DynamicEnv, Locals } from "./environment.js";
@@ -23,7 +24,8 @@ export interface Site {
 
 export type Value =
   | { readonly k: "int"; readonly v: number }
-  | { readonly k: "float"; readonly v: number }
+  /** `division`: the `/` that made it from two ints, for the hint to use `//` where an int is needed. */
+  | { readonly k: "float"; readonly v: number; readonly division?: Site }
   | { readonly k: "bool"; readonly v: boolean }
   | { readonly k: "string"; readonly v: string }
   /** A symbolic dimension read with `shape(t)`: usable only where no static value is needed. */
@@ -107,6 +109,18 @@ export const ERROR: Value = { k: "error" };
 /** Wraps a layer as a value. */
 export function layerValue(layer: Layer): Value {
   return { k: "layer", layer };
+}
+
+/**
+ * Where an int was needed but `v` is (or holds) a float made by `/` of two ints: a note at that
+ * `/` suggesting `//`, which divides to an int as Python's does. Empty for any other value.
+ */
+export function divisionNote(v: Value): RelatedInfo[] {
+  const items = v.k === "list" || v.k === "tuple" ? v.items : [v];
+  const from = items.find((item) => item.k === "float" && item.division !== undefined);
+  if (from?.k !== "float" || !from.division) return [];
+  const { file, span } = from.division;
+  return [{ file, span, message: "this `/` of two ints gives a float; `//` divides them to an int (rounding down)" }];
 }
 
 /** A short description of a value's kind for messages: `int 3`, `a tensor`, `a layer`. */
