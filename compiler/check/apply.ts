@@ -6,7 +6,7 @@
  * - A block opens a naming scope (its label or `<Block><k>`) and elaborates its body with the
  *   caller's `use` aliases; a block already being expanded is recursion.
  * - A chain feeds each stage's output to the next; a repeat applies its layer n times (fresh
- *   parameters each time), measuring the first copy to refuse an expansion past the limit
+ *   parameters each time; zero times is the identity), measuring the first copy to refuse an expansion past the limit
  *   before making the rest; a `for` elaborates its body once per element.
  * - A label names an operator or block instance, or opens a scope around anything else.
  */
@@ -162,6 +162,8 @@ function learnableCount(ctx: Elaboration, from: number): number {
 }
 
 function applyRepeat(ctx: Elaboration, inner: Layer, count: number, piped: readonly TensorRef[], site: Site): Value {
+  // Zero copies pass the input through, as an empty `for` does, so `B * (n - 1)` works for n = 1.
+  if (count === 0) return piped.length === 1 ? piped[0] : { k: "tuple", items: piped };
   const before = ctx.layers.length;
   const stepsBefore = ctx.steps;
   let current = applyLayer(ctx, inner, piped);

@@ -150,15 +150,15 @@ function scalarArithmetic(ctx: Elaboration, expr: BinaryExpr, name: string, x: T
   return applyLayer(ctx, { kind: "op", op: OPERATORS.get(name)!, attrs: scalarAttrs(n.v, left), argSites: new Map(), bound: [x], site, arity: 1 }, []);
 }
 
-/** `layer * n`: n must be a compile-time int from 1 up to the expansion limit. */
+/** `layer * n`: n must be a compile-time int from 0 (the identity) up to the expansion limit. */
 function repeat(ctx: Elaboration, layer: Layer, count: Value, countSite: Site, site: Site): Value {
   if (count.k === "error") return ERROR;
   if (count.k !== "int") {
     ctx.error("E0307", countSite, `a layer repeats an int number of times, got ${describeValue(count)}`);
     return ERROR;
   }
-  if (count.v < 1) {
-    ctx.error("E0207", countSite, `a repeat count must be at least 1, got ${count.v}`);
+  if (count.v < 0) {
+    ctx.error("E0207", countSite, `a repeat count must be at least 0 (zero copies pass the input through), got ${count.v}`);
     return ERROR;
   }
   if (count.v > ctx.maxLayers) {
