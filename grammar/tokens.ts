@@ -5,6 +5,20 @@
  */
 import { createToken, Lexer, type TokenType } from "chevrotain";
 
+/**
+ * A UTF-8 byte-order mark, which some Windows editors write: skipped, and only as the file's
+ * first character (anywhere else it is E0101). It stays in the text, so every offset, and
+ * every position the language server reports, counts it as the client's text does.
+ */
+export const ByteOrderMark = createToken({
+  name: "ByteOrderMark",
+  pattern: { exec: (text: string, offset: number) => (offset === 0 && text.charCodeAt(0) === 0xfeff ? BOM.exec(text) : null) },
+  start_chars_hint: ["\uFEFF"],
+  line_breaks: false,
+  group: Lexer.SKIPPED,
+});
+const BOM = /^\uFEFF/;
+
 export const WhiteSpace = createToken({ name: "WhiteSpace", pattern: /[ \t\r\n\f\v]+/, group: Lexer.SKIPPED });
 export const Comment = createToken({ name: "Comment", pattern: /#[^\n\r]*/, group: "comments" });
 
@@ -102,7 +116,7 @@ export const Colon = punct("Colon", ":");
 
 /** Every token in lexing order: longer punctuation before its prefixes, keywords before names. */
 export const ALL_TOKENS: TokenType[] = [
-  WhiteSpace, Comment,
+  ByteOrderMark, WhiteSpace, Comment,
   Model, Block, Use, Return, If, Then, Else, For, In, Import, Let, True, False, And, Or, Not,
   Identifier, NumberLiteral, StringLiteral, UnterminatedString,
   Arrow, EqEq, NotEq, LtEq, GtEq, Lt, Gt, Equals, Plus, Minus, Star, SlashSlash, Slash, Percent,

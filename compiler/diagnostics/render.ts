@@ -5,7 +5,7 @@
  * (and only here and in the language server are spans turned into lines).
  */
 import type { Diagnostic } from "./diagnostic.js";
-import type { SourceFile, Span } from "../syntax/span.js";
+import type { LineCol, SourceFile, Span } from "../syntax/span.js";
 
 /** Finds the text of a file named in a diagnostic (the printer needs its lines). */
 export type SourceLookup = (path: string) => SourceFile | undefined;
@@ -25,13 +25,13 @@ export function renderDiagnostic(d: Diagnostic, sources: SourceLookup): string {
 function excerpt(file: string, span: Span, headline: string, sources: SourceLookup): string {
   const source = sources(file);
   if (!source) return `${file}: ${headline}\n`;
-  const start = source.lineCol(span.start);
-  const end = source.lineCol(span.end);
+  const start = visibleLineCol(source, span.start);
+  const end = visibleLineCol(source, span.end);
   const lineNo = String(start.line + 1);
   const gutter = " ".repeat(lineNo.length);
   // Control characters (a NUL in a binary file) would garble the terminal; each shows as one
   // replacement character, so the underline stays aligned.
-  const line = source.lineText(start.line).replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, "\ufffd");
+  const line = visibleLineText(source, start.line).replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, "\ufffd");
   const fullWidth = end.line === start.line ? end.col - start.col : line.length - start.col;
   const { text, col, width } = clip(line, start.col, Math.max(1, fullWidth));
   // The underline copies the line's tabs so that it stays aligned in any tab width.
@@ -42,6 +42,25 @@ function excerpt(file: string, span: Span, headline: string, sources: SourceLook
     `  ${lineNo} | ${text}\n` +
     `  ${gutter} | ${lead}${carets}\n`
   );
+}
+
+/**
+ * The line and column a person sees at `offset`: an editor shows no byte-order mark, so one at
+ * the start of the file is no column of line 1 here (the language server, which reports
+ * positions in the text its client sent, counts it).
+ */
+function visibleLineCol(source: SourceFile, offset: number): LineCol {
+  const at = source.lineCol(offset);
+  return at.line === 0 && hasByteOrderMark(source) ? { line: 0, col: Math.max(0, at.col - 1) } : at;
+}
+
+function visibleLineText(source: SourceFile, line: number): string {
+  const text = source.lineText(line);
+  return line === 0 && hasByteOrderMark(source) ? text.slice(1) : text;
+}
+
+function hasByteOrderMark(source: SourceFile): boolean {
+  return source.text.charCodeAt(0) === 0xfeff;
 }
 
 const MAX_SHOWN = 120;
@@ -75,8 +94,8 @@ export interface JsonDiagnostic {
 export function diagnosticsToJson(diagnostics: readonly Diagnostic[], sources: SourceLookup): JsonDiagnostic[] {
   return diagnostics.map((d) => {
     const source = sources(d.file);
-    const start = source?.lineCol(d.span.start) ?? { line: 0, col: 0 };
-    const end = source?.lineCol(d.span.end) ?? start;
+    const start = source ? visibleLineCol(source, d.span.start) : { line: 0, col: 0 };
+    const end = source ? visibleLineCol(source, d.span.end) : start;
     return {
       file: d.file,
       line: start.line + 1,
@@ -87,7 +106,8 @@ export function diagnosticsToJson(diagnostics: readonly Diagnostic[], sources: S
       code: d.code,
       message: d.message,
       related: d.related.map((r) => {
-        const at = sources(r.file)?.lineCol(r.span.start) ?? { line: 0, col: 0 };
+        const related = sources(r.file);
+        const at = related ? visibleLineCol(related, r.span.start) : { line: 0, col: 0 };
         return { file: r.file, line: at.line + 1, column: at.col + 1, message: r.message };
       }),
     };

@@ -37,6 +37,7 @@ import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import { hasErrors } from "../diagnostics/diagnostic.js";
 import { diagnostic } from "../diagnostics/catalogue.js";
 import { parse } from "../syntax/parse.js";
+import type { Span } from "../syntax/span.js";
 import { CommentQueue } from "./comments.js";
 import { DeclarationPrinter } from "./declarations.js";
 import { printDoc } from "./doc.js";
@@ -55,6 +56,22 @@ export interface FormatResult {
  * deeply to parse comes back unchanged too, with an E0106 diagnostic (or E0409 if printing runs out of stack); `format` never throws.
  */
 export function format(text: string, file: string): FormatResult {
+  // A byte-order mark is kept, and the rest laid out as if it were not there: formatting changes
+  // layout, not how the file is encoded. Diagnostics move back to the offsets of `text`.
+  if (text.charCodeAt(0) === 0xfeff) {
+    const rest = formatWithoutMark(text.slice(1), file);
+    const shift = (span: Span): Span => ({ start: span.start + 1, end: span.end + 1 });
+    const diagnostics = rest.diagnostics.map((d) => ({
+      ...d,
+      span: shift(d.span),
+      related: d.related.map((r) => (r.file === file ? { ...r, span: shift(r.span) } : r)),
+    }));
+    return { text: `\uFEFF${rest.text}`, diagnostics };
+  }
+  return formatWithoutMark(text, file);
+}
+
+function formatWithoutMark(text: string, file: string): FormatResult {
   try {
     const { program, diagnostics } = parse(text, file);
     if (hasErrors(diagnostics)) return { text, diagnostics };

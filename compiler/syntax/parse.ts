@@ -145,6 +145,7 @@ function lex(text: string, file: string): { tokens: IToken[]; comments: Comment[
   const diagnostics = result.errors.map((e) => {
     const span = { start: e.offset, end: e.offset + Math.max(1, e.length) };
     const shown = text.slice(span.start, span.end);
+    if (shown === "\uFEFF") return diagnostic("E0101", file, span, "a byte-order mark (U+FEFF) may only start the file");
     return diagnostic("E0101", file, span, `unexpected character${shown.length > 1 ? "s" : ""} ${JSON.stringify(shown)}`);
   });
   for (const token of result.tokens) {

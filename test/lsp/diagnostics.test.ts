@@ -55,6 +55,22 @@ describe("diagnostics", () => {
     }
   });
 
+  it("counts a byte-order mark in positions as the client's text does, and only on line 1", async () => {
+    const body = "model M(x: [N, 3, 8, 8]) { return x -> conv(4.5, 1) }\nmodel K(x: [N, 3, 8, 8]) {\n  return x -> conv(2.5, 1)\n}\n";
+    const text = `\uFEFF${body}`;
+    const uri = client.open(".scratch/lsp/bom.nn", text);
+    const ranges = (await client.diagnostics(uri, 1)).map((d) => d.range);
+    const at = (needle: string, nth: number) => {
+      const start = positionOf(text, needle, 0, nth);
+      return { start, end: { line: start.line, character: start.character + needle.length } };
+    };
+    expect(ranges).toEqual([at("4.5", 0), at("2.5", 0)]);
+    const plain = client.open(".scratch/lsp/no-bom.nn", body);
+    const plainRanges = (await client.diagnostics(plain, 1)).map((d) => d.range);
+    expect(ranges[0].start.character).toBe(plainRanges[0].start.character + 1);
+    expect(ranges[1]).toEqual(plainRanges[1]);
+  });
+
   it("re-checks on every edit and publishes for that version", async () => {
     const text = "model M(x: [N, 3, 8, 8]) {\n  return x -> conv(12, 3) -> relu\n}\n";
     const uri = client.open(".scratch/lsp/edited.nn", text);
