@@ -7,6 +7,7 @@
  */
 import { assertRank, outputTensor, type Tensor } from "../tensor.js";
 import { adaptiveBins, pair, type IntPair } from "../window.js";
+import { rectangleMean } from "./average-pool.js";
 
 /** Attributes of {@link adaptiveAveragePool}. */
 export interface AdaptiveAveragePoolAttributes {
@@ -31,14 +32,7 @@ export function adaptiveAveragePool(x: Tensor, attributes: AdaptiveAveragePoolAt
       const y0 = rows.start[i];
       const y1 = rows.end[i];
       for (let j = 0; j < ow; j++) {
-        const x0 = cols.start[j];
-        const x1 = cols.end[j];
-        let sum = 0;
-        for (let iy = y0; iy < y1; iy++) {
-          const row = base + iy * w;
-          for (let ix = x0; ix < x1; ix++) sum += src[row + ix];
-        }
-        dst[o++] = sum / ((y1 - y0) * (x1 - x0));
+        dst[o++] = rectangleMean(src, base, w, y0, y1, cols.start[j], cols.end[j]);
       }
     }
   }

@@ -28,14 +28,19 @@ export function averagePool(x: Tensor, attributes: AveragePoolAttributes, out?: 
         const left = ox * win.sw - win.pads.left;
         const x0 = Math.max(0, left);
         const x1 = Math.min(w, left + win.kw);
-        let sum = 0;
-        for (let iy = y0; iy < y1; iy++) {
-          const row = base + iy * w;
-          for (let ix = x0; ix < x1; ix++) sum += src[row + ix];
-        }
-        dst[o++] = sum / ((y1 - y0) * (x1 - x0));
+        dst[o++] = rectangleMean(src, base, w, y0, y1, x0, x1);
       }
     }
   }
   return y;
+}
+
+/** The mean of rows `y0..y1-1` and columns `x0..x1-1` of the `[·, w]` plane at `base` of `src`. */
+export function rectangleMean(src: Float32Array, base: number, w: number, y0: number, y1: number, x0: number, x1: number): number {
+  let sum = 0;
+  for (let iy = y0; iy < y1; iy++) {
+    const row = base + iy * w;
+    for (let ix = x0; ix < x1; ix++) sum += src[row + ix];
+  }
+  return sum / ((y1 - y0) * (x1 - x0));
 }
