@@ -67,6 +67,8 @@ interface Slot {
 interface ClassInfo {
   readonly name: string;
   readonly block?: string;
+  /** The block's name and its first instance's text: instances with the same key share the class. */
+  readonly key?: string;
   readonly nodes: ScopeNode[];
   readonly templates: Template[];
   /** The constructor's parameters, in order. */
@@ -118,9 +120,9 @@ export function emitTorch(model: CheckedModel, options: TorchEmitOptions): strin
     for (const node of level) {
       const template = writeClass(model, node, classOf, where);
       const key = `${node.instance!.block}\n${template.init.join("\n")}\n${template.forward.join("\n")}`;
-      let info = fresh.find((c) => c.block === node.instance!.block && c.templates[0] && keyOf(c) === key);
+      let info = fresh.find((c) => c.key === key);
       if (!info) {
-        info = { name: uniqueName(node.instance!.block!, taken), block: node.instance!.block, nodes: [], templates: [], params: [], floats: new Set(), kept: new Map(), slotText: [], args: [] };
+        info = { name: uniqueName(node.instance!.block!, taken), block: node.instance!.block, key, nodes: [], templates: [], params: [], floats: new Set(), kept: new Map(), slotText: [], args: [] };
         fresh.push(info);
         classes.push(info);
       }
@@ -157,11 +159,6 @@ export function emitTorch(model: CheckedModel, options: TorchEmitOptions): strin
   ].join("\n");
   const body = classes.map((c) => classText(model, c, where)).join("\n\n\n");
   return `${header}\n${IMPORTS}\n\n\n${supportSection(uses)}\n\n\n${constants}\n\n\n${body}\n\n\nMODEL = ${modelClass.name}\n`;
-}
-
-function keyOf(info: ClassInfo): string {
-  const t = info.templates[0];
-  return `${info.block}\n${t.init.join("\n")}\n${t.forward.join("\n")}`;
 }
 
 /** The scopes of `model` as a tree under the model, each with its layers and inner scopes in execution order. */
