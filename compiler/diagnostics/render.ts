@@ -1,5 +1,5 @@
 /**
- * Diagnostics for people and for machines. The text layout is the one of SPEC §5: a
+ * Diagnostics for people and for machines. The text layout is the one docs/diagnostics.md shows: a
  * `file:line:col: severity[code]: message` header, the source line, and a caret underline;
  * related locations follow as notes in the same layout. Lines and columns are 1-based here
  * (and only here and in the language server are spans turned into lines).

@@ -8,7 +8,7 @@
  * written only when a node reads them, so parameters that folding made unused are dropped.
  * Symbolic dimensions (`N`) stay symbolic, as `dim_param`, and no Reshape bakes in a batch size,
  * so one file serves every batch size. Emission is deterministic: names come from the IR
- * (SPEC §4 paths), initializers are sorted by name.
+ * (the layers' dotted paths), initializers are sorted by name.
  */
 import { createHash } from "node:crypto";
 import type { Tensor } from "../../../runtime/index.js";
@@ -42,7 +42,7 @@ export interface OnnxOptions {
 
 /**
  * Serializes `graph` (after the inference passes) with `params`, the checkpoint tensors by
- * their SPEC §4 names; constant nodes are evaluated into initializers. Throws `OnnxEmitError`
+ * their parameter names; constant nodes are evaluated into initializers. Throws `OnnxEmitError`
  * for what the user can change (the opset, the mode, missing weights).
  */
 export function emitOnnx(graph: Graph, params: ReadonlyMap<string, Tensor>, options: OnnxOptions): Uint8Array {
