@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { CheckedModel } from "../../compiler/check/model.js";
 import { compileModel } from "../../compiler/emit/compile-model.js";
+import { SUPPORT, supportSection } from "../../compiler/emit/torch/support.js";
 import { initialWeights } from "../../compiler/weights/init.js";
 import { readSafetensorsFile, writeSafetensors } from "../../runtime/weights/safetensors.js";
 import { expectBaseline } from "../support/baseline.js";
@@ -61,10 +62,26 @@ for name in sys.argv[1:]:
             print(f"{key}\t[{','.join(str(d) for d in value.shape)}]")
 `;
 
+/**
+ * A generated file as its golden holds it: each definition of the support section, which every
+ * file carries word for word and test/baselines/torch/support.py holds once, by its name only.
+ */
+function withoutSupport(text: string): string {
+  const byCode = new Map([...SUPPORT.values()].map((d) => [d.code, d.name]));
+  return text
+    .split("\n\n\n")
+    .map((chunk) => (byCode.has(chunk) ? `# support: ${byCode.get(chunk)} (test/baselines/torch/support.py)` : chunk))
+    .join("\n\n\n");
+}
+
 describe("the PyTorch target's files", () => {
+  it("carry the support section of its golden file", () => {
+    expectBaseline("test/baselines/torch/support.py", supportSection(SUPPORT.keys()));
+  });
+
   it.each(EXAMPLES)("%s matches its golden file", async (name) => {
     const result = await compileOk({ path: `examples/${name}.nn`, target: "torch" });
-    expectBaseline(`test/baselines/torch/${name}.py`, fileText(result, ".py"));
+    expectBaseline(`test/baselines/torch/${name}.py`, withoutSupport(fileText(result, ".py")));
   });
 
   it("are <stem>.py and <stem>.safetensors from nnc compile, with the seed-0 or the given checkpoint", async () => {

@@ -12,252 +12,37 @@ from torch import nn
 import torch.nn.functional as F
 
 
-# The element types of the safetensors format that these files read and write.
-SAFETENSORS_DTYPES = {
-    "F64": torch.float64,
-    "F32": torch.float32,
-    "F16": torch.float16,
-    "BF16": torch.bfloat16,
-    "I64": torch.int64,
-    "I32": torch.int32,
-    "I16": torch.int16,
-    "I8": torch.int8,
-    "U8": torch.uint8,
-    "BOOL": torch.bool,
-}
+# support: SAFETENSORS_DTYPES (test/baselines/torch/support.py)
 
 
-def load_safetensors(path):
-    """Read a safetensors file into a dict of tensors (fresh, contiguous, on the CPU).
-
-    The format: an 8-byte little-endian header length n, then n bytes of JSON that map each
-    tensor's name to its dtype, shape and data_offsets [begin, end) in the data that follows; an
-    optional "__metadata__" entry holds strings. The dict follows the header's order, or the
-    declaration order that nnc records as the metadata "order". Raises ValueError, naming the
-    tensor, where an entry's dtype, shape or offsets do not describe its bytes.
-    """
-    with open(path, "rb") as file:
-        raw = file.read()
-    if len(raw) < 8:
-        raise ValueError(f"{path}: {len(raw)} bytes is too short for a safetensors file")
-    (header_size,) = struct.unpack("<Q", raw[:8])
-    if header_size > len(raw) - 8:
-        raise ValueError(f"{path}: header length {header_size} runs past the end of the file")
-    header = json.loads(raw[8:8 + header_size])
-    if not isinstance(header, dict):
-        raise ValueError(f"{path}: the safetensors header is not a JSON object")
-    metadata = header.pop("__metadata__", None)
-    data = memoryview(raw)[8 + header_size:]
-    tensors = {}
-    for name, entry in header.items():
-        where = f"{path}: tensor {name!r}"
-        if not isinstance(entry, dict) or entry.get("dtype") not in SAFETENSORS_DTYPES:
-            raise ValueError(f"{where}: unsupported dtype or malformed entry {entry!r}")
-        dtype = SAFETENSORS_DTYPES[entry["dtype"]]
-        shape, offsets = entry.get("shape"), entry.get("data_offsets")
-        if not (isinstance(shape, list) and all(isinstance(n, int) and n >= 0 for n in shape)):
-            raise ValueError(f"{where}: shape {shape!r} is not a list of non-negative integers")
-        if not (
-            isinstance(offsets, list)
-            and len(offsets) == 2
-            and all(isinstance(offset, int) for offset in offsets)
-            and 0 <= offsets[0] <= offsets[1] <= len(data)
-        ):
-            raise ValueError(f"{where}: data_offsets {offsets!r} are not [begin, end] in the data")
-        begin, end = offsets
-        size = math.prod(shape) * torch.empty(0, dtype=dtype).element_size()
-        if end - begin != size:
-            raise ValueError(
-                f"{where}: shape {shape} of {entry['dtype']} needs {size} bytes, "
-                f"but data_offsets {offsets} span {end - begin}"
-            )
-        if size == 0:
-            tensors[name] = torch.empty(shape, dtype=dtype)
-        else:
-            values = torch.frombuffer(bytearray(data[begin:end]), dtype=dtype)
-            tensors[name] = values.reshape(shape)
-    try:
-        order = json.loads(metadata["order"])
-        if sorted(order) == sorted(tensors):
-            tensors = {name: tensors[name] for name in order}
-    except (KeyError, TypeError, ValueError):
-        pass  # no usable "order": the header's own order stands
-    return tensors
+# support: load_safetensors (test/baselines/torch/support.py)
 
 
-def save_safetensors(tensors, path, metadata=None):
-    """Write a dict of tensors as a safetensors file, in the dict's order.
-
-    Each tensor is stored from the CPU, contiguous, with the dtype it has (float32 as F32 and so
-    on); the data follow one another without gaps, and the JSON header is padded with spaces to
-    a multiple of 8 bytes. metadata, a dict of strings, goes under "__metadata__".
-    """
-    dtype_names = {dtype: name for name, dtype in SAFETENSORS_DTYPES.items()}
-    header = {}
-    if metadata:
-        header["__metadata__"] = {str(key): str(value) for key, value in metadata.items()}
-    stored, offset = [], 0
-    for name, tensor in tensors.items():
-        if name == "__metadata__" or tensor.dtype not in dtype_names:
-            raise ValueError(f"cannot store tensor {name!r} of {tensor.dtype} as safetensors")
-        tensor = tensor.detach().cpu().contiguous()
-        size = tensor.numel() * tensor.element_size()
-        header[name] = {
-            "dtype": dtype_names[tensor.dtype],
-            "shape": list(tensor.shape),
-            "data_offsets": [offset, offset + size],
-        }
-        stored.append((tensor, offset, size))
-        offset += size
-    header_bytes = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    header_bytes += b" " * (-len(header_bytes) % 8)
-    data = bytearray(offset)
-    if offset > 0:
-        # A uint8 tensor over the bytearray's memory: each tensor's bytes are copied straight in.
-        data_view = torch.frombuffer(data, dtype=torch.uint8)
-        for tensor, begin, size in stored:
-            data_view[begin:begin + size] = tensor.reshape(-1).view(torch.uint8)
-    with open(path, "wb") as file:
-        file.write(struct.pack("<Q", len(header_bytes)))
-        file.write(header_bytes)
-        file.write(data)
+# support: save_safetensors (test/baselines/torch/support.py)
 
 
-def unwrap_model(model):
-    """The model inside a DataParallel or DistributedDataParallel wrapper, else model itself."""
-    if isinstance(model, (nn.DataParallel, nn.parallel.DistributedDataParallel)):
-        return model.module
-    return model
+# support: unwrap_model (test/baselines/torch/support.py)
 
 
-def load_weights(model, weights):
-    """Load an nnc checkpoint (a safetensors path, or a dict of tensors) into model, in place.
-
-    Every entry of model.state_dict() must be in the checkpoint with the same shape, and the
-    checkpoint may hold nothing else; PyTorch's num_batches_tracked counters may be present or
-    not (nnc has none and leaves the model's alone). Values are converted to each entry's dtype
-    and device, so a float64 checkpoint loads into a float32 model. Raises ValueError naming
-    every missing, unexpected or differently shaped tensor.
-    """
-    tensors = weights if isinstance(weights, dict) else load_safetensors(weights)
-    state = {
-        name: value
-        for name, value in unwrap_model(model).state_dict().items()
-        if name.rpartition(".")[2] != "num_batches_tracked"
-    }
-    problems = []
-    for name, value in state.items():
-        if name not in tensors:
-            problems.append(f"missing {name} {list(value.shape)}")
-        elif tensors[name].shape != value.shape:
-            shapes = f"{list(tensors[name].shape)}, the model's {list(value.shape)}"
-            problems.append(f"{name}: shape {shapes}")
-    for name in tensors:
-        if name not in state and name.rpartition(".")[2] != "num_batches_tracked":
-            problems.append(f"unexpected {name}")
-    if problems:
-        raise ValueError("the checkpoint does not fit the model:\n  " + "\n  ".join(problems))
-    with torch.no_grad():
-        for name, value in state.items():
-            value.copy_(tensors[name])
+# support: load_weights (test/baselines/torch/support.py)
 
 
-def save_weights(model, path, metadata=None):
-    """Save model's weights as an nnc checkpoint: its state_dict() in declaration order.
-
-    PyTorch's num_batches_tracked counters are left out, so the file lists exactly nnc's
-    parameters and buffers; a DataParallel or DistributedDataParallel wrapper adds no prefix.
-    """
-    state = unwrap_model(model).state_dict()
-    tensors = {
-        name: value
-        for name, value in state.items()
-        if name.rpartition(".")[2] != "num_batches_tracked"
-    }
-    save_safetensors(tensors, path, metadata)
+# support: save_weights (test/baselines/torch/support.py)
 
 
-def unitwise_norm(x):
-    """The 2-norm of each unit of x: the whole tensor for rank ≤ 1, else each slice x[i]."""
-    if x.ndim <= 1:
-        return x.norm(2.0)
-    return x.norm(2.0, dim=tuple(range(1, x.ndim)), keepdim=True)
+# support: unitwise_norm (test/baselines/torch/support.py)
 
 
-def adaptive_clip_grad(model, clipping, eps=1e-3, exclude=None):
-    """Adaptive Gradient Clipping (Brock et al. 2021), in place, as timm's adaptive_clip_grad.
-
-    For each unit i of a parameter W (an output channel of a conv weight, an output row of a
-    linear weight; a parameter of rank ≤ 1 is one unit) and its gradient G, with 2-norms:
-        max_i = clipping · max(‖W_i‖, eps)
-        G_i ← G_i · max_i / max(‖G_i‖, 1e-6)   where ‖G_i‖ ≥ max_i, else G_i unchanged
-    Parameters named in exclude (default: CLASSIFIER, the final classifier) and parameters
-    without a gradient are left alone. Call it between backward() and the optimizer's step().
-    """
-    exclude = set(CLASSIFIER if exclude is None else exclude)
-    for name, parameter in unwrap_model(model).named_parameters():
-        if parameter.grad is None or name in exclude:
-            continue
-        weight, grad = parameter.detach(), parameter.grad.detach()
-        max_norm = unitwise_norm(weight).clamp_(min=eps).mul_(clipping)
-        grad_norm = unitwise_norm(grad)
-        clipped = grad * (max_norm / grad_norm.clamp(min=1e-6))
-        grad.copy_(torch.where(grad_norm < max_norm, grad, clipped))
+# support: adaptive_clip_grad (test/baselines/torch/support.py)
 
 
-def loss(output, target, kind="cross_entropy", label_smoothing=0.0):
-    """The loss nnc trains with, the mean over the batch.
-
-    cross_entropy, on class labels y: with label smoothing ε the target distribution is
-    (1 − ε)·onehot(y) + ε/C, so the loss is
-        (1 − ε)·(−log p_y) + ε·mean_c(−log p_c)
-    as F.cross_entropy computes it. The log-probabilities depend on OUTPUT, what the model ends in:
-    logits go through log_softmax; a model ending in log_softmax gives them itself; a model
-    ending in softmax trains on the log of its probabilities, the negative log-likelihood of
-    what it predicts, never on a second softmax.
-    mse: mean((output − target)²).
-    """
-    if kind == "mse":
-        return F.mse_loss(output, target.to(output.dtype))
-    if kind != "cross_entropy":
-        raise ValueError(f"unknown loss {kind!r}: use 'cross_entropy' or 'mse'")
-    target = target.long()
-    if OUTPUT == "logits":
-        return F.cross_entropy(output, target, label_smoothing=label_smoothing)
-    log_probabilities = output if OUTPUT == "log_softmax" else torch.log(output)
-    nll = F.nll_loss(log_probabilities, target)
-    if label_smoothing == 0:
-        return nll
-    return (1 - label_smoothing) * nll - label_smoothing * log_probabilities.mean(dim=1).mean()
+# support: loss (test/baselines/torch/support.py)
 
 
-def scale_weight(weight, gain):
-    """Scaled Weight Standardization (Brock et al. 2021) of each output filter k, with gain g.
-
-    Ŵ = g_k · (W − μ_k) / (sqrt(fan_in) · σ_k), with μ_k and the biased σ_k over the
-    filter's weights and no eps; fan_in is the number of weights of one filter
-    (in_channels / groups · kh · kw, or in_features).
-    """
-    flat = weight.reshape(weight.shape[0], -1)
-    mean = flat.mean(dim=1, keepdim=True)
-    std = flat.var(dim=1, unbiased=False, keepdim=True).sqrt()
-    fan_in = flat.shape[1]
-    return (gain.view(-1, 1) * (flat - mean) / (math.sqrt(fan_in) * std)).reshape(weight.shape)
+# support: scale_weight (test/baselines/torch/support.py)
 
 
-class ScaledStandardizedConv2d(nn.Conv2d):
-    """nn.Conv2d with a scaled standardized weight: y = conv(x, scale_weight(W, g)) + b.
-
-    Takes nn.Conv2d's arguments; parameters weight, bias (when bias=True), then a per-filter
-    gain g [out_channels], initially 1. The same in training and evaluation.
-    """
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.gain = nn.Parameter(torch.ones(self.out_channels))
-
-    def forward(self, x):
-        return self._conv_forward(x, scale_weight(self.weight, self.gain), self.bias)
+# support: ScaledStandardizedConv2d (test/baselines/torch/support.py)
 
 
 # The model's inputs in order, with their shapes (None where a size is symbolic, as the batch).
