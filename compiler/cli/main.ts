@@ -24,6 +24,7 @@ import { graphDot, graphSvg } from "../emit/picture/graph-picture.js";
 import { VERSION } from "../version.js";
 import { registerCompileCommands } from "./compile.js";
 import { registerTrainCommand } from "./train.js";
+import { registerPlaygroundCommand } from "./playground.js";
 import { checkOptionValues, UsageError } from "./options.js";
 
 /** The commands that check a file and so read its imports: each takes `--root`. */
@@ -108,6 +109,10 @@ export async function main(argv: string[], baseIo: CliIo = processIo): Promise<n
     const opts = command.opts<Record<string, unknown>>();
     checkOptionValues(opts);
     if (typeof opts.root === "string") io.root = opts.root;
+  });
+
+  registerPlaygroundCommand(program, io, (code) => {
+    exitCode = code;
   });
 
   program
