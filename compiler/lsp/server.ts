@@ -24,8 +24,11 @@ import { signatureHelpAt } from "./signature-help.js";
 import { documentSymbols } from "./symbols.js";
 import { nodeHost, Workspace } from "./workspace.js";
 
-/** How long the server waits after an edit before re-checking, unless the client says otherwise. */
-export const DEFAULT_DEBOUNCE_MS = 150;
+/**
+ * The shortest time between two re-checks while edits keep coming, unless the client says
+ * otherwise (`debounceMs`); an edit after a quiet period is checked at once.
+ */
+export const DEFAULT_DEBOUNCE_MS = 100;
 
 /**
  * Starts the server on `input` and `output` (stdin and stdout by default). The promise settles

@@ -2,10 +2,16 @@
  * The open documents and their analyses. A document is analysed at most once per version: the
  * analysis is cached until the document, or a file it imports, changes. An edit invalidates
  * the edited document's analysis and those of the open documents that import it, and schedules
- * them to be re-checked after a short quiet period (debounce); edits that arrive meanwhile
- * restart the wait, so intermediate versions are never checked. A request needs the current
- * version's analysis and gets it at once, computed on demand if the wait is still running;
- * the scheduled re-check then only publishes it.
+ * them to be re-checked:
+ *
+ * - after a quiet period, at once: on the next turn of the event loop, so that the changes of
+ *   one burst of messages are checked together;
+ * - during a burst of edits, at most once per interval (`intervalMs`): edits that arrive within
+ *   the interval after a re-check are coalesced and checked when it ends, so intermediate
+ *   versions are skipped and the last one is checked no later than an interval after it came.
+ *
+ * A request needs the current version's analysis and gets it at once, computed on demand if a
+ * re-check is still waiting; the scheduled re-check then only publishes it.
  *
  * Diagnostics are published per file, merged over every open document's analysis (a check
  * of `main.nn` may report an error inside the imported `lib.nn`).
@@ -54,12 +60,17 @@ export class Workspace {
   /** Each open document's last published diagnostics, by the file they are about. */
   private readonly published = new Map<string, Map<string, LspDiagnostic[]>>();
   private readonly pending = new Set<string>();
-  private cancelTimer: (() => void) | undefined;
+  /**
+   * `idle`: nothing scheduled, the last re-check was more than an interval ago; `soon`: a re-check
+   * runs on the next turn; `cooling`: a re-check ran less than an interval ago, and edits wait
+   * for the interval's end.
+   */
+  private phase: "idle" | "soon" | "cooling" = "idle";
 
   constructor(
     private readonly host: WorkspaceHost,
-    /** How long to wait after the last edit before re-checking. */
-    private readonly debounceMs: number,
+    /** The shortest time between two re-checks during a burst of edits (an edit after a quiet period is checked at once). */
+    private readonly intervalMs: number,
   ) {}
 
   /** A document was opened or edited: re-check it and everything open that imports it. */
@@ -67,7 +78,7 @@ export class Workspace {
     this.documents.set(document.uri, document);
     this.invalidate(uriToPath(document.uri));
     this.pending.add(document.uri);
-    this.restartTimer();
+    this.schedule();
   }
 
   /** A document was closed: forget it, clear its diagnostics, re-check its importers. */
@@ -77,7 +88,7 @@ export class Workspace {
     this.pending.delete(uri);
     this.invalidate(uriToPath(uri));
     this.publishFor(uri, new Map());
-    this.restartTimer();
+    this.schedule();
   }
 
   /** The open document `uri`, if any. */
@@ -96,9 +107,8 @@ export class Workspace {
     return fresh;
   }
 
-  /** Re-checks and publishes every scheduled document now (the timer's task). */
-  flush(): void {
-    this.cancelTimer = undefined;
+  /** Re-checks and publishes every scheduled document now. */
+  private flush(): void {
     const uris = [...this.pending];
     this.pending.clear();
     for (const uri of uris) {
@@ -116,9 +126,24 @@ export class Workspace {
     }
   }
 
-  private restartTimer(): void {
-    this.cancelTimer?.();
-    this.cancelTimer = this.pending.size === 0 ? undefined : this.host.defer(this.debounceMs, () => this.flush());
+  /** Schedules the pending documents' re-check: next turn when idle; otherwise the one already scheduled takes them. */
+  private schedule(): void {
+    if (this.phase !== "idle" || this.pending.size === 0) return;
+    this.phase = "soon";
+    this.host.defer(0, () => this.recheck());
+  }
+
+  /**
+   * Re-checks what is pending, and lets edits of the next interval wait for its end. The interval
+   * starts first, so a check that throws (a bug, which the server logs) stops no later one.
+   */
+  private recheck(): void {
+    this.phase = "cooling";
+    this.host.defer(this.intervalMs, () => {
+      if (this.pending.size > 0) this.recheck();
+      else this.phase = "idle";
+    });
+    this.flush();
   }
 
   /** Records what `owner`'s check says about each file and republishes the files involved. */
