@@ -102,13 +102,13 @@ export function ensurePlayground(io: CliIo, options: { rebuild?: boolean } = {})
 export function resolveSitePath(site: string, url: string): string | 403 | 404 {
   let path: string;
   try {
-    path = decodeURIComponent(new URL(url, "http://localhost").pathname);
+    path = decodeURIComponent(url.split(/[?#]/)[0]);
   } catch {
     return 404;
   }
-  // The URL parser has already removed `..` segments written plainly; an encoded one, or a
-  // backslash, comes through and is refused rather than resolved.
-  if (path.includes("\0") || path.split(/[\\/]/).includes("..")) return 403;
+  // A `..` segment is refused as written, before anything resolves it, whether it came plain,
+  // percent-encoded or after a backslash.
+  if (!path.startsWith("/") || path.includes("\0") || path.split(/[\\/]/).includes("..")) return 403;
   const file = resolve(site, `.${path.endsWith("/") ? `${path}index.html` : path}`);
   if (file !== site && !file.startsWith(site + sep)) return 403;
   return file;

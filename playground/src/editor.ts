@@ -11,7 +11,7 @@ import { EditorView, hoverTooltip, type Tooltip } from "@codemirror/view";
 import { basicSetup } from "codemirror";
 import type { WorkerClient } from "./client.js";
 import { markdownToHtml } from "./markdown.js";
-import { nnLanguage } from "./nn-language.js";
+import { nn } from "./nn-language.js";
 import type { PlaygroundDiagnostic } from "./protocol.js";
 
 /** How long the editor waits after a keystroke before the worker checks the text. */
@@ -37,7 +37,7 @@ export class NnEditor {
         doc: text,
         extensions: [
           basicSetup,
-          nnLanguage,
+          nn(),
           EditorView.updateListener.of((update) => {
             if (update.docChanged) this.changed();
           }),

@@ -281,7 +281,7 @@ const hooks = {
   run,
   emit: async (target: "ts" | "onnx" | "safetensors") => {
     const file = await emittedFile(target);
-    return { name: file.name, text: file.text, bytes: file.bytes.length };
+    return { name: file.name, text: file.text, bytes: Array.from(file.bytes) };
   },
   drawDigit: async (strokes: readonly (readonly [number, number])[][]) => {
     pad.clear();

@@ -3,7 +3,9 @@
  * (`grammar/tokens.ts`: comments, strings, numbers, keywords, names) that marks the registry's
  * layer names and the words after `model` and `block` as the TextMate grammar in `editors/` does.
  */
-import { StreamLanguage, type StringStream } from "@codemirror/language";
+import { HighlightStyle, StreamLanguage, syntaxHighlighting, type StringStream } from "@codemirror/language";
+import type { Extension } from "@codemirror/state";
+import { tags } from "@lezer/highlight";
 
 const KEYWORDS = new Set(NNC_KEYWORDS);
 const LAYERS = new Set(NNC_LAYERS);
@@ -46,3 +48,21 @@ export const nnLanguage = StreamLanguage.define<State>({
   token,
   languageData: { commentTokens: { line: "#" } },
 });
+
+/** The playground's colours: layers stand out from the names a model defines. */
+const nnHighlight = HighlightStyle.define([
+  { tag: tags.comment, color: "#6e7781", fontStyle: "italic" },
+  { tag: tags.string, color: "#0a3069" },
+  { tag: tags.number, color: "#0550ae" },
+  { tag: [tags.keyword, tags.atom], color: "#cf222e" },
+  { tag: tags.typeName, color: "#953800" },
+  { tag: tags.standard(tags.variableName), color: "#8250df" },
+  { tag: tags.definition(tags.variableName), color: "#0550ae", fontWeight: "bold" },
+  { tag: tags.className, color: "#116329" },
+  { tag: tags.operator, color: "#57606a" },
+]);
+
+/** The `.nn` language with its highlighting. */
+export function nn(): Extension {
+  return [nnLanguage, syntaxHighlighting(nnHighlight)];
+}
