@@ -89,7 +89,8 @@ export function checkSource(path: string, text: string, host: CheckHost, options
 }
 
 /**
- * Drops checker diagnostics inside a declaration that has a syntax error: the parser's
+ * Drops checker diagnostics inside a declaration that has a syntax error (or is followed by
+ * one before the next declaration): the parser's
  * recovery filled that declaration with guesses, and errors about the guesses would only
  * bury the syntax error. Declarations without syntax errors are still checked in full.
  */
@@ -97,7 +98,11 @@ function withoutCascades(diagnostics: readonly Diagnostic[], programs: ReadonlyM
   const isSyntax = (d: Diagnostic) => d.code.startsWith("E01");
   const broken = new Map<string, Span[]>();
   for (const d of diagnostics.filter(isSyntax)) {
-    const decl = programs.get(d.file)?.decls.find((x) => x.span.start <= d.span.start && d.span.start <= x.span.end);
+    // The declaration the error is in, or the one it follows: a declaration whose body the
+    // parser gave up on ends before the error that stopped it (`model M(x) -> [N, 4] {`).
+    const decls = programs.get(d.file)?.decls ?? [];
+    let decl = decls.find((x) => x.span.start <= d.span.start && d.span.start <= x.span.end);
+    for (const x of decls) if (x.span.start < d.span.start) decl = x;
     if (decl) broken.set(d.file, [...(broken.get(d.file) ?? []), decl.span]);
   }
   if (broken.size === 0) return [...diagnostics];

@@ -12,6 +12,7 @@ import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import { diagnostic } from "../diagnostics/catalogue.js";
 import { describeToken, syntaxMessages } from "./syntax-messages.js";
 import { explainBrackets } from "./delimiters.js";
+import { explainSlips } from "./slips.js";
 
 /** One shared parser: Chevrotain parsers are reusable by resetting `input`. */
 const nnParser = new NnParser(syntaxMessages);
@@ -63,7 +64,7 @@ function parseTokens(text: string, file: string, tokens: IToken[], comments: Com
   }
   diagnostics.push(...chainErrors(builder, file));
   const program: Program = { kind: "program", decls, comments, span: { start: 0, end: text.length } };
-  return { program, diagnostics: explainBrackets(dedupe(diagnostics), tokens) };
+  return { program, diagnostics: explainSlips(explainBrackets(dedupe(diagnostics), tokens), tokens, text) };
 }
 
 /** The first bracket that opens the deepest nesting level. */
@@ -128,7 +129,7 @@ function parseExpressionTokens(text: string, file: string, tokens: IToken[], dia
   const builder = new CstToAst(text);
   const expr = builder.expression(tree);
   diagnostics.push(...chainErrors(builder, file));
-  return { expr, diagnostics: explainBrackets(dedupe(diagnostics), tokens) };
+  return { expr, diagnostics: explainSlips(explainBrackets(dedupe(diagnostics), tokens), tokens, text) };
 }
 
 function chainErrors(builder: CstToAst, file: string): Diagnostic[] {
