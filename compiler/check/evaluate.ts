@@ -10,7 +10,7 @@
 import type { Expr, ForExpr, IfExpr, LabelExpr, PipeExpr, UnaryExpr } from "../syntax/ast.js";
 import type { Elaboration, Env } from "./context.js";
 import { describeValue, ERROR, layerValue, type Layer, type Site, type Value } from "./values.js";
-import { evaluateName } from "./names.js";
+import { evaluateName, lookupName, reportUnknown } from "./names.js";
 import { evaluateCall } from "./calls.js";
 import { evaluateBinary } from "./arithmetic.js";
 import { applyLayer, asInputs, inputCount } from "./apply.js";
@@ -66,12 +66,12 @@ function evaluatePipe(ctx: Elaboration, pipe: PipeExpr, env: Env): Value {
   const [head, ...stages] = pipe.stages;
   if (!head) return ERROR;
   const first = evaluate(ctx, head, env);
-  if (first.k === "error") return ERROR;
+  if (first.k === "error") return unknownStagesAfter(ctx, stages, -1, env);
   if (first.k === "layer") {
     const chain: Layer[] = [first.layer];
-    for (const stage of stages) {
+    for (const [i, stage] of stages.entries()) {
       const v = stageLayer(ctx, stage, env);
-      if (!v) return ERROR;
+      if (!v) return unknownStagesAfter(ctx, stages, i, env);
       chain.push(v);
     }
     return layerValue({ kind: "chain", stages: chain });
@@ -81,15 +81,32 @@ function evaluatePipe(ctx: Elaboration, pipe: PipeExpr, env: Env): Value {
     return ERROR;
   }
   let current: Value = first;
-  for (const stage of stages) {
+  for (const [i, stage] of stages.entries()) {
     const layer = stageLayer(ctx, stage, env);
     const inputs = asInputs(current);
-    if (!layer || !inputs) return ERROR;
+    if (!layer || !inputs) return unknownStagesAfter(ctx, stages, i, env);
     current = applyLayer(ctx, layer, inputs);
-    if (current.k === "error") return ERROR;
+    if (current.k === "error") return unknownStagesAfter(ctx, stages, i, env);
     ctx.record("stage", siteOf(env, stage), inputs, current);
   }
   return current;
+}
+
+/**
+ * After stage `failed` of a pipeline fails, the stages after it cannot run, but a layer name
+ * that does not exist is wrong whatever flows into it: each is reported (with its suggestion),
+ * so that `Conv2d -> BatchNorm2d -> ReLU` costs one round of fixes, not three.
+ */
+function unknownStagesAfter(ctx: Elaboration, stages: readonly Expr[], failed: number, env: Env): Value {
+  for (const stage of stages.slice(failed + 1)) {
+    let callee: Expr = stage;
+    while (callee.kind === "label" || callee.kind === "paren") callee = callee.kind === "label" ? callee.value : callee.inner;
+    const name = callee.kind === "name" ? callee.name : callee.kind === "call" ? callee.callee.name : undefined;
+    const span = callee.kind === "name" ? callee.span : callee.kind === "call" ? callee.callee.span : undefined;
+    if (name === undefined || span === undefined) continue;
+    if (lookupName(name, { file: env.file.path, span }, env).kind === "unknown") reportUnknown(ctx, name, { file: env.file.path, span }, env);
+  }
+  return ERROR;
 }
 
 /** Evaluates a pipeline stage, which must be a layer. */

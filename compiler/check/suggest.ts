@@ -48,8 +48,40 @@ export function closest(name: string, candidates: Iterable<string>): string | un
   return best;
 }
 
-/** `; did you mean `conv`?` or nothing. */
+/**
+ * What PyTorch and Keras call nnc's layers, by their names lowercased without `_` and without a
+ * trailing `1d`/`2d`/`3d`, and the common short forms (`bn`, `fc`). An edit distance alone would
+ * offer `batch_renorm` for `batchnorm` and nothing for `Linear`; these are the names people
+ * actually bring along.
+ */
+const FOREIGN_NAMES: ReadonlyMap<string, string> = new Map([
+  ["conv", "conv"], ["convolution", "conv"], ["linear", "dense"], ["fc", "dense"], ["fullyconnected", "dense"],
+  ["batchnorm", "batch"], ["batchnormalization", "batch"], ["bn", "batch"],
+  ["layernorm", "layer"], ["layernormalization", "layer"], ["ln", "layer"],
+  ["groupnorm", "group"], ["groupnormalization", "group"], ["gn", "group"],
+  ["instancenorm", "instance"], ["instancenormalization", "instance"],
+  ["maxpool", "maxpool"], ["maxpooling", "maxpool"], ["avgpool", "avgpool"], ["averagepooling", "avgpool"],
+  ["adaptiveavgpool", "adaptive_avgpool"], ["globalaveragepooling", "global_avgpool"], ["globalavgpool", "global_avgpool"],
+  ["globalmaxpooling", "global_maxpool"], ["globalmaxpool", "global_maxpool"],
+  ["cat", "concat"], ["concatenate", "concat"], ["leakyrelu", "leaky_relu"], ["swish", "silu"],
+  ["hardswish", "hardswish"], ["hardsigmoid", "hardsigmoid"], ["logsoftmax", "log_softmax"],
+  ["channelshuffle", "channel_shuffle"],
+]);
+
+/** nnc's name for a PyTorch or Keras layer name (`Conv2d`, `BatchNorm2d`, `Linear`), if it has one. */
+export function foreignName(name: string): string | undefined {
+  const key = name.toLowerCase().replace(/_/g, "").replace(/[123]d$/, "");
+  return FOREIGN_NAMES.get(key);
+}
+
+/**
+ * `; did you mean `conv`?` or nothing. A layer name from PyTorch or Keras (`foreignName`) wins
+ * over the closest spelling, when that layer is among the candidates.
+ */
 export function didYouMean(name: string, candidates: Iterable<string>): string {
-  const match = closest(name, candidates);
+  const visible = new Set(candidates);
+  const known = foreignName(name);
+  if (known !== undefined && known !== name && visible.has(known)) return `; did you mean \`${known}\`?`;
+  const match = closest(name, visible);
   return match === undefined ? "" : `; did you mean \`${match}\`?`;
 }
