@@ -113,6 +113,8 @@ function applyBlock(ctx: Elaboration, layer: BlockLayer, piped: readonly TensorR
   const name = ctx.nameInstance(block.name, label, layer.site.file);
   if (name === undefined) return ERROR;
   const paramsBefore = ctx.params.length;
+  const diagnosticsBefore = ctx.diagnostics.length;
+  ctx.blockCalls.set(block, (ctx.blockCalls.get(block) ?? 0) + 1);
   const result = ctx.inScope(name, () => {
     ctx.blockStack.push(block);
     const locals = new Locals();
@@ -128,12 +130,33 @@ function applyBlock(ctx: Elaboration, layer: BlockLayer, piped: readonly TensorR
     ctx.blockStack.pop();
     return result;
   });
+  noteCall(ctx, layer, ctx.pathOf(name), diagnosticsBefore);
   if (ctx.trace) ctx.record("block", layer.site, inputs, result, learnableCount(ctx, paramsBefore));
   const config: Record<string, unknown> = {};
   for (const [key, value] of layer.config) config[key] = plainValue(value);
   const inputNames = block.inputs.map((p) => p.name.name);
   recordScope(ctx, { path: ctx.pathOf(name), block: block.name, config, inputNames, inputs, origin: layer.site }, result);
   return result;
+}
+
+/**
+ * Adds an "in this call" note at the call site to each diagnostic reported inside the body of
+ * the block just expanded: a block body is checked once per call, and an error that only some
+ * calls' arguments or inputs cause is then told apart by the call that caused it. A block called
+ * from a block gets one note per level, innermost first, as a macro backtrace would. Notes of
+ * blocks expanded only once are dropped at the end (`Elaboration.finishCallNotes`).
+ */
+function noteCall(ctx: Elaboration, layer: BlockLayer, path: string, from: number): void {
+  const { block } = layer;
+  const body = block.decl.span;
+  for (let i = from; i < ctx.diagnostics.length; i++) {
+    const d = ctx.diagnostics[i];
+    const inBlock = d.file === block.file.path && d.span.start >= body.start && d.span.start <= body.end;
+    if (!inBlock && !d.related.some((r) => ctx.callNotes.has(r))) continue;
+    const note = { file: layer.site.file, span: layer.site.span, message: `in this call of block ${block.name} (instance \`${path}\`)` };
+    ctx.callNotes.set(note, block);
+    ctx.diagnostics[i] = { ...d, related: [...d.related, note] };
+  }
 }
 
 /** Records a finished block instance or labelled group whose result is `result`. */

@@ -59,14 +59,38 @@ export class Elaboration {
   steps = 0;
   /** Parameter and buffer elements of the instances so far, against the limit of `limits.ts`. */
   parameterElements = 0;
+  /** How many times each block has been expanded, for the "in this call" notes. */
+  readonly blockCalls = new Map<BlockInfo, number>();
+  /** The "in this call" notes added so far, with the block each names a call of. */
+  readonly callNotes = new Map<RelatedInfo, BlockInfo>();
   private scope: NamingScope = { prefix: "", scopes: [], counters: new Map(), taken: new Set() };
+  /** Where this elaboration's diagnostics start in the shared list. */
+  private readonly firstDiagnostic: number;
 
   constructor(
     readonly diagnostics: Diagnostic[],
     readonly maxLayers: number,
     /** Where to record shapes at source places (`trace.ts`); undefined records nothing. */
     readonly trace?: TraceEntry[],
-  ) {}
+  ) {
+    this.firstDiagnostic = diagnostics.length;
+  }
+
+  /**
+   * Drops the "in this call" notes of blocks expanded only once, when the elaboration is over:
+   * a block called once has one call, and the note would only repeat what the source says.
+   */
+  finishCallNotes(): void {
+    if (this.callNotes.size === 0) return;
+    for (let i = this.firstDiagnostic; i < this.diagnostics.length; i++) {
+      const d = this.diagnostics[i];
+      const related = d.related.filter((r) => {
+        const block = this.callNotes.get(r);
+        return block === undefined || (this.blockCalls.get(block) ?? 0) > 1;
+      });
+      if (related.length !== d.related.length) this.diagnostics[i] = { ...d, related };
+    }
+  }
 
   /** Records the tensors `inputs` and `outputs` of a place, when tracing. */
   record(kind: TraceKind, site: Site, inputs: readonly TensorRef[], outputs: Value, params = 0): void {

@@ -75,6 +75,7 @@ export function elaborateModel(
   let dynamic: DynamicEnv | undefined;
   for (const [name, value] of overrides.aliases) dynamic = { name, value, parent: dynamic };
   const result = elaborateBody(ctx, decl.body, { file, locals, dynamic }, { what: `model ${decl.name.name}`, site: site(decl.name.span) }, new Set(overrides.aliases.keys()));
+  ctx.finishCallNotes();
   const outputs = result.k === "tensor" ? [result.id] : result.k === "tuple" ? result.items.map((i) => (i as { id: number }).id) : [];
   return {
     name: decl.name.name,

@@ -90,6 +90,21 @@ describe("diagnostics", () => {
     expect(await client.diagnostics(uri, 3)).toEqual([]);
   });
 
+  it("carries the 'in this call' note of an error inside a block called twice as related information", async () => {
+    const text = "block G(x, c: int) {\n  return x -> conv(c, 3, groups: 3)\n}\nmodel M(x: [N, 3, 8, 8]) {\n  return x -> G(6) -> G(4)\n}\n";
+    const uri = client.open(".scratch/lsp/call-note.nn", text);
+    const [only, ...rest] = await client.diagnostics(uri, 1);
+    expect(rest).toEqual([]);
+    expect(only.code).toBe("E0204");
+    const call = positionOf(text, "G(4)");
+    expect(only.relatedInformation).toEqual([
+      {
+        location: { uri, range: { start: call, end: { line: call.line, character: call.character + 4 } } },
+        message: "in this call of block G (instance `G1`)",
+      },
+    ]);
+  });
+
   it("re-checks a document when a file it imports changes, and when that file closes", async () => {
     const main = client.open("test/cases/lsp/uses-lib.nn");
     expect(await client.diagnostics(main, 1)).toEqual([]);
