@@ -42,16 +42,15 @@ try {
   // The summary table and the picture of ResNet-20.
   await shoot(page, "summary");
 
-  // A mistake typed into ResNet-20: a misspelt argument name, marked where nnc check puts it.
-  const text = String(await call(page, "editorText"));
-  const line = text.slice(0, text.indexOf("stride: stride, pad: 1")).split("\n").length - 1;
+  // A mistake typed into ResNet-20: flatten misspelt, marked where nnc check puts it.
+  const lines = String(await call(page, "editorText")).split("\n");
+  const line = lines.findIndex((l) => l.includes("-> flatten"));
   await page.click(".cm-content");
   await page.keyboard.press("Control+Home");
   for (let i = 0; i < line; i++) await page.keyboard.press("ArrowDown");
-  await page.keyboard.press("Home");
-  const column = text.split("\n")[line].indexOf("stride: stride") + "stri".length;
-  for (let i = 0; i < column; i++) await page.keyboard.press("ArrowRight");
-  await page.keyboard.press("Delete");
+  await page.keyboard.press("End");
+  for (let i = lines[line].indexOf("flatten") + "flat".length; i < lines[line].length; i++) await page.keyboard.press("ArrowLeft");
+  await page.keyboard.press("Backspace");
   await page.keyboard.press("Escape");
   await call(page, "checked");
   await page.waitForSelector(".cm-lintRange-error");
