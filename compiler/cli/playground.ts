@@ -86,14 +86,16 @@ export function ensurePlayground(io: CliIo, options: { rebuild?: boolean } = {})
     return stamp ? site : { error: "this installation of nnc has neither the playground's sources nor a built copy of it (playground/dist)" };
   }
   if (stamp && !options.rebuild && stamp.mtimeMs >= newestInput(root)) return site;
-  io.stderr(`nnc playground: ${stamp ? "the site is older than its sources; rebuilding" : "building the site"} (playground/build.ts)\n`);
+  const why = !stamp ? "building the site" : options.rebuild ? "rebuilding the site (--rebuild)" : "the site is older than its sources; rebuilding";
+  io.stderr(`nnc playground: ${why} (playground/build.ts)\n`);
   let tsx: string;
   try {
     tsx = createRequire(join(root, "package.json")).resolve("tsx");
   } catch {
     return { error: "building the playground needs nnc's development dependencies (tsx, esbuild): run `npm install` in the repository" };
   }
-  const built = spawnSync(process.execPath, ["--import", tsx, script], { cwd: root, stdio: ["ignore", "inherit", "inherit"] });
+  // The build's report goes to stderr: stdout is for the URL.
+  const built = spawnSync(process.execPath, ["--import", tsx, script], { cwd: root, stdio: ["ignore", 2, 2] });
   if (built.status !== 0) return { error: `building the playground failed (exit ${built.status ?? built.signal})` };
   return site;
 }
