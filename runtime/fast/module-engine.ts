@@ -22,7 +22,7 @@ export type ModelEngine = "auto" | "wasm" | "ts";
 export interface EngineOptions {
   /** `"auto"` (default): the WebAssembly plan where WebAssembly SIMD is available, else the TypeScript code; `"wasm"` or `"ts"` force one. */
   readonly engine?: ModelEngine;
-  /** Threads the WebAssembly engine splits convolutions and pools over, the caller's included (default 1; Node's `worker_threads`). */
+  /** Threads the WebAssembly engine splits convolutions and pools over, the caller's included (default 1; Node's `worker_threads`, or Web Workers in a cross-origin isolated page; elsewhere one thread). */
   readonly threads?: number;
 }
 

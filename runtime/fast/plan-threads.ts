@@ -4,7 +4,7 @@
  * the one shared `WebAssembly.Memory`. A call is cut into chunks of output rows (or, when there are
  * few rows, of output channel blocks), several per thread; every chunk writes a disjoint region of
  * the output, so no chunk waits for another. Workers are started on first use; where they cannot
- * run (a browser) the splitter runs everything on the caller's thread.
+ * run (a page that is not cross-origin isolated) the splitter runs everything on the caller's thread.
  */
 import { ChunkPool, HEADER_WORDS, Header } from "./chunk-pool.js";
 import type { PlanKernels } from "./plan-module.js";

@@ -10,6 +10,7 @@ import type { Tensor } from "../tensor.js";
 import { arena, HeapReservations, liveRanges, PlainTensors } from "./plan-arenas.js";
 import type { PlanAction, PlanLayout } from "./plan-graph.js";
 import { instantiatePlanKernels, planModuleBytes } from "./plan-module.js";
+import { workersAvailable } from "./chunk-pool.js";
 import { RowSplitter } from "./plan-threads.js";
 import { plainStep } from "./plan-ts.js";
 import type { CompiledSteps, PlanOptions } from "./plan.js";
@@ -51,7 +52,9 @@ export function compileWasm(layout: PlanLayout, options: PlanOptions): CompiledS
   const reservations = new HeapReservations();
   const planning: StepPlanning = { layout, winograd: options.winograd !== false, memory: reservations, counts: {} };
   const builders = layout.actions.map((action) => (WASM_STEPS[action.kind] as WasmStep<PlanAction> | undefined)?.(action, planning));
-  const threads = Math.max(1, Math.floor(options.threads ?? 1));
+  // More than one thread only where workers can share the memory (not in a page that is not
+  // cross-origin isolated, which cannot make a shared memory): elsewhere one thread, unshared.
+  const threads = workersAvailable() ? Math.max(1, Math.floor(options.threads ?? 1)) : 1;
   const zero = reservations.take(reservations.zeroFloats);
   const scratch = reservations.take(reservations.scratchFloats);
   const winogradScratch = reservations.take((threads * reservations.winogradScratch) / 4);

@@ -36,7 +36,7 @@ export interface PlanOptions {
   fallback?: FallbackKernel;
   /** Use the WebAssembly kernels (default: when {@link wasmAvailable}). */
   wasm?: boolean;
-  /** Threads for convs and pools, the caller's included (default 1). Needs WebAssembly and `worker_threads`. */
+  /** Threads for convs and pools, the caller's included (default 1). Needs WebAssembly and workers over a shared memory (Node's `worker_threads`, a cross-origin isolated page's Web Workers); one thread elsewhere. */
   threads?: number;
   /** Run the 3×3 convs that suit it as Winograd F(2×2, 3×3) (default true; see `winograd.ts`). */
   winograd?: boolean;

@@ -25,6 +25,7 @@ import type { FusedActivation } from "./epilogue.js";
 import { gemmKernelModule, GEMM_KERNEL, MR, NR } from "../wasm/gemm-kernel.js";
 import { kernelFuses, multiply, rowStride } from "../fast/product.js";
 import type { GemmTile } from "../fast/plan-module.js";
+import { workersAvailable } from "../fast/chunk-pool.js";
 import { ProductWorkers } from "./product-threads.js";
 import { wasmAvailable } from "../fast/wasm-support.js";
 
@@ -250,7 +251,7 @@ export function productHeap(m: number, n: number, k: number): ProductHeap | unde
   const l = layoutOf(m, n, k);
   if ((l.bias + l.paddedRows) * 4 > MAX_HEAP_BYTES) return undefined;
   if (heap === undefined) {
-    const split = threads > 1 && typeof SharedArrayBuffer === "function";
+    const split = threads > 1 && workersAvailable();
     heap = new ProductHeap(productModule(split), split ? threads : 1);
   }
   return heap;
