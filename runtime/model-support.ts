@@ -83,19 +83,22 @@ async function readCheckpoint(source: WeightsSource): Promise<Map<string, Found>
   return found;
 }
 
-/** The bytes of a file (Node) or of an http(s) URL (fetch). */
+/**
+ * The bytes of a file (Node) or of a URL (fetch): an http(s), blob or data URL, or, where there is
+ * no file system (a browser), any path, which `fetch` resolves against the page.
+ */
 async function readBytes(location: string | URL): Promise<Uint8Array> {
   const href = typeof location === "string" ? location : location.href;
-  if (/^https?:/i.test(href)) {
+  // Node's file system through `process.getBuiltinModule`, so a bundler for the browser finds no import to resolve.
+  const host = globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } };
+  const fs = host.process?.getBuiltinModule?.("node:fs/promises") as { readFile(path: string | URL): Promise<Uint8Array> } | undefined;
+  if (/^(https?|blob|data):/i.test(href) || fs === undefined) {
     const fetchUrl = (globalThis as { fetch?: (url: string) => Promise<{ ok: boolean; status: number; arrayBuffer(): Promise<ArrayBuffer> }> }).fetch;
     if (!fetchUrl) throw new Error(`load: cannot fetch ${href}: this environment has no fetch`);
     const response = await fetchUrl(href);
     if (!response.ok) throw new Error(`load: fetching ${href} failed with HTTP ${response.status}`);
     return new Uint8Array(await response.arrayBuffer());
   }
-  // A computed specifier keeps bundlers and type checkers from requiring Node's types.
-  const fsModule: string = "node:fs/promises";
-  const fs = (await import(fsModule)) as { readFile(path: string | URL): Promise<Uint8Array> };
   try {
     return new Uint8Array(await fs.readFile(location));
   } catch (error) {
