@@ -1,7 +1,7 @@
 /**
  * The IR: one node type in ONNX vocabulary over named tensor values.
  *
- * A value is a model input, a parameter (a checkpoint tensor, by its SPEC §4 name), a literal
+ * A value is a model input, a parameter (a checkpoint tensor, by its dotted name: docs/operators.md, "Parameter names"), a literal
  * constant, or one output of exactly one node. Most nodes have one output; a fold has two (the
  * folded weight and bias), and a training normalizer has its result followed by the new value
  * of each running statistic, which a training forward writes back into that buffer

@@ -6,7 +6,7 @@
  * or one with other semantics, the node uses an nnc operator whose registry entry writes its
  * ONNX form.
  *
- * Value names: model inputs keep their names, parameters their SPEC §4 names, and each layer's
+ * Value names: model inputs keep their names, parameters their dotted names (docs/operators.md, "Parameter names"), and each layer's
  * output is named after the layer's path (`Basic0.conv0`), so IR dumps, emitted code and ONNX
  * node names read like `nnc summary`. A normalizer with running statistics also outputs their
  * new values, `<path>.new_running_mean` and so on, each marked as updating its buffer: the

@@ -1,5 +1,5 @@
 /**
- * Signatures of what can be called, written as the SPEC's operator table writes them:
+ * Signatures of what can be called, written as the layer reference (docs/operators.md) writes them:
  * `conv(out, kernel, stride: 1, pad: 0, ...)` for an operator (from the operator table), and
  * the declared parameter list for a block (from its source text). Hover, completion and
  * signature help all show these.

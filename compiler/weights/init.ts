@@ -1,13 +1,13 @@
 /**
- * Initial weights for `nnc init` (SPEC §5) and for compiling without `--weights` (SPEC §7),
+ * Initial weights for `nnc init` and for compiling without `--weights` (docs/codegen.md, "Weights"),
  * following PyTorch's default initialization of each module:
  *
  * - `conv` and `dense` weights: `kaiming_uniform_(a=√5)`, which is U(−b, b) with
  *   b = gain·√(3/fan_in) = √(1/3)·√(3/fan_in) = 1/√fan_in, where fan_in = in/groups × kh × kw
  *   (or in for dense), read off the weight's shape `[out, fan_in...]`;
  * - their biases: U(−1/√fan_in, 1/√fan_in) with the weight's fan_in; scaled-WS gains: 1;
- * - normalizers (SPEC §3.1): weight 1, bias 0, running_mean 0, running_var and running_std 1,
- *   FRN tau 0, switchable mean_weight and var_weight 1;
+ * - normalizers: weight 1, bias 0, running_mean 0, running_var and running_std 1, FRN tau 0,
+ *   switchable mean_weight and var_weight 1 (docs/operators.md lists each layer's);
  * - `prelu` weight: 0.25;
  * - `scale` weight: its `init` argument (`torch.full`).
  *
@@ -20,7 +20,7 @@ import { LAYERS } from "../../runtime/ops/index.js";
 import { writeSafetensors } from "../../runtime/weights/safetensors.js";
 import { WeightsError } from "../../runtime/weights/weights-error.js";
 
-/** The constant initial value of each normalizer leaf (SPEC §3.1, "Initial values"). */
+/** The constant initial value of each normalizer leaf, as PyTorch's modules start them. */
 const NORMALIZER_VALUES: Readonly<Record<string, number>> = {
   weight: 1,
   bias: 0,

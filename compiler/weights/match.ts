@@ -1,5 +1,5 @@
 /**
- * Matching a checkpoint's tensors to a model's parameters (SPEC §4, §6).
+ * Matching a checkpoint's tensors to a model's parameters (docs/operators.md, "Parameter names"; docs/codegen.md, "Weights").
  *
  * By name, each model parameter takes the tensor of the same dotted name. By order
  * (`--weights-match order`, for checkpoints whose names differ, such as a PyTorch `state_dict`),

@@ -12,6 +12,7 @@
  * Gradients reduce over the axes an operand was broadcast along; an `Add` of equal shapes passes
  * the output's gradient on to both operands without a node.
  */
+import { md } from "./reference.js";
 import { formatShape, perSample } from "./dims.js";
 import { readsInputs, sumRule } from "./grad-structure.js";
 import { inputsCall } from "./kernel-call.js";
@@ -60,6 +61,11 @@ export function broadcastDims(a: Shape, b: Shape): Shape {
 function arithmeticLayer(name: string, op: string, symbol: string, what: string, python: string): LayerOperator {
   return {
     name,
+    reference: {
+      shape: md`Two tensors of one rank with the same batch axis; on every other axis the sizes are equal, or one is 1 and stretches (\`[N, C, H, W] ${symbol} [N, C, 1, 1]\`, as NumPy broadcasts). The output takes the larger size on each axis. With a number (\`x ${symbol} 2\`, \`2 ${symbol} x\`), the tensor's shape.`,
+      formula: md`$y = a ${symbol === "*" ? "\\cdot" : symbol} b$, element by element after broadcasting. Its gradient sums over the axes an operand was stretched along.`,
+      example: { inputs: "x: [N, 8, 16, 16], y: [N, 8, 1, 1]", returns: `x ${symbol} y` },
+    },
     doc: `element-wise ${what} of two tensors that broadcast, or of a tensor and a number (also written a ${symbol} b)`,
     family: "structure",
     inputs: 2,

@@ -5,6 +5,7 @@
  * in training, running averages at inference, where the inference passes fold it into the conv
  * or dense layer before it.
  */
+import { md } from "./reference.js";
 import { channelModule } from "./torch-forms.js";
 import { readsForwardInputs } from "./grad-norms.js";
 import { input, literal, num } from "./kernel-call.js";
@@ -19,6 +20,15 @@ export const BATCH_LAYER = normalizer({
   ranks: [4, 2],
   leaves: (attrs, c) => [...affinePair(attrs, c), perChannel("running_mean", c, true), perChannel("running_var", c, true)],
   flopsPerElement: FOLDED_FLOPS,
+  reference: {
+    shape: "`[N, C, H, W]` or `[N, F]` to the same shape; C (or F) must be static.",
+    formula: {
+      train: md`Per channel $c$, over the $n = N H W$ values of the batch ($n = N$ on features): the mean $\mu_c$ and the biased variance $\sigma^2_c = \frac{1}{n} \sum (x - \mu_c)^2$, and $y = \gamma_c \frac{x - \mu_c}{\sqrt{\sigma^2_c + \epsilon}} + \beta_c$. The running statistics $\hat\mu$ (\`running_mean\`) and $\hat\sigma^2$ (\`running_var\`) then move towards the batch's with $\alpha$ = \`momentum\` (PyTorch's convention, the weight of the new value): $\hat\mu_c \leftarrow (1 - \alpha) \hat\mu_c + \alpha \mu_c$ and $\hat\sigma^2_c \leftarrow (1 - \alpha) \hat\sigma^2_c + \alpha \frac{n}{n - 1} \sigma^2_c$, the unbiased variance, as PyTorch does. With \`affine: false\` there is no γ and β (γ = 1, β = 0).`,
+      eval: md`The running statistics only: $y = \gamma_c \frac{x - \hat\mu_c}{\sqrt{\hat\sigma^2_c + \epsilon}} + \beta_c$.`,
+    },
+    inference: md`Right after a conv or dense layer whose output nothing else reads, it folds into that layer's weights: with $s_c = \gamma_c / \sqrt{\hat\sigma^2_c + \epsilon}$, $W'_c = s_c W_c$ (output filter $c$) and $b'_c = (b_c - \hat\mu_c) s_c + \beta_c$ ($b = 0$ without a bias), so it costs nothing. Elsewhere (after an addition, a concat or the input) it stays, and runs as one per-channel affine $x s_c + \beta_c - \hat\mu_c s_c$. \`--no-fuse\` keeps every one.`,
+    example: { inputs: "x: [N, 8, 16, 16]", returns: "x -> batch" },
+  },
   torch: channelModule(
     (t) => (t.inputShapes[0].length === 4 ? "nn.BatchNorm2d" : "nn.BatchNorm1d"),
     (t) => [...statsKeywords(t.attrs, 1e-5, 0.1), ["affine", t.attrs.affine, true]],

@@ -3,6 +3,7 @@
  * d in training; nnc's `BatchRenormalization(X, scale, B, mean, std)`. At inference it is the
  * affine `x·s + t` with `s = γ/σ`, `t = β − μ·s`, which is its ONNX form (Mul, Add).
  */
+import { md } from "./reference.js";
 import { channelModule } from "./torch-forms.js";
 import { readsForwardInputs } from "./grad-norms.js";
 import { input, literal, num } from "./kernel-call.js";
@@ -22,6 +23,15 @@ export const BATCH_RENORM_LAYER = normalizer({
   ranks: [4, 2],
   leaves: (_attrs, c) => [perChannel("weight", c), perChannel("bias", c), perChannel("running_mean", c, true), perChannel("running_std", c, true)],
   flopsPerElement: FOLDED_FLOPS,
+  reference: {
+    shape: "`[N, C, H, W]` or `[N, F]` to the same shape; C (or F) must be static.",
+    formula: {
+      train: md`Per channel $c$, the batch mean $\mu_c$ and standard deviation $\sigma_c = \sqrt{\sigma^2_c + \epsilon}$ over N, H, W (biased variance), and the running mean $\hat\mu_c$ (\`running_mean\`) and standard deviation $\hat\sigma_c$ (\`running_std\`): $r_c = \mathrm{clip}(\sigma_c / \hat\sigma_c,\ 1/r_{\max},\ r_{\max})$ and $d_c = \mathrm{clip}((\mu_c - \hat\mu_c) / \hat\sigma_c,\ -d_{\max},\ d_{\max})$, both constants for the gradient; $y = \gamma_c \left( \frac{x - \mu_c}{\sigma_c} r_c + d_c \right) + \beta_c$. Then, with $\alpha$ = \`momentum\`, $\hat\mu_c \leftarrow \hat\mu_c + \alpha (\mu_c - \hat\mu_c)$ and $\hat\sigma_c \leftarrow \hat\sigma_c + \alpha (\sigma_c - \hat\sigma_c)$. With $r = 1$ and $d = 0$ this is batch normalization; the clipping bounds keep training close to what inference computes.`,
+      eval: md`$y = \gamma_c \frac{x - \hat\mu_c}{\hat\sigma_c} + \beta_c$, with no ε: $\hat\sigma$ already includes it.`,
+    },
+    inference: md`Folds as \`batch\` does, with $s_c = \gamma_c / \hat\sigma_c$ and $t_c = \beta_c - \hat\mu_c s_c$: into the conv or dense layer before it ($W'_c = s_c W_c$, $b'_c = b_c s_c + t_c$), else the affine $x s_c + t_c$, which is also its ONNX form.`,
+    example: { inputs: "x: [N, 8, 16, 16]", returns: "x -> batch_renorm(rmax: 2, dmax: 3)" },
+  },
   torch: channelModule(
     () => "BatchRenorm",
     (t) => [...statsKeywords(t.attrs, 1e-5, 0.01), ["rmax", t.attrs.rmax, 3, "float"], ["dmax", t.attrs.dmax, 5, "float"]],

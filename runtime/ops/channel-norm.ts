@@ -10,6 +10,7 @@
  *
  * ONNX: `Transpose [0, 2, 3, 1] → LayerNormalization(axis −1, scale, B) → Transpose [0, 3, 1, 2]`.
  */
+import { md } from "./reference.js";
 import { channelModule } from "./torch-forms.js";
 import { readsForwardInputs } from "./grad-norms.js";
 import { input, literal, num } from "./kernel-call.js";
@@ -25,6 +26,12 @@ const PER_PIXEL = normalizer({
   ranks: [4],
   leaves: affinePair,
   flopsPerElement: STATISTICS_FLOPS,
+  reference: {
+    shape: "`[N, C, H, W]` to the same shape, C static; rank 4 only (on features `[N, F]`, `layer` is the same thing).",
+    formula: md`Per sample $n$ and pixel $(h, w)$, the mean $\mu_{n,h,w}$ and the biased variance $\sigma^2_{n,h,w}$ over its C channel values; $y_{n,c,h,w} = \gamma_c \frac{x_{n,c,h,w} - \mu_{n,h,w}}{\sqrt{\sigma^2_{n,h,w} + \epsilon}} + \beta_c$: ConvNeXt's LayerNorm, \`nn.LayerNorm(C)\` on the input permuted to \`[N, H, W, C]\`. No running statistics.`,
+    inference: "Never folded: its statistics come from each input.",
+    example: { inputs: "x: [N, 8, 16, 16]", returns: "x -> channel_norm" },
+  },
   torch: channelModule(() => "ChannelNorm2d", (t) => [...statsKeywords(t.attrs, 1e-6), ["affine", t.attrs.affine, true]], true),
   lower: (ctx) => {
     const [w, b] = affineParams(ctx);

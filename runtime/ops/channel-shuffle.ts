@@ -9,6 +9,7 @@
  * reshape targets constants (0 copies the batch, −1 infers the one symbolic spatial size);
  * where H and W are both symbolic the last target is the input's own `Shape`.
  */
+import { md } from "./reference.js";
 import { input, literal, num } from "./kernel-call.js";
 import { checkRank, fail, isFailure, staticDim } from "./rules.js";
 import { outputGradient } from "./grad-structure.js";
@@ -16,6 +17,11 @@ import { OnnxFormError, type IrOperator, type KernelEntry, type LayerOperator } 
 
 export const CHANNEL_SHUFFLE_LAYER: LayerOperator = {
   name: "channel_shuffle",
+  reference: {
+    shape: "`[N, C, H, W]` to the same shape; C static and divisible by `groups`.",
+    formula: md`With $g$ = \`groups\`, the channels read as a $g \times C/g$ grid, row by row, and are written column by column: output channel $j g + i$ is input channel $i \, C/g + j$ ($0 \le i < g$, $0 \le j < C/g$), as ShuffleNet's reshape to \`[N, g, C/g, H, W]\`, transpose of axes 1 and 2, and reshape back.`,
+    example: { inputs: "x: [N, 8, 16, 16]", returns: "x -> channel_shuffle(2)" },
+  },
   doc: "ShuffleNet's channel shuffle: channels as a groups x C/groups grid, read by columns",
   family: "structure",
   inputs: 1,

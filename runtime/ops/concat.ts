@@ -7,6 +7,11 @@ import type { IrOperator, KernelEntry, LayerOperator } from "./types.js";
 
 export const CONCAT_LAYER: LayerOperator = {
   name: "concat",
+  reference: {
+    shape: "Two or more tensors of one rank, equal on every axis but `axis`, which cannot be the batch axis 0 (a negative axis counts from the end); the output's size on `axis` is the sum of theirs.",
+    formula: "The inputs side by side along `axis`, in order: on channels, the first input's C₁ channels, then the second's, and so on.",
+    example: { inputs: "x: [N, 8, 16, 16], y: [N, 4, 16, 16]", returns: "(x, y) -> concat" },
+  },
   doc: "concatenation of tensors along an axis, as torch.cat",
   family: "structure",
   inputs: "many",

@@ -1,4 +1,5 @@
 /** `conv`: 2-D convolution (cross-correlation), as `nn.Conv2d`; the IR's `Conv`. */
+import { md } from "./reference.js";
 import { channelsOf, pyArgs, type Keyword } from "./torch-forms.js";
 import { ceilDivDim, perSample } from "./dims.js";
 import { withActivation } from "./fused.js";
@@ -62,6 +63,12 @@ export const CONV_LAYER: LayerOperator = {
     WS_ARG,
   ],
   infer,
+  reference: {
+    shape: md`\`[N, C, H, W]\` to \`[N, out, H', W']\`, with $H' = \lfloor (H + 2p_h - d_h (k_h - 1) - 1) / s_h \rfloor + 1$ (k = \`kernel\`, s = \`stride\`, p = \`pad\`, d = \`dilation\`), and likewise W'; with \`pad: same\`, $H' = \lceil H / s_h \rceil$, the odd pixel of padding going to the bottom and right. C must be static, and C and \`out\` divisible by \`groups\`; the output must have at least one pixel.`,
+    formula: md`A cross-correlation, as \`nn.Conv2d\`: $y_{n,o,i,j} = b_o + \sum_{c \in G(o)} \sum_{a < k_h,\, b < k_w} \hat W_{o,c,a,b} \, x_{n,c,\, s_h i + d_h a - p_h,\, s_w j + d_w b - p_w}$, where $G(o)$ is the C/\`groups\` input channels of output channel $o$'s group and $x$ is 0 in the padding. $\hat W$ is the weight itself with \`ws: "none"\`. With \`ws: "standard"\` (weight standardization), each output filter $W_o$ (its $n = C/\text{groups} \cdot k_h k_w$ weights) is standardized by its own mean and biased variance: $\hat W_o = (W_o - \mu_o) / \sqrt{\sigma_o^2 + 10^{-5}}$. With \`ws: "scaled"\` (NF-Nets' scaled weight standardization), $\hat W_o = g_o \frac{W_o - \mu_o}{\sqrt{n} \, \sigma_o}$, no ε, with a learned gain $g$ (\`gain\`, starting at 1). Gradients reach $W$ (and $g$) through the standardization.`,
+    inference: md`A standardized weight is computed once, when the weights load (ONNX receives it as an initializer). A \`batch\` or \`batch_renorm\` right after the conv folds into its weight and bias, and an activation after it runs in its write-back.`,
+    example: { inputs: "x: [N, 3, 32, 32]", returns: "x -> conv(16, 3, pad: 1)" },
+  },
   lower: (ctx) => {
     const weight = standardizedWeight(ctx);
     const bias = ctx.param("bias");

@@ -1,4 +1,5 @@
 /** `dense`: a fully connected layer on `[N, F]`, as `nn.Linear`; the IR's `Gemm` (transB = 1). */
+import { md } from "./reference.js";
 import { channelsOf, pyArgs } from "./torch-forms.js";
 import { BIAS_ARG } from "./conv.js";
 import { withActivation } from "./fused.js";
@@ -15,6 +16,12 @@ export const DENSE_LAYER: LayerOperator = {
   family: "linear",
   inputs: 1,
   args: [{ name: "out", type: "int", min: 1, doc: "output features" }, BIAS_ARG, WS_ARG],
+  reference: {
+    shape: "`[N, F]` to `[N, out]`, F static.",
+    formula: md`As \`nn.Linear\`: $y_{n,o} = b_o + \sum_f \hat W_{o,f} \, x_{n,f}$. $\hat W$ is the weight, or with \`ws\` its standardization, row by row as [\`conv\`](#conv)'s filters with $n$ = F weights each.`,
+    inference: "A standardized weight is computed once, when the weights load. A `batch` or `batch_renorm` right after it folds into its weight and bias, and an activation after it runs in its write-back.",
+    example: { inputs: "x: [N, 64]", returns: "x -> dense(10)" },
+  },
   infer: (attrs, [x]) => {
     const rank = checkRank("dense", x, [2]);
     if (rank) return rank;

@@ -6,6 +6,7 @@
  * gradient pass gives a node whose gradient is wanted a second output, `<node>.mask`, and the
  * attribute `saved: 1`, and the node then runs `dropoutWithMask`, which returns `[y, mask]`.
  */
+import { md } from "./reference.js";
 import { outputGradient } from "./grad-structure.js";
 import { input, literal, num } from "./kernel-call.js";
 import { pointwise, pointwiseKernel } from "./pointwise.js";
@@ -21,6 +22,15 @@ export const DROPOUT_KERNEL = pointwiseKernel({
 
 export const DROPOUT = pointwise(DROPOUT_KERNEL, {
   layer: "dropout",
+  reference: {
+    shape: "Any shape of rank 2 or more, unchanged.",
+    formula: {
+      train: md`Inverted dropout: each element is kept with probability $1 - p$ and zeroed otherwise, independently, and kept elements are scaled: $y = x \, m / (1 - p)$ with $m \sim \mathrm{Bernoulli}(1 - p)$, so that the expected output is $x$. The gradient goes through the same mask.`,
+      eval: "The identity: $y = x$.",
+    },
+    inference: "Removed, as `identity` is.",
+    example: { inputs: "x: [N, 128]", returns: "x -> dropout(0.2)" },
+  },
   doc: "inverted dropout in training (scale 1/(1-p)); identity at inference",
   args: [{ name: "p", type: "float", default: 0.5, min: 0, max: 1, maxExclusive: true, doc: "probability of zeroing an element, in [0, 1)" }],
   family: "structure",

@@ -4,6 +4,7 @@
  * `FilterResponseNormalization(X, scale, B, tau)`. ONNX: Mul, ReduceMean, Add, Sqrt, Div, Mul,
  * Add, Max.
  */
+import { md } from "./reference.js";
 import { channelModule } from "./torch-forms.js";
 import { readsForwardInputs } from "./grad-norms.js";
 import { input, literal, num } from "./kernel-call.js";
@@ -19,6 +20,11 @@ export const FRN_LAYER = normalizer({
   ranks: [4],
   leaves: (_attrs, c) => [perChannel("weight", c), perChannel("bias", c), perChannel("tau", c)],
   flopsPerElement: STATISTICS_FLOPS,
+  reference: {
+    shape: "`[N, C, H, W]` to the same shape, C static; rank 4 only.",
+    formula: md`Filter response normalization and its thresholded linear unit (TLU): per sample $n$ and channel $c$, the mean square $\nu^2_{n,c} = \frac{1}{HW} \sum_{h,w} x^2_{n,c,h,w}$ (no mean is subtracted), and $y = \max\left(\gamma_c \frac{x}{\sqrt{\nu^2_{n,c} + \epsilon}} + \beta_c,\ \tau_c\right)$ with a learned threshold $\tau$ (\`tau\`). It is normalization and activation in one: no ReLU follows it. No running statistics.`,
+    example: { inputs: "x: [N, 8, 16, 16]", returns: "x -> frn" },
+  },
   torch: channelModule(() => "FilterResponseNorm", (t) => statsKeywords(t.attrs, 1e-6), true),
   lower: (ctx) => {
     const params = ["weight", "bias", "tau"].map((leaf) => ctx.required(leaf));

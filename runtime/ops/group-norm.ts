@@ -7,6 +7,7 @@
  * deprecated, so below 21 it is Reshape `[N, G, −1]` → InstanceNormalization (γ = 1, β = 0) →
  * Reshape back → Mul γ → Add β, as PyTorch exports it.
  */
+import { md } from "./reference.js";
 import { channelsOf, pyArgs } from "./torch-forms.js";
 import { readsForwardInputs } from "./grad-norms.js";
 import { input, literal, num } from "./kernel-call.js";
@@ -22,6 +23,11 @@ export const GROUP_LAYER = normalizer({
   ranks: [4],
   leaves: (_attrs, c) => [perChannel("weight", c), perChannel("bias", c)],
   flopsPerElement: STATISTICS_FLOPS,
+  reference: {
+    shape: "`[N, C, H, W]` to the same shape; C static and divisible by `groups`; rank 4 only.",
+    formula: md`The C channels split into G = \`groups\` groups of C/G consecutive channels. Per sample $n$ and group $g$, the mean $\mu_{n,g}$ and the biased variance $\sigma^2_{n,g}$ over the group's channels and H, W; $y_{n,c} = \gamma_c \frac{x_{n,c} - \mu_{n,g(c)}}{\sqrt{\sigma^2_{n,g(c)} + \epsilon}} + \beta_c$, γ and β per channel. \`group(1)\` is \`layer\` on images; \`group(C)\` is \`instance\`. No running statistics.`,
+    example: { inputs: "x: [N, 16, 8, 8]", returns: "x -> group(4)" },
+  },
   extra: (attrs, c) => {
     const g = attrs.groups as number;
     return c % g === 0 ? undefined : fail("E0204", `group(groups: ${g}) needs channels divisible by ${g}, got ${c}`);

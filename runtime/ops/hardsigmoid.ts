@@ -5,6 +5,7 @@
  * x = −3 and 1 from x = 3 (where `x/6 + 1/2` is exactly 0 and 1, in double as in exact
  * arithmetic), so the kernels compute ONNX's form and PyTorch's kinks fall where PyTorch's do.
  */
+import { elementwise, md } from "./reference.js";
 import { functionForm } from "./torch-forms.js";
 import type { Tensor } from "../tensor.js";
 import { savedBackward } from "./grad-activations.js";
@@ -44,6 +45,7 @@ export const HARD_SIGMOID_KERNEL = pointwiseKernel({
 
 export const HARDSIGMOID = pointwise(HARD_SIGMOID_KERNEL, {
   layer: "hardsigmoid",
+  reference: elementwise(md`$y = \frac{\min(\max(x + 3, 0), 6)}{6} = \max\left(0, \min\left(1, \frac{x}{6} + \frac{1}{2}\right)\right)$.`, "x -> hardsigmoid"),
   doc: "relu6(x + 3) / 6, as nn.Hardsigmoid",
   attrs: () => ({ alpha: 1 / 6, beta: 0.5 }),
   onnx: (e, x, suffix) => e.last("HardSigmoid", [x], { alpha: { float: e.num("alpha", ONNX_ALPHA) }, beta: { float: e.num("beta", ONNX_BETA) } }, suffix),

@@ -7,11 +7,12 @@
  * `x = min` or `x = max`, `torch.clamp`'s backward all of it. `clamp`'s `Clip` node says so with
  * `bound_gradient: 1`, which only the backward kernel reads.
  */
+import { elementwise, md } from "./reference.js";
 import { perSample } from "./dims.js";
 import type { PointwiseEntry } from "./pointwise.js";
 import { RELU6 } from "./relu6.js";
 import { checkBatched, fail } from "./rules.js";
-import type { ArgSpec, LayerOperator, TorchContext, TorchForm } from "./types.js";
+import type { ArgSpec, LayerOperator, LayerReference, TorchContext, TorchForm } from "./types.js";
 
 /** `nn.Hardtanh`'s default bounds. */
 const HARDTANH_MIN = -1;
@@ -32,6 +33,7 @@ interface ClipLayerSpec {
   readonly attrs?: Readonly<Record<string, number>>;
   /** Its arguments in the registry's completeness test, when it has no defaults. */
   readonly example?: { readonly min: number; readonly max: number };
+  readonly reference: LayerReference;
 }
 
 /**
@@ -54,12 +56,14 @@ function clipLayer(spec: ClipLayerSpec): PointwiseEntry {
     lower: (ctx) => ctx.emit("Clip", [ctx.inputs[0]], { min: Number(ctx.attrs.min), max: Number(ctx.attrs.max), ...spec.attrs }),
     torch: spec.torch,
     example: spec.example === undefined ? undefined : { args: spec.example },
+    reference: spec.reference,
   };
   return { layer, operator: RELU6.operator, layers: [layer], ir: [] };
 }
 
 export const HARDTANH = clipLayer({
   name: "hardtanh",
+  reference: elementwise(md`$y = \min(\max(x, a), b)$ with $a$ = \`min\` < $b$ = \`max\`. Its gradient is 1 strictly between the bounds and 0 elsewhere, at the bounds themselves too (as \`nn.Hardtanh\`).`, "x -> hardtanh(-2, 2)"),
   doc: "min(max(x, min), max), as nn.Hardtanh (no gradient on the bounds)",
   args: [
     { name: "min", type: "float", default: HARDTANH_MIN, doc: "the lower bound" },
@@ -76,6 +80,7 @@ export const HARDTANH = clipLayer({
 
 export const CLAMP = clipLayer({
   name: "clamp",
+  reference: elementwise(md`$y = \min(\max(x, a), b)$ with $a$ = \`min\` < $b$ = \`max\`, as \`hardtanh\`; the one difference is the gradient at $x = a$ or $x = b$ exactly, which passes whole (as \`torch.clamp\`).`, "x -> clamp(0, 1)"),
   doc: "min(max(x, min), max), as torch.clamp (all of the gradient on the bounds)",
   args: [
     { name: "min", type: "float", doc: "the lower bound" },

@@ -7,6 +7,12 @@ export const IDENTITY_KERNEL = pointwiseKernel({ op: "Identity", kernel: "identi
 
 export const IDENTITY = pointwise(IDENTITY_KERNEL, {
   layer: "identity",
+  reference: {
+    shape: "Any shape, unchanged.",
+    formula: "$y = x$: a placeholder where a layer is expected (a block argument, one side of a residual connection).",
+    inference: "Removed: what follows reads its input (a model output that is an input itself becomes one `Identity` node, as in the example).",
+    example: { inputs: "x: [N, 8, 16, 16]", returns: "x -> identity" },
+  },
   doc: "returns its input",
   family: "structure",
   flops: 0,
@@ -18,6 +24,12 @@ export const IDENTITY = pointwise(IDENTITY_KERNEL, {
 
 export const NONE_LAYER: LayerOperator = {
   name: "none",
+  reference: {
+    shape: "Any shape, unchanged.",
+    formula: "$y = x$: the normalizer to pass where a network is built without normalization (`use norm = none`).",
+    inference: "Removed, as `identity` is.",
+    example: { inputs: "x: [N, 8, 16, 16]", returns: "x -> none" },
+  },
   doc: "no normalization: the identity",
   family: "normalizer",
   inputs: 1,

@@ -2,6 +2,7 @@
  * `instance`: instance normalization over H, W per sample and channel, as `nn.InstanceNorm2d`;
  * the IR's (and ONNX's) `InstanceNormalization`.
  */
+import { md } from "./reference.js";
 import { channelModule } from "./torch-forms.js";
 import { readsForwardInputs } from "./grad-norms.js";
 import { input, literal, num } from "./kernel-call.js";
@@ -16,6 +17,11 @@ export const INSTANCE_LAYER = normalizer({
   ranks: [4],
   leaves: affinePair,
   flopsPerElement: STATISTICS_FLOPS,
+  reference: {
+    shape: "`[N, C, H, W]` to the same shape, C static; rank 4 only.",
+    formula: md`Per sample $n$ and channel $c$, the mean $\mu_{n,c}$ and the biased variance $\sigma^2_{n,c}$ over H and W; $y = \gamma_c \frac{x - \mu_{n,c}}{\sqrt{\sigma^2_{n,c} + \epsilon}} + \beta_c$. No running statistics (PyTorch's \`track_running_stats=False\`), so training and inference agree.`,
+    example: { inputs: "x: [N, 8, 16, 16]", returns: "x -> instance" },
+  },
   torch: channelModule(() => "nn.InstanceNorm2d", (t) => [...statsKeywords(t.attrs), ["affine", t.attrs.affine, false]]),
   lower: (ctx) => {
     const [w, b] = affineParams(ctx);

@@ -4,6 +4,7 @@
  * −1, native in ONNX at opset 17); rank 4 to `GroupNormalization` with one group, whose affine is
  * per channel (ONNX's LayerNormalization would want a `[C, H, W]` one).
  */
+import { md } from "./reference.js";
 import { channelsOf, sameAs } from "./torch-forms.js";
 import { readsForwardInputs } from "./grad-norms.js";
 import { input, literal, num } from "./kernel-call.js";
@@ -18,6 +19,11 @@ export const LAYER_LAYER = normalizer({
   ranks: [4, 2],
   leaves: affinePair,
   flopsPerElement: STATISTICS_FLOPS,
+  reference: {
+    shape: "`[N, C, H, W]` or `[N, F]` to the same shape; C (or F) must be static.",
+    formula: md`Per sample $n$, the mean $\mu_n$ and the biased variance $\sigma^2_n$ over all of its values (C·H·W on an image, F on features); $y = \gamma_c \frac{x - \mu_n}{\sqrt{\sigma^2_n + \epsilon}} + \beta_c$. γ and β are per channel on an image, as in \`nn.GroupNorm(1, C)\` (not per element, as \`nn.LayerNorm([C, H, W])\` would have them). No running statistics. For ConvNeXt's normalization over each pixel's channels, see [\`channel_norm\`](#channel_norm).`,
+    example: { inputs: "x: [N, 8, 16, 16]", returns: "x -> layer" },
+  },
   // PyTorch's GroupNorm(1, C) on images, LayerNorm(F) on features.
   torch: {
     module: (t) => {

@@ -3,6 +3,7 @@
  * nnc's `Maxout` (pieces), written to ONNX as `Reshape [N, C/p, p, ...]` then `ReduceMax` over
  * the pieces axis.
  */
+import { md } from "./reference.js";
 import { perSample } from "./dims.js";
 import { savedBackward } from "./grad-activations.js";
 import { input, literal, num } from "./kernel-call.js";
@@ -12,6 +13,11 @@ import { OnnxFormError, type IrOperator, type KernelEntry, type LayerOperator } 
 
 export const MAXOUT_LAYER: LayerOperator = {
   name: "maxout",
+  reference: {
+    shape: "`[N, C, ...]` to `[N, C/pieces, ...]`: C static and divisible by `pieces`; rank 2 or more.",
+    formula: md`$y_{n,c} = \max_{0 \le j < p} x_{n,\, c p + j}$ with $p$ = \`pieces\`: each output channel is the largest of $p$ consecutive input channels.`,
+    example: { inputs: "x: [N, 8, 16, 16]", returns: "x -> maxout(2)" },
+  },
   doc: "output channel c is the max of input channels c*pieces ... c*pieces+pieces-1",
   family: "activation",
   inputs: 1,

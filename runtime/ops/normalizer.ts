@@ -10,7 +10,7 @@ import type { Keyword } from "./torch-forms.js";
 import { perSample } from "./dims.js";
 import { channelShape } from "./onnx-shapes.js";
 import { checkRank, isFailure, perChannel, staticDim } from "./rules.js";
-import type { ArgSpec, Attrs, LayerOperator, LeafParam, OnnxContext, RuleFailure, Shape, TorchForm } from "./types.js";
+import type { ArgSpec, Attrs, LayerOperator, LayerReference, LeafParam, OnnxContext, RuleFailure, Shape, TorchForm } from "./types.js";
 
 /** The `eps` argument with its default. */
 export const epsArg = (value: number): ArgSpec => ({
@@ -59,6 +59,7 @@ export interface NormalizerSpec {
   /** How a generated PyTorch module writes it. */
   readonly torch: TorchForm;
   readonly example?: LayerOperator["example"];
+  readonly reference: LayerReference;
 }
 
 /** The eps (and momentum) keywords of a normalizer's PyTorch module, omitted where they are `eps`/`momentum`'s PyTorch defaults. */
@@ -88,6 +89,7 @@ export function normalizer(spec: NormalizerSpec): LayerOperator {
     lower: spec.lower,
     torch: spec.torch,
     example: spec.example,
+    reference: spec.reference,
   };
 }
 

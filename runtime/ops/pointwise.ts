@@ -8,7 +8,7 @@ import { outputTensor, type Tensor } from "../tensor.js";
 import { perSample } from "./dims.js";
 import { input, literal, type KernelCall } from "./kernel-call.js";
 import { checkBatched } from "./rules.js";
-import type { ArgSpec, Attrs, BackwardRule, Family, IrAttr, IrOperator, KernelEntry, LayerOperator, NodeView, OnnxContext, OperatorModule, TorchForm } from "./types.js";
+import type { ArgSpec, Attrs, BackwardRule, Family, IrAttr, IrOperator, KernelEntry, LayerOperator, LayerReference, NodeView, OnnxContext, OperatorModule, TorchForm } from "./types.js";
 
 /** The runtime's part of an element-wise operator. */
 export interface PointwiseKernelSpec {
@@ -90,6 +90,8 @@ export interface PointwiseSpec {
   readonly backward?: BackwardRule;
   /** How a generated PyTorch module writes the layer. */
   readonly torch: TorchForm;
+  /** Its entry in the layer reference. */
+  readonly reference: LayerReference;
 }
 
 /** An element-wise registry entry: its layer and its IR operator. */
@@ -110,6 +112,7 @@ export function pointwise(kernel: KernelEntry, spec: PointwiseSpec): PointwiseEn
     infer: (_attrs, [x]) => checkBatched(spec.layer, x) ?? { shape: x, params: [], flops: flops * perSample(x) },
     lower: (ctx) => ctx.emit(kernel.op, [ctx.inputs[0]], spec.attrs?.(ctx.attrs) ?? {}),
     torch: spec.torch,
+    reference: spec.reference,
   };
   const operator: IrOperator = {
     ...kernel,

@@ -4,6 +4,7 @@
  * (count_include_pad 0; `ceil_mode` 1 in ceil mode), nnc's `AdaptiveAveragePool`,
  * `GlobalAveragePool` and `GlobalMaxPool`.
  */
+import { md } from "./reference.js";
 import { adaptiveBins } from "../window.js";
 import { pyArgs, sameAs, type Keyword } from "./torch-forms.js";
 import { perSample } from "./dims.js";
@@ -30,10 +31,14 @@ function windowInfer(op: string) {
   };
 }
 
-function windowLayer(name: string, op: "MaxPool" | "AveragePool", doc: string): LayerOperator {
+/** The shape rule of `maxpool` and `avgpool`, as the reference states it. */
+const WINDOW_SHAPE = md`\`[N, C, H, W]\` to \`[N, C, H', W']\` with $H' = \lfloor (H + 2p_h - k_h) / s_h \rfloor + 1$ (k = \`kernel\`, s = \`stride\`, p = \`pad\`), and likewise W'. With \`ceil_mode: true\`, $\lceil (H + 2p_h - k_h) / s_h \rceil + 1$, less one where the last window would start in the bottom (or right) padding, as PyTorch's \`ceil_mode=True\`; symbolic sizes work in both modes. The pad is at most half the kernel, and a window must start inside the input.`;
+
+function windowLayer(name: string, op: "MaxPool" | "AveragePool", doc: string, formula: string, returns: string): LayerOperator {
   return {
     name,
     doc,
+    reference: { shape: WINDOW_SHAPE, formula, example: { inputs: "x: [N, 8, 16, 16]", returns } },
     family: "pool",
     inputs: 1,
     args: WINDOW_ARGS,
@@ -98,6 +103,12 @@ function windowOperator(kernel: KernelEntry): IrOperator {
  */
 const ADAPTIVE_AVGPOOL: LayerOperator = {
   name: "adaptive_avgpool",
+  reference: {
+    shape: "`[N, C, H, W]` to `[N, C, h, w]` with (h, w) = `size`; H and W must be static (the bins depend on them).",
+    formula: md`Output row $i$ of $h$ averages input rows $\lfloor i H / h \rfloor$ up to $\lceil (i + 1) H / h \rceil$ (exclusive), and likewise for columns: $y_{n,c,i,j}$ is the mean of $x_{n,c}$ over that block of rows and columns. Bins overlap where $h$ does not divide $H$, and $h$ may exceed $H$.`,
+    inference: "Where h divides H and w divides W the bins are one window and it is an `AveragePool` (kernel and stride H/h, W/w).",
+    example: { inputs: "x: [N, 8, 14, 14]", returns: "x -> adaptive_avgpool(3)" },
+  },
   doc: "mean over the h×w bins that split H and W, as nn.AdaptiveAvgPool2d: [N, C, H, W] -> [N, C, h, w] (AveragePool where the bins are uniform)",
   family: "pool",
   inputs: 1,
@@ -168,10 +179,11 @@ function adaptiveOnnx(e: OnnxContext): void {
   e.last("MatMul", [rows, pooledColumns]);
 }
 
-function globalLayer(name: string, op: string, doc: string): LayerOperator {
+function globalLayer(name: string, op: string, doc: string, formula: string): LayerOperator {
   return {
     name,
     doc,
+    reference: { shape: "`[N, C, H, W]` to `[N, C, 1, 1]` (`flatten` then gives `[N, C]`).", formula, example: { inputs: "x: [N, 8, 7, 7]", returns: `x -> ${name}` } },
     family: "pool",
     inputs: 1,
     args: [],
@@ -199,11 +211,23 @@ export const POOL_KERNELS: readonly KernelEntry[] = [
 
 export const POOL_OPERATORS = {
   layers: [
-    windowLayer("maxpool", "MaxPool", "max over sliding windows, as nn.MaxPool2d"),
-    windowLayer("avgpool", "AveragePool", "mean over sliding windows, padding excluded, as nn.AvgPool2d(count_include_pad=False)"),
+    windowLayer(
+      "maxpool",
+      "MaxPool",
+      "max over sliding windows, as nn.MaxPool2d",
+      md`$y_{n,c,i,j} = \max_{a, b} x_{n,c,\, s_h i + a - p_h,\, s_w j + b - p_w}$ over $0 \le a < k_h$, $0 \le b < k_w$ and only the positions inside the input: the padding never wins, even where every value is negative.`,
+      "x -> maxpool(3, stride: 2, pad: 1)",
+    ),
+    windowLayer(
+      "avgpool",
+      "AveragePool",
+      "mean over sliding windows, padding excluded, as nn.AvgPool2d(count_include_pad=False)",
+      md`The mean of the window's positions that lie inside the input: $y_{n,c,i,j} = \frac{1}{|W_{ij}|} \sum_{(h, w) \in W_{ij}} x_{n,c,h,w}$, where $W_{ij}$ is window $(i, j)$ clipped to the input, so the padding is never counted (PyTorch's \`count_include_pad=False\`).`,
+      "x -> avgpool(2)",
+    ),
     ADAPTIVE_AVGPOOL,
-    globalLayer("global_avgpool", "GlobalAveragePool", "mean over H and W: [N, C, H, W] -> [N, C, 1, 1]"),
-    globalLayer("global_maxpool", "GlobalMaxPool", "max over H and W: [N, C, H, W] -> [N, C, 1, 1]"),
+    globalLayer("global_avgpool", "GlobalAveragePool", "mean over H and W: [N, C, H, W] -> [N, C, 1, 1]", md`$y_{n,c} = \frac{1}{HW} \sum_{h,w} x_{n,c,h,w}$.`),
+    globalLayer("global_maxpool", "GlobalMaxPool", "max over H and W: [N, C, H, W] -> [N, C, 1, 1]", md`$y_{n,c} = \max_{h,w} x_{n,c,h,w}$.`),
   ],
   ir: [
     windowOperator(POOL_KERNELS[0]),

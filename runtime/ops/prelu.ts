@@ -3,6 +3,7 @@
  * IR's `PRelu(X, slope)`. ONNX broadcasts from the trailing axis, so on images the `[C]` slope
  * is written `[C, 1, 1]`.
  */
+import { md } from "./reference.js";
 import { channelsOf } from "./torch-forms.js";
 import { perSample } from "./dims.js";
 import { savedBackward } from "./grad-activations.js";
@@ -13,6 +14,11 @@ import type { IrOperator, KernelEntry, LayerOperator } from "./types.js";
 
 export const PRELU_LAYER: LayerOperator = {
   name: "prelu",
+  reference: {
+    shape: "Any shape of rank 2 or more, unchanged; the channel count (axis 1) must be static unless `shared`.",
+    formula: md`$y = x$ where $x > 0$, else $a_c x$, with a learned slope $a_c$ (\`weight\`) per channel, or one $a$ for all channels with \`shared: true\`; the slopes start at 0.25.`,
+    example: { inputs: "x: [N, 8, 16, 16]", returns: "x -> prelu" },
+  },
   doc: "leaky ReLU with a learned slope per channel (or one shared), as nn.PReLU; init 0.25",
   family: "activation",
   inputs: 1,

@@ -3,6 +3,7 @@
  * with `min` 0 and `max` 6, the node `torch.onnx.export` writes, whose bounds ONNX takes as
  * inputs (opset 11 on).
  */
+import { elementwise, md } from "./reference.js";
 import { functionForm } from "./torch-forms.js";
 import type { Tensor } from "../tensor.js";
 import { savedBackward } from "./grad-activations.js";
@@ -34,6 +35,7 @@ export const CLIP_KERNEL = pointwiseKernel({
 
 export const RELU6 = pointwise(CLIP_KERNEL, {
   layer: "relu6",
+  reference: elementwise(md`$y = \min(\max(x, 0), 6)$.`, "x -> relu6"),
   doc: "min(max(x, 0), 6), as nn.ReLU6",
   attrs: () => ({ min: 0, max: 6 }),
   onnx: (e, x, suffix) => {

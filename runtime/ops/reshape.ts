@@ -2,6 +2,7 @@
  * `flatten` (`[N, ...]` to `[N, product of the rest]`; the IR's `Flatten` with axis 1) and the
  * IR's `Reshape` (a static `shape` attribute), which folds use and no layer lowers to.
  */
+import { md } from "./reference.js";
 import { productDims } from "./dims.js";
 import { inputsCall, input, ints, literal } from "./kernel-call.js";
 import { readsInputs } from "./grad-structure.js";
@@ -10,6 +11,11 @@ import type { IrOperator, KernelEntry, LayerOperator } from "./types.js";
 
 export const FLATTEN_LAYER: LayerOperator = {
   name: "flatten",
+  reference: {
+    shape: "`[N, d1, d2, ...]` to `[N, d1·d2·…]`; rank 2 or more (on `[N, F]` it changes nothing).",
+    formula: md`A reshape that keeps each sample's values in their (row-major) order: on an image, $y_{n,\,(c H + h) W + w} = x_{n,c,h,w}$.`,
+    example: { inputs: "x: [N, 8, 4, 4]", returns: "x -> flatten" },
+  },
   doc: "[N, ...] -> [N, product of the rest]",
   family: "structure",
   inputs: 1,

@@ -4,6 +4,7 @@
  * branch. It lowers to the IR's broadcasting `Mul` by the weight, shaped `[1, C, 1, 1]` by a
  * constant `Reshape` on images, so its gradient is `Mul`'s and `Reshape`'s.
  */
+import { md } from "./reference.js";
 import { perSample } from "./dims.js";
 import { channelModule } from "./torch-forms.js";
 import { checkRank, isFailure, perChannel, staticDim } from "./rules.js";
@@ -15,6 +16,11 @@ export const SCALE_LAYER: LayerOperator = {
   family: "linear",
   inputs: 1,
   args: [{ name: "init", type: "float", default: 1.0, doc: "the initial value of every channel's multiplier (1e-6 in ConvNeXt)" }],
+  reference: {
+    shape: "`[N, C]` or `[N, C, H, W]`, unchanged; C static.",
+    formula: md`$y_{n,c} = w_c \, x_{n,c}$ with a learned multiplier $w_c$ (\`weight\`) per channel, broadcast over H and W, every one starting at \`init\`: ConvNeXt's layer scale (\`scale(1e-6)\`), or a learned gain on a residual branch.`,
+    example: { inputs: "x: [N, 8, 16, 16]", returns: "x -> scale(1e-6)" },
+  },
   infer: (_attrs, [x]) => {
     const rank = checkRank("scale", x, [2, 4]);
     if (rank) return rank;

@@ -7,6 +7,7 @@
  * The plan has no kernel of its own for it and runs the TypeScript kernel as a fallback step.
  * ONNX: `Slice(x, starts, ends, axes)`, the three as int64 initializers.
  */
+import { md } from "./reference.js";
 import { input, ints, literal } from "./kernel-call.js";
 import { readsInputs } from "./grad-structure.js";
 import { checkRank, fail, isFailure, staticDim } from "./rules.js";
@@ -14,6 +15,11 @@ import type { IrOperator, KernelEntry, LayerOperator } from "./types.js";
 
 export const SLICE_LAYER: LayerOperator = {
   name: "slice",
+  reference: {
+    shape: "`[N, C]` or `[N, C, H, W]` to `[N, end − start]` or `[N, end − start, H, W]`, with 0 ≤ `start` < `end` ≤ C on a static C.",
+    formula: md`$y_{n,c} = x_{n,\,\mathrm{start} + c}$ for $0 \le c < \mathrm{end} - \mathrm{start}$: channels \`start\` to \`end\` − 1, a copy. Two slices of one tensor split it (\`x.chunk(2, dim=1)\` in PyTorch).`,
+    example: { inputs: "x: [N, 8, 16, 16]", returns: "x -> slice(0, 4)" },
+  },
   doc: "channels start ... end-1 of [N, C] or [N, C, H, W], as x[:, start:end]",
   family: "structure",
   inputs: 1,

@@ -1,10 +1,16 @@
 /** `standardize`: the fixed per-channel input normalization `(x - mean) / std`, as IR `Sub` then `Div`. */
+import { md } from "./reference.js";
 import { perSample } from "./dims.js";
 import { checkBatched, fail, isFailure, staticDim } from "./rules.js";
 import type { LayerOperator } from "./types.js";
 
 export const STANDARDIZE_LAYER: LayerOperator = {
   name: "standardize",
+  reference: {
+    shape: "Any shape of rank 2 or more, unchanged; `mean` and `std` have one value per channel (axis 1), which must be static.",
+    formula: md`$y_c = (x_c - m_c) / s_c$ with the fixed $m$ = \`mean\` and $s$ = \`std\`: the usual input normalization of an image data set, with nothing learned.`,
+    example: { inputs: "x: [N, 3, 32, 32]", returns: "x -> standardize([0.4914, 0.4822, 0.4465], [0.247, 0.243, 0.261])" },
+  },
   doc: "fixed per-channel input normalization (x - mean) / std",
   family: "normalizer",
   inputs: 1,

@@ -7,6 +7,7 @@
  * the softmaxed weights as constants, mixed with Mul and Add, then `y = x·a + b` with
  * `a = γ / sqrt(σ² + eps)` and `b = β − μ·a` computed per sample and channel.
  */
+import { md } from "./reference.js";
 import { channelModule } from "./torch-forms.js";
 import type { Tensor } from "../tensor.js";
 import { readsForwardInputs } from "./grad-norms.js";
@@ -32,6 +33,14 @@ export const SWITCHABLE_LAYER = normalizer({
     perChannel("running_var", c, true),
   ],
   flopsPerElement: STATISTICS_FLOPS,
+  reference: {
+    shape: "`[N, C, H, W]` to the same shape, C static; rank 4 only.",
+    formula: {
+      train: md`Three sets of statistics, all with biased variances: instance, per sample and channel over H, W ($\mu_{\text{in}}$, $\sigma^2_{\text{in}}$); layer, per sample, $\mu_{\text{ln}} = \mathrm{mean}_c\, \mu_{\text{in}}$ and $\sigma^2_{\text{ln}} = \mathrm{mean}_c (\sigma^2_{\text{in}} + \mu_{\text{in}}^2) - \mu_{\text{ln}}^2$; batch, per channel over N, H, W ($\mu_{\text{bn}}$, $\sigma^2_{\text{bn}}$). With $w^\mu = \mathrm{softmax}$(\`mean_weight\`) and $w^\sigma = \mathrm{softmax}$(\`var_weight\`), each over (instance, layer, batch): $\mu = \sum_k w^\mu_k \mu_k$, $\sigma^2 = \sum_k w^\sigma_k \sigma^2_k$, and $y = \gamma_c \frac{x - \mu}{\sqrt{\sigma^2 + \epsilon}} + \beta_c$. The running statistics update as \`batch\`'s do, with $\alpha$ = \`momentum\`, except that the running variance takes the biased batch variance: $\hat\mu_c \leftarrow (1 - \alpha) \hat\mu_c + \alpha \mu_{\text{bn},c}$, $\hat\sigma^2_c \leftarrow (1 - \alpha) \hat\sigma^2_c + \alpha \sigma^2_{\text{bn},c}$.`,
+      eval: md`The same mix, with the running statistics $\hat\mu$ (\`running_mean\`) and $\hat\sigma^2$ (\`running_var\`) in place of the batch's; the instance and layer statistics still come from each input.`,
+    },
+    example: { inputs: "x: [N, 8, 16, 16]", returns: "x -> switchable" },
+  },
   torch: channelModule(() => "SwitchableNorm", (t) => statsKeywords(t.attrs, 1e-5, 0.1), true),
   lower: (ctx) =>
     ctx.emit("SwitchableNormalization", [ctx.inputs[0], ...LEAVES.map((leaf) => ctx.required(leaf))], {

@@ -158,6 +158,29 @@ export interface TorchForm {
   readonly call: (ctx: TorchContext) => string;
 }
 
+/**
+ * What the layer reference (`docs/operators.md`) says of a layer beyond its signature, in
+ * Markdown with math between `$…$`. The reference derives the rest from the entry itself: the
+ * parameters' names, shapes and initial values (by checking the example), the PyTorch form (from
+ * `torch`) and the ONNX nodes (from the IR operators' `onnx`).
+ */
+export interface LayerReference {
+  /** The shape rule: the input shape(s) to the output shape, and what the rule requires. */
+  readonly shape: string;
+  /**
+   * The output as a formula: one for both modes, or the training and the inference forms where
+   * they differ (batch statistics against running ones, dropout).
+   */
+  readonly formula: string | { readonly train: string; readonly eval: string };
+  /** What the inference passes make of the layer (folding into the conv before it, removal), where they change it. */
+  readonly inference?: string;
+  /**
+   * A tiny model that uses the layer: the inputs of its `model` line (`x: [N, 3, 32, 32]`) and the
+   * expression it returns (`x -> conv(16, 3, pad: 1)`). It must check (a test compiles it).
+   */
+  readonly example: { readonly inputs: string; readonly returns: string };
+}
+
 /** A layer of the language. */
 export interface LayerOperator {
   readonly name: string;
@@ -171,6 +194,8 @@ export interface LayerOperator {
   readonly lower: (ctx: LoweringContext) => string;
   /** How a generated PyTorch module writes the layer (`nnc compile --target torch`). */
   readonly torch?: TorchForm;
+  /** Its entry in the layer reference: shape rule, formulas, example (`test/ops/reference.test.ts` checks them). */
+  readonly reference: LayerReference;
   /**
    * Arguments the registry's completeness test sets when the defaults alone do not make a
    * valid layer (a conv's `out` and `kernel`), the dimensions of its input after the batch

@@ -1,7 +1,7 @@
 /**
  * Collects the nodes and initializers of one ONNX graph under unique, stable names.
  *
- * Names: a constant value of the IR (a parameter by its SPEC §4 name, or a folded weight such as
+ * Names: a constant value of the IR (a parameter by its dotted name, docs/operators.md "Parameter names", or a folded weight such as
  * `conv0.folded_weight`) keeps its IR name as an initializer, and becomes one only when a node
  * reads it, so parameters that folding made unused are dropped. Helper tensors of a
  * decomposition are named after the layer (`group0.scale_b`, `group0.grouped`), made unique
