@@ -174,10 +174,19 @@ function onnxText(byOpset: ReadonlyMap<number, string[]>): string {
   return groups.map((g) => `opset ${g.from === g.to ? g.from : `${g.from}–${g.to}`}: ${text(g.ops)}`).join("; ") + ".";
 }
 
+/** The shortest decimal that reads back as the float32 `v` (`1e-6`, not `9.999999974752427e-7`). */
+function float32Text(v: number): string {
+  for (let digits = 1; digits < 17; digits++) {
+    const shortest = Number(v.toPrecision(digits));
+    if (Math.fround(shortest) === v) return String(shortest);
+  }
+  return String(v);
+}
+
 /** An initial value: the constant every element starts at, or how a random one is drawn. */
 function initialText(data: Float32Array): string {
   const first = data[0];
-  if (data.every((v) => v === first)) return `${first}`;
+  if (data.every((v) => v === first)) return float32Text(first);
   return "random, as PyTorch's default initialization";
 }
 
