@@ -105,8 +105,7 @@ const ADAPTIVE_AVGPOOL: LayerOperator = {
   name: "adaptive_avgpool",
   reference: {
     shape: "`[N, C, H, W]` to `[N, C, h, w]` with (h, w) = `size`; H and W must be static (the bins depend on them).",
-    formula: md`Output row $i$ of $h$ averages input rows $\lfloor i H / h \rfloor$ up to $\lceil (i + 1) H / h \rceil$ (exclusive), and likewise for columns: $y_{n,c,i,j}$ is the mean of $x_{n,c}$ over that block of rows and columns. Bins overlap where $h$ does not divide $H$, and $h$ may exceed $H$.`,
-    inference: "Where h divides H and w divides W the bins are one window and it is an `AveragePool` (kernel and stride H/h, W/w).",
+    formula: md`Output row $i$ of $h$ averages input rows $\lfloor i H / h \rfloor$ up to $\lceil (i + 1) H / h \rceil$ (exclusive), and likewise for columns: $y_{n,c,i,j}$ is the mean of $x_{n,c}$ over that block of rows and columns. Bins overlap where $h$ does not divide $H$, and $h$ may exceed $H$. Where $h$ divides $H$ and $w$ divides $W$ the bins are one window, and it is an \`AveragePool\` with kernel and stride $(H/h, W/w)$.`,
     example: { inputs: "x: [N, 8, 14, 14]", returns: "x -> adaptive_avgpool(3)" },
   },
   doc: "mean over the h×w bins that split H and W, as nn.AdaptiveAvgPool2d: [N, C, H, W] -> [N, C, h, w] (AveragePool where the bins are uniform)",
