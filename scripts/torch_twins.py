@@ -7,10 +7,14 @@ batch1 before the shortcut's conv2, batch2). Its state_dict therefore pairs up, 
 with `nnc params` (`--weights-match order`, SPEC §4). Each fixture holds:
 
     {"example": "resnet20",
-     "params": [{"name": <state_dict name>, "shape": [...]}, ...],   # state_dict order
+     "params": [{"name": <state_dict name>, "shape": [...]}, ...],   # nnc's declaration order
      "parameter_count": <sum of p.numel() over model.parameters()>,
      "buffer_count": <numel of the state_dict's buffers>,
-     "nnc_names": [<the name nnc gives each of those tensors>, ...]}
+     "nnc_names": [<the name nnc gives each of those tensors>, ...],
+     "state_dict_order": <whether that is also the state_dict's order>}
+
+The two orders agree for every twin but ConvNeXt's, whose blocks hold their layer_scale
+themselves: PyTorch lists it before the block's layers, nnc where the block applies it (last).
 
 `num_batches_tracked` is left out everywhere: nnc has no such buffer and ignores it on import.
 
@@ -30,6 +34,7 @@ from collections import OrderedDict
 import torch
 import torchvision
 from torch import nn
+from torchvision.models.convnext import CNBlock, CNBlockConfig, ConvNeXt, LayerNorm2d
 from torchvision.models.googlenet import BasicConv2d, Inception
 from torchvision.ops.misc import SqueezeExcitation
 
@@ -471,6 +476,53 @@ def shufflenet_v2():
     return model
 
 
+def convnext_atto():
+    """torchvision's ConvNeXt class at the Atto size (widths 40-320, depths 2, 2, 6, 2), without
+    stochastic depth: `Stage`s of `CNBlock`s, `Downsample` between them.
+
+    A CNBlock holds its layer_scale itself, so PyTorch's state_dict lists it before the block's
+    submodules; nnc declares `scale(1e-6)` where the block applies it, last. `declaration_order`
+    moves each layer_scale after its block's other tensors: the one place this twin's state_dict
+    order and nnc's declaration order differ."""
+    setting = [CNBlockConfig(40, 80, 2), CNBlockConfig(80, 160, 2), CNBlockConfig(160, 320, 6), CNBlockConfig(320, None, 2)]
+    model = ConvNeXt(setting, stochastic_depth_prob=0.0, layer_scale=1e-6)
+    n = Names()
+    kinds = ((nn.Conv2d, "conv"), (nn.LayerNorm, "channel_norm"), (LayerNorm2d, "channel_norm"), (nn.Linear, "dense"))
+
+    def tag_parts(names, module):
+        for sub in module.modules():
+            kind = next((k for cls, k in kinds if isinstance(sub, cls)), None)
+            if kind is not None:
+                tag(sub, names.next(kind))
+
+    tag_parts(n, model.features[0])
+    for part in model.features[1:]:
+        if isinstance(part[0], CNBlock):
+            stage = n.block("Stage")
+            for cnblock in part:
+                b = stage.block("CNBlock")
+                tag_parts(b, cnblock.block)
+                cnblock.nnc_own = {"layer_scale": b.next("scale") + ".weight"}
+        else:
+            tag_parts(n.block("Downsample"), part)
+    tag_parts(n, model.classifier)
+
+    def declaration_order(pairs):
+        out, held = [], []
+        for torch_name, nnc in pairs:
+            if torch_name.endswith(".layer_scale"):
+                held.append((torch_name, nnc))
+                continue
+            out.append((torch_name, nnc))
+            if held and torch_name == held[0][0].replace("layer_scale", "block.5.bias"):
+                out.append(held.pop())
+        assert not held
+        return out
+
+    model.declaration_order = declaration_order
+    return model
+
+
 # --- fixtures ------------------------------------------------------------------------------------
 
 EXAMPLES = [
@@ -488,6 +540,7 @@ EXAMPLES = [
     ("efficientnet_b0", efficientnet_b0, [2, 3, 224, 224], [2, 1000]),
     ("googlenet", googlenet, [2, 3, 224, 224], [2, 1000]),
     ("shufflenet_v2", shufflenet_v2, [2, 3, 224, 224], [2, 1000]),
+    ("convnext_atto", convnext_atto, [2, 3, 224, 224], [2, 1000]),
 ]
 
 # torchvision.models.resnet18().parameters(), summed.
@@ -501,17 +554,22 @@ def nnc_names(model):
         own = [key for key in module.state_dict(keep_vars=True) if "." not in key and key != "num_batches_tracked"]
         if not own:
             continue
-        if not hasattr(module, "nnc_name"):
+        named = getattr(module, "nnc_own", None)  # a tensor a module holds beside its layers (layer_scale)
+        if named is None and not hasattr(module, "nnc_name"):
             raise AssertionError(f"{path} ({type(module).__name__}) holds tensors but has no nnc name")
-        pairs += [(f"{path}.{key}" if path else key, f"{module.nnc_name}.{key}") for key in own]
-    return pairs
+        pairs += [(f"{path}.{key}" if path else key, named[key] if named else f"{module.nnc_name}.{key}") for key in own]
+    return getattr(model, "declaration_order", lambda p: p)(pairs)
 
 
 def fixture(example, model):
     state = [(name, t) for name, t in model.state_dict().items() if not name.endswith("num_batches_tracked")]
     buffer_names = {name for name, _ in model.named_buffers()}
     pairs = nnc_names(model)
-    assert [name for name, _ in pairs] == [name for name, _ in state], f"{example}: tensors out of state_dict order"
+    shapes = dict(state)
+    in_order = [name for name, _ in pairs] == [name for name, _ in state]
+    assert in_order or hasattr(model, "declaration_order"), f"{example}: tensors out of state_dict order"
+    assert sorted(name for name, _ in pairs) == sorted(shapes), f"{example}: tensors missing"
+    state = [(name, shapes[name]) for name, _ in pairs]
     nnc = [ours for _, ours in pairs]
     assert len(set(nnc)) == len(nnc), f"{example}: duplicate nnc names"
     return {
@@ -520,6 +578,7 @@ def fixture(example, model):
         "parameter_count": sum(p.numel() for p in model.parameters()),
         "buffer_count": sum(t.numel() for name, t in state if name in buffer_names),
         "nnc_names": nnc,
+        "state_dict_order": in_order,
     }
 
 

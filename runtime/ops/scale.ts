@@ -1,8 +1,9 @@
 /**
- * `scale(init)`: a learnable multiplier per channel, `y = x · weight` with `weight` `[C]`
- * starting at `init` — ConvNeXt's layer scale (`scale(init: 1e-6)`), or a gain on a residual
- * branch. It lowers to the IR's broadcasting `Mul` by the weight, shaped `[1, C, 1, 1]` by a
- * constant `Reshape` on images, so its gradient is `Mul`'s and `Reshape`'s.
+ * `scale(init)`: a learnable multiplier per channel, `y = x · weight` with `weight` starting at
+ * `init` — ConvNeXt's layer scale (`scale(init: 1e-6)`), or a gain on a residual branch. The
+ * weight is `[C]` on `[N, C]` and `[C, 1, 1]` on an image, as ConvNeXt's `layer_scale`, so that
+ * it broadcasts as it is: the layer lowers to the IR's broadcasting `Mul`, and its gradient is
+ * `Mul`'s.
  */
 import { md } from "./reference.js";
 import { perSample } from "./dims.js";
@@ -26,16 +27,12 @@ export const SCALE_LAYER: LayerOperator = {
     if (rank) return rank;
     const c = staticDim("scale", x, 1, "channel count");
     if (isFailure(c)) return c;
-    return { shape: x, params: [perChannel("weight", c)], flops: perSample(x) };
+    // On an image the weight is [C, 1, 1], as ConvNeXt's layer_scale, so it broadcasts as it is.
+    const weight = x.length === 2 ? perChannel("weight", c) : { leaf: "weight", shape: [c, 1, 1], buffer: false };
+    return { shape: x, params: [weight], flops: perSample(x) };
   },
-  lower: (ctx) => {
-    const weight = ctx.required("weight");
-    if (ctx.inputShape.length === 2) return ctx.emit("Mul", [ctx.inputs[0], weight]);
-    const shape = [1, ctx.channels, 1, 1];
-    const broadcast = ctx.emit("Reshape", [weight], { shape }, "weight_broadcast", shape);
-    return ctx.emit("Mul", [ctx.inputs[0], broadcast]);
-  },
-  torch: channelModule(() => "Scale", (t) => [["init", t.attrs.init, 1, "float"]], true),
+  lower: (ctx) => ctx.emit("Mul", [ctx.inputs[0], ctx.required("weight")]),
+  torch: channelModule(() => "Scale", (t) => [["init", t.attrs.init, 1, "float"], ["image", t.inputShapes[0]!.length === 4, false]], true),
 };
 
 export const SCALE_OPERATORS = { layers: [SCALE_LAYER] };

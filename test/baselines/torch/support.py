@@ -490,15 +490,16 @@ class Standardize(nn.Module):
 class Scale(nn.Module):
     """A learned multiplier per channel, y = x · weight, on [N, C] or [N, C, H, W].
 
-    weight [C] starts at init (ConvNeXt's layer scale uses 1e-6).
+    weight starts at init (ConvNeXt's layer scale uses 1e-6); it is [C], or [C, 1, 1] with
+    image=True, as ConvNeXt's layer_scale, for [N, C, H, W] inputs.
     """
 
-    def __init__(self, channels: int, init: float = 1.0):
+    def __init__(self, channels: int, init: float = 1.0, image: bool = False):
         super().__init__()
-        self.weight = nn.Parameter(torch.full((channels,), init))
+        self.weight = nn.Parameter(torch.full((channels, 1, 1) if image else (channels,), init))
 
     def extra_repr(self):
         return f"{self.weight.numel()}"
 
     def forward(self, x):
-        return x * per_channel(self.weight, x)
+        return x * self.weight if self.weight.dim() == 3 else x * per_channel(self.weight, x)
