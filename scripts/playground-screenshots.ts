@@ -3,7 +3,8 @@
  * site is built, served by `nnc playground`'s server and driven in headless Chromium
  * (`/usr/bin/chromium`, or NNC_CHROMIUM), and four views are written to
  * `docs/images/playground-*.png`: a mistake with its diagnostic, the summary and graph, the
- * generated TypeScript, and a drawn digit classified by LeNet.
+ * generated TypeScript, and a drawn digit classified by LeNet after an epoch of training in the
+ * page.
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -67,8 +68,9 @@ try {
   await page.waitForFunction(() => (document.querySelector("#ts-text")?.textContent ?? "").length > 0, undefined, { timeout: 120_000 });
   await shoot(page, "typescript");
 
-  // A 7 drawn on the digit pad.
+  // LeNet trained for one epoch in the page, then a 7 drawn on the digit pad.
   await page.click("#tab-button-digits");
+  await call(page, "train", 1);
   await call(page, "drawDigit", [
     [
       [70, 60],

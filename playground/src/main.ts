@@ -7,6 +7,7 @@
 import { WorkerClient } from "./client.js";
 import { DigitPad } from "./digits.js";
 import { NnEditor } from "./editor.js";
+import { TrainPanel, type TrainedRun } from "./train-panel.js";
 import type { EmittedText, ModelChoice, Report, RunOutcome, Switch } from "./protocol.js";
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -213,10 +214,13 @@ let lenetWeights: Promise<Uint8Array> | undefined;
 let lastDigit: { probabilities: number[]; predicted: number } | undefined;
 const pad = new DigitPad($<HTMLCanvasElement>("digit"), () => void classify());
 
+let trainedHere: Uint8Array | undefined;
+
 async function classify(): Promise<{ probabilities: number[]; predicted: number } | undefined> {
   if (!LENET || pad.empty) return undefined;
   lenetWeights ??= fetch(new URL("./lenet.safetensors", import.meta.url)).then(async (r) => new Uint8Array(await r.arrayBuffer()));
-  const weights = await lenetWeights;
+  const usePage = document.querySelector<HTMLInputElement>('input[name="weights"]:checked')?.value === "page";
+  const weights = usePage && trainedHere ? trainedHere : await lenetWeights;
   const { outcome } = await worker.ask({ kind: "run", choice: { set: [] }, text: LENET.text, weights, input: pad.image() });
   const probabilities = [...outcome.output].map(Math.exp);
   const predicted = probabilities.indexOf(Math.max(...probabilities));
@@ -234,6 +238,25 @@ async function classify(): Promise<{ probabilities: number[]; predicted: number 
   lastDigit = { probabilities, predicted };
   return lastDigit;
 }
+
+const trainPanel = new TrainPanel(
+  {
+    train: $<HTMLButtonElement>("train"),
+    stop: $<HTMLButtonElement>("stop-training"),
+    epochs: $<HTMLSelectElement>("train-epochs"),
+    status: $("train-status"),
+    curve: document.getElementById("loss-curve") as unknown as SVGSVGElement,
+  },
+  LENET?.text ?? "",
+  (run: TrainedRun) => {
+    trainedHere = run.checkpoint;
+    const radio = $<HTMLInputElement>("use-page-weights");
+    radio.disabled = false;
+    radio.checked = true;
+    void classify();
+  },
+);
+for (const radio of document.querySelectorAll<HTMLInputElement>('input[name="weights"]')) radio.addEventListener("change", () => void classify());
 
 function setExample(name: string): void {
   overrides = new Map();
@@ -289,6 +312,11 @@ const hooks = {
     return classify();
   },
   digitImage: () => [...pad.image()],
+  /** Trains LeNet in the page for `maxSteps` steps of its first epoch (all of them without). */
+  train: async (epochs: number, maxSteps?: number) => {
+    const run = await trainPanel.start(epochs, maxSteps);
+    return { losses: run.losses, stopped: run.stopped, records: run.records, checkpoint: Array.from(run.checkpoint) };
+  },
   lastDigit: () => lastDigit,
 };
 (window as unknown as { __nnc: typeof hooks }).__nnc = hooks;

@@ -3,6 +3,7 @@
  * answers each with a reply carrying the request's `id`. Offsets are UTF-16 offsets into the
  * document text, as the front end's spans and CodeMirror's positions both count them.
  */
+import type { EpochRecord, StepProgress } from "../../compiler/train/trainer.js";
 
 /** One diagnostic as `nnc check` reports it, located by offsets. */
 export interface PlaygroundDiagnostic {
@@ -122,3 +123,24 @@ export type Reply =
 export type Envelope = Request & { readonly id: number };
 /** A reply as received. */
 export type ReplyEnvelope = Reply & { readonly id: number };
+
+/** What the page asks the training worker (`train-worker.ts`). */
+export type TrainRequest =
+  | {
+      readonly kind: "train";
+      /** The model's text (LeNet's). */
+      readonly text: string;
+      readonly epochs: number;
+      /** Stop after this many steps (the tests). */
+      readonly maxSteps?: number;
+      /** The page's URL, which `mnist.bin` is beside. */
+      readonly base: string;
+    }
+  | { readonly kind: "stop" };
+
+/** What the training worker reports. */
+export type TrainReply =
+  | { readonly kind: "step"; readonly progress: StepProgress }
+  | { readonly kind: "epoch"; readonly record: EpochRecord }
+  | { readonly kind: "done"; readonly checkpoint: Uint8Array; readonly stopped: boolean }
+  | { readonly kind: "error"; readonly message: string };

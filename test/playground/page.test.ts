@@ -23,6 +23,8 @@ import { initialWeightsFile } from "../../compiler/weights/init.js";
 import { buildPlayground, PLAYGROUND_DIST } from "../../playground/build.js";
 import type { Report, RunOutcome } from "../../playground/src/protocol.js";
 import { runModel } from "../../playground/src/run-model.js";
+import { trainModel } from "../../playground/src/training.js";
+import { loadMnist } from "../../compiler/train/data.js";
 import { PLAYGROUND_PATH, playgroundHost, Session } from "../../playground/src/session.js";
 import { launchChromium, SKIP_CHROMIUM, warnChromiumSkipped, type LaunchedBrowser } from "../support/chromium.js";
 import { runCli } from "../support/cli.js";
@@ -44,6 +46,7 @@ interface Hooks {
   emit(target: "ts" | "onnx" | "safetensors"): Promise<{ name: string; text: string; bytes: number[] }>;
   drawDigit(strokes: [number, number][][]): Promise<{ probabilities: number[]; predicted: number }>;
   digitImage(): number[];
+  train(epochs: number, maxSteps?: number): Promise<{ losses: number[]; stopped: boolean; checkpoint: number[] }>;
 }
 
 /** Calls a `window.__nnc` hook in the page. */
@@ -222,4 +225,19 @@ describe.skipIf(SKIP_CHROMIUM)("the playground in Chromium", () => {
     expect(await page.textContent("#prediction")).toBe("1");
     expect(pageErrors).toEqual([]);
   });
+
+  it("trains LeNet in the page step for step as nnc train's loop does in Node", async () => {
+    const steps = 12;
+    const page_ = await hook(page, "train", 1, steps);
+    const lenet = model(readFileSync("examples/lenet.nn", "utf8"));
+    const losses: number[] = [];
+    const node = await trainModel(lenet, loadMnist(), 1, { onStep: (p) => losses.push(p.loss), onEpoch: () => undefined, shouldStop: () => losses.length >= steps });
+    expect(page_.stopped).toBe(true);
+    expect(page_.losses).toHaveLength(steps);
+    expect(maxDifference(page_.losses, losses)).toBeLessThan(1e-5);
+    const a = new Float32Array(Uint8Array.from(page_.checkpoint).buffer.slice(-4 * 850));
+    const b = new Float32Array(node.checkpoint.slice().buffer.slice(-4 * 850));
+    expect(maxDifference(a, b)).toBeLessThan(1e-5);
+    expect(await page.isChecked("#use-page-weights")).toBe(true);
+  }, 60_000);
 });
