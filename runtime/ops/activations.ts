@@ -36,7 +36,7 @@ export const TANH = pointwise(TANH_KERNEL, {
 export const GELU_KERNEL = pointwiseKernel({ op: "Gelu", kernel: "gelu", scalar: () => geluScalar, fusedForm: () => ({ kind: "gelu" }) });
 export const GELU = pointwise(GELU_KERNEL, {
   layer: "gelu",
-  reference: elementwise(md`$y = x \, \Phi(x) = \frac{x}{2} \left(1 + \mathrm{erf}(x / \sqrt{2})\right)$, $\Phi$ the standard normal CDF: the exact form, PyTorch's default (\`approximate="none"\`), not the tanh approximation.`, "x -> gelu"),
+  reference: elementwise(md`$y = x \ \Phi(x) = \frac{x}{2} \left(1 + \mathrm{erf}(x / \sqrt{2})\right)$, $\Phi$ the standard normal CDF: the exact form, PyTorch's default (\`approximate="none"\`), not the tanh approximation.`, "x -> gelu"),
   doc: "x * Phi(x), the exact (erf) form",
   // Native from opset 20; below, `x · (1 + Erf(x / √2)) · 0.5`, the form `torch.onnx.export` writes.
   onnx: (e, x, suffix) => {
@@ -55,7 +55,7 @@ export const GELU = pointwise(GELU_KERNEL, {
 export const SILU_KERNEL = pointwiseKernel({ op: "Silu", kernel: "silu", scalar: () => (x) => x * sigmoidScalar(x), fusedForm: () => ({ kind: "silu" }) });
 export const SILU = pointwise(SILU_KERNEL, {
   layer: "silu",
-  reference: elementwise(md`$y = x \, \sigma(x) = \frac{x}{1 + e^{-x}}$ (swish).`, "x -> silu"),
+  reference: elementwise(md`$y = x \ \sigma(x) = \frac{x}{1 + e^{-x}}$ (swish).`, "x -> silu"),
   doc: "x * sigmoid(x) (swish)",
   // `x · Sigmoid(x)`: ONNX has no Silu.
   onnx: (e, x, suffix) => {

@@ -19,7 +19,7 @@ export const CHANNEL_SHUFFLE_LAYER: LayerOperator = {
   name: "channel_shuffle",
   reference: {
     shape: "`[N, C, H, W]` to the same shape; C static and divisible by `groups`.",
-    formula: md`With $g$ = \`groups\`, the channels read as a $g \times C/g$ grid, row by row, and are written column by column: output channel $j g + i$ is input channel $i \, C/g + j$ ($0 \le i < g$, $0 \le j < C/g$), as ShuffleNet's reshape to \`[N, g, C/g, H, W]\`, transpose of axes 1 and 2, and reshape back.`,
+    formula: md`With $g$ = \`groups\`, the channels read as a $g \times C/g$ grid, row by row, and are written column by column: output channel $j g + i$ is input channel $i \ C/g + j$ ($0 \le i < g$, $0 \le j < C/g$), as ShuffleNet's reshape to \`[N, g, C/g, H, W]\`, transpose of axes 1 and 2, and reshape back.`,
     example: { inputs: "x: [N, 8, 16, 16]", returns: "x -> channel_shuffle(2)" },
   },
   doc: "ShuffleNet's channel shuffle: channels as a groups x C/groups grid, read by columns",

@@ -23,7 +23,7 @@ export const DENSE_LAYER: LayerOperator = {
   args: [{ name: "out", type: "int", min: 1, doc: "output features" }, BIAS_ARG, WS_ARG],
   reference: {
     shape: "`[N, F]` to `[N, out]`, F static; on an image `[N, C, H, W]`, to `[N, out, H, W]`, each pixel's C channels mapped alike.",
-    formula: md`As \`nn.Linear\`: $y_{n,o} = b_o + \sum_f \hat W_{o,f} \, x_{n,f}$; on an image the same for every pixel, $y_{n,o,h,w} = b_o + \sum_c \hat W_{o,c} \, x_{n,c,h,w}$. $\hat W$ is the weight, or with \`ws\` its standardization, row by row as [\`conv\`](#conv)'s filters with $n$ = F (or C) weights each.`,
+    formula: md`As \`nn.Linear\`: $y_{n,o} = b_o + \sum_f \hat W_{o,f} \ x_{n,f}$; on an image the same for every pixel, $y_{n,o,h,w} = b_o + \sum_c \hat W_{o,c} \ x_{n,c,h,w}$. $\hat W$ is the weight, or with \`ws\` its standardization, row by row as [\`conv\`](#conv)'s filters with $n$ = F (or C) weights each.`,
     inference: "A standardized weight is computed once, when the weights load. A `batch` or `batch_renorm` right after it folds into its weight and bias, and an activation after it runs in its write-back.",
     example: { inputs: "x: [N, 64]", returns: "x -> dense(10)" },
   },

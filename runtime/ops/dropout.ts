@@ -25,7 +25,7 @@ export const DROPOUT = pointwise(DROPOUT_KERNEL, {
   reference: {
     shape: "Any shape of rank 2 or more, unchanged.",
     formula: {
-      train: md`Inverted dropout: each element is kept with probability $1 - p$ and zeroed otherwise, independently, and kept elements are scaled: $y = x \, m / (1 - p)$ with $m \sim \mathrm{Bernoulli}(1 - p)$, so that the expected output is $x$. The gradient goes through the same mask.`,
+      train: md`Inverted dropout: each element is kept with probability $1 - p$ and zeroed otherwise, independently, and kept elements are scaled: $y = x \ m / (1 - p)$ with $m \sim \mathrm{Bernoulli}(1 - p)$, so that the expected output is $x$. The gradient goes through the same mask.`,
       eval: "The identity: $y = x$.",
     },
     inference: "Removed, as `identity` is.",

@@ -22,5 +22,5 @@ export const HARDSWISH_KERNEL = pointwiseKernel({ op: "HardSwish", kernel: "hard
 
 export const HARDSWISH = pointwise(HARDSWISH_KERNEL, {
   layer: "hardswish",
-  reference: elementwise(md`$y = x \, \frac{\min(\max(x + 3, 0), 6)}{6}$: 0 up to $x = -3$, $x$ from $x = 3$.`, "x -> hardswish"),
+  reference: elementwise(md`$y = x \ \frac{\min(\max(x + 3, 0), 6)}{6}$: 0 up to $x = -3$, $x$ from $x = 3$.`, "x -> hardswish"),
   doc: "x * relu6(x + 3) / 6, as nn.Hardswish", onnx: sameOnnx("HardSwish"), torch: functionForm("F.hardswish"), backward: savedBackward("HardSwish", [0]) });

@@ -15,7 +15,7 @@ export const MAXOUT_LAYER: LayerOperator = {
   name: "maxout",
   reference: {
     shape: "`[N, C, ...]` to `[N, C/pieces, ...]`: C static and divisible by `pieces`; rank 2 or more.",
-    formula: md`$y_{n,c} = \max_{0 \le j < p} x_{n,\, c p + j}$ with $p$ = \`pieces\`: each output channel is the largest of $p$ consecutive input channels.`,
+    formula: md`$y_{n,c} = \max_{0 \le j < p} x_{n,\ c p + j}$ with $p$ = \`pieces\`: each output channel is the largest of $p$ consecutive input channels.`,
     example: { inputs: "x: [N, 8, 16, 16]", returns: "x -> maxout(2)" },
   },
   doc: "output channel c is the max of input channels c*pieces ... c*pieces+pieces-1",

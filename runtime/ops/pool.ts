@@ -214,7 +214,7 @@ export const POOL_OPERATORS = {
       "maxpool",
       "MaxPool",
       "max over sliding windows, as nn.MaxPool2d",
-      md`$y_{n,c,i,j} = \max_{a, b} x_{n,c,\, s_h i + a - p_h,\, s_w j + b - p_w}$ over $0 \le a < k_h$, $0 \le b < k_w$ and only the positions inside the input: the padding never wins, even where every value is negative.`,
+      md`$y_{n,c,i,j} = \max_{a, b} x_{n,c,\ s_h i + a - p_h,\ s_w j + b - p_w}$ over $0 \le a < k_h$, $0 \le b < k_w$ and only the positions inside the input: the padding never wins, even where every value is negative.`,
       "x -> maxpool(3, stride: 2, pad: 1)",
     ),
     windowLayer(

@@ -13,7 +13,7 @@ export const FLATTEN_LAYER: LayerOperator = {
   name: "flatten",
   reference: {
     shape: "`[N, d1, d2, ...]` to `[N, d1·d2·…]`; rank 2 or more (on `[N, F]` it changes nothing).",
-    formula: md`A reshape that keeps each sample's values in their (row-major) order: on an image, $y_{n,\,(c H + h) W + w} = x_{n,c,h,w}$.`,
+    formula: md`A reshape that keeps each sample's values in their (row-major) order: on an image, $y_{n,\ (c H + h) W + w} = x_{n,c,h,w}$.`,
     example: { inputs: "x: [N, 8, 4, 4]", returns: "x -> flatten" },
   },
   doc: "[N, ...] -> [N, product of the rest]",

@@ -19,7 +19,7 @@ export const SCALE_LAYER: LayerOperator = {
   args: [{ name: "init", type: "float", default: 1.0, doc: "the initial value of every channel's multiplier (1e-6 in ConvNeXt)" }],
   reference: {
     shape: "`[N, C]` or `[N, C, H, W]`, unchanged; C static.",
-    formula: md`$y_{n,c} = w_c \, x_{n,c}$ with a learned multiplier $w_c$ (\`weight\`) per channel, broadcast over H and W, every one starting at \`init\`: ConvNeXt's layer scale (\`scale(1e-6)\`), or a learned gain on a residual branch.`,
+    formula: md`$y_{n,c} = w_c \ x_{n,c}$ with a learned multiplier $w_c$ (\`weight\`) per channel, broadcast over H and W, every one starting at \`init\`: ConvNeXt's layer scale (\`scale(1e-6)\`), or a learned gain on a residual branch.`,
     example: { inputs: "x: [N, 8, 16, 16]", returns: "x -> scale(1e-6)" },
   },
   infer: (_attrs, [x]) => {

@@ -17,7 +17,7 @@ export const SLICE_LAYER: LayerOperator = {
   name: "slice",
   reference: {
     shape: "`[N, C]` or `[N, C, H, W]` to `[N, end − start]` or `[N, end − start, H, W]`, with 0 ≤ `start` < `end` ≤ C on a static C.",
-    formula: md`$y_{n,c} = x_{n,\,\mathrm{start} + c}$ for $0 \le c < \mathrm{end} - \mathrm{start}$: channels \`start\` to \`end\` − 1, a copy. Two slices of one tensor split it (\`x.chunk(2, dim=1)\` in PyTorch).`,
+    formula: md`$y_{n,c} = x_{n,\ \mathrm{start} + c}$ for $0 \le c < \mathrm{end} - \mathrm{start}$: channels \`start\` to \`end\` − 1, a copy. Two slices of one tensor split it (\`x.chunk(2, dim=1)\` in PyTorch).`,
     example: { inputs: "x: [N, 8, 16, 16]", returns: "x -> slice(0, 4)" },
   },
   doc: "channels start ... end-1 of [N, C] or [N, C, H, W], as x[:, start:end]",

@@ -38,6 +38,8 @@ describe.each(LAYER_LIST.map((layer) => [layer.name, layer] as const))("%s", (_n
       expect((text.match(/\$/g) ?? []).length % 2, `${layer.name}: unbalanced $ in its ${what}`).toBe(0);
       // One paragraph of printable text: a control character is a TeX command eaten by an escape (`\f` of `\frac`).
       expect(text, `${layer.name}: a control character in its ${what}`).not.toMatch(/[\u0000-\u001f]/);
+      // Markdown takes a backslash before punctuation as an escape and drops it (TeX's \, would print a comma).
+      expect(text, `${layer.name}: a backslash before punctuation in its ${what}`).not.toMatch(/\\[!-/:-@[-`{-~]/);
     }
   });
 
