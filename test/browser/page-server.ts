@@ -23,7 +23,8 @@ const TYPES: Record<string, string> = {
   ".safetensors": "application/octet-stream",
 };
 
-const EMPTY_PAGE = "<!doctype html><meta charset=utf-8><title>nnc</title><body></body>";
+// No favicon request (a 404 in the console).
+const EMPTY_PAGE = "<!doctype html><meta charset=utf-8><link rel=icon href=\"data:,\"><title>nnc</title><body></body>";
 
 /** A running server: `origin` is `http://127.0.0.1:<port>`. */
 export interface PageServer {
