@@ -201,7 +201,8 @@ async function run(): Promise<RunOutcome> {
       `output [${outcome.outputShape.join(", ")}]: ${first}${outcome.output.length > 10 ? ", …" : ""}\n\n` +
       `engine: ${outcome.engine === "wasm" ? "WebAssembly plan (one thread)" : "TypeScript kernels"}, seed-0 weights\n` +
       `compile (lower, passes, plan): ${outcome.compileMs.toFixed(1)} ms\n` +
-      `forward:                       ${outcome.forwardMs.toFixed(2)} ms`;
+      `first forward:                 ${outcome.firstForwardMs.toFixed(2)} ms\n` +
+      `forward (fastest of the next): ${outcome.forwardMs.toFixed(2)} ms`;
     return outcome;
   } catch (error) {
     out.textContent = error instanceof Error ? error.message : String(error);

@@ -62,8 +62,9 @@ export interface RunOutcome {
   /** The whole input and output (the tests compare them with Node's). */
   readonly input: Float32Array;
   readonly output: Float32Array;
-  /** Milliseconds: compiling the plan (with the seed-0 weights) and one forward. */
+  /** Milliseconds: compiling the plan (with the seed-0 weights), the first forward, and the fastest of the next few. */
   readonly compileMs: number;
+  readonly firstForwardMs: number;
   readonly forwardMs: number;
   /** `wasm` or `ts`: the engine the plan ran on. */
   readonly engine: string;

@@ -21,6 +21,10 @@ import type { Tensor } from "../../runtime/index.js";
 import { readSafetensorsFile } from "../../runtime/weights/safetensors.js";
 import type { RunOutcome } from "./protocol.js";
 
+/** Forwards after the first that Run times (the fastest is reported), within {@link WARM_BUDGET_MS}. */
+const WARM_RUNS = 5;
+const WARM_BUDGET_MS = 1000;
+
 /** The batch size a symbolic batch dimension gets. */
 export const RUN_BATCH = 1;
 
@@ -73,8 +77,19 @@ export function runModel(model: CheckedModel, options: { checkpoint?: Uint8Array
   const compiled = performance.now();
   try {
     const [output] = plan.run([{ shape, data: input }]);
-    const forwardMs = performance.now() - compiled;
-    return { inputShape: shape, outputShape: [...output.shape], input, output: output.data.slice(), compileMs: compiled - started, forwardMs, engine: wasm ? "wasm" : "ts" };
+    const result = output.data.slice();
+    const firstForwardMs = performance.now() - compiled;
+    // The first forward pays for first-use work (the WebAssembly tier-up, page faults); later
+    // ones, up to a budget of about a second, give the steady time.
+    let forwardMs = firstForwardMs;
+    for (let k = 0, spent = firstForwardMs; k < WARM_RUNS && spent < WARM_BUDGET_MS; k++) {
+      const before = performance.now();
+      plan.run([{ shape, data: input }]);
+      const took = performance.now() - before;
+      forwardMs = Math.min(forwardMs, took);
+      spent += took;
+    }
+    return { inputShape: shape, outputShape: [...output.shape], input, output: result, compileMs: compiled - started, firstForwardMs, forwardMs, engine: wasm ? "wasm" : "ts" };
   } finally {
     plan.close();
   }
