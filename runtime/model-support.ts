@@ -29,7 +29,15 @@ interface Found {
  * variance) weight by name.
  */
 export async function loadWeights(model: string, parameters: readonly ParameterSpec[], source: WeightsSource): Promise<Record<string, Tensor>> {
-  return bindWeights(model, parameters, await readCheckpoint(source));
+  return bindWeights(model, parameters, await readCheckpoint(source), describeSource(source));
+}
+
+/** The checkpoint as the summary line of a load error names it: its path or URL, or what it is. */
+function describeSource(source: WeightsSource): string {
+  if (typeof source === "string") return source;
+  if (source instanceof URL) return source.href;
+  if (source instanceof Uint8Array) return `${source.length.toLocaleString("en-US")} bytes of safetensors`;
+  return "a record of weights";
 }
 
 /**
@@ -54,7 +62,7 @@ export async function splitOptimizerState(
     any = true;
   }
   // Training updates the weights in place: it must never write into the caller's arrays.
-  const weights = bindWeights(model, parameters, found);
+  const weights = bindWeights(model, parameters, found, describeSource(source));
   for (const name of Object.keys(weights)) weights[name] = { shape: weights[name].shape, data: weights[name].data.slice() };
   for (const name of Object.keys(optimizer)) optimizer[name] = optimizer[name].slice();
   return { weights, optimizer: any ? optimizer : undefined };
@@ -106,43 +114,95 @@ async function readBytes(location: string | URL): Promise<Uint8Array> {
   }
 }
 
-function bindWeights(model: string, parameters: readonly ParameterSpec[], found: Map<string, Found>): Record<string, Tensor> {
+/**
+ * Checks every parameter of the model against the checkpoint `found` (read from `source`).
+ * Throws one Error whose first line sums the problems up (the checkpoint, and how many
+ * parameters are missing, unexpected, mis-shaped or hold impossible values), followed by one
+ * line per problem naming the parameter.
+ */
+function bindWeights(model: string, parameters: readonly ParameterSpec[], found: Map<string, Found>, source: string): Record<string, Tensor> {
   const weights: Record<string, Tensor> = Object.create(null) as Record<string, Tensor>;
   const problems: string[] = [];
+  const counts = { missing: 0, unexpected: 0, misShaped: 0, badValues: 0 };
   for (const [name, shape] of parameters) {
     const tensor = found.get(name);
     const expected = `[${shape.join(",")}]`;
     const count = shape.reduce((a, b) => a * b, 1);
-    if (!tensor) problems.push(`model parameter \`${name}\` ${expected} is missing`);
-    else if (tensor.shape ? tensor.shape.join(",") !== shape.join(",") : tensor.data.length !== count) {
+    if (!tensor) {
+      counts.missing++;
+      problems.push(`model parameter \`${name}\` ${expected} is missing`);
+    } else if (tensor.shape ? tensor.shape.join(",") !== shape.join(",") : tensor.data.length !== count) {
+      counts.misShaped++;
       const got = tensor.shape ? `shape [${tensor.shape.join(",")}]` : `${tensor.data.length} values`;
       problems.push(`model parameter \`${name}\` has shape ${expected}, but the weights give ${got}`);
     } else {
       const problem = valueProblem(name, tensor.data);
-      if (problem) problems.push(problem.message);
-      else weights[name] = { shape: [...shape], data: tensor.data };
+      if (problem) {
+        counts.badValues++;
+        problems.push(problem.message);
+      } else weights[name] = { shape: [...shape], data: tensor.data };
     }
   }
   const known = new Set(parameters.map(([name]) => name));
-  for (const name of found.keys()) if (!known.has(name)) problems.push(`weight \`${name}\` matches no parameter of the model`);
-  if (problems.length > 0) throw new Error(`cannot load ${model}: ${problems.length === 1 ? problems[0] : `\n  ${problems.join("\n  ")}`}`);
-  return weights;
+  for (const name of found.keys()) {
+    if (known.has(name)) continue;
+    counts.unexpected++;
+    problems.push(`weight \`${name}\` matches no parameter of the model`);
+  }
+  if (problems.length === 0) return weights;
+  const tally = [`${counts.missing} missing`, `${counts.unexpected} unexpected`, `${counts.misShaped} mis-shaped`];
+  if (counts.badValues > 0) tally.push(`${counts.badValues} with impossible values`);
+  const summary = `cannot load ${model} from ${source}: ${tally.join(", ")} (the model has ${parameters.length} parameters and buffers, the checkpoint ${found.size} tensors)`;
+  throw new Error(`${summary}\n  ${problems.join("\n  ")}`);
 }
 
 /**
- * Checks a forward input: a `{ shape, data: Float32Array }` of the expected rank whose static
- * dimensions (non-null in `expected`) match, with as many values as its shape says.
+ * The sizes that symbolic dimensions (`N`, `H`) took in the inputs checked so far, with the
+ * input each was first read from: `checkInput` returns it, and takes it back for the next input.
  */
-export function checkInput(value: unknown, expected: readonly (number | null)[], what: string): void {
+export type InputSizes = ReadonlyMap<string, { readonly size: number; readonly input: string }>;
+
+/**
+ * Checks a forward input before any kernel runs: a `{ shape, data: Float32Array }` of the
+ * expected rank whose static dimensions (numbers in `expected`) match, with as many values as
+ * its shape says, and whose symbolic dimensions (names in `expected`; null for one that need
+ * agree with nothing) agree with each other and with the sizes `earlier` inputs gave them.
+ * Returns the sizes known after this input, for the next one.
+ */
+export function checkInput(value: unknown, expected: readonly (number | string | null)[], what: string, earlier: InputSizes = new Map()): InputSizes {
   const t = value as Partial<Tensor> | null | undefined;
   const want = `[${expected.map((d) => (d === null ? "?" : String(d))).join(", ")}]`;
-  if (typeof t !== "object" || t === null || !Array.isArray(t.shape) || !(t.data instanceof Float32Array)) {
-    throw new Error(`${what}: expected a tensor { shape, data: Float32Array } of shape ${want}, got ${t === null ? "null" : typeof t}`);
+  if (typeof t !== "object" || t === null || !Array.isArray(t.shape) || !("data" in t)) {
+    throw new Error(`${what}: expected a tensor { shape, data: Float32Array } of shape ${want}, got ${describeValue(t)}`);
   }
-  const ok = t.shape.length === expected.length && expected.every((d, i) => d === null || d === t.shape![i]);
+  if (!(t.data instanceof Float32Array)) {
+    throw new Error(`${what}: expected Float32Array, got ${describeValue(t.data)} as data (Float32Array.from(values) converts it)`);
+  }
+  const ok = t.shape.length === expected.length && expected.every((d, i) => typeof d !== "number" || d === t.shape![i]);
   if (!ok) throw new Error(`${what}: expected shape ${want}, got [${t.shape.join(", ")}]`);
   const count = t.shape.reduce((a: number, b: number) => a * b, 1);
   if (count !== t.data.length) throw new Error(`${what}: shape [${t.shape.join(", ")}] needs ${count} values, got ${t.data.length}`);
+  const sizes = new Map(earlier);
+  const input = what.slice(what.lastIndexOf(": ") + 2);
+  expected.forEach((d, axis) => {
+    if (typeof d !== "string") return;
+    const size = t.shape![axis];
+    const known = sizes.get(d);
+    if (known === undefined) sizes.set(d, { size, input: `${input}'s axis ${axis}` });
+    else if (known.size !== size) {
+      throw new Error(`${what}: dimension ${d} is ${size} on axis ${axis}, but ${known.size} in ${known.input}; every use of ${d} must have one size (shape ${want}, got [${t.shape!.join(", ")}])`);
+    }
+  });
+  return sizes;
+}
+
+/** How a value that is not what was expected is named in a message: `Float64Array`, `a plain array`, `null`. */
+function describeValue(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a plain array";
+  if (ArrayBuffer.isView(value)) return value.constructor.name;
+  if (typeof value === "object") return value.constructor === Object || value.constructor === undefined ? "an object without shape and data" : value.constructor.name;
+  return typeof value;
 }
 
 /** A copy of every parameter and buffer by name, in declaration order. */

@@ -105,8 +105,8 @@ describe("the module API", () => {
   it("forward checks every input's rank and static dimensions", async () => {
     const { module, weights } = await resnet();
     const model = await module.load(Object.fromEntries(weights));
-    expect(() => model.forward({ shape: [2, 3, 32], data: new Float32Array(192) })).toThrow("ResNet20.forward: input x: expected shape [?, 3, 32, 32], got [2, 3, 32]");
-    expect(() => model.forward({ shape: [1, 4, 32, 32], data: new Float32Array(4096) })).toThrow(/expected shape \[\?, 3, 32, 32\], got \[1, 4, 32, 32\]/);
+    expect(() => model.forward({ shape: [2, 3, 32], data: new Float32Array(192) })).toThrow("ResNet20.forward: input x: expected shape [N, 3, 32, 32], got [2, 3, 32]");
+    expect(() => model.forward({ shape: [1, 4, 32, 32], data: new Float32Array(4096) })).toThrow(/expected shape \[N, 3, 32, 32\], got \[1, 4, 32, 32\]/);
     expect(() => model.forward({ shape: [1, 3, 32, 32], data: new Float32Array(5) })).toThrow(/needs 3072 values, got 5/);
     expect(() => model.forward(undefined)).toThrow(/expected a tensor/);
     expect((model.forward({ shape: [5, 3, 32, 32], data: new Float32Array(5 * 3072) }) as TensorLike).shape).toEqual([5, 10]);
@@ -283,7 +283,7 @@ describe("--standalone --js", () => {
     expect(out.engine).toBe("wasm");
     expect(out.fresh).toBe(true);
     expect(out.shape).toEqual([2, 10]);
-    expect(out.error).toBe("LeNet.forward: input x: expected shape [?, 1, 28, 28], got [2, 28, 28]");
+    expect(out.error).toBe("LeNet.forward: input x: expected shape [N, 1, 28, 28], got [2, 28, 28]");
     const model = result.check.models[0];
     const weights = initialWeights(model, 0);
     const x = { shape: [2, 1, 28, 28], data: Float32Array.from({ length: 1568 }, (_, i) => Math.sin(i)) };

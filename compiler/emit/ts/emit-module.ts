@@ -109,9 +109,23 @@ function readsLiteralsOnly(graph: Graph, value: string): boolean {
   return node !== undefined && node.inputs.every((i) => i === "" || readsLiteralsOnly(graph, i));
 }
 
-/** The unformatted TypeScript of the module for `graph`. */
+/**
+ * The unformatted TypeScript of the module for `graph`. With `inlinedRuntime`, the runtime's code
+ * is not in it yet: `withInlinedRuntime` adds it to the formatted text.
+ */
 export function emitModuleSource(graph: Graph, options: ModuleOptions): string {
   return new ModuleEmitter(graph, options).emit();
+}
+
+/**
+ * A module's text with the inlined runtime's code after its header comment, where a module
+ * without it has its import. The runtime's code goes in as written in the runtime's sources
+ * (already formatted); only the module's own code needs a formatter.
+ */
+export function withInlinedRuntime(moduleText: string, runtimeText: string): string {
+  const headerEnd = moduleText.indexOf("\n\n") + 2;
+  if (headerEnd < 2) throw new Error("a module's text starts with its header comment and a blank line");
+  return moduleText.slice(0, headerEnd) + runtimeText + "\n" + moduleText.slice(headerEnd);
 }
 
 class ModuleEmitter {
@@ -140,15 +154,15 @@ class ModuleEmitter {
     const runtimeNames = options.inlinedRuntime?.names ?? this.imports;
     // A standalone module must not shadow a global its inlined runtime reads (`model DataView`).
     const globals = options.inlinedRuntime?.globals ?? [];
-    this.ids = new IdentifierTable([...runtimeNames, ...globals, ...MODULE_NAMES, ...SUPPORT, "w", "training", "options", "fast", "target", "gradients", "update"]);
+    this.ids = new IdentifierTable([...runtimeNames, ...globals, ...MODULE_NAMES, ...SUPPORT, "w", "training", "options", "fast", "target", "gradients", "update", "sizes"]);
     this.className = this.ids.get(graph.name);
   }
 
   emit(): string {
     const project = new Project({ useInMemoryFileSystem: true });
     const file = project.createSourceFile("module.ts", "");
-    if (this.options.inlinedRuntime) file.addStatements(this.options.inlinedRuntime.text);
-    else {
+    // An inlined runtime is not added here: `withInlinedRuntime` splices it in after formatting.
+    if (!this.options.inlinedRuntime) {
       const types = runtimeTypes(this.options.mode, this.training).map((t) => `type ${t}`);
       file.addImportDeclaration({ moduleSpecifier: this.options.runtimeModule, namedImports: [...this.imports, ...types] });
     }
@@ -394,10 +408,7 @@ class ModuleEmitter {
       parameters,
       returnType: `{ loss: number; output: ${outputType} }`,
       statements: (w: CodeBlockWriter) => {
-        for (const input of modelInputs) {
-          const dims = graph.value(input).shape.map((d) => (typeof d === "number" ? String(d) : "null"));
-          w.writeLine(`checkInput(${this.ids.get(input)}, [${dims.join(", ")}], ${stringLiteral(`${this.graph.name}.trainStep: input ${input}`)});`);
-        }
+        this.inputChecks(w, graph, modelInputs, (input) => stringLiteral(`${this.graph.name}.trainStep: input ${input}`));
         w.writeLine("const w = this.#w;");
         const updates: [string, string][] = [];
         const forwardNodes = new Set(this.graph.nodes.map((n) => n.name));
@@ -435,6 +446,20 @@ class ModuleEmitter {
     return [trainStep, gradients];
   }
 
+  /**
+   * The checks of `inputs` before anything runs: each input's static dimensions, and its
+   * symbolic ones by name, so that a size such as `N` must agree across every input that has it
+   * (each check returns the sizes it has seen, which the next one takes).
+   */
+  private inputChecks(w: CodeBlockWriter, graph: Graph, inputs: readonly string[], what: (input: string) => string): void {
+    inputs.forEach((input, i) => {
+      const dims = graph.value(input).shape.map((d) => (typeof d === "number" ? String(d) : stringLiteral(d)));
+      const call = `checkInput(${this.ids.get(input)}, [${dims.join(", ")}], ${what(input)}${i > 0 ? ", sizes" : ""})`;
+      const last = i === inputs.length - 1;
+      w.writeLine(inputs.length === 1 || (last && i > 0) ? `${call};` : i === 0 ? `${inputs.length > 2 ? "let" : "const"} sizes = ${call};` : `sizes = ${call};`);
+    });
+  }
+
   private forwardMethod() {
     const graph = this.graph;
     const parameters = graph.inputs.map((input) => ({ name: this.ids.get(input), type: tensorType(graph.value(input).shape) }));
@@ -453,10 +478,7 @@ class ModuleEmitter {
       parameters,
       returnType,
       statements: (w: CodeBlockWriter) => {
-        for (const input of graph.inputs) {
-          const dims = graph.value(input).shape.map((d) => (typeof d === "number" ? String(d) : "null"));
-          w.writeLine(`checkInput(${this.ids.get(input)}, [${dims.join(", ")}], ${what(input)});`);
-        }
+        this.inputChecks(w, graph, graph.inputs, what);
         if (!this.train) {
           w.writeLine(`const fast = this.#fast?.run([${graph.inputs.map((i) => this.ids.get(i)).join(", ")}]);`);
           const fast = outputs.map((type, i) => `fast[${i}] as ${type}`);
