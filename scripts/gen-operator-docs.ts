@@ -229,9 +229,12 @@ function layerSection(layer: LayerOperator): string[] {
   }
   const torch = torchFormOf(layer, example);
   const support = torch.uses.length === 0 ? "" : ` (${torch.uses.map((u) => `\`${u}\``).join(", ")}: defined in the generated \`.py\` file, as PyTorch has no such layer)`;
+  const passedOn = instance.inputs.length === 1 && torch.call === pythonName(model, instance.inputs[0]);
   const torchLine = torch.module
     ? `\`${`self.${instance.path}`} = ${torch.module}\` in \`__init__\`, and \`${torch.call}\` in \`forward\`${support}.`
-    : `\`${torch.call}\`${support}.`;
+    : passedOn
+      ? `No code: \`forward\` passes its input (\`${torch.call}\`) on.`
+      : `\`${torch.call}\`${support}.`;
   out.push("", `**PyTorch** (\`--target torch\`). ${torchLine}`);
   out.push("", `**ONNX** (\`--target onnx\`). ${onnxText(onnxNodesOf(example))}`);
   return out;
