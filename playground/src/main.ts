@@ -188,18 +188,19 @@ async function download(target: "ts" | "onnx" | "safetensors"): Promise<void> {
 }
 
 /** "Run": the model on the WebAssembly engine with seed-0 weights and the fixed random input. */
-async function run(): Promise<RunOutcome> {
+async function run(threads = Number($<HTMLSelectElement>("threads").value)): Promise<RunOutcome> {
   selectTab("run");
   const out = $("run-output");
   out.textContent = "compiling and running…";
   await checked();
   try {
-    const { outcome } = await worker.ask({ kind: "run", choice: choice() });
+    const { outcome } = await worker.ask({ kind: "run", choice: choice(), threads });
     const first = [...outcome.output.slice(0, 10)].map((v) => v.toFixed(6)).join(", ");
     out.textContent =
       `input  [${outcome.inputShape.join(", ")}]: uniform in [-1, 1), fixed seed\n` +
       `output [${outcome.outputShape.join(", ")}]: ${first}${outcome.output.length > 10 ? ", …" : ""}\n\n` +
-      `engine: ${outcome.engine === "wasm" ? "WebAssembly plan (one thread)" : "TypeScript kernels"}, seed-0 weights\n` +
+      `engine: ${outcome.engine === "wasm" ? "WebAssembly plan" : "TypeScript kernels"} on ${outcome.threads} thread${outcome.threads === 1 ? "" : "s"}` +
+      `${outcome.threads < threads ? ` (${threads} asked; this page cannot share memory between workers)` : ""}, seed-0 weights\n` +
       `compile (lower, passes, plan): ${outcome.compileMs.toFixed(1)} ms\n` +
       `first forward:                 ${outcome.firstForwardMs.toFixed(2)} ms\n` +
       `forward (fastest of the next): ${outcome.forwardMs.toFixed(2)} ms`;

@@ -68,6 +68,8 @@ export interface RunOutcome {
   readonly forwardMs: number;
   /** `wasm` or `ts`: the engine the plan ran on. */
   readonly engine: string;
+  /** The threads it ran on. */
+  readonly threads: number;
 }
 
 /** An emitted file for a tab or a download. */
@@ -92,6 +94,8 @@ export type Request =
       readonly weights?: Uint8Array;
       /** The input (default: `defaultInput`). */
       readonly input?: Float32Array;
+      /** Threads for the WebAssembly plan (default 1). */
+      readonly threads?: number;
     }
   | { readonly kind: "emit"; readonly choice: ModelChoice; readonly target: "ts" | "onnx" | "safetensors" };
 

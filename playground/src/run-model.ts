@@ -58,8 +58,11 @@ export function modelWeights(model: CheckedModel, checkpoint?: Uint8Array): Map<
   return match.weights;
 }
 
-/** Compiles `model` into a plan and runs one forward on `input` (default: {@link defaultInput}). */
-export function runModel(model: CheckedModel, options: { checkpoint?: Uint8Array; input?: Float32Array } = {}): RunOutcome {
+/**
+ * Compiles `model` into a plan and runs one forward on `input` (default: {@link defaultInput}), on
+ * `threads` threads where workers can share its memory (else one, as a generated module does).
+ */
+export function runModel(model: CheckedModel, options: { checkpoint?: Uint8Array; input?: Float32Array; threads?: number } = {}): RunOutcome {
   if (model.inputs.length !== 1) throw new Error(`Run takes a model with one input; ${model.name} has ${model.inputs.length}`);
   const started = performance.now();
   const shape = concreteShape(model);
@@ -73,7 +76,7 @@ export function runModel(model: CheckedModel, options: { checkpoint?: Uint8Array
   const planWeights = new Map<string, Tensor>([...params, ...literals, ...evaluateConstants(graph, params)]);
   const wasm = wasmEnabled();
   const fallback = kernelFallback(runtime as unknown as Record<string, RuntimeKernel>, (step) => kernelCall(step, false));
-  const plan = compilePlan({ inputs: [{ name: graph.inputs[0], shape }], outputs: graph.outputs, steps: planSteps(graph) }, planWeights, { wasm, fallback });
+  const plan = compilePlan({ inputs: [{ name: graph.inputs[0], shape }], outputs: graph.outputs, steps: planSteps(graph) }, planWeights, { wasm, fallback, threads: options.threads ?? 1 });
   const compiled = performance.now();
   try {
     const [output] = plan.run([{ shape, data: input }]);
@@ -89,7 +92,7 @@ export function runModel(model: CheckedModel, options: { checkpoint?: Uint8Array
       forwardMs = Math.min(forwardMs, took);
       spent += took;
     }
-    return { inputShape: shape, outputShape: [...output.shape], input, output: result, compileMs: compiled - started, firstForwardMs, forwardMs, engine: wasm ? "wasm" : "ts" };
+    return { inputShape: shape, outputShape: [...output.shape], input, output: result, compileMs: compiled - started, firstForwardMs, forwardMs, engine: plan.engine, threads: plan.threads };
   } finally {
     plan.close();
   }

@@ -22,7 +22,7 @@ async function answer(request: Envelope): Promise<Reply> {
     case "run": {
       const { model, result } = checkedModel(request.text ?? latestText, request.choice);
       if (!model) throw new Error(result.diagnostics.length > 0 ? "the model has errors; fix them to run it" : "there is no model to run");
-      return { kind: "run", outcome: runModel(model, { checkpoint: request.weights, input: request.input }) };
+      return { kind: "run", outcome: runModel(model, { checkpoint: request.weights, input: request.input, threads: request.threads }) };
     }
     case "emit": {
       const { emitFile } = await import("./emit.js");

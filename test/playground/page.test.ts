@@ -5,8 +5,9 @@
  * locates it, with its message (and the panel under the editor reads as `nnc check`'s output);
  * the fix brings `nnc summary`'s table and the picture up to date; hover and completion come from
  * the language server's functions; the `--set` switch gives `nnc summary --set`'s table; the
- * TypeScript and ONNX tabs equal `nnc compile`'s files; Run and the digit pad equal Node's
- * forward with the same weights and input within 1e-6; the examples menu loads an example.
+ * TypeScript and ONNX tabs equal `nnc compile`'s files; Run (on one thread and on two) and the
+ * digit pad equal Node's forward with the same weights and input within 1e-6; the examples menu
+ * loads an example; Train takes the same steps as `nnc train`'s loop in Node.
  */
 import { readFileSync } from "node:fs";
 import type { Server } from "node:http";
@@ -42,7 +43,7 @@ interface Hooks {
   editorText(): string;
   setText(text: string): Promise<Report>;
   selectTab(tab: string): void;
-  run(): Promise<RunOutcome>;
+  run(threads?: number): Promise<RunOutcome>;
   emit(target: "ts" | "onnx" | "safetensors"): Promise<{ name: string; text: string; bytes: number[] }>;
   drawDigit(strokes: [number, number][][]): Promise<{ probabilities: number[]; predicted: number }>;
   digitImage(): number[];
@@ -213,6 +214,11 @@ describe.skipIf(SKIP_CHROMIUM)("the playground in Chromium", () => {
     expect(maxDifference(Object.values(outcome.input), node.input)).toBe(0);
     expect(maxDifference(Object.values(outcome.output), node.output)).toBeLessThan(TOLERANCE);
     expect(await page.textContent("#run-output")).toContain("output [1, 10]");
+    // Two threads: the page is cross-origin isolated, so the plan's workers share its memory.
+    const threaded = await hook(page, "run", 2);
+    expect(threaded.threads).toBe(2);
+    expect(maxDifference(Object.values(threaded.output), node.output)).toBeLessThan(TOLERANCE);
+    expect(await page.textContent("#run-output")).toContain("WebAssembly plan on 2 threads");
   }, 60_000);
 
   it("classifies a drawn digit with the trained LeNet as Node does", async () => {
