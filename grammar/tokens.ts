@@ -1,5 +1,5 @@
 /**
- * The tokens of the nn language (SPEC §2.1). Whitespace, including newlines, separates tokens
+ * The tokens of the nn language (docs/language.md). Whitespace, including newlines, separates tokens
  * and means nothing else: a statement ends where its expression can no longer continue.
  * Comments go to their own group so that the formatter can put them back.
  */
@@ -59,7 +59,7 @@ export const And = keyword("and", [BinaryOperator]);
 export const Or = keyword("or", [BinaryOperator]);
 export const Not = keyword("not", [PrefixOperator]);
 
-/** The words of SPEC §2.1 (and `let`, which §2.2 uses), which cannot be identifiers. */
+/** The language's keywords (and `let`), which cannot be identifiers. */
 export const KEYWORDS: readonly string[] = [
   "model", "block", "use", "return", "if", "then", "else", "for", "in", "import", "let",
   "true", "false", "and", "or", "not",

@@ -6,7 +6,7 @@ and input of the end-to-end fixtures (scripts/torch_e2e.py, test/fixtures/e2e/) 
 function of the tensor's name, shape and role, computed with exact integer arithmetic:
 
 1. Seed. seed = FNV-1a 32-bit over the UTF-8 bytes of the tensor's name: h = 0x811c9dc5; for each
-   byte b: h = ((h XOR b) * 0x01000193) mod 2^32. The name is the nnc parameter name of SPEC §4
+   byte b: h = ((h XOR b) * 0x01000193) mod 2^32. The name is the nnc parameter name (docs/operators.md, "Parameter names")
    (`Basic0.conv0.weight`), or `input:<k>` for the model's k-th tensor input (from 0, in
    declaration order).
 

@@ -7,7 +7,7 @@ with every running statistic after that forward. The weights are not stored: a c
 them from the parameter names and shapes (`syntheticWeights(model.params)`), and the input from
 `syntheticInput(k, shape)`; the checksums in "tensors" prove that both sides agree.
 
-The twin's state_dict pairs with nnc's parameter list by order (SPEC §4); the nnc names come from
+The twin's state_dict pairs with nnc's parameter list by order (docs/codegen.md); the nnc names come from
 the twin's own tags and are checked against test/fixtures/torch/<example>.json. The reference is
 computed in float64 (the twin converted with .double(), weights and input being exact float32
 values) and rounded to float32; "float32_error" is how far the same twin in float32 lands from it
@@ -41,7 +41,7 @@ the tensor. "crc32" is zlib's CRC-32 of the tensor's float32 little-endian bytes
 Train records: the forward runs with model.train() from the synthetic (eval) state, once, without
 gradients; BatchNorm normalizes with batch statistics and updates running_mean/running_var (the
 unbiased batch variance), batch renormalization updates running_mean/running_std, switchable
-normalization running_mean/running_var (biased), as SPEC §3.1 says. `running` lists every buffer
+normalization running_mean/running_var (biased), as docs/operators.md says. `running` lists every buffer
 of the model (all of them are running statistics), by nnc name. Dropout cannot be reproduced from
 a random stream shared by two languages, so in the train record of a model with dropout (vgg,
 mlp: "dropout": "keep_all") every dropout keeps every element and applies its inverted scaling,

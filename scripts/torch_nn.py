@@ -1,10 +1,10 @@
-"""PyTorch modules for the nnc layers that torch.nn lacks (SPEC §3.1, §3.2).
+"""PyTorch modules for the nnc layers that torch.nn lacks (their formulas: docs/operators.md).
 
 Batch renormalization, filter response normalization, switchable normalization and the two
 weight-standardized convolutions and linear layers. Each registers its parameters and buffers
-under the names and in the order of SPEC §3.1 (per-channel tensors are 1-D `[C]`), so that a
+under the names and in the order nnc gives them (per-channel tensors are 1-D `[C]`), so that a
 model built from them has the same state_dict layout as nnc's parameter list, and follows the
-SPEC's formulas literally, so that it can serve as the numerical reference of a whole model.
+formulas of docs/operators.md literally, so that it can serve as the numerical reference of a whole model.
 
 Imported by scripts/torch_twins.py; meant for any later script that needs the same layers.
 """
@@ -26,7 +26,7 @@ def _reduce_axes(x):
 
 
 class BatchRenorm(nn.Module):
-    """Batch renormalization (Ioffe 2017), SPEC §3.1.
+    """Batch renormalization (Ioffe 2017), as docs/operators.md defines it.
 
     Training: σ_b = sqrt(var_b + eps) with the biased variance, r = clip(σ_b / σ, 1/rmax, rmax),
     d = clip((μ_b - μ) / σ, -dmax, dmax), both without gradient; x̂ = (x - μ_b) / σ_b · r + d;
@@ -80,7 +80,7 @@ class FilterResponseNorm(nn.Module):
 
 
 class SwitchableNorm(nn.Module):
-    """Switchable normalization (Luo et al. 2018), SPEC §3.1.
+    """Switchable normalization (Luo et al. 2018), as docs/operators.md defines it.
 
     A softmax-weighted mix of instance, layer and batch statistics (all variances biased):
     μ = Σ wm_k μ_k, σ² = Σ wv_k σ²_k over (IN, LN, BN), y = γ (x - μ) / sqrt(σ² + eps) + β.

@@ -14,8 +14,8 @@ starting from the (random, non-trivial) running statistics in "inputs".
 Every value is a float32 written as float(x), which is exact, so the TypeScript side reads back the
 very same float32. Operators with a PyTorch module or function are computed by it; batch
 renormalization, switchable normalization, filter response normalization and weight
-standardization have none, so small float64 implementations that follow SPEC §3.1/§3.2 formula by
-formula stand in, and their results are rounded to float32.
+standardization have none, so small float64 implementations that follow docs/operators.md's
+formulas stand in, and their results are rounded to float32.
 
 Usage: /usr/bin/python3 scripts/torch_op_fixtures.py
 """
@@ -229,7 +229,7 @@ def batch_cases():
 
 
 def batch_renorm_reference(x, gamma, beta, mean, std, eps, momentum, rmax, dmax, training):
-    """SPEC §3.1, literally, in float64."""
+    """docs/operators.md's formula, literally, in float64."""
     x, gamma, beta, mean, std = (t.double() for t in (x, gamma, beta, mean, std))
     axes = [0] + list(range(2, x.dim()))
     view = [1, -1] + [1] * (x.dim() - 2)
@@ -300,7 +300,7 @@ def per_sample_cases():
 
 
 def frn_reference(x, gamma, beta, tau, eps):
-    """SPEC §3.1: ν² = mean_{H,W}(x²) (x² itself for rank 2), y = max(γ x / sqrt(ν² + eps) + β, τ)."""
+    """docs/operators.md: ν² = mean_{H,W}(x²) (x² itself for rank 2), y = max(γ x / sqrt(ν² + eps) + β, τ)."""
     x, gamma, beta, tau = (t.double() for t in (x, gamma, beta, tau))
     view = [1, -1] + [1] * (x.dim() - 2)
     nu2 = (x * x).mean(dim=(2, 3), keepdim=True) if x.dim() == 4 else x * x
@@ -320,7 +320,7 @@ def frn_cases():
 
 
 def switchable_reference(x, gamma, beta, mean_weight, var_weight, running_mean, running_var, eps, momentum, training):
-    """SPEC §3.1, literally, in float64."""
+    """docs/operators.md's formula, literally, in float64."""
     x, gamma, beta, mean_weight, var_weight, running_mean, running_var = (
         t.double() for t in (x, gamma, beta, mean_weight, var_weight, running_mean, running_var))
     n, c = x.shape[:2]
@@ -361,7 +361,7 @@ def switchable_cases():
 
 
 def weight_standardization_cases():
-    """SPEC §3.2, literally, in float64: per output filter, biased variance."""
+    """docs/operators.md's formula, literally, in float64: per output filter, biased variance."""
     for name, shape in [("ws_conv", (6, 4, 3, 3)), ("ws_dense", (5, 8))]:
         w = randn(*shape, scale=0.2, shift=0.05)
         flat = w.double().reshape(shape[0], -1)

@@ -4,7 +4,7 @@ A twin is an nn.Module that computes what the .nn file describes and registers i
 the order in which nnc declares parameters: the source order of the file after blocks, repeats
 and `for` bodies are expanded (in a ResNet `Basic` block, the main path's conv0, batch0, conv1,
 batch1 before the shortcut's conv2, batch2). Its state_dict therefore pairs up, tensor by tensor,
-with `nnc params` (`--weights-match order`, SPEC §4). Each fixture holds:
+with `nnc params` (`--weights-match order`, docs/codegen.md). Each fixture holds:
 
     {"example": "resnet20",
      "params": [{"name": <state_dict name>, "shape": [...]}, ...],   # nnc's declaration order
@@ -18,7 +18,8 @@ themselves: PyTorch lists it before the block's layers, nnc where the block appl
 
 `num_batches_tracked` is left out everywhere: nnc has no such buffer and ignores it on import.
 
-The nnc names are derived independently of the compiler, from the naming rules of SPEC §4: every
+The nnc names are derived independently of the compiler, from nnc's naming rule
+(docs/operators.md, "Parameter names"): every
 module that holds tensors is tagged, as it is built, with the name its layer gets in nnc. `Names`
 below is one naming scope (the model, a block instance, a labelled group); it hands out
 `<kind><k>` per kind, counting from 0 in the order the layers are built, which is the source
@@ -51,7 +52,7 @@ from torch_nn import (  # noqa: E402
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "fixtures", "torch")
 
 
-# --- naming (SPEC §4) --------------------------------------------------------------------------
+# --- naming (docs/operators.md) ----------------------------------------------------------------
 
 class Names:
     """One naming scope: hands out `<kind><k>` per kind, from 0, in the order asked."""
@@ -99,7 +100,7 @@ def dense(names, fin, fout, bias=True):
 
 
 def norm(names, kind, channels, rank=4, **args):
-    """A normalizer of SPEC §3.1 by its nnc name; `none` is the identity and takes no name."""
+    """A normalizer by its nnc name; `none` is the identity and takes no name."""
     if kind == "none":
         return nn.Identity()
     if kind == "batch":

@@ -1,15 +1,15 @@
 /**
- * Elaboration of whole models: parameter names and shapes (SPEC §4), parameter counts against
+ * Elaboration of whole models: parameter names and shapes (docs/operators.md, "Parameter names"), parameter counts against
  * PyTorch, symbolic dimensions, repeats, `for`, `if` and groups.
  */
 import { describe, expect, it } from "vitest";
 import { check, layerLines, learnable, model, paramLines, RESNET20 } from "./support.js";
 
 
-describe("ResNet-20 (SPEC §2)", () => {
+describe("ResNet-20 of the language guide", () => {
   const m = model(RESNET20);
 
-  it("names parameters as SPEC §4 does", () => {
+  it("names parameters by nnc's naming rule", () => {
     const lines = paramLines(m);
     expect(lines.slice(0, 6)).toEqual([
       "stem.conv0.weight [16,3,3,3]",

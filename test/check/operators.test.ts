@@ -18,7 +18,7 @@ describe("operator table", () => {
   });
 });
 
-describe("normalizer parameters (SPEC §3.1)", () => {
+describe("normalizer parameters", () => {
   const cases: [string, string[], number][] = [
     ["batch", ["batch0.weight [16]", "batch0.bias [16]", "batch0.running_mean [16]", "batch0.running_var [16]"], 32],
     ["batch(affine: false)", ["batch0.running_mean [16]", "batch0.running_var [16]"], 0],

@@ -39,7 +39,7 @@ export function codes(result: CheckResult): string[] {
   return result.diagnostics.map((d) => `${d.code} ${d.message}`);
 }
 
-/** SPEC §2's ResNet-20. */
+/** The language guide's ResNet-20 (docs/language.md). */
 export const RESNET20 = `
 block Basic(x, c: int, stride: int = 1) {
   y = x -> conv(c, 3, stride: stride, pad: 1, bias: false) -> norm -> relu

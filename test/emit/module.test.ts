@@ -1,5 +1,5 @@
 /**
- * The generated TypeScript module (SPEC §6): golden text for two examples, the API contract of
+ * The generated TypeScript module (docs/codegen.md): golden text for two examples, the API contract of
  * `load`, `forward` and `state` (weights checks naming the parameter, input checks, state never
  * folded, training updating running statistics, seedable dropout), names from the source that
  * must not break the code, the engine choice of inference modules (fresh outputs from the

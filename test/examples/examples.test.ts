@@ -30,7 +30,7 @@ function checked(path: string, text: string) {
   return result.models[0];
 }
 
-it("has the examples of SPEC §9", () => {
+it("has the examples examples/README.md lists", () => {
   expect(EXAMPLES).toEqual([
     "efficientnet_b0",
     "googlenet",

@@ -1,5 +1,5 @@
 /**
- * Signature help over a real `nnc lsp` process: the callee's signature as the SPEC's operator
+ * Signature help over a real `nnc lsp` process: the callee's signature as the layer reference's operator
  * table writes it (or a block's declared parameters), with the argument under the cursor active.
  */
 import { readFileSync } from "node:fs";

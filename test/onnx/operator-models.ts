@@ -1,5 +1,5 @@
 /**
- * One tiny model per operator and normalizer of SPEC §3 (and per fused form: a conv or dense
+ * One tiny model per operator and normalizer of the layer reference (docs/operators.md) (and per fused form: a conv or dense
  * followed by each fusable activation or by a normalizer that folds), as `.nn` text, for the
  * ONNX tests. Each normalizer appears twice: after a conv, where the fused pipeline folds it, and
  * straight on the input, where nothing folds and the emitter must write its decomposition.

@@ -1,5 +1,5 @@
 /**
- * Every operator and normalizer of SPEC §3 as a tiny model (`operator-models.ts`), compiled to
+ * Every operator and normalizer of the layer reference (docs/operators.md) as a tiny model (`operator-models.ts`), compiled to
  * ONNX fused and unfused at every opset nnc targets, runs in onnxruntime-node (graph
  * optimizations off and on) with the same outputs as the IR executor, at batch 1 and batch 3
  * through the same file. Weights are the synthetic ones of the end-to-end fixtures, whose running

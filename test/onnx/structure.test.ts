@@ -69,7 +69,7 @@ describe("ONNX model structure", () => {
     ]);
   });
 
-  it("names nodes and initializers after SPEC §4 paths and each node's source line", () => {
+  it("names nodes and initializers after nnc's parameter paths and each node's source line", () => {
     const m = compiled(resnet20, false);
     const names = m.graph!.node.map((n) => n.name);
     expect(names).toContain("stem.conv0");

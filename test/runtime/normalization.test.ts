@@ -1,6 +1,6 @@
 /**
  * The normalizers against PyTorch modules (batch, layer, instance, group, channel_norm) and
- * against the SPEC formulas written out in Python (batch_renorm, frn, switchable): inference
+ * against the formulas of docs/operators.md written out in Python (batch_renorm, frn, switchable): inference
  * output, and for one training forward the output and the running statistics after it.
  */
 import { describe, expect, it } from "vitest";

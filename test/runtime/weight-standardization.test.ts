@@ -1,9 +1,9 @@
-/** Weight standardization against SPEC §3.2 written out in Python (fixtures ws_*). */
+/** Weight standardization against its formula (docs/operators.md) written out in Python (fixtures ws_*). */
 import { describe, expect, it } from "vitest";
 import { scaledWeightStandardization, weightStandardization } from "../../runtime/index.js";
 import { casesOf, expectClose, output } from "./fixtures.js";
 
-describe("weight standardization against SPEC §3.2", () => {
+describe("weight standardization against its formula", () => {
   it.each(casesOf("ws_standard").map((c) => [c.name, c] as const))("%s", (_, c) => {
     expectClose(weightStandardization(c.inputs.weight, { epsilon: c.attributes.epsilon as number }), output(c, "y"), c.name);
   });

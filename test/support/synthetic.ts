@@ -7,7 +7,7 @@
  * only outputs (committing ResNet-18's 11.7M weights would be far too big):
  *
  * 1. Seed. seed = FNV-1a 32-bit over the UTF-8 bytes of the name: h = 0x811c9dc5; for each byte
- *    b: h = ((h XOR b) * 0x01000193) mod 2^32. The name is the nnc parameter name of SPEC §4
+ *    b: h = ((h XOR b) * 0x01000193) mod 2^32. The name is the nnc parameter name (docs/operators.md, "Parameter names")
  *    (`Basic0.conv0.weight`), or `input:<k>` for the model's k-th tensor input (from 0, in
  *    declaration order).
  * 2. Stream. Element i (0-based, row-major) gets the 32-bit word u_i, a counter-based splitmix32
