@@ -6,6 +6,8 @@
  * `--set` or `--model` the file cannot take). Nothing here throws to the user: an unexpected
  * exception is reported as an internal error in one line, without a stack trace.
  */
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { processIo, type CliIo } from "./io.js";
 import {
@@ -45,7 +47,7 @@ export async function main(argv: string[], baseIo: CliIo = processIo): Promise<n
   program
     .command("check")
     .description("parse and type-check files; print every diagnostic")
-    .argument("<files...>", ".nn files")
+    .argument("<files...>", ".nn files, or directories: the .nn files in them and their subdirectories")
     .addOption(new Option("--format <format>", "output format").choices(["text", "json"]).default("text"))
     .addOption(setOption())
     .option("--model <name>", "check only this model")
@@ -88,7 +90,7 @@ export async function main(argv: string[], baseIo: CliIo = processIo): Promise<n
   program
     .command("fmt")
     .description("rewrite files in the canonical layout")
-    .argument("<files...>", ".nn files")
+    .argument("<files...>", ".nn files, or directories: the .nn files in them and their subdirectories")
     .option("--check", "write nothing; exit 1 if a file is not formatted")
     .option("--stdout", "print the formatted text instead of rewriting the file")
     .action((files: string[], opts: { check?: boolean; stdout?: boolean }) => {
@@ -200,10 +202,28 @@ function graph(file: string, opts: ModelOptions & { output?: string; format?: st
   return 0;
 }
 
+/** `path` itself, or when it is a directory the `.nn` files under it, sorted (`nnc fmt --check examples`). */
+function nnFilesUnder(path: string): string[] {
+  if (!isDirectory(path)) return [path];
+  return readdirSync(path, { recursive: true, encoding: "utf8" })
+    .filter((name) => name.endsWith(".nn"))
+    .map((name) => join(path, name))
+    .filter((file) => !isDirectory(file))
+    .sort();
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 /** `nnc fmt`: rewrite, `--check` or `--stdout`; a file with syntax errors is left alone. */
-function fmt(files: string[], opts: { check?: boolean; stdout?: boolean }, io: CliIo): number {
+function fmt(paths: string[], opts: { check?: boolean; stdout?: boolean }, io: CliIo): number {
   let status = 0;
-  for (const file of files) {
+  for (const file of paths.flatMap(nnFilesUnder)) {
     const text = io.readFile(file);
     const formatted = text === undefined ? undefined : format(text, file);
     if (text === undefined || !formatted || formatted.diagnostics.length > 0) {

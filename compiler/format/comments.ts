@@ -84,6 +84,12 @@ export class CommentQueue {
     return this.atBreak(this.collidesAt(token) ? token : offset, brk);
   }
 
+  /** True when the text from `start` to `end` holds a line break (the author broke the line there). */
+  lineBreakBetween(start: number, end: number): boolean {
+    for (let i = start; i < end; i++) if (isLineBreak(this.text[i])) return true;
+    return false;
+  }
+
   /** Removes and returns, in order, every comment that starts before `offset`. */
   take(offset: number): Comment[] {
     const taken: Comment[] = [];

@@ -13,18 +13,29 @@
  */
 
 /** A document: text, a sequence of documents, or one of the layout nodes below. */
-export type Doc = string | readonly Doc[] | Line | Indent | Group | LineSuffix | BreakParent;
+export type Doc = string | readonly Doc[] | Line | Indent | Align | Group | LineSuffix | BreakParent;
 
-/** A possible line break; `flat` is what it prints as when its group stays on one line. */
+/**
+ * A possible line break; `flat` is what it prints as when its group stays on one line. A `hard`
+ * one always breaks; unless it is `kept`, it also forces the groups around it to break.
+ */
 export interface Line {
   readonly kind: "line";
   readonly flat: string;
   readonly hard: boolean;
+  readonly kept?: boolean;
 }
 
 /** Contents whose line breaks are indented `by` more columns than the enclosing ones. */
 export interface Indent {
   readonly kind: "indent";
+  readonly by: number;
+  readonly contents: Doc;
+}
+
+/** Contents whose line breaks are indented to the column where they begin, plus `by`. */
+export interface Align {
+  readonly kind: "align";
   readonly by: number;
   readonly contents: Doc;
 }
@@ -53,12 +64,23 @@ export const line: Line = { kind: "line", flat: " ", hard: false };
 export const softline: Line = { kind: "line", flat: "", hard: false };
 /** Always a newline. */
 export const hardline: Line = { kind: "line", flat: "", hard: true };
+/**
+ * Always a newline, but one the groups around it take as the end of their line rather than as
+ * a reason to break: an author's line break that the layout keeps inside a line that may stay
+ * flat (`y = x -> a -> b` + newline + `-> c`).
+ */
+export const keptLine: Line = { kind: "line", flat: "", hard: true, kept: true };
 /** See `BreakParent`. */
 export const breakParent: BreakParent = { kind: "breakParent" };
 
 /** Indents the line breaks of `contents` by `by` columns. */
 export function indent(by: number, contents: Doc): Indent {
   return { kind: "indent", by, contents };
+}
+
+/** Indents the line breaks of `contents` to the column where it begins, plus `by`. */
+export function align(by: number, contents: Doc): Align {
+  return { kind: "align", by, contents };
 }
 
 /** Makes `contents` one group; it starts out broken when it holds a forced break. */
@@ -78,11 +100,12 @@ export function lineSuffix(text: string): LineSuffix {
 function forcesBreak(doc: Doc): boolean {
   if (typeof doc === "string") return false;
   if (Array.isArray(doc)) return (doc as readonly Doc[]).some(forcesBreak);
-  const node = doc as Line | Indent | Group | LineSuffix | BreakParent;
+  const node = doc as Line | Indent | Align | Group | LineSuffix | BreakParent;
   switch (node.kind) {
     case "line":
-      return node.hard;
+      return node.hard && !node.kept;
     case "indent":
+    case "align":
       return forcesBreak(node.contents);
     case "group":
       return node.broken;
@@ -122,7 +145,7 @@ export function printDoc(doc: Doc, width: number): string {
       const parts = d as readonly Doc[];
       for (let i = parts.length - 1; i >= 0; i--) commands.push({ indent: ind, mode, doc: parts[i] });
     } else {
-      const node = d as Line | Indent | Group | LineSuffix | BreakParent;
+      const node = d as Line | Indent | Align | Group | LineSuffix | BreakParent;
       switch (node.kind) {
         case "line":
           if (mode === "flat" && !node.hard) {
@@ -132,6 +155,9 @@ export function printDoc(doc: Doc, width: number): string {
           break;
         case "indent":
           commands.push({ indent: ind + node.by, mode, doc: node.contents });
+          break;
+        case "align":
+          commands.push({ indent: column + node.by, mode, doc: node.contents });
           break;
         case "group": {
           const flat = !node.broken && (mode === "flat" || fits(node.contents, commands, width - column));
@@ -169,13 +195,14 @@ function fits(next: Doc, rest: readonly Command[], room: number): boolean {
       const parts = doc as readonly Doc[];
       for (let i = parts.length - 1; i >= 0; i--) stack.push({ mode, doc: parts[i] });
     } else {
-      const node = doc as Line | Indent | Group | LineSuffix | BreakParent;
+      const node = doc as Line | Indent | Align | Group | LineSuffix | BreakParent;
       switch (node.kind) {
         case "line":
           if (mode === "break" || node.hard) return true;
           room -= node.flat.length;
           break;
         case "indent":
+        case "align":
           stack.push({ mode, doc: node.contents });
           break;
         case "group":

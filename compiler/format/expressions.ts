@@ -11,7 +11,7 @@
  */
 import type { Arg, BinaryExpr, Expr, TypeRef } from "../syntax/ast.js";
 import type { CommentQueue } from "./comments.js";
-import { group, indent, line, softline, type Doc } from "./doc.js";
+import { align, group, hardline, indent, keptLine, line, softline, type Doc } from "./doc.js";
 import { BLOCK_INDENT, CONTINUATION_INDENT } from "./layout.js";
 
 /** Binding strength, loosest first, as in the header of `syntax/ast.ts`. */
@@ -177,16 +177,41 @@ export class ExpressionPrinter {
     return a.value.kind === "label" ? ["(", this.expr(a.value), ")"] : this.expr(a.value);
   }
 
-  /** `a -> b -> c`: one line if it fits, else a break before every `->`. */
+  /**
+   * `a -> b -> c`. Written on one line: one line if it fits, else a break before every `->`, the
+   * `->` lines indented 4 past the line's start. Written over several lines: the author's breaks
+   * between stages are kept, and each line so made stays whole if it fits, else breaks before
+   * every `->` in it (but the first, when the author did not break there). Its `->` lines are
+   * indented 4 past the line's start when the author broke before the first `->`, and otherwise
+   * aligned: under the first `->` after a name (`x -> a` + newline + `  -> b`), under the first
+   * stage after anything longer. Formatting again keeps every break, so changes nothing.
+   */
   private pipe(stages: readonly Expr[], followed: boolean): Doc {
     // The first stage is printed first, so that it takes the comments inside it.
     const first = this.operand(stages[0], Prec.Or, stages.length > 1);
-    const rest = stages.slice(1).map((stage, i) => [
-      this.comments.atBreakBefore(this.comments.tokenAfter(stages[i].span.end), stage.span.start, line),
-      "-> ",
-      this.operand(stage, Prec.Or, i < stages.length - 2 || followed),
-    ]);
-    return group([first, indent(CONTINUATION_INDENT, rest)]);
+    const kept = stages.slice(1).map((stage, i) => this.comments.lineBreakBetween(stages[i].span.end, stage.span.start));
+    const joint = (i: number, brk: Doc) => this.comments.atBreakBefore(this.comments.tokenAfter(stages[i].span.end), stages[i + 1].span.start, brk);
+    const stage = (i: number): Doc => ["-> ", this.operand(stages[i + 1], Prec.Or, i < stages.length - 2 || followed)];
+    if (!kept.some(Boolean)) {
+      const rest = stages.slice(1).map((_, i) => [joint(i, line), stage(i)]);
+      return group([first, indent(CONTINUATION_INDENT, rest)]);
+    }
+    const afterName = !kept[0] && stages[0].kind === "name";
+    const body: Doc[] = [];
+    let segment: Doc[] = kept[0] || afterName ? [] : [first];
+    // A pipeline broken before its first `->` breaks the brackets around it too, as one written on
+    // one line that does not fit: formatting that layout again must give it back.
+    const brk = kept[0] ? hardline : keptLine;
+    for (let i = 0; i < stages.length - 1; i++) {
+      if (kept[i]) {
+        if (segment.length > 0) body.push(group(segment));
+        body.push(joint(i, brk));
+        segment = [stage(i)];
+      } else segment.push(joint(i, i > 0 ? line : afterName ? "" : " "), stage(i));
+    }
+    body.push(group(segment));
+    if (kept[0]) return [first, indent(CONTINUATION_INDENT, body)];
+    return afterName ? [first, " ", align(0, body)] : align(0, body);
   }
 
   /** `if c then a else b`, with `else if` chains flattened; breaks before every `else` or none. */

@@ -14,7 +14,10 @@
  *   one space inside its braces when it stays on one line.
  * - A group (a pipeline, an argument list, a list, an `if`, a `for`) stays on one line when it fits
  *   in the rest of the line. Otherwise a pipeline breaks before every `->` and an `if` before every
- *   `else`, the continuation lines indented 4 columns past the line the expression starts on; an
+ *   `else`, the continuation lines indented 4 columns past the line the expression starts on. A
+ *   pipeline the author broke keeps those breaks: each line stays whole if it fits (else breaks
+ *   before each of its `->`), and its `->` lines align under its first `->` after a name, under
+ *   its first stage after anything longer, or are indented 4 if the first `->` starts a line; an
  *   argument, parameter or list bracket puts one item per line, indented 2, and its closing
  *   bracket on a line of its own; a `for` puts its body on its own lines between its braces.
  *   Groups nested in a broken group decide for themselves.

@@ -58,9 +58,13 @@ describe("comment layout", () => {
     check("model M(x: [N, 8]) { # nothing yet\n}\n", "model M(x: [N, 8]) {  # nothing yet\n}\n");
     check("model M(x: [N, 8]) {\n  # nothing yet\n}\n", "model M(x: [N, 8]) {\n  # nothing yet\n}\n");
   });
-  it("breaks a pipeline that holds an own-line comment", () => {
+  it("keeps the author's break at an own-line comment inside a pipeline, the comment at the stages' column", () => {
     check(
       "let a = x -> relu\n  # then\n  -> flatten\n",
+      "let a = x -> relu\n          # then\n          -> flatten\n",
+    );
+    check(
+      "let a = x\n  -> relu\n  # then\n  -> flatten\n",
       "let a = x\n    -> relu\n    # then\n    -> flatten\n",
     );
   });

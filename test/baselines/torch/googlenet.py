@@ -106,7 +106,7 @@ class BasicConv_3(nn.Module):
 
 class Inception(nn.Module):
     """Block Inception, as instances Inception0, Inception1, Inception2, Inception3, Inception4 and
-    4 more expand it (called at googlenet.nn:26).
+    4 more expand it (called at googlenet.nn:27).
     """
 
     def __init__(self, in_channels, c1, c3r, c3, c5r, c5, cp):
@@ -157,22 +157,22 @@ class GoogLeNet(nn.Module):
         maxpool0 = F.max_pool2d(BasicConv0, 3, stride=2, ceil_mode=True)  # googlenet.nn:24
         BasicConv1 = self.BasicConv1(maxpool0)  # googlenet.nn:25
         BasicConv2 = self.BasicConv2(BasicConv1)  # googlenet.nn:25
-        maxpool1 = F.max_pool2d(BasicConv2, 3, stride=2, ceil_mode=True)  # googlenet.nn:25
-        Inception0 = self.Inception0(maxpool1)  # googlenet.nn:26
-        Inception1 = self.Inception1(Inception0)  # googlenet.nn:26
-        maxpool2 = F.max_pool2d(Inception1, 3, stride=2, ceil_mode=True)  # googlenet.nn:27
-        Inception2 = self.Inception2(maxpool2)  # googlenet.nn:28
-        Inception3 = self.Inception3(Inception2)  # googlenet.nn:28
-        Inception4 = self.Inception4(Inception3)  # googlenet.nn:29
-        Inception5 = self.Inception5(Inception4)  # googlenet.nn:29
-        Inception6 = self.Inception6(Inception5)  # googlenet.nn:30
-        maxpool3 = F.max_pool2d(Inception6, 2, ceil_mode=True)  # googlenet.nn:31
-        Inception7 = self.Inception7(maxpool3)  # googlenet.nn:32
-        Inception8 = self.Inception8(Inception7)  # googlenet.nn:32
-        global_avgpool0 = Inception8.mean((2, 3), keepdim=True)  # googlenet.nn:33
-        flatten0 = torch.flatten(global_avgpool0, 1)  # googlenet.nn:33
-        dropout0 = F.dropout(flatten0, 0.2, self.training)  # googlenet.nn:33
-        dense0 = self.dense0(dropout0)  # googlenet.nn:33
+        maxpool1 = F.max_pool2d(BasicConv2, 3, stride=2, ceil_mode=True)  # googlenet.nn:26
+        Inception0 = self.Inception0(maxpool1)  # googlenet.nn:27
+        Inception1 = self.Inception1(Inception0)  # googlenet.nn:27
+        maxpool2 = F.max_pool2d(Inception1, 3, stride=2, ceil_mode=True)  # googlenet.nn:28
+        Inception2 = self.Inception2(maxpool2)  # googlenet.nn:29
+        Inception3 = self.Inception3(Inception2)  # googlenet.nn:29
+        Inception4 = self.Inception4(Inception3)  # googlenet.nn:30
+        Inception5 = self.Inception5(Inception4)  # googlenet.nn:30
+        Inception6 = self.Inception6(Inception5)  # googlenet.nn:31
+        maxpool3 = F.max_pool2d(Inception6, 2, ceil_mode=True)  # googlenet.nn:32
+        Inception7 = self.Inception7(maxpool3)  # googlenet.nn:33
+        Inception8 = self.Inception8(Inception7)  # googlenet.nn:33
+        global_avgpool0 = Inception8.mean((2, 3), keepdim=True)  # googlenet.nn:34
+        flatten0 = torch.flatten(global_avgpool0, 1)  # googlenet.nn:34
+        dropout0 = F.dropout(flatten0, 0.2, self.training)  # googlenet.nn:34
+        dense0 = self.dense0(dropout0)  # googlenet.nn:34
         return dense0
 
 

@@ -50,7 +50,7 @@ OUTPUT = "logits"
 class SqueezeExcitation(nn.Module):
     """Block SqueezeExcitation, as instances Bneck0.SqueezeExcitation0, Bneck3.SqueezeExcitation0,
     Bneck4.SqueezeExcitation0, Bneck5.SqueezeExcitation0, Bneck6.SqueezeExcitation0 and 4 more
-    expand it (called at mobilenet_v3_small.nn:17).
+    expand it (called at mobilenet_v3_small.nn:18).
     """
 
     def __init__(self, in_channels, squeeze):
@@ -63,13 +63,13 @@ class SqueezeExcitation(nn.Module):
         conv0 = self.conv0(global_avgpool0)  # mobilenet_v3_small.nn:10
         relu0 = F.relu(conv0)  # mobilenet_v3_small.nn:10
         conv1 = self.conv1(relu0)  # mobilenet_v3_small.nn:10
-        hardsigmoid0 = F.hardsigmoid(conv1)  # mobilenet_v3_small.nn:10
+        hardsigmoid0 = F.hardsigmoid(conv1)  # mobilenet_v3_small.nn:11
         mul0 = x * hardsigmoid0  # mobilenet_v3_small.nn:10
         return mul0
 
 
 class Bneck(nn.Module):
-    """Block Bneck, as instance Bneck1 expands it (called at mobilenet_v3_small.nn:26)."""
+    """Block Bneck, as instance Bneck1 expands it (called at mobilenet_v3_small.nn:27)."""
 
     def __init__(self):
         super().__init__()
@@ -81,19 +81,19 @@ class Bneck(nn.Module):
         self.batch2 = nn.BatchNorm2d(24, eps=0.001, momentum=0.01)
 
     def forward(self, x):
-        conv0 = self.conv0(x)  # mobilenet_v3_small.nn:15
-        batch0 = self.batch0(conv0)  # mobilenet_v3_small.nn:15
-        relu0 = F.relu(batch0)  # mobilenet_v3_small.nn:26
-        conv1 = self.conv1(relu0)  # mobilenet_v3_small.nn:16
-        batch1 = self.batch1(conv1)  # mobilenet_v3_small.nn:16
-        relu1 = F.relu(batch1)  # mobilenet_v3_small.nn:26
-        conv2 = self.conv2(relu1)  # mobilenet_v3_small.nn:18
-        batch2 = self.batch2(conv2)  # mobilenet_v3_small.nn:18
+        conv0 = self.conv0(x)  # mobilenet_v3_small.nn:16
+        batch0 = self.batch0(conv0)  # mobilenet_v3_small.nn:16
+        relu0 = F.relu(batch0)  # mobilenet_v3_small.nn:27
+        conv1 = self.conv1(relu0)  # mobilenet_v3_small.nn:17
+        batch1 = self.batch1(conv1)  # mobilenet_v3_small.nn:17
+        relu1 = F.relu(batch1)  # mobilenet_v3_small.nn:27
+        conv2 = self.conv2(relu1)  # mobilenet_v3_small.nn:19
+        batch2 = self.batch2(conv2)  # mobilenet_v3_small.nn:19
         return batch2
 
 
 class Bneck_2(nn.Module):
-    """Block Bneck, as instance Bneck2 expands it (called at mobilenet_v3_small.nn:26).
+    """Block Bneck, as instance Bneck2 expands it (called at mobilenet_v3_small.nn:27).
 
     It expands the block differently from class Bneck (another branch of an `if`, or other
     layers), hence a class of its own.
@@ -109,20 +109,20 @@ class Bneck_2(nn.Module):
         self.batch2 = nn.BatchNorm2d(24, eps=0.001, momentum=0.01)
 
     def forward(self, x):
-        conv0 = self.conv0(x)  # mobilenet_v3_small.nn:15
-        batch0 = self.batch0(conv0)  # mobilenet_v3_small.nn:15
-        relu0 = F.relu(batch0)  # mobilenet_v3_small.nn:26
-        conv1 = self.conv1(relu0)  # mobilenet_v3_small.nn:16
-        batch1 = self.batch1(conv1)  # mobilenet_v3_small.nn:16
-        relu1 = F.relu(batch1)  # mobilenet_v3_small.nn:26
-        conv2 = self.conv2(relu1)  # mobilenet_v3_small.nn:18
-        batch2 = self.batch2(conv2)  # mobilenet_v3_small.nn:18
-        add0 = x + batch2  # mobilenet_v3_small.nn:19
+        conv0 = self.conv0(x)  # mobilenet_v3_small.nn:16
+        batch0 = self.batch0(conv0)  # mobilenet_v3_small.nn:16
+        relu0 = F.relu(batch0)  # mobilenet_v3_small.nn:27
+        conv1 = self.conv1(relu0)  # mobilenet_v3_small.nn:17
+        batch1 = self.batch1(conv1)  # mobilenet_v3_small.nn:17
+        relu1 = F.relu(batch1)  # mobilenet_v3_small.nn:27
+        conv2 = self.conv2(relu1)  # mobilenet_v3_small.nn:19
+        batch2 = self.batch2(conv2)  # mobilenet_v3_small.nn:19
+        add0 = x + batch2  # mobilenet_v3_small.nn:20
         return add0
 
 
 class Bneck_3(nn.Module):
-    """Block Bneck, as instance Bneck0 expands it (called at mobilenet_v3_small.nn:25).
+    """Block Bneck, as instance Bneck0 expands it (called at mobilenet_v3_small.nn:26).
 
     It expands the block differently from class Bneck (another branch of an `if`, or other
     layers), hence a class of its own.
@@ -137,17 +137,17 @@ class Bneck_3(nn.Module):
         self.batch1 = nn.BatchNorm2d(16, eps=0.001, momentum=0.01)
 
     def forward(self, x):
-        conv0 = self.conv0(x)  # mobilenet_v3_small.nn:16
-        batch0 = self.batch0(conv0)  # mobilenet_v3_small.nn:16
-        relu0 = F.relu(batch0)  # mobilenet_v3_small.nn:25
-        SqueezeExcitation0 = self.SqueezeExcitation0(relu0)  # mobilenet_v3_small.nn:17
-        conv1 = self.conv1(SqueezeExcitation0)  # mobilenet_v3_small.nn:18
-        batch1 = self.batch1(conv1)  # mobilenet_v3_small.nn:18
+        conv0 = self.conv0(x)  # mobilenet_v3_small.nn:17
+        batch0 = self.batch0(conv0)  # mobilenet_v3_small.nn:17
+        relu0 = F.relu(batch0)  # mobilenet_v3_small.nn:26
+        SqueezeExcitation0 = self.SqueezeExcitation0(relu0)  # mobilenet_v3_small.nn:18
+        conv1 = self.conv1(SqueezeExcitation0)  # mobilenet_v3_small.nn:19
+        batch1 = self.batch1(conv1)  # mobilenet_v3_small.nn:19
         return batch1
 
 
 class Bneck_4(nn.Module):
-    """Block Bneck, as instance Bneck3 expands it (called at mobilenet_v3_small.nn:27).
+    """Block Bneck, as instance Bneck3 expands it (called at mobilenet_v3_small.nn:28).
 
     It expands the block differently from class Bneck (another branch of an `if`, or other
     layers), hence a class of its own.
@@ -164,20 +164,20 @@ class Bneck_4(nn.Module):
         self.batch2 = nn.BatchNorm2d(40, eps=0.001, momentum=0.01)
 
     def forward(self, x):
-        conv0 = self.conv0(x)  # mobilenet_v3_small.nn:15
-        batch0 = self.batch0(conv0)  # mobilenet_v3_small.nn:15
-        hardswish0 = F.hardswish(batch0)  # mobilenet_v3_small.nn:27
-        conv1 = self.conv1(hardswish0)  # mobilenet_v3_small.nn:16
-        batch1 = self.batch1(conv1)  # mobilenet_v3_small.nn:16
-        hardswish1 = F.hardswish(batch1)  # mobilenet_v3_small.nn:27
-        SqueezeExcitation0 = self.SqueezeExcitation0(hardswish1)  # mobilenet_v3_small.nn:17
-        conv2 = self.conv2(SqueezeExcitation0)  # mobilenet_v3_small.nn:18
-        batch2 = self.batch2(conv2)  # mobilenet_v3_small.nn:18
+        conv0 = self.conv0(x)  # mobilenet_v3_small.nn:16
+        batch0 = self.batch0(conv0)  # mobilenet_v3_small.nn:16
+        hardswish0 = F.hardswish(batch0)  # mobilenet_v3_small.nn:28
+        conv1 = self.conv1(hardswish0)  # mobilenet_v3_small.nn:17
+        batch1 = self.batch1(conv1)  # mobilenet_v3_small.nn:17
+        hardswish1 = F.hardswish(batch1)  # mobilenet_v3_small.nn:28
+        SqueezeExcitation0 = self.SqueezeExcitation0(hardswish1)  # mobilenet_v3_small.nn:18
+        conv2 = self.conv2(SqueezeExcitation0)  # mobilenet_v3_small.nn:19
+        batch2 = self.batch2(conv2)  # mobilenet_v3_small.nn:19
         return batch2
 
 
 class Bneck_5(nn.Module):
-    """Block Bneck, as instances Bneck4, Bneck5 expand it (called at mobilenet_v3_small.nn:28).
+    """Block Bneck, as instances Bneck4, Bneck5 expand it (called at mobilenet_v3_small.nn:29).
 
     They expand the block differently from class Bneck (another branch of an `if`, or other
     layers), hence a class of their own.
@@ -194,21 +194,21 @@ class Bneck_5(nn.Module):
         self.batch2 = nn.BatchNorm2d(40, eps=0.001, momentum=0.01)
 
     def forward(self, x):
-        conv0 = self.conv0(x)  # mobilenet_v3_small.nn:15
-        batch0 = self.batch0(conv0)  # mobilenet_v3_small.nn:15
-        hardswish0 = F.hardswish(batch0)  # mobilenet_v3_small.nn:28
-        conv1 = self.conv1(hardswish0)  # mobilenet_v3_small.nn:16
-        batch1 = self.batch1(conv1)  # mobilenet_v3_small.nn:16
-        hardswish1 = F.hardswish(batch1)  # mobilenet_v3_small.nn:28
-        SqueezeExcitation0 = self.SqueezeExcitation0(hardswish1)  # mobilenet_v3_small.nn:17
-        conv2 = self.conv2(SqueezeExcitation0)  # mobilenet_v3_small.nn:18
-        batch2 = self.batch2(conv2)  # mobilenet_v3_small.nn:18
-        add0 = x + batch2  # mobilenet_v3_small.nn:19
+        conv0 = self.conv0(x)  # mobilenet_v3_small.nn:16
+        batch0 = self.batch0(conv0)  # mobilenet_v3_small.nn:16
+        hardswish0 = F.hardswish(batch0)  # mobilenet_v3_small.nn:29
+        conv1 = self.conv1(hardswish0)  # mobilenet_v3_small.nn:17
+        batch1 = self.batch1(conv1)  # mobilenet_v3_small.nn:17
+        hardswish1 = F.hardswish(batch1)  # mobilenet_v3_small.nn:29
+        SqueezeExcitation0 = self.SqueezeExcitation0(hardswish1)  # mobilenet_v3_small.nn:18
+        conv2 = self.conv2(SqueezeExcitation0)  # mobilenet_v3_small.nn:19
+        batch2 = self.batch2(conv2)  # mobilenet_v3_small.nn:19
+        add0 = x + batch2  # mobilenet_v3_small.nn:20
         return add0
 
 
 class Bneck_6(nn.Module):
-    """Block Bneck, as instance Bneck6 expands it (called at mobilenet_v3_small.nn:29).
+    """Block Bneck, as instance Bneck6 expands it (called at mobilenet_v3_small.nn:30).
 
     It expands the block differently from class Bneck (another branch of an `if`, or other
     layers), hence a class of its own.
@@ -225,20 +225,20 @@ class Bneck_6(nn.Module):
         self.batch2 = nn.BatchNorm2d(48, eps=0.001, momentum=0.01)
 
     def forward(self, x):
-        conv0 = self.conv0(x)  # mobilenet_v3_small.nn:15
-        batch0 = self.batch0(conv0)  # mobilenet_v3_small.nn:15
-        hardswish0 = F.hardswish(batch0)  # mobilenet_v3_small.nn:29
-        conv1 = self.conv1(hardswish0)  # mobilenet_v3_small.nn:16
-        batch1 = self.batch1(conv1)  # mobilenet_v3_small.nn:16
-        hardswish1 = F.hardswish(batch1)  # mobilenet_v3_small.nn:29
-        SqueezeExcitation0 = self.SqueezeExcitation0(hardswish1)  # mobilenet_v3_small.nn:17
-        conv2 = self.conv2(SqueezeExcitation0)  # mobilenet_v3_small.nn:18
-        batch2 = self.batch2(conv2)  # mobilenet_v3_small.nn:18
+        conv0 = self.conv0(x)  # mobilenet_v3_small.nn:16
+        batch0 = self.batch0(conv0)  # mobilenet_v3_small.nn:16
+        hardswish0 = F.hardswish(batch0)  # mobilenet_v3_small.nn:30
+        conv1 = self.conv1(hardswish0)  # mobilenet_v3_small.nn:17
+        batch1 = self.batch1(conv1)  # mobilenet_v3_small.nn:17
+        hardswish1 = F.hardswish(batch1)  # mobilenet_v3_small.nn:30
+        SqueezeExcitation0 = self.SqueezeExcitation0(hardswish1)  # mobilenet_v3_small.nn:18
+        conv2 = self.conv2(SqueezeExcitation0)  # mobilenet_v3_small.nn:19
+        batch2 = self.batch2(conv2)  # mobilenet_v3_small.nn:19
         return batch2
 
 
 class Bneck_7(nn.Module):
-    """Block Bneck, as instance Bneck7 expands it (called at mobilenet_v3_small.nn:29).
+    """Block Bneck, as instance Bneck7 expands it (called at mobilenet_v3_small.nn:30).
 
     It expands the block differently from class Bneck (another branch of an `if`, or other
     layers), hence a class of its own.
@@ -255,21 +255,21 @@ class Bneck_7(nn.Module):
         self.batch2 = nn.BatchNorm2d(48, eps=0.001, momentum=0.01)
 
     def forward(self, x):
-        conv0 = self.conv0(x)  # mobilenet_v3_small.nn:15
-        batch0 = self.batch0(conv0)  # mobilenet_v3_small.nn:15
-        hardswish0 = F.hardswish(batch0)  # mobilenet_v3_small.nn:29
-        conv1 = self.conv1(hardswish0)  # mobilenet_v3_small.nn:16
-        batch1 = self.batch1(conv1)  # mobilenet_v3_small.nn:16
-        hardswish1 = F.hardswish(batch1)  # mobilenet_v3_small.nn:29
-        SqueezeExcitation0 = self.SqueezeExcitation0(hardswish1)  # mobilenet_v3_small.nn:17
-        conv2 = self.conv2(SqueezeExcitation0)  # mobilenet_v3_small.nn:18
-        batch2 = self.batch2(conv2)  # mobilenet_v3_small.nn:18
-        add0 = x + batch2  # mobilenet_v3_small.nn:19
+        conv0 = self.conv0(x)  # mobilenet_v3_small.nn:16
+        batch0 = self.batch0(conv0)  # mobilenet_v3_small.nn:16
+        hardswish0 = F.hardswish(batch0)  # mobilenet_v3_small.nn:30
+        conv1 = self.conv1(hardswish0)  # mobilenet_v3_small.nn:17
+        batch1 = self.batch1(conv1)  # mobilenet_v3_small.nn:17
+        hardswish1 = F.hardswish(batch1)  # mobilenet_v3_small.nn:30
+        SqueezeExcitation0 = self.SqueezeExcitation0(hardswish1)  # mobilenet_v3_small.nn:18
+        conv2 = self.conv2(SqueezeExcitation0)  # mobilenet_v3_small.nn:19
+        batch2 = self.batch2(conv2)  # mobilenet_v3_small.nn:19
+        add0 = x + batch2  # mobilenet_v3_small.nn:20
         return add0
 
 
 class Bneck_8(nn.Module):
-    """Block Bneck, as instance Bneck8 expands it (called at mobilenet_v3_small.nn:30).
+    """Block Bneck, as instance Bneck8 expands it (called at mobilenet_v3_small.nn:31).
 
     It expands the block differently from class Bneck (another branch of an `if`, or other
     layers), hence a class of its own.
@@ -286,20 +286,20 @@ class Bneck_8(nn.Module):
         self.batch2 = nn.BatchNorm2d(96, eps=0.001, momentum=0.01)
 
     def forward(self, x):
-        conv0 = self.conv0(x)  # mobilenet_v3_small.nn:15
-        batch0 = self.batch0(conv0)  # mobilenet_v3_small.nn:15
-        hardswish0 = F.hardswish(batch0)  # mobilenet_v3_small.nn:30
-        conv1 = self.conv1(hardswish0)  # mobilenet_v3_small.nn:16
-        batch1 = self.batch1(conv1)  # mobilenet_v3_small.nn:16
-        hardswish1 = F.hardswish(batch1)  # mobilenet_v3_small.nn:30
-        SqueezeExcitation0 = self.SqueezeExcitation0(hardswish1)  # mobilenet_v3_small.nn:17
-        conv2 = self.conv2(SqueezeExcitation0)  # mobilenet_v3_small.nn:18
-        batch2 = self.batch2(conv2)  # mobilenet_v3_small.nn:18
+        conv0 = self.conv0(x)  # mobilenet_v3_small.nn:16
+        batch0 = self.batch0(conv0)  # mobilenet_v3_small.nn:16
+        hardswish0 = F.hardswish(batch0)  # mobilenet_v3_small.nn:31
+        conv1 = self.conv1(hardswish0)  # mobilenet_v3_small.nn:17
+        batch1 = self.batch1(conv1)  # mobilenet_v3_small.nn:17
+        hardswish1 = F.hardswish(batch1)  # mobilenet_v3_small.nn:31
+        SqueezeExcitation0 = self.SqueezeExcitation0(hardswish1)  # mobilenet_v3_small.nn:18
+        conv2 = self.conv2(SqueezeExcitation0)  # mobilenet_v3_small.nn:19
+        batch2 = self.batch2(conv2)  # mobilenet_v3_small.nn:19
         return batch2
 
 
 class Bneck_9(nn.Module):
-    """Block Bneck, as instances Bneck9, Bneck10 expand it (called at mobilenet_v3_small.nn:31).
+    """Block Bneck, as instances Bneck9, Bneck10 expand it (called at mobilenet_v3_small.nn:32).
 
     They expand the block differently from class Bneck (another branch of an `if`, or other
     layers), hence a class of their own.
@@ -316,21 +316,21 @@ class Bneck_9(nn.Module):
         self.batch2 = nn.BatchNorm2d(96, eps=0.001, momentum=0.01)
 
     def forward(self, x):
-        conv0 = self.conv0(x)  # mobilenet_v3_small.nn:15
-        batch0 = self.batch0(conv0)  # mobilenet_v3_small.nn:15
-        hardswish0 = F.hardswish(batch0)  # mobilenet_v3_small.nn:31
-        conv1 = self.conv1(hardswish0)  # mobilenet_v3_small.nn:16
-        batch1 = self.batch1(conv1)  # mobilenet_v3_small.nn:16
-        hardswish1 = F.hardswish(batch1)  # mobilenet_v3_small.nn:31
-        SqueezeExcitation0 = self.SqueezeExcitation0(hardswish1)  # mobilenet_v3_small.nn:17
-        conv2 = self.conv2(SqueezeExcitation0)  # mobilenet_v3_small.nn:18
-        batch2 = self.batch2(conv2)  # mobilenet_v3_small.nn:18
-        add0 = x + batch2  # mobilenet_v3_small.nn:19
+        conv0 = self.conv0(x)  # mobilenet_v3_small.nn:16
+        batch0 = self.batch0(conv0)  # mobilenet_v3_small.nn:16
+        hardswish0 = F.hardswish(batch0)  # mobilenet_v3_small.nn:32
+        conv1 = self.conv1(hardswish0)  # mobilenet_v3_small.nn:17
+        batch1 = self.batch1(conv1)  # mobilenet_v3_small.nn:17
+        hardswish1 = F.hardswish(batch1)  # mobilenet_v3_small.nn:32
+        SqueezeExcitation0 = self.SqueezeExcitation0(hardswish1)  # mobilenet_v3_small.nn:18
+        conv2 = self.conv2(SqueezeExcitation0)  # mobilenet_v3_small.nn:19
+        batch2 = self.batch2(conv2)  # mobilenet_v3_small.nn:19
+        add0 = x + batch2  # mobilenet_v3_small.nn:20
         return add0
 
 
 class MobileNetV3Small(nn.Module):
-    """Model MobileNetV3Small (mobilenet_v3_small.nn:22)."""
+    """Model MobileNetV3Small (mobilenet_v3_small.nn:23)."""
 
     def __init__(self):
         super().__init__()
@@ -353,29 +353,29 @@ class MobileNetV3Small(nn.Module):
         self.dense1 = nn.Linear(1024, 1000)
 
     def forward(self, x):
-        conv0 = self.conv0(x)  # mobilenet_v3_small.nn:24
-        batch0 = self.batch0(conv0)  # mobilenet_v3_small.nn:24
-        hardswish0 = F.hardswish(batch0)  # mobilenet_v3_small.nn:24
-        Bneck0 = self.Bneck0(hardswish0)  # mobilenet_v3_small.nn:25
-        Bneck1 = self.Bneck1(Bneck0)  # mobilenet_v3_small.nn:26
-        Bneck2 = self.Bneck2(Bneck1)  # mobilenet_v3_small.nn:26
-        Bneck3 = self.Bneck3(Bneck2)  # mobilenet_v3_small.nn:27
-        Bneck4 = self.Bneck4(Bneck3)  # mobilenet_v3_small.nn:28
-        Bneck5 = self.Bneck5(Bneck4)  # mobilenet_v3_small.nn:28
-        Bneck6 = self.Bneck6(Bneck5)  # mobilenet_v3_small.nn:29
-        Bneck7 = self.Bneck7(Bneck6)  # mobilenet_v3_small.nn:29
-        Bneck8 = self.Bneck8(Bneck7)  # mobilenet_v3_small.nn:30
-        Bneck9 = self.Bneck9(Bneck8)  # mobilenet_v3_small.nn:31
-        Bneck10 = self.Bneck10(Bneck9)  # mobilenet_v3_small.nn:31
-        conv1 = self.conv1(Bneck10)  # mobilenet_v3_small.nn:32
-        batch1 = self.batch1(conv1)  # mobilenet_v3_small.nn:32
-        hardswish1 = F.hardswish(batch1)  # mobilenet_v3_small.nn:32
-        global_avgpool0 = hardswish1.mean((2, 3), keepdim=True)  # mobilenet_v3_small.nn:33
-        flatten0 = torch.flatten(global_avgpool0, 1)  # mobilenet_v3_small.nn:33
-        dense0 = self.dense0(flatten0)  # mobilenet_v3_small.nn:34
-        hardswish2 = F.hardswish(dense0)  # mobilenet_v3_small.nn:34
-        dropout0 = F.dropout(hardswish2, 0.2, self.training)  # mobilenet_v3_small.nn:34
-        dense1 = self.dense1(dropout0)  # mobilenet_v3_small.nn:34
+        conv0 = self.conv0(x)  # mobilenet_v3_small.nn:25
+        batch0 = self.batch0(conv0)  # mobilenet_v3_small.nn:25
+        hardswish0 = F.hardswish(batch0)  # mobilenet_v3_small.nn:25
+        Bneck0 = self.Bneck0(hardswish0)  # mobilenet_v3_small.nn:26
+        Bneck1 = self.Bneck1(Bneck0)  # mobilenet_v3_small.nn:27
+        Bneck2 = self.Bneck2(Bneck1)  # mobilenet_v3_small.nn:27
+        Bneck3 = self.Bneck3(Bneck2)  # mobilenet_v3_small.nn:28
+        Bneck4 = self.Bneck4(Bneck3)  # mobilenet_v3_small.nn:29
+        Bneck5 = self.Bneck5(Bneck4)  # mobilenet_v3_small.nn:29
+        Bneck6 = self.Bneck6(Bneck5)  # mobilenet_v3_small.nn:30
+        Bneck7 = self.Bneck7(Bneck6)  # mobilenet_v3_small.nn:30
+        Bneck8 = self.Bneck8(Bneck7)  # mobilenet_v3_small.nn:31
+        Bneck9 = self.Bneck9(Bneck8)  # mobilenet_v3_small.nn:32
+        Bneck10 = self.Bneck10(Bneck9)  # mobilenet_v3_small.nn:32
+        conv1 = self.conv1(Bneck10)  # mobilenet_v3_small.nn:33
+        batch1 = self.batch1(conv1)  # mobilenet_v3_small.nn:33
+        hardswish1 = F.hardswish(batch1)  # mobilenet_v3_small.nn:33
+        global_avgpool0 = hardswish1.mean((2, 3), keepdim=True)  # mobilenet_v3_small.nn:34
+        flatten0 = torch.flatten(global_avgpool0, 1)  # mobilenet_v3_small.nn:34
+        dense0 = self.dense0(flatten0)  # mobilenet_v3_small.nn:35
+        hardswish2 = F.hardswish(dense0)  # mobilenet_v3_small.nn:35
+        dropout0 = F.dropout(hardswish2, 0.2, self.training)  # mobilenet_v3_small.nn:35
+        dense1 = self.dense1(dropout0)  # mobilenet_v3_small.nn:35
         return dense1
 
 
