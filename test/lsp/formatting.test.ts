@@ -38,8 +38,10 @@ describe("formatting", () => {
   });
 
   it("formats an example as nnc fmt does, and then leaves it alone", async () => {
-    const example = readFileSync("examples/inception.nn", "utf8");
+    // The examples are formatted already: this one loses the spaces around its arrows.
+    const example = readFileSync("examples/inception.nn", "utf8").replaceAll(" -> ", "->");
     const formatted = format(example, "examples/inception.nn").text;
+    expect(formatted).not.toBe(example);
     expect((await formatting(example)).map((e) => e.newText)).toEqual([formatted]);
     expect(await formatting(formatted)).toEqual([]);
   });
