@@ -50,21 +50,27 @@ export type Load = (source: string, options: { engine: "wasm"; threads: number }
 
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The median of `run`'s time after warm-up (pausing between warm-up runs lets workers start). */
-export async function medianMs(run: () => unknown, samples: number, budgetMs: number): Promise<number> {
+/**
+ * The median time of each of `runs`, timed in turns (one run of each per round) after warm-up, so
+ * that a change of the machine's load over the measurement weighs on all of them alike: at least
+ * `samples` rounds, and more while within about `budgetMs`.
+ */
+export async function interleavedMedians(runs: readonly (() => unknown)[], samples: number, budgetMs: number): Promise<number[]> {
   for (let i = 0; i < 4; i++) {
-    await run();
+    for (const run of runs) await run();
+    // A pause lets the page start its workers.
     await pause(50);
   }
-  const times: number[] = [];
+  const times = runs.map((): number[] => []);
   const start = performance.now();
-  while (times.length < samples || (performance.now() - start < budgetMs && times.length < 100)) {
-    const t0 = performance.now();
-    await run();
-    times.push(performance.now() - t0);
+  for (let round = 0; round < samples || (performance.now() - start < budgetMs && round < 100); round++) {
+    for (const [k, run] of runs.entries()) {
+      const t0 = performance.now();
+      await run();
+      times[k].push(performance.now() - t0);
+    }
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+  return times.map((t) => t.sort((a, b) => a - b)[Math.floor(t.length / 2)]);
 }
 
 /** A fixed pseudo-random input (the same in every engine). */
@@ -91,25 +97,25 @@ export async function measurePage(loads: Record<PageCase["model"], Load>, option
     const shape = [c.batch, ...SHAPES[c.model]];
     const data = benchInput(shape.reduce((a, b) => a * b, 1));
     const x = { shape, data };
-    const times: number[] = [];
-    let output: Float32Array = new Float32Array(0);
-    for (const threads of [1, 2]) {
-      const model = await loads[c.model](c.weights, { engine: "wasm", threads });
-      output = model.forward(x).data;
-      times.push(await medianMs(() => model.forward(x), options.samples, options.budgetMs));
-      model.close();
-    }
+    const nnc1 = await loads[c.model](c.weights, { engine: "wasm", threads: 1 });
+    const nnc2 = await loads[c.model](c.weights, { engine: "wasm", threads: 2 });
+    const output = nnc1.forward(x).data;
     const session = await ort.InferenceSession.create(c.onnx, { executionProviders: ["wasm"], graphOptimizationLevel: "all" });
     const feeds = { [session.inputNames[0]]: new ort.Tensor("float32", data, shape) };
     const ortOutput = (await session.run(feeds))[session.outputNames[0]].data as Float32Array;
-    const ortMs = await medianMs(() => session.run(feeds), options.samples, options.budgetMs);
-    await session.release();
     // tfjs takes NHWC; the layout of the input does not change the time.
     const tfjs = tfjsForward(MODELS[c.model](), c.batch);
-    const tfjsMs = await medianMs(() => tfjs.forward(data), options.samples, options.budgetMs);
+    const [nnc1Ms, nnc2Ms, ortMs, tfjsMs] = await interleavedMedians(
+      [() => nnc1.forward(x), () => nnc2.forward(x), () => session.run(feeds), () => tfjs.forward(data)],
+      options.samples,
+      options.budgetMs,
+    );
+    nnc1.close();
+    nnc2.close();
+    await session.release();
     let diff = 0;
     for (let i = 0; i < output.length; i++) diff = Math.max(diff, Math.abs(output[i] - ortOutput[i]));
-    timings.push({ model: c.model, batch: c.batch, nnc1: times[0], nnc2: times[1], ort: ortMs, tfjs: tfjsMs, diff, tfjsThreads: getThreadsCount() });
+    timings.push({ model: c.model, batch: c.batch, nnc1: nnc1Ms, nnc2: nnc2Ms, ort: ortMs, tfjs: tfjsMs, diff, tfjsThreads: getThreadsCount() });
   }
   return timings;
 }
