@@ -6,7 +6,8 @@
  * below the lowest of its inputs' producers, so a pipeline reads top to bottom and parallel
  * branches (a residual shortcut, Inception's towers) sit side by side. Within a layer, boxes
  * keep source order. Each box shows the instance path, its kind and its output shape; hovering
- * shows its parameter count.
+ * shows its parameter count. Edges run only through the empty bands between boxes (see
+ * `graphLayout`), so none passes behind a box it does not connect.
  */
 import type { CheckedModel, Shape } from "../../check/model.js";
 
@@ -108,17 +109,69 @@ function boxes(model: CheckedModel): Box[] {
   return result;
 }
 
-/** The model's graph as a standalone SVG document. */
-export function graphSvg(model: CheckedModel): string {
+type Point = readonly [number, number];
+
+/** A piece of an edge's path, from where the previous one ends: a straight line or a cubic Bézier curve. */
+export type PathPiece = { readonly kind: "line"; readonly to: Point } | { readonly kind: "curve"; readonly c1: Point; readonly c2: Point; readonly to: Point };
+
+/** Where a box is drawn. */
+export interface PlacedBox {
+  readonly id: string;
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+/** The path of the edge from box `from` to box `to`. */
+export interface RoutedEdge {
+  readonly from: string;
+  readonly to: string;
+  readonly start: Point;
+  readonly pieces: readonly PathPiece[];
+}
+
+/** The geometry of a picture: its size, its boxes and its edges. */
+export interface GraphLayout {
+  readonly width: number;
+  readonly height: number;
+  readonly boxes: readonly PlacedBox[];
+  readonly edges: readonly RoutedEdge[];
+}
+
+/**
+ * The picture's geometry. An edge never crosses a box other than its ends: boxes stand in a grid
+ * of ranks (rows) and columns, and between them run empty bands, the gaps between ranks and the
+ * corridors between columns. An edge between neighbouring ranks is one curve in the gap between
+ * them. A longer one runs down its source's column when no box stands there in the ranks between
+ * (turning toward the target in the last gap), else down the target's column (turning in the
+ * first gap), else down the corridor beside the nearer of the two columns (turning in both). A
+ * skip connection within one column bulges into the corridor on its right.
+ */
+export function graphLayout(model: CheckedModel): GraphLayout {
   const all = boxes(model);
   const widest = Math.max(1, ...all.map((b) => b.column + 1));
   const ranks = Math.max(0, ...all.map((b) => b.rank)) + 1;
   const width = 2 * MARGIN + SKIP_BULGE + widest * BOX_WIDTH + (widest - 1) * COLUMN_GAP;
   const height = 2 * MARGIN + 24 + ranks * BOX_HEIGHT + (ranks - 1) * RANK_GAP;
   const at = new Map(all.map((b) => [b.id, b]));
+  const occupied = new Set(all.map((b) => `${b.rank}:${b.column}`));
   const x = (b: Box) => MARGIN + b.column * (BOX_WIDTH + COLUMN_GAP);
   const y = (b: Box) => MARGIN + 24 + b.rank * (BOX_HEIGHT + RANK_GAP);
-  const edges: string[] = [];
+  /** True when no box stands in `column` on the ranks strictly between `from` and `to`. */
+  const clear = (column: number, from: number, to: number) => {
+    for (let rank = from + 1; rank < to; rank++) if (occupied.has(`${rank}:${column}`)) return false;
+    return true;
+  };
+  /**
+   * A curve from `a` down to `b` that leaves and arrives vertically, so it stays in the band
+   * between them; `bottom` is the band's lower edge (below `b` by the arrow head's length).
+   */
+  const curve = (a: Point, b: Point, bottom: number = b[1]): PathPiece => {
+    const bend = (bottom - a[1]) / 2;
+    return { kind: "curve", c1: [a[0], a[1] + bend], c2: [b[0], bottom - bend], to: b };
+  };
+  const edges: RoutedEdge[] = [];
   for (const box of all) {
     for (const from of box.from) {
       const source = at.get(from)!;
@@ -126,23 +179,52 @@ export function graphSvg(model: CheckedModel): string {
       const y1 = y(source) + BOX_HEIGHT;
       const x2 = x(box) + BOX_WIDTH / 2;
       const y2 = y(box);
+      const end: Point = [x2, y2 - 6];
+      const route = (start: Point, ...pieces: PathPiece[]) => edges.push({ from, to: box.id, start, pieces });
       if (source.column === box.column && box.rank - source.rank > 1) {
         // A skip connection in the same column would run behind the boxes between: route it
         // around their right side.
         const right = x(box) + BOX_WIDTH;
         const ys = y(source) + BOX_HEIGHT / 2;
         const yt = y(box) + BOX_HEIGHT / 2;
-        edges.push(`<path d="M${right},${ys} C${right + SKIP_BULGE},${ys} ${right + SKIP_BULGE},${yt} ${right + 6},${yt}" class="edge" marker-end="url(#arrow)"/>`);
-        continue;
+        route([right, ys], { kind: "curve", c1: [right + SKIP_BULGE, ys], c2: [right + SKIP_BULGE, yt], to: [right + 6, yt] });
+      } else if (box.rank - source.rank === 1 || clear(source.column, source.rank, box.rank)) {
+        // Down the source's column, turning only in the last gap.
+        const turn = y2 - RANK_GAP;
+        if (turn > y1) route([x1, y1], { kind: "line", to: [x1, turn] }, curve([x1, turn], end, y2));
+        else route([x1, y1], curve([x1, y1], end, y2));
+      } else if (clear(box.column, source.rank, box.rank)) {
+        // Into the target's column in the first gap, then down it.
+        const below = y1 + RANK_GAP;
+        route([x1, y1], curve([x1, y1], [x2, below]), { kind: "line", to: end });
+      } else {
+        // Down the corridor right of the nearer column, turning in the first and the last gap.
+        const corridor = MARGIN + Math.min(source.column, box.column) * (BOX_WIDTH + COLUMN_GAP) + BOX_WIDTH + COLUMN_GAP / 2;
+        const below = y1 + RANK_GAP;
+        const turn = y2 - RANK_GAP;
+        route([x1, y1], curve([x1, y1], [corridor, below]), { kind: "line", to: [corridor, turn] }, curve([corridor, turn], end, y2));
       }
-      // Across columns, run down the source's column first and turn only in the last gap, so
-      // the edge does not cut across the boxes of the columns between.
-      const turn = Math.max(y1, y2 - RANK_GAP);
-      const bend = (y2 - turn) / 2;
-      const down = turn > y1 ? ` L${x1},${turn}` : "";
-      edges.push(`<path d="M${x1},${y1}${down} C${x1},${turn + bend} ${x2},${y2 - bend} ${x2},${y2 - 6}" class="edge" marker-end="url(#arrow)"/>`);
     }
   }
+  const placed = all.map((b) => ({ id: b.id, x: x(b), y: y(b), width: BOX_WIDTH, height: BOX_HEIGHT }));
+  return { width, height, boxes: placed, edges };
+}
+
+/** An edge's path as SVG path data. */
+function pathData(edge: RoutedEdge): string {
+  const point = (p: Point) => `${p[0]},${p[1]}`;
+  const pieces = edge.pieces.map((piece) => (piece.kind === "line" ? ` L${point(piece.to)}` : ` C${point(piece.c1)} ${point(piece.c2)} ${point(piece.to)}`));
+  return `M${point(edge.start)}${pieces.join("")}`;
+}
+
+/** The model's graph as a standalone SVG document. */
+export function graphSvg(model: CheckedModel): string {
+  const all = boxes(model);
+  const { width, height, boxes: placed, edges: routed } = graphLayout(model);
+  const place = new Map(placed.map((b) => [b.id, b]));
+  const x = (b: Box) => place.get(b.id)!.x;
+  const y = (b: Box) => place.get(b.id)!.y;
+  const edges = routed.map((edge) => `<path d="${pathData(edge)}" class="edge" marker-end="url(#arrow)"/>`);
   const nodes = all.map((b) => {
     const cls = b.kind === "layer" ? "layer" : "io";
     return (
