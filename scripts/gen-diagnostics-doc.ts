@@ -14,6 +14,7 @@ const RANGES: Record<string, string> = {
   E02: "Shapes and operator constraints",
   E03: "Names, types and arguments",
   E04: "Declarations, imports, blocks, models and limits",
+  W00: "Warnings",
 };
 
 /** The text of docs/diagnostics.md. */
@@ -29,7 +30,8 @@ export function diagnosticsDoc(): string {
     "(1-based `line`/`column`, end exclusive, with `related` notes).",
     "",
     "Exit codes: 0 when every file checks clean, 1 when there are errors, 2 for a command-line",
-    "mistake, 70 for an internal error (a bug: please report it with the input).",
+    "mistake, 70 for an internal error (a bug: please report it with the input). Warnings (`W`",
+    "codes) are printed but never change the exit code, of `nnc check` or any other command.",
   ];
   let range = "";
   for (const entry of Object.values(CATALOGUE)) {

@@ -17,6 +17,7 @@ import { parseOverrides, resolveOverrides } from "./overrides.js";
 import { Elaboration } from "./context.js";
 import { Locals } from "./environment.js";
 import { evaluate } from "./evaluate.js";
+import { unusedNames, withoutUnusedBesideErrors } from "./unused.js";
 
 /** Reads files for imports (`readFile`: `undefined` when a file cannot be read), within a root. */
 export type CheckHost = FileReader;
@@ -72,6 +73,7 @@ export function checkSource(path: string, text: string, host: CheckHost, options
       programs.set(p, info.program);
     }
     diagnostics.push(...loaded.diagnostics);
+    if (!loaded.diagnostics.some((d) => d.file === path && d.code.startsWith("E01"))) diagnostics.push(...unusedNames(loaded.main.program, path));
     checkLets(loaded.files.values(), diagnostics);
     const maxLayers = options.maxLayers ?? DEFAULT_MAX_LAYERS;
     const selected = selectModels(loaded.main, options, diagnostics);
@@ -85,7 +87,7 @@ export function checkSource(path: string, text: string, host: CheckHost, options
     const reason = error instanceof RangeError ? TOO_DEEP : `internal error: ${error instanceof Error ? error.message : String(error)}`;
     if (!reported) diagnostics.push(diagnostic("E0409", path, { start: 0, end: 0 }, reason));
   }
-  return { models, diagnostics: order(withoutCascades(diagnostics, programs), path), sources, programs };
+  return { models, diagnostics: order(withoutUnusedBesideErrors(withoutCascades(diagnostics, programs), programs), path), sources, programs };
 }
 
 /**

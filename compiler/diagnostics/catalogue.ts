@@ -8,6 +8,7 @@
  * - E02xx: shapes and operator constraints
  * - E03xx: names, types and arguments
  * - E04xx: declarations, imports, blocks, models and limits
+ * - W00xx: warnings, which never fail a command
  *
  * Every entry has a test (`test/diagnostics/`) with a baseline in squiggle layout.
  */
@@ -69,6 +70,8 @@ export const CATALOGUE = {
   E0407: { code: "E0407", severity: "error", summary: "a malformed parameter list of a block or model" },
   E0408: { code: "E0408", severity: "error", summary: "one label names two layer instances in the same scope" },
   E0409: { code: "E0409", severity: "error", summary: "the checker could not finish: nesting too deep for its stack, or an internal error" },
+  // W00xx: warnings
+  W0001: { code: "W0001", severity: "warning", summary: "a model input, a block or model parameter, or a binding that nothing uses" },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type Code = keyof typeof CATALOGUE;

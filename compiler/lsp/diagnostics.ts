@@ -4,7 +4,7 @@
  * read (an error inside an imported block shows in that block's file), so diagnostics are
  * grouped by file; the workspace merges the groups of every open document.
  */
-import { DiagnosticSeverity, type Diagnostic as LspDiagnostic } from "vscode-languageserver";
+import { DiagnosticSeverity, DiagnosticTag, type Diagnostic as LspDiagnostic } from "vscode-languageserver";
 import type { Diagnostic, Severity } from "../diagnostics/diagnostic.js";
 import type { CheckResult } from "../check/check.js";
 import { SourceFile } from "../syntax/span.js";
@@ -15,6 +15,9 @@ const SEVERITY: Record<Severity, DiagnosticSeverity> = {
   warning: DiagnosticSeverity.Warning,
   note: DiagnosticSeverity.Information,
 };
+
+/** The codes of diagnostics about code that does nothing (LSP's `Unnecessary` tag). */
+const UNNECESSARY: ReadonlySet<string> = new Set(["W0001"]);
 
 /** A check's diagnostics as LSP diagnostics, by document URI. */
 export function diagnosticsByUri(result: CheckResult): Map<string, LspDiagnostic[]> {
@@ -39,6 +42,8 @@ export function toLspDiagnostic(d: Diagnostic, sourceOf: (path: string) => Sourc
     source: "nnc",
     message: d.message,
   };
+  // An unused name is drawn faded, as editors show unused code.
+  if (UNNECESSARY.has(d.code)) out.tags = [DiagnosticTag.Unnecessary];
   if (d.related.length > 0) {
     out.relatedInformation = d.related.map((r) => ({
       location: { uri: pathToUri(r.file), range: spanToRange(sourceOf(r.file), r.span) },

@@ -34,7 +34,7 @@ model C(x: [N, 3, 8, 8]) { return x -> B }`,
   });
 
   it("checks block arguments like operator arguments", () => {
-    const text = (call: string) => `block U(x, c: int, f: layer = relu, ks: [int] = [3, 3]) { return x -> conv(c, 3) -> f }
+    const text = (call: string) => `block U(x, c: int, f: layer = relu, ks: [int] = [3, 3]) { return x -> conv(c, 3) -> f -> maxpool(ks) }
 model M(x: [N, 3, 8, 8]) { return x -> ${call} }`;
     expect(codes(check(text("U(4, relu, [1], 5)")))[0]).toMatch(/^E0304 block U takes at most 3 arguments/);
     expect(codes(check(text("U(c: 4, c: 5)")))).toEqual(["E0303 argument `c` of block U is given twice"]);

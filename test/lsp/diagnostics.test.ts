@@ -105,6 +105,20 @@ describe("diagnostics", () => {
     ]);
   });
 
+  it("shows an unused name as a warning, tagged Unnecessary", async () => {
+    const text = "model M(x: [N, 3], unused: [N, 3]) {\n  spare = x -> relu\n  return x -> dense(2)\n}\n";
+    const uri = client.open(".scratch/lsp/unused.nn", text);
+    const found = await client.diagnostics(uri, 1);
+    const range = (needle: string) => {
+      const start = positionOf(text, needle);
+      return { start, end: { line: start.line, character: start.character + needle.length } };
+    };
+    expect(found.map((d) => ({ range: d.range, severity: d.severity, code: d.code, tags: d.tags }))).toEqual([
+      { range: range("unused"), severity: 2, code: "W0001", tags: [1] },
+      { range: range("spare"), severity: 2, code: "W0001", tags: [1] },
+    ]);
+  });
+
   it("re-checks a document when a file it imports changes, and when that file closes", async () => {
     const main = client.open("test/cases/lsp/uses-lib.nn");
     expect(await client.diagnostics(main, 1)).toEqual([]);

@@ -26,7 +26,7 @@ const modelText = (input: string, body: string) => `model M(x: [${input}]) {\n  
 /** The IR nodes of `body` on `input`, or the diagnostics. */
 function lowered(input: string, body: string): { nodes: string[]; errors: string[] } {
   const result = checkSource("clip.nn", modelText(input, body), host);
-  const errors = result.diagnostics.map((d) => `${d.code} ${d.message}`);
+  const errors = result.diagnostics.filter((d) => d.severity === "error").map((d) => `${d.code} ${d.message}`);
   if (errors.length > 0) return { nodes: [], errors };
   return { nodes: lowerModel(result.models[0]).nodes.map((n) => `${n.op} ${JSON.stringify(n.attrs)}`), errors };
 }

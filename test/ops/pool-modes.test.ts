@@ -26,7 +26,7 @@ const modelText = (input: string, body: string) => `model M(x: [${input}]) {\n  
 /** The output shape and IR nodes of `body` on `input`, or the diagnostics. */
 function lowered(input: string, body: string): { shape?: readonly (number | string)[]; nodes: string[]; errors: string[] } {
   const result = checkSource("pool.nn", modelText(input, body), host);
-  const errors = result.diagnostics.map((d) => `${d.code} ${d.message}`);
+  const errors = result.diagnostics.filter((d) => d.severity === "error").map((d) => `${d.code} ${d.message}`);
   if (errors.length > 0) return { nodes: [], errors };
   const graph = lowerModel(result.models[0]);
   const nodes = graph.nodes.map((n) => `${n.op} ${JSON.stringify(n.attrs)}`);
