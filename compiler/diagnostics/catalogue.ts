@@ -36,6 +36,7 @@ export const CATALOGUE = {
   E0104: { code: "E0104", severity: "error", summary: "no expression, statement or type can start with this token" },
   E0105: { code: "E0105", severity: "error", summary: "text where a declaration (or the end of an expression) should be" },
   E0106: { code: "E0106", severity: "error", summary: "brackets or prefix operators nested too deeply for the parser's stack" },
+  E0107: { code: "E0107", severity: "error", summary: "a file that is not text (NUL bytes, control characters, bytes that are not UTF-8): checking stops after a few errors" },
   // E02xx: shapes and operator constraints
   E0201: { code: "E0201", severity: "error", summary: "a layer gets an input of a rank it does not accept" },
   E0202: { code: "E0202", severity: "error", summary: "the operands of element-wise arithmetic (`+ - * /`) do not broadcast" },

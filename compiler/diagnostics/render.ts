@@ -29,9 +29,10 @@ function excerpt(file: string, span: Span, headline: string, sources: SourceLook
   const end = visibleLineCol(source, span.end);
   const lineNo = String(start.line + 1);
   const gutter = " ".repeat(lineNo.length);
-  // Control characters (a NUL in a binary file) would garble the terminal; each shows as one
-  // replacement character, so the underline stays aligned.
-  const line = visibleLineText(source, start.line).replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, "\ufffd");
+  // Control characters (a NUL in a binary file, an escape sequence, C1 controls, bidirectional
+  // overrides) would garble the terminal or reorder the line; each shows as one replacement
+  // character, so the underline stays aligned.
+  const line = visibleLineText(source, start.line).replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, "\ufffd");
   const fullWidth = end.line === start.line ? end.col - start.col : line.length - start.col;
   const { text, col, width } = clip(line, start.col, Math.max(1, fullWidth));
   // The underline copies the line's tabs so that it stays aligned in any tab width.

@@ -28,6 +28,12 @@ export interface ParseResult {
 /** Parses a whole file. */
 export function parse(text: string, file: string): ParseResult {
   const { tokens, comments, diagnostics } = lex(text, file);
+  const binary = notText(text, file);
+  if (binary) {
+    // Parsing bytes would only multiply errors about them: a few of the lexer's, then the cause.
+    const program: Program = { kind: "program", decls: [], comments: [], span: { start: 0, end: text.length } };
+    return { program, diagnostics: [binary, ...diagnostics.slice(0, ERRORS_BEFORE_BINARY)] };
+  }
   try {
     return parseTokens(text, file, tokens, comments, diagnostics);
   } catch (error) {
@@ -96,6 +102,44 @@ function deepestNesting(tokens: readonly IToken[]): { at: IToken | undefined; wh
   return { at, what: "brackets nest too deeply to parse" };
 }
 
+/** How many of a binary file's errors are shown before the one that says it is not text. */
+const ERRORS_BEFORE_BINARY = 3;
+
+/**
+ * E0107 when `text` does not look like nn source: it holds a NUL, or more than 1% of it (and at
+ * least 4 characters) are control characters or bytes that were not UTF-8 (which reading turned
+ * into U+FFFD). Otherwise undefined.
+ */
+function notText(text: string, file: string): Diagnostic | undefined {
+  let nul = 0;
+  let control = 0;
+  let invalid = 0;
+  let first = -1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const kind = c === 0 ? "nul" : c === 0xfffd ? "invalid" : isControl(c) ? "control" : undefined;
+    if (kind === undefined) continue;
+    if (first < 0) first = i;
+    if (kind === "nul") nul++;
+    else if (kind === "invalid") invalid++;
+    else control++;
+  }
+  const odd = nul + control + invalid;
+  if (nul === 0 && (odd < 4 || odd * 100 <= text.length)) return undefined;
+  const parts = [
+    nul > 0 ? `${nul.toLocaleString("en-US")} NUL byte${nul === 1 ? "" : "s"}` : "",
+    control > 0 ? `${control.toLocaleString("en-US")} other control character${control === 1 ? "" : "s"}` : "",
+    invalid > 0 ? `${invalid.toLocaleString("en-US")} byte sequence${invalid === 1 ? "" : "s"} that are not UTF-8` : "",
+  ].filter((p) => p !== "");
+  const message = `this does not look like an .nn file: it holds ${parts.join(", ")}, as a binary file does; checking stopped after the first errors`;
+  return diagnostic("E0107", file, { start: first, end: first + 1 }, message);
+}
+
+/** C0 and C1 control characters other than the whitespace a text file has. */
+function isControl(c: number): boolean {
+  return (c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d && c !== 0x0c && c !== 0x0b) || (c >= 0x7f && c <= 0x9f);
+}
+
 const OPENERS: ReadonlySet<TokenType> = new Set([t.LParen, t.LBracket, t.LBrace]);
 const CLOSERS: ReadonlySet<TokenType> = new Set([t.RParen, t.RBracket, t.RBrace]);
 const PREFIX: ReadonlySet<TokenType> = new Set([t.Minus, t.Not]);
@@ -147,7 +191,7 @@ function lex(text: string, file: string): { tokens: IToken[]; comments: Comment[
     const span = { start: e.offset, end: e.offset + Math.max(1, e.length) };
     const shown = text.slice(span.start, span.end);
     if (shown === "\uFEFF") return diagnostic("E0101", file, span, "a byte-order mark (U+FEFF) may only start the file");
-    return diagnostic("E0101", file, span, `unexpected character${shown.length > 1 ? "s" : ""} ${JSON.stringify(shown)}`);
+    return diagnostic("E0101", file, span, `unexpected character${shown.length > 1 ? "s" : ""} ${quoted(shown)}`);
   });
   for (const token of result.tokens) {
     if (token.tokenType !== t.UnterminatedString) continue;
@@ -159,6 +203,14 @@ function lex(text: string, file: string): { tokens: IToken[]; comments: Comment[
     span: { start: c.startOffset, end: c.startOffset + c.image.length },
   }));
   return { tokens: result.tokens, comments, diagnostics };
+}
+
+/**
+ * `text` in double quotes with every control character escaped (`"\u001b"`), C1 and DEL
+ * included, which JSON.stringify leaves raw and a terminal may act on.
+ */
+function quoted(text: string): string {
+  return JSON.stringify(text).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 function syntaxDiagnostic(error: IRecognitionException, file: string, text: string): Diagnostic {

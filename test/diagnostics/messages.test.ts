@@ -4,8 +4,10 @@
  * with the exit code and both streams (notes, hints, and files that check clean).
  * `UPDATE_BASELINES=1` rewrites them.
  */
-import { readdirSync } from "node:fs";
-import { describe, it } from "vitest";
+import { chmodSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
 import { expectBaseline } from "../support/baseline.js";
 import { runCli } from "../support/cli.js";
 
@@ -16,6 +18,27 @@ describe("message cases", () => {
     it(file, async () => {
       const run = await runCli(["check", `${CASES}/${file}`]);
       expectBaseline(`test/baselines/messages/${file.replace(/\.nn$/, ".txt")}`, `exit ${run.code}\n${run.stdout}${run.stderr}`);
+    });
+  }
+});
+
+describe("a file that cannot be read says why", () => {
+  const dir = mkdtempSync(join(tmpdir(), "nnc-unreadable-"));
+  const locked = join(dir, "locked.nn");
+  writeFileSync(locked, "model M(x: [N, 3]) { return x }\n");
+  chmodSync(locked, 0o000);
+  // Root reads any file whatever its mode: the permission case needs an ordinary user.
+  const isRoot = process.getuid?.() === 0;
+  const cases: [string, string, string][] = [
+    ["missing", join(dir, "none.nn"), "no such file"],
+    ["a directory", dir, "it is a directory"],
+    ["a path through a file", join(locked, "x.nn"), "a part of the path is not a directory"],
+    ...(isRoot ? [] : [["without permission", locked, "permission denied"] as [string, string, string]]),
+  ];
+  for (const [what, path, reason] of cases) {
+    it(what, async () => {
+      const run = await runCli(["check", path]);
+      expect([run.code, run.stderr]).toEqual([1, `${path}: error[E0001]: cannot read '${path}': ${reason}\n${path}: 1 error, 0 warnings\n`]);
     });
   }
 });
