@@ -2,10 +2,12 @@
  * The row splitter of `plan-threads.ts` on its own: a call split into chunks that the caller and
  * a worker take from one counter. The numeric tests of the plan run every example on two threads;
  * this one checks that the worker really takes part, and that calls in quick succession (a worker
- * may still be finishing one when the next is posted) each produce the whole result.
+ * may still be finishing one when the next is posted) each produce the whole result; and that a
+ * pool over an unshared memory (a page that is not cross-origin isolated) runs on the caller alone.
  */
 import { afterAll, expect, it } from "vitest";
 import { instantiatePlanKernels, planModuleBytes } from "../../runtime/fast/plan-module.js";
+import { ChunkPool, HEADER_WORDS } from "../../runtime/fast/chunk-pool.js";
 import { RowSplitter } from "../../runtime/fast/plan-threads.js";
 import { PoolDesc, POOL_DESC_WORDS } from "../../runtime/wasm/window-kernels.js";
 
@@ -41,4 +43,19 @@ it("splits a call between the caller and a worker, and every call writes the who
     expect(y.every((v) => v === call + 1)).toBe(true);
   }
   expect(splitter.workerChunks).toBeGreaterThan(0);
+});
+
+it("runs on the caller's thread alone, without a shared block, where the memory is not shared", () => {
+  // What a page that is not cross-origin isolated gets: an unshared memory (it has no SharedArrayBuffer).
+  const unshared = new WebAssembly.Memory({ initial: 1 });
+  const ran: number[] = [];
+  const pool = new ChunkPool(1, 2, module, unshared, "function runChunk(e, c, f, k, thread) { e.record(k, thread); }", {
+    record: (k: number, thread: number) => ran.push(k * 10 + thread),
+  });
+  expect(pool.threads).toBe(1);
+  expect(pool.control.buffer).toBeInstanceOf(ArrayBuffer);
+  pool.run(5, (c) => void (c[HEADER_WORDS] = 7));
+  expect(ran).toEqual([0, 10, 20, 30, 40]);
+  expect(pool.workerChunks).toBe(0);
+  pool.close();
 });
