@@ -109,9 +109,23 @@ function readsLiteralsOnly(graph: Graph, value: string): boolean {
   return node !== undefined && node.inputs.every((i) => i === "" || readsLiteralsOnly(graph, i));
 }
 
-/** The unformatted TypeScript of the module for `graph`. */
+/**
+ * The unformatted TypeScript of the module for `graph`. With `inlinedRuntime`, the runtime's code
+ * is not in it yet: `withInlinedRuntime` adds it to the formatted text.
+ */
 export function emitModuleSource(graph: Graph, options: ModuleOptions): string {
   return new ModuleEmitter(graph, options).emit();
+}
+
+/**
+ * A module's text with the inlined runtime's code after its header comment, where a module
+ * without it has its import. The runtime's code goes in as written in the runtime's sources
+ * (already formatted); only the module's own code needs a formatter.
+ */
+export function withInlinedRuntime(moduleText: string, runtimeText: string): string {
+  const headerEnd = moduleText.indexOf("\n\n") + 2;
+  if (headerEnd < 2) throw new Error("a module's text starts with its header comment and a blank line");
+  return moduleText.slice(0, headerEnd) + runtimeText + "\n" + moduleText.slice(headerEnd);
 }
 
 class ModuleEmitter {
@@ -147,8 +161,8 @@ class ModuleEmitter {
   emit(): string {
     const project = new Project({ useInMemoryFileSystem: true });
     const file = project.createSourceFile("module.ts", "");
-    if (this.options.inlinedRuntime) file.addStatements(this.options.inlinedRuntime.text);
-    else {
+    // An inlined runtime is not added here: `withInlinedRuntime` splices it in after formatting.
+    if (!this.options.inlinedRuntime) {
       const types = runtimeTypes(this.options.mode, this.training).map((t) => `type ${t}`);
       file.addImportDeclaration({ moduleSpecifier: this.options.runtimeModule, namedImports: [...this.imports, ...types] });
     }

@@ -1,12 +1,12 @@
 /**
- * The TypeScript target: the module of `emit-module.ts`, with the runtime imported or inlined
- * (`--standalone`), formatted by prettier, and with `--js` compiled to `.js` and `.d.ts` by the
- * TypeScript compiler that ts-morph carries.
+ * The TypeScript target: the module of `emit-module.ts`, formatted by prettier, with the runtime
+ * imported or inlined (`--standalone`, spliced in as written), and with `--js` compiled to `.js`
+ * and `.d.ts` by the TypeScript compiler that ts-morph carries.
  */
 import { Project, ts } from "ts-morph";
 import { format } from "prettier";
 import type { Graph } from "../../ir/graph.js";
-import { MODULE_DECLARATIONS, emitModuleSource, runtimeImports, runtimeTypes, type ModuleOptions } from "./emit-module.js";
+import { MODULE_DECLARATIONS, emitModuleSource, runtimeImports, runtimeTypes, withInlinedRuntime, type ModuleOptions } from "./emit-module.js";
 import { inlineRuntime } from "./inline-runtime.js";
 
 /** Options of the TypeScript target. */
@@ -38,7 +38,10 @@ export async function emitTypeScript(graph: Graph, options: TsTargetOptions): Pr
     ? inlineRuntime([...runtimeImports(graph, options.mode, options.training), ...runtimeTypes(options.mode, options.training)], MODULE_DECLARATIONS)
     : undefined;
   const source = emitModuleSource(graph, { ...options, runtimeModule: options.runtimeModule ?? "nnc/runtime", inlinedRuntime });
-  const formatted = await format(source, PRETTIER);
+  // Prettier formats the module's own code; the inlined runtime's is formatted already, and
+  // formatting it again would take seconds.
+  const ownCode = await format(source, PRETTIER);
+  const formatted = inlinedRuntime ? withInlinedRuntime(ownCode, inlinedRuntime.text) : ownCode;
   if (!options.js) return [{ name: `${options.stem}.ts`, contents: formatted }];
   const { js, dts } = compileToJs(formatted, options.stem);
   return [
