@@ -22,6 +22,17 @@ describe("message cases", () => {
   }
 });
 
+describe("warnings", () => {
+  it("fail neither nnc check nor nnc compile", async () => {
+    const out = mkdtempSync(join(tmpdir(), "nnc-warnings-"));
+    const checked = await runCli(["check", "test/cases/errors/W0001.nn"]);
+    expect([checked.code, checked.stderr.match(/warning\[W0001\]/g)?.length]).toEqual([0, 3]);
+    const compiled = await runCli(["compile", "test/cases/errors/W0001.nn", "-o", out]);
+    expect([compiled.code, compiled.stderr.match(/warning\[W0001\]/g)?.length]).toEqual([0, 3]);
+    expect(readdirSync(out).sort()).toEqual(["W0001.safetensors", "W0001.ts"]);
+  });
+});
+
 describe("a file that cannot be read says why", () => {
   const dir = mkdtempSync(join(tmpdir(), "nnc-unreadable-"));
   const locked = join(dir, "locked.nn");
