@@ -100,12 +100,15 @@ function withoutCascades(diagnostics: readonly Diagnostic[], programs: ReadonlyM
   const isSyntax = (d: Diagnostic) => d.code.startsWith("E01");
   const broken = new Map<string, Span[]>();
   for (const d of diagnostics.filter(isSyntax)) {
-    // The declaration the error is in, or the one it follows: a declaration whose body the
-    // parser gave up on ends before the error that stopped it (`model M(x) -> [N, 4] {`).
+    // The declaration the error is in, and the one it follows: a declaration whose body the
+    // parser gave up on ends before the error that stopped it (`model M(x) -> [N, 4] {`), and
+    // what the parser read after it (`let` inside a body) is a guess too.
     const decls = programs.get(d.file)?.decls ?? [];
-    let decl = decls.find((x) => x.span.start <= d.span.start && d.span.start <= x.span.end);
-    for (const x of decls) if (x.span.start < d.span.start) decl = x;
-    if (decl) broken.set(d.file, [...(broken.get(d.file) ?? []), decl.span]);
+    const within = decls.find((x) => x.span.start <= d.span.start && d.span.start <= x.span.end);
+    let before: (typeof decls)[number] | undefined;
+    for (const x of decls) if (x.span.start < d.span.start) before = x;
+    const spans = [within, before].filter((x) => x !== undefined).map((x) => x.span);
+    if (spans.length > 0) broken.set(d.file, [...(broken.get(d.file) ?? []), ...spans]);
   }
   if (broken.size === 0) return [...diagnostics];
   return diagnostics.filter(

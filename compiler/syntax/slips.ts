@@ -34,6 +34,8 @@ interface Explained {
   readonly message: string;
   readonly span: Span;
   readonly cascades: "parser" | "all" | false;
+  /** Where the errors it causes end, when not at the end of its line. */
+  readonly cascadeEnd?: number;
 }
 
 /**
@@ -56,7 +58,7 @@ export function explainSlips(diagnostics: readonly Diagnostic[], tokens: readonl
       continue;
     }
     result.push({ ...d, message: explained.message, span: explained.span });
-    if (explained.cascades) cascadeLine = { end: lineEnd(text, d.span.start), all: explained.cascades === "all" };
+    if (explained.cascades) cascadeLine = { end: explained.cascadeEnd ?? lineEnd(text, d.span.start), all: explained.cascades === "all" };
   }
   return result;
 }
@@ -103,8 +105,11 @@ function parserSlip(d: Diagnostic, tokens: readonly IToken[], byStart: ReadonlyM
     };
   }
   // `let` inside a body: bindings there have no keyword.
+  // The parser leaves the body there, and reads the rest of it as declarations: its errors up to
+  // the body's `}` follow from the `let`.
   if (is(token, t.Let) && insideBraces(tokens, at)) {
-    return { message: "`let` declares a constant at the top level of a file; inside a body, bind a name without it: `y = ...`", span: d.span, cascades: "parser" };
+    const message = "`let` declares a constant at the top level of a file; inside a body, bind a name without it: `y = ...`";
+    return { message, span: d.span, cascades: "parser", cascadeEnd: closingBrace(tokens, at) ?? lineEnd(text, d.span.start) };
   }
   // A pipeline whose line ends in `->`: the next statement is read as its missing stage.
   if (d.code === "E0104" && is(previous, t.Arrow) && /[\r\n]/.test(text.slice(previous!.startOffset, d.span.start))) {
@@ -133,6 +138,16 @@ function onlySpaceBefore(text: string, offset: number): boolean {
 function lineEnd(text: string, offset: number): number {
   const match = /[\r\n]/.exec(text.slice(offset));
   return match ? offset + match.index : text.length;
+}
+
+/** The end of the `}` that closes the braces token `at` lies inside, if there is one. */
+function closingBrace(tokens: readonly IToken[], at: number): number | undefined {
+  let depth = 0;
+  for (let i = at; i < tokens.length; i++) {
+    if (tokens[i].tokenType === t.LBrace) depth++;
+    else if (tokens[i].tokenType === t.RBrace && depth-- === 0) return tokens[i].startOffset + 1;
+  }
+  return undefined;
 }
 
 /** Whether token `at` lies inside a `{ }` (a block or model body). */
