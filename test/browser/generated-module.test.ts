@@ -1,6 +1,6 @@
 /**
- * Generated modules in Chromium: ResNet-20 compiled as `.ts` and as `--js` importing `nnc/runtime`,
- * and `--standalone --js`, each bundled by esbuild for the browser (platform browser,
+ * Generated modules in Chromium: ResNet-20 compiled in the four forms (`.ts` or `--js`, importing
+ * `nnc/runtime` or `--standalone`), each bundled by esbuild for the browser (platform browser,
  * ESM: nothing more, so a module must not need Node's built-ins to bundle) and served with and
  * without cross-origin isolation. In the pages it loads its weights by URL, as bytes and by its
  * own default (the checkpoint beside the bundle), runs `forward` on the WebAssembly engine on the
@@ -25,14 +25,11 @@ import { servePages, type PageServer } from "./page-server.js";
 
 warnChromiumSkipped("test/browser/generated-module.test.ts (generated modules in a browser)");
 
-/**
- * The forms of a module: the `nnc compile` flags and the file they write. `.ts` and `--js` each
- * with and without `--standalone`, less standalone `.ts` (the same code as standalone `--js`
- * before type stripping, and the slowest compile: inlining the runtime takes tens of seconds).
- */
+/** The four forms of a module: the `nnc compile` flags and the file they write. */
 const FORMS = {
   ts: { flags: [], file: "resnet20.ts" },
   js: { flags: ["--js"], file: "resnet20.js" },
+  "standalone-ts": { flags: ["--standalone"], file: "resnet20.ts" },
   "standalone-js": { flags: ["--standalone", "--js"], file: "resnet20.js" },
 } as const;
 type Form = keyof typeof FORMS;
