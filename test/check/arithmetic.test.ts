@@ -113,9 +113,9 @@ describe("what * is", () => {
 });
 
 describe("scale", () => {
-  it("holds one weight per channel, on features and images", () => {
+  it("holds one weight per channel, [C] on features and [C, 1, 1] on images (ConvNeXt's layer_scale)", () => {
     expect(paramLines(model(`model M(${IMAGE}) {\n  return x -> scale(init: 1e-6) -> flatten -> dense(3) -> scale\n}\n`))).toEqual([
-      "scale0.weight [4]",
+      "scale0.weight [4,1,1]",
       "dense0.weight [3,256]",
       "dense0.bias [3]",
       "scale1.weight [3]",
@@ -129,11 +129,10 @@ describe("scale", () => {
     expect([...weights.get("scale1.weight")!]).toEqual([1, 1, 1, 1]);
   });
 
-  it("lowers to a Mul by the weight, reshaped to [1, C, 1, 1] on images", () => {
+  it("lowers to a Mul by the weight, which broadcasts as it is", () => {
     const graph = lowerModel(model(`model M(${IMAGE}) {\n  return x -> scale -> flatten -> scale\n}\n`));
     expect(graph.nodes.map((n) => `${n.op}(${n.inputs.join(", ")})`)).toEqual([
-      "Reshape(scale0.weight)",
-      "Mul(x, scale0.weight_broadcast)",
+      "Mul(x, scale0.weight)",
       "Flatten(scale0)",
       "Mul(flatten0, scale1.weight)",
     ]);

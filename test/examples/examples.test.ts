@@ -32,6 +32,7 @@ function checked(path: string, text: string) {
 
 it("has the examples examples/README.md lists", () => {
   expect(EXAMPLES).toEqual([
+    "convnext_atto",
     "efficientnet_b0",
     "googlenet",
     "inception",
