@@ -58,7 +58,7 @@ OUTPUT = "logits"
 
 class CNBlock(nn.Module):
     """Block CNBlock, as instances Stage0.CNBlock0, Stage0.CNBlock1, Stage1.CNBlock0,
-    Stage1.CNBlock1, Stage2.CNBlock0 and 7 more expand it (called at convnext_atto.nn:23).
+    Stage1.CNBlock1, Stage2.CNBlock0 and 7 more expand it (called at convnext_atto.nn:18).
     """
 
     def __init__(self, in_channels, c, out):
@@ -70,19 +70,19 @@ class CNBlock(nn.Module):
         self.scale0 = Scale(c, init=0.000001, image=True)
 
     def forward(self, x):
-        conv0 = self.conv0(x)  # convnext_atto.nn:12
-        channel_norm0 = self.channel_norm0(conv0)  # convnext_atto.nn:13
-        dense0 = self.dense0(channel_norm0.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)  # convnext_atto.nn:14
-        gelu0 = F.gelu(dense0)  # convnext_atto.nn:15
-        dense1 = self.dense1(gelu0.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)  # convnext_atto.nn:16
-        scale0 = self.scale0(dense1)  # convnext_atto.nn:17
-        add0 = x + scale0  # convnext_atto.nn:18
+        conv0 = self.conv0(x)  # convnext_atto.nn:11
+        channel_norm0 = self.channel_norm0(conv0)  # convnext_atto.nn:11
+        dense0 = self.dense0(channel_norm0.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)  # convnext_atto.nn:12
+        gelu0 = F.gelu(dense0)  # convnext_atto.nn:12
+        dense1 = self.dense1(gelu0.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)  # convnext_atto.nn:12
+        scale0 = self.scale0(dense1)  # convnext_atto.nn:12
+        add0 = x + scale0  # convnext_atto.nn:13
         return add0
 
 
 class Downsample(nn.Module):
     """Block Downsample, as instances Downsample0, Downsample1, Downsample2 expand it (called at
-    convnext_atto.nn:36).
+    convnext_atto.nn:29).
     """
 
     def __init__(self, in_channels, c):
@@ -91,13 +91,13 @@ class Downsample(nn.Module):
         self.conv0 = nn.Conv2d(in_channels, c, 2, stride=2)
 
     def forward(self, x):
-        channel_norm0 = self.channel_norm0(x)  # convnext_atto.nn:28
-        conv0 = self.conv0(channel_norm0)  # convnext_atto.nn:28
+        channel_norm0 = self.channel_norm0(x)  # convnext_atto.nn:23
+        conv0 = self.conv0(channel_norm0)  # convnext_atto.nn:23
         return conv0
 
 
 class Stage(nn.Module):
-    """Block Stage, as instances Stage0, Stage1, Stage3 expand it (called at convnext_atto.nn:35).
+    """Block Stage, as instances Stage0, Stage1, Stage3 expand it (called at convnext_atto.nn:28).
     """
 
     def __init__(self, c, out):
@@ -106,13 +106,13 @@ class Stage(nn.Module):
         self.CNBlock1 = CNBlock(in_channels=c, c=c, out=out)
 
     def forward(self, x):
-        CNBlock0 = self.CNBlock0(x)  # convnext_atto.nn:23
-        CNBlock1 = self.CNBlock1(CNBlock0)  # convnext_atto.nn:23
+        CNBlock0 = self.CNBlock0(x)  # convnext_atto.nn:18
+        CNBlock1 = self.CNBlock1(CNBlock0)  # convnext_atto.nn:18
         return CNBlock1
 
 
 class Stage_2(nn.Module):
-    """Block Stage, as instance Stage2 expands it (called at convnext_atto.nn:39).
+    """Block Stage, as instance Stage2 expands it (called at convnext_atto.nn:30).
 
     It expands the block differently from class Stage (another branch of an `if`, or other
     layers), hence a class of its own.
@@ -128,17 +128,17 @@ class Stage_2(nn.Module):
         self.CNBlock5 = CNBlock(in_channels=160, c=160, out=640)
 
     def forward(self, x):
-        CNBlock0 = self.CNBlock0(x)  # convnext_atto.nn:23
-        CNBlock1 = self.CNBlock1(CNBlock0)  # convnext_atto.nn:23
-        CNBlock2 = self.CNBlock2(CNBlock1)  # convnext_atto.nn:23
-        CNBlock3 = self.CNBlock3(CNBlock2)  # convnext_atto.nn:23
-        CNBlock4 = self.CNBlock4(CNBlock3)  # convnext_atto.nn:23
-        CNBlock5 = self.CNBlock5(CNBlock4)  # convnext_atto.nn:23
+        CNBlock0 = self.CNBlock0(x)  # convnext_atto.nn:18
+        CNBlock1 = self.CNBlock1(CNBlock0)  # convnext_atto.nn:18
+        CNBlock2 = self.CNBlock2(CNBlock1)  # convnext_atto.nn:18
+        CNBlock3 = self.CNBlock3(CNBlock2)  # convnext_atto.nn:18
+        CNBlock4 = self.CNBlock4(CNBlock3)  # convnext_atto.nn:18
+        CNBlock5 = self.CNBlock5(CNBlock4)  # convnext_atto.nn:18
         return CNBlock5
 
 
 class ConvNeXtAtto(nn.Module):
-    """Model ConvNeXtAtto (convnext_atto.nn:31)."""
+    """Model ConvNeXtAtto (convnext_atto.nn:26)."""
 
     def __init__(self):
         super().__init__()
@@ -155,19 +155,19 @@ class ConvNeXtAtto(nn.Module):
         self.dense0 = nn.Linear(320, 1000)
 
     def forward(self, x):
-        conv0 = self.conv0(x)  # convnext_atto.nn:33
-        channel_norm0 = self.channel_norm0(conv0)  # convnext_atto.nn:34
-        Stage0 = self.Stage0(channel_norm0)  # convnext_atto.nn:35
-        Downsample0 = self.Downsample0(Stage0)  # convnext_atto.nn:36
-        Stage1 = self.Stage1(Downsample0)  # convnext_atto.nn:37
-        Downsample1 = self.Downsample1(Stage1)  # convnext_atto.nn:38
-        Stage2 = self.Stage2(Downsample1)  # convnext_atto.nn:39
-        Downsample2 = self.Downsample2(Stage2)  # convnext_atto.nn:40
-        Stage3 = self.Stage3(Downsample2)  # convnext_atto.nn:41
-        global_avgpool0 = Stage3.mean((2, 3), keepdim=True)  # convnext_atto.nn:42
-        channel_norm1 = self.channel_norm1(global_avgpool0)  # convnext_atto.nn:43
-        flatten0 = torch.flatten(channel_norm1, 1)  # convnext_atto.nn:44
-        dense0 = self.dense0(flatten0)  # convnext_atto.nn:45
+        conv0 = self.conv0(x)  # convnext_atto.nn:27
+        channel_norm0 = self.channel_norm0(conv0)  # convnext_atto.nn:27
+        Stage0 = self.Stage0(channel_norm0)  # convnext_atto.nn:28
+        Downsample0 = self.Downsample0(Stage0)  # convnext_atto.nn:29
+        Stage1 = self.Stage1(Downsample0)  # convnext_atto.nn:29
+        Downsample1 = self.Downsample1(Stage1)  # convnext_atto.nn:30
+        Stage2 = self.Stage2(Downsample1)  # convnext_atto.nn:30
+        Downsample2 = self.Downsample2(Stage2)  # convnext_atto.nn:31
+        Stage3 = self.Stage3(Downsample2)  # convnext_atto.nn:31
+        global_avgpool0 = Stage3.mean((2, 3), keepdim=True)  # convnext_atto.nn:32
+        channel_norm1 = self.channel_norm1(global_avgpool0)  # convnext_atto.nn:32
+        flatten0 = torch.flatten(channel_norm1, 1)  # convnext_atto.nn:32
+        dense0 = self.dense0(flatten0)  # convnext_atto.nn:32
         return dense0
 
 
