@@ -1,0 +1,18 @@
+/**
+ * The PyTorch target against nnc on every example of examples/; how they are compared is
+ * parity-harness.ts's comment.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { it } from "vitest";
+import { describeParity, type ParityCase } from "./parity-harness.js";
+import { SKIP_TORCH, warnSkipped } from "./python.js";
+
+const EXAMPLE_CASES: readonly ParityCase[] = readdirSync("examples")
+  .filter((f) => f.endsWith(".nn"))
+  .sort()
+  .map((f) => ({ name: f.replace(/\.nn$/, ""), path: `examples/${f}`, text: readFileSync(`examples/${f}`, "utf8") }));
+
+
+describeParity(EXAMPLE_CASES);
+
+it.runIf(SKIP_TORCH)("is skipped without PyTorch", () => warnSkipped("parity with PyTorch (test/torch/parity-examples.test.ts)"));
