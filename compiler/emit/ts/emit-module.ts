@@ -227,7 +227,7 @@ class ModuleEmitter {
                 'Which kernels `forward` runs: `"wasm"`, the WebAssembly plan of {@link STEPS}; `"ts"`, the readable code of `forward`; `"auto"` (default), `"wasm"` where WebAssembly SIMD is available, else `"ts"`. `"wasm"` throws where it is not.',
               ],
             },
-            { name: "threads", hasQuestionToken: true, type: "number", docs: ["Threads the WebAssembly engine splits convolutions and pools over, the caller's included (default 1; Node's `worker_threads`)."] },
+            { name: "threads", hasQuestionToken: true, type: "number", docs: ["Threads the WebAssembly engine splits convolutions and pools over, the caller's included (default 1; Node's `worker_threads`, or Web Workers in a cross-origin isolated page; one thread elsewhere)."] },
           ],
     });
   }
