@@ -391,7 +391,7 @@ def arithmetic_cases():
     yield Case("div_call_features", model({"a": [3, 5], "b": [3, 6]}, "return (a, b -> dense(1) -> sigmoid) -> div"),
                {"a": [3, 5], "b": [3, 6]}, {"dense0": dense(6, 1)}, lambda L, a, b: a / torch.sigmoid(L["dense0"](b)))
     yield pipeline_case("scale_rank4", shape, "conv(4, 3) -> scale(init: 0.5)",
-                        {"conv0": conv(3, 4, 3), "scale0": Scale(4, 0.5)}, ["conv0", "scale0"])
+                        {"conv0": conv(3, 4, 3), "scale0": Scale(4, 0.5, image=True)}, ["conv0", "scale0"])
     yield pipeline_case("scale_rank2", [3, 6], "dense(5) -> scale", {"dense0": dense(6, 5), "scale0": Scale(5)},
                         ["dense0", "scale0"])
 

@@ -143,11 +143,12 @@ class ChannelNorm2d(nn.Module):
 
 class Scale(nn.Module):
     """nnc's `scale(init)`: a learned multiplier per channel, y = x · weight on [N, C] or
-    [N, C, H, W] (ConvNeXt's layer scale); weight [C] starts at init."""
+    [N, C, H, W] (ConvNeXt's layer scale); weight starts at init, [C], or [C, 1, 1] with
+    image=True (nnc's shape on an image, as ConvNeXt's layer_scale)."""
 
-    def __init__(self, channels, init=1.0):
+    def __init__(self, channels, init=1.0, image=False):
         super().__init__()
-        self.weight = nn.Parameter(torch.full((channels,), init))
+        self.weight = nn.Parameter(torch.full((channels, 1, 1) if image else (channels,), init))
 
     def forward(self, x):
         return x * self.weight.view(_channel_view(x))
