@@ -4,7 +4,8 @@
  * with the exit code and both streams (notes, hints, and files that check clean).
  * `UPDATE_BASELINES=1` rewrites them.
  */
-import { chmodSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { chmodSync, existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -52,4 +53,14 @@ describe("a file that cannot be read says why", () => {
       expect([run.code, run.stderr]).toEqual([1, `${path}: error[E0001]: cannot read '${path}': ${reason}\n${path}: 1 error, 0 warnings\n`]);
     });
   }
+
+  // As root, the permission case runs the reader as the unprivileged user `nobody` (setpriv,
+  // from util-linux), in a child process; the message around the reason is the one above.
+  it.runIf(isRoot && existsSync("/usr/bin/setpriv"))("without permission (the reader, as nobody)", () => {
+    chmodSync(dir, 0o755);
+    const script = `import("./compiler/check/read-source.ts").then((m) => console.log(JSON.stringify(m.readSourceFile(${JSON.stringify(locked)}))))`;
+    const run = spawnSync("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, "--import", "tsx", "-e", script], { encoding: "utf8" });
+    expect(run.stderr).toBe("");
+    expect(JSON.parse(run.stdout)).toEqual({ reason: "permission denied" });
+  });
 });
