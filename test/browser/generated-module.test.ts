@@ -18,7 +18,7 @@ import { build } from "esbuild";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Header } from "../../runtime/fast/chunk-pool.js";
-import { launchChromium, SKIP_CHROMIUM, warnChromiumSkipped, type LaunchedBrowser } from "../support/chromium.js";
+import { launchChromium, maxDifference, SKIP_CHROMIUM, warnChromiumSkipped, type LaunchedBrowser } from "../support/chromium.js";
 import { runCli } from "../support/cli.js";
 import type { RunOptions, RunResult } from "./module-page.js";
 import { servePages, type PageServer } from "./page-server.js";
@@ -69,13 +69,6 @@ const RUN_IN_PAGE = `async ({ url, where, options }) => {
     worker.postMessage(options);
   });
 }`;
-
-function maxAbsDiff(a: readonly number[], b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let max = 0;
-  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
-  return max;
-}
 
 describe.skipIf(SKIP_CHROMIUM)("generated modules in Chromium", () => {
   let dir: string;
@@ -151,8 +144,8 @@ describe.skipIf(SKIP_CHROMIUM)("generated modules in Chromium", () => {
     if ("error" in answer) throw new Error(answer.error);
     expect(answer.engine).toBe("wasm");
     expect(answer.isolated).toBe(kind === "isolated");
-    expect(maxAbsDiff(answer.first, reference)).toBeLessThanOrEqual(TOLERANCE);
-    expect(maxAbsDiff(answer.last, reference)).toBeLessThanOrEqual(TOLERANCE);
+    expect(maxDifference(answer.first, reference)).toBeLessThanOrEqual(TOLERANCE);
+    expect(maxDifference(answer.last, reference)).toBeLessThanOrEqual(TOLERANCE);
     return answer;
   }
 
@@ -212,7 +205,7 @@ describe.skipIf(SKIP_CHROMIUM)("generated modules in Chromium", () => {
       expect(errors).toEqual([]);
       expect(await page.evaluate("crossOriginIsolated")).toBe(kind === "isolated");
       const printed = ((await page.textContent("#output")) ?? "").split(" ").map(Number);
-      expect(maxAbsDiff(printed, expected), kind).toBeLessThanOrEqual(TOLERANCE);
+      expect(maxDifference(printed, expected), kind).toBeLessThanOrEqual(TOLERANCE);
       await page.close();
     }
   });

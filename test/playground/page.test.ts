@@ -27,7 +27,7 @@ import { runModel } from "../../playground/src/run-model.js";
 import { trainModel } from "../../playground/src/training.js";
 import { loadMnist } from "../../compiler/train/data.js";
 import { PLAYGROUND_PATH, playgroundHost, Session } from "../../playground/src/session.js";
-import { launchChromium, SKIP_CHROMIUM, warnChromiumSkipped, type LaunchedBrowser } from "../support/chromium.js";
+import { launchChromium, maxDifference, SKIP_CHROMIUM, warnChromiumSkipped, type LaunchedBrowser } from "../support/chromium.js";
 import { runCli } from "../support/cli.js";
 
 warnChromiumSkipped("test/playground/page.test.ts (the playground in a browser)");
@@ -67,13 +67,6 @@ function model(text: string, set: string[] = []): CheckedModel {
 async function nncCheck(text: string): Promise<string> {
   const run = await runCli(["check", PLAYGROUND_PATH], { readFile: (path) => (path === PLAYGROUND_PATH ? text : undefined) });
   return run.stderr + run.stdout;
-}
-
-function maxDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
-  return worst;
 }
 
 describe.skipIf(SKIP_CHROMIUM)("the playground in Chromium", () => {

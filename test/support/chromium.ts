@@ -66,3 +66,14 @@ export async function launchChromium(): Promise<LaunchedBrowser> {
     },
   };
 }
+
+/**
+ * The largest absolute difference between numbers a page computed and Node's (after checking
+ * that there are as many).
+ */
+export function maxDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`${a.length} numbers against ${b.length}`);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
+  return worst;
+}
