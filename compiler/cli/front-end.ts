@@ -11,6 +11,7 @@ import { diagnostic } from "../diagnostics/catalogue.js";
 import { renderDiagnostics, diagnosticsToJson, type JsonDiagnostic } from "../diagnostics/render.js";
 import { SourceFile } from "../syntax/span.js";
 import { checkHost, type CliIo } from "./io.js";
+import { groupThousands, parameterCounts } from "./tables.js";
 
 /** Options shared by the commands that elaborate a model. */
 export interface ModelOptions {
@@ -77,6 +78,18 @@ export function printFileDiagnostics(io: CliIo, path: string, text: string | und
 /** The `--format json` form of a result's diagnostics. */
 export function jsonDiagnostics(result: CheckResult): JsonDiagnostic[] {
   return diagnosticsToJson(result.diagnostics, lookup(result));
+}
+
+/**
+ * `nnc check`'s closing lines for a file, after its diagnostics: the count of its diagnostics on
+ * stderr where it has any (warnings are counted but fail nothing), then `<file>: ok: <models>` on
+ * stdout where it has no error.
+ */
+export function closingLines(file: string, result: CheckResult): { stdout: string; stderr: string } {
+  const counted = result.diagnostics.length > 0 ? `${file}: ${countLine(result.diagnostics)}\n` : "";
+  if (hasErrors(result.diagnostics)) return { stdout: "", stderr: counted };
+  const models = result.models.map((m) => `${m.name} (${groupThousands(parameterCounts(m).learnable)} parameters)`);
+  return { stdout: `${file}: ok${models.length > 0 ? `: ${models.join(", ")}` : ""}\n`, stderr: counted };
 }
 
 /** Counts errors and warnings for a closing line such as `2 errors, 1 warning`. */

@@ -12,7 +12,7 @@ import { Command, CommanderError, Option } from "commander";
 import { processIo, type CliIo } from "./io.js";
 import {
   checkPath,
-  countLine,
+  closingLines,
   jsonDiagnostics,
   printDiagnostics,
   printFileDiagnostics,
@@ -20,7 +20,7 @@ import {
   type ModelOptions,
 } from "./front-end.js";
 import type { CheckedModel } from "../check/model.js";
-import { paramsListing, summaryTable, parameterCounts, groupThousands } from "./tables.js";
+import { paramsListing, summaryTable } from "./tables.js";
 import { format } from "../format/format.js";
 import { graphDot, graphSvg } from "../emit/picture/graph-picture.js";
 import { VERSION } from "../version.js";
@@ -153,19 +153,16 @@ function check(files: string[], opts: ModelOptions & { format: string }, io: Cli
   let status = 0;
   const json = [];
   for (const file of files) {
-    const { result, ok, status: fileStatus } = checkPath(file, io, { set: opts.set, model: opts.model, allModels: opts.model === undefined });
+    const { result, status: fileStatus } = checkPath(file, io, { set: opts.set, model: opts.model, allModels: opts.model === undefined });
     status = Math.max(status, fileStatus);
     if (opts.format === "json") {
       json.push(...jsonDiagnostics(result));
       continue;
     }
     printDiagnostics(io, result, opts);
-    if (ok) {
-      const models = result.models.map((m) => `${m.name} (${groupThousands(parameterCounts(m).learnable)} parameters)`);
-      io.stdout(`${file}: ok${models.length > 0 ? `: ${models.join(", ")}` : ""}\n`);
-    } else {
-      io.stderr(`${file}: ${countLine(result.diagnostics)}\n`);
-    }
+    const closing = closingLines(file, result);
+    if (closing.stderr) io.stderr(closing.stderr);
+    if (closing.stdout) io.stdout(closing.stdout);
   }
   if (opts.format === "json") io.stdout(JSON.stringify(json, null, 2) + "\n");
   return status;

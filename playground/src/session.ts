@@ -8,8 +8,8 @@
 import { checkSource, type CheckHost, type CheckResult } from "../../compiler/check/check.js";
 import type { CheckedModel } from "../../compiler/check/model.js";
 import { DEFAULT_ALIASES, OPERATOR_LIST } from "../../compiler/check/operators.js";
-import { countLine, printDiagnostics } from "../../compiler/cli/front-end.js";
-import { groupThousands, parameterCounts, summaryTable } from "../../compiler/cli/tables.js";
+import { closingLines, printDiagnostics } from "../../compiler/cli/front-end.js";
+import { summaryTable } from "../../compiler/cli/tables.js";
 import { hasErrors, type Diagnostic } from "../../compiler/diagnostics/diagnostic.js";
 import { graphSvg } from "../../compiler/emit/picture/graph-picture.js";
 import { analyze, type Analysis } from "../../compiler/lsp/analysis.js";
@@ -118,13 +118,8 @@ export function checkText(text: string, choice: ModelChoice): string {
   let out = "";
   const io = { stdout: (s: string) => void (out += s), stderr: (s: string) => void (out += s), readFile: () => undefined, readImport: () => ({ reason: NO_IMPORTS }), writeFile: () => undefined };
   printDiagnostics(io, result, options);
-  if (!hasErrors(result.diagnostics)) {
-    const models = result.models.map((m) => `${m.name} (${groupThousands(parameterCounts(m).learnable)} parameters)`);
-    out += `${PLAYGROUND_PATH}: ok${models.length > 0 ? `: ${models.join(", ")}` : ""}\n`;
-  } else {
-    out += `${PLAYGROUND_PATH}: ${countLine(result.diagnostics)}\n`;
-  }
-  return out;
+  const closing = closingLines(PLAYGROUND_PATH, result);
+  return out + closing.stderr + closing.stdout;
 }
 
 function located(d: Diagnostic): PlaygroundDiagnostic {

@@ -36,6 +36,7 @@ describe("the playground's session", () => {
       [RESNET20, ["width=8", "norm=group(groups: 4)"]],
       [RESNET20, ["widht=8"]],
       [broken, []],
+      ["model M(x: [N, 4], mask: [N, 4]) {\n  unused = x -> relu\n  return x -> dense(2)\n}\n", []],
       ['import "lib.nn"\nmodel M(x: [N, 4]) {\n  return x -> dense(2)\n}\n', []],
     ] as const) {
       const report = new Session().update(3, text, { set: [...set] });
