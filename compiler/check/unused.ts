@@ -9,6 +9,7 @@
  * 100,000 terms (see `docs/language.md`, "Limits").
  */
 import type { BlockDecl, Expr, Ident, ModelDecl, Program } from "../syntax/ast.js";
+import { childrenOf, type SyntaxNode } from "../syntax/children.js";
 import type { Span } from "../syntax/span.js";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import { diagnostic } from "../diagnostics/catalogue.js";
@@ -52,58 +53,24 @@ function unusedIn(decl: BlockDecl | ModelDecl, file: string): Diagnostic[] {
     );
 }
 
-/** Adds every name `root` reads to `used`, except those a `for` inside it binds for its body. */
+/**
+ * Adds every name `root` reads to `used`, except those a `for` inside it binds for its body. The
+ * walk follows `childrenOf`; what reads a name is a name, and the callee of a call.
+ */
 function collectUses(root: Expr, used: Set<string>): void {
-  const stack: { expr: Expr; hidden: ReadonlySet<string> }[] = [{ expr: root, hidden: new Set() }];
-  const visit = (expr: Expr, hidden: ReadonlySet<string>) => stack.push({ expr, hidden });
+  const stack: { node: SyntaxNode; hidden: ReadonlySet<string> }[] = [{ node: root, hidden: new Set() }];
   for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
-    const { expr, hidden } = top;
+    const { node, hidden } = top;
     const use = (name: string) => {
       if (!hidden.has(name)) used.add(name);
     };
-    switch (expr.kind) {
-      case "name":
-        use(expr.name);
-        break;
-      case "call":
-        use(expr.callee.name);
-        for (const arg of expr.args) visit(arg.value, hidden);
-        break;
-      case "list":
-      case "tuple":
-        for (const item of expr.items) visit(item, hidden);
-        break;
-      case "paren":
-        visit(expr.inner, hidden);
-        break;
-      case "pipe":
-        for (const stage of expr.stages) visit(stage, hidden);
-        break;
-      case "label":
-        visit(expr.value, hidden);
-        break;
-      case "binary":
-        visit(expr.left, hidden);
-        visit(expr.right, hidden);
-        break;
-      case "unary":
-        visit(expr.operand, hidden);
-        break;
-      case "if":
-        visit(expr.cond, hidden);
-        visit(expr.then, hidden);
-        visit(expr.else, hidden);
-        break;
-      case "for":
-        visit(expr.iterable, hidden);
-        visit(expr.body, new Set([...hidden, expr.variable.name]));
-        break;
-      case "number":
-      case "string":
-      case "bool":
-      case "error":
-        break;
+    if ("kind" in node && node.kind === "name") use(node.name);
+    if ("kind" in node && node.kind === "call") use(node.callee.name);
+    if ("kind" in node && node.kind === "for") {
+      stack.push({ node: node.iterable, hidden }, { node: node.body, hidden: new Set([...hidden, node.variable.name]) });
+      continue;
     }
+    for (const child of childrenOf(node)) stack.push({ node: child, hidden });
   }
 }
 
