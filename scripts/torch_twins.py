@@ -375,10 +375,11 @@ def norm_zoo():
 KINDS = ((nn.Conv2d, "conv"), (nn.BatchNorm2d, "batch"), (nn.Linear, "dense"))
 
 
-def tag_all(names, module):
-    """Tags every conv, batch norm and linear layer inside `module`, in registration order."""
+def tag_all(names, module, kinds=KINDS):
+    """Tags every layer of `kinds` (by default conv, batch norm and linear) inside `module`, in
+    registration order."""
     for sub in module.modules():
-        kind = next((k for cls, k in KINDS if isinstance(sub, cls)), None)
+        kind = next((k for cls, k in kinds if isinstance(sub, cls)), None)
         if kind is not None:
             tag(sub, names.next(kind))
 
@@ -490,23 +491,17 @@ def convnext_atto():
     n = Names()
     kinds = ((nn.Conv2d, "conv"), (nn.LayerNorm, "channel_norm"), (LayerNorm2d, "channel_norm"), (nn.Linear, "dense"))
 
-    def tag_parts(names, module):
-        for sub in module.modules():
-            kind = next((k for cls, k in kinds if isinstance(sub, cls)), None)
-            if kind is not None:
-                tag(sub, names.next(kind))
-
-    tag_parts(n, model.features[0])
+    tag_all(n, model.features[0], kinds)
     for part in model.features[1:]:
         if isinstance(part[0], CNBlock):
             stage = n.block("Stage")
             for cnblock in part:
                 b = stage.block("CNBlock")
-                tag_parts(b, cnblock.block)
+                tag_all(b, cnblock.block, kinds)
                 cnblock.nnc_own = {"layer_scale": b.next("scale") + ".weight"}
         else:
-            tag_parts(n.block("Downsample"), part)
-    tag_parts(n, model.classifier)
+            tag_all(n.block("Downsample"), part, kinds)
+    tag_all(n, model.classifier, kinds)
 
     def declaration_order(pairs):
         out, held = [], []
