@@ -19,19 +19,14 @@ import { SUPPORTED_OPSETS } from "../../compiler/emit/onnx/emit-onnx.js";
 import { syntheticWeights } from "../support/synthetic.js";
 import { OPERATOR_MODELS } from "./operator-models.js";
 import { checkFile, checkText, compile, paramTensors, type Checked } from "./support.js";
+import { printSkipBanner } from "../support/skip-banner.js";
 
 const PYTHON = process.env.NNC_ONNX_PYTHON ?? "/usr/bin/python3";
 const REQUIRED = process.env.NNC_REQUIRE_ONNX_CHECKER === "1";
 const probe = spawnSync(PYTHON, ["-c", "import onnx.checker"], { encoding: "utf8" });
 const available = probe.status === 0;
 
-if (!available && !REQUIRED) {
-  const banner = "=".repeat(78);
-  console.warn(
-    `\n${banner}\nSKIPPED: the ONNX checker test needs python3-onnx (${PYTHON} -c "import onnx" failed).\n` +
-      `Install it with \`apt-get install python3-onnx\`; .ci/run does, and CI then requires it.\n${banner}\n`,
-  );
-}
+if (!available && !REQUIRED) printSkipBanner("the ONNX checker test", `python3-onnx (${PYTHON} -c "import onnx" failed)`, "python3-onnx");
 
 const LARGE = new Set(["efficientnet_b0", "googlenet", "mobilenet_v2", "mobilenet_v3_small", "resnet18", "shufflenet_v2", "vgg"]);
 

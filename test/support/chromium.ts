@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type BrowserContext } from "playwright-core";
+import { printSkipBanner } from "./skip-banner.js";
 
 export const CHROMIUM = process.env.NNC_CHROMIUM ?? "/usr/bin/chromium";
 export const CHROMIUM_REQUIRED = process.env.NNC_REQUIRE_CHROMIUM === "1";
@@ -23,11 +24,7 @@ let warned = false;
 export function warnChromiumSkipped(what: string): void {
   if (!SKIP_CHROMIUM || warned) return;
   warned = true;
-  const banner = "=".repeat(78);
-  console.warn(
-    `\n${banner}\nSKIPPED: ${what} needs Chromium (${CHROMIUM} is not installed).\n` +
-      `Install it with \`apt-get install chromium\`; .ci/run does, and CI then requires it.\n${banner}\n`,
-  );
+  printSkipBanner(what, `Chromium (${CHROMIUM} is not installed)`, "chromium");
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { resolve } from "node:path";
+import { printSkipBanner } from "../support/skip-banner.js";
 
 export const PYTHON = process.env.NNC_TORCH_PYTHON ?? "/usr/bin/python3";
 export const TORCH_REQUIRED = process.env.NNC_REQUIRE_TORCH === "1";
@@ -21,11 +22,7 @@ let warned = false;
 export function warnSkipped(what: string): void {
   if (!SKIP_TORCH || warned) return;
   warned = true;
-  const banner = "=".repeat(78);
-  console.warn(
-    `\n${banner}\nSKIPPED: ${what} needs PyTorch (${PYTHON} -c "import torch" failed).\n` +
-      `Install it with \`apt-get install python3-torch\`; .ci/run does, and CI then requires it.\n${banner}\n`,
-  );
+  printSkipBanner(what, `PyTorch (${PYTHON} -c "import torch" failed)`, "python3-torch");
 }
 
 /** Fails with torch's import error where torch is required but missing. */
