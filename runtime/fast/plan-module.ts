@@ -29,6 +29,7 @@ export interface PlanKernels {
   add(a: number, b: number, out: number, quads: number, relu: number): void;
   relu(a: number, out: number, quads: number): void;
   activate(a: number, out: number, quads: number, kind: number): void;
+  clamp(a: number, out: number, quads: number, scale: number, shift: number, lo: number, hi: number): void;
   rowMoments(x: number, rows: number, width: number, pixel: number, quads: number, center: number, out: number, squares: number): void;
   channelAffine(x: number, out: number, pixels: number, pixel: number, quads: number, scale: number, shift: number, floor: number): void;
   copyPixels(src: number, srcPixel: number, dst: number, dstPixel: number, pixels: number, quads: number): void;
@@ -67,6 +68,7 @@ export function instantiatePlanKernels(module: WebAssembly.Module, memory: WebAs
     add: e.add as PlanKernels["add"],
     relu: e.relu as PlanKernels["relu"],
     activate: e.activate as PlanKernels["activate"],
+    clamp: e.clamp as PlanKernels["clamp"],
     rowMoments: e.row_moments as PlanKernels["rowMoments"],
     channelAffine: e.channel_affine as PlanKernels["channelAffine"],
     copyPixels: e.copy_pixels as PlanKernels["copyPixels"],

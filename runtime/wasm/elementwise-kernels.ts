@@ -10,6 +10,9 @@
  *   `Math.tanh` in f32), with σ(x) = ½ + ½·tanh(x / 2) and silu(x) = x·σ(x); gelu(x) =
  *   ½·x·(1 + erf(x / √2)) with the erf of `runtime/kernels/gelu.ts` (the same rational form);
  *   hardswish(x) = x·min(max(x + 3, 0), 6) / 6, in PyTorch's order of operations.
+ * - `clamp(a, out, quads, scale, shift, lo, hi)`: min(max(x·scale + shift, lo), hi) with f32
+ *   arguments: `Clip` (relu6, hardtanh, clamp) as scale 1 and shift 0, `HardSigmoid` as its alpha
+ *   and beta between 0 and 1. NaN stays NaN, as in the scalar functions.
  * - `copy_pixels(src, srcPixel, dst, dstPixel, pixels, quads)`: the first `quads` channel
  *   vectors of each pixel, as a concat writes its parts into a wider tensor.
  *
@@ -19,17 +22,18 @@ import { FunctionBody, ValueType } from "./instructions.js";
 import type { ModuleFunction } from "./module.js";
 import { ERF_DENOMINATOR, ERF_NUMERATOR } from "../kernels/gelu.js";
 
-const { i32, v128 } = ValueType;
+const { i32, f32, v128 } = ValueType;
 
 /** The `kind` argument of `activate`. */
 export const ActivationKind = { tanh: 1, sigmoid: 2, silu: 3, gelu: 4, hardswish: 5 } as const;
 
-/** The element-wise kernels, in a fixed order: `add`, `relu`, `activate`. */
+/** The element-wise kernels, in a fixed order: `add`, `relu`, `activate`, `clamp`. */
 export function elementwiseFunctions(): ModuleFunction[] {
   return [
     { name: "add", results: [], body: addBody() },
     { name: "relu", results: [], body: reluBody() },
     { name: "activate", results: [], body: activateBody() },
+    { name: "clamp", results: [], body: clampBody() },
   ];
 }
 
@@ -72,6 +76,24 @@ function reluBody(): FunctionBody {
   f.f32Const(0).f32x4Splat().localSet(zero);
   f.loop();
   f.localGet(out).localGet(a).v128Load(0).localGet(zero).f32x4Max().v128Store(0);
+  for (const p of [a, out]) f.localGet(p).i32Const(16).i32Add().localSet(p);
+  f.localGet(quads).i32Const(1).i32Sub().localTee(quads).brIf(0);
+  f.end();
+  return f;
+}
+
+function clampBody(): FunctionBody {
+  const f = new FunctionBody([i32, i32, i32, f32, f32, f32, f32]);
+  const [a, out, quads, scale, shift, lo, hi] = [0, 1, 2, 3, 4, 5, 6];
+  const [vScale, vShift, vLo, vHi] = [f.local(v128), f.local(v128), f.local(v128), f.local(v128)];
+  f.localGet(quads).i32Eqz().if().return().end();
+  f.localGet(scale).f32x4Splat().localSet(vScale);
+  f.localGet(shift).f32x4Splat().localSet(vShift);
+  f.localGet(lo).f32x4Splat().localSet(vLo);
+  f.localGet(hi).f32x4Splat().localSet(vHi);
+  f.loop();
+  f.localGet(out).localGet(a).v128Load(0).localGet(vScale).f32x4Mul().localGet(vShift).f32x4Add();
+  f.localGet(vLo).f32x4Max().localGet(vHi).f32x4Min().v128Store(0);
   for (const p of [a, out]) f.localGet(p).i32Const(16).i32Add().localSet(p);
   f.localGet(quads).i32Const(1).i32Sub().localTee(quads).brIf(0);
   f.end();

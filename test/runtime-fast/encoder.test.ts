@@ -106,7 +106,7 @@ describe("modules", () => {
     const names = WebAssembly.Module.exports(new WebAssembly.Module(bytes)).map((e) => e.name);
     expect(names.slice(0, 2)).toEqual(["gemm_tile", "conv_rows"]);
     const gemms = Array.from({ length: mr }, (_, k) => `wino_gemm_${k + 1}`);
-    const layout = ["pool_rows", "depthwise_rows", "add", "relu", "activate", "row_moments", "channel_affine", "copy_pixels"];
+    const layout = ["pool_rows", "depthwise_rows", "add", "relu", "activate", "clamp", "row_moments", "channel_affine", "copy_pixels"];
     expect(names).toHaveLength(2 + 2 * mr + 3 + mr + layout.length);
     expect(names.slice(-(3 + mr + layout.length))).toEqual(["wino_rows", "wino_in", "wino_out", ...gemms, ...layout]);
   });
@@ -143,5 +143,22 @@ describe("the activation kernel", () => {
     expect(worst).toBeLessThan(4e-7);
     expect(heap[out] === exact(0) && heap[out + 1] === exact(0)).toBe(true);
     if (kind === ActivationKind.tanh || kind === ActivationKind.sigmoid) expect([heap[out + 2], heap[out + 3]]).toEqual([exact(Infinity), exact(-Infinity)]);
+  });
+
+  it.each([
+    ["relu6", 1, 0, 0, 6, (x: number) => Math.min(Math.max(x, 0), 6)],
+    ["hardtanh(-2, 3)", 1, 0, -2, 3, (x: number) => Math.min(Math.max(x, -2), 3)],
+    ["clamp(min: 1)", 1, 0, 1, Infinity, (x: number) => Math.max(x, 1)],
+    ["hardsigmoid", 1 / 6, 0.5, 0, 1, (x: number) => Math.min(Math.max(x / 6 + 0.5, 0), 1)],
+  ] as const)("clamps as %s within one f32 rounding of the scalar function, NaN kept", (_, scale, shift, lo, hi, exact) => {
+    const out = points.length;
+    heap.set([NaN, 2.5, -7, 100], 0);
+    kernels.clamp(0, out * 4, points.length / 4, scale, shift, lo, hi);
+    expect(Number.isNaN(heap[out])).toBe(true);
+    expect([heap[out + 1], heap[out + 2], heap[out + 3]]).toEqual([exact(2.5), exact(-7), exact(100)].map(Math.fround));
+    let worst = 0;
+    for (let i = 4; i < points.length; i++) worst = Math.max(worst, Math.abs(heap[out + i] - exact(points[i])));
+    expect(worst).toBeLessThan(scale === 1 ? 1e-12 : 1.2e-7);
+    heap.set(points.subarray(0, 4), 0);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * An element-wise activation (`LeakyRelu`, `Elu`, `Sigmoid`, `Tanh`, `Silu`, `Gelu`, `HardSwish`, …)
  * on a blocked value, and {@link activateHeap}, which the conv step also runs for the activation a
- * conv fuses. Tanh, sigmoid, silu, gelu and hardswish run on the `activate` kernel
+ * conv fuses. Tanh, sigmoid, silu, gelu and hardswish run on the `activate` kernel, `Clip`
+ * (relu6, hardtanh, clamp) and `HardSigmoid` on the `clamp` kernel
  * (`runtime/wasm/elementwise-kernels.ts`); the others in TypeScript over the memory, where the
  * layout does not matter.
  */
@@ -18,8 +19,20 @@ export function activateHeap({ heap, kernels }: StepHeap, from: number, to: numb
   const name = activation.kind === "pointwise" ? (activation.op === "HardSwish" ? "hardswish" : undefined) : activation.kind;
   const kind = name === undefined ? undefined : (ActivationKind as Record<string, number | undefined>)[name];
   if (kind !== undefined && size % 4 === 0) return kernels.activate(from * 4, to * 4, size / 4, kind);
+  const clamp = clampArguments(activation);
+  if (clamp !== undefined && size % 4 === 0) return kernels.clamp(from * 4, to * 4, size / 4, ...clamp);
   if (from !== to) heap.copyWithin(to, from, from + size);
   applyActivation(heap, to, 1, size, size, activation);
+}
+
+/** The `clamp` kernel's scale, shift and bounds for `Clip` and `HardSigmoid`; `undefined` for others. */
+function clampArguments(activation: FusedActivation): [number, number, number, number] | undefined {
+  if (activation.kind !== "pointwise") return undefined;
+  const attrs = activation.attrs ?? {};
+  if (activation.op === "Clip") return [1, 0, attrs.min ?? -Infinity, attrs.max ?? Infinity];
+  // ONNX's defaults, as the registry's HardSigmoid kernel reads them.
+  if (activation.op === "HardSigmoid") return [attrs.alpha ?? 0.2, attrs.beta ?? 0.5, 0, 1];
+  return undefined;
 }
 
 /** An activation whose output is blocked. */
