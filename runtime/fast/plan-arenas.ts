@@ -109,6 +109,8 @@ export class HeapReservations {
   scratchFloats = 0;
   /** One thread's Winograd scratch in bytes (one block per thread, shared by the Winograd convs). */
   winogradScratch = 0;
+  /** The Winograd scratch all threads share (U or a pass's V), in bytes. */
+  winogradShared = 0;
 
   /** Reserves `floats` floats (at least one) and returns the block's byte offset. */
   take(floats: number): number {
@@ -136,5 +138,10 @@ export class HeapReservations {
   /** Makes each thread's Winograd scratch at least `bytes` long. */
   needWinogradScratch(bytes: number): void {
     this.winogradScratch = Math.max(this.winogradScratch, bytes);
+  }
+
+  /** Makes the Winograd scratch the threads share at least `bytes` long. */
+  needWinogradShared(bytes: number): void {
+    this.winogradShared = Math.max(this.winogradShared, bytes);
   }
 }

@@ -12,7 +12,7 @@ import type { PlanKernels } from "./plan-module.js";
 /** The splitter's words of the control block, after the pool's header. */
 const Word = { kind: HEADER_WORDS, desc: HEADER_WORDS + 1, items: HEADER_WORDS + 2, rows: HEADER_WORDS + 3, blocks: HEADER_WORDS + 4 } as const;
 const WORDS = 5;
-const Kind = { conv: 1, convBlocks: 2, pool: 3, wino: 4, depthwise: 5 } as const;
+const Kind = { conv: 1, convBlocks: 2, pool: 3, wino: 4, depthwise: 5, winoBlocks: 6 } as const;
 /**
  * The least work (multiply-adds, or values read by a pool) worth splitting: below it the
  * hand-off (a few microseconds, more when a worker must be woken) costs more than it saves.
@@ -30,6 +30,7 @@ const RUN_CHUNK = `function runChunk(e, c, f, k, thread) {
   else if (kind === ${Kind.convBlocks}) e.conv_rows(desc, 0, c[${Word.rows}], lo, hi);
   else if (kind === ${Kind.wino}) e.wino_rows(desc, lo, hi, thread);
   else if (kind === ${Kind.depthwise}) e.depthwise_rows(desc, lo, hi);
+  else if (kind === ${Kind.winoBlocks}) e.wino_blocks(desc, lo, hi, thread);
   else e.pool_rows(desc, lo, hi);
 }`;
 
@@ -45,7 +46,13 @@ export class RowSplitter {
     module: WebAssembly.Module,
     memory: WebAssembly.Memory,
   ) {
-    const exports = { conv_rows: kernels.convRows, wino_rows: kernels.winoRows, pool_rows: kernels.poolRows, depthwise_rows: kernels.depthwiseRows };
+    const exports = {
+      conv_rows: kernels.convRows,
+      wino_rows: kernels.winoRows,
+      wino_blocks: kernels.winoBlocks,
+      pool_rows: kernels.poolRows,
+      depthwise_rows: kernels.depthwiseRows,
+    };
     this.chunks = new ChunkPool(WORDS, threads, module, memory, RUN_CHUNK, exports);
     this.threads = this.chunks.threads;
   }
@@ -67,6 +74,12 @@ export class RowSplitter {
   wino(desc: number, rows: number, work: number): void {
     if (this.threads === 1 || work < MIN_PARALLEL_WORK || rows < 2) return this.kernels.winoRows(desc, 0, rows, 0);
     this.run(Kind.wino, desc, rows, rows, 0);
+  }
+
+  /** Output blocks `[0, blocks)` of the current pass of the wide Winograd conv at `desc`, `work` multiply-adds (direct). */
+  winoBlocks(desc: number, blocks: number, work: number): void {
+    if (this.threads === 1 || work < MIN_PARALLEL_WORK || blocks < 2) return this.kernels.winoBlocks(desc, 0, blocks, 0);
+    this.run(Kind.winoBlocks, desc, blocks, 0, blocks);
   }
 
   /** Output rows `[0, rows)` of the pool at `desc`, which reads `work` values. */

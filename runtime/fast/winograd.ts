@@ -1,45 +1,68 @@
 /**
  * The TypeScript side of the Winograd conv (`runtime/wasm/winograd-kernel.ts`): which convs take
- * it, the transformed weights `U = G g Gᵀ` packed for the GEMM tiles, and the descriptors.
+ * it, how each is cut, and the descriptors.
  *
- * A conv takes it when it is 3×3 with stride 1, no dilation and one group, has at least 16
- * input channels (ResNet-20's 16-channel stage gains about as much as the wider ones; fewer
- * were not measured, and their GEMMs get very short), and at most 128 × 128 channels: U holds
- * 16 values per channel pair where the direct conv holds 9, so ResNet-18's wide late stages
- * would push the plan past its memory bound (weights + 2 × the largest pair of live
- * activations), and at batch 1 their 7×7 and 14×14 images are too small to reuse U.
+ * A conv takes it when it is 3×3 with stride 1, no dilation and one group, and has at least 16
+ * input channels (ResNet-20's 16-channel stage gains about as much as the wider ones; fewer were
+ * not measured, and their GEMMs get very short). The plan stores the direct conv's packed weights
+ * (9 values per channel pair) and transforms them to U = G g Gᵀ (16 values) on every forward, into
+ * scratch: storing U would take 16/9 of the weights' memory, which for ResNet-18's wide stages
+ * pushes the plan past its memory bound (weights + 2 × the largest pair of live activations),
+ * while the transform costs a few percent of the conv. Two forms:
+ *
+ * - **narrow** (U of at most {@link NARROW_U_BYTES}: up to 128 × 128 channels): all of U is
+ *   transformed into the shared scratch before the call (`wino_u` per block of 8 output
+ *   channels), then `wino_rows` runs rows of output blocks, each thread a chunk of one row's tiles
+ *   at a time through every output block;
+ * - **wide** (more channels): the output rows are cut into passes whose V (every tile of the
+ *   pass, `wino_in`) fits {@link PASS_V_BYTES} of shared scratch; then `wino_blocks` runs the
+ *   output blocks, each thread transforming one block's U into its own scratch and multiplying it
+ *   with the pass's V. U is made once per block and pass, V once per pass.
  */
 import { CONV_NR } from "../wasm/conv-kernel.js";
-import { WinoDesc } from "../wasm/winograd-kernel.js";
+import { WINO_DESC_WORDS, WinoDesc, WinoWide } from "../wasm/winograd-kernel.js";
 import type { WindowGeometry } from "./plan-graph.js";
 import { channelStride } from "./layout.js";
 
-/** Scratch a thread's chunk of tiles may use (V and M together), in bytes. */
+/** Scratch a thread's chunk of tiles may use (V and M together), in bytes (narrow form). */
 const CHUNK_BYTES = 128 * 1024;
+/** The largest U the narrow form transforms whole (128 × 128 channels). */
+export const NARROW_U_BYTES = 16 * 128 * 128 * 4;
+/** The most V a wide conv's pass holds (at least one row of output blocks). */
+export const PASS_V_BYTES = 512 * 1024;
+/** Bytes added to U's stride between values of ξ, which is otherwise often a multiple of 4 KiB (see `wino_u`). */
+const U_PAD = 64;
 
 /** Whether a conv of weight shape `[m, c, kh, kw]` over `window` runs as Winograd F(2×2, 3×3). */
 export function winogradFits(weightShape: readonly number[], window: WindowGeometry, group: number): boolean {
-  const [m, c, kh, kw] = weightShape as [number, number, number, number];
+  const [, c, kh, kw] = weightShape as [number, number, number, number];
   return (
     kh === 3 && kw === 3 && window.sh === 1 && window.sw === 1 && window.dh === 1 && window.dw === 1 && group === 1 &&
-    channelStride(c) >= 16 && m * c <= 128 * 128
+    channelStride(c) >= 16
   );
 }
 
-/** The geometry of a Winograd conv: blocks of 2×2 outputs, chunk size, scratch and weight sizes. */
+/** The geometry of a Winograd conv: blocks of 2×2 outputs, how it is cut, its scratch. */
 export interface WinogradShape {
-  /** Rows and columns of 2×2 output blocks. */
+  /** Rows and columns of 2×2 output blocks (per image). */
   th: number;
   tw: number;
-  /** Tiles transformed and multiplied at a time. */
+  /** Whether it runs in the wide form. */
+  wide: boolean;
+  /** Narrow: tiles transformed and multiplied at a time. */
   chunk: number;
-  /** Bytes of V (and of M) per ξ within a chunk: V is `[ξ][tile][Cs_in]`, M `[tile][quad][ξ]`. */
+  /** Wide: rows of output blocks per pass. */
+  passRows: number;
+  /** Bytes of V per ξ: a narrow chunk's (V is `[ξ][tile][Cs_in]`) or a wide pass's. */
   vXi: number;
-  mXi: number;
-  /** Scratch bytes per thread: V and M for 16 values of ξ. */
+  /** Bytes of U per ξ: all of U (narrow, `[ξ][block][Cs_in][8]`) or one block's (wide), padded. */
+  uXi: number;
+  /** Scratch bytes shared by the threads: U (narrow) or the pass's V (wide). */
+  shared: number;
+  /** Scratch bytes per thread: V and M of a chunk (narrow), one block's U and a row's M (wide). */
   scratch: number;
-  /** Floats of the packed transformed weights. */
-  weightFloats: number;
+  /** Wide: the start of a thread's M row within its scratch. */
+  mAt: number;
 }
 
 /** Sizes for a conv with `c` input and `m` output channels whose output is `oh × ow`. */
@@ -47,41 +70,31 @@ export function winogradShape(m: number, c: number, oh: number, ow: number): Win
   const [csIn, csOut] = [channelStride(c), channelStride(m)];
   const th = Math.ceil(oh / 2);
   const tw = Math.ceil(ow / 2);
-  const chunk = Math.max(1, Math.min(tw, Math.floor(CHUNK_BYTES / (16 * 4 * (csIn + csOut)))));
-  const vXi = chunk * csIn * 4;
-  const mXi = chunk * csOut * 4;
-  return { th, tw, chunk, vXi, mXi, scratch: 16 * (vXi + mXi), weightFloats: 16 * csIn * csOut };
+  if (16 * csIn * csOut * 4 <= NARROW_U_BYTES) {
+    const chunk = Math.max(1, Math.min(tw, Math.floor(CHUNK_BYTES / (16 * 4 * (csIn + csOut)))));
+    const vXi = chunk * csIn * 4;
+    const mXi = chunk * csOut * 4;
+    const uXi = csIn * csOut * 4 + U_PAD;
+    return { th, tw, wide: false, chunk, passRows: 0, vXi, uXi, shared: 16 * uXi, scratch: 16 * (vXi + mXi), mAt: 0 };
+  }
+  const rowV = 16 * tw * csIn * 4;
+  const passRows = Math.max(1, Math.floor(PASS_V_BYTES / rowV));
+  const uXi = csIn * CONV_NR * 4 + U_PAD;
+  return { th, tw, wide: true, chunk: tw, passRows, vXi: passRows * tw * csIn * 4, uXi, shared: passRows * rowV, scratch: 16 * uXi + tw * 512, mAt: 16 * uXi };
 }
 
 /**
- * Writes U = G g Gᵀ for every pair (o, i) of `w` (`[m, c, 3, 3]`) at `heap[at…]` as
- * `[ξ][ob][i < Cs_in][8]`, ξ = 4·row + column of U, zeros for padded channels, with
- *
- *   G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1].
+ * Writes a Winograd conv's weights `w` (`[m, c, 3, 3]`) at `heap[at…]` for `wino_u`: per block of
+ * 8 output channels, per input channel (padded to its stride with zeros), the 9 taps' 8 values.
  */
-export function packWinogradWeight(w: Float32Array, m: number, c: number, heap: Float32Array, at: number): void {
-  const [csIn, csOut] = [channelStride(c), channelStride(m)];
-  heap.fill(0, at, at + 16 * csIn * csOut);
-  const panel = csIn * CONV_NR;
-  const xiStride = (csOut / CONV_NR) * panel;
-  const gg = new Float64Array(12);
+export function packWinogradSource(w: Float32Array, m: number, c: number, heap: Float32Array, at: number): void {
+  const cs = channelStride(c);
+  const blocks = channelStride(m) / CONV_NR;
+  heap.fill(0, at, at + blocks * cs * 9 * CONV_NR);
   for (let o = 0; o < m; o++) {
+    const block = at + Math.floor(o / CONV_NR) * cs * 9 * CONV_NR + (o % CONV_NR);
     for (let i = 0; i < c; i++) {
-      const g = (ky: number, kx: number): number => w[((o * c + i) * 3 + ky) * 3 + kx];
-      // gg = G g (4 × 3)
-      for (let kx = 0; kx < 3; kx++) {
-        const [a, b, d] = [g(0, kx), g(1, kx), g(2, kx)];
-        gg[kx] = a;
-        gg[3 + kx] = (a + b + d) / 2;
-        gg[6 + kx] = (a - b + d) / 2;
-        gg[9 + kx] = d;
-      }
-      const base = at + Math.floor(o / CONV_NR) * panel + i * CONV_NR + (o % CONV_NR);
-      for (let row = 0; row < 4; row++) {
-        const [a, b, d] = [gg[3 * row], gg[3 * row + 1], gg[3 * row + 2]];
-        const u = [a, (a + b + d) / 2, (a - b + d) / 2, d];
-        for (let col = 0; col < 4; col++) heap[base + (4 * row + col) * xiStride] = u[col];
-      }
+      for (let tap = 0; tap < 9; tap++) heap[block + (i * 9 + tap) * CONV_NR] = w[(o * c + i) * 9 + tap];
     }
   }
 }
@@ -91,27 +104,37 @@ export interface WinogradPlacement {
   input: number;
   output: number;
   residual: number;
+  /** The direct conv's packed weights (`packConvWeight`). */
   weights: number;
   bias: number;
   zero: number;
+  /** The shared scratch: U (narrow) or V (wide). */
+  shared: number;
+  /** Thread 0's scratch. */
   scratch: number;
+  /** Wide: the per-block descriptors of `wino_out`. */
+  blockDescs: number;
 }
 
-/** Writes the Winograd descriptor at `desc`. */
-export function writeWinogradDescs(
-  words: Int32Array,
-  desc: number,
-  placement: WinogradPlacement,
-  conv: { m: number; c: number; h: number; w: number; window: WindowGeometry; relu: boolean },
-  shape: WinogradShape,
-): void {
+/** A Winograd conv's channels, image and window. */
+export interface WinogradConv {
+  m: number;
+  c: number;
+  h: number;
+  w: number;
+  window: WindowGeometry;
+  relu: boolean;
+}
+
+/** Writes the Winograd descriptor at `desc` (and, wide, the extra fields and the per-block descriptors). */
+export function writeWinogradDescs(words: Int32Array, desc: number, placement: WinogradPlacement, conv: WinogradConv, shape: WinogradShape): void {
   const { m, c, h, w, window } = conv;
   const [csIn, csOut] = [channelStride(c) * 4, channelStride(m) * 4];
   const panel = csIn * CONV_NR;
   const wino: [keyof typeof WinoDesc, number][] = [
     ["input", placement.input], ["inImage", h * w * csIn], ["inRow", w * csIn], ["inPixel", csIn],
     ["height", h], ["width", w], ["icQuads", csIn / 16], ["padTop", window.padTop], ["padLeft", window.padLeft],
-    ["u", placement.weights], ["uXi", (csOut / 32) * panel], ["panel", panel], ["ocBlocks", csOut / 32], ["bias", placement.bias],
+    ["u", placement.shared], ["uXi", shape.uXi], ["panel", panel], ["ocBlocks", csOut / 32], ["bias", placement.bias],
     ["output", placement.output], ["outImage", window.oh * window.ow * csOut], ["outPixel", csOut],
     ["residual", placement.residual], ["resImage", window.oh * window.ow * csOut], ["resPixel", csOut],
     ["oh", window.oh], ["ow", window.ow], ["th", shape.th], ["tw", shape.tw], ["flags", conv.relu ? 1 : 0],
@@ -119,4 +142,21 @@ export function writeWinogradDescs(
     ["chunk", shape.chunk], ["vXi", shape.vXi],
   ];
   for (const [name, value] of wino) words[desc / 4 + WinoDesc[name]] = value;
+  if (!shape.wide) return;
+  const extra: [keyof typeof WinoWide, number][] = [
+    ["src", placement.weights], ["srcPanel", 9 * panel], ["uBase", placement.scratch], ["uStride", shape.scratch],
+    ["mBase", placement.scratch + shape.mAt], ["mStride", shape.scratch], ["passStart", 0], ["passEnd", 0],
+    ["blockDescs", placement.blockDescs], ["vPass", placement.shared],
+  ];
+  for (const [name, value] of extra) words[desc / 4 + WinoWide[name]] = value;
+  // Block ob's descriptor for `wino_out`: the conv's, narrowed to its 8 output channels.
+  const blocks = csOut / 32;
+  for (let ob = 0; ob < blocks; ob++) {
+    const at = placement.blockDescs / 4 + ob * WINO_DESC_WORDS;
+    words.copyWithin(at, desc / 4, desc / 4 + WINO_DESC_WORDS);
+    words[at + WinoDesc.output] += 32 * ob;
+    words[at + WinoDesc.bias] += 32 * ob;
+    if (placement.residual !== 0) words[at + WinoDesc.residual] += 32 * ob;
+    words[at + WinoDesc.ocBlocks] = 1;
+  }
 }

@@ -42,6 +42,18 @@ export const WinoDesc = {
 } as const;
 /** Words in a Winograd descriptor. */
 export const WINO_DESC_WORDS = 30;
+/**
+ * The fields a wide Winograd conv's descriptor adds after {@link WinoDesc} (`wino_blocks`): the
+ * direct conv's packed weights (`src`, `srcPanel` bytes per block of 8 output channels), each
+ * thread's U block and M row (`base + thread·stride`), the rows of output blocks of the current
+ * pass (`passStart` ≤ row < `passEnd`, whose V starts at `vPass`), and one descriptor per output
+ * block for `wino_out` (`blockDescs`, {@link WINO_DESC_WORDS} words each).
+ */
+export const WinoWide = {
+  src: 30, srcPanel: 31, uBase: 32, uStride: 33, mBase: 34, mStride: 35, passStart: 36, passEnd: 37, blockDescs: 38, vPass: 39,
+} as const;
+/** Words in a wide Winograd descriptor. */
+export const WINO_WIDE_DESC_WORDS = 40;
 /** Export name of the row driver. */
 export const WINO_ROWS = "wino_rows";
 
@@ -49,17 +61,168 @@ const { i32, v128 } = ValueType;
 
 /**
  * The functions of the Winograd conv: `wino_rows`, `wino_in`, `wino_out`, then `wino_gemm_s` for
- * s = 1 … mr. `firstIndex` is the module index `wino_rows` will have.
+ * s = 1 … mr, then `wino_u` and `wino_blocks`. `firstIndex` is the module index `wino_rows` will have.
  */
 export function winogradFunctions(firstIndex: number, mr: number, fma: boolean): ModuleFunction[] {
   const gemmIndex = (s: number): number => firstIndex + 2 + s;
   const gemms = Array.from({ length: mr }, (_, k) => ({ name: `wino_gemm_${k + 1}`, results: [], body: gemmBody(k + 1, fma) }));
+  const weightIndex = firstIndex + 3 + mr;
   return [
     { name: WINO_ROWS, results: [], body: rowsBody(mr, gemmIndex, firstIndex + 1, firstIndex + 2) },
     { name: "wino_in", results: [], body: inputBody() },
     { name: "wino_out", results: [], body: outputBody() },
     ...gemms,
+    { name: "wino_u", results: [], body: weightBody() },
+    { name: "wino_blocks", results: [], body: blocksBody(mr, gemmIndex, weightIndex, firstIndex + 2) },
   ];
+}
+
+/**
+ * `wino_u(src, dst, channels, uXi)`: U = G g Gᵀ, with
+ *
+ *   G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1],
+ *
+ * for one block of 8 output channels: `src` is the block's panel of the weights as
+ * `packWinogradSource` packs them (`[channel][ky][kx][8]`: one stream of loads), and U for
+ * channel i and ξ = 4·row + column is stored at `dst + ξ·uXi + 32·i` (`uXi` should not be a
+ * multiple of 4 KiB: sixteen stores a channel, 4 KiB apart, would share one set of the L1 cache).
+ * Each of G's half-sums is (a + d ± b)·½ in f32.
+ */
+function weightBody(): FunctionBody {
+  const f = new FunctionBody([i32, i32, i32, i32]);
+  const [src, dst, channels, uXi] = [0, 1, 2, 3];
+  const xiOffset = Array.from({ length: 16 }, () => f.local(i32));
+  const ch = f.local(i32);
+  const g = Array.from({ length: 9 }, () => f.local(v128));
+  const t = Array.from({ length: 12 }, () => f.local(v128)); // t[3·row + kx]: (G g)[row][kx]
+  const [sum, half] = [f.local(v128), f.local(v128)];
+  f.localGet(channels).i32Eqz().if().return().end();
+  for (let xi = 1; xi < 16; xi++) f.localGet(uXi).i32Const(xi).i32Mul().localSet(xiOffset[xi]);
+  f.f32Const(0.5).f32x4Splat().localSet(half);
+  f.localGet(channels).localSet(ch);
+  // (a + d ± b)·½ of three vectors, onto the stack.
+  const halves = (a: () => void, b: () => void, d: () => void, plus: boolean): void => {
+    a();
+    d();
+    f.f32x4Add();
+    b();
+    if (plus) f.f32x4Add();
+    else f.f32x4Sub();
+    f.localGet(half).f32x4Mul();
+  };
+  f.loop();
+  {
+    for (let h = 0; h < 2; h++) {
+      for (let k = 0; k < 9; k++) f.localGet(src).v128Load(32 * k + 16 * h).localSet(g[k]);
+      // G g: rows 0 and 3 are g's rows 0 and 2; rows 1 and 2 the half-sums down each column.
+      for (let kx = 0; kx < 3; kx++) {
+        f.localGet(g[kx]).localSet(t[kx]);
+        f.localGet(g[6 + kx]).localSet(t[9 + kx]);
+        f.localGet(g[kx]).localGet(g[6 + kx]).f32x4Add().localSet(sum);
+        f.localGet(sum).localGet(g[3 + kx]).f32x4Add().localGet(half).f32x4Mul().localSet(t[3 + kx]);
+        f.localGet(sum).localGet(g[3 + kx]).f32x4Sub().localGet(half).f32x4Mul().localSet(t[6 + kx]);
+      }
+      // (G g) Gᵀ, row by row, stored at ξ = 4·row + column.
+      const store = (xi: number, value: () => void): void => {
+        f.localGet(dst);
+        if (xi > 0) f.localGet(xiOffset[xi]).i32Add();
+        value();
+        f.v128Store(16 * h);
+      };
+      for (let row = 0; row < 4; row++) {
+        const [a, b, d] = [t[3 * row], t[3 * row + 1], t[3 * row + 2]];
+        store(4 * row, () => f.localGet(a));
+        store(4 * row + 1, () => halves(() => f.localGet(a), () => f.localGet(b), () => f.localGet(d), true));
+        store(4 * row + 2, () => halves(() => f.localGet(a), () => f.localGet(b), () => f.localGet(d), false));
+        store(4 * row + 3, () => f.localGet(d));
+      }
+    }
+    f.localGet(src).i32Const(9 * 32).i32Add().localSet(src);
+    f.localGet(dst).i32Const(32).i32Add().localSet(dst);
+    f.localGet(ch).i32Const(1).i32Sub().localTee(ch).brIf(0);
+  }
+  f.end();
+  return f;
+}
+
+/**
+ * `wino_blocks(desc, obStart, obEnd, thread)`: the output blocks `[obStart, obEnd)` of the rows
+ * of the current pass of a wide Winograd conv ({@link WinoWide}), whose V the caller has
+ * computed (`wino_in`, all tiles of the pass). Per block: its U into the thread's U block
+ * (`wino_u`), then per row of output blocks the GEMMs of its tiles into the thread's M row and
+ * `wino_out` with the block's own descriptor. The U block is `[ξ][channel][8]`, `uXi` bytes per ξ. Blocks write disjoint channels, so disjoint block
+ * ranges may run on different threads.
+ */
+function blocksBody(mr: number, gemmIndex: (s: number) => number, weightIndex: number, outIndex: number): FunctionBody {
+  const f = new FunctionBody([i32, i32, i32, i32]);
+  const [desc, obStart, obEnd, thread] = [0, 1, 2, 3];
+  const get = getter(f, desc);
+  const wide = (name: keyof typeof WinoWide): FunctionBody => f.localGet(desc).i32Load(WinoWide[name] * 4);
+  const [u, m, ob, row, n, ty, vRow, t, s, group] = Array.from({ length: 10 }, () => f.local(i32));
+  const [inPixel, steps, th, tw, vXi, uXi, tiles, width, wider] = Array.from({ length: 9 }, () => f.local(i32));
+
+  get("inPixel").localSet(inPixel);
+  get("icQuads").i32Const(2).i32Shl().localSet(steps);
+  get("th").localSet(th);
+  get("tw").localSet(tw);
+  get("vXi").localSet(vXi);
+  get("uXi").localSet(uXi);
+  wide("uBase").localGet(thread);
+  wide("uStride").i32Mul().i32Add().localSet(u);
+  wide("mBase").localGet(thread);
+  wide("mStride").i32Mul().i32Add().localSet(m);
+  // A row's tiles in ⌈tw / mr⌉ groups of nearly equal width, as `wino_rows` cuts a chunk.
+  f.localGet(tw).i32Const(mr - 1).i32Add().i32Const(mr).i32DivU().localSet(tiles);
+  f.localGet(tw).localGet(tiles).i32DivU().localSet(width);
+  f.localGet(tw).localGet(width).localGet(tiles).i32Mul().i32Sub().localSet(wider);
+
+  f.localGet(obStart).localSet(ob);
+  f.block();
+  f.loop(); // output blocks
+  {
+    f.localGet(ob).localGet(obEnd).i32GeU().brIf(1);
+    wide("src").localGet(ob);
+    wide("srcPanel").i32Mul().i32Add().localGet(u).localGet(steps).localGet(uXi).call(weightIndex);
+    wide("passStart").localSet(row);
+    f.block();
+    f.loop(); // rows of output blocks in the pass
+    {
+      f.localGet(row);
+      wide("passEnd").i32GeU().brIf(1);
+      f.localGet(row).localGet(th).i32DivU().localSet(n);
+      f.localGet(row).localGet(n).localGet(th).i32Mul().i32Sub().localSet(ty);
+      wide("vPass").localGet(row);
+      wide("passStart").i32Sub().localGet(tw).i32Mul().localGet(inPixel).i32Mul().i32Add().localSet(vRow);
+      f.i32Const(0).localSet(t);
+      f.i32Const(0).localSet(group);
+      f.loop(); // the row's tiles, in balanced groups of ≤ mr, each through the 16 GEMMs
+      {
+        f.localGet(width).localGet(group).localGet(wider).i32LtU().i32Add().localSet(s);
+        for (let size = mr; size >= 1; size--) {
+          f.localGet(s).i32Const(size).i32Eq().if();
+          f.localGet(vRow).localGet(t).localGet(inPixel).i32Mul().i32Add().localGet(inPixel);
+          f.localGet(u);
+          f.localGet(m).localGet(t).i32Const(512).i32Mul().i32Add().i32Const(512);
+          f.localGet(steps).localGet(vXi).localGet(uXi).call(gemmIndex(size));
+          f.end();
+        }
+        f.localGet(group).i32Const(1).i32Add().localSet(group);
+        f.localGet(t).localGet(s).i32Add().localTee(t).localGet(tw).i32LtU().brIf(0);
+      }
+      f.end();
+      wide("blockDescs").localGet(ob).i32Const(WINO_DESC_WORDS * 4).i32Mul().i32Add();
+      f.localGet(n).localGet(ty).i32Const(0).localGet(tw).localGet(m).call(outIndex);
+      f.localGet(row).i32Const(1).i32Add().localSet(row);
+      f.br(0);
+    }
+    f.end();
+    f.end();
+    f.localGet(ob).i32Const(1).i32Add().localSet(ob);
+    f.br(0);
+  }
+  f.end();
+  f.end();
+  return f;
 }
 
 /**

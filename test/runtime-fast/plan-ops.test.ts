@@ -61,6 +61,10 @@ describe("Conv", () => {
     ["channels not a multiple of 8", [1, 20, 6, 6], [12, 20, 3, 3], { pads: [1, 1, 1, 1] }],
     ["rows longer than a chunk of tiles", [1, 128, 3, 40], [128, 128, 3, 3], { pads: [1, 1, 1, 1] }],
     ["one output pixel", [1, 32, 3, 3], [16, 32, 3, 3], {}],
+    // Wide (U above 128 × 128 channels): passes of rows, U a block at a time.
+    ["wide: 160 × 160 channels, one pass", [1, 160, 4, 4], [160, 160, 3, 3], { pads: [1, 1, 1, 1] }],
+    ["wide: passes of 2 rows over 2 images, odd sizes", [2, 160, 9, 40], [136, 160, 3, 3], { pads: [1, 1, 1, 1] }],
+    ["wide: ragged channels, no padding", [1, 132, 7, 7], [132, 132, 3, 3], {}],
   ];
   it.each(winograd)("Winograd: %s", (_, xs, ws, attrs) => {
     const plan = check([xs], [step("Conv", ["x0", "w", "b"], "y", { kernel_shape: [3, 3], ...attrs })], convWeights(ws[0], ws[1], 3, 3, 9));
@@ -77,9 +81,19 @@ describe("Conv", () => {
     expect(plan.kernels).toMatchObject({ "conv+residual": 1, "of which winograd": 1 });
   });
 
-  it("keeps wide convs (more than 128 × 128 channels) and strided ones direct", () => {
-    const wide = check([[1, 160, 4, 4]], [step("Conv", ["x0", "w", "b"], "y", { kernel_shape: [3, 3], pads: [1, 1, 1, 1] })], convWeights(160, 160, 3, 3, 5));
-    expect(wide.kernels["of which winograd"]).toBeUndefined();
+  it("Winograd (wide): fuses the residual add and relu", () => {
+    const steps = [
+      step("Conv", ["x0", "w", "b"], "c", { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }),
+      step("Add", ["c", "x1"], "s"),
+      step("Relu", ["s"], "y"),
+    ];
+    const plan = check([[2, 144, 5, 6], [2, 144, 5, 6]], steps, convWeights(144, 144, 3, 3, 11));
+    expect(plan.kernels).toMatchObject({ "conv+residual": 1, "of which winograd": 1 });
+  });
+
+  it("keeps strided convs and those with fewer than 16 input channels direct", () => {
+    const narrow = check([[1, 8, 6, 6]], [step("Conv", ["x0", "w", "b"], "y", { kernel_shape: [3, 3], pads: [1, 1, 1, 1] })], convWeights(16, 8, 3, 3, 5));
+    expect(narrow.kernels["of which winograd"]).toBeUndefined();
     const strided = check([[1, 32, 8, 8]], [step("Conv", ["x0", "w", "b"], "y", { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] })], convWeights(32, 32, 3, 3, 5));
     expect(strided.kernels["of which winograd"]).toBeUndefined();
   });

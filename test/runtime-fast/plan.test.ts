@@ -62,10 +62,10 @@ describe("what the plan fuses and converts", () => {
     expect(compile(plan, weights, { winograd: false }).kernels).toEqual(direct);
   });
 
-  it("takes Winograd only for ResNet-18's convs of at most 128 × 128 channels", () => {
+  it("takes Winograd for every 3×3 stride-1 conv of ResNet-18, the wide stages included", () => {
     const { plan, weights } = examplePlan("resnet18");
-    // Stage 1 (4 convs of 64 channels) and stage 2 (3 convs of 128 after its strided first).
-    expect(compile(plan, weights, {}).kernels["of which winograd"]).toBe(7);
+    // Stages 1 to 4: 4 convs of 64 channels, then 3 of 128, 256 and 512 after each strided first.
+    expect(compile(plan, weights, {}).kernels["of which winograd"]).toBe(13);
   });
 
   it("keeps concat, max pool, group, instance and filter response norms in the blocked layout, and sends switchable norm to the fallback", () => {

@@ -13,10 +13,10 @@
  * plain input runs the TypeScript step.
  */
 import { CONV_DESC_WORDS, ConvDesc, ConvFlags, CONV_NR } from "../../wasm/conv-kernel.js";
-import { WINO_DESC_WORDS } from "../../wasm/winograd-kernel.js";
+import { WINO_DESC_WORDS, WINO_WIDE_DESC_WORDS, WinoWide } from "../../wasm/winograd-kernel.js";
 import { POOL_DESC_WORDS, PoolDesc } from "../../wasm/window-kernels.js";
 import { channelStride, packConvWeight, packedConvFloats } from "../layout.js";
-import { packWinogradWeight, winogradFits, winogradShape, writeWinogradDescs } from "../winograd.js";
+import { packWinogradSource, winogradFits, winogradShape, writeWinogradDescs } from "../winograd.js";
 import { activateHeap } from "./activation-step.js";
 import type { ActionOf, StepBuilder, StepHeap, StepPlanning, WasmStep } from "./wasm-step.js";
 
@@ -116,18 +116,26 @@ function directConv(action: ConvAction, { layout, memory }: StepPlanning): StepB
   };
 }
 
-/** The Winograd conv: weights transformed at compile time, scratch per thread, descriptors of `writeWinogradDescs`. */
+/**
+ * The Winograd conv (`winograd.ts`): the direct conv's packed weights, transformed on every
+ * forward — whole into the shared scratch before `wino_rows` (narrow), or a block at a time by
+ * `wino_blocks` after each pass's input transform (wide).
+ */
 function winogradConv(action: ConvAction, { layout, memory, counts }: StepPlanning): StepBuilder {
   const [m, c] = action.weight.shape;
-  const shape = winogradShape(m, c, action.window.oh, action.window.ow);
-  const desc = memory.take(WINO_DESC_WORDS);
-  const weights = memory.takeWeights(shape.weightFloats);
+  const win = action.window;
+  const shape = winogradShape(m, c, win.oh, win.ow);
+  const blocks = channelStride(m) / CONV_NR;
+  const desc = memory.take(shape.wide ? WINO_WIDE_DESC_WORDS : WINO_DESC_WORDS);
+  const blockDescs = shape.wide ? memory.take(blocks * WINO_DESC_WORDS) : 0;
+  const weights = memory.takeWeights(blocks * CONV_NR * channelStride(c) * 9);
   const bias = memory.takeWeights(channelStride(m));
   memory.needZeroRow(channelStride(c));
   memory.needWinogradScratch(shape.scratch);
+  memory.needWinogradShared(shape.shared);
   counts["of which winograd"] = (counts["of which winograd"] ?? 0) + 1;
-  return ({ heap, words, at, zero, winogradScratch, splitter }) => {
-    packWinogradWeight(action.weight.data, m, c, heap, weights / 4);
+  return ({ heap, words, at, zero, winogradScratch, winogradShared, splitter, kernels }) => {
+    packWinogradSource(action.weight.data, m, c, heap, weights / 4);
     placeBias(heap, action, bias);
     const [n, , h, w] = layout.buffers[action.input].shape;
     const placement = {
@@ -137,13 +145,35 @@ function winogradConv(action: ConvAction, { layout, memory, counts }: StepPlanni
       weights,
       bias,
       zero,
+      shared: winogradShared,
       scratch: winogradScratch,
+      blockDescs,
     };
-    const win = action.window;
     writeWinogradDescs(words, desc, placement, { m, c, h, w, window: win, relu: action.relu }, shape);
+    const cs = channelStride(c);
+    const srcPanel = 9 * cs * CONV_NR * 4;
+    const panel = cs * CONV_NR * 4;
     const rows = n * shape.th;
     const work = n * win.oh * win.ow * m * c * 9;
-    return () => splitter.wino(desc, rows, work);
+    if (!shape.wide) {
+      return () => {
+        for (let ob = 0; ob < blocks; ob++) kernels.winoU(weights + ob * srcPanel, winogradShared + ob * panel, cs, shape.uXi);
+        splitter.wino(desc, rows, work);
+      };
+    }
+    const rowV = shape.tw * panel / CONV_NR;
+    return () => {
+      for (let start = 0; start < rows; start += shape.passRows) {
+        const end = Math.min(rows, start + shape.passRows);
+        for (let row = start; row < end; row++) {
+          const image = Math.floor(row / shape.th);
+          kernels.winoIn(desc, image, row - image * shape.th, 0, shape.tw, winogradShared + (row - start) * rowV);
+        }
+        words[desc / 4 + WinoWide.passStart] = start;
+        words[desc / 4 + WinoWide.passEnd] = end;
+        splitter.winoBlocks(desc, blocks, (work * (end - start)) / rows);
+      }
+    };
   };
 }
 
