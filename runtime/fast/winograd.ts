@@ -15,7 +15,7 @@
  *   channels), then `wino_rows` runs rows of output blocks, each thread a chunk of one row's tiles
  *   at a time through every output block;
  * - **wide** (more channels): the output rows are cut into passes whose V (every tile of the
- *   pass, `wino_in`) fits {@link PASS_V_BYTES} of shared scratch; then `wino_blocks` runs the
+ *   pass, `wino_in`) fits {@link PASS_V_BYTES} (1 MiB) of shared scratch; then `wino_blocks` runs the
  *   output blocks, each thread transforming one block's U into its own scratch and multiplying it
  *   with the pass's V. U is made once per block and pass, V once per pass.
  */
@@ -28,8 +28,12 @@ import { channelStride } from "./layout.js";
 const CHUNK_BYTES = 128 * 1024;
 /** The largest U the narrow form transforms whole (128 × 128 channels). */
 export const NARROW_U_BYTES = 16 * 128 * 128 * 4;
-/** The most V a wide conv's pass holds (at least one row of output blocks). */
-export const PASS_V_BYTES = 512 * 1024;
+/**
+ * The most V a wide conv's pass holds (at least one row of output blocks): as much as the narrow
+ * form's largest U, which the shared scratch holds anyway, so that ResNet-18's 14×14 stage runs
+ * in one pass (each pass transforms U again).
+ */
+export const PASS_V_BYTES = NARROW_U_BYTES;
 /** Bytes added to U's stride between values of ξ, which is otherwise often a multiple of 4 KiB (see `wino_u`). */
 const U_PAD = 64;
 

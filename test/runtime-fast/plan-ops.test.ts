@@ -63,7 +63,7 @@ describe("Conv", () => {
     ["one output pixel", [1, 32, 3, 3], [16, 32, 3, 3], {}],
     // Wide (U above 128 × 128 channels): passes of rows, U a block at a time.
     ["wide: 160 × 160 channels, one pass", [1, 160, 4, 4], [160, 160, 3, 3], { pads: [1, 1, 1, 1] }],
-    ["wide: passes of 2 rows over 2 images, odd sizes", [2, 160, 9, 40], [136, 160, 3, 3], { pads: [1, 1, 1, 1] }],
+    ["wide: two passes of 5 rows over 2 images, odd sizes", [2, 160, 9, 40], [136, 160, 3, 3], { pads: [1, 1, 1, 1] }],
     ["wide: ragged channels, no padding", [1, 132, 7, 7], [132, 132, 3, 3], {}],
   ];
   it.each(winograd)("Winograd: %s", (_, xs, ws, attrs) => {
