@@ -5,7 +5,9 @@
  * over many forwards (median), with its kernel, shape and, for convs, GFLOP/s (direct
  * multiply-adds × 2 over its time). Rows are grouped by kind at the end.
  *
- *   tsc -p bench/tsconfig.json && node .build/bench/zoo-steps.js mobilenet_v2 [RUNS]
+ *   npm run bench:steps -- mobilenet_v2 [RUNS]
+ *
+ * With `WINOGRAD=0` in the environment every conv runs on the direct kernel (`winograd: false`).
  */
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -49,7 +51,8 @@ const shape = checked.values[checked.inputs[0].value].shape.map((d) => (typeof d
 const planGraph = { inputs: graph.inputs.map((n) => ({ name: n, shape })), outputs: graph.outputs, steps };
 const fallback = kernelFallback(kernels, (s) => calls.get(s.output)!);
 const layout = analysePlan(planGraph, new Map(Object.entries(weights)), { blocked: true, fallback });
-const compiled = compileWasm(layout, { threads: 1, fallback });
+const winograd = process.env.WINOGRAD !== "0";
+const compiled = compileWasm(layout, { threads: 1, fallback, winograd });
 compiled.tensors.inputs = [{ shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i * 0.37)) }];
 const times = compiled.steps.map(() => [] as number[]);
 for (let r = 0; r < RUNS + 3; r++) {
@@ -72,8 +75,8 @@ layout.actions.forEach((a, k) => {
   if (a.kind === "conv") {
     const [m, ci, kh, kw] = a.weight.shape;
     const win = a.window;
-    kind = `conv ${convKernel(a, true)}${kh === 1 && kw === 1 ? " 1x1" : ""}`;
-    what = `conv ${convKernel(a, true)} ${ci * a.group}->${m} g${a.group} ${kh}x${kw}/${win.sh} out ${win.oh}x${win.ow}${a.residual !== undefined ? " +res" : ""}${a.after ? ` +${a.after.kind === "pointwise" ? a.after.op : a.after.kind}` : ""}`;
+    kind = `conv ${convKernel(a, winograd)}${kh === 1 && kw === 1 ? " 1x1" : ""}`;
+    what = `conv ${convKernel(a, winograd)} ${ci * a.group}->${m} g${a.group} ${kh}x${kw}/${win.sh} out ${win.oh}x${win.ow}${a.residual !== undefined ? " +res" : ""}${a.after ? ` +${a.after.kind === "pointwise" ? a.after.op : a.after.kind}` : ""}`;
     gf = ((2 * m * ci * kh * kw * win.oh * win.ow) / ms / 1e6).toFixed(1);
   } else if ("step" in a && a.step) {
     what = `${a.kind} ${(a.step as unknown as { op: string }).op}`;
