@@ -197,8 +197,12 @@ export function analysePlan(graph: PlanGraph, weights: ReadonlyMap<string, Tenso
       case "scale": {
         // x · s, s one factor per (sample, channel) or per sample, either operand first.
         if (step.inputs.length !== 2) break;
-        const shapeOf = (k: number): readonly number[] | undefined =>
-          isActivation(step.inputs[k]) ? shapes.get(step.inputs[k]) : weight(step, k)?.shape;
+        const shapeOf = (k: number): readonly number[] | undefined => {
+          if (isActivation(step.inputs[k])) return shapes.get(step.inputs[k]);
+          // A constant broadcasts from the right: `[C, 1, 1]` (ConvNeXt's layer scale) is `[1, C, 1, 1]`.
+          const s = weight(step, k)?.shape;
+          return s !== undefined && s.length < 4 ? [...new Array<number>(4 - s.length).fill(1), ...s] : s;
+        };
         const [s0, s1] = [shapeOf(0), shapeOf(1)];
         // Operand `k` is the image (an activation) and the other its factor.
         const gates = (k: number): boolean => {
@@ -211,7 +215,7 @@ export function analysePlan(graph: PlanGraph, weights: ReadonlyMap<string, Tenso
         const [image, factor] = [step.inputs[k], step.inputs[1 - k]];
         const form = formOf(image);
         const input = read(image, form);
-        const scale = isActivation(factor) ? read(factor, "plain") : weight(step, 1 - k)!;
+        const scale = isActivation(factor) ? read(factor, "plain") : { shape: [...shapeOf(1 - k)!], data: weight(step, 1 - k)!.data };
         actions.push({ kind: "scale", input, scale, output: write(step.output, form, (k === 0 ? s0 : s1)!) });
         return;
       }
@@ -230,6 +234,16 @@ export function analysePlan(graph: PlanGraph, weights: ReadonlyMap<string, Tenso
         const norm = planKernel.norm(step, xs[1], (index) => weight(step, index));
         if (norm === undefined) break;
         actions.push({ kind: "norm", input: read(x, "blocked"), output: write(step.output, "blocked", xs), norm });
+        return;
+      }
+      case "gather": {
+        // A channel slice or shuffle, in the form its input has.
+        if (planKernel?.kind !== "gather" || xs === undefined || xs.length !== 4) break;
+        const channels = planKernel.channels(step, xs);
+        if (channels === undefined) break;
+        const form = formOf(x);
+        const input = read(x, form);
+        actions.push({ kind: "gather", input, output: write(step.output, form, [xs[0], channels.length, xs[2], xs[3]]), channels });
         return;
       }
       case "alias": {

@@ -38,6 +38,7 @@ function buffersOf(action: PlanAction): number[] {
     case "activation":
     case "gemm":
     case "norm":
+    case "gather":
       return [action.input, action.output];
     case "add":
       return [action.a, action.b, action.output];

@@ -92,6 +92,11 @@ export type PlanAction =
   | { kind: "relu"; input: number; output: number }
   | { kind: "activation"; input: number; output: number; activation: FusedActivation }
   | { kind: "concat"; parts: number[]; output: number }
+  /**
+   * Output channel k is input channel `channels[k]` of a rank-4 value, the other axes whole: a
+   * channel `Slice` (a run of channels) or a `ChannelShuffle` (a permutation).
+   */
+  | { kind: "gather"; input: number; output: number; channels: readonly number[] }
   /** A per-channel normalization over a blocked rank-4 value (see {@link ChannelNorm}). */
   | { kind: "norm"; input: number; output: number; norm: ChannelNorm }
   | { kind: "gemm"; input: number; output: number; weight: Tensor; bias?: Tensor; activation?: FusedActivation }
@@ -102,10 +107,12 @@ export type PlanAction =
  * The normalizations the plan runs as per-channel scale and shift (y = x·a + b, a and b from
  * statistics or constants): GroupNormalization (opset-21 form; InstanceNormalization is groups =
  * C), FilterResponseNormalization with its TLU (a floor τ after the affine), and an unfolded
- * inference BatchNormalization (a `--no-fuse` module's).
+ * inference BatchNormalization (a `--no-fuse` module's); and ChannelNormalization (`pixel`:
+ * ConvNeXt's, each pixel normalized over its channels, then scaled and shifted per channel).
  */
 export type ChannelNorm =
   | { form: "group"; groups: number; epsilon: number; scale?: Tensor; bias?: Tensor }
+  | { form: "pixel"; epsilon: number; scale?: Tensor; bias?: Tensor }
   | { form: "frn"; epsilon: number; scale: Tensor; bias: Tensor; tau: Tensor }
   | { form: "batch"; epsilon: number; scale?: Tensor; bias?: Tensor; mean: Tensor; variance: Tensor };
 

@@ -7,7 +7,7 @@
  */
 import { GEMM_KERNEL, gemmKernelBody } from "../wasm/gemm-kernel.js";
 import { CONV_MR, convFunctionCount, convFunctions, relaxedMaddSupported, type ConvKernelOptions } from "../wasm/conv-kernel.js";
-import { copyPixelsFunction, elementwiseFunctions } from "../wasm/elementwise-kernels.js";
+import { copyPixelsFunction, elementwiseFunctions, gatherChannelsFunction } from "../wasm/elementwise-kernels.js";
 import { normFunctions } from "../wasm/norm-kernels.js";
 import { windowFunctions } from "../wasm/window-kernels.js";
 import { encodeModule } from "../wasm/module.js";
@@ -36,6 +36,8 @@ export interface PlanKernels {
   rowMoments(x: number, rows: number, width: number, pixel: number, quads: number, center: number, out: number, squares: number): void;
   channelAffine(x: number, out: number, pixels: number, pixel: number, quads: number, scale: number, shift: number, floor: number): void;
   copyPixels(src: number, srcPixel: number, dst: number, dstPixel: number, pixels: number, quads: number): void;
+  pixelNorm(x: number, out: number, pixels: number, pixel: number, quads: number, mask: number, scale: number, shift: number, channels: number, epsilon: number): void;
+  gatherChannels(src: number, srcPixel: number, dst: number, dstPixel: number, pixels: number, table: number, count: number): void;
 }
 
 /**
@@ -46,7 +48,7 @@ export function planModuleBytes(pages: number, shared: boolean, conv: ConvKernel
   const mr = conv.mr ?? CONV_MR;
   const fma = conv.fma ?? relaxedMaddSupported();
   const winograd = 1 + convFunctionCount(conv);
-  // The functions in this order, which fixes the module's bytes (the channel copy comes last).
+  // The functions in this order, which fixes the module's bytes (the channel copies come last).
   const functions = [
     { name: GEMM_KERNEL, results: [], body: gemmKernelBody() },
     ...convFunctions(1, { mr, fma }),
@@ -55,6 +57,7 @@ export function planModuleBytes(pages: number, shared: boolean, conv: ConvKernel
     ...elementwiseFunctions(),
     ...normFunctions(),
     copyPixelsFunction(),
+    gatherChannelsFunction(),
   ];
   return encodeModule({ minimumPages: pages, maximumPages: shared ? pages : undefined, shared }, functions);
 }
@@ -78,5 +81,7 @@ export function instantiatePlanKernels(module: WebAssembly.Module, memory: WebAs
     rowMoments: e.row_moments as PlanKernels["rowMoments"],
     channelAffine: e.channel_affine as PlanKernels["channelAffine"],
     copyPixels: e.copy_pixels as PlanKernels["copyPixels"],
+    pixelNorm: e.pixel_norm as PlanKernels["pixelNorm"],
+    gatherChannels: e.gather_channels as PlanKernels["gatherChannels"],
   };
 }

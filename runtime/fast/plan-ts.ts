@@ -12,6 +12,7 @@ import { conv } from "../kernels/conv.js";
 import { gemm } from "../kernels/gemm.js";
 import { groupNormalization } from "../kernels/group-normalization.js";
 import { batchNormalization } from "../kernels/batch-normalization.js";
+import { channelNormalization } from "../kernels/channel-normalization.js";
 import { filterResponseNormalization } from "../kernels/filter-response-normalization.js";
 import { maxPool } from "../kernels/max-pool.js";
 import { mul } from "../kernels/mul.js";
@@ -26,7 +27,9 @@ import type { CompiledSteps, PlanOptions } from "./plan.js";
  * their files (not from `../index.js`, which re-exports this file's users) so that `--standalone`
  * can inline them.
  */
-const tsKernels = { add, averagePool, batchNormalization, concat, conv, filterResponseNormalization, gemm, groupNormalization, maxPool, mul, relu };
+const tsKernels = {
+  add, averagePool, batchNormalization, channelNormalization, concat, conv, filterResponseNormalization, gemm, groupNormalization, maxPool, mul, relu,
+};
 
 /** The TypeScript path for `layout`: every action on plain buffers in one arena. */
 export function compileTs(layout: PlanLayout, options: PlanOptions): CompiledSteps {
@@ -98,6 +101,16 @@ export function plainStep(action: PlanAction, t: (b: number) => Tensor, layout: 
       };
     case "concat":
       return () => void tsKernels.concat(action.parts.map(t), { axis: 1 }, t(action.output).data);
+    case "gather": {
+      // Whole channel planes of NCHW, copied in the output's channel order.
+      const [n, c, h, w] = layout.buffers[action.input].shape;
+      const [plane, k] = [h * w, action.channels.length];
+      return () => {
+        const [x, y] = [t(action.input).data, t(action.output).data];
+        for (let s = 0; s < n; s++)
+          action.channels.forEach((ch, j) => y.set(x.subarray((s * c + ch) * plane, (s * c + ch + 1) * plane), (s * k + j) * plane));
+      };
+    }
     case "gemm":
       return () => void tsKernels.gemm(t(action.input), action.weight, action.bias, { activation: action.activation }, t(action.output).data);
     case "copy":
@@ -108,6 +121,7 @@ export function plainStep(action: PlanAction, t: (b: number) => Tensor, layout: 
       const { epsilon } = norm;
       if (norm.form === "group") return () => void tsKernels.groupNormalization(x(), norm.scale, norm.bias, { groups: norm.groups, epsilon }, y());
       if (norm.form === "frn") return () => void tsKernels.filterResponseNormalization(x(), norm.scale, norm.bias, norm.tau, { epsilon }, y());
+      if (norm.form === "pixel") return () => void tsKernels.channelNormalization(x(), norm.scale, norm.bias, { epsilon }, y());
       return () => void tsKernels.batchNormalization(x(), norm.scale, norm.bias, norm.mean, norm.variance, { epsilon }, y());
     }
     case "fallback": {

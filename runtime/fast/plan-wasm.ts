@@ -19,6 +19,7 @@ import { addStep, reluStep } from "./steps/add-relu-step.js";
 import { concatStep } from "./steps/concat-step.js";
 import { toBlockedStep, toPlainStep } from "./steps/conversion-step.js";
 import { convStep } from "./steps/conv-step.js";
+import { gatherStep } from "./steps/gather-step.js";
 import { gemmStep } from "./steps/gemm-step.js";
 import { normStep } from "./steps/norm-step.js";
 import { poolStep } from "./steps/pool-step.js";
@@ -36,6 +37,7 @@ const WASM_STEPS: { readonly [K in PlanAction["kind"]]?: WasmStep<ActionOf<K>> }
   relu: reluStep,
   activation: activationStep,
   concat: concatStep,
+  gather: gatherStep,
   norm: normStep,
   gemm: gemmStep,
 };

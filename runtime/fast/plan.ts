@@ -4,8 +4,8 @@
  *
  * On the WebAssembly path (`plan-wasm.ts`) every image activation lives in one
  * `WebAssembly.Memory`, in the blocked channels-last layout (`layout.ts`): convs (direct,
- * Winograd or depthwise; residual add and relu fused), pools, adds, relus, activations, norms and
- * concats run as generated SIMD128 kernels over it (one step per operator in `steps/`), and a
+ * Winograd or depthwise; residual add and relu fused), pools, adds, relus, activations, norms,
+ * concats and channel slices and shuffles run as generated SIMD128 kernels over it (one step per operator in `steps/`), and a
  * value is converted to plain NCHW only where an operator without such a kernel, a dense layer
  * or a graph output reads it. The memory holds the packed weights (the plan keeps no JavaScript
  * copy of conv and dense weights), the activation arena laid out by `planBuffers` from the
@@ -68,7 +68,7 @@ export interface Plan {
   readonly memory: PlanMemory;
   /**
    * How many actions of each kind run per forward (`conv`, `conv+residual`, `pool`, `toBlocked`,
-   * `groupNorm`, `frn`, `batchNorm`, `fallback:Op`, ...): what the plan fused and where it
+   * `groupNorm`, `frn`, `batchNorm`, `channelNorm`, `gather`, `fallback:Op`, ...): what the plan fused and where it
    * converts layouts; `of which winograd`
    * counts the convs (with or without residual) that run as Winograd F(2×2, 3×3).
    */
@@ -124,7 +124,7 @@ export function compilePlan(graph: PlanGraph, weights: ReadonlyMap<string, Tenso
 function countKernels(layout: PlanLayout): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const a of layout.actions) {
-    const norms = { group: "groupNorm", frn: "frn", batch: "batchNorm" } as const;
+    const norms = { group: "groupNorm", frn: "frn", batch: "batchNorm", pixel: "channelNorm" } as const;
     const kind =
       a.kind === "conv" && a.residual !== undefined ? "conv+residual" : a.kind === "fallback" ? `fallback:${a.step.op}` : a.kind === "norm" ? norms[a.norm.form] : a.kind;
     counts[kind] = (counts[kind] ?? 0) + 1;

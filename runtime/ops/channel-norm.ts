@@ -5,8 +5,9 @@
  * images are per sample over C, H and W (docs/language.md, "Normalizers: decisions").
  *
  * Rank 4 only: on features `[N, F]` it would be `layer` itself, which the refusal names. The plan
- * has no per-channel form for per-pixel statistics, so it runs the TypeScript kernel as a
- * fallback step; no inference pass folds it (its statistics depend on the input).
+ * runs it as a norm of its own (`pixel`: the statistics of each pixel over its channels, which
+ * are contiguous in the blocked layout); no inference pass folds it (its statistics depend on
+ * the input).
  *
  * ONNX: `Transpose [0, 2, 3, 1] → LayerNormalization(axis −1, scale, B) → Transpose [0, 3, 1, 2]`.
  */
@@ -53,8 +54,8 @@ export const CHANNEL_NORM_LAYER: LayerOperator = {
 
 export const CHANNEL_NORMALIZATION_KERNEL: KernelEntry = {
   op: "ChannelNormalization",
-  // No plan kernel: per-pixel statistics have no per-channel affine form, so the plan runs this
-  // kernel as a fallback step.
+  // On the plan: per-pixel statistics over the channels, then the per-channel affine, in one pass per pixel.
+  plan: { kind: "norm", norm: (step, _, weight) => ({ form: "pixel", epsilon: num(step, "epsilon", 1e-6), scale: weight(1), bias: weight(2) }) },
   kernel: (node) => ({ kernel: "channelNormalization", args: [input(0), input(1), input(2), literal({ epsilon: num(node, "epsilon", 1e-6) })] }),
 };
 

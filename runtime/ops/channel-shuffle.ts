@@ -4,8 +4,7 @@
  * reshaped back, so output channel `j·groups + i` is input channel `i·(C/groups) + j`. nnc's
  * `ChannelShuffle` (groups), whose gradient is the inverse permutation, a shuffle of C/groups.
  *
- * The plan has no kernel of its own for it and runs the TypeScript kernel as a fallback step.
- * ONNX: `Reshape [0, g, C/g, −1] → Transpose [0, 2, 1, 3] → Reshape [0, C, H, W]`, the
+ * The plan runs it as a channel gather (a permutation of each pixel's channels). ONNX: `Reshape [0, g, C/g, −1] → Transpose [0, 2, 1, 3] → Reshape [0, C, H, W]`, the
  * reshape targets constants (0 copies the batch, −1 infers the one symbolic spatial size);
  * where H and W are both symbolic the last target is the input's own `Shape`.
  */
@@ -47,7 +46,15 @@ export const CHANNEL_SHUFFLE_LAYER: LayerOperator = {
 
 export const CHANNEL_SHUFFLE_KERNEL: KernelEntry = {
   op: "ChannelShuffle",
-  // No plan kernel: the plan runs this kernel as a fallback step.
+  // On the plan: output channel j·groups + i gathers input channel i·(C/groups) + j.
+  plan: {
+    kind: "gather",
+    channels: (step, shape) => {
+      const [groups, c] = [num(step, "groups"), shape[1]];
+      if (!Number.isInteger(groups) || groups < 1 || c % groups !== 0) return undefined;
+      return Array.from({ length: c }, (_, k) => (k % groups) * (c / groups) + Math.floor(k / groups));
+    },
+  },
   kernel: (node) => ({ kernel: "channelShuffle", args: [input(0), literal({ groups: num(node, "groups") })] }),
 };
 

@@ -4,8 +4,8 @@
  * each, so a channel split (`x.chunk(2, dim=1)`) is two slices of the same tensor
  * (docs/language.md, "Slices and shuffles: decisions").
  *
- * The plan has no kernel of its own for it and runs the TypeScript kernel as a fallback step.
- * ONNX: `Slice(x, starts, ends, axes)`, the three as int64 initializers.
+ * The plan runs a channel slice of an image as a channel gather (a copy of whole channel quads
+ * where it starts on one). ONNX: `Slice(x, starts, ends, axes)`, the three as int64 initializers.
  */
 import { md } from "./reference.js";
 import { input, ints, literal } from "./kernel-call.js";
@@ -44,7 +44,22 @@ export const SLICE_LAYER: LayerOperator = {
 
 export const SLICE_KERNEL: KernelEntry = {
   op: "Slice",
-  // No plan kernel: the plan runs this kernel as a fallback step.
+  // On the plan: a slice of the channels of an image (the other axes whole) gathers them.
+  plan: {
+    kind: "gather",
+    channels: (step, shape) => {
+      const [starts, ends] = [ints(step, "starts", []), ints(step, "ends", [])];
+      const axes = ints(step, "axes", starts.map((_, k) => k));
+      if (ends.length !== starts.length || axes.length !== starts.length) return undefined;
+      let [first, last] = [0, shape[1]];
+      for (let k = 0; k < axes.length; k++) {
+        if (axes[k] === 1) [first, last] = [starts[k], ends[k]];
+        else if (starts[k] !== 0 || ends[k] !== shape[axes[k]]) return undefined;
+      }
+      if (!(0 <= first && first < last && last <= shape[1])) return undefined;
+      return Array.from({ length: last - first }, (_, k) => first + k);
+    },
+  },
   kernel: (node) => ({
     kernel: "slice",
     args: [input(0), literal({ starts: ints(node, "starts", []), ends: ints(node, "ends", []), axes: ints(node, "axes", []) })],

@@ -294,6 +294,14 @@ export type PlanKernel =
       readonly kind: "norm";
       /** The step as a per-channel normalization over `channels`, or undefined to leave it to the fallback. */
       readonly norm: (step: NodeView, channels: number, weight: (index: number) => Tensor | undefined) => ChannelNorm | undefined;
+    }
+  | {
+      readonly kind: "gather";
+      /**
+       * The input channel of each output channel of the step over a rank-4 input of `shape`
+       * (every other axis whole), or undefined to leave it to the fallback.
+       */
+      readonly channels: (step: NodeView, shape: readonly number[]) => readonly number[] | undefined;
     };
 
 /**

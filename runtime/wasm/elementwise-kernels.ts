@@ -15,6 +15,9 @@
  *   and beta between 0 and 1. NaN stays NaN, as in the scalar functions.
  * - `copy_pixels(src, srcPixel, dst, dstPixel, pixels, quads)`: the first `quads` channel
  *   vectors of each pixel, as a concat writes its parts into a wider tensor.
+ * - `gather_channels(src, srcPixel, dst, dstPixel, pixels, table, count)`: channel k < `count` of
+ *   each output pixel is the float at byte `table[k]` (an i32 table) of the input pixel: a
+ *   channel slice that does not start on a quad, or a channel shuffle.
  *
  * Pointers and strides are bytes; `quads` counts f32x4 vectors.
  */
@@ -40,6 +43,11 @@ export function elementwiseFunctions(): ModuleFunction[] {
 /** `copy_pixels`, the channel copy of a concat. */
 export function copyPixelsFunction(): ModuleFunction {
   return { name: "copy_pixels", results: [], body: copyBody() };
+}
+
+/** `gather_channels`, the per-pixel channel gather of a slice or a shuffle. */
+export function gatherChannelsFunction(): ModuleFunction {
+  return { name: "gather_channels", results: [], body: gatherBody() };
 }
 
 function addBody(): FunctionBody {
@@ -208,6 +216,32 @@ function copyBody(): FunctionBody {
     f.localGet(s).i32Const(16).i32Add().localSet(s);
     f.localGet(d).i32Const(16).i32Add().localSet(d);
     f.localGet(q).i32Const(1).i32Sub().localTee(q).brIf(0);
+    f.end();
+    f.localGet(src).localGet(srcPixel).i32Add().localSet(src);
+    f.localGet(dst).localGet(dstPixel).i32Add().localSet(dst);
+    f.localGet(pixels).i32Const(1).i32Sub().localTee(pixels).brIf(0);
+  }
+  f.end();
+  return f;
+}
+
+function gatherBody(): FunctionBody {
+  const f = new FunctionBody([i32, i32, i32, i32, i32, i32, i32]);
+  const [src, srcPixel, dst, dstPixel, pixels, table, count] = [0, 1, 2, 3, 4, 5, 6];
+  const t = f.local(i32);
+  const d = f.local(i32);
+  const end = f.local(i32);
+  f.localGet(pixels).i32Eqz().if().return().end();
+  f.localGet(count).i32Eqz().if().return().end();
+  f.localGet(table).localGet(count).i32Const(4).i32Mul().i32Add().localSet(end);
+  f.loop();
+  {
+    f.localGet(table).localSet(t);
+    f.localGet(dst).localSet(d);
+    f.loop();
+    f.localGet(d).localGet(src).localGet(t).i32Load(0).i32Add().f32Load(0).f32Store(0);
+    f.localGet(d).i32Const(4).i32Add().localSet(d);
+    f.localGet(t).i32Const(4).i32Add().localTee(t).localGet(end).i32LtU().brIf(0);
     f.end();
     f.localGet(src).localGet(srcPixel).i32Add().localSet(src);
     f.localGet(dst).localGet(dstPixel).i32Add().localSet(dst);

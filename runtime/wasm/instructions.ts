@@ -88,6 +88,8 @@ export class FunctionBody {
   i32Shl(): this { this.code.byte(0x74); return this; }
 
   // f32 arithmetic and conversion.
+  f32Sqrt(): this { this.code.byte(0x91); return this; }
+  f32Add(): this { this.code.byte(0x92); return this; }
   f32Div(): this { this.code.byte(0x95); return this; }
   f32ConvertI32S(): this { this.code.byte(0xb2); return this; }
 
@@ -96,6 +98,8 @@ export class FunctionBody {
   v128Load32Splat(offset = 0, align = 2): this { return this.simd(0x09).memarg(align, offset); }
   v128Store(offset = 0, align = 0): this { return this.simd(0x0b).memarg(align, offset); }
   f32x4Splat(): this { return this.simd(0x13); }
+  f32x4ExtractLane(lane: number): this { this.simd(0x1f).code.byte(lane); return this; }
+  v128And(): this { return this.simd(0x4e); }
   f32x4Add(): this { return this.simd(0xe4); }
   f32x4Sub(): this { return this.simd(0xe5); }
   f32x4Mul(): this { return this.simd(0xe6); }

@@ -106,7 +106,7 @@ describe("modules", () => {
     const names = WebAssembly.Module.exports(new WebAssembly.Module(bytes)).map((e) => e.name);
     expect(names.slice(0, 2)).toEqual(["gemm_tile", "conv_rows"]);
     const gemms = Array.from({ length: mr }, (_, k) => `wino_gemm_${k + 1}`);
-    const layout = ["pool_rows", "depthwise_rows", "add", "relu", "activate", "clamp", "row_moments", "channel_affine", "copy_pixels"];
+    const layout = ["pool_rows", "depthwise_rows", "add", "relu", "activate", "clamp", "row_moments", "channel_affine", "pixel_norm", "copy_pixels", "gather_channels"];
     expect(names).toHaveLength(2 + 2 * mr + 5 + mr + layout.length);
     expect(names.slice(-(5 + mr + layout.length))).toEqual(["wino_rows", "wino_in", "wino_out", ...gemms, "wino_u", "wino_blocks", ...layout]);
   });

@@ -309,3 +309,100 @@ describe("pools, element-wise ops, concat, dense", () => {
     expect(() => plan.run([randomTensor([2, 4, 5, 5], 1)])).toThrow(/compiled for shape \[1, 4, 5, 5\]/);
   });
 });
+
+describe("channel norm, channel slices and shuffles (ConvNeXt, ShuffleNet)", () => {
+  /**
+   * Every plan (WebAssembly on 1 and 2 threads, TypeScript) against the last step's TypeScript
+   * kernel (its registry call) applied to what a plan of the steps before it, on the same engine,
+   * computes; within `tolerance`. Returns the WebAssembly plan.
+   */
+  function against(shapes: number[][], steps: PlanStep[], weights: Record<string, Tensor>, tolerance: number): Plan {
+    const last = steps[steps.length - 1];
+    const graph: PlanGraph = { inputs: shapes.map((shape, k) => ({ name: `x${k}`, shape })), outputs: [last.output], steps };
+    const reads = last.inputs.filter((name) => name !== "" && weights[name] === undefined);
+    const before: PlanGraph = { ...graph, outputs: reads, steps: steps.slice(0, -1) };
+    const inputs = shapes.map((shape, k) => randomTensor(shape, 200 + k));
+    const map = new Map(Object.entries(weights));
+    let first: Plan | undefined;
+    for (const options of [{ threads: 1 }, { threads: 2 }, { wasm: false }]) {
+      const [plan, prefix] = [compilePlan(graph, map, { ...options, fallback: irFallback }), compilePlan(before, map, { ...options, fallback: irFallback })];
+      plans.push(plan, prefix);
+      if (plan.engine === "wasm") first ??= plan;
+      const values = new Map(prefix.run(inputs).map((t, k) => [reads[k], t]));
+      const expected = irFallback(last, last.inputs.map((name) => weights[name] ?? values.get(name)), undefined);
+      expectClose(plan.run(inputs)[0], expected, `${steps.map((s) => s.op).join("→")}, ${JSON.stringify(options)}`, tolerance);
+    }
+    return first!;
+  }
+
+  // A conv writes each test's input in the blocked layout (a depthwise one for 4 channels or fewer).
+  const conv = (c: number): PlanStep => step("Conv", ["x0", "w", "b"], "c", { kernel_shape: [3, 3], pads: [1, 1, 1, 1], group: c <= 4 ? c : 1 });
+
+  it.each([
+    ["C = 40 (ConvNeXt-Atto's first width), batch 2", 40],
+    ["C = 6 (a padded quad), batch 2", 6],
+    ["C = 9 (a quad of one channel and a quad of padding)", 9],
+    ["C = 3 (one quad)", 3],
+  ])("ChannelNormalization: %s", (_, c) => {
+    const weights = { ...convWeights(c, c <= 4 ? 1 : 5, 3, 3, 61), g: randomTensor([c], 62), beta: randomTensor([c], 63) };
+    const plan = against([[2, c <= 4 ? c : 5, 6, 7]], [conv(c), step("ChannelNormalization", ["c", "g", "beta"], "y", { epsilon: 1e-6 })], weights, 1e-5);
+    expect(plan.kernels).toEqual({ toBlocked: 1, conv: 1, channelNorm: 1, toPlain: 1 });
+  });
+
+  it("ChannelNormalization: without an affine, and exact on pixels far from zero", () => {
+    const weights = { ...convWeights(13, 5, 3, 3, 64) };
+    weights.b = { shape: [13], data: new Float32Array(13).fill(1000) };
+    against([[2, 5, 5, 6]], [conv(13), step("ChannelNormalization", ["c", "", ""], "y", { epsilon: 1e-6 })], weights, 1e-5);
+  });
+
+  it.each([
+    ["ConvNeXt's layer scale [C, 1, 1]", [12, 1, 1]],
+    ["a scalar [1]", [1]],
+  ])("Mul by a constant of lower rank: %s", (_, shape) => {
+    const weights = { ...convWeights(12, 5, 3, 3, 65), s: randomTensor(shape, 66) };
+    const plan = against([[2, 5, 5, 6]], [conv(12), step("Mul", ["s", "c"], "y")], weights, 1e-6);
+    expect(plan.kernels).toEqual({ toBlocked: 1, conv: 1, scale: 1, toPlain: 1 });
+  });
+
+  const slice = (start: number, end: number): PlanStep => step("Slice", ["c"], "y", { starts: [start], ends: [end], axes: [1] });
+  it.each([
+    ["the first half of 48 (a quad copy)", 48, 0, 24],
+    ["the second half of 48 (a quad copy)", 48, 24, 48],
+    ["channels 4 … 9 of 11 (a quad copy into a padded output)", 11, 4, 9],
+    ["channels 3 … 8 of 11 (a gather)", 11, 3, 8],
+    ["channel 6 of 7 (a gather)", 7, 6, 7],
+  ])("Slice: %s", (_, c, start, end) => {
+    const plan = against([[2, 5, 4, 3]], [conv(c), slice(start, end)], convWeights(c, 5, 3, 3, 67), 0);
+    expect(plan.kernels).toEqual({ toBlocked: 1, conv: 1, gather: 1, toPlain: 1 });
+  });
+
+  it("Slice: of another axis, left to the fallback", () => {
+    const rows = against([[2, 5, 4, 3]], [conv(10), step("Slice", ["c"], "y", { starts: [1], ends: [3], axes: [2] })], convWeights(10, 5, 3, 3, 68), 0);
+    expect(rows.kernels["fallback:Slice"]).toBe(1);
+  });
+
+  it.each([
+    ["2 groups of 24 (ShuffleNetV2's)", 48, 2],
+    ["3 groups of 3 (odd channels)", 9, 3],
+    ["5 groups of 1", 5, 5],
+  ])("ChannelShuffle: %s", (_, c, groups) => {
+    const plan = against([[2, 5, 4, 3]], [conv(c), step("ChannelShuffle", ["c"], "y", { groups })], convWeights(c, 5, 3, 3, 69), 0);
+    expect(plan.kernels).toEqual({ toBlocked: 1, conv: 1, gather: 1, toPlain: 1 });
+  });
+
+  it("ShuffleNetV2's unit: concat, shuffle, split, a branch on one half, concat, without a conversion inside", () => {
+    const weights = { ...convWeights(8, 5, 1, 1, 70), v: randomTensor([8, 5, 3, 3], 71), u: randomTensor([8, 8, 1, 1], 72) };
+    const steps = [
+      step("Conv", ["x0", "w", "b"], "a", { kernel_shape: [1, 1] }),
+      step("Conv", ["x0", "v"], "c", { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }),
+      step("Concat", ["a", "c"], "cat", { axis: 1 }),
+      step("ChannelShuffle", ["cat"], "shuffled", { groups: 2 }),
+      step("Slice", ["shuffled"], "left", { starts: [0], ends: [8], axes: [1] }),
+      step("Slice", ["shuffled"], "right", { starts: [8], ends: [16], axes: [1] }),
+      step("Conv", ["right", "u"], "branch", { kernel_shape: [1, 1], activation: "Relu" }),
+      step("Concat", ["left", "branch"], "y", { axis: 1 }),
+    ];
+    const plan = check([[2, 5, 6, 6]], steps, weights);
+    expect(plan.kernels).toEqual({ toBlocked: 1, conv: 3, concat: 2, gather: 3, toPlain: 1 });
+  });
+});

@@ -75,6 +75,19 @@ describe("what the plan fuses and converts", () => {
     expect(compile(zoo.plan, zoo.weights, {}).kernels).toMatchObject({ groupNorm: 3, frn: 1, "fallback:SwitchableNormalization": 1 });
   });
 
+  it("runs ConvNeXt's channel norms and layer scales, and ShuffleNetV2's shuffles and splits, in the blocked layout", () => {
+    const cases = [
+      ["convnext_atto", { toBlocked: 1, conv: 40, channelNorm: 17, activation: 12, scale: 12, add: 12, pool: 1, toPlain: 1, gemm: 1 }],
+      ["shufflenet_v2", { toBlocked: 1, conv: 56, pool: 2, concat: 16, gather: 42, toPlain: 1, gemm: 1 }],
+    ] as const;
+    for (const [name, kernels] of cases) {
+      const { plan, weights, inputs, expected } = examplePlan(name);
+      const compiled = compile(plan, weights, {});
+      expect(compiled.kernels, name).toEqual(kernels);
+      expect(deviation(compiled.run(inputs), expected.outputs, expected.scale), name).toBeLessThan(1e-4);
+    }
+  });
+
   it("names a step it cannot run when no fallback is given", () => {
     const zoo = examplePlan("norm_zoo");
     expect(() => compilePlan(zoo.plan, zoo.weights)).toThrow(/no kernel for SwitchableNormalization/);

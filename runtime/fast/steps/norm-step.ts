@@ -6,6 +6,11 @@
  * up here in double precision per (sample, group): a = γ / √(σ² + ε), b = β − μ·a. FRN takes
  * ν² = mean(x²) per (sample, channel): a = γ / √(ν² + ε), b = β. Two passes, so values far from
  * zero keep exact statistics.
+ *
+ * A channel norm (`pixel`, ConvNeXt's) has statistics per pixel instead, over the pixel's
+ * channels, which are contiguous in the blocked layout: the `pixel_norm` kernel reduces each
+ * pixel's quads, then writes (x − μ)/√(σ² + ε)·γ + β, with a lane mask that keeps the padded
+ * channels out of the sums and writes them as 0. One call over every pixel, on the calling thread.
  */
 import { channelStride } from "../layout.js";
 import type { ActionOf, WasmStep } from "./wasm-step.js";
@@ -15,11 +20,26 @@ export const normStep: WasmStep<ActionOf<"norm">> = (action, { layout, memory })
   if (layout.buffers[action.input].form !== "blocked") return undefined;
   const [n, c, h, w] = layout.buffers[action.input].shape;
   const cs = channelStride(c);
+  const norm = action.norm;
+  if (norm.form === "pixel") {
+    // The lane mask (i32), then γ and β, each one channel row (padding: 0).
+    const maskAt = memory.take(cs);
+    const affineAt = memory.takeWeights(2 * cs);
+    return ({ heap, words, kernels, at }) => {
+      const [mask, gamma, beta] = [maskAt / 4, affineAt / 4, affineAt / 4 + cs];
+      for (let ch = 0; ch < cs; ch++) {
+        words[mask + ch] = ch < c ? -1 : 0;
+        heap[gamma + ch] = ch < c ? (norm.scale?.data[ch] ?? 1) : 0;
+        heap[beta + ch] = ch < c ? (norm.bias?.data[ch] ?? 0) : 0;
+      }
+      const [input, output] = [at(action.input), at(action.output)];
+      return () => kernels.pixelNorm(input, output, n * h * w, cs * 4, cs / 4, maskAt, affineAt, affineAt + cs * 4, c, norm.epsilon);
+    };
+  }
   const sumsAt = memory.take(n * h * cs);
   const coefAt = memory.take(4 * n * cs);
   memory.needZeroRow(cs);
   return ({ heap, kernels, at, zero }) => {
-    const norm = action.norm;
     const [pixel, quads, image] = [cs * 4, cs / 4, h * w * cs * 4];
     const [input, output] = [at(action.input), at(action.output)];
     // Float offsets of sample s's centre, scale, shift and floor vectors.
