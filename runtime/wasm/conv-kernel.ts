@@ -23,7 +23,8 @@
  *   tile that touches the left or right edge ("checked" tiles) each pixel's pointer is
  *   replaced, per tap, by a row of zeros when its input column lies outside.
  * - Epilogue in registers: an optional residual tensor of the output's shape is added, then
- *   relu (flag 1). The output may be a channel slice of a wider tensor (a concat's part).
+ *   relu (flag 1), then min(ceiling) (flag 2, the f32 word `ceiling`: relu6 sets both). The
+ *   output may be a channel slice of a wider tensor (a concat's part).
  *
  * `conv_rows(desc, rowStart, rowEnd, obStart, obEnd)` computes output rows `n·OH + oy` in
  * `[rowStart, rowEnd)` and channel blocks `[obStart, obEnd)`; disjoint ranges may run on
@@ -44,12 +45,15 @@ export const ConvDesc = {
   weights: 15, panel: 16, bias: 17,
   output: 18, outImage: 19, outPixel: 20,
   residual: 21, resImage: 22, resPixel: 23,
-  oh: 24, ow: 25, flags: 26, zero: 27, rowsPerChunk: 28,
+  oh: 24, ow: 25, flags: 26, zero: 27, rowsPerChunk: 28, ceiling: 29,
 } as const;
 /** Words in a conv descriptor. */
-export const CONV_DESC_WORDS = 29;
-/** Bits of {@link ConvDesc.flags}. */
-export const ConvFlags = { relu: 1 } as const;
+export const CONV_DESC_WORDS = 30;
+/**
+ * Bits of {@link ConvDesc.flags} (and of the depthwise conv's): relu (max 0), then a ceiling,
+ * min(the f32 word `ceiling`); relu6 sets both.
+ */
+export const ConvFlags = { relu: 1, ceiling: 2 } as const;
 
 let relaxedMadd: boolean | undefined;
 
@@ -236,6 +240,12 @@ function tileBody(s: number, checked: boolean, fma: boolean): FunctionBody {
   {
     f.f32Const(0).f32x4Splat().localSet(a);
     for (const v of acc.flat()) f.localGet(v).localGet(a).f32x4Max().localSet(v);
+  }
+  f.end();
+  field(f, desc, "flags").i32Const(ConvFlags.ceiling).i32And().if();
+  {
+    f.localGet(desc).f32Load(ConvDesc.ceiling * 4).f32x4Splat().localSet(a);
+    for (const v of acc.flat()) f.localGet(v).localGet(a).f32x4Min().localSet(v);
   }
   f.end();
   f.localGet(out).localSet(rowPtr);

@@ -99,13 +99,18 @@ export class FunctionBody {
   v128Store(offset = 0, align = 0): this { return this.simd(0x0b).memarg(align, offset); }
   f32x4Splat(): this { return this.simd(0x13); }
   f32x4ExtractLane(lane: number): this { this.simd(0x1f).code.byte(lane); return this; }
+  /** Lane-wise a ≠ b as a mask (all ones where true: a NaN lane is ≠ itself). */
+  f32x4Ne(): this { return this.simd(0x42); }
   v128And(): this { return this.simd(0x4e); }
+  v128Or(): this { return this.simd(0x50); }
   f32x4Add(): this { return this.simd(0xe4); }
   f32x4Sub(): this { return this.simd(0xe5); }
   f32x4Mul(): this { return this.simd(0xe6); }
   f32x4Div(): this { return this.simd(0xe7); }
   f32x4Min(): this { return this.simd(0xe8); }
   f32x4Max(): this { return this.simd(0xe9); }
+  /** Pseudo-max, a < b ? b : a: one `maxps` on x64, where `f32x4.max` takes a sequence for NaN and signed zeros. */
+  f32x4Pmax(): this { return this.simd(0xeb); }
   /** Relaxed SIMD `f32x4.relaxed_madd` (a·b + c, fused or not): only where the engine validates it. */
   f32x4RelaxedMadd(): this { return this.simd(0x105); }
 

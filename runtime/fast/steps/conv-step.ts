@@ -9,8 +9,10 @@
  * - `direct`: the direct conv (`runtime/wasm/conv-kernel.ts`).
  *
  * Each kernel's memory and build step follow. All three fuse the bias, a residual add and relu;
- * another fused activation runs right after, in place ({@link activateHeap}). A conv over a
- * plain input runs the TypeScript step.
+ * the direct and depthwise kernels also fuse a ceiling after relu, so a `Clip` from 0 to a finite
+ * max (relu6) after them runs in their epilogue ({@link fusedCeiling}). Another fused activation
+ * runs right after, in place ({@link activateHeap}). A conv over a plain input runs the
+ * TypeScript step.
  */
 import { CONV_DESC_WORDS, ConvDesc, ConvFlags, CONV_NR } from "../../wasm/conv-kernel.js";
 import { WINO_DESC_WORDS, WINO_WIDE_DESC_WORDS, WinoWide } from "../../wasm/winograd-kernel.js";
@@ -31,8 +33,11 @@ export function convKernel(action: ConvAction, winograd: boolean): ConvKernel {
   return action.group > 1 ? "depthwise" : "direct";
 }
 
-/** Each kernel's memory and build step. */
-const CONV_KERNELS: Record<ConvKernel, (action: ConvAction, planning: StepPlanning) => StepBuilder> = {
+/**
+ * Each kernel's memory and build step; `ceiling`: the max of a relu6-like `Clip` the kernel runs
+ * in its epilogue (from {@link fusedCeiling}), if any.
+ */
+const CONV_KERNELS: Record<ConvKernel, (action: ConvAction, planning: StepPlanning, ceiling?: number) => StepBuilder> = {
   winograd: winogradConv,
   depthwise: depthwiseConv,
   direct: directConv,
@@ -41,9 +46,28 @@ const CONV_KERNELS: Record<ConvKernel, (action: ConvAction, planning: StepPlanni
 /** A conv over a blocked input, on the kernel {@link convKernel} picks, then its unfused activation. */
 export const convStep: WasmStep<ConvAction> = (action, planning) => {
   if (planning.layout.buffers[action.input].form !== "blocked") return undefined;
-  const build = CONV_KERNELS[convKernel(action, planning.winograd)](action, planning);
-  return (heap) => withActivation(action, heap, build(heap));
+  const kernel = convKernel(action, planning.winograd);
+  const ceiling = kernel === "winograd" ? undefined : fusedCeiling(action);
+  const build = CONV_KERNELS[kernel](action, planning, ceiling);
+  return (heap) => (ceiling === undefined ? withActivation(action, heap, build(heap)) : build(heap));
 };
+
+/**
+ * The max of the activation after a conv when it is `Clip` with min 0 and a finite max (relu6:
+ * max(0, min(max, x)), which the kernel computes as relu then a ceiling); `undefined` otherwise.
+ */
+export function fusedCeiling(action: ConvAction): number | undefined {
+  const after = action.after;
+  if (after?.kind !== "pointwise" || after.op !== "Clip") return undefined;
+  const { min, max } = after.attrs ?? {};
+  return min === 0 && max !== undefined && Number.isFinite(max) && max >= 0 ? max : undefined;
+}
+
+/** The flags word of a conv's epilogue: relu, and a ceiling when `ceiling` is set (which implies relu). */
+function epilogueFlags(action: ConvAction, ceiling: number | undefined): number {
+  if (ceiling !== undefined) return ConvFlags.relu | ConvFlags.ceiling;
+  return action.relu ? ConvFlags.relu : 0;
+}
 
 /** `run`, followed by the activation the conv fuses (not relu) in TypeScript or the `activate` kernel. */
 function withActivation(action: ConvAction, heap: StepHeap, run: () => void): () => void {
@@ -64,7 +88,7 @@ function placeBias(heap: Float32Array, action: ConvAction, at: number): void {
 }
 
 /** The direct conv: weights packed in panels of 8 output channels, a `ConvDesc` descriptor. */
-function directConv(action: ConvAction, { layout, memory }: StepPlanning): StepBuilder {
+function directConv(action: ConvAction, { layout, memory }: StepPlanning, ceiling?: number): StepBuilder {
   const [m, c, kh, kw] = action.weight.shape;
   const desc = memory.take(CONV_DESC_WORDS);
   const weights = memory.takeWeights(packedConvFloats(m, c, kh, kw));
@@ -104,11 +128,12 @@ function directConv(action: ConvAction, { layout, memory }: StepPlanning): StepB
       ["resPixel", csOut],
       ["oh", win.oh],
       ["ow", win.ow],
-      ["flags", action.relu ? ConvFlags.relu : 0],
+      ["flags", epilogueFlags(action, ceiling)],
       ["zero", zero],
       ["rowsPerChunk", Math.max(1, Math.ceil(48 / win.ow))],
     ];
     for (const [name, value] of fields) words[desc / 4 + ConvDesc[name]] = value;
+    heap[desc / 4 + ConvDesc.ceiling] = ceiling ?? Infinity;
     const rows = n * win.oh;
     const blocks = channelStride(m) / CONV_NR;
     const work = n * win.oh * win.ow * m * c * kh * kw;
@@ -178,7 +203,7 @@ function winogradConv(action: ConvAction, { layout, memory, counts }: StepPlanni
 }
 
 /** The depthwise conv: weights packed `[kh][kw][Cs]`, a `PoolDesc` descriptor with the conv's fields. */
-function depthwiseConv(action: ConvAction, { layout, memory }: StepPlanning): StepBuilder {
+function depthwiseConv(action: ConvAction, { layout, memory }: StepPlanning, ceiling?: number): StepBuilder {
   const [m, , kh, kw] = action.weight.shape;
   const cs = channelStride(m);
   const desc = memory.take(POOL_DESC_WORDS);
@@ -198,9 +223,10 @@ function depthwiseConv(action: ConvAction, { layout, memory }: StepPlanning): St
       ["kh", kh], ["kw", kw], ["sh", win.sh], ["sw", win.sw], ["padTop", win.padTop], ["padLeft", win.padLeft],
       ["quads", cs / 4], ["average", 0], ["dh", win.dh], ["dw", win.dw], ["weights", weights], ["bias", bias],
       ["residual", action.residual === undefined ? 0 : at(action.residual)], ["resImage", win.oh * win.ow * cs * 4], ["resPixel", cs * 4],
-      ["flags", action.relu ? ConvFlags.relu : 0],
+      ["flags", epilogueFlags(action, ceiling)],
     ];
     for (const [name, value] of fields) words[desc / 4 + PoolDesc[name]] = value;
+    heap[desc / 4 + PoolDesc.ceiling] = ceiling ?? Infinity;
     const rows = n * win.oh;
     const work = n * win.oh * win.ow * m * kh * kw;
     return () => splitter.depthwise(desc, rows, work);
