@@ -25,7 +25,7 @@ import type { CheckedModel } from "../compiler/check/model.js";
 import { executeGraph } from "../compiler/ir/execute.js";
 import { lowerModel } from "../compiler/ir/lower.js";
 import { trainingGraph } from "../compiler/train/training-graph.js";
-import { createRandom, setTrainingThreads, type Tensor } from "../runtime/index.js";
+import { BufferPool, createRandom, setTrainingThreads, type Tensor } from "../runtime/index.js";
 import { ParameterUpdate } from "../runtime/train/index.js";
 import { startTfjsCpu, tfjsTrainStep, type TrainModel } from "./train-tfjs.js";
 
@@ -35,7 +35,7 @@ const MOMENTUM = 0.9;
 /** The goal for two threads: the step this much faster than on one. */
 const TWO_THREAD_GOAL = 1.6;
 
-interface Bench {
+export interface Bench {
   model: TrainModel;
   label: string;
   source: string;
@@ -47,7 +47,7 @@ interface Bench {
   goal: number;
 }
 
-const BENCHES: Bench[] = [
+export const BENCHES: Bench[] = [
   { model: "mnist", label: "MNIST convnet", source: "bench/mnist-net.nn", input: [BATCH, 1, 28, 28], steps: [3, 15], tfjsSteps: [1, 2], goal: 1.5 },
   { model: "resnet20", label: "ResNet-20", source: "examples/resnet20.nn", input: [BATCH, 3, 32, 32], steps: [2, 7], tfjsSteps: [0, 1], goal: 2 },
 ];
@@ -77,7 +77,7 @@ function time(step: () => void, [warmup, timed]: [number, number]): number {
  * is `ParameterUpdate` (runtime/train) with SGD and momentum, as generated modules' `trainStep`
  * runs it; the new running statistics replace their buffers.
  */
-function nncTrainStep(bench: Bench): () => void {
+export function nncTrainStep(bench: Bench): () => void {
   const model = checkSource(bench.source, readFileSync(bench.source, "utf8"), host).models[0] as CheckedModel;
   const training = trainingGraph(lowerModel(model));
   const random = createRandom(1);
@@ -102,10 +102,13 @@ function nncTrainStep(bench: Bench): () => void {
   const x: Tensor = { shape: bench.input, data: Float32Array.from({ length: bench.input.reduce((a, b) => a * b, 1) }, () => random() * 2 - 1) };
   const target: Tensor = { shape: [BATCH], data: Float32Array.from({ length: BATCH }, (_, i) => (i * 7) % 10) };
   const gradientIndex = new Map(training.graph.outputs.map((name, i) => [name, i]));
+  // The step's buffers are reused from one step to the next, as `nnc train` does (NNC_POOL=0: not).
+  const pool = process.env.NNC_POOL === "0" ? undefined : new BufferPool();
   return () => {
-    const { outputs, updated } = executeGraph(training.graph, params, [x, target], { training: true });
+    const { outputs, updated } = executeGraph(training.graph, params, [x, target], { training: true, pool });
     update.step(weights, Object.fromEntries(training.gradients.map(({ param, grad }) => [param, outputs[gradientIndex.get(grad)!]])));
     for (const [buffer, value] of updated) params.set(buffer, value);
+    pool?.giveBack(outputs);
   };
 }
 
@@ -124,11 +127,12 @@ function ms(value: number | string): string {
 }
 
 async function main(): Promise<void> {
+  const only = process.argv.slice(2);
   console.log(`Training step (forward, cross-entropy, backward, SGD momentum), batch ${BATCH}, median ms; load average at start ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
   const tfjs = await startTfjsCpu();
   const notes: string[] = [];
   const rows: string[][] = [];
-  for (const bench of BENCHES) {
+  for (const bench of BENCHES.filter((b) => only.length === 0 || only.includes(b.model))) {
     let nnc: number | string;
     let nnc2: number | string;
     try {
@@ -160,4 +164,5 @@ async function main(): Promise<void> {
   for (const note of notes) console.log(note);
 }
 
-await main();
+// Run as a script, not when `train-profile.ts` imports the steps.
+if (process.argv[1]?.endsWith("train-step.js")) await main();

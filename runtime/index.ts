@@ -14,7 +14,7 @@
  *   tensors.
  * - Shapes are checked on entry; a mismatch throws an Error that names the kernel and tensor.
  */
-export { assertRank, assertShape, outputTensor, sizeOf, tensor, type Tensor } from "./tensor.js";
+export { assertRank, assertShape, BufferPool, freshFloats, outputTensor, sizeOf, tensor, withBufferPool, type Tensor } from "./tensor.js";
 export { samePads, type IntPair, type Pads2d, type PadSpec, type PoolAttributes } from "./window.js";
 export { createRandom, type RandomSource } from "./random.js";
 export type { TrainingResult } from "./moments.js";

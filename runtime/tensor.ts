@@ -73,9 +73,71 @@ export function assertRank(t: Tensor, ranks: readonly number[], what: string): v
  */
 export function outputTensor(shape: readonly number[], out: Float32Array | undefined, what: string): Tensor {
   const size = sizeOf(shape);
-  if (out === undefined) return { shape: [...shape], data: new Float32Array(size) };
+  if (out === undefined) return { shape: [...shape], data: freshFloats(size) };
   if (out.length < size) {
     throw new Error(`${what}: output buffer holds ${out.length} values, needs ${size} for [${shape.join(", ")}]`);
   }
   return { shape: [...shape], data: out.length === size ? out : out.subarray(0, size) };
+}
+
+/**
+ * Buffers that a run of a graph takes for its values and gives back when it ends, so that the
+ * next run (a training step over the same graph) reuses them instead of allocating: a fresh
+ * `Float32Array` of a few megabytes costs far more than its zero fill (the memory is mapped and
+ * faulted in page by page, and collected later), and a training step allocates one per value.
+ * A buffer is handed out only while {@link withBufferPool} runs; it comes zero-filled, as a new one.
+ */
+export class BufferPool {
+  private readonly free = new Map<number, Float32Array[]>();
+  private taken: Float32Array[] = [];
+
+  /** A zero-filled buffer of `size` floats: a returned one of that size if there is one. */
+  take(size: number): Float32Array {
+    const buffer = this.free.get(size)?.pop()?.fill(0) ?? new Float32Array(size);
+    this.taken.push(buffer);
+    return buffer;
+  }
+
+  /**
+   * Ends a run: every buffer taken since the last call comes back, except those under `keep`
+   * (the run's results, views included), which stay the caller's until {@link giveBack}.
+   */
+  endRun(keep: Iterable<Tensor>): void {
+    const kept = new Set<ArrayBufferLike>();
+    for (const t of keep) kept.add(t.data.buffer);
+    for (const buffer of this.taken) if (!kept.has(buffer.buffer)) this.put(buffer);
+    this.taken = [];
+  }
+
+  /** Returns results of an earlier run that the caller no longer reads. */
+  giveBack(tensors: Iterable<Tensor>): void {
+    for (const t of tensors) {
+      const data = t.data;
+      if (data.byteOffset === 0 && data.byteLength === data.buffer.byteLength) this.put(data);
+    }
+  }
+
+  private put(buffer: Float32Array): void {
+    const list = this.free.get(buffer.length);
+    if (list === undefined) this.free.set(buffer.length, [buffer]);
+    else if (!list.includes(buffer)) list.push(buffer);
+  }
+}
+
+let activePool: BufferPool | undefined;
+
+/** Runs `run` with kernels' fresh buffers ({@link freshFloats}) taken from `pool`. */
+export function withBufferPool<T>(pool: BufferPool, run: () => T): T {
+  const previous = activePool;
+  activePool = pool;
+  try {
+    return run();
+  } finally {
+    activePool = previous;
+  }
+}
+
+/** A zero-filled `Float32Array` for a kernel's output or scratch: from the active pool, if any. */
+export function freshFloats(size: number): Float32Array {
+  return activePool === undefined ? new Float32Array(size) : activePool.take(size);
 }

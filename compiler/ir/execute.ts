@@ -17,6 +17,13 @@ export interface ExecuteOptions {
   random?: RandomSource;
   /** The loss of a training graph's loss node (default: cross-entropy without label smoothing). */
   loss?: runtime.LossSettings;
+  /**
+   * Where the kernels' buffers come from and go back to: with a pool, a run reuses the buffers of
+   * the values of the previous run of the pool (a training step the one before it) instead of
+   * allocating. The results (outputs and updated buffers) stay the caller's, until it hands them
+   * back with `pool.giveBack`.
+   */
+  pool?: runtime.BufferPool;
 }
 
 /** The outputs of a run, and the buffers its update outputs wrote back (running statistics), by buffer name. */
@@ -45,16 +52,22 @@ export function executeGraph(
   });
   const context: RunContext = { training: options.training ?? false, random: options.random ?? runtime.createRandom(0), loss: options.loss ?? { loss: "cross_entropy" } };
   const updated = new Map<string, Tensor>();
-  for (const node of graph.nodes) {
-    runNode(graph, node, env, context);
-    for (const output of node.outputs) {
-      const buffer = graph.value(output).updates;
-      if (buffer !== undefined) updated.set(buffer, env.get(output)!);
+  const run = (): void => {
+    for (const node of graph.nodes) {
+      runNode(graph, node, env, context);
+      for (const output of node.outputs) {
+        const buffer = graph.value(output).updates;
+        if (buffer !== undefined) updated.set(buffer, env.get(output)!);
+      }
     }
-  }
+  };
+  const pool = options.pool;
+  if (pool === undefined) run();
+  else runtime.withBufferPool(pool, run);
   // New running statistics replace their buffers once the whole graph has run, so that a
   // backward node reads the statistics its forward node read (batch renormalization's r and d).
   const outputs = graph.outputs.map((o) => env.get(o)!);
+  pool?.endRun([...outputs, ...updated.values()]);
   return { outputs, updated };
 }
 

@@ -14,7 +14,7 @@ import type { Graph } from "../ir/graph.js";
 import type { TrainingGraph } from "./training-graph.js";
 import { streamKey } from "../weights/random.js";
 import { count, gather, type Examples, type TrainingData } from "./data.js";
-import { createRandom, trainingLoss, type LossSettings, type RandomSource, type Tensor } from "../../runtime/index.js";
+import { BufferPool, createRandom, trainingLoss, type LossSettings, type RandomSource, type Tensor } from "../../runtime/index.js";
 import type { ParameterUpdate } from "../../runtime/train/index.js";
 
 /** How to train. */
@@ -87,6 +87,8 @@ export class Trainer {
   private readonly weights: Record<string, Tensor>;
   private readonly logits: string | undefined;
   private stepsDone = 0;
+  /** The step's buffers, reused from one step to the next. */
+  private readonly pool = new BufferPool();
 
   constructor(
     private readonly step: TrainingGraph,
@@ -147,13 +149,14 @@ export class Trainer {
 
   /** One step on one batch: the loss before the update and the model's output. */
   private trainStep(examples: Examples, random: RandomSource): { loss: number; output: Tensor } {
-    const result = executeGraph(this.step.graph, this.params, [examples.x, examples.y], { training: true, random, loss: this.settings.loss });
+    const result = executeGraph(this.step.graph, this.params, [examples.x, examples.y], { training: true, random, loss: this.settings.loss, pool: this.pool });
     this.stepsDone++;
     const loss = result.outputs[0].data[0];
     if (!Number.isFinite(loss)) throw new NonFiniteLoss(this.stepsDone, loss);
     for (const [buffer, value] of result.updated) this.params.set(buffer, value);
     const gradients = Object.fromEntries(this.step.gradients.map((g, k) => [g.param, result.outputs[2 + k]]));
     this.update.step(this.weights, gradients);
+    this.pool.giveBack(result.outputs.slice(2));
     return { loss, output: result.outputs[1] };
   }
 

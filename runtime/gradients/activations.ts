@@ -32,7 +32,7 @@ import { erf } from "../kernels/gelu.js";
 import { LEAKY_RELU_ALPHA } from "../kernels/leaky-relu.js";
 import type { MaxoutAttributes } from "../kernels/maxout.js";
 import { sigmoidScalar } from "../kernels/sigmoid.js";
-import { sizeOf, type Tensor } from "../tensor.js";
+import { freshFloats, sizeOf, type Tensor } from "../tensor.js";
 
 /** 1/√(2π), the scale of the standard normal density. */
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
@@ -48,7 +48,7 @@ function checkSameShape(dy: Tensor, saved: Tensor, what: string): void {
 /** A zero tensor shaped like `dy`, once `dy` and `saved` are checked to have the same shape. */
 function gradientLike(dy: Tensor, saved: Tensor, what: string): Tensor {
   checkSameShape(dy, saved, what);
-  return { shape: [...dy.shape], data: new Float32Array(dy.data.length) };
+  return { shape: [...dy.shape], data: freshFloats(dy.data.length) };
 }
 
 /** The gradient of `Relu` from its output `y`. */
@@ -212,7 +212,7 @@ export function maxoutBackward(dy: Tensor, x: Tensor, y: Tensor, attributes: Bac
     throw new Error(`maxoutBackward: input [${x.shape.join(", ")}] and output [${y.shape.join(", ")}] do not match ${pieces} pieces`);
   }
   const inner = sizeOf(x.shape.slice(2));
-  const dx: Tensor = { shape: [...x.shape], data: new Float32Array(x.data.length) };
+  const dx: Tensor = { shape: [...x.shape], data: freshFloats(x.data.length) };
   const [g, v, m, d] = [dy.data, x.data, y.data, dx.data];
   const ties = new Float64Array(inner);
   for (let group = 0; group < n * (c / pieces); group++) {

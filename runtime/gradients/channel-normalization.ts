@@ -12,7 +12,7 @@
 import type { BackwardAttributes } from "./attributes.js";
 import { pixelStatistics } from "../kernels/channel-normalization.js";
 import { channelLayout, requiredChannelParameter } from "../moments.js";
-import type { Tensor } from "../tensor.js";
+import { freshFloats, type Tensor } from "../tensor.js";
 import { checkGradient, wantedGradients } from "./normalization-sums.js";
 import type { NormalizationGradientAttributes } from "./normalization.js";
 
@@ -30,7 +30,7 @@ export function channelNormalizationBackward(
   const gamma = scale === undefined ? undefined : requiredChannelParameter(scale, c, `${op}: scale`);
   const epsilon = attributes.epsilon ?? 1e-6;
   const wantsX = attributes.wants[0] === 1;
-  const dx = new Float32Array(wantsX ? x.data.length : 0);
+  const dx = freshFloats(wantsX ? x.data.length : 0);
   const [dGamma, dBeta] = [new Float64Array(c), new Float64Array(c)];
   const [src, g] = [x.data, dy.data];
   for (let s = 0; s < n; s++) {

@@ -13,7 +13,7 @@
  */
 import type { BackwardAttributes } from "./attributes.js";
 import { im2col } from "../linalg/im2col.js";
-import { assertRank, assertShape, type Tensor } from "../tensor.js";
+import { assertRank, assertShape, freshFloats, type Tensor } from "../tensor.js";
 import { window2d, type Window2d } from "../window.js";
 import { matmul } from "./products.js";
 
@@ -52,7 +52,7 @@ function pick(grads: readonly (Tensor | undefined)[], wants: readonly boolean[])
 
 /** `db[c] = Σ dy[n, c, …]` over `n` and the `inner` positions, summed in double. */
 function biasGradient(dy: Float32Array, n: number, channels: number, inner: number): Tensor {
-  const db = new Float32Array(channels);
+  const db = freshFloats(channels);
   for (let c = 0; c < channels; c++) {
     let sum = 0;
     for (let image = 0; image < n; image++) {
@@ -78,8 +78,8 @@ export function convBackward(dy: Tensor, x: Tensor, w: Tensor, b: Tensor | undef
   if (c !== cg * group || m % group !== 0) throw new Error(`convBackward: group ${group} does not fit input [${x.shape.join(", ")}] and weight [${w.shape.join(", ")}]`);
   const win = window2d("convBackward", h, width, [kh, kw], pair(attrs.strides), (attrs.pads ?? [0, 0, 0, 0]) as [number, number, number, number], pair(attrs.dilations));
   assertShape(dy, [n, m, win.oh, win.ow], "convBackward: output gradient");
-  const dx = wants[0] ? new Float32Array(x.data.length) : undefined;
-  const dw = wants[1] ? new Float32Array(w.data.length) : undefined;
+  const dx = wants[0] ? freshFloats(x.data.length) : undefined;
+  const dw = wants[1] ? freshFloats(w.data.length) : undefined;
   if (dx !== undefined || dw !== undefined) {
     const problem: ConvProblem = { dy: dy.data, x: x.data, w: w.data, n, c, h, width, m, group, win, dx, dw };
     if (cg === 1 && m === group) depthwiseBackward(problem);
@@ -122,8 +122,8 @@ function groupedBackward({ dy, x, w, n, c, h, width, m, group, win, dx, dw }: Co
   // the column gradient is the input gradient.
   const direct = win.kh === 1 && win.kw === 1 && win.sh === 1 && win.sw === 1 && top === 0 && left === 0 && bottom === 0 && right === 0 && positions === plane;
   // The only scratch: one column matrix and one column gradient, shared by every image and group.
-  const col = dw !== undefined && !direct ? new Float32Array(depth * positions) : undefined;
-  const dcol = dx !== undefined && !direct ? new Float32Array(depth * positions) : undefined;
+  const col = dw !== undefined && !direct ? freshFloats(depth * positions) : undefined;
+  const dcol = dx !== undefined && !direct ? freshFloats(depth * positions) : undefined;
   for (let image = 0; image < n; image++) {
     for (let g = 0; g < group; g++) {
       const xOffset = (image * c + g * cg) * plane;
@@ -234,11 +234,11 @@ export function gemmBackward(dy: Tensor, x: Tensor, w: Tensor, b: Tensor | undef
   let dx: Tensor | undefined;
   let dw: Tensor | undefined;
   if (wants[0]) {
-    dx = { shape: [n, f], data: new Float32Array(n * f) };
+    dx = { shape: [n, f], data: freshFloats(n * f) };
     matmul({ m: n, n: f, k: units, a: dy.data, aOffset: 0, lda: units, transA: false, b: w.data, bOffset: 0, ldb: f, transB: false, c: dx.data, cOffset: 0, ldc: f, accumulate: false });
   }
   if (wants[1]) {
-    dw = { shape: [units, f], data: new Float32Array(units * f) };
+    dw = { shape: [units, f], data: freshFloats(units * f) };
     matmul({ m: units, n: f, k: n, a: dy.data, aOffset: 0, lda: units, transA: true, b: x.data, bOffset: 0, ldb: f, transB: false, c: dw.data, cOffset: 0, ldc: f, accumulate: false });
   }
   const db = wants[2] ? biasGradient(dy.data, n, units, 1) : undefined;

@@ -12,7 +12,7 @@
  * logits before that layer too, and cross-entropy is taken on them (the negative log-likelihood
  * of the model's probabilities, never a second softmax); the output's gradient is then zero.
  */
-import { sizeOf, type Tensor } from "../tensor.js";
+import { freshFloats, sizeOf, type Tensor } from "../tensor.js";
 
 /** Which loss a training step minimises. */
 export interface LossSettings {
@@ -49,7 +49,7 @@ export function crossEntropy(logits: Tensor, target: Target, smoothing = 0): [Te
   if (target.shape.length !== 1 || target.shape[0] !== n || target.data.length !== n) {
     throw new Error(`cross_entropy: the target must be ${n} class labels, shape [${n}], got [${target.shape.join(", ")}]`);
   }
-  const grad = new Float32Array(n * c);
+  const grad = freshFloats(n * c);
   const x = logits.data;
   let total = 0;
   for (let row = 0; row < n; row++) {
@@ -82,7 +82,7 @@ export function meanSquaredError(output: Tensor, target: Target): [Tensor, Tenso
     throw new Error(`mse: the target must have the output's shape [${output.shape.join(", ")}], got [${target.shape.join(", ")}]`);
   }
   const size = output.data.length;
-  const grad = new Float32Array(size);
+  const grad = freshFloats(size);
   let total = 0;
   for (let i = 0; i < size; i++) {
     const diff = output.data[i] - target.data[i];
@@ -93,5 +93,5 @@ export function meanSquaredError(output: Tensor, target: Target): [Tensor, Tenso
 }
 
 function zerosLike(t: Tensor): Tensor {
-  return { shape: [...t.shape], data: new Float32Array(sizeOf(t.shape)) };
+  return { shape: [...t.shape], data: freshFloats(sizeOf(t.shape)) };
 }

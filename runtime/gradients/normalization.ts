@@ -14,7 +14,7 @@
  */
 import type { BackwardAttributes } from "./attributes.js";
 import { channelLayout, requiredChannelParameter, type ChannelLayout } from "../moments.js";
-import type { Tensor } from "../tensor.js";
+import { freshFloats, type Tensor } from "../tensor.js";
 import {
   binMoments,
   channelTotals,
@@ -205,7 +205,7 @@ export function filterResponseNormalizationBackward(
   const threshold = requiredChannelParameter(tau, c, `${op}: tau`);
   const epsilon = attributes.epsilon ?? 1e-6;
   const wantsX = attributes.wants[0] === 1;
-  const dx = new Float32Array(wantsX ? x.data.length : 0);
+  const dx = freshFloats(wantsX ? x.data.length : 0);
   const [dGamma, dBeta, dTau] = [new Float64Array(c), new Float64Array(c), new Float64Array(c)];
   const src = x.data;
   const g = dy.data;

@@ -14,7 +14,7 @@
  *   maximum; a plane whose maximum is NaN gets NaN everywhere, as `amax`'s backward gives.
  */
 import type { BackwardAttributes } from "./attributes.js";
-import { assertRank, assertShape, type Tensor } from "../tensor.js";
+import { assertRank, assertShape, freshFloats, type Tensor } from "../tensor.js";
 import { adaptiveBins, checkPoolPads, window2d, type Window2d } from "../window.js";
 
 /** The attributes of a `MaxPoolGrad` or `AveragePoolGrad` node (the forward's, in ONNX names). */
@@ -69,7 +69,7 @@ export function maxPoolBackward(dy: Tensor, x: Tensor, attrs: BackwardAttributes
   const win = poolWindow("maxPoolBackward", dy, x, attrs);
   const [n, c, h, w] = x.shape;
   const src = x.data;
-  const dx = new Float32Array(src.length);
+  const dx = freshFloats(src.length);
   eachWindow(n * c, h, w, win, (base, o, y0, y1, x0, x1) => {
     let best = -Infinity;
     let at = -1;
@@ -93,7 +93,7 @@ export function maxPoolBackward(dy: Tensor, x: Tensor, attrs: BackwardAttributes
 export function averagePoolBackward(dy: Tensor, x: Tensor, attrs: BackwardAttributes<PoolBackwardAttributes>): Tensor[] {
   const win = poolWindow("averagePoolBackward", dy, x, attrs);
   const [n, c, h, w] = x.shape;
-  const dx = new Float32Array(x.data.length);
+  const dx = freshFloats(x.data.length);
   eachWindow(n * c, h, w, win, (base, o, y0, y1, x0, x1) => {
     const share = dy.data[o] / ((y1 - y0) * (x1 - x0));
     for (let iy = y0; iy < y1; iy++) {
@@ -118,7 +118,7 @@ export function adaptiveAveragePoolBackward(dy: Tensor, x: Tensor, attrs: Backwa
   assertShape(dy, [n, c, oh, ow], "adaptiveAveragePoolBackward: output gradient");
   const rows = adaptiveBins(h, oh);
   const cols = adaptiveBins(w, ow);
-  const dx = new Float32Array(x.data.length);
+  const dx = freshFloats(x.data.length);
   let o = 0;
   for (let plane = 0; plane < n * c; plane++) {
     const base = plane * h * w;
@@ -146,7 +146,7 @@ function globalPlanes(op: string, dy: Tensor, x: Tensor): { planes: number; size
 /** The gradient of `GlobalAveragePool(x)` given `dy`: `[dx]`. */
 export function globalAveragePoolBackward(dy: Tensor, x: Tensor): Tensor[] {
   const { planes, size } = globalPlanes("globalAveragePoolBackward", dy, x);
-  const dx = new Float32Array(x.data.length);
+  const dx = freshFloats(x.data.length);
   for (let p = 0; p < planes; p++) dx.fill(dy.data[p] / size, p * size, (p + 1) * size);
   return [{ shape: [...x.shape], data: dx }];
 }
@@ -155,7 +155,7 @@ export function globalAveragePoolBackward(dy: Tensor, x: Tensor): Tensor[] {
 export function globalMaxPoolBackward(dy: Tensor, x: Tensor): Tensor[] {
   const { planes, size } = globalPlanes("globalMaxPoolBackward", dy, x);
   const src = x.data;
-  const dx = new Float32Array(src.length);
+  const dx = freshFloats(src.length);
   for (let p = 0; p < planes; p++) {
     const start = p * size;
     const end = start + size;

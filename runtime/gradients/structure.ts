@@ -13,7 +13,7 @@
  */
 import type { BackwardAttributes } from "./attributes.js";
 import { broadcastShape, broadcastStrides } from "../broadcast.js";
-import { assertShape, sizeOf, type Tensor } from "../tensor.js";
+import { assertShape, freshFloats, sizeOf, type Tensor } from "../tensor.js";
 import { channelShuffle, type ChannelShuffleAttributes } from "../kernels/channel-shuffle.js";
 import { copySlice, sliceRanges, type SliceAttributes } from "../kernels/slice.js";
 
@@ -53,7 +53,7 @@ export function concatBackward(dy: Tensor, ...rest: [...Tensor[], { axis?: numbe
   inputs.forEach((x, i) => {
     const run = x.shape[axis] * inner;
     if (attrs.wants[i] === 1) {
-      const data = new Float32Array(outer * run);
+      const data = freshFloats(outer * run);
       for (let o = 0; o < outer; o++) data.set(dy.data.subarray(o * joined + offset, o * joined + offset + run), o * run);
       grads.push({ shape: [...x.shape], data });
     }
@@ -67,7 +67,7 @@ export function concatBackward(dy: Tensor, ...rest: [...Tensor[], { axis?: numbe
 export function sliceBackward(dy: Tensor, x: Tensor, attrs: BackwardAttributes<SliceAttributes>): Tensor[] {
   const ranges = sliceRanges(x.shape, attrs, "sliceBackward");
   assertShape(dy, ranges.map(([a, b]) => b - a), "sliceBackward: output gradient");
-  const dx = new Float32Array(x.data.length);
+  const dx = freshFloats(x.data.length);
   copySlice(dx, x.shape, dy.data, ranges, false);
   return [{ shape: [...x.shape], data: dx }];
 }
@@ -153,7 +153,7 @@ export function divBackward(dy: Tensor, a: Tensor, b: Tensor, attrs: BackwardAtt
 /** The gradient of `Dropout(x)` given `dy` and the forward's saved mask: `[dy · mask]`. */
 export function dropoutBackward(dy: Tensor, mask: Tensor): Tensor[] {
   assertShape(mask, dy.shape, "dropoutBackward: mask");
-  const dx = new Float32Array(dy.data.length);
+  const dx = freshFloats(dy.data.length);
   for (let i = 0; i < dx.length; i++) dx[i] = dy.data[i] * mask.data[i];
   return [{ shape: [...dy.shape], data: dx }];
 }

@@ -22,7 +22,7 @@ import { gemmCore, packedScratchSize } from "../linalg/gemm-core.js";
 import { im2col, writeColumns } from "../linalg/im2col.js";
 import { kernelFuses } from "../fast/product.js";
 import { productHeap, type ProductHeap } from "../linalg/wasm-products.js";
-import { assertRank, assertShape, outputTensor, type Tensor } from "../tensor.js";
+import { assertRank, assertShape, freshFloats, outputTensor, type Tensor } from "../tensor.js";
 import { window2d, type IntPair, type Pads2d, type PadSpec, type Window2d } from "../window.js";
 
 /** Attributes of {@link conv}; names follow ONNX `Conv`. The kernel size comes from the weight. */
@@ -84,8 +84,8 @@ export function conv(
     win.pads.top === 0 && win.pads.left === 0 && win.pads.bottom === 0 && win.pads.right === 0;
   // One column buffer and one packing buffer serve every image and group: the only scratch
   // this kernel allocates.
-  const col = direct ? x.data : new Float32Array(depth * positions);
-  const scratch = new Float32Array(packedScratchSize(positions, depth));
+  const col = direct ? x.data : freshFloats(depth * positions);
+  const scratch = freshFloats(packedScratchSize(positions, depth));
   for (let image = 0; image < n; image++) {
     for (let g = 0; g < group; g++) {
       const inputOffset = (image * c + g * cg) * h * w;
