@@ -51,7 +51,7 @@ export const WINDOW_PIXELS = 4;
 /** The windows (width, stride across, no dilation) whose interior takes the sliding step. */
 const SLIDING_WINDOWS: readonly (readonly [width: number, stride: number])[] = [[3, 1], [3, 2], [5, 1], [5, 2]];
 
-const { i32, f32, v128 } = ValueType;
+const { i32, v128 } = ValueType;
 
 /** The window kernels, in a fixed order: `pool_rows`, `depthwise_rows`. */
 export function windowFunctions(): ModuleFunction[] {
@@ -138,6 +138,10 @@ function windowBody(kind: "pool" | "depthwise"): FunctionBody {
   const rowIn = f.local(i32);
   const rowW = f.local(i32);
   const kyCount = f.local(i32);
+  const cols = f.local(i32);
+  const ipSkip = f.local(i32);
+  const wPixel = f.local(i32);
+  const wSkip = f.local(i32);
   const p = Array.from({ length: WINDOW_PIXELS }, () => f.local(i32));
   const scale = f.local(v128);
   const init = f.local(v128);
@@ -149,7 +153,6 @@ function windowBody(kind: "pool" | "depthwise"): FunctionBody {
   const nan = Array.from({ length: WINDOW_PIXELS }, () => f.local(v128));
   const isNan = f.local(v128);
   const wRow = Array.from({ length: Math.max(0, ...SLIDING_WINDOWS.map(([width]) => width)) }, () => f.local(v128));
-  const count = f.local(f32);
 
   get("quads").i32Const(16).i32Mul().localSet(csBytes);
   get("dh").localSet(dh);
@@ -246,71 +249,39 @@ function windowBody(kind: "pool" | "depthwise"): FunctionBody {
   };
 
   /**
-   * Output columns [ox, oxEnd) of the row, each pixel's taps inside the image found one by one
-   * (the borders). Each quad of channels in a register across the taps: the input pointer walks
-   * a row of taps `kxStep` bytes at a time (the weights one `Cs` vector at a time), then the next
-   * row.
+   * Output columns [ox, oxEnd) of the row (the borders), each pixel's taps inside the image found
+   * once for the pixel: rows [kyLo, kyHi) of columns [kxLo, kxHi). Each quad of channels in a
+   * register across the taps: the input pointer walks a row of taps `kxStep` bytes at a time
+   * (the weights one `Cs` vector at a time), then skips to the next row's first tap.
    */
   const borderPixels = (): void => {
-    f.block();
-    f.loop(); // output pixels
-    {
-      f.localGet(ox).localGet(oxEnd).i32GeS().brIf(1);
-      f.localGet(ox);
-      get("sw").i32Mul();
-      get("padLeft").i32Sub().localSet(ixStart);
-      taps(ixStart, () => get("width"), dw, () => f.localGet(kw), kxLo, kxHi);
-      if (!depthwise) {
-        // An average divides by the taps inside the image.
-        f.localGet(average).if();
-        f.f32Const(1);
-        f.localGet(kyHi).localGet(kyLo).i32Sub().localGet(kxHi).localGet(kxLo).i32Sub().i32Mul().f32ConvertI32S();
-        f.f32Div().localTee(count).f32x4Splat().localSet(scale);
-        f.end();
-      }
-      f.localGet(ixStart).localGet(kxLo).localGet(dw).i32Mul().i32Add().localGet(inPixel).i32Mul();
-      f.localGet(inImage).i32Add().localSet(ip0);
-      f.localGet(out).localGet(ox).localGet(outPixel).i32Mul().i32Add().localSet(op);
-      if (depthwise) f.localGet(rp).localGet(ox).localGet(resPixel).i32Mul().i32Add().localSet(rq);
+    const quads = (how: Combine): void => {
       f.i32Const(0).localSet(q);
       f.loop(); // quads, q in bytes
       {
         startOfQuad();
         f.localGet(start).localSet(acc[0]);
-        f.localGet(kyLo).localSet(ky);
         f.block();
-        f.loop(); // ky
+        f.localGet(kyCount).i32Const(0).i32GtS().localGet(cols).i32Const(0).i32GtS().i32And().i32Eqz().brIf(0);
+        f.localGet(ip0).localGet(q).i32Add().localSet(ip);
+        if (how === "madd") f.localGet(wPixel).localGet(q).i32Add().localSet(wp);
+        f.localGet(kyCount).localSet(ky);
+        f.loop(); // ky, counting down
         {
-          f.localGet(ky).localGet(kyHi).i32GeS().brIf(1);
-          f.localGet(kxHi).localGet(kxLo).i32Sub().localTee(kx).i32Const(0).i32GtS().i32Eqz().brIf(1);
-          // ip = ip0 + (iyStart + ky·dh)·inRow + q
-          f.localGet(ip0).localGet(iyStart).localGet(ky).localGet(dh).i32Mul().i32Add().localGet(inRow).i32Mul().i32Add().localGet(q).i32Add().localSet(ip);
-          if (depthwise) {
-            // wp = weights + (ky·kw + kxLo)·Cs·4 + q
-            get("weights").localGet(ky).localGet(kw).i32Mul().localGet(kxLo).i32Add().localGet(csBytes).i32Mul().i32Add().localGet(q).i32Add().localSet(wp);
+          f.localGet(cols).localSet(kx);
+          f.loop(); // kx, counting down
+          if (how === "madd") {
+            f.localGet(wp).v128Load(0).localSet(w);
+            f.localGet(wp).localGet(csBytes).i32Add().localSet(wp);
           }
-          const tapRow = (how: Combine): void => {
-            f.loop(); // kx
-            if (how === "madd") {
-              f.localGet(wp).v128Load(0).localSet(w);
-              f.localGet(wp).localGet(csBytes).i32Add().localSet(wp);
-            }
-            combine(how, acc[0], ip);
-            f.localSet(acc[0]);
-            f.localGet(ip).localGet(kxStep).i32Add().localSet(ip);
-            f.localGet(kx).i32Const(1).i32Sub().localTee(kx).brIf(0);
-            f.end();
-          };
-          if (depthwise) tapRow("madd");
-          else {
-            f.localGet(average).if();
-            tapRow("sum");
-            f.else();
-            tapRow("max");
-            f.end();
-          }
-          f.localGet(ky).i32Const(1).i32Add().localSet(ky);
-          f.br(0);
+          combine(how, acc[0], ip);
+          f.localSet(acc[0]);
+          f.localGet(ip).localGet(kxStep).i32Add().localSet(ip);
+          f.localGet(kx).i32Const(1).i32Sub().localTee(kx).brIf(0);
+          f.end();
+          f.localGet(ip).localGet(ipSkip).i32Add().localSet(ip);
+          if (how === "madd") f.localGet(wp).localGet(wSkip).i32Add().localSet(wp);
+          f.localGet(ky).i32Const(1).i32Sub().localTee(ky).brIf(0);
         }
         f.end();
         f.end();
@@ -320,6 +291,37 @@ function windowBody(kind: "pool" | "depthwise"): FunctionBody {
         f.localGet(q).i32Const(16).i32Add().localTee(q).localGet(csBytes).i32LtU().brIf(0);
       }
       f.end();
+    };
+    f.block();
+    f.loop(); // output pixels
+    {
+      f.localGet(ox).localGet(oxEnd).i32GeS().brIf(1);
+      f.localGet(ox);
+      get("sw").i32Mul();
+      get("padLeft").i32Sub().localSet(ixStart);
+      taps(ixStart, () => get("width"), dw, () => f.localGet(kw), kxLo, kxHi);
+      f.localGet(kxHi).localGet(kxLo).i32Sub().localSet(cols);
+      // ip0: the first tap, (iyStart + kyLo·dh, ixStart + kxLo·dw); wPixel: its weights. After a
+      // row of taps, the pointers skip the rest of the row.
+      f.localGet(inImage).localGet(iyStart).localGet(kyLo).localGet(dh).i32Mul().i32Add().localGet(inRow).i32Mul().i32Add();
+      f.localGet(ixStart).localGet(kxLo).localGet(dw).i32Mul().i32Add().localGet(inPixel).i32Mul().i32Add().localSet(ip0);
+      f.localGet(rowStep).localGet(cols).localGet(kxStep).i32Mul().i32Sub().localSet(ipSkip);
+      if (depthwise) {
+        get("weights").localGet(kyLo).localGet(kw).i32Mul().localGet(kxLo).i32Add().localGet(csBytes).i32Mul().i32Add().localSet(wPixel);
+        f.localGet(kw).localGet(cols).i32Sub().localGet(csBytes).i32Mul().localSet(wSkip);
+      }
+      f.localGet(out).localGet(ox).localGet(outPixel).i32Mul().i32Add().localSet(op);
+      if (depthwise) f.localGet(rp).localGet(ox).localGet(resPixel).i32Mul().i32Add().localSet(rq);
+      if (depthwise) quads("madd");
+      else {
+        // An average divides by the taps inside the image.
+        f.localGet(average).if();
+        f.f32Const(1).localGet(kyCount).localGet(cols).i32Mul().f32ConvertI32S().f32Div().f32x4Splat().localSet(scale);
+        quads("sum");
+        f.else();
+        quads("max");
+        f.end();
+      }
       f.localGet(ox).i32Const(1).i32Add().localSet(ox);
       f.br(0);
     }
@@ -500,6 +502,7 @@ function windowBody(kind: "pool" | "depthwise"): FunctionBody {
     get("sh").i32Mul();
     get("padTop").i32Sub().localSet(iyStart);
     taps(iyStart, () => get("height"), dh, () => get("kh"), kyLo, kyHi);
+    f.localGet(kyHi).localGet(kyLo).i32Sub().localSet(kyCount);
 
     // The left border, [0, oxLo).
     f.i32Const(0).localSet(ox);
@@ -507,7 +510,7 @@ function windowBody(kind: "pool" | "depthwise"): FunctionBody {
     borderPixels();
     // The interior, where a row of taps lies inside the image: rowIn = the input pointer of
     // column 0's first tap of row kyLo (left of the image: only columns ≥ oxLo use it).
-    f.localGet(kyHi).localGet(kyLo).i32Sub().localTee(kyCount).i32Const(0).i32GtS();
+    f.localGet(kyCount).i32Const(0).i32GtS();
     f.localGet(oxHi).localGet(oxLo).i32GtS().i32And().if();
     {
       f.localGet(inImage).localGet(iyStart).localGet(kyLo).localGet(dh).i32Mul().i32Add().localGet(inRow).i32Mul().i32Add();
