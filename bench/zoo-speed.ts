@@ -18,7 +18,18 @@ import { initialWeights } from "../compiler/weights/init.js";
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "..", "..");
 const host = { readFile: (path: string) => { try { return readFileSync(resolve(root, path), "utf8"); } catch { return undefined; } } };
-const DEFAULT = ["resnet18", "mobilenet_v2", "mobilenet_v3_small", "efficientnet_b0", "shufflenet_v2", "googlenet", "convnext_atto"];
+const DEFAULT = [
+  "resnet18",
+  "mobilenet_v2",
+  "mobilenet_v3_small",
+  "efficientnet_b0",
+  "shufflenet_v2",
+  "googlenet",
+  "convnext_atto",
+  "resnet50",
+  "densenet121",
+  "regnetx_400mf",
+];
 const BOUND = 2.5;
 
 interface Model {

@@ -54,7 +54,7 @@ Comparison the tests are meant to make (issue #3): |got - want| <= 1e-4 * scale 
 for a running statistic <= 1e-4 * max(1, max |want|).
 
 Batch: 2, except resnet18 and the torchvision zoo (mobilenet_v2, mobilenet_v3_small,
-efficientnet_b0, googlenet, shufflenet_v2, convnext_atto: 1 at 224x224, to keep the TypeScript side fast) and mlp (8: with two
+efficientnet_b0, googlenet, shufflenet_v2, convnext_atto, resnet50, densenet121, regnetx_400mf: 1 at 224x224, to keep the TypeScript side fast) and mlp (8: with two
 samples, BatchNorm1d in training maps every feature to about ±1 before γ and β, a degenerate check
 that also loses float32 precision where the two samples nearly agree).
 
@@ -94,9 +94,12 @@ MODELS = {
     "googlenet": ("GoogLeNet", "x"),
     "shufflenet_v2": ("ShuffleNetV2", "x"),
     "convnext_atto": ("ConvNeXtAtto", "x"),
+    "resnet50": ("ResNet50", "x"),
+    "densenet121": ("DenseNet121", "x"),
+    "regnetx_400mf": ("RegNetX400MF", "x"),
 }
 BATCH = {"resnet18": 1, "mlp": 8, "mobilenet_v2": 1, "mobilenet_v3_small": 1, "efficientnet_b0": 1, "googlenet": 1,
-         "shufflenet_v2": 1, "convnext_atto": 1}
+         "shufflenet_v2": 1, "convnext_atto": 1, "resnet50": 1, "densenet121": 1, "regnetx_400mf": 1}
 # Examples without a train record: torchvision's EfficientNet drops each residual branch at random
 # in training (stochastic depth), which efficientnet_b0.nn leaves out (the identity at inference).
 EVAL_ONLY = {"efficientnet_b0"}

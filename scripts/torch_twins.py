@@ -366,7 +366,7 @@ def norm_zoo():
     )
 
 
-# --- the torchvision zoo: mobilenet_v2.nn, mobilenet_v3_small.nn, efficientnet_b0.nn, googlenet.nn --
+# --- the torchvision zoo: mobilenet_v2.nn, mobilenet_v3_small.nn, efficientnet_b0.nn, googlenet.nn, ... --
 
 # These twins ARE torchvision's models (randomly initialized); only their nnc names are added, by
 # walking each model's modules in registration order, which is its forward order and the order of
@@ -478,6 +478,52 @@ def shufflenet_v2():
     return model
 
 
+def resnet50():
+    """torchvision's resnet50(): `Stage` per layer1..layer4, `Bottleneck` inside (its downsample
+    registered after conv3/bn3, where the .nn file writes the shortcut)."""
+    model = torchvision.models.resnet50()
+    n = Names()
+    tag_all(n, nn.Sequential(model.conv1, model.bn1))
+    tag_stages(n, [b for layer in (model.layer1, model.layer2, model.layer3, model.layer4) for b in layer],
+               [3, 4, 6, 3], "Stage", "Bottleneck")
+    tag_all(n, model.fc)
+    return model
+
+
+def densenet121():
+    """torchvision's densenet121(): `DenseBlock`s of `DenseLayer`s, `Transition` between them."""
+    model = torchvision.models.densenet121()
+    n = Names()
+    for name, part in model.features.named_children():
+        if name.startswith("denseblock"):
+            block = n.block("DenseBlock")
+            for layer in part.values():
+                tag_all(block.block("DenseLayer"), layer)
+        elif name.startswith("transition"):
+            tag_all(n.block("Transition"), part)
+        else:
+            tag_all(n, part)
+    tag_all(n, model.classifier)
+    return model
+
+
+def regnetx_400mf():
+    """torchvision's regnet_x_400mf(): `Stage`s of `XBlock`s, each with its labelled `proj:` (first,
+    as torchvision registers it) and `f:`."""
+    model = torchvision.models.regnet_x_400mf()
+    n = Names()
+    tag_all(n.labelled("stem"), model.stem)
+    for stage in model.trunk_output:
+        s = n.block("Stage")
+        for xblock in stage:
+            b = s.block("XBlock")
+            if xblock.proj is not None:
+                tag_all(b.labelled("proj"), xblock.proj)
+            tag_all(b.labelled("f"), xblock.f)
+    tag_all(n, model.fc)
+    return model
+
+
 def convnext_atto():
     """torchvision's ConvNeXt class at the Atto size (widths 40-320, depths 2, 2, 6, 2), without
     stochastic depth: `Stage`s of `CNBlock`s, `Downsample` between them.
@@ -537,6 +583,9 @@ EXAMPLES = [
     ("googlenet", googlenet, [2, 3, 224, 224], [2, 1000]),
     ("shufflenet_v2", shufflenet_v2, [2, 3, 224, 224], [2, 1000]),
     ("convnext_atto", convnext_atto, [2, 3, 224, 224], [2, 1000]),
+    ("resnet50", resnet50, [2, 3, 224, 224], [2, 1000]),
+    ("densenet121", densenet121, [2, 3, 224, 224], [2, 1000]),
+    ("regnetx_400mf", regnetx_400mf, [2, 3, 224, 224], [2, 1000]),
 ]
 
 # torchvision.models.resnet18().parameters(), summed.

@@ -52,6 +52,14 @@ interface E2eFixture {
  */
 const MIN_SENSITIVITY: Partial<Record<string, number>> = { efficientnet_b0: 0.03 };
 
+/**
+ * The most `running_float32_error` an example's train record may show, where not 1e-5. RegNetX's
+ * synthetic activations reach about 1e4 before its BatchNorms (eval scale 1.1e4), so a float32
+ * batch variance of about 1e8 keeps only ~1.4e-5 of its value: still 7 times inside the 1e-4 the
+ * comparisons allow.
+ */
+const MAX_RUNNING_F32_ERROR: Partial<Record<string, number>> = { regnetx_400mf: 2e-5 };
+
 /** Examples without a train record: torchvision's EfficientNet drops residual branches at random in training. */
 const EVAL_ONLY = new Set(["efficientnet_b0"]);
 
@@ -173,7 +181,7 @@ describe.each(EXAMPLES)("test/fixtures/e2e/%s.json", (name) => {
     const buffers = model.params.filter((p) => p.buffer);
     expect(Object.keys(train.running)).toEqual(buffers.map((p) => p.name));
     for (const p of buffers) expectTensor({ shape: [...p.shape], data: train.running[p.name] });
-    expect(train.running_float32_error).toBeLessThan(1e-5);
+    expect(train.running_float32_error).toBeLessThan(MAX_RUNNING_F32_ERROR[name] ?? 1e-5);
     // One training forward moves every BatchNorm-style running statistic.
     const start = syntheticWeights(buffers);
     for (const p of buffers) {

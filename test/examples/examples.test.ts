@@ -33,6 +33,7 @@ function checked(path: string, text: string) {
 it("has the examples examples/README.md lists", () => {
   expect(EXAMPLES).toEqual([
     "convnext_atto",
+    "densenet121",
     "efficientnet_b0",
     "googlenet",
     "inception",
@@ -42,8 +43,10 @@ it("has the examples examples/README.md lists", () => {
     "mobilenet_v3_small",
     "nfnet",
     "norm_zoo",
+    "regnetx_400mf",
     "resnet18",
     "resnet20",
+    "resnet50",
     "shufflenet_v2",
     "vgg",
   ]);

@@ -28,7 +28,18 @@ const available = probe.status === 0;
 
 if (!available && !REQUIRED) printSkipBanner("the ONNX checker test", `python3-onnx (${PYTHON} -c "import onnx" failed)`, "python3-onnx");
 
-const LARGE = new Set(["efficientnet_b0", "googlenet", "mobilenet_v2", "mobilenet_v3_small", "resnet18", "shufflenet_v2", "vgg"]);
+const LARGE = new Set([
+  "densenet121",
+  "efficientnet_b0",
+  "googlenet",
+  "mobilenet_v2",
+  "mobilenet_v3_small",
+  "regnetx_400mf",
+  "resnet18",
+  "resnet50",
+  "shufflenet_v2",
+  "vgg",
+]);
 
 interface CheckerReport {
   onnx: string;

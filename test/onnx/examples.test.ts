@@ -3,8 +3,9 @@
  * - the outputs of the PyTorch twin (`test/fixtures/e2e/<example>.json`, synthetic weights and
  *   input), within 1e-4 of the output scale;
  * - the outputs of the IR executor (the TypeScript runtime) at batch 1 and batch 3, through the
- *   same file. ResNet-18 at 224×224 is too slow for the executor, so it runs at batch 3 with the
- *   fixture's input in every sample and each sample is compared with PyTorch instead.
+ *   same file. ResNet-18, ResNet-50 and DenseNet-121 at 224×224 are too slow for the executor,
+ *   so they run at batch 3 with the fixture's input in every sample and each sample is compared
+ *   with PyTorch instead.
  * `norm_zoo` (every normalizer) and `nfnet` (gelu, scaled WS) also run at every opset.
  */
 import { readdirSync, readFileSync } from "node:fs";
@@ -27,7 +28,7 @@ const EXAMPLES = readdirSync("examples")
   .sort();
 
 const ALL_OPSETS = new Set(["norm_zoo", "nfnet"]);
-const EXECUTOR_TOO_SLOW = new Set(["resnet18"]);
+const EXECUTOR_TOO_SLOW = new Set(["densenet121", "resnet18", "resnet50"]);
 
 function fixture(example: string): E2eFixture {
   return JSON.parse(readFileSync(`test/fixtures/e2e/${example}.json`, "utf8")) as E2eFixture;

@@ -142,8 +142,10 @@ describe("folding in the examples", () => {
     mobilenet_v3_small: 34,
     nfnet: 0,
     norm_zoo: 2,
+    regnetx_400mf: 71,
     resnet18: 20,
     resnet20: 21,
+    resnet50: 53,
     shufflenet_v2: 56,
     vgg: 6,
   };

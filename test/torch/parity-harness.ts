@@ -100,7 +100,22 @@ export function model(name: string, input: string, body: string): ParityCase {
  * conv weight gradient likewise moved by 8.5e-3 of its scale. The step is also the slowest part
  * of these cases, in both engines.
  */
-const FORWARD_ONLY = new Set(["efficientnet_b0", "googlenet", "mobilenet_v2", "mobilenet_v3_small", "shufflenet_v2"]);
+const FORWARD_ONLY = new Set([
+  "densenet121",
+  "efficientnet_b0",
+  "googlenet",
+  "mobilenet_v2",
+  "mobilenet_v3_small",
+  "regnetx_400mf",
+  "resnet50",
+  "shufflenet_v2",
+]);
+
+/**
+ * The largest examples, compared by parity-zoo.test.ts instead of parity-examples.test.ts: one
+ * PyTorch run for every example would come too near its time limit with them.
+ */
+export const ZOO_APART: readonly string[] = ["densenet121", "regnetx_400mf", "resnet50"];
 
 /**
  * What `torch.jit.script` cannot compile, by the layers that bring it into the file, with the
