@@ -87,7 +87,7 @@ export function runtimeImports(graph: Graph, mode: "inference" | "train", traini
   if (training) {
     names.delete("loadWeights"); // load() reads the weights with splitOptimizerState instead
     for (const node of training.graph.nodes) names.add(kernelCall(node, true).kernel);
-    for (const name of ["ParameterUpdate", "validateUpdateSettings", "splitOptimizerState"]) names.add(name);
+    for (const name of ["BufferPool", "ParameterUpdate", "validateUpdateSettings", "splitOptimizerState", "withBufferPool"]) names.add(name);
   }
   return [...names].sort();
 }
@@ -318,6 +318,13 @@ class ModuleEmitter {
               { name: "#update", isReadonly: true, type: "ParameterUpdate", docs: ["Clipping, the optimizer and its schedule: the update half of `trainStep`."] },
               { name: "#loss", isReadonly: true, type: '{ loss: "cross_entropy" | "mse"; labelSmoothing?: number }' },
               { name: "#gradients", type: "Record<string, Float32Array>", initializer: "{}" },
+              {
+                name: "#pool",
+                isReadonly: true,
+                type: "BufferPool",
+                initializer: "new BufferPool()",
+                docs: ["The buffers of a training step's values, which the next step reuses instead of allocating."],
+              },
             ]
           : []),
         ...(this.train ? [] : [{ name: "#fast", isReadonly: true, type: "FastForward | undefined", docs: ["The WebAssembly engine; `undefined` when `forward` runs its own code."] }]),
@@ -409,41 +416,53 @@ class ModuleEmitter {
       returnType: `{ loss: number; output: ${outputType} }`,
       statements: (w: CodeBlockWriter) => {
         this.inputChecks(w, graph, modelInputs, (input) => stringLiteral(`${this.graph.name}.trainStep: input ${input}`));
-        w.writeLine("const w = this.#w;");
-        const updates: [string, string][] = [];
-        const forwardNodes = new Set(this.graph.nodes.map((n) => n.name));
-        for (const node of graph.nodes) {
-          if (loadTime(graph, "train", node)) continue;
-          w.writeLine(`// ${this.where(node)}`);
-          const targets = node.outputs.map((o) => this.ids.get(o));
-          // The loss and the backward kernels return `Tensor[]` (as many gradients as `wants` asks
-          // for), which destructures into `Tensor | undefined` under `noUncheckedIndexedAccess`:
-          // the tuple type says how many there are.
-          const tuple = targets.length > 1 && !forwardNodes.has(node.name) ? ` as [${targets.map(() => "Tensor").join(", ")}]` : "";
-          w.writeLine(`const ${targets.length === 1 ? targets[0] : `[${targets.join(", ")}]`} = ${trainingExpression(node, context)}${tuple};`);
-          for (const output of node.outputs) {
-            const buffer = graph.value(output).updates;
-            if (buffer !== undefined) updates.push([buffer, output]);
-          }
-        }
-        w.writeLine("// The new running statistics, once the backward has read the ones the forward used.");
-        for (const [buffer, output] of updates) w.writeLine(`w[${stringLiteral(buffer)}] = ${this.ids.get(output)};`);
-        w.writeLine("const gradients: Record<string, Tensor> = {");
-        w.indent(() => training.gradients.forEach((g) => w.writeLine(`${stringLiteral(g.param)}: ${this.ids.get(g.grad)},`)));
-        w.writeLine("};");
-        w.writeLine("this.#update.step(w, gradients);");
-        w.writeLine("this.#gradients = Object.fromEntries(Object.entries(gradients).map(([name, g]) => [name, g.data]));");
-        w.writeLine(`return { loss: ${this.ids.get(training.loss)}.data[0]!, output: ${this.ids.get(training.output)} as ${outputType} };`);
+        w.writeLine("// The kernels' buffers come from the previous step's, through the pool.");
+        w.writeLine("return withBufferPool(this.#pool, () => {");
+        w.indent(() => this.trainStepBody(w, training, context, outputType));
+        w.writeLine("});");
       },
     };
     const gradients = {
       kind: StructureKind.Method as const,
       name: "gradients",
       returnType: "Record<string, Float32Array>",
-      docs: ["The last `trainStep`'s gradients by parameter name (after clipping), for inspection; empty before the first step."],
-      statements: "return { ...this.#gradients };",
+      docs: ["The last `trainStep`'s gradients by parameter name (after clipping), as copies, for inspection; empty before the first step."],
+      statements: "return Object.fromEntries(Object.entries(this.#gradients).map(([name, g]) => [name, g.slice()]));",
     };
     return [trainStep, gradients];
+  }
+
+  /** The body of `trainStep` inside its buffer pool: every node, the update, and the end of the pool's run. */
+  private trainStepBody(w: CodeBlockWriter, training: TrainingGraph, context: CallContext, outputType: string): void {
+    const graph = training.graph;
+    w.writeLine("const w = this.#w;");
+    const updates: [string, string][] = [];
+    const forwardNodes = new Set(this.graph.nodes.map((n) => n.name));
+    for (const node of graph.nodes) {
+      if (loadTime(graph, "train", node)) continue;
+      w.writeLine(`// ${this.where(node)}`);
+      const targets = node.outputs.map((o) => this.ids.get(o));
+      // The loss and the backward kernels return `Tensor[]` (as many gradients as `wants` asks
+      // for), which destructures into `Tensor | undefined` under `noUncheckedIndexedAccess`:
+      // the tuple type says how many there are.
+      const tuple = targets.length > 1 && !forwardNodes.has(node.name) ? ` as [${targets.map(() => "Tensor").join(", ")}]` : "";
+      w.writeLine(`const ${targets.length === 1 ? targets[0] : `[${targets.join(", ")}]`} = ${trainingExpression(node, context)}${tuple};`);
+      for (const output of node.outputs) {
+        const buffer = graph.value(output).updates;
+        if (buffer !== undefined) updates.push([buffer, output]);
+      }
+    }
+    w.writeLine("// The new running statistics, once the backward has read the ones the forward used.");
+    for (const [buffer, output] of updates) w.writeLine(`w[${stringLiteral(buffer)}] = ${this.ids.get(output)};`);
+    w.writeLine("const gradients: Record<string, Tensor> = {");
+    w.indent(() => training.gradients.forEach((g) => w.writeLine(`${stringLiteral(g.param)}: ${this.ids.get(g.grad)},`)));
+    w.writeLine("};");
+    w.writeLine("this.#update.step(w, gradients);");
+    w.writeLine("this.#gradients = Object.fromEntries(Object.entries(gradients).map(([name, g]) => [name, g.data]));");
+    const output = this.ids.get(training.output);
+    w.writeLine("// Every buffer of the step goes back to the pool but the output and the new running statistics.");
+    w.writeLine(`this.#pool.endRun([${[output, ...updates.map(([, o]) => this.ids.get(o))].join(", ")}]);`);
+    w.writeLine(`return { loss: ${this.ids.get(training.loss)}.data[0]!, output: ${output} as ${outputType} };`);
   }
 
   /**
