@@ -3,7 +3,8 @@
  * at batch 32, side by side in one run:
  *
  * - nnc: the model's training graph (`trainingGraph` over the `.nn` source's lowered graph) run
- *   by the IR executor with `training: true` — the runtime's TypeScript kernels, whose products
+ *   by the IR executor with `training: true` and a buffer pool, as `nnc train` runs it (`NNC_POOL=0`:
+ *   without the pool, every value allocated) — the runtime's TypeScript kernels, whose products
  *   (conv and dense forward, their weight and input gradients) run on the WebAssembly SIMD GEMM
  *   micro-kernel — plus the update below, on one thread, then the same step with those products
  *   split across two threads (`setTrainingThreads(2)`: the caller and one worker);
@@ -14,7 +15,8 @@
  *
  * Each column is the median of its timed steps after warm-up steps. Models: `bench/mnist-net.nn`
  * on `[32, 1, 28, 28]` and `examples/resnet20.nn` on `[32, 3, 32, 32]`. Run it on an idle machine:
- * it prints the load average it started under.
+ * it prints the load average it started under. `npm run bench:train -- mnist --no-tfjs` runs only
+ * the named models, without TensorFlow.js.
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -127,9 +129,12 @@ function ms(value: number | string): string {
 }
 
 async function main(): Promise<void> {
-  const only = process.argv.slice(2);
+  // `npm run bench:train -- mnist --no-tfjs`: only the named models; without TensorFlow.js (minutes a ResNet-20 step).
+  const args = process.argv.slice(2);
+  const only = args.filter((a) => !a.startsWith("--"));
+  const withTfjs = !args.includes("--no-tfjs");
   console.log(`Training step (forward, cross-entropy, backward, SGD momentum), batch ${BATCH}, median ms; load average at start ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
-  const tfjs = await startTfjsCpu();
+  const tfjs = withTfjs ? await startTfjsCpu() : false;
   const notes: string[] = [];
   const rows: string[][] = [];
   for (const bench of BENCHES.filter((b) => only.length === 0 || only.includes(b.model))) {
@@ -148,7 +153,7 @@ async function main(): Promise<void> {
     }
     const torch = torchStep(bench);
     if (typeof torch === "string") notes.push(`${bench.label}: PyTorch skipped: ${torch}`);
-    const tf = tfjs ? time(tfjsTrainStep(bench.model, BATCH), bench.tfjsSteps) : "no tfjs-cpu backend";
+    const tf = tfjs ? time(tfjsTrainStep(bench.model, BATCH), bench.tfjsSteps) : withTfjs ? "no tfjs-cpu backend" : "not run (--no-tfjs)";
     const ratio = (a: number | string, b: number | string) => (typeof a === "number" && typeof b === "number" ? `${(a / b).toFixed(2)}×` : "n/a");
     const verdict = typeof nnc === "number" && typeof torch === "number" ? (nnc / torch <= bench.goal ? "met" : "not met") : "n/a";
     const twoThreads = typeof nnc === "number" && typeof nnc2 === "number" ? `${(nnc / nnc2).toFixed(2)}× (≥ ${TWO_THREAD_GOAL}× ${nnc / nnc2 >= TWO_THREAD_GOAL ? "met" : "not met"})` : "n/a";
