@@ -17,6 +17,7 @@ import {
   type PlanStep,
   type WindowGeometry,
 } from "./plan-graph.js";
+import { groupedConvFits } from "./steps/grouped-conv.js";
 
 /** What `analysePlan` needs besides the graph. */
 export interface AnalysisOptions {
@@ -43,13 +44,14 @@ export function analysePlan(graph: PlanGraph, weights: ReadonlyMap<string, Tenso
   for (const step of graph.steps) for (const name of step.inputs) uses.set(name, (uses.get(name) ?? 0) + 1);
   for (const name of graph.outputs) uses.set(name, (uses.get(name) ?? 0) + 2);
 
-  // Convs with a WebAssembly kernel: ungrouped ones with more than 4 outputs, and depthwise ones
-  // (one filter per channel: group = C_in = C_out).
+  // Convs with a WebAssembly kernel: ungrouped ones with more than 4 outputs, depthwise ones
+  // (one filter per channel: group = C_in = C_out), and grouped ones whose groups suit the
+  // direct conv (steps/grouped-conv.ts).
   const convBlocked = (step: PlanStep): boolean => {
     const w = weights.get(step.inputs[1]);
     if (!options.blocked || w === undefined || w.shape.length !== 4) return false;
     const group = typeof step.attrs.group === "number" ? step.attrs.group : 1;
-    return group === 1 ? w.shape[0] > 4 : w.shape[1] === 1 && w.shape[0] === group;
+    return group === 1 ? w.shape[0] > 4 : (w.shape[1] === 1 && w.shape[0] === group) || groupedConvFits(w.shape, group);
   };
 
   // Residual fusion: conv index → the add (and relu) it absorbs, by their step indices. Shapes are

@@ -4,8 +4,9 @@
  *
  * - `winograd`: Winograd F(2×2, 3×3) (`winograd.ts`, `runtime/wasm/winograd-kernel.ts`) for the
  *   3×3 stride-1 convs that suit it ({@link winogradFits}), unless the plan turns it off;
- * - `depthwise`: one filter per channel (the only grouped convs the analysis blocks), on the
+ * - `depthwise`: one filter per channel, on the
  *   pool kernel's generator (`depthwise_rows`, `runtime/wasm/window-kernels.ts`);
+ * - `grouped`: other grouped convs whose groups suit the direct conv (`grouped-conv.ts`);
  * - `direct`: the direct conv (`runtime/wasm/conv-kernel.ts`).
  *
  * Each kernel's memory and build step follow. All three fuse the bias, a residual add and relu;
@@ -20,16 +21,18 @@ import { POOL_DESC_WORDS, PoolDesc } from "../../wasm/window-kernels.js";
 import { channelStride, packConvWeight, packedConvFloats } from "../layout.js";
 import { packWinogradSource, winogradFits, winogradShape, writeWinogradDescs } from "../winograd.js";
 import { activateHeap } from "./activation-step.js";
+import { groupedConv, groupedConvFits } from "./grouped-conv.js";
 import type { ActionOf, StepBuilder, StepHeap, StepPlanning, WasmStep } from "./wasm-step.js";
 
 type ConvAction = ActionOf<"conv">;
 
 /** The kernels a blocked conv may run on. */
-export type ConvKernel = "winograd" | "depthwise" | "direct";
+export type ConvKernel = "winograd" | "depthwise" | "grouped" | "direct";
 
 /** The kernel of a conv over a blocked input; `winograd`: whether the plan allows Winograd. */
 export function convKernel(action: ConvAction, winograd: boolean): ConvKernel {
   if (winograd && winogradFits(action.weight.shape, action.window, action.group)) return "winograd";
+  if (groupedConvFits(action.weight.shape, action.group)) return "grouped";
   return action.group > 1 ? "depthwise" : "direct";
 }
 
@@ -40,6 +43,7 @@ export function convKernel(action: ConvAction, winograd: boolean): ConvKernel {
 const CONV_KERNELS: Record<ConvKernel, (action: ConvAction, planning: StepPlanning, ceiling?: number) => StepBuilder> = {
   winograd: winogradConv,
   depthwise: depthwiseConv,
+  grouped: groupedConv,
   direct: directConv,
 };
 
