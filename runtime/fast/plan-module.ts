@@ -24,9 +24,9 @@ export interface PlanKernels {
   gemmTile: GemmTile;
   convRows(desc: number, rowStart: number, rowEnd: number, obStart: number, obEnd: number): void;
   winoRows(desc: number, rowStart: number, rowEnd: number, thread: number): void;
-  winoIn(desc: number, n: number, ty: number, tx0: number, count: number, v: number): void;
   winoU(src: number, dst: number, channels: number, uXi: number): void;
   winoBlocks(desc: number, obStart: number, obEnd: number, thread: number): void;
+  winoPassIn(desc: number, rowStart: number, rowEnd: number): void;
   poolRows(desc: number, rowStart: number, rowEnd: number): void;
   depthwiseRows(desc: number, rowStart: number, rowEnd: number): void;
   add(a: number, b: number, out: number, quads: number, relu: number): void;
@@ -69,9 +69,9 @@ export function instantiatePlanKernels(module: WebAssembly.Module, memory: WebAs
     gemmTile: e[GEMM_KERNEL] as PlanKernels["gemmTile"],
     convRows: e.conv_rows as PlanKernels["convRows"],
     winoRows: e[WINO_ROWS] as PlanKernels["winoRows"],
-    winoIn: e.wino_in as PlanKernels["winoIn"],
     winoU: e.wino_u as PlanKernels["winoU"],
     winoBlocks: e.wino_blocks as PlanKernels["winoBlocks"],
+    winoPassIn: e.wino_pass_in as PlanKernels["winoPassIn"],
     poolRows: e.pool_rows as PlanKernels["poolRows"],
     depthwiseRows: e.depthwise_rows as PlanKernels["depthwiseRows"],
     add: e.add as PlanKernels["add"],

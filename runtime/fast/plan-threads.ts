@@ -12,7 +12,7 @@ import type { PlanKernels } from "./plan-module.js";
 /** The splitter's words of the control block, after the pool's header. */
 const Word = { kind: HEADER_WORDS, desc: HEADER_WORDS + 1, items: HEADER_WORDS + 2, rows: HEADER_WORDS + 3, blocks: HEADER_WORDS + 4 } as const;
 const WORDS = 5;
-const Kind = { conv: 1, convBlocks: 2, pool: 3, wino: 4, depthwise: 5, winoBlocks: 6 } as const;
+const Kind = { conv: 1, convBlocks: 2, pool: 3, wino: 4, depthwise: 5, winoBlocks: 6, winoPassIn: 7 } as const;
 /**
  * The least work (multiply-adds, or values read by a pool) worth splitting: below it the
  * hand-off (a few microseconds, more when a worker must be woken) costs more than it saves.
@@ -31,6 +31,7 @@ const RUN_CHUNK = `function runChunk(e, c, f, k, thread) {
   else if (kind === ${Kind.wino}) e.wino_rows(desc, lo, hi, thread);
   else if (kind === ${Kind.depthwise}) e.depthwise_rows(desc, lo, hi);
   else if (kind === ${Kind.winoBlocks}) e.wino_blocks(desc, lo, hi, thread);
+  else if (kind === ${Kind.winoPassIn}) e.wino_pass_in(desc, c[${Word.rows}] + lo, c[${Word.rows}] + hi);
   else e.pool_rows(desc, lo, hi);
 }`;
 
@@ -50,6 +51,7 @@ export class RowSplitter {
       conv_rows: kernels.convRows,
       wino_rows: kernels.winoRows,
       wino_blocks: kernels.winoBlocks,
+      wino_pass_in: kernels.winoPassIn,
       pool_rows: kernels.poolRows,
       depthwise_rows: kernels.depthwiseRows,
     };
@@ -80,6 +82,13 @@ export class RowSplitter {
   winoBlocks(desc: number, blocks: number, work: number): void {
     if (this.threads === 1 || work < MIN_PARALLEL_WORK || blocks < 2) return this.kernels.winoBlocks(desc, 0, blocks, 0);
     this.run(Kind.winoBlocks, desc, blocks, 0, blocks);
+  }
+
+  /** The input transform of rows `[start, end)` of output blocks, the current pass of the wide Winograd conv at `desc`, whose blocks take `work` multiply-adds (direct). */
+  winoPassIn(desc: number, start: number, end: number, work: number): void {
+    const rows = end - start;
+    if (this.threads === 1 || work < MIN_PARALLEL_WORK || rows < 2) return this.kernels.winoPassIn(desc, start, end);
+    this.run(Kind.winoPassIn, desc, rows, start, 0);
   }
 
   /** Output rows `[0, rows)` of the pool at `desc`, which reads `work` values. */

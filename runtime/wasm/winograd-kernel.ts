@@ -61,7 +61,8 @@ const { i32, v128 } = ValueType;
 
 /**
  * The functions of the Winograd conv: `wino_rows`, `wino_in`, `wino_out`, then `wino_gemm_s` for
- * s = 1 … mr, then `wino_u` and `wino_blocks`. `firstIndex` is the module index `wino_rows` will have.
+ * s = 1 … mr, then `wino_u`, `wino_blocks` and `wino_pass_in`. `firstIndex` is the module index
+ * `wino_rows` will have.
  */
 export function winogradFunctions(firstIndex: number, mr: number, fma: boolean): ModuleFunction[] {
   const gemmIndex = (s: number): number => firstIndex + 2 + s;
@@ -74,6 +75,7 @@ export function winogradFunctions(firstIndex: number, mr: number, fma: boolean):
     ...gemms,
     { name: "wino_u", results: [], body: weightBody() },
     { name: "wino_blocks", results: [], body: blocksBody(mr, gemmIndex, weightIndex, firstIndex + 2) },
+    { name: "wino_pass_in", results: [], body: passInputBody(firstIndex + 1) },
   ];
 }
 
@@ -141,6 +143,41 @@ function weightBody(): FunctionBody {
     f.localGet(dst).i32Const(32).i32Add().localSet(dst);
     f.localGet(ch).i32Const(1).i32Sub().localTee(ch).brIf(0);
   }
+  f.end();
+  return f;
+}
+
+/**
+ * `wino_pass_in(desc, rowStart, rowEnd)`: V of the rows `[rowStart, rowEnd)` of output blocks of
+ * a wide Winograd conv's current pass (`wino_in` over each row's tiles, at `vPass` + the row's
+ * place in the pass). Rows write disjoint parts of V, so disjoint ranges may run on different threads.
+ */
+function passInputBody(inIndex: number): FunctionBody {
+  const f = new FunctionBody([i32, i32, i32]);
+  const [desc, rowStart, rowEnd] = [0, 1, 2];
+  const get = getter(f, desc);
+  const wide = (name: keyof typeof WinoWide): FunctionBody => f.localGet(desc).i32Load(WinoWide[name] * 4);
+  const [row, n, th, tw, rowV] = Array.from({ length: 5 }, () => f.local(i32));
+  get("th").localSet(th);
+  get("tw").localSet(tw);
+  f.localGet(tw);
+  get("inPixel").i32Mul().localSet(rowV);
+  f.localGet(rowStart).localSet(row);
+  f.block();
+  f.loop();
+  {
+    f.localGet(row).localGet(rowEnd).i32GeU().brIf(1);
+    f.localGet(row).localGet(th).i32DivU().localSet(n);
+    f.localGet(desc).localGet(n);
+    f.localGet(row).localGet(n).localGet(th).i32Mul().i32Sub();
+    f.i32Const(0).localGet(tw);
+    wide("vPass").localGet(row);
+    wide("passStart").i32Sub().localGet(rowV).i32Mul().i32Add();
+    f.call(inIndex);
+    f.localGet(row).i32Const(1).i32Add().localSet(row);
+    f.br(0);
+  }
+  f.end();
   f.end();
   return f;
 }

@@ -107,8 +107,8 @@ describe("modules", () => {
     expect(names.slice(0, 2)).toEqual(["gemm_tile", "conv_rows"]);
     const gemms = Array.from({ length: mr }, (_, k) => `wino_gemm_${k + 1}`);
     const layout = ["pool_rows", "depthwise_rows", "add", "relu", "activate", "clamp", "row_moments", "channel_affine", "pixel_norm", "copy_pixels", "gather_channels"];
-    expect(names).toHaveLength(2 + 2 * mr + 5 + mr + layout.length);
-    expect(names.slice(-(5 + mr + layout.length))).toEqual(["wino_rows", "wino_in", "wino_out", ...gemms, "wino_u", "wino_blocks", ...layout]);
+    expect(names).toHaveLength(2 + 2 * mr + 6 + mr + layout.length);
+    expect(names.slice(-(6 + mr + layout.length))).toEqual(["wino_rows", "wino_in", "wino_out", ...gemms, "wino_u", "wino_blocks", "wino_pass_in", ...layout]);
   });
 
   it("uses relaxed SIMD's multiply-add in the conv exactly where the engine validates it", () => {

@@ -190,17 +190,15 @@ function winogradConv(action: ConvAction, { layout, memory, counts }: StepPlanni
         splitter.wino(desc, rows, work);
       };
     }
-    const rowV = shape.tw * panel / CONV_NR;
     return () => {
       for (let start = 0; start < rows; start += shape.passRows) {
         const end = Math.min(rows, start + shape.passRows);
-        for (let row = start; row < end; row++) {
-          const image = Math.floor(row / shape.th);
-          kernels.winoIn(desc, image, row - image * shape.th, 0, shape.tw, winogradShared + (row - start) * rowV);
-        }
         words[desc / 4 + WinoWide.passStart] = start;
         words[desc / 4 + WinoWide.passEnd] = end;
-        splitter.winoBlocks(desc, blocks, (work * (end - start)) / rows);
+        // Both halves of the pass are split when the conv's work is worth it.
+        const passWork = (work * (end - start)) / rows;
+        splitter.winoPassIn(desc, start, end, passWork);
+        splitter.winoBlocks(desc, blocks, passWork);
       }
     };
   };
