@@ -4,14 +4,15 @@
  * against the TypeScript plan, on 1 and 2 threads: groups of 16 channels as RegNetX's, ragged
  * tiles and batch 2, stride 2, a 1×1, dilation (one pass) and a 1×3 (a pass per kernel column),
  * groups of 4 inputs and 8 outputs with padded channels, the fused residual add and relu, a fused
- * relu6, and a grouped conv the kernel does not suit, which keeps the TypeScript step.
+ * relu6, and a grouped conv the kernel does not suit, which keeps the TypeScript step; and
+ * RegNetX-400MF's plan, whose grouped convs all take this path.
  */
 import { afterAll, describe, expect, it } from "vitest";
 import type { Tensor } from "../../runtime/index.js";
 import { compilePlan, type Plan, type PlanAttr, type PlanGraph, type PlanStep } from "../../runtime/fast/index.js";
 import { groupedConvFits } from "../../runtime/fast/steps/grouped-conv.js";
 import { expectClose, randomTensor } from "../runtime/fixtures.js";
-import { irFallback } from "./plan-support.js";
+import { examplePlan, irFallback } from "./plan-support.js";
 
 const plans: Plan[] = [];
 afterAll(() => plans.forEach((p) => p.close()));
@@ -83,5 +84,13 @@ describe("grouped conv", () => {
     expect(groupedConvFits([64, 16, 3, 3], 4)).toBe(true);
     const plan = check([[1, 24, 6, 6]], [step("Conv", ["x0", "w", "b"], "y", { kernel_shape: [3, 3], group: 2, pads: [1, 1, 1, 1] })], weightsOf(24, 12, 3, 23));
     expect(plan.kernels["of which grouped"]).toBeUndefined();
+  });
+
+  it("runs RegNetX-400MF's 22 grouped 3×3 convs on it: no fallback step, no conversion inside", () => {
+    const { plan: graph, weights } = examplePlan("regnetx_400mf");
+    const plan = compilePlan(graph, weights, { fallback: irFallback });
+    plans.push(plan);
+    expect(plan.kernels).toMatchObject({ toBlocked: 1, toPlain: 1, "of which grouped": 22 });
+    expect(Object.keys(plan.kernels).filter((k) => k.startsWith("fallback"))).toEqual([]);
   });
 });
