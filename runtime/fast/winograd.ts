@@ -13,7 +13,10 @@
  * - **narrow** (U of at most {@link NARROW_U_BYTES}: up to 128 × 128 channels): all of U is
  *   transformed into the shared scratch before the call (`wino_u` per block of 8 output
  *   channels), then `wino_rows` runs rows of output blocks, each thread a chunk of one row's tiles
- *   at a time through every output block;
+ *   at a time through every output block. Up to 64 × 64 channels ({@link STORED_U_BYTES}) U is
+ *   transformed once, at load, and kept instead of the 9-tap weights: it is small (ResNet-18's
+ *   four such convs add 0.4 MiB), and on many small images (ResNet-20 at batch 32) the transform
+ *   on every forward, on the calling thread, cost two threads 4 %;
  * - **wide** (more channels): the output rows are cut into passes whose V (every tile of the
  *   pass, `wino_in`) fits {@link PASS_V_BYTES} (1 MiB) of shared scratch; then `wino_blocks` runs the
  *   output blocks, each thread transforming one block's U into its own scratch and multiplying it
@@ -28,6 +31,8 @@ import { channelStride } from "./layout.js";
 const CHUNK_BYTES = 128 * 1024;
 /** The largest U the narrow form transforms whole (128 × 128 channels). */
 export const NARROW_U_BYTES = 16 * 128 * 128 * 4;
+/** The largest U the plan keeps, transformed at load (64 × 64 channels). */
+export const STORED_U_BYTES = 16 * 64 * 64 * 4;
 /**
  * The most V a wide conv's pass holds (at least one row of output blocks): as much as the narrow
  * form's largest U, which the shared scratch holds anyway, so that ResNet-18's 14×14 stage runs
@@ -53,6 +58,8 @@ export interface WinogradShape {
   tw: number;
   /** Whether it runs in the wide form. */
   wide: boolean;
+  /** Narrow: whether U is transformed once, at load, and kept (else on every forward, into the shared scratch). */
+  stored: boolean;
   /** Narrow: tiles transformed and multiplied at a time. */
   chunk: number;
   /** Wide: rows of output blocks per pass. */
@@ -79,12 +86,15 @@ export function winogradShape(m: number, c: number, oh: number, ow: number): Win
     const vXi = chunk * csIn * 4;
     const mXi = chunk * csOut * 4;
     const uXi = csIn * csOut * 4 + U_PAD;
-    return { th, tw, wide: false, chunk, passRows: 0, vXi, uXi, shared: 16 * uXi, scratch: 16 * (vXi + mXi), mAt: 0 };
+    const stored = 16 * csIn * csOut * 4 <= STORED_U_BYTES;
+    // A stored U is made at load from the 9-tap weights, packed into the shared scratch for the while.
+    const shared = stored ? 9 * csIn * csOut * 4 : 16 * uXi;
+    return { th, tw, wide: false, stored, chunk, passRows: 0, vXi, uXi, shared, scratch: 16 * (vXi + mXi), mAt: 0 };
   }
   const rowV = 16 * tw * csIn * 4;
   const passRows = Math.max(1, Math.floor(PASS_V_BYTES / rowV));
   const uXi = csIn * CONV_NR * 4 + U_PAD;
-  return { th, tw, wide: true, chunk: tw, passRows, vXi: passRows * tw * csIn * 4, uXi, shared: passRows * rowV, scratch: 16 * uXi + tw * 512, mAt: 16 * uXi };
+  return { th, tw, wide: true, stored: false, chunk: tw, passRows, vXi: passRows * tw * csIn * 4, uXi, shared: passRows * rowV, scratch: 16 * uXi + tw * 512, mAt: 16 * uXi };
 }
 
 /**
@@ -112,8 +122,10 @@ export interface WinogradPlacement {
   weights: number;
   bias: number;
   zero: number;
-  /** The shared scratch: U (narrow) or V (wide). */
+  /** The shared scratch: U (narrow, unless stored) or V (wide). */
   shared: number;
+  /** Where `wino_rows` reads U: the kept U (stored) or the shared scratch. */
+  u: number;
   /** Thread 0's scratch. */
   scratch: number;
   /** Wide: the per-block descriptors of `wino_out`. */
@@ -138,7 +150,7 @@ export function writeWinogradDescs(words: Int32Array, desc: number, placement: W
   const wino: [keyof typeof WinoDesc, number][] = [
     ["input", placement.input], ["inImage", h * w * csIn], ["inRow", w * csIn], ["inPixel", csIn],
     ["height", h], ["width", w], ["icQuads", csIn / 16], ["padTop", window.padTop], ["padLeft", window.padLeft],
-    ["u", placement.shared], ["uXi", shape.uXi], ["panel", panel], ["ocBlocks", csOut / 32], ["bias", placement.bias],
+    ["u", placement.u], ["uXi", shape.uXi], ["panel", panel], ["ocBlocks", csOut / 32], ["bias", placement.bias],
     ["output", placement.output], ["outImage", window.oh * window.ow * csOut], ["outPixel", csOut],
     ["residual", placement.residual], ["resImage", window.oh * window.ow * csOut], ["resPixel", csOut],
     ["oh", window.oh], ["ow", window.ow], ["th", shape.th], ["tw", shape.tw], ["flags", conv.relu ? 1 : 0],

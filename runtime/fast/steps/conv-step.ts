@@ -157,14 +157,25 @@ function winogradConv(action: ConvAction, { layout, memory, counts }: StepPlanni
   const blocks = channelStride(m) / CONV_NR;
   const desc = memory.take(shape.wide ? WINO_WIDE_DESC_WORDS : WINO_DESC_WORDS);
   const blockDescs = shape.wide ? memory.take(blocks * WINO_DESC_WORDS) : 0;
-  const weights = memory.takeWeights(blocks * CONV_NR * channelStride(c) * 9);
+  // The 9-tap weights, or (stored) U, ξ by ξ at its padded stride.
+  const weights = memory.takeWeights(shape.stored ? (16 * shape.uXi) / 4 : blocks * CONV_NR * channelStride(c) * 9);
   const bias = memory.takeWeights(channelStride(m));
   memory.needZeroRow(channelStride(c));
   memory.needWinogradScratch(shape.scratch);
   memory.needWinogradShared(shape.shared);
   counts["of which winograd"] = (counts["of which winograd"] ?? 0) + 1;
   return ({ heap, words, at, zero, winogradScratch, winogradShared, splitter, kernels }) => {
-    packWinogradSource(action.weight.data, m, c, heap, weights / 4);
+    const cs = channelStride(c);
+    const srcPanel = 9 * cs * CONV_NR * 4;
+    const panel = cs * CONV_NR * 4;
+    // Stored: the 9-tap weights go to the shared scratch for as long as U is made from them.
+    const source = shape.stored ? winogradShared : weights;
+    packWinogradSource(action.weight.data, m, c, heap, source / 4);
+    const u = shape.stored ? weights : winogradShared;
+    const transform = (): void => {
+      for (let ob = 0; ob < blocks; ob++) kernels.winoU(source + ob * srcPanel, u + ob * panel, cs, shape.uXi);
+    };
+    if (shape.stored) transform();
     placeBias(heap, action, bias);
     const [n, , h, w] = layout.buffers[action.input].shape;
     const placement = {
@@ -175,18 +186,17 @@ function winogradConv(action: ConvAction, { layout, memory, counts }: StepPlanni
       bias,
       zero,
       shared: winogradShared,
+      u,
       scratch: winogradScratch,
       blockDescs,
     };
     writeWinogradDescs(words, desc, placement, { m, c, h, w, window: win, relu: action.relu }, shape);
-    const cs = channelStride(c);
-    const srcPanel = 9 * cs * CONV_NR * 4;
-    const panel = cs * CONV_NR * 4;
     const rows = n * shape.th;
     const work = n * win.oh * win.ow * m * c * 9;
+    if (shape.stored) return () => splitter.wino(desc, rows, work);
     if (!shape.wide) {
       return () => {
-        for (let ob = 0; ob < blocks; ob++) kernels.winoU(weights + ob * srcPanel, winogradShared + ob * panel, cs, shape.uXi);
+        transform();
         splitter.wino(desc, rows, work);
       };
     }
