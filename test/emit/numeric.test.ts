@@ -46,6 +46,14 @@ const asRecord = (ys: readonly TensorLike[]): Record_[] => ys.map((t) => ({ shap
 /** Both engines of an inference module: the WebAssembly plan and the readable TypeScript code. */
 const ENGINES = ["wasm", "ts"] as const;
 
+/**
+ * Examples of several GFLOPs, whose readable TypeScript code takes seconds a forward: their
+ * unfused module runs on the WebAssembly engine only, and the IR executor's equality with it is
+ * left to the other examples (which use every operator these do). Their fused module still runs
+ * on both engines, and the train-mode module too.
+ */
+const HEAVY = new Set(["densenet121", "resnet50", "regnetx_400mf"]);
+
 describe.each(EXAMPLES)("examples/%s.nn", (name) => {
   const fixture = JSON.parse(readFileSync(`test/fixtures/e2e/${name}.json`, "utf8")) as Fixture;
   const path = `examples/${name}.nn`;
@@ -62,6 +70,7 @@ describe.each(EXAMPLES)("examples/%s.nn", (name) => {
       const weights = [...syntheticWeights(result.check.models[0].params).values()];
       const record = Object.fromEntries(result.check.models[0].params.map((p, i) => [p.name, weights[i]]));
       for (const engine of ENGINES) {
+        if (!fuse && engine === "ts" && HEAVY.has(name)) continue;
         const what = `${fuse ? "fused" : "unfused"}, ${engine}`;
         const model = await module.load(record, { engine });
         expect(model.engine, what).toBe(engine);
@@ -77,6 +86,7 @@ describe.each(EXAMPLES)("examples/%s.nn", (name) => {
       }
     }
     for (const engine of ENGINES) {
+      if (!outputs.has(`unfused, ${engine}`)) continue;
       const fused = outputs.get(`fused, ${engine}`)!;
       expect(maxError(fused, asRecord(outputs.get(`unfused, ${engine}`)!)) / fixture.eval.scale, engine).toBeLessThanOrEqual(1e-5);
     }
