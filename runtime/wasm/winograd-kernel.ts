@@ -25,8 +25,9 @@
  *    offsets from one pointer.
  *
  * Each thread uses its own scratch (`scratch + thread·scratchStride`), so disjoint row ranges
- * may run on different threads. The transforms' coefficients are 0, ±1 (B, A) and ±½ (G, applied
- * at load time), so besides the reordered sums the result matches the direct conv to rounding.
+ * may run on different threads. The transforms' coefficients are 0, ±1 (B, A) and ±½ (G, whose
+ * halves are applied to V, as powers of two: see `wino_u`), so besides the reordered sums the
+ * result matches the direct conv to rounding.
  */
 import { reductionLoop } from "./conv-kernel.js";
 import { FunctionBody, ValueType } from "./instructions.js";
@@ -84,11 +85,15 @@ export function winogradFunctions(firstIndex: number, mr: number, fma: boolean):
  *
  *   G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1],
  *
- * for one block of 8 output channels: `src` is the block's panel of the weights as
+ * for one block of 8 output channels, without G's halves, which `wino_in` applies to V instead:
+ * U's value at ξ = (row, column) is 2 or 4 times G g Gᵀ's when the row, the column or both are 1
+ * or 2, V's as many times smaller, so their products are the same (exactly: the factors are
+ * powers of two); on V the scaling costs a multiply per value of a tile, on U it cost 14 per
+ * channel pair of every block. `src` is the block's panel of the weights as
  * `packWinogradSource` packs them (`[channel][ky][kx][8]`: one stream of loads), and U for
  * channel i and ξ = 4·row + column is stored at `dst + ξ·uXi + 32·i` (`uXi` should not be a
  * multiple of 4 KiB: sixteen stores a channel, 4 KiB apart, would share one set of the L1 cache).
- * Each of G's half-sums is (a + d ± b)·½ in f32.
+ * Each of G's half-sums is then a + d ± b in f32.
  */
 function weightBody(): FunctionBody {
   const f = new FunctionBody([i32, i32, i32, i32]);
@@ -97,21 +102,10 @@ function weightBody(): FunctionBody {
   const ch = f.local(i32);
   const g = Array.from({ length: 9 }, () => f.local(v128));
   const t = Array.from({ length: 12 }, () => f.local(v128)); // t[3·row + kx]: (G g)[row][kx]
-  const [sum, half] = [f.local(v128), f.local(v128)];
+  const sum = f.local(v128);
   f.localGet(channels).i32Eqz().if().return().end();
   for (let xi = 1; xi < 16; xi++) f.localGet(uXi).i32Const(xi).i32Mul().localSet(xiOffset[xi]);
-  f.f32Const(0.5).f32x4Splat().localSet(half);
   f.localGet(channels).localSet(ch);
-  // (a + d ± b)·½ of three vectors, onto the stack.
-  const halves = (a: () => void, b: () => void, d: () => void, plus: boolean): void => {
-    a();
-    d();
-    f.f32x4Add();
-    b();
-    if (plus) f.f32x4Add();
-    else f.f32x4Sub();
-    f.localGet(half).f32x4Mul();
-  };
   f.loop();
   {
     for (let h = 0; h < 2; h++) {
@@ -121,8 +115,8 @@ function weightBody(): FunctionBody {
         f.localGet(g[kx]).localSet(t[kx]);
         f.localGet(g[6 + kx]).localSet(t[9 + kx]);
         f.localGet(g[kx]).localGet(g[6 + kx]).f32x4Add().localSet(sum);
-        f.localGet(sum).localGet(g[3 + kx]).f32x4Add().localGet(half).f32x4Mul().localSet(t[3 + kx]);
-        f.localGet(sum).localGet(g[3 + kx]).f32x4Sub().localGet(half).f32x4Mul().localSet(t[6 + kx]);
+        f.localGet(sum).localGet(g[3 + kx]).f32x4Add().localSet(t[3 + kx]);
+        f.localGet(sum).localGet(g[3 + kx]).f32x4Sub().localSet(t[6 + kx]);
       }
       // (G g) Gᵀ, row by row, stored at ξ = 4·row + column.
       const store = (xi: number, value: () => void): void => {
@@ -133,9 +127,10 @@ function weightBody(): FunctionBody {
       };
       for (let row = 0; row < 4; row++) {
         const [a, b, d] = [t[3 * row], t[3 * row + 1], t[3 * row + 2]];
+        f.localGet(a).localGet(d).f32x4Add().localSet(sum);
         store(4 * row, () => f.localGet(a));
-        store(4 * row + 1, () => halves(() => f.localGet(a), () => f.localGet(b), () => f.localGet(d), true));
-        store(4 * row + 2, () => halves(() => f.localGet(a), () => f.localGet(b), () => f.localGet(d), false));
+        store(4 * row + 1, () => f.localGet(sum).localGet(b).f32x4Add());
+        store(4 * row + 2, () => f.localGet(sum).localGet(b).f32x4Sub());
         store(4 * row + 3, () => f.localGet(d));
       }
     }
@@ -435,7 +430,10 @@ function inputBody(): FunctionBody {
   const p = Array.from({ length: 4 }, () => f.local(i32));
   const dst = Array.from({ length: 4 }, () => f.local(i32));
   const d = Array.from({ length: 4 }, () => f.local(v128));
+  const [half, quarter] = [f.local(v128), f.local(v128)];
 
+  f.f32Const(0.5).f32x4Splat().localSet(half);
+  f.f32Const(0.25).f32x4Splat().localSet(quarter);
   get("icQuads").localSet(quads);
   get("height").localSet(height);
   get("width").localSet(width);
@@ -497,6 +495,9 @@ function inputBody(): FunctionBody {
         transform((k, push) => {
           f.localGet(dst[k]);
           push();
+          // G's halves, which `wino_u` leaves out of U: ½ for row or column 1 or 2 of ξ, ¼ for both.
+          const factor = (k === 1 || k === 2 ? 0.5 : 1) * (j === 1 || j === 2 ? 0.5 : 1);
+          if (factor !== 1) f.localGet(factor === 0.5 ? half : quarter).f32x4Mul();
           f.v128Store(0);
         });
         for (const pointer of dst) f.localGet(pointer).i32Const(16).i32Add().localSet(pointer);
