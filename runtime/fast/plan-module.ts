@@ -6,7 +6,7 @@
  * share with worker threads.
  */
 import { GEMM_KERNEL, gemmKernelBody } from "../wasm/gemm-kernel.js";
-import { CONV_MR, convFunctionCount, convFunctions, relaxedMaddSupported, type ConvKernelOptions } from "../wasm/conv-kernel.js";
+import { CONV_MR, convFunctionCount, convFunctions, type ConvKernelOptions } from "../wasm/conv-kernel.js";
 import { copyPixelsFunction, elementwiseFunctions, gatherChannelsFunction } from "../wasm/elementwise-kernels.js";
 import { normFunctions } from "../wasm/norm-kernels.js";
 import { windowFunctions } from "../wasm/window-kernels.js";
@@ -46,7 +46,7 @@ export interface PlanKernels {
  */
 export function planModuleBytes(pages: number, shared: boolean, conv: ConvKernelOptions = {}): Uint8Array {
   const mr = conv.mr ?? CONV_MR;
-  const fma = conv.fma ?? relaxedMaddSupported();
+  const fma = conv.fma ?? false;
   const winograd = 1 + convFunctionCount(conv);
   // The functions in this order, which fixes the module's bytes (the channel copies come last).
   const functions = [
