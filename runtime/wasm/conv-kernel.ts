@@ -45,10 +45,10 @@ export const ConvDesc = {
   weights: 15, panel: 16, bias: 17,
   output: 18, outImage: 19, outPixel: 20,
   residual: 21, resImage: 22, resPixel: 23,
-  oh: 24, ow: 25, flags: 26, zero: 27, rowsPerChunk: 28, ceiling: 29,
+  oh: 24, ow: 25, flags: 26, zero: 27, rowsPerChunk: 28, ceiling: 29, tapChannels: 30,
 } as const;
 /** Words in a conv descriptor. */
-export const CONV_DESC_WORDS = 30;
+export const CONV_DESC_WORDS = 31;
 /**
  * Bits of {@link ConvDesc.flags} (and of the depthwise conv's): relu (max 0), then a ceiling,
  * min(the f32 word `ceiling`); relu6 sets both.
@@ -149,6 +149,7 @@ function tileBody(s: number, checked: boolean, fma: boolean): FunctionBody {
   const wp = f.local(i32);
   const tapSkip = f.local(i32);
   const tapSteps = f.local(i32);
+  const tapTail = f.local(i32);
   const p = Array.from({ length: s }, () => f.local(i32));
   const acc = Array.from({ length: s }, () => [f.local(v128), f.local(v128)]);
   const w0 = f.local(v128);
@@ -173,6 +174,11 @@ function tileBody(s: number, checked: boolean, fma: boolean): FunctionBody {
   // `kw·Cs` consecutive floats, and their weights are consecutive too: the row is one loop of
   // `kw·Cs` steps (ResNet's 16-channel 3×3 convs: 48 steps instead of 3 entries of 16).
   f.localGet(quads).i32Const(2).i32Shl().localSet(tapSteps);
+  // A 1-wide kernel whose input has fewer channels than its stride (a stem over an unfolded
+  // image: 21 of 24) reads only `tapChannels` per tap and skips the padded channels' weights.
+  field(f, desc, "tapChannels").localTee(tapTail).localGet(tapSteps).localGet(tapTail).select().localSet(tapTail);
+  f.localGet(quads).i32Const(2).i32Shl().localGet(tapTail).i32Sub().i32Const(5).i32Shl();
+  f.localGet(tapTail).localSet(tapSteps).localSet(tapTail);
   if (!checked) {
     f.localGet(dw).i32Const(1).i32Eq().if();
     f.localGet(tapSteps).localGet(kw).i32Mul().localSet(tapSteps);
@@ -213,6 +219,7 @@ function tileBody(s: number, checked: boolean, fma: boolean): FunctionBody {
         // weight pointer ends the loop (a pixel's pointer may be the row of zeros).
         f.localGet(wp).localGet(tapSteps).i32Const(5).i32Shl().i32Add().localSet(wEnd);
         reductionLoop(f, { p, acc, w0, w1, a, wp, wEnd, fma });
+        f.localGet(wp).localGet(tapTail).i32Add().localSet(wp);
         f.localGet(ix).localGet(dw).i32Add().localSet(ix);
         f.localGet(kx).i32Const(1).i32Sub().localTee(kx).brIf(0);
       }

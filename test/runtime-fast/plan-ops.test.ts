@@ -41,6 +41,7 @@ describe("Conv", () => {
     ["a 7×7 stem with stride 2 and pad 3", [1, 3, 30, 30], [64, 3, 7, 7], { strides: [2, 2], pads: [3, 3, 3, 3] }],
     ["dilation (2, 1) and asymmetric pads", [2, 16, 13, 12], [16, 16, 3, 3], { pads: [0, 1, 2, 1], dilations: [2, 1] }],
     ["a 1×1 strided projection", [2, 8, 8, 8], [24, 8, 1, 1], { strides: [2, 2] }],
+    ["a 3×1 kernel over 12 channels (a stride of 16: 12 steps a tap)", [2, 12, 7, 5], [24, 12, 3, 1], { pads: [1, 0, 1, 0] }],
     ["rows narrower than the tile", [3, 12, 4, 3], [8, 12, 3, 3], { pads: [1, 1, 1, 1] }],
     ["a window wider than the image", [1, 8, 5, 5], [16, 8, 5, 5], { pads: [2, 3, 2, 3] }],
     ["four output channels (TypeScript kernel inside a WebAssembly plan)", [1, 6, 7, 7], [4, 6, 3, 3], { pads: [1, 1, 1, 1] }],

@@ -135,6 +135,8 @@ function directConv(action: ConvAction, { layout, memory }: StepPlanning, ceilin
       ["flags", epilogueFlags(action, ceiling)],
       ["zero", zero],
       ["rowsPerChunk", Math.max(1, Math.ceil(48 / win.ow))],
+      // A 1-wide kernel reads only the real channels of each tap (an unfolded stem's 21 of 24).
+      ["tapChannels", kw === 1 ? c : 0],
     ];
     for (const [name, value] of fields) words[desc / 4 + ConvDesc[name]] = value;
     heap[desc / 4 + ConvDesc.ceiling] = ceiling ?? Infinity;
