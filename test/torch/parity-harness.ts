@@ -98,10 +98,14 @@ export function model(name: string, input: string, body: string): ParityCase {
  * kinks do; and the batch-norm biases whose gradient is 0 in exact arithmetic (a norm read by a
  * 1×1 conv that a batch norm reads) differed by rounding noise of 5e-7. ShuffleNetV2's first
  * conv weight gradient likewise moved by 8.5e-3 of its scale, and so did ResNet-50's and
- * RegNetX-400MF's, by 7.3e-4 and 2.0e-3. DenseNet-121's step agrees within 1e-4 and is
- * compared. The step is also the slowest part of these cases, in both engines.
+ * RegNetX-400MF's, by 7.3e-4 and 2.0e-3. DenseNet-121's step agreed within 1e-4 when it was
+ * compared (2026-12-01), but it is not compared in every run: the step is the slowest part of
+ * these cases, in both engines (about 25 s of the suite for DenseNet alone), and what it
+ * exercises — concatenations read by batch norms, 1×1 and 3×3 convs — is compared on
+ * inception.nn and norm_zoo.nn.
  */
 const FORWARD_ONLY = new Set([
+  "densenet121",
   "efficientnet_b0",
   "googlenet",
   "mobilenet_v2",
