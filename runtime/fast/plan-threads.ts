@@ -88,6 +88,7 @@ export class RowSplitter {
   winoPassIn(desc: number, start: number, end: number, work: number): void {
     const rows = end - start;
     if (this.threads === 1 || work < MIN_PARALLEL_WORK || rows < 2) return this.kernels.winoPassIn(desc, start, end);
+    // The `rows` word carries the first row, which each chunk's range is offset by.
     this.run(Kind.winoPassIn, desc, rows, start, 0);
   }
 

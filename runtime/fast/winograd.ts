@@ -4,9 +4,9 @@
  *
  * A conv takes it when it is 3×3 with stride 1, no dilation and one group, and has at least 16
  * input channels (ResNet-20's 16-channel stage gains about as much as the wider ones; fewer were
- * not measured, and their GEMMs get very short). The plan stores the direct conv's packed weights
- * (9 values per channel pair) and transforms them to U = G g Gᵀ (16 values) on every forward, into
- * scratch: storing U would take 16/9 of the weights' memory, which for ResNet-18's wide stages
+ * not measured, and their GEMMs get very short). Above 64 × 64 channels the plan stores the 9-tap
+ * weights (`packWinogradSource`) and transforms them to U = G g Gᵀ (16 values per channel pair)
+ * on every forward, into scratch: storing U would take 16/9 of the weights' memory, which for ResNet-18's wide stages
  * pushes the plan past its memory bound (weights + 2 × the largest pair of live activations),
  * while the transform costs a few percent of the conv. Two forms:
  *
@@ -118,7 +118,7 @@ export interface WinogradPlacement {
   input: number;
   output: number;
   residual: number;
-  /** The direct conv's packed weights (`packConvWeight`). */
+  /** The kept weights: the 9 taps (`packWinogradSource`), or U when it is stored. */
   weights: number;
   bias: number;
   zero: number;

@@ -19,8 +19,8 @@ export interface HardSigmoidAttributes {
 }
 
 /** ONNX's defaults, which an IR node without the attributes means. */
-const ONNX_ALPHA = 0.2;
-const ONNX_BETA = 0.5;
+export const ONNX_ALPHA = 0.2;
+export const ONNX_BETA = 0.5;
 
 /** `max(0, min(1, alpha·x + beta))`, in double; NaN stays NaN. */
 function hardsigmoidScalar(alpha: number, beta: number): (x: number) => number {

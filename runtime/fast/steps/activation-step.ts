@@ -8,6 +8,7 @@
  */
 import { applyActivation, type FusedActivation } from "../../linalg/epilogue.js";
 import { ActivationKind } from "../../wasm/elementwise-kernels.js";
+import { ONNX_ALPHA, ONNX_BETA } from "../../ops/hardsigmoid.js";
 import type { ActionOf, StepHeap, WasmStep } from "./wasm-step.js";
 
 /**
@@ -30,8 +31,7 @@ function clampArguments(activation: FusedActivation): [number, number, number, n
   if (activation.kind !== "pointwise") return undefined;
   const attrs = activation.attrs ?? {};
   if (activation.op === "Clip") return [1, 0, attrs.min ?? -Infinity, attrs.max ?? Infinity];
-  // ONNX's defaults, as the registry's HardSigmoid kernel reads them.
-  if (activation.op === "HardSigmoid") return [attrs.alpha ?? 0.2, attrs.beta ?? 0.5, 0, 1];
+  if (activation.op === "HardSigmoid") return [attrs.alpha ?? ONNX_ALPHA, attrs.beta ?? ONNX_BETA, 0, 1];
   return undefined;
 }
 

@@ -148,9 +148,10 @@ function directConv(action: ConvAction, { layout, memory }: StepPlanning, ceilin
 }
 
 /**
- * The Winograd conv (`winograd.ts`): the direct conv's packed weights, transformed on every
- * forward — whole into the shared scratch before `wino_rows` (narrow), or a block at a time by
- * `wino_blocks` after each pass's input transform (wide).
+ * The Winograd conv (`winograd.ts`): U made at load and kept (up to 64 × 64 channels), or the
+ * 9-tap weights kept and transformed on every forward — whole into the shared scratch before
+ * `wino_rows` (narrow), or a block at a time by `wino_blocks` after each pass's input transform
+ * (wide).
  */
 function winogradConv(action: ConvAction, { layout, memory, counts }: StepPlanning): StepBuilder {
   const [m, c] = action.weight.shape;
