@@ -7,7 +7,8 @@
  *
  *   npm run bench:steps -- mobilenet_v2 [RUNS]
  *
- * With `WINOGRAD=0` in the environment every conv runs on the direct kernel (`winograd: false`).
+ * With `WINOGRAD=0` in the environment every conv runs on the direct kernel (`winograd: false`);
+ * `THREADS=2` runs the plan on two threads, `BATCH=32` at that batch.
  */
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -49,12 +50,14 @@ await loaded.load(Object.fromEntries(initialWeights(checked, 0)), { engine: "was
 const { graph, weights, kernels } = (globalThis as unknown as { __captured: { graph: ModuleGraph; weights: Record<string, Tensor>; kernels: Record<string, RuntimeKernel> } }).__captured;
 const steps = graph.steps.map((s) => ({ ...s, attrs: s.attrs ?? {} }));
 const calls = new Map(steps.map((s) => [s.output, kernelEntry(s.op, s.name ?? s.output).kernel(s, false)]));
-const shape = checked.values[checked.inputs[0].value].shape.map((d) => (typeof d === "number" ? d : 1));
+const batch = Number(process.env.BATCH ?? 1);
+const threads = Number(process.env.THREADS ?? 1);
+const shape = checked.values[checked.inputs[0].value].shape.map((d, i) => (i === 0 ? batch : typeof d === "number" ? d : 1));
 const planGraph = { inputs: graph.inputs.map((n) => ({ name: n, shape })), outputs: graph.outputs, steps };
 const fallback = kernelFallback(kernels, (s) => calls.get(s.output)!);
 const layout = analysePlan(planGraph, new Map(Object.entries(weights)), { blocked: true, fallback });
 const winograd = process.env.WINOGRAD !== "0";
-const compiled = compileWasm(layout, { threads: 1, fallback, winograd });
+const compiled = compileWasm(layout, { threads, fallback, winograd });
 compiled.tensors.inputs = [{ shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i * 0.37)) }];
 const times = compiled.steps.map(() => [] as number[]);
 for (let r = 0; r < RUNS + WARMUP; r++) {
@@ -79,7 +82,7 @@ layout.actions.forEach((a, k) => {
     const win = a.window;
     kind = `conv ${convKernel(a, winograd)}${kh === 1 && kw === 1 ? " 1x1" : ""}`;
     what = `conv ${convKernel(a, winograd)} ${ci * a.group}->${m} g${a.group} ${kh}x${kw}/${win.sh} out ${win.oh}x${win.ow}${a.residual !== undefined ? " +res" : ""}${a.after ? ` +${a.after.kind === "pointwise" ? a.after.op : a.after.kind}` : ""}`;
-    gf = ((2 * m * ci * kh * kw * win.oh * win.ow) / ms / 1e6).toFixed(1);
+    gf = ((2 * batch * m * ci * kh * kw * win.oh * win.ow) / ms / 1e6).toFixed(1);
   } else if ("step" in a && a.step) {
     what = `${a.kind} ${(a.step as unknown as { op: string }).op}`;
     kind = what;
@@ -87,7 +90,7 @@ layout.actions.forEach((a, k) => {
   byKind.set(kind, (byKind.get(kind) ?? 0) + ms);
   rows.push(`| ${k} | ${what} | ${ms.toFixed(3)} | ${gf} |`);
 });
-console.log(`${name}: node ${process.version}; one thread; median of ${RUNS}; sum of steps ${total.toFixed(2)} ms`);
+console.log(`${name}: node ${process.version}; ${threads} thread(s), batch ${batch}; median of ${RUNS}; sum of steps ${total.toFixed(2)} ms`);
 console.log("| # | action | ms | GFLOP/s |\n|---|---|---|---|");
 console.log(rows.join("\n"));
 console.log("\n| kind | ms | share |\n|---|---|---|");
