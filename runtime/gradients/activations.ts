@@ -27,6 +27,7 @@
  * float32; the comparisons are written as PyTorch's, so a NaN takes the same branch.
  */
 import type { BackwardAttributes } from "./attributes.js";
+import { bitsOf } from "../float-bits.js";
 import { ELU_ALPHA } from "../kernels/elu.js";
 import { erf } from "../kernels/gelu.js";
 import { LEAKY_RELU_ALPHA } from "../kernels/leaky-relu.js";
@@ -51,11 +52,22 @@ function gradientLike(dy: Tensor, saved: Tensor, what: string): Tensor {
   return { shape: [...dy.shape], data: freshFloats(dy.data.length) };
 }
 
-/** The gradient of `Relu` from its output `y`. */
+/**
+ * The gradient of `Relu` from its output `y`: `y <= 0 ? 0 : g`, so a NaN output passes its
+ * gradient. The loop selects on the bit patterns, without a branch (`float-bits.ts`): `y <= 0`
+ * is +0 (bits 0), or −0 down to −∞ (as int32, `0x80000000` up to `0xff800000`, i.e. at most
+ * −2²³ = −8388608; the negative NaNs lie between that and −1).
+ */
 export function reluBackward(dy: Tensor, y: Tensor): Tensor[] {
   const dx = gradientLike(dy, y, "reluBackward");
-  const [g, v, d] = [dy.data, y.data, dx.data];
-  for (let i = 0; i < d.length; i++) d[i] = v[i] <= 0 ? 0 : g[i];
+  const [g, v, d] = [bitsOf(dy.data), bitsOf(y.data), bitsOf(dx.data)];
+  for (let i = 0; i < d.length; i++) {
+    const b = v[i];
+    // -1 where b is not +0 (b or -b is negative), and -1 where b <= -8388608 (b and b + 8388607 are negative).
+    const nonzero = (b | ((0 - b) | 0)) >> 31;
+    const negative = (((b + 8388607) | 0) & b) >> 31;
+    d[i] = g[i] & nonzero & ~negative;
+  }
   return [dx];
 }
 
