@@ -14,6 +14,7 @@
  *   maximum; a plane whose maximum is NaN gets NaN everywhere, as `amax`'s backward gives.
  */
 import type { BackwardAttributes } from "./attributes.js";
+import { firstMaxOffset, pairWindows } from "../kernels/max-pool.js";
 import { assertRank, assertShape, freshFloats, type Tensor } from "../tensor.js";
 import { adaptiveBins, checkPoolPads, window2d, type Window2d } from "../window.js";
 
@@ -64,29 +65,70 @@ function eachWindow(
   }
 }
 
-/** The gradient of `MaxPool(x)` given `dy`: `[dx]`. */
+/**
+ * The gradient of `MaxPool(x)` given `dy`: `[dx]`. Each window's maximum is found again as the
+ * forward found it; the 2×2 stride-2 windows inside the input take the forward's branch-free
+ * choice ({@link firstMaxOffset}), the others (and a window holding a NaN, or both infinities)
+ * the scan. The generic loop calls no per-window function, so it stays monomorphic.
+ */
 export function maxPoolBackward(dy: Tensor, x: Tensor, attrs: BackwardAttributes<PoolBackwardAttributes>): Tensor[] {
   const win = poolWindow("maxPoolBackward", dy, x, attrs);
   const [n, c, h, w] = x.shape;
   const src = x.data;
+  const g = dy.data;
   const dx = freshFloats(src.length);
-  eachWindow(n * c, h, w, win, (base, o, y0, y1, x0, x1) => {
-    let best = -Infinity;
-    let at = -1;
-    for (let iy = y0; iy < y1; iy++) {
-      for (let ix = x0; ix < x1; ix++) {
-        const i = base + iy * w + ix;
-        const v = src[i];
-        // The forward's scan: strictly greater, or NaN (which then stays, unless another NaN follows).
-        if (v > best || Number.isNaN(v) || at < 0) {
-          best = v;
-          at = i;
+  if (pairWindows(win, h, w)) {
+    let o = 0;
+    for (let plane = 0; plane < n * c; plane++) {
+      for (let oy = 0; oy < win.oh; oy++) {
+        for (let ox = 0, i = plane * h * w + 2 * oy * w; ox < win.ow; ox++, o++, i += 2) {
+          const a = src[i];
+          const b = src[i + 1];
+          const c = src[i + w];
+          const d = src[i + w + 1];
+          const sum = a + b + c + d;
+          dx[sum !== sum ? argmax(src, i, i + w + w, 2, w) : i + firstMaxOffset(a, b, c, d, w)] += g[o];
         }
       }
     }
-    dx[at] += dy.data[o];
-  });
+    return [{ shape: [...x.shape], data: dx }];
+  }
+  let o = 0;
+  for (let plane = 0; plane < n * c; plane++) {
+    const base = plane * h * w;
+    for (let oy = 0; oy < win.oh; oy++) {
+      const top = oy * win.sh - win.pads.top;
+      const y0 = Math.max(0, top);
+      const y1 = Math.min(h, top + win.kh);
+      for (let ox = 0; ox < win.ow; ox++, o++) {
+        const left = ox * win.sw - win.pads.left;
+        const x0 = Math.max(0, left);
+        const x1 = Math.min(w, left + win.kw);
+        dx[argmax(src, base + y0 * w + x0, base + y1 * w + x0, x1 - x0, w)] += g[o];
+      }
+    }
+  }
   return [{ shape: [...x.shape], data: dx }];
+}
+
+/**
+ * The index of the value the forward's scan picks among the rows of `width` values starting at
+ * `from`, `from + w`, … before `to`: the first maximum in row-major order, or the last NaN.
+ */
+function argmax(src: Float32Array, from: number, to: number, width: number, w: number): number {
+  let best = -Infinity;
+  let at = -1;
+  for (let row = from; row < to; row += w) {
+    for (let i = row; i < row + width; i++) {
+      const v = src[i];
+      // The forward's scan: strictly greater, or NaN (which then stays, unless another NaN follows).
+      if (v > best || Number.isNaN(v) || at < 0) {
+        best = v;
+        at = i;
+      }
+    }
+  }
+  return at;
 }
 
 /** The gradient of `AveragePool(x)` (padding excluded from the count) given `dy`: `[dx]`. */
