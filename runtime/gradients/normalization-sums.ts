@@ -172,11 +172,21 @@ export function newCoefficients(bins: number): Coefficients {
 export function writeInputGradient(dy: Tensor, x: Tensor, layout: ChannelLayout, perSample: boolean, coefficients: Coefficients): Tensor {
   const { n, c, inner } = layout;
   const dx = freshFloats(x.data.length);
+  const [g, v] = [dy.data, x.data];
   const { a, b, c: offset } = coefficients;
   for (let plane = 0; plane < n * c; plane++) {
     const k = perSample ? plane : plane % c;
     const [ak, bk, ck] = [a[k], b[k], offset[k]];
-    for (let i = plane * inner, end = i + inner; i < end; i++) dx[i] = ak * dy.data[i] + bk * x.data[i] + ck;
+    const end = (plane + 1) * inner;
+    let i = plane * inner;
+    // Four at a time: fewer loop tests and bounds checks per value.
+    for (; i + 4 <= end; i += 4) {
+      dx[i] = ak * g[i] + bk * v[i] + ck;
+      dx[i + 1] = ak * g[i + 1] + bk * v[i + 1] + ck;
+      dx[i + 2] = ak * g[i + 2] + bk * v[i + 2] + ck;
+      dx[i + 3] = ak * g[i + 3] + bk * v[i + 3] + ck;
+    }
+    for (; i < end; i++) dx[i] = ak * g[i] + bk * v[i] + ck;
   }
   return { shape: [...x.shape], data: dx };
 }
