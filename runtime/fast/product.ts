@@ -58,12 +58,16 @@ export function kernelFuses(activation: FusedActivation | undefined): boolean {
   return activation?.kind === "relu" || activation?.kind === "leaky_relu";
 }
 
-/** Runs the product; `activation` is applied here only when {@link kernelFuses} says so. */
+/**
+ * Runs the product; `activation` is applied here only when {@link kernelFuses} says so. With
+ * `accumulate`, the product is added to C (the first slab starts from C instead of the bias).
+ */
 export function multiply(
   kernels: Pick<PlanKernels, "gemmTile">,
   a: PackedMatrix,
   op: ProductOperands,
   activation: FusedActivation | undefined,
+  accumulate = false,
 ): void {
   const depth = a.depth;
   const slabs = Math.ceil(depth / PRODUCT_SLAB_DEPTH);
@@ -78,7 +82,7 @@ export function multiply(
   // Within a packed row block, column p starts MR·p floats in.
   for (let p = 0; p < depth; p += slab) {
     const size = Math.min(slab, depth - p);
-    const flags = (p > 0 ? GemmFlags.accumulate : 0) | (p + size === depth ? last : 0);
+    const flags = (p > 0 || accumulate ? GemmFlags.accumulate : 0) | (p + size === depth ? last : 0);
     kernels.gemmTile(
       a.offset + p * MR * 4,
       a.blockStride,

@@ -12,6 +12,7 @@
  * `dW = dyᵀ · x`, `db = Σ_n dy`. Every product goes through {@link matmul}.
  */
 import type { BackwardAttributes } from "./attributes.js";
+import { convInputGradientOnHeap, convWeightGradientOnHeap } from "../linalg/heap-conv.js";
 import { im2col } from "../linalg/im2col.js";
 import { assertRank, assertShape, freshFloats, type Tensor } from "../tensor.js";
 import { window2d, type Window2d } from "../window.js";
@@ -110,8 +111,25 @@ interface ConvProblem {
   readonly dw: Float32Array | undefined;
 }
 
-/** The general case: one product per image and group for each of dW and dcol (then col2im). */
-function groupedBackward({ dy, x, w, n, c, h, width, m, group, win, dx, dw }: ConvProblem): void {
+/**
+ * The general case: one product per image and group for each of dW and dcol (then col2im); an
+ * ungrouped conv's dW, and its dx at unit stride, as single products over the batch on the heap
+ * where they fit there (`runtime/linalg/heap-conv.ts`).
+ */
+function groupedBackward(problem: ConvProblem): void {
+  if (problem.group === 1) {
+    const { dx, dw } = problem;
+    const weightDone = dw === undefined || convWeightGradientOnHeap(problem, dw);
+    const inputDone = dx === undefined || convInputGradientOnHeap(problem, dx);
+    if (weightDone && inputDone) return;
+    perImageBackward({ ...problem, dw: weightDone ? undefined : dw, dx: inputDone ? undefined : dx });
+    return;
+  }
+  perImageBackward(problem);
+}
+
+/** One product per image and group for each of dW and dcol (then col2im). */
+function perImageBackward({ dy, x, w, n, c, h, width, m, group, win, dx, dw }: ConvProblem): void {
   const cg = c / group;
   const mg = m / group;
   const depth = cg * win.kh * win.kw;

@@ -12,16 +12,16 @@
  *
  * Where WebAssembly SIMD is available, an ungrouped conv of at least `WASM_PRODUCT_MIN_MACS`
  * multiply-adds runs as ONE product over the whole batch on the GEMM micro-kernel
- * (`runtime/linalg/wasm-products.ts`): im2col writes every image's columns side by side straight
- * into the WebAssembly memory (`W[out, K] · col[K, N·oh·ow]`), bias and relu are fused into the
- * kernel, and each image's planes are copied out. Sums are float32 there (double within a slab
+ * (`runtime/linalg/heap-conv.ts`): each image is copied into the WebAssembly memory and a
+ * WebAssembly im2col writes its columns beside the others (`W[out, K] · col[K, N·oh·ow]`), bias
+ * and relu are fused into the kernel, and each image's planes are copied out. Sums are float32 there (double within a slab
  * of 256 in the TypeScript product).
  */
 import { applyActivation, type FusedActivation } from "../linalg/epilogue.js";
 import { gemmCore, packedScratchSize } from "../linalg/gemm-core.js";
-import { im2col, writeColumns } from "../linalg/im2col.js";
-import { kernelFuses } from "../fast/product.js";
-import { productHeap, type ProductHeap } from "../linalg/wasm-products.js";
+import { convForwardExtra, convForwardOnHeap } from "../linalg/heap-conv.js";
+import { im2col } from "../linalg/im2col.js";
+import { productHeap } from "../linalg/wasm-products.js";
 import { assertRank, assertShape, freshFloats, outputTensor, type Tensor } from "../tensor.js";
 import { window2d, type IntPair, type Pads2d, type PadSpec, type Window2d } from "../window.js";
 
@@ -74,9 +74,9 @@ export function conv(
   }
   const depth = cg * kh * kw;
   const mg = m / group;
-  const heap = group === 1 ? productHeap(m, n * positions, depth) : undefined;
+  const heap = group === 1 ? productHeap(m, n * positions, depth, convForwardExtra(x.shape, win)) : undefined;
   if (heap !== undefined) {
-    convOnHeap(heap, x, weight, bias, win, attributes.activation, y.data);
+    convForwardOnHeap(heap, x, weight, bias, win, attributes.activation, y.data);
     return y;
   }
   const direct =
@@ -111,40 +111,6 @@ export function conv(
     }
   }
   return y;
-}
-
-/**
- * An ungrouped conv as one product on the WebAssembly heap: `W[M, K] · col[K, N·P]` (P = oh·ow),
- * image i's columns at `i·P`; row m of the result holds output channel m of every image.
- */
-function convOnHeap(
-  heap: ProductHeap,
-  x: Tensor,
-  weight: Tensor,
-  bias: Tensor | undefined,
-  win: Window2d,
-  activation: FusedActivation | undefined,
-  y: Float32Array,
-): void {
-  const [n, c, h, w] = x.shape;
-  const m = weight.shape[0];
-  const positions = win.oh * win.ow;
-  const depth = weight.data.length / m;
-  const l = heap.layout(m, n * positions, depth);
-  heap.packA(l, weight.data, 0, depth, false);
-  for (let image = 0; image < n; image++) {
-    writeColumns(x.data, image * c * h * w, c, h, w, win, heap.floats, l.b, image * positions, l.ld);
-  }
-  heap.setBias(l, bias?.data);
-  heap.run(l, activation);
-  const f = heap.floats;
-  for (let image = 0; image < n; image++) {
-    for (let channel = 0; channel < m; channel++) {
-      const from = l.c + channel * l.ld + image * positions;
-      y.set(f.subarray(from, from + positions), (image * m + channel) * positions);
-    }
-  }
-  if (activation !== undefined && !kernelFuses(activation)) applyActivation(y, 0, 1, y.length, 0, activation);
 }
 
 /**

@@ -22,7 +22,10 @@
  * im2col and copies around it stay on the caller.
  */
 import type { FusedActivation } from "./epilogue.js";
-import { gemmKernelModule, GEMM_KERNEL, MR, NR } from "../wasm/gemm-kernel.js";
+import { gemmKernelBody, GEMM_KERNEL, MR, NR } from "../wasm/gemm-kernel.js";
+import { im2colFunction, IM2COL_KERNEL } from "../wasm/im2col-kernel.js";
+import { encodeModule, type MemoryImport } from "../wasm/module.js";
+import type { Window2d } from "../window.js";
 import { kernelFuses, multiply, rowStride } from "../fast/product.js";
 import type { GemmTile } from "../fast/plan-module.js";
 import { workersAvailable } from "../fast/chunk-pool.js";
@@ -55,6 +58,19 @@ export interface ProductLayout {
   b: number;
   c: number;
   bias: number;
+  /** Floats after the bias that the caller asked for (an image for im2col, its table). */
+  extra: number;
+}
+
+/** `im2col(x, channels, height, width, kh, kw, sh, dh, oh, ow, top, table, col, element, lane, block)`, bytes (see `im2col-kernel.ts`). */
+type Im2col = (...args: number[]) => void;
+
+/** Where `ProductHeap.im2col` writes an image's columns: byte address, then the strides of `im2col-kernel.ts`. */
+export interface ColumnTarget {
+  at: number;
+  element: number;
+  lane: number;
+  block: number;
 }
 
 /**
@@ -65,6 +81,7 @@ export interface ProductLayout {
 export class ProductHeap {
   private memory: WebAssembly.Memory;
   private gemmTile: GemmTile;
+  private im2colKernel!: Im2col;
   private workers: ProductWorkers | undefined;
   /** The memory as floats; replaced when the memory grows. */
   floats: Float32Array;
@@ -104,6 +121,7 @@ export class ProductHeap {
   private instantiate(): GemmTile {
     const exports = new WebAssembly.Instance(this.module, { env: { memory: this.memory } }).exports as Record<string, unknown>;
     const gemmTile = exports[GEMM_KERNEL] as GemmTile;
+    this.im2colKernel = exports[IM2COL_KERNEL] as Im2col;
     if (this.threadCount > 1) {
       this.workers?.close();
       this.workers = new ProductWorkers(this.threadCount, this.module, this.memory, gemmTile);
@@ -111,10 +129,13 @@ export class ProductHeap {
     return gemmTile;
   }
 
-  /** Reserves (growing the memory when needed) the operands of a product `m × k` by `k × n`. */
-  layout(m: number, n: number, k: number): ProductLayout {
+  /**
+   * Reserves (growing the memory when needed) the operands of a product `m × k` by `k × n`, and
+   * `extra` floats after them for the caller (at `extra`).
+   */
+  layout(m: number, n: number, k: number, extra = 0): ProductLayout {
     const l = layoutOf(m, n, k);
-    const bytes = (l.bias + l.paddedRows) * 4;
+    const bytes = (l.extra + extra) * 4;
     const have = this.memory.buffer.byteLength;
     if (bytes > have) {
       if (this.threadCount > 1) {
@@ -188,6 +209,28 @@ export class ProductHeap {
     }
   }
 
+  /**
+   * im2col of one image in the heap, `channels` planes of `height × width` floats from float `x`,
+   * into `target`; `table` is the float offset of `2 + 3·kw` scratch words for the window's
+   * columns. The same values as `writeColumns`, written by the WebAssembly kernel.
+   */
+  im2col(x: number, channels: number, height: number, width: number, win: Window2d, table: number, target: ColumnTarget): void {
+    const words = new Int32Array(this.floats.buffer, table * 4, 3 * win.kw + 1);
+    for (let kx = 0; kx < win.kw; kx++) {
+      const shift = kx * win.dw - win.pads.left;
+      const start = Math.min(win.ow, Math.max(0, Math.ceil(-shift / win.sw)));
+      const end = Math.max(start, Math.min(win.ow, Math.floor((width - 1 - shift) / win.sw) + 1));
+      words[3 * kx] = shift * 4;
+      words[3 * kx + 1] = start;
+      words[3 * kx + 2] = end;
+    }
+    words[3 * win.kw] = win.sw * 4;
+    this.im2colKernel(
+      x * 4, channels, height, width, win.kh, win.kw, win.sh, win.dh, win.oh, win.ow, win.pads.top,
+      table * 4, target.at, target.element, target.lane, target.block,
+    );
+  }
+
   /** Writes the layout's bias: `values[offset + i]` for row i, or zero without values. */
   setBias(l: ProductLayout, values?: Float32Array, offset = 0): void {
     const heap = this.floats;
@@ -198,19 +241,21 @@ export class ProductHeap {
   /**
    * Runs `C = act(op(A) · op(B) + bias)` over the packed operands; the activation is applied only
    * where the kernel fuses it (relu, leaky relu; see `kernelFuses`), else left to the caller.
+   * With `accumulate` the product is added to C as the last product on this layout left it;
+   * `depth` < k runs only the first `depth` steps of the reduction.
    */
-  run(l: ProductLayout, activation?: FusedActivation): void {
-    const a = { offset: l.a * 4, depth: l.k, paddedRows: l.paddedRows, blockStride: l.k * MR * 4 };
+  run(l: ProductLayout, activation?: FusedActivation, accumulate = false, depth = l.k): void {
+    const a = { offset: l.a * 4, depth, paddedRows: l.paddedRows, blockStride: l.k * MR * 4 };
     const operands = { b: l.b * 4, c: l.c * 4, ld: l.ld, columns: Math.ceil(l.n / NR) * NR, bias: l.bias * 4 };
     const fused = kernelFuses(activation) ? activation : undefined;
     const workers = this.workers;
     if (workers !== undefined && l.m * l.n * l.k >= MIN_PARALLEL_MACS) {
       // The slab calls one thread would make, then run in chunks of C across the threads.
       workers.begin();
-      multiply({ gemmTile: workers.record }, a, operands, fused);
+      multiply({ gemmTile: workers.record }, a, operands, fused, accumulate);
       if (workers.run(a.paddedRows, operands.columns, a.blockStride, operands.ld * 4)) return;
     }
-    multiply({ gemmTile: this.gemmTile }, a, operands, fused);
+    multiply({ gemmTile: this.gemmTile }, a, operands, fused, accumulate);
   }
 }
 
@@ -221,7 +266,7 @@ function layoutOf(m: number, n: number, k: number): ProductLayout {
   const b = a + paddedRows * k;
   const c = b + k * ld;
   const bias = c + paddedRows * ld;
-  return { m, n, k, paddedRows, ld, a, b, c, bias };
+  return { m, n, k, paddedRows, ld, a, b, c, bias, extra: bias + paddedRows };
 }
 
 let module: WebAssembly.Module | undefined;
@@ -230,26 +275,28 @@ let heap: ProductHeap | undefined;
 let enabled = true;
 let threads = 1;
 
-/** The GEMM kernel's module, over a memory of its own or (`shared`) a shared one. */
+/** The products' module (the GEMM micro-kernel and im2col), over a memory of its own or (`shared`) a shared one. */
 function productModule(shared: boolean): WebAssembly.Module {
+  const encode = (memory: MemoryImport) =>
+    new WebAssembly.Module(encodeModule(memory, [{ name: GEMM_KERNEL, results: [], body: gemmKernelBody() }, im2colFunction()]) as Uint8Array<ArrayBuffer>);
   if (shared) {
-    sharedModule ??= new WebAssembly.Module(gemmKernelModule({ minimumPages: 1, maximumPages: MAX_PAGES, shared: true }) as Uint8Array<ArrayBuffer>);
+    sharedModule ??= encode({ minimumPages: 1, maximumPages: MAX_PAGES, shared: true });
     return sharedModule;
   }
-  module ??= new WebAssembly.Module(gemmKernelModule({ minimumPages: 1 }) as Uint8Array<ArrayBuffer>);
+  module ??= encode({ minimumPages: 1 });
   return module;
 }
 
 /**
- * This thread's product heap for a product `m × k` by `k × n`, or `undefined` when it should run
- * in TypeScript: WebAssembly SIMD unavailable, the products switched off
- * ({@link setWasmProducts}), fewer than {@link WASM_PRODUCT_MIN_MACS} multiply-adds, or more
+ * This thread's product heap for a product `m × k` by `k × n` (and `extra` floats of the caller's),
+ * or `undefined` when it should run in TypeScript: WebAssembly SIMD unavailable, the products
+ * switched off ({@link setWasmProducts}), fewer than {@link WASM_PRODUCT_MIN_MACS} multiply-adds, or more
  * memory than the heap may take.
  */
-export function productHeap(m: number, n: number, k: number): ProductHeap | undefined {
+export function productHeap(m: number, n: number, k: number, extra = 0): ProductHeap | undefined {
   if (m * n * k < WASM_PRODUCT_MIN_MACS || !enabled || !wasmAvailable()) return undefined;
   const l = layoutOf(m, n, k);
-  if ((l.bias + l.paddedRows) * 4 > MAX_HEAP_BYTES) return undefined;
+  if ((l.extra + extra) * 4 > MAX_HEAP_BYTES) return undefined;
   if (heap === undefined) {
     const split = threads > 1 && workersAvailable();
     heap = new ProductHeap(productModule(split), split ? threads : 1);

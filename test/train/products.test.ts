@@ -8,12 +8,16 @@
  * The `conv` and `gemm` kernels on the heap (one product over the whole batch, bias and relu in
  * the kernel) against their TypeScript products (`setWasmProducts(false)`): within 1e-5 of the
  * output's largest magnitude, for strides, padding, dilation, 1×1, odd sizes and every fused
- * activation kind the kernel fuses or leaves to the write-back.
+ * activation kind the kernel fuses or leaves to the write-back. A conv's backward on the heap
+ * (dW as one product over the batch with im2col into the packed operand; dx of a unit-stride conv
+ * as the conv of dY with the flipped weights) against the per-image TypeScript products and
+ * col2im: within 1e-5 of each gradient's largest magnitude.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { matmul, matmulReference, type Product } from "../../runtime/gradients/products.js";
 import { productHeap, setWasmProducts } from "../../runtime/linalg/wasm-products.js";
 import { conv, createRandom, gemm, type ConvAttributes, type Tensor } from "../../runtime/index.js";
+import { convBackward } from "../../runtime/gradients/linear.js";
 
 const random = createRandom(7);
 const int = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
@@ -157,6 +161,7 @@ describe("conv and gemm on the WebAssembly products", () => {
     ["1×1 direct, leaky relu", [2, 24, 9, 7], [10, 24, 1, 1], true, { activation: { kind: "leaky_relu", alpha: 0.1 } }],
     ["5×3 dilated, asymmetric pads, tanh after the product", [1, 3, 20, 17], [7, 3, 5, 3], true, { dilations: 2, pads: [1, 2, 0, 1], activation: { kind: "tanh" } }],
     ["1 input channel (an MNIST stem)", [4, 1, 28, 28], [32, 1, 3, 3], true, { pads: 1 }],
+    ["8 images in products of 3, 3 and 2", [8, 8, 24, 24], [12, 8, 3, 3], true, { pads: 1, activation: { kind: "relu" } }],
   ];
   for (const [name, xs, ws, bias, attributes] of convs) {
     it(`conv ${name}`, () => {
@@ -178,4 +183,37 @@ describe("conv and gemm on the WebAssembly products", () => {
       expect(heapVersusTs(() => gemm(x, w, b, { activation: { kind: "sigmoid" } }))).toBeLessThan(1e-5);
     }
   });
+});
+
+describe("a conv's backward on the WebAssembly products", () => {
+  const cases: [string, number[], number[], { strides?: [number, number]; pads?: [number, number, number, number]; dilations?: [number, number] }][] = [
+    ["3×3 pad 1 (dx as a conv)", [3, 5, 11, 13], [12, 5, 3, 3], { pads: [1, 1, 1, 1] }],
+    ["3×3 stride 2 (dx per image, dW on the heap)", [2, 16, 15, 15], [32, 16, 3, 3], { strides: [2, 2], pads: [1, 1, 1, 1] }],
+    ["1×1", [2, 24, 9, 7], [10, 24, 1, 1], {}],
+    ["5×3 dilated, asymmetric pads", [1, 3, 20, 17], [7, 3, 5, 3], { dilations: [2, 2], pads: [1, 2, 0, 1] }],
+    ["1 input channel: 9 rows of A, the last block padded", [4, 1, 28, 28], [32, 1, 3, 3], { pads: [1, 1, 1, 1] }],
+    ["padding wider than the kernel (dx per image)", [2, 4, 9, 9], [8, 4, 3, 3], { pads: [3, 3, 3, 3] }],
+    ["8 images in products of 3, 3 and 2 (512 KiB of columns at a time)", [8, 8, 24, 24], [12, 8, 3, 3], { pads: [1, 1, 1, 1] }],
+  ];
+  for (const [name, xs, ws, attributes] of cases) {
+    it(`conv ${name}: dx and dW`, () => {
+      const x = tensor(xs);
+      const w = tensor(ws);
+      const y = conv(x, w, undefined, attributes);
+      const dy = tensor(y.shape);
+      const run = () => convBackward(dy, x, w, undefined, { ...attributes, wants: [1, 1] });
+      expect(productHeap(64, 64, 64)).toBeDefined();
+      const heap = run();
+      setWasmProducts(false);
+      const ts = run();
+      setWasmProducts(true);
+      for (const [k, reference] of ts.entries()) {
+        expect(heap[k].shape).toEqual(reference.shape);
+        const scale = reference.data.reduce((s, v) => Math.max(s, Math.abs(v)), 0);
+        const worst = reference.data.reduce((s, v, i) => Math.max(s, Math.abs(heap[k].data[i] - v)), 0);
+        expect(scale).toBeGreaterThan(0);
+        expect(worst / scale).toBeLessThan(1e-5);
+      }
+    });
+  }
 });

@@ -1,0 +1,161 @@
+/**
+ * Generates `im2col`, the training products' column writer (`runtime/linalg/wasm-products.ts`):
+ * the WebAssembly form of `writeColumns` (`runtime/linalg/im2col.ts`) over an image already copied
+ * into the product heap, writing its columns either as rows of a plain matrix (op(B) of a conv's
+ * forward product) or straight into the row blocks of a packed A (`MR` rows side by side, the
+ * operand of a weight gradient `col · dYᵀ`).
+ *
+ *   im2col(x, channels, height, width, kh, kw, sh, dh, oh, ow, top, table, col, element, lane, block)
+ *
+ * - `x`: the image's first plane (bytes), `channels` planes of `height × width` floats;
+ * - the window: `kh × kw` taps, row stride `sh` and dilation `dh`, `top` rows of padding, and
+ *   `oh × ow` outputs; the columns' geometry is the caller's, as a table at `table` of three i32
+ *   per kernel column kx: the byte offset of its first input column (`(kx·dw − left)·4`, negative
+ *   in the padding), the first and the end output column whose tap lies inside the image, and the
+ *   column stride `sw` times 4 in the table's last word (`table[3·kw]`);
+ * - row r = (c, ky, kx) of the column matrix starts at `col + (r >> 2)·block + (r & 3)·lane`,
+ *   and its consecutive values are `element` bytes apart: a plain matrix is `lane` = its row
+ *   stride, `block` = 4 rows, `element` = 4; a packed A is `lane` = 4, `element` = 16 and `block`
+ *   = the depth of the product × 16.
+ *
+ * Taps in the padding write 0. With `element` = 4 and unit stride the inside of a row is copied a
+ * vector at a time; otherwise value by value. Every value is a copy, so the result is exactly
+ * `writeColumns`'.
+ */
+import { FunctionBody, ValueType } from "./instructions.js";
+import type { ModuleFunction } from "./module.js";
+
+/** The kernel's export name. */
+export const IM2COL_KERNEL = "im2col";
+
+/** The `im2col` function, for a module over the product heap. */
+export function im2colFunction(): ModuleFunction {
+  return { name: IM2COL_KERNEL, results: [], body: im2colBody() };
+}
+
+function im2colBody(): FunctionBody {
+  const { i32 } = ValueType;
+  const f = new FunctionBody(Array.from({ length: 16 }, () => i32));
+  const [x, channels, height, width, kh, kw, sh, dh, oh, ow, top, table, col, element, lane, block] = Array.from({ length: 16 }, (_, i) => i);
+  const c = f.local(i32);
+  const ky = f.local(i32);
+  const kx = f.local(i32);
+  const r = f.local(i32);
+  const plane = f.local(i32);
+  const base = f.local(i32);
+  const out = f.local(i32);
+  const oy = f.local(i32);
+  const iy = f.local(i32);
+  const entry = f.local(i32);
+  const shift = f.local(i32);
+  const start = f.local(i32);
+  const end = f.local(i32);
+  const ox = f.local(i32);
+  const src = f.local(i32);
+  const dst = f.local(i32);
+  const vectorEnd = f.local(i32);
+  const stride = f.local(i32);
+  const rowBytes = f.local(i32);
+  // Stays 0: where the zero run before a row's inside starts.
+  const first = f.local(i32);
+
+  /** Stores 0 at `dst` for output columns [from, to), `dst` advancing by `element`. */
+  const zeros = (from: number, to: number): void => {
+    f.localGet(from).localSet(ox);
+    f.block();
+    f.loop();
+    f.localGet(ox).localGet(to).i32GeS().brIf(1);
+    f.localGet(dst).f32Const(0).f32Store();
+    f.localGet(dst).localGet(element).i32Add().localSet(dst);
+    f.localGet(ox).i32Const(1).i32Add().localSet(ox);
+    f.br(0);
+    f.end();
+    f.end();
+  };
+
+  f.i32Const(0).localSet(first);
+  f.localGet(height).localGet(width).i32Mul().i32Const(4).i32Mul().localSet(plane);
+  f.localGet(width).i32Const(4).i32Mul().localSet(rowBytes);
+  // The column stride times 4, the table's last word.
+  f.localGet(table).localGet(kw).i32Const(12).i32Mul().i32Add().i32Load().localSet(stride);
+  f.localGet(x).localSet(base);
+  f.i32Const(0).localSet(r);
+  f.i32Const(0).localSet(c);
+  f.loop(); // channels
+  {
+    f.i32Const(0).localSet(ky);
+    f.loop(); // kernel rows
+    {
+      f.i32Const(0).localSet(kx);
+      f.loop(); // kernel columns: one row of the column matrix
+      {
+        f.localGet(table).localGet(kx).i32Const(12).i32Mul().i32Add().localSet(entry);
+        f.localGet(entry).i32Load(0).localSet(shift);
+        f.localGet(entry).i32Load(4).localSet(start);
+        f.localGet(entry).i32Load(8).localSet(end);
+        // out = col + (r >> 2)·block + (r & 3)·lane
+        f.localGet(col).localGet(r).i32Const(2).i32ShrU().localGet(block).i32Mul().i32Add();
+        f.localGet(r).i32Const(3).i32And().localGet(lane).i32Mul().i32Add().localSet(out);
+        f.i32Const(0).localSet(oy);
+        f.loop(); // output rows
+        {
+          f.localGet(out).localSet(dst);
+          // iy = oy·sh + ky·dh − top; outside [0, height) as an unsigned compare.
+          f.localGet(oy).localGet(sh).i32Mul().localGet(ky).localGet(dh).i32Mul().i32Add().localGet(top).i32Sub().localTee(iy);
+          f.localGet(height).i32GeU().if();
+          {
+            zeros(first, ow);
+          }
+          f.else();
+          {
+            zeros(first, start);
+            // src = base + iy·width·4 + shift + start·stride
+            f.localGet(base).localGet(iy).localGet(rowBytes).i32Mul().i32Add().localGet(shift).i32Add();
+            f.localGet(start).localGet(stride).i32Mul().i32Add().localSet(src);
+            f.localGet(start).localSet(ox);
+            f.localGet(element).i32Const(4).i32Eq().localGet(stride).i32Const(4).i32Eq().i32And().if();
+            {
+              // Contiguous on both sides: four values at a time, then one at a time.
+              f.localGet(end).i32Const(3).i32Sub().localSet(vectorEnd);
+              f.block();
+              f.loop();
+              f.localGet(ox).localGet(vectorEnd).i32GeS().brIf(1);
+              f.localGet(dst).localGet(src).v128Load(0, 2).v128Store(0, 2);
+              f.localGet(src).i32Const(16).i32Add().localSet(src);
+              f.localGet(dst).i32Const(16).i32Add().localSet(dst);
+              f.localGet(ox).i32Const(4).i32Add().localSet(ox);
+              f.br(0);
+              f.end();
+              f.end();
+            }
+            f.end();
+            f.block();
+            f.loop();
+            f.localGet(ox).localGet(end).i32GeS().brIf(1);
+            f.localGet(dst).localGet(src).f32Load().f32Store();
+            f.localGet(src).localGet(stride).i32Add().localSet(src);
+            f.localGet(dst).localGet(element).i32Add().localSet(dst);
+            f.localGet(ox).i32Const(1).i32Add().localSet(ox);
+            f.br(0);
+            f.end();
+            f.end();
+            zeros(end, ow);
+          }
+          f.end();
+          f.localGet(out).localGet(ow).localGet(element).i32Mul().i32Add().localSet(out);
+          f.localGet(oy).i32Const(1).i32Add().localTee(oy).localGet(oh).i32LtS().brIf(0);
+        }
+        f.end();
+        f.localGet(r).i32Const(1).i32Add().localSet(r);
+        f.localGet(kx).i32Const(1).i32Add().localTee(kx).localGet(kw).i32LtS().brIf(0);
+      }
+      f.end();
+      f.localGet(ky).i32Const(1).i32Add().localTee(ky).localGet(kh).i32LtS().brIf(0);
+    }
+    f.end();
+    f.localGet(base).localGet(plane).i32Add().localSet(base);
+    f.localGet(c).i32Const(1).i32Add().localTee(c).localGet(channels).i32LtS().brIf(0);
+  }
+  f.end();
+  return f;
+}
