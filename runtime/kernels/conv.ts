@@ -74,7 +74,7 @@ export function conv(
   }
   const depth = cg * kh * kw;
   const mg = m / group;
-  const heap = group === 1 ? productHeap(m, n * positions, depth, convForwardExtra(x.shape, win)) : undefined;
+  const heap = group === 1 ? productHeap(m, n * positions, depth, convForwardExtra(x.shape, win, depth)) : undefined;
   if (heap !== undefined) {
     convForwardOnHeap(heap, x, weight, bias, win, attributes.activation, y.data);
     return y;

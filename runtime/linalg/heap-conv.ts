@@ -50,16 +50,15 @@ export function convForwardOnHeap(
   const depth = weight.data.length / m;
   const image = c * h * w;
   const per = imagesPerChunk(n, depth * positions);
+  const extra = convForwardExtra(x.shape, win, depth);
   for (let first = 0; first < n; first += per) {
     const count = Math.min(per, n - first);
     // The first chunk is the largest, so later layouts never grow (and clear) the memory.
-    const l = heap.layout(m, count * positions, depth, convForwardExtra(x.shape, win));
+    const l = heap.layout(m, count * positions, depth, extra);
     if (first === 0) heap.packA(l, weight.data, 0, depth, false);
-    for (let j = 0; j < count; j++) {
-      const i = first + j;
-      heap.floats.set(x.data.subarray(i * image, (i + 1) * image), l.extra);
-      heap.im2col(l.extra, c, h, w, win, l.extra + image, { at: (l.b + j * positions) * 4, element: 4, lane: l.ld * 4, block: MR * l.ld * 4 });
-    }
+    heap.floats.set(x.data.subarray(first * image, (first + count) * image), l.extra);
+    const target = { at: l.b * 4, element: 4, lane: l.ld * 4, block: MR * l.ld * 4 };
+    heap.im2col(count, l.extra, c, h, w, win, l.extra + count * image, target, positions * 4);
     heap.setBias(l, bias?.data);
     heap.run(l, activation);
     const f = heap.floats;
@@ -74,17 +73,21 @@ export function convForwardOnHeap(
 }
 
 /**
+ * The heap floats {@link convForwardOnHeap} needs beyond its product, for input `shape` and a
+ * weight of `depth` values per output channel: a chunk's images and im2col's table.
+ */
+export function convForwardExtra(shape: readonly number[], win: Window2d, depth: number): number {
+  const per = imagesPerChunk(shape[0], depth * win.oh * win.ow);
+  return per * shape[1] * shape[2] * shape[3] + tableFloats(win);
+}
+
+/**
  * Images whose column matrices (`floats` each) go into one product: as many as fit
  * {@link CHUNK_FLOATS}, at least one, so that the columns im2col writes are still in cache when
  * the micro-kernel reads them (a batch's columns are tens of megabytes).
  */
 function imagesPerChunk(n: number, floats: number): number {
   return Math.max(1, Math.min(n, Math.floor(CHUNK_FLOATS / floats)));
-}
-
-/** The heap floats {@link convForwardOnHeap} needs beyond its product: one image and im2col's table. */
-export function convForwardExtra(shape: readonly number[], win: Window2d): number {
-  return shape[1] * shape[2] * shape[3] + tableFloats(win);
 }
 
 /** One ungrouped conv's backward operands: dY `[n, m, oh, ow]`, x `[n, c, h, width]`, the window. */
@@ -108,8 +111,8 @@ export function convWeightGradientOnHeap({ dy, x, n, c, h, width, m, win }: Heap
   const positions = win.oh * win.ow;
   const depth = c * win.kh * win.kw;
   const image = c * h * width;
-  const extra = image + tableFloats(win);
   const per = imagesPerChunk(n, depth * positions);
+  const extra = per * image + tableFloats(win);
   const heap = productHeap(depth, m, per * positions, extra);
   if (heap === undefined) return false;
   // Every chunk in the layout of the first, the largest: a smaller last chunk runs the first steps
@@ -120,13 +123,11 @@ export function convWeightGradientOnHeap({ dy, x, n, c, h, width, m, win }: Heap
   if (depth % MR !== 0) f.fill(0, l.a + (l.paddedRows - MR) * l.k, l.a + l.paddedRows * l.k);
   for (let first = 0; first < n; first += per) {
     const count = Math.min(per, n - first);
-    for (let j = 0; j < count; j++) {
-      const i = first + j;
-      f.set(x.subarray(i * image, (i + 1) * image), l.extra);
-      // Image i's columns start at reduction step j·P of every block; im2col-kernel.ts's `lane`
-      // and `block` strides are those of MR = 4 rows side by side.
-      heap.im2col(l.extra, c, h, width, win, l.extra + image, { at: (l.a + j * positions * MR) * 4, element: MR * 4, lane: 4, block: l.k * MR * 4 });
-    }
+    f.set(x.subarray(first * image, (first + count) * image), l.extra);
+    // Image j's columns start at reduction step j·P of every block; im2col-kernel.ts's `lane`
+    // and `block` strides are those of MR = 4 rows side by side.
+    const target = { at: l.a * 4, element: MR * 4, lane: 4, block: l.k * MR * 4 };
+    heap.im2col(count, l.extra, c, h, width, win, l.extra + count * image, target, positions * MR * 4);
     // B = dYᵀ: row j·P + p holds dY[first + j, :, p].
     for (let j = 0; j < count; j++) {
       for (let channel = 0; channel < m; channel++) {
@@ -158,7 +159,7 @@ export function convInputGradientOnHeap({ dy, w, n, c, h, width, m, win }: HeapC
   if (back.oh !== h || back.ow !== width) return false;
   const dyShape = [n, m, win.oh, win.ow];
   const depth = m * kh * kw;
-  const heap = productHeap(c, n * h * width, depth, convForwardExtra(dyShape, back));
+  const heap = productHeap(c, n * h * width, depth, convForwardExtra(dyShape, back, depth));
   if (heap === undefined) return false;
   // flipped[ci][mo][ky][kx] = w[mo][ci][kh − 1 − ky][kw − 1 − kx]
   const flipped = freshFloats(c * depth);

@@ -26,13 +26,23 @@ const Word = {
   columns: HEADER_WORDS + 5,
   slabCount: HEADER_WORDS + 6,
   alpha: HEADER_WORDS + 7,
-  slabs: HEADER_WORDS + 8,
+  /** What the call runs: {@link Kind}. */
+  kind: HEADER_WORDS + 8,
+  slabs: HEADER_WORDS + 9,
 } as const;
+/** A call's kind: a product's slabs, or im2col of images (its arguments where the slabs go). */
+const Kind = { product: 0, im2col: 1 } as const;
+/**
+ * An im2col call's words, from `Word.slabs`: the first image (bytes) and the bytes between
+ * images, then `im2col`'s arguments from `channels` to `block` (see `im2col-kernel.ts`), the
+ * column matrix's start as `col`, and the bytes between images' columns.
+ */
+const IM2COL_WORDS = 18;
 /** Per slab: A's byte offset, B's, C's, the bias's, the slab's depth and the kernel's flags. */
 const SLAB_WORDS = 6;
 /** The most slabs a split product may have (a reduction of 384 · 256 steps); longer ones stay on the caller. */
 const MAX_SLABS = 256;
-const WORDS = Word.slabs - HEADER_WORDS + SLAB_WORDS * MAX_SLABS;
+const WORDS = Word.slabs - HEADER_WORDS + Math.max(SLAB_WORDS * MAX_SLABS, IM2COL_WORDS);
 /** Chunks per thread: enough that the last one taken is a small part of the call. */
 const CHUNKS_PER_THREAD = 4;
 
@@ -44,6 +54,14 @@ const RUN_CHUNK = `function runChunk(e, c, f, k) {
   const items = c[${Word.items}], chunks = c[${Header.chunks}];
   const lo = Math.floor((items * k) / chunks), hi = Math.floor((items * (k + 1)) / chunks);
   if (lo === hi) return;
+  if (c[${Word.kind}] === ${Kind.im2col}) {
+    const w = ${Word.slabs};
+    for (let i = lo; i < hi; i++) {
+      e.im2col(c[w] + i * c[w + 1], c[w + 2], c[w + 3], c[w + 4], c[w + 5], c[w + 6], c[w + 7], c[w + 8], c[w + 9], c[w + 10], c[w + 11],
+        c[w + 12], c[w + 13] + i * c[w + 14], c[w + 15], c[w + 16], c[w + 17]);
+    }
+    return;
+  }
   const blockStride = c[${Word.blockStride}], ld = c[${Word.ldBytes}], byRows = c[${Word.byRows}] === 1;
   let dA = 0, dB = 0, dC = 0, dBias = 0, rows = c[${Word.rows}], columns = c[${Word.columns}];
   if (byRows) {
@@ -79,9 +97,9 @@ export class ProductWorkers {
     this.pool.floats[Word.alpha] = alpha;
   };
 
-  /** `gemmTile` is the caller's instance's kernel over `memory`, which `module` imports. */
-  constructor(threads: number, module: WebAssembly.Module, memory: WebAssembly.Memory, gemmTile: GemmTile) {
-    this.pool = new ChunkPool(WORDS, threads, module, memory, RUN_CHUNK, { gemm_tile: gemmTile });
+  /** `gemmTile` and `im2col` are the caller's instance's kernels over `memory`, which `module` imports. */
+  constructor(threads: number, module: WebAssembly.Module, memory: WebAssembly.Memory, gemmTile: GemmTile, im2col: (...args: number[]) => void) {
+    this.pool = new ChunkPool(WORDS, threads, module, memory, RUN_CHUNK, { gemm_tile: gemmTile, im2col });
     this.threads = this.pool.threads;
   }
 
@@ -107,6 +125,7 @@ export class ProductWorkers {
     const byRows = blocks > tiles;
     const items = byRows ? blocks : tiles;
     this.pool.run(Math.min(items, CHUNKS_PER_THREAD * this.threads), (c) => {
+      c[Word.kind] = Kind.product;
       c[Word.items] = items;
       c[Word.byRows] = byRows ? 1 : 0;
       c[Word.blockStride] = blockStride;
@@ -116,6 +135,25 @@ export class ProductWorkers {
       c[Word.slabCount] = this.slabCount;
     });
     return true;
+  }
+
+  /**
+   * im2col of `images` images across the threads: image i at byte `x + i·xStride`, its columns at
+   * `col + i·colStride`; `args` are the kernel's arguments from `channels` to `block` with `col`
+   * left out (see `im2col-kernel.ts`).
+   */
+  im2col(images: number, x: number, xStride: number, args: readonly number[], col: number, colStride: number): void {
+    this.pool.run(Math.min(images, CHUNKS_PER_THREAD * this.threads), (c) => {
+      c[Word.kind] = Kind.im2col;
+      c[Word.items] = images;
+      const w = Word.slabs;
+      c[w] = x;
+      c[w + 1] = xStride;
+      for (let k = 0; k < 11; k++) c[w + 2 + k] = args[k];
+      c[w + 13] = col;
+      c[w + 14] = colStride;
+      for (let k = 0; k < 3; k++) c[w + 15 + k] = args[11 + k];
+    });
   }
 
   /** Stops the workers. */

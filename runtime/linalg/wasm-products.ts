@@ -44,6 +44,8 @@ const MAX_PAGES = MAX_HEAP_BYTES / PAGE_BYTES;
  * microseconds, more when a worker must be woken) costs more than it saves.
  */
 const MIN_PARALLEL_MACS = 1 << 20;
+/** The least im2col (values written) split across threads. */
+const MIN_PARALLEL_COLUMNS = 1 << 16;
 
 /** Where one product's operands are in the heap, in floats. */
 export interface ProductLayout {
@@ -124,7 +126,7 @@ export class ProductHeap {
     this.im2colKernel = exports[IM2COL_KERNEL] as Im2col;
     if (this.threadCount > 1) {
       this.workers?.close();
-      this.workers = new ProductWorkers(this.threadCount, this.module, this.memory, gemmTile);
+      this.workers = new ProductWorkers(this.threadCount, this.module, this.memory, gemmTile, this.im2colKernel);
     }
     return gemmTile;
   }
@@ -210,11 +212,13 @@ export class ProductHeap {
   }
 
   /**
-   * im2col of one image in the heap, `channels` planes of `height × width` floats from float `x`,
-   * into `target`; `table` is the float offset of `2 + 3·kw` scratch words for the window's
-   * columns. The same values as `writeColumns`, written by the WebAssembly kernel.
+   * im2col of `images` images in the heap, image i's `channels` planes of `height × width` floats
+   * from float `x + i·imageFloats`, into `target` (image 0's columns) with image i's at
+   * `target.at + i·columnBytes`; `table` is the float offset of `1 + 3·kw` scratch words for the
+   * window's columns. The same values as `writeColumns`, written by the WebAssembly kernel, the
+   * images split across the threads when there are several.
    */
-  im2col(x: number, channels: number, height: number, width: number, win: Window2d, table: number, target: ColumnTarget): void {
+  im2col(images: number, x: number, channels: number, height: number, width: number, win: Window2d, table: number, target: ColumnTarget, columnBytes: number): void {
     const words = new Int32Array(this.floats.buffer, table * 4, 3 * win.kw + 1);
     for (let kx = 0; kx < win.kw; kx++) {
       const shift = kx * win.dw - win.pads.left;
@@ -225,10 +229,19 @@ export class ProductHeap {
       words[3 * kx + 2] = end;
     }
     words[3 * win.kw] = win.sw * 4;
-    this.im2colKernel(
-      x * 4, channels, height, width, win.kh, win.kw, win.sh, win.dh, win.oh, win.ow, win.pads.top,
-      table * 4, target.at, target.element, target.lane, target.block,
-    );
+    const imageFloats = channels * height * width;
+    const args = [channels, height, width, win.kh, win.kw, win.sh, win.dh, win.oh, win.ow, win.pads.top, table * 4, target.element, target.lane, target.block];
+    const workers = this.workers;
+    if (workers !== undefined && images > 1 && images * channels * win.kh * win.kw * win.oh * win.ow >= MIN_PARALLEL_COLUMNS) {
+      workers.im2col(images, x * 4, imageFloats * 4, args, target.at, columnBytes);
+      return;
+    }
+    for (let i = 0; i < images; i++) {
+      this.im2colKernel(
+        (x + i * imageFloats) * 4, channels, height, width, win.kh, win.kw, win.sh, win.dh, win.oh, win.ow, win.pads.top,
+        table * 4, target.at + i * columnBytes, target.element, target.lane, target.block,
+      );
+    }
   }
 
   /** Writes the layout's bias: `values[offset + i]` for row i, or zero without values. */

@@ -3,7 +3,8 @@
  * `matmul`, `conv` and `gemm` give bit-for-bit the one-thread result (each chunk of C makes the
  * same micro-kernel calls over its own rows or columns, so every element is summed in the same
  * order), over odd sizes split by rows and by columns, every transpose pair, several reduction
- * slabs, overwrite and accumulate, and the kernel's fused bias, relu and leaky relu. The worker
+ * slabs, overwrite and accumulate, and the kernel's fused bias, relu and leaky relu; so does a
+ * conv's backward, whose im2col is split by images as well. The worker
  * really takes chunks, the switch goes back to one thread, and a process that used two threads
  * exits on its own (the workers are unref'ed).
  */
@@ -12,6 +13,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { matmul, type Product } from "../../runtime/gradients/products.js";
 import { productHeap, setTrainingThreads, trainingThreads } from "../../runtime/linalg/wasm-products.js";
 import { conv, createRandom, gemm, type ConvAttributes, type Tensor } from "../../runtime/index.js";
+import { convBackward } from "../../runtime/gradients/linear.js";
 
 const random = createRandom(11);
 const int = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
@@ -128,6 +130,23 @@ describe("conv and gemm on two threads", () => {
       return () => conv(x, w, b, attributes);
     });
     for (const [one, two] of oneAndTwo(runs)) expect(firstDifference(two.data, one.data)).toBe(-1);
+  });
+
+  it("conv's backward (dW over the batch, dx as a conv and per image at stride 2), im2col split by images: bit-for-bit", () => {
+    const backwards: [number[], number[], ConvAttributes & { strides?: [number, number]; pads?: [number, number, number, number] }][] = [
+      [[8, 16, 32, 32], [16, 16, 3, 3], { pads: [1, 1, 1, 1] }],
+      [[5, 13, 17, 15], [24, 13, 3, 3], { strides: [2, 2], pads: [1, 1, 1, 1] }],
+      [[32, 1, 28, 28], [32, 1, 3, 3], { pads: [1, 1, 1, 1] }],
+    ];
+    const runs = backwards.map(([xs, ws, attributes]) => {
+      const x = tensor(xs);
+      const w = tensor(ws);
+      const dy = tensor(conv(x, w, undefined, attributes).shape);
+      return () => convBackward(dy, x, w, undefined, { strides: attributes.strides, pads: attributes.pads, wants: [1, 1] });
+    });
+    for (const [one, two] of oneAndTwo(runs)) {
+      for (const [k, gradient] of one.entries()) expect(firstDifference(two[k].data, gradient.data)).toBe(-1);
+    }
   });
 
   it("gemm with bias, relu and leaky relu fused, odd sizes: bit-for-bit", () => {
