@@ -85,15 +85,21 @@ export function outputTensor(shape: readonly number[], out: Float32Array | undef
  * next run (a training step over the same graph) reuses them instead of allocating: a fresh
  * `Float32Array` of a few megabytes costs far more than its zero fill (the memory is mapped and
  * faulted in page by page, and collected later), and a training step allocates one per value.
- * A buffer is handed out only while {@link withBufferPool} runs; it comes zero-filled, as a new one.
+ * A buffer is handed out only while {@link withBufferPool} runs; it comes zero-filled, as a new one,
+ * unless the kernel asks for one it overwrites in full ({@link overwrittenFloats}).
  */
 export class BufferPool {
   private readonly free = new Map<number, Float32Array[]>();
   private taken: Float32Array[] = [];
 
-  /** A zero-filled buffer of `size` floats: a returned one of that size if there is one. */
-  take(size: number): Float32Array {
-    const buffer = this.free.get(size)?.pop()?.fill(0) ?? new Float32Array(size);
+  /**
+   * A zero-filled buffer of `size` floats: a returned one of that size if there is one. With
+   * `zeroed` false, a returned one keeps the values its last run left (a new one is still zero),
+   * for a kernel that writes every element before it reads any.
+   */
+  take(size: number, zeroed = true): Float32Array {
+    const reused = this.free.get(size)?.pop();
+    const buffer = reused === undefined ? new Float32Array(size) : zeroed ? reused.fill(0) : reused;
     this.taken.push(buffer);
     return buffer;
   }
@@ -140,4 +146,13 @@ export function withBufferPool<T>(pool: BufferPool, run: () => T): T {
 /** A zero-filled `Float32Array` for a kernel's output or scratch: from the active pool, if any. */
 export function freshFloats(size: number): Float32Array {
   return activePool === undefined ? new Float32Array(size) : activePool.take(size);
+}
+
+/**
+ * Like {@link freshFloats}, for an output that the kernel writes in full before it reads any of
+ * it: a pool's buffer comes as its last run left it, which saves the zero fill, a whole pass
+ * over memory.
+ */
+export function overwrittenFloats(size: number): Float32Array {
+  return activePool === undefined ? new Float32Array(size) : activePool.take(size, false);
 }

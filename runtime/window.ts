@@ -5,7 +5,7 @@
  * output size rounds down, or up in ceil mode (PyTorch's `ceil_mode`); the bins of an adaptive
  * pool are here too.
  */
-import { assertRank, outputTensor, type Tensor } from "./tensor.js";
+import { assertRank, outputTensor, overwrittenFloats, type Tensor } from "./tensor.js";
 
 /** Padding of the four sides of an image. */
 export interface Pads2d {
@@ -145,7 +145,8 @@ export function poolWindow(op: string, x: Tensor, attributes: PoolAttributes, ou
   const kernel = attributes.kernelShape;
   const win = window2d(op, h, w, kernel, attributes.strides ?? kernel, attributes.pads ?? 0, 1, attributes.ceilMode === true);
   checkPoolPads(op, win);
-  return { win, y: outputTensor([n, c, win.oh, win.ow], out, op) };
+  // The pools write every output: a pooled buffer needs no zero fill.
+  return { win, y: outputTensor([n, c, win.oh, win.ow], out ?? overwrittenFloats(n * c * win.oh * win.ow), op) };
 }
 
 /**

@@ -33,7 +33,7 @@ import { erf } from "../kernels/gelu.js";
 import { LEAKY_RELU_ALPHA } from "../kernels/leaky-relu.js";
 import type { MaxoutAttributes } from "../kernels/maxout.js";
 import { sigmoidScalar } from "../kernels/sigmoid.js";
-import { freshFloats, sizeOf, type Tensor } from "../tensor.js";
+import { freshFloats, overwrittenFloats, sizeOf, type Tensor } from "../tensor.js";
 
 /** 1/√(2π), the scale of the standard normal density. */
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
@@ -46,10 +46,13 @@ function checkSameShape(dy: Tensor, saved: Tensor, what: string): void {
   }
 }
 
-/** A zero tensor shaped like `dy`, once `dy` and `saved` are checked to have the same shape. */
+/**
+ * A tensor shaped like `dy` for a gradient that the kernel writes in full (its values are not
+ * zeroed), once `dy` and `saved` are checked to have the same shape.
+ */
 function gradientLike(dy: Tensor, saved: Tensor, what: string): Tensor {
   checkSameShape(dy, saved, what);
-  return { shape: [...dy.shape], data: freshFloats(dy.data.length) };
+  return { shape: [...dy.shape], data: overwrittenFloats(dy.data.length) };
 }
 
 /**

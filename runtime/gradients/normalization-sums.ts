@@ -18,7 +18,7 @@
  * and the scale's gradient is `Σ dy · x̂` per bin ({@link standardizedBackward}).
  */
 import type { ChannelLayout, Moments } from "../moments.js";
-import { assertShape, freshFloats, type Tensor } from "../tensor.js";
+import { assertShape, overwrittenFloats, type Tensor } from "../tensor.js";
 
 /** The attribute every backward kernel gets: a 0/1 flag per forward input, 1 where its gradient is returned. */
 export interface GradientAttributes {
@@ -171,7 +171,8 @@ export function newCoefficients(bins: number): Coefficients {
 /** The second pass: `dx = a · dy + b · x + c` with the coefficients of each value's bin. */
 export function writeInputGradient(dy: Tensor, x: Tensor, layout: ChannelLayout, perSample: boolean, coefficients: Coefficients): Tensor {
   const { n, c, inner } = layout;
-  const dx = freshFloats(x.data.length);
+  // Every element is written: a pooled buffer needs no zero fill.
+  const dx = overwrittenFloats(x.data.length);
   const [g, v] = [dy.data, x.data];
   const { a, b, c: offset } = coefficients;
   for (let plane = 0; plane < n * c; plane++) {

@@ -15,7 +15,7 @@
  */
 import type { BackwardAttributes } from "./attributes.js";
 import { firstMaxOffset, pairWindows } from "../kernels/max-pool.js";
-import { assertRank, assertShape, freshFloats, type Tensor } from "../tensor.js";
+import { assertRank, assertShape, freshFloats, overwrittenFloats, type Tensor } from "../tensor.js";
 import { adaptiveBins, checkPoolPads, window2d, type Window2d } from "../window.js";
 
 /** The attributes of a `MaxPoolGrad` or `AveragePoolGrad` node (the forward's, in ONNX names). */
@@ -76,8 +76,10 @@ export function maxPoolBackward(dy: Tensor, x: Tensor, attrs: BackwardAttributes
   const [n, c, h, w] = x.shape;
   const src = x.data;
   const g = dy.data;
-  const dx = freshFloats(src.length);
   if (pairWindows(win, h, w)) {
+    // Where the windows tile the input, the loop zeroes each window's four values itself.
+    const tiled = 2 * win.oh === h && 2 * win.ow === w;
+    const dx = tiled ? overwrittenFloats(src.length) : freshFloats(src.length);
     let o = 0;
     for (let plane = 0; plane < n * c; plane++) {
       for (let oy = 0; oy < win.oh; oy++) {
@@ -86,6 +88,12 @@ export function maxPoolBackward(dy: Tensor, x: Tensor, attrs: BackwardAttributes
           const b = src[i + 1];
           const c = src[i + w];
           const d = src[i + w + 1];
+          if (tiled) {
+            dx[i] = 0;
+            dx[i + 1] = 0;
+            dx[i + w] = 0;
+            dx[i + w + 1] = 0;
+          }
           const sum = a + b + c + d;
           dx[sum !== sum ? argmax(src, i, i + w + w, 2, w) : i + firstMaxOffset(a, b, c, d, w)] += g[o];
         }
@@ -93,6 +101,7 @@ export function maxPoolBackward(dy: Tensor, x: Tensor, attrs: BackwardAttributes
     }
     return [{ shape: [...x.shape], data: dx }];
   }
+  const dx = freshFloats(src.length);
   let o = 0;
   for (let plane = 0; plane < n * c; plane++) {
     const base = plane * h * w;

@@ -11,7 +11,7 @@
  * weight of the old running value, `1 - momentum`; the ONNX emitter converts.
  */
 import { applyScaleShift, channelLayout, channelMoments, channelParameter, momentumUpdate, requiredChannelParameter, type TrainingResult } from "../moments.js";
-import { outputTensor, type Tensor } from "../tensor.js";
+import { outputTensor, overwrittenFloats, sizeOf, type Tensor } from "../tensor.js";
 
 /** Attributes of {@link batchNormalization}. */
 export interface BatchNormalizationAttributes {
@@ -92,7 +92,8 @@ export function batchNormalizationTraining(
     b[ch] = (beta?.[ch] ?? 0) - batch.mean[ch] * a[ch];
     unbiased[ch] = (batch.variance[ch] * count) / (count - 1);
   }
-  const y = outputTensor(x.shape, out, "batchNormalizationTraining");
+  // applyScaleShift writes every element: a pooled buffer needs no zero fill.
+  const y = outputTensor(x.shape, out ?? overwrittenFloats(sizeOf(x.shape)), "batchNormalizationTraining");
   applyScaleShift(x.data, layout, a, b, false, y.data);
   return [y, momentumUpdate(mean, batch.mean, momentum), momentumUpdate(variance, unbiased, momentum)];
 }

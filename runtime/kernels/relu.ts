@@ -1,6 +1,6 @@
 /** Relu: `max(x, 0)` element-wise, ONNX `Relu`. */
 import { bitsOf } from "../float-bits.js";
-import { outputTensor, type Tensor } from "../tensor.js";
+import { outputTensor, overwrittenFloats, sizeOf, type Tensor } from "../tensor.js";
 
 /**
  * Returns `max(x, 0)` of every element, in `out` when a buffer is passed (it may be `x.data`):
@@ -12,7 +12,8 @@ import { outputTensor, type Tensor } from "../tensor.js";
  * (`float-bits.ts`).
  */
 export function relu(x: Tensor, out?: Float32Array): Tensor {
-  const y = outputTensor(x.shape, out, "relu");
+  // Every element is written: a pooled buffer needs no zero fill.
+  const y = outputTensor(x.shape, out ?? overwrittenFloats(sizeOf(x.shape)), "relu");
   const src = bitsOf(x.data);
   const dst = bitsOf(y.data);
   for (let i = 0; i < src.length; i++) {
