@@ -104,45 +104,66 @@ export interface HeapConvProblem {
 }
 
 /**
- * `dw` (`[m, c·kh·kw]`, overwritten) = Σ over images of dY_i · col_iᵀ, as the one product
- * `col · dYᵀ` over the batch; false (nothing written) where the product stays in TypeScript.
+ * `dw` (`[m, c·kh·kw]`, overwritten) = Σ over images of dY_i · col_iᵀ, as one product
+ * `col · dYᵀ` over the batch (a chunk of images at a time, added up in C); false (nothing
+ * written) where the product stays in TypeScript. A chunk's columns are written as plain rows
+ * and then transposed 4 rows at a time into A's row blocks, and dY's planes transposed into the
+ * rows of dYᵀ, both in WebAssembly (value by value in TypeScript where a plane's size or the
+ * channels are not a multiple of 4).
  */
 export function convWeightGradientOnHeap({ dy, x, n, c, h, width, m, win }: HeapConvProblem, dw: Float32Array): boolean {
   const positions = win.oh * win.ow;
   const depth = c * win.kh * win.kw;
   const image = c * h * width;
   const per = imagesPerChunk(n, depth * positions);
-  const extra = per * image + tableFloats(win);
-  const heap = productHeap(depth, m, per * positions, extra);
+  // The reduction's length in the layout, rounded up to whole 4-column blocks of the transposes;
+  // the columns past a chunk's are never multiplied.
+  const steps = roundUp(per * positions, 4);
+  const rows = roundUp(depth, MR);
+  const plain = rows * steps;
+  const dyFloats = per * m * positions;
+  const extra = per * image + plain + dyFloats + tableFloats(win);
+  const heap = productHeap(depth, m, steps, extra);
   if (heap === undefined) return false;
   // Every chunk in the layout of the first, the largest: a smaller last chunk runs the first steps
   // of its reduction, and C stays in place for the chunks to add onto.
-  const l = heap.layout(depth, m, per * positions, extra);
+  const l = heap.layout(depth, m, steps, extra);
+  const [xAt, plainAt, dyAt, table] = [l.extra, l.extra + per * image, l.extra + per * image + plain, l.extra + per * image + plain + dyFloats];
   const f = heap.floats;
-  // Rows past `depth` in the last block of A multiply as zeros (their results are not read).
-  if (depth % MR !== 0) f.fill(0, l.a + (l.paddedRows - MR) * l.k, l.a + l.paddedRows * l.k);
+  // Rows past `depth` (the last block of A) multiply as zeros; their results are not read.
+  f.fill(0, plainAt + depth * steps, plainAt + plain);
+  const transposable = m % 4 === 0 && positions % 4 === 0;
   for (let first = 0; first < n; first += per) {
     const count = Math.min(per, n - first);
-    f.set(x.subarray(first * image, (first + count) * image), l.extra);
-    // Image j's columns start at reduction step j·P of every block; im2col-kernel.ts's `lane`
-    // and `block` strides are those of MR = 4 rows side by side.
-    const target = { at: l.a * 4, element: MR * 4, lane: 4, block: l.k * MR * 4 };
-    heap.im2col(count, l.extra, c, h, width, win, l.extra + count * image, target, positions * MR * 4);
+    const total = count * positions;
+    f.set(x.subarray(first * image, (first + count) * image), xAt);
+    heap.im2col(count, xAt, c, h, width, win, table, { at: plainAt * 4, element: 4, lane: steps * 4, block: MR * steps * 4 }, positions * 4);
+    // Block q of A holds, for each reduction step, rows 4q … 4q + 3 side by side.
+    for (let q = 0; q < rows / MR; q++) heap.transpose((plainAt + q * MR * steps) * 4, steps * 4, (l.a + q * MR * l.k) * 4, MR * 4, MR, roundUp(total, 4));
     // B = dYᵀ: row j·P + p holds dY[first + j, :, p].
-    for (let j = 0; j < count; j++) {
-      for (let channel = 0; channel < m; channel++) {
-        const from = ((first + j) * m + channel) * positions;
-        let to = l.b + j * positions * l.ld + channel;
-        for (let p = 0; p < positions; p++, to += l.ld) f[to] = dy[from + p];
+    if (transposable) {
+      f.set(dy.subarray(first * m * positions, (first + count) * m * positions), dyAt);
+      for (let j = 0; j < count; j++) heap.transpose((dyAt + j * m * positions) * 4, positions * 4, (l.b + j * positions * l.ld) * 4, l.ld * 4, m, positions);
+    } else {
+      for (let j = 0; j < count; j++) {
+        for (let channel = 0; channel < m; channel++) {
+          const from = ((first + j) * m + channel) * positions;
+          let to = l.b + j * positions * l.ld + channel;
+          for (let p = 0; p < positions; p++, to += l.ld) f[to] = dy[from + p];
+        }
       }
     }
     heap.setBias(l);
-    heap.run(l, undefined, first > 0, count * positions);
+    heap.run(l, undefined, first > 0, total);
   }
   for (let channel = 0; channel < m; channel++) {
     for (let r = 0; r < depth; r++) dw[channel * depth + r] = f[l.c + r * l.ld + channel];
   }
   return true;
+}
+
+function roundUp(value: number, multiple: number): number {
+  return Math.ceil(value / multiple) * multiple;
 }
 
 /**

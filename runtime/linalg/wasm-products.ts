@@ -23,7 +23,7 @@
  */
 import type { FusedActivation } from "./epilogue.js";
 import { gemmKernelBody, GEMM_KERNEL, MR, NR } from "../wasm/gemm-kernel.js";
-import { im2colFunction, IM2COL_KERNEL } from "../wasm/im2col-kernel.js";
+import { im2colFunction, IM2COL_KERNEL, transposeFunction, TRANSPOSE_KERNEL } from "../wasm/im2col-kernel.js";
 import { encodeModule, type MemoryImport } from "../wasm/module.js";
 import type { Window2d } from "../window.js";
 import { kernelFuses, multiply, rowStride } from "../fast/product.js";
@@ -84,6 +84,7 @@ export class ProductHeap {
   private memory: WebAssembly.Memory;
   private gemmTile: GemmTile;
   private im2colKernel!: Im2col;
+  private transposeKernel!: (src: number, srcStride: number, dst: number, dstStride: number, rows: number, columns: number) => void;
   private workers: ProductWorkers | undefined;
   /** The memory as floats; replaced when the memory grows. */
   floats: Float32Array;
@@ -124,6 +125,7 @@ export class ProductHeap {
     const exports = new WebAssembly.Instance(this.module, { env: { memory: this.memory } }).exports as Record<string, unknown>;
     const gemmTile = exports[GEMM_KERNEL] as GemmTile;
     this.im2colKernel = exports[IM2COL_KERNEL] as Im2col;
+    this.transposeKernel = exports[TRANSPOSE_KERNEL] as typeof this.transposeKernel;
     if (this.threadCount > 1) {
       this.workers?.close();
       this.workers = new ProductWorkers(this.threadCount, this.module, this.memory, gemmTile, this.im2colKernel);
@@ -244,6 +246,14 @@ export class ProductHeap {
     }
   }
 
+  /**
+   * `dst[c][r] = src[r][c]` for a `rows × columns` matrix in the heap (both multiples of 4), `src`
+   * and `dst` byte addresses, strides in bytes; by the WebAssembly kernel, 4 × 4 blocks at a time.
+   */
+  transpose(src: number, srcStride: number, dst: number, dstStride: number, rows: number, columns: number): void {
+    this.transposeKernel(src, srcStride, dst, dstStride, rows, columns);
+  }
+
   /** Writes the layout's bias: `values[offset + i]` for row i, or zero without values. */
   setBias(l: ProductLayout, values?: Float32Array, offset = 0): void {
     const heap = this.floats;
@@ -288,10 +298,10 @@ let heap: ProductHeap | undefined;
 let enabled = true;
 let threads = 1;
 
-/** The products' module (the GEMM micro-kernel and im2col), over a memory of its own or (`shared`) a shared one. */
+/** The products' module (the GEMM micro-kernel, im2col and the transpose), over a memory of its own or (`shared`) a shared one. */
 function productModule(shared: boolean): WebAssembly.Module {
   const encode = (memory: MemoryImport) =>
-    new WebAssembly.Module(encodeModule(memory, [{ name: GEMM_KERNEL, results: [], body: gemmKernelBody() }, im2colFunction()]) as Uint8Array<ArrayBuffer>);
+    new WebAssembly.Module(encodeModule(memory, [{ name: GEMM_KERNEL, results: [], body: gemmKernelBody() }, im2colFunction(), transposeFunction()]) as Uint8Array<ArrayBuffer>);
   if (shared) {
     sharedModule ??= encode({ minimumPages: 1, maximumPages: MAX_PAGES, shared: true });
     return sharedModule;

@@ -21,6 +21,13 @@
  * Taps in the padding write 0. With `element` = 4 and unit stride the inside of a row is copied a
  * vector at a time; otherwise value by value. Every value is a copy, so the result is exactly
  * `writeColumns`'.
+ *
+ *   transpose(src, srcStride, dst, dstStride, rows, columns)
+ *
+ * writes `dst[c][r] = src[r][c]` for a `rows × columns` matrix (both multiples of 4, strides in
+ * bytes) by 4 × 4 blocks: four rows' vectors in, four shuffles in two rounds, four columns' out.
+ * It packs the operands of a weight gradient: plain im2col rows into the row blocks of A (a
+ * block's 4 rows, `dstStride` 16), and dY's channel planes into the rows of dYᵀ.
  */
 import { FunctionBody, ValueType } from "./instructions.js";
 import type { ModuleFunction } from "./module.js";
@@ -28,9 +35,61 @@ import type { ModuleFunction } from "./module.js";
 /** The kernel's export name. */
 export const IM2COL_KERNEL = "im2col";
 
+/** The transpose kernel's export name. */
+export const TRANSPOSE_KERNEL = "transpose";
+
 /** The `im2col` function, for a module over the product heap. */
 export function im2colFunction(): ModuleFunction {
   return { name: IM2COL_KERNEL, results: [], body: im2colBody() };
+}
+
+/** The `transpose` function, for a module over the product heap. */
+export function transposeFunction(): ModuleFunction {
+  return { name: TRANSPOSE_KERNEL, results: [], body: transposeBody() };
+}
+
+function transposeBody(): FunctionBody {
+  const { i32, v128 } = ValueType;
+  const f = new FunctionBody([i32, i32, i32, i32, i32, i32]);
+  const [src, srcStride, dst, dstStride, rows, columns] = [0, 1, 2, 3, 4, 5];
+  const r = f.local(i32);
+  const c = f.local(i32);
+  const from = f.local(i32);
+  const to = f.local(i32);
+  const [a, b, x, y] = [f.local(v128), f.local(v128), f.local(v128), f.local(v128)];
+  const [t0, t1, t2, t3] = [f.local(v128), f.local(v128), f.local(v128), f.local(v128)];
+  f.localGet(rows).i32Eqz().localGet(columns).i32Eqz().i32Or().if().return().end();
+  f.i32Const(0).localSet(r);
+  f.loop(); // blocks of 4 rows
+  {
+    f.i32Const(0).localSet(c);
+    f.loop(); // blocks of 4 columns
+    {
+      // from = src + r·srcStride + c·4; to = dst + c·dstStride + r·4
+      f.localGet(src).localGet(r).localGet(srcStride).i32Mul().i32Add().localGet(c).i32Const(4).i32Mul().i32Add().localSet(from);
+      f.localGet(dst).localGet(c).localGet(dstStride).i32Mul().i32Add().localGet(r).i32Const(4).i32Mul().i32Add().localSet(to);
+      [a, b, x, y].forEach((v, k) => {
+        f.localGet(from);
+        if (k > 0) f.localGet(srcStride).i32Const(k).i32Mul().i32Add();
+        f.v128Load(0, 2).localSet(v);
+      });
+      f.localGet(a).localGet(b).f32x4Shuffle([0, 4, 1, 5]).localSet(t0); // a0 b0 a1 b1
+      f.localGet(a).localGet(b).f32x4Shuffle([2, 6, 3, 7]).localSet(t1); // a2 b2 a3 b3
+      f.localGet(x).localGet(y).f32x4Shuffle([0, 4, 1, 5]).localSet(t2); // x0 y0 x1 y1
+      f.localGet(x).localGet(y).f32x4Shuffle([2, 6, 3, 7]).localSet(t3); // x2 y2 x3 y3
+      const out: [number, number, [number, number, number, number]][] = [[t0, t2, [0, 1, 4, 5]], [t0, t2, [2, 3, 6, 7]], [t1, t3, [0, 1, 4, 5]], [t1, t3, [2, 3, 6, 7]]];
+      out.forEach(([p, q, lanes], k) => {
+        f.localGet(to);
+        if (k > 0) f.localGet(dstStride).i32Const(k).i32Mul().i32Add();
+        f.localGet(p).localGet(q).f32x4Shuffle(lanes).v128Store(0, 2);
+      });
+      f.localGet(c).i32Const(4).i32Add().localTee(c).localGet(columns).i32LtS().brIf(0);
+    }
+    f.end();
+    f.localGet(r).i32Const(4).i32Add().localTee(r).localGet(rows).i32LtS().brIf(0);
+  }
+  f.end();
+  return f;
 }
 
 function im2colBody(): FunctionBody {

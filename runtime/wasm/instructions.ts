@@ -99,6 +99,12 @@ export class FunctionBody {
   v128Load32Splat(offset = 0, align = 2): this { return this.simd(0x09).memarg(align, offset); }
   v128Store(offset = 0, align = 0): this { return this.simd(0x0b).memarg(align, offset); }
   f32x4Splat(): this { return this.simd(0x13); }
+  /** Lanes of two vectors by index (0–15 the first's bytes, 16–31 the second's), as f32 lanes: 0–3 the first's, 4–7 the second's. */
+  f32x4Shuffle(lanes: readonly [number, number, number, number]): this {
+    this.simd(0x0d);
+    for (const lane of lanes) for (let b = 0; b < 4; b++) this.code.byte(lane * 4 + b);
+    return this;
+  }
   f32x4ExtractLane(lane: number): this { this.simd(0x1f).code.byte(lane); return this; }
   /** Lane-wise a ≠ b as a mask (all ones where true: a NaN lane is ≠ itself). */
   f32x4Ne(): this { return this.simd(0x42); }
