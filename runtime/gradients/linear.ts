@@ -14,7 +14,7 @@
 import type { BackwardAttributes } from "./attributes.js";
 import { convInputGradientOnHeap, convWeightGradientOnHeap } from "../linalg/heap-conv.js";
 import { im2col } from "../linalg/im2col.js";
-import { assertRank, assertShape, freshFloats, type Tensor } from "../tensor.js";
+import { assertRank, assertShape, freshFloats, overwrittenFloats, type Tensor } from "../tensor.js";
 import { window2d, type Window2d } from "../window.js";
 import { matmul } from "./products.js";
 
@@ -79,11 +79,14 @@ export function convBackward(dy: Tensor, x: Tensor, w: Tensor, b: Tensor | undef
   if (c !== cg * group || m % group !== 0) throw new Error(`convBackward: group ${group} does not fit input [${x.shape.join(", ")}] and weight [${w.shape.join(", ")}]`);
   const win = window2d("convBackward", h, width, [kh, kw], pair(attrs.strides), (attrs.pads ?? [0, 0, 0, 0]) as [number, number, number, number], pair(attrs.dilations));
   assertShape(dy, [n, m, win.oh, win.ow], "convBackward: output gradient");
-  const dx = wants[0] ? freshFloats(x.data.length) : undefined;
-  const dw = wants[1] ? freshFloats(w.data.length) : undefined;
+  // Every path but the depthwise one writes each value of dx and dW, so a pooled buffer need not be zeroed first.
+  const depthwise = cg === 1 && m === group;
+  const take = depthwise ? freshFloats : overwrittenFloats;
+  const dx = wants[0] ? take(x.data.length) : undefined;
+  const dw = wants[1] ? take(w.data.length) : undefined;
   if (dx !== undefined || dw !== undefined) {
     const problem: ConvProblem = { dy: dy.data, x: x.data, w: w.data, n, c, h, width, m, group, win, dx, dw };
-    if (cg === 1 && m === group) depthwiseBackward(problem);
+    if (depthwise) depthwiseBackward(problem);
     else groupedBackward(problem);
   }
   const db = wants[2] ? biasGradient(dy.data, n, m, win.oh * win.ow) : undefined;

@@ -22,7 +22,7 @@ import { gemmCore, packedScratchSize } from "../linalg/gemm-core.js";
 import { convForwardExtra, convForwardOnHeap } from "../linalg/heap-conv.js";
 import { im2col } from "../linalg/im2col.js";
 import { productHeap } from "../linalg/wasm-products.js";
-import { assertRank, assertShape, freshFloats, outputTensor, type Tensor } from "../tensor.js";
+import { assertRank, assertShape, freshFloats, outputTensor, overwrittenFloats, type Tensor } from "../tensor.js";
 import { window2d, type IntPair, type Pads2d, type PadSpec, type Window2d } from "../window.js";
 
 /** Attributes of {@link conv}; names follow ONNX `Conv`. The kernel size comes from the weight. */
@@ -61,9 +61,12 @@ export function conv(
   assertShape(weight, [m, c / group, kh, kw], "conv: weight");
   if (bias !== undefined) assertShape(bias, [m], "conv: bias");
   const win = window2d("conv", h, w, [kh, kw], attributes.strides ?? 1, attributes.pads ?? 0, attributes.dilations ?? 1);
-  const y = outputTensor([n, m, win.oh, win.ow], out, "conv");
-
   const positions = win.oh * win.ow;
+  const depth = cg * kh * kw;
+  const heap = group === 1 ? productHeap(m, n * positions, depth, convForwardExtra(x.shape, win, depth)) : undefined;
+  // On the heap every output value is written, so a pooled buffer need not be zeroed first.
+  const y = outputTensor([n, m, win.oh, win.ow], out ?? (heap !== undefined ? overwrittenFloats(n * m * positions) : undefined), "conv");
+
   if (cg === 1 && m === group) {
     for (let plane = 0; plane < n * m; plane++) {
       const channel = plane % m;
@@ -72,9 +75,7 @@ export function conv(
     if (attributes.activation !== undefined) applyActivation(y.data, 0, 1, y.data.length, 0, attributes.activation);
     return y;
   }
-  const depth = cg * kh * kw;
   const mg = m / group;
-  const heap = group === 1 ? productHeap(m, n * positions, depth, convForwardExtra(x.shape, win, depth)) : undefined;
   if (heap !== undefined) {
     convForwardOnHeap(heap, x, weight, bias, win, attributes.activation, y.data);
     return y;

@@ -40,6 +40,14 @@ const dyPadded = random([2, 3, 3, 2], 6);
 const [gamma, beta, mean, variance] = [7, 8, 9, 10].map((seed) => random([3], seed));
 const slope = random([3], 11);
 const wants = { wants: [1, 1, 1, 0, 0] };
+// Convs large enough for the WebAssembly products (one product over the batch), and a grouped one.
+const convX = random([2, 8, 12, 12], 12);
+const convW = random([16, 8, 3, 3], 13);
+const groupedW = random([16, 4, 3, 3], 14);
+const convDy = random([2, 16, 12, 12], 15);
+const convDyStrided = random([2, 16, 6, 6], 16);
+const same = { pads: [1, 1, 1, 1] as [number, number, number, number] };
+const strided = { ...same, strides: [2, 2] as [number, number] };
 
 const KERNELS: [string, () => Tensor[]][] = [
   ["relu", () => [runtime.relu(x)]],
@@ -63,6 +71,10 @@ const KERNELS: [string, () => Tensor[]][] = [
   ["maxPoolBackward 2×2, tiling", () => runtime.maxPoolBackward(dyPairs, x, { kernel_shape: [2, 2] })],
   ["maxPoolBackward 2×2, odd sizes", () => runtime.maxPoolBackward(dyOddPairs, odd, { kernel_shape: [2, 2] })],
   ["maxPoolBackward 3×3 padded", () => runtime.maxPoolBackward(dyPadded, x, { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] })],
+  ["conv on the products' heap", () => [runtime.conv(convX, convW, undefined, same)]],
+  ["convBackward, unit stride (dW and dx on the heap)", () => runtime.convBackward(convDy, convX, convW, undefined, { ...same, wants: [1, 1] })],
+  ["convBackward, stride 2 (dx per image and col2im)", () => runtime.convBackward(convDyStrided, convX, convW, undefined, { ...strided, wants: [1, 1] })],
+  ["convBackward, 2 groups", () => runtime.convBackward(convDy, convX, groupedW, undefined, { ...same, group: 2, wants: [1, 1] })],
   ["batchNormalizationTraining", () => runtime.batchNormalizationTraining(x, gamma, beta, mean, variance)],
   ["batchNormalizationBackward", () => runtime.batchNormalizationBackward(dy, x, gamma, beta, mean, variance, wants)],
   ["instanceNormalizationBackward", () => runtime.instanceNormalizationBackward(dy, x, gamma, beta, wants)],
