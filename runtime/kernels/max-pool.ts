@@ -4,9 +4,9 @@
  * -∞, and so are the taps of a ceil-mode window beyond the padding.
  *
  * The common 2×2 window at stride 2 whose windows all lie inside the input has its own loop
- * ({@link pairWindows}): it picks each window's first maximum with comparisons turned into
- * masks, not branches, which the CPU would mispredict on trained activations about half the
- * time; a window holding a NaN (or both infinities) takes the general scan.
+ * ({@link pairWindows}): it picks each window's first maximum from comparisons turned into 0
+ * or 1, not branches, which the CPU would mispredict on trained activations about half the
+ * time, and copies its bits; a window holding a NaN (or both infinities) takes the general scan.
  */
 import { bitsOf } from "../float-bits.js";
 import type { Tensor } from "../tensor.js";
