@@ -1,7 +1,8 @@
 /**
  * One model's nnc training step alone, for a CPU profile: `bench:train`'s step (forward,
  * cross-entropy, backward, SGD with momentum, batch 32) run `STEPS` times after warm-up, with
- * the median printed.
+ * the median printed, then the time of each IR op per step (the training graph's nodes grouped
+ * by op, `executeGraph`'s `timeByOp`; the optimizer's update is outside them).
  *
  *   npx tsc -p bench/tsconfig.json && node --cpu-prof --cpu-prof-dir=/tmp/prof .build/bench/train-profile.js mnist [STEPS]
  */
@@ -11,8 +12,10 @@ import { BENCHES, nncTrainStep } from "./train-step.js";
 const [name = "mnist", count = "20"] = process.argv.slice(2);
 const bench = BENCHES.find((b) => b.model === name);
 if (bench === undefined) throw new Error(`no training bench ${name}: ${BENCHES.map((b) => b.model).join(", ")}`);
-const step = nncTrainStep(bench);
+const timeByOp = new Map<string, number>();
+const step = nncTrainStep(bench, timeByOp);
 for (let i = 0; i < 3; i++) step();
+timeByOp.clear();
 const times: number[] = [];
 for (let i = 0; i < Number(count); i++) {
   const start = performance.now();
@@ -21,3 +24,7 @@ for (let i = 0; i < Number(count); i++) {
 }
 times.sort((a, b) => a - b);
 console.log(`${bench.label}: median ${times[times.length >> 1].toFixed(1)} ms over ${count} steps`);
+const perStep = [...timeByOp].map(([op, ms]) => [op, ms / Number(count)] as const).sort((a, b) => b[1] - a[1]);
+const nodes = perStep.reduce((sum, [, ms]) => sum + ms, 0);
+console.log(`\n| op | ms per step | share of the nodes' ${nodes.toFixed(1)} ms |\n|---|---|---|`);
+for (const [op, ms] of perStep) console.log(`| ${op} | ${ms.toFixed(2)} | ${((100 * ms) / nodes).toFixed(0)} % |`);

@@ -79,7 +79,7 @@ function time(step: () => void, [warmup, timed]: [number, number]): number {
  * is `ParameterUpdate` (runtime/train) with SGD and momentum, as generated modules' `trainStep`
  * runs it; the new running statistics replace their buffers.
  */
-export function nncTrainStep(bench: Bench): () => void {
+export function nncTrainStep(bench: Bench, timeByOp?: Map<string, number>): () => void {
   const model = checkSource(bench.source, readFileSync(bench.source, "utf8"), host).models[0] as CheckedModel;
   const training = trainingGraph(lowerModel(model));
   const random = createRandom(1);
@@ -107,7 +107,7 @@ export function nncTrainStep(bench: Bench): () => void {
   // The step's buffers are reused from one step to the next, as `nnc train` does (NNC_POOL=0: not).
   const pool = process.env.NNC_POOL === "0" ? undefined : new BufferPool();
   return () => {
-    const { outputs, updated } = executeGraph(training.graph, params, [x, target], { training: true, pool });
+    const { outputs, updated } = executeGraph(training.graph, params, [x, target], { training: true, pool, timeByOp });
     update.step(weights, Object.fromEntries(training.gradients.map(({ param, grad }) => [param, outputs[gradientIndex.get(grad)!]])));
     for (const [buffer, value] of updated) params.set(buffer, value);
     pool?.giveBack(outputs);

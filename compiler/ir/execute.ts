@@ -24,6 +24,8 @@ export interface ExecuteOptions {
    * back with `pool.giveBack`.
    */
   pool?: runtime.BufferPool;
+  /** Where to add each node's wall time (ms) by its op, for profiles (`bench/train-profile.ts`). */
+  timeByOp?: Map<string, number>;
 }
 
 /** The outputs of a run, and the buffers its update outputs wrote back (running statistics), by buffer name. */
@@ -53,8 +55,11 @@ export function executeGraph(
   const context: RunContext = { training: options.training ?? false, random: options.random ?? runtime.createRandom(0), loss: options.loss ?? { loss: "cross_entropy" } };
   const updated = new Map<string, Tensor>();
   const run = (): void => {
+    const times = options.timeByOp;
     for (const node of graph.nodes) {
+      const start = times === undefined ? 0 : performance.now();
       runNode(graph, node, env, context);
+      if (times !== undefined) times.set(node.op, (times.get(node.op) ?? 0) + performance.now() - start);
       for (const output of node.outputs) {
         const buffer = graph.value(output).updates;
         if (buffer !== undefined) updated.set(buffer, env.get(output)!);
