@@ -4,14 +4,15 @@
  * ONNX broadcasting.
  */
 import { broadcastBinary } from "../broadcast.js";
-import { outputTensor, type Tensor } from "../tensor.js";
+import { outputTensor, overwrittenFloats, sizeOf, type Tensor } from "../tensor.js";
 
 /** Returns `a + b` (broadcast), in `out` when a buffer is passed (it may be `a.data` or `b.data`). */
 export function add(a: Tensor, b: Tensor, out?: Float32Array): Tensor {
   if (a.shape.length !== b.shape.length || a.shape.some((dim, i) => dim !== b.shape[i])) {
     return broadcastBinary("add", a, b, (x, y) => x + y, out);
   }
-  const y = outputTensor(a.shape, out, "add");
+  // Every element is written: a pooled buffer need not be zeroed first.
+  const y = outputTensor(a.shape, out ?? overwrittenFloats(sizeOf(a.shape)), "add");
   const x1 = a.data;
   const x2 = b.data;
   const dst = y.data;

@@ -51,6 +51,7 @@ const strided = { ...same, strides: [2, 2] as [number, number] };
 
 const KERNELS: [string, () => Tensor[]][] = [
   ["relu", () => [runtime.relu(x)]],
+  ["add", () => [runtime.add(x, dy)]],
   ["reluBackward", () => runtime.reluBackward(dy, runtime.relu(x))],
   ["sigmoidBackward", () => runtime.sigmoidBackward(dy, x)],
   ["tanhBackward", () => runtime.tanhBackward(dy, x)],
