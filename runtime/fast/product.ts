@@ -10,7 +10,7 @@ import { GemmFlags, MR, NR } from "../wasm/gemm-kernel.js";
 import type { PlanKernels } from "./plan-module.js";
 
 /** The longest reduction slab: 512 rows of 512 × 384 floats is 768 KiB, within L2. */
-const PRODUCT_SLAB_DEPTH = 384;
+export const PRODUCT_SLAB_DEPTH = 384;
 
 /**
  * Where the packed A is: row blocks of `MR` rows, each holding column p's `MR` values side by

@@ -63,7 +63,7 @@ export function conv(
   const win = window2d("conv", h, w, [kh, kw], attributes.strides ?? 1, attributes.pads ?? 0, attributes.dilations ?? 1);
   const positions = win.oh * win.ow;
   const depth = cg * kh * kw;
-  const heap = group === 1 ? productHeap(m, n * positions, depth, convForwardExtra(x.shape, win, depth)) : undefined;
+  const heap = group === 1 ? productHeap(m, n * positions, depth, convForwardExtra(x.shape, win, depth, m)) : undefined;
   // On the heap every output value is written, so a pooled buffer need not be zeroed first.
   const y = outputTensor([n, m, win.oh, win.ow], out ?? (heap !== undefined ? overwrittenFloats(n * m * positions) : undefined), "conv");
 

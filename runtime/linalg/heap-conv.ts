@@ -16,9 +16,9 @@
  * Sums are float32 in the kernel's lanes, a slab of ≤ 384 reduction steps at a time.
  */
 import { applyActivation, type FusedActivation } from "./epilogue.js";
-import { kernelFuses } from "../fast/product.js";
-import { productHeap, type ProductHeap } from "./wasm-products.js";
-import { MR } from "../wasm/gemm-kernel.js";
+import { kernelFuses, PRODUCT_SLAB_DEPTH, rowStride } from "../fast/product.js";
+import { productHeap, trainingThreads, type ProductHeap } from "./wasm-products.js";
+import { GemmFlags, MR } from "../wasm/gemm-kernel.js";
 import { freshFloats, type Tensor } from "../tensor.js";
 import { window2d, type Window2d } from "../window.js";
 
@@ -50,22 +50,26 @@ export function convForwardOnHeap(
   const depth = weight.data.length / m;
   const image = c * h * w;
   const per = imagesPerChunk(n, depth * positions);
-  const extra = convForwardExtra(x.shape, win, depth);
-  for (let first = 0; first < n; first += per) {
-    const count = Math.min(per, n - first);
-    // The first chunk is the largest, so later layouts never grow (and clear) the memory.
-    const l = heap.layout(m, count * positions, depth, extra);
-    if (first === 0) heap.packA(l, weight.data, 0, depth, false);
-    heap.floats.set(x.data.subarray(first * image, (first + count) * image), l.extra);
-    const target = { at: l.b * 4, element: 4, lane: l.ld * 4, block: MR * l.ld * 4 };
-    heap.im2col(count, l.extra, c, h, w, win, l.extra + count * image, target, positions * 4);
-    heap.setBias(l, bias?.data);
-    heap.run(l, activation);
-    const f = heap.floats;
-    for (let j = 0; j < count; j++) {
-      for (let channel = 0; channel < m; channel++) {
-        const from = l.c + channel * l.ld + j * positions;
-        y.set(f.subarray(from, from + positions), ((first + j) * m + channel) * positions);
+  const extra = convForwardExtra(x.shape, win, depth, m);
+  if (heap.threads > 1 && n > per) {
+    convChunksOnThreads(heap, x, weight, bias, win, activation, y, extra);
+  } else {
+    for (let first = 0; first < n; first += per) {
+      const count = Math.min(per, n - first);
+      // The first chunk is the largest, so later layouts never grow (and clear) the memory.
+      const l = heap.layout(m, count * positions, depth, extra);
+      if (first === 0) heap.packA(l, weight.data, 0, depth, false);
+      heap.floats.set(x.data.subarray(first * image, (first + count) * image), l.extra);
+      const target = { at: l.b * 4, element: 4, lane: l.ld * 4, block: MR * l.ld * 4 };
+      heap.im2col(count, l.extra, c, h, w, win, l.extra + count * image, target, positions * 4);
+      heap.setBias(l, bias?.data);
+      heap.run(l, activation);
+      const f = heap.floats;
+      for (let j = 0; j < count; j++) {
+        for (let channel = 0; channel < m; channel++) {
+          const from = l.c + channel * l.ld + j * positions;
+          y.set(f.subarray(from, from + positions), ((first + j) * m + channel) * positions);
+        }
       }
     }
   }
@@ -73,12 +77,66 @@ export function convForwardOnHeap(
 }
 
 /**
- * The heap floats {@link convForwardOnHeap} needs beyond its product, for input `shape` and a
- * weight of `depth` values per output channel: a chunk's images and im2col's table.
+ * The conv on several threads: every image copied into the heap, then each chunk of images whole
+ * on the thread that takes it (its im2col, product and copy into an NCHW output in the heap, see
+ * `ProductWorkers.conv`), so a chunk's columns stay in one core's cache; the output copied out at
+ * the end. The same micro-kernel calls per chunk as on one thread: bit-for-bit its result.
  */
-export function convForwardExtra(shape: readonly number[], win: Window2d, depth: number): number {
-  const per = imagesPerChunk(shape[0], depth * win.oh * win.ow);
-  return per * shape[1] * shape[2] * shape[3] + tableFloats(win);
+function convChunksOnThreads(
+  heap: ProductHeap,
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor | undefined,
+  win: Window2d,
+  activation: FusedActivation | undefined,
+  y: Float32Array,
+  extra: number,
+): void {
+  const [n, c, h, w] = x.shape;
+  const m = weight.shape[0];
+  const positions = win.oh * win.ow;
+  const depth = weight.data.length / m;
+  const image = c * h * w;
+  const per = imagesPerChunk(n, depth * positions);
+  const l = heap.layout(m, per * positions, depth, extra);
+  heap.packA(l, weight.data, 0, depth, false);
+  heap.setBias(l, bias?.data);
+  const region = (depth + l.paddedRows) * l.ld;
+  const xAt = l.extra + heap.threads * region;
+  const yAt = xAt + n * image;
+  const table = yAt + n * m * positions;
+  heap.floats.set(x.data, xAt);
+  heap.windowTable(table, win, w);
+  const slabs = Math.ceil(depth / PRODUCT_SLAB_DEPTH);
+  const lastFlags = activation?.kind === "relu" ? GemmFlags.relu : activation?.kind === "leaky_relu" ? GemmFlags.leakyRelu : 0;
+  const conv = {
+    x: xAt * 4, imageBytes: image * 4,
+    window: [c, h, w, win.kh, win.kw, win.sh, win.dh, win.oh, win.ow, win.pads.top], table: table * 4,
+    element: 4, lane: l.ld * 4, block: MR * l.ld * 4,
+    b: l.extra * 4, threadStride: region * 4, cOffset: depth * l.ld * 4, ld: l.ld * 4,
+    a: l.a * 4, blockStride: l.k * MR * 4, depth, paddedRows: l.paddedRows,
+    bias: l.bias * 4, lastFlags, slab: Math.ceil(depth / slabs),
+    y: yAt * 4, m, positions, per, n,
+  };
+  heap.convChunks(Math.ceil(n / per), conv, activation?.kind === "leaky_relu" ? activation.alpha : 0);
+  y.set(heap.floats.subarray(yAt, yAt + n * m * positions));
+}
+
+/**
+ * The heap floats {@link convForwardOnHeap} needs beyond its product, for input `shape` and a
+ * weight of `depth` values per each of `m` output channels: a chunk's images and im2col's table;
+ * on several threads, a B and a C per thread, every image and the whole output.
+ */
+export function convForwardExtra(shape: readonly number[], win: Window2d, depth: number, m: number): number {
+  const [n, c, h, w] = shape;
+  const positions = win.oh * win.ow;
+  const per = imagesPerChunk(n, depth * positions);
+  const threads = trainingThreads();
+  if (threads > 1 && n > per) {
+    const ld = rowStride(per * positions);
+    return threads * (depth + Math.ceil(m / MR) * MR) * ld + n * c * h * w + n * m * positions + tableFloats(win);
+  }
+  return per * c * h * w + tableFloats(win);
 }
 
 /**
@@ -133,11 +191,14 @@ export function convWeightGradientOnHeap({ dy, x, n, c, h, width, m, win }: Heap
   // Rows past `depth` (the last block of A) multiply as zeros; their results are not read.
   f.fill(0, plainAt + depth * steps, plainAt + plain);
   const transposable = m % 4 === 0 && positions % 4 === 0;
+  const single = per >= n;
   for (let first = 0; first < n; first += per) {
     const count = Math.min(per, n - first);
     const total = count * positions;
     f.set(x.subarray(first * image, (first + count) * image), xAt);
-    heap.im2col(count, xAt, c, h, width, win, table, { at: plainAt * 4, element: 4, lane: steps * 4, block: MR * steps * 4 }, positions * 4);
+    // Several chunks stay on this thread: split, each product's columns would cross to the other
+    // core's cache and back, which costs more than the split saves.
+    heap.im2col(count, xAt, c, h, width, win, table, { at: plainAt * 4, element: 4, lane: steps * 4, block: MR * steps * 4 }, positions * 4, single);
     // Block q of A holds, for each reduction step, rows 4q … 4q + 3 side by side.
     for (let q = 0; q < rows / MR; q++) heap.transpose((plainAt + q * MR * steps) * 4, steps * 4, (l.a + q * MR * l.k) * 4, MR * 4, MR, roundUp(total, 4));
     // B = dYᵀ: row j·P + p holds dY[first + j, :, p].
@@ -154,7 +215,7 @@ export function convWeightGradientOnHeap({ dy, x, n, c, h, width, m, win }: Heap
       }
     }
     heap.setBias(l);
-    heap.run(l, undefined, first > 0, total);
+    heap.run(l, undefined, first > 0, total, single);
   }
   for (let channel = 0; channel < m; channel++) {
     for (let r = 0; r < depth; r++) dw[channel * depth + r] = f[l.c + r * l.ld + channel];
@@ -180,7 +241,7 @@ export function convInputGradientOnHeap({ dy, w, n, c, h, width, m, win }: HeapC
   if (back.oh !== h || back.ow !== width) return false;
   const dyShape = [n, m, win.oh, win.ow];
   const depth = m * kh * kw;
-  const heap = productHeap(c, n * h * width, depth, convForwardExtra(dyShape, back, depth));
+  const heap = productHeap(c, n * h * width, depth, convForwardExtra(dyShape, back, depth, c));
   if (heap === undefined) return false;
   // flipped[ci][mo][ky][kx] = w[mo][ci][kh − 1 − ky][kw − 1 − kx]
   const flipped = freshFloats(c * depth);

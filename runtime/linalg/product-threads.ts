@@ -30,8 +30,14 @@ const Word = {
   kind: HEADER_WORDS + 8,
   slabs: HEADER_WORDS + 9,
 } as const;
-/** A call's kind: a product's slabs, or im2col of images (its arguments where the slabs go). */
-const Kind = { product: 0, im2col: 1 } as const;
+/**
+ * A call's kind: a product's slabs, im2col of images, or a conv over chunks of images (each chunk
+ * whole on one thread: its im2col, product and copy into the output); the last two put their
+ * arguments where the slabs go.
+ */
+const Kind = { product: 0, im2col: 1, conv: 2 } as const;
+/** A conv call's words, from `Word.slabs` (see {@link ConvChunks}). */
+const CONV_WORDS = 32;
 /**
  * An im2col call's words, from `Word.slabs`: the first image (bytes) and the bytes between
  * images, then `im2col`'s arguments from `channels` to `block` (see `im2col-kernel.ts`), the
@@ -42,7 +48,7 @@ const IM2COL_WORDS = 18;
 const SLAB_WORDS = 6;
 /** The most slabs a split product may have (a reduction of 384 · 256 steps); longer ones stay on the caller. */
 const MAX_SLABS = 256;
-const WORDS = Word.slabs - HEADER_WORDS + Math.max(SLAB_WORDS * MAX_SLABS, IM2COL_WORDS);
+const WORDS = Word.slabs - HEADER_WORDS + Math.max(SLAB_WORDS * MAX_SLABS, IM2COL_WORDS, CONV_WORDS);
 /** Chunks per thread: enough that the last one taken is a small part of the call. */
 const CHUNKS_PER_THREAD = 4;
 
@@ -50,10 +56,30 @@ const CHUNKS_PER_THREAD = 4;
  * Runs chunk `k` of the posted product on `e` (a module instance): its row blocks or column
  * tiles, every slab. Shared as source text by the caller and the workers' program.
  */
-const RUN_CHUNK = `function runChunk(e, c, f, k) {
+const RUN_CHUNK = `function runChunk(e, c, f, k, thread) {
   const items = c[${Word.items}], chunks = c[${Header.chunks}];
   const lo = Math.floor((items * k) / chunks), hi = Math.floor((items * (k + 1)) / chunks);
   if (lo === hi) return;
+  if (c[${Word.kind}] === ${Kind.conv}) {
+    const w = ${Word.slabs};
+    const positions = c[w + 29], m = c[w + 28], per = c[w + 30], n = c[w + 31], ld = c[w + 19];
+    const b = c[w + 16] + thread * c[w + 17], cAt = b + c[w + 18];
+    for (let chunk = lo; chunk < hi; chunk++) {
+      const first = chunk * per, count = Math.min(per, n - first);
+      for (let j = 0; j < count; j++) {
+        e.im2col(c[w] + (first + j) * c[w + 1], c[w + 2], c[w + 3], c[w + 4], c[w + 5], c[w + 6], c[w + 7], c[w + 8], c[w + 9], c[w + 10], c[w + 11],
+          c[w + 12], b + j * positions * 4, c[w + 13], c[w + 14], c[w + 15]);
+      }
+      const columns = Math.ceil((count * positions) / ${NR}) * ${NR}, depth = c[w + 22], slab = c[w + 26];
+      for (let p = 0; p < depth; p += slab) {
+        const size = Math.min(slab, depth - p);
+        const flags = (p > 0 ? 1 : 0) | (p + size === depth ? c[w + 25] : 0);
+        e.gemm_tile(c[w + 20] + p * ${MR * 4}, c[w + 21], b + p * ld, ld, cAt, ld, c[w + 24], c[w + 23], columns, size, flags, f[${Word.alpha}]);
+      }
+      for (let j = 0; j < count; j++) e.copy_rows(cAt + j * positions * 4, ld, c[w + 27] + (first + j) * m * positions * 4, positions * 4, m, positions);
+    }
+    return;
+  }
   if (c[${Word.kind}] === ${Kind.im2col}) {
     const w = ${Word.slabs};
     for (let i = lo; i < hi; i++) {
@@ -77,6 +103,39 @@ const RUN_CHUNK = `function runChunk(e, c, f, k) {
   }
 }`;
 
+/** A conv over chunks of images (`ProductWorkers.conv`): byte addresses and strides, counts. */
+export interface ConvChunks {
+  /** Image 0 and the bytes between images. */
+  x: number;
+  imageBytes: number;
+  /** `im2col`'s arguments from `channels` to `top` (10 values), its table, and B's strides for it. */
+  window: readonly number[];
+  table: number;
+  element: number;
+  lane: number;
+  block: number;
+  /** Thread 0's B, the bytes between threads' B, and from a thread's B to its C; B's and C's row stride. */
+  b: number;
+  threadStride: number;
+  cOffset: number;
+  ld: number;
+  /** The packed A, its block stride, depth and rows (a multiple of MR). */
+  a: number;
+  blockStride: number;
+  depth: number;
+  paddedRows: number;
+  /** The bias (paddedRows floats), the last slab's epilogue flags, the slab depth. */
+  bias: number;
+  lastFlags: number;
+  slab: number;
+  /** The NCHW output, its channels and positions; images per chunk and in all. */
+  y: number;
+  m: number;
+  positions: number;
+  per: number;
+  n: number;
+}
+
 /** Workers over one shared memory that run chunks of a product with the caller. */
 export class ProductWorkers {
   /** Threads in use, the caller's included. */
@@ -97,9 +156,9 @@ export class ProductWorkers {
     this.pool.floats[Word.alpha] = alpha;
   };
 
-  /** `gemmTile` and `im2col` are the caller's instance's kernels over `memory`, which `module` imports. */
-  constructor(threads: number, module: WebAssembly.Module, memory: WebAssembly.Memory, gemmTile: GemmTile, im2col: (...args: number[]) => void) {
-    this.pool = new ChunkPool(WORDS, threads, module, memory, RUN_CHUNK, { gemm_tile: gemmTile, im2col });
+  /** `kernels` are the caller's instance's exports over `memory` (`gemm_tile`, `im2col`, `copy_rows`), which `module` imports. */
+  constructor(threads: number, module: WebAssembly.Module, memory: WebAssembly.Memory, kernels: object) {
+    this.pool = new ChunkPool(WORDS, threads, module, memory, RUN_CHUNK, kernels);
     this.threads = this.pool.threads;
   }
 
@@ -153,6 +212,26 @@ export class ProductWorkers {
       c[w + 13] = col;
       c[w + 14] = colStride;
       for (let k = 0; k < 3; k++) c[w + 15 + k] = args[11 + k];
+    });
+  }
+
+  /**
+   * A conv over chunks of images, each chunk whole on the thread that takes it (so its columns
+   * and products stay in that core's cache): im2col of its images into the thread's B, the
+   * product's slabs into the thread's C, and C's rows copied into the NCHW output; the same
+   * micro-kernel calls as one thread makes for the chunk, so bit-for-bit its result.
+   */
+  conv(chunks: number, conv: ConvChunks, alpha: number): void {
+    this.pool.run(chunks, (c) => {
+      c[Word.kind] = Kind.conv;
+      c[Word.items] = chunks;
+      this.pool.floats[Word.alpha] = alpha;
+      const words = [
+        conv.x, conv.imageBytes, ...conv.window, conv.table, conv.element, conv.lane, conv.block,
+        conv.b, conv.threadStride, conv.cOffset, conv.ld, conv.a, conv.blockStride, conv.depth, conv.paddedRows,
+        conv.bias, conv.lastFlags, conv.slab, conv.y, conv.m, conv.positions, conv.per, conv.n,
+      ];
+      words.forEach((value, k) => (c[Word.slabs + k] = value));
     });
   }
 

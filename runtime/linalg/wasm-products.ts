@@ -23,13 +23,13 @@
  */
 import type { FusedActivation } from "./epilogue.js";
 import { gemmKernelBody, GEMM_KERNEL, MR, NR } from "../wasm/gemm-kernel.js";
-import { im2colFunction, IM2COL_KERNEL, transposeFunction, TRANSPOSE_KERNEL } from "../wasm/im2col-kernel.js";
+import { copyRowsFunction, im2colFunction, IM2COL_KERNEL, transposeFunction, TRANSPOSE_KERNEL } from "../wasm/im2col-kernel.js";
 import { encodeModule, type MemoryImport } from "../wasm/module.js";
 import type { Window2d } from "../window.js";
 import { kernelFuses, multiply, rowStride } from "../fast/product.js";
 import type { GemmTile } from "../fast/plan-module.js";
 import { workersAvailable } from "../fast/chunk-pool.js";
-import { ProductWorkers } from "./product-threads.js";
+import { ProductWorkers, type ConvChunks } from "./product-threads.js";
 import { wasmAvailable } from "../fast/wasm-support.js";
 
 /** Below this many multiply-adds a product stays in TypeScript: packing would cost more. */
@@ -128,7 +128,7 @@ export class ProductHeap {
     this.transposeKernel = exports[TRANSPOSE_KERNEL] as typeof this.transposeKernel;
     if (this.threadCount > 1) {
       this.workers?.close();
-      this.workers = new ProductWorkers(this.threadCount, this.module, this.memory, gemmTile, this.im2colKernel);
+      this.workers = new ProductWorkers(this.threadCount, this.module, this.memory, exports);
     }
     return gemmTile;
   }
@@ -213,14 +213,8 @@ export class ProductHeap {
     }
   }
 
-  /**
-   * im2col of `images` images in the heap, image i's `channels` planes of `height × width` floats
-   * from float `x + i·imageFloats`, into `target` (image 0's columns) with image i's at
-   * `target.at + i·columnBytes`; `table` is the float offset of `1 + 3·kw` scratch words for the
-   * window's columns. The same values as `writeColumns`, written by the WebAssembly kernel, the
-   * images split across the threads when there are several.
-   */
-  im2col(images: number, x: number, channels: number, height: number, width: number, win: Window2d, table: number, target: ColumnTarget, columnBytes: number): void {
+  /** Writes im2col's table of `win`'s columns over an input `width` wide at float `table` (`1 + 3·kw` words). */
+  windowTable(table: number, win: Window2d, width: number): void {
     const words = new Int32Array(this.floats.buffer, table * 4, 3 * win.kw + 1);
     for (let kx = 0; kx < win.kw; kx++) {
       const shift = kx * win.dw - win.pads.left;
@@ -231,10 +225,21 @@ export class ProductHeap {
       words[3 * kx + 2] = end;
     }
     words[3 * win.kw] = win.sw * 4;
+  }
+
+  /**
+   * im2col of `images` images in the heap, image i's `channels` planes of `height × width` floats
+   * from float `x + i·imageFloats`, into `target` (image 0's columns) with image i's at
+   * `target.at + i·columnBytes`; `table` is the float offset of `1 + 3·kw` scratch words for the
+   * window's columns. The same values as `writeColumns`, written by the WebAssembly kernel, the
+   * images split across the threads when there are several (unless `split` is false).
+   */
+  im2col(images: number, x: number, channels: number, height: number, width: number, win: Window2d, table: number, target: ColumnTarget, columnBytes: number, split = true): void {
+    this.windowTable(table, win, width);
     const imageFloats = channels * height * width;
     const args = [channels, height, width, win.kh, win.kw, win.sh, win.dh, win.oh, win.ow, win.pads.top, table * 4, target.element, target.lane, target.block];
     const workers = this.workers;
-    if (workers !== undefined && images > 1 && images * channels * win.kh * win.kw * win.oh * win.ow >= MIN_PARALLEL_COLUMNS) {
+    if (split && workers !== undefined && images > 1 && images * channels * win.kh * win.kw * win.oh * win.ow >= MIN_PARALLEL_COLUMNS) {
       workers.im2col(images, x * 4, imageFloats * 4, args, target.at, columnBytes);
       return;
     }
@@ -254,6 +259,16 @@ export class ProductHeap {
     this.transposeKernel(src, srcStride, dst, dstStride, rows, columns);
   }
 
+  /**
+   * Runs a conv's chunks of images across the threads, each chunk whole on one thread
+   * (`ProductWorkers.conv`); false (nothing run) on one thread.
+   */
+  convChunks(chunks: number, conv: ConvChunks, alpha: number): boolean {
+    if (this.workers === undefined) return false;
+    this.workers.conv(chunks, conv, alpha);
+    return true;
+  }
+
   /** Writes the layout's bias: `values[offset + i]` for row i, or zero without values. */
   setBias(l: ProductLayout, values?: Float32Array, offset = 0): void {
     const heap = this.floats;
@@ -265,14 +280,15 @@ export class ProductHeap {
    * Runs `C = act(op(A) · op(B) + bias)` over the packed operands; the activation is applied only
    * where the kernel fuses it (relu, leaky relu; see `kernelFuses`), else left to the caller.
    * With `accumulate` the product is added to C as the last product on this layout left it;
-   * `depth` < k runs only the first `depth` steps of the reduction.
+   * `depth` < k runs only the first `depth` steps of the reduction; `split` false keeps it on
+   * this thread (a product whose operands this thread has just written, still in its cache).
    */
-  run(l: ProductLayout, activation?: FusedActivation, accumulate = false, depth = l.k): void {
+  run(l: ProductLayout, activation?: FusedActivation, accumulate = false, depth = l.k, split = true): void {
     const a = { offset: l.a * 4, depth, paddedRows: l.paddedRows, blockStride: l.k * MR * 4 };
     const operands = { b: l.b * 4, c: l.c * 4, ld: l.ld, columns: Math.ceil(l.n / NR) * NR, bias: l.bias * 4 };
     const fused = kernelFuses(activation) ? activation : undefined;
     const workers = this.workers;
-    if (workers !== undefined && l.m * l.n * l.k >= MIN_PARALLEL_MACS) {
+    if (split && workers !== undefined && l.m * l.n * l.k >= MIN_PARALLEL_MACS) {
       // The slab calls one thread would make, then run in chunks of C across the threads.
       workers.begin();
       multiply({ gemmTile: workers.record }, a, operands, fused, accumulate);
@@ -301,7 +317,7 @@ let threads = 1;
 /** The products' module (the GEMM micro-kernel, im2col and the transpose), over a memory of its own or (`shared`) a shared one. */
 function productModule(shared: boolean): WebAssembly.Module {
   const encode = (memory: MemoryImport) =>
-    new WebAssembly.Module(encodeModule(memory, [{ name: GEMM_KERNEL, results: [], body: gemmKernelBody() }, im2colFunction(), transposeFunction()]) as Uint8Array<ArrayBuffer>);
+    new WebAssembly.Module(encodeModule(memory, [{ name: GEMM_KERNEL, results: [], body: gemmKernelBody() }, im2colFunction(), transposeFunction(), copyRowsFunction()]) as Uint8Array<ArrayBuffer>);
   if (shared) {
     sharedModule ??= encode({ minimumPages: 1, maximumPages: MAX_PAGES, shared: true });
     return sharedModule;

@@ -38,6 +38,57 @@ export const IM2COL_KERNEL = "im2col";
 /** The transpose kernel's export name. */
 export const TRANSPOSE_KERNEL = "transpose";
 
+/** The row copy's export name. */
+export const COPY_ROWS_KERNEL = "copy_rows";
+
+/** The `copy_rows` function, for a module over the product heap. */
+export function copyRowsFunction(): ModuleFunction {
+  return { name: COPY_ROWS_KERNEL, results: [], body: copyRowsBody() };
+}
+
+function copyRowsBody(): FunctionBody {
+  const { i32 } = ValueType;
+  const f = new FunctionBody([i32, i32, i32, i32, i32, i32]);
+  const [src, srcStride, dst, dstStride, rows, floats] = [0, 1, 2, 3, 4, 5];
+  const from = f.local(i32);
+  const to = f.local(i32);
+  const i = f.local(i32);
+  const vectors = f.local(i32);
+  f.localGet(rows).i32Eqz().localGet(floats).i32Eqz().i32Or().if().return().end();
+  f.localGet(floats).i32Const(-4).i32And().localSet(vectors);
+  f.loop(); // rows
+  {
+    f.localGet(src).localSet(from);
+    f.localGet(dst).localSet(to);
+    f.i32Const(0).localSet(i);
+    f.block();
+    f.loop();
+    f.localGet(i).localGet(vectors).i32GeS().brIf(1);
+    f.localGet(to).localGet(from).v128Load(0, 2).v128Store(0, 2);
+    f.localGet(from).i32Const(16).i32Add().localSet(from);
+    f.localGet(to).i32Const(16).i32Add().localSet(to);
+    f.localGet(i).i32Const(4).i32Add().localSet(i);
+    f.br(0);
+    f.end();
+    f.end();
+    f.block();
+    f.loop();
+    f.localGet(i).localGet(floats).i32GeS().brIf(1);
+    f.localGet(to).localGet(from).f32Load().f32Store();
+    f.localGet(from).i32Const(4).i32Add().localSet(from);
+    f.localGet(to).i32Const(4).i32Add().localSet(to);
+    f.localGet(i).i32Const(1).i32Add().localSet(i);
+    f.br(0);
+    f.end();
+    f.end();
+    f.localGet(src).localGet(srcStride).i32Add().localSet(src);
+    f.localGet(dst).localGet(dstStride).i32Add().localSet(dst);
+    f.localGet(rows).i32Const(1).i32Sub().localTee(rows).brIf(0);
+  }
+  f.end();
+  return f;
+}
+
 /** The `im2col` function, for a module over the product heap. */
 export function im2colFunction(): ModuleFunction {
   return { name: IM2COL_KERNEL, results: [], body: im2colBody() };
