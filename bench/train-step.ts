@@ -121,8 +121,13 @@ function torchStep(bench: Bench): number | string {
   const result = spawnSync(python, [script, bench.model, String(BATCH), ...bench.steps.map(String)], { encoding: "utf8" });
   if (result.error !== undefined) return `no Python at ${python}`;
   if (result.status !== 0) return `PyTorch failed: ${result.stderr.trim().split("\n").pop()}`;
-  return (JSON.parse(result.stdout.trim().split("\n").pop()!) as { median_ms: number }).median_ms;
+  const out = JSON.parse(result.stdout.trim().split("\n").pop()!) as { median_ms: number; blas?: string };
+  if (out.blas !== undefined) torchBlas.add(out.blas);
+  return out.median_ms;
 }
+
+/** The BLAS libraries PyTorch's runs loaded (its dense layers' speed depends on it). */
+const torchBlas = new Set<string>();
 
 function ms(value: number | string): string {
   return typeof value === "number" ? (value >= 100 ? value.toFixed(0) : value.toFixed(1)) : "n/a";
@@ -167,6 +172,7 @@ async function main(): Promise<void> {
   console.log(line(widths.map((w) => "-".repeat(w))));
   for (const row of rows) console.log(line(row));
   for (const note of notes) console.log(note);
+  if (torchBlas.size > 0) console.log(`PyTorch's BLAS (its dense layers): ${[...torchBlas].join(", ")}`);
 }
 
 // Run as a script, not when `train-profile.ts` imports the steps.

@@ -3,15 +3,22 @@ benchmark's models in PyTorch on one thread, timed as `npm run bench:train` time
 
     python3 bench/train-torch.py MODEL BATCH WARMUP STEPS   # MODEL: mnist | resnet20
 
-Prints one JSON line: {"median_ms": ..., "steps": [...]}.
+Prints one JSON line: {"median_ms": ..., "steps": [...]}, and the BLAS torch's dense layers run
+on ("blas"): Debian's python3-torch links the system's libblas.so.3, which is the reference
+(netlib) BLAS, about 6 GFLOP/s, unless OpenBLAS is installed (`apt-get install
+libopenblas0-pthread`); its threads are held to one here like torch's.
 """
 import json
+import os
 import statistics
 import sys
 import time
 
-import torch
-from torch import nn
+# Before torch loads OpenBLAS, which otherwise starts a thread per core.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
 
 torch.set_num_threads(1)
 torch.manual_seed(0)
@@ -75,7 +82,23 @@ def main():
         start = time.perf_counter()
         step()
         times.append((time.perf_counter() - start) * 1000)
-    print(json.dumps({"median_ms": statistics.median(times), "steps": times}))
+    print(json.dumps({"median_ms": statistics.median(times), "steps": times, "blas": blas()}))
+
+
+def blas():
+    """The BLAS library this process loaded, from its memory map (Linux), or "unknown"."""
+    try:
+        with open("/proc/self/maps") as maps:
+            libraries = maps.read()
+    except OSError:
+        return "unknown"
+    if "openblas" in libraries:
+        return "OpenBLAS"
+    if "libmkl" in libraries:
+        return "MKL"
+    if "/blas/libblas.so" in libraries:
+        return "reference BLAS (netlib)"
+    return "unknown"
 
 
 main()
