@@ -18,7 +18,7 @@
 import { applyActivation, type FusedActivation } from "./epilogue.js";
 import { kernelFuses, PRODUCT_SLAB_DEPTH, rowStride } from "../fast/product.js";
 import { productHeap, trainingThreads, type ProductHeap } from "./wasm-products.js";
-import { GemmFlags, MR } from "../wasm/gemm-kernel.js";
+import { GemmFlags, MR, NR } from "../wasm/gemm-kernel.js";
 import { freshFloats, type Tensor } from "../tensor.js";
 import { window2d, type Window2d } from "../window.js";
 
@@ -169,11 +169,16 @@ export interface HeapConvProblem {
  * rows of dYᵀ, both in WebAssembly (value by value in TypeScript where a plane's size or the
  * channels are not a multiple of 4).
  */
-export function convWeightGradientOnHeap({ dy, x, n, c, h, width, m, win }: HeapConvProblem, dw: Float32Array): boolean {
+export function convWeightGradientOnHeap(problem: HeapConvProblem, dw: Float32Array): boolean {
+  const { dy, x, n, c, h, width, m, win } = problem;
   const positions = win.oh * win.ow;
   const depth = c * win.kh * win.kw;
   const image = c * h * width;
   const per = imagesPerChunk(n, depth * positions);
+  if (trainingThreads() > 1 && channelGroups(c, win).count > 1) {
+    const done = weightGradientOnThreads(problem, dw);
+    if (done !== undefined) return done;
+  }
   // The reduction's length in the layout, rounded up to whole 4-column blocks of the transposes;
   // the columns past a chunk's are never multiplied.
   const steps = roundUp(per * positions, 4);
@@ -217,6 +222,75 @@ export function convWeightGradientOnHeap({ dy, x, n, c, h, width, m, win }: Heap
     heap.setBias(l);
     heap.run(l, undefined, first > 0, total, single);
   }
+  for (let channel = 0; channel < m; channel++) {
+    for (let r = 0; r < depth; r++) dw[channel * depth + r] = f[l.c + r * l.ld + channel];
+  }
+  return true;
+}
+
+/**
+ * Input channels per group of a weight gradient on several threads: the fewest whose rows of A
+ * (`kh·kw` per channel) are whole blocks of MR rows; and how many groups.
+ */
+function channelGroups(c: number, win: Window2d): { size: number; count: number } {
+  const taps = win.kh * win.kw;
+  let size = 1;
+  while ((size * taps) % MR !== 0) size++;
+  return { size, count: Math.ceil(c / size) };
+}
+
+/**
+ * {@link convWeightGradientOnHeap} on several threads, in groups of input channels, each group
+ * whole on one thread (`ProductWorkers.weightGradient`): dYᵀ of every image is written first,
+ * then each group's columns, transposes and products run where its rows of A and C are; the
+ * micro-kernel calls of one thread for those rows, so bit-for-bit its result. Undefined where
+ * the heap has one thread after all; false where the product stays in TypeScript.
+ */
+function weightGradientOnThreads({ dy, x, n, c, h, width, m, win }: HeapConvProblem, dw: Float32Array): boolean | undefined {
+  const positions = win.oh * win.ow;
+  const taps = win.kh * win.kw;
+  const depth = c * taps;
+  const image = c * h * width;
+  const per = imagesPerChunk(n, depth * positions);
+  const steps = roundUp(per * positions, 4);
+  const groups = channelGroups(c, win);
+  const groupRows = roundUp(groups.size * taps, MR);
+  const ld = rowStride(m);
+  const threads = trainingThreads();
+  const extra = n * image + n * positions * ld + threads * groupRows * steps + n * m * positions + tableFloats(win);
+  const heap = productHeap(depth, m, steps, extra);
+  if (heap === undefined) return false;
+  if (heap.threads === 1) return undefined;
+  const l = heap.layout(depth, m, steps, extra);
+  const xAt = l.extra;
+  const bAt = xAt + n * image;
+  const plainAt = bAt + n * positions * ld;
+  const dyAt = plainAt + threads * groupRows * steps;
+  const table = dyAt + n * m * positions;
+  const f = heap.floats;
+  f.set(x, xAt);
+  heap.setBias(l);
+  // B = dYᵀ for every image: row i·P + p holds dY[i, :, p].
+  if (m % 4 === 0 && positions % 4 === 0) {
+    f.set(dy.subarray(0, n * m * positions), dyAt);
+    for (let i = 0; i < n; i++) heap.transpose((dyAt + i * m * positions) * 4, positions * 4, (bAt + i * positions * ld) * 4, ld * 4, m, positions);
+  } else {
+    for (let i = 0; i < n; i++) {
+      for (let channel = 0; channel < m; channel++) {
+        const from = (i * m + channel) * positions;
+        let to = bAt + i * positions * ld + channel;
+        for (let p = 0; p < positions; p++, to += ld) f[to] = dy[from + p];
+      }
+    }
+  }
+  heap.windowTable(table, win, width);
+  heap.weightGradient(groups.count, {
+    x: xAt * 4, imageBytes: image * 4, planeBytes: h * width * 4, taps, group: groups.size, channels: c,
+    window: [h, width, win.kh, win.kw, win.sh, win.dh, win.oh, win.ow, win.pads.top], table: table * 4,
+    positions, per, n, steps, a: l.a * 4, blockStride: l.k * MR * 4,
+    b: bAt * 4, ld: ld * 4, c: l.c * 4, columns: Math.ceil(m / NR) * NR, bias: l.bias * 4,
+    plain: plainAt * 4, plainStride: groupRows * steps * 4,
+  });
   for (let channel = 0; channel < m; channel++) {
     for (let r = 0; r < depth; r++) dw[channel * depth + r] = f[l.c + r * l.ld + channel];
   }

@@ -15,6 +15,7 @@
 import { ChunkPool, HEADER_WORDS, Header } from "../fast/chunk-pool.js";
 import type { GemmTile } from "../fast/plan-module.js";
 import { MR, NR } from "../wasm/gemm-kernel.js";
+import { PRODUCT_SLAB_DEPTH } from "../fast/product.js";
 
 /** The product's words of the control block, after the pool's header; the slab calls follow at `Word.slabs`, `SLAB_WORDS` each. */
 const Word = {
@@ -35,7 +36,7 @@ const Word = {
  * whole on one thread: its im2col, product and copy into the output); the last two put their
  * arguments where the slabs go.
  */
-const Kind = { product: 0, im2col: 1, conv: 2 } as const;
+const Kind = { product: 0, im2col: 1, conv: 2, weightGradient: 3 } as const;
 /** A conv call's words, from `Word.slabs` (see {@link ConvChunks}). */
 const CONV_WORDS = 32;
 /**
@@ -60,6 +61,32 @@ const RUN_CHUNK = `function runChunk(e, c, f, k, thread) {
   const items = c[${Word.items}], chunks = c[${Header.chunks}];
   const lo = Math.floor((items * k) / chunks), hi = Math.floor((items * (k + 1)) / chunks);
   if (lo === hi) return;
+  if (c[${Word.kind}] === ${Kind.weightGradient}) {
+    const w = ${Word.slabs};
+    const taps = c[w + 2], group = c[w + 3], channels = c[w + 4], positions = c[w + 14], per = c[w + 15], n = c[w + 16];
+    const steps = c[w + 17], blockStride = c[w + 19], ld = c[w + 21], columns = c[w + 23];
+    const plain = c[w + 24] + thread * c[w + 25];
+    for (let g = lo; g < hi; g++) {
+      const c0 = g * group, count = Math.min(group, channels - c0), row0 = c0 * taps;
+      const blocks = Math.ceil((count * taps) / ${MR});
+      for (let first = 0; first < n; first += per) {
+        const images = Math.min(per, n - first), total = images * positions;
+        for (let j = 0; j < images; j++) {
+          e.im2col(c[w] + (first + j) * c[w + 1] + c0 * c[w + 26], count, c[w + 5], c[w + 6], c[w + 7], c[w + 8], c[w + 9], c[w + 10], c[w + 11], c[w + 12], c[w + 13],
+            c[w + 27], plain + j * positions * 4, 4, steps * 4, ${MR} * steps * 4);
+        }
+        const a = c[w + 18] + (row0 / ${MR}) * blockStride;
+        for (let q = 0; q < blocks; q++) e.transpose(plain + q * ${MR} * steps * 4, steps * 4, a + q * blockStride, ${MR * 4}, ${MR}, Math.ceil(total / 4) * 4);
+        const slabs = Math.ceil(total / ${PRODUCT_SLAB_DEPTH}), slab = Math.ceil(total / slabs);
+        const b = c[w + 20] + first * positions * ld, cAt = c[w + 22] + row0 * ld, bias = c[w + 28] + row0 * 4;
+        for (let p = 0; p < total; p += slab) {
+          const size = Math.min(slab, total - p);
+          e.gemm_tile(a + p * ${MR * 4}, blockStride, b + p * ld, ld, cAt, ld, bias, blocks * ${MR}, columns, size, first > 0 || p > 0 ? 1 : 0, 0);
+        }
+      }
+    }
+    return;
+  }
   if (c[${Word.kind}] === ${Kind.conv}) {
     const w = ${Word.slabs};
     const positions = c[w + 29], m = c[w + 28], per = c[w + 30], n = c[w + 31], ld = c[w + 19];
@@ -134,6 +161,38 @@ export interface ConvChunks {
   positions: number;
   per: number;
   n: number;
+}
+
+/** A weight gradient in groups of input channels (`ProductWorkers.weightGradient`): byte addresses and strides, counts. */
+export interface WeightGradientChunks {
+  /** Image 0 in the heap and the bytes between images; a plane's bytes. */
+  x: number;
+  imageBytes: number;
+  planeBytes: number;
+  /** Taps per input channel (kh·kw), channels per group (a group's rows are whole blocks of MR), input channels. */
+  taps: number;
+  group: number;
+  channels: number;
+  /** `im2col`'s arguments from `height` to `top` (9 values), and its table. */
+  window: readonly number[];
+  table: number;
+  /** Output positions per image, images per chunk, images. */
+  positions: number;
+  per: number;
+  n: number;
+  /** The plain rows' and A's reduction length (a multiple of 4), A and its block stride. */
+  steps: number;
+  a: number;
+  blockStride: number;
+  /** dYᵀ for every image, B's and C's row stride, C, C's columns (a multiple of NR), the zero bias. */
+  b: number;
+  ld: number;
+  c: number;
+  columns: number;
+  bias: number;
+  /** Thread 0's plain rows and the bytes between threads'. */
+  plain: number;
+  plainStride: number;
 }
 
 /** Workers over one shared memory that run chunks of a product with the caller. */
@@ -232,6 +291,26 @@ export class ProductWorkers {
         conv.bias, conv.lastFlags, conv.slab, conv.y, conv.m, conv.positions, conv.per, conv.n,
       ];
       words.forEach((value, k) => (c[Word.slabs + k] = value));
+    });
+  }
+
+  /**
+   * A conv's weight gradient `dWᵀ = col · dYᵀ` in groups of input channels, each group whole on
+   * the thread that takes it: for every chunk of images, im2col of its channels into the
+   * thread's plain rows, transposed into its rows of A, and the product of those rows into its
+   * rows of C, adding over the chunks; the micro-kernel calls one thread makes for those rows,
+   * so bit-for-bit its result. dYᵀ for every image is in B before the call.
+   */
+  weightGradient(groups: number, words: WeightGradientChunks): void {
+    this.pool.run(Math.min(groups, CHUNKS_PER_THREAD * this.threads), (c) => {
+      c[Word.kind] = Kind.weightGradient;
+      c[Word.items] = groups;
+      const values = [
+        words.x, words.imageBytes, words.taps, words.group, words.channels, ...words.window, words.positions, words.per, words.n,
+        words.steps, words.a, words.blockStride, words.b, words.ld, words.c, words.columns, words.plain, words.plainStride,
+        words.planeBytes, words.table, words.bias,
+      ];
+      values.forEach((value, k) => (c[Word.slabs + k] = value));
     });
   }
 

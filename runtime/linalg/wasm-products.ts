@@ -29,7 +29,7 @@ import type { Window2d } from "../window.js";
 import { kernelFuses, multiply, rowStride } from "../fast/product.js";
 import type { GemmTile } from "../fast/plan-module.js";
 import { workersAvailable } from "../fast/chunk-pool.js";
-import { ProductWorkers, type ConvChunks } from "./product-threads.js";
+import { ProductWorkers, type ConvChunks, type WeightGradientChunks } from "./product-threads.js";
 import { wasmAvailable } from "../fast/wasm-support.js";
 
 /** Below this many multiply-adds a product stays in TypeScript: packing would cost more. */
@@ -267,6 +267,12 @@ export class ProductHeap {
     if (this.workers === undefined) return false;
     this.workers.conv(chunks, conv, alpha);
     return true;
+  }
+
+  /** A weight gradient in groups of input channels across the threads (`ProductWorkers.weightGradient`); needs workers. */
+  weightGradient(groups: number, words: WeightGradientChunks): void {
+    if (this.workers === undefined) throw new Error("ProductHeap.weightGradient: no worker threads");
+    this.workers.weightGradient(groups, words);
   }
 
   /** Writes the layout's bias: `values[offset + i]` for row i, or zero without values. */
