@@ -88,6 +88,8 @@ export class ProductHeap {
   private workers: ProductWorkers | undefined;
   /** The memory as floats; replaced when the memory grows. */
   floats: Float32Array;
+  /** The memory as i32 words (im2col's tables); replaced with `floats`. */
+  private words: Int32Array;
 
   /** `module` imports a shared memory when `threads` > 1 (see {@link productModule}). */
   constructor(
@@ -97,6 +99,7 @@ export class ProductHeap {
     this.memory = this.newMemory(16);
     this.gemmTile = this.instantiate();
     this.floats = new Float32Array(this.memory.buffer);
+    this.words = new Int32Array(this.memory.buffer);
   }
 
   /** Threads a large product runs on, the caller's included. */
@@ -151,6 +154,7 @@ export class ProductHeap {
         this.memory.grow(Math.ceil((bytes - have) / PAGE_BYTES));
       }
       this.floats = new Float32Array(this.memory.buffer);
+      this.words = new Int32Array(this.memory.buffer);
     }
     return l;
   }
@@ -215,16 +219,16 @@ export class ProductHeap {
 
   /** Writes im2col's table of `win`'s columns over an input `width` wide at float `table` (`1 + 3·kw` words). */
   windowTable(table: number, win: Window2d, width: number): void {
-    const words = new Int32Array(this.floats.buffer, table * 4, 3 * win.kw + 1);
+    const words = this.words;
     for (let kx = 0; kx < win.kw; kx++) {
       const shift = kx * win.dw - win.pads.left;
       const start = Math.min(win.ow, Math.max(0, Math.ceil(-shift / win.sw)));
       const end = Math.max(start, Math.min(win.ow, Math.floor((width - 1 - shift) / win.sw) + 1));
-      words[3 * kx] = shift * 4;
-      words[3 * kx + 1] = start;
-      words[3 * kx + 2] = end;
+      words[table + 3 * kx] = shift * 4;
+      words[table + 3 * kx + 1] = start;
+      words[table + 3 * kx + 2] = end;
     }
-    words[3 * win.kw] = win.sw * 4;
+    words[table + 3 * win.kw] = win.sw * 4;
   }
 
   /**
