@@ -12,7 +12,7 @@
  * `dW = dyᵀ · x`, `db = Σ_n dy`. Every product goes through {@link matmul}.
  */
 import type { BackwardAttributes } from "./attributes.js";
-import { convInputGradientOnHeap, convWeightGradientOnHeap } from "../linalg/heap-conv.js";
+import { convInputGradientOnHeap, convWeightGradientOnHeap, type HeapConvProblem } from "../linalg/heap-conv.js";
 import { im2col } from "../linalg/im2col.js";
 import { assertRank, assertShape, freshFloats, overwrittenFloats, type Tensor } from "../tensor.js";
 import { window2d, type Window2d } from "../window.js";
@@ -97,19 +97,9 @@ function pair(value: readonly number[] | undefined): [number, number] {
   return value === undefined ? [1, 1] : [value[0], value[1]];
 }
 
-/** One conv backward: the operands, the sizes, and the wanted gradients to fill (zeroed). */
-interface ConvProblem {
-  readonly dy: Float32Array;
-  readonly x: Float32Array;
-  readonly w: Float32Array;
-  /** Images, input channels, input height and width, output channels, groups. */
-  readonly n: number;
-  readonly c: number;
-  readonly h: number;
-  readonly width: number;
-  readonly m: number;
+/** One conv backward: the operands and sizes (as the heap's), the groups, and the wanted gradients to fill. */
+interface ConvProblem extends HeapConvProblem {
   readonly group: number;
-  readonly win: Window2d;
   readonly dx: Float32Array | undefined;
   readonly dw: Float32Array | undefined;
 }

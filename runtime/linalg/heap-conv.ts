@@ -44,15 +44,11 @@ export function convForwardOnHeap(
   activation: FusedActivation | undefined,
   y: Float32Array,
 ): void {
-  const [n, c, h, w] = x.shape;
-  const m = weight.shape[0];
-  const positions = win.oh * win.ow;
-  const depth = weight.data.length / m;
-  const image = c * h * w;
-  const per = imagesPerChunk(n, depth * positions);
+  const sizes = forwardSizes(x, weight, win);
+  const { n, c, h, w, m, positions, depth, image, per } = sizes;
   const extra = convForwardExtra(x.shape, win, depth, m);
   if (heap.threads > 1 && n > per) {
-    convChunksOnThreads(heap, x, weight, bias, win, activation, y, extra);
+    convChunksOnThreads(heap, x, weight, bias, win, activation, y, sizes, extra);
   } else {
     for (let first = 0; first < n; first += per) {
       const count = Math.min(per, n - first);
@@ -76,6 +72,27 @@ export function convForwardOnHeap(
   if (activation !== undefined && !kernelFuses(activation)) applyActivation(y, 0, 1, y.length, 0, activation);
 }
 
+/** A forward conv's sizes: input `[n, c, h, w]`, `m` outputs of `positions` each, `depth` weights per output, floats per image, images per chunk. */
+interface ForwardSizes {
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  m: number;
+  positions: number;
+  depth: number;
+  image: number;
+  per: number;
+}
+
+function forwardSizes(x: Tensor, weight: Tensor, win: Window2d): ForwardSizes {
+  const [n, c, h, w] = x.shape;
+  const m = weight.shape[0];
+  const positions = win.oh * win.ow;
+  const depth = weight.data.length / m;
+  return { n, c, h, w, m, positions, depth, image: c * h * w, per: imagesPerChunk(n, depth * positions) };
+}
+
 /**
  * The conv on several threads: every image copied into the heap, then each chunk of images whole
  * on the thread that takes it (its im2col, product and copy into an NCHW output in the heap, see
@@ -90,14 +107,9 @@ function convChunksOnThreads(
   win: Window2d,
   activation: FusedActivation | undefined,
   y: Float32Array,
+  { n, c, h, w, m, positions, depth, image, per }: ForwardSizes,
   extra: number,
 ): void {
-  const [n, c, h, w] = x.shape;
-  const m = weight.shape[0];
-  const positions = win.oh * win.ow;
-  const depth = weight.data.length / m;
-  const image = c * h * w;
-  const per = imagesPerChunk(n, depth * positions);
   const l = heap.layout(m, per * positions, depth, extra);
   heap.packA(l, weight.data, 0, depth, false);
   heap.setBias(l, bias?.data);
