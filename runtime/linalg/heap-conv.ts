@@ -7,11 +7,18 @@
  * - forward: `W[M, K] · col[K, N·P]` (P = oh·ow), image i's columns at `i·P`; row m of the result
  *   holds output channel m of every image, copied out plane by plane;
  * - weight gradient: `dWᵀ[K, M] = col[K, N·P] · dYᵀ[N·P, M]`, one product whose reduction runs
- *   over every image and position, im2col writing straight into the packed row blocks of A;
+ *   over every image and position: the columns written as plain rows and moved 4 × 4 at a time
+ *   into A's row blocks, dY's planes into the rows of dYᵀ (the `transpose` kernel);
  * - input gradient of a unit-stride conv: the forward of a conv over dY with the weights flipped
  *   in both kernel axes and input and output channels swapped, padded by `d·(k − 1) − pad` on
  *   each side, which gives exactly the input's size; so no col2im. Other convs keep the
  *   per-image products and col2im of `runtime/gradients/linear.ts`.
+ *
+ * Products take a chunk of images at a time (512 KiB of columns), so the kernel reads columns
+ * that are still in cache. On several threads (`setTrainingThreads`) a forward gives each thread
+ * whole chunks of images, a weight gradient whole groups of input channels, so that no thread
+ * reads columns another wrote (`product-threads.ts`); either way each thread makes the
+ * micro-kernel calls one thread makes for its part, so results are bit-for-bit one thread's.
  *
  * Sums are float32 in the kernel's lanes, a slab of ≤ 384 reduction steps at a time.
  */
@@ -207,7 +214,6 @@ export function convWeightGradientOnHeap(problem: HeapConvProblem, dw: Float32Ar
   const f = heap.floats;
   // Rows past `depth` (the last block of A) multiply as zeros; their results are not read.
   f.fill(0, plainAt + depth * steps, plainAt + plain);
-  const transposable = m % 4 === 0 && positions % 4 === 0;
   const single = per >= n;
   for (let first = 0; first < n; first += per) {
     const count = Math.min(per, n - first);
@@ -218,19 +224,7 @@ export function convWeightGradientOnHeap(problem: HeapConvProblem, dw: Float32Ar
     heap.im2col(count, xAt, c, h, width, win, table, { at: plainAt * 4, element: 4, lane: steps * 4, block: MR * steps * 4 }, positions * 4, single);
     // Block q of A holds, for each reduction step, rows 4q … 4q + 3 side by side.
     for (let q = 0; q < rows / MR; q++) heap.transpose((plainAt + q * MR * steps) * 4, steps * 4, (l.a + q * MR * l.k) * 4, MR * 4, MR, roundUp(total, 4));
-    // B = dYᵀ: row j·P + p holds dY[first + j, :, p].
-    if (transposable) {
-      f.set(dy.subarray(first * m * positions, (first + count) * m * positions), dyAt);
-      for (let j = 0; j < count; j++) heap.transpose((dyAt + j * m * positions) * 4, positions * 4, (l.b + j * positions * l.ld) * 4, l.ld * 4, m, positions);
-    } else {
-      for (let j = 0; j < count; j++) {
-        for (let channel = 0; channel < m; channel++) {
-          const from = ((first + j) * m + channel) * positions;
-          let to = l.b + j * positions * l.ld + channel;
-          for (let p = 0; p < positions; p++, to += l.ld) f[to] = dy[from + p];
-        }
-      }
-    }
+    writeDyTransposed(heap, dy, first, count, m, positions, dyAt, l.b, l.ld);
     heap.setBias(l);
     heap.run(l, undefined, first > 0, total, single);
   }
@@ -282,19 +276,7 @@ function weightGradientOnThreads({ dy, x, n, c, h, width, m, win }: HeapConvProb
   const f = heap.floats;
   f.set(x, xAt);
   heap.setBias(l);
-  // B = dYᵀ for every image: row i·P + p holds dY[i, :, p].
-  if (m % 4 === 0 && positions % 4 === 0) {
-    f.set(dy.subarray(0, n * m * positions), dyAt);
-    for (let i = 0; i < n; i++) heap.transpose((dyAt + i * m * positions) * 4, positions * 4, (bAt + i * positions * ld) * 4, ld * 4, m, positions);
-  } else {
-    for (let i = 0; i < n; i++) {
-      for (let channel = 0; channel < m; channel++) {
-        const from = (i * m + channel) * positions;
-        let to = bAt + i * positions * ld + channel;
-        for (let p = 0; p < positions; p++, to += ld) f[to] = dy[from + p];
-      }
-    }
-  }
+  writeDyTransposed(heap, dy, 0, n, m, positions, dyAt, bAt, ld);
   heap.windowTable(table, win, width);
   heap.weightGradient(groups.count, {
     x: xAt * 4, imageBytes: image * 4, planeBytes: h * width * 4, taps, group: groups.size, channels: c,
@@ -307,6 +289,27 @@ function weightGradientOnThreads({ dy, x, n, c, h, width, m, win }: HeapConvProb
     for (let r = 0; r < depth; r++) dw[channel * depth + r] = f[l.c + r * l.ld + channel];
   }
   return true;
+}
+
+/**
+ * B = dYᵀ for images `[first, first + count)` of dY `[n, m, P]`: row j·P + p at float `b` (row
+ * stride `ld`) holds dY[first + j, :, p]. Copied into the heap at float `scratch` and transposed
+ * 4 × 4 at a time, or value by value where m or P is not a multiple of 4.
+ */
+function writeDyTransposed(heap: ProductHeap, dy: Float32Array, first: number, count: number, m: number, positions: number, scratch: number, b: number, ld: number): void {
+  const f = heap.floats;
+  if (m % 4 === 0 && positions % 4 === 0) {
+    f.set(dy.subarray(first * m * positions, (first + count) * m * positions), scratch);
+    for (let j = 0; j < count; j++) heap.transpose((scratch + j * m * positions) * 4, positions * 4, (b + j * positions * ld) * 4, ld * 4, m, positions);
+    return;
+  }
+  for (let j = 0; j < count; j++) {
+    for (let channel = 0; channel < m; channel++) {
+      const from = ((first + j) * m + channel) * positions;
+      let to = b + j * positions * ld + channel;
+      for (let p = 0; p < positions; p++, to += ld) f[to] = dy[from + p];
+    }
+  }
 }
 
 function roundUp(value: number, multiple: number): number {
