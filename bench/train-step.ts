@@ -9,7 +9,8 @@
  *   micro-kernel — plus the update below, on one thread, then the same step with those products
  *   split across two threads (`setTrainingThreads(2)`: the caller and one worker);
  * - PyTorch on one thread (`bench/train-torch.py`, the system's `/usr/bin/python3` or `$PYTHON`;
- *   skipped with the reason where it or torch is missing);
+ *   skipped with the reason where it or torch is missing), with glibc told to keep freed blocks
+ *   (see `torchStep`; `NNC_TORCH_MALLOC=default` to leave it alone);
  * - TensorFlow.js on its CPU backend (`bench/train-tfjs.ts`), one or two timed steps (ResNet-20: one, without warm-up): it
  *   takes seconds a step.
  *
@@ -118,13 +119,21 @@ export function nncTrainStep(bench: Bench, timeByOp?: Map<string, number>): () =
 function torchStep(bench: Bench): number | string {
   const python = process.env.PYTHON ?? "/usr/bin/python3";
   const script = new URL("../../bench/train-torch.py", import.meta.url).pathname;
-  const result = spawnSync(python, [script, bench.model, String(BATCH), ...bench.steps.map(String)], { encoding: "utf8" });
+  // glibc gives PyTorch's large freed blocks back to the system after every step, so each step
+  // faults its activations in again and its time doubles or triples from run to run; with the
+  // thresholds raised (what an allocator like jemalloc, which PyTorch's CPU tuning guide
+  // recommends, does) the step is steady and fastest. NNC_TORCH_MALLOC=default leaves glibc alone.
+  const steady = process.env.NNC_TORCH_MALLOC === "default" ? {} : TORCH_MALLOC;
+  const result = spawnSync(python, [script, bench.model, String(BATCH), ...bench.steps.map(String)], { encoding: "utf8", env: { ...process.env, ...steady } });
   if (result.error !== undefined) return `no Python at ${python}`;
   if (result.status !== 0) return `PyTorch failed: ${result.stderr.trim().split("\n").pop()}`;
   const out = JSON.parse(result.stdout.trim().split("\n").pop()!) as { median_ms: number; blas?: string };
   if (out.blas !== undefined) torchBlas.add(out.blas);
   return out.median_ms;
 }
+
+/** glibc malloc settings that keep PyTorch's freed blocks in the process (see `torchStep`). */
+const TORCH_MALLOC = { MALLOC_MMAP_THRESHOLD_: "4294967296", MALLOC_TRIM_THRESHOLD_: "4294967296", MALLOC_TOP_PAD_: "536870912" };
 
 /** The BLAS libraries PyTorch's runs loaded (its dense layers' speed depends on it). */
 const torchBlas = new Set<string>();
