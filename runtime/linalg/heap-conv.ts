@@ -317,17 +317,18 @@ function roundUp(value: number, multiple: number): number {
 }
 
 /**
- * `dx` (`[n, c, h, width]`, overwritten) of a unit-stride conv, as the conv of dY with the flipped,
- * transposed weights; false (nothing written) for other strides, for padding wider than the
- * dilated kernel, or where the product stays in TypeScript.
+ * `dx` (`[n, c, h, width]`, overwritten): for a unit-stride conv, the conv of dY with the flipped,
+ * transposed weights; for others (or padding wider than the dilated kernel), `dcol = Wᵀ · dY` a
+ * chunk of images at a time and col2im onto the images ({@link inputGradientByColumns}). False
+ * (nothing written) where the products stay in TypeScript.
  */
-export function convInputGradientOnHeap({ dy, w, n, c, h, width, m, win }: HeapConvProblem, dx: Float32Array): boolean {
+export function convInputGradientOnHeap(problem: HeapConvProblem, dx: Float32Array): boolean {
+  const { dy, w, n, c, h, width, m, win } = problem;
   const { kh, kw, dh, dw } = win;
-  if (win.sh !== 1 || win.sw !== 1) return false;
   const pads = [dh * (kh - 1) - win.pads.top, dw * (kw - 1) - win.pads.left, dh * (kh - 1) - win.pads.bottom, dw * (kw - 1) - win.pads.right] as const;
-  if (pads.some((p) => p < 0)) return false;
+  if (win.sh !== 1 || win.sw !== 1 || pads.some((p) => p < 0)) return inputGradientByColumns(problem, dx);
   const back = window2d("convBackward", win.oh, win.ow, [kh, kw], 1, pads, [dh, dw]);
-  if (back.oh !== h || back.ow !== width) return false;
+  if (back.oh !== h || back.ow !== width) return inputGradientByColumns(problem, dx);
   const dyShape = [n, m, win.oh, win.ow];
   const depth = m * kh * kw;
   const heap = productHeap(c, n * h * width, depth, convForwardExtra(dyShape, back, depth, c));
@@ -343,5 +344,59 @@ export function convInputGradientOnHeap({ dy, w, n, c, h, width, m, win }: HeapC
     }
   }
   convForwardOnHeap(heap, { shape: dyShape, data: dy }, { shape: [c, m, kh, kw], data: flipped }, undefined, back, undefined, dx);
+  return true;
+}
+
+/**
+ * A conv's input gradient as `dcol = Wᵀ · dY` over a chunk of images at a time (512 KiB of
+ * dcol), then col2im of each image's columns onto dx in the heap, which is copied out at the end:
+ * the strided convs' path. On several threads each chunk is whole on one thread
+ * (`ProductWorkers.inputGradient`), with the calls one thread makes for it. False where the
+ * product stays in TypeScript.
+ */
+function inputGradientByColumns({ dy, w, n, c, h, width, m, win }: HeapConvProblem, dx: Float32Array): boolean {
+  const positions = win.oh * win.ow;
+  const depth = c * win.kh * win.kw;
+  const image = c * h * width;
+  const per = imagesPerChunk(n, depth * positions);
+  const ld = rowStride(per * positions);
+  const rows = roundUp(depth, MR);
+  const threads = trainingThreads();
+  const extra = threads * (m + rows) * ld + n * m * positions + n * image + tableFloats(win);
+  const heap = productHeap(depth, per * positions, m, extra);
+  if (heap === undefined) return false;
+  const l = heap.layout(depth, per * positions, m, extra);
+  const region = (m + rows) * ld;
+  const dyAt = l.extra + threads * region;
+  const dxAt = dyAt + n * m * positions;
+  const table = dxAt + n * image;
+  heap.packA(l, w, 0, depth, true);
+  heap.setBias(l);
+  const f = heap.floats;
+  f.set(dy.subarray(0, n * m * positions), dyAt);
+  f.fill(0, dxAt, dxAt + n * image);
+  heap.windowTable(table, win, width);
+  const chunks = Math.ceil(n / per);
+  const slab = Math.ceil(m / Math.ceil(m / PRODUCT_SLAB_DEPTH));
+  const threaded =
+    chunks > 1 &&
+    heap.inputGradientChunks(chunks, {
+      dx: dxAt * 4, imageFloats: image,
+      window: [c, h, width, win.kh, win.kw, win.sh, win.dh, win.oh, win.ow, win.pads.top], table: table * 4,
+      m, positions, per, n, dy: dyAt * 4, a: l.a * 4, blockStride: l.k * MR * 4, ld: ld * 4,
+      b: l.extra * 4, threadStride: region * 4, cOffset: m * ld * 4, slab, bias: l.bias * 4, paddedRows: l.paddedRows,
+    });
+  if (!threaded) {
+    // The same calls on this thread, in thread 0's B and C.
+    const [b, cAt] = [l.extra, l.extra + m * ld];
+    const chunkLayout = { ...l, b, c: cAt, ld };
+    for (let first = 0; first < n; first += per) {
+      const count = Math.min(per, n - first);
+      for (let j = 0; j < count; j++) heap.copyRows((dyAt + (first + j) * m * positions) * 4, positions * 4, (b + j * positions) * 4, ld * 4, m, positions);
+      heap.run({ ...chunkLayout, n: count * positions }, undefined, false, m, false);
+      heap.col2im(count, dxAt + first * image, c, h, width, win, table, cAt * 4, ld * 4, positions * 4);
+    }
+  }
+  dx.set(f.subarray(dxAt, dxAt + n * image));
   return true;
 }

@@ -36,7 +36,7 @@ const Word = {
  * whole on one thread: its im2col, product and copy into the output); the last two put their
  * arguments where the slabs go.
  */
-const Kind = { product: 0, im2col: 1, conv: 2, weightGradient: 3 } as const;
+const Kind = { product: 0, im2col: 1, conv: 2, weightGradient: 3, inputGradient: 4 } as const;
 /** A conv call's words, from `Word.slabs` (see {@link ConvChunks}). */
 const CONV_WORDS = 32;
 /**
@@ -61,6 +61,25 @@ const RUN_CHUNK = `function runChunk(e, c, f, k, thread) {
   const items = c[${Word.items}], chunks = c[${Header.chunks}];
   const lo = Math.floor((items * k) / chunks), hi = Math.floor((items * (k + 1)) / chunks);
   if (lo === hi) return;
+  if (c[${Word.kind}] === ${Kind.inputGradient}) {
+    const w = ${Word.slabs};
+    const m = c[w + 13], positions = c[w + 14], per = c[w + 15], n = c[w + 16], ld = c[w + 20];
+    const imageBytes = c[w + 1] * 4, b = c[w + 21] + thread * c[w + 22], cAt = b + c[w + 23];
+    for (let chunk = lo; chunk < hi; chunk++) {
+      const first = chunk * per, count = Math.min(per, n - first);
+      for (let j = 0; j < count; j++) e.copy_rows(c[w + 17] + (first + j) * m * positions * 4, positions * 4, b + j * positions * 4, ld, m, positions);
+      const columns = Math.ceil((count * positions) / ${NR}) * ${NR}, depth = m, slab = c[w + 24];
+      for (let p = 0; p < depth; p += slab) {
+        const size = Math.min(slab, depth - p);
+        e.gemm_tile(c[w + 18] + p * ${MR * 4}, c[w + 19], b + p * ld, ld, cAt, ld, c[w + 25], c[w + 26], columns, size, p > 0 ? 1 : 0, 0);
+      }
+      for (let j = 0; j < count; j++) {
+        e.col2im(c[w] + (first + j) * imageBytes, c[w + 2], c[w + 3], c[w + 4], c[w + 5], c[w + 6], c[w + 7], c[w + 8], c[w + 9], c[w + 10], c[w + 11],
+          c[w + 12], cAt + j * positions * 4, ld);
+      }
+    }
+    return;
+  }
   if (c[${Word.kind}] === ${Kind.weightGradient}) {
     const w = ${Word.slabs};
     const taps = c[w + 2], group = c[w + 3], channels = c[w + 4], positions = c[w + 14], per = c[w + 15], n = c[w + 16];
@@ -161,6 +180,33 @@ export interface ConvChunks {
   positions: number;
   per: number;
   n: number;
+}
+
+/** A strided conv's input gradient in chunks of images (`ProductWorkers.inputGradient`): byte addresses and strides, counts. */
+export interface InputGradientChunks {
+  /** dx's image 0 (zeroed) and the floats of an image. */
+  dx: number;
+  imageFloats: number;
+  /** `col2im`'s arguments from `channels` to `top` (10 values), and its table. */
+  window: readonly number[];
+  table: number;
+  /** Output channels, positions per image, images per chunk, images; dY's image 0 in the heap. */
+  m: number;
+  positions: number;
+  per: number;
+  n: number;
+  dy: number;
+  /** The packed Wᵀ, its block stride; B's and C's row stride; thread 0's B, the bytes between threads', from B to C. */
+  a: number;
+  blockStride: number;
+  ld: number;
+  b: number;
+  threadStride: number;
+  cOffset: number;
+  /** The slab depth, the zero bias, C's rows (a multiple of MR). */
+  slab: number;
+  bias: number;
+  paddedRows: number;
 }
 
 /** A weight gradient in groups of input channels (`ProductWorkers.weightGradient`): byte addresses and strides, counts. */
@@ -309,6 +355,24 @@ export class ProductWorkers {
         words.x, words.imageBytes, words.taps, words.group, words.channels, ...words.window, words.positions, words.per, words.n,
         words.steps, words.a, words.blockStride, words.b, words.ld, words.c, words.columns, words.plain, words.plainStride,
         words.planeBytes, words.table, words.bias,
+      ];
+      values.forEach((value, k) => (c[Word.slabs + k] = value));
+    });
+  }
+
+  /**
+   * A strided conv's input gradient in chunks of images, each chunk whole on the thread that
+   * takes it: dY's planes copied into the thread's B, `dcol = Wᵀ · dY` into its C, and col2im
+   * onto the chunk's images of dx (zeroed before the call); the calls one thread makes for the
+   * chunk, so bit-for-bit its result.
+   */
+  inputGradient(chunks: number, words: InputGradientChunks): void {
+    this.pool.run(chunks, (c) => {
+      c[Word.kind] = Kind.inputGradient;
+      c[Word.items] = chunks;
+      const values = [
+        words.dx, words.imageFloats, ...words.window, words.table, words.m, words.positions, words.per, words.n,
+        words.dy, words.a, words.blockStride, words.ld, words.b, words.threadStride, words.cOffset, words.slab, words.bias, words.paddedRows,
       ];
       values.forEach((value, k) => (c[Word.slabs + k] = value));
     });

@@ -23,13 +23,13 @@
  */
 import type { FusedActivation } from "./epilogue.js";
 import { gemmKernelBody, GEMM_KERNEL, MR, NR } from "../wasm/gemm-kernel.js";
-import { copyRowsFunction, im2colFunction, IM2COL_KERNEL, transposeFunction, TRANSPOSE_KERNEL } from "../wasm/im2col-kernel.js";
+import { COL2IM_KERNEL, col2imFunction, copyRowsFunction, COPY_ROWS_KERNEL, im2colFunction, IM2COL_KERNEL, transposeFunction, TRANSPOSE_KERNEL } from "../wasm/im2col-kernel.js";
 import { encodeModule, type MemoryImport } from "../wasm/module.js";
 import type { Window2d } from "../window.js";
 import { kernelFuses, multiply, rowStride } from "../fast/product.js";
 import type { GemmTile } from "../fast/plan-module.js";
 import { workersAvailable } from "../fast/chunk-pool.js";
-import { ProductWorkers, type ConvChunks, type WeightGradientChunks } from "./product-threads.js";
+import { ProductWorkers, type ConvChunks, type InputGradientChunks, type WeightGradientChunks } from "./product-threads.js";
 import { wasmAvailable } from "../fast/wasm-support.js";
 
 /** Below this many multiply-adds a product stays in TypeScript: packing would cost more. */
@@ -85,6 +85,8 @@ export class ProductHeap {
   private gemmTile: GemmTile;
   private im2colKernel!: Im2col;
   private transposeKernel!: (src: number, srcStride: number, dst: number, dstStride: number, rows: number, columns: number) => void;
+  private col2imKernel!: Im2col;
+  private copyRowsKernel!: (src: number, srcStride: number, dst: number, dstStride: number, rows: number, floats: number) => void;
   private workers: ProductWorkers | undefined;
   /** The memory as floats; replaced when the memory grows. */
   floats: Float32Array;
@@ -129,6 +131,8 @@ export class ProductHeap {
     const gemmTile = exports[GEMM_KERNEL] as GemmTile;
     this.im2colKernel = exports[IM2COL_KERNEL] as Im2col;
     this.transposeKernel = exports[TRANSPOSE_KERNEL] as typeof this.transposeKernel;
+    this.col2imKernel = exports[COL2IM_KERNEL] as Im2col;
+    this.copyRowsKernel = exports[COPY_ROWS_KERNEL] as typeof this.copyRowsKernel;
     if (this.threadCount > 1) {
       this.workers?.close();
       this.workers = new ProductWorkers(this.threadCount, this.module, this.memory, exports);
@@ -273,6 +277,33 @@ export class ProductHeap {
     return true;
   }
 
+  /**
+   * col2im of `images` images' plain column matrices (rows `lane` bytes apart, image i's columns
+   * at byte `col + i·columnBytes`) onto the images at float `x` (zeroed by the caller); `table`
+   * holds {@link windowTable}'s words for `win`.
+   */
+  col2im(images: number, x: number, channels: number, height: number, width: number, win: Window2d, table: number, col: number, lane: number, columnBytes: number): void {
+    const imageFloats = channels * height * width;
+    for (let i = 0; i < images; i++) {
+      this.col2imKernel(
+        (x + i * imageFloats) * 4, channels, height, width, win.kh, win.kw, win.sh, win.dh, win.oh, win.ow, win.pads.top,
+        table * 4, col + i * columnBytes, lane,
+      );
+    }
+  }
+
+  /** `rows` rows of `floats` floats from byte `src` to byte `dst`, strides in bytes (the WebAssembly kernel). */
+  copyRows(src: number, srcStride: number, dst: number, dstStride: number, rows: number, floats: number): void {
+    this.copyRowsKernel(src, srcStride, dst, dstStride, rows, floats);
+  }
+
+  /** A strided conv's input gradient in chunks of images across the threads (`ProductWorkers.inputGradient`); false on one thread. */
+  inputGradientChunks(chunks: number, words: InputGradientChunks): boolean {
+    if (this.workers === undefined) return false;
+    this.workers.inputGradient(chunks, words);
+    return true;
+  }
+
   /** A weight gradient in groups of input channels across the threads (`ProductWorkers.weightGradient`); needs workers. */
   weightGradient(groups: number, words: WeightGradientChunks): void {
     if (this.workers === undefined) throw new Error("ProductHeap.weightGradient: no worker threads");
@@ -327,7 +358,7 @@ let threads = 1;
 /** The products' module (the GEMM micro-kernel, im2col and the transpose), over a memory of its own or (`shared`) a shared one. */
 function productModule(shared: boolean): WebAssembly.Module {
   const encode = (memory: MemoryImport) =>
-    new WebAssembly.Module(encodeModule(memory, [{ name: GEMM_KERNEL, results: [], body: gemmKernelBody() }, im2colFunction(), transposeFunction(), copyRowsFunction()]) as Uint8Array<ArrayBuffer>);
+    new WebAssembly.Module(encodeModule(memory, [{ name: GEMM_KERNEL, results: [], body: gemmKernelBody() }, im2colFunction(), transposeFunction(), copyRowsFunction(), col2imFunction()]) as Uint8Array<ArrayBuffer>);
   if (shared) {
     sharedModule ??= encode({ minimumPages: 1, maximumPages: MAX_PAGES, shared: true });
     return sharedModule;

@@ -38,6 +38,110 @@ export const IM2COL_KERNEL = "im2col";
 /** The transpose kernel's export name. */
 export const TRANSPOSE_KERNEL = "transpose";
 
+/** The col2im kernel's export name. */
+export const COL2IM_KERNEL = "col2im";
+
+/** The `col2im` function, for a module over the product heap. */
+export function col2imFunction(): ModuleFunction {
+  return { name: COL2IM_KERNEL, results: [], body: col2imBody() };
+}
+
+function col2imBody(): FunctionBody {
+  const { i32 } = ValueType;
+  const f = new FunctionBody(Array.from({ length: 14 }, () => i32));
+  const [x, channels, height, width, kh, kw, sh, dh, oh, ow, top, table, col, lane] = Array.from({ length: 14 }, (_, i) => i);
+  const c = f.local(i32);
+  const ky = f.local(i32);
+  const kx = f.local(i32);
+  const plane = f.local(i32);
+  const base = f.local(i32);
+  const row = f.local(i32);
+  const oy = f.local(i32);
+  const iy = f.local(i32);
+  const entry = f.local(i32);
+  const shift = f.local(i32);
+  const start = f.local(i32);
+  const end = f.local(i32);
+  const ox = f.local(i32);
+  const src = f.local(i32);
+  const dst = f.local(i32);
+  const vectorEnd = f.local(i32);
+  const stride = f.local(i32);
+  const rowBytes = f.local(i32);
+
+  f.localGet(height).localGet(width).i32Mul().i32Const(4).i32Mul().localSet(plane);
+  f.localGet(width).i32Const(4).i32Mul().localSet(rowBytes);
+  f.localGet(table).localGet(kw).i32Const(12).i32Mul().i32Add().i32Load().localSet(stride);
+  f.localGet(x).localSet(base);
+  f.localGet(col).localSet(row);
+  f.i32Const(0).localSet(c);
+  f.loop(); // channels
+  {
+    f.i32Const(0).localSet(ky);
+    f.loop(); // kernel rows
+    {
+      f.i32Const(0).localSet(kx);
+      f.loop(); // kernel columns: one row of the column matrix
+      {
+        f.localGet(table).localGet(kx).i32Const(12).i32Mul().i32Add().localSet(entry);
+        f.localGet(entry).i32Load(0).localSet(shift);
+        f.localGet(entry).i32Load(4).localSet(start);
+        f.localGet(entry).i32Load(8).localSet(end);
+        f.i32Const(0).localSet(oy);
+        f.loop(); // output rows
+        {
+          f.localGet(oy).localGet(sh).i32Mul().localGet(ky).localGet(dh).i32Mul().i32Add().localGet(top).i32Sub().localTee(iy);
+          f.localGet(height).i32LtU().if();
+          {
+            // src = row + (oy·ow + start)·4; dst = base + iy·width·4 + shift + start·stride
+            f.localGet(row).localGet(oy).localGet(ow).i32Mul().localGet(start).i32Add().i32Const(4).i32Mul().i32Add().localSet(src);
+            f.localGet(base).localGet(iy).localGet(rowBytes).i32Mul().i32Add().localGet(shift).i32Add();
+            f.localGet(start).localGet(stride).i32Mul().i32Add().localSet(dst);
+            f.localGet(start).localSet(ox);
+            f.localGet(stride).i32Const(4).i32Eq().if();
+            {
+              f.localGet(end).i32Const(3).i32Sub().localSet(vectorEnd);
+              f.block();
+              f.loop();
+              f.localGet(ox).localGet(vectorEnd).i32GeS().brIf(1);
+              f.localGet(dst).localGet(dst).v128Load(0, 2).localGet(src).v128Load(0, 2).f32x4Add().v128Store(0, 2);
+              f.localGet(src).i32Const(16).i32Add().localSet(src);
+              f.localGet(dst).i32Const(16).i32Add().localSet(dst);
+              f.localGet(ox).i32Const(4).i32Add().localSet(ox);
+              f.br(0);
+              f.end();
+              f.end();
+            }
+            f.end();
+            f.block();
+            f.loop();
+            f.localGet(ox).localGet(end).i32GeS().brIf(1);
+            f.localGet(dst).localGet(dst).f32Load().localGet(src).f32Load().f32Add().f32Store();
+            f.localGet(src).i32Const(4).i32Add().localSet(src);
+            f.localGet(dst).localGet(stride).i32Add().localSet(dst);
+            f.localGet(ox).i32Const(1).i32Add().localSet(ox);
+            f.br(0);
+            f.end();
+            f.end();
+          }
+          f.end();
+          f.localGet(oy).i32Const(1).i32Add().localTee(oy).localGet(oh).i32LtS().brIf(0);
+        }
+        f.end();
+        f.localGet(row).localGet(lane).i32Add().localSet(row);
+        f.localGet(kx).i32Const(1).i32Add().localTee(kx).localGet(kw).i32LtS().brIf(0);
+      }
+      f.end();
+      f.localGet(ky).i32Const(1).i32Add().localTee(ky).localGet(kh).i32LtS().brIf(0);
+    }
+    f.end();
+    f.localGet(base).localGet(plane).i32Add().localSet(base);
+    f.localGet(c).i32Const(1).i32Add().localTee(c).localGet(channels).i32LtS().brIf(0);
+  }
+  f.end();
+  return f;
+}
+
 /** The row copy's export name. */
 export const COPY_ROWS_KERNEL = "copy_rows";
 

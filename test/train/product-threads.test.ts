@@ -132,11 +132,12 @@ describe("conv and gemm on two threads", () => {
     for (const [one, two] of oneAndTwo(runs)) expect(firstDifference(two.data, one.data)).toBe(-1);
   });
 
-  it("conv's backward (dW over the batch, dx as a conv and per image at stride 2), im2col split by images: bit-for-bit", () => {
+  it("conv's backward (dW by channel groups, dx as a conv, and at stride 2 as Wᵀ · dY with col2im, by chunks of images): bit-for-bit", () => {
     const backwards: [number[], number[], ConvAttributes & { strides?: [number, number]; pads?: [number, number, number, number] }][] = [
       [[8, 16, 32, 32], [16, 16, 3, 3], { pads: [1, 1, 1, 1] }],
       [[5, 13, 17, 15], [24, 13, 3, 3], { strides: [2, 2], pads: [1, 1, 1, 1] }],
       [[32, 1, 28, 28], [32, 1, 3, 3], { pads: [1, 1, 1, 1] }],
+      [[8, 16, 32, 32], [16, 16, 3, 3], { strides: [2, 2], pads: [1, 1, 1, 1] }],
     ];
     const runs = backwards.map(([xs, ws, attributes]) => {
       const x = tensor(xs);

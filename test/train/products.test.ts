@@ -9,9 +9,9 @@
  * the kernel) against their TypeScript products (`setWasmProducts(false)`): within 1e-5 of the
  * output's largest magnitude, for strides, padding, dilation, 1×1, odd sizes and every fused
  * activation kind the kernel fuses or leaves to the write-back. A conv's backward on the heap
- * (dW as one product over the batch with im2col into the packed operand; dx of a unit-stride conv
- * as the conv of dY with the flipped weights) against the per-image TypeScript products and
- * col2im: within 1e-5 of each gradient's largest magnitude.
+ * (dW as one product over the batch; dx of a unit-stride conv as the conv of dY with the flipped
+ * weights, of other convs as Wᵀ · dY and a WebAssembly col2im) against the per-image TypeScript
+ * products and col2im: within 1e-5 of each gradient's largest magnitude.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { matmul, matmulReference, type Product } from "../../runtime/gradients/products.js";
@@ -188,12 +188,14 @@ describe("conv and gemm on the WebAssembly products", () => {
 describe("a conv's backward on the WebAssembly products", () => {
   const cases: [string, number[], number[], { strides?: [number, number]; pads?: [number, number, number, number]; dilations?: [number, number] }][] = [
     ["3×3 pad 1 (dx as a conv)", [3, 5, 11, 13], [12, 5, 3, 3], { pads: [1, 1, 1, 1] }],
-    ["3×3 stride 2 (dx per image, dW on the heap)", [2, 16, 15, 15], [32, 16, 3, 3], { strides: [2, 2], pads: [1, 1, 1, 1] }],
+    ["3×3 stride 2 (dx as Wᵀ · dY and col2im)", [2, 16, 15, 15], [32, 16, 3, 3], { strides: [2, 2], pads: [1, 1, 1, 1] }],
     ["1×1", [2, 24, 9, 7], [10, 24, 1, 1], {}],
     ["5×3 dilated, asymmetric pads", [1, 3, 20, 17], [7, 3, 5, 3], { dilations: [2, 2], pads: [1, 2, 0, 1] }],
     ["1 input channel: 9 rows of A, the last block padded", [4, 1, 28, 28], [32, 1, 3, 3], { pads: [1, 1, 1, 1] }],
-    ["padding wider than the kernel (dx per image)", [2, 4, 9, 9], [8, 4, 3, 3], { pads: [3, 3, 3, 3] }],
+    ["padding wider than the kernel (dx as Wᵀ · dY and col2im)", [2, 4, 9, 9], [8, 4, 3, 3], { pads: [3, 3, 3, 3] }],
     ["8 images in products of 3, 3 and 2 (512 KiB of columns at a time)", [8, 8, 24, 24], [12, 8, 3, 3], { pads: [1, 1, 1, 1] }],
+    ["stride 2 over 8 images in products of 3, 3 and 2", [8, 16, 32, 32], [16, 16, 3, 3], { strides: [2, 2], pads: [1, 1, 1, 1] }],
+    ["5×5 stride 3, dilation 2", [3, 4, 23, 19], [6, 4, 5, 5], { strides: [3, 3], pads: [2, 1, 3, 0], dilations: [2, 2] }],
   ];
   for (const [name, xs, ws, attributes] of cases) {
     it(`conv ${name}: dx and dW`, () => {
