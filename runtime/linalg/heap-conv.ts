@@ -11,8 +11,8 @@
  *   into A's row blocks, dY's planes into the rows of dYᵀ (the `transpose` kernel);
  * - input gradient of a unit-stride conv: the forward of a conv over dY with the weights flipped
  *   in both kernel axes and input and output channels swapped, padded by `d·(k − 1) − pad` on
- *   each side, which gives exactly the input's size; so no col2im. Other convs keep the
- *   per-image products and col2im of `runtime/gradients/linear.ts`.
+ *   each side, which gives exactly the input's size; so no col2im. Other convs: `dcol = Wᵀ · dY`
+ *   over a chunk of images, and a WebAssembly col2im onto dx.
  *
  * Products take a chunk of images at a time (512 KiB of columns), so the kernel reads columns
  * that are still in cache. On several threads (`setTrainingThreads`) a forward gives each thread
