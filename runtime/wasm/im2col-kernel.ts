@@ -46,102 +46,6 @@ export function col2imFunction(): ModuleFunction {
   return { name: COL2IM_KERNEL, results: [], body: col2imBody() };
 }
 
-function col2imBody(): FunctionBody {
-  const { i32 } = ValueType;
-  const f = new FunctionBody(Array.from({ length: 14 }, () => i32));
-  const [x, channels, height, width, kh, kw, sh, dh, oh, ow, top, table, col, lane] = Array.from({ length: 14 }, (_, i) => i);
-  const c = f.local(i32);
-  const ky = f.local(i32);
-  const kx = f.local(i32);
-  const plane = f.local(i32);
-  const base = f.local(i32);
-  const row = f.local(i32);
-  const oy = f.local(i32);
-  const iy = f.local(i32);
-  const entry = f.local(i32);
-  const shift = f.local(i32);
-  const start = f.local(i32);
-  const end = f.local(i32);
-  const ox = f.local(i32);
-  const src = f.local(i32);
-  const dst = f.local(i32);
-  const vectorEnd = f.local(i32);
-  const stride = f.local(i32);
-  const rowBytes = f.local(i32);
-
-  f.localGet(height).localGet(width).i32Mul().i32Const(4).i32Mul().localSet(plane);
-  f.localGet(width).i32Const(4).i32Mul().localSet(rowBytes);
-  f.localGet(table).localGet(kw).i32Const(12).i32Mul().i32Add().i32Load().localSet(stride);
-  f.localGet(x).localSet(base);
-  f.localGet(col).localSet(row);
-  f.i32Const(0).localSet(c);
-  f.loop(); // channels
-  {
-    f.i32Const(0).localSet(ky);
-    f.loop(); // kernel rows
-    {
-      f.i32Const(0).localSet(kx);
-      f.loop(); // kernel columns: one row of the column matrix
-      {
-        f.localGet(table).localGet(kx).i32Const(12).i32Mul().i32Add().localSet(entry);
-        f.localGet(entry).i32Load(0).localSet(shift);
-        f.localGet(entry).i32Load(4).localSet(start);
-        f.localGet(entry).i32Load(8).localSet(end);
-        f.i32Const(0).localSet(oy);
-        f.loop(); // output rows
-        {
-          f.localGet(oy).localGet(sh).i32Mul().localGet(ky).localGet(dh).i32Mul().i32Add().localGet(top).i32Sub().localTee(iy);
-          f.localGet(height).i32LtU().if();
-          {
-            // src = row + (oy·ow + start)·4; dst = base + iy·width·4 + shift + start·stride
-            f.localGet(row).localGet(oy).localGet(ow).i32Mul().localGet(start).i32Add().i32Const(4).i32Mul().i32Add().localSet(src);
-            f.localGet(base).localGet(iy).localGet(rowBytes).i32Mul().i32Add().localGet(shift).i32Add();
-            f.localGet(start).localGet(stride).i32Mul().i32Add().localSet(dst);
-            f.localGet(start).localSet(ox);
-            f.localGet(stride).i32Const(4).i32Eq().if();
-            {
-              f.localGet(end).i32Const(3).i32Sub().localSet(vectorEnd);
-              f.block();
-              f.loop();
-              f.localGet(ox).localGet(vectorEnd).i32GeS().brIf(1);
-              f.localGet(dst).localGet(dst).v128Load(0, 2).localGet(src).v128Load(0, 2).f32x4Add().v128Store(0, 2);
-              f.localGet(src).i32Const(16).i32Add().localSet(src);
-              f.localGet(dst).i32Const(16).i32Add().localSet(dst);
-              f.localGet(ox).i32Const(4).i32Add().localSet(ox);
-              f.br(0);
-              f.end();
-              f.end();
-            }
-            f.end();
-            f.block();
-            f.loop();
-            f.localGet(ox).localGet(end).i32GeS().brIf(1);
-            f.localGet(dst).localGet(dst).f32Load().localGet(src).f32Load().f32Add().f32Store();
-            f.localGet(src).i32Const(4).i32Add().localSet(src);
-            f.localGet(dst).localGet(stride).i32Add().localSet(dst);
-            f.localGet(ox).i32Const(1).i32Add().localSet(ox);
-            f.br(0);
-            f.end();
-            f.end();
-          }
-          f.end();
-          f.localGet(oy).i32Const(1).i32Add().localTee(oy).localGet(oh).i32LtS().brIf(0);
-        }
-        f.end();
-        f.localGet(row).localGet(lane).i32Add().localSet(row);
-        f.localGet(kx).i32Const(1).i32Add().localTee(kx).localGet(kw).i32LtS().brIf(0);
-      }
-      f.end();
-      f.localGet(ky).i32Const(1).i32Add().localTee(ky).localGet(kh).i32LtS().brIf(0);
-    }
-    f.end();
-    f.localGet(base).localGet(plane).i32Add().localSet(base);
-    f.localGet(c).i32Const(1).i32Add().localTee(c).localGet(channels).i32LtS().brIf(0);
-  }
-  f.end();
-  return f;
-}
-
 /** The row copy's export name. */
 export const COPY_ROWS_KERNEL = "copy_rows";
 
@@ -247,53 +151,53 @@ function transposeBody(): FunctionBody {
   return f;
 }
 
-function im2colBody(): FunctionBody {
+/** The parameters of `im2col` and `col2im` that {@link tapRows} walks, by local index. */
+interface WindowParams {
+  x: number;
+  channels: number;
+  height: number;
+  width: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  dh: number;
+  oh: number;
+  top: number;
+  table: number;
+}
+
+/** The locals {@link tapRows} keeps for its callers: the input row `iy`, and the kernel column's table entry. */
+interface TapLocals {
+  /** The first value of the current channel's plane (bytes). */
+  base: number;
+  iy: number;
+  /** The kernel column's byte offset, its first and end output columns, the column stride × 4, and a plane row's bytes. */
+  shift: number;
+  start: number;
+  end: number;
+  stride: number;
+  rowBytes: number;
+  oy: number;
+}
+
+/**
+ * The loops im2col and col2im share: for each row r = (c, ky, kx) of the column matrix, the
+ * kernel column's table entry, then for each output row oy its input row iy = oy·sh + ky·dh − top.
+ * `row` runs before a row's output rows, `outputRow` for each (iy may lie outside the image),
+ * `nextRow` after them.
+ */
+function tapRows(f: FunctionBody, p: WindowParams, body: { row(t: TapLocals): void; outputRow(t: TapLocals): void; nextRow(t: TapLocals): void }): void {
   const { i32 } = ValueType;
-  const f = new FunctionBody(Array.from({ length: 16 }, () => i32));
-  const [x, channels, height, width, kh, kw, sh, dh, oh, ow, top, table, col, element, lane, block] = Array.from({ length: 16 }, (_, i) => i);
-  const c = f.local(i32);
-  const ky = f.local(i32);
-  const kx = f.local(i32);
-  const r = f.local(i32);
-  const plane = f.local(i32);
-  const base = f.local(i32);
-  const out = f.local(i32);
-  const oy = f.local(i32);
-  const iy = f.local(i32);
-  const entry = f.local(i32);
-  const shift = f.local(i32);
-  const start = f.local(i32);
-  const end = f.local(i32);
-  const ox = f.local(i32);
-  const src = f.local(i32);
-  const dst = f.local(i32);
-  const vectorEnd = f.local(i32);
-  const stride = f.local(i32);
-  const rowBytes = f.local(i32);
-  // Stays 0: where the zero run before a row's inside starts.
-  const first = f.local(i32);
-
-  /** Stores 0 at `dst` for output columns [from, to), `dst` advancing by `element`. */
-  const zeros = (from: number, to: number): void => {
-    f.localGet(from).localSet(ox);
-    f.block();
-    f.loop();
-    f.localGet(ox).localGet(to).i32GeS().brIf(1);
-    f.localGet(dst).f32Const(0).f32Store();
-    f.localGet(dst).localGet(element).i32Add().localSet(dst);
-    f.localGet(ox).i32Const(1).i32Add().localSet(ox);
-    f.br(0);
-    f.end();
-    f.end();
+  const [c, ky, kx, plane, entry] = [f.local(i32), f.local(i32), f.local(i32), f.local(i32), f.local(i32)];
+  const t: TapLocals = {
+    base: f.local(i32), iy: f.local(i32), shift: f.local(i32), start: f.local(i32), end: f.local(i32),
+    stride: f.local(i32), rowBytes: f.local(i32), oy: f.local(i32),
   };
-
-  f.i32Const(0).localSet(first);
-  f.localGet(height).localGet(width).i32Mul().i32Const(4).i32Mul().localSet(plane);
-  f.localGet(width).i32Const(4).i32Mul().localSet(rowBytes);
+  f.localGet(p.height).localGet(p.width).i32Mul().i32Const(4).i32Mul().localSet(plane);
+  f.localGet(p.width).i32Const(4).i32Mul().localSet(t.rowBytes);
   // The column stride times 4, the table's last word.
-  f.localGet(table).localGet(kw).i32Const(12).i32Mul().i32Add().i32Load().localSet(stride);
-  f.localGet(x).localSet(base);
-  f.i32Const(0).localSet(r);
+  f.localGet(p.table).localGet(p.kw).i32Const(12).i32Mul().i32Add().i32Load().localSet(t.stride);
+  f.localGet(p.x).localSet(t.base);
   f.i32Const(0).localSet(c);
   f.loop(); // channels
   {
@@ -303,73 +207,164 @@ function im2colBody(): FunctionBody {
       f.i32Const(0).localSet(kx);
       f.loop(); // kernel columns: one row of the column matrix
       {
-        f.localGet(table).localGet(kx).i32Const(12).i32Mul().i32Add().localSet(entry);
-        f.localGet(entry).i32Load(0).localSet(shift);
-        f.localGet(entry).i32Load(4).localSet(start);
-        f.localGet(entry).i32Load(8).localSet(end);
-        // out = col + (r >> 2)·block + (r & 3)·lane
-        f.localGet(col).localGet(r).i32Const(2).i32ShrU().localGet(block).i32Mul().i32Add();
-        f.localGet(r).i32Const(3).i32And().localGet(lane).i32Mul().i32Add().localSet(out);
-        f.i32Const(0).localSet(oy);
+        f.localGet(p.table).localGet(kx).i32Const(12).i32Mul().i32Add().localSet(entry);
+        f.localGet(entry).i32Load(0).localSet(t.shift);
+        f.localGet(entry).i32Load(4).localSet(t.start);
+        f.localGet(entry).i32Load(8).localSet(t.end);
+        body.row(t);
+        f.i32Const(0).localSet(t.oy);
         f.loop(); // output rows
         {
-          f.localGet(out).localSet(dst);
-          // iy = oy·sh + ky·dh − top; outside [0, height) as an unsigned compare.
-          f.localGet(oy).localGet(sh).i32Mul().localGet(ky).localGet(dh).i32Mul().i32Add().localGet(top).i32Sub().localTee(iy);
-          f.localGet(height).i32GeU().if();
-          {
-            zeros(first, ow);
-          }
-          f.else();
-          {
-            zeros(first, start);
-            // src = base + iy·width·4 + shift + start·stride
-            f.localGet(base).localGet(iy).localGet(rowBytes).i32Mul().i32Add().localGet(shift).i32Add();
-            f.localGet(start).localGet(stride).i32Mul().i32Add().localSet(src);
-            f.localGet(start).localSet(ox);
-            f.localGet(element).i32Const(4).i32Eq().localGet(stride).i32Const(4).i32Eq().i32And().if();
-            {
-              // Contiguous on both sides: four values at a time, then one at a time.
-              f.localGet(end).i32Const(3).i32Sub().localSet(vectorEnd);
-              f.block();
-              f.loop();
-              f.localGet(ox).localGet(vectorEnd).i32GeS().brIf(1);
-              f.localGet(dst).localGet(src).v128Load(0, 2).v128Store(0, 2);
-              f.localGet(src).i32Const(16).i32Add().localSet(src);
-              f.localGet(dst).i32Const(16).i32Add().localSet(dst);
-              f.localGet(ox).i32Const(4).i32Add().localSet(ox);
-              f.br(0);
-              f.end();
-              f.end();
-            }
-            f.end();
-            f.block();
-            f.loop();
-            f.localGet(ox).localGet(end).i32GeS().brIf(1);
-            f.localGet(dst).localGet(src).f32Load().f32Store();
-            f.localGet(src).localGet(stride).i32Add().localSet(src);
-            f.localGet(dst).localGet(element).i32Add().localSet(dst);
-            f.localGet(ox).i32Const(1).i32Add().localSet(ox);
-            f.br(0);
-            f.end();
-            f.end();
-            zeros(end, ow);
-          }
-          f.end();
-          f.localGet(out).localGet(ow).localGet(element).i32Mul().i32Add().localSet(out);
-          f.localGet(oy).i32Const(1).i32Add().localTee(oy).localGet(oh).i32LtS().brIf(0);
+          f.localGet(t.oy).localGet(p.sh).i32Mul().localGet(ky).localGet(p.dh).i32Mul().i32Add().localGet(p.top).i32Sub().localSet(t.iy);
+          body.outputRow(t);
+          f.localGet(t.oy).i32Const(1).i32Add().localTee(t.oy).localGet(p.oh).i32LtS().brIf(0);
         }
         f.end();
-        f.localGet(r).i32Const(1).i32Add().localSet(r);
-        f.localGet(kx).i32Const(1).i32Add().localTee(kx).localGet(kw).i32LtS().brIf(0);
+        body.nextRow(t);
+        f.localGet(kx).i32Const(1).i32Add().localTee(kx).localGet(p.kw).i32LtS().brIf(0);
       }
       f.end();
-      f.localGet(ky).i32Const(1).i32Add().localTee(ky).localGet(kh).i32LtS().brIf(0);
+      f.localGet(ky).i32Const(1).i32Add().localTee(ky).localGet(p.kh).i32LtS().brIf(0);
     }
     f.end();
-    f.localGet(base).localGet(plane).i32Add().localSet(base);
-    f.localGet(c).i32Const(1).i32Add().localTee(c).localGet(channels).i32LtS().brIf(0);
+    f.localGet(t.base).localGet(plane).i32Add().localSet(t.base);
+    f.localGet(c).i32Const(1).i32Add().localTee(c).localGet(p.channels).i32LtS().brIf(0);
   }
   f.end();
+}
+
+/**
+ * Steps `ox` to `end`: four values at a time while four fit before `end` (`vector`, when given),
+ * then one at a time (`scalar`, when given). Each callback emits one step's work and advances its
+ * own pointers; `vectorEnd` is scratch.
+ */
+function runTo(f: FunctionBody, ox: number, end: number, vectorEnd: number, vector: (() => void) | undefined, scalar: (() => void) | undefined): void {
+  if (vector !== undefined) {
+    f.localGet(end).i32Const(3).i32Sub().localSet(vectorEnd);
+    f.block();
+    f.loop();
+    f.localGet(ox).localGet(vectorEnd).i32GeS().brIf(1);
+    vector();
+    f.localGet(ox).i32Const(4).i32Add().localSet(ox);
+    f.br(0);
+    f.end();
+    f.end();
+  }
+  if (scalar !== undefined) {
+    f.block();
+    f.loop();
+    f.localGet(ox).localGet(end).i32GeS().brIf(1);
+    scalar();
+    f.localGet(ox).i32Const(1).i32Add().localSet(ox);
+    f.br(0);
+    f.end();
+    f.end();
+  }
+}
+
+function im2colBody(): FunctionBody {
+  const { i32 } = ValueType;
+  const f = new FunctionBody(Array.from({ length: 16 }, () => i32));
+  const [x, channels, height, width, kh, kw, sh, dh, oh, ow, top, table, col, element, lane, block] = Array.from({ length: 16 }, (_, i) => i);
+  const r = f.local(i32);
+  const out = f.local(i32);
+  const ox = f.local(i32);
+  const src = f.local(i32);
+  const dst = f.local(i32);
+  const vectorEnd = f.local(i32);
+  // Stays 0: where the zero run before a row's inside starts.
+  const first = f.local(i32);
+  const zeros = (from: number, to: number): void => {
+    f.localGet(from).localSet(ox);
+    runTo(f, ox, to, vectorEnd, undefined, () => {
+      f.localGet(dst).f32Const(0).f32Store();
+      f.localGet(dst).localGet(element).i32Add().localSet(dst);
+    });
+  };
+  f.i32Const(0).localSet(first);
+  f.i32Const(0).localSet(r);
+  tapRows(f, { x, channels, height, width, kh, kw, sh, dh, oh, top, table }, {
+    row() {
+      // out = col + (r >> 2)·block + (r & 3)·lane
+      f.localGet(col).localGet(r).i32Const(2).i32ShrU().localGet(block).i32Mul().i32Add();
+      f.localGet(r).i32Const(3).i32And().localGet(lane).i32Mul().i32Add().localSet(out);
+    },
+    outputRow(t) {
+      f.localGet(out).localSet(dst);
+      // Outside [0, height) as an unsigned compare: the whole row is padding.
+      f.localGet(t.iy).localGet(height).i32GeU().if();
+      zeros(first, ow);
+      f.else();
+      {
+        zeros(first, t.start);
+        // src = base + iy·width·4 + shift + start·stride
+        f.localGet(t.base).localGet(t.iy).localGet(t.rowBytes).i32Mul().i32Add().localGet(t.shift).i32Add();
+        f.localGet(t.start).localGet(t.stride).i32Mul().i32Add().localSet(src);
+        f.localGet(t.start).localSet(ox);
+        // Contiguous on both sides: four values at a time first.
+        f.localGet(element).i32Const(4).i32Eq().localGet(t.stride).i32Const(4).i32Eq().i32And().if();
+        runTo(f, ox, t.end, vectorEnd, () => {
+          f.localGet(dst).localGet(src).v128Load(0, 2).v128Store(0, 2);
+          f.localGet(src).i32Const(16).i32Add().localSet(src);
+          f.localGet(dst).i32Const(16).i32Add().localSet(dst);
+        }, undefined);
+        f.end();
+        runTo(f, ox, t.end, vectorEnd, undefined, () => {
+          f.localGet(dst).localGet(src).f32Load().f32Store();
+          f.localGet(src).localGet(t.stride).i32Add().localSet(src);
+          f.localGet(dst).localGet(element).i32Add().localSet(dst);
+        });
+        zeros(t.end, ow);
+      }
+      f.end();
+      f.localGet(out).localGet(ow).localGet(element).i32Mul().i32Add().localSet(out);
+    },
+    nextRow() {
+      f.localGet(r).i32Const(1).i32Add().localSet(r);
+    },
+  });
+  return f;
+}
+
+function col2imBody(): FunctionBody {
+  const { i32 } = ValueType;
+  const f = new FunctionBody(Array.from({ length: 14 }, () => i32));
+  const [x, channels, height, width, kh, kw, sh, dh, oh, ow, top, table, col, lane] = Array.from({ length: 14 }, (_, i) => i);
+  const row = f.local(i32);
+  const ox = f.local(i32);
+  const src = f.local(i32);
+  const dst = f.local(i32);
+  const vectorEnd = f.local(i32);
+  f.localGet(col).localSet(row);
+  tapRows(f, { x, channels, height, width, kh, kw, sh, dh, oh, top, table }, {
+    row() {},
+    outputRow(t) {
+      // Taps in the padding (iy outside [0, height), an unsigned compare) add nothing.
+      f.localGet(t.iy).localGet(height).i32LtU().if();
+      {
+        // src = row + (oy·ow + start)·4; dst = base + iy·width·4 + shift + start·stride
+        f.localGet(row).localGet(t.oy).localGet(ow).i32Mul().localGet(t.start).i32Add().i32Const(4).i32Mul().i32Add().localSet(src);
+        f.localGet(t.base).localGet(t.iy).localGet(t.rowBytes).i32Mul().i32Add().localGet(t.shift).i32Add();
+        f.localGet(t.start).localGet(t.stride).i32Mul().i32Add().localSet(dst);
+        f.localGet(t.start).localSet(ox);
+        f.localGet(t.stride).i32Const(4).i32Eq().if();
+        runTo(f, ox, t.end, vectorEnd, () => {
+          f.localGet(dst).localGet(dst).v128Load(0, 2).localGet(src).v128Load(0, 2).f32x4Add().v128Store(0, 2);
+          f.localGet(src).i32Const(16).i32Add().localSet(src);
+          f.localGet(dst).i32Const(16).i32Add().localSet(dst);
+        }, undefined);
+        f.end();
+        runTo(f, ox, t.end, vectorEnd, undefined, () => {
+          f.localGet(dst).localGet(dst).f32Load().localGet(src).f32Load().f32Add().f32Store();
+          f.localGet(src).i32Const(4).i32Add().localSet(src);
+          f.localGet(dst).localGet(t.stride).i32Add().localSet(dst);
+        });
+      }
+      f.end();
+    },
+    nextRow() {
+      f.localGet(row).localGet(lane).i32Add().localSet(row);
+    },
+  });
   return f;
 }
