@@ -59,8 +59,19 @@ export function kernelFuses(activation: FusedActivation | undefined): boolean {
 }
 
 /**
+ * The kernel's flags for a product's last slab, and its `alpha`: relu or leaky relu where the
+ * kernel fuses `activation`, nothing otherwise.
+ */
+export function epilogueFlags(activation: FusedActivation | undefined): { last: number; alpha: number } {
+  if (activation?.kind === "relu") return { last: GemmFlags.relu, alpha: 0 };
+  if (activation?.kind === "leaky_relu") return { last: GemmFlags.leakyRelu, alpha: activation.alpha };
+  return { last: 0, alpha: 0 };
+}
+
+/**
  * Runs the product; `activation` is applied here only when {@link kernelFuses} says so. With
  * `accumulate`, the product is added to C (the first slab starts from C instead of the bias).
+ * The worker threads' slab loop (`runtime/linalg/product-threads.ts`) is this one, in source text.
  */
 export function multiply(
   kernels: Pick<PlanKernels, "gemmTile">,
@@ -72,13 +83,7 @@ export function multiply(
   const depth = a.depth;
   const slabs = Math.ceil(depth / PRODUCT_SLAB_DEPTH);
   const slab = Math.ceil(depth / slabs);
-  let last = 0;
-  let alpha = 0;
-  if (activation?.kind === "relu") last = GemmFlags.relu;
-  else if (activation?.kind === "leaky_relu") {
-    last = GemmFlags.leakyRelu;
-    alpha = activation.alpha;
-  }
+  const { last, alpha } = epilogueFlags(activation);
   // Within a packed row block, column p starts MR·p floats in.
   for (let p = 0; p < depth; p += slab) {
     const size = Math.min(slab, depth - p);

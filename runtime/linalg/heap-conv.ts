@@ -23,9 +23,9 @@
  * Sums are float32 in the kernel's lanes, a slab of ≤ 384 reduction steps at a time.
  */
 import { applyActivation, type FusedActivation } from "./epilogue.js";
-import { kernelFuses, PRODUCT_SLAB_DEPTH, rowStride } from "../fast/product.js";
-import { productHeap, trainingThreads, type ProductHeap } from "./wasm-products.js";
-import { GemmFlags, MR, NR } from "../wasm/gemm-kernel.js";
+import { epilogueFlags, kernelFuses, rowStride } from "../fast/product.js";
+import { productHeap, trainingThreads, type ProductHeap, type ProductLayout } from "./wasm-products.js";
+import { MR, NR } from "../wasm/gemm-kernel.js";
 import { freshFloats, type Tensor } from "../tensor.js";
 import { window2d, type Window2d } from "../window.js";
 
@@ -126,18 +126,17 @@ function convChunksOnThreads(
   const table = yAt + n * m * positions;
   heap.floats.set(x.data, xAt);
   heap.windowTable(table, win, w);
-  const slabs = Math.ceil(depth / PRODUCT_SLAB_DEPTH);
-  const lastFlags = activation?.kind === "relu" ? GemmFlags.relu : activation?.kind === "leaky_relu" ? GemmFlags.leakyRelu : 0;
+  const { last, alpha } = epilogueFlags(activation);
   const conv = {
     x: xAt * 4, imageBytes: image * 4,
     window: [c, h, w, win.kh, win.kw, win.sh, win.dh, win.oh, win.ow, win.pads.top], table: table * 4,
     element: 4, lane: l.ld * 4, block: MR * l.ld * 4,
     b: l.extra * 4, threadStride: region * 4, cOffset: depth * l.ld * 4, ld: l.ld * 4,
     a: l.a * 4, blockStride: l.k * MR * 4, depth, paddedRows: l.paddedRows,
-    bias: l.bias * 4, lastFlags, slab: Math.ceil(depth / slabs),
+    bias: l.bias * 4, lastFlags: last,
     y: yAt * 4, m, positions, per, n,
   };
-  heap.convChunks(Math.ceil(n / per), conv, activation?.kind === "leaky_relu" ? activation.alpha : 0);
+  heap.convChunks(Math.ceil(n / per), conv, alpha);
   y.set(heap.floats.subarray(yAt, yAt + n * m * positions));
 }
 
@@ -228,9 +227,7 @@ export function convWeightGradientOnHeap(problem: HeapConvProblem, dw: Float32Ar
     heap.setBias(l);
     heap.run(l, undefined, first > 0, total, single);
   }
-  for (let channel = 0; channel < m; channel++) {
-    for (let r = 0; r < depth; r++) dw[channel * depth + r] = f[l.c + r * l.ld + channel];
-  }
+  readWeightGradient(f, l, dw);
   return true;
 }
 
@@ -285,9 +282,7 @@ function weightGradientOnThreads({ dy, x, n, c, h, width, m, win }: HeapConvProb
     b: bAt * 4, ld: ld * 4, c: l.c * 4, columns: Math.ceil(m / NR) * NR, bias: l.bias * 4,
     plain: plainAt * 4, plainStride: groupRows * steps * 4,
   });
-  for (let channel = 0; channel < m; channel++) {
-    for (let r = 0; r < depth; r++) dw[channel * depth + r] = f[l.c + r * l.ld + channel];
-  }
+  readWeightGradient(f, l, dw);
   return true;
 }
 
@@ -309,6 +304,13 @@ function writeDyTransposed(heap: ProductHeap, dy: Float32Array, first: number, c
       let to = b + j * positions * ld + channel;
       for (let p = 0; p < positions; p++, to += ld) f[to] = dy[from + p];
     }
+  }
+}
+
+/** dW (`[m, depth]`) from C, which holds dWᵀ (`l.m` = depth rows of `l.n` = m values). */
+function readWeightGradient(f: Float32Array, l: ProductLayout, dw: Float32Array): void {
+  for (let channel = 0; channel < l.n; channel++) {
+    for (let r = 0; r < l.m; r++) dw[channel * l.m + r] = f[l.c + r * l.ld + channel];
   }
 }
 
@@ -377,14 +379,13 @@ function inputGradientByColumns({ dy, w, n, c, h, width, m, win }: HeapConvProbl
   f.fill(0, dxAt, dxAt + n * image);
   heap.windowTable(table, win, width);
   const chunks = Math.ceil(n / per);
-  const slab = Math.ceil(m / Math.ceil(m / PRODUCT_SLAB_DEPTH));
   const threaded =
     chunks > 1 &&
     heap.inputGradientChunks(chunks, {
       dx: dxAt * 4, imageFloats: image,
       window: [c, h, width, win.kh, win.kw, win.sh, win.dh, win.oh, win.ow, win.pads.top], table: table * 4,
       m, positions, per, n, dy: dyAt * 4, a: l.a * 4, blockStride: l.k * MR * 4, ld: ld * 4,
-      b: l.extra * 4, threadStride: region * 4, cOffset: m * ld * 4, slab, bias: l.bias * 4, paddedRows: l.paddedRows,
+      b: l.extra * 4, threadStride: region * 4, cOffset: m * ld * 4, bias: l.bias * 4, paddedRows: l.paddedRows,
     });
   if (!threaded) {
     // The same calls on this thread, in thread 0's B and C.

@@ -14,7 +14,7 @@
  */
 import { ChunkPool, HEADER_WORDS, Header } from "../fast/chunk-pool.js";
 import type { GemmTile } from "../fast/plan-module.js";
-import { MR, NR } from "../wasm/gemm-kernel.js";
+import { GemmFlags, MR, NR } from "../wasm/gemm-kernel.js";
 import { PRODUCT_SLAB_DEPTH } from "../fast/product.js";
 
 /** The product's words of the control block, after the pool's header; the slab calls follow at `Word.slabs`, `SLAB_WORDS` each. */
@@ -37,8 +37,8 @@ const Word = {
  * arguments where the slabs go.
  */
 const Kind = { product: 0, im2col: 1, conv: 2, weightGradient: 3, inputGradient: 4 } as const;
-/** A conv call's words, from `Word.slabs` (see {@link ConvChunks}). */
-const CONV_WORDS = 32;
+/** The most words a conv call takes from `Word.slabs` (see {@link ConvChunks}). */
+const CONV_WORDS = 31;
 /**
  * An im2col call's words, from `Word.slabs`: the first image (bytes) and the bytes between
  * images, then `im2col`'s arguments from `channels` to `block` (see `im2col-kernel.ts`), the
@@ -54,10 +54,21 @@ const WORDS = Word.slabs - HEADER_WORDS + Math.max(SLAB_WORDS * MAX_SLABS, IM2CO
 const CHUNKS_PER_THREAD = 4;
 
 /**
- * Runs chunk `k` of the posted product on `e` (a module instance): its row blocks or column
- * tiles, every slab. Shared as source text by the caller and the workers' program.
+ * Runs chunk `k` of the posted call on `e` (a module instance): a product's row blocks or column
+ * tiles, every slab; or a conv's chunk of images or group of channels. Shared as source text by
+ * the caller and the workers' program, with `runSlabs`: the slab loop of `multiply`
+ * (`runtime/fast/product.ts`), for a whole product of `rows` × `columns` over a reduction `depth`
+ * long (A's column p at `a + p·MR·4`, B's row p at `b + p·ld`).
  */
-const RUN_CHUNK = `function runChunk(e, c, f, k, thread) {
+const RUN_CHUNK = `function runSlabs(e, a, blockStride, b, ld, cAt, bias, rows, columns, depth, accumulate, last, alpha) {
+  const slab = Math.ceil(depth / Math.ceil(depth / ${PRODUCT_SLAB_DEPTH}));
+  for (let p = 0; p < depth; p += slab) {
+    const size = Math.min(slab, depth - p);
+    const flags = (p > 0 || accumulate ? ${GemmFlags.accumulate} : 0) | (p + size === depth ? last : 0);
+    e.gemm_tile(a + p * ${MR * 4}, blockStride, b + p * ld, ld, cAt, ld, bias, rows, columns, size, flags, alpha);
+  }
+}
+function runChunk(e, c, f, k, thread) {
   const items = c[${Word.items}], chunks = c[${Header.chunks}];
   const lo = Math.floor((items * k) / chunks), hi = Math.floor((items * (k + 1)) / chunks);
   if (lo === hi) return;
@@ -68,11 +79,7 @@ const RUN_CHUNK = `function runChunk(e, c, f, k, thread) {
     for (let chunk = lo; chunk < hi; chunk++) {
       const first = chunk * per, count = Math.min(per, n - first);
       for (let j = 0; j < count; j++) e.copy_rows(c[w + 17] + (first + j) * m * positions * 4, positions * 4, b + j * positions * 4, ld, m, positions);
-      const columns = Math.ceil((count * positions) / ${NR}) * ${NR}, depth = m, slab = c[w + 24];
-      for (let p = 0; p < depth; p += slab) {
-        const size = Math.min(slab, depth - p);
-        e.gemm_tile(c[w + 18] + p * ${MR * 4}, c[w + 19], b + p * ld, ld, cAt, ld, c[w + 25], c[w + 26], columns, size, p > 0 ? 1 : 0, 0);
-      }
+      runSlabs(e, c[w + 18], c[w + 19], b, ld, cAt, c[w + 24], c[w + 25], Math.ceil((count * positions) / ${NR}) * ${NR}, m, false, 0, 0);
       for (let j = 0; j < count; j++) {
         e.col2im(c[w] + (first + j) * imageBytes, c[w + 2], c[w + 3], c[w + 4], c[w + 5], c[w + 6], c[w + 7], c[w + 8], c[w + 9], c[w + 10], c[w + 11],
           c[w + 12], cAt + j * positions * 4, ld);
@@ -96,19 +103,14 @@ const RUN_CHUNK = `function runChunk(e, c, f, k, thread) {
         }
         const a = c[w + 18] + (row0 / ${MR}) * blockStride;
         for (let q = 0; q < blocks; q++) e.transpose(plain + q * ${MR} * steps * 4, steps * 4, a + q * blockStride, ${MR * 4}, ${MR}, Math.ceil(total / 4) * 4);
-        const slabs = Math.ceil(total / ${PRODUCT_SLAB_DEPTH}), slab = Math.ceil(total / slabs);
-        const b = c[w + 20] + first * positions * ld, cAt = c[w + 22] + row0 * ld, bias = c[w + 28] + row0 * 4;
-        for (let p = 0; p < total; p += slab) {
-          const size = Math.min(slab, total - p);
-          e.gemm_tile(a + p * ${MR * 4}, blockStride, b + p * ld, ld, cAt, ld, bias, blocks * ${MR}, columns, size, first > 0 || p > 0 ? 1 : 0, 0);
-        }
+        runSlabs(e, a, blockStride, c[w + 20] + first * positions * ld, ld, c[w + 22] + row0 * ld, c[w + 28] + row0 * 4, blocks * ${MR}, columns, total, first > 0, 0, 0);
       }
     }
     return;
   }
   if (c[${Word.kind}] === ${Kind.conv}) {
     const w = ${Word.slabs};
-    const positions = c[w + 29], m = c[w + 28], per = c[w + 30], n = c[w + 31], ld = c[w + 19];
+    const positions = c[w + 28], m = c[w + 27], per = c[w + 29], n = c[w + 30], ld = c[w + 19];
     const b = c[w + 16] + thread * c[w + 17], cAt = b + c[w + 18];
     for (let chunk = lo; chunk < hi; chunk++) {
       const first = chunk * per, count = Math.min(per, n - first);
@@ -116,13 +118,8 @@ const RUN_CHUNK = `function runChunk(e, c, f, k, thread) {
         e.im2col(c[w] + (first + j) * c[w + 1], c[w + 2], c[w + 3], c[w + 4], c[w + 5], c[w + 6], c[w + 7], c[w + 8], c[w + 9], c[w + 10], c[w + 11],
           c[w + 12], b + j * positions * 4, c[w + 13], c[w + 14], c[w + 15]);
       }
-      const columns = Math.ceil((count * positions) / ${NR}) * ${NR}, depth = c[w + 22], slab = c[w + 26];
-      for (let p = 0; p < depth; p += slab) {
-        const size = Math.min(slab, depth - p);
-        const flags = (p > 0 ? 1 : 0) | (p + size === depth ? c[w + 25] : 0);
-        e.gemm_tile(c[w + 20] + p * ${MR * 4}, c[w + 21], b + p * ld, ld, cAt, ld, c[w + 24], c[w + 23], columns, size, flags, f[${Word.alpha}]);
-      }
-      for (let j = 0; j < count; j++) e.copy_rows(cAt + j * positions * 4, ld, c[w + 27] + (first + j) * m * positions * 4, positions * 4, m, positions);
+      runSlabs(e, c[w + 20], c[w + 21], b, ld, cAt, c[w + 24], c[w + 23], Math.ceil((count * positions) / ${NR}) * ${NR}, c[w + 22], false, c[w + 25], f[${Word.alpha}]);
+      for (let j = 0; j < count; j++) e.copy_rows(cAt + j * positions * 4, ld, c[w + 26] + (first + j) * m * positions * 4, positions * 4, m, positions);
     }
     return;
   }
@@ -170,10 +167,9 @@ export interface ConvChunks {
   blockStride: number;
   depth: number;
   paddedRows: number;
-  /** The bias (paddedRows floats), the last slab's epilogue flags, the slab depth. */
+  /** The bias (paddedRows floats) and the last slab's epilogue flags (`epilogueFlags`). */
   bias: number;
   lastFlags: number;
-  slab: number;
   /** The NCHW output, its channels and positions; images per chunk and in all. */
   y: number;
   m: number;
@@ -203,8 +199,7 @@ export interface InputGradientChunks {
   b: number;
   threadStride: number;
   cOffset: number;
-  /** The slab depth, the zero bias, C's rows (a multiple of MR). */
-  slab: number;
+  /** The zero bias, C's rows (a multiple of MR). */
   bias: number;
   paddedRows: number;
 }
@@ -334,7 +329,7 @@ export class ProductWorkers {
       const words = [
         conv.x, conv.imageBytes, ...conv.window, conv.table, conv.element, conv.lane, conv.block,
         conv.b, conv.threadStride, conv.cOffset, conv.ld, conv.a, conv.blockStride, conv.depth, conv.paddedRows,
-        conv.bias, conv.lastFlags, conv.slab, conv.y, conv.m, conv.positions, conv.per, conv.n,
+        conv.bias, conv.lastFlags, conv.y, conv.m, conv.positions, conv.per, conv.n,
       ];
       words.forEach((value, k) => (c[Word.slabs + k] = value));
     });
@@ -372,7 +367,7 @@ export class ProductWorkers {
       c[Word.items] = chunks;
       const values = [
         words.dx, words.imageFloats, ...words.window, words.table, words.m, words.positions, words.per, words.n,
-        words.dy, words.a, words.blockStride, words.ld, words.b, words.threadStride, words.cOffset, words.slab, words.bias, words.paddedRows,
+        words.dy, words.a, words.blockStride, words.ld, words.b, words.threadStride, words.cOffset, words.bias, words.paddedRows,
       ];
       values.forEach((value, k) => (c[Word.slabs + k] = value));
     });
