@@ -106,8 +106,8 @@ interface ConvProblem extends HeapConvProblem {
 
 /**
  * The general case: one product per image and group for each of dW and dcol (then col2im); an
- * ungrouped conv's dW, and its dx at unit stride, as single products over the batch on the heap
- * where they fit there (`runtime/linalg/heap-conv.ts`).
+ * ungrouped conv's dW and dx as products over the batch on the heap where they fit there
+ * (`runtime/linalg/heap-conv.ts`).
  */
 function groupedBackward(problem: ConvProblem): void {
   if (problem.group === 1) {

@@ -63,8 +63,7 @@ export function convForwardOnHeap(
       const l = heap.layout(m, count * positions, depth, extra);
       if (first === 0) heap.packA(l, weight.data, 0, depth, false);
       heap.floats.set(x.data.subarray(first * image, (first + count) * image), l.extra);
-      const target = { at: l.b * 4, element: 4, lane: l.ld * 4, block: MR * l.ld * 4 };
-      heap.im2col(count, l.extra, c, h, w, win, l.extra + count * image, target, positions * 4);
+      heap.im2col(count, l.extra, c, h, w, win, l.extra + count * image, l.b * 4, l.ld * 4, positions * 4);
       heap.setBias(l, bias?.data);
       heap.run(l, activation);
       const f = heap.floats;
@@ -130,7 +129,6 @@ function convChunksOnThreads(
   const conv = {
     x: xAt * 4, imageBytes: image * 4,
     window: [c, h, w, win.kh, win.kw, win.sh, win.dh, win.oh, win.ow, win.pads.top], table: table * 4,
-    element: 4, lane: l.ld * 4, block: MR * l.ld * 4,
     b: l.extra * 4, threadStride: region * 4, cOffset: depth * l.ld * 4, ld: l.ld * 4,
     a: l.a * 4, blockStride: l.k * MR * 4, depth, paddedRows: l.paddedRows,
     bias: l.bias * 4, lastFlags: last,
@@ -220,7 +218,7 @@ export function convWeightGradientOnHeap(problem: HeapConvProblem, dw: Float32Ar
     f.set(x.subarray(first * image, (first + count) * image), xAt);
     // Several chunks stay on this thread: split, each product's columns would cross to the other
     // core's cache and back, which costs more than the split saves.
-    heap.im2col(count, xAt, c, h, width, win, table, { at: plainAt * 4, element: 4, lane: steps * 4, block: MR * steps * 4 }, positions * 4, single);
+    heap.im2col(count, xAt, c, h, width, win, table, plainAt * 4, steps * 4, positions * 4, single);
     // Block q of A holds, for each reduction step, rows 4q … 4q + 3 side by side.
     for (let q = 0; q < rows / MR; q++) heap.transpose((plainAt + q * MR * steps) * 4, steps * 4, (l.a + q * MR * l.k) * 4, MR * 4, MR, roundUp(total, 4));
     writeDyTransposed(heap, dy, first, count, m, positions, dyAt, l.b, l.ld);

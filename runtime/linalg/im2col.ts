@@ -8,7 +8,9 @@ import type { Window2d } from "../window.js";
 
 /**
  * Fills `col` (`channels*kh*kw × oh*ow`, row-major) from `channels` planes of `height × width`
- * starting at `x[xOffset]`: {@link writeColumns} into a matrix exactly one image wide.
+ * starting at `x[xOffset]`. Each output row is split into a left padding run, a valid run and a
+ * right padding run, so the bounds test is per run, not per element; a 1×1 window with unit
+ * stride and no padding copies whole planes.
  */
 export function im2col(
   x: Float32Array,
@@ -19,41 +21,15 @@ export function im2col(
   w: Window2d,
   col: Float32Array,
 ): void {
-  writeColumns(x, xOffset, channels, height, width, w, col, 0, 0, w.oh * w.ow);
-}
-
-/**
- * The im2col matrix placed at a column offset of a wider matrix, so that several images of a
- * batch share one product (the fast path's GEMM operand, `ldb` columns per row). Each output row
- * is split into a left padding run, a valid run and a right padding run, so the bounds test is
- * per run, not per element; a 1×1 window with unit stride and no padding copies whole planes.
- * Writes rows `0 … channels·kh·kw − 1`, columns `column … column + oh·ow − 1` of the matrix at
- * `col[colOffset]` (row stride `ldb`).
- */
-export function writeColumns(
-  x: Float32Array,
-  xOffset: number,
-  channels: number,
-  height: number,
-  width: number,
-  w: Window2d,
-  col: Float32Array,
-  colOffset: number,
-  column: number,
-  ldb: number,
-): void {
   const { kh, kw, sh, sw, dh, dw, oh, ow } = w;
   const { top, left } = w.pads;
   const plane = height * width;
   const positions = oh * ow;
   if (kh === 1 && kw === 1 && sh === 1 && sw === 1 && top === 0 && left === 0 && positions === plane) {
-    for (let c = 0; c < channels; c++) {
-      const from = xOffset + c * plane;
-      col.set(x.subarray(from, from + plane), colOffset + c * ldb + column);
-    }
+    col.set(x.subarray(xOffset, xOffset + channels * plane));
     return;
   }
-  let rowStart = colOffset + column;
+  let rowStart = 0;
   for (let c = 0; c < channels; c++) {
     const base = xOffset + c * plane;
     for (let ky = 0; ky < kh; ky++) {
@@ -77,7 +53,7 @@ export function writeColumns(
           else for (let ox = oxStart; ox < oxEnd; ox++) col[out + ox] = x[source + ox * sw];
           for (let ox = oxEnd; ox < ow; ox++) col[out + ox] = 0;
         }
-        rowStart += ldb;
+        rowStart += positions;
       }
     }
   }

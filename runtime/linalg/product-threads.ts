@@ -37,14 +37,14 @@ const Word = {
  * arguments where the slabs go.
  */
 const Kind = { product: 0, im2col: 1, conv: 2, weightGradient: 3, inputGradient: 4 } as const;
-/** The most words a conv call takes from `Word.slabs` (see {@link ConvChunks}). */
-const CONV_WORDS = 31;
+/** The most words a conv call takes from `Word.slabs` (see {@link ConvChunks}, the weight gradient's 29). */
+const CONV_WORDS = 29;
 /**
  * An im2col call's words, from `Word.slabs`: the first image (bytes) and the bytes between
- * images, then `im2col`'s arguments from `channels` to `block` (see `im2col-kernel.ts`), the
- * column matrix's start as `col`, and the bytes between images' columns.
+ * images, then `im2col`'s arguments from `channels` to `table` (see `im2col-kernel.ts`), the
+ * column matrix's start, the bytes between images' columns, and its row stride.
  */
-const IM2COL_WORDS = 18;
+const IM2COL_WORDS = 16;
 /** Per slab: A's byte offset, B's, C's, the bias's, the slab's depth and the kernel's flags. */
 const SLAB_WORDS = 6;
 /** The most slabs a split product may have (a reduction of 384 · 256 steps); longer ones stay on the caller. */
@@ -99,7 +99,7 @@ function runChunk(e, c, f, k, thread) {
         const images = Math.min(per, n - first), total = images * positions;
         for (let j = 0; j < images; j++) {
           e.im2col(c[w] + (first + j) * c[w + 1] + c0 * c[w + 26], count, c[w + 5], c[w + 6], c[w + 7], c[w + 8], c[w + 9], c[w + 10], c[w + 11], c[w + 12], c[w + 13],
-            c[w + 27], plain + j * positions * 4, 4, steps * 4, ${MR} * steps * 4);
+            c[w + 27], plain + j * positions * 4, steps * 4);
         }
         const a = c[w + 18] + (row0 / ${MR}) * blockStride;
         for (let q = 0; q < blocks; q++) e.transpose(plain + q * ${MR} * steps * 4, steps * 4, a + q * blockStride, ${MR * 4}, ${MR}, Math.ceil(total / 4) * 4);
@@ -110,16 +110,16 @@ function runChunk(e, c, f, k, thread) {
   }
   if (c[${Word.kind}] === ${Kind.conv}) {
     const w = ${Word.slabs};
-    const positions = c[w + 28], m = c[w + 27], per = c[w + 29], n = c[w + 30], ld = c[w + 19];
-    const b = c[w + 16] + thread * c[w + 17], cAt = b + c[w + 18];
+    const positions = c[w + 25], m = c[w + 24], per = c[w + 26], n = c[w + 27], ld = c[w + 16];
+    const b = c[w + 13] + thread * c[w + 14], cAt = b + c[w + 15];
     for (let chunk = lo; chunk < hi; chunk++) {
       const first = chunk * per, count = Math.min(per, n - first);
       for (let j = 0; j < count; j++) {
         e.im2col(c[w] + (first + j) * c[w + 1], c[w + 2], c[w + 3], c[w + 4], c[w + 5], c[w + 6], c[w + 7], c[w + 8], c[w + 9], c[w + 10], c[w + 11],
-          c[w + 12], b + j * positions * 4, c[w + 13], c[w + 14], c[w + 15]);
+          c[w + 12], b + j * positions * 4, ld);
       }
-      runSlabs(e, c[w + 20], c[w + 21], b, ld, cAt, c[w + 24], c[w + 23], Math.ceil((count * positions) / ${NR}) * ${NR}, c[w + 22], false, c[w + 25], f[${Word.alpha}]);
-      for (let j = 0; j < count; j++) e.copy_rows(cAt + j * positions * 4, ld, c[w + 26] + (first + j) * m * positions * 4, positions * 4, m, positions);
+      runSlabs(e, c[w + 17], c[w + 18], b, ld, cAt, c[w + 21], c[w + 20], Math.ceil((count * positions) / ${NR}) * ${NR}, c[w + 19], false, c[w + 22], f[${Word.alpha}]);
+      for (let j = 0; j < count; j++) e.copy_rows(cAt + j * positions * 4, ld, c[w + 23] + (first + j) * m * positions * 4, positions * 4, m, positions);
     }
     return;
   }
@@ -127,7 +127,7 @@ function runChunk(e, c, f, k, thread) {
     const w = ${Word.slabs};
     for (let i = lo; i < hi; i++) {
       e.im2col(c[w] + i * c[w + 1], c[w + 2], c[w + 3], c[w + 4], c[w + 5], c[w + 6], c[w + 7], c[w + 8], c[w + 9], c[w + 10], c[w + 11],
-        c[w + 12], c[w + 13] + i * c[w + 14], c[w + 15], c[w + 16], c[w + 17]);
+        c[w + 12], c[w + 13] + i * c[w + 14], c[w + 15]);
     }
     return;
   }
@@ -151,12 +151,9 @@ export interface ConvChunks {
   /** Image 0 and the bytes between images. */
   x: number;
   imageBytes: number;
-  /** `im2col`'s arguments from `channels` to `top` (10 values), its table, and B's strides for it. */
+  /** `im2col`'s arguments from `channels` to `top` (10 values), and its table. */
   window: readonly number[];
   table: number;
-  element: number;
-  lane: number;
-  block: number;
   /** Thread 0's B, the bytes between threads' B, and from a thread's B to its C; B's and C's row stride. */
   b: number;
   threadStride: number;
@@ -298,7 +295,7 @@ export class ProductWorkers {
 
   /**
    * im2col of `images` images across the threads: image i at byte `x + i·xStride`, its columns at
-   * `col + i·colStride`; `args` are the kernel's arguments from `channels` to `block` with `col`
+   * `col + i·colStride`; `args` are the kernel's arguments from `channels` to `ld` with `col`
    * left out (see `im2col-kernel.ts`).
    */
   im2col(images: number, x: number, xStride: number, args: readonly number[], col: number, colStride: number): void {
@@ -311,7 +308,7 @@ export class ProductWorkers {
       for (let k = 0; k < 11; k++) c[w + 2 + k] = args[k];
       c[w + 13] = col;
       c[w + 14] = colStride;
-      for (let k = 0; k < 3; k++) c[w + 15 + k] = args[11 + k];
+      c[w + 15] = args[11];
     });
   }
 
@@ -327,7 +324,7 @@ export class ProductWorkers {
       c[Word.items] = chunks;
       this.pool.floats[Word.alpha] = alpha;
       const words = [
-        conv.x, conv.imageBytes, ...conv.window, conv.table, conv.element, conv.lane, conv.block,
+        conv.x, conv.imageBytes, ...conv.window, conv.table,
         conv.b, conv.threadStride, conv.cOffset, conv.ld, conv.a, conv.blockStride, conv.depth, conv.paddedRows,
         conv.bias, conv.lastFlags, conv.y, conv.m, conv.positions, conv.per, conv.n,
       ];

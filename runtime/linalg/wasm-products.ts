@@ -14,12 +14,14 @@
  * - C `paddedRows × ld`, and a bias of `paddedRows` values (zero for a plain product).
  *
  * The kernel sums in float32 SIMD lanes, a slab of ≤ 384 reduction steps at a time
- * (`runtime/fast/product.ts`); the caller copies C out (or adds it, to accumulate).
- * Callers that build op(B) themselves (conv's im2col) write it straight into the memory.
+ * (`runtime/fast/product.ts`); the caller copies C out (or adds it, to accumulate). The same
+ * module has the kernels with which a conv builds its operands in the memory itself
+ * (`runtime/wasm/im2col-kernel.ts`: im2col, col2im, transpose, row copies; `heap-conv.ts`).
  *
  * With {@link setTrainingThreads} above 1, the memory is shared and the kernel's part of a large
- * product runs on that many threads (`product-threads.ts`), bit-for-bit as on one; the packing,
- * im2col and copies around it stay on the caller.
+ * product runs on that many threads (`product-threads.ts`), bit-for-bit as on one; a conv's
+ * chunks of images or groups of channels run there whole, operands included. A plain product's
+ * packing and copies stay on the caller.
  */
 import type { FusedActivation } from "./epilogue.js";
 import { gemmKernelBody, GEMM_KERNEL, MR, NR } from "../wasm/gemm-kernel.js";
@@ -64,16 +66,8 @@ export interface ProductLayout {
   extra: number;
 }
 
-/** `im2col(x, channels, height, width, kh, kw, sh, dh, oh, ow, top, table, col, element, lane, block)`, bytes (see `im2col-kernel.ts`). */
-type Im2col = (...args: number[]) => void;
-
-/** Where `ProductHeap.im2col` writes an image's columns: byte address, then the strides of `im2col-kernel.ts`. */
-export interface ColumnTarget {
-  at: number;
-  element: number;
-  lane: number;
-  block: number;
-}
+/** `im2col` and `col2im`: `(x, channels, height, width, kh, kw, sh, dh, oh, ow, top, table, col, ld)`, bytes (see `im2col-kernel.ts`). */
+type WindowKernel = (...args: number[]) => void;
 
 /**
  * A growable WebAssembly memory with the GEMM micro-kernel instantiated over it. With more than
@@ -83,9 +77,9 @@ export interface ColumnTarget {
 export class ProductHeap {
   private memory: WebAssembly.Memory;
   private gemmTile: GemmTile;
-  private im2colKernel!: Im2col;
+  private im2colKernel!: WindowKernel;
   private transposeKernel!: (src: number, srcStride: number, dst: number, dstStride: number, rows: number, columns: number) => void;
-  private col2imKernel!: Im2col;
+  private col2imKernel!: WindowKernel;
   private copyRowsKernel!: (src: number, srcStride: number, dst: number, dstStride: number, rows: number, floats: number) => void;
   private workers: ProductWorkers | undefined;
   /** The memory as floats; replaced when the memory grows. */
@@ -129,9 +123,9 @@ export class ProductHeap {
   private instantiate(): GemmTile {
     const exports = new WebAssembly.Instance(this.module, { env: { memory: this.memory } }).exports as Record<string, unknown>;
     const gemmTile = exports[GEMM_KERNEL] as GemmTile;
-    this.im2colKernel = exports[IM2COL_KERNEL] as Im2col;
+    this.im2colKernel = exports[IM2COL_KERNEL] as WindowKernel;
     this.transposeKernel = exports[TRANSPOSE_KERNEL] as typeof this.transposeKernel;
-    this.col2imKernel = exports[COL2IM_KERNEL] as Im2col;
+    this.col2imKernel = exports[COL2IM_KERNEL] as WindowKernel;
     this.copyRowsKernel = exports[COPY_ROWS_KERNEL] as typeof this.copyRowsKernel;
     if (this.threadCount > 1) {
       this.workers?.close();
@@ -237,24 +231,30 @@ export class ProductHeap {
 
   /**
    * im2col of `images` images in the heap, image i's `channels` planes of `height × width` floats
-   * from float `x + i·imageFloats`, into `target` (image 0's columns) with image i's at
-   * `target.at + i·columnBytes`; `table` is the float offset of `1 + 3·kw` scratch words for the
-   * window's columns. The same values as `writeColumns`, written by the WebAssembly kernel, the
-   * images split across the threads when there are several (unless `split` is false).
+   * from float `x + i·imageFloats`, row r of image i's columns at byte `col + i·columnBytes + r·ld`;
+   * `table` is the float offset of `1 + 3·kw` scratch words for the window's columns. The same
+   * values as `im2col` (`im2col.ts`), written by the WebAssembly kernel, the images split across
+   * the threads when there are several (unless `split` is false).
    */
-  im2col(images: number, x: number, channels: number, height: number, width: number, win: Window2d, table: number, target: ColumnTarget, columnBytes: number, split = true): void {
+  im2col(images: number, x: number, channels: number, height: number, width: number, win: Window2d, table: number, col: number, ld: number, columnBytes: number, split = true): void {
     this.windowTable(table, win, width);
     const imageFloats = channels * height * width;
-    const args = [channels, height, width, win.kh, win.kw, win.sh, win.dh, win.oh, win.ow, win.pads.top, table * 4, target.element, target.lane, target.block];
     const workers = this.workers;
     if (split && workers !== undefined && images > 1 && images * channels * win.kh * win.kw * win.oh * win.ow >= MIN_PARALLEL_COLUMNS) {
-      workers.im2col(images, x * 4, imageFloats * 4, args, target.at, columnBytes);
+      const args = [channels, height, width, win.kh, win.kw, win.sh, win.dh, win.oh, win.ow, win.pads.top, table * 4, ld];
+      workers.im2col(images, x * 4, imageFloats * 4, args, col, columnBytes);
       return;
     }
+    this.eachImage(this.im2colKernel, images, x, channels, height, width, win, table, col, ld, columnBytes);
+  }
+
+  /** `kernel` (im2col or col2im) on each of `images` images and its columns, as {@link im2col} lays them out. */
+  private eachImage(kernel: WindowKernel, images: number, x: number, channels: number, height: number, width: number, win: Window2d, table: number, col: number, ld: number, columnBytes: number): void {
+    const imageFloats = channels * height * width;
     for (let i = 0; i < images; i++) {
-      this.im2colKernel(
+      kernel(
         (x + i * imageFloats) * 4, channels, height, width, win.kh, win.kw, win.sh, win.dh, win.oh, win.ow, win.pads.top,
-        table * 4, target.at + i * columnBytes, target.element, target.lane, target.block,
+        table * 4, col + i * columnBytes, ld,
       );
     }
   }
@@ -278,18 +278,11 @@ export class ProductHeap {
   }
 
   /**
-   * col2im of `images` images' plain column matrices (rows `lane` bytes apart, image i's columns
-   * at byte `col + i·columnBytes`) onto the images at float `x` (zeroed by the caller); `table`
-   * holds {@link windowTable}'s words for `win`.
+   * col2im of `images` images' column matrices (laid out as {@link im2col} writes them) onto the
+   * images at float `x` (zeroed by the caller); `table` holds {@link windowTable}'s words for `win`.
    */
-  col2im(images: number, x: number, channels: number, height: number, width: number, win: Window2d, table: number, col: number, lane: number, columnBytes: number): void {
-    const imageFloats = channels * height * width;
-    for (let i = 0; i < images; i++) {
-      this.col2imKernel(
-        (x + i * imageFloats) * 4, channels, height, width, win.kh, win.kw, win.sh, win.dh, win.oh, win.ow, win.pads.top,
-        table * 4, col + i * columnBytes, lane,
-      );
-    }
+  col2im(images: number, x: number, channels: number, height: number, width: number, win: Window2d, table: number, col: number, ld: number, columnBytes: number): void {
+    this.eachImage(this.col2imKernel, images, x, channels, height, width, win, table, col, ld, columnBytes);
   }
 
   /** `rows` rows of `floats` floats from byte `src` to byte `dst`, strides in bytes (the WebAssembly kernel). */
@@ -355,7 +348,7 @@ let heap: ProductHeap | undefined;
 let enabled = true;
 let threads = 1;
 
-/** The products' module (the GEMM micro-kernel, im2col and the transpose), over a memory of its own or (`shared`) a shared one. */
+/** The products' module (the GEMM micro-kernel and `im2col-kernel.ts`'s kernels), over a memory of its own or (`shared`) a shared one. */
 function productModule(shared: boolean): WebAssembly.Module {
   const encode = (memory: MemoryImport) =>
     new WebAssembly.Module(encodeModule(memory, [{ name: GEMM_KERNEL, results: [], body: gemmKernelBody() }, im2colFunction(), transposeFunction(), copyRowsFunction(), col2imFunction()]) as Uint8Array<ArrayBuffer>);

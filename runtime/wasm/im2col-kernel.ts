@@ -1,26 +1,21 @@
 /**
- * Generates `im2col`, the training products' column writer (`runtime/linalg/wasm-products.ts`):
- * the WebAssembly form of `writeColumns` (`runtime/linalg/im2col.ts`) over an image already copied
- * into the product heap, writing its columns either as rows of a plain matrix (op(B) of a conv's
- * forward product) or straight into the row blocks of a packed A (`MR` rows side by side, the
- * operand of a weight gradient `col · dYᵀ`).
+ * Generates the kernels with which the training products (`runtime/linalg/wasm-products.ts`,
+ * `heap-conv.ts`) build a conv's operands in the product heap:
  *
- *   im2col(x, channels, height, width, kh, kw, sh, dh, oh, ow, top, table, col, element, lane, block)
+ *   im2col(x, channels, height, width, kh, kw, sh, dh, oh, ow, top, table, col, ld)
+ *
+ * is the WebAssembly form of `im2col` (`runtime/linalg/im2col.ts`) over an image already copied
+ * into the heap, writing row r = (c, ky, kx) of the column matrix at `col + r·ld`:
  *
  * - `x`: the image's first plane (bytes), `channels` planes of `height × width` floats;
  * - the window: `kh × kw` taps, row stride `sh` and dilation `dh`, `top` rows of padding, and
  *   `oh × ow` outputs; the columns' geometry is the caller's, as a table at `table` of three i32
  *   per kernel column kx: the byte offset of its first input column (`(kx·dw − left)·4`, negative
  *   in the padding), the first and the end output column whose tap lies inside the image, and the
- *   column stride `sw` times 4 in the table's last word (`table[3·kw]`);
- * - row r = (c, ky, kx) of the column matrix starts at `col + (r >> 2)·block + (r & 3)·lane`,
- *   and its consecutive values are `element` bytes apart: a plain matrix is `lane` = its row
- *   stride, `block` = 4 rows, `element` = 4; a packed A is `lane` = 4, `element` = 16 and `block`
- *   = the depth of the product × 16.
+ *   column stride `sw` times 4 in the table's last word (`table[3·kw]`).
  *
- * Taps in the padding write 0. With `element` = 4 and unit stride the inside of a row is copied a
- * vector at a time; otherwise value by value. Every value is a copy, so the result is exactly
- * `writeColumns`'.
+ * Taps in the padding write 0. With unit stride the inside of a row is copied a vector at a
+ * time; otherwise value by value. Every value is a copy, so the result is exactly `im2col`'s.
  *
  *   transpose(src, srcStride, dst, dstStride, rows, columns)
  *
@@ -154,6 +149,8 @@ function transposeBody(): FunctionBody {
 /** The parameters of `im2col` and `col2im` that {@link tapRows} walks, by local index. */
 interface WindowParams {
   x: number;
+  col: number;
+  ld: number;
   channels: number;
   height: number;
   width: number;
@@ -178,26 +175,28 @@ interface TapLocals {
   stride: number;
   rowBytes: number;
   oy: number;
+  /** The current row of the column matrix (bytes). */
+  row: number;
 }
 
 /**
- * The loops im2col and col2im share: for each row r = (c, ky, kx) of the column matrix, the
- * kernel column's table entry, then for each output row oy its input row iy = oy·sh + ky·dh − top.
- * `row` runs before a row's output rows, `outputRow` for each (iy may lie outside the image),
- * `nextRow` after them.
+ * The loops im2col and col2im share: for each row r = (c, ky, kx) of the column matrix (at
+ * `col + r·ld`), the kernel column's table entry, then for each output row oy its input row
+ * iy = oy·sh + ky·dh − top, for which `outputRow` emits the work (iy may lie outside the image).
  */
-function tapRows(f: FunctionBody, p: WindowParams, body: { row(t: TapLocals): void; outputRow(t: TapLocals): void; nextRow(t: TapLocals): void }): void {
+function tapRows(f: FunctionBody, p: WindowParams, outputRow: (t: TapLocals) => void): void {
   const { i32 } = ValueType;
   const [c, ky, kx, plane, entry] = [f.local(i32), f.local(i32), f.local(i32), f.local(i32), f.local(i32)];
   const t: TapLocals = {
     base: f.local(i32), iy: f.local(i32), shift: f.local(i32), start: f.local(i32), end: f.local(i32),
-    stride: f.local(i32), rowBytes: f.local(i32), oy: f.local(i32),
+    stride: f.local(i32), rowBytes: f.local(i32), oy: f.local(i32), row: f.local(i32),
   };
   f.localGet(p.height).localGet(p.width).i32Mul().i32Const(4).i32Mul().localSet(plane);
   f.localGet(p.width).i32Const(4).i32Mul().localSet(t.rowBytes);
   // The column stride times 4, the table's last word.
   f.localGet(p.table).localGet(p.kw).i32Const(12).i32Mul().i32Add().i32Load().localSet(t.stride);
   f.localGet(p.x).localSet(t.base);
+  f.localGet(p.col).localSet(t.row);
   f.i32Const(0).localSet(c);
   f.loop(); // channels
   {
@@ -211,16 +210,15 @@ function tapRows(f: FunctionBody, p: WindowParams, body: { row(t: TapLocals): vo
         f.localGet(entry).i32Load(0).localSet(t.shift);
         f.localGet(entry).i32Load(4).localSet(t.start);
         f.localGet(entry).i32Load(8).localSet(t.end);
-        body.row(t);
         f.i32Const(0).localSet(t.oy);
         f.loop(); // output rows
         {
           f.localGet(t.oy).localGet(p.sh).i32Mul().localGet(ky).localGet(p.dh).i32Mul().i32Add().localGet(p.top).i32Sub().localSet(t.iy);
-          body.outputRow(t);
+          outputRow(t);
           f.localGet(t.oy).i32Const(1).i32Add().localTee(t.oy).localGet(p.oh).i32LtS().brIf(0);
         }
         f.end();
-        body.nextRow(t);
+        f.localGet(t.row).localGet(p.ld).i32Add().localSet(t.row);
         f.localGet(kx).i32Const(1).i32Add().localTee(kx).localGet(p.kw).i32LtS().brIf(0);
       }
       f.end();
@@ -264,10 +262,8 @@ function runTo(f: FunctionBody, ox: number, end: number, vectorEnd: number, vect
 
 function im2colBody(): FunctionBody {
   const { i32 } = ValueType;
-  const f = new FunctionBody(Array.from({ length: 16 }, () => i32));
-  const [x, channels, height, width, kh, kw, sh, dh, oh, ow, top, table, col, element, lane, block] = Array.from({ length: 16 }, (_, i) => i);
-  const r = f.local(i32);
-  const out = f.local(i32);
+  const f = new FunctionBody(Array.from({ length: 14 }, () => i32));
+  const [x, channels, height, width, kh, kw, sh, dh, oh, ow, top, table, col, ld] = Array.from({ length: 14 }, (_, i) => i);
   const ox = f.local(i32);
   const src = f.local(i32);
   const dst = f.local(i32);
@@ -278,50 +274,39 @@ function im2colBody(): FunctionBody {
     f.localGet(from).localSet(ox);
     runTo(f, ox, to, vectorEnd, undefined, () => {
       f.localGet(dst).f32Const(0).f32Store();
-      f.localGet(dst).localGet(element).i32Add().localSet(dst);
+      f.localGet(dst).i32Const(4).i32Add().localSet(dst);
     });
   };
   f.i32Const(0).localSet(first);
-  f.i32Const(0).localSet(r);
-  tapRows(f, { x, channels, height, width, kh, kw, sh, dh, oh, top, table }, {
-    row() {
-      // out = col + (r >> 2)·block + (r & 3)·lane
-      f.localGet(col).localGet(r).i32Const(2).i32ShrU().localGet(block).i32Mul().i32Add();
-      f.localGet(r).i32Const(3).i32And().localGet(lane).i32Mul().i32Add().localSet(out);
-    },
-    outputRow(t) {
-      f.localGet(out).localSet(dst);
-      // Outside [0, height) as an unsigned compare: the whole row is padding.
-      f.localGet(t.iy).localGet(height).i32GeU().if();
-      zeros(first, ow);
-      f.else();
-      {
-        zeros(first, t.start);
-        // src = base + iy·width·4 + shift + start·stride
-        f.localGet(t.base).localGet(t.iy).localGet(t.rowBytes).i32Mul().i32Add().localGet(t.shift).i32Add();
-        f.localGet(t.start).localGet(t.stride).i32Mul().i32Add().localSet(src);
-        f.localGet(t.start).localSet(ox);
-        // Contiguous on both sides: four values at a time first.
-        f.localGet(element).i32Const(4).i32Eq().localGet(t.stride).i32Const(4).i32Eq().i32And().if();
-        runTo(f, ox, t.end, vectorEnd, () => {
-          f.localGet(dst).localGet(src).v128Load(0, 2).v128Store(0, 2);
-          f.localGet(src).i32Const(16).i32Add().localSet(src);
-          f.localGet(dst).i32Const(16).i32Add().localSet(dst);
-        }, undefined);
-        f.end();
-        runTo(f, ox, t.end, vectorEnd, undefined, () => {
-          f.localGet(dst).localGet(src).f32Load().f32Store();
-          f.localGet(src).localGet(t.stride).i32Add().localSet(src);
-          f.localGet(dst).localGet(element).i32Add().localSet(dst);
-        });
-        zeros(t.end, ow);
-      }
+  tapRows(f, { x, col, ld, channels, height, width, kh, kw, sh, dh, oh, top, table }, (t) => {
+    // dst = row + oy·ow·4: this output row's values in the column matrix's row.
+    f.localGet(t.row).localGet(t.oy).localGet(ow).i32Mul().i32Const(4).i32Mul().i32Add().localSet(dst);
+    // Outside [0, height) as an unsigned compare: the whole row is padding.
+    f.localGet(t.iy).localGet(height).i32GeU().if();
+    zeros(first, ow);
+    f.else();
+    {
+      zeros(first, t.start);
+      // src = base + iy·width·4 + shift + start·stride
+      f.localGet(t.base).localGet(t.iy).localGet(t.rowBytes).i32Mul().i32Add().localGet(t.shift).i32Add();
+      f.localGet(t.start).localGet(t.stride).i32Mul().i32Add().localSet(src);
+      f.localGet(t.start).localSet(ox);
+      // Unit stride: four values at a time first.
+      f.localGet(t.stride).i32Const(4).i32Eq().if();
+      runTo(f, ox, t.end, vectorEnd, () => {
+        f.localGet(dst).localGet(src).v128Load(0, 2).v128Store(0, 2);
+        f.localGet(src).i32Const(16).i32Add().localSet(src);
+        f.localGet(dst).i32Const(16).i32Add().localSet(dst);
+      }, undefined);
       f.end();
-      f.localGet(out).localGet(ow).localGet(element).i32Mul().i32Add().localSet(out);
-    },
-    nextRow() {
-      f.localGet(r).i32Const(1).i32Add().localSet(r);
-    },
+      runTo(f, ox, t.end, vectorEnd, undefined, () => {
+        f.localGet(dst).localGet(src).f32Load().f32Store();
+        f.localGet(src).localGet(t.stride).i32Add().localSet(src);
+        f.localGet(dst).i32Const(4).i32Add().localSet(dst);
+      });
+      zeros(t.end, ow);
+    }
+    f.end();
   });
   return f;
 }
@@ -329,42 +314,34 @@ function im2colBody(): FunctionBody {
 function col2imBody(): FunctionBody {
   const { i32 } = ValueType;
   const f = new FunctionBody(Array.from({ length: 14 }, () => i32));
-  const [x, channels, height, width, kh, kw, sh, dh, oh, ow, top, table, col, lane] = Array.from({ length: 14 }, (_, i) => i);
-  const row = f.local(i32);
+  const [x, channels, height, width, kh, kw, sh, dh, oh, ow, top, table, col, ld] = Array.from({ length: 14 }, (_, i) => i);
   const ox = f.local(i32);
   const src = f.local(i32);
   const dst = f.local(i32);
   const vectorEnd = f.local(i32);
-  f.localGet(col).localSet(row);
-  tapRows(f, { x, channels, height, width, kh, kw, sh, dh, oh, top, table }, {
-    row() {},
-    outputRow(t) {
-      // Taps in the padding (iy outside [0, height), an unsigned compare) add nothing.
-      f.localGet(t.iy).localGet(height).i32LtU().if();
-      {
-        // src = row + (oy·ow + start)·4; dst = base + iy·width·4 + shift + start·stride
-        f.localGet(row).localGet(t.oy).localGet(ow).i32Mul().localGet(t.start).i32Add().i32Const(4).i32Mul().i32Add().localSet(src);
-        f.localGet(t.base).localGet(t.iy).localGet(t.rowBytes).i32Mul().i32Add().localGet(t.shift).i32Add();
-        f.localGet(t.start).localGet(t.stride).i32Mul().i32Add().localSet(dst);
-        f.localGet(t.start).localSet(ox);
-        f.localGet(t.stride).i32Const(4).i32Eq().if();
-        runTo(f, ox, t.end, vectorEnd, () => {
-          f.localGet(dst).localGet(dst).v128Load(0, 2).localGet(src).v128Load(0, 2).f32x4Add().v128Store(0, 2);
-          f.localGet(src).i32Const(16).i32Add().localSet(src);
-          f.localGet(dst).i32Const(16).i32Add().localSet(dst);
-        }, undefined);
-        f.end();
-        runTo(f, ox, t.end, vectorEnd, undefined, () => {
-          f.localGet(dst).localGet(dst).f32Load().localGet(src).f32Load().f32Add().f32Store();
-          f.localGet(src).i32Const(4).i32Add().localSet(src);
-          f.localGet(dst).localGet(t.stride).i32Add().localSet(dst);
-        });
-      }
+  tapRows(f, { x, col, ld, channels, height, width, kh, kw, sh, dh, oh, top, table }, (t) => {
+    // Taps in the padding (iy outside [0, height), an unsigned compare) add nothing.
+    f.localGet(t.iy).localGet(height).i32LtU().if();
+    {
+      // src = row + (oy·ow + start)·4; dst = base + iy·width·4 + shift + start·stride
+      f.localGet(t.row).localGet(t.oy).localGet(ow).i32Mul().localGet(t.start).i32Add().i32Const(4).i32Mul().i32Add().localSet(src);
+      f.localGet(t.base).localGet(t.iy).localGet(t.rowBytes).i32Mul().i32Add().localGet(t.shift).i32Add();
+      f.localGet(t.start).localGet(t.stride).i32Mul().i32Add().localSet(dst);
+      f.localGet(t.start).localSet(ox);
+      f.localGet(t.stride).i32Const(4).i32Eq().if();
+      runTo(f, ox, t.end, vectorEnd, () => {
+        f.localGet(dst).localGet(dst).v128Load(0, 2).localGet(src).v128Load(0, 2).f32x4Add().v128Store(0, 2);
+        f.localGet(src).i32Const(16).i32Add().localSet(src);
+        f.localGet(dst).i32Const(16).i32Add().localSet(dst);
+      }, undefined);
       f.end();
-    },
-    nextRow() {
-      f.localGet(row).localGet(lane).i32Add().localSet(row);
-    },
+      runTo(f, ox, t.end, vectorEnd, undefined, () => {
+        f.localGet(dst).localGet(dst).f32Load().localGet(src).f32Load().f32Add().f32Store();
+        f.localGet(src).i32Const(4).i32Add().localSet(src);
+        f.localGet(dst).localGet(t.stride).i32Add().localSet(dst);
+      });
+    }
+    f.end();
   });
   return f;
 }

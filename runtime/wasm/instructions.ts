@@ -86,7 +86,6 @@ export class FunctionBody {
   i32And(): this { this.code.byte(0x71); return this; }
   i32Or(): this { this.code.byte(0x72); return this; }
   i32Shl(): this { this.code.byte(0x74); return this; }
-  i32ShrU(): this { this.code.byte(0x76); return this; }
 
   // f32 arithmetic and conversion.
   f32Sqrt(): this { this.code.byte(0x91); return this; }
