@@ -69,7 +69,7 @@ function eachWindow(
  * The gradient of `MaxPool(x)` given `dy`: `[dx]`. Each window's maximum is found again as the
  * forward found it; the 2×2 stride-2 windows inside the input take the forward's branch-free
  * choice ({@link firstMaxOffset}), the others (and a window holding a NaN, or both infinities)
- * the scan. The generic loop calls no per-window function, so it stays monomorphic.
+ * the scan.
  */
 export function maxPoolBackward(dy: Tensor, x: Tensor, attrs: BackwardAttributes<PoolBackwardAttributes>): Tensor[] {
   const win = poolWindow("maxPoolBackward", dy, x, attrs);
@@ -102,21 +102,9 @@ export function maxPoolBackward(dy: Tensor, x: Tensor, attrs: BackwardAttributes
     return [{ shape: [...x.shape], data: dx }];
   }
   const dx = freshFloats(src.length);
-  let o = 0;
-  for (let plane = 0; plane < n * c; plane++) {
-    const base = plane * h * w;
-    for (let oy = 0; oy < win.oh; oy++) {
-      const top = oy * win.sh - win.pads.top;
-      const y0 = Math.max(0, top);
-      const y1 = Math.min(h, top + win.kh);
-      for (let ox = 0; ox < win.ow; ox++, o++) {
-        const left = ox * win.sw - win.pads.left;
-        const x0 = Math.max(0, left);
-        const x1 = Math.min(w, left + win.kw);
-        dx[argmax(src, base + y0 * w + x0, base + y1 * w + x0, x1 - x0, w)] += g[o];
-      }
-    }
-  }
+  eachWindow(n * c, h, w, win, (base, o, y0, y1, x0, x1) => {
+    dx[argmax(src, base + y0 * w + x0, base + y1 * w + x0, x1 - x0, w)] += g[o];
+  });
   return [{ shape: [...x.shape], data: dx }];
 }
 
