@@ -56,34 +56,26 @@ function copyRowsBody(): FunctionBody {
   const from = f.local(i32);
   const to = f.local(i32);
   const i = f.local(i32);
-  const vectors = f.local(i32);
+  const vectorEnd = f.local(i32);
   f.localGet(rows).i32Eqz().localGet(floats).i32Eqz().i32Or().if().return().end();
-  f.localGet(floats).i32Const(-4).i32And().localSet(vectors);
   f.loop(); // rows
   {
     f.localGet(src).localSet(from);
     f.localGet(dst).localSet(to);
     f.i32Const(0).localSet(i);
-    f.block();
-    f.loop();
-    f.localGet(i).localGet(vectors).i32GeS().brIf(1);
-    f.localGet(to).localGet(from).v128Load(0, 2).v128Store(0, 2);
-    f.localGet(from).i32Const(16).i32Add().localSet(from);
-    f.localGet(to).i32Const(16).i32Add().localSet(to);
-    f.localGet(i).i32Const(4).i32Add().localSet(i);
-    f.br(0);
-    f.end();
-    f.end();
-    f.block();
-    f.loop();
-    f.localGet(i).localGet(floats).i32GeS().brIf(1);
-    f.localGet(to).localGet(from).f32Load().f32Store();
-    f.localGet(from).i32Const(4).i32Add().localSet(from);
-    f.localGet(to).i32Const(4).i32Add().localSet(to);
-    f.localGet(i).i32Const(1).i32Add().localSet(i);
-    f.br(0);
-    f.end();
-    f.end();
+    runTo(
+      f, i, floats, vectorEnd,
+      () => {
+        f.localGet(to).localGet(from).v128Load(0, 2).v128Store(0, 2);
+        f.localGet(from).i32Const(16).i32Add().localSet(from);
+        f.localGet(to).i32Const(16).i32Add().localSet(to);
+      },
+      () => {
+        f.localGet(to).localGet(from).f32Load().f32Store();
+        f.localGet(from).i32Const(4).i32Add().localSet(from);
+        f.localGet(to).i32Const(4).i32Add().localSet(to);
+      },
+    );
     f.localGet(src).localGet(srcStride).i32Add().localSet(src);
     f.localGet(dst).localGet(dstStride).i32Add().localSet(dst);
     f.localGet(rows).i32Const(1).i32Sub().localTee(rows).brIf(0);
@@ -237,37 +229,63 @@ function tapRows(f: FunctionBody, p: WindowParams, outputRow: (t: TapLocals) => 
  * own pointers; `vectorEnd` is scratch.
  */
 function runTo(f: FunctionBody, ox: number, end: number, vectorEnd: number, vector: (() => void) | undefined, scalar: (() => void) | undefined): void {
+  /** While ox < limit: `body`, then ox += step. */
+  const loop = (limit: number, step: number, body: () => void): void => {
+    f.block();
+    f.loop();
+    f.localGet(ox).localGet(limit).i32GeS().brIf(1);
+    body();
+    f.localGet(ox).i32Const(step).i32Add().localSet(ox);
+    f.br(0);
+    f.end();
+    f.end();
+  };
   if (vector !== undefined) {
     f.localGet(end).i32Const(3).i32Sub().localSet(vectorEnd);
-    f.block();
-    f.loop();
-    f.localGet(ox).localGet(vectorEnd).i32GeS().brIf(1);
+    loop(vectorEnd, 4, vector);
+  }
+  if (scalar !== undefined) loop(end, 1, scalar);
+}
+
+/**
+ * The inside of the current output row, output columns `[start, end)` whose tap lies in the
+ * image: local `column` set to the column matrix's first value there (`row + (oy·ow + start)·4`),
+ * `image` to the input's (`base + iy·width·4 + shift + start·stride`); then `vector` steps (unit
+ * stride only) and `scalar` steps, after each of which this advances `column` by 16 or 4 and
+ * `image` by 16 or the stride.
+ */
+function insideRow(
+  f: FunctionBody,
+  t: TapLocals,
+  ow: number,
+  { ox, vectorEnd, column, image }: { ox: number; vectorEnd: number; column: number; image: number },
+  vector: () => void,
+  scalar: () => void,
+): void {
+  f.localGet(t.row).localGet(t.oy).localGet(ow).i32Mul().localGet(t.start).i32Add().i32Const(4).i32Mul().i32Add().localSet(column);
+  f.localGet(t.base).localGet(t.iy).localGet(t.rowBytes).i32Mul().i32Add().localGet(t.shift).i32Add();
+  f.localGet(t.start).localGet(t.stride).i32Mul().i32Add().localSet(image);
+  f.localGet(t.start).localSet(ox);
+  f.localGet(t.stride).i32Const(4).i32Eq().if();
+  runTo(f, ox, t.end, vectorEnd, () => {
     vector();
-    f.localGet(ox).i32Const(4).i32Add().localSet(ox);
-    f.br(0);
-    f.end();
-    f.end();
-  }
-  if (scalar !== undefined) {
-    f.block();
-    f.loop();
-    f.localGet(ox).localGet(end).i32GeS().brIf(1);
+    f.localGet(column).i32Const(16).i32Add().localSet(column);
+    f.localGet(image).i32Const(16).i32Add().localSet(image);
+  }, undefined);
+  f.end();
+  runTo(f, ox, t.end, vectorEnd, undefined, () => {
     scalar();
-    f.localGet(ox).i32Const(1).i32Add().localSet(ox);
-    f.br(0);
-    f.end();
-    f.end();
-  }
+    f.localGet(column).i32Const(4).i32Add().localSet(column);
+    f.localGet(image).localGet(t.stride).i32Add().localSet(image);
+  });
 }
 
 function im2colBody(): FunctionBody {
   const { i32 } = ValueType;
   const f = new FunctionBody(Array.from({ length: 14 }, () => i32));
   const [x, channels, height, width, kh, kw, sh, dh, oh, ow, top, table, col, ld] = Array.from({ length: 14 }, (_, i) => i);
-  const ox = f.local(i32);
-  const src = f.local(i32);
-  const dst = f.local(i32);
-  const vectorEnd = f.local(i32);
+  const run = { ox: f.local(i32), vectorEnd: f.local(i32), column: f.local(i32), image: f.local(i32) };
+  const { ox, vectorEnd, column: dst, image: src } = run;
   // Stays 0: where the zero run before a row's inside starts.
   const first = f.local(i32);
   const zeros = (from: number, to: number): void => {
@@ -287,23 +305,11 @@ function im2colBody(): FunctionBody {
     f.else();
     {
       zeros(first, t.start);
-      // src = base + iy·width·4 + shift + start·stride
-      f.localGet(t.base).localGet(t.iy).localGet(t.rowBytes).i32Mul().i32Add().localGet(t.shift).i32Add();
-      f.localGet(t.start).localGet(t.stride).i32Mul().i32Add().localSet(src);
-      f.localGet(t.start).localSet(ox);
-      // Unit stride: four values at a time first.
-      f.localGet(t.stride).i32Const(4).i32Eq().if();
-      runTo(f, ox, t.end, vectorEnd, () => {
-        f.localGet(dst).localGet(src).v128Load(0, 2).v128Store(0, 2);
-        f.localGet(src).i32Const(16).i32Add().localSet(src);
-        f.localGet(dst).i32Const(16).i32Add().localSet(dst);
-      }, undefined);
-      f.end();
-      runTo(f, ox, t.end, vectorEnd, undefined, () => {
-        f.localGet(dst).localGet(src).f32Load().f32Store();
-        f.localGet(src).localGet(t.stride).i32Add().localSet(src);
-        f.localGet(dst).i32Const(4).i32Add().localSet(dst);
-      });
+      insideRow(
+        f, t, ow, run,
+        () => f.localGet(dst).localGet(src).v128Load(0, 2).v128Store(0, 2),
+        () => f.localGet(dst).localGet(src).f32Load().f32Store(),
+      );
       zeros(t.end, ow);
     }
     f.end();
@@ -315,32 +321,16 @@ function col2imBody(): FunctionBody {
   const { i32 } = ValueType;
   const f = new FunctionBody(Array.from({ length: 14 }, () => i32));
   const [x, channels, height, width, kh, kw, sh, dh, oh, ow, top, table, col, ld] = Array.from({ length: 14 }, (_, i) => i);
-  const ox = f.local(i32);
-  const src = f.local(i32);
-  const dst = f.local(i32);
-  const vectorEnd = f.local(i32);
+  const run = { ox: f.local(i32), vectorEnd: f.local(i32), column: f.local(i32), image: f.local(i32) };
+  const { column: src, image: dst } = run;
   tapRows(f, { x, col, ld, channels, height, width, kh, kw, sh, dh, oh, top, table }, (t) => {
     // Taps in the padding (iy outside [0, height), an unsigned compare) add nothing.
     f.localGet(t.iy).localGet(height).i32LtU().if();
-    {
-      // src = row + (oy·ow + start)·4; dst = base + iy·width·4 + shift + start·stride
-      f.localGet(t.row).localGet(t.oy).localGet(ow).i32Mul().localGet(t.start).i32Add().i32Const(4).i32Mul().i32Add().localSet(src);
-      f.localGet(t.base).localGet(t.iy).localGet(t.rowBytes).i32Mul().i32Add().localGet(t.shift).i32Add();
-      f.localGet(t.start).localGet(t.stride).i32Mul().i32Add().localSet(dst);
-      f.localGet(t.start).localSet(ox);
-      f.localGet(t.stride).i32Const(4).i32Eq().if();
-      runTo(f, ox, t.end, vectorEnd, () => {
-        f.localGet(dst).localGet(dst).v128Load(0, 2).localGet(src).v128Load(0, 2).f32x4Add().v128Store(0, 2);
-        f.localGet(src).i32Const(16).i32Add().localSet(src);
-        f.localGet(dst).i32Const(16).i32Add().localSet(dst);
-      }, undefined);
-      f.end();
-      runTo(f, ox, t.end, vectorEnd, undefined, () => {
-        f.localGet(dst).localGet(dst).f32Load().localGet(src).f32Load().f32Add().f32Store();
-        f.localGet(src).i32Const(4).i32Add().localSet(src);
-        f.localGet(dst).localGet(t.stride).i32Add().localSet(dst);
-      });
-    }
+    insideRow(
+      f, t, ow, run,
+      () => f.localGet(dst).localGet(dst).v128Load(0, 2).localGet(src).v128Load(0, 2).f32x4Add().v128Store(0, 2),
+      () => f.localGet(dst).localGet(dst).f32Load().localGet(src).f32Load().f32Add().f32Store(),
+    );
     f.end();
   });
   return f;
