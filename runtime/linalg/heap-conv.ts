@@ -212,6 +212,8 @@ export function convWeightGradientOnHeap(problem: HeapConvProblem, dw: Float32Ar
   // Rows past `depth` (the last block of A) multiply as zeros; their results are not read.
   f.fill(0, plainAt + depth * steps, plainAt + plain);
   const single = per >= n;
+  // Read by the first chunk only; the later ones add onto C.
+  heap.setBias(l);
   for (let first = 0; first < n; first += per) {
     const count = Math.min(per, n - first);
     const total = count * positions;
@@ -222,7 +224,6 @@ export function convWeightGradientOnHeap(problem: HeapConvProblem, dw: Float32Ar
     // Block q of A holds, for each reduction step, rows 4q … 4q + 3 side by side.
     for (let q = 0; q < rows / MR; q++) heap.transpose((plainAt + q * MR * steps) * 4, steps * 4, (l.a + q * MR * l.k) * 4, MR * 4, MR, roundUp(total, 4));
     writeDyTransposed(heap, dy, first, count, m, positions, dyAt, l.b, l.ld);
-    heap.setBias(l);
     heap.run(l, undefined, first > 0, total, single);
   }
   readWeightGradient(f, l, dw);
