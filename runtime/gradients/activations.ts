@@ -33,6 +33,7 @@ import { erf } from "../kernels/gelu.js";
 import { LEAKY_RELU_ALPHA } from "../kernels/leaky-relu.js";
 import type { MaxoutAttributes } from "../kernels/maxout.js";
 import { sigmoidScalar } from "../kernels/sigmoid.js";
+import { pointwiseHeap } from "../linalg/wasm-products.js";
 import { freshFloats, overwrittenFloats, sizeOf, type Tensor } from "../tensor.js";
 
 /** 1/√(2π), the scale of the standard normal density. */
@@ -59,10 +60,16 @@ function gradientLike(dy: Tensor, saved: Tensor, what: string): Tensor {
  * The gradient of `Relu` from its output `y`: `y <= 0 ? 0 : g`, so a NaN output passes its
  * gradient. The loop selects on the bit patterns, without a branch (`float-bits.ts`): `y <= 0`
  * is +0 (bits 0), or −0 down to −∞ (as int32, `0x80000000` up to `0xff800000`, i.e. at most
- * −2²³ = −8388608; the negative NaNs lie between that and −1).
+ * −2²³ = −8388608; the negative NaNs lie between that and −1). A large tensor runs in
+ * WebAssembly (`ProductHeap.pointwise`), to the same bits.
  */
 export function reluBackward(dy: Tensor, y: Tensor): Tensor[] {
   const dx = gradientLike(dy, y, "reluBackward");
+  const heap = pointwiseHeap(dx.data.length);
+  if (heap !== undefined) {
+    heap.pointwise("reluBackward", [dy.data, y.data], dx.data);
+    return [dx];
+  }
   const [g, v, d] = [bitsOf(dy.data), bitsOf(y.data), bitsOf(dx.data)];
   for (let i = 0; i < d.length; i++) {
     const b = v[i];

@@ -1,9 +1,10 @@
 /**
  * Add: the element-wise sum. Equal shapes (the residual add) take a plain loop; others (a
  * broadcasting `a + b`, a number `x + 0.5`, a per-channel shift `x + t`, constant folding) use
- * ONNX broadcasting.
+ * ONNX broadcasting. A large plain sum runs in WebAssembly (`ProductHeap.pointwise`), to the same bits.
  */
 import { broadcastBinary } from "../broadcast.js";
+import { pointwiseHeap } from "../linalg/wasm-products.js";
 import { outputTensor, overwrittenFloats, sizeOf, type Tensor } from "../tensor.js";
 
 /** Returns `a + b` (broadcast), in `out` when a buffer is passed (it may be `a.data` or `b.data`). */
@@ -13,6 +14,11 @@ export function add(a: Tensor, b: Tensor, out?: Float32Array): Tensor {
   }
   // Every element is written: a pooled buffer need not be zeroed first.
   const y = outputTensor(a.shape, out ?? overwrittenFloats(sizeOf(a.shape)), "add");
+  const heap = pointwiseHeap(y.data.length);
+  if (heap !== undefined) {
+    heap.pointwise("add", [a.data, b.data], y.data);
+    return y;
+  }
   const x1 = a.data;
   const x2 = b.data;
   const dst = y.data;

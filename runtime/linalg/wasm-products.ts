@@ -27,6 +27,7 @@ import type { FusedActivation } from "./epilogue.js";
 import { gemmKernelBody, GEMM_KERNEL, MR, NR } from "../wasm/gemm-kernel.js";
 import { COL2IM_KERNEL, col2imFunction, copyRowsFunction, COPY_ROWS_KERNEL, im2colFunction, IM2COL_KERNEL, transposeFunction, TRANSPOSE_KERNEL } from "../wasm/im2col-kernel.js";
 import { encodeModule, type MemoryImport } from "../wasm/module.js";
+import { pointwiseFunctions, POINTWISE_KERNELS, type PointwiseKernel } from "../wasm/pointwise-kernel.js";
 import type { Window2d } from "../window.js";
 import { kernelFuses, multiply, rowStride } from "../fast/product.js";
 import type { GemmTile } from "../fast/plan-module.js";
@@ -48,6 +49,13 @@ const MAX_PAGES = MAX_HEAP_BYTES / PAGE_BYTES;
 const MIN_PARALLEL_MACS = 1 << 20;
 /** The least im2col (values written) split across threads. */
 const MIN_PARALLEL_COLUMNS = 1 << 16;
+/** The least element-wise op (floats) run in WebAssembly: below it the calls cost more than they save. */
+export const WASM_POINTWISE_MIN_FLOATS = 4096;
+/** Floats of each operand that an element-wise op copies into the heap at a time: 64 KiB, so the chunk stays in the L1/L2 caches. */
+const POINTWISE_CHUNK = 16_384;
+
+/** An element-wise kernel of `runtime/wasm/pointwise-kernel.ts`. */
+export type PointwiseOp = keyof typeof POINTWISE_KERNELS;
 
 /** Where one product's operands are in the heap, in floats. */
 export interface ProductLayout {
@@ -81,6 +89,7 @@ export class ProductHeap {
   private transposeKernel!: (src: number, srcStride: number, dst: number, dstStride: number, rows: number, columns: number) => void;
   private col2imKernel!: WindowKernel;
   private copyRowsKernel!: (src: number, srcStride: number, dst: number, dstStride: number, rows: number, floats: number) => void;
+  private pointwiseKernels!: Record<PointwiseOp, PointwiseKernel>;
   private workers: ProductWorkers | undefined;
   /** The memory as floats; replaced when the memory grows. */
   floats: Float32Array;
@@ -127,6 +136,11 @@ export class ProductHeap {
     this.transposeKernel = exports[TRANSPOSE_KERNEL] as typeof this.transposeKernel;
     this.col2imKernel = exports[COL2IM_KERNEL] as WindowKernel;
     this.copyRowsKernel = exports[COPY_ROWS_KERNEL] as typeof this.copyRowsKernel;
+    this.pointwiseKernels = {
+      relu: exports[POINTWISE_KERNELS.relu] as PointwiseKernel,
+      reluBackward: exports[POINTWISE_KERNELS.reluBackward] as PointwiseKernel,
+      add: exports[POINTWISE_KERNELS.add] as PointwiseKernel,
+    };
     if (this.threadCount > 1) {
       this.workers?.close();
       this.workers = new ProductWorkers(this.threadCount, this.module, this.memory, exports);
@@ -303,6 +317,26 @@ export class ProductHeap {
     this.workers.weightGradient(groups, words);
   }
 
+  /**
+   * `out` = the element-wise `op` of `inputs` (all of `out`'s length; `out` may be one of them):
+   * a chunk at a time copied into the heap's first floats, run there and copied out, on this
+   * thread. Uses the heap as scratch, like a product.
+   */
+  pointwise(op: PointwiseOp, inputs: readonly Float32Array[], out: Float32Array): void {
+    const kernel = this.pointwiseKernels[op];
+    const heap = this.floats;
+    const length = out.length;
+    const pointers = inputs.map((_, k) => k * POINTWISE_CHUNK * 4);
+    const result = inputs.length * POINTWISE_CHUNK;
+    for (let start = 0; start < length; start += POINTWISE_CHUNK) {
+      const end = Math.min(length, start + POINTWISE_CHUNK);
+      inputs.forEach((input, k) => heap.set(input.subarray(start, end), k * POINTWISE_CHUNK));
+      // The kernel runs whole vectors: the lanes past `end` read and write scratch the copy-out skips.
+      kernel(...pointers, result * 4, Math.ceil((end - start) / 4) * 4);
+      out.set(heap.subarray(result, result + end - start), start);
+    }
+  }
+
   /** Writes the layout's bias: `values[offset + i]` for row i, or zero without values. */
   setBias(l: ProductLayout, values?: Float32Array, offset = 0): void {
     const heap = this.floats;
@@ -351,7 +385,7 @@ let threads = 1;
 /** The products' module (the GEMM micro-kernel and `im2col-kernel.ts`'s kernels), over a memory of its own or (`shared`) a shared one. */
 function productModule(shared: boolean): WebAssembly.Module {
   const encode = (memory: MemoryImport) =>
-    new WebAssembly.Module(encodeModule(memory, [{ name: GEMM_KERNEL, results: [], body: gemmKernelBody() }, im2colFunction(), transposeFunction(), copyRowsFunction(), col2imFunction()]) as Uint8Array<ArrayBuffer>);
+    new WebAssembly.Module(encodeModule(memory, [{ name: GEMM_KERNEL, results: [], body: gemmKernelBody() }, im2colFunction(), transposeFunction(), copyRowsFunction(), col2imFunction(), ...pointwiseFunctions()]) as Uint8Array<ArrayBuffer>);
   if (shared) {
     sharedModule ??= encode({ minimumPages: 1, maximumPages: MAX_PAGES, shared: true });
     return sharedModule;
@@ -370,6 +404,20 @@ export function productHeap(m: number, n: number, k: number, extra = 0): Product
   if (m * n * k < WASM_PRODUCT_MIN_MACS || !enabled || !wasmAvailable()) return undefined;
   const l = layoutOf(m, n, k);
   if ((l.extra + extra) * 4 > MAX_HEAP_BYTES) return undefined;
+  return sharedHeap();
+}
+
+/**
+ * This thread's heap for an element-wise op over `floats` values ({@link ProductHeap.pointwise}),
+ * or `undefined` when it should run in TypeScript: WebAssembly SIMD unavailable, the products
+ * switched off ({@link setWasmProducts}), or fewer than {@link WASM_POINTWISE_MIN_FLOATS} values.
+ */
+export function pointwiseHeap(floats: number): ProductHeap | undefined {
+  if (floats < WASM_POINTWISE_MIN_FLOATS || !enabled || !wasmAvailable()) return undefined;
+  return sharedHeap();
+}
+
+function sharedHeap(): ProductHeap {
   if (heap === undefined) {
     const split = threads > 1 && workersAvailable();
     heap = new ProductHeap(productModule(split), split ? threads : 1);

@@ -107,7 +107,13 @@ export class FunctionBody {
   f32x4ExtractLane(lane: number): this { this.simd(0x1f).code.byte(lane); return this; }
   /** Lane-wise a ≠ b as a mask (all ones where true: a NaN lane is ≠ itself). */
   f32x4Ne(): this { return this.simd(0x42); }
+  /** Lane-wise a > b as a mask (false where either is NaN). */
+  f32x4Gt(): this { return this.simd(0x44); }
+  /** Lane-wise a ≤ b as a mask (false where either is NaN). */
+  f32x4Le(): this { return this.simd(0x45); }
   v128And(): this { return this.simd(0x4e); }
+  /** a & ~b. */
+  v128Andnot(): this { return this.simd(0x4f); }
   v128Or(): this { return this.simd(0x50); }
   f32x4Add(): this { return this.simd(0xe4); }
   f32x4Sub(): this { return this.simd(0xe5); }

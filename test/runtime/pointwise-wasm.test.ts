@@ -1,0 +1,96 @@
+/**
+ * relu, its backward and the plain sum on large tensors run in WebAssembly (`ProductHeap.pointwise`,
+ * a chunk at a time through the heap): the same bits as their TypeScript loops, on every special
+ * float32 (±0, ±∞, NaNs of both signs with payloads, subnormals, extremes) paired with every other,
+ * at lengths that end inside a vector and inside a chunk, in place and not.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { add, relu, reluBackward } from "../../runtime/index.js";
+import { pointwiseHeap, setWasmProducts, WASM_POINTWISE_MIN_FLOATS } from "../../runtime/linalg/wasm-products.js";
+
+afterEach(() => setWasmProducts(true));
+
+const SPECIAL_BITS = [
+  0x00000000, 0x80000000, 0x7f800000, 0xff800000,
+  0x7fc00000, 0xffc00000, 0x7fc12345, 0xffc12345,
+  0x00000001, 0x80000001, 0x007fffff, 0x807fffff,
+  0x00800000, 0x80800000, 0x7f7fffff, 0xff7fffff,
+  0x3f800000, 0xbf800000, 0x40490fdb, 0xc0490fdb,
+];
+
+/** `length` floats: every special value against every other (as a and b), then random ones. */
+function operands(length: number): [Float32Array, Float32Array] {
+  const a = new Int32Array(length);
+  const b = new Int32Array(length);
+  const s = SPECIAL_BITS.length;
+  let seed = 12345;
+  for (let i = 0; i < length; i++) {
+    if (i < s * s) {
+      a[i] = SPECIAL_BITS[Math.floor(i / s)] | 0;
+      b[i] = SPECIAL_BITS[i % s] | 0;
+    } else {
+      seed = (Math.imul(seed, 1103515245) + 12345) | 0;
+      a[i] = (seed & 0x3fffffff) - 0x1fffffff + 0x3f000000 * (seed & 1);
+      seed = (Math.imul(seed, 1103515245) + 12345) | 0;
+      b[i] = seed;
+    }
+  }
+  return [new Float32Array(a.buffer), new Float32Array(b.buffer)];
+}
+
+/** Bits, with every NaN as one pattern where `anyNan`: a sum with a NaN may carry either payload. */
+function bits(data: Float32Array, anyNan = false): Uint32Array {
+  const out = new Uint32Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
+  if (anyNan) for (let i = 0; i < out.length; i++) if (Number.isNaN(data[i])) out[i] = 0x7fc00000;
+  return out;
+}
+
+/** The first index where two bit arrays differ, or -1. */
+function firstDifference(x: Uint32Array, y: Uint32Array): number {
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return i;
+  return x.length === y.length ? -1 : x.length;
+}
+
+const LENGTHS = [WASM_POINTWISE_MIN_FLOATS, WASM_POINTWISE_MIN_FLOATS + 3, 16_384 * 2 + 5, 70_001];
+
+describe("relu, reluBackward and add in WebAssembly", () => {
+  it("run there at these lengths", () => {
+    for (const n of LENGTHS) expect(pointwiseHeap(n)).toBeDefined();
+    expect(pointwiseHeap(WASM_POINTWISE_MIN_FLOATS - 1)).toBeUndefined();
+  });
+
+  it.each(LENGTHS)("give the TypeScript loops' bits at %i floats", (n) => {
+    const [a, b] = operands(n);
+    const shape = [n];
+    const run = () => ({
+      relu: relu({ shape, data: a }).data.slice(),
+      backward: reluBackward({ shape, data: a }, { shape, data: b })[0].data.slice(),
+      sum: add({ shape, data: a }, { shape, data: b }).data.slice(),
+    });
+    const wasm = run();
+    setWasmProducts(false);
+    const ts = run();
+    expect(firstDifference(bits(wasm.relu), bits(ts.relu))).toBe(-1);
+    expect(firstDifference(bits(wasm.backward), bits(ts.backward))).toBe(-1);
+    expect(firstDifference(bits(wasm.sum, true), bits(ts.sum, true))).toBe(-1);
+    // Element p·20 + q pairs a = special p with b = special q: spot checks of the formulas.
+    const at = (p: number, q: number) => p * SPECIAL_BITS.length + q;
+    expect([wasm.relu[at(16, 0)], wasm.relu[at(2, 0)], wasm.relu[at(3, 0)], Object.is(wasm.relu[at(1, 0)], 0)]).toEqual([1, Infinity, 0, true]);
+    // dy = 1 where y = +0, −0, NaN, 1, −1: cleared at ±0 and −1, passed at NaN and 1.
+    expect([at(16, 0), at(16, 1), at(16, 4), at(16, 16), at(16, 17)].map((i) => wasm.backward[i])).toEqual([0, 0, 1, 1, 0]);
+    expect([wasm.sum[at(16, 16)], wasm.sum[at(2, 3)], wasm.sum[at(14, 14)]]).toEqual([2, NaN, Infinity]);
+  });
+
+  it("write in place, over an operand", () => {
+    const n = 70_001;
+    const [a, b] = operands(n);
+    const want = add({ shape: [n], data: a }, { shape: [n], data: b }).data.slice();
+    const reluWant = relu({ shape: [n], data: a }).data.slice();
+    const x = a.slice();
+    add({ shape: [n], data: x }, { shape: [n], data: b }, x);
+    expect(firstDifference(bits(x, true), bits(want, true))).toBe(-1);
+    const y = a.slice();
+    relu({ shape: [n], data: y }, y);
+    expect(firstDifference(bits(y), bits(reluWant))).toBe(-1);
+  });
+});
