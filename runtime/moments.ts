@@ -5,6 +5,7 @@
  * `y = x · a + b`. Statistics are accumulated in double with two passes (mean, then squared
  * deviations), which stays accurate when the mean is large next to the spread.
  */
+import { pointwiseHeap } from "./linalg/wasm-products.js";
 import { assertShape, sizeOf, type Tensor } from "./tensor.js";
 
 /** An input seen as `[n, c, inner]`. */
@@ -156,6 +157,7 @@ function addPlaneSums(data: Float32Array, start: number, planes: number, inner: 
 /**
  * Writes `dst = x · scale + shift`, with one (scale, shift) pair per channel when `perSample` is
  * false (batch statistics) or per (sample, channel) when true (instance, layer, group statistics).
+ * A large tensor runs in WebAssembly (`ProductHeap.planewise`), to the same bits.
  */
 export function applyScaleShift(
   src: Float32Array,
@@ -166,6 +168,11 @@ export function applyScaleShift(
   dst: Float32Array,
 ): void {
   const { n, c, inner } = layout;
+  const heap = pointwiseHeap(dst.length);
+  if (heap !== undefined) {
+    heap.planewise("scaleShift", [src], dst, inner, [scale, shift], perSample ? (plane) => plane : (plane) => plane % c);
+    return;
+  }
   for (let plane = 0; plane < n * c; plane++) {
     const k = perSample ? plane : plane % c;
     const a = scale[k];

@@ -18,6 +18,7 @@
  * and the scale's gradient is `Σ dy · x̂` per bin ({@link standardizedBackward}).
  */
 import type { ChannelLayout, Moments } from "../moments.js";
+import { pointwiseHeap } from "../linalg/wasm-products.js";
 import { assertShape, overwrittenFloats, type Tensor } from "../tensor.js";
 
 /** The attribute every backward kernel gets: a 0/1 flag per forward input, 1 where its gradient is returned. */
@@ -168,13 +169,21 @@ export function newCoefficients(bins: number): Coefficients {
   return { a: new Float64Array(bins), b: new Float64Array(bins), c: new Float64Array(bins) };
 }
 
-/** The second pass: `dx = a · dy + b · x + c` with the coefficients of each value's bin. */
+/**
+ * The second pass: `dx = a · dy + b · x + c` with the coefficients of each value's bin; a large
+ * tensor in WebAssembly (`ProductHeap.planewise`), to the same bits.
+ */
 export function writeInputGradient(dy: Tensor, x: Tensor, layout: ChannelLayout, perSample: boolean, coefficients: Coefficients): Tensor {
   const { n, c, inner } = layout;
   // Every element is written: a pooled buffer needs no zero fill.
   const dx = overwrittenFloats(x.data.length);
   const [g, v] = [dy.data, x.data];
   const { a, b, c: offset } = coefficients;
+  const heap = pointwiseHeap(dx.length);
+  if (heap !== undefined) {
+    heap.planewise("gradientAffine", [g, v], dx, inner, [a, b, offset], perSample ? (plane) => plane : (plane) => plane % c);
+    return { shape: [...x.shape], data: dx };
+  }
   for (let plane = 0; plane < n * c; plane++) {
     const k = perSample ? plane : plane % c;
     const [ak, bk, ck] = [a[k], b[k], offset[k]];

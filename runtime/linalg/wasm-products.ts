@@ -27,7 +27,7 @@ import type { FusedActivation } from "./epilogue.js";
 import { gemmKernelBody, GEMM_KERNEL, MR, NR } from "../wasm/gemm-kernel.js";
 import { COL2IM_KERNEL, col2imFunction, copyRowsFunction, COPY_ROWS_KERNEL, im2colFunction, IM2COL_KERNEL, transposeFunction, TRANSPOSE_KERNEL } from "../wasm/im2col-kernel.js";
 import { encodeModule, type MemoryImport } from "../wasm/module.js";
-import { pointwiseFunctions, POINTWISE_KERNELS, type PointwiseKernel } from "../wasm/pointwise-kernel.js";
+import { planeFunctions, PLANE_COEFFICIENTS, PLANE_KERNELS, pointwiseFunctions, POINTWISE_KERNELS, type PointwiseKernel } from "../wasm/pointwise-kernel.js";
 import type { Window2d } from "../window.js";
 import { kernelFuses, multiply, rowStride } from "../fast/product.js";
 import type { GemmTile } from "../fast/plan-module.js";
@@ -56,6 +56,8 @@ const POINTWISE_CHUNK = 16_384;
 
 /** An element-wise kernel of `runtime/wasm/pointwise-kernel.ts`. */
 export type PointwiseOp = keyof typeof POINTWISE_KERNELS;
+/** A per-plane affine kernel of `runtime/wasm/pointwise-kernel.ts`. */
+export type PlaneOp = keyof typeof PLANE_KERNELS;
 
 /** Where one product's operands are in the heap, in floats. */
 export interface ProductLayout {
@@ -90,6 +92,7 @@ export class ProductHeap {
   private col2imKernel!: WindowKernel;
   private copyRowsKernel!: (src: number, srcStride: number, dst: number, dstStride: number, rows: number, floats: number) => void;
   private pointwiseKernels!: Record<PointwiseOp, PointwiseKernel>;
+  private planeKernels!: Record<PlaneOp, PointwiseKernel>;
   private workers: ProductWorkers | undefined;
   /** The memory as floats; replaced when the memory grows. */
   floats: Float32Array;
@@ -140,6 +143,10 @@ export class ProductHeap {
       relu: exports[POINTWISE_KERNELS.relu] as PointwiseKernel,
       reluBackward: exports[POINTWISE_KERNELS.reluBackward] as PointwiseKernel,
       add: exports[POINTWISE_KERNELS.add] as PointwiseKernel,
+    };
+    this.planeKernels = {
+      scaleShift: exports[PLANE_KERNELS.scaleShift] as PointwiseKernel,
+      gradientAffine: exports[PLANE_KERNELS.gradientAffine] as PointwiseKernel,
     };
     if (this.threadCount > 1) {
       this.workers?.close();
@@ -337,6 +344,38 @@ export class ProductHeap {
     }
   }
 
+  /**
+   * `out` = the per-plane affine map `op` of `inputs`, planes of `inner` floats, plane p's
+   * coefficients `coefficients[j][binOf(p)]` (float64): whole planes at a time copied into the
+   * heap with their coefficients, run there and copied out, on this thread.
+   */
+  planewise(op: PlaneOp, inputs: readonly Float32Array[], out: Float32Array, inner: number, coefficients: readonly Float64Array[], binOf: (plane: number) => number): void {
+    const count = PLANE_COEFFICIENTS[op];
+    const planes = out.length / inner;
+    const per = Math.max(1, Math.floor(POINTWISE_CHUNK / inner));
+    // Each operand's region a whole number of vectors, so the float64 table after them is aligned.
+    const region = Math.ceil((per * inner) / 4) * 4;
+    const tableAt = (inputs.length + 1) * region;
+    this.layout(0, 0, 0, tableAt + 2 * count * per);
+    const heap = this.floats;
+    const table = new Float64Array(this.memory.buffer, tableAt * 4, count * per);
+    const pointers = inputs.map((_, k) => k * region * 4);
+    const result = inputs.length * region;
+    const kernel = this.planeKernels[op];
+    for (let first = 0; first < planes; first += per) {
+      const n = Math.min(per, planes - first);
+      const start = first * inner;
+      const end = start + n * inner;
+      inputs.forEach((input, k) => heap.set(input.subarray(start, end), k * region));
+      for (let p = 0; p < n; p++) {
+        const bin = binOf(first + p);
+        for (let j = 0; j < count; j++) table[p * count + j] = coefficients[j][bin];
+      }
+      kernel(...pointers, result * 4, n, inner, tableAt * 4);
+      out.set(heap.subarray(result, result + end - start), start);
+    }
+  }
+
   /** Writes the layout's bias: `values[offset + i]` for row i, or zero without values. */
   setBias(l: ProductLayout, values?: Float32Array, offset = 0): void {
     const heap = this.floats;
@@ -385,7 +424,7 @@ let threads = 1;
 /** The products' module (the GEMM micro-kernel and `im2col-kernel.ts`'s kernels), over a memory of its own or (`shared`) a shared one. */
 function productModule(shared: boolean): WebAssembly.Module {
   const encode = (memory: MemoryImport) =>
-    new WebAssembly.Module(encodeModule(memory, [{ name: GEMM_KERNEL, results: [], body: gemmKernelBody() }, im2colFunction(), transposeFunction(), copyRowsFunction(), col2imFunction(), ...pointwiseFunctions()]) as Uint8Array<ArrayBuffer>);
+    new WebAssembly.Module(encodeModule(memory, [{ name: GEMM_KERNEL, results: [], body: gemmKernelBody() }, im2colFunction(), transposeFunction(), copyRowsFunction(), col2imFunction(), ...pointwiseFunctions(), ...planeFunctions()]) as Uint8Array<ArrayBuffer>);
   if (shared) {
     sharedModule ??= encode({ minimumPages: 1, maximumPages: MAX_PAGES, shared: true });
     return sharedModule;

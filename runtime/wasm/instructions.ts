@@ -65,6 +65,12 @@ export class FunctionBody {
   // Scalar memory access: `align` is log2 of the alignment, `offset` a constant byte offset.
   f32Load(offset = 0, align = 2): this { this.code.byte(0x2a).u32(align).u32(offset); return this; }
   f32Store(offset = 0, align = 2): this { this.code.byte(0x38).u32(align).u32(offset); return this; }
+  f64Load(offset = 0, align = 3): this { this.code.byte(0x2b).u32(align).u32(offset); return this; }
+  f64Add(): this { this.code.byte(0xa0); return this; }
+  f64Mul(): this { this.code.byte(0xa2); return this; }
+  /** float64 → float32, rounded to nearest (as a JavaScript store into a Float32Array). */
+  f32DemoteF64(): this { this.code.byte(0xb6); return this; }
+  f64PromoteF32(): this { this.code.byte(0xbb); return this; }
   i32Load(offset = 0, align = 2): this { this.code.byte(0x28).u32(align).u32(offset); return this; }
   i32Store(offset = 0, align = 2): this { this.code.byte(0x36).u32(align).u32(offset); return this; }
 
@@ -98,6 +104,13 @@ export class FunctionBody {
   v128Load32Splat(offset = 0, align = 2): this { return this.simd(0x09).memarg(align, offset); }
   v128Store(offset = 0, align = 0): this { return this.simd(0x0b).memarg(align, offset); }
   f32x4Splat(): this { return this.simd(0x13); }
+  f64x2Splat(): this { return this.simd(0x14); }
+  /** The two low float32 lanes as float64 lanes. */
+  f64x2PromoteLowF32x4(): this { return this.simd(0x5f); }
+  /** Two float64 lanes rounded to float32 in the low lanes, zeros above. */
+  f32x4DemoteF64x2Zero(): this { return this.simd(0x5e); }
+  f64x2Add(): this { return this.simd(0xf0); }
+  f64x2Mul(): this { return this.simd(0xf2); }
   /** Lanes of two vectors by index (0–15 the first's bytes, 16–31 the second's), as f32 lanes: 0–3 the first's, 4–7 the second's. */
   f32x4Shuffle(lanes: readonly [number, number, number, number]): this {
     this.simd(0x0d);

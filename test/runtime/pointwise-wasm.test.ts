@@ -2,10 +2,25 @@
  * relu, its backward and the plain sum on large tensors run in WebAssembly (`ProductHeap.pointwise`,
  * a chunk at a time through the heap): the same bits as their TypeScript loops, on every special
  * float32 (±0, ±∞, NaNs of both signs with payloads, subnormals, extremes) paired with every other,
- * at lengths that end inside a vector and inside a chunk, in place and not.
+ * at lengths that end inside a vector and inside a chunk, in place and not. Likewise the
+ * normalizers' per-plane affine passes (`ProductHeap.planewise`: the forward's `x·a + b`, the
+ * backward's `a·dy + b·x + c`, in float64): batch, instance and group normalization and their
+ * backward, on planes whose size is and is not a multiple of four, and larger than a chunk.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { add, relu, reluBackward } from "../../runtime/index.js";
+import {
+  add,
+  batchNormalizationBackward,
+  batchNormalizationTraining,
+  createRandom,
+  groupNormalization,
+  groupNormalizationBackward,
+  instanceNormalization,
+  instanceNormalizationBackward,
+  relu,
+  reluBackward,
+  type Tensor,
+} from "../../runtime/index.js";
 import { pointwiseHeap, setWasmProducts, WASM_POINTWISE_MIN_FLOATS } from "../../runtime/linalg/wasm-products.js";
 
 afterEach(() => setWasmProducts(true));
@@ -92,5 +107,50 @@ describe("relu, reluBackward and add in WebAssembly", () => {
     const y = a.slice();
     relu({ shape: [n], data: y }, y);
     expect(firstDifference(bits(y), bits(reluWant))).toBe(-1);
+  });
+});
+
+/** A tensor of normal values around `shift`, from a fixed seed. */
+function normal(shape: number[], seed: number, shift = 0): Tensor {
+  const random = createRandom(seed);
+  const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  // Box–Muller from the uniform source.
+  for (let i = 0; i < data.length; i++) data[i] = shift + Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+  return { shape, data };
+}
+
+describe("the normalizers' affine passes in WebAssembly", () => {
+  // Planes of 49 (not a whole number of vectors), 64, and 16,900 (more than a chunk of 16,384).
+  it.each([
+    [[8, 12, 7, 7]],
+    [[32, 16, 8, 8]],
+    [[2, 4, 130, 130]],
+  ])("give the TypeScript loops' bits on %j", (shape) => {
+    const c = shape[1];
+    const x = normal(shape, 1, 3);
+    const dy = normal(shape, 2);
+    const scale = normal([c], 3, 1);
+    const bias = normal([c], 4);
+    const zeros = { shape: [c], data: new Float32Array(c) };
+    const ones = { shape: [c], data: new Float32Array(c).fill(1) };
+    const all = { wants: [1, 1, 1] };
+    const run = (): Float32Array[] => [
+      batchNormalizationTraining(x, scale, bias, zeros, ones)[0].data,
+      ...batchNormalizationBackward(dy, x, scale, bias, zeros, ones, all).map((t) => t.data),
+      instanceNormalization(x, scale, bias).data,
+      ...instanceNormalizationBackward(dy, x, scale, bias, all).map((t) => t.data),
+      groupNormalization(x, scale, bias, { groups: 2 }).data,
+      ...groupNormalizationBackward(dy, x, scale, bias, { num_groups: 2, ...all }).map((t) => t.data),
+    ].map((d) => d.slice());
+    expect(pointwiseHeap(x.data.length)).toBeDefined();
+    const wasm = run();
+    setWasmProducts(false);
+    const ts = run();
+    expect(wasm.map((d, k) => firstDifference(bits(d), bits(ts[k])))).toEqual(wasm.map(() => -1));
+    // Normalized over the batch: each channel of the forward has mean β and spread γ.
+    const [n, , h, w] = shape;
+    const channel0 = Array.from({ length: n }, (_, i) => Array.from(wasm[0].subarray(i * c * h * w, i * c * h * w + h * w))).flat();
+    const mean = channel0.reduce((a, b) => a + b, 0) / channel0.length;
+    expect(mean).toBeCloseTo(bias.data[0], 4);
   });
 });
