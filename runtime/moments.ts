@@ -81,13 +81,26 @@ export function runMoments(data: Float32Array, runs: number, length: number): Mo
 /**
  * Mean and biased variance of every channel over the batch and spatial axes (N, S): per channel,
  * the sum of each sample's plane added sample by sample, then likewise the squared deviations
- * from the mean ({@link addPlaneSums}).
+ * from the mean ({@link addPlaneSums}); for a large tensor the plane sums run in WebAssembly
+ * (`ProductHeap.planeSums`), each in its plane's order, so the results are the same.
  */
 export function channelMoments(data: Float32Array, layout: ChannelLayout): Moments {
   const { n, c, inner } = layout;
   const count = n * inner;
   const mean = new Float64Array(c);
   const variance = new Float64Array(c);
+  const heap = pointwiseHeap(data.length);
+  if (heap !== undefined) {
+    // The same sums per plane, added to their channel in the same order.
+    const planes = new Float64Array(n * c);
+    heap.planeSums("sums", [data], inner, undefined, planes);
+    for (let p = 0; p < n * c; p++) mean[p % c] += planes[p];
+    for (let ch = 0; ch < c; ch++) mean[ch] /= count;
+    heap.planeSums("squares", [data], inner, Float64Array.from({ length: n * c }, (_, p) => mean[p % c]), planes);
+    for (let p = 0; p < n * c; p++) variance[p % c] += planes[p];
+    for (let ch = 0; ch < c; ch++) variance[ch] /= count;
+    return { mean, variance };
+  }
   for (let b = 0; b < n; b++) addPlaneSums(data, b * c * inner, c, inner, undefined, mean);
   for (let ch = 0; ch < c; ch++) mean[ch] /= count;
   for (let b = 0; b < n; b++) addPlaneSums(data, b * c * inner, c, inner, mean, variance);

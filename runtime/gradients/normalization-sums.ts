@@ -53,7 +53,8 @@ export function checkGradient(dy: Tensor, x: Tensor, op: string): void {
 
 /**
  * The sums of every bin in one pass: per channel over the batch (`perSample` false, the bins of
- * batch statistics) or per (sample, channel) plane (true).
+ * batch statistics) or per (sample, channel) plane (true); for a large tensor the plane sums run
+ * in WebAssembly (`ProductHeap.planeSums`), each in its plane's order, so the results are the same.
  */
 export function binMoments(x: Float32Array, dy: Float32Array, layout: ChannelLayout, perSample: boolean): BinMoments {
   const { n, c, inner } = layout;
@@ -66,7 +67,20 @@ export function binMoments(x: Float32Array, dy: Float32Array, layout: ChannelLay
   // The shift of each bin is its first value: plane k starts at k·inner, and so does channel k's first plane.
   const shift = new Float64Array(bins);
   for (let k = 0; k < bins; k++) shift[k] = x[k * inner];
-  for (let plane = 0; plane < n * c; plane++) {
+  const heap = pointwiseHeap(x.length);
+  if (heap !== undefined) {
+    // The same four sums per plane, added to their bin in the same order.
+    const planes = new Float64Array(4 * n * c);
+    heap.planeSums("moments", [x, dy], inner, Float64Array.from({ length: n * c }, (_, p) => shift[perSample ? p : p % c]), planes);
+    for (let plane = 0; plane < n * c; plane++) {
+      const k = perSample ? plane : plane % c;
+      mean[k] += planes[4 * plane];
+      m2[k] += planes[4 * plane + 1];
+      sumDy[k] += planes[4 * plane + 2];
+      dyc[k] += planes[4 * plane + 3];
+    }
+  }
+  for (let plane = 0; heap === undefined && plane < n * c; plane++) {
     const k = perSample ? plane : plane % c;
     const origin = shift[k];
     let s1 = 0;

@@ -27,7 +27,17 @@ import type { FusedActivation } from "./epilogue.js";
 import { gemmKernelBody, GEMM_KERNEL, MR, NR } from "../wasm/gemm-kernel.js";
 import { COL2IM_KERNEL, col2imFunction, copyRowsFunction, COPY_ROWS_KERNEL, im2colFunction, IM2COL_KERNEL, transposeFunction, TRANSPOSE_KERNEL } from "../wasm/im2col-kernel.js";
 import { encodeModule, type MemoryImport } from "../wasm/module.js";
-import { planeFunctions, PLANE_COEFFICIENTS, PLANE_KERNELS, pointwiseFunctions, POINTWISE_KERNELS, type PointwiseKernel } from "../wasm/pointwise-kernel.js";
+import {
+  planeFunctions,
+  PLANE_COEFFICIENTS,
+  PLANE_KERNELS,
+  pointwiseFunctions,
+  POINTWISE_KERNELS,
+  SUM_COUNTS,
+  SUM_KERNELS,
+  sumFunctions,
+  type PointwiseKernel,
+} from "../wasm/pointwise-kernel.js";
 import type { Window2d } from "../window.js";
 import { kernelFuses, multiply, rowStride } from "../fast/product.js";
 import type { GemmTile } from "../fast/plan-module.js";
@@ -58,6 +68,8 @@ const POINTWISE_CHUNK = 16_384;
 export type PointwiseOp = keyof typeof POINTWISE_KERNELS;
 /** A per-plane affine kernel of `runtime/wasm/pointwise-kernel.ts`. */
 export type PlaneOp = keyof typeof PLANE_KERNELS;
+/** A per-plane sum of `runtime/wasm/pointwise-kernel.ts`. */
+export type SumOp = keyof typeof SUM_KERNELS;
 
 /** Where one product's operands are in the heap, in floats. */
 export interface ProductLayout {
@@ -93,6 +105,7 @@ export class ProductHeap {
   private copyRowsKernel!: (src: number, srcStride: number, dst: number, dstStride: number, rows: number, floats: number) => void;
   private pointwiseKernels!: Record<PointwiseOp, PointwiseKernel>;
   private planeKernels!: Record<PlaneOp, PointwiseKernel>;
+  private sumKernels!: Record<SumOp, PointwiseKernel>;
   private workers: ProductWorkers | undefined;
   /** The memory as floats; replaced when the memory grows. */
   floats: Float32Array;
@@ -147,6 +160,11 @@ export class ProductHeap {
     this.planeKernels = {
       scaleShift: exports[PLANE_KERNELS.scaleShift] as PointwiseKernel,
       gradientAffine: exports[PLANE_KERNELS.gradientAffine] as PointwiseKernel,
+    };
+    this.sumKernels = {
+      sums: exports[SUM_KERNELS.sums] as PointwiseKernel,
+      squares: exports[SUM_KERNELS.squares] as PointwiseKernel,
+      moments: exports[SUM_KERNELS.moments] as PointwiseKernel,
     };
     if (this.threadCount > 1) {
       this.workers?.close();
@@ -376,6 +394,48 @@ export class ProductHeap {
     }
   }
 
+  /**
+   * The per-plane sums `op` of `inputs`, planes of `inner` floats, into `out` (`out[count·p + j]`
+   * the j-th sum of plane p), with plane p's parameter `parameters[p]` (`squares`' centre,
+   * `moments`' origin): whole planes at a time copied into the heap, two planes per float64x2,
+   * each summed in its order. An odd chunk's last plane is summed twice, beside a copy of itself.
+   */
+  planeSums(op: SumOp, inputs: readonly Float32Array[], inner: number, parameters: Float64Array | undefined, out: Float64Array): void {
+    const count = SUM_COUNTS[op];
+    const planes = inputs[0].length / inner;
+    const per = Math.max(2, 2 * Math.floor(POINTWISE_CHUNK / (2 * inner)));
+    // Room for one plane more (the copy of an odd chunk's last), a whole number of vectors.
+    const region = Math.ceil(((per + 1) * inner) / 4) * 4;
+    const tableAt = inputs.length * region;
+    const sumsAt = tableAt + 2 * (per + 1);
+    this.layout(0, 0, 0, sumsAt + 2 * count * (per + 1));
+    const heap = this.floats;
+    const table = new Float64Array(this.memory.buffer, tableAt * 4, per + 1);
+    const sums = new Float64Array(this.memory.buffer, sumsAt * 4, count * (per + 1));
+    const kernel = this.sumKernels[op];
+    const pointers = inputs.map((_, k) => k * region * 4);
+    for (let first = 0; first < planes; first += per) {
+      const n = Math.min(per, planes - first);
+      const start = first * inner;
+      inputs.forEach((input, k) => {
+        heap.set(input.subarray(start, start + n * inner), k * region);
+        if (n % 2 === 1) heap.copyWithin(k * region + n * inner, k * region + (n - 1) * inner, k * region + n * inner);
+      });
+      if (parameters !== undefined) {
+        table.set(parameters.subarray(first, first + n));
+        table[n] = parameters[first + n - 1];
+      }
+      const pairs = (n + 1) >> 1;
+      if (parameters === undefined) kernel(...pointers, pairs, inner, sumsAt * 4);
+      else kernel(...pointers, pairs, inner, tableAt * 4, sumsAt * 4);
+      // Pair q's sum j of lane l (plane 2q + l) is at 2·(count·q + j) + l.
+      for (let p = 0; p < n; p++) {
+        const base = 2 * count * (p >> 1) + (p & 1);
+        for (let j = 0; j < count; j++) out[(first + p) * count + j] = sums[base + 2 * j];
+      }
+    }
+  }
+
   /** Writes the layout's bias: `values[offset + i]` for row i, or zero without values. */
   setBias(l: ProductLayout, values?: Float32Array, offset = 0): void {
     const heap = this.floats;
@@ -424,7 +484,7 @@ let threads = 1;
 /** The products' module (the GEMM micro-kernel and `im2col-kernel.ts`'s kernels), over a memory of its own or (`shared`) a shared one. */
 function productModule(shared: boolean): WebAssembly.Module {
   const encode = (memory: MemoryImport) =>
-    new WebAssembly.Module(encodeModule(memory, [{ name: GEMM_KERNEL, results: [], body: gemmKernelBody() }, im2colFunction(), transposeFunction(), copyRowsFunction(), col2imFunction(), ...pointwiseFunctions(), ...planeFunctions()]) as Uint8Array<ArrayBuffer>);
+    new WebAssembly.Module(encodeModule(memory, [{ name: GEMM_KERNEL, results: [], body: gemmKernelBody() }, im2colFunction(), transposeFunction(), copyRowsFunction(), col2imFunction(), ...pointwiseFunctions(), ...planeFunctions(), ...sumFunctions()]) as Uint8Array<ArrayBuffer>);
   if (shared) {
     sharedModule ??= encode({ minimumPages: 1, maximumPages: MAX_PAGES, shared: true });
     return sharedModule;

@@ -57,6 +57,13 @@ export class ByteWriter {
   }
 
   /** Appends a UTF-8 name prefixed by its byte length. */
+  /** A float64, little-endian. */
+  f64(value: number): this {
+    const bytes = new Uint8Array(8);
+    new DataView(bytes.buffer).setFloat64(0, value, true);
+    return this.raw(bytes);
+  }
+
   name(text: string): this {
     const utf8 = new TextEncoder().encode(text);
     return this.u32(utf8.length).raw(utf8);

@@ -61,6 +61,7 @@ export class FunctionBody {
   localTee(index: number): this { this.code.byte(0x22).u32(index); return this; }
   i32Const(value: number): this { this.code.byte(0x41).i32(value); return this; }
   f32Const(value: number): this { this.code.byte(0x43).f32(value); return this; }
+  f64Const(value: number): this { this.code.byte(0x44).f64(value); return this; }
 
   // Scalar memory access: `align` is log2 of the alignment, `offset` a constant byte offset.
   f32Load(offset = 0, align = 2): this { this.code.byte(0x2a).u32(align).u32(offset); return this; }
@@ -110,6 +111,9 @@ export class FunctionBody {
   /** Two float64 lanes rounded to float32 in the low lanes, zeros above. */
   f32x4DemoteF64x2Zero(): this { return this.simd(0x5e); }
   f64x2Add(): this { return this.simd(0xf0); }
+  f64x2Sub(): this { return this.simd(0xf1); }
+  /** Replaces lane `lane` of a float64x2 with a float64. */
+  f64x2ReplaceLane(lane: number): this { this.simd(0x22).code.byte(lane); return this; }
   f64x2Mul(): this { return this.simd(0xf2); }
   /** Lanes of two vectors by index (0–15 the first's bytes, 16–31 the second's), as f32 lanes: 0–3 the first's, 4–7 the second's. */
   f32x4Shuffle(lanes: readonly [number, number, number, number]): this {

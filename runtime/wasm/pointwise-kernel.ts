@@ -18,6 +18,17 @@
  * - `scale_shift(x, y, planes, inner, coefficients)`: `y = x·a + b` (count 2);
  * - `gradient_affine(dy, x, dx, planes, inner, coefficients)`: `dx = (a·dy + b·x) + c` (count 3).
  *
+ * And the sums of the normalizers' statistics, per plane in float64 and in the plane's order, as
+ * the TypeScript loops add them (`channelMoments` in `moments.ts`, `binMoments` in
+ * `gradients/normalization-sums.ts`), over `pairs` pairs of consecutive planes of `inner` floats,
+ * the two planes of a pair in the two float64 lanes, each lane adding its plane's values one after
+ * another; a pair's per-plane parameters and results are float64 pairs:
+ *
+ * - `sums(x, pairs, inner, out)`: `Σ x`;
+ * - `squares(x, pairs, inner, centres, out)`: `Σ (x − centre)²`;
+ * - `moments(x, dy, pairs, inner, origins, out)`: with `v = x − origin`, the four sums `Σ v`,
+ *   `Σ v²`, `Σ dy`, `Σ dy·v`, at `out + 16·(4·pair + j)`.
+ *
  * Each lane does what the TypeScript loop does to that element, so the results are the same bits.
  */
 import { FunctionBody, ValueType } from "./instructions.js";
@@ -27,6 +38,10 @@ import type { ModuleFunction } from "./module.js";
 export const POINTWISE_KERNELS = { relu: "pointwise_relu", reluBackward: "pointwise_relu_backward", add: "pointwise_add" } as const;
 /** Export names of the per-plane kernels. */
 export const PLANE_KERNELS = { scaleShift: "planes_scale_shift", gradientAffine: "planes_gradient_affine" } as const;
+/** Export names of the per-plane sums. */
+export const SUM_KERNELS = { sums: "planes_sums", squares: "planes_squares", moments: "planes_moments" } as const;
+/** Float64 sums per plane of each. */
+export const SUM_COUNTS = { sums: 1, squares: 1, moments: 4 } as const;
 /** Float64 coefficients per plane of each per-plane kernel. */
 export const PLANE_COEFFICIENTS = { scaleShift: 2, gradientAffine: 3 } as const;
 
@@ -104,6 +119,127 @@ export function planeFunctions(): ModuleFunction[] {
       }),
     },
   ];
+}
+
+/** The three per-plane sums. */
+export function sumFunctions(): ModuleFunction[] {
+  return [
+    { name: SUM_KERNELS.sums, results: [], body: pairSums(1, false, 1, (f, [x], _, [s]) => add(f, s, () => f.localGet(x))) },
+    {
+      name: SUM_KERNELS.squares,
+      results: [],
+      body: pairSums(1, true, 1, (f, [x], centre, [s], [d]) => {
+        f.localGet(x).localGet(centre).f64x2Sub().localSet(d);
+        add(f, s, () => f.localGet(d).localGet(d).f64x2Mul());
+      }),
+    },
+    {
+      name: SUM_KERNELS.moments,
+      results: [],
+      body: pairSums(2, true, 4, (f, [x, g], origin, [s1, s2, g1, g2], [v]) => {
+        f.localGet(x).localGet(origin).f64x2Sub().localSet(v);
+        add(f, s1, () => f.localGet(v));
+        add(f, s2, () => f.localGet(v).localGet(v).f64x2Mul());
+        add(f, g1, () => f.localGet(g));
+        add(f, g2, () => f.localGet(g).localGet(v).f64x2Mul());
+      }),
+    },
+  ];
+}
+
+/** `sum += value`, float64x2. */
+function add(f: FunctionBody, sum: number, value: () => void): void {
+  f.localGet(sum);
+  value();
+  f.f64x2Add().localSet(sum);
+}
+
+/**
+ * A function `(in_1 … in_inputs, pairs, inner[, parameters], out)` over pairs of planes: for
+ * each pair, `sums` float64x2 sums from zero, each value of the two planes (two lanes of float64,
+ * in the planes' order) given to `step` with the pair's parameter, then stored at `out`.
+ */
+function pairSums(
+  inputs: number,
+  parameter: boolean,
+  sums: number,
+  step: (f: FunctionBody, values: number[], parameter: number, sums: number[], scratch: number[]) => void,
+): FunctionBody {
+  const { i32, v128 } = ValueType;
+  const f = new FunctionBody(Array.from({ length: inputs + (parameter ? 4 : 3) }, () => i32));
+  const first = Array.from({ length: inputs }, (_, k) => k);
+  const [pairs, inner] = [inputs, inputs + 1];
+  const table = parameter ? inputs + 2 : -1;
+  const out = inputs + (parameter ? 3 : 2);
+  const second = first.map(() => f.local(i32));
+  const low = first.map(() => f.local(v128));
+  const high = first.map(() => f.local(v128));
+  const values = first.map(() => f.local(v128));
+  const accumulators = Array.from({ length: sums }, () => f.local(v128));
+  const scratch = [f.local(v128)];
+  const centre = f.local(v128);
+  const planeBytes = f.local(i32);
+  const i = f.local(i32);
+  const vectorEnd = f.local(i32);
+  f.localGet(pairs).i32Eqz().localGet(inner).i32Eqz().i32Or().if().return().end();
+  f.localGet(inner).i32Const(4).i32Mul().localSet(planeBytes);
+  f.localGet(inner).i32Const(3).i32Sub().localSet(vectorEnd);
+  const run = (): void => step(f, values, centre, accumulators, scratch);
+  f.loop(); // pairs
+  {
+    first.forEach((p, k) => f.localGet(p).localGet(planeBytes).i32Add().localSet(second[k]));
+    if (parameter) f.localGet(table).v128Load(0, 3).localSet(centre);
+    for (const a of accumulators) f.f64Const(0).f64x2Splat().localSet(a);
+    f.i32Const(0).localSet(i);
+    f.block();
+    f.loop(); // four values of each plane: a0 b0 a1 b1 (low), a2 b2 a3 b3 (high)
+    {
+      f.localGet(i).localGet(vectorEnd).i32GeS().brIf(1);
+      first.forEach((p, k) => {
+        // a0…a3 of the first plane in low, b0…b3 of the second in high, then interleaved.
+        f.localGet(p).v128Load(0, 2).localSet(low[k]);
+        f.localGet(second[k]).v128Load(0, 2).localSet(high[k]);
+        f.localGet(low[k]).localGet(high[k]).f32x4Shuffle([0, 4, 1, 5]).localSet(values[k]);
+        f.localGet(low[k]).localGet(high[k]).f32x4Shuffle([2, 6, 3, 7]).localSet(high[k]);
+        f.localGet(values[k]).localSet(low[k]);
+      });
+      for (const [source, upper] of [[low, false], [low, true], [high, false], [high, true]] as const) {
+        first.forEach((_, k) => {
+          f.localGet(source[k]);
+          if (upper) f.localGet(source[k]).f32x4Shuffle([2, 3, 2, 3]);
+          f.f64x2PromoteLowF32x4().localSet(values[k]);
+        });
+        run();
+      }
+      for (const p of [...first, ...second]) f.localGet(p).i32Const(16).i32Add().localSet(p);
+      f.localGet(i).i32Const(4).i32Add().localSet(i);
+      f.br(0);
+    }
+    f.end();
+    f.end();
+    f.block();
+    f.loop(); // the rest one at a time
+    {
+      f.localGet(i).localGet(inner).i32GeS().brIf(1);
+      first.forEach((p, k) => {
+        f.localGet(p).f32Load().f64PromoteF32().f64x2Splat().localGet(second[k]).f32Load().f64PromoteF32().f64x2ReplaceLane(1).localSet(values[k]);
+      });
+      run();
+      for (const p of [...first, ...second]) f.localGet(p).i32Const(4).i32Add().localSet(p);
+      f.localGet(i).i32Const(1).i32Add().localSet(i);
+      f.br(0);
+    }
+    f.end();
+    f.end();
+    accumulators.forEach((a, j) => f.localGet(out).localGet(a).v128Store(16 * j, 3));
+    f.localGet(out).i32Const(16 * sums).i32Add().localSet(out);
+    if (parameter) f.localGet(table).i32Const(16).i32Add().localSet(table);
+    // The next pair starts where the second plane ended.
+    first.forEach((p, k) => f.localGet(second[k]).localSet(p));
+    f.localGet(pairs).i32Const(1).i32Sub().localTee(pairs).brIf(0);
+  }
+  f.end();
+  return f;
 }
 
 /** Pushes one operand (a float64 pair, or a float64) on the stack. */

@@ -5,7 +5,9 @@
  * at lengths that end inside a vector and inside a chunk, in place and not. Likewise the
  * normalizers' per-plane affine passes (`ProductHeap.planewise`: the forward's `x·a + b`, the
  * backward's `a·dy + b·x + c`, in float64): batch, instance and group normalization and their
- * backward, on planes whose size is and is not a multiple of four, and larger than a chunk.
+ * backward, on planes whose size is and is not a multiple of four, and larger than a chunk. And
+ * their statistics' float64 sums (`ProductHeap.planeSums`), exactly, on values whose magnitudes
+ * span 2⁻³⁰ … 2³⁰ so that any change of order shows, with odd numbers of planes.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import {
@@ -21,6 +23,8 @@ import {
   reluBackward,
   type Tensor,
 } from "../../runtime/index.js";
+import { channelMoments } from "../../runtime/moments.js";
+import { binMoments } from "../../runtime/gradients/normalization-sums.js";
 import { pointwiseHeap, setWasmProducts, WASM_POINTWISE_MIN_FLOATS } from "../../runtime/linalg/wasm-products.js";
 
 afterEach(() => setWasmProducts(true));
@@ -152,5 +156,38 @@ describe("the normalizers' affine passes in WebAssembly", () => {
     const channel0 = Array.from({ length: n }, (_, i) => Array.from(wasm[0].subarray(i * c * h * w, i * c * h * w + h * w))).flat();
     const mean = channel0.reduce((a, b) => a + b, 0) / channel0.length;
     expect(mean).toBeCloseTo(bias.data[0], 4);
+  });
+});
+
+/** `count` values about `centre`, of magnitudes from 2⁻³⁰ to 2³⁰, so that a float64 sum rounds and its order shows. */
+function spread(count: number, seed: number, centre: number): Float32Array {
+  const random = createRandom(seed);
+  const data = new Float32Array(count);
+  for (let i = 0; i < count; i++) data[i] = centre + (random() - 0.3) * 2 ** Math.floor(60 * random() - 30);
+  return data;
+}
+
+describe("the normalizers' statistics in WebAssembly", () => {
+  // 35 planes of 126 (odd count, not whole vectors), and 15 planes of 16,900 (two per chunk).
+  it.each([
+    [[5, 7, 9, 14]],
+    [[3, 5, 130, 130]],
+  ])("sum each plane in its order, as the TypeScript loops, on %j", (shape) => {
+    const [n, c, h, w] = shape;
+    const layout = { n, c, inner: h * w };
+    const x = spread(n * c * h * w, 5, 1000);
+    const dy = spread(n * c * h * w, 6, 0);
+    const run = () => ({
+      channel: channelMoments(x, layout),
+      batch: binMoments(x, dy, layout, false),
+      instance: binMoments(x, dy, layout, true),
+    });
+    expect(pointwiseHeap(x.length)).toBeDefined();
+    const wasm = run();
+    setWasmProducts(false);
+    const ts = run();
+    const text = (r: ReturnType<typeof run>) => JSON.stringify(r, (_, v) => (v instanceof Float64Array ? Array.from(v, String) : v));
+    expect(text(wasm)).toEqual(text(ts));
+    expect(wasm.channel.mean[0]).toBeGreaterThan(900);
   });
 });
