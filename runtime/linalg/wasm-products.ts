@@ -33,6 +33,9 @@ import {
   PLANE_KERNELS,
   pointwiseFunctions,
   POINTWISE_KERNELS,
+  SGD_KERNEL,
+  sgdFunction,
+  SgdFlags,
   SUM_COUNTS,
   SUM_KERNELS,
   sumFunctions,
@@ -106,6 +109,7 @@ export class ProductHeap {
   private pointwiseKernels!: Record<PointwiseOp, PointwiseKernel>;
   private planeKernels!: Record<PlaneOp, PointwiseKernel>;
   private sumKernels!: Record<SumOp, PointwiseKernel>;
+  private sgdKernel!: PointwiseKernel;
   private workers: ProductWorkers | undefined;
   /** The memory as floats; replaced when the memory grows. */
   floats: Float32Array;
@@ -166,6 +170,7 @@ export class ProductHeap {
       squares: exports[SUM_KERNELS.squares] as PointwiseKernel,
       moments: exports[SUM_KERNELS.moments] as PointwiseKernel,
     };
+    this.sgdKernel = exports[SGD_KERNEL] as PointwiseKernel;
     if (this.threadCount > 1) {
       this.workers?.close();
       this.workers = new ProductWorkers(this.threadCount, this.module, this.memory, exports);
@@ -436,6 +441,28 @@ export class ProductHeap {
     }
   }
 
+  /**
+   * SGD's update of `param` (and `buffer`, the momentum buffer, when given) from `grad`, in
+   * place: the float32 factors as `optimizers.ts` rounds them, `first` on the parameter's first
+   * update. A chunk at a time copied into the heap, run there and copied back, on this thread.
+   */
+  sgd(param: Float32Array, grad: Float32Array, buffer: Float32Array | undefined, factors: { decay: number; momentum: number; keep: number; rate: number; first: boolean; nesterov: boolean }): void {
+    const { decay, momentum, keep, rate } = factors;
+    const flags = (buffer !== undefined ? SgdFlags.buffer : 0) | (factors.first ? SgdFlags.first : 0) | (factors.nesterov ? SgdFlags.nesterov : 0) | (decay !== 0 ? SgdFlags.decay : 0);
+    const heap = this.floats;
+    const [p, g, b] = [0, POINTWISE_CHUNK, 2 * POINTWISE_CHUNK];
+    for (let start = 0; start < param.length; start += POINTWISE_CHUNK) {
+      const end = Math.min(param.length, start + POINTWISE_CHUNK);
+      heap.set(param.subarray(start, end), p);
+      heap.set(grad.subarray(start, end), g);
+      if (buffer !== undefined) heap.set(buffer.subarray(start, end), b);
+      // An even count: an odd chunk's last lane updates scratch that is not copied back.
+      this.sgdKernel(p * 4, g * 4, b * 4, Math.ceil((end - start) / 2) * 2, decay, momentum, keep, rate, flags);
+      param.set(heap.subarray(p, p + end - start), start);
+      if (buffer !== undefined) buffer.set(heap.subarray(b, b + end - start), start);
+    }
+  }
+
   /** Writes the layout's bias: `values[offset + i]` for row i, or zero without values. */
   setBias(l: ProductLayout, values?: Float32Array, offset = 0): void {
     const heap = this.floats;
@@ -484,7 +511,7 @@ let threads = 1;
 /** The products' module (the GEMM micro-kernel and `im2col-kernel.ts`'s kernels), over a memory of its own or (`shared`) a shared one. */
 function productModule(shared: boolean): WebAssembly.Module {
   const encode = (memory: MemoryImport) =>
-    new WebAssembly.Module(encodeModule(memory, [{ name: GEMM_KERNEL, results: [], body: gemmKernelBody() }, im2colFunction(), transposeFunction(), copyRowsFunction(), col2imFunction(), ...pointwiseFunctions(), ...planeFunctions(), ...sumFunctions()]) as Uint8Array<ArrayBuffer>);
+    new WebAssembly.Module(encodeModule(memory, [{ name: GEMM_KERNEL, results: [], body: gemmKernelBody() }, im2colFunction(), transposeFunction(), copyRowsFunction(), col2imFunction(), ...pointwiseFunctions(), ...planeFunctions(), ...sumFunctions(), sgdFunction()]) as Uint8Array<ArrayBuffer>);
   if (shared) {
     sharedModule ??= encode({ minimumPages: 1, maximumPages: MAX_PAGES, shared: true });
     return sharedModule;

@@ -11,7 +11,9 @@
  *   g ← g + wd·p (adam) or p ← p·(1 − lr·wd) (adamw, decoupled);
  *   m ← β1·m + (1 − β1)·g;  v ← β2·v + (1 − β2)·g²;
  *   p ← p − (lr / (1 − β1^k)) · m / (√v / √(1 − β2^k) + eps).
+ * SGD's update of a large parameter runs in WebAssembly (`ProductHeap.sgd`), to the same bits.
  */
+import { pointwiseHeap } from "../linalg/wasm-products.js";
 import type { ResolvedOptimizer } from "./settings.js";
 
 /** The per-parameter tensors an optimizer keeps, by torch's slot names. */
@@ -54,6 +56,11 @@ function sgd(o: ResolvedOptimizer, lr: number, param: Float32Array, grad: Float3
   const rate = f(-lr);
   const buffer = state.slots.momentum_buffer;
   const first = state.step === 0;
+  const heap = pointwiseHeap(param.length);
+  if (heap !== undefined) {
+    heap.sgd(param, grad, buffer, { decay, momentum, keep, rate, first, nesterov: o.nesterov });
+    return;
+  }
   for (let i = 0; i < param.length; i++) {
     let d = grad[i]!;
     if (decay !== 0) d = f(d + decay * param[i]!);

@@ -104,6 +104,10 @@ export class FunctionBody {
   v128Load(offset = 0, align = 0): this { return this.simd(0x00).memarg(align, offset); }
   v128Load32Splat(offset = 0, align = 2): this { return this.simd(0x09).memarg(align, offset); }
   v128Store(offset = 0, align = 0): this { return this.simd(0x0b).memarg(align, offset); }
+  /** Two float32 (8 bytes) into the low lanes, zeros above. */
+  v128Load64Zero(offset = 0, align = 2): this { return this.simd(0x5d).memarg(align, offset); }
+  /** The 64-bit lane `lane` (two float32) stored to memory. */
+  v128Store64Lane(lane: number, offset = 0, align = 2): this { this.simd(0x5b).memarg(align, offset); this.code.byte(lane); return this; }
   f32x4Splat(): this { return this.simd(0x13); }
   f64x2Splat(): this { return this.simd(0x14); }
   /** The two low float32 lanes as float64 lanes. */

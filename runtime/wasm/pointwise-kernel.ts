@@ -29,6 +29,14 @@
  * - `moments(x, dy, pairs, inner, origins, out)`: with `v = x − origin`, the four sums `Σ v`,
  *   `Σ v²`, `Σ dy`, `Σ dy·v`, at `out + 16·(4·pair + j)`.
  *
+ * And SGD's update of `runtime/train/optimizers.ts`, two parameters per float64x2, each float32
+ * rounding of the TypeScript loop a demotion and promotion:
+ *
+ * - `sgd(p, g, b, n, decay, momentum, keep, rate, flags)`: with `d = g`, `d ← R(d + decay·p)`
+ *   (flag 8), then with a momentum buffer (flag 1) `b ← d` on the first update (flag 2), else
+ *   `b ← R(R(b·momentum) + keep·d)`, and `d ← R(d + momentum·b)` (nesterov, flag 4) or `b`; last
+ *   `p ← R(p + rate·d)`. `n` is even.
+ *
  * Each lane does what the TypeScript loop does to that element, so the results are the same bits.
  */
 import { FunctionBody, ValueType } from "./instructions.js";
@@ -42,6 +50,10 @@ export const PLANE_KERNELS = { scaleShift: "planes_scale_shift", gradientAffine:
 export const SUM_KERNELS = { sums: "planes_sums", squares: "planes_squares", moments: "planes_moments" } as const;
 /** Float64 sums per plane of each. */
 export const SUM_COUNTS = { sums: 1, squares: 1, moments: 4 } as const;
+/** Export name of SGD's update. */
+export const SGD_KERNEL = "sgd_update";
+/** The flags of {@link SGD_KERNEL}. */
+export const SgdFlags = { buffer: 1, first: 2, nesterov: 4, decay: 8 } as const;
 /** Float64 coefficients per plane of each per-plane kernel. */
 export const PLANE_COEFFICIENTS = { scaleShift: 2, gradientAffine: 3 } as const;
 
@@ -145,6 +157,57 @@ export function sumFunctions(): ModuleFunction[] {
       }),
     },
   ];
+}
+
+/** SGD's update (see the header). */
+export function sgdFunction(): ModuleFunction {
+  const { i32, f64, v128 } = ValueType;
+  const f = new FunctionBody([i32, i32, i32, i32, f64, f64, f64, f64, i32]);
+  const [p, g, b, n, decayArg, momentumArg, keepArg, rateArg, flags] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [decay, momentum, keep, rate] = [f.local(v128), f.local(v128), f.local(v128), f.local(v128)];
+  const [d, param, buffer] = [f.local(v128), f.local(v128), f.local(v128)];
+  const end = f.local(i32);
+  const flag = (bit: number): FunctionBody => f.localGet(flags).i32Const(bit).i32And();
+  /** Rounds the float64x2 on the stack to float32 and back. */
+  const round = (): FunctionBody => f.f32x4DemoteF64x2Zero().f64x2PromoteLowF32x4();
+  const load = (pointer: number): FunctionBody => f.localGet(pointer).v128Load64Zero().f64x2PromoteLowF32x4();
+  f.localGet(n).i32Eqz().if().return().end();
+  for (const [local, arg] of [[decay, decayArg], [momentum, momentumArg], [keep, keepArg], [rate, rateArg]]) f.localGet(arg).f64x2Splat().localSet(local);
+  f.localGet(p).localGet(n).i32Const(4).i32Mul().i32Add().localSet(end);
+  f.loop();
+  {
+    load(g).localSet(d);
+    load(p).localSet(param);
+    flag(SgdFlags.decay).if();
+    f.localGet(d).localGet(decay).localGet(param).f64x2Mul().f64x2Add();
+    round().localSet(d);
+    f.end();
+    flag(SgdFlags.buffer).if();
+    {
+      flag(SgdFlags.first).if();
+      f.localGet(d).localSet(buffer);
+      f.else();
+      load(b).localGet(momentum).f64x2Mul();
+      round().localGet(keep).localGet(d).f64x2Mul().f64x2Add();
+      round().localSet(buffer);
+      f.end();
+      f.localGet(b).localGet(buffer).f32x4DemoteF64x2Zero().v128Store64Lane(0);
+      flag(SgdFlags.nesterov).if();
+      f.localGet(d).localGet(momentum).localGet(buffer).f64x2Mul().f64x2Add();
+      round().localSet(d);
+      f.else();
+      f.localGet(buffer).localSet(d);
+      f.end();
+      f.localGet(b).i32Const(8).i32Add().localSet(b);
+    }
+    f.end();
+    f.localGet(p).localGet(param).localGet(rate).localGet(d).f64x2Mul().f64x2Add().f32x4DemoteF64x2Zero().v128Store64Lane(0);
+    f.localGet(p).i32Const(8).i32Add().localSet(p);
+    f.localGet(g).i32Const(8).i32Add().localSet(g);
+    f.localGet(p).localGet(end).i32LtU().brIf(0);
+  }
+  f.end();
+  return { name: SGD_KERNEL, results: [], body: f };
 }
 
 /** `sum += value`, float64x2. */
