@@ -15,6 +15,7 @@
  */
 import type { BackwardAttributes } from "./attributes.js";
 import { firstMaxOffset, pairWindows } from "../kernels/max-pool.js";
+import { pointwiseHeap } from "../linalg/wasm-products.js";
 import { assertRank, assertShape, freshFloats, overwrittenFloats, type Tensor } from "../tensor.js";
 import { adaptiveBins, checkPoolPads, window2d, type Window2d } from "../window.js";
 
@@ -68,8 +69,8 @@ function eachWindow(
 /**
  * The gradient of `MaxPool(x)` given `dy`: `[dx]`. Each window's maximum is found again as the
  * forward found it; the 2×2 stride-2 windows inside the input take the forward's branch-free
- * choice ({@link firstMaxOffset}), the others (and a window holding a NaN, or both infinities)
- * the scan.
+ * choice ({@link firstMaxOffset}), in WebAssembly where they tile a large input
+ * (`ProductHeap.pairPool`), the others (and a window holding a NaN, or both infinities) the scan.
  */
 export function maxPoolBackward(dy: Tensor, x: Tensor, attrs: BackwardAttributes<PoolBackwardAttributes>): Tensor[] {
   const win = poolWindow("maxPoolBackward", dy, x, attrs);
@@ -80,6 +81,7 @@ export function maxPoolBackward(dy: Tensor, x: Tensor, attrs: BackwardAttributes
     // Where the windows tile the input, the loop zeroes each window's four values itself.
     const tiled = 2 * win.oh === h && 2 * win.ow === w;
     const dx = tiled ? overwrittenFloats(src.length) : freshFloats(src.length);
+    if (tiled && pointwiseHeap(src.length)?.pairPool(src, h, w, dx, g)) return [{ shape: [...x.shape], data: dx }];
     let o = 0;
     for (let plane = 0; plane < n * c; plane++) {
       for (let oy = 0; oy < win.oh; oy++) {

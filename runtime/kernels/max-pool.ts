@@ -7,8 +7,11 @@
  * ({@link pairWindows}): it picks each window's first maximum from comparisons turned into 0
  * or 1, not branches, which the CPU would mispredict on trained activations about half the
  * time, and copies its bits; a window holding a NaN (or both infinities) takes the general scan.
+ * Where those windows tile a large input, the same choice runs in WebAssembly
+ * (`ProductHeap.pairPool`), and the whole pool falls back to these loops if a window holds a NaN.
  */
 import { bitsOf } from "../float-bits.js";
+import { pointwiseHeap } from "../linalg/wasm-products.js";
 import type { Tensor } from "../tensor.js";
 import { poolWindow, type PoolAttributes, type Window2d } from "../window.js";
 
@@ -19,6 +22,7 @@ export type MaxPoolAttributes = PoolAttributes;
 export function maxPool(x: Tensor, attributes: MaxPoolAttributes, out?: Float32Array): Tensor {
   const [n, c, h, w] = x.shape;
   const { win, y } = poolWindow("maxPool", x, attributes, out);
+  if (pairWindows(win, h, w) && 2 * win.oh === h && 2 * win.ow === w && pointwiseHeap(x.data.length)?.pairPool(x.data, h, w, y.data)) return y;
   if (pairWindows(win, h, w)) maxPoolPairs(x.data, n * c, h, w, win, y.data);
   else maxPoolWindows(x.data, n * c, h, w, win, y.data);
   return y;

@@ -27,6 +27,7 @@ import type { FusedActivation } from "./epilogue.js";
 import { gemmKernelBody, GEMM_KERNEL, MR, NR } from "../wasm/gemm-kernel.js";
 import { COL2IM_KERNEL, col2imFunction, copyRowsFunction, COPY_ROWS_KERNEL, im2colFunction, IM2COL_KERNEL, transposeFunction, TRANSPOSE_KERNEL } from "../wasm/im2col-kernel.js";
 import { encodeModule, type MemoryImport } from "../wasm/module.js";
+import { pairPoolFunctions, PAIR_POOL_KERNELS } from "../wasm/pair-pool-kernel.js";
 import {
   planeFunctions,
   PLANE_COEFFICIENTS,
@@ -110,6 +111,7 @@ export class ProductHeap {
   private planeKernels!: Record<PlaneOp, PointwiseKernel>;
   private sumKernels!: Record<SumOp, PointwiseKernel>;
   private sgdKernel!: PointwiseKernel;
+  private pairPoolKernels!: { forward: (...args: number[]) => number; backward: (...args: number[]) => number };
   private workers: ProductWorkers | undefined;
   /** The memory as floats; replaced when the memory grows. */
   floats: Float32Array;
@@ -171,6 +173,10 @@ export class ProductHeap {
       moments: exports[SUM_KERNELS.moments] as PointwiseKernel,
     };
     this.sgdKernel = exports[SGD_KERNEL] as PointwiseKernel;
+    this.pairPoolKernels = {
+      forward: exports[PAIR_POOL_KERNELS.forward] as (...args: number[]) => number,
+      backward: exports[PAIR_POOL_KERNELS.backward] as (...args: number[]) => number,
+    };
     if (this.threadCount > 1) {
       this.workers?.close();
       this.workers = new ProductWorkers(this.threadCount, this.module, this.memory, exports);
@@ -463,6 +469,35 @@ export class ProductHeap {
     }
   }
 
+  /**
+   * The 2×2 stride-2 max pool of `x` (planes of `h` × `w`, both even) into `y`, or with `dy` its
+   * backward into `dx` (`runtime/wasm/pair-pool-kernel.ts`): whole planes at a time copied into
+   * the heap, run there and copied out, on this thread. Returns false, with the output
+   * unfinished, where a window's sum is NaN: the caller's scan must then run.
+   */
+  pairPool(x: Float32Array, h: number, w: number, y: Float32Array, dy?: Float32Array): boolean {
+    const plane = h * w;
+    const per = Math.max(1, Math.floor(POINTWISE_CHUNK / plane));
+    const region = Math.ceil((per * plane) / 4) * 4;
+    const [xAt, outAt, dxAt] = [0, region, region + region / 4];
+    this.layout(0, 0, 0, dxAt + region);
+    const heap = this.floats;
+    const planes = x.length / plane;
+    for (let first = 0; first < planes; first += per) {
+      const n = Math.min(per, planes - first);
+      heap.set(x.subarray(first * plane, (first + n) * plane), xAt);
+      if (dy === undefined) {
+        if (this.pairPoolKernels.forward(xAt * 4, outAt * 4, (n * h) / 2, w) !== 0) return false;
+        y.set(heap.subarray(outAt, outAt + (n * plane) / 4), (first * plane) / 4);
+      } else {
+        heap.set(dy.subarray((first * plane) / 4, ((first + n) * plane) / 4), outAt);
+        if (this.pairPoolKernels.backward(xAt * 4, outAt * 4, dxAt * 4, (n * h) / 2, w) !== 0) return false;
+        y.set(heap.subarray(dxAt, dxAt + n * plane), first * plane);
+      }
+    }
+    return true;
+  }
+
   /** Writes the layout's bias: `values[offset + i]` for row i, or zero without values. */
   setBias(l: ProductLayout, values?: Float32Array, offset = 0): void {
     const heap = this.floats;
@@ -511,7 +546,7 @@ let threads = 1;
 /** The products' module (the GEMM micro-kernel and `im2col-kernel.ts`'s kernels), over a memory of its own or (`shared`) a shared one. */
 function productModule(shared: boolean): WebAssembly.Module {
   const encode = (memory: MemoryImport) =>
-    new WebAssembly.Module(encodeModule(memory, [{ name: GEMM_KERNEL, results: [], body: gemmKernelBody() }, im2colFunction(), transposeFunction(), copyRowsFunction(), col2imFunction(), ...pointwiseFunctions(), ...planeFunctions(), ...sumFunctions(), sgdFunction()]) as Uint8Array<ArrayBuffer>);
+    new WebAssembly.Module(encodeModule(memory, [{ name: GEMM_KERNEL, results: [], body: gemmKernelBody() }, im2colFunction(), transposeFunction(), copyRowsFunction(), col2imFunction(), ...pointwiseFunctions(), ...planeFunctions(), ...sumFunctions(), sgdFunction(), ...pairPoolFunctions()]) as Uint8Array<ArrayBuffer>);
   if (shared) {
     sharedModule ??= encode({ minimumPages: 1, maximumPages: MAX_PAGES, shared: true });
     return sharedModule;

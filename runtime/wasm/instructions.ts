@@ -67,6 +67,9 @@ export class FunctionBody {
   f32Load(offset = 0, align = 2): this { this.code.byte(0x2a).u32(align).u32(offset); return this; }
   f32Store(offset = 0, align = 2): this { this.code.byte(0x38).u32(align).u32(offset); return this; }
   f64Load(offset = 0, align = 3): this { this.code.byte(0x2b).u32(align).u32(offset); return this; }
+  /** a ≠ b (true where either is NaN). */
+  f32Ne(): this { this.code.byte(0x5c); return this; }
+  f32Gt(): this { this.code.byte(0x5e); return this; }
   f64Add(): this { this.code.byte(0xa0); return this; }
   f64Mul(): this { this.code.byte(0xa2); return this; }
   /** float64 → float32, rounded to nearest (as a JavaScript store into a Float32Array). */
@@ -133,6 +136,10 @@ export class FunctionBody {
   /** Lane-wise a ≤ b as a mask (false where either is NaN). */
   f32x4Le(): this { return this.simd(0x45); }
   v128And(): this { return this.simd(0x4e); }
+  /** Bits of the first where the mask (third) is set, of the second elsewhere. */
+  v128Bitselect(): this { return this.simd(0x52); }
+  /** 1 when any bit is set, else 0. */
+  v128AnyTrue(): this { return this.simd(0x53); }
   /** a & ~b. */
   v128Andnot(): this { return this.simd(0x4f); }
   v128Or(): this { return this.simd(0x50); }

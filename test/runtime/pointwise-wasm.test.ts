@@ -8,7 +8,9 @@
  * backward, on planes whose size is and is not a multiple of four, and larger than a chunk. And
  * their statistics' float64 sums (`ProductHeap.planeSums`), exactly, on values whose magnitudes
  * span 2⁻³⁰ … 2³⁰ so that any change of order shows, with odd numbers of planes. And SGD's
- * update (`ProductHeap.sgd`) in each of its forms, over three steps.
+ * update (`ProductHeap.sgd`) in each of its forms, over three steps. And the 2×2 stride-2 max
+ * pool and its backward (`ProductHeap.pairPool`) on ties, signed zeros and infinities, with a
+ * NaN (which sends the whole pool back to the TypeScript scan) and without.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import {
@@ -20,6 +22,8 @@ import {
   groupNormalizationBackward,
   instanceNormalization,
   instanceNormalizationBackward,
+  maxPool,
+  maxPoolBackward,
   relu,
   reluBackward,
   type Tensor,
@@ -217,5 +221,45 @@ describe("SGD's update in WebAssembly", () => {
     const ts = run();
     expect(wasm.map((d, k) => firstDifference(bits(d), bits(ts[k])))).toEqual([-1, -1]);
     expect(firstDifference(bits(wasm[0]), bits(spread(n, 10, 0.25)))).toBe(0);
+  });
+});
+
+describe("the 2×2 max pool in WebAssembly", () => {
+  /**
+   * Values from few levels, so that windows tie, with ±0 and +∞ among them (not −∞ too: a window
+   * holding both has a NaN sum, and sends the pool to the scan); a NaN at `nanAt`.
+   */
+  function levels(length: number, seed: number, nanAt?: number): Float32Array {
+    const random = createRandom(seed);
+    const pick = [0, -0, 1, -1, 2, 0.5, Infinity, 3];
+    const data = Float32Array.from({ length }, () => pick[Math.floor(random() * pick.length)]);
+    if (nanAt !== undefined) data[nanAt] = NaN;
+    return data;
+  }
+
+  // Rows of 14 windows (three vectors and two single ones), and of 7 (one vector and three).
+  it.each([
+    [[4, 8, 28, 28], undefined],
+    [[8, 8, 14, 14], undefined],
+    [[8, 8, 14, 14], 5000],
+  ] as const)("gives the TypeScript loops' bits on %j, NaN at %s", (shape, nanAt) => {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const x = { shape: [...shape], data: levels(size, 11, nanAt) };
+    const dy = { shape: [shape[0], shape[1], shape[2] / 2, shape[3] / 2], data: levels(size / 4, 12) };
+    const run = () => [
+      maxPool(x, { kernelShape: 2, strides: 2 }).data.slice(),
+      maxPoolBackward(dy, x, { kernel_shape: [2, 2], strides: [2, 2], wants: [1] })[0].data.slice(),
+    ];
+    // The kernel runs to the end only without a NaN window.
+    const heap = pointwiseHeap(size)!;
+    expect(heap.pairPool(x.data, shape[2], shape[3], new Float32Array(size / 4))).toBe(nanAt === undefined);
+    expect(heap.pairPool(x.data, shape[2], shape[3], new Float32Array(size), dy.data)).toBe(nanAt === undefined);
+    const wasm = run();
+    setWasmProducts(false);
+    const ts = run();
+    expect(wasm.map((d, k) => firstDifference(bits(d, true), bits(ts[k], true)))).toEqual([-1, -1]);
+    // Each window's gradient lands on one of its four values, as a +0 where dy is −0.
+    expect(wasm[1].reduce((count, v) => count + (v !== 0 ? 1 : 0), 0)).toBe(dy.data.reduce((count, v) => count + (v !== 0 ? 1 : 0), 0));
+    expect(bits(wasm[1]).some((b) => b === 0x80000000)).toBe(false);
   });
 });

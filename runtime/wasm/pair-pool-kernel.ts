@@ -1,0 +1,139 @@
+/**
+ * The 2×2 stride-2 max pool whose windows tile the input (`kernels/max-pool.ts`, `pairWindows`
+ * with even height and width), and its backward (`gradients/pool.ts`), over the product heap:
+ * four windows at a time, the tail of a row one at a time. Planes of an even height are
+ * consecutive pairs of rows, so both run over `pairs` row pairs of `w` floats:
+ *
+ * - `pair_pool(x, y, pairs, w) → nan`: each window `[a, b]` above `[c, d]` gives its first maximum
+ *   in row-major order, as `firstMaxOffset` picks it: the upper row's `b > a ? b : a`, the lower
+ *   row's likewise, the lower when strictly greater; the bits of the value picked;
+ * - `pair_pool_backward(x, dy, dx, pairs, w) → nan`: that position of dx gets `0 + dy` (so −0
+ *   becomes +0, as the TypeScript `+=` onto a zero), the window's other three +0.
+ *
+ * Both return 1 when a window's `a + b + c + d` is NaN (a NaN, or infinities of both signs, or
+ * a float32 overflow that float64 would not have: a superset of the TypeScript loop's test), and
+ * the caller then runs the TypeScript loop, which scans such windows; their output here is junk.
+ */
+import { FunctionBody, ValueType } from "./instructions.js";
+import type { ModuleFunction } from "./module.js";
+
+/** Export names of the kernels. */
+export const PAIR_POOL_KERNELS = { forward: "pair_pool", backward: "pair_pool_backward" } as const;
+
+/** The forward and backward kernels, for a module over the product heap. */
+export function pairPoolFunctions(): ModuleFunction[] {
+  return [
+    { name: PAIR_POOL_KERNELS.forward, results: [ValueType.i32], body: pairPoolBody(false) },
+    { name: PAIR_POOL_KERNELS.backward, results: [ValueType.i32], body: pairPoolBody(true) },
+  ];
+}
+
+function pairPoolBody(backward: boolean): FunctionBody {
+  const { i32, f32, v128 } = ValueType;
+  const f = new FunctionBody(backward ? [i32, i32, i32, i32, i32] : [i32, i32, i32, i32]);
+  const [x, out] = [0, 1]; // out: y (forward) or dy (backward), one value per window
+  const dx = 2;
+  const [pairs, w] = backward ? [3, 4] : [2, 3];
+  const [upper, lower, dxUpper, rowBytes, ox, ow, vectorEnd, offset] = Array.from({ length: 8 }, () => f.local(i32));
+  const [a, b, c, d, upperIsB, lowerIsD, below, sum, nan, first, second] = Array.from({ length: 11 }, () => f.local(v128));
+  const [sa, sb, sc, sd, sTop, sBottom, sSum] = Array.from({ length: 7 }, () => f.local(f32));
+  const scalarNan = f.local(i32);
+  f.localGet(pairs).i32Eqz().if().i32Const(0).return().end();
+  f.localGet(w).i32Const(4).i32Mul().localSet(rowBytes);
+  f.localGet(w).i32Const(2).i32DivU().localSet(ow);
+  f.localGet(ow).i32Const(3).i32Sub().localSet(vectorEnd);
+  f.localGet(x).localSet(upper);
+  if (backward) f.localGet(dx).localSet(dxUpper);
+  f.f32Const(0).f32x4Splat().localSet(nan);
+  f.i32Const(0).localSet(scalarNan);
+  /** The upper row's first maximum: b > a ? b : a (and the lower's, with d and c). */
+  const rowMax = (left: number, right: number, pick: number): FunctionBody => f.localGet(right).localGet(left).localGet(pick).v128Bitselect();
+  f.loop(); // row pairs
+  {
+    f.localGet(upper).localGet(rowBytes).i32Add().localSet(lower);
+    f.i32Const(0).localSet(ox);
+    // Four windows at a time: a and b the even and odd values of eight in the upper row, c and d of the lower.
+    f.block();
+    f.loop();
+    {
+      f.localGet(ox).localGet(vectorEnd).i32GeS().brIf(1);
+      for (const [row, even, odd] of [[upper, a, b], [lower, c, d]] as const) {
+        f.localGet(row).v128Load(0, 2).localGet(row).v128Load(16, 2).f32x4Shuffle([0, 2, 4, 6]).localSet(even);
+        f.localGet(row).v128Load(0, 2).localGet(row).v128Load(16, 2).f32x4Shuffle([1, 3, 5, 7]).localSet(odd);
+      }
+      f.localGet(b).localGet(a).f32x4Gt().localSet(upperIsB);
+      f.localGet(d).localGet(c).f32x4Gt().localSet(lowerIsD);
+      rowMax(a, b, upperIsB).localSet(first);
+      rowMax(c, d, lowerIsD).localSet(second);
+      f.localGet(second).localGet(first).f32x4Gt().localSet(below);
+      f.localGet(a).localGet(b).f32x4Add().localGet(c).f32x4Add().localGet(d).f32x4Add().localTee(sum);
+      f.localGet(sum).f32x4Ne().localGet(nan).v128Or().localSet(nan);
+      if (!backward) {
+        f.localGet(out).localGet(second).localGet(first).localGet(below).v128Bitselect().v128Store(0, 2);
+      } else {
+        // dy split by row (the lower where below), then by column; + 0 turns −0 into +0 as `0 + dy` does.
+        f.localGet(out).v128Load(0, 2).localGet(below).v128Andnot().localSet(b);
+        f.localGet(out).v128Load(0, 2).localGet(below).v128And().localSet(d);
+        for (const [share, pick, lowerRow] of [[b, upperIsB, false], [d, lowerIsD, true]] as const) {
+          f.localGet(share).localGet(pick).v128Andnot().f32Const(0).f32x4Splat().f32x4Add().localSet(first);
+          f.localGet(share).localGet(pick).v128And().f32Const(0).f32x4Splat().f32x4Add().localSet(second);
+          f.localGet(dxUpper);
+          if (lowerRow) f.localGet(rowBytes).i32Add();
+          f.localTee(offset).localGet(first).localGet(second).f32x4Shuffle([0, 4, 1, 5]).v128Store(0, 2);
+          f.localGet(offset).localGet(first).localGet(second).f32x4Shuffle([2, 6, 3, 7]).v128Store(16, 2);
+        }
+        f.localGet(dxUpper).i32Const(32).i32Add().localSet(dxUpper);
+      }
+      f.localGet(upper).i32Const(32).i32Add().localSet(upper);
+      f.localGet(lower).i32Const(32).i32Add().localSet(lower);
+      f.localGet(out).i32Const(16).i32Add().localSet(out);
+      f.localGet(ox).i32Const(4).i32Add().localSet(ox);
+      f.br(0);
+    }
+    f.end();
+    f.end();
+    // The rest of the row one window at a time.
+    f.block();
+    f.loop();
+    {
+      f.localGet(ox).localGet(ow).i32GeS().brIf(1);
+      f.localGet(upper).f32Load(0).localSet(sa);
+      f.localGet(upper).f32Load(4).localSet(sb);
+      f.localGet(lower).f32Load(0).localSet(sc);
+      f.localGet(lower).f32Load(4).localSet(sd);
+      f.localGet(sb).localGet(sa).localGet(sb).localGet(sa).f32Gt().select().localSet(sTop);
+      f.localGet(sd).localGet(sc).localGet(sd).localGet(sc).f32Gt().select().localSet(sBottom);
+      f.localGet(sa).localGet(sb).f32Add().localGet(sc).f32Add().localGet(sd).f32Add().localTee(sSum);
+      f.localGet(sSum).f32Ne().localGet(scalarNan).i32Or().localSet(scalarNan);
+      if (!backward) {
+        f.localGet(out).localGet(sBottom).localGet(sTop).localGet(sBottom).localGet(sTop).f32Gt().select().f32Store();
+      } else {
+        // Zeros over the window, then 0 + dy at the picked value.
+        for (const at of [0, 4]) {
+          f.localGet(dxUpper).f32Const(0).f32Store(at);
+          f.localGet(dxUpper).localGet(rowBytes).i32Add().f32Const(0).f32Store(at);
+        }
+        // offset = bottom > top ? rowBytes + (d > c ? 4 : 0) : (b > a ? 4 : 0)
+        f.localGet(rowBytes).i32Const(4).i32Const(0).localGet(sd).localGet(sc).f32Gt().select().i32Add();
+        f.i32Const(4).i32Const(0).localGet(sb).localGet(sa).f32Gt().select();
+        f.localGet(sBottom).localGet(sTop).f32Gt().select().localSet(offset);
+        f.localGet(dxUpper).localGet(offset).i32Add().f32Const(0).localGet(out).f32Load().f32Add().f32Store();
+        f.localGet(dxUpper).i32Const(8).i32Add().localSet(dxUpper);
+      }
+      f.localGet(upper).i32Const(8).i32Add().localSet(upper);
+      f.localGet(lower).i32Const(8).i32Add().localSet(lower);
+      f.localGet(out).i32Const(4).i32Add().localSet(out);
+      f.localGet(ox).i32Const(1).i32Add().localSet(ox);
+      f.br(0);
+    }
+    f.end();
+    f.end();
+    // The next pair starts after the lower row, which ends where `lower` stands.
+    f.localGet(lower).localSet(upper);
+    if (backward) f.localGet(dxUpper).localGet(rowBytes).i32Add().localSet(dxUpper);
+    f.localGet(pairs).i32Const(1).i32Sub().localTee(pairs).brIf(0);
+  }
+  f.end();
+  f.localGet(nan).v128AnyTrue().localGet(scalarNan).i32Or();
+  return f;
+}
