@@ -14,6 +14,7 @@
 import type { BackwardAttributes } from "./attributes.js";
 import { convInputGradientOnHeap, convWeightGradientOnHeap, type HeapConvProblem } from "../linalg/heap-conv.js";
 import { im2col } from "../linalg/im2col.js";
+import { pointwiseHeap } from "../linalg/wasm-products.js";
 import { assertRank, assertShape, freshFloats, overwrittenFloats, type Tensor } from "../tensor.js";
 import { window2d, type Window2d } from "../window.js";
 import { matmul } from "./products.js";
@@ -51,17 +52,26 @@ function pick(grads: readonly (Tensor | undefined)[], wants: readonly boolean[])
   return grads.filter((_, i) => wants[i]) as Tensor[];
 }
 
-/** `db[c] = Σ dy[n, c, …]` over `n` and the `inner` positions, summed in double. */
+/**
+ * `db[c] = Σ dy[n, c, …]` over `n` and the `inner` positions, in double: each plane summed from
+ * its first value, the planes added image by image. For a large `dy` the plane sums run in
+ * WebAssembly (`ProductHeap.planeSums`), each in the same order, so the result is the same.
+ */
 function biasGradient(dy: Float32Array, n: number, channels: number, inner: number): Tensor {
-  const db = freshFloats(channels);
-  for (let c = 0; c < channels; c++) {
-    let sum = 0;
-    for (let image = 0; image < n; image++) {
-      const base = (image * channels + c) * inner;
-      for (let i = base; i < base + inner; i++) sum += dy[i];
+  const planes = new Float64Array(n * channels);
+  const heap = pointwiseHeap(dy.length);
+  if (heap !== undefined) heap.planeSums("sums", [dy], inner, undefined, planes);
+  else {
+    for (let p = 0; p < n * channels; p++) {
+      let sum = 0;
+      for (let i = p * inner; i < (p + 1) * inner; i++) sum += dy[i];
+      planes[p] = sum;
     }
-    db[c] = sum;
   }
+  const sums = new Float64Array(channels);
+  for (let p = 0; p < n * channels; p++) sums[p % channels] += planes[p];
+  const db = freshFloats(channels);
+  db.set(sums);
   return { shape: [channels], data: db };
 }
 

@@ -17,6 +17,7 @@ import {
   add,
   batchNormalizationBackward,
   batchNormalizationTraining,
+  convBackward,
   createRandom,
   groupNormalization,
   groupNormalizationBackward,
@@ -196,6 +197,27 @@ describe("the normalizers' statistics in WebAssembly", () => {
     const text = (r: ReturnType<typeof run>) => JSON.stringify(r, (_, v) => (v instanceof Float64Array ? Array.from(v, String) : v));
     expect(text(wasm)).toEqual(text(ts));
     expect(wasm.channel.mean[0]).toBeGreaterThan(900);
+  });
+
+  it("sum a conv's bias gradient plane by plane, as the TypeScript loop", () => {
+    const [n, m, h, w] = [6, 5, 13, 13];
+    const dy = { shape: [n, m, h, w], data: spread(n * m * h * w, 13, 0.5) };
+    const x = { shape: [n, 2, h, w], data: new Float32Array(n * 2 * h * w) };
+    const weight = { shape: [m, 2, 1, 1], data: new Float32Array(m * 2) };
+    const bias = { shape: [m], data: new Float32Array(m) };
+    const run = () => convBackward(dy, x, weight, bias, { wants: [0, 0, 1] })[0].data.slice();
+    const wasm = run();
+    setWasmProducts(false);
+    const ts = run();
+    expect(firstDifference(bits(wasm), bits(ts))).toBe(-1);
+    // Channel 0: its planes summed in double, then rounded once.
+    let sum = 0;
+    for (let image = 0; image < n; image++) {
+      let plane = 0;
+      for (let i = 0; i < h * w; i++) plane += dy.data[(image * m) * h * w + i];
+      sum += plane;
+    }
+    expect(wasm[0]).toBe(Math.fround(sum));
   });
 });
 
