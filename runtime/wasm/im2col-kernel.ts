@@ -25,6 +25,7 @@
  * block's 4 rows, `dstStride` 16), and dY's channel planes into the rows of dYᵀ.
  */
 import { FunctionBody, ValueType } from "./instructions.js";
+import { countedLoop } from "./loops.js";
 import type { ModuleFunction } from "./module.js";
 
 /** The kernel's export name. */
@@ -229,22 +230,11 @@ function tapRows(f: FunctionBody, p: WindowParams, outputRow: (t: TapLocals) => 
  * own pointers; `vectorEnd` is scratch.
  */
 function runTo(f: FunctionBody, ox: number, end: number, vectorEnd: number, vector: (() => void) | undefined, scalar: (() => void) | undefined): void {
-  /** While ox < limit: `body`, then ox += step. */
-  const loop = (limit: number, step: number, body: () => void): void => {
-    f.block();
-    f.loop();
-    f.localGet(ox).localGet(limit).i32GeS().brIf(1);
-    body();
-    f.localGet(ox).i32Const(step).i32Add().localSet(ox);
-    f.br(0);
-    f.end();
-    f.end();
-  };
   if (vector !== undefined) {
     f.localGet(end).i32Const(3).i32Sub().localSet(vectorEnd);
-    loop(vectorEnd, 4, vector);
+    countedLoop(f, ox, vectorEnd, 4, vector);
   }
-  if (scalar !== undefined) loop(end, 1, scalar);
+  if (scalar !== undefined) countedLoop(f, ox, end, 1, scalar);
 }
 
 /**

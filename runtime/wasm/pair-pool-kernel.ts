@@ -15,6 +15,7 @@
  * the caller then runs the TypeScript loop, which scans such windows; their output here is junk.
  */
 import { FunctionBody, ValueType } from "./instructions.js";
+import { advance, countedLoop } from "./loops.js";
 import type { ModuleFunction } from "./module.js";
 
 /** Export names of the kernels. */
@@ -53,10 +54,7 @@ function pairPoolBody(backward: boolean): FunctionBody {
     f.localGet(upper).localGet(rowBytes).i32Add().localSet(lower);
     f.i32Const(0).localSet(ox);
     // Four windows at a time: a and b the even and odd values of eight in the upper row, c and d of the lower.
-    f.block();
-    f.loop();
-    {
-      f.localGet(ox).localGet(vectorEnd).i32GeS().brIf(1);
+    countedLoop(f, ox, vectorEnd, 4, () => {
       for (const [row, even, odd] of [[upper, a, b], [lower, c, d]] as const) {
         f.localGet(row).v128Load(0, 2).localGet(row).v128Load(16, 2).f32x4Shuffle([0, 2, 4, 6]).localSet(even);
         f.localGet(row).v128Load(0, 2).localGet(row).v128Load(16, 2).f32x4Shuffle([1, 3, 5, 7]).localSet(odd);
@@ -82,21 +80,13 @@ function pairPoolBody(backward: boolean): FunctionBody {
           f.localTee(offset).localGet(first).localGet(second).f32x4Shuffle([0, 4, 1, 5]).v128Store(0, 2);
           f.localGet(offset).localGet(first).localGet(second).f32x4Shuffle([2, 6, 3, 7]).v128Store(16, 2);
         }
-        f.localGet(dxUpper).i32Const(32).i32Add().localSet(dxUpper);
+        advance(f, [dxUpper], 32);
       }
-      f.localGet(upper).i32Const(32).i32Add().localSet(upper);
-      f.localGet(lower).i32Const(32).i32Add().localSet(lower);
-      f.localGet(out).i32Const(16).i32Add().localSet(out);
-      f.localGet(ox).i32Const(4).i32Add().localSet(ox);
-      f.br(0);
-    }
-    f.end();
-    f.end();
+      advance(f, [upper, lower], 32);
+      advance(f, [out], 16);
+    });
     // The rest of the row one window at a time.
-    f.block();
-    f.loop();
-    {
-      f.localGet(ox).localGet(ow).i32GeS().brIf(1);
+    countedLoop(f, ox, ow, 1, () => {
       f.localGet(upper).f32Load(0).localSet(sa);
       f.localGet(upper).f32Load(4).localSet(sb);
       f.localGet(lower).f32Load(0).localSet(sc);
@@ -118,16 +108,11 @@ function pairPoolBody(backward: boolean): FunctionBody {
         f.i32Const(4).i32Const(0).localGet(sb).localGet(sa).f32Gt().select();
         f.localGet(sBottom).localGet(sTop).f32Gt().select().localSet(offset);
         f.localGet(dxUpper).localGet(offset).i32Add().f32Const(0).localGet(out).f32Load().f32Add().f32Store();
-        f.localGet(dxUpper).i32Const(8).i32Add().localSet(dxUpper);
+        advance(f, [dxUpper], 8);
       }
-      f.localGet(upper).i32Const(8).i32Add().localSet(upper);
-      f.localGet(lower).i32Const(8).i32Add().localSet(lower);
-      f.localGet(out).i32Const(4).i32Add().localSet(out);
-      f.localGet(ox).i32Const(1).i32Add().localSet(ox);
-      f.br(0);
-    }
-    f.end();
-    f.end();
+      advance(f, [upper, lower], 8);
+      advance(f, [out], 4);
+    });
     // The next pair starts after the lower row, which ends where `lower` stands.
     f.localGet(lower).localSet(upper);
     if (backward) f.localGet(dxUpper).localGet(rowBytes).i32Add().localSet(dxUpper);

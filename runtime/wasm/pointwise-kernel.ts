@@ -40,6 +40,7 @@
  * Each lane does what the TypeScript loop does to that element, so the results are the same bits.
  */
 import { FunctionBody, ValueType } from "./instructions.js";
+import { advance, countedLoop } from "./loops.js";
 import type { ModuleFunction } from "./module.js";
 
 /** Export names of the kernels. */
@@ -202,8 +203,7 @@ export function sgdFunction(): ModuleFunction {
     }
     f.end();
     f.localGet(p).localGet(param).localGet(rate).localGet(d).f64x2Mul().f64x2Add().f32x4DemoteF64x2Zero().v128Store64Lane(0);
-    f.localGet(p).i32Const(8).i32Add().localSet(p);
-    f.localGet(g).i32Const(8).i32Add().localSet(g);
+    advance(f, [p, g], 8);
     f.localGet(p).localGet(end).i32LtU().brIf(0);
   }
   f.end();
@@ -254,10 +254,8 @@ function pairSums(
     if (parameter) f.localGet(table).v128Load(0, 3).localSet(centre);
     for (const a of accumulators) f.f64Const(0).f64x2Splat().localSet(a);
     f.i32Const(0).localSet(i);
-    f.block();
-    f.loop(); // four values of each plane: a0 b0 a1 b1 (low), a2 b2 a3 b3 (high)
-    {
-      f.localGet(i).localGet(vectorEnd).i32GeS().brIf(1);
+    // Four values of each plane: a0 b0 a1 b1 (low), a2 b2 a3 b3 (high).
+    countedLoop(f, i, vectorEnd, 4, () => {
       first.forEach((p, k) => {
         // a0…a3 of the first plane in low, b0…b3 of the second in high, then interleaved.
         f.localGet(p).v128Load(0, 2).localSet(low[k]);
@@ -274,26 +272,16 @@ function pairSums(
         });
         run();
       }
-      for (const p of [...first, ...second]) f.localGet(p).i32Const(16).i32Add().localSet(p);
-      f.localGet(i).i32Const(4).i32Add().localSet(i);
-      f.br(0);
-    }
-    f.end();
-    f.end();
-    f.block();
-    f.loop(); // the rest one at a time
-    {
-      f.localGet(i).localGet(inner).i32GeS().brIf(1);
+      advance(f, [...first, ...second], 16);
+    });
+    // The rest one at a time.
+    countedLoop(f, i, inner, 1, () => {
       first.forEach((p, k) => {
         f.localGet(p).f32Load().f64PromoteF32().f64x2Splat().localGet(second[k]).f32Load().f64PromoteF32().f64x2ReplaceLane(1).localSet(values[k]);
       });
       run();
-      for (const p of [...first, ...second]) f.localGet(p).i32Const(4).i32Add().localSet(p);
-      f.localGet(i).i32Const(1).i32Add().localSet(i);
-      f.br(0);
-    }
-    f.end();
-    f.end();
+      advance(f, [...first, ...second], 4);
+    });
     accumulators.forEach((a, j) => f.localGet(out).localGet(a).v128Store(16 * j, 3));
     f.localGet(out).i32Const(16 * sums).i32Add().localSet(out);
     if (parameter) f.localGet(table).i32Const(16).i32Add().localSet(table);
@@ -339,10 +327,7 @@ function planeLoop(
     });
     f.i32Const(0).localSet(i);
     // Four values at a time while four fit in the plane.
-    f.block();
-    f.loop();
-    {
-      f.localGet(i).localGet(vectorEnd).i32GeS().brIf(1);
+    countedLoop(f, i, vectorEnd, 4, () => {
       pointers.forEach((p, k) => f.localGet(p).v128Load(0, 2).localSet(loaded[k]));
       const half = (high: boolean): void => {
         // The high half: lanes 2 and 3 of v (shuffled with itself) moved down.
@@ -361,26 +346,15 @@ function planeLoop(
       half(true);
       f.f32x4Shuffle([0, 1, 4, 5]);
       f.v128Store(0, 2);
-      for (const p of [...pointers, out]) f.localGet(p).i32Const(16).i32Add().localSet(p);
-      f.localGet(i).i32Const(4).i32Add().localSet(i);
-      f.br(0);
-    }
-    f.end();
-    f.end();
+      advance(f, [...pointers, out], 16);
+    });
     // The rest one at a time.
-    f.block();
-    f.loop();
-    {
-      f.localGet(i).localGet(inner).i32GeS().brIf(1);
+    countedLoop(f, i, inner, 1, () => {
       f.localGet(out);
       scalar(f, pointers.map((p) => () => f.localGet(p).f32Load().f64PromoteF32()), narrow.map((n) => () => f.localGet(n)));
       f.f32DemoteF64().f32Store();
-      for (const p of [...pointers, out]) f.localGet(p).i32Const(4).i32Add().localSet(p);
-      f.localGet(i).i32Const(1).i32Add().localSet(i);
-      f.br(0);
-    }
-    f.end();
-    f.end();
+      advance(f, [...pointers, out], 4);
+    });
     f.localGet(table).i32Const(8 * count).i32Add().localSet(table);
     f.localGet(planes).i32Const(1).i32Sub().localTee(planes).brIf(0);
   }
@@ -405,7 +379,7 @@ function vectorLoop(inputs: number, lane: (f: FunctionBody, pointers: number[]) 
     f.localGet(out);
     lane(f, pointers);
     f.v128Store(0, 2);
-    for (const p of [...pointers, out]) f.localGet(p).i32Const(16).i32Add().localSet(p);
+    advance(f, [...pointers, out], 16);
     f.localGet(out).localGet(end).i32LtU().brIf(0);
   }
   f.end();
