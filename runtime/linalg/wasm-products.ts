@@ -34,6 +34,9 @@ import {
   PLANE_KERNELS,
   pointwiseFunctions,
   POINTWISE_KERNELS,
+  ADAM_KERNEL,
+  adamFunction,
+  AdamFlags,
   SGD_KERNEL,
   sgdFunction,
   SgdFlags,
@@ -111,6 +114,7 @@ export class ProductHeap {
   private planeKernels!: Record<PlaneOp, PointwiseKernel>;
   private sumKernels!: Record<SumOp, PointwiseKernel>;
   private sgdKernel!: PointwiseKernel;
+  private adamKernel!: PointwiseKernel;
   private pairPoolKernels!: { forward: (...args: number[]) => number; backward: (...args: number[]) => number };
   private workers: ProductWorkers | undefined;
   /** The memory as floats; replaced when the memory grows. */
@@ -173,6 +177,7 @@ export class ProductHeap {
       moments: exports[SUM_KERNELS.moments] as PointwiseKernel,
     };
     this.sgdKernel = exports[SGD_KERNEL] as PointwiseKernel;
+    this.adamKernel = exports[ADAM_KERNEL] as PointwiseKernel;
     this.pairPoolKernels = {
       forward: exports[PAIR_POOL_KERNELS.forward] as (...args: number[]) => number,
       backward: exports[PAIR_POOL_KERNELS.backward] as (...args: number[]) => number,
@@ -470,6 +475,32 @@ export class ProductHeap {
   }
 
   /**
+   * Adam's (or, `decoupled`, AdamW's) update of `param` and its moments `m` and `v` from `grad`,
+   * in place, with the float32 factors `optimizers.ts` computes: a chunk at a time copied into
+   * the heap, run there and copied back, on this thread.
+   */
+  adam(
+    param: Float32Array,
+    grad: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    factors: { decay: number; b1: number; b2: number; c1: number; c2: number; correction2: number; eps: number; stepSize: number; decoupled: boolean },
+  ): void {
+    const { decay, b1, b2, c1, c2, correction2, eps, stepSize } = factors;
+    const flags = factors.decoupled ? AdamFlags.decoupled : decay !== 0 ? AdamFlags.decay : 0;
+    const heap = this.floats;
+    const at = [0, 1, 2, 3].map((k) => k * POINTWISE_CHUNK);
+    const arrays = [param, grad, m, v];
+    for (let start = 0; start < param.length; start += POINTWISE_CHUNK) {
+      const end = Math.min(param.length, start + POINTWISE_CHUNK);
+      arrays.forEach((array, k) => heap.set(array.subarray(start, end), at[k]));
+      // An even count: an odd chunk's last lane updates scratch that is not copied back.
+      this.adamKernel(...at.map((a) => a * 4), Math.ceil((end - start) / 2) * 2, decay, b1, b2, c1, c2, correction2, eps, stepSize, flags);
+      for (const k of [0, 2, 3]) arrays[k].set(heap.subarray(at[k], at[k] + end - start), start);
+    }
+  }
+
+  /**
    * The 2×2 stride-2 max pool of `x` (planes of `h` × `w`, both even) into `y`, or with `dy` its
    * backward into `dx` (`runtime/wasm/pair-pool-kernel.ts`): whole planes at a time copied into
    * the heap, run there and copied out, on this thread. Returns false, with the output
@@ -546,7 +577,7 @@ let threads = 1;
 /** The products' module (the GEMM micro-kernel and `im2col-kernel.ts`'s kernels), over a memory of its own or (`shared`) a shared one. */
 function productModule(shared: boolean): WebAssembly.Module {
   const encode = (memory: MemoryImport) =>
-    new WebAssembly.Module(encodeModule(memory, [{ name: GEMM_KERNEL, results: [], body: gemmKernelBody() }, im2colFunction(), transposeFunction(), copyRowsFunction(), col2imFunction(), ...pointwiseFunctions(), ...planeFunctions(), ...sumFunctions(), sgdFunction(), ...pairPoolFunctions()]) as Uint8Array<ArrayBuffer>);
+    new WebAssembly.Module(encodeModule(memory, [{ name: GEMM_KERNEL, results: [], body: gemmKernelBody() }, im2colFunction(), transposeFunction(), copyRowsFunction(), col2imFunction(), ...pointwiseFunctions(), ...planeFunctions(), ...sumFunctions(), sgdFunction(), adamFunction(), ...pairPoolFunctions()]) as Uint8Array<ArrayBuffer>);
   if (shared) {
     sharedModule ??= encode({ minimumPages: 1, maximumPages: MAX_PAGES, shared: true });
     return sharedModule;

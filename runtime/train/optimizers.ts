@@ -11,7 +11,8 @@
  *   g ← g + wd·p (adam) or p ← p·(1 − lr·wd) (adamw, decoupled);
  *   m ← β1·m + (1 − β1)·g;  v ← β2·v + (1 − β2)·g²;
  *   p ← p − (lr / (1 − β1^k)) · m / (√v / √(1 − β2^k) + eps).
- * SGD's update of a large parameter runs in WebAssembly (`ProductHeap.sgd`), to the same bits.
+ * The update of a large parameter runs in WebAssembly (`ProductHeap.sgd`, `ProductHeap.adam`),
+ * to the same bits.
  */
 import { pointwiseHeap } from "../linalg/wasm-products.js";
 import type { ResolvedOptimizer } from "./settings.js";
@@ -87,6 +88,11 @@ function adam(o: ResolvedOptimizer, lr: number, param: Float32Array, grad: Float
   const eps = f(o.eps);
   const decoupled = o.name === "adamw";
   const decay = decoupled ? f(1 - lr * o.weightDecay) : f(o.weightDecay);
+  const heap = pointwiseHeap(param.length);
+  if (heap !== undefined) {
+    heap.adam(param, grad, m, v, { decay, b1, b2, c1, c2, correction2, eps, stepSize, decoupled });
+    return;
+  }
   for (let i = 0; i < param.length; i++) {
     let g = grad[i]!;
     let p = param[i]!;

@@ -122,6 +122,8 @@ export class FunctionBody {
   /** Replaces lane `lane` of a float64x2 with a float64. */
   f64x2ReplaceLane(lane: number): this { this.simd(0x22).code.byte(lane); return this; }
   f64x2Mul(): this { return this.simd(0xf2); }
+  f64x2Div(): this { return this.simd(0xf3); }
+  f64x2Sqrt(): this { return this.simd(0xef); }
   /** Lanes of two vectors by index (0–15 the first's bytes, 16–31 the second's), as f32 lanes: 0–3 the first's, 4–7 the second's. */
   f32x4Shuffle(lanes: readonly [number, number, number, number]): this {
     this.simd(0x0d);

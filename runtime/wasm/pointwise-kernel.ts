@@ -36,6 +36,10 @@
  *   (flag 8), then with a momentum buffer (flag 1) `b ← d` on the first update (flag 2), else
  *   `b ← R(R(b·momentum) + keep·d)`, and `d ← R(d + momentum·b)` (nesterov, flag 4) or `b`; last
  *   `p ← R(p + rate·d)`. `n` is even.
+ * - `adam(p, g, m, v, n, decay, b1, b2, c1, c2, correction2, eps, stepSize, flags)`: Adam's and
+ *   AdamW's update, `p ← R(p·decay)` (AdamW, flag 1) or `g ← R(g + decay·p)` (flag 2), then
+ *   `m ← R(R(m·b1) + c1·g)`, `v ← R(R(v·b2) + R(c2·g)·g)`,
+ *   `p ← R(p + R(R(stepSize·m) / R(R(R(√v) / correction2) + eps)))`.
  *
  * Each lane does what the TypeScript loop does to that element, so the results are the same bits.
  */
@@ -53,6 +57,10 @@ export const SUM_KERNELS = { sums: "planes_sums", squares: "planes_squares", mom
 export const SUM_COUNTS = { sums: 1, squares: 1, moments: 4 } as const;
 /** Export name of SGD's update. */
 export const SGD_KERNEL = "sgd_update";
+/** Export name of Adam's update. */
+export const ADAM_KERNEL = "adam_update";
+/** The flags of {@link ADAM_KERNEL}. */
+export const AdamFlags = { decoupled: 1, decay: 2 } as const;
 /** The flags of {@link SGD_KERNEL}. */
 export const SgdFlags = { buffer: 1, first: 2, nesterov: 4, decay: 8 } as const;
 /** Float64 coefficients per plane of each per-plane kernel. */
@@ -208,6 +216,59 @@ export function sgdFunction(): ModuleFunction {
   }
   f.end();
   return { name: SGD_KERNEL, results: [], body: f };
+}
+
+/** Adam's and AdamW's update (see the header). */
+export function adamFunction(): ModuleFunction {
+  const { i32, f64, v128 } = ValueType;
+  const f = new FunctionBody([i32, i32, i32, i32, i32, f64, f64, f64, f64, f64, f64, f64, f64, i32]);
+  const [p, g, m, v, n] = [0, 1, 2, 3, 4];
+  const flags = 13;
+  const [decay, b1, b2, c1, c2, correction2, eps, stepSize] = Array.from({ length: 8 }, () => f.local(v128));
+  const [grad, param, first, second] = Array.from({ length: 4 }, () => f.local(v128));
+  const end = f.local(i32);
+  const round = (): FunctionBody => f.f32x4DemoteF64x2Zero().f64x2PromoteLowF32x4();
+  const load = (pointer: number): FunctionBody => f.localGet(pointer).v128Load64Zero().f64x2PromoteLowF32x4();
+  f.localGet(n).i32Eqz().if().return().end();
+  [decay, b1, b2, c1, c2, correction2, eps, stepSize].forEach((local, k) => f.localGet(5 + k).f64x2Splat().localSet(local));
+  f.localGet(p).localGet(n).i32Const(4).i32Mul().i32Add().localSet(end);
+  f.loop();
+  {
+    load(g).localSet(grad);
+    load(p).localSet(param);
+    f.localGet(flags).i32Const(AdamFlags.decoupled).i32And().if();
+    f.localGet(param).localGet(decay).f64x2Mul();
+    round().localSet(param);
+    f.end();
+    f.localGet(flags).i32Const(AdamFlags.decay).i32And().if();
+    f.localGet(grad).localGet(decay).localGet(param).f64x2Mul().f64x2Add();
+    round().localSet(grad);
+    f.end();
+    // m ← R(R(m·b1) + c1·g)
+    load(m).localGet(b1).f64x2Mul();
+    round().localGet(c1).localGet(grad).f64x2Mul().f64x2Add();
+    round().localSet(first);
+    f.localGet(m).localGet(first).f32x4DemoteF64x2Zero().v128Store64Lane(0);
+    // v ← R(R(v·b2) + R(c2·g)·g)
+    load(v).localGet(b2).f64x2Mul();
+    round().localGet(c2).localGet(grad).f64x2Mul();
+    round().localGet(grad).f64x2Mul().f64x2Add();
+    round().localSet(second);
+    f.localGet(v).localGet(second).f32x4DemoteF64x2Zero().v128Store64Lane(0);
+    // p ← R(p + R(R(stepSize·m) / R(R(R(√v) / correction2) + eps)))
+    f.localGet(p).localGet(param);
+    f.localGet(stepSize).localGet(first).f64x2Mul();
+    round();
+    f.localGet(second).f64x2Sqrt();
+    round().localGet(correction2).f64x2Div();
+    round().localGet(eps).f64x2Add();
+    round().f64x2Div();
+    round().f64x2Add().f32x4DemoteF64x2Zero().v128Store64Lane(0);
+    advance(f, [p, g, m, v], 8);
+    f.localGet(p).localGet(end).i32LtU().brIf(0);
+  }
+  f.end();
+  return { name: ADAM_KERNEL, results: [], body: f };
 }
 
 /** `sum += value`, float64x2. */

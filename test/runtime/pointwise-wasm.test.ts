@@ -7,10 +7,11 @@
  * backward's `a·dy + b·x + c`, in float64): batch, instance and group normalization and their
  * backward, on planes whose size is and is not a multiple of four, and larger than a chunk. And
  * their statistics' float64 sums (`ProductHeap.planeSums`), exactly, on values whose magnitudes
- * span 2⁻³⁰ … 2³⁰ so that any change of order shows, with odd numbers of planes. And SGD's
- * update (`ProductHeap.sgd`) in each of its forms, over three steps. And the 2×2 stride-2 max
- * pool and its backward (`ProductHeap.pairPool`) on ties, signed zeros and infinities, with a
- * NaN (which sends the whole pool back to the TypeScript scan) and without.
+ * span 2⁻³⁰ … 2³⁰ so that any change of order shows, with odd numbers of planes. And SGD's and
+ * Adam's updates (`ProductHeap.sgd`, `ProductHeap.adam`) in each of their forms, over three
+ * steps. And the 2×2 stride-2 max pool and its backward (`ProductHeap.pairPool`) on ties, signed
+ * zeros and infinities, with a NaN (which sends the whole pool back to the TypeScript scan) and
+ * without.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import {
@@ -31,7 +32,7 @@ import {
 } from "../../runtime/index.js";
 import { channelMoments } from "../../runtime/moments.js";
 import { binMoments } from "../../runtime/gradients/normalization-sums.js";
-import { applyOptimizer, type ParameterState } from "../../runtime/train/optimizers.js";
+import { applyOptimizer, optimizerSlots, type ParameterState } from "../../runtime/train/optimizers.js";
 import { resolveOptimizer } from "../../runtime/train/settings.js";
 import { pointwiseHeap, setWasmProducts, WASM_POINTWISE_MIN_FLOATS } from "../../runtime/linalg/wasm-products.js";
 
@@ -221,27 +222,31 @@ describe("the normalizers' statistics in WebAssembly", () => {
   });
 });
 
-describe("SGD's update in WebAssembly", () => {
+describe("the optimizers' updates in WebAssembly", () => {
   it.each([
     [{ name: "sgd", lr: 0.1 }],
     [{ name: "sgd", lr: 0.05, momentum: 0.9 }],
     [{ name: "sgd", lr: 0.05, momentum: 0.9, dampening: 0.3, weightDecay: 1e-3 }],
     [{ name: "sgd", lr: 0.05, momentum: 0.8, nesterov: true, weightDecay: 5e-4 }],
-  ] as const)("gives the TypeScript loop's bits, parameter and buffer, over three steps: %j", (settings) => {
+    [{ name: "adam", lr: 0.002 }],
+    [{ name: "adam", lr: 0.01, weightDecay: 1e-2, betas: [0.8, 0.99], eps: 1e-6 }],
+    [{ name: "adamw", lr: 0.003 }],
+  ] as const)("give the TypeScript loop's bits, parameter and slots, over three steps: %j", (settings) => {
     const optimizer = resolveOptimizer(settings);
     const n = 70_001;
     const grads = [spread(n, 7, 0), spread(n, 8, 0.5), spread(n, 9, -0.5)];
+    const slots = optimizerSlots(optimizer);
     const run = () => {
       const param = spread(n, 10, 0.25);
-      const state: ParameterState = { step: 0, slots: optimizer.momentum !== 0 ? { momentum_buffer: new Float32Array(n) } : {} };
+      const state: ParameterState = { step: 0, slots: Object.fromEntries(slots.map((slot) => [slot, new Float32Array(n)])) };
       for (const grad of grads) applyOptimizer(optimizer, optimizer.lr, param, grad, state);
-      return [param, state.slots.momentum_buffer ?? new Float32Array(0)];
+      return [param, ...slots.map((slot) => state.slots[slot]!)];
     };
     expect(pointwiseHeap(n)).toBeDefined();
     const wasm = run();
     setWasmProducts(false);
     const ts = run();
-    expect(wasm.map((d, k) => firstDifference(bits(d), bits(ts[k])))).toEqual([-1, -1]);
+    expect(wasm.map((d, k) => firstDifference(bits(d), bits(ts[k])))).toEqual(wasm.map(() => -1));
     expect(firstDifference(bits(wasm[0]), bits(spread(n, 10, 0.25)))).toBe(0);
   });
 });
