@@ -5,13 +5,16 @@
  * modules, checkpoints and ONNX models, which must not pile up run after run (and a disk that
  * fills in the middle of a run fails every test after it, far from the cause).
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll } from "vitest";
 
 const outer = tmpdir();
 const root = mkdtempSync(join(outer, "nnc-test-"));
+// Open to every user with the sticky bit, as /tmp is: a test runs a child as `nobody`, whose tsx
+// keeps its cache under TMPDIR.
+chmodSync(root, 0o1777);
 process.env.TMPDIR = root;
 
 // Registered before the file's own hooks, so it runs after them (vitest runs after-hooks as a stack).
