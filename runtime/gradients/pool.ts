@@ -14,6 +14,7 @@
  *   maximum; a plane whose maximum is NaN gets NaN everywhere, as `amax`'s backward gives.
  */
 import type { BackwardAttributes } from "./attributes.js";
+import { tiledPairs } from "../kernels/average-pool.js";
 import { firstMaxOffset, pairWindows } from "../kernels/max-pool.js";
 import { pointwiseHeap } from "../linalg/wasm-products.js";
 import { assertRank, assertShape, freshFloats, overwrittenFloats, type Tensor } from "../tensor.js";
@@ -130,10 +131,20 @@ function argmax(src: Float32Array, from: number, to: number, width: number, w: n
   return at;
 }
 
-/** The gradient of `AveragePool(x)` (padding excluded from the count) given `dy`: `[dx]`. */
+/**
+ * The gradient of `AveragePool(x)` (padding excluded from the count) given `dy`: `[dx]`; 2×2
+ * stride-2 windows that tile a large input in WebAssembly (`ProductHeap.pairAverageBackward`).
+ */
 export function averagePoolBackward(dy: Tensor, x: Tensor, attrs: BackwardAttributes<PoolBackwardAttributes>): Tensor[] {
   const win = poolWindow("averagePoolBackward", dy, x, attrs);
   const [n, c, h, w] = x.shape;
+  const heap = tiledPairs(win, h, w) ? pointwiseHeap(x.data.length) : undefined;
+  if (heap !== undefined) {
+    // Tiled windows write every value of dx once: a pooled buffer needs no zero fill.
+    const dx = overwrittenFloats(x.data.length);
+    heap.pairAverageBackward(dy.data, h, w, dx);
+    return [{ shape: [...x.shape], data: dx }];
+  }
   const dx = freshFloats(x.data.length);
   eachWindow(n * c, h, w, win, (base, o, y0, y1, x0, x1) => {
     const share = dy.data[o] / ((y1 - y0) * (x1 - x0));

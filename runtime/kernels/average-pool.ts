@@ -3,10 +3,13 @@
  * False)` and ONNX `AveragePool` with `count_include_pad = 0`: a window that overlaps the padding
  * is divided by the number of real input values it covers, not by the kernel size. In ceil mode
  * (`ceilMode`) the last window of a row or column may also run past the padding; it too is
- * divided by the input values it covers, as PyTorch's `ceil_mode=True` does.
+ * divided by the input values it covers, as PyTorch's `ceil_mode=True` does. The 2×2 stride-2
+ * windows that tile a large input run in WebAssembly (`ProductHeap.pairAverage`), to the same bits.
  */
+import { pointwiseHeap } from "../linalg/wasm-products.js";
 import type { Tensor } from "../tensor.js";
-import { poolWindow, type PoolAttributes } from "../window.js";
+import { poolWindow, type PoolAttributes, type Window2d } from "../window.js";
+import { pairWindows } from "./max-pool.js";
 
 /** Attributes of {@link averagePool}: see {@link PoolAttributes}. */
 export type AveragePoolAttributes = PoolAttributes;
@@ -15,6 +18,11 @@ export type AveragePoolAttributes = PoolAttributes;
 export function averagePool(x: Tensor, attributes: AveragePoolAttributes, out?: Float32Array): Tensor {
   const [n, c, h, w] = x.shape;
   const { win, y } = poolWindow("averagePool", x, attributes, out);
+  const heap = tiledPairs(win, h, w) ? pointwiseHeap(x.data.length) : undefined;
+  if (heap !== undefined) {
+    heap.pairAverage(x.data, h, w, y.data);
+    return y;
+  }
   const src = x.data;
   const dst = y.data;
   let o = 0;
@@ -43,4 +51,9 @@ export function rectangleMean(src: Float32Array, base: number, w: number, y0: nu
     for (let ix = x0; ix < x1; ix++) sum += src[row + ix];
   }
   return sum / ((y1 - y0) * (x1 - x0));
+}
+
+/** Whether every window is 2×2 at stride 2 and the windows tile the `h`×`w` input exactly. */
+export function tiledPairs(win: Window2d, h: number, w: number): boolean {
+  return pairWindows(win, h, w) && 2 * win.oh === h && 2 * win.ow === w;
 }

@@ -116,6 +116,7 @@ export class ProductHeap {
   private sgdKernel!: PointwiseKernel;
   private adamKernel!: PointwiseKernel;
   private pairPoolKernels!: { forward: (...args: number[]) => number; backward: (...args: number[]) => number };
+  private pairAverageKernels!: { forward: PointwiseKernel; backward: PointwiseKernel };
   private workers: ProductWorkers | undefined;
   /** The memory as floats; replaced when the memory grows. */
   floats: Float32Array;
@@ -181,6 +182,10 @@ export class ProductHeap {
     this.pairPoolKernels = {
       forward: exports[PAIR_POOL_KERNELS.forward] as (...args: number[]) => number,
       backward: exports[PAIR_POOL_KERNELS.backward] as (...args: number[]) => number,
+    };
+    this.pairAverageKernels = {
+      forward: exports[PAIR_POOL_KERNELS.average] as PointwiseKernel,
+      backward: exports[PAIR_POOL_KERNELS.averageBackward] as PointwiseKernel,
     };
     if (this.threadCount > 1) {
       this.workers?.close();
@@ -527,6 +532,45 @@ export class ProductHeap {
       }
     }
     return true;
+  }
+
+  /**
+   * The 2×2 stride-2 average pool of `x` (planes of `h` × `w`, both even) into `y`
+   * (`runtime/wasm/pair-pool-kernel.ts`): whole planes at a time copied into the heap, run there
+   * and copied out, on this thread.
+   */
+  pairAverage(x: Float32Array, h: number, w: number, y: Float32Array): void {
+    this.pairPlanes(x, h, w, y, false);
+  }
+
+  /** The average pool's backward: `dx` (planes of `h` × `w`) from `dy` (a quarter of its size). */
+  pairAverageBackward(dy: Float32Array, h: number, w: number, dx: Float32Array): void {
+    this.pairPlanes(dy, h, w, dx, true);
+  }
+
+  private pairPlanes(input: Float32Array, h: number, w: number, output: Float32Array, backward: boolean): void {
+    const plane = h * w;
+    const per = Math.max(1, Math.floor(POINTWISE_CHUNK / plane));
+    const region = Math.ceil((per * plane) / 4) * 4;
+    // The full planes first, the quarter-size ones after them.
+    const [full, quarter] = [0, region];
+    this.layout(0, 0, 0, region + region / 4);
+    const heap = this.floats;
+    const kernel = backward ? this.pairAverageKernels.backward : this.pairAverageKernels.forward;
+    const planes = (backward ? output.length : input.length) / plane;
+    for (let first = 0; first < planes; first += per) {
+      const n = Math.min(per, planes - first);
+      const [fullFrom, fullTo] = [first * plane, (first + n) * plane];
+      if (backward) {
+        heap.set(input.subarray(fullFrom / 4, fullTo / 4), quarter);
+        kernel(quarter * 4, full * 4, (n * h) / 2, w);
+        output.set(heap.subarray(full, full + n * plane), fullFrom);
+      } else {
+        heap.set(input.subarray(fullFrom, fullTo), full);
+        kernel(full * 4, quarter * 4, (n * h) / 2, w);
+        output.set(heap.subarray(quarter, quarter + (n * plane) / 4), fullFrom / 4);
+      }
+    }
   }
 
   /** Writes the layout's bias: `values[offset + i]` for row i, or zero without values. */

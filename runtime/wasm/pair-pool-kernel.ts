@@ -10,7 +10,14 @@
  * - `pair_pool_backward(x, dy, dx, pairs, w) → nan`: that position of dx gets `0 + dy` (so −0
  *   becomes +0, as the TypeScript `+=` onto a zero), the window's other three +0.
  *
- * Both return 1 when a window's `a + b + c + d` is NaN (a NaN, or infinities of both signs, or
+ * And the 2×2 stride-2 average pool over the same windows (`kernels/average-pool.ts`,
+ * `averagePoolBackward`), as their TypeScript loops compute it:
+ *
+ * - `pair_average(x, y, pairs, w)`: `y = ((((0 + a) + b) + c) + d) / 4` in float64, rounded once;
+ * - `pair_average_backward(dy, dx, pairs, w)`: each of the window's four values of dx gets
+ *   `0 + dy / 4` (float32: dy / 4 is exact, or rounds as the float64 quotient does).
+ *
+ * The max pool's kernels return 1 when a window's `a + b + c + d` is NaN (a NaN, or infinities of both signs, or
  * a float32 overflow that float64 would not have: a superset of the TypeScript loop's test), and
  * the caller then runs the TypeScript loop, which scans such windows; their output here is junk.
  */
@@ -19,14 +26,103 @@ import { advance, countedLoop } from "./loops.js";
 import type { ModuleFunction } from "./module.js";
 
 /** Export names of the kernels. */
-export const PAIR_POOL_KERNELS = { forward: "pair_pool", backward: "pair_pool_backward" } as const;
+export const PAIR_POOL_KERNELS = { forward: "pair_pool", backward: "pair_pool_backward", average: "pair_average", averageBackward: "pair_average_backward" } as const;
 
 /** The forward and backward kernels, for a module over the product heap. */
 export function pairPoolFunctions(): ModuleFunction[] {
   return [
     { name: PAIR_POOL_KERNELS.forward, results: [ValueType.i32], body: pairPoolBody(false) },
     { name: PAIR_POOL_KERNELS.backward, results: [ValueType.i32], body: pairPoolBody(true) },
+    { name: PAIR_POOL_KERNELS.average, results: [], body: pairAverageBody(false) },
+    { name: PAIR_POOL_KERNELS.averageBackward, results: [], body: pairAverageBody(true) },
   ];
+}
+
+/**
+ * `pair_average(x, y, pairs, w)` or `pair_average_backward(dy, dx, pairs, w)`: four windows a
+ * step, the tail of a row one window at a time (as four-lane vectors whose other lanes are
+ * ignored, so one body serves both).
+ */
+function pairAverageBody(backward: boolean): FunctionBody {
+  const { i32, v128 } = ValueType;
+  const f = new FunctionBody([i32, i32, i32, i32]);
+  // Forward: rows of x in, y out. Backward: dy in, rows of dx out.
+  const [rows, single, pairs, w] = backward ? [1, 0, 2, 3] : [0, 1, 2, 3];
+  const [upper, lower, rowBytes, ox, ow, vectorEnd] = Array.from({ length: 6 }, () => f.local(i32));
+  const [a, b, c, d, low] = Array.from({ length: 5 }, () => f.local(v128));
+  f.localGet(pairs).i32Eqz().if().return().end();
+  f.localGet(w).i32Const(4).i32Mul().localSet(rowBytes);
+  f.localGet(w).i32Const(2).i32DivU().localSet(ow);
+  f.localGet(ow).i32Const(3).i32Sub().localSet(vectorEnd);
+  f.localGet(rows).localSet(upper);
+  /** Four windows (`count` of them real) at the row pointers and `single`. */
+  const windows = (count: 1 | 4): void => {
+    if (!backward) {
+      for (const [row, even, odd] of [[upper, a, b], [lower, c, d]] as const) {
+        if (count === 4) {
+          f.localGet(row).v128Load(0, 2).localGet(row).v128Load(16, 2).f32x4Shuffle([0, 2, 4, 6]).localSet(even);
+          f.localGet(row).v128Load(0, 2).localGet(row).v128Load(16, 2).f32x4Shuffle([1, 3, 5, 7]).localSet(odd);
+        } else {
+          f.localGet(row).v128Load64Zero().localSet(even);
+          f.localGet(even).localGet(even).f32x4Shuffle([1, 1, 1, 1]).localSet(odd);
+        }
+      }
+      // (((0 + a) + b) + c) + d, then / 4, in float64 (0 + a makes −0 +0, as the loop's sum from 0
+      // does): the low two windows, then the high two.
+      const half = (highLanes: boolean): void => {
+        f.f64Const(0).f64x2Splat();
+        for (const v of [a, b, c, d]) {
+          f.localGet(v);
+          if (highLanes) f.localGet(v).f32x4Shuffle([2, 3, 2, 3]);
+          f.f64x2PromoteLowF32x4().f64x2Add();
+        }
+        f.f64Const(0.25).f64x2Splat().f64x2Mul().f32x4DemoteF64x2Zero();
+      };
+      half(false);
+      f.localSet(low);
+      if (count === 4) {
+        f.localGet(single);
+        f.localGet(low);
+        half(true);
+        f.f32x4Shuffle([0, 1, 4, 5]).v128Store(0, 2);
+      } else {
+        f.localGet(single).localGet(low).f32x4ExtractLane(0).f32Store();
+      }
+      return;
+    }
+    // 0 + dy / 4, each share twice along both rows.
+    if (count === 4) f.localGet(single).v128Load(0, 2);
+    else f.localGet(single).v128Load32Splat();
+    f.f32Const(0.25).f32x4Splat().f32x4Mul().f32Const(0).f32x4Splat().f32x4Add().localSet(low);
+    for (const row of [upper, lower]) {
+      if (count === 4) {
+        f.localGet(row).localGet(low).localGet(low).f32x4Shuffle([0, 0, 1, 1]).v128Store(0, 2);
+        f.localGet(row).localGet(low).localGet(low).f32x4Shuffle([2, 2, 3, 3]).v128Store(16, 2);
+      } else {
+        f.localGet(row).localGet(low).v128Store64Lane(0);
+      }
+    }
+  };
+  f.loop(); // row pairs
+  {
+    f.localGet(upper).localGet(rowBytes).i32Add().localSet(lower);
+    f.i32Const(0).localSet(ox);
+    countedLoop(f, ox, vectorEnd, 4, () => {
+      windows(4);
+      advance(f, [upper, lower], 32);
+      advance(f, [single], 16);
+    });
+    countedLoop(f, ox, ow, 1, () => {
+      windows(1);
+      advance(f, [upper, lower], 8);
+      advance(f, [single], 4);
+    });
+    // The next pair starts after the lower row, which ends where `lower` stands.
+    f.localGet(lower).localSet(upper);
+    f.localGet(pairs).i32Const(1).i32Sub().localTee(pairs).brIf(0);
+  }
+  f.end();
+  return f;
 }
 
 function pairPoolBody(backward: boolean): FunctionBody {

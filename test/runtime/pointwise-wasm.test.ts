@@ -11,7 +11,7 @@
  * Adam's updates (`ProductHeap.sgd`, `ProductHeap.adam`) in each of their forms, over three
  * steps. And the 2×2 stride-2 max pool and its backward (`ProductHeap.pairPool`) on ties, signed
  * zeros and infinities, with a NaN (which sends the whole pool back to the TypeScript scan) and
- * without.
+ * without; and the average pool over the same windows and its backward.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import {
@@ -24,6 +24,8 @@ import {
   groupNormalizationBackward,
   instanceNormalization,
   instanceNormalizationBackward,
+  averagePool,
+  averagePoolBackward,
   maxPool,
   maxPoolBackward,
   relu,
@@ -288,5 +290,24 @@ describe("the 2×2 max pool in WebAssembly", () => {
     // Each window's gradient lands on one of its four values, as a +0 where dy is −0.
     expect(wasm[1].reduce((count, v) => count + (v !== 0 ? 1 : 0), 0)).toBe(dy.data.reduce((count, v) => count + (v !== 0 ? 1 : 0), 0));
     expect(bits(wasm[1]).some((b) => b === 0x80000000)).toBe(false);
+  });
+
+  it.each([[[4, 8, 28, 28]], [[8, 8, 14, 14]]] as const)("averages as the TypeScript loops on %j, forward and backward", (shape) => {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const x = { shape: [...shape], data: levels(size, 13) };
+    // The first window all −0: its mean is +0, as the loop's sum from 0 gives.
+    for (const i of [0, 1, shape[3], shape[3] + 1]) x.data[i] = -0;
+    const dy = { shape: [shape[0], shape[1], shape[2] / 2, shape[3] / 2], data: levels(size / 4, 14) };
+    const run = () => [
+      averagePool(x, { kernelShape: 2, strides: 2 }).data.slice(),
+      averagePoolBackward(dy, x, { kernel_shape: [2, 2], strides: [2, 2], wants: [1] })[0].data.slice(),
+    ];
+    expect(pointwiseHeap(size)).toBeDefined();
+    const wasm = run();
+    setWasmProducts(false);
+    const ts = run();
+    expect(wasm.map((d, k) => firstDifference(bits(d, true), bits(ts[k], true)))).toEqual([-1, -1]);
+    expect(Object.is(wasm[0][0], 0)).toBe(true);
+    expect(wasm[1][0]).toBe(dy.data[0] / 4 + 0);
   });
 });
