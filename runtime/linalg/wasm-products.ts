@@ -370,16 +370,34 @@ export class ProductHeap {
    */
   pointwise(op: PointwiseOp, inputs: readonly Float32Array[], out: Float32Array): void {
     const kernel = this.pointwiseKernels[op];
+    this.inChunks([...inputs, out], inputs.map((_, k) => k), [inputs.length], 4, (pointers, count) => kernel(...pointers, count));
+  }
+
+  /**
+   * Runs `call` over `operands` (all of one length) a chunk at a time: operand k at the heap's
+   * k-th region of {@link POINTWISE_CHUNK} floats, those in `read` copied in first and those in
+   * `written` copied back after (an `undefined` operand is neither). `call` gets the regions'
+   * byte pointers and the chunk's length rounded up to a multiple of `lanes`: the kernel runs
+   * whole vectors, whose lanes past the chunk read and write scratch that is not copied back.
+   */
+  private inChunks(
+    operands: readonly (Float32Array | undefined)[],
+    read: readonly number[],
+    written: readonly number[],
+    lanes: number,
+    call: (pointers: number[], count: number) => void,
+  ): void {
     const heap = this.floats;
-    const length = out.length;
-    const pointers = inputs.map((_, k) => k * POINTWISE_CHUNK * 4);
-    const result = inputs.length * POINTWISE_CHUNK;
+    const length = operands[0]!.length;
+    const pointers = operands.map((_, k) => k * POINTWISE_CHUNK * 4);
     for (let start = 0; start < length; start += POINTWISE_CHUNK) {
       const end = Math.min(length, start + POINTWISE_CHUNK);
-      inputs.forEach((input, k) => heap.set(input.subarray(start, end), k * POINTWISE_CHUNK));
-      // The kernel runs whole vectors: the lanes past `end` read and write scratch the copy-out skips.
-      kernel(...pointers, result * 4, Math.ceil((end - start) / 4) * 4);
-      out.set(heap.subarray(result, result + end - start), start);
+      for (const k of read) {
+        const operand = operands[k];
+        if (operand !== undefined) heap.set(operand.subarray(start, end), k * POINTWISE_CHUNK);
+      }
+      call(pointers, Math.ceil((end - start) / lanes) * lanes);
+      for (const k of written) operands[k]?.set(heap.subarray(k * POINTWISE_CHUNK, k * POINTWISE_CHUNK + end - start), start);
     }
   }
 
@@ -465,18 +483,7 @@ export class ProductHeap {
   sgd(param: Float32Array, grad: Float32Array, buffer: Float32Array | undefined, factors: { decay: number; momentum: number; keep: number; rate: number; first: boolean; nesterov: boolean }): void {
     const { decay, momentum, keep, rate } = factors;
     const flags = (buffer !== undefined ? SgdFlags.buffer : 0) | (factors.first ? SgdFlags.first : 0) | (factors.nesterov ? SgdFlags.nesterov : 0) | (decay !== 0 ? SgdFlags.decay : 0);
-    const heap = this.floats;
-    const [p, g, b] = [0, POINTWISE_CHUNK, 2 * POINTWISE_CHUNK];
-    for (let start = 0; start < param.length; start += POINTWISE_CHUNK) {
-      const end = Math.min(param.length, start + POINTWISE_CHUNK);
-      heap.set(param.subarray(start, end), p);
-      heap.set(grad.subarray(start, end), g);
-      if (buffer !== undefined) heap.set(buffer.subarray(start, end), b);
-      // An even count: an odd chunk's last lane updates scratch that is not copied back.
-      this.sgdKernel(p * 4, g * 4, b * 4, Math.ceil((end - start) / 2) * 2, decay, momentum, keep, rate, flags);
-      param.set(heap.subarray(p, p + end - start), start);
-      if (buffer !== undefined) buffer.set(heap.subarray(b, b + end - start), start);
-    }
+    this.inChunks([param, grad, buffer], [0, 1, 2], [0, 2], 2, (pointers, count) => this.sgdKernel(...pointers, count, decay, momentum, keep, rate, flags));
   }
 
   /**
@@ -493,84 +500,81 @@ export class ProductHeap {
   ): void {
     const { decay, b1, b2, c1, c2, correction2, eps, stepSize } = factors;
     const flags = factors.decoupled ? AdamFlags.decoupled : decay !== 0 ? AdamFlags.decay : 0;
-    const heap = this.floats;
-    const at = [0, 1, 2, 3].map((k) => k * POINTWISE_CHUNK);
-    const arrays = [param, grad, m, v];
-    for (let start = 0; start < param.length; start += POINTWISE_CHUNK) {
-      const end = Math.min(param.length, start + POINTWISE_CHUNK);
-      arrays.forEach((array, k) => heap.set(array.subarray(start, end), at[k]));
-      // An even count: an odd chunk's last lane updates scratch that is not copied back.
-      this.adamKernel(...at.map((a) => a * 4), Math.ceil((end - start) / 2) * 2, decay, b1, b2, c1, c2, correction2, eps, stepSize, flags);
-      for (const k of [0, 2, 3]) arrays[k].set(heap.subarray(at[k], at[k] + end - start), start);
-    }
+    this.inChunks([param, grad, m, v], [0, 1, 2, 3], [0, 2, 3], 2, (pointers, count) =>
+      this.adamKernel(...pointers, count, decay, b1, b2, c1, c2, correction2, eps, stepSize, flags),
+    );
   }
 
   /**
-   * The 2×2 stride-2 max pool of `x` (planes of `h` × `w`, both even) into `y`, or with `dy` its
-   * backward into `dx` (`runtime/wasm/pair-pool-kernel.ts`): whole planes at a time copied into
-   * the heap, run there and copied out, on this thread. Returns false, with the output
-   * unfinished, where a window's sum is NaN: the caller's scan must then run.
+   * The 2×2 stride-2 max pool of `x` (planes of `h` × `w`, both even) into `out`, or with `dy`
+   * its backward into `out` as dx (`runtime/wasm/pair-pool-kernel.ts`), on this thread. Returns
+   * false, with the output unfinished, where a window's sum is NaN: the caller's scan must then run.
    */
-  pairPool(x: Float32Array, h: number, w: number, y: Float32Array, dy?: Float32Array): boolean {
+  pairPool(x: Float32Array, h: number, w: number, out: Float32Array, dy?: Float32Array): boolean {
+    const { forward, backward } = this.pairPoolKernels;
+    const input = { data: x, quarter: false, written: false };
+    if (dy === undefined) {
+      return this.inPlaneChunks(h, w, [input, { data: out, quarter: true, written: true }], (pointers, pairs) => forward(...pointers, pairs, w) === 0);
+    }
+    const operands = [input, { data: dy, quarter: true, written: false }, { data: out, quarter: false, written: true }];
+    return this.inPlaneChunks(h, w, operands, (pointers, pairs) => backward(...pointers, pairs, w) === 0);
+  }
+
+  /** The 2×2 stride-2 average pool of `x` (planes of `h` × `w`, both even) into `y`, on this thread. */
+  pairAverage(x: Float32Array, h: number, w: number, y: Float32Array): void {
+    const { forward } = this.pairAverageKernels;
+    this.inPlaneChunks(h, w, [{ data: x, quarter: false, written: false }, { data: y, quarter: true, written: true }], (pointers, pairs) => {
+      forward(...pointers, pairs, w);
+      return true;
+    });
+  }
+
+  /** The average pool's backward: `dx` (planes of `h` × `w`) from `dy` (a quarter of its size), on this thread. */
+  pairAverageBackward(dy: Float32Array, h: number, w: number, dx: Float32Array): void {
+    const { backward } = this.pairAverageKernels;
+    this.inPlaneChunks(h, w, [{ data: dy, quarter: true, written: false }, { data: dx, quarter: false, written: true }], (pointers, pairs) => {
+      backward(...pointers, pairs, w);
+      return true;
+    });
+  }
+
+  /**
+   * Runs a 2×2 kernel (`runtime/wasm/pair-pool-kernel.ts`) over whole planes of `h` × `w` at a
+   * time: each operand, in the kernel's order, in a heap region of its own (a plane each, or a
+   * quarter plane for the `quarter` ones), those not `written` copied in first and the `written`
+   * one copied out after. `call` gets the regions' byte pointers and the chunk's row pairs, and
+   * returns false to stop (then so does this).
+   */
+  private inPlaneChunks(
+    h: number,
+    w: number,
+    operands: readonly { data: Float32Array; quarter: boolean; written: boolean }[],
+    call: (pointers: number[], pairs: number) => boolean,
+  ): boolean {
     const plane = h * w;
     const per = Math.max(1, Math.floor(POINTWISE_CHUNK / plane));
     const region = Math.ceil((per * plane) / 4) * 4;
-    const [xAt, outAt, dxAt] = [0, region, region + region / 4];
-    this.layout(0, 0, 0, dxAt + region);
+    const sizes = operands.map(({ quarter }) => (quarter ? plane / 4 : plane));
+    const at: number[] = [];
+    let end = 0;
+    for (const { quarter } of operands) {
+      at.push(end);
+      end += quarter ? region / 4 : region;
+    }
+    this.layout(0, 0, 0, end);
     const heap = this.floats;
-    const planes = x.length / plane;
+    const planes = operands[0].data.length / sizes[0];
     for (let first = 0; first < planes; first += per) {
       const n = Math.min(per, planes - first);
-      heap.set(x.subarray(first * plane, (first + n) * plane), xAt);
-      if (dy === undefined) {
-        if (this.pairPoolKernels.forward(xAt * 4, outAt * 4, (n * h) / 2, w) !== 0) return false;
-        y.set(heap.subarray(outAt, outAt + (n * plane) / 4), (first * plane) / 4);
-      } else {
-        heap.set(dy.subarray((first * plane) / 4, ((first + n) * plane) / 4), outAt);
-        if (this.pairPoolKernels.backward(xAt * 4, outAt * 4, dxAt * 4, (n * h) / 2, w) !== 0) return false;
-        y.set(heap.subarray(dxAt, dxAt + n * plane), first * plane);
-      }
+      operands.forEach(({ data, written }, k) => {
+        if (!written) heap.set(data.subarray(first * sizes[k], (first + n) * sizes[k]), at[k]);
+      });
+      if (!call(at.map((a) => a * 4), (n * h) / 2)) return false;
+      operands.forEach(({ data, written }, k) => {
+        if (written) data.set(heap.subarray(at[k], at[k] + n * sizes[k]), first * sizes[k]);
+      });
     }
     return true;
-  }
-
-  /**
-   * The 2×2 stride-2 average pool of `x` (planes of `h` × `w`, both even) into `y`
-   * (`runtime/wasm/pair-pool-kernel.ts`): whole planes at a time copied into the heap, run there
-   * and copied out, on this thread.
-   */
-  pairAverage(x: Float32Array, h: number, w: number, y: Float32Array): void {
-    this.pairPlanes(x, h, w, y, false);
-  }
-
-  /** The average pool's backward: `dx` (planes of `h` × `w`) from `dy` (a quarter of its size). */
-  pairAverageBackward(dy: Float32Array, h: number, w: number, dx: Float32Array): void {
-    this.pairPlanes(dy, h, w, dx, true);
-  }
-
-  private pairPlanes(input: Float32Array, h: number, w: number, output: Float32Array, backward: boolean): void {
-    const plane = h * w;
-    const per = Math.max(1, Math.floor(POINTWISE_CHUNK / plane));
-    const region = Math.ceil((per * plane) / 4) * 4;
-    // The full planes first, the quarter-size ones after them.
-    const [full, quarter] = [0, region];
-    this.layout(0, 0, 0, region + region / 4);
-    const heap = this.floats;
-    const kernel = backward ? this.pairAverageKernels.backward : this.pairAverageKernels.forward;
-    const planes = (backward ? output.length : input.length) / plane;
-    for (let first = 0; first < planes; first += per) {
-      const n = Math.min(per, planes - first);
-      const [fullFrom, fullTo] = [first * plane, (first + n) * plane];
-      if (backward) {
-        heap.set(input.subarray(fullFrom / 4, fullTo / 4), quarter);
-        kernel(quarter * 4, full * 4, (n * h) / 2, w);
-        output.set(heap.subarray(full, full + n * plane), fullFrom);
-      } else {
-        heap.set(input.subarray(fullFrom, fullTo), full);
-        kernel(full * 4, quarter * 4, (n * h) / 2, w);
-        output.set(heap.subarray(quarter, quarter + (n * plane) / 4), fullFrom / 4);
-      }
-    }
   }
 
   /** Writes the layout's bias: `values[offset + i]` for row i, or zero without values. */
