@@ -48,21 +48,14 @@ function pairAverageBody(backward: boolean): FunctionBody {
   const f = new FunctionBody([i32, i32, i32, i32]);
   // Forward: rows of x in, y out. Backward: dy in, rows of dx out.
   const [rows, single, pairs, w] = backward ? [1, 0, 2, 3] : [0, 1, 2, 3];
-  const [upper, lower, rowBytes, ox, ow, vectorEnd] = Array.from({ length: 6 }, () => f.local(i32));
   const [a, b, c, d, low] = Array.from({ length: 5 }, () => f.local(v128));
   f.localGet(pairs).i32Eqz().if().return().end();
-  f.localGet(w).i32Const(4).i32Mul().localSet(rowBytes);
-  f.localGet(w).i32Const(2).i32DivU().localSet(ow);
-  f.localGet(ow).i32Const(3).i32Sub().localSet(vectorEnd);
-  f.localGet(rows).localSet(upper);
   /** Four windows (`count` of them real) at the row pointers and `single`. */
-  const windows = (count: 1 | 4): void => {
+  const windows = (count: 1 | 4, { upper, lower }: RowPair): void => {
     if (!backward) {
-      for (const [row, even, odd] of [[upper, a, b], [lower, c, d]] as const) {
-        if (count === 4) {
-          f.localGet(row).v128Load(0, 2).localGet(row).v128Load(16, 2).f32x4Shuffle([0, 2, 4, 6]).localSet(even);
-          f.localGet(row).v128Load(0, 2).localGet(row).v128Load(16, 2).f32x4Shuffle([1, 3, 5, 7]).localSet(odd);
-        } else {
+      if (count === 4) splitWindows(f, upper, lower, [a, b, c, d]);
+      else {
+        for (const [row, even, odd] of [[upper, a, b], [lower, c, d]] as const) {
           f.localGet(row).v128Load64Zero().localSet(even);
           f.localGet(even).localGet(even).f32x4Shuffle([1, 1, 1, 1]).localSet(odd);
         }
@@ -103,26 +96,69 @@ function pairAverageBody(backward: boolean): FunctionBody {
       }
     }
   };
-  f.loop(); // row pairs
+  eachRowPair(f, rows, pairs, w, [single], [], (r) => windows(4, r), (r) => windows(1, r));
+  return f;
+}
+
+/** A row pair's pointers: the upper row's next window, the lower row's, and a row's bytes. */
+interface RowPair {
+  upper: number;
+  lower: number;
+  rowBytes: number;
+}
+
+/**
+ * The walk of the 2×2 kernels over `pairs` row pairs of `w` floats (even) from the byte pointer
+ * in local `rows`: per pair, `four` for four windows at a time while four fit, then `one` for
+ * each window left. After each, the row pointers move past its windows (32 or 8 bytes), and so
+ * do the `perWindow` pointers (one float a window: 16 or 4 bytes) and the `perValue` ones (rows
+ * of another plane, which also skip the lower row after each pair). `pairs` counts down to 0.
+ */
+function eachRowPair(
+  f: FunctionBody,
+  rows: number,
+  pairs: number,
+  w: number,
+  perWindow: readonly number[],
+  perValue: readonly number[],
+  four: (r: RowPair) => void,
+  one: (r: RowPair) => void,
+): void {
+  const { i32 } = ValueType;
+  const [upper, lower, rowBytes, ox, ow, vectorEnd] = Array.from({ length: 6 }, () => f.local(i32));
+  const r = { upper, lower, rowBytes };
+  f.localGet(w).i32Const(4).i32Mul().localSet(rowBytes);
+  f.localGet(w).i32Const(2).i32DivU().localSet(ow);
+  f.localGet(ow).i32Const(3).i32Sub().localSet(vectorEnd);
+  f.localGet(rows).localSet(upper);
+  f.loop();
   {
     f.localGet(upper).localGet(rowBytes).i32Add().localSet(lower);
     f.i32Const(0).localSet(ox);
     countedLoop(f, ox, vectorEnd, 4, () => {
-      windows(4);
-      advance(f, [upper, lower], 32);
-      advance(f, [single], 16);
+      four(r);
+      advance(f, [upper, lower, ...perValue], 32);
+      advance(f, perWindow, 16);
     });
     countedLoop(f, ox, ow, 1, () => {
-      windows(1);
-      advance(f, [upper, lower], 8);
-      advance(f, [single], 4);
+      one(r);
+      advance(f, [upper, lower, ...perValue], 8);
+      advance(f, perWindow, 4);
     });
     // The next pair starts after the lower row, which ends where `lower` stands.
     f.localGet(lower).localSet(upper);
+    for (const p of perValue) f.localGet(p).localGet(rowBytes).i32Add().localSet(p);
     f.localGet(pairs).i32Const(1).i32Sub().localTee(pairs).brIf(0);
   }
   f.end();
-  return f;
+}
+
+/** Four windows' values from the rows at `upper` and `lower`: a and b the even and odd of eight in the upper row, c and d of the lower. */
+function splitWindows(f: FunctionBody, upper: number, lower: number, [a, b, c, d]: readonly number[]): void {
+  for (const [row, even, odd] of [[upper, a, b], [lower, c, d]] as const) {
+    f.localGet(row).v128Load(0, 2).localGet(row).v128Load(16, 2).f32x4Shuffle([0, 2, 4, 6]).localSet(even);
+    f.localGet(row).v128Load(0, 2).localGet(row).v128Load(16, 2).f32x4Shuffle([1, 3, 5, 7]).localSet(odd);
+  }
 }
 
 function pairPoolBody(backward: boolean): FunctionBody {
@@ -131,30 +167,20 @@ function pairPoolBody(backward: boolean): FunctionBody {
   const [x, out] = [0, 1]; // out: y (forward) or dy (backward), one value per window
   const dx = 2;
   const [pairs, w] = backward ? [3, 4] : [2, 3];
-  const [upper, lower, dxUpper, rowBytes, ox, ow, vectorEnd, offset] = Array.from({ length: 8 }, () => f.local(i32));
+  const [dxUpper, offset] = [f.local(i32), f.local(i32)];
   const [a, b, c, d, upperIsB, lowerIsD, below, sum, nan, first, second] = Array.from({ length: 11 }, () => f.local(v128));
   const [sa, sb, sc, sd, sTop, sBottom, sSum] = Array.from({ length: 7 }, () => f.local(f32));
   const scalarNan = f.local(i32);
   f.localGet(pairs).i32Eqz().if().i32Const(0).return().end();
-  f.localGet(w).i32Const(4).i32Mul().localSet(rowBytes);
-  f.localGet(w).i32Const(2).i32DivU().localSet(ow);
-  f.localGet(ow).i32Const(3).i32Sub().localSet(vectorEnd);
-  f.localGet(x).localSet(upper);
   if (backward) f.localGet(dx).localSet(dxUpper);
   f.f32Const(0).f32x4Splat().localSet(nan);
   f.i32Const(0).localSet(scalarNan);
   /** The upper row's first maximum: b > a ? b : a (and the lower's, with d and c). */
   const rowMax = (left: number, right: number, pick: number): FunctionBody => f.localGet(right).localGet(left).localGet(pick).v128Bitselect();
-  f.loop(); // row pairs
-  {
-    f.localGet(upper).localGet(rowBytes).i32Add().localSet(lower);
-    f.i32Const(0).localSet(ox);
-    // Four windows at a time: a and b the even and odd values of eight in the upper row, c and d of the lower.
-    countedLoop(f, ox, vectorEnd, 4, () => {
-      for (const [row, even, odd] of [[upper, a, b], [lower, c, d]] as const) {
-        f.localGet(row).v128Load(0, 2).localGet(row).v128Load(16, 2).f32x4Shuffle([0, 2, 4, 6]).localSet(even);
-        f.localGet(row).v128Load(0, 2).localGet(row).v128Load(16, 2).f32x4Shuffle([1, 3, 5, 7]).localSet(odd);
-      }
+  eachRowPair(
+    f, x, pairs, w, [out], backward ? [dxUpper] : [],
+    ({ upper, lower, rowBytes }) => {
+      splitWindows(f, upper, lower, [a, b, c, d]);
       f.localGet(b).localGet(a).f32x4Gt().localSet(upperIsB);
       f.localGet(d).localGet(c).f32x4Gt().localSet(lowerIsD);
       rowMax(a, b, upperIsB).localSet(first);
@@ -176,13 +202,10 @@ function pairPoolBody(backward: boolean): FunctionBody {
           f.localTee(offset).localGet(first).localGet(second).f32x4Shuffle([0, 4, 1, 5]).v128Store(0, 2);
           f.localGet(offset).localGet(first).localGet(second).f32x4Shuffle([2, 6, 3, 7]).v128Store(16, 2);
         }
-        advance(f, [dxUpper], 32);
       }
-      advance(f, [upper, lower], 32);
-      advance(f, [out], 16);
-    });
+    },
     // The rest of the row one window at a time.
-    countedLoop(f, ox, ow, 1, () => {
+    ({ upper, lower, rowBytes }) => {
       f.localGet(upper).f32Load(0).localSet(sa);
       f.localGet(upper).f32Load(4).localSet(sb);
       f.localGet(lower).f32Load(0).localSet(sc);
@@ -204,17 +227,9 @@ function pairPoolBody(backward: boolean): FunctionBody {
         f.i32Const(4).i32Const(0).localGet(sb).localGet(sa).f32Gt().select();
         f.localGet(sBottom).localGet(sTop).f32Gt().select().localSet(offset);
         f.localGet(dxUpper).localGet(offset).i32Add().f32Const(0).localGet(out).f32Load().f32Add().f32Store();
-        advance(f, [dxUpper], 8);
       }
-      advance(f, [upper, lower], 8);
-      advance(f, [out], 4);
-    });
-    // The next pair starts after the lower row, which ends where `lower` stands.
-    f.localGet(lower).localSet(upper);
-    if (backward) f.localGet(dxUpper).localGet(rowBytes).i32Add().localSet(dxUpper);
-    f.localGet(pairs).i32Const(1).i32Sub().localTee(pairs).brIf(0);
-  }
-  f.end();
+    },
+  );
   f.localGet(nan).v128AnyTrue().localGet(scalarNan).i32Or();
   return f;
 }
