@@ -14,8 +14,7 @@
  *   maximum; a plane whose maximum is NaN gets NaN everywhere, as `amax`'s backward gives.
  */
 import type { BackwardAttributes } from "./attributes.js";
-import { tiledPairs } from "../kernels/average-pool.js";
-import { firstMaxOffset, pairWindows } from "../kernels/max-pool.js";
+import { firstMaxOffset, pairWindows, tiledPairs } from "../kernels/max-pool.js";
 import { pointwiseHeap } from "../linalg/wasm-products.js";
 import { assertRank, assertShape, freshFloats, overwrittenFloats, type Tensor } from "../tensor.js";
 import { adaptiveBins, checkPoolPads, window2d, type Window2d } from "../window.js";
@@ -80,7 +79,7 @@ export function maxPoolBackward(dy: Tensor, x: Tensor, attrs: BackwardAttributes
   const g = dy.data;
   if (pairWindows(win, h, w)) {
     // Where the windows tile the input, the loop zeroes each window's four values itself.
-    const tiled = 2 * win.oh === h && 2 * win.ow === w;
+    const tiled = tiledPairs(win, h, w);
     const dx = tiled ? overwrittenFloats(src.length) : freshFloats(src.length);
     if (tiled && pointwiseHeap(src.length)?.pairPool(src, h, w, dx, g)) return [{ shape: [...x.shape], data: dx }];
     let o = 0;

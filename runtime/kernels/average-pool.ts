@@ -8,8 +8,8 @@
  */
 import { pointwiseHeap } from "../linalg/wasm-products.js";
 import type { Tensor } from "../tensor.js";
-import { poolWindow, type PoolAttributes, type Window2d } from "../window.js";
-import { pairWindows } from "./max-pool.js";
+import { poolWindow, type PoolAttributes } from "../window.js";
+import { tiledPairs } from "./max-pool.js";
 
 /** Attributes of {@link averagePool}: see {@link PoolAttributes}. */
 export type AveragePoolAttributes = PoolAttributes;
@@ -51,9 +51,4 @@ export function rectangleMean(src: Float32Array, base: number, w: number, y0: nu
     for (let ix = x0; ix < x1; ix++) sum += src[row + ix];
   }
   return sum / ((y1 - y0) * (x1 - x0));
-}
-
-/** Whether every window is 2×2 at stride 2 and the windows tile the `h`×`w` input exactly. */
-export function tiledPairs(win: Window2d, h: number, w: number): boolean {
-  return pairWindows(win, h, w) && 2 * win.oh === h && 2 * win.ow === w;
 }

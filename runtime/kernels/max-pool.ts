@@ -22,7 +22,7 @@ export type MaxPoolAttributes = PoolAttributes;
 export function maxPool(x: Tensor, attributes: MaxPoolAttributes, out?: Float32Array): Tensor {
   const [n, c, h, w] = x.shape;
   const { win, y } = poolWindow("maxPool", x, attributes, out);
-  if (pairWindows(win, h, w) && 2 * win.oh === h && 2 * win.ow === w && pointwiseHeap(x.data.length)?.pairPool(x.data, h, w, y.data)) return y;
+  if (tiledPairs(win, h, w) && pointwiseHeap(x.data.length)?.pairPool(x.data, h, w, y.data)) return y;
   if (pairWindows(win, h, w)) maxPoolPairs(x.data, n * c, h, w, win, y.data);
   else maxPoolWindows(x.data, n * c, h, w, win, y.data);
   return y;
@@ -33,6 +33,11 @@ export function pairWindows(win: Window2d, h: number, w: number): boolean {
   const { top, left, bottom, right } = win.pads;
   const unpadded = top === 0 && left === 0 && bottom === 0 && right === 0;
   return win.kh === 2 && win.kw === 2 && win.sh === 2 && win.sw === 2 && unpadded && 2 * win.oh <= h && 2 * win.ow <= w;
+}
+
+/** Whether the windows are {@link pairWindows} that tile the `h`×`w` input exactly. */
+export function tiledPairs(win: Window2d, h: number, w: number): boolean {
+  return pairWindows(win, h, w) && 2 * win.oh === h && 2 * win.ow === w;
 }
 
 /**
