@@ -81,41 +81,39 @@ export function runMoments(data: Float32Array, runs: number, length: number): Mo
 /**
  * Mean and biased variance of every channel over the batch and spatial axes (N, S): per channel,
  * the sum of each sample's plane added sample by sample, then likewise the squared deviations
- * from the mean ({@link addPlaneSums}); for a large tensor the plane sums run in WebAssembly
+ * from the mean ({@link writePlaneSums}); for a large tensor the plane sums run in WebAssembly
  * (`ProductHeap.planeSums`), each in its plane's order, so the results are the same.
  */
 export function channelMoments(data: Float32Array, layout: ChannelLayout): Moments {
   const { n, c, inner } = layout;
   const count = n * inner;
-  const mean = new Float64Array(c);
-  const variance = new Float64Array(c);
   const heap = pointwiseHeap(data.length);
-  if (heap !== undefined) {
-    // The same sums per plane, added to their channel in the same order.
-    const planes = new Float64Array(n * c);
-    heap.planeSums("sums", [data], inner, undefined, planes);
-    for (let p = 0; p < n * c; p++) mean[p % c] += planes[p];
-    for (let ch = 0; ch < c; ch++) mean[ch] /= count;
-    heap.planeSums("squares", [data], inner, Float64Array.from({ length: n * c }, (_, p) => mean[p % c]), planes);
-    for (let p = 0; p < n * c; p++) variance[p % c] += planes[p];
-    for (let ch = 0; ch < c; ch++) variance[ch] /= count;
-    return { mean, variance };
-  }
-  for (let b = 0; b < n; b++) addPlaneSums(data, b * c * inner, c, inner, undefined, mean);
-  for (let ch = 0; ch < c; ch++) mean[ch] /= count;
-  for (let b = 0; b < n; b++) addPlaneSums(data, b * c * inner, c, inner, mean, variance);
-  for (let ch = 0; ch < c; ch++) variance[ch] /= count;
-  return { mean, variance };
+  const planes = new Float64Array(n * c);
+  /** Each plane's sum (with `centre`, of squared deviations from its channel's), added to its channel sample by sample, over the count. */
+  const channelSums = (centre?: Float64Array): Float64Array => {
+    if (heap !== undefined) {
+      const perPlane = centre && Float64Array.from({ length: n * c }, (_, p) => centre[p % c]);
+      heap.planeSums(centre ? "squares" : "sums", [data], inner, perPlane, planes);
+    } else {
+      for (let b = 0; b < n; b++) writePlaneSums(data, b * c * inner, c, inner, centre, planes, b * c);
+    }
+    const sums = new Float64Array(c);
+    for (let p = 0; p < n * c; p++) sums[p % c] += planes[p];
+    for (let ch = 0; ch < c; ch++) sums[ch] /= count;
+    return sums;
+  };
+  const mean = channelSums();
+  return { mean, variance: channelSums(mean) };
 }
 
 /**
- * Adds to `sums[k]`, for each of the `planes` consecutive planes of `inner` values from `start`,
- * the sum over plane k of its values, or with `centre` of `(value − centre[k])²`, summed in order
- * from the plane's first value. Four planes go through one loop: four independent chains of
- * additions, where one plane at a time waits on each addition's latency. Every chain keeps its
+ * Writes `sums[at + k]`, for each of the `planes` consecutive planes of `inner` values from
+ * `start`, the sum over plane k of its values, or with `centre` of `(value − centre[k])²`, summed
+ * in order from the plane's first value. Four planes go through one loop: four independent chains
+ * of additions, where one plane at a time waits on each addition's latency. Every chain keeps its
  * order, so the sums are those of one plane at a time.
  */
-function addPlaneSums(data: Float32Array, start: number, planes: number, inner: number, centre: Float64Array | undefined, sums: Float64Array): void {
+function writePlaneSums(data: Float32Array, start: number, planes: number, inner: number, centre: Float64Array | undefined, sums: Float64Array, at: number): void {
   let k = 0;
   for (; k + 4 <= planes; k += 4) {
     const from = start + k * inner;
@@ -146,10 +144,10 @@ function addPlaneSums(data: Float32Array, start: number, planes: number, inner: 
         s3 += d3 * d3;
       }
     }
-    sums[k] += s0;
-    sums[k + 1] += s1;
-    sums[k + 2] += s2;
-    sums[k + 3] += s3;
+    sums[at + k] = s0;
+    sums[at + k + 1] = s1;
+    sums[at + k + 2] = s2;
+    sums[at + k + 3] = s3;
   }
   for (; k < planes; k++) {
     const from = start + k * inner;
@@ -163,7 +161,7 @@ function addPlaneSums(data: Float32Array, start: number, planes: number, inner: 
         sum += d * d;
       }
     }
-    sums[k] += sum;
+    sums[at + k] = sum;
   }
 }
 

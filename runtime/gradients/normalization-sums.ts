@@ -67,38 +67,34 @@ export function binMoments(x: Float32Array, dy: Float32Array, layout: ChannelLay
   // The shift of each bin is its first value: plane k starts at k·inner, and so does channel k's first plane.
   const shift = new Float64Array(bins);
   for (let k = 0; k < bins; k++) shift[k] = x[k * inner];
+  // Four sums per plane, from the plane's first value, then added to their bin plane by plane.
+  const planes = new Float64Array(4 * n * c);
   const heap = pointwiseHeap(x.length);
-  if (heap !== undefined) {
-    // The same four sums per plane, added to their bin in the same order.
-    const planes = new Float64Array(4 * n * c);
-    heap.planeSums("moments", [x, dy], inner, Float64Array.from({ length: n * c }, (_, p) => shift[perSample ? p : p % c]), planes);
+  if (heap !== undefined) heap.planeSums("moments", [x, dy], inner, Float64Array.from({ length: n * c }, (_, p) => shift[perSample ? p : p % c]), planes);
+  else {
     for (let plane = 0; plane < n * c; plane++) {
-      const k = perSample ? plane : plane % c;
-      mean[k] += planes[4 * plane];
-      m2[k] += planes[4 * plane + 1];
-      sumDy[k] += planes[4 * plane + 2];
-      dyc[k] += planes[4 * plane + 3];
+      const origin = shift[perSample ? plane : plane % c];
+      let s1 = 0;
+      let s2 = 0;
+      let g1 = 0;
+      let g2 = 0;
+      for (let i = plane * inner, end = i + inner; i < end; i++) {
+        const v = x[i] - origin;
+        const g = dy[i];
+        s1 += v;
+        s2 += v * v;
+        g1 += g;
+        g2 += g * v;
+      }
+      planes.set([s1, s2, g1, g2], 4 * plane);
     }
   }
-  for (let plane = 0; heap === undefined && plane < n * c; plane++) {
+  for (let plane = 0; plane < n * c; plane++) {
     const k = perSample ? plane : plane % c;
-    const origin = shift[k];
-    let s1 = 0;
-    let s2 = 0;
-    let g1 = 0;
-    let g2 = 0;
-    for (let i = plane * inner, end = i + inner; i < end; i++) {
-      const v = x[i] - origin;
-      const g = dy[i];
-      s1 += v;
-      s2 += v * v;
-      g1 += g;
-      g2 += g * v;
-    }
-    mean[k] += s1;
-    m2[k] += s2;
-    sumDy[k] += g1;
-    dyc[k] += g2;
+    mean[k] += planes[4 * plane];
+    m2[k] += planes[4 * plane + 1];
+    sumDy[k] += planes[4 * plane + 2];
+    dyc[k] += planes[4 * plane + 3];
   }
   for (let k = 0; k < bins; k++) {
     const offset = mean[k] / count;
