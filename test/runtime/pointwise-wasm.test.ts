@@ -40,6 +40,13 @@ import { pointwiseHeap, setWasmProducts, WASM_POINTWISE_MIN_FLOATS } from "../..
 
 afterEach(() => setWasmProducts(true));
 
+/** `run`'s results with the WebAssembly kernels, then with them switched off (`afterEach` switches them back). */
+function bothWays<T>(run: () => T): [T, T] {
+  const wasm = run();
+  setWasmProducts(false);
+  return [wasm, run()];
+}
+
 const SPECIAL_BITS = [
   0x00000000, 0x80000000, 0x7f800000, 0xff800000,
   0x7fc00000, 0xffc00000, 0x7fc12345, 0xffc12345,
@@ -97,9 +104,7 @@ describe("relu, reluBackward and add in WebAssembly", () => {
       backward: reluBackward({ shape, data: a }, { shape, data: b })[0].data.slice(),
       sum: add({ shape, data: a }, { shape, data: b }).data.slice(),
     });
-    const wasm = run();
-    setWasmProducts(false);
-    const ts = run();
+    const [wasm, ts] = bothWays(run);
     expect(firstDifference(bits(wasm.relu), bits(ts.relu))).toBe(-1);
     expect(firstDifference(bits(wasm.backward), bits(ts.backward))).toBe(-1);
     expect(firstDifference(bits(wasm.sum, true), bits(ts.sum, true))).toBe(-1);
@@ -158,9 +163,7 @@ describe("the normalizers' affine passes in WebAssembly", () => {
       ...groupNormalizationBackward(dy, x, scale, bias, { num_groups: 2, ...all }).map((t) => t.data),
     ].map((d) => d.slice());
     expect(pointwiseHeap(x.data.length)).toBeDefined();
-    const wasm = run();
-    setWasmProducts(false);
-    const ts = run();
+    const [wasm, ts] = bothWays(run);
     expect(wasm.map((d, k) => firstDifference(bits(d), bits(ts[k])))).toEqual(wasm.map(() => -1));
     // Normalized over the batch: each channel of the forward has mean β and spread γ.
     const [n, , h, w] = shape;
@@ -194,9 +197,7 @@ describe("the normalizers' statistics in WebAssembly", () => {
       instance: binMoments(x, dy, layout, true),
     });
     expect(pointwiseHeap(x.length)).toBeDefined();
-    const wasm = run();
-    setWasmProducts(false);
-    const ts = run();
+    const [wasm, ts] = bothWays(run);
     const text = (r: ReturnType<typeof run>) => JSON.stringify(r, (_, v) => (v instanceof Float64Array ? Array.from(v, String) : v));
     expect(text(wasm)).toEqual(text(ts));
     expect(wasm.channel.mean[0]).toBeGreaterThan(900);
@@ -209,9 +210,7 @@ describe("the normalizers' statistics in WebAssembly", () => {
     const weight = { shape: [m, 2, 1, 1], data: new Float32Array(m * 2) };
     const bias = { shape: [m], data: new Float32Array(m) };
     const run = () => convBackward(dy, x, weight, bias, { wants: [0, 0, 1] })[0].data.slice();
-    const wasm = run();
-    setWasmProducts(false);
-    const ts = run();
+    const [wasm, ts] = bothWays(run);
     expect(firstDifference(bits(wasm), bits(ts))).toBe(-1);
     // Channel 0: its planes summed in double, then rounded once.
     let sum = 0;
@@ -245,9 +244,7 @@ describe("the optimizers' updates in WebAssembly", () => {
       return [param, ...slots.map((slot) => state.slots[slot]!)];
     };
     expect(pointwiseHeap(n)).toBeDefined();
-    const wasm = run();
-    setWasmProducts(false);
-    const ts = run();
+    const [wasm, ts] = bothWays(run);
     expect(wasm.map((d, k) => firstDifference(bits(d), bits(ts[k])))).toEqual(wasm.map(() => -1));
     expect(firstDifference(bits(wasm[0]), bits(spread(n, 10, 0.25)))).toBe(0);
   });
@@ -283,9 +280,7 @@ describe("the 2×2 max pool in WebAssembly", () => {
     const heap = pointwiseHeap(size)!;
     expect(heap.pairPool(x.data, shape[2], shape[3], new Float32Array(size / 4))).toBe(nanAt === undefined);
     expect(heap.pairPool(x.data, shape[2], shape[3], new Float32Array(size), dy.data)).toBe(nanAt === undefined);
-    const wasm = run();
-    setWasmProducts(false);
-    const ts = run();
+    const [wasm, ts] = bothWays(run);
     expect(wasm.map((d, k) => firstDifference(bits(d, true), bits(ts[k], true)))).toEqual([-1, -1]);
     // Each window's gradient lands on one of its four values, as a +0 where dy is −0.
     expect(wasm[1].reduce((count, v) => count + (v !== 0 ? 1 : 0), 0)).toBe(dy.data.reduce((count, v) => count + (v !== 0 ? 1 : 0), 0));
@@ -303,9 +298,7 @@ describe("the 2×2 max pool in WebAssembly", () => {
       averagePoolBackward(dy, x, { kernel_shape: [2, 2], strides: [2, 2], wants: [1] })[0].data.slice(),
     ];
     expect(pointwiseHeap(size)).toBeDefined();
-    const wasm = run();
-    setWasmProducts(false);
-    const ts = run();
+    const [wasm, ts] = bothWays(run);
     expect(wasm.map((d, k) => firstDifference(bits(d, true), bits(ts[k], true)))).toEqual([-1, -1]);
     expect(Object.is(wasm[0][0], 0)).toBe(true);
     expect(wasm[1][0]).toBe(dy.data[0] / 4 + 0);
