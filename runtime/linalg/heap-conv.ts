@@ -24,6 +24,7 @@
  */
 import { applyActivation, type FusedActivation } from "./epilogue.js";
 import { epilogueFlags, kernelFuses, rowStride } from "../fast/product.js";
+import { convWinogradOnHeap, winogradTakes } from "./heap-winograd.js";
 import { productHeap, trainingThreads, type ProductHeap, type ProductLayout } from "./wasm-products.js";
 import { MR, NR } from "../wasm/gemm-kernel.js";
 import { freshFloats, type Tensor } from "../tensor.js";
@@ -51,6 +52,10 @@ export function convForwardOnHeap(
   activation: FusedActivation | undefined,
   y: Float32Array,
 ): void {
+  if (winogradTakes(x.shape[1], win, activation)) {
+    convWinogradOnHeap(heap, x, weight, bias, win, activation, y);
+    return;
+  }
   const sizes = forwardSizes(x, weight, win);
   const { n, c, h, w, m, positions, depth, image, per } = sizes;
   const extra = convForwardExtra(x.shape, win, depth, m);

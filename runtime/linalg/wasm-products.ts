@@ -28,6 +28,7 @@ import { gemmKernelBody, GEMM_KERNEL, MR, NR } from "../wasm/gemm-kernel.js";
 import { COL2IM_KERNEL, col2imFunction, copyRowsFunction, COPY_ROWS_KERNEL, im2colFunction, IM2COL_KERNEL, transposeFunction, TRANSPOSE_KERNEL } from "../wasm/im2col-kernel.js";
 import { encodeModule, type MemoryImport } from "../wasm/module.js";
 import { pairPoolFunctions, PAIR_POOL_KERNELS } from "../wasm/pair-pool-kernel.js";
+import { planeWinogradFunctions, PLANE_WINOGRAD_KERNELS } from "../wasm/plane-winograd-kernel.js";
 import {
   planeFunctions,
   PLANE_COEFFICIENTS,
@@ -117,6 +118,7 @@ export class ProductHeap {
   private adamKernel!: PointwiseKernel;
   private pairPoolKernels!: { forward: (...args: number[]) => number; backward: (...args: number[]) => number };
   private pairAverageKernels!: { forward: PointwiseKernel; backward: PointwiseKernel };
+  private winogradKernels!: { input: WindowKernel; output: WindowKernel };
   private workers: ProductWorkers | undefined;
   /** The memory as floats; replaced when the memory grows. */
   floats: Float32Array;
@@ -186,6 +188,10 @@ export class ProductHeap {
     this.pairAverageKernels = {
       forward: exports[PAIR_POOL_KERNELS.average] as PointwiseKernel,
       backward: exports[PAIR_POOL_KERNELS.averageBackward] as PointwiseKernel,
+    };
+    this.winogradKernels = {
+      input: exports[PLANE_WINOGRAD_KERNELS.input] as WindowKernel,
+      output: exports[PLANE_WINOGRAD_KERNELS.output] as WindowKernel,
     };
     if (this.threadCount > 1) {
       this.workers?.close();
@@ -348,6 +354,19 @@ export class ProductHeap {
   /** `rows` rows of `floats` floats from byte `src` to byte `dst`, strides in bytes (the WebAssembly kernel). */
   copyRows(src: number, srcStride: number, dst: number, dstStride: number, rows: number, floats: number): void {
     this.copyRowsKernel(src, srcStride, dst, dstStride, rows, floats);
+  }
+
+  /**
+   * Winograd's input transform of `images` images of zero-padded planes at byte `xp` into the 16
+   * matrices V_ξ at byte `v` (`wino_planes_in`, see `runtime/wasm/plane-winograd-kernel.ts`).
+   */
+  winogradInput(xp: number, channels: number, images: number, th: number, tw: number, rowBytes: number, planeBytes: number, v: number, vXi: number, ld: number): void {
+    this.winogradKernels.input(xp, channels, images, th, tw, rowBytes, planeBytes, v, vXi, ld);
+  }
+
+  /** Winograd's output transform of the 16 products at byte `m` into NCHW planes at byte `y` (`wino_planes_out`). */
+  winogradOutput(m: number, mXi: number, ld: number, channels: number, images: number, th: number, tw: number, oh: number, ow: number, y: number, bias: number, relu: number): void {
+    this.winogradKernels.output(m, mXi, ld, channels, images, th, tw, oh, ow, y, bias, relu);
   }
 
   /** A strided conv's input gradient in chunks of images across the threads (`ProductWorkers.inputGradient`); false on one thread. */
@@ -625,7 +644,7 @@ let threads = 1;
 /** The products' module (the GEMM micro-kernel and `im2col-kernel.ts`'s kernels), over a memory of its own or (`shared`) a shared one. */
 function productModule(shared: boolean): WebAssembly.Module {
   const encode = (memory: MemoryImport) =>
-    new WebAssembly.Module(encodeModule(memory, [{ name: GEMM_KERNEL, results: [], body: gemmKernelBody() }, im2colFunction(), transposeFunction(), copyRowsFunction(), col2imFunction(), ...pointwiseFunctions(), ...planeFunctions(), ...sumFunctions(), sgdFunction(), adamFunction(), ...pairPoolFunctions()]) as Uint8Array<ArrayBuffer>);
+    new WebAssembly.Module(encodeModule(memory, [{ name: GEMM_KERNEL, results: [], body: gemmKernelBody() }, im2colFunction(), transposeFunction(), copyRowsFunction(), col2imFunction(), ...pointwiseFunctions(), ...planeFunctions(), ...sumFunctions(), sgdFunction(), adamFunction(), ...pairPoolFunctions(), ...planeWinogradFunctions()]) as Uint8Array<ArrayBuffer>);
   if (shared) {
     sharedModule ??= encode({ minimumPages: 1, maximumPages: MAX_PAGES, shared: true });
     return sharedModule;

@@ -11,11 +11,14 @@
  * activation kind the kernel fuses or leaves to the write-back. A conv's backward on the heap
  * (dW as one product over the batch; dx of a unit-stride conv as the conv of dY with the flipped
  * weights, of other convs as Wᵀ · dY and a WebAssembly col2im) against the per-image TypeScript
- * products and col2im: within 1e-5 of each gradient's largest magnitude.
+ * products and col2im: within 1e-5 of each gradient's largest magnitude. The cases named
+ * "Winograd" (3×3, unit stride, ≥ 16 input channels: forwards, and dx as the conv of dY) must run
+ * as Winograd F(2×2, 3×3) (`heap-winograd.ts`), the others must not: the same bound, over odd
+ * sizes, asymmetric padding, outputs narrower than a group of four tiles, and chunks of images.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { matmul, matmulReference, type Product } from "../../runtime/gradients/products.js";
-import { productHeap, setWasmProducts } from "../../runtime/linalg/wasm-products.js";
+import { ProductHeap, productHeap, setWasmProducts } from "../../runtime/linalg/wasm-products.js";
 import { conv, createRandom, gemm, type ConvAttributes, type Tensor } from "../../runtime/index.js";
 import { convBackward } from "../../runtime/gradients/linear.js";
 
@@ -80,7 +83,10 @@ function check(t: Case, run: (p: Product) => void): { worst: number; untouched: 
   return { worst, untouched };
 }
 
-afterEach(() => setWasmProducts(true));
+afterEach(() => {
+  setWasmProducts(true);
+  vi.restoreAllMocks();
+});
 
 describe("matmul", () => {
   it("runs on WebAssembly SIMD here (the products below exercise the kernel)", () => {
@@ -162,13 +168,21 @@ describe("conv and gemm on the WebAssembly products", () => {
     ["5×3 dilated, asymmetric pads, tanh after the product", [1, 3, 20, 17], [7, 3, 5, 3], true, { dilations: 2, pads: [1, 2, 0, 1], activation: { kind: "tanh" } }],
     ["1 input channel (an MNIST stem)", [4, 1, 28, 28], [32, 1, 3, 3], true, { pads: 1 }],
     ["8 images in products of 3, 3 and 2", [8, 8, 24, 24], [12, 8, 3, 3], true, { pads: 1, activation: { kind: "relu" } }],
+    ["Winograd, 16 channels, odd 13×11 images, bias and relu", [3, 16, 13, 11], [24, 16, 3, 3], true, { pads: 1, activation: { kind: "relu" } }],
+    ["Winograd over 12 images in chunks of 3, 14×14", [12, 32, 14, 14], [64, 32, 3, 3], true, { pads: 1 }],
+    ["Winograd, no padding, a 3×7 output", [8, 16, 5, 9], [32, 16, 3, 3], false, { activation: { kind: "relu" } }],
+    ["Winograd, asymmetric pads, a 1×2 output", [8, 16, 2, 3], [32, 16, 3, 3], true, { pads: [1, 0, 0, 1] }],
+    ["Winograd, pad 2, a 1×1 input", [16, 20, 1, 1], [32, 20, 3, 3], true, { pads: 2 }],
+    ["5 input channels stay on im2col after all", [3, 5, 11, 13], [12, 5, 3, 3], false, { pads: 1 }],
   ];
   for (const [name, xs, ws, bias, attributes] of convs) {
     it(`conv ${name}`, () => {
       const x = tensor(xs);
       const w = tensor(ws);
       const b = bias ? tensor([ws[0]]) : undefined;
+      const winograd = vi.spyOn(ProductHeap.prototype, "winogradInput");
       expect(heapVersusTs(() => conv(x, w, b, attributes))).toBeLessThan(1e-5);
+      expect(winograd.mock.calls.length > 0).toBe(name.startsWith("Winograd"));
     });
   }
 
@@ -191,11 +205,13 @@ describe("a conv's backward on the WebAssembly products", () => {
     ["3×3 stride 2 (dx as Wᵀ · dY and col2im)", [2, 16, 15, 15], [32, 16, 3, 3], { strides: [2, 2], pads: [1, 1, 1, 1] }],
     ["1×1", [2, 24, 9, 7], [10, 24, 1, 1], {}],
     ["5×3 dilated, asymmetric pads", [1, 3, 20, 17], [7, 3, 5, 3], { dilations: [2, 2], pads: [1, 2, 0, 1] }],
-    ["1 input channel: 9 rows of A, the last block padded", [4, 1, 28, 28], [32, 1, 3, 3], { pads: [1, 1, 1, 1] }],
+    ["1 input channel: 9 rows of A, the last block padded (Winograd dx: dY has 32 channels)", [4, 1, 28, 28], [32, 1, 3, 3], { pads: [1, 1, 1, 1] }],
     ["padding wider than the kernel (dx as Wᵀ · dY and col2im)", [2, 4, 9, 9], [8, 4, 3, 3], { pads: [3, 3, 3, 3] }],
     ["8 images in products of 3, 3 and 2 (512 KiB of columns at a time)", [8, 8, 24, 24], [12, 8, 3, 3], { pads: [1, 1, 1, 1] }],
     ["stride 2 over 8 images in products of 3, 3 and 2", [8, 16, 32, 32], [16, 16, 3, 3], { strides: [2, 2], pads: [1, 1, 1, 1] }],
     ["5×5 stride 3, dilation 2", [3, 4, 23, 19], [6, 4, 5, 5], { strides: [3, 3], pads: [2, 1, 3, 0], dilations: [2, 2] }],
+    ["Winograd: 16 → 32 channels, odd 9×7 images (forward and dx)", [6, 16, 9, 7], [32, 16, 3, 3], { pads: [1, 1, 1, 1] }],
+    ["Winograd: asymmetric pads (dx of dY padded 2, 1, 1, 2)", [6, 16, 8, 8], [16, 16, 3, 3], { pads: [0, 1, 1, 0] }],
   ];
   for (const [name, xs, ws, attributes] of cases) {
     it(`conv ${name}: dx and dW`, () => {
@@ -205,7 +221,9 @@ describe("a conv's backward on the WebAssembly products", () => {
       const dy = tensor(y.shape);
       const run = () => convBackward(dy, x, w, undefined, { ...attributes, wants: [1, 1] });
       expect(productHeap(64, 64, 64)).toBeDefined();
+      const winograd = vi.spyOn(ProductHeap.prototype, "winogradInput");
       const heap = run();
+      expect(winograd.mock.calls.length > 0).toBe(name.includes("Winograd"));
       setWasmProducts(false);
       const ts = run();
       setWasmProducts(true);
