@@ -24,7 +24,7 @@
  */
 import { applyActivation, type FusedActivation } from "./epilogue.js";
 import { epilogueFlags, kernelFuses, rowStride } from "../fast/product.js";
-import { convWinogradOnHeap, winogradTakes } from "./heap-winograd.js";
+import { convWeightGradientWinograd, convWinogradOnHeap, winogradGradientTakes, winogradTakes } from "./heap-winograd.js";
 import { productHeap, trainingThreads, type ProductHeap, type ProductLayout } from "./wasm-products.js";
 import { MR, NR } from "../wasm/gemm-kernel.js";
 import { freshFloats, type Tensor } from "../tensor.js";
@@ -196,6 +196,12 @@ export function convWeightGradientOnHeap(problem: HeapConvProblem, dw: Float32Ar
   const depth = c * win.kh * win.kw;
   const image = c * h * width;
   const per = imagesPerChunk(n, depth * positions);
+  if (winogradGradientTakes(c, m, win)) {
+    const heap = productHeap(depth, m, per * positions);
+    if (heap === undefined) return false;
+    convWeightGradientWinograd(heap, problem, dw);
+    return true;
+  }
   if (trainingThreads() > 1 && channelGroups(c, win).count > 1) {
     const done = weightGradientOnThreads(problem, dw);
     if (done !== undefined) return done;

@@ -23,6 +23,7 @@
 import type { FusedActivation } from "./epilogue.js";
 import { rowStride } from "../fast/product.js";
 import { MR } from "../wasm/gemm-kernel.js";
+import type { HeapConvProblem } from "./heap-conv.js";
 import type { ProductHeap } from "./wasm-products.js";
 import type { Tensor } from "../tensor.js";
 import type { Window2d } from "../window.js";
@@ -62,52 +63,144 @@ export function convWinogradOnHeap(
 ): void {
   const [n, c, h, w] = x.shape;
   const m = weight.shape[0];
-  const { oh, ow, pads } = win;
-  const th = Math.ceil(oh / 2);
-  const tw = Math.ceil(ow / 2);
-  const tiles = th * tw;
-  const rowFloats = 2 * Math.ceil(tw / 4) * 4 + 2;
-  const planeFloats = (2 * th + 2) * rowFloats;
-  const rows = Math.ceil(m / MR) * MR;
-  const per = Math.max(1, Math.min(n, Math.floor(CHUNK_FLOATS / (16 * tiles * (c + rows)))));
+  const { oh, ow } = win;
+  const g = tileGeometry(win);
+  const rows = roundUp(m, MR);
+  const per = Math.max(1, Math.min(n, Math.floor(CHUNK_FLOATS / (16 * g.tiles * (c + rows)))));
   // Three columns past the last tile: the input transform's last group of four may write there.
-  const ld = rowStride(per * tiles + 3);
-  const image = c * h * w;
+  const ld = rowStride(per * g.tiles + 3);
   const outImage = m * oh * ow;
 
   const aAt = 0;
   const zeroBias = aAt + 16 * rows * c;
   const biasAt = zeroBias + rows;
-  const xAt = biasAt + rows;
-  const xpAt = xAt + per * image;
-  const vAt = xpAt + per * c * planeFloats + 4;
-  const mAt = vAt + 16 * c * ld;
+  const input = inputRegions(biasAt + rows, per, c, h, w, g, ld);
+  const mAt = input.end;
   const yAt = mAt + 16 * rows * ld;
   heap.layout(0, 0, 0, yAt + per * outImage);
   const f = heap.floats;
 
   packTransformedWeights(f, aAt, weight.data, m, c, rows);
-  f.fill(0, zeroBias, xAt);
+  f.fill(0, zeroBias, biasAt + rows);
   if (bias !== undefined) f.set(bias.data.subarray(0, m), biasAt);
-  // The padding stays zero: every chunk writes the same interiors.
-  f.fill(0, xpAt, vAt);
+  f.fill(0, input.xp, input.v);
   const relu = activation?.kind === "relu" ? 1 : 0;
 
   for (let first = 0; first < n; first += per) {
     const count = Math.min(per, n - first);
-    f.set(x.data.subarray(first * image, (first + count) * image), xAt);
-    const inside = xpAt + pads.top * rowFloats + pads.left;
-    for (let plane = 0; plane < count * c; plane++) {
-      heap.copyRows((xAt + plane * h * w) * 4, w * 4, (inside + plane * planeFloats) * 4, rowFloats * 4, h, w);
-    }
-    heap.winogradInput(xpAt * 4, c, count, th, tw, rowFloats * 4, planeFloats * 4, vAt * 4, c * ld * 4, ld * 4);
+    transformInput(heap, x.data, first, count, [c, h, w], win, g, input);
     for (let xi = 0; xi < 16; xi++) {
-      const product = { m, n: count * tiles, k: c, paddedRows: rows, ld, a: aAt + xi * rows * c, b: vAt + xi * c * ld, c: mAt + xi * rows * ld, bias: zeroBias, extra: 0 };
-      heap.run(product);
+      heap.run({ m, n: count * g.tiles, k: c, paddedRows: rows, ld, a: aAt + xi * rows * c, b: input.v + xi * c * ld, c: mAt + xi * rows * ld, bias: zeroBias, extra: 0 });
     }
-    heap.winogradOutput(mAt * 4, rows * ld * 4, ld * 4, m, count, th, tw, oh, ow, yAt * 4, biasAt * 4, relu);
+    heap.winogradOutput(mAt * 4, rows * ld * 4, ld * 4, m, count, g.th, g.tw, oh, ow, yAt * 4, biasAt * 4, relu);
     y.set(heap.floats.subarray(yAt, yAt + count * outImage), first * outImage);
   }
+}
+
+/**
+ * Whether {@link convWeightGradientWinograd} takes a conv's weight gradient: as
+ * {@link winogradTakes}, with input and output channels multiples of 4 and an even output size.
+ */
+export function winogradGradientTakes(c: number, m: number, win: Window2d): boolean {
+  return winogradTakes(c, win, undefined) && c % 4 === 0 && m % 4 === 0 && win.oh % 2 === 0 && win.ow % 2 === 0;
+}
+
+/**
+ * `dw` (`[m, c, 3, 3]`, overwritten) = the weight gradient of a conv {@link winogradGradientTakes}
+ * takes, on `heap`: per chunk of images, V_ξ of the input's tiles and dM_ξ = (A dY Aᵀ)_ξ of dY's
+ * (`wino_planes_grad`), each transposed into the micro-kernel's operands (V_ξᵀ rows, dM_ξ row
+ * blocks), and dU_ξ `[m × c]` += dM_ξ · V_ξᵀ, summed over the chunks in place; then dW = Gᵀ dU G.
+ */
+export function convWeightGradientWinograd(heap: ProductHeap, problem: HeapConvProblem, dw: Float32Array): void {
+  const { dy, x, n, c, h, width, m, win } = problem;
+  const g = tileGeometry(win);
+  const per = Math.max(1, Math.min(n, Math.floor(CHUNK_FLOATS / (32 * g.tiles * (c + m)))));
+  // A's reduction steps: the chunk's tiles in whole columns of the 4 × 4 transposes.
+  const steps = roundUp(per * g.tiles, 4);
+  const ld = rowStride(per * g.tiles + 3);
+  const ldB = rowStride(c);
+  const dyImage = m * win.oh * win.ow;
+
+  const zeroBias = 0;
+  const input = inputRegions(zeroBias + m, per, c, h, width, g, ld);
+  const bAt = input.end;
+  const dyAt = bAt + 16 * steps * ldB;
+  // The transform of dY reads up to 8 floats past its last plane.
+  const dmAt = dyAt + per * dyImage + 8;
+  const aAt = dmAt + 16 * m * ld;
+  const cAt = aAt + 16 * m * steps;
+  heap.layout(0, 0, 0, cAt + 16 * m * ldB);
+  const f = heap.floats;
+  f.fill(0, zeroBias, zeroBias + m);
+  f.fill(0, input.xp, input.v);
+
+  for (let first = 0; first < n; first += per) {
+    const count = Math.min(per, n - first);
+    const total = count * g.tiles;
+    const columns = roundUp(total, 4);
+    transformInput(heap, x, first, count, [c, h, width], win, g, input);
+    f.set(dy.subarray(first * dyImage, (first + count) * dyImage), dyAt);
+    heap.winogradGradient(dyAt * 4, m, count, g.th, g.tw, dmAt * 4, m * ld * 4, ld * 4);
+    for (let xi = 0; xi < 16; xi++) {
+      const [b, a] = [bAt + xi * steps * ldB, aAt + xi * m * steps];
+      heap.transpose((input.v + xi * c * ld) * 4, ld * 4, b * 4, ldB * 4, c, columns);
+      for (let q = 0; q < m; q += MR) heap.transpose((dmAt + (xi * m + q) * ld) * 4, ld * 4, (a + q * steps) * 4, MR * 4, MR, columns);
+      heap.run({ m, n: c, k: steps, paddedRows: m, ld: ldB, a, b, c: cAt + xi * m * ldB, bias: zeroBias, extra: 0 }, undefined, first > 0, total);
+    }
+  }
+  readTransformedGradient(heap.floats, cAt, m * ldB, ldB, m, c, dw);
+}
+
+/** The tiles of a conv's output and the zero-padded input planes they read. */
+interface TileGeometry {
+  /** Rows and columns of 2×2 output tiles, and their number. */
+  th: number;
+  tw: number;
+  tiles: number;
+  /** Floats per padded row (2·⌈tw/4⌉·4 + 2, so a last group of four reads inside it) and per padded plane. */
+  rowFloats: number;
+  planeFloats: number;
+}
+
+function tileGeometry(win: Window2d): TileGeometry {
+  const th = Math.ceil(win.oh / 2);
+  const tw = Math.ceil(win.ow / 2);
+  const rowFloats = 2 * roundUp(tw, 4) + 2;
+  return { th, tw, tiles: th * tw, rowFloats, planeFloats: (2 * th + 2) * rowFloats };
+}
+
+/** Where a chunk's input goes in the heap (floats): the images as they are, their padded planes, V; and the first float after. */
+interface InputRegions {
+  x: number;
+  xp: number;
+  v: number;
+  /** V's row stride. */
+  ld: number;
+  end: number;
+}
+
+function inputRegions(at: number, per: number, c: number, h: number, w: number, g: TileGeometry, ld: number): InputRegions {
+  const xp = at + per * c * h * w;
+  const v = xp + per * c * g.planeFloats + 4;
+  return { x: at, xp, v, ld, end: v + 16 * c * ld };
+}
+
+/**
+ * Images `[first, first + count)` of `x` (`[·, c, h, w]`) into their padded planes (whose
+ * padding the caller zeroed) and through the input transform into V.
+ */
+function transformInput(heap: ProductHeap, x: Float32Array, first: number, count: number, [c, h, w]: readonly number[], win: Window2d, g: TileGeometry, r: InputRegions): void {
+  const image = c * h * w;
+  heap.floats.set(x.subarray(first * image, (first + count) * image), r.x);
+  const inside = r.xp + win.pads.top * g.rowFloats + win.pads.left;
+  for (let plane = 0; plane < count * c; plane++) {
+    heap.copyRows((r.x + plane * h * w) * 4, w * 4, (inside + plane * g.planeFloats) * 4, g.rowFloats * 4, h, w);
+  }
+  heap.winogradInput(r.xp * 4, c, count, g.th, g.tw, g.rowFloats * 4, g.planeFloats * 4, r.v * 4, c * r.ld * 4, r.ld * 4);
+}
+
+function roundUp(value: number, multiple: number): number {
+  return Math.ceil(value / multiple) * multiple;
 }
 
 /**
@@ -140,6 +233,35 @@ function packTransformedWeights(f: Float32Array, at: number, weight: Float32Arra
         f[to + (4 * r + 1) * xiStride] = (a0 + a1 + a2) / 2;
         f[to + (4 * r + 2) * xiStride] = (a0 - a1 + a2) / 2;
         f[to + (4 * r + 3) * xiStride] = a2;
+      }
+    }
+  }
+}
+
+/**
+ * dW (`[m, c, 3, 3]`) = Gᵀ dU G, with dU_ξ[o][i] at `at + ξ·xiStride + o·ld + i`.
+ *
+ *   Gᵀ = [[1, ½, ½, 0], [0, ½, −½, 0], [0, ½, ½, 1]]
+ */
+function readTransformedGradient(f: Float32Array, at: number, xiStride: number, ld: number, m: number, c: number, dw: Float32Array): void {
+  const z = new Float64Array(12);
+  for (let o = 0; o < m; o++) {
+    for (let i = 0; i < c; i++) {
+      const from = at + o * ld + i;
+      const u = (xi: number): number => f[from + xi * xiStride];
+      // Gᵀ·dU: 3 rows of 4.
+      for (let j = 0; j < 4; j++) {
+        const [u0, u1, u2, u3] = [u(j), u(4 + j), u(8 + j), u(12 + j)];
+        z[j] = u0 + (u1 + u2) / 2;
+        z[4 + j] = (u1 - u2) / 2;
+        z[8 + j] = (u1 + u2) / 2 + u3;
+      }
+      const to = (o * c + i) * 9;
+      for (let r = 0; r < 3; r++) {
+        const [z0, z1, z2, z3] = [z[4 * r], z[4 * r + 1], z[4 * r + 2], z[4 * r + 3]];
+        dw[to + 3 * r] = z0 + (z1 + z2) / 2;
+        dw[to + 3 * r + 1] = (z1 - z2) / 2;
+        dw[to + 3 * r + 2] = (z1 + z2) / 2 + z3;
       }
     }
   }

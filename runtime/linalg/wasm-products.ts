@@ -118,7 +118,7 @@ export class ProductHeap {
   private adamKernel!: PointwiseKernel;
   private pairPoolKernels!: { forward: (...args: number[]) => number; backward: (...args: number[]) => number };
   private pairAverageKernels!: { forward: PointwiseKernel; backward: PointwiseKernel };
-  private winogradKernels!: { input: WindowKernel; output: WindowKernel };
+  private winogradKernels!: { input: WindowKernel; output: WindowKernel; gradient: WindowKernel };
   private workers: ProductWorkers | undefined;
   /** The memory as floats; replaced when the memory grows. */
   floats: Float32Array;
@@ -192,6 +192,7 @@ export class ProductHeap {
     this.winogradKernels = {
       input: exports[PLANE_WINOGRAD_KERNELS.input] as WindowKernel,
       output: exports[PLANE_WINOGRAD_KERNELS.output] as WindowKernel,
+      gradient: exports[PLANE_WINOGRAD_KERNELS.gradient] as WindowKernel,
     };
     if (this.threadCount > 1) {
       this.workers?.close();
@@ -367,6 +368,11 @@ export class ProductHeap {
   /** Winograd's output transform of the 16 products at byte `m` into NCHW planes at byte `y` (`wino_planes_out`). */
   winogradOutput(m: number, mXi: number, ld: number, channels: number, images: number, th: number, tw: number, oh: number, ow: number, y: number, bias: number, relu: number): void {
     this.winogradKernels.output(m, mXi, ld, channels, images, th, tw, oh, ow, y, bias, relu);
+  }
+
+  /** The weight gradient's transform of dY's 2×2 tiles at byte `dy` into the 16 matrices dM_ξ at byte `dm` (`wino_planes_grad`). */
+  winogradGradient(dy: number, channels: number, images: number, th: number, tw: number, dm: number, dmXi: number, ld: number): void {
+    this.winogradKernels.gradient(dy, channels, images, th, tw, dm, dmXi, ld);
   }
 
   /** A strided conv's input gradient in chunks of images across the threads (`ProductWorkers.inputGradient`); false on one thread. */

@@ -27,6 +27,14 @@
  * output columns) at a time; the columns and the row past the plane's edge (odd sizes, a row's
  * last group) are not written.
  *
+ *   wino_planes_grad(dy, channels, images, th, tw, dm, dmXi, ld)
+ *
+ * is the weight gradient's transform of dY (`[images, channels, 2·th, 2·tw]`, even sizes only):
+ * dM = A dY_t Aᵀ for each 2×2 tile of dY, stored as the products' are (`dm + ξ·dmXi + c·ld + 4·t`),
+ * four tiles at a time as the input transform, whose last group may likewise write 3 columns past
+ * a row of tiles (and read 8 floats past the last plane). The gradient of U is then
+ * Σ_t dM_ξ ⊙ V_ξ, a product per ξ over the tiles, and that of g is Gᵀ dU G.
+ *
  * B and A have coefficients 0 and ±1, so the transforms are sums and differences only.
  */
 import { FunctionBody, ValueType } from "./instructions.js";
@@ -34,13 +42,14 @@ import { countedLoop } from "./loops.js";
 import type { ModuleFunction } from "./module.js";
 
 /** Export names of the two transforms. */
-export const PLANE_WINOGRAD_KERNELS = { input: "wino_planes_in", output: "wino_planes_out" } as const;
+export const PLANE_WINOGRAD_KERNELS = { input: "wino_planes_in", output: "wino_planes_out", gradient: "wino_planes_grad" } as const;
 
 /** The input transform's and the output transform's functions, for a module over the product heap. */
 export function planeWinogradFunctions(): ModuleFunction[] {
   return [
     { name: PLANE_WINOGRAD_KERNELS.input, results: [], body: inputBody() },
     { name: PLANE_WINOGRAD_KERNELS.output, results: [], body: outputBody() },
+    { name: PLANE_WINOGRAD_KERNELS.gradient, results: [], body: gradientBody() },
   ];
 }
 
@@ -206,6 +215,75 @@ function outputBody(): FunctionBody {
             write();
             f.end();
           }
+        });
+      });
+    });
+  });
+  return f;
+}
+
+function gradientBody(): FunctionBody {
+  const f = new FunctionBody([i32, i32, i32, i32, i32, i32, i32, i32]);
+  const [dy, channels, images, th, tw, dm, dmXi, ld] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const tiles = f.local(i32);
+  const rowBytes = f.local(i32);
+  const plane = f.local(i32);
+  const dstRow = f.local(i32);
+  const src = f.local(i32);
+  const dst = f.local(i32);
+  const ty = f.local(i32);
+  const tx = f.local(i32);
+  const lo = f.local(v128);
+  const hi = f.local(v128);
+  const zero = f.local(v128);
+  // Row r of each tile: its left values in left[r], its right ones in right[r].
+  const left = [f.local(v128), f.local(v128)];
+  const right = [f.local(v128), f.local(v128)];
+  const a = f.local(v128);
+  const b = f.local(v128);
+  f.localGet(th).localGet(tw).i32Mul().localSet(tiles);
+  f.localGet(tw).i32Const(3).i32Shl().localSet(rowBytes); // 2·tw floats
+  f.f32Const(0).f32x4Splat().localSet(zero);
+
+  planes(f, images, channels, (image, c) => {
+    f.localGet(dy).localGet(image).localGet(channels).i32Mul().localGet(c).i32Add().localGet(tiles).i32Mul().i32Const(4).i32Shl().i32Add().localSet(plane);
+    f.localGet(dm).localGet(c).localGet(ld).i32Mul().i32Add().localGet(image).localGet(tiles).i32Mul().i32Const(2).i32Shl().i32Add().localSet(dstRow);
+    f.i32Const(0).localSet(ty);
+    countedLoop(f, ty, th, 1, () => {
+      f.i32Const(0).localSet(tx);
+      countedLoop(f, tx, tw, 4, () => {
+        // src = plane + 2ty·rowBytes + 8tx; dst = dstRow + 4·(ty·tw + tx)
+        f.localGet(plane).localGet(ty).localGet(rowBytes).i32Mul().i32Const(1).i32Shl().i32Add();
+        f.localGet(tx).i32Const(3).i32Shl().i32Add().localSet(src);
+        f.localGet(dstRow).localGet(ty).localGet(tw).i32Mul().localGet(tx).i32Add().i32Const(2).i32Shl().i32Add().localSet(dst);
+        for (let r = 0; r < 2; r++) {
+          f.localGet(src).v128Load(0).localSet(lo);
+          f.localGet(src).v128Load(16).localSet(hi);
+          f.localGet(lo).localGet(hi).f32x4Shuffle([0, 2, 4, 6]).localSet(left[r]);
+          f.localGet(lo).localGet(hi).f32x4Shuffle([1, 3, 5, 7]).localSet(right[r]);
+          if (r === 0) f.localGet(src).localGet(rowBytes).i32Add().localSet(src);
+        }
+        // A·dY: rows (y0, y0 + y1, y0 − y1, −y1); then each row (a, b)·Aᵀ = (a, a + b, a − b, −b).
+        const rows: ((side: number[]) => void)[] = [
+          (side) => f.localGet(side[0]),
+          (side) => f.localGet(side[0]).localGet(side[1]).f32x4Add(),
+          (side) => f.localGet(side[0]).localGet(side[1]).f32x4Sub(),
+          (side) => f.localGet(zero).localGet(side[1]).f32x4Sub(),
+        ];
+        rows.forEach((row, i) => {
+          row(left);
+          f.localSet(a);
+          row(right);
+          f.localSet(b);
+          const store = (j: number, value: () => void): void => {
+            f.localGet(dst).localGet(dmXi).i32Const(4 * i + j).i32Mul().i32Add();
+            value();
+            f.v128Store(0);
+          };
+          store(0, () => f.localGet(a));
+          store(1, () => f.localGet(a).localGet(b).f32x4Add());
+          store(2, () => f.localGet(a).localGet(b).f32x4Sub());
+          store(3, () => f.localGet(zero).localGet(b).f32x4Sub());
         });
       });
     });

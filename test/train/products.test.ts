@@ -11,10 +11,11 @@
  * activation kind the kernel fuses or leaves to the write-back. A conv's backward on the heap
  * (dW as one product over the batch; dx of a unit-stride conv as the conv of dY with the flipped
  * weights, of other convs as Wᵀ · dY and a WebAssembly col2im) against the per-image TypeScript
- * products and col2im: within 1e-5 of each gradient's largest magnitude. The cases named
- * "Winograd" (3×3, unit stride, ≥ 16 input channels: forwards, and dx as the conv of dY) must run
- * as Winograd F(2×2, 3×3) (`heap-winograd.ts`), the others must not: the same bound, over odd
- * sizes, asymmetric padding, outputs narrower than a group of four tiles, and chunks of images.
+ * products and col2im: within 1e-5 of each gradient's largest magnitude. Winograd F(2×2, 3×3)
+ * (`heap-winograd.ts`: 3×3 unit-stride forwards of ≥ 16 input channels, so dx of such convs whose
+ * dY has ≥ 16 channels; and their dW where the channels are multiples of 4 and the output size
+ * even) is held to the same bound, over odd sizes, asymmetric padding, outputs narrower than a
+ * group of four tiles and chunks of images; each case states which path must run.
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { matmul, matmulReference, type Product } from "../../runtime/gradients/products.js";
@@ -200,20 +201,26 @@ describe("conv and gemm on the WebAssembly products", () => {
 });
 
 describe("a conv's backward on the WebAssembly products", () => {
-  const cases: [string, number[], number[], { strides?: [number, number]; pads?: [number, number, number, number]; dilations?: [number, number] }][] = [
-    ["3×3 pad 1 (dx as a conv)", [3, 5, 11, 13], [12, 5, 3, 3], { pads: [1, 1, 1, 1] }],
-    ["3×3 stride 2 (dx as Wᵀ · dY and col2im)", [2, 16, 15, 15], [32, 16, 3, 3], { strides: [2, 2], pads: [1, 1, 1, 1] }],
-    ["1×1", [2, 24, 9, 7], [10, 24, 1, 1], {}],
-    ["5×3 dilated, asymmetric pads", [1, 3, 20, 17], [7, 3, 5, 3], { dilations: [2, 2], pads: [1, 2, 0, 1] }],
-    ["1 input channel: 9 rows of A, the last block padded (Winograd dx: dY has 32 channels)", [4, 1, 28, 28], [32, 1, 3, 3], { pads: [1, 1, 1, 1] }],
-    ["padding wider than the kernel (dx as Wᵀ · dY and col2im)", [2, 4, 9, 9], [8, 4, 3, 3], { pads: [3, 3, 3, 3] }],
-    ["8 images in products of 3, 3 and 2 (512 KiB of columns at a time)", [8, 8, 24, 24], [12, 8, 3, 3], { pads: [1, 1, 1, 1] }],
-    ["stride 2 over 8 images in products of 3, 3 and 2", [8, 16, 32, 32], [16, 16, 3, 3], { strides: [2, 2], pads: [1, 1, 1, 1] }],
-    ["5×5 stride 3, dilation 2", [3, 4, 23, 19], [6, 4, 5, 5], { strides: [3, 3], pads: [2, 1, 3, 0], dilations: [2, 2] }],
-    ["Winograd: 16 → 32 channels, odd 9×7 images (forward and dx)", [6, 16, 9, 7], [32, 16, 3, 3], { pads: [1, 1, 1, 1] }],
-    ["Winograd: asymmetric pads (dx of dY padded 2, 1, 1, 2)", [6, 16, 8, 8], [16, 16, 3, 3], { pads: [0, 1, 1, 0] }],
+  type Attributes = { strides?: [number, number]; pads?: [number, number, number, number]; dilations?: [number, number] };
+  // The last two flags: whether dx (as the conv of dY) and dW must run as Winograd.
+  const cases: [string, number[], number[], Attributes, boolean, boolean][] = [
+    ["3×3 pad 1 (dx as a conv)", [3, 5, 11, 13], [12, 5, 3, 3], { pads: [1, 1, 1, 1] }, false, false],
+    ["3×3 stride 2 (dx as Wᵀ · dY and col2im)", [2, 16, 15, 15], [32, 16, 3, 3], { strides: [2, 2], pads: [1, 1, 1, 1] }, false, false],
+    ["1×1", [2, 24, 9, 7], [10, 24, 1, 1], {}, false, false],
+    ["5×3 dilated, asymmetric pads", [1, 3, 20, 17], [7, 3, 5, 3], { dilations: [2, 2], pads: [1, 2, 0, 1] }, false, false],
+    ["1 input channel: 9 rows of A, the last block padded (Winograd dx: dY has 32 channels)", [4, 1, 28, 28], [32, 1, 3, 3], { pads: [1, 1, 1, 1] }, true, false],
+    ["padding wider than the kernel (dx as Wᵀ · dY and col2im)", [2, 4, 9, 9], [8, 4, 3, 3], { pads: [3, 3, 3, 3] }, false, false],
+    ["8 images in products of 3, 3 and 2 (512 KiB of columns at a time)", [8, 8, 24, 24], [12, 8, 3, 3], { pads: [1, 1, 1, 1] }, false, false],
+    ["stride 2 over 8 images in products of 3, 3 and 2", [8, 16, 32, 32], [16, 16, 3, 3], { strides: [2, 2], pads: [1, 1, 1, 1] }, false, false],
+    ["5×5 stride 3, dilation 2", [3, 4, 23, 19], [6, 4, 5, 5], { strides: [3, 3], pads: [2, 1, 3, 0], dilations: [2, 2] }, false, false],
+    ["Winograd dx, 16 → 32 channels, odd 9×7 outputs (dW on im2col)", [6, 16, 9, 7], [32, 16, 3, 3], { pads: [1, 1, 1, 1] }, true, false],
+    ["Winograd dx and dW, asymmetric pads (dx of dY padded 2, 1, 0, 1)", [6, 16, 8, 8], [16, 16, 3, 3], { pads: [0, 1, 2, 1] }, true, true],
+    ["Winograd dx, asymmetric pads, 7×7 outputs (dW on im2col)", [6, 16, 8, 8], [16, 16, 3, 3], { pads: [0, 1, 1, 0] }, true, false],
+    ["Winograd dx and dW over 12 images in chunks, 32 → 64 channels at 14×14", [12, 32, 14, 14], [64, 32, 3, 3], { pads: [1, 1, 1, 1] }, true, true],
+    ["Winograd dx and dW, no padding, 6×4 outputs, 4 output channels", [5, 16, 8, 6], [4, 16, 3, 3], {}, false, true],
+    ["18 input channels: Winograd dx, dW on im2col", [4, 18, 8, 8], [16, 18, 3, 3], { pads: [1, 1, 1, 1] }, true, false],
   ];
-  for (const [name, xs, ws, attributes] of cases) {
+  for (const [name, xs, ws, attributes, winogradDx, winogradDw] of cases) {
     it(`conv ${name}: dx and dW`, () => {
       const x = tensor(xs);
       const w = tensor(ws);
@@ -221,9 +228,11 @@ describe("a conv's backward on the WebAssembly products", () => {
       const dy = tensor(y.shape);
       const run = () => convBackward(dy, x, w, undefined, { ...attributes, wants: [1, 1] });
       expect(productHeap(64, 64, 64)).toBeDefined();
-      const winograd = vi.spyOn(ProductHeap.prototype, "winogradInput");
+      const dxPath = vi.spyOn(ProductHeap.prototype, "winogradOutput");
+      const dwPath = vi.spyOn(ProductHeap.prototype, "winogradGradient");
       const heap = run();
-      expect(winograd.mock.calls.length > 0).toBe(name.includes("Winograd"));
+      expect(dxPath.mock.calls.length > 0).toBe(winogradDx);
+      expect(dwPath.mock.calls.length > 0).toBe(winogradDw);
       setWasmProducts(false);
       const ts = run();
       setWasmProducts(true);
