@@ -55,6 +55,46 @@ export function planeWinogradFunctions(): ModuleFunction[] {
 
 const { i32, v128 } = ValueType;
 
+/** Locals holding ξ·`stride` for ξ = 0 … 15 (the byte offsets of the 16 matrices), set at the function's start. */
+function xiOffsets(f: FunctionBody, stride: number): number[] {
+  return Array.from({ length: 16 }, (_, xi) => {
+    const local = f.local(i32);
+    f.localGet(stride).i32Const(xi).i32Mul().localSet(local);
+    return local;
+  });
+}
+
+/**
+ * Stores the first `count` (a local, 0 … 7) floats of the 8 in `vectors` at `out`: a 64-bit lane
+ * for each pair, a float32 lane for an odd last one.
+ */
+function storePrefix(f: FunctionBody, out: number, vectors: readonly number[], count: number): void {
+  for (const [half, vector] of vectors.entries()) {
+    const base = 4 * half;
+    // Within this vector: lanes 0-1 when count ≥ base + 2, lanes 2-3 when ≥ base + 4 (only for the first).
+    f.localGet(count).i32Const(base + 2).i32GeS().if();
+    f.localGet(out).localGet(vector).v128Store64Lane(0, 16 * half);
+    if (half === 0) {
+      f.localGet(count).i32Const(4).i32GeS().if();
+      f.localGet(out).localGet(vector).v128Store64Lane(1, 8);
+      f.else();
+      f.localGet(count).i32Const(3).i32Eq().if();
+      f.localGet(out).localGet(vector).f32x4ExtractLane(2).f32Store(8);
+      f.end();
+      f.end();
+    } else {
+      f.localGet(count).i32Const(7).i32Eq().if();
+      f.localGet(out).localGet(vector).f32x4ExtractLane(2).f32Store(24);
+      f.end();
+    }
+    f.else();
+    f.localGet(count).i32Const(base + 1).i32Eq().if();
+    f.localGet(out).localGet(vector).f32x4ExtractLane(0).f32Store(16 * half);
+    f.end();
+    f.end();
+  }
+}
+
 /** The loops over images and channels (image outer), with `body(c)` for channel local `c`. */
 function planes(f: FunctionBody, images: number, channels: number, body: (image: number, c: number) => void): void {
   const image = f.local(i32);
@@ -82,6 +122,7 @@ function inputBody(): FunctionBody {
   const d = Array.from({ length: 4 }, () => f.local(v128));
   const tiles = f.local(i32);
   f.localGet(th).localGet(tw).i32Mul().localSet(tiles);
+  const offsets = xiOffsets(f, vXi);
 
   planes(f, images, channels, (image, c) => {
     // plane = xp + (image·channels + c)·planeBytes; its tiles start at v + c·ld + 4·image·th·tw.
@@ -116,7 +157,7 @@ function inputBody(): FunctionBody {
         const rows: [number, number, "add" | "sub"][] = [[0, 2, "sub"], [1, 2, "add"], [2, 1, "sub"], [1, 3, "sub"]];
         rows.forEach(([p, q, op], i) => {
           for (let j = 0; j < 4; j++) {
-            f.localGet(dst).localGet(vXi).i32Const(4 * i + j).i32Mul().i32Add();
+            f.localGet(dst).localGet(offsets[4 * i + j]).i32Add();
             f.localGet(e[p][j]).localGet(e[q][j]);
             if (op === "add") f.f32x4Add();
             else f.f32x4Sub();
@@ -140,7 +181,6 @@ function outputBody(): FunctionBody {
   const ty = f.local(i32);
   const tx = f.local(i32);
   const count = f.local(i32);
-  const lane = f.local(i32);
   const b = f.local(v128);
   const zero = f.local(v128);
   // Aᵀ·M by columns: s[j] = M0j + M1j + M2j, u[j] = M1j − M2j − M3j.
@@ -153,8 +193,9 @@ function outputBody(): FunctionBody {
   const rowPair = [f.local(v128), f.local(v128)];
   f.localGet(th).localGet(tw).i32Mul().localSet(tiles);
   f.f32Const(0).f32x4Splat().localSet(zero);
+  const offsets = xiOffsets(f, mXi);
   const load = (xi: number): void => {
-    f.localGet(src).localGet(mXi).i32Const(xi).i32Mul().i32Add().v128Load(0);
+    f.localGet(src).localGet(offsets[xi]).i32Add().v128Load(0);
   };
 
   planes(f, images, channels, (image, c) => {
@@ -196,15 +237,7 @@ function outputBody(): FunctionBody {
             f.localGet(out).localGet(rowPair[0]).v128Store(0);
             f.localGet(out).localGet(rowPair[1]).v128Store(16);
             f.else();
-            // The row's last columns, one at a time.
-            f.i32Const(0).localSet(lane);
-            countedLoop(f, lane, count, 1, () => {
-              for (let k = 0; k < 8; k++) {
-                f.localGet(lane).i32Const(k).i32Eq().if();
-                f.localGet(out).i32Const(4 * k).i32Add().localGet(rowPair[k >> 2]).f32x4ExtractLane(k & 3).f32Store();
-                f.end();
-              }
-            });
+            storePrefix(f, out, rowPair, count);
             f.end();
           };
           if (r === 0) write();
@@ -244,6 +277,7 @@ function gradientBody(): FunctionBody {
   f.localGet(th).localGet(tw).i32Mul().localSet(tiles);
   f.localGet(tw).i32Const(3).i32Shl().localSet(rowBytes); // 2·tw floats
   f.f32Const(0).f32x4Splat().localSet(zero);
+  const offsets = xiOffsets(f, dmXi);
 
   planes(f, images, channels, (image, c) => {
     f.localGet(dy).localGet(image).localGet(channels).i32Mul().localGet(c).i32Add().localGet(tiles).i32Mul().i32Const(4).i32Shl().i32Add().localSet(plane);
@@ -276,7 +310,7 @@ function gradientBody(): FunctionBody {
           row(right);
           f.localSet(b);
           const store = (j: number, value: () => void): void => {
-            f.localGet(dst).localGet(dmXi).i32Const(4 * i + j).i32Mul().i32Add();
+            f.localGet(dst).localGet(offsets[4 * i + j]).i32Add();
             value();
             f.v128Store(0);
           };
