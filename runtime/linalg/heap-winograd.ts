@@ -74,6 +74,11 @@ export function convWinogradOnHeap(
   const aAt = 0;
   const zeroBias = aAt + 16 * rows * c;
   const biasAt = zeroBias + rows;
+  const chunks = Math.ceil(n / per);
+  if (heap.threads > 1 && chunks > 1) {
+    convWinogradOnThreads(heap, x, weight, bias, win, activation, y, { g, rows, per, ld, aAt, zeroBias, biasAt });
+    return;
+  }
   const input = inputRegions(biasAt + rows, per, c, h, w, g, ld);
   const mAt = input.end;
   const yAt = mAt + 16 * rows * ld;
@@ -95,6 +100,61 @@ export function convWinogradOnHeap(
     heap.winogradOutput(mAt * 4, rows * ld * 4, ld * 4, m, count, g.th, g.tw, oh, ow, yAt * 4, biasAt * 4, relu);
     y.set(heap.floats.subarray(yAt, yAt + count * outImage), first * outImage);
   }
+}
+
+/** The sizes and first regions {@link convWinogradOnHeap} chose, for {@link convWinogradOnThreads}. */
+interface WinogradLayout {
+  g: TileGeometry;
+  rows: number;
+  per: number;
+  ld: number;
+  aAt: number;
+  zeroBias: number;
+  biasAt: number;
+}
+
+/**
+ * {@link convWinogradOnHeap} on several threads: every image copied into the heap, then each
+ * chunk of images whole on the thread that takes it (its padded planes, V and M in the thread's
+ * region; `ProductWorkers.winograd`), writing into an NCHW output of the whole batch, copied out
+ * at the end. The same calls per chunk as on one thread: bit-for-bit its result.
+ */
+function convWinogradOnThreads(
+  heap: ProductHeap,
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor | undefined,
+  win: Window2d,
+  activation: FusedActivation | undefined,
+  y: Float32Array,
+  { g, rows, per, ld, aAt, zeroBias, biasAt }: WinogradLayout,
+): void {
+  const [n, c, h, w] = x.shape;
+  const m = weight.shape[0];
+  const image = c * h * w;
+  const outImage = m * win.oh * win.ow;
+  const xAt = biasAt + rows;
+  const yAt = xAt + n * image;
+  const threadsAt = yAt + n * outImage;
+  const planes = per * c * g.planeFloats + 4;
+  const region = planes + 16 * c * ld + 16 * rows * ld;
+  heap.layout(0, 0, 0, threadsAt + heap.threads * region);
+  const f = heap.floats;
+  packTransformedWeights(f, aAt, weight.data, m, c, rows);
+  f.fill(0, zeroBias, xAt);
+  if (bias !== undefined) f.set(bias.data.subarray(0, m), biasAt);
+  for (let t = 0; t < heap.threads; t++) f.fill(0, threadsAt + t * region, threadsAt + t * region + planes);
+  f.set(x.data, xAt);
+  heap.winogradChunks(Math.ceil(n / per), {
+    x: xAt * 4, imageBytes: image * 4, channels: c, height: h, width: w,
+    inside: (win.pads.top * g.rowFloats + win.pads.left) * 4, rowBytes: g.rowFloats * 4, planeBytes: g.planeFloats * 4,
+    th: g.th, tw: g.tw, tiles: g.tiles,
+    xp: threadsAt * 4, threadStride: region * 4, vOffset: planes * 4, mOffset: (planes + 16 * c * ld) * 4, ld,
+    u: aAt * 4, rows, uXi: rows * c * 4, zeroBias: zeroBias * 4,
+    m, per, n, y: yAt * 4, outImageBytes: outImage * 4, oh: win.oh, ow: win.ow,
+    bias: biasAt * 4, relu: activation?.kind === "relu" ? 1 : 0,
+  });
+  y.set(heap.floats.subarray(yAt, yAt + n * outImage));
 }
 
 /**

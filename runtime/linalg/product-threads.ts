@@ -32,12 +32,13 @@ const Word = {
   slabs: HEADER_WORDS + 9,
 } as const;
 /**
- * A call's kind: a product's slabs, im2col of images, or a conv over chunks of images (each chunk
- * whole on one thread: its im2col, product and copy into the output); the last two put their
- * arguments where the slabs go.
+ * A call's kind: a product's slabs, im2col of images, or a conv (or one of its gradients) over
+ * chunks of images or groups of channels, each whole on one thread (a conv's chunk: its im2col,
+ * product and copy into the output; a Winograd conv's: its padded planes, transforms and 16
+ * products); all but the first put their arguments where the slabs go.
  */
-const Kind = { product: 0, im2col: 1, conv: 2, weightGradient: 3, inputGradient: 4 } as const;
-/** The most words a conv call takes from `Word.slabs` (see {@link ConvChunks}, the weight gradient's 29). */
+const Kind = { product: 0, im2col: 1, conv: 2, weightGradient: 3, inputGradient: 4, winograd: 5 } as const;
+/** The most words a conv call takes from `Word.slabs` (see {@link ConvChunks}, the weight gradient's and {@link WinogradChunks}' 29). */
 const CONV_WORDS = 29;
 /**
  * An im2col call's words, from `Word.slabs`: the first image (bytes) and the bytes between
@@ -84,6 +85,24 @@ function runChunk(e, c, f, k, thread) {
         e.col2im(c[w] + (first + j) * imageBytes, c[w + 2], c[w + 3], c[w + 4], c[w + 5], c[w + 6], c[w + 7], c[w + 8], c[w + 9], c[w + 10], c[w + 11],
           c[w + 12], cAt + j * positions * 4, ld);
       }
+    }
+    return;
+  }
+  if (c[${Word.kind}] === ${Kind.winograd}) {
+    const w = ${Word.slabs};
+    const channels = c[w + 2], h = c[w + 3], width = c[w + 4], th = c[w + 8], tw = c[w + 9], ld = c[w + 14] * 4, rows = c[w + 16];
+    const m = c[w + 19], per = c[w + 20], n = c[w + 21], tiles = c[w + 28];
+    const xp = c[w + 10] + thread * c[w + 11], v = xp + c[w + 12], products = xp + c[w + 13];
+    for (let chunk = lo; chunk < hi; chunk++) {
+      const first = chunk * per, count = Math.min(per, n - first);
+      const x = c[w] + first * c[w + 1];
+      for (let p = 0; p < count * channels; p++) e.copy_rows(x + p * h * width * 4, width * 4, xp + c[w + 5] + p * c[w + 7], c[w + 6], h, width);
+      e.wino_planes_in(xp, channels, count, th, tw, c[w + 6], c[w + 7], v, channels * ld, ld);
+      const columns = Math.ceil((count * tiles) / ${NR}) * ${NR};
+      for (let xi = 0; xi < 16; xi++) {
+        runSlabs(e, c[w + 15] + xi * c[w + 17], channels * ${MR * 4}, v + xi * channels * ld, ld, products + xi * rows * ld, c[w + 18], rows, columns, channels, false, 0, 0);
+      }
+      e.wino_planes_out(products, rows * ld, ld, m, count, th, tw, c[w + 24], c[w + 25], c[w + 22] + first * c[w + 23], c[w + 26], c[w + 27]);
     }
     return;
   }
@@ -173,6 +192,46 @@ export interface ConvChunks {
   positions: number;
   per: number;
   n: number;
+}
+
+/** A Winograd conv over chunks of images (`ProductWorkers.winograd`, see `heap-winograd.ts`): byte addresses and strides, counts. */
+export interface WinogradChunks {
+  /** Image 0 of the input and the bytes between images; its channels, height and width. */
+  x: number;
+  imageBytes: number;
+  channels: number;
+  height: number;
+  width: number;
+  /** From a padded plane's start to its first input value; a padded row's and plane's bytes. */
+  inside: number;
+  rowBytes: number;
+  planeBytes: number;
+  /** Rows and columns of output tiles per image, and tiles per image. */
+  th: number;
+  tw: number;
+  tiles: number;
+  /** Thread 0's padded planes, the bytes between threads', and from a thread's planes to its V and its products M; V's and M's row stride (floats). */
+  xp: number;
+  threadStride: number;
+  vOffset: number;
+  mOffset: number;
+  ld: number;
+  /** U packed as 16 A operands (`uXi` bytes apart), their rows (a multiple of MR), the zero bias. */
+  u: number;
+  rows: number;
+  uXi: number;
+  zeroBias: number;
+  /** Output channels, images per chunk and in all; the NCHW output, the bytes of one of its images, its height and width. */
+  m: number;
+  per: number;
+  n: number;
+  y: number;
+  outImageBytes: number;
+  oh: number;
+  ow: number;
+  /** The bias (m floats) and whether relu follows. */
+  bias: number;
+  relu: number;
 }
 
 /** A strided conv's input gradient in chunks of images (`ProductWorkers.inputGradient`): byte addresses and strides, counts. */
@@ -329,6 +388,25 @@ export class ProductWorkers {
         conv.bias, conv.lastFlags, conv.y, conv.m, conv.positions, conv.per, conv.n,
       ];
       words.forEach((value, k) => (c[Word.slabs + k] = value));
+    });
+  }
+
+  /**
+   * A Winograd conv over chunks of images, each chunk whole on the thread that takes it: its
+   * images into the thread's padded planes, the input transform into its V, the 16 products into
+   * its M and the output transform into the NCHW output; the calls one thread makes for the
+   * chunk, so bit-for-bit its result.
+   */
+  winograd(chunks: number, words: WinogradChunks): void {
+    this.pool.run(chunks, (c) => {
+      c[Word.kind] = Kind.winograd;
+      c[Word.items] = chunks;
+      const values = [
+        words.x, words.imageBytes, words.channels, words.height, words.width, words.inside, words.rowBytes, words.planeBytes, words.th, words.tw,
+        words.xp, words.threadStride, words.vOffset, words.mOffset, words.ld, words.u, words.rows, words.uXi, words.zeroBias,
+        words.m, words.per, words.n, words.y, words.outImageBytes, words.oh, words.ow, words.bias, words.relu, words.tiles,
+      ];
+      values.forEach((value, k) => (c[Word.slabs + k] = value));
     });
   }
 

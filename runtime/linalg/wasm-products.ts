@@ -50,7 +50,7 @@ import type { Window2d } from "../window.js";
 import { kernelFuses, multiply, rowStride } from "../fast/product.js";
 import type { GemmTile } from "../fast/plan-module.js";
 import { workersAvailable } from "../fast/chunk-pool.js";
-import { ProductWorkers, type ConvChunks, type InputGradientChunks, type WeightGradientChunks } from "./product-threads.js";
+import { ProductWorkers, type ConvChunks, type InputGradientChunks, type WeightGradientChunks, type WinogradChunks } from "./product-threads.js";
 import { wasmAvailable } from "../fast/wasm-support.js";
 
 /** Below this many multiply-adds a product stays in TypeScript: packing would cost more. */
@@ -373,6 +373,13 @@ export class ProductHeap {
   /** The weight gradient's transform of dY's 2×2 tiles at byte `dy` into the 16 matrices dM_ξ at byte `dm` (`wino_planes_grad`). */
   winogradGradient(dy: number, channels: number, images: number, th: number, tw: number, dm: number, dmXi: number, ld: number): void {
     this.winogradKernels.gradient(dy, channels, images, th, tw, dm, dmXi, ld);
+  }
+
+  /** A Winograd conv in chunks of images across the threads (`ProductWorkers.winograd`); false (nothing run) on one thread. */
+  winogradChunks(chunks: number, words: WinogradChunks): boolean {
+    if (this.workers === undefined) return false;
+    this.workers.winograd(chunks, words);
+    return true;
   }
 
   /** A strided conv's input gradient in chunks of images across the threads (`ProductWorkers.inputGradient`); false on one thread. */

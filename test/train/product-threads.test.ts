@@ -4,14 +4,15 @@
  * same micro-kernel calls over its own rows or columns, so every element is summed in the same
  * order), over odd sizes split by rows and by columns, every transpose pair, several reduction
  * slabs, overwrite and accumulate, and the kernel's fused bias, relu and leaky relu; so does a
- * conv's backward, whose im2col is split by images as well. The worker
- * really takes chunks, the switch goes back to one thread, and a process that used two threads
+ * conv's backward, whose im2col is split by images as well; and a Winograd conv (3×3, unit
+ * stride, ≥ 16 channels), whose chunks of images run whole on either thread. The worker
+ * really takes chunks (of a product and of a Winograd conv), the switch goes back to one thread, and a process that used two threads
  * exits on its own (the workers are unref'ed).
  */
 import { spawnSync } from "node:child_process";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { matmul, type Product } from "../../runtime/gradients/products.js";
-import { productHeap, setTrainingThreads, trainingThreads } from "../../runtime/linalg/wasm-products.js";
+import { ProductHeap, productHeap, setTrainingThreads, trainingThreads } from "../../runtime/linalg/wasm-products.js";
 import { conv, createRandom, gemm, type ConvAttributes, type Tensor } from "../../runtime/index.js";
 import { convBackward } from "../../runtime/gradients/linear.js";
 
@@ -19,7 +20,10 @@ const random = createRandom(11);
 const int = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
 const fill = (length: number) => Float32Array.from({ length }, () => random() * 2 - 1);
 
-afterEach(() => setTrainingThreads(1));
+afterEach(() => {
+  setTrainingThreads(1);
+  vi.restoreAllMocks();
+});
 
 /**
  * Each of `runs` on one thread, then each on two (switching once: each switch starts the
@@ -148,6 +152,22 @@ describe("conv and gemm on two threads", () => {
     for (const [one, two] of oneAndTwo(runs)) {
       for (const [k, gradient] of one.entries()) expect(firstDifference(two[k].data, gradient.data)).toBe(-1);
     }
+  });
+
+  it("a Winograd conv: its chunks of images run on the worker too, each call bit-for-bit the one-thread result", () => {
+    const x = tensor([12, 32, 14, 14]);
+    const w = tensor([64, 32, 3, 3]);
+    const b = tensor([64]);
+    const attributes: ConvAttributes = { pads: [1, 0, 2, 1], activation: { kind: "relu" } };
+    setTrainingThreads(1);
+    const expected = conv(x, w, b, attributes);
+    setTrainingThreads(2);
+    const chunks = vi.spyOn(ProductHeap.prototype, "winogradChunks");
+    for (let call = 0; call < 200 && productHeap(64, 64, 64)!.workerChunks === 0; call++) {
+      expect(firstDifference(conv(x, w, b, attributes).data, expected.data)).toBe(-1);
+    }
+    expect(chunks).toHaveBeenCalled();
+    expect(productHeap(64, 64, 64)!.workerChunks).toBeGreaterThan(0);
   });
 
   it("gemm with bias, relu and leaky relu fused, odd sizes: bit-for-bit", () => {
