@@ -201,12 +201,10 @@ export function convWeightGradientWinograd(heap: ProductHeap, problem: HeapConvP
     transformInput(heap, x, first, count, [c, h, width], win, g, input);
     f.set(dy.subarray(first * dyImage, (first + count) * dyImage), dyAt);
     heap.winogradGradient(dyAt * 4, m, count, g.th, g.tw, dmAt * 4, m * ld * 4, ld * 4);
-    for (let xi = 0; xi < 16; xi++) {
-      const [b, a] = [bAt + xi * steps * ldB, aAt + xi * m * steps];
-      heap.transpose((input.v + xi * c * ld) * 4, ld * 4, b * 4, ldB * 4, c, columns);
-      for (let q = 0; q < m; q += MR) heap.transpose((dmAt + (xi * m + q) * ld) * 4, ld * 4, (a + q * steps) * 4, MR * 4, MR, columns);
-      heap.run({ m, n: c, k: steps, paddedRows: m, ld: ldB, a, b, c: cAt + xi * m * ldB, bias: zeroBias, extra: 0 }, undefined, first > 0, total);
-    }
+    heap.winogradGradientChunk({
+      v: input.v * 4, channels: c, ld, b: bAt * 4, steps, ldB, a: aAt * 4, m, dm: dmAt * 4, columns,
+      c: cAt * 4, zeroBias: zeroBias * 4, total, accumulate: first > 0 ? 1 : 0,
+    });
   }
   readTransformedGradient(heap.floats, cAt, m * ldB, ldB, m, c, dw);
 }
@@ -307,11 +305,9 @@ function readTransformedGradient(f: Float32Array, at: number, xiStride: number, 
   const z = new Float64Array(12);
   for (let o = 0; o < m; o++) {
     for (let i = 0; i < c; i++) {
-      const from = at + o * ld + i;
-      const u = (xi: number): number => f[from + xi * xiStride];
       // Gᵀ·dU: 3 rows of 4.
-      for (let j = 0; j < 4; j++) {
-        const [u0, u1, u2, u3] = [u(j), u(4 + j), u(8 + j), u(12 + j)];
+      for (let j = 0, from = at + o * ld + i; j < 4; j++, from += xiStride) {
+        const [u0, u1, u2, u3] = [f[from], f[from + 4 * xiStride], f[from + 8 * xiStride], f[from + 12 * xiStride]];
         z[j] = u0 + (u1 + u2) / 2;
         z[4 + j] = (u1 - u2) / 2;
         z[8 + j] = (u1 + u2) / 2 + u3;

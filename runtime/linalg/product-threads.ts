@@ -37,7 +37,7 @@ const Word = {
  * product and copy into the output; a Winograd conv's: its padded planes, transforms and 16
  * products); all but the first put their arguments where the slabs go.
  */
-const Kind = { product: 0, im2col: 1, conv: 2, weightGradient: 3, inputGradient: 4, winograd: 5 } as const;
+const Kind = { product: 0, im2col: 1, conv: 2, weightGradient: 3, inputGradient: 4, winograd: 5, winogradGradient: 6 } as const;
 /** The most words a conv call takes from `Word.slabs` (see {@link ConvChunks}, the weight gradient's and {@link WinogradChunks}' 29). */
 const CONV_WORDS = 29;
 /**
@@ -103,6 +103,17 @@ function runChunk(e, c, f, k, thread) {
         runSlabs(e, c[w + 15] + xi * c[w + 17], channels * ${MR * 4}, v + xi * channels * ld, ld, products + xi * rows * ld, c[w + 18], rows, columns, channels, false, 0, 0);
       }
       e.wino_planes_out(products, rows * ld, ld, m, count, th, tw, c[w + 24], c[w + 25], c[w + 22] + first * c[w + 23], c[w + 26], c[w + 27]);
+    }
+    return;
+  }
+  if (c[${Word.kind}] === ${Kind.winogradGradient}) {
+    const w = ${Word.slabs};
+    const channels = c[w + 1], ld = c[w + 2], steps = c[w + 4], ldB = c[w + 5], m = c[w + 7], columns = c[w + 9];
+    for (let xi = lo; xi < hi; xi++) {
+      const b = c[w + 3] + xi * steps * ldB * 4, a = c[w + 6] + xi * m * steps * 4;
+      e.transpose(c[w] + xi * channels * ld * 4, ld * 4, b, ldB * 4, channels, columns);
+      for (let q = 0; q < m; q += ${MR}) e.transpose(c[w + 8] + (xi * m + q) * ld * 4, ld * 4, a + q * steps * 4, ${MR * 4}, ${MR}, columns);
+      runSlabs(e, a, steps * ${MR * 4}, b, ldB * 4, c[w + 10] + xi * m * ldB * 4, c[w + 11], m, Math.ceil(channels / ${NR}) * ${NR}, c[w + 12], c[w + 13] === 1, 0, 0);
     }
     return;
   }
@@ -232,6 +243,31 @@ export interface WinogradChunks {
   /** The bias (m floats) and whether relu follows. */
   bias: number;
   relu: number;
+}
+
+/**
+ * A chunk of a Winograd weight gradient (`ProductWorkers.winogradGradient`, see `heap-winograd.ts`):
+ * for each ξ, V_ξ transposed into B_ξ, dM_ξ's rows into the row blocks of A_ξ, and dU_ξ += A_ξ · B_ξ.
+ * Byte addresses; strides and sizes in floats.
+ */
+export interface WinogradGradientChunk {
+  /** V (16 matrices of `channels` rows, `ld` apart), and B (16 matrices of `steps` rows, `ldB` apart). */
+  v: number;
+  channels: number;
+  ld: number;
+  b: number;
+  steps: number;
+  ldB: number;
+  /** A (16 matrices of `m` rows in blocks, `steps` long), dM (16 matrices of `m` rows, `ld` apart), and the columns the transposes move (a multiple of 4). */
+  a: number;
+  m: number;
+  dm: number;
+  columns: number;
+  /** dU (16 matrices of `m` rows, `ldB` apart), the zero bias, the tiles of the chunk (the reduction), and whether to add to dU. */
+  c: number;
+  zeroBias: number;
+  total: number;
+  accumulate: number;
 }
 
 /** A strided conv's input gradient in chunks of images (`ProductWorkers.inputGradient`): byte addresses and strides, counts. */
@@ -405,6 +441,22 @@ export class ProductWorkers {
         words.x, words.imageBytes, words.channels, words.height, words.width, words.inside, words.rowBytes, words.planeBytes, words.th, words.tw,
         words.xp, words.threadStride, words.vOffset, words.mOffset, words.ld, words.u, words.rows, words.uXi, words.zeroBias,
         words.m, words.per, words.n, words.y, words.outImageBytes, words.oh, words.ow, words.bias, words.relu, words.tiles,
+      ];
+      values.forEach((value, k) => (c[Word.slabs + k] = value));
+    });
+  }
+
+  /**
+   * One chunk of a Winograd weight gradient, its 16 matrices ξ split across the threads, each
+   * whole on one (its transposes and its product); the calls one thread makes, so bit-for-bit.
+   */
+  winogradGradient(chunk: WinogradGradientChunk): void {
+    this.pool.run(Math.min(16, CHUNKS_PER_THREAD * this.threads), (c) => {
+      c[Word.kind] = Kind.winogradGradient;
+      c[Word.items] = 16;
+      const values = [
+        chunk.v, chunk.channels, chunk.ld, chunk.b, chunk.steps, chunk.ldB, chunk.a, chunk.m, chunk.dm, chunk.columns,
+        chunk.c, chunk.zeroBias, chunk.total, chunk.accumulate,
       ];
       values.forEach((value, k) => (c[Word.slabs + k] = value));
     });

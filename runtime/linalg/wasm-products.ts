@@ -50,7 +50,7 @@ import type { Window2d } from "../window.js";
 import { kernelFuses, multiply, rowStride } from "../fast/product.js";
 import type { GemmTile } from "../fast/plan-module.js";
 import { workersAvailable } from "../fast/chunk-pool.js";
-import { ProductWorkers, type ConvChunks, type InputGradientChunks, type WeightGradientChunks, type WinogradChunks } from "./product-threads.js";
+import { ProductWorkers, type ConvChunks, type InputGradientChunks, type WeightGradientChunks, type WinogradChunks, type WinogradGradientChunk } from "./product-threads.js";
 import { wasmAvailable } from "../fast/wasm-support.js";
 
 /** Below this many multiply-adds a product stays in TypeScript: packing would cost more. */
@@ -380,6 +380,30 @@ export class ProductHeap {
     if (this.workers === undefined) return false;
     this.workers.winograd(chunks, words);
     return true;
+  }
+
+  /**
+   * A chunk of a Winograd weight gradient: for each ξ, the transposes into its operands and its
+   * product (see {@link WinogradGradientChunk}), split by ξ across the threads when there are several.
+   */
+  winogradGradientChunk(chunk: WinogradGradientChunk): void {
+    if (this.workers !== undefined) {
+      this.workers.winogradGradient(chunk);
+      return;
+    }
+    const { v, channels, ld, b, steps, ldB, a, m, dm, columns } = chunk;
+    for (let xi = 0; xi < 16; xi++) {
+      const [bXi, aXi] = [b + xi * steps * ldB * 4, a + xi * m * steps * 4];
+      this.transpose(v + xi * channels * ld * 4, ld * 4, bXi, ldB * 4, channels, columns);
+      for (let q = 0; q < m; q += MR) this.transpose(dm + (xi * m + q) * ld * 4, ld * 4, aXi + q * steps * 4, MR * 4, MR, columns);
+      multiply(
+        { gemmTile: this.gemmTile },
+        { offset: aXi, depth: chunk.total, paddedRows: m, blockStride: steps * MR * 4 },
+        { b: bXi, c: chunk.c + xi * m * ldB * 4, ld: ldB, columns: Math.ceil(channels / NR) * NR, bias: chunk.zeroBias },
+        undefined,
+        chunk.accumulate === 1,
+      );
+    }
   }
 
   /** A strided conv's input gradient in chunks of images across the threads (`ProductWorkers.inputGradient`); false on one thread. */

@@ -5,8 +5,9 @@
  * order), over odd sizes split by rows and by columns, every transpose pair, several reduction
  * slabs, overwrite and accumulate, and the kernel's fused bias, relu and leaky relu; so does a
  * conv's backward, whose im2col is split by images as well; and a Winograd conv (3×3, unit
- * stride, ≥ 16 channels), whose chunks of images run whole on either thread. The worker
- * really takes chunks (of a product and of a Winograd conv), the switch goes back to one thread, and a process that used two threads
+ * stride, ≥ 16 channels), whose chunks of images run whole on either thread, and its weight
+ * gradient, whose 16 matrices per chunk do. The worker really takes chunks (of a product, of a
+ * Winograd conv and of its weight gradient), the switch goes back to one thread, and a process that used two threads
  * exits on its own (the workers are unref'ed).
  */
 import { spawnSync } from "node:child_process";
@@ -15,6 +16,7 @@ import { matmul, type Product } from "../../runtime/gradients/products.js";
 import { ProductHeap, productHeap, setTrainingThreads, trainingThreads } from "../../runtime/linalg/wasm-products.js";
 import { conv, createRandom, gemm, type ConvAttributes, type Tensor } from "../../runtime/index.js";
 import { convBackward } from "../../runtime/gradients/linear.js";
+import { ProductWorkers } from "../../runtime/linalg/product-threads.js";
 
 const random = createRandom(11);
 const int = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
@@ -167,6 +169,22 @@ describe("conv and gemm on two threads", () => {
       expect(firstDifference(conv(x, w, b, attributes).data, expected.data)).toBe(-1);
     }
     expect(chunks).toHaveBeenCalled();
+    expect(productHeap(64, 64, 64)!.workerChunks).toBeGreaterThan(0);
+  });
+
+  it("a Winograd weight gradient: its 16 matrices run on the worker too, each call bit-for-bit the one-thread result", () => {
+    const x = tensor([6, 32, 14, 14]);
+    const w = tensor([64, 32, 3, 3]);
+    const dy = tensor([6, 64, 14, 14]);
+    const attributes = { pads: [1, 1, 1, 1] as [number, number, number, number], wants: [0, 1] };
+    setTrainingThreads(1);
+    const [expected] = convBackward(dy, x, w, undefined, attributes);
+    setTrainingThreads(2);
+    const split = vi.spyOn(ProductWorkers.prototype, "winogradGradient");
+    for (let call = 0; call < 200 && productHeap(64, 64, 64)!.workerChunks === 0; call++) {
+      expect(firstDifference(convBackward(dy, x, w, undefined, attributes)[0].data, expected.data)).toBe(-1);
+    }
+    expect(split).toHaveBeenCalled();
     expect(productHeap(64, 64, 64)!.workerChunks).toBeGreaterThan(0);
   });
 
