@@ -14,12 +14,17 @@
  * - TensorFlow.js on its CPU backend (`bench/train-tfjs.ts`), one or two timed steps (ResNet-20: one, without warm-up): it
  *   takes seconds a step.
  *
- * Each column is the median of its timed steps after warm-up steps. Models: `bench/mnist-net.nn`
+ * Each column is the median of its timed steps after warm-up steps. nnc's steps and PyTorch's are
+ * timed in turns (a few nnc steps, as many PyTorch steps from a PyTorch process that waits for
+ * each request; one each for ResNet-20), first with nnc on one thread, then on two, so that the machine's load, which moves
+ * a step's time by tens of percent on a shared machine, weighs on both sides of a ratio alike.
+ * Models: `bench/mnist-net.nn`
  * on `[32, 1, 28, 28]` and `examples/resnet20.nn` on `[32, 3, 32, 32]`. Run it on an idle machine:
  * it prints the load average it started under. `npm run bench:train -- mnist --no-tfjs` runs only
  * the named models, without TensorFlow.js.
  */
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
 import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
@@ -45,14 +50,16 @@ export interface Bench {
   input: number[];
   /** Warm-up and timed steps for nnc and PyTorch, and for TensorFlow.js (seconds a step). */
   steps: [warmup: number, timed: number];
+  /** Steps each side runs in its turn (a divisor of the timed steps). */
+  turn: number;
   tfjsSteps: [warmup: number, timed: number];
   /** The goal: nnc on one thread within this factor of PyTorch. */
   goal: number;
 }
 
 export const BENCHES: Bench[] = [
-  { model: "mnist", label: "MNIST convnet", source: "bench/mnist-net.nn", input: [BATCH, 1, 28, 28], steps: [3, 15], tfjsSteps: [1, 2], goal: 1.5 },
-  { model: "resnet20", label: "ResNet-20", source: "examples/resnet20.nn", input: [BATCH, 3, 32, 32], steps: [2, 7], tfjsSteps: [0, 1], goal: 2 },
+  { model: "mnist", label: "MNIST convnet", source: "bench/mnist-net.nn", input: [BATCH, 1, 28, 28], steps: [3, 15], turn: 3, tfjsSteps: [1, 2], goal: 1.5 },
+  { model: "resnet20", label: "ResNet-20", source: "examples/resnet20.nn", input: [BATCH, 3, 32, 32], steps: [2, 7], turn: 1, tfjsSteps: [0, 1], goal: 2 },
 ];
 
 const host = { readFile: (p: string) => readFileSync(p, "utf8") };
@@ -115,8 +122,15 @@ export function nncTrainStep(bench: Bench, timeByOp?: Map<string, number>): () =
   };
 }
 
-/** PyTorch's median step in ms, or the reason it was skipped. */
-function torchStep(bench: Bench): number | string {
+/** A PyTorch process running the bench's step on request (`train-torch.py --serve`), after its warm-up. */
+interface TorchSteps {
+  /** Runs `count` steps; their times in ms. */
+  steps(count: number): Promise<number[]>;
+  close(): void;
+}
+
+/** Starts PyTorch's side of `bench`, or gives the reason it cannot run. */
+async function startTorch(bench: Bench): Promise<TorchSteps | string> {
   const python = process.env.PYTHON ?? "/usr/bin/python3";
   const script = new URL("../../bench/train-torch.py", import.meta.url).pathname;
   // glibc gives PyTorch's large freed blocks back to the system after every step, so each step
@@ -124,12 +138,53 @@ function torchStep(bench: Bench): number | string {
   // thresholds raised (what an allocator like jemalloc, which PyTorch's CPU tuning guide
   // recommends, does) the step is steady and fastest. NNC_TORCH_MALLOC=default leaves glibc alone.
   const steady = process.env.NNC_TORCH_MALLOC === "default" ? {} : TORCH_MALLOC;
-  const result = spawnSync(python, [script, bench.model, String(BATCH), ...bench.steps.map(String)], { encoding: "utf8", env: { ...process.env, ...steady } });
-  if (result.error !== undefined) return `no Python at ${python}`;
-  if (result.status !== 0) return `PyTorch failed: ${result.stderr.trim().split("\n").pop()}`;
-  const out = JSON.parse(result.stdout.trim().split("\n").pop()!) as { median_ms: number; blas?: string };
-  if (out.blas !== undefined) torchBlas.add(out.blas);
-  return out.median_ms;
+  const child = spawn(python, [script, bench.model, String(BATCH), String(bench.steps[0]), "--serve"], { env: { ...process.env, ...steady }, stdio: ["pipe", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const started = new Promise<string | undefined>((resolve) => {
+    child.once("error", () => resolve(`no Python at ${python}`));
+    child.once("exit", () => resolve(`PyTorch failed: ${stderr.trim().split("\n").pop()}`));
+  });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const next = async (): Promise<Record<string, unknown> | string> => {
+    const line = await Promise.race([lines.next(), started]);
+    if (typeof line === "string") return line;
+    if (line === undefined || line.done === true) return (await started) ?? "PyTorch stopped";
+    return JSON.parse(line.value) as Record<string, unknown>;
+  };
+  const ready = await next();
+  if (typeof ready === "string") return ready;
+  if (typeof ready.blas === "string") torchBlas.add(ready.blas);
+  return {
+    async steps(count) {
+      child.stdin.write(`${count}\n`);
+      const out = await next();
+      if (typeof out === "string") throw new Error(out);
+      return out.steps as number[];
+    },
+    close() {
+      child.stdin.end();
+    },
+  };
+}
+
+/**
+ * nnc's step (after its warm-up) and PyTorch's, in turns of `turn` steps each for the timed
+ * steps; the medians (PyTorch's undefined without it).
+ */
+async function inTurns(step: () => void, torch: TorchSteps | undefined, [warmup, timed]: [number, number], turn: number): Promise<[number, number | undefined]> {
+  for (let i = 0; i < warmup; i++) step();
+  const nnc: number[] = [];
+  const other: number[] = [];
+  for (let i = 0; i < timed; i += turn) {
+    for (let k = 0; k < turn; k++) {
+      const start = performance.now();
+      step();
+      nnc.push(performance.now() - start);
+    }
+    if (torch !== undefined) other.push(...(await torch.steps(turn)));
+  }
+  return [median(nnc), torch === undefined ? undefined : median(other)];
 }
 
 /** glibc malloc settings that keep PyTorch's freed blocks in the process (see `torchStep`). */
@@ -154,19 +209,26 @@ async function main(): Promise<void> {
   for (const bench of BENCHES.filter((b) => only.length === 0 || only.includes(b.model))) {
     let nnc: number | string;
     let nnc2: number | string;
+    // PyTorch's medians: in turns with nnc's one-thread steps, then with its two-thread steps.
+    let torch: number | string;
+    let torch2: number | string | undefined;
+    const server = await startTorch(bench);
+    if (typeof server === "string") notes.push(`${bench.label}: PyTorch skipped: ${server}`);
+    const yardstick = typeof server === "string" ? undefined : server;
+    torch = typeof server === "string" ? server : "n/a";
     try {
       const step = nncTrainStep(bench);
-      nnc = time(step, bench.steps);
+      [nnc, torch = torch] = await inTurns(step, yardstick, bench.steps, bench.turn);
       setTrainingThreads(2);
-      nnc2 = time(step, bench.steps);
+      [nnc2, torch2] = await inTurns(step, yardstick, bench.steps, bench.turn);
     } catch (error) {
       nnc = nnc2 = (error as Error).message;
       notes.push(`${bench.label}: nnc did not run: ${nnc}`);
     } finally {
       setTrainingThreads(1);
+      yardstick?.close();
     }
-    const torch = torchStep(bench);
-    if (typeof torch === "string") notes.push(`${bench.label}: PyTorch skipped: ${torch}`);
+    if (typeof torch2 === "number") notes.push(`${bench.label}: PyTorch's median in turns with nnc's two-thread steps: ${ms(torch2)} ms`);
     const tf = tfjs ? time(tfjsTrainStep(bench.model, BATCH), bench.tfjsSteps) : withTfjs ? "no tfjs-cpu backend" : "not run (--no-tfjs)";
     const ratio = (a: number | string, b: number | string) => (typeof a === "number" && typeof b === "number" ? `${(a / b).toFixed(2)}×` : "n/a");
     const verdict = typeof nnc === "number" && typeof torch === "number" ? (nnc / torch <= bench.goal ? "met" : "not met") : "n/a";

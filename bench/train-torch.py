@@ -2,11 +2,16 @@
 benchmark's models in PyTorch on one thread, timed as `npm run bench:train` times nnc's.
 
     python3 bench/train-torch.py MODEL BATCH WARMUP STEPS   # MODEL: mnist | resnet20
+    python3 bench/train-torch.py MODEL BATCH WARMUP --serve
 
 Prints one JSON line: {"median_ms": ..., "steps": [...]}, and the BLAS torch's dense layers run
 on ("blas"): Debian's python3-torch links the system's libblas.so.3, which is the reference
 (netlib) BLAS, about 6 GFLOP/s, unless OpenBLAS is installed (`apt-get install
 libopenblas0-pthread`); its threads are held to one here like torch's.
+
+With `--serve`, after the warm-up it prints {"ready": true, "blas": ...} and then, for each line
+N read from standard input, runs N steps and prints {"steps": [...]}: `npm run bench:train` times
+its steps in turns with nnc's this way, so that a change in the machine's load weighs on both.
 """
 import json
 import os
@@ -61,7 +66,7 @@ def resnet20(width=16):
 
 
 def main():
-    name, batch, warmup, steps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+    name, batch, warmup = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     model, shape = (mnist_net(), [batch, 1, 28, 28]) if name == "mnist" else (resnet20(), [batch, 3, 32, 32])
     model.train()
     x = torch.randn(shape)
@@ -75,13 +80,22 @@ def main():
         loss.backward()
         optimizer.step()
 
+    def timed(count):
+        times = []
+        for _ in range(count):
+            start = time.perf_counter()
+            step()
+            times.append((time.perf_counter() - start) * 1000)
+        return times
+
     for _ in range(warmup):
         step()
-    times = []
-    for _ in range(steps):
-        start = time.perf_counter()
-        step()
-        times.append((time.perf_counter() - start) * 1000)
+    if sys.argv[4] == "--serve":
+        print(json.dumps({"ready": True, "blas": blas()}), flush=True)
+        for line in sys.stdin:
+            print(json.dumps({"steps": timed(int(line))}), flush=True)
+        return
+    times = timed(int(sys.argv[4]))
     print(json.dumps({"median_ms": statistics.median(times), "steps": times, "blas": blas()}))
 
 
