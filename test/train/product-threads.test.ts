@@ -13,7 +13,7 @@
 import { spawnSync } from "node:child_process";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { matmul, type Product } from "../../runtime/gradients/products.js";
-import { ProductHeap, productHeap, setTrainingThreads, trainingThreads } from "../../runtime/linalg/wasm-products.js";
+import { pointwiseHeap, ProductHeap, productHeap, setTrainingThreads, trainingThreads } from "../../runtime/linalg/wasm-products.js";
 import { conv, createRandom, gemm, type ConvAttributes, type Tensor } from "../../runtime/index.js";
 import { convBackward } from "../../runtime/gradients/linear.js";
 import { ProductWorkers } from "../../runtime/linalg/product-threads.js";
@@ -98,6 +98,17 @@ describe("matmul on two threads", () => {
       });
     });
   }
+
+  it("element-wise ops keep a plain memory of their own on two threads (copies into a shared one cost more), and share the products' heap on one", () => {
+    setTrainingThreads(2);
+    const products = productHeap(64, 64, 64)!;
+    const pointwise = pointwiseHeap(1 << 16)!;
+    expect(products.floats.buffer instanceof SharedArrayBuffer).toBe(true);
+    expect(pointwise).not.toBe(products);
+    expect(pointwise.floats.buffer instanceof SharedArrayBuffer).toBe(false);
+    setTrainingThreads(1);
+    expect(pointwiseHeap(1 << 16)).toBe(productHeap(64, 64, 64));
+  });
 
   it("the worker takes chunks, and products in quick succession each write the whole result", () => {
     setTrainingThreads(2);
