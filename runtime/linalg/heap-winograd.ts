@@ -76,7 +76,7 @@ export function convWinogradOnHeap(
   const biasAt = zeroBias + rows;
   const chunks = Math.ceil(n / per);
   if (heap.threads > 1 && chunks > 1) {
-    convWinogradOnThreads(heap, x, weight, bias, win, activation, y, { g, rows, per, ld, aAt, zeroBias, biasAt });
+    convWinogradOnThreads(heap, { x, weight, bias, win, activation, y }, { g, rows, per, ld, aAt, zeroBias, biasAt });
     return;
   }
   const input = inputRegions(biasAt + rows, per, c, h, w, g, ld);
@@ -121,12 +121,7 @@ interface WinogradLayout {
  */
 function convWinogradOnThreads(
   heap: ProductHeap,
-  x: Tensor,
-  weight: Tensor,
-  bias: Tensor | undefined,
-  win: Window2d,
-  activation: FusedActivation | undefined,
-  y: Float32Array,
+  { x, weight, bias, win, activation, y }: { x: Tensor; weight: Tensor; bias: Tensor | undefined; win: Window2d; activation: FusedActivation | undefined; y: Float32Array },
   { g, rows, per, ld, aAt, zeroBias, biasAt }: WinogradLayout,
 ): void {
   const [n, c, h, w] = x.shape;

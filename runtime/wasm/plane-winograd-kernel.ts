@@ -106,15 +106,37 @@ function planes(f: FunctionBody, images: number, channels: number, body: (image:
   });
 }
 
+/**
+ * The walk both tile transforms make (`wino_planes_in`, `wino_planes_grad`): for each image and
+ * channel, `start(image, c)` sets the plane's first byte (`plane`) and its first tile's
+ * destination (`dstRow`); then for each group of four tiles of each tile row `body()` runs with
+ * `src` = plane + 2ty·rowBytes + 8tx and `dst` = dstRow + 4·(ty·tw + tx).
+ */
+function eachTileGroup(
+  f: FunctionBody,
+  [images, channels, th, tw, rowBytes]: readonly number[],
+  start: (at: { plane: number; dstRow: number }, image: number, c: number) => void,
+  body: (at: { src: number; dst: number }) => void,
+): void {
+  const [plane, dstRow, src, dst, ty, tx] = Array.from({ length: 6 }, () => f.local(i32));
+  planes(f, images, channels, (image, c) => {
+    start({ plane, dstRow }, image, c);
+    f.i32Const(0).localSet(ty);
+    countedLoop(f, ty, th, 1, () => {
+      f.i32Const(0).localSet(tx);
+      countedLoop(f, tx, tw, 4, () => {
+        f.localGet(plane).localGet(ty).localGet(rowBytes).i32Mul().i32Const(1).i32Shl().i32Add();
+        f.localGet(tx).i32Const(3).i32Shl().i32Add().localSet(src);
+        f.localGet(dstRow).localGet(ty).localGet(tw).i32Mul().localGet(tx).i32Add().i32Const(2).i32Shl().i32Add().localSet(dst);
+        body({ src, dst });
+      });
+    });
+  });
+}
+
 function inputBody(): FunctionBody {
   const f = new FunctionBody([i32, i32, i32, i32, i32, i32, i32, i32, i32, i32]);
   const [xp, channels, images, th, tw, rowBytes, planeBytes, v, vXi, ld] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
-  const plane = f.local(i32);
-  const dstRow = f.local(i32);
-  const src = f.local(i32);
-  const dst = f.local(i32);
-  const ty = f.local(i32);
-  const tx = f.local(i32);
   const lo = f.local(v128);
   const hi = f.local(v128);
   // d·B of each of the patch's 4 rows: e[r][j].
@@ -124,49 +146,45 @@ function inputBody(): FunctionBody {
   f.localGet(th).localGet(tw).i32Mul().localSet(tiles);
   const offsets = xiOffsets(f, vXi);
 
-  planes(f, images, channels, (image, c) => {
-    // plane = xp + (image·channels + c)·planeBytes; its tiles start at v + c·ld + 4·image·th·tw.
-    f.localGet(xp).localGet(image).localGet(channels).i32Mul().localGet(c).i32Add().localGet(planeBytes).i32Mul().i32Add().localSet(plane);
-    f.localGet(v).localGet(c).localGet(ld).i32Mul().i32Add().localGet(image).localGet(tiles).i32Mul().i32Const(4).i32Mul().i32Add().localSet(dstRow);
-    f.i32Const(0).localSet(ty);
-    countedLoop(f, ty, th, 1, () => {
-      f.i32Const(0).localSet(tx);
-      countedLoop(f, tx, tw, 4, () => {
-        // src = plane + 2ty·rowBytes + 8tx; dst = dstRow + 4·(ty·tw + tx)
-        f.localGet(plane).localGet(ty).localGet(rowBytes).i32Mul().i32Const(1).i32Shl().i32Add();
-        f.localGet(tx).i32Const(3).i32Shl().i32Add().localSet(src);
-        f.localGet(dstRow).localGet(ty).localGet(tw).i32Mul().localGet(tx).i32Add().i32Const(2).i32Shl().i32Add().localSet(dst);
-        for (let r = 0; r < 4; r++) {
-          // Columns 2t … 2t + 9 of the row for the four tiles t: d[k] holds column 2t + k.
-          f.localGet(src).v128Load(0).localSet(lo);
-          f.localGet(src).v128Load(16).localSet(hi);
-          f.localGet(lo).localGet(hi).f32x4Shuffle([0, 2, 4, 6]).localSet(d[0]);
-          f.localGet(lo).localGet(hi).f32x4Shuffle([1, 3, 5, 7]).localSet(d[1]);
-          f.localGet(src).v128Load(8).localSet(lo);
-          f.localGet(src).v128Load(24).localSet(hi);
-          f.localGet(lo).localGet(hi).f32x4Shuffle([0, 2, 4, 6]).localSet(d[2]);
-          f.localGet(lo).localGet(hi).f32x4Shuffle([1, 3, 5, 7]).localSet(d[3]);
-          // d·B: (d0 − d2, d1 + d2, d2 − d1, d1 − d3)
-          f.localGet(d[0]).localGet(d[2]).f32x4Sub().localSet(e[r][0]);
-          f.localGet(d[1]).localGet(d[2]).f32x4Add().localSet(e[r][1]);
-          f.localGet(d[2]).localGet(d[1]).f32x4Sub().localSet(e[r][2]);
-          f.localGet(d[1]).localGet(d[3]).f32x4Sub().localSet(e[r][3]);
-          if (r < 3) f.localGet(src).localGet(rowBytes).i32Add().localSet(src);
+  eachTileGroup(
+    f,
+    [images, channels, th, tw, rowBytes],
+    ({ plane, dstRow }, image, c) => {
+      // plane = xp + (image·channels + c)·planeBytes; its tiles start at v + c·ld + 4·image·th·tw.
+      f.localGet(xp).localGet(image).localGet(channels).i32Mul().localGet(c).i32Add().localGet(planeBytes).i32Mul().i32Add().localSet(plane);
+      f.localGet(v).localGet(c).localGet(ld).i32Mul().i32Add().localGet(image).localGet(tiles).i32Mul().i32Const(4).i32Mul().i32Add().localSet(dstRow);
+    },
+    ({ src, dst }) => {
+      for (let r = 0; r < 4; r++) {
+        // Columns 2t … 2t + 9 of the row for the four tiles t: d[k] holds column 2t + k.
+        f.localGet(src).v128Load(0).localSet(lo);
+        f.localGet(src).v128Load(16).localSet(hi);
+        f.localGet(lo).localGet(hi).f32x4Shuffle([0, 2, 4, 6]).localSet(d[0]);
+        f.localGet(lo).localGet(hi).f32x4Shuffle([1, 3, 5, 7]).localSet(d[1]);
+        f.localGet(src).v128Load(8).localSet(lo);
+        f.localGet(src).v128Load(24).localSet(hi);
+        f.localGet(lo).localGet(hi).f32x4Shuffle([0, 2, 4, 6]).localSet(d[2]);
+        f.localGet(lo).localGet(hi).f32x4Shuffle([1, 3, 5, 7]).localSet(d[3]);
+        // d·B: (d0 − d2, d1 + d2, d2 − d1, d1 − d3)
+        f.localGet(d[0]).localGet(d[2]).f32x4Sub().localSet(e[r][0]);
+        f.localGet(d[1]).localGet(d[2]).f32x4Add().localSet(e[r][1]);
+        f.localGet(d[2]).localGet(d[1]).f32x4Sub().localSet(e[r][2]);
+        f.localGet(d[1]).localGet(d[3]).f32x4Sub().localSet(e[r][3]);
+        if (r < 3) f.localGet(src).localGet(rowBytes).i32Add().localSet(src);
+      }
+      // Bᵀ·(d·B) by rows, each ξ = 4i + j stored at dst + ξ·vXi.
+      const rows: [number, number, "add" | "sub"][] = [[0, 2, "sub"], [1, 2, "add"], [2, 1, "sub"], [1, 3, "sub"]];
+      rows.forEach(([p, q, op], i) => {
+        for (let j = 0; j < 4; j++) {
+          f.localGet(dst).localGet(offsets[4 * i + j]).i32Add();
+          f.localGet(e[p][j]).localGet(e[q][j]);
+          if (op === "add") f.f32x4Add();
+          else f.f32x4Sub();
+          f.v128Store(0);
         }
-        // Bᵀ·(d·B) by rows, each ξ = 4i + j stored at dst + ξ·vXi.
-        const rows: [number, number, "add" | "sub"][] = [[0, 2, "sub"], [1, 2, "add"], [2, 1, "sub"], [1, 3, "sub"]];
-        rows.forEach(([p, q, op], i) => {
-          for (let j = 0; j < 4; j++) {
-            f.localGet(dst).localGet(offsets[4 * i + j]).i32Add();
-            f.localGet(e[p][j]).localGet(e[q][j]);
-            if (op === "add") f.f32x4Add();
-            else f.f32x4Sub();
-            f.v128Store(0);
-          }
-        });
       });
-    });
-  });
+    },
+  );
   return f;
 }
 
@@ -260,12 +278,6 @@ function gradientBody(): FunctionBody {
   const [dy, channels, images, th, tw, dm, dmXi, ld] = [0, 1, 2, 3, 4, 5, 6, 7];
   const tiles = f.local(i32);
   const rowBytes = f.local(i32);
-  const plane = f.local(i32);
-  const dstRow = f.local(i32);
-  const src = f.local(i32);
-  const dst = f.local(i32);
-  const ty = f.local(i32);
-  const tx = f.local(i32);
   const lo = f.local(v128);
   const hi = f.local(v128);
   const zero = f.local(v128);
@@ -279,48 +291,44 @@ function gradientBody(): FunctionBody {
   f.f32Const(0).f32x4Splat().localSet(zero);
   const offsets = xiOffsets(f, dmXi);
 
-  planes(f, images, channels, (image, c) => {
-    f.localGet(dy).localGet(image).localGet(channels).i32Mul().localGet(c).i32Add().localGet(tiles).i32Mul().i32Const(4).i32Shl().i32Add().localSet(plane);
-    f.localGet(dm).localGet(c).localGet(ld).i32Mul().i32Add().localGet(image).localGet(tiles).i32Mul().i32Const(2).i32Shl().i32Add().localSet(dstRow);
-    f.i32Const(0).localSet(ty);
-    countedLoop(f, ty, th, 1, () => {
-      f.i32Const(0).localSet(tx);
-      countedLoop(f, tx, tw, 4, () => {
-        // src = plane + 2ty·rowBytes + 8tx; dst = dstRow + 4·(ty·tw + tx)
-        f.localGet(plane).localGet(ty).localGet(rowBytes).i32Mul().i32Const(1).i32Shl().i32Add();
-        f.localGet(tx).i32Const(3).i32Shl().i32Add().localSet(src);
-        f.localGet(dstRow).localGet(ty).localGet(tw).i32Mul().localGet(tx).i32Add().i32Const(2).i32Shl().i32Add().localSet(dst);
-        for (let r = 0; r < 2; r++) {
-          f.localGet(src).v128Load(0).localSet(lo);
-          f.localGet(src).v128Load(16).localSet(hi);
-          f.localGet(lo).localGet(hi).f32x4Shuffle([0, 2, 4, 6]).localSet(left[r]);
-          f.localGet(lo).localGet(hi).f32x4Shuffle([1, 3, 5, 7]).localSet(right[r]);
-          if (r === 0) f.localGet(src).localGet(rowBytes).i32Add().localSet(src);
-        }
-        // A·dY: rows (y0, y0 + y1, y0 − y1, −y1); then each row (a, b)·Aᵀ = (a, a + b, a − b, −b).
-        const rows: ((side: number[]) => void)[] = [
-          (side) => f.localGet(side[0]),
-          (side) => f.localGet(side[0]).localGet(side[1]).f32x4Add(),
-          (side) => f.localGet(side[0]).localGet(side[1]).f32x4Sub(),
-          (side) => f.localGet(zero).localGet(side[1]).f32x4Sub(),
-        ];
-        rows.forEach((row, i) => {
-          row(left);
-          f.localSet(a);
-          row(right);
-          f.localSet(b);
-          const store = (j: number, value: () => void): void => {
-            f.localGet(dst).localGet(offsets[4 * i + j]).i32Add();
-            value();
-            f.v128Store(0);
-          };
-          store(0, () => f.localGet(a));
-          store(1, () => f.localGet(a).localGet(b).f32x4Add());
-          store(2, () => f.localGet(a).localGet(b).f32x4Sub());
-          store(3, () => f.localGet(zero).localGet(b).f32x4Sub());
-        });
+  eachTileGroup(
+    f,
+    [images, channels, th, tw, rowBytes],
+    ({ plane, dstRow }, image, c) => {
+      f.localGet(dy).localGet(image).localGet(channels).i32Mul().localGet(c).i32Add().localGet(tiles).i32Mul().i32Const(4).i32Shl().i32Add().localSet(plane);
+      f.localGet(dm).localGet(c).localGet(ld).i32Mul().i32Add().localGet(image).localGet(tiles).i32Mul().i32Const(2).i32Shl().i32Add().localSet(dstRow);
+    },
+    ({ src, dst }) => {
+      for (let r = 0; r < 2; r++) {
+        f.localGet(src).v128Load(0).localSet(lo);
+        f.localGet(src).v128Load(16).localSet(hi);
+        f.localGet(lo).localGet(hi).f32x4Shuffle([0, 2, 4, 6]).localSet(left[r]);
+        f.localGet(lo).localGet(hi).f32x4Shuffle([1, 3, 5, 7]).localSet(right[r]);
+        if (r === 0) f.localGet(src).localGet(rowBytes).i32Add().localSet(src);
+      }
+      // A·dY: rows (y0, y0 + y1, y0 − y1, −y1); then each row (a, b)·Aᵀ = (a, a + b, a − b, −b).
+      const rows: ((side: number[]) => void)[] = [
+        (side) => f.localGet(side[0]),
+        (side) => f.localGet(side[0]).localGet(side[1]).f32x4Add(),
+        (side) => f.localGet(side[0]).localGet(side[1]).f32x4Sub(),
+        (side) => f.localGet(zero).localGet(side[1]).f32x4Sub(),
+      ];
+      rows.forEach((row, i) => {
+        row(left);
+        f.localSet(a);
+        row(right);
+        f.localSet(b);
+        const store = (j: number, value: () => void): void => {
+          f.localGet(dst).localGet(offsets[4 * i + j]).i32Add();
+          value();
+          f.v128Store(0);
+        };
+        store(0, () => f.localGet(a));
+        store(1, () => f.localGet(a).localGet(b).f32x4Add());
+        store(2, () => f.localGet(a).localGet(b).f32x4Sub());
+        store(3, () => f.localGet(zero).localGet(b).f32x4Sub());
       });
-    });
-  });
+    },
+  );
   return f;
 }
