@@ -52,10 +52,7 @@ export function convForwardOnHeap(
   activation: FusedActivation | undefined,
   y: Float32Array,
 ): void {
-  if (winogradTakes(x.shape[1], win, activation)) {
-    convWinogradOnHeap(heap, x, weight, bias, win, activation, y);
-    return;
-  }
+  if (winogradTakes(x.shape[1], win, activation) && convWinogradOnHeap(heap, x, weight, bias, win, activation, y)) return;
   const sizes = forwardSizes(x, weight, win);
   const { n, c, h, w, m, positions, depth, image, per } = sizes;
   const extra = convForwardExtra(x.shape, win, depth, m);
@@ -198,9 +195,7 @@ export function convWeightGradientOnHeap(problem: HeapConvProblem, dw: Float32Ar
   const per = imagesPerChunk(n, depth * positions);
   if (winogradGradientTakes(c, m, win)) {
     const heap = productHeap(depth, m, per * positions);
-    if (heap === undefined) return false;
-    convWeightGradientWinograd(heap, problem, dw);
-    return true;
+    if (heap !== undefined && convWeightGradientWinograd(heap, problem, dw)) return true;
   }
   if (trainingThreads() > 1 && channelGroups(c, win).count > 1) {
     const done = weightGradientOnThreads(problem, dw);

@@ -24,7 +24,7 @@ import type { FusedActivation } from "./epilogue.js";
 import { rowStride } from "../fast/product.js";
 import { MR } from "../wasm/gemm-kernel.js";
 import type { HeapConvProblem } from "./heap-conv.js";
-import type { ProductHeap } from "./wasm-products.js";
+import { heapHolds, type ProductHeap } from "./wasm-products.js";
 import type { Tensor } from "../tensor.js";
 import type { Window2d } from "../window.js";
 
@@ -50,7 +50,8 @@ export function winogradTakes(c: number, win: Window2d, activation: FusedActivat
 
 /**
  * `y` (`[N, M, oh, ow]`, overwritten) = conv of `x` `[N, C, H, W]` with `weight` `[M, C, 3, 3]`
- * and `bias`, relu applied when `activation` is relu; for a conv {@link winogradTakes}.
+ * and `bias`, relu applied when `activation` is relu; for a conv {@link winogradTakes}. False
+ * (nothing written) where its operands would not fit the heap.
  */
 export function convWinogradOnHeap(
   heap: ProductHeap,
@@ -60,7 +61,7 @@ export function convWinogradOnHeap(
   win: Window2d,
   activation: FusedActivation | undefined,
   y: Float32Array,
-): void {
+): boolean {
   const [n, c, h, w] = x.shape;
   const m = weight.shape[0];
   const { oh, ow } = win;
@@ -75,13 +76,11 @@ export function convWinogradOnHeap(
   const zeroBias = aAt + 16 * rows * c;
   const biasAt = zeroBias + rows;
   const chunks = Math.ceil(n / per);
-  if (heap.threads > 1 && chunks > 1) {
-    convWinogradOnThreads(heap, { x, weight, bias, win, activation, y }, { g, rows, per, ld, aAt, zeroBias, biasAt });
-    return;
-  }
+  if (heap.threads > 1 && chunks > 1 && convWinogradOnThreads(heap, { x, weight, bias, win, activation, y }, { g, rows, per, ld, aAt, zeroBias, biasAt })) return true;
   const input = inputRegions(biasAt + rows, per, c, h, w, g, ld);
   const mAt = input.end;
   const yAt = mAt + 16 * rows * ld;
+  if (!heapHolds(yAt + per * outImage)) return false;
   heap.layout(0, 0, 0, yAt + per * outImage);
   const f = heap.floats;
 
@@ -100,6 +99,7 @@ export function convWinogradOnHeap(
     heap.winogradOutput(mAt * 4, rows * ld * 4, ld * 4, m, count, g.th, g.tw, oh, ow, yAt * 4, biasAt * 4, relu);
     y.set(heap.floats.subarray(yAt, yAt + count * outImage), first * outImage);
   }
+  return true;
 }
 
 /** The sizes and first regions {@link convWinogradOnHeap} chose, for {@link convWinogradOnThreads}. */
@@ -117,13 +117,14 @@ interface WinogradLayout {
  * {@link convWinogradOnHeap} on several threads: every image copied into the heap, then each
  * chunk of images whole on the thread that takes it (its padded planes, V and M in the thread's
  * region; `ProductWorkers.winograd`), writing into an NCHW output of the whole batch, copied out
- * at the end. The same calls per chunk as on one thread: bit-for-bit its result.
+ * at the end. The same calls per chunk as on one thread: bit-for-bit its result. False (nothing
+ * written) where the whole batch would not fit the heap.
  */
 function convWinogradOnThreads(
   heap: ProductHeap,
   { x, weight, bias, win, activation, y }: { x: Tensor; weight: Tensor; bias: Tensor | undefined; win: Window2d; activation: FusedActivation | undefined; y: Float32Array },
   { g, rows, per, ld, aAt, zeroBias, biasAt }: WinogradLayout,
-): void {
+): boolean {
   const [n, c, h, w] = x.shape;
   const m = weight.shape[0];
   const image = c * h * w;
@@ -133,6 +134,7 @@ function convWinogradOnThreads(
   const threadsAt = yAt + n * outImage;
   const planes = per * c * g.planeFloats + 4;
   const region = planes + 16 * c * ld + 16 * rows * ld;
+  if (!heapHolds(threadsAt + heap.threads * region)) return false;
   heap.layout(0, 0, 0, threadsAt + heap.threads * region);
   const f = heap.floats;
   packTransformedWeights(f, aAt, weight.data, m, c, rows);
@@ -150,6 +152,7 @@ function convWinogradOnThreads(
     bias: biasAt * 4, relu: activation?.kind === "relu" ? 1 : 0,
   });
   y.set(heap.floats.subarray(yAt, yAt + n * outImage));
+  return true;
 }
 
 /**
@@ -165,8 +168,9 @@ export function winogradGradientTakes(c: number, m: number, win: Window2d): bool
  * takes, on `heap`: per chunk of images, V_ξ of the input's tiles and dM_ξ = (A dY Aᵀ)_ξ of dY's
  * (`wino_planes_grad`), each transposed into the micro-kernel's operands (V_ξᵀ rows, dM_ξ row
  * blocks), and dU_ξ `[m × c]` += dM_ξ · V_ξᵀ, summed over the chunks in place; then dW = Gᵀ dU G.
+ * False (nothing written) where its operands would not fit the heap.
  */
-export function convWeightGradientWinograd(heap: ProductHeap, problem: HeapConvProblem, dw: Float32Array): void {
+export function convWeightGradientWinograd(heap: ProductHeap, problem: HeapConvProblem, dw: Float32Array): boolean {
   const { dy, x, n, c, h, width, m, win } = problem;
   const g = tileGeometry(win);
   const per = Math.max(1, Math.min(n, Math.floor(CHUNK_FLOATS / (32 * g.tiles * (c + m)))));
@@ -184,6 +188,7 @@ export function convWeightGradientWinograd(heap: ProductHeap, problem: HeapConvP
   const dmAt = dyAt + per * dyImage + 8;
   const aAt = dmAt + 16 * m * ld;
   const cAt = aAt + 16 * m * steps;
+  if (!heapHolds(cAt + 16 * m * ldB)) return false;
   heap.layout(0, 0, 0, cAt + 16 * m * ldB);
   const f = heap.floats;
   f.fill(0, zeroBias, zeroBias + m);
@@ -202,6 +207,7 @@ export function convWeightGradientWinograd(heap: ProductHeap, problem: HeapConvP
     });
   }
   readTransformedGradient(heap.floats, cAt, m * ldB, ldB, m, c, dw);
+  return true;
 }
 
 /** The tiles of a conv's output and the zero-padded input planes they read. */

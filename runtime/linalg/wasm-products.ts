@@ -705,6 +705,11 @@ export function productHeap(m: number, n: number, k: number, extra = 0): Product
   return sharedHeap();
 }
 
+/** Whether the heap may grow to `floats` floats (at most 1 GiB). */
+export function heapHolds(floats: number): boolean {
+  return floats * 4 <= MAX_HEAP_BYTES;
+}
+
 /**
  * This thread's heap for an element-wise op over `floats` values ({@link ProductHeap.pointwise}),
  * or `undefined` when it should run in TypeScript: WebAssembly SIMD unavailable, the products
