@@ -187,6 +187,28 @@ describe("conv and gemm on the WebAssembly products", () => {
     });
   }
 
+  it("3×3 unit-stride convs of random sizes, paddings and batches, forward, dx and dW (Winograd where it takes them)", () => {
+    // A generator of its own, so that the other tests' data stay as they were.
+    const own = createRandom(23);
+    const pick = (lo: number, hi: number) => lo + Math.floor(own() * (hi - lo + 1));
+    const values = (shape: number[]): Tensor => ({ shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => own() * 2 - 1) });
+    const winograd = vi.spyOn(ProductHeap.prototype, "winogradInput");
+    for (let trial = 0; trial < 12; trial++) {
+      const [c, m] = [[16, 20, 24, 32][pick(0, 3)], [4, 8, 12, 16, 32][pick(0, 4)]];
+      const pads: [number, number, number, number] = [pick(0, 2), pick(0, 2), pick(0, 2), pick(0, 2)];
+      const [h, w] = [pick(3, 24), pick(3, 24)];
+      const x = values([pick(1, 12), c, h, w]);
+      const weight = values([m, c, 3, 3]);
+      const b = values([m]);
+      expect(heapVersusTs(() => conv(x, weight, b, { pads, activation: trial % 3 === 0 ? { kind: "relu" } : undefined }))).toBeLessThan(1e-5);
+      const dy = values(conv(x, weight, undefined, { pads }).shape);
+      for (const wants of [[1, 0], [0, 1]]) {
+        expect(heapVersusTs(() => convBackward(dy, x, weight, undefined, { pads, wants })[0])).toBeLessThan(1e-5);
+      }
+    }
+    expect(winograd).toHaveBeenCalled();
+  });
+
   it("gemm with and without bias, relu and leaky relu fused, odd sizes", () => {
     for (const [n, f, units] of [[32, 3136, 128], [7, 131, 10], [33, 64, 9]]) {
       const x = tensor([n, f]);
