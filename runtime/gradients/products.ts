@@ -9,7 +9,7 @@
  * at a time); smaller ones, and every product where WebAssembly SIMD is unavailable, run the
  * TypeScript loop {@link matmulReference} (double sums).
  */
-import { productHeap } from "../linalg/wasm-products.js";
+import { packScratchFloats, productHeap } from "../linalg/wasm-products.js";
 
 /** One product `C (+)= op(A) · op(B)`, op(A) `m × k`, op(B) `k × n`, C `m × n`. */
 export interface Product {
@@ -37,7 +37,8 @@ export interface Product {
 export function matmul(p: Product): void {
   const { m, n, k } = p;
   if (m === 0 || n === 0) return;
-  const heap = productHeap(m, n, k);
+  const scratch = packScratchFloats(m, n, k);
+  const heap = productHeap(m, n, k, scratch);
   if (heap === undefined) {
     matmulReference(p);
     return;
@@ -47,9 +48,9 @@ export function matmul(p: Product): void {
   const direct = p.transB ? k * n : 0;
   const swapped = (p.transA ? 0 : k * m) + m * n;
   if (swapped >= direct) {
-    const l = heap.layout(m, n, k);
-    heap.packA(l, p.a, p.aOffset, p.lda, p.transA);
-    heap.packB(l, p.b, p.bOffset, p.ldb, p.transB);
+    const l = heap.layout(m, n, k, scratch);
+    heap.packA(l, p.a, p.aOffset, p.lda, p.transA, l.extra);
+    heap.packB(l, p.b, p.bOffset, p.ldb, p.transB, l.extra);
     heap.setBias(l);
     heap.run(l);
     const c = heap.floats;
@@ -61,9 +62,9 @@ export function matmul(p: Product): void {
     }
     return;
   }
-  const l = heap.layout(n, m, k);
-  heap.packA(l, p.b, p.bOffset, p.ldb, !p.transB);
-  heap.packB(l, p.a, p.aOffset, p.lda, !p.transA);
+  const l = heap.layout(n, m, k, scratch);
+  heap.packA(l, p.b, p.bOffset, p.ldb, !p.transB, l.extra);
+  heap.packB(l, p.a, p.aOffset, p.lda, !p.transA, l.extra);
   heap.setBias(l);
   heap.run(l);
   const c = heap.floats;

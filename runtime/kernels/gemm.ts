@@ -8,7 +8,7 @@
  */
 import { applyActivation, type FusedActivation } from "../linalg/epilogue.js";
 import { kernelFuses } from "../fast/product.js";
-import { productHeap } from "../linalg/wasm-products.js";
+import { packScratchFloats, productHeap } from "../linalg/wasm-products.js";
 import { gemmCore } from "../linalg/gemm-core.js";
 import { assertRank, assertShape, outputTensor, type Tensor } from "../tensor.js";
 
@@ -36,11 +36,12 @@ export function gemm(
   assertShape(weight, [units, f], "gemm: weight");
   if (bias !== undefined) assertShape(bias, [units], "gemm: bias");
   const y = outputTensor([n, units], out, "gemm");
-  const heap = productHeap(units, n, f);
+  const scratch = packScratchFloats(units, n, f);
+  const heap = productHeap(units, n, f, scratch);
   if (heap !== undefined) {
-    const l = heap.layout(units, n, f);
-    heap.packA(l, weight.data, 0, f, false);
-    heap.packB(l, x.data, 0, f, true);
+    const l = heap.layout(units, n, f, scratch);
+    heap.packA(l, weight.data, 0, f, false, l.extra);
+    heap.packB(l, x.data, 0, f, true, l.extra);
     heap.setBias(l, bias?.data);
     heap.run(l, attributes.activation);
     const h = heap.floats;

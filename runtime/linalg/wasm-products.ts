@@ -228,7 +228,8 @@ export class ProductHeap {
    * Packs op(A) (`m × k`; stored `k × m` when `trans`) into the layout's A: block `q` holds, for
    * each reduction step p, rows `q·MR … q·MR + MR − 1` of column p side by side.
    */
-  packA(l: ProductLayout, a: Float32Array, offset: number, lda: number, trans: boolean): void {
+  packA(l: ProductLayout, a: Float32Array, offset: number, lda: number, trans: boolean, scratch?: number): void {
+    if (scratch !== undefined && this.packAInHeap(l, a, offset, lda, trans, scratch)) return;
     const { m, k } = l;
     const heap = this.floats;
     for (let block = 0; block < l.paddedRows; block += MR) {
@@ -264,9 +265,52 @@ export class ProductHeap {
     }
   }
 
-  /** Copies op(B) (`k × n`; stored `n × k` when `trans`) into the layout's B, row stride `ld`. */
-  packB(l: ProductLayout, b: Float32Array, offset: number, ldb: number, trans: boolean): void {
+  /**
+   * {@link packA} through the heap: A's rows copied in compactly at float `scratch` (which has
+   * {@link packScratchFloats} floats), then moved into the row blocks by the WebAssembly
+   * `transpose` (4 rows at a time; k a multiple of 4) or, for a stored Aᵀ, `copy_rows` (a block's
+   * 4 values per step). False (nothing written) where k is not a multiple of 4 for the former.
+   */
+  private packAInHeap(l: ProductLayout, a: Float32Array, offset: number, lda: number, trans: boolean, scratch: number): boolean {
+    const { m, k, paddedRows } = l;
+    if (!trans) {
+      if (k % 4 !== 0) return false;
+      this.copyIn(a, offset, lda, m, k, scratch);
+      this.floats.fill(0, scratch + m * k, scratch + paddedRows * k);
+      for (let block = 0; block < paddedRows; block += MR) this.transpose((scratch + block * k) * 4, k * 4, (l.a + block * k) * 4, MR * 4, MR, k);
+      return true;
+    }
+    this.copyIn(a, offset, lda, k, m, scratch);
+    for (let block = 0; block < paddedRows; block += MR) {
+      const rows = Math.min(MR, m - block);
+      if (rows < MR) this.floats.fill(0, l.a + block * k, l.a + (block + MR) * k);
+      this.copyRows((scratch + block) * 4, m * 4, (l.a + block * k) * 4, MR * 4, k, rows);
+    }
+    return true;
+  }
+
+  /** `rows` rows of `columns` floats of `src` (row stride `ld`, from `offset`) into the heap at float `at`, compactly. */
+  private copyIn(src: Float32Array, offset: number, ld: number, rows: number, columns: number, at: number): void {
+    const heap = this.floats;
+    if (ld === columns) {
+      heap.set(src.subarray(offset, offset + rows * columns), at);
+      return;
+    }
+    for (let r = 0; r < rows; r++) heap.set(src.subarray(offset + r * ld, offset + r * ld + columns), at + r * columns);
+  }
+
+  /**
+   * Copies op(B) (`k × n`; stored `n × k` when `trans`) into the layout's B, row stride `ld`. With
+   * `scratch` ({@link packScratchFloats} free floats), a stored Bᵀ whose n and k are multiples of 4
+   * goes through the heap: copied in compactly and transposed by the WebAssembly kernel.
+   */
+  packB(l: ProductLayout, b: Float32Array, offset: number, ldb: number, trans: boolean, scratch?: number): void {
     const { n, k, ld } = l;
+    if (trans && scratch !== undefined && n % 4 === 0 && k % 4 === 0) {
+      this.copyIn(b, offset, ldb, n, k, scratch);
+      this.transpose(scratch * 4, k * 4, l.b * 4, ld * 4, n, k);
+      return;
+    }
     const heap = this.floats;
     if (!trans) {
       for (let p = 0; p < k; p++) heap.set(b.subarray(offset + p * ldb, offset + p * ldb + n), l.b + p * ld);
@@ -690,6 +734,11 @@ function productModule(shared: boolean): WebAssembly.Module {
   }
   module ??= encode({ minimumPages: 1 });
   return module;
+}
+
+/** The scratch floats {@link ProductHeap.packA} and {@link ProductHeap.packB} want for operands of a product `m × k` by `k × n` (either way round). */
+export function packScratchFloats(m: number, n: number, k: number): number {
+  return (Math.max(m, n) + MR) * k;
 }
 
 /**
