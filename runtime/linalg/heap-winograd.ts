@@ -83,10 +83,7 @@ export function convWinogradOnHeap(
   if (!heapHolds(yAt + per * outImage)) return false;
   heap.layout(0, 0, 0, yAt + per * outImage);
   const f = heap.floats;
-
-  packTransformedWeights(f, aAt, weight.data, m, c, rows);
-  f.fill(0, zeroBias, biasAt + rows);
-  if (bias !== undefined) f.set(bias.data.subarray(0, m), biasAt);
+  writeWeights(f, { rows, aAt, zeroBias, biasAt }, weight, bias);
   f.fill(0, input.xp, input.v);
   const relu = activation?.kind === "relu" ? 1 : 0;
 
@@ -132,27 +129,35 @@ function convWinogradOnThreads(
   const xAt = biasAt + rows;
   const yAt = xAt + n * image;
   const threadsAt = yAt + n * outImage;
-  const planes = per * c * g.planeFloats + 4;
-  const region = planes + 16 * c * ld + 16 * rows * ld;
+  // A thread's region: the padded planes, V and M of one chunk, as one thread lays them out.
+  const chunk = inputRegions(0, per, c, h, w, g, ld);
+  const [planes, mOffset] = [chunk.v - chunk.xp, chunk.end - chunk.xp];
+  const region = mOffset + 16 * rows * ld;
   if (!heapHolds(threadsAt + heap.threads * region)) return false;
   heap.layout(0, 0, 0, threadsAt + heap.threads * region);
   const f = heap.floats;
-  packTransformedWeights(f, aAt, weight.data, m, c, rows);
-  f.fill(0, zeroBias, xAt);
-  if (bias !== undefined) f.set(bias.data.subarray(0, m), biasAt);
+  writeWeights(f, { rows, aAt, zeroBias, biasAt }, weight, bias);
   for (let t = 0; t < heap.threads; t++) f.fill(0, threadsAt + t * region, threadsAt + t * region + planes);
   f.set(x.data, xAt);
   heap.winogradChunks(Math.ceil(n / per), {
     x: xAt * 4, imageBytes: image * 4, channels: c, height: h, width: w,
     inside: (win.pads.top * g.rowFloats + win.pads.left) * 4, rowBytes: g.rowFloats * 4, planeBytes: g.planeFloats * 4,
     th: g.th, tw: g.tw, tiles: g.tiles,
-    xp: threadsAt * 4, threadStride: region * 4, vOffset: planes * 4, mOffset: (planes + 16 * c * ld) * 4, ld,
+    xp: threadsAt * 4, threadStride: region * 4, vOffset: planes * 4, mOffset: mOffset * 4, ld,
     u: aAt * 4, rows, uXi: rows * c * 4, zeroBias: zeroBias * 4,
     m, per, n, y: yAt * 4, outImageBytes: outImage * 4, oh: win.oh, ow: win.ow,
     bias: biasAt * 4, relu: activation?.kind === "relu" ? 1 : 0,
   });
   y.set(heap.floats.subarray(yAt, yAt + n * outImage));
   return true;
+}
+
+/** U packed at `aAt` ({@link packTransformedWeights}), the products' zero bias, and the conv's bias (zero without one) at `biasAt`. */
+function writeWeights(f: Float32Array, { rows, aAt, zeroBias, biasAt }: Pick<WinogradLayout, "rows" | "aAt" | "zeroBias" | "biasAt">, weight: Tensor, bias: Tensor | undefined): void {
+  const [m, c] = weight.shape;
+  packTransformedWeights(f, aAt, weight.data, m, c, rows);
+  f.fill(0, zeroBias, biasAt + rows);
+  if (bias !== undefined) f.set(bias.data.subarray(0, m), biasAt);
 }
 
 /**

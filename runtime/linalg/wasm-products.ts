@@ -165,20 +165,9 @@ export class ProductHeap {
     this.transposeKernel = exports[TRANSPOSE_KERNEL] as typeof this.transposeKernel;
     this.col2imKernel = exports[COL2IM_KERNEL] as WindowKernel;
     this.copyRowsKernel = exports[COPY_ROWS_KERNEL] as typeof this.copyRowsKernel;
-    this.pointwiseKernels = {
-      relu: exports[POINTWISE_KERNELS.relu] as PointwiseKernel,
-      reluBackward: exports[POINTWISE_KERNELS.reluBackward] as PointwiseKernel,
-      add: exports[POINTWISE_KERNELS.add] as PointwiseKernel,
-    };
-    this.planeKernels = {
-      scaleShift: exports[PLANE_KERNELS.scaleShift] as PointwiseKernel,
-      gradientAffine: exports[PLANE_KERNELS.gradientAffine] as PointwiseKernel,
-    };
-    this.sumKernels = {
-      sums: exports[SUM_KERNELS.sums] as PointwiseKernel,
-      squares: exports[SUM_KERNELS.squares] as PointwiseKernel,
-      moments: exports[SUM_KERNELS.moments] as PointwiseKernel,
-    };
+    this.pointwiseKernels = exportsNamed<PointwiseKernel, PointwiseOp>(exports, POINTWISE_KERNELS);
+    this.planeKernels = exportsNamed<PointwiseKernel, PlaneOp>(exports, PLANE_KERNELS);
+    this.sumKernels = exportsNamed<PointwiseKernel, SumOp>(exports, SUM_KERNELS);
     this.sgdKernel = exports[SGD_KERNEL] as PointwiseKernel;
     this.adamKernel = exports[ADAM_KERNEL] as PointwiseKernel;
     this.pairPoolKernels = {
@@ -189,11 +178,7 @@ export class ProductHeap {
       forward: exports[PAIR_POOL_KERNELS.average] as PointwiseKernel,
       backward: exports[PAIR_POOL_KERNELS.averageBackward] as PointwiseKernel,
     };
-    this.winogradKernels = {
-      input: exports[PLANE_WINOGRAD_KERNELS.input] as WindowKernel,
-      output: exports[PLANE_WINOGRAD_KERNELS.output] as WindowKernel,
-      gradient: exports[PLANE_WINOGRAD_KERNELS.gradient] as WindowKernel,
-    };
+    this.winogradKernels = exportsNamed<WindowKernel, keyof typeof PLANE_WINOGRAD_KERNELS>(exports, PLANE_WINOGRAD_KERNELS);
     if (this.threadCount > 1) {
       this.workers?.close();
       this.workers = new ProductWorkers(this.threadCount, this.module, this.memory, exports);
@@ -704,6 +689,11 @@ export class ProductHeap {
     }
     multiply({ gemmTile: this.gemmTile }, a, operands, fused, accumulate);
   }
+}
+
+/** The functions `exports` has under `names`' values, by `names`' keys. */
+function exportsNamed<F, K extends string>(exports: Record<string, unknown>, names: Record<K, string>): Record<K, F> {
+  return Object.fromEntries(Object.entries(names).map(([key, name]) => [key, exports[name as string] as F])) as Record<K, F>;
 }
 
 function layoutOf(m: number, n: number, k: number): ProductLayout {
