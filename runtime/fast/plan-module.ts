@@ -24,6 +24,11 @@ export interface PlanKernels {
   gemmTile: GemmTile;
   convRows(desc: number, rowStart: number, rowEnd: number, obStart: number, obEnd: number): void;
   winoRows(desc: number, rowStart: number, rowEnd: number, thread: number): void;
+  /** F(4×4, 3×3)'s `winoRows`, `winoU`, `winoBlocks` and `winoPassIn`. */
+  wino4Rows(desc: number, rowStart: number, rowEnd: number, thread: number): void;
+  wino4U(src: number, dst: number, channels: number, uXi: number): void;
+  wino4Blocks(desc: number, obStart: number, obEnd: number, thread: number): void;
+  wino4PassIn(desc: number, rowStart: number, rowEnd: number): void;
   winoU(src: number, dst: number, channels: number, uXi: number): void;
   winoBlocks(desc: number, obStart: number, obEnd: number, thread: number): void;
   winoPassIn(desc: number, rowStart: number, rowEnd: number): void;
@@ -48,7 +53,7 @@ export function planModuleBytes(pages: number, shared: boolean, conv: ConvKernel
   const mr = conv.mr ?? CONV_MR;
   const fma = conv.fma ?? false;
   const winograd = 1 + convFunctionCount(conv);
-  // The functions in this order, which fixes the module's bytes (the channel copies come last).
+  // The functions in this order, which fixes the module's bytes (F(4×4, 3×3) comes last).
   const functions = [
     { name: GEMM_KERNEL, results: [], body: gemmKernelBody() },
     ...convFunctions(1, { mr, fma }),
@@ -59,6 +64,7 @@ export function planModuleBytes(pages: number, shared: boolean, conv: ConvKernel
     copyPixelsFunction(),
     gatherChannelsFunction(),
   ];
+  functions.push(...winogradFunctions(functions.length, mr, fma, 4));
   return encodeModule({ minimumPages: pages, maximumPages: shared ? pages : undefined, shared }, functions);
 }
 
@@ -69,6 +75,10 @@ export function instantiatePlanKernels(module: WebAssembly.Module, memory: WebAs
     gemmTile: e[GEMM_KERNEL] as PlanKernels["gemmTile"],
     convRows: e.conv_rows as PlanKernels["convRows"],
     winoRows: e[WINO_ROWS] as PlanKernels["winoRows"],
+    wino4Rows: e.wino4_rows as PlanKernels["wino4Rows"],
+    wino4U: e.wino4_u as PlanKernels["wino4U"],
+    wino4Blocks: e.wino4_blocks as PlanKernels["wino4Blocks"],
+    wino4PassIn: e.wino4_pass_in as PlanKernels["wino4PassIn"],
     winoU: e.wino_u as PlanKernels["winoU"],
     winoBlocks: e.wino_blocks as PlanKernels["winoBlocks"],
     winoPassIn: e.wino_pass_in as PlanKernels["winoPassIn"],

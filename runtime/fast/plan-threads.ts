@@ -12,7 +12,7 @@ import type { PlanKernels } from "./plan-module.js";
 /** The splitter's words of the control block, after the pool's header. */
 const Word = { kind: HEADER_WORDS, desc: HEADER_WORDS + 1, items: HEADER_WORDS + 2, rows: HEADER_WORDS + 3, blocks: HEADER_WORDS + 4 } as const;
 const WORDS = 5;
-const Kind = { conv: 1, convBlocks: 2, pool: 3, wino: 4, depthwise: 5, winoBlocks: 6, winoPassIn: 7 } as const;
+const Kind = { conv: 1, convBlocks: 2, pool: 3, wino: 4, depthwise: 5, winoBlocks: 6, winoPassIn: 7, wino4: 8, wino4Blocks: 9, wino4PassIn: 10 } as const;
 /**
  * The least work (multiply-adds, or values read by a pool) worth splitting: below it the
  * hand-off (a few microseconds, more when a worker must be woken) costs more than it saves.
@@ -29,9 +29,12 @@ const RUN_CHUNK = `function runChunk(e, c, f, k, thread) {
   if (kind === ${Kind.conv}) e.conv_rows(desc, lo, hi, 0, c[${Word.blocks}]);
   else if (kind === ${Kind.convBlocks}) e.conv_rows(desc, 0, c[${Word.rows}], lo, hi);
   else if (kind === ${Kind.wino}) e.wino_rows(desc, lo, hi, thread);
+  else if (kind === ${Kind.wino4}) e.wino4_rows(desc, lo, hi, thread);
   else if (kind === ${Kind.depthwise}) e.depthwise_rows(desc, lo, hi);
   else if (kind === ${Kind.winoBlocks}) e.wino_blocks(desc, lo, hi, thread);
   else if (kind === ${Kind.winoPassIn}) e.wino_pass_in(desc, c[${Word.rows}] + lo, c[${Word.rows}] + hi);
+  else if (kind === ${Kind.wino4Blocks}) e.wino4_blocks(desc, lo, hi, thread);
+  else if (kind === ${Kind.wino4PassIn}) e.wino4_pass_in(desc, c[${Word.rows}] + lo, c[${Word.rows}] + hi);
   else e.pool_rows(desc, lo, hi);
 }`;
 
@@ -50,6 +53,9 @@ export class RowSplitter {
     const exports = {
       conv_rows: kernels.convRows,
       wino_rows: kernels.winoRows,
+      wino4_rows: kernels.wino4Rows,
+      wino4_blocks: kernels.wino4Blocks,
+      wino4_pass_in: kernels.wino4PassIn,
       wino_blocks: kernels.winoBlocks,
       wino_pass_in: kernels.winoPassIn,
       pool_rows: kernels.poolRows,
@@ -72,24 +78,27 @@ export class RowSplitter {
     this.run(byBlocks ? Kind.convBlocks : Kind.conv, desc, byBlocks ? blocks : rows, rows, blocks);
   }
 
-  /** Rows `[0, rows)` of 2×2 output blocks of the Winograd conv at `desc`, `work` multiply-adds (direct). */
-  wino(desc: number, rows: number, work: number): void {
-    if (this.threads === 1 || work < MIN_PARALLEL_WORK || rows < 2) return this.kernels.winoRows(desc, 0, rows, 0);
-    this.run(Kind.wino, desc, rows, rows, 0);
+  /**
+   * Rows `[0, rows)` of output blocks of the Winograd conv at `desc`, `work` multiply-adds
+   * (direct): F(2×2, 3×3)'s blocks of 2×2 outputs, or F(4×4, 3×3)'s of 4×4 (`tile` 4).
+   */
+  wino(desc: number, rows: number, work: number, tile: 2 | 4 = 2): void {
+    if (this.threads === 1 || work < MIN_PARALLEL_WORK || rows < 2) return (tile === 4 ? this.kernels.wino4Rows : this.kernels.winoRows)(desc, 0, rows, 0);
+    this.run(tile === 4 ? Kind.wino4 : Kind.wino, desc, rows, rows, 0);
   }
 
-  /** Output blocks `[0, blocks)` of the current pass of the wide Winograd conv at `desc`, `work` multiply-adds (direct). */
-  winoBlocks(desc: number, blocks: number, work: number): void {
-    if (this.threads === 1 || work < MIN_PARALLEL_WORK || blocks < 2) return this.kernels.winoBlocks(desc, 0, blocks, 0);
-    this.run(Kind.winoBlocks, desc, blocks, 0, blocks);
+  /** Output blocks `[0, blocks)` of the current pass of the wide Winograd conv at `desc`, `work` multiply-adds (direct); `tile` as for {@link wino}. */
+  winoBlocks(desc: number, blocks: number, work: number, tile: 2 | 4 = 2): void {
+    if (this.threads === 1 || work < MIN_PARALLEL_WORK || blocks < 2) return (tile === 4 ? this.kernels.wino4Blocks : this.kernels.winoBlocks)(desc, 0, blocks, 0);
+    this.run(tile === 4 ? Kind.wino4Blocks : Kind.winoBlocks, desc, blocks, 0, blocks);
   }
 
-  /** The input transform of rows `[start, end)` of output blocks, the current pass of the wide Winograd conv at `desc`, whose blocks take `work` multiply-adds (direct). */
-  winoPassIn(desc: number, start: number, end: number, work: number): void {
+  /** The input transform of rows `[start, end)` of output blocks, the current pass of the wide Winograd conv at `desc`, whose blocks take `work` multiply-adds (direct); `tile` as for {@link wino}. */
+  winoPassIn(desc: number, start: number, end: number, work: number, tile: 2 | 4 = 2): void {
     const rows = end - start;
-    if (this.threads === 1 || work < MIN_PARALLEL_WORK || rows < 2) return this.kernels.winoPassIn(desc, start, end);
+    if (this.threads === 1 || work < MIN_PARALLEL_WORK || rows < 2) return (tile === 4 ? this.kernels.wino4PassIn : this.kernels.winoPassIn)(desc, start, end);
     // The `rows` word carries the first row, which each chunk's range is offset by.
-    this.run(Kind.winoPassIn, desc, rows, start, 0);
+    this.run(tile === 4 ? Kind.wino4PassIn : Kind.winoPassIn, desc, rows, start, 0);
   }
 
   /** Output rows `[0, rows)` of the pool at `desc`, which reads `work` values. */

@@ -52,7 +52,7 @@ export function compileWasm(layout: PlanLayout, options: PlanOptions): CompiledS
 
   // Reserve the memory: every step's own blocks, then the zero row, the scratch and the arena.
   const reservations = new HeapReservations();
-  const planning: StepPlanning = { layout, winograd: options.winograd !== false, memory: reservations, counts: {} };
+  const planning: StepPlanning = { layout, winograd: options.winograd !== false, winogradTile: options.winogradTile ?? 4, memory: reservations, counts: {} };
   const builders = layout.actions.map((action) => (WASM_STEPS[action.kind] as WasmStep<PlanAction> | undefined)?.(action, planning));
   // More than one thread only where workers can share the memory (not in a page that is not
   // cross-origin isolated, which cannot make a shared memory): elsewhere one thread, unshared.

@@ -38,8 +38,13 @@ export interface PlanOptions {
   wasm?: boolean;
   /** Threads for convs and pools, the caller's included (default 1). Needs WebAssembly and workers over a shared memory (Node's `worker_threads`, a cross-origin isolated page's Web Workers); one thread elsewhere. */
   threads?: number;
-  /** Run the 3×3 convs that suit it as Winograd F(2×2, 3×3) (default true; see `winograd.ts`). */
+  /** Run the 3×3 convs that suit it as Winograd F(2×2, 3×3) or F(4×4, 3×3) (default true; see `winograd.ts`). */
   winograd?: boolean;
+  /**
+   * The largest Winograd tile: 4 (default) runs the Winograd convs with at least 16 blocks of
+   * 4×4 outputs as F(4×4, 3×3); 2 keeps every Winograd conv F(2×2, 3×3).
+   */
+  winogradTile?: 2 | 4;
 }
 
 /** Bytes a plan holds, by purpose. */
@@ -70,7 +75,8 @@ export interface Plan {
    * How many actions of each kind run per forward (`conv`, `conv+residual`, `pool`, `toBlocked`,
    * `groupNorm`, `frn`, `batchNorm`, `channelNorm`, `gather`, `fallback:Op`, ...): what the plan fused and where it
    * converts layouts; `of which winograd`
-   * counts the convs (with or without residual) that run as Winograd F(2×2, 3×3).
+   * counts the convs (with or without residual) that run as Winograd, `of which winograd 4×4`
+   * those of them that run as F(4×4, 3×3).
    */
   readonly kernels: Readonly<Record<string, number>>;
   /** Stops the worker threads, if any; the plan must not run afterwards. */

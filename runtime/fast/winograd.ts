@@ -1,10 +1,21 @@
 /**
  * The TypeScript side of the Winograd conv (`runtime/wasm/winograd-kernel.ts`): which convs take
- * it, how each is cut, and the descriptors.
+ * it, which tile, how each is cut, and the descriptors.
  *
  * A conv takes it when it is 3×3 with stride 1, no dilation and one group, and has at least 16
  * input channels (ResNet-20's 16-channel stage gains about as much as the wider ones; fewer were
- * not measured, and their GEMMs get very short). Above 64 × 64 channels the plan stores the 9-tap
+ * not measured, and their GEMMs get very short).
+ *
+ * **Tile.** A conv with at least {@link MIN_LARGE_BLOCKS} blocks of 4×4 outputs over the batch
+ * runs as F(4×4, 3×3): 36 multiply-adds per channel pair and 16 outputs instead of F(2×2, 3×3)'s
+ * 64, its transforms costing about as much per output. Its U (36 values per channel pair, 4 times
+ * the 9-tap weights) is never kept: the plan keeps the 9-tap weights and makes U on every forward,
+ * like F(2×2, 3×3)'s wider convs below, which few blocks do not repay (measured by
+ * `npm run bench:conv`: 16 blocks 1.13–1.19× faster than F(2×2, 3×3), 4 blocks 0.95–0.97×). The
+ * forms below are the same for both tiles, with 36 values of ξ instead of 16 and U's transform
+ * `wino4_u`. Smaller convs, and every conv with `winogradTile: 2`, run as F(2×2, 3×3).
+ *
+ * **U.** Above 64 × 64 channels the plan stores the 9-tap
  * weights (`packWinogradSource`) and transforms them to U = G g Gᵀ (16 values per channel pair)
  * on every forward, into scratch: storing U would take 16/9 of the weights' memory, which for ResNet-18's wide stages
  * pushes the plan past its memory bound (weights + 2 × the largest pair of live activations),
@@ -23,7 +34,7 @@
  *   with the pass's V. U is made once per block and pass, V once per pass.
  */
 import { CONV_NR } from "../wasm/conv-kernel.js";
-import { WINO_DESC_WORDS, WinoDesc, WinoWide } from "../wasm/winograd-kernel.js";
+import { WINO4_XIS, WINO_DESC_WORDS, WinoDesc, WinoWide } from "../wasm/winograd-kernel.js";
 import type { WindowGeometry } from "./plan-graph.js";
 import { channelStride } from "./layout.js";
 
@@ -51,9 +62,13 @@ export function winogradFits(weightShape: readonly number[], window: WindowGeome
   );
 }
 
-/** The geometry of a Winograd conv: blocks of 2×2 outputs, how it is cut, its scratch. */
+/** The geometry of a Winograd conv: blocks of 2×2 (or 4×4) outputs, how it is cut, its scratch. */
 export interface WinogradShape {
-  /** Rows and columns of 2×2 output blocks (per image). */
+  /** Outputs per side of a block: 2, F(2×2, 3×3), or 4, F(4×4, 3×3) (stored U only). */
+  tile: 2 | 4;
+  /** Values of ξ per tile: 16, or 36 for F(4×4, 3×3). */
+  xis: number;
+  /** Rows and columns of output blocks (per image). */
   th: number;
   tw: number;
   /** Whether it runs in the wide form. */
@@ -76,25 +91,41 @@ export interface WinogradShape {
   mAt: number;
 }
 
-/** Sizes for a conv with `c` input and `m` output channels whose output is `oh × ow`. */
-export function winogradShape(m: number, c: number, oh: number, ow: number): WinogradShape {
+/**
+ * The fewest 4×4 output blocks (over the batch) for which a conv runs as F(4×4, 3×3): its U is
+ * made on every forward, 2.25 times F(2×2, 3×3)'s, which few blocks do not repay.
+ */
+export const MIN_LARGE_BLOCKS = 16;
+
+/**
+ * Sizes for a conv with `c` input and `m` output channels whose output is `n × oh × ow`; up to
+ * `largest` (4: F(4×4, 3×3) when it has at least {@link MIN_LARGE_BLOCKS} blocks of 4×4 outputs;
+ * 2: always F(2×2, 3×3)).
+ */
+export function winogradShape(m: number, c: number, n: number, oh: number, ow: number, largest: 2 | 4 = 4): WinogradShape {
   const [csIn, csOut] = [channelStride(c), channelStride(m)];
-  const th = Math.ceil(oh / 2);
-  const tw = Math.ceil(ow / 2);
-  if (16 * csIn * csOut * 4 <= NARROW_U_BYTES) {
-    const chunk = Math.max(1, Math.min(tw, Math.floor(CHUNK_BYTES / (16 * 4 * (csIn + csOut)))));
+  const tile = largest === 4 && n * Math.ceil(oh / 4) * Math.ceil(ow / 4) >= MIN_LARGE_BLOCKS ? 4 : 2;
+  const xis = tile === 4 ? WINO4_XIS : 16;
+  const th = Math.ceil(oh / tile);
+  const tw = Math.ceil(ow / tile);
+  if (xis * csIn * csOut * 4 <= NARROW_U_BYTES) {
+    // F(4×4, 3×3)'s tiles take 2.25 times the scratch: twice the bytes keeps chunks as long.
+    const chunkBytes = tile === 4 ? 2 * CHUNK_BYTES : CHUNK_BYTES;
+    const chunk = Math.max(1, Math.min(tw, Math.floor(chunkBytes / (xis * 4 * (csIn + csOut)))));
     const vXi = chunk * csIn * 4;
     const mXi = chunk * csOut * 4;
     const uXi = csIn * csOut * 4 + U_PAD;
-    const stored = 16 * csIn * csOut * 4 <= STORED_U_BYTES;
+    const stored = tile === 2 && 16 * csIn * csOut * 4 <= STORED_U_BYTES;
     // A stored U is made at load from the 9-tap weights, packed into the shared scratch for the while.
-    const shared = stored ? 9 * csIn * csOut * 4 : 16 * uXi;
-    return { th, tw, wide: false, stored, chunk, passRows: 0, vXi, uXi, shared, scratch: 16 * (vXi + mXi), mAt: 0 };
+    const shared = stored ? 9 * csIn * csOut * 4 : xis * uXi;
+    return { tile, xis, th, tw, wide: false, stored, chunk, passRows: 0, vXi, uXi, shared, scratch: xis * (vXi + mXi), mAt: 0 };
   }
-  const rowV = 16 * tw * csIn * 4;
+  const rowV = xis * tw * csIn * 4;
   const passRows = Math.max(1, Math.floor(PASS_V_BYTES / rowV));
   const uXi = csIn * CONV_NR * 4 + U_PAD;
-  return { th, tw, wide: true, stored: false, chunk: tw, passRows, vXi: passRows * tw * csIn * 4, uXi, shared: passRows * rowV, scratch: 16 * uXi + tw * 512, mAt: 16 * uXi };
+  // A thread's M row: each tile's 2 quads of the block, `xis` values each.
+  const mRow = tw * 32 * xis;
+  return { tile, xis, th, tw, wide: true, stored: false, chunk: tw, passRows, vXi: passRows * tw * csIn * 4, uXi, shared: passRows * rowV, scratch: xis * uXi + mRow, mAt: xis * uXi };
 }
 
 /**

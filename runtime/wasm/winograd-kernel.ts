@@ -1,7 +1,9 @@
 /**
- * Generates the Winograd convolution F(2×2, 3×3) of the plan executor, for 3×3 convs with
- * stride 1 and no dilation over the channels-last blocked layout of `conv-kernel.ts`
- * (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks", 2016):
+ * Generates the Winograd convolutions F(2×2, 3×3) and F(4×4, 3×3) of the plan executor, for 3×3
+ * convs with stride 1 and no dilation over the channels-last blocked layout of `conv-kernel.ts`
+ * (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks", 2016). F(2×2, 3×3) is
+ * described here; F(4×4, 3×3) (`wino4_…`, from {@link WINO4_XIS} on) has the same drivers and
+ * GEMMs over 6×6 input tiles, 36 values of ξ, and its own transforms:
  *
  *   Y = Aᵀ [ Σ_c (G g_c Gᵀ) ⊙ (Bᵀ d_c B) ] A
  *
@@ -61,22 +63,25 @@ export const WINO_ROWS = "wino_rows";
 const { i32, v128 } = ValueType;
 
 /**
- * The functions of the Winograd conv: `wino_rows`, `wino_in`, `wino_out`, then `wino_gemm_s` for
- * s = 1 … mr, then `wino_u`, `wino_blocks` and `wino_pass_in`. `firstIndex` is the module index
- * `wino_rows` will have.
+ * The functions of the Winograd conv F(2×2, 3×3) (`tile` 2): `wino_rows`, `wino_in`, `wino_out`,
+ * then `wino_gemm_s` for s = 1 … mr, then `wino_u`, `wino_blocks` and `wino_pass_in`; or those of
+ * F(4×4, 3×3) (`tile` 4), named `wino4_…` (see {@link WINO4_XIS}). `firstIndex` is the module
+ * index the row driver will have.
  */
-export function winogradFunctions(firstIndex: number, mr: number, fma: boolean): ModuleFunction[] {
+export function winogradFunctions(firstIndex: number, mr: number, fma: boolean, tile: 2 | 4 = 2): ModuleFunction[] {
+  const prefix = tile === 2 ? "wino" : "wino4";
+  const xis = tile === 2 ? 16 : WINO4_XIS;
   const gemmIndex = (s: number): number => firstIndex + 2 + s;
-  const gemms = Array.from({ length: mr }, (_, k) => ({ name: `wino_gemm_${k + 1}`, results: [], body: gemmBody(k + 1, fma) }));
+  const gemms = Array.from({ length: mr }, (_, k) => ({ name: `${prefix}_gemm_${k + 1}`, results: [], body: gemmBody(k + 1, fma, xis) }));
   const weightIndex = firstIndex + 3 + mr;
   return [
-    { name: WINO_ROWS, results: [], body: rowsBody(mr, gemmIndex, firstIndex + 1, firstIndex + 2) },
-    { name: "wino_in", results: [], body: inputBody() },
-    { name: "wino_out", results: [], body: outputBody() },
+    { name: `${prefix}_rows`, results: [], body: rowsBody(mr, gemmIndex, firstIndex + 1, firstIndex + 2, xis) },
+    { name: `${prefix}_in`, results: [], body: tile === 2 ? inputBody() : input4Body() },
+    { name: `${prefix}_out`, results: [], body: tile === 2 ? outputBody() : output4Body() },
     ...gemms,
-    { name: "wino_u", results: [], body: weightBody() },
-    { name: "wino_blocks", results: [], body: blocksBody(mr, gemmIndex, weightIndex, firstIndex + 2) },
-    { name: "wino_pass_in", results: [], body: passInputBody(firstIndex + 1) },
+    { name: `${prefix}_u`, results: [], body: tile === 2 ? weightBody() : weight4Body() },
+    { name: `${prefix}_blocks`, results: [], body: blocksBody(mr, gemmIndex, weightIndex, firstIndex + 2, xis) },
+    { name: `${prefix}_pass_in`, results: [], body: passInputBody(firstIndex + 1) },
   ];
 }
 
@@ -185,7 +190,7 @@ function passInputBody(inIndex: number): FunctionBody {
  * `wino_out` with the block's own descriptor. The U block is `[ξ][channel][8]`, `uXi` bytes per ξ. Blocks write disjoint channels, so disjoint block
  * ranges may run on different threads.
  */
-function blocksBody(mr: number, gemmIndex: (s: number) => number, weightIndex: number, outIndex: number): FunctionBody {
+function blocksBody(mr: number, gemmIndex: (s: number) => number, weightIndex: number, outIndex: number, xis: number): FunctionBody {
   const f = new FunctionBody([i32, i32, i32, i32]);
   const [desc, obStart, obEnd, thread] = [0, 1, 2, 3];
   const get = getter(f, desc);
@@ -227,14 +232,14 @@ function blocksBody(mr: number, gemmIndex: (s: number) => number, weightIndex: n
       wide("passStart").i32Sub().localGet(tw).i32Mul().localGet(inPixel).i32Mul().i32Add().localSet(vRow);
       f.i32Const(0).localSet(t);
       f.i32Const(0).localSet(group);
-      f.loop(); // the row's tiles, in balanced groups of ≤ mr, each through the 16 GEMMs
+      f.loop(); // the row's tiles, in balanced groups of ≤ mr, each through the GEMMs of every ξ
       {
         f.localGet(width).localGet(group).localGet(wider).i32LtU().i32Add().localSet(s);
         for (let size = mr; size >= 1; size--) {
           f.localGet(s).i32Const(size).i32Eq().if();
           f.localGet(vRow).localGet(t).localGet(inPixel).i32Mul().i32Add().localGet(inPixel);
           f.localGet(u);
-          f.localGet(m).localGet(t).i32Const(512).i32Mul().i32Add().i32Const(512);
+          f.localGet(m).localGet(t).i32Const(32 * xis).i32Mul().i32Add().i32Const(32 * xis);
           f.localGet(steps).localGet(vXi).localGet(uXi).call(gemmIndex(size));
           f.end();
         }
@@ -264,7 +269,7 @@ function blocksBody(mr: number, gemmIndex: (s: number) => number, weightIndex: n
  * `[tile][quad][ξ]` layout. The ξ loop around the reduction also makes TurboFan unroll the
  * reduction loop twice, which it does not do for a loop at a function's top.
  */
-function gemmBody(s: number, fma: boolean): FunctionBody {
+function gemmBody(s: number, fma: boolean, xis = 16): FunctionBody {
   const f = new FunctionBody([i32, i32, i32, i32, i32, i32, i32, i32]);
   const [v, vPixel, panel, m, mTile, steps, vXi, uXi] = [0, 1, 2, 3, 4, 5, 6, 7];
   const xi = f.local(i32);
@@ -274,7 +279,7 @@ function gemmBody(s: number, fma: boolean): FunctionBody {
   const p = Array.from({ length: s }, () => f.local(i32));
   const acc = Array.from({ length: s }, () => [f.local(v128), f.local(v128)]);
   const [w0, w1, a] = [f.local(v128), f.local(v128), f.local(v128)];
-  f.i32Const(16).localSet(xi);
+  f.i32Const(xis).localSet(xi);
   f.loop();
   {
     f.localGet(v).localSet(p[0]);
@@ -286,7 +291,7 @@ function gemmBody(s: number, fma: boolean): FunctionBody {
     reductionLoop(f, { p, acc, w0, w1, a, wp, wEnd, fma });
     f.localGet(m).localSet(out);
     for (let r = 0; r < s; r++) {
-      for (let h = 0; h < 2; h++) f.localGet(out).localGet(acc[r][h]).v128Store(h * 256);
+      for (let h = 0; h < 2; h++) f.localGet(out).localGet(acc[r][h]).v128Store(h * 16 * xis);
       if (r + 1 < s) f.localGet(out).localGet(mTile).i32Add().localSet(out);
     }
     f.localGet(v).localGet(vXi).i32Add().localSet(v);
@@ -302,8 +307,8 @@ function getter(f: FunctionBody, desc: number) {
   return (name: keyof typeof WinoDesc): FunctionBody => f.localGet(desc).i32Load(WinoDesc[name] * 4);
 }
 
-/** `wino_rows(desc, rowStart, rowEnd, thread)`. */
-function rowsBody(mr: number, gemmIndex: (s: number) => number, inIndex: number, outIndex: number): FunctionBody {
+/** `wino_rows(desc, rowStart, rowEnd, thread)` (and `wino4_rows`, whose tiles have `xis` = 36 values of ξ). */
+function rowsBody(mr: number, gemmIndex: (s: number) => number, inIndex: number, outIndex: number, xis = 16): FunctionBody {
   const f = new FunctionBody([i32, i32, i32, i32]);
   const [desc, rowStart, rowEnd, thread] = [0, 1, 2, 3];
   const get = getter(f, desc);
@@ -329,10 +334,10 @@ function rowsBody(mr: number, gemmIndex: (s: number) => number, inIndex: number,
   get("scratch").localGet(thread);
   get("scratchStride").i32Mul().i32Add().localSet(v);
   get("vXi").localSet(vXi);
-  f.localGet(v).localGet(vXi).i32Const(16).i32Mul().i32Add().localSet(m);
+  f.localGet(v).localGet(vXi).i32Const(xis).i32Mul().i32Add().localSet(m);
   get("inPixel").localSet(inPixel);
-  // A tile of M: 2 quads per block of 8 channels, 16 values of ξ each.
-  get("ocBlocks").i32Const(512).i32Mul().localSet(mTile);
+  // A tile of M: 2 quads per block of 8 channels, `xis` values of ξ each.
+  get("ocBlocks").i32Const(32 * xis).i32Mul().localSet(mTile);
   get("icQuads").i32Const(2).i32Shl().localSet(steps);
 
   f.localGet(rowStart).localSet(row);
@@ -365,7 +370,7 @@ function rowsBody(mr: number, gemmIndex: (s: number) => number, inIndex: number,
       {
         f.i32Const(0).localSet(t);
         f.i32Const(0).localSet(group);
-        f.loop(); // tiles of the chunk, in balanced groups of ≤ mr, each through the 16 GEMMs
+        f.loop(); // tiles of the chunk, in balanced groups of ≤ mr, each through the GEMMs of every ξ
         {
           // s = width + (group < wider ? 1 : 0)
           f.localGet(width).localGet(group).localGet(wider).i32LtU().i32Add().localSet(s);
@@ -374,7 +379,7 @@ function rowsBody(mr: number, gemmIndex: (s: number) => number, inIndex: number,
             f.localGet(v).localGet(t).localGet(inPixel).i32Mul().i32Add().localGet(inPixel);
             get("u").localGet(ob);
             get("panel").i32Mul().i32Add();
-            f.localGet(m).localGet(t).localGet(mTile).i32Mul().i32Add().localGet(ob).i32Const(512).i32Mul().i32Add().localGet(mTile);
+            f.localGet(m).localGet(t).localGet(mTile).i32Mul().i32Add().localGet(ob).i32Const(32 * xis).i32Mul().i32Add().localGet(mTile);
             f.localGet(steps).localGet(vXi);
             get("uXi").call(gemmIndex(size));
             f.end();
@@ -617,6 +622,308 @@ function outputBody(): FunctionBody {
       }
       for (const pointer of [...outPtr, ...resPtr, bias]) f.localGet(pointer).i32Const(16).i32Add().localSet(pointer);
       f.localGet(mq).i32Const(256).i32Add().localSet(mq);
+      f.localGet(q).i32Const(1).i32Sub().localTee(q).brIf(0);
+    }
+    f.end();
+    f.localGet(t).i32Const(1).i32Add().localTee(t).localGet(count).i32LtU().brIf(0);
+  }
+  f.end();
+  return f;
+}
+
+/** Values of ξ in an F(4×4, 3×3) tile: its 6 × 6 input pixels. */
+export const WINO4_XIS = 36;
+
+/**
+ * `wino4_u(src, dst, channels, uXi)`: F(4×4, 3×3)'s U = G g Gᵀ, with
+ *
+ *   G = [¼ 0 0; −⅙ −⅙ −⅙; −⅙ ⅙ −⅙; 1⁄24 1⁄12 ⅙; 1⁄24 −1⁄12 ⅙; 0 0 1],
+ *
+ * for one block of 8 output channels, from and to the layouts of `wino_u`: U for channel i and
+ * ξ = 6·row + column at `dst + ξ·uXi + 32·i`. Each row of G is applied as
+ * (g0 + g2 ± g1)·(−⅙), g0/24 + g2/6 ± g1/12, g0/4 and g2.
+ */
+function weight4Body(): FunctionBody {
+  const f = new FunctionBody([i32, i32, i32, i32]);
+  const [src, dst, channels, uXi] = [0, 1, 2, 3];
+  const xiOffset = Array.from({ length: WINO4_XIS }, () => f.local(i32));
+  const ch = f.local(i32);
+  const g = Array.from({ length: 9 }, () => f.local(v128));
+  const t = Array.from({ length: 18 }, () => f.local(v128)); // t[3·row + kx]: (G g)[row][kx]
+  const [a, b, c, sixth, quarter, twelfth, sixth24] = Array.from({ length: 7 }, () => f.local(v128));
+  f.localGet(channels).i32Eqz().if().return().end();
+  for (let xi = 1; xi < WINO4_XIS; xi++) f.localGet(uXi).i32Const(xi).i32Mul().localSet(xiOffset[xi]);
+  f.f32Const(-1 / 6).f32x4Splat().localSet(sixth);
+  f.f32Const(1 / 4).f32x4Splat().localSet(quarter);
+  f.f32Const(1 / 12).f32x4Splat().localSet(twelfth);
+  f.f32Const(1 / 24).f32x4Splat().localSet(sixth24);
+  // G applied to three values (x0, x1, x2), the six results handed to `use`.
+  const applyG = (x: readonly (() => void)[], use: (row: number, push: () => void) => void): void => {
+    x[0]();
+    x[2]();
+    f.f32x4Add().localSet(a);
+    // b = x0/24 + x2/6, c = x1/12
+    x[0]();
+    f.localGet(sixth24).f32x4Mul();
+    x[2]();
+    f.localGet(sixth).f32x4Mul().f32x4Sub().localSet(b);
+    x[1]();
+    f.localGet(twelfth).f32x4Mul().localSet(c);
+    use(0, () => {
+      x[0]();
+      f.localGet(quarter).f32x4Mul();
+    });
+    use(1, () => {
+      f.localGet(a);
+      x[1]();
+      f.f32x4Add().localGet(sixth).f32x4Mul();
+    });
+    use(2, () => {
+      f.localGet(a);
+      x[1]();
+      f.f32x4Sub().localGet(sixth).f32x4Mul();
+    });
+    use(3, () => f.localGet(b).localGet(c).f32x4Add());
+    use(4, () => f.localGet(b).localGet(c).f32x4Sub());
+    use(5, () => x[2]());
+  };
+  f.localGet(channels).localSet(ch);
+  f.loop();
+  {
+    for (let h = 0; h < 2; h++) {
+      for (let k = 0; k < 9; k++) f.localGet(src).v128Load(32 * k + 16 * h).localSet(g[k]);
+      // G g, column by column (kx): the taps g[3·ky + kx] down the column.
+      for (let kx = 0; kx < 3; kx++) {
+        applyG([0, 1, 2].map((ky) => () => void f.localGet(g[3 * ky + kx])), (row, push) => {
+          push();
+          f.localSet(t[3 * row + kx]);
+        });
+      }
+      // (G g) Gᵀ, row by row, stored at ξ = 6·row + column.
+      for (let row = 0; row < 6; row++) {
+        applyG([0, 1, 2].map((kx) => () => void f.localGet(t[3 * row + kx])), (col, push) => {
+          const xi = 6 * row + col;
+          f.localGet(dst);
+          if (xi > 0) f.localGet(xiOffset[xi]).i32Add();
+          push();
+          f.v128Store(16 * h);
+        });
+      }
+    }
+    f.localGet(src).i32Const(9 * 32).i32Add().localSet(src);
+    f.localGet(dst).i32Const(32).i32Add().localSet(dst);
+    f.localGet(ch).i32Const(1).i32Sub().localTee(ch).brIf(0);
+  }
+  f.end();
+  return f;
+}
+
+/**
+ * `wino4_in(desc, n, ty, tx0, count, v)`: V = Bᵀ d B for tiles `tx0 … tx0 + count − 1` of block
+ * row `ty` (4 output rows) of image `n`, each tile's 6×6 input pixels `d` from (4·ty − padTop,
+ * 4·tx − padLeft), with
+ *
+ *   Bᵀ = [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0; 0 −2 −1 2 1 0; 0 2 −1 −2 1 0; 0 4 0 −5 0 1].
+ *
+ * First each input row i: T[i][·] = d[i][·] B, stored at ξ = 6i + j; then each column j:
+ * V[·][j] = Bᵀ T[·][j], in place.
+ */
+function input4Body(): FunctionBody {
+  const f = new FunctionBody([i32, i32, i32, i32, i32, i32]);
+  const [desc, n, ty, tx0, count, v] = [0, 1, 2, 3, 4, 5];
+  const get = getter(f, desc);
+  const [t, image, iy, ix, y, rowPtr, vt, q, quads, height, width, inPixel, vXi, zero] = Array.from({ length: 14 }, () => f.local(i32));
+  const p = Array.from({ length: 6 }, () => f.local(i32));
+  const dst = Array.from({ length: 6 }, () => f.local(i32));
+  const x = Array.from({ length: 6 }, () => f.local(v128));
+  const [t1, t2, four, two] = Array.from({ length: 4 }, () => f.local(v128));
+
+  f.f32Const(4).f32x4Splat().localSet(four);
+  f.f32Const(2).f32x4Splat().localSet(two);
+  get("icQuads").localSet(quads);
+  get("height").localSet(height);
+  get("width").localSet(width);
+  get("inPixel").localSet(inPixel);
+  get("vXi").localSet(vXi);
+  get("zero").localSet(zero);
+  get("input").localGet(n);
+  get("inImage").i32Mul().i32Add().localSet(image);
+  f.localGet(ty).i32Const(2).i32Shl();
+  get("padTop").i32Sub().localSet(iy);
+
+  // The six outputs of one 6-point transform x·B (or Bᵀ·x) of the inputs in `x`, each stored by `store`:
+  // 4(x0 − x2) + (x4 − x2); (x4 − 4x2) ± (x3 − 4x1); (x4 − x2) ± 2(x3 − x1); 4(x1 − x3) + (x5 − x3).
+  const transform = (store: (k: number, push: () => void) => void): void => {
+    store(0, () => f.localGet(x[0]).localGet(x[2]).f32x4Sub().localGet(four).f32x4Mul().localGet(x[4]).localGet(x[2]).f32x4Sub().f32x4Add());
+    store(5, () => f.localGet(x[1]).localGet(x[3]).f32x4Sub().localGet(four).f32x4Mul().localGet(x[5]).localGet(x[3]).f32x4Sub().f32x4Add());
+    f.localGet(x[4]).localGet(x[2]).localGet(four).f32x4Mul().f32x4Sub().localSet(t1);
+    f.localGet(x[3]).localGet(x[1]).localGet(four).f32x4Mul().f32x4Sub().localSet(t2);
+    store(1, () => f.localGet(t1).localGet(t2).f32x4Add());
+    store(2, () => f.localGet(t1).localGet(t2).f32x4Sub());
+    f.localGet(x[4]).localGet(x[2]).f32x4Sub().localSet(t1);
+    f.localGet(x[3]).localGet(x[1]).f32x4Sub().localGet(two).f32x4Mul().localSet(t2);
+    store(3, () => f.localGet(t1).localGet(t2).f32x4Add());
+    store(4, () => f.localGet(t1).localGet(t2).f32x4Sub());
+  };
+  const storeAt = (k: number, push: () => void): void => {
+    f.localGet(dst[k]);
+    push();
+    f.v128Store(0);
+  };
+
+  f.i32Const(0).localSet(t);
+  f.loop(); // tiles
+  {
+    f.localGet(tx0).localGet(t).i32Add().i32Const(2).i32Shl();
+    get("padLeft").i32Sub().localSet(ix);
+    f.localGet(v).localGet(t).localGet(inPixel).i32Mul().i32Add().localSet(vt);
+    for (let i = 0; i < 6; i++) {
+      f.localGet(iy).i32Const(i).i32Add().localSet(y);
+      f.localGet(image).localGet(y).localGet(width).i32Mul().localGet(ix).i32Add().localGet(inPixel).i32Mul().i32Add().localSet(rowPtr);
+      for (let j = 0; j < 6; j++) {
+        // p[j] = (y, ix + j) inside the image ? its pixel : the row of zeros
+        f.localGet(rowPtr).i32Const(j).localGet(inPixel).i32Mul().i32Add();
+        f.localGet(zero);
+        f.localGet(y).localGet(height).i32LtU();
+        f.localGet(ix).i32Const(j).i32Add().localGet(width).i32LtU().i32And();
+        f.select().localSet(p[j]);
+        f.localGet(vt).localGet(vXi).i32Const(6 * i + j).i32Mul().i32Add().localSet(dst[j]);
+      }
+      f.localGet(quads).localSet(q);
+      f.loop();
+      {
+        for (let j = 0; j < 6; j++) f.localGet(p[j]).v128Load(0).localSet(x[j]);
+        transform(storeAt);
+        for (const pointer of [...p, ...dst]) f.localGet(pointer).i32Const(16).i32Add().localSet(pointer);
+        f.localGet(q).i32Const(1).i32Sub().localTee(q).brIf(0);
+      }
+      f.end();
+    }
+    for (let j = 0; j < 6; j++) {
+      // Column j: the values at ξ = j, 6 + j, …, 30 + j.
+      for (let i = 0; i < 6; i++) f.localGet(vt).localGet(vXi).i32Const(6 * i + j).i32Mul().i32Add().localSet(dst[i]);
+      f.localGet(quads).localSet(q);
+      f.loop();
+      {
+        for (let i = 0; i < 6; i++) f.localGet(dst[i]).v128Load(0).localSet(x[i]);
+        transform(storeAt);
+        for (const pointer of dst) f.localGet(pointer).i32Const(16).i32Add().localSet(pointer);
+        f.localGet(q).i32Const(1).i32Sub().localTee(q).brIf(0);
+      }
+      f.end();
+    }
+    f.localGet(t).i32Const(1).i32Add().localTee(t).localGet(count).i32LtU().brIf(0);
+  }
+  f.end();
+  return f;
+}
+
+/**
+ * `wino4_out(desc, n, ty, tx0, count, m)`: Y = Aᵀ M A with
+ *
+ *   Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 0; 0 1 1 4 4 0; 0 1 −1 8 −8 1]
+ *
+ * for each tile and quad of output channels (M's 36 values at 16·ξ from the quad's start), plus
+ * bias, residual and relu, stored where the 4×4 block lies inside the output. Per tile, the 16
+ * pixels' output and residual pointers and whether each lies inside are worked out once, before
+ * the loop over quads, which adds the quad's offset.
+ */
+function output4Body(): FunctionBody {
+  const f = new FunctionBody([i32, i32, i32, i32, i32, i32]);
+  const [desc, n, ty, tx0, count, m] = [0, 1, 2, 3, 4, 5];
+  const get = getter(f, desc);
+  const [t, oy0, ox0, oh, ow, mq, mTile, quads, q, bias, outImage, resImage, outPixel, resPixel, residual, relu, offset, pixel] =
+    Array.from({ length: 18 }, () => f.local(i32));
+  const outPtr = Array.from({ length: 16 }, () => f.local(i32));
+  const resPtr = Array.from({ length: 16 }, () => f.local(i32));
+  const inside = Array.from({ length: 16 }, () => f.local(i32));
+  const r = Array.from({ length: 24 }, () => f.local(v128)); // r[6a + j]: row a of Aᵀ M
+  const x = Array.from({ length: 6 }, () => f.local(v128));
+  const [s, d, s2, d2, value, biasV, zero, two, four, eight] = Array.from({ length: 10 }, () => f.local(v128));
+
+  get("oh").localSet(oh);
+  get("ow").localSet(ow);
+  get("ocBlocks").i32Const(32 * WINO4_XIS).i32Mul().localSet(mTile);
+  get("ocBlocks").i32Const(1).i32Shl().localSet(quads);
+  get("outPixel").localSet(outPixel);
+  get("resPixel").localSet(resPixel);
+  get("residual").localSet(residual);
+  get("flags").i32Const(1).i32And().localSet(relu);
+  get("output").localGet(n);
+  get("outImage").i32Mul().i32Add().localSet(outImage);
+  f.localGet(residual).localGet(n);
+  get("resImage").i32Mul().i32Add().localSet(resImage);
+  f.localGet(ty).i32Const(2).i32Shl().localSet(oy0);
+  f.f32Const(0).f32x4Splat().localSet(zero);
+  f.f32Const(2).f32x4Splat().localSet(two);
+  f.f32Const(4).f32x4Splat().localSet(four);
+  f.f32Const(8).f32x4Splat().localSet(eight);
+
+  // The four outputs of one 6-point transform Aᵀ·x of the inputs in `x`, each handed to `use`:
+  // with s = x1 + x2, d = x1 − x2, s2 = x3 + x4, d2 = x3 − x4:
+  // x0 + s + s2, d + 2·d2, s + 4·s2, d + 8·d2 + x5.
+  const transform = (use: (k: number, push: () => void) => void): void => {
+    f.localGet(x[1]).localGet(x[2]).f32x4Add().localSet(s);
+    f.localGet(x[1]).localGet(x[2]).f32x4Sub().localSet(d);
+    f.localGet(x[3]).localGet(x[4]).f32x4Add().localSet(s2);
+    f.localGet(x[3]).localGet(x[4]).f32x4Sub().localSet(d2);
+    use(0, () => f.localGet(x[0]).localGet(s).f32x4Add().localGet(s2).f32x4Add());
+    use(1, () => f.localGet(d).localGet(d2).localGet(two).f32x4Mul().f32x4Add());
+    use(2, () => f.localGet(s).localGet(s2).localGet(four).f32x4Mul().f32x4Add());
+    use(3, () => f.localGet(d).localGet(d2).localGet(eight).f32x4Mul().f32x4Add().localGet(x[5]).f32x4Add());
+  };
+
+  f.i32Const(0).localSet(t);
+  f.loop(); // tiles
+  {
+    f.localGet(tx0).localGet(t).i32Add().i32Const(2).i32Shl().localSet(ox0);
+    for (let a = 0; a < 4; a++) {
+      for (let b = 0; b < 4; b++) {
+        const k = 4 * a + b;
+        f.localGet(oy0).i32Const(a).i32Add().localGet(oh).i32LtU();
+        f.localGet(ox0).i32Const(b).i32Add().localGet(ow).i32LtU().i32And().localSet(inside[k]);
+        // the pixel's index (oy0 + a)·ow + ox0 + b, then its bytes in the output and residual
+        f.localGet(oy0).i32Const(a).i32Add().localGet(ow).i32Mul().localGet(ox0).i32Add().i32Const(b).i32Add().localSet(pixel);
+        f.localGet(pixel).localGet(outPixel).i32Mul().localGet(outImage).i32Add().localSet(outPtr[k]);
+        f.localGet(pixel).localGet(resPixel).i32Mul().localGet(resImage).i32Add().localSet(resPtr[k]);
+      }
+    }
+    f.localGet(m).localGet(t).localGet(mTile).i32Mul().i32Add().localSet(mq);
+    get("bias").localSet(bias);
+    f.i32Const(0).localSet(offset);
+    f.localGet(quads).localSet(q);
+    f.loop(); // quads of output channels
+    {
+      // Columns first: r[6a + j] = (Aᵀ M)[a][j] from M's column j (ξ = 6i + j).
+      for (let j = 0; j < 6; j++) {
+        for (let i = 0; i < 6; i++) f.localGet(mq).v128Load(16 * (6 * i + j)).localSet(x[i]);
+        transform((a, push) => {
+          push();
+          f.localSet(r[6 * a + j]);
+        });
+      }
+      f.localGet(bias).localGet(offset).i32Add().v128Load(0).localSet(biasV);
+      for (let a = 0; a < 4; a++) {
+        for (let j = 0; j < 6; j++) f.localGet(r[6 * a + j]).localSet(x[j]);
+        transform((b, push) => {
+          const k = 4 * a + b;
+          push();
+          f.localGet(biasV).f32x4Add().localSet(value);
+          f.localGet(inside[k]).if();
+          {
+            f.localGet(residual).if();
+            f.localGet(value).localGet(resPtr[k]).localGet(offset).i32Add().v128Load(0).f32x4Add().localSet(value);
+            f.end();
+            f.localGet(relu).if();
+            f.localGet(value).localGet(zero).f32x4Max().localSet(value);
+            f.end();
+            f.localGet(outPtr[k]).localGet(offset).i32Add().localGet(value).v128Store(0);
+          }
+          f.end();
+        });
+      }
+      f.localGet(offset).i32Const(16).i32Add().localSet(offset);
+      f.localGet(mq).i32Const(16 * WINO4_XIS).i32Add().localSet(mq);
       f.localGet(q).i32Const(1).i32Sub().localTee(q).brIf(0);
     }
     f.end();

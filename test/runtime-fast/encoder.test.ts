@@ -105,10 +105,14 @@ describe("modules", () => {
     expect(WebAssembly.validate(bytes)).toBe(true);
     const names = WebAssembly.Module.exports(new WebAssembly.Module(bytes)).map((e) => e.name);
     expect(names.slice(0, 2)).toEqual(["gemm_tile", "conv_rows"]);
-    const gemms = Array.from({ length: mr }, (_, k) => `wino_gemm_${k + 1}`);
+    const winograd = (prefix: string): string[] => {
+      const gemms = Array.from({ length: mr }, (_, k) => `${prefix}_gemm_${k + 1}`);
+      return [`${prefix}_rows`, `${prefix}_in`, `${prefix}_out`, ...gemms, `${prefix}_u`, `${prefix}_blocks`, `${prefix}_pass_in`];
+    };
     const layout = ["pool_rows", "depthwise_rows", "add", "relu", "activate", "clamp", "row_moments", "channel_affine", "pixel_norm", "copy_pixels", "gather_channels"];
-    expect(names).toHaveLength(2 + 2 * mr + 6 + mr + layout.length);
-    expect(names.slice(-(6 + mr + layout.length))).toEqual(["wino_rows", "wino_in", "wino_out", ...gemms, "wino_u", "wino_blocks", "wino_pass_in", ...layout]);
+    expect(names).toHaveLength(2 + 2 * mr + 2 * (6 + mr) + layout.length);
+    // F(2×2, 3×3) after the conv's tiles, then the window and element-wise kernels, then F(4×4, 3×3).
+    expect(names.slice(2 + 2 * mr)).toEqual([...winograd("wino"), ...layout, ...winograd("wino4")]);
   });
 
   it("uses relaxed SIMD's multiply-add in the conv only when asked, and it validates exactly where the engine has it", () => {

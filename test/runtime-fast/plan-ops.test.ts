@@ -15,14 +15,20 @@ afterAll(() => plans.forEach((p) => p.close()));
 const step = (op: string, inputs: string[], output: string, attrs: Record<string, PlanAttr> = {}): PlanStep => ({ op, inputs, output, attrs });
 
 /** Runs `steps` over inputs of `shapes` on every path and checks they agree; returns the WebAssembly plan. */
-function check(shapes: number[][], steps: PlanStep[], weights: Record<string, Tensor> = {}, outputs = [steps[steps.length - 1].output]): Plan {
+function check(
+  shapes: number[][],
+  steps: PlanStep[],
+  weights: Record<string, Tensor> = {},
+  outputs = [steps[steps.length - 1].output],
+  options: { winogradTile?: 2 | 4 } = {},
+): Plan {
   const graph: PlanGraph = { inputs: shapes.map((shape, k) => ({ name: `x${k}`, shape })), outputs, steps };
   const inputs = shapes.map((shape, k) => randomTensor(shape, 100 + k));
   const map = new Map(Object.entries(weights));
   const expected = compilePlan(graph, map, { wasm: false, fallback: irFallback }).run(inputs);
   let first: Plan | undefined;
   for (const threads of [1, 2]) {
-    const plan = compilePlan(graph, map, { threads, fallback: irFallback });
+    const plan = compilePlan(graph, map, { threads, fallback: irFallback, ...options });
     plans.push(plan);
     first ??= plan;
     const actual = plan.run(inputs);
@@ -54,7 +60,8 @@ describe("Conv", () => {
     check([xs], [step("Conv", ["x0", "w", "b"], "y", { kernel_shape: kernel, ...attrs })], convWeights(ws[0], ws[1], ws[2], ws[3], 7));
   });
 
-  // 3×3, stride 1, ≥ 16 input channels: Winograd F(2×2, 3×3) (checked by `kernels`), against the TypeScript conv.
+  // 3×3, stride 1, ≥ 16 input channels: Winograd F(2×2, 3×3) (checked by `kernels`; `winogradTile: 2`
+  // keeps every such conv F(2×2, 3×3)), against the TypeScript conv.
   const winograd: [string, number[], number[], Record<string, PlanAttr>][] = [
     ["odd output sizes (7 × 9), batch 2", [2, 16, 7, 9], [16, 16, 3, 3], { pads: [1, 1, 1, 1] }],
     ["no padding", [1, 16, 8, 10], [24, 16, 3, 3], {}],
@@ -68,8 +75,52 @@ describe("Conv", () => {
     ["wide: ragged channels, no padding", [1, 132, 7, 7], [132, 132, 3, 3], {}],
   ];
   it.each(winograd)("Winograd: %s", (_, xs, ws, attrs) => {
-    const plan = check([xs], [step("Conv", ["x0", "w", "b"], "y", { kernel_shape: [3, 3], ...attrs })], convWeights(ws[0], ws[1], 3, 3, 9));
+    const conv = [step("Conv", ["x0", "w", "b"], "y", { kernel_shape: [3, 3], ...attrs })];
+    const plan = check([xs], conv, convWeights(ws[0], ws[1], 3, 3, 9), undefined, { winogradTile: 2 });
     expect(plan.kernels["of which winograd"]).toBe(1);
+    expect(plan.kernels["of which winograd 4×4"]).toBeUndefined();
+  });
+
+  // At least 16 blocks of 4×4 outputs (over the batch): F(4×4, 3×3), its U made on every forward.
+  const large: [string, number[], number[], Record<string, PlanAttr>][] = [
+    ["output sizes not a multiple of 4 (13 × 18), batch 2", [2, 16, 13, 18], [24, 16, 3, 3], { pads: [1, 1, 1, 1] }],
+    ["no padding, channels not a multiple of 8", [1, 20, 18, 18], [12, 20, 3, 3], {}],
+    ["asymmetric pads", [1, 16, 15, 14], [16, 16, 3, 3], { pads: [0, 2, 2, 1] }],
+    ["rows longer than a chunk of tiles", [1, 64, 4, 64], [64, 64, 3, 3], { pads: [1, 1, 1, 1] }],
+    // Wide (U above 1 MiB): passes of rows, U a block at a time.
+    ["wide: 160 × 160 channels, one pass", [1, 160, 16, 16], [160, 160, 3, 3], { pads: [1, 1, 1, 1] }],
+    ["wide: three passes over 2 images, odd sizes", [2, 160, 18, 41], [136, 160, 3, 3], { pads: [1, 1, 1, 1] }],
+  ];
+  it.each(large)("Winograd F(4×4, 3×3): %s", (_, xs, ws, attrs) => {
+    const conv = [step("Conv", ["x0", "w", "b"], "y", { kernel_shape: [3, 3], ...attrs })];
+    const weights = convWeights(ws[0], ws[1], 3, 3, 9);
+    expect(check([xs], conv, weights).kernels).toMatchObject({ "of which winograd": 1, "of which winograd 4×4": 1 });
+    // `winogradTile: 2` keeps it F(2×2, 3×3).
+    const small = check([xs], conv, weights, undefined, { winogradTile: 2 });
+    expect(small.kernels["of which winograd"]).toBe(1);
+    expect(small.kernels["of which winograd 4×4"]).toBeUndefined();
+  });
+
+  it.each([
+    ["2 × 2 × 3 = 12", [2, 16, 7, 9]],
+    ["2 × 2 = 4", [1, 64, 8, 8]],
+  ])("Winograd: keeps F(2×2, 3×3) by default for fewer than 16 blocks of 4×4 outputs (%s)", (_, xs) => {
+    const plan = check([xs], [step("Conv", ["x0", "w", "b"], "y", { kernel_shape: [3, 3], pads: [1, 1, 1, 1] })], convWeights(16, xs[1], 3, 3, 9));
+    expect(plan.kernels["of which winograd"]).toBe(1);
+    expect(plan.kernels["of which winograd 4×4"]).toBeUndefined();
+  });
+
+  it.each([
+    ["narrow", 16],
+    ["wide", 144],
+  ])("Winograd F(4×4, 3×3) (%s): fuses the residual add and relu", (_, c) => {
+    const steps = [
+      step("Conv", ["x0", "w", "b"], "c", { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }),
+      step("Add", ["c", "x1"], "s"),
+      step("Relu", ["s"], "y"),
+    ];
+    const plan = check([[2, c, 10, 13], [2, c, 10, 13]], steps, convWeights(c, c, 3, 3, 11));
+    expect(plan.kernels).toMatchObject({ "conv+residual": 1, "of which winograd": 1, "of which winograd 4×4": 1 });
   });
 
   it("Winograd: fuses the residual add and relu", () => {

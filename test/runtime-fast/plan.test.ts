@@ -57,15 +57,19 @@ describe("what the plan fuses and converts", () => {
   it("runs ResNet-20 as convs with residual add + relu fused and one conversion at each edge", () => {
     const { plan, weights } = examplePlan("resnet20");
     const direct = { toBlocked: 1, conv: 12, "conv+residual": 9, pool: 1, toPlain: 1, gemm: 1 };
-    // Winograd: every 3×3 stride-1 conv but the stem (unfolded to 1×3 taps): 21 − 1 − 2 strided − 2 projections.
-    expect(compile(plan, weights, {}).kernels).toEqual({ ...direct, "of which winograd": 16 });
+    // Winograd: every 3×3 stride-1 conv but the stem (unfolded to 1×3 taps): 21 − 1 − 2 strided − 2 projections;
+    // at batch 2, F(4×4, 3×3) for stages 1 and 2 (6 + 5 convs of 2 × 8 × 8 and 2 × 4 × 4 blocks), not for
+    // stage 3's 2 × 2 × 2.
+    expect(compile(plan, weights, {}).kernels).toEqual({ ...direct, "of which winograd": 16, "of which winograd 4×4": 11 });
+    expect(compile(plan, weights, { winogradTile: 2 }).kernels).toEqual({ ...direct, "of which winograd": 16 });
     expect(compile(plan, weights, { winograd: false }).kernels).toEqual(direct);
   });
 
   it("takes Winograd for every 3×3 stride-1 conv of ResNet-18, the wide stages included", () => {
     const { plan, weights } = examplePlan("resnet18");
-    // Stages 1 to 4: 4 convs of 64 channels, then 3 of 128, 256 and 512 after each strided first.
-    expect(compile(plan, weights, {}).kernels["of which winograd"]).toBe(13);
+    // Stages 1 to 4: 4 convs of 64 channels, then 3 of 128, 256 and 512 after each strided first;
+    // F(4×4, 3×3) for all but the 512-channel ones (7 × 7 outputs: 2 × 2 blocks of 4 × 4).
+    expect(compile(plan, weights, {}).kernels).toMatchObject({ "of which winograd": 13, "of which winograd 4×4": 10 });
   });
 
   it("keeps concat, max pool, group, instance and filter response norms in the blocked layout, and sends switchable norm to the fallback", () => {
@@ -96,7 +100,7 @@ describe("what the plan fuses and converts", () => {
   it("runs an unfused module's batch norms as a blocked per-channel affine", () => {
     const { plan, weights } = examplePlan("resnet20", false);
     // One conversion at each edge, as for the fused graph; the residual adds and relus stand alone.
-    expect(compile(plan, weights, {}).kernels).toEqual({ toBlocked: 1, conv: 21, batchNorm: 21, relu: 19, add: 9, pool: 1, toPlain: 1, gemm: 1, "of which winograd": 16 });
+    expect(compile(plan, weights, {}).kernels).toEqual({ toBlocked: 1, conv: 21, batchNorm: 21, relu: 19, add: 9, pool: 1, toPlain: 1, gemm: 1, "of which winograd": 16, "of which winograd 4×4": 11 });
   });
 });
 

@@ -153,20 +153,21 @@ function directConv(action: ConvAction, { layout, memory }: StepPlanning, ceilin
  * `wino_rows` (narrow), or a block at a time by `wino_blocks` after each pass's input transform
  * (wide).
  */
-function winogradConv(action: ConvAction, { layout, memory, counts }: StepPlanning): StepBuilder {
+function winogradConv(action: ConvAction, { layout, memory, counts, winogradTile }: StepPlanning): StepBuilder {
   const [m, c] = action.weight.shape;
   const win = action.window;
-  const shape = winogradShape(m, c, win.oh, win.ow);
+  const shape = winogradShape(m, c, layout.buffers[action.input].shape[0], win.oh, win.ow, winogradTile);
   const blocks = channelStride(m) / CONV_NR;
   const desc = memory.take(shape.wide ? WINO_WIDE_DESC_WORDS : WINO_DESC_WORDS);
   const blockDescs = shape.wide ? memory.take(blocks * WINO_DESC_WORDS) : 0;
   // The 9-tap weights, or (stored) U, ξ by ξ at its padded stride.
-  const weights = memory.takeWeights(shape.stored ? (16 * shape.uXi) / 4 : blocks * CONV_NR * channelStride(c) * 9);
+  const weights = memory.takeWeights(shape.stored ? (shape.xis * shape.uXi) / 4 : blocks * CONV_NR * channelStride(c) * 9);
   const bias = memory.takeWeights(channelStride(m));
   memory.needZeroRow(channelStride(c));
   memory.needWinogradScratch(shape.scratch);
   memory.needWinogradShared(shape.shared);
   counts["of which winograd"] = (counts["of which winograd"] ?? 0) + 1;
+  if (shape.tile === 4) counts["of which winograd 4×4"] = (counts["of which winograd 4×4"] ?? 0) + 1;
   return ({ heap, words, at, zero, winogradScratch, winogradShared, splitter, kernels }) => {
     const cs = channelStride(c);
     const srcPanel = 9 * cs * CONV_NR * 4;
@@ -175,8 +176,9 @@ function winogradConv(action: ConvAction, { layout, memory, counts }: StepPlanni
     const source = shape.stored ? winogradShared : weights;
     packWinogradSource(action.weight.data, m, c, heap, source / 4);
     const u = shape.stored ? weights : winogradShared;
+    const makeU = shape.tile === 4 ? kernels.wino4U : kernels.winoU;
     const transform = (): void => {
-      for (let ob = 0; ob < blocks; ob++) kernels.winoU(source + ob * srcPanel, u + ob * panel, cs, shape.uXi);
+      for (let ob = 0; ob < blocks; ob++) makeU(source + ob * srcPanel, u + ob * panel, cs, shape.uXi);
     };
     if (shape.stored) transform();
     placeBias(heap, action, bias);
@@ -196,11 +198,11 @@ function winogradConv(action: ConvAction, { layout, memory, counts }: StepPlanni
     writeWinogradDescs(words, desc, placement, { m, c, h, w, window: win, relu: action.relu }, shape);
     const rows = n * shape.th;
     const work = n * win.oh * win.ow * m * c * 9;
-    if (shape.stored) return () => splitter.wino(desc, rows, work);
+    if (shape.stored) return () => splitter.wino(desc, rows, work, shape.tile);
     if (!shape.wide) {
       return () => {
         transform();
-        splitter.wino(desc, rows, work);
+        splitter.wino(desc, rows, work, shape.tile);
       };
     }
     return () => {
@@ -210,8 +212,8 @@ function winogradConv(action: ConvAction, { layout, memory, counts }: StepPlanni
         words[desc / 4 + WinoWide.passEnd] = end;
         // Both halves of the pass are split when the conv's work is worth it.
         const passWork = (work * (end - start)) / rows;
-        splitter.winoPassIn(desc, start, end, passWork);
-        splitter.winoBlocks(desc, blocks, passWork);
+        splitter.winoPassIn(desc, start, end, passWork, shape.tile);
+        splitter.winoBlocks(desc, blocks, passWork, shape.tile);
       }
     };
   };

@@ -24,6 +24,8 @@ export interface StepPlanning {
   readonly layout: PlanLayout;
   /** Whether a conv that suits it may run as Winograd (`PlanOptions.winograd`). */
   readonly winograd: boolean;
+  /** The largest Winograd tile a conv may take (`PlanOptions.winogradTile`). */
+  readonly winogradTile: 2 | 4;
   readonly memory: HeapReservations;
   /** Counts added to the plan's `kernels` (`of which winograd`). */
   readonly counts: Record<string, number>;
