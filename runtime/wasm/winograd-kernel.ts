@@ -76,8 +76,8 @@ export function winogradFunctions(firstIndex: number, mr: number, fma: boolean, 
   const weightIndex = firstIndex + 3 + mr;
   return [
     { name: `${prefix}_rows`, results: [], body: rowsBody(mr, gemmIndex, firstIndex + 1, firstIndex + 2, xis) },
-    { name: `${prefix}_in`, results: [], body: tile === 2 ? inputBody() : input4Body() },
-    { name: `${prefix}_out`, results: [], body: tile === 2 ? outputBody() : output4Body() },
+    { name: `${prefix}_in`, results: [], body: inputBody(tile === 2 ? 4 : 6) },
+    { name: `${prefix}_out`, results: [], body: outputBody(tile === 2 ? 4 : 6) },
     ...gemms,
     { name: `${prefix}_u`, results: [], body: tile === 2 ? weightBody() : weight4Body() },
     { name: `${prefix}_blocks`, results: [], body: blocksBody(mr, gemmIndex, weightIndex, firstIndex + 2, xis) },
@@ -407,38 +407,33 @@ function rowsBody(mr: number, gemmIndex: (s: number) => number, inIndex: number,
 
 /**
  * `wino_in(desc, n, ty, tx0, count, v)`: V = Bᵀ d B for tiles `tx0 … tx0 + count − 1` of block
- * row `ty` of image `n`, with
+ * row `ty` of image `n`, each tile's `side` × `side` input pixels `d` (zeros outside the image)
+ * from ((side − 2)·ty − padTop, (side − 2)·tx − padLeft). F(2×2, 3×3) (`side` 4):
  *
- *   Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1]
+ *   Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1],
  *
- * First each input row i: T[i][·] = d[i][·] B, stored at ξ = 4i + j; then each column j:
+ * with G's halves, which `wino_u` leaves out of U, applied to V instead. F(4×4, 3×3) (`side` 6,
+ * `wino4_in`):
+ *
+ *   Bᵀ = [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0; 0 −2 −1 2 1 0; 0 2 −1 −2 1 0; 0 4 0 −5 0 1].
+ *
+ * First each input row i: T[i][·] = d[i][·] B, stored at ξ = side·i + j; then each column j:
  * V[·][j] = Bᵀ T[·][j], in place.
  */
-function inputBody(): FunctionBody {
+function inputBody(side: 4 | 6): FunctionBody {
   const f = new FunctionBody([i32, i32, i32, i32, i32, i32]);
   const [desc, n, ty, tx0, count, v] = [0, 1, 2, 3, 4, 5];
   const get = getter(f, desc);
-  const t = f.local(i32);
-  const image = f.local(i32);
-  const iy = f.local(i32);
-  const ix = f.local(i32);
-  const y = f.local(i32);
-  const rowPtr = f.local(i32);
-  const vt = f.local(i32);
-  const q = f.local(i32);
-  const quads = f.local(i32);
-  const height = f.local(i32);
-  const width = f.local(i32);
-  const inPixel = f.local(i32);
-  const vXi = f.local(i32);
-  const zero = f.local(i32);
-  const p = Array.from({ length: 4 }, () => f.local(i32));
-  const dst = Array.from({ length: 4 }, () => f.local(i32));
-  const d = Array.from({ length: 4 }, () => f.local(v128));
-  const [half, quarter] = [f.local(v128), f.local(v128)];
+  const [t, image, iy, ix, y, rowPtr, vt, q, quads, height, width, inPixel, vXi, zero] = Array.from({ length: 14 }, () => f.local(i32));
+  const p = Array.from({ length: side }, () => f.local(i32));
+  const dst = Array.from({ length: side }, () => f.local(i32));
+  const x = Array.from({ length: side }, () => f.local(v128));
+  // F(2×2, 3×3): ½ and ¼; F(4×4, 3×3): the temporaries t1, t2 and the factors 4 and 2.
+  const [c0, c1, t1, t2] = Array.from({ length: 4 }, () => f.local(v128));
+  const shift = side === 4 ? 1 : 2; // log2 of a block's outputs per side
 
-  f.f32Const(0.5).f32x4Splat().localSet(half);
-  f.f32Const(0.25).f32x4Splat().localSet(quarter);
+  f.f32Const(side === 4 ? 0.5 : 4).f32x4Splat().localSet(c0);
+  f.f32Const(side === 4 ? 0.25 : 2).f32x4Splat().localSet(c1);
   get("icQuads").localSet(quads);
   get("height").localSet(height);
   get("width").localSet(width);
@@ -447,64 +442,77 @@ function inputBody(): FunctionBody {
   get("zero").localSet(zero);
   get("input").localGet(n);
   get("inImage").i32Mul().i32Add().localSet(image);
-  f.localGet(ty).i32Const(1).i32Shl();
+  f.localGet(ty).i32Const(shift).i32Shl();
   get("padTop").i32Sub().localSet(iy);
 
-  // The four outputs of one 4-point transform x·B (or Bᵀ·x), from the four inputs in `d`.
+  // The outputs of one transform x·B (or Bᵀ·x) of the inputs in `x`, each handed to `store`.
   const transform = (store: (k: number, push: () => void) => void): void => {
-    store(0, () => f.localGet(d[0]).localGet(d[2]).f32x4Sub());
-    store(1, () => f.localGet(d[1]).localGet(d[2]).f32x4Add());
-    store(2, () => f.localGet(d[2]).localGet(d[1]).f32x4Sub());
-    store(3, () => f.localGet(d[1]).localGet(d[3]).f32x4Sub());
+    if (side === 4) {
+      store(0, () => f.localGet(x[0]).localGet(x[2]).f32x4Sub());
+      store(1, () => f.localGet(x[1]).localGet(x[2]).f32x4Add());
+      store(2, () => f.localGet(x[2]).localGet(x[1]).f32x4Sub());
+      store(3, () => f.localGet(x[1]).localGet(x[3]).f32x4Sub());
+      return;
+    }
+    // 4(x0 − x2) + (x4 − x2); (x4 − 4x2) ± (x3 − 4x1); (x4 − x2) ± 2(x3 − x1); 4(x1 − x3) + (x5 − x3).
+    const [four, two] = [c0, c1];
+    store(0, () => f.localGet(x[0]).localGet(x[2]).f32x4Sub().localGet(four).f32x4Mul().localGet(x[4]).localGet(x[2]).f32x4Sub().f32x4Add());
+    store(5, () => f.localGet(x[1]).localGet(x[3]).f32x4Sub().localGet(four).f32x4Mul().localGet(x[5]).localGet(x[3]).f32x4Sub().f32x4Add());
+    f.localGet(x[4]).localGet(x[2]).localGet(four).f32x4Mul().f32x4Sub().localSet(t1);
+    f.localGet(x[3]).localGet(x[1]).localGet(four).f32x4Mul().f32x4Sub().localSet(t2);
+    store(1, () => f.localGet(t1).localGet(t2).f32x4Add());
+    store(2, () => f.localGet(t1).localGet(t2).f32x4Sub());
+    f.localGet(x[4]).localGet(x[2]).f32x4Sub().localSet(t1);
+    f.localGet(x[3]).localGet(x[1]).f32x4Sub().localGet(two).f32x4Mul().localSet(t2);
+    store(3, () => f.localGet(t1).localGet(t2).f32x4Add());
+    store(4, () => f.localGet(t1).localGet(t2).f32x4Sub());
+  };
+  /** Stores output k at dst[k], scaled by `factor` (G's halves of F(2×2, 3×3)) unless 1. */
+  const storeAt = (factor: (k: number) => number) => (k: number, push: () => void): void => {
+    f.localGet(dst[k]);
+    push();
+    if (factor(k) !== 1) f.localGet(factor(k) === 0.5 ? c0 : c1).f32x4Mul();
+    f.v128Store(0);
   };
 
   f.i32Const(0).localSet(t);
   f.loop(); // tiles
   {
-    f.localGet(tx0).localGet(t).i32Add().i32Const(1).i32Shl();
+    f.localGet(tx0).localGet(t).i32Add().i32Const(shift).i32Shl();
     get("padLeft").i32Sub().localSet(ix);
     f.localGet(v).localGet(t).localGet(inPixel).i32Mul().i32Add().localSet(vt);
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < side; i++) {
       f.localGet(iy).i32Const(i).i32Add().localSet(y);
       f.localGet(image).localGet(y).localGet(width).i32Mul().localGet(ix).i32Add().localGet(inPixel).i32Mul().i32Add().localSet(rowPtr);
-      for (let j = 0; j < 4; j++) {
+      for (let j = 0; j < side; j++) {
         // p[j] = (y, ix + j) inside the image ? its pixel : the row of zeros
         f.localGet(rowPtr).i32Const(j).localGet(inPixel).i32Mul().i32Add();
         f.localGet(zero);
         f.localGet(y).localGet(height).i32LtU();
         f.localGet(ix).i32Const(j).i32Add().localGet(width).i32LtU().i32And();
         f.select().localSet(p[j]);
-        f.localGet(vt).localGet(vXi).i32Const(4 * i + j).i32Mul().i32Add().localSet(dst[j]);
+        f.localGet(vt).localGet(vXi).i32Const(side * i + j).i32Mul().i32Add().localSet(dst[j]);
       }
       f.localGet(quads).localSet(q);
       f.loop();
       {
-        for (let j = 0; j < 4; j++) f.localGet(p[j]).v128Load(0).localSet(d[j]);
-        transform((k, push) => {
-          f.localGet(dst[k]);
-          push();
-          f.v128Store(0);
-        });
+        for (let j = 0; j < side; j++) f.localGet(p[j]).v128Load(0).localSet(x[j]);
+        transform(storeAt(() => 1));
         for (const pointer of [...p, ...dst]) f.localGet(pointer).i32Const(16).i32Add().localSet(pointer);
         f.localGet(q).i32Const(1).i32Sub().localTee(q).brIf(0);
       }
       f.end();
     }
-    for (let j = 0; j < 4; j++) {
-      // Column j: the values at ξ = j, 4 + j, 8 + j, 12 + j.
-      for (let i = 0; i < 4; i++) f.localGet(vt).localGet(vXi).i32Const(4 * i + j).i32Mul().i32Add().localSet(dst[i]);
+    for (let j = 0; j < side; j++) {
+      // Column j: the values at ξ = j, side + j, 2·side + j, ….
+      for (let i = 0; i < side; i++) f.localGet(vt).localGet(vXi).i32Const(side * i + j).i32Mul().i32Add().localSet(dst[i]);
+      // G's halves (F(2×2, 3×3)): ½ for row or column 1 or 2 of ξ, ¼ for both.
+      const half = (k: number): number => (side === 4 && (k === 1 || k === 2) ? 0.5 : 1);
       f.localGet(quads).localSet(q);
       f.loop();
       {
-        for (let i = 0; i < 4; i++) f.localGet(dst[i]).v128Load(0).localSet(d[i]);
-        transform((k, push) => {
-          f.localGet(dst[k]);
-          push();
-          // G's halves, which `wino_u` leaves out of U: ½ for row or column 1 or 2 of ξ, ¼ for both.
-          const factor = (k === 1 || k === 2 ? 0.5 : 1) * (j === 1 || j === 2 ? 0.5 : 1);
-          if (factor !== 1) f.localGet(factor === 0.5 ? half : quarter).f32x4Mul();
-          f.v128Store(0);
-        });
+        for (let i = 0; i < side; i++) f.localGet(dst[i]).v128Load(0).localSet(x[i]);
+        transform(storeAt((k) => half(k) * half(j)));
         for (const pointer of dst) f.localGet(pointer).i32Const(16).i32Add().localSet(pointer);
         f.localGet(q).i32Const(1).i32Sub().localTee(q).brIf(0);
       }
@@ -517,42 +525,38 @@ function inputBody(): FunctionBody {
 }
 
 /**
- * `wino_out(desc, n, ty, tx0, count, m)`: Y = Aᵀ M A with Aᵀ = [1 1 1 0; 0 1 −1 −1] for each
- * tile and quad of output channels, plus bias, residual and relu, stored where the 2×2 block
- * lies inside the output. Per tile, the four pixels' output and residual pointers and whether
- * each lies inside are worked out once, before the loop over quads.
+ * `wino_out(desc, n, ty, tx0, count, m)`: Y = Aᵀ M A for each tile and quad of output channels
+ * (M's `side²` values at 16·ξ from the quad's start), plus bias, residual and relu, stored where
+ * the block of (side − 2)² outputs lies inside the output. F(2×2, 3×3) (`side` 4):
+ *
+ *   Aᵀ = [1 1 1 0; 0 1 −1 −1];
+ *
+ * F(4×4, 3×3) (`side` 6, `wino4_out`):
+ *
+ *   Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 0; 0 1 1 4 4 0; 0 1 −1 8 −8 1].
+ *
+ * Per tile, each output pixel's output and residual pointers and whether it lies inside are
+ * worked out once, before the loop over quads, which adds the quad's offset.
  */
-function outputBody(): FunctionBody {
+function outputBody(side: 4 | 6): FunctionBody {
   const f = new FunctionBody([i32, i32, i32, i32, i32, i32]);
   const [desc, n, ty, tx0, count, m] = [0, 1, 2, 3, 4, 5];
   const get = getter(f, desc);
-  const t = f.local(i32);
-  const oy0 = f.local(i32);
-  const ox0 = f.local(i32);
-  const oh = f.local(i32);
-  const ow = f.local(i32);
-  const mq = f.local(i32);
-  const mTile = f.local(i32);
-  const quads = f.local(i32);
-  const q = f.local(i32);
-  const bias = f.local(i32);
-  const outImage = f.local(i32);
-  const resImage = f.local(i32);
-  const outPixel = f.local(i32);
-  const resPixel = f.local(i32);
-  const residual = f.local(i32);
-  const relu = f.local(i32);
-  const outPtr = Array.from({ length: 4 }, () => f.local(i32));
-  const resPtr = Array.from({ length: 4 }, () => f.local(i32));
-  const inside = Array.from({ length: 4 }, () => f.local(i32));
-  const r = Array.from({ length: 8 }, () => f.local(v128)); // r[4a + j]: row a of Aᵀ M
-  const y = Array.from({ length: 4 }, () => f.local(v128));
-  const biasV = f.local(v128);
-  const zero = f.local(v128);
+  const out = side - 2; // outputs per side of a block
+  const xis = side * side;
+  const shift = side === 4 ? 1 : 2;
+  const [t, oy0, ox0, oh, ow, mq, mTile, quads, q, bias, outImage, resImage, outPixel, resPixel, residual, relu, offset, pixel] =
+    Array.from({ length: 18 }, () => f.local(i32));
+  const outPtr = Array.from({ length: out * out }, () => f.local(i32));
+  const resPtr = Array.from({ length: out * out }, () => f.local(i32));
+  const inside = Array.from({ length: out * out }, () => f.local(i32));
+  const r = Array.from({ length: out * side }, () => f.local(v128)); // r[side·a + j]: row a of Aᵀ M
+  const x = Array.from({ length: side }, () => f.local(v128));
+  const [s, d, s2, d2, value, biasV, zero, two, four, eight] = Array.from({ length: 10 }, () => f.local(v128));
 
   get("oh").localSet(oh);
   get("ow").localSet(ow);
-  get("ocBlocks").i32Const(512).i32Mul().localSet(mTile);
+  get("ocBlocks").i32Const(32 * xis).i32Mul().localSet(mTile);
   get("ocBlocks").i32Const(1).i32Shl().localSet(quads);
   get("outPixel").localSet(outPixel);
   get("resPixel").localSet(resPixel);
@@ -562,66 +566,82 @@ function outputBody(): FunctionBody {
   get("outImage").i32Mul().i32Add().localSet(outImage);
   f.localGet(residual).localGet(n);
   get("resImage").i32Mul().i32Add().localSet(resImage);
-  f.localGet(ty).i32Const(1).i32Shl().localSet(oy0);
+  f.localGet(ty).i32Const(shift).i32Shl().localSet(oy0);
   f.f32Const(0).f32x4Splat().localSet(zero);
+  f.f32Const(2).f32x4Splat().localSet(two);
+  f.f32Const(4).f32x4Splat().localSet(four);
+  f.f32Const(8).f32x4Splat().localSet(eight);
+
+  // The outputs of one transform Aᵀ·x of the inputs in `x`, each handed to `use`. F(2×2, 3×3):
+  // x0 + x1 + x2, x1 − x2 − x3. F(4×4, 3×3), with s = x1 + x2, d = x1 − x2, s2 = x3 + x4,
+  // d2 = x3 − x4: x0 + s + s2, d + 2·d2, s + 4·s2, d + 8·d2 + x5.
+  const transform = (use: (k: number, push: () => void) => void): void => {
+    if (side === 4) {
+      use(0, () => f.localGet(x[0]).localGet(x[1]).f32x4Add().localGet(x[2]).f32x4Add());
+      use(1, () => f.localGet(x[1]).localGet(x[2]).f32x4Sub().localGet(x[3]).f32x4Sub());
+      return;
+    }
+    f.localGet(x[1]).localGet(x[2]).f32x4Add().localSet(s);
+    f.localGet(x[1]).localGet(x[2]).f32x4Sub().localSet(d);
+    f.localGet(x[3]).localGet(x[4]).f32x4Add().localSet(s2);
+    f.localGet(x[3]).localGet(x[4]).f32x4Sub().localSet(d2);
+    use(0, () => f.localGet(x[0]).localGet(s).f32x4Add().localGet(s2).f32x4Add());
+    use(1, () => f.localGet(d).localGet(d2).localGet(two).f32x4Mul().f32x4Add());
+    use(2, () => f.localGet(s).localGet(s2).localGet(four).f32x4Mul().f32x4Add());
+    use(3, () => f.localGet(d).localGet(d2).localGet(eight).f32x4Mul().f32x4Add().localGet(x[5]).f32x4Add());
+  };
 
   f.i32Const(0).localSet(t);
   f.loop(); // tiles
   {
-    f.localGet(tx0).localGet(t).i32Add().i32Const(1).i32Shl().localSet(ox0);
-    for (let a = 0; a < 2; a++) {
-      for (let b = 0; b < 2; b++) {
-        const k = 2 * a + b;
+    f.localGet(tx0).localGet(t).i32Add().i32Const(shift).i32Shl().localSet(ox0);
+    for (let a = 0; a < out; a++) {
+      for (let b = 0; b < out; b++) {
+        const k = out * a + b;
         f.localGet(oy0).i32Const(a).i32Add().localGet(oh).i32LtU();
         f.localGet(ox0).i32Const(b).i32Add().localGet(ow).i32LtU().i32And().localSet(inside[k]);
         // the pixel's index (oy0 + a)·ow + ox0 + b, then its bytes in the output and residual
-        f.localGet(oy0).i32Const(a).i32Add().localGet(ow).i32Mul().localGet(ox0).i32Add().i32Const(b).i32Add().localTee(resPtr[k]);
-        f.localGet(outPixel).i32Mul().localGet(outImage).i32Add().localSet(outPtr[k]);
-        f.localGet(resPtr[k]).localGet(resPixel).i32Mul().localGet(resImage).i32Add().localSet(resPtr[k]);
+        f.localGet(oy0).i32Const(a).i32Add().localGet(ow).i32Mul().localGet(ox0).i32Add().i32Const(b).i32Add().localSet(pixel);
+        f.localGet(pixel).localGet(outPixel).i32Mul().localGet(outImage).i32Add().localSet(outPtr[k]);
+        f.localGet(pixel).localGet(resPixel).i32Mul().localGet(resImage).i32Add().localSet(resPtr[k]);
       }
     }
     f.localGet(m).localGet(t).localGet(mTile).i32Mul().i32Add().localSet(mq);
     get("bias").localSet(bias);
+    f.i32Const(0).localSet(offset);
     f.localGet(quads).localSet(q);
     f.loop(); // quads of output channels
     {
-      // Rows of Aᵀ M: r0 = M0 + M1 + M2, r1 = M1 − M2 − M3 (Mi: row i of the 4×4 tile, ξ = 4i + j).
-      const mAt = (xi: number): void => {
-        f.localGet(mq).v128Load(16 * xi);
-      };
-      for (let j = 0; j < 4; j++) {
-        mAt(j);
-        mAt(4 + j);
-        f.f32x4Add();
-        mAt(8 + j);
-        f.f32x4Add().localSet(r[j]);
-        mAt(4 + j);
-        mAt(8 + j);
-        f.f32x4Sub();
-        mAt(12 + j);
-        f.f32x4Sub().localSet(r[4 + j]);
+      // Columns first: r[side·a + j] = (Aᵀ M)[a][j] from M's column j (ξ = side·i + j).
+      for (let j = 0; j < side; j++) {
+        for (let i = 0; i < side; i++) f.localGet(mq).v128Load(16 * (side * i + j)).localSet(x[i]);
+        transform((a, push) => {
+          push();
+          f.localSet(r[side * a + j]);
+        });
       }
-      f.localGet(bias).v128Load(0).localSet(biasV);
-      for (let a = 0; a < 2; a++) {
-        const row = r.slice(4 * a, 4 * a + 4);
-        f.localGet(row[0]).localGet(row[1]).f32x4Add().localGet(row[2]).f32x4Add().localGet(biasV).f32x4Add().localSet(y[2 * a]);
-        f.localGet(row[1]).localGet(row[2]).f32x4Sub().localGet(row[3]).f32x4Sub().localGet(biasV).f32x4Add().localSet(y[2 * a + 1]);
-      }
-      for (let k = 0; k < 4; k++) {
-        f.localGet(inside[k]).if();
-        {
-          f.localGet(residual).if();
-          f.localGet(y[k]).localGet(resPtr[k]).v128Load(0).f32x4Add().localSet(y[k]);
+      f.localGet(bias).localGet(offset).i32Add().v128Load(0).localSet(biasV);
+      for (let a = 0; a < out; a++) {
+        for (let j = 0; j < side; j++) f.localGet(r[side * a + j]).localSet(x[j]);
+        transform((b, push) => {
+          const k = out * a + b;
+          push();
+          f.localGet(biasV).f32x4Add().localSet(value);
+          f.localGet(inside[k]).if();
+          {
+            f.localGet(residual).if();
+            f.localGet(value).localGet(resPtr[k]).localGet(offset).i32Add().v128Load(0).f32x4Add().localSet(value);
+            f.end();
+            f.localGet(relu).if();
+            f.localGet(value).localGet(zero).f32x4Max().localSet(value);
+            f.end();
+            f.localGet(outPtr[k]).localGet(offset).i32Add().localGet(value).v128Store(0);
+          }
           f.end();
-          f.localGet(relu).if();
-          f.localGet(y[k]).localGet(zero).f32x4Max().localSet(y[k]);
-          f.end();
-          f.localGet(outPtr[k]).localGet(y[k]).v128Store(0);
-        }
-        f.end();
+        });
       }
-      for (const pointer of [...outPtr, ...resPtr, bias]) f.localGet(pointer).i32Const(16).i32Add().localSet(pointer);
-      f.localGet(mq).i32Const(256).i32Add().localSet(mq);
+      f.localGet(offset).i32Const(16).i32Add().localSet(offset);
+      f.localGet(mq).i32Const(16 * xis).i32Add().localSet(mq);
       f.localGet(q).i32Const(1).i32Sub().localTee(q).brIf(0);
     }
     f.end();
@@ -718,217 +738,3 @@ function weight4Body(): FunctionBody {
   return f;
 }
 
-/**
- * `wino4_in(desc, n, ty, tx0, count, v)`: V = Bᵀ d B for tiles `tx0 … tx0 + count − 1` of block
- * row `ty` (4 output rows) of image `n`, each tile's 6×6 input pixels `d` from (4·ty − padTop,
- * 4·tx − padLeft), with
- *
- *   Bᵀ = [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0; 0 −2 −1 2 1 0; 0 2 −1 −2 1 0; 0 4 0 −5 0 1].
- *
- * First each input row i: T[i][·] = d[i][·] B, stored at ξ = 6i + j; then each column j:
- * V[·][j] = Bᵀ T[·][j], in place.
- */
-function input4Body(): FunctionBody {
-  const f = new FunctionBody([i32, i32, i32, i32, i32, i32]);
-  const [desc, n, ty, tx0, count, v] = [0, 1, 2, 3, 4, 5];
-  const get = getter(f, desc);
-  const [t, image, iy, ix, y, rowPtr, vt, q, quads, height, width, inPixel, vXi, zero] = Array.from({ length: 14 }, () => f.local(i32));
-  const p = Array.from({ length: 6 }, () => f.local(i32));
-  const dst = Array.from({ length: 6 }, () => f.local(i32));
-  const x = Array.from({ length: 6 }, () => f.local(v128));
-  const [t1, t2, four, two] = Array.from({ length: 4 }, () => f.local(v128));
-
-  f.f32Const(4).f32x4Splat().localSet(four);
-  f.f32Const(2).f32x4Splat().localSet(two);
-  get("icQuads").localSet(quads);
-  get("height").localSet(height);
-  get("width").localSet(width);
-  get("inPixel").localSet(inPixel);
-  get("vXi").localSet(vXi);
-  get("zero").localSet(zero);
-  get("input").localGet(n);
-  get("inImage").i32Mul().i32Add().localSet(image);
-  f.localGet(ty).i32Const(2).i32Shl();
-  get("padTop").i32Sub().localSet(iy);
-
-  // The six outputs of one 6-point transform x·B (or Bᵀ·x) of the inputs in `x`, each stored by `store`:
-  // 4(x0 − x2) + (x4 − x2); (x4 − 4x2) ± (x3 − 4x1); (x4 − x2) ± 2(x3 − x1); 4(x1 − x3) + (x5 − x3).
-  const transform = (store: (k: number, push: () => void) => void): void => {
-    store(0, () => f.localGet(x[0]).localGet(x[2]).f32x4Sub().localGet(four).f32x4Mul().localGet(x[4]).localGet(x[2]).f32x4Sub().f32x4Add());
-    store(5, () => f.localGet(x[1]).localGet(x[3]).f32x4Sub().localGet(four).f32x4Mul().localGet(x[5]).localGet(x[3]).f32x4Sub().f32x4Add());
-    f.localGet(x[4]).localGet(x[2]).localGet(four).f32x4Mul().f32x4Sub().localSet(t1);
-    f.localGet(x[3]).localGet(x[1]).localGet(four).f32x4Mul().f32x4Sub().localSet(t2);
-    store(1, () => f.localGet(t1).localGet(t2).f32x4Add());
-    store(2, () => f.localGet(t1).localGet(t2).f32x4Sub());
-    f.localGet(x[4]).localGet(x[2]).f32x4Sub().localSet(t1);
-    f.localGet(x[3]).localGet(x[1]).f32x4Sub().localGet(two).f32x4Mul().localSet(t2);
-    store(3, () => f.localGet(t1).localGet(t2).f32x4Add());
-    store(4, () => f.localGet(t1).localGet(t2).f32x4Sub());
-  };
-  const storeAt = (k: number, push: () => void): void => {
-    f.localGet(dst[k]);
-    push();
-    f.v128Store(0);
-  };
-
-  f.i32Const(0).localSet(t);
-  f.loop(); // tiles
-  {
-    f.localGet(tx0).localGet(t).i32Add().i32Const(2).i32Shl();
-    get("padLeft").i32Sub().localSet(ix);
-    f.localGet(v).localGet(t).localGet(inPixel).i32Mul().i32Add().localSet(vt);
-    for (let i = 0; i < 6; i++) {
-      f.localGet(iy).i32Const(i).i32Add().localSet(y);
-      f.localGet(image).localGet(y).localGet(width).i32Mul().localGet(ix).i32Add().localGet(inPixel).i32Mul().i32Add().localSet(rowPtr);
-      for (let j = 0; j < 6; j++) {
-        // p[j] = (y, ix + j) inside the image ? its pixel : the row of zeros
-        f.localGet(rowPtr).i32Const(j).localGet(inPixel).i32Mul().i32Add();
-        f.localGet(zero);
-        f.localGet(y).localGet(height).i32LtU();
-        f.localGet(ix).i32Const(j).i32Add().localGet(width).i32LtU().i32And();
-        f.select().localSet(p[j]);
-        f.localGet(vt).localGet(vXi).i32Const(6 * i + j).i32Mul().i32Add().localSet(dst[j]);
-      }
-      f.localGet(quads).localSet(q);
-      f.loop();
-      {
-        for (let j = 0; j < 6; j++) f.localGet(p[j]).v128Load(0).localSet(x[j]);
-        transform(storeAt);
-        for (const pointer of [...p, ...dst]) f.localGet(pointer).i32Const(16).i32Add().localSet(pointer);
-        f.localGet(q).i32Const(1).i32Sub().localTee(q).brIf(0);
-      }
-      f.end();
-    }
-    for (let j = 0; j < 6; j++) {
-      // Column j: the values at ξ = j, 6 + j, …, 30 + j.
-      for (let i = 0; i < 6; i++) f.localGet(vt).localGet(vXi).i32Const(6 * i + j).i32Mul().i32Add().localSet(dst[i]);
-      f.localGet(quads).localSet(q);
-      f.loop();
-      {
-        for (let i = 0; i < 6; i++) f.localGet(dst[i]).v128Load(0).localSet(x[i]);
-        transform(storeAt);
-        for (const pointer of dst) f.localGet(pointer).i32Const(16).i32Add().localSet(pointer);
-        f.localGet(q).i32Const(1).i32Sub().localTee(q).brIf(0);
-      }
-      f.end();
-    }
-    f.localGet(t).i32Const(1).i32Add().localTee(t).localGet(count).i32LtU().brIf(0);
-  }
-  f.end();
-  return f;
-}
-
-/**
- * `wino4_out(desc, n, ty, tx0, count, m)`: Y = Aᵀ M A with
- *
- *   Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 0; 0 1 1 4 4 0; 0 1 −1 8 −8 1]
- *
- * for each tile and quad of output channels (M's 36 values at 16·ξ from the quad's start), plus
- * bias, residual and relu, stored where the 4×4 block lies inside the output. Per tile, the 16
- * pixels' output and residual pointers and whether each lies inside are worked out once, before
- * the loop over quads, which adds the quad's offset.
- */
-function output4Body(): FunctionBody {
-  const f = new FunctionBody([i32, i32, i32, i32, i32, i32]);
-  const [desc, n, ty, tx0, count, m] = [0, 1, 2, 3, 4, 5];
-  const get = getter(f, desc);
-  const [t, oy0, ox0, oh, ow, mq, mTile, quads, q, bias, outImage, resImage, outPixel, resPixel, residual, relu, offset, pixel] =
-    Array.from({ length: 18 }, () => f.local(i32));
-  const outPtr = Array.from({ length: 16 }, () => f.local(i32));
-  const resPtr = Array.from({ length: 16 }, () => f.local(i32));
-  const inside = Array.from({ length: 16 }, () => f.local(i32));
-  const r = Array.from({ length: 24 }, () => f.local(v128)); // r[6a + j]: row a of Aᵀ M
-  const x = Array.from({ length: 6 }, () => f.local(v128));
-  const [s, d, s2, d2, value, biasV, zero, two, four, eight] = Array.from({ length: 10 }, () => f.local(v128));
-
-  get("oh").localSet(oh);
-  get("ow").localSet(ow);
-  get("ocBlocks").i32Const(32 * WINO4_XIS).i32Mul().localSet(mTile);
-  get("ocBlocks").i32Const(1).i32Shl().localSet(quads);
-  get("outPixel").localSet(outPixel);
-  get("resPixel").localSet(resPixel);
-  get("residual").localSet(residual);
-  get("flags").i32Const(1).i32And().localSet(relu);
-  get("output").localGet(n);
-  get("outImage").i32Mul().i32Add().localSet(outImage);
-  f.localGet(residual).localGet(n);
-  get("resImage").i32Mul().i32Add().localSet(resImage);
-  f.localGet(ty).i32Const(2).i32Shl().localSet(oy0);
-  f.f32Const(0).f32x4Splat().localSet(zero);
-  f.f32Const(2).f32x4Splat().localSet(two);
-  f.f32Const(4).f32x4Splat().localSet(four);
-  f.f32Const(8).f32x4Splat().localSet(eight);
-
-  // The four outputs of one 6-point transform Aᵀ·x of the inputs in `x`, each handed to `use`:
-  // with s = x1 + x2, d = x1 − x2, s2 = x3 + x4, d2 = x3 − x4:
-  // x0 + s + s2, d + 2·d2, s + 4·s2, d + 8·d2 + x5.
-  const transform = (use: (k: number, push: () => void) => void): void => {
-    f.localGet(x[1]).localGet(x[2]).f32x4Add().localSet(s);
-    f.localGet(x[1]).localGet(x[2]).f32x4Sub().localSet(d);
-    f.localGet(x[3]).localGet(x[4]).f32x4Add().localSet(s2);
-    f.localGet(x[3]).localGet(x[4]).f32x4Sub().localSet(d2);
-    use(0, () => f.localGet(x[0]).localGet(s).f32x4Add().localGet(s2).f32x4Add());
-    use(1, () => f.localGet(d).localGet(d2).localGet(two).f32x4Mul().f32x4Add());
-    use(2, () => f.localGet(s).localGet(s2).localGet(four).f32x4Mul().f32x4Add());
-    use(3, () => f.localGet(d).localGet(d2).localGet(eight).f32x4Mul().f32x4Add().localGet(x[5]).f32x4Add());
-  };
-
-  f.i32Const(0).localSet(t);
-  f.loop(); // tiles
-  {
-    f.localGet(tx0).localGet(t).i32Add().i32Const(2).i32Shl().localSet(ox0);
-    for (let a = 0; a < 4; a++) {
-      for (let b = 0; b < 4; b++) {
-        const k = 4 * a + b;
-        f.localGet(oy0).i32Const(a).i32Add().localGet(oh).i32LtU();
-        f.localGet(ox0).i32Const(b).i32Add().localGet(ow).i32LtU().i32And().localSet(inside[k]);
-        // the pixel's index (oy0 + a)·ow + ox0 + b, then its bytes in the output and residual
-        f.localGet(oy0).i32Const(a).i32Add().localGet(ow).i32Mul().localGet(ox0).i32Add().i32Const(b).i32Add().localSet(pixel);
-        f.localGet(pixel).localGet(outPixel).i32Mul().localGet(outImage).i32Add().localSet(outPtr[k]);
-        f.localGet(pixel).localGet(resPixel).i32Mul().localGet(resImage).i32Add().localSet(resPtr[k]);
-      }
-    }
-    f.localGet(m).localGet(t).localGet(mTile).i32Mul().i32Add().localSet(mq);
-    get("bias").localSet(bias);
-    f.i32Const(0).localSet(offset);
-    f.localGet(quads).localSet(q);
-    f.loop(); // quads of output channels
-    {
-      // Columns first: r[6a + j] = (Aᵀ M)[a][j] from M's column j (ξ = 6i + j).
-      for (let j = 0; j < 6; j++) {
-        for (let i = 0; i < 6; i++) f.localGet(mq).v128Load(16 * (6 * i + j)).localSet(x[i]);
-        transform((a, push) => {
-          push();
-          f.localSet(r[6 * a + j]);
-        });
-      }
-      f.localGet(bias).localGet(offset).i32Add().v128Load(0).localSet(biasV);
-      for (let a = 0; a < 4; a++) {
-        for (let j = 0; j < 6; j++) f.localGet(r[6 * a + j]).localSet(x[j]);
-        transform((b, push) => {
-          const k = 4 * a + b;
-          push();
-          f.localGet(biasV).f32x4Add().localSet(value);
-          f.localGet(inside[k]).if();
-          {
-            f.localGet(residual).if();
-            f.localGet(value).localGet(resPtr[k]).localGet(offset).i32Add().v128Load(0).f32x4Add().localSet(value);
-            f.end();
-            f.localGet(relu).if();
-            f.localGet(value).localGet(zero).f32x4Max().localSet(value);
-            f.end();
-            f.localGet(outPtr[k]).localGet(offset).i32Add().localGet(value).v128Store(0);
-          }
-          f.end();
-        });
-      }
-      f.localGet(offset).i32Const(16).i32Add().localSet(offset);
-      f.localGet(mq).i32Const(16 * WINO4_XIS).i32Add().localSet(mq);
-      f.localGet(q).i32Const(1).i32Sub().localTee(q).brIf(0);
-    }
-    f.end();
-    f.localGet(t).i32Const(1).i32Add().localTee(t).localGet(count).i32LtU().brIf(0);
-  }
-  f.end();
-  return f;
-}
