@@ -2,8 +2,9 @@
  * Generates the Winograd convolutions F(2×2, 3×3) and F(4×4, 3×3) of the plan executor, for 3×3
  * convs with stride 1 and no dilation over the channels-last blocked layout of `conv-kernel.ts`
  * (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks", 2016). F(2×2, 3×3) is
- * described here; F(4×4, 3×3) (`wino4_…`, from {@link WINO4_XIS} on) has the same drivers and
- * GEMMs over 6×6 input tiles, 36 values of ξ, and its own transforms:
+ * described here; F(4×4, 3×3) (`wino4_…`) has the same drivers and GEMMs over 6×6 input tiles
+ * and {@link WINO4_XIS} values of ξ, with its own matrices in the transforms (`inputBody` and
+ * `outputBody` of side 6, `weight4Body`, whose U is never kept):
  *
  *   Y = Aᵀ [ Σ_c (G g_c Gᵀ) ⊙ (Bᵀ d_c B) ] A
  *
@@ -29,7 +30,8 @@
  * Each thread uses its own scratch (`scratch + thread·scratchStride`), so disjoint row ranges
  * may run on different threads. The transforms' coefficients are 0, ±1 (B, A) and ±½ (G, whose
  * halves are applied to V, as powers of two: see `wino_u`), so besides the reordered sums the
- * result matches the direct conv to rounding.
+ * result matches the direct conv to rounding. F(4×4, 3×3)'s are up to 8 (Aᵀ) and as small as
+ * 1/24 (G), so it rounds more: a few millionths of the output's largest value (docs/performance.md).
  */
 import { reductionLoop } from "./conv-kernel.js";
 import { FunctionBody, ValueType } from "./instructions.js";
