@@ -8,7 +8,11 @@
  *   npm run bench:steps -- mobilenet_v2 [RUNS]
  *
  * With `WINOGRAD=0` in the environment every conv runs on the direct kernel (`winograd: false`);
- * `THREADS=2` runs the plan on two threads, `BATCH=32` at that batch.
+ * `THREADS=2` runs the plan on two threads, `BATCH=32` at that batch. `COMPARE` (plan options as
+ * JSON, e.g. `COMPARE='{"winogradTile":2}'`) also compiles the plan with those options and runs
+ * the two step by step in turns, with a column for the other plan's time and the ratio: on a
+ * shared machine, whose speed moves by tens of percent between minutes, the ratio of two plans
+ * timed in one run is the figure to trust, not two runs' totals.
  */
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -21,6 +25,7 @@ import { compileWasm } from "../runtime/fast/plan-wasm.js";
 import { kernelFallback, type RuntimeKernel } from "../runtime/fast/fallback.js";
 import { kernelEntry } from "../runtime/ops/kernel-table.js";
 import { convKernel } from "../runtime/fast/steps/conv-step.js";
+import { winogradShape } from "../runtime/fast/winograd.js";
 import type { ModuleGraph } from "../runtime/fast/module-engine.js";
 import type { Tensor } from "../runtime/tensor.js";
 
@@ -55,20 +60,27 @@ const threads = Number(process.env.THREADS ?? 1);
 const shape = checked.values[checked.inputs[0].value].shape.map((d, i) => (i === 0 ? batch : typeof d === "number" ? d : 1));
 const planGraph = { inputs: graph.inputs.map((n) => ({ name: n, shape })), outputs: graph.outputs, steps };
 const fallback = kernelFallback(kernels, (s) => calls.get(s.output)!);
-const layout = analysePlan(planGraph, new Map(Object.entries(weights)), { blocked: true, fallback });
 const winograd = process.env.WINOGRAD !== "0";
-const compiled = compileWasm(layout, { threads, fallback, winograd });
-compiled.tensors.inputs = [{ shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i * 0.37)) }];
-const times = compiled.steps.map(() => [] as number[]);
+const compare = process.env.COMPARE === undefined ? undefined : (JSON.parse(process.env.COMPARE) as object);
+const plans = [{}, ...(compare === undefined ? [] : [compare])].map((options) => {
+  const layout = analysePlan(planGraph, new Map(Object.entries(weights)), { blocked: true, fallback });
+  const compiled = compileWasm(layout, { threads, fallback, winograd, ...options });
+  compiled.tensors.inputs = [{ shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i * 0.37)) }];
+  return { layout, compiled, times: compiled.steps.map(() => [] as number[]) };
+});
+const { layout, times } = plans[0]!;
 for (let r = 0; r < RUNS + WARMUP; r++) {
-  compiled.steps.forEach((step, k) => {
-    const t = performance.now();
-    step();
-    if (r >= WARMUP) times[k].push(performance.now() - t);
-  });
+  for (const plan of plans) {
+    plan.compiled.steps.forEach((step, k) => {
+      const t = performance.now();
+      step();
+      if (r >= WARMUP) plan.times[k]!.push(performance.now() - t);
+    });
+  }
 }
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 let total = 0;
+let compareTotal = 0;
 const byKind = new Map<string, number>();
 const rows: string[] = [];
 layout.actions.forEach((a, k) => {
@@ -80,19 +92,25 @@ layout.actions.forEach((a, k) => {
   if (a.kind === "conv") {
     const [m, ci, kh, kw] = a.weight.shape;
     const win = a.window;
-    kind = `conv ${convKernel(a, winograd)}${kh === 1 && kw === 1 ? " 1x1" : ""}`;
-    what = `conv ${convKernel(a, winograd)} ${ci * a.group}->${m} g${a.group} ${kh}x${kw}/${win.sh} out ${win.oh}x${win.ow}${a.residual !== undefined ? " +res" : ""}${a.after ? ` +${a.after.kind === "pointwise" ? a.after.op : a.after.kind}` : ""}`;
+    // The default plan's Winograd tile (F(4×4, 3×3) for enough blocks of 4×4 outputs).
+    const kernel = convKernel(a, winograd) + (convKernel(a, winograd) === "winograd" && winogradShape(m, ci, batch, win.oh, win.ow).tile === 4 ? " 4x4" : "");
+    kind = `conv ${kernel}${kh === 1 && kw === 1 ? " 1x1" : ""}`;
+    what = `conv ${kernel} ${ci * a.group}->${m} g${a.group} ${kh}x${kw}/${win.sh} out ${win.oh}x${win.ow}${a.residual !== undefined ? " +res" : ""}${a.after ? ` +${a.after.kind === "pointwise" ? a.after.op : a.after.kind}` : ""}`;
     gf = ((2 * batch * m * ci * kh * kw * win.oh * win.ow) / ms / 1e6).toFixed(1);
   } else if ("step" in a && a.step) {
     what = `${a.kind} ${(a.step as unknown as { op: string }).op}`;
     kind = what;
   }
   byKind.set(kind, (byKind.get(kind) ?? 0) + ms);
-  rows.push(`| ${k} | ${what} | ${ms.toFixed(3)} | ${gf} |`);
+  // The other plan's actions are the same, one for one: the options change kernels, not the graph.
+  const other = plans[1] === undefined ? "" : ` ${median(plans[1].times[k]!).toFixed(3)} | ${(median(plans[1].times[k]!) / ms).toFixed(2)} |`;
+  compareTotal += plans[1] === undefined ? 0 : median(plans[1].times[k]!);
+  rows.push(`| ${k} | ${what} | ${ms.toFixed(3)} | ${gf} |${other}`);
 });
 console.log(`${name}: node ${process.version}; ${threads} thread(s), batch ${batch}; median of ${RUNS}; sum of steps ${total.toFixed(2)} ms`);
-console.log("| # | action | ms | GFLOP/s |\n|---|---|---|---|");
+if (compare !== undefined) console.log(`with ${JSON.stringify(compare)}, in turns: ${compareTotal.toFixed(2)} ms, ${(compareTotal / total).toFixed(2)}× the default`);
+console.log(`| # | action | ms | GFLOP/s |${compare === undefined ? "" : " with COMPARE ms | ratio |"}\n|---|---|---|---|${compare === undefined ? "" : "---|---|"}`);
 console.log(rows.join("\n"));
 console.log("\n| kind | ms | share |\n|---|---|---|");
 for (const [k, ms] of [...byKind].sort((a, b) => b[1] - a[1])) console.log(`| ${k} | ${ms.toFixed(2)} | ${((100 * ms) / total).toFixed(0)} % |`);
-compiled.close();
+plans.forEach((plan) => plan.compiled.close());

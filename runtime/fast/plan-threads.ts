@@ -38,11 +38,21 @@ const RUN_CHUNK = `function runChunk(e, c, f, k, thread) {
   else e.pool_rows(desc, lo, hi);
 }`;
 
+/** A Winograd tile's drivers (`wino_rows`, `wino_blocks`, `wino_pass_in` or their `wino4_` forms) and their chunk kinds. */
+interface WinogradDrivers {
+  rows(desc: number, rowStart: number, rowEnd: number, thread: number): void;
+  blocks(desc: number, obStart: number, obEnd: number, thread: number): void;
+  passIn(desc: number, rowStart: number, rowEnd: number): void;
+  kinds: { rows: number; blocks: number; passIn: number };
+}
+
 /** Runs convs and pools over `threads` threads (1: on the caller's thread only). */
 export class RowSplitter {
   /** Threads actually in use. */
   readonly threads: number;
   private readonly chunks: ChunkPool;
+  /** F(2×2, 3×3)'s drivers and F(4×4, 3×3)'s, by the tile's outputs per side. */
+  private readonly winograd: Record<2 | 4, WinogradDrivers>;
 
   constructor(
     private readonly kernels: PlanKernels,
@@ -63,6 +73,10 @@ export class RowSplitter {
     };
     this.chunks = new ChunkPool(WORDS, threads, module, memory, RUN_CHUNK, exports);
     this.threads = this.chunks.threads;
+    this.winograd = {
+      2: { rows: kernels.winoRows, blocks: kernels.winoBlocks, passIn: kernels.winoPassIn, kinds: { rows: Kind.wino, blocks: Kind.winoBlocks, passIn: Kind.winoPassIn } },
+      4: { rows: kernels.wino4Rows, blocks: kernels.wino4Blocks, passIn: kernels.wino4PassIn, kinds: { rows: Kind.wino4, blocks: Kind.wino4Blocks, passIn: Kind.wino4PassIn } },
+    };
   }
 
   /** Chunks the workers (not the caller) have run since the splitter was made. */
@@ -83,22 +97,25 @@ export class RowSplitter {
    * (direct): F(2×2, 3×3)'s blocks of 2×2 outputs, or F(4×4, 3×3)'s of 4×4 (`tile` 4).
    */
   wino(desc: number, rows: number, work: number, tile: 2 | 4 = 2): void {
-    if (this.threads === 1 || work < MIN_PARALLEL_WORK || rows < 2) return (tile === 4 ? this.kernels.wino4Rows : this.kernels.winoRows)(desc, 0, rows, 0);
-    this.run(tile === 4 ? Kind.wino4 : Kind.wino, desc, rows, rows, 0);
+    const drivers = this.winograd[tile];
+    if (this.threads === 1 || work < MIN_PARALLEL_WORK || rows < 2) return drivers.rows(desc, 0, rows, 0);
+    this.run(drivers.kinds.rows, desc, rows, rows, 0);
   }
 
   /** Output blocks `[0, blocks)` of the current pass of the wide Winograd conv at `desc`, `work` multiply-adds (direct); `tile` as for {@link wino}. */
   winoBlocks(desc: number, blocks: number, work: number, tile: 2 | 4 = 2): void {
-    if (this.threads === 1 || work < MIN_PARALLEL_WORK || blocks < 2) return (tile === 4 ? this.kernels.wino4Blocks : this.kernels.winoBlocks)(desc, 0, blocks, 0);
-    this.run(tile === 4 ? Kind.wino4Blocks : Kind.winoBlocks, desc, blocks, 0, blocks);
+    const drivers = this.winograd[tile];
+    if (this.threads === 1 || work < MIN_PARALLEL_WORK || blocks < 2) return drivers.blocks(desc, 0, blocks, 0);
+    this.run(drivers.kinds.blocks, desc, blocks, 0, blocks);
   }
 
   /** The input transform of rows `[start, end)` of output blocks, the current pass of the wide Winograd conv at `desc`, whose blocks take `work` multiply-adds (direct); `tile` as for {@link wino}. */
   winoPassIn(desc: number, start: number, end: number, work: number, tile: 2 | 4 = 2): void {
     const rows = end - start;
-    if (this.threads === 1 || work < MIN_PARALLEL_WORK || rows < 2) return (tile === 4 ? this.kernels.wino4PassIn : this.kernels.winoPassIn)(desc, start, end);
+    const drivers = this.winograd[tile];
+    if (this.threads === 1 || work < MIN_PARALLEL_WORK || rows < 2) return drivers.passIn(desc, start, end);
     // The `rows` word carries the first row, which each chunk's range is offset by.
-    this.run(tile === 4 ? Kind.wino4PassIn : Kind.winoPassIn, desc, rows, start, 0);
+    this.run(drivers.kinds.passIn, desc, rows, start, 0);
   }
 
   /** Output rows `[0, rows)` of the pool at `desc`, which reads `work` values. */

@@ -64,7 +64,7 @@ export function winogradFits(weightShape: readonly number[], window: WindowGeome
 
 /** The geometry of a Winograd conv: blocks of 2×2 (or 4×4) outputs, how it is cut, its scratch. */
 export interface WinogradShape {
-  /** Outputs per side of a block: 2, F(2×2, 3×3), or 4, F(4×4, 3×3) (stored U only). */
+  /** Outputs per side of a block: 2, F(2×2, 3×3), or 4, F(4×4, 3×3) (whose U is never stored). */
   tile: 2 | 4;
   /** Values of ξ per tile: 16, or 36 for F(4×4, 3×3). */
   xis: number;
