@@ -93,7 +93,8 @@ layout.actions.forEach((a, k) => {
     const [m, ci, kh, kw] = a.weight.shape;
     const win = a.window;
     // The default plan's Winograd tile (F(4×4, 3×3) for enough blocks of 4×4 outputs).
-    const kernel = convKernel(a, winograd) + (convKernel(a, winograd) === "winograd" && winogradShape(m, ci, batch, win.oh, win.ow).tile === 4 ? " 4x4" : "");
+    const chosen = convKernel(a, winograd);
+    const kernel = chosen + (chosen === "winograd" && winogradShape(m, ci, batch, win.oh, win.ow).tile === 4 ? " 4x4" : "");
     kind = `conv ${kernel}${kh === 1 && kw === 1 ? " 1x1" : ""}`;
     what = `conv ${kernel} ${ci * a.group}->${m} g${a.group} ${kh}x${kw}/${win.sh} out ${win.oh}x${win.ow}${a.residual !== undefined ? " +res" : ""}${a.after ? ` +${a.after.kind === "pointwise" ? a.after.op : a.after.kind}` : ""}`;
     gf = ((2 * batch * m * ci * kh * kw * win.oh * win.ow) / ms / 1e6).toFixed(1);

@@ -35,6 +35,7 @@
  */
 import { reductionLoop } from "./conv-kernel.js";
 import { FunctionBody, ValueType } from "./instructions.js";
+import { advance } from "./loops.js";
 import type { ModuleFunction } from "./module.js";
 
 /** The fields of a Winograd descriptor: i32 words at `desc + 4·field`; pointers and strides in bytes. */
@@ -500,7 +501,7 @@ function inputBody(side: 4 | 6): FunctionBody {
       {
         for (let j = 0; j < side; j++) f.localGet(p[j]).v128Load(0).localSet(x[j]);
         transform(storeAt(() => 1));
-        for (const pointer of [...p, ...dst]) f.localGet(pointer).i32Const(16).i32Add().localSet(pointer);
+        advance(f, [...p, ...dst], 16);
         f.localGet(q).i32Const(1).i32Sub().localTee(q).brIf(0);
       }
       f.end();
@@ -515,7 +516,7 @@ function inputBody(side: 4 | 6): FunctionBody {
       {
         for (let i = 0; i < side; i++) f.localGet(dst[i]).v128Load(0).localSet(x[i]);
         transform(storeAt((k) => half(k) * half(j)));
-        for (const pointer of dst) f.localGet(pointer).i32Const(16).i32Add().localSet(pointer);
+        advance(f, dst, 16);
         f.localGet(q).i32Const(1).i32Sub().localTee(q).brIf(0);
       }
       f.end();
