@@ -10,7 +10,7 @@
  *   split across two threads (`setTrainingThreads(2)`: the caller and one worker);
  * - PyTorch on one thread (`bench/train-torch.py`, the system's `/usr/bin/python3` or `$PYTHON`;
  *   skipped with the reason where it or torch is missing), with glibc told to keep freed blocks
- *   (see `torchStep`; `NNC_TORCH_MALLOC=default` to leave it alone);
+ *   (see `startTorch`; `NNC_TORCH_MALLOC=default` to leave it alone);
  * - TensorFlow.js on its CPU backend (`bench/train-tfjs.ts`), one or two timed steps (ResNet-20: one, without warm-up): it
  *   takes seconds a step.
  *
@@ -187,7 +187,7 @@ async function inTurns(step: () => void, torch: TorchSteps | undefined, [warmup,
   return [median(nnc), torch === undefined ? undefined : median(other)];
 }
 
-/** glibc malloc settings that keep PyTorch's freed blocks in the process (see `torchStep`). */
+/** glibc malloc settings that keep PyTorch's freed blocks in the process (see `startTorch`). */
 const TORCH_MALLOC = { MALLOC_MMAP_THRESHOLD_: "4294967296", MALLOC_TRIM_THRESHOLD_: "4294967296", MALLOC_TOP_PAD_: "536870912" };
 
 /** The BLAS libraries PyTorch's runs loaded (its dense layers' speed depends on it). */
