@@ -21,6 +21,7 @@ export type { TrainingResult } from "./moments.js";
 export type { FusedActivation } from "./linalg/epilogue.js";
 export { gemmCore, packedScratchSize, type GemmOperands } from "./linalg/gemm-core.js";
 export { setTrainingThreads, trainingThreads } from "./linalg/wasm-products.js";
+export { setTrainingWinogradTile, trainingWinogradTile } from "./linalg/heap-winograd.js";
 
 export { conv, type ConvAttributes } from "./kernels/conv.js";
 export { gemm, type GemmAttributes } from "./kernels/gemm.js";

@@ -1,24 +1,28 @@
 /**
- * 3×3 unit-stride convs on the training products' heap as Winograd F(2×2, 3×3) (Lavin & Gray,
- * 2016): per 2×2 block of outputs ("tile") 16 multiplies per pair of channels instead of 36, so
- * the products take 2.25× fewer multiply-adds than im2col's (`heap-conv.ts`). It serves a conv's
- * forward and, through it, a unit-stride conv's input gradient (the conv of dY with the flipped
- * weights).
+ * 3×3 unit-stride convs on the training products' heap as Winograd convs (Lavin & Gray, 2016). It
+ * serves a conv's forward and, through it, a unit-stride conv's input gradient (the conv of dY
+ * with the flipped weights), as F(2×2, 3×3) or, when asked, F(4×4, 3×3)
+ * ({@link setTrainingWinogradTile}), and a conv's weight gradient as F(2×2, 3×3). Per 2×2 block of outputs ("tile"), F(2×2, 3×3) takes 16
+ * multiplies per pair of channels instead of 36, 2.25× fewer than im2col's (`heap-conv.ts`); per
+ * 4×4 tile, F(4×4, 3×3) takes 36 instead of 144, 4× fewer.
  *
  * For each chunk of images:
  *
- * 1. the images are copied into zero-padded planes (`copy_rows`), each row 2·⌈tw/4⌉·4 + 2 wide;
- * 2. `wino_planes_in` (`runtime/wasm/plane-winograd-kernel.ts`) writes V_ξ = (Bᵀ d B)_ξ of every
- *    tile as 16 matrices `[C × T]`, the B operands of the GEMM micro-kernel;
- * 3. 16 products M_ξ `[M × T]` = U_ξ `[M × C]` · V_ξ, where U = G g Gᵀ was packed once per call
- *    (in float64, rounded once);
- * 4. `wino_planes_out` writes Y = Aᵀ M A + bias (and relu) into the chunk's NCHW output, which is
- *    copied out.
+ * 1. the images are copied into zero-padded planes (`copy_rows`), each row tile·⌈tw/4⌉·4 + tile
+ *    wide;
+ * 2. `wino_planes_in` (`wino4_planes_in`; `runtime/wasm/plane-winograd-kernel.ts`) writes
+ *    V_ξ = (Bᵀ d B)_ξ of every tile as 16 (36) matrices `[C × T]`, the B operands of the GEMM
+ *    micro-kernel;
+ * 3. 16 (36) products M_ξ `[M × T]` = U_ξ `[M × C]` · V_ξ, where U = G g Gᵀ was packed once per
+ *    call (F(2×2, 3×3): in float64, rounded once; F(4×4, 3×3): in float32, by `wino4_planes_u`);
+ * 4. `wino_planes_out` (`wino4_planes_out`) writes Y = Aᵀ M A + bias (and relu) into the chunk's
+ *    NCHW output, which is copied out.
  *
  * The result equals the direct conv's to float32 rounding (the sums are reordered and the
- * transforms add a few roundings); `test/train/products.test.ts` holds it to the same bound as
- * im2col's. Chunks keep V and M (16·T·(C + M) floats) within {@link CHUNK_FLOATS}, so that the
- * GEMMs read V from cache; each product splits across the training threads as any other.
+ * transforms add a few roundings, more for F(4×4, 3×3), whose factors reach 8);
+ * `test/train/products.test.ts` holds both to the same bound as im2col's. Chunks keep V and M
+ * (16 or 36 · T·(C + M) floats) within {@link CHUNK_FLOATS}, so that the GEMMs read V from cache;
+ * each product splits across the training threads as any other.
  */
 import type { FusedActivation } from "./epilogue.js";
 import { rowStride } from "../fast/product.js";
@@ -65,35 +69,37 @@ export function convWinogradOnHeap(
   const [n, c, h, w] = x.shape;
   const m = weight.shape[0];
   const { oh, ow } = win;
-  const g = tileGeometry(win);
+  const g = tileGeometry(win, trainingTile);
   const rows = roundUp(m, MR);
-  const per = Math.max(1, Math.min(n, Math.floor(CHUNK_FLOATS / (16 * g.tiles * (c + rows)))));
+  const per = Math.max(1, Math.min(n, Math.floor(CHUNK_FLOATS / (g.xis * g.tiles * (c + rows)))));
   // Three columns past the last tile: the input transform's last group of four may write there.
   const ld = rowStride(per * g.tiles + 3);
   const outImage = m * oh * ow;
 
   const aAt = 0;
-  const zeroBias = aAt + 16 * rows * c;
+  const zeroBias = aAt + g.xis * rows * c;
   const biasAt = zeroBias + rows;
   const chunks = Math.ceil(n / per);
   if (heap.threads > 1 && chunks > 1 && convWinogradOnThreads(heap, { x, weight, bias, win, activation, y }, { g, rows, per, ld, aAt, zeroBias, biasAt })) return true;
   const input = inputRegions(biasAt + rows, per, c, h, w, g, ld);
   const mAt = input.end;
-  const yAt = mAt + 16 * rows * ld;
-  if (!heapHolds(yAt + per * outImage)) return false;
-  heap.layout(0, 0, 0, yAt + per * outImage);
+  const yAt = mAt + g.xis * rows * ld;
+  // The raw weights, for the F(4×4, 3×3) transform, after the rest.
+  const rawAt = yAt + per * outImage;
+  if (!heapHolds(rawAt + rawWeightFloats(g, rows, c))) return false;
+  heap.layout(0, 0, 0, rawAt + rawWeightFloats(g, rows, c));
   const f = heap.floats;
-  writeWeights(f, { rows, aAt, zeroBias, biasAt }, weight, bias);
+  writeWeights(heap, g.tile, { rows, aAt, zeroBias, biasAt }, weight, bias, rawAt);
   f.fill(0, input.xp, input.v);
   const relu = activation?.kind === "relu" ? 1 : 0;
 
   for (let first = 0; first < n; first += per) {
     const count = Math.min(per, n - first);
     transformInput(heap, x.data, first, count, [c, h, w], win, g, input);
-    for (let xi = 0; xi < 16; xi++) {
+    for (let xi = 0; xi < g.xis; xi++) {
       heap.run({ m, n: count * g.tiles, k: c, paddedRows: rows, ld, a: aAt + xi * rows * c, b: input.v + xi * c * ld, c: mAt + xi * rows * ld, bias: zeroBias, extra: 0 });
     }
-    heap.winogradOutput(mAt * 4, rows * ld * 4, ld * 4, m, count, g.th, g.tw, oh, ow, yAt * 4, biasAt * 4, relu);
+    heap.winogradOutput(g.tile, mAt * 4, rows * ld * 4, ld * 4, m, count, g.th, g.tw, oh, ow, yAt * 4, biasAt * 4, relu);
     y.set(heap.floats.subarray(yAt, yAt + count * outImage), first * outImage);
   }
   return true;
@@ -132,11 +138,12 @@ function convWinogradOnThreads(
   // A thread's region: the padded planes, V and M of one chunk, as one thread lays them out.
   const chunk = inputRegions(0, per, c, h, w, g, ld);
   const [planes, mOffset] = [chunk.v - chunk.xp, chunk.end - chunk.xp];
-  const region = mOffset + 16 * rows * ld;
-  if (!heapHolds(threadsAt + heap.threads * region)) return false;
-  heap.layout(0, 0, 0, threadsAt + heap.threads * region);
+  const region = mOffset + g.xis * rows * ld;
+  const rawAt = threadsAt + heap.threads * region;
+  if (!heapHolds(rawAt + rawWeightFloats(g, rows, c))) return false;
+  heap.layout(0, 0, 0, rawAt + rawWeightFloats(g, rows, c));
   const f = heap.floats;
-  writeWeights(f, { rows, aAt, zeroBias, biasAt }, weight, bias);
+  writeWeights(heap, g.tile, { rows, aAt, zeroBias, biasAt }, weight, bias, rawAt);
   for (let t = 0; t < heap.threads; t++) f.fill(0, threadsAt + t * region, threadsAt + t * region + planes);
   f.set(x.data, xAt);
   heap.winogradChunks(Math.ceil(n / per), {
@@ -146,18 +153,40 @@ function convWinogradOnThreads(
     xp: threadsAt * 4, threadStride: region * 4, vOffset: planes * 4, mOffset: mOffset * 4, ld,
     u: aAt * 4, rows, uXi: rows * c * 4, zeroBias: zeroBias * 4,
     m, per, n, y: yAt * 4, outImageBytes: outImage * 4, oh: win.oh, ow: win.ow,
-    bias: biasAt * 4, relu: activation?.kind === "relu" ? 1 : 0,
+    bias: biasAt * 4, relu: activation?.kind === "relu" ? 1 : 0, tile: g.tile,
   });
   y.set(heap.floats.subarray(yAt, yAt + n * outImage));
   return true;
 }
 
-/** U packed at `aAt` ({@link packTransformedWeights}), the products' zero bias, and the conv's bias (zero without one) at `biasAt`. */
-function writeWeights(f: Float32Array, { rows, aAt, zeroBias, biasAt }: Pick<WinogradLayout, "rows" | "aAt" | "zeroBias" | "biasAt">, weight: Tensor, bias: Tensor | undefined): void {
+/**
+ * U packed at `aAt`, the products' zero bias, and the conv's bias (zero without one) at
+ * `biasAt`. F(2×2, 3×3)'s U is made here ({@link packTransformedWeights}); F(4×4, 3×3)'s by
+ * `wino4_planes_u` from the weights copied to `rawAt` (with zero rows up to `rows`).
+ */
+function writeWeights(
+  heap: ProductHeap,
+  tile: 2 | 4,
+  { rows, aAt, zeroBias, biasAt }: Pick<WinogradLayout, "rows" | "aAt" | "zeroBias" | "biasAt">,
+  weight: Tensor,
+  bias: Tensor | undefined,
+  rawAt: number,
+): void {
   const [m, c] = weight.shape;
-  packTransformedWeights(f, aAt, weight.data, m, c, rows);
+  const f = heap.floats;
+  if (tile === 2) packTransformedWeights(f, aAt, weight.data, m, c, rows);
+  else {
+    f.set(weight.data.subarray(0, m * c * 9), rawAt);
+    f.fill(0, rawAt + m * c * 9, rawAt + rows * c * 9);
+    heap.winogradWeights4(rawAt * 4, c, rows / MR, aAt * 4, rows * c * 4);
+  }
   f.fill(0, zeroBias, biasAt + rows);
   if (bias !== undefined) f.set(bias.data.subarray(0, m), biasAt);
+}
+
+/** The floats {@link writeWeights} needs at `rawAt`: F(4×4, 3×3)'s raw weights, `rows` of them. */
+function rawWeightFloats(g: TileGeometry, rows: number, c: number): number {
+  return g.tile === 4 ? rows * c * 9 : 0;
 }
 
 /**
@@ -215,22 +244,50 @@ export function convWeightGradientWinograd(heap: ProductHeap, problem: HeapConvP
   return true;
 }
 
-/** The tiles of a conv's output and the zero-padded input planes they read. */
+/**
+ * The tiles of a conv's output and the zero-padded input planes they read, for F(2×2, 3×3)
+ * (`tile` 2) or F(4×4, 3×3) (`tile` 4).
+ */
 interface TileGeometry {
-  /** Rows and columns of 2×2 output tiles, and their number. */
+  /** Outputs per side of a tile, and the values of ξ (the products): 16 or 36. */
+  tile: 2 | 4;
+  xis: number;
+  /** Rows and columns of output tiles, and their number. */
   th: number;
   tw: number;
   tiles: number;
-  /** Floats per padded row (2·⌈tw/4⌉·4 + 2, so a last group of four reads inside it) and per padded plane. */
+  /**
+   * Floats per padded row (tile·⌈tw/4⌉·4 + tile, so a last group of four tiles reads inside it)
+   * and per padded plane (tile·th + 2 rows).
+   */
   rowFloats: number;
   planeFloats: number;
 }
 
-function tileGeometry(win: Window2d): TileGeometry {
-  const th = Math.ceil(win.oh / 2);
-  const tw = Math.ceil(win.ow / 2);
-  const rowFloats = 2 * roundUp(tw, 4) + 2;
-  return { th, tw, tiles: th * tw, rowFloats, planeFloats: (2 * th + 2) * rowFloats };
+function tileGeometry(win: Window2d, tile: 2 | 4 = 2): TileGeometry {
+  const th = Math.ceil(win.oh / tile);
+  const tw = Math.ceil(win.ow / tile);
+  const rowFloats = tile * roundUp(tw, 4) + tile;
+  return { tile, xis: (tile + 2) ** 2, th, tw, tiles: th * tw, rowFloats, planeFloats: (tile * th + 2) * rowFloats };
+}
+
+let trainingTile: 2 | 4 = 2;
+
+/**
+ * The tile of every Winograd forward (and unit-stride input gradient) from now on: F(2×2, 3×3)
+ * (2, the default) or F(4×4, 3×3) (4). F(4×4, 3×3) takes 1.2–1.4× less time per conv at the
+ * sizes of ResNet-20 and MNIST, but rounds about 7× more (a few millionths of the output's
+ * largest value, against a few ten-millionths), enough that training runs stray from PyTorch's
+ * past the tolerance of the trajectory tests; so it is a choice, like PyTorch's TF32 switch.
+ */
+export function setTrainingWinogradTile(tile: 2 | 4): void {
+  if (tile !== 2 && tile !== 4) throw new Error(`setTrainingWinogradTile: the tile is 2 or 4, not ${String(tile)}`);
+  trainingTile = tile;
+}
+
+/** The tile Winograd forwards use ({@link setTrainingWinogradTile}). */
+export function trainingWinogradTile(): 2 | 4 {
+  return trainingTile;
 }
 
 /** Where a chunk's input goes in the heap (floats): the images as they are, their padded planes, V; and the first float after. */
@@ -246,7 +303,7 @@ interface InputRegions {
 function inputRegions(at: number, per: number, c: number, h: number, w: number, g: TileGeometry, ld: number): InputRegions {
   const xp = at + per * c * h * w;
   const v = xp + per * c * g.planeFloats + 4;
-  return { x: at, xp, v, ld, end: v + 16 * c * ld };
+  return { x: at, xp, v, ld, end: v + g.xis * c * ld };
 }
 
 /**
@@ -260,7 +317,7 @@ function transformInput(heap: ProductHeap, x: Float32Array, first: number, count
   for (let plane = 0; plane < count * c; plane++) {
     heap.copyRows((r.x + plane * h * w) * 4, w * 4, (inside + plane * g.planeFloats) * 4, g.rowFloats * 4, h, w);
   }
-  heap.winogradInput(r.xp * 4, c, count, g.th, g.tw, g.rowFloats * 4, g.planeFloats * 4, r.v * 4, c * r.ld * 4, r.ld * 4);
+  heap.winogradInput(g.tile, r.xp * 4, c, count, g.th, g.tw, g.rowFloats * 4, g.planeFloats * 4, r.v * 4, c * r.ld * 4, r.ld * 4);
 }
 
 function roundUp(value: number, multiple: number): number {

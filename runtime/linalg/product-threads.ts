@@ -35,11 +35,11 @@ const Word = {
  * A call's kind: a product's slabs, im2col of images, or a conv (or one of its gradients) over
  * chunks of images or groups of channels, each whole on one thread (a conv's chunk: its im2col,
  * product and copy into the output; a Winograd conv's: its padded planes, transforms and 16
- * products); all but the first put their arguments where the slabs go.
+ * or 36 products); all but the first put their arguments where the slabs go.
  */
 const Kind = { product: 0, im2col: 1, conv: 2, weightGradient: 3, inputGradient: 4, winograd: 5, winogradGradient: 6 } as const;
-/** The most words a conv call takes from `Word.slabs` (see {@link ConvChunks}, the weight gradient's and {@link WinogradChunks}' 29). */
-const CONV_WORDS = 29;
+/** The most words a conv call takes from `Word.slabs` (see {@link ConvChunks}, the weight gradient's 29 and {@link WinogradChunks}' 30). */
+const CONV_WORDS = 30;
 /**
  * An im2col call's words, from `Word.slabs`: the first image (bytes) and the bytes between
  * images, then `im2col`'s arguments from `channels` to `table` (see `im2col-kernel.ts`), the
@@ -91,18 +91,19 @@ function runChunk(e, c, f, k, thread) {
   if (c[${Word.kind}] === ${Kind.winograd}) {
     const w = ${Word.slabs};
     const channels = c[w + 2], h = c[w + 3], width = c[w + 4], th = c[w + 8], tw = c[w + 9], ld = c[w + 14] * 4, rows = c[w + 16];
-    const m = c[w + 19], per = c[w + 20], n = c[w + 21], tiles = c[w + 28];
+    const m = c[w + 19], per = c[w + 20], n = c[w + 21], tiles = c[w + 28], four = c[w + 29] === 4;
+    const xis = four ? 36 : 16, input = four ? e.wino4_planes_in : e.wino_planes_in, output = four ? e.wino4_planes_out : e.wino_planes_out;
     const xp = c[w + 10] + thread * c[w + 11], v = xp + c[w + 12], products = xp + c[w + 13];
     for (let chunk = lo; chunk < hi; chunk++) {
       const first = chunk * per, count = Math.min(per, n - first);
       const x = c[w] + first * c[w + 1];
       for (let p = 0; p < count * channels; p++) e.copy_rows(x + p * h * width * 4, width * 4, xp + c[w + 5] + p * c[w + 7], c[w + 6], h, width);
-      e.wino_planes_in(xp, channels, count, th, tw, c[w + 6], c[w + 7], v, channels * ld, ld);
+      input(xp, channels, count, th, tw, c[w + 6], c[w + 7], v, channels * ld, ld);
       const columns = Math.ceil((count * tiles) / ${NR}) * ${NR};
-      for (let xi = 0; xi < 16; xi++) {
+      for (let xi = 0; xi < xis; xi++) {
         runSlabs(e, c[w + 15] + xi * c[w + 17], channels * ${MR * 4}, v + xi * channels * ld, ld, products + xi * rows * ld, c[w + 18], rows, columns, channels, false, 0, 0);
       }
-      e.wino_planes_out(products, rows * ld, ld, m, count, th, tw, c[w + 24], c[w + 25], c[w + 22] + first * c[w + 23], c[w + 26], c[w + 27]);
+      output(products, rows * ld, ld, m, count, th, tw, c[w + 24], c[w + 25], c[w + 22] + first * c[w + 23], c[w + 26], c[w + 27]);
     }
     return;
   }
@@ -243,6 +244,8 @@ export interface WinogradChunks {
   /** The bias (m floats) and whether relu follows. */
   bias: number;
   relu: number;
+  /** F(2×2, 3×3) (2: 16 products) or F(4×4, 3×3) (4: 36). */
+  tile: 2 | 4;
 }
 
 /**
@@ -429,7 +432,7 @@ export class ProductWorkers {
 
   /**
    * A Winograd conv over chunks of images, each chunk whole on the thread that takes it: its
-   * images into the thread's padded planes, the input transform into its V, the 16 products into
+   * images into the thread's padded planes, the input transform into its V, the 16 or 36 products into
    * its M and the output transform into the NCHW output; the calls one thread makes for the
    * chunk, so bit-for-bit its result.
    */
@@ -440,7 +443,7 @@ export class ProductWorkers {
       const values = [
         words.x, words.imageBytes, words.channels, words.height, words.width, words.inside, words.rowBytes, words.planeBytes, words.th, words.tw,
         words.xp, words.threadStride, words.vOffset, words.mOffset, words.ld, words.u, words.rows, words.uXi, words.zeroBias,
-        words.m, words.per, words.n, words.y, words.outImageBytes, words.oh, words.ow, words.bias, words.relu, words.tiles,
+        words.m, words.per, words.n, words.y, words.outImageBytes, words.oh, words.ow, words.bias, words.relu, words.tiles, words.tile,
       ];
       values.forEach((value, k) => (c[Word.slabs + k] = value));
     });

@@ -118,7 +118,7 @@ export class ProductHeap {
   private adamKernel!: PointwiseKernel;
   private pairPoolKernels!: { forward: (...args: number[]) => number; backward: (...args: number[]) => number };
   private pairAverageKernels!: { forward: PointwiseKernel; backward: PointwiseKernel };
-  private winogradKernels!: { input: WindowKernel; output: WindowKernel; gradient: WindowKernel };
+  private winogradKernels!: Record<keyof typeof PLANE_WINOGRAD_KERNELS, WindowKernel>;
   private workers: ProductWorkers | undefined;
   /** The memory as floats; replaced when the memory grows. */
   floats: Float32Array;
@@ -387,16 +387,25 @@ export class ProductHeap {
   }
 
   /**
-   * Winograd's input transform of `images` images of zero-padded planes at byte `xp` into the 16
-   * matrices V_ξ at byte `v` (`wino_planes_in`, see `runtime/wasm/plane-winograd-kernel.ts`).
+   * Winograd's input transform of `images` images of zero-padded planes at byte `xp` into the
+   * matrices V_ξ at byte `v`: F(2×2, 3×3)'s 16 (`tile` 2, `wino_planes_in`) or F(4×4, 3×3)'s 36
+   * (`tile` 4, `wino4_planes_in`; see `runtime/wasm/plane-winograd-kernel.ts`).
    */
-  winogradInput(xp: number, channels: number, images: number, th: number, tw: number, rowBytes: number, planeBytes: number, v: number, vXi: number, ld: number): void {
-    this.winogradKernels.input(xp, channels, images, th, tw, rowBytes, planeBytes, v, vXi, ld);
+  winogradInput(tile: 2 | 4, xp: number, channels: number, images: number, th: number, tw: number, rowBytes: number, planeBytes: number, v: number, vXi: number, ld: number): void {
+    this.winogradKernels[tile === 2 ? "input" : "input4"](xp, channels, images, th, tw, rowBytes, planeBytes, v, vXi, ld);
   }
 
-  /** Winograd's output transform of the 16 products at byte `m` into NCHW planes at byte `y` (`wino_planes_out`). */
-  winogradOutput(m: number, mXi: number, ld: number, channels: number, images: number, th: number, tw: number, oh: number, ow: number, y: number, bias: number, relu: number): void {
-    this.winogradKernels.output(m, mXi, ld, channels, images, th, tw, oh, ow, y, bias, relu);
+  /** Winograd's output transform of the products at byte `m` into NCHW planes at byte `y` (`wino_planes_out`, `wino4_planes_out`). */
+  winogradOutput(tile: 2 | 4, m: number, mXi: number, ld: number, channels: number, images: number, th: number, tw: number, oh: number, ow: number, y: number, bias: number, relu: number): void {
+    this.winogradKernels[tile === 2 ? "output" : "output4"](m, mXi, ld, channels, images, th, tw, oh, ow, y, bias, relu);
+  }
+
+  /**
+   * F(4×4, 3×3)'s transformed weights U of the weights `[4·blocks, c, 3, 3]` at byte `w`, packed
+   * as the micro-kernel's A operands at byte `dst`, `xiStride` bytes apart (`wino4_planes_u`).
+   */
+  winogradWeights4(w: number, c: number, blocks: number, dst: number, xiStride: number): void {
+    this.winogradKernels.weight4(w, c, blocks, dst, xiStride);
   }
 
   /** The weight gradient's transform of dY's 2×2 tiles at byte `dy` into the 16 matrices dM_ξ at byte `dm` (`wino_planes_grad`). */

@@ -111,6 +111,8 @@ export class FunctionBody {
   v128Load64Zero(offset = 0, align = 2): this { return this.simd(0x5d).memarg(align, offset); }
   /** The 64-bit lane `lane` (two float32) stored to memory. */
   v128Store64Lane(lane: number, offset = 0, align = 2): this { this.simd(0x5b).memarg(align, offset); this.code.byte(lane); return this; }
+  /** One float32 from memory into lane `lane`, the other lanes kept. */
+  v128Load32Lane(lane: number, offset = 0, align = 2): this { this.simd(0x56).memarg(align, offset); this.code.byte(lane); return this; }
   f32x4Splat(): this { return this.simd(0x13); }
   f64x2Splat(): this { return this.simd(0x14); }
   /** The two low float32 lanes as float64 lanes. */

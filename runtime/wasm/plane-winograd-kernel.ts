@@ -1,6 +1,7 @@
 /**
- * The transforms of the training products' Winograd conv F(2×2, 3×3) (`runtime/linalg/heap-winograd.ts`),
- * over planes in the product heap (channels first, as the training kernels keep tensors):
+ * The transforms of the training products' Winograd convs F(2×2, 3×3) and F(4×4, 3×3)
+ * (`runtime/linalg/heap-winograd.ts`), over planes in the product heap (channels first, as the
+ * training kernels keep tensors):
  *
  *   Y = Aᵀ [ Σ_c (G g_c Gᵀ) ⊙ (Bᵀ d_c B) ] A
  *
@@ -36,28 +37,47 @@
  * Σ_t dM_ξ ⊙ V_ξ, a product per ξ over the tiles, and that of g is Gᵀ dU G.
  *
  * B and A have coefficients 0 and ±1, so the transforms are sums and differences only.
+ *
+ * F(4×4, 3×3) has the forward's two transforms (and its weights'), over 4 × 4 output tiles whose
+ * 6 × 6 input patches give 36 matrices (ξ = 6i + j), with the arguments and layouts above:
+ * `wino4_planes_in` (tile (ty, tx) reads rows 4ty … 4ty + 5 and columns 4tx … 4tx + 5; a padded
+ * row holds 4·⌈tw/4⌉·4 + 4 columns), `wino4_planes_out`, and `wino4_planes_u`, which makes U from
+ * the weights. Per output it takes 36/16 = 2.25 multiplies per pair of channels against
+ * F(2×2, 3×3)'s 4, at the price of larger factors in its transforms (up to 8), so a little more
+ * rounding (`runtime/wasm/winograd-kernel.ts`, whose transforms these share).
  */
 import { FunctionBody, ValueType } from "./instructions.js";
 import { countedLoop } from "./loops.js";
+import { winograd4Input, winograd4Output, winograd4Weight, winograd4WeightLocals } from "./winograd-kernel.js";
 import type { ModuleFunction } from "./module.js";
 
-/** Export names of the two transforms. */
-export const PLANE_WINOGRAD_KERNELS = { input: "wino_planes_in", output: "wino_planes_out", gradient: "wino_planes_grad" } as const;
+/** Export names of the transforms: F(2×2, 3×3)'s three, then F(4×4, 3×3)'s input and output transforms. */
+export const PLANE_WINOGRAD_KERNELS = {
+  input: "wino_planes_in",
+  output: "wino_planes_out",
+  gradient: "wino_planes_grad",
+  input4: "wino4_planes_in",
+  output4: "wino4_planes_out",
+  weight4: "wino4_planes_u",
+} as const;
 
-/** The input transform's and the output transform's functions, for a module over the product heap. */
+/** The transforms' functions, for a module over the product heap. */
 export function planeWinogradFunctions(): ModuleFunction[] {
   return [
     { name: PLANE_WINOGRAD_KERNELS.input, results: [], body: inputBody() },
     { name: PLANE_WINOGRAD_KERNELS.output, results: [], body: outputBody() },
     { name: PLANE_WINOGRAD_KERNELS.gradient, results: [], body: gradientBody() },
+    { name: PLANE_WINOGRAD_KERNELS.input4, results: [], body: input4Body() },
+    { name: PLANE_WINOGRAD_KERNELS.output4, results: [], body: output4Body() },
+    { name: PLANE_WINOGRAD_KERNELS.weight4, results: [], body: weight4Body() },
   ];
 }
 
 const { i32, v128 } = ValueType;
 
-/** Locals holding ξ·`stride` for ξ = 0 … 15 (the byte offsets of the 16 matrices), set at the function's start. */
-function xiOffsets(f: FunctionBody, stride: number): number[] {
-  return Array.from({ length: 16 }, (_, xi) => {
+/** Locals holding ξ·`stride` for ξ = 0 … `count` − 1 (the byte offsets of the matrices), set at the function's start. */
+function xiOffsets(f: FunctionBody, stride: number, count = 16): number[] {
+  return Array.from({ length: count }, (_, xi) => {
     const local = f.local(i32);
     f.localGet(stride).i32Const(xi).i32Mul().localSet(local);
     return local;
@@ -65,34 +85,27 @@ function xiOffsets(f: FunctionBody, stride: number): number[] {
 }
 
 /**
- * Stores the first `count` (a local, 0 … 7) floats of the 8 in `vectors` at `out`: a 64-bit lane
- * for each pair, a float32 lane for an odd last one.
+ * Stores the first `count` (a local, at least 1) floats of the 4·`vectors.length` in `vectors`
+ * at `out`: whole vectors while they fit, then a 64-bit lane and a float32 lane for the rest.
  */
-function storePrefix(f: FunctionBody, out: number, vectors: readonly number[], count: number): void {
-  for (const [half, vector] of vectors.entries()) {
-    const base = 4 * half;
-    // Within this vector: lanes 0-1 when count ≥ base + 2, lanes 2-3 when ≥ base + 4 (only for the first).
-    f.localGet(count).i32Const(base + 2).i32GeS().if();
-    f.localGet(out).localGet(vector).v128Store64Lane(0, 16 * half);
-    if (half === 0) {
-      f.localGet(count).i32Const(4).i32GeS().if();
-      f.localGet(out).localGet(vector).v128Store64Lane(1, 8);
-      f.else();
-      f.localGet(count).i32Const(3).i32Eq().if();
-      f.localGet(out).localGet(vector).f32x4ExtractLane(2).f32Store(8);
-      f.end();
-      f.end();
-    } else {
-      f.localGet(count).i32Const(7).i32Eq().if();
-      f.localGet(out).localGet(vector).f32x4ExtractLane(2).f32Store(24);
-      f.end();
-    }
-    f.else();
-    f.localGet(count).i32Const(base + 1).i32Eq().if();
-    f.localGet(out).localGet(vector).f32x4ExtractLane(0).f32Store(16 * half);
-    f.end();
-    f.end();
-  }
+function storePrefix(f: FunctionBody, out: number, vectors: readonly number[], count: number, q = 0): void {
+  if (q === vectors.length) return;
+  const base = 4 * q;
+  f.localGet(count).i32Const(base + 4).i32GeS().if();
+  f.localGet(out).localGet(vectors[q]).v128Store(16 * q);
+  storePrefix(f, out, vectors, count, q + 1);
+  f.else();
+  f.localGet(count).i32Const(base + 2).i32GeS().if();
+  f.localGet(out).localGet(vectors[q]).v128Store64Lane(0, 16 * q);
+  f.localGet(count).i32Const(base + 3).i32Eq().if();
+  f.localGet(out).localGet(vectors[q]).f32x4ExtractLane(2).f32Store(16 * q + 8);
+  f.end();
+  f.else();
+  f.localGet(count).i32Const(base + 1).i32Eq().if();
+  f.localGet(out).localGet(vectors[q]).f32x4ExtractLane(0).f32Store(16 * q);
+  f.end();
+  f.end();
+  f.end();
 }
 
 /** The loops over images and channels (image outer), with `body(c)` for channel local `c`. */
@@ -107,17 +120,20 @@ function planes(f: FunctionBody, images: number, channels: number, body: (image:
 }
 
 /**
- * The walk both tile transforms make (`wino_planes_in`, `wino_planes_grad`): for each image and
- * channel, `start(image, c)` sets the plane's first byte (`plane`) and its first tile's
- * destination (`dstRow`); then for each group of four tiles of each tile row `body()` runs with
- * `src` = plane + 2ty·rowBytes + 8tx and `dst` = dstRow + 4·(ty·tw + tx).
+ * The walk the tile transforms make (`wino_planes_in`, `wino_planes_grad`, `wino4_planes_in`):
+ * for each image and channel, `start(image, c)` sets the plane's first byte (`plane`) and its
+ * first tile's destination (`dstRow`); then for each group of four tiles of each tile row
+ * `body()` runs with `src` = plane + `step`·ty·rowBytes + 4·`step`·tx (a tile covers `step` ×
+ * `step` outputs: 2 or 4) and `dst` = dstRow + 4·(ty·tw + tx).
  */
 function eachTileGroup(
   f: FunctionBody,
   [images, channels, th, tw, rowBytes]: readonly number[],
   start: (at: { plane: number; dstRow: number }, image: number, c: number) => void,
   body: (at: { src: number; dst: number }) => void,
+  step: 2 | 4 = 2,
 ): void {
+  const shift = step === 2 ? 1 : 2;
   const [plane, dstRow, src, dst, ty, tx] = Array.from({ length: 6 }, () => f.local(i32));
   planes(f, images, channels, (image, c) => {
     start({ plane, dstRow }, image, c);
@@ -125,8 +141,8 @@ function eachTileGroup(
     countedLoop(f, ty, th, 1, () => {
       f.i32Const(0).localSet(tx);
       countedLoop(f, tx, tw, 4, () => {
-        f.localGet(plane).localGet(ty).localGet(rowBytes).i32Mul().i32Const(1).i32Shl().i32Add();
-        f.localGet(tx).i32Const(3).i32Shl().i32Add().localSet(src);
+        f.localGet(plane).localGet(ty).localGet(rowBytes).i32Mul().i32Const(shift).i32Shl().i32Add();
+        f.localGet(tx).i32Const(shift + 2).i32Shl().i32Add().localSet(src);
         f.localGet(dstRow).localGet(ty).localGet(tw).i32Mul().localGet(tx).i32Add().i32Const(2).i32Shl().i32Add().localSet(dst);
         body({ src, dst });
       });
@@ -250,14 +266,7 @@ function outputBody(): FunctionBody {
           // Interleaved, tile by tile: columns 2t, 2t + 1.
           f.localGet(y0).localGet(y1).f32x4Shuffle([0, 4, 1, 5]).localSet(rowPair[0]);
           f.localGet(y0).localGet(y1).f32x4Shuffle([2, 6, 3, 7]).localSet(rowPair[1]);
-          const write = (): void => {
-            f.localGet(count).i32Const(8).i32GeS().if();
-            f.localGet(out).localGet(rowPair[0]).v128Store(0);
-            f.localGet(out).localGet(rowPair[1]).v128Store(16);
-            f.else();
-            storePrefix(f, out, rowPair, count);
-            f.end();
-          };
+          const write = (): void => storePrefix(f, out, rowPair, count);
           if (r === 0) write();
           else {
             // The second row exists unless oh is odd and this is the last tile row.
@@ -330,5 +339,201 @@ function gradientBody(): FunctionBody {
       });
     },
   );
+  return f;
+}
+
+/** `dst[t]` = lane t of each of `src`'s four vectors (a 4 × 4 transpose), through the scratch `tmp`. */
+function transpose4(f: FunctionBody, src: readonly number[], tmp: readonly number[], dst: readonly number[]): void {
+  f.localGet(src[0]).localGet(src[1]).f32x4Shuffle([0, 4, 1, 5]).localSet(tmp[0]);
+  f.localGet(src[2]).localGet(src[3]).f32x4Shuffle([0, 4, 1, 5]).localSet(tmp[1]);
+  f.localGet(src[0]).localGet(src[1]).f32x4Shuffle([2, 6, 3, 7]).localSet(tmp[2]);
+  f.localGet(src[2]).localGet(src[3]).f32x4Shuffle([2, 6, 3, 7]).localSet(tmp[3]);
+  f.localGet(tmp[0]).localGet(tmp[1]).f32x4Shuffle([0, 1, 4, 5]).localSet(dst[0]);
+  f.localGet(tmp[0]).localGet(tmp[1]).f32x4Shuffle([2, 3, 6, 7]).localSet(dst[1]);
+  f.localGet(tmp[2]).localGet(tmp[3]).f32x4Shuffle([0, 1, 4, 5]).localSet(dst[2]);
+  f.localGet(tmp[2]).localGet(tmp[3]).f32x4Shuffle([2, 3, 6, 7]).localSet(dst[3]);
+}
+
+/** Locals holding splats of 4, 2 and 8 (F(4×4, 3×3)'s factors), set here. */
+function factors(f: FunctionBody): { four: number; two: number; eight: number } {
+  const [four, two, eight] = [f.local(v128), f.local(v128), f.local(v128)];
+  f.f32Const(4).f32x4Splat().localSet(four);
+  f.f32Const(2).f32x4Splat().localSet(two);
+  f.f32Const(8).f32x4Splat().localSet(eight);
+  return { four, two, eight };
+}
+
+/**
+ * `wino4_planes_in`: F(4×4, 3×3)'s V = Bᵀ d B (see `winograd4Input`) for the 6 × 6 patches d at
+ * rows 4ty … 4ty + 5 and columns 4tx … 4tx + 5, with `wino_planes_in`'s arguments and layout, 36
+ * matrices V_ξ (ξ = 6i + j). Four tiles of a row at a time, a tile per lane: the 20 columns
+ * 4tx … 4tx + 19 of a patch row are 5 vector loads; a 4 × 4 transpose of the first four gives
+ * columns 0 … 3 of each tile, and two shuffles with the fifth columns 4 and 5. A padded row must
+ * hold 4·⌈tw/4⌉·4 + 4 columns.
+ */
+function input4Body(): FunctionBody {
+  const f = new FunctionBody([i32, i32, i32, i32, i32, i32, i32, i32, i32, i32]);
+  const [xp, channels, images, th, tw, rowBytes, planeBytes, v, vXi, ld] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const loads = Array.from({ length: 5 }, () => f.local(v128));
+  const tmp = Array.from({ length: 4 }, () => f.local(v128));
+  const d = Array.from({ length: 6 }, () => f.local(v128));
+  // d·B of each of the patch's 6 rows: e[r][j].
+  const e = Array.from({ length: 6 }, () => Array.from({ length: 6 }, () => f.local(v128)));
+  const [t1, t2] = [f.local(v128), f.local(v128)];
+  const { four, two } = factors(f);
+  const tiles = f.local(i32);
+  f.localGet(th).localGet(tw).i32Mul().localSet(tiles);
+  const offsets = xiOffsets(f, vXi, 36);
+
+  eachTileGroup(
+    f,
+    [images, channels, th, tw, rowBytes],
+    ({ plane, dstRow }, image, c) => {
+      f.localGet(xp).localGet(image).localGet(channels).i32Mul().localGet(c).i32Add().localGet(planeBytes).i32Mul().i32Add().localSet(plane);
+      f.localGet(v).localGet(c).localGet(ld).i32Mul().i32Add().localGet(image).localGet(tiles).i32Mul().i32Const(4).i32Mul().i32Add().localSet(dstRow);
+    },
+    ({ src, dst }) => {
+      for (let r = 0; r < 6; r++) {
+        for (let k = 0; k < 5; k++) f.localGet(src).v128Load(16 * k).localSet(loads[k]);
+        transpose4(f, loads, tmp, d);
+        f.localGet(d[0]).localGet(loads[4]).f32x4Shuffle([1, 2, 3, 4]).localSet(d[4]);
+        f.localGet(d[1]).localGet(loads[4]).f32x4Shuffle([1, 2, 3, 5]).localSet(d[5]);
+        winograd4Input(f, d, [four, two, t1, t2], (k, push) => {
+          push();
+          f.localSet(e[r][k]);
+        });
+        if (r < 5) f.localGet(src).localGet(rowBytes).i32Add().localSet(src);
+      }
+      // Bᵀ·(d·B) by columns, each ξ = 6i + j stored at dst + ξ·vXi.
+      for (let j = 0; j < 6; j++) {
+        winograd4Input(f, e.map((row) => row[j]), [four, two, t1, t2], (i, push) => {
+          f.localGet(dst).localGet(offsets[6 * i + j]).i32Add();
+          push();
+          f.v128Store(0);
+        });
+      }
+    },
+    4,
+  );
+  return f;
+}
+
+/**
+ * `wino4_planes_out`: F(4×4, 3×3)'s Y = Aᵀ M A + bias (then relu) from the 36 products, with
+ * `wino_planes_out`'s arguments and layout, four tiles (16 output columns) at a time: the four
+ * output columns of each tile come out one per vector, and a 4 × 4 transpose puts each tile's
+ * together. Columns and rows past the plane's edge are not written.
+ */
+function output4Body(): FunctionBody {
+  const f = new FunctionBody([i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32]);
+  const [mBase, mXi, ld, channels, images, th, tw, oh, ow, y, bias, relu] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+  const [tiles, srcRow, src, out, plane, ty, tx, count] = Array.from({ length: 8 }, () => f.local(i32));
+  const [b, zero, s, d, s2, d2] = Array.from({ length: 6 }, () => f.local(v128));
+  const { four, two, eight } = factors(f);
+  const x = Array.from({ length: 6 }, () => f.local(v128));
+  // r[a][j] = (Aᵀ M)[a][j]; then row a's four output columns, one per vector, and transposed.
+  const r = Array.from({ length: 4 }, () => Array.from({ length: 6 }, () => f.local(v128)));
+  const columns = Array.from({ length: 4 }, () => f.local(v128));
+  const tmp = Array.from({ length: 4 }, () => f.local(v128));
+  const row = Array.from({ length: 4 }, () => f.local(v128));
+  const scratch = [s, d, s2, d2, two, four, eight];
+  f.localGet(th).localGet(tw).i32Mul().localSet(tiles);
+  f.f32Const(0).f32x4Splat().localSet(zero);
+  const offsets = xiOffsets(f, mXi, 36);
+
+  planes(f, images, channels, (image, c) => {
+    f.localGet(bias).localGet(c).i32Const(2).i32Shl().i32Add().v128Load32Splat(0).localSet(b);
+    f.localGet(mBase).localGet(c).localGet(ld).i32Mul().i32Add().localGet(image).localGet(tiles).i32Mul().i32Const(2).i32Shl().i32Add().localSet(srcRow);
+    f.localGet(y).localGet(image).localGet(channels).i32Mul().localGet(c).i32Add().localGet(oh).i32Mul().localGet(ow).i32Mul().i32Const(2).i32Shl().i32Add().localSet(plane);
+    f.i32Const(0).localSet(ty);
+    countedLoop(f, ty, th, 1, () => {
+      f.i32Const(0).localSet(tx);
+      countedLoop(f, tx, tw, 4, () => {
+        f.localGet(srcRow).localGet(ty).localGet(tw).i32Mul().localGet(tx).i32Add().i32Const(2).i32Shl().i32Add().localSet(src);
+        for (let j = 0; j < 6; j++) {
+          for (let i = 0; i < 6; i++) f.localGet(src).localGet(offsets[6 * i + j]).i32Add().v128Load(0).localSet(x[i]);
+          winograd4Output(f, x, scratch, (a, push) => {
+            push();
+            f.localSet(r[a][j]);
+          });
+        }
+        // out = plane + 4·(4ty·ow + 4tx); count = ow − 4tx columns to write (16 at most).
+        f.localGet(plane).localGet(ty).localGet(ow).i32Mul().localGet(tx).i32Add().i32Const(4).i32Shl().i32Add().localSet(out);
+        f.localGet(ow).localGet(tx).i32Const(2).i32Shl().i32Sub().localSet(count);
+        for (let a = 0; a < 4; a++) {
+          // Output row 4ty + a, which exists unless it is past the plane's last.
+          if (a > 0) {
+            f.localGet(out).localGet(ow).i32Const(2).i32Shl().i32Add().localSet(out);
+            f.localGet(ty).i32Const(2).i32Shl().i32Const(a).i32Add().localGet(oh).i32LtS().if();
+          }
+          for (let j = 0; j < 6; j++) f.localGet(r[a][j]).localSet(x[j]);
+          winograd4Output(f, x, scratch, (k, push) => {
+            push();
+            f.localGet(b).f32x4Add().localSet(columns[k]);
+          });
+          f.localGet(relu).if();
+          for (const v of columns) f.localGet(v).localGet(zero).f32x4Max().localSet(v);
+          f.end();
+          transpose4(f, columns, tmp, row);
+          storePrefix(f, out, row, count);
+          if (a > 0) f.end();
+        }
+      });
+    });
+  });
+  return f;
+}
+
+/**
+ * `wino4_planes_u(w, c, blocks, dst, xiStride)`: F(4×4, 3×3)'s U = G g Gᵀ (in float32, see
+ * `winograd4Weight`) of the weights `[4·blocks, c, 3, 3]` at byte `w`, packed as the GEMM
+ * micro-kernel's A: ξ's matrix (ξ = 6·row + column) at `dst + ξ·xiStride`, holding for block q
+ * and input channel i the 4 output rows 4q … 4q + 3 side by side at byte 16·(q·c + i). Four output
+ * rows at a time, a row per lane, their taps gathered lane by lane.
+ */
+function weight4Body(): FunctionBody {
+  const f = new FunctionBody([i32, i32, i32, i32, i32]);
+  const [w, c, blocks, dst, xiStride] = [0, 1, 2, 3, 4];
+  const [q, i, src, rowBytes, out] = Array.from({ length: 5 }, () => f.local(i32));
+  const rows = Array.from({ length: 4 }, () => f.local(i32));
+  const g = Array.from({ length: 9 }, () => f.local(v128));
+  const t = Array.from({ length: 18 }, () => f.local(v128)); // t[3·row + kx]: (G g)[row][kx]
+  const constants = winograd4WeightLocals(f);
+  const offsets = xiOffsets(f, xiStride, 36);
+  f.localGet(c).i32Const(36).i32Mul().localSet(rowBytes);
+  f.localGet(dst).localSet(out);
+  f.i32Const(0).localSet(q);
+  countedLoop(f, q, blocks, 1, () => {
+    f.localGet(w).localGet(q).localGet(rowBytes).i32Mul().i32Const(2).i32Shl().i32Add().localSet(src);
+    f.i32Const(0).localSet(i);
+    countedLoop(f, i, c, 1, () => {
+      for (let r = 0; r < 4; r++) {
+        f.localGet(src);
+        if (r > 0) f.localGet(rowBytes).i32Const(r).i32Mul().i32Add();
+        f.localSet(rows[r]);
+      }
+      for (let k = 0; k < 9; k++) {
+        f.localGet(rows[0]).v128Load32Splat(4 * k).localSet(g[k]);
+        for (let r = 1; r < 4; r++) f.localGet(rows[r]).localGet(g[k]).v128Load32Lane(r, 4 * k).localSet(g[k]);
+      }
+      // G g, column by column (kx): the taps g[3·ky + kx] down the column.
+      for (let kx = 0; kx < 3; kx++) {
+        winograd4Weight(f, [0, 1, 2].map((ky) => () => void f.localGet(g[3 * ky + kx])), constants, (row, push) => {
+          push();
+          f.localSet(t[3 * row + kx]);
+        });
+      }
+      // (G g) Gᵀ, row by row, stored at ξ = 6·row + column.
+      for (let row = 0; row < 6; row++) {
+        winograd4Weight(f, [0, 1, 2].map((kx) => () => void f.localGet(t[3 * row + kx])), constants, (col, push) => {
+          f.localGet(out).localGet(offsets[6 * row + col]).i32Add();
+          push();
+          f.v128Store(0);
+        });
+      }
+      f.localGet(src).i32Const(36).i32Add().localSet(src);
+      f.localGet(out).i32Const(16).i32Add().localSet(out);
+    });
+  });
   return f;
 }

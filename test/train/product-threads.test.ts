@@ -5,7 +5,8 @@
  * order), over odd sizes split by rows and by columns, every transpose pair, several reduction
  * slabs, overwrite and accumulate, and the kernel's fused bias, relu and leaky relu; so does a
  * conv's backward, whose im2col is split by images as well; and a Winograd conv (3×3, unit
- * stride, ≥ 16 channels), whose chunks of images run whole on either thread, and its weight
+ * stride, ≥ 16 channels; F(2×2, 3×3) and F(4×4, 3×3)), whose chunks of images run whole on
+ * either thread, and its weight
  * gradient, whose 16 matrices per chunk do. The worker really takes chunks (of a product, of a
  * Winograd conv and of its weight gradient), the switch goes back to one thread, and a process that used two threads
  * exits on its own (the workers are unref'ed).
@@ -17,6 +18,7 @@ import { pointwiseHeap, ProductHeap, productHeap, setTrainingThreads, trainingTh
 import { conv, createRandom, gemm, type ConvAttributes, type Tensor } from "../../runtime/index.js";
 import { convBackward } from "../../runtime/gradients/linear.js";
 import { ProductWorkers } from "../../runtime/linalg/product-threads.js";
+import { setTrainingWinogradTile } from "../../runtime/linalg/heap-winograd.js";
 
 const random = createRandom(11);
 const int = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
@@ -24,6 +26,7 @@ const fill = (length: number) => Float32Array.from({ length }, () => random() * 
 
 afterEach(() => {
   setTrainingThreads(1);
+  setTrainingWinogradTile(2);
   vi.restoreAllMocks();
 });
 
@@ -167,21 +170,25 @@ describe("conv and gemm on two threads", () => {
     }
   });
 
-  it("a Winograd conv: its chunks of images run on the worker too, each call bit-for-bit the one-thread result", () => {
-    const x = tensor([12, 32, 14, 14]);
-    const w = tensor([64, 32, 3, 3]);
-    const b = tensor([64]);
-    const attributes: ConvAttributes = { pads: [1, 0, 2, 1], activation: { kind: "relu" } };
-    setTrainingThreads(1);
-    const expected = conv(x, w, b, attributes);
-    setTrainingThreads(2);
-    const chunks = vi.spyOn(ProductHeap.prototype, "winogradChunks");
-    for (let call = 0; call < 200 && productHeap(64, 64, 64)!.workerChunks === 0; call++) {
-      expect(firstDifference(conv(x, w, b, attributes).data, expected.data)).toBe(-1);
-    }
-    expect(chunks).toHaveBeenCalled();
-    expect(productHeap(64, 64, 64)!.workerChunks).toBeGreaterThan(0);
-  });
+  for (const tile of [2, 4] as const) {
+    it(`a Winograd conv as F(${tile}×${tile}, 3×3): its chunks of images run on the worker too, each call bit-for-bit the one-thread result`, () => {
+      const x = tensor([12, 32, 14, 14]);
+      const w = tensor([64, 32, 3, 3]);
+      const b = tensor([64]);
+      const attributes: ConvAttributes = { pads: [1, 0, 2, 1], activation: { kind: "relu" } };
+      setTrainingWinogradTile(tile);
+      setTrainingThreads(1);
+      const expected = conv(x, w, b, attributes);
+      setTrainingThreads(2);
+      const chunks = vi.spyOn(ProductHeap.prototype, "winogradChunks");
+      for (let call = 0; call < 200 && productHeap(64, 64, 64)!.workerChunks === 0; call++) {
+        expect(firstDifference(conv(x, w, b, attributes).data, expected.data)).toBe(-1);
+      }
+      expect(chunks).toHaveBeenCalled();
+      for (const [, words] of chunks.mock.calls) expect(words.tile).toBe(tile);
+      expect(productHeap(64, 64, 64)!.workerChunks).toBeGreaterThan(0);
+    });
+  }
 
   it("a Winograd weight gradient: its 16 matrices run on the worker too, each call bit-for-bit the one-thread result", () => {
     const x = tensor([6, 32, 14, 14]);

@@ -11,17 +11,19 @@
  * activation kind the kernel fuses or leaves to the write-back. A conv's backward on the heap
  * (dW as one product over the batch; dx of a unit-stride conv as the conv of dY with the flipped
  * weights, of other convs as Wᵀ · dY and a WebAssembly col2im) against the per-image TypeScript
- * products and col2im: within 1e-5 of each gradient's largest magnitude. Winograd F(2×2, 3×3)
+ * products and col2im: within 1e-5 of each gradient's largest magnitude. Winograd
  * (`heap-winograd.ts`: 3×3 unit-stride forwards of ≥ 16 input channels, so dx of such convs whose
- * dY has ≥ 16 channels; and their dW where the channels are multiples of 4 and the output size
- * even) is held to the same bound, over odd sizes, asymmetric padding, outputs narrower than a
- * group of four tiles and chunks of images; each case states which path must run.
+ * dY has ≥ 16 channels, as F(2×2, 3×3) or F(4×4, 3×3), each case run as both; and their dW, as
+ * F(2×2, 3×3), where the channels are multiples of 4 and the output size even) is held to the
+ * same bound, over odd sizes, asymmetric padding, outputs narrower than a group of four tiles
+ * and chunks of images; each case states which path must run.
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { matmul, matmulReference, type Product } from "../../runtime/gradients/products.js";
 import { ProductHeap, productHeap, setWasmProducts } from "../../runtime/linalg/wasm-products.js";
 import { conv, createRandom, gemm, type ConvAttributes, type Tensor } from "../../runtime/index.js";
 import { convBackward } from "../../runtime/gradients/linear.js";
+import { setTrainingWinogradTile, trainingWinogradTile } from "../../runtime/linalg/heap-winograd.js";
 
 const random = createRandom(7);
 const int = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
@@ -86,6 +88,7 @@ function check(t: Case, run: (p: Product) => void): { worst: number; untouched: 
 
 afterEach(() => {
   setWasmProducts(true);
+  setTrainingWinogradTile(2);
   vi.restoreAllMocks();
 });
 
@@ -143,6 +146,14 @@ function tensor(shape: number[]): Tensor {
   return { shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => random() * 2 - 1) };
 }
 
+const made = new Map<string, unknown>();
+
+/** A case's operands, made on its first run, so that its second (the other Winograd tile) gets the same and the generator's later values stay as they were. */
+function operands<T>(name: string, make: () => T): T {
+  if (!made.has(name)) made.set(name, make());
+  return made.get(name) as T;
+}
+
 /** The largest difference between the heap's and the TypeScript product's output, over the output's scale. */
 function heapVersusTs(run: () => Tensor): number {
   expect(productHeap(64, 64, 64)).toBeDefined();
@@ -177,15 +188,32 @@ describe("conv and gemm on the WebAssembly products", () => {
     ["5 input channels stay on im2col after all", [3, 5, 11, 13], [12, 5, 3, 3], false, { pads: 1 }],
   ];
   for (const [name, xs, ws, bias, attributes] of convs) {
-    it(`conv ${name}`, () => {
-      const x = tensor(xs);
-      const w = tensor(ws);
-      const b = bias ? tensor([ws[0]]) : undefined;
-      const winograd = vi.spyOn(ProductHeap.prototype, "winogradInput");
-      expect(heapVersusTs(() => conv(x, w, b, attributes))).toBeLessThan(1e-5);
-      expect(winograd.mock.calls.length > 0).toBe(name.startsWith("Winograd"));
-    });
+    // A Winograd case runs as F(2×2, 3×3) and as F(4×4, 3×3), each forced.
+    for (const tile of name.startsWith("Winograd") ? ([2, 4] as const) : [undefined]) {
+      it(`conv ${name}${tile === undefined ? "" : ` as F(${tile}×${tile}, 3×3)`}`, () => {
+        const [x, w, b] = operands(name, (): [Tensor, Tensor, Tensor | undefined] => [tensor(xs), tensor(ws), bias ? tensor([ws[0]]) : undefined]);
+        const winograd = vi.spyOn(ProductHeap.prototype, "winogradInput");
+        setTrainingWinogradTile(tile ?? 2);
+        expect(heapVersusTs(() => conv(x, w, b, attributes))).toBeLessThan(1e-5);
+        expect(winograd.mock.calls.length > 0).toBe(tile !== undefined);
+        for (const call of winograd.mock.calls) expect(call[0]).toBe(tile);
+      });
+    }
   }
+
+  it("Winograd forwards are F(2×2, 3×3) unless F(4×4, 3×3) is asked for, and no other tile is taken", () => {
+    const spy = vi.spyOn(ProductHeap.prototype, "winogradInput");
+    // Zeros: the data do not matter here, and the shared generator's values stay as they were.
+    const [x, w] = [[2, 16, 8, 8], [16, 16, 3, 3]].map((shape) => ({ shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) }));
+    expect(trainingWinogradTile()).toBe(2);
+    conv(x, w, undefined, { pads: 1 });
+    setTrainingWinogradTile(4);
+    expect(trainingWinogradTile()).toBe(4);
+    conv(x, w, undefined, { pads: 1 });
+    expect(spy.mock.calls.map((call) => call[0])).toEqual([2, 4]);
+    expect(() => setTrainingWinogradTile(3 as 2)).toThrow(/the tile is 2 or 4, not 3/);
+    expect(trainingWinogradTile()).toBe(4);
+  });
 
   it("3×3 unit-stride convs of random sizes, paddings and batches, forward, dx and dW (Winograd where it takes them)", () => {
     // A generator of its own, so that the other tests' data stay as they were.
@@ -243,28 +271,33 @@ describe("a conv's backward on the WebAssembly products", () => {
     ["18 input channels: Winograd dx, dW on im2col", [4, 18, 8, 8], [16, 18, 3, 3], { pads: [1, 1, 1, 1] }, true, false],
   ];
   for (const [name, xs, ws, attributes, winogradDx, winogradDw] of cases) {
-    it(`conv ${name}: dx and dW`, () => {
-      const x = tensor(xs);
-      const w = tensor(ws);
-      const y = conv(x, w, undefined, attributes);
-      const dy = tensor(y.shape);
-      const run = () => convBackward(dy, x, w, undefined, { ...attributes, wants: [1, 1] });
-      expect(productHeap(64, 64, 64)).toBeDefined();
-      const dxPath = vi.spyOn(ProductHeap.prototype, "winogradOutput");
-      const dwPath = vi.spyOn(ProductHeap.prototype, "winogradGradient");
-      const heap = run();
-      expect(dxPath.mock.calls.length > 0).toBe(winogradDx);
-      expect(dwPath.mock.calls.length > 0).toBe(winogradDw);
-      setWasmProducts(false);
-      const ts = run();
-      setWasmProducts(true);
-      for (const [k, reference] of ts.entries()) {
-        expect(heap[k].shape).toEqual(reference.shape);
-        const scale = reference.data.reduce((s, v) => Math.max(s, Math.abs(v)), 0);
-        const worst = reference.data.reduce((s, v, i) => Math.max(s, Math.abs(heap[k].data[i] - v)), 0);
-        expect(scale).toBeGreaterThan(0);
-        expect(worst / scale).toBeLessThan(1e-5);
-      }
-    });
+    // A Winograd dx runs as F(2×2, 3×3) and as F(4×4, 3×3), each forced.
+    for (const tile of winogradDx ? ([2, 4] as const) : [undefined]) {
+      it(`conv ${name}: dx${tile === undefined ? "" : ` as F(${tile}×${tile}, 3×3)`} and dW`, () => {
+        const [x, w, dy] = operands(name, (): Tensor[] => {
+          const [x, w] = [tensor(xs), tensor(ws)];
+          return [x, w, tensor(conv(x, w, undefined, attributes).shape)];
+        });
+        const run = () => convBackward(dy, x, w, undefined, { ...attributes, wants: [1, 1] });
+        expect(productHeap(64, 64, 64)).toBeDefined();
+        const dxPath = vi.spyOn(ProductHeap.prototype, "winogradOutput");
+        const dwPath = vi.spyOn(ProductHeap.prototype, "winogradGradient");
+        setTrainingWinogradTile(tile ?? 2);
+        const heap = run();
+        expect(dxPath.mock.calls.length > 0).toBe(winogradDx);
+        for (const call of dxPath.mock.calls) expect(call[0]).toBe(tile);
+        expect(dwPath.mock.calls.length > 0).toBe(winogradDw);
+        setWasmProducts(false);
+        const ts = run();
+        setWasmProducts(true);
+        for (const [k, reference] of ts.entries()) {
+          expect(heap[k].shape).toEqual(reference.shape);
+          const scale = reference.data.reduce((s, v) => Math.max(s, Math.abs(v)), 0);
+          const worst = reference.data.reduce((s, v, i) => Math.max(s, Math.abs(heap[k].data[i] - v)), 0);
+          expect(scale).toBeGreaterThan(0);
+          expect(worst / scale).toBeLessThan(1e-5);
+        }
+      });
+    }
   }
 });
