@@ -86,8 +86,8 @@ export function convWinogradOnHeap(
   const yAt = mAt + g.xis * rows * ld;
   // The raw weights, for the F(4×4, 3×3) transform, after the rest.
   const rawAt = yAt + per * outImage;
-  if (!heapHolds(rawAt + rawWeightFloats(g, rows, c))) return false;
-  heap.layout(0, 0, 0, rawAt + rawWeightFloats(g, rows, c));
+  if (!heapHolds(rawAt + rawWeightFloats(rows, c))) return false;
+  heap.layout(0, 0, 0, rawAt + rawWeightFloats(rows, c));
   const f = heap.floats;
   writeWeights(heap, g.tile, { rows, aAt, zeroBias, biasAt }, weight, bias, rawAt);
   f.fill(0, input.xp, input.v);
@@ -140,8 +140,8 @@ function convWinogradOnThreads(
   const [planes, mOffset] = [chunk.v - chunk.xp, chunk.end - chunk.xp];
   const region = mOffset + g.xis * rows * ld;
   const rawAt = threadsAt + heap.threads * region;
-  if (!heapHolds(rawAt + rawWeightFloats(g, rows, c))) return false;
-  heap.layout(0, 0, 0, rawAt + rawWeightFloats(g, rows, c));
+  if (!heapHolds(rawAt + rawWeightFloats(rows, c))) return false;
+  heap.layout(0, 0, 0, rawAt + rawWeightFloats(rows, c));
   const f = heap.floats;
   writeWeights(heap, g.tile, { rows, aAt, zeroBias, biasAt }, weight, bias, rawAt);
   for (let t = 0; t < heap.threads; t++) f.fill(0, threadsAt + t * region, threadsAt + t * region + planes);
@@ -161,8 +161,9 @@ function convWinogradOnThreads(
 
 /**
  * U packed at `aAt`, the products' zero bias, and the conv's bias (zero without one) at
- * `biasAt`. F(2×2, 3×3)'s U is made here ({@link packTransformedWeights}); F(4×4, 3×3)'s by
- * `wino4_planes_u` from the weights copied to `rawAt` (with zero rows up to `rows`).
+ * `biasAt`: U made from the weights copied to `rawAt` by `wino_planes_u` (F(2×2, 3×3), in
+ * float64, rounded once) or `wino4_planes_u` (F(4×4, 3×3), in float32, with zero rows up to
+ * `rows`).
  */
 function writeWeights(
   heap: ProductHeap,
@@ -174,9 +175,12 @@ function writeWeights(
 ): void {
   const [m, c] = weight.shape;
   const f = heap.floats;
-  if (tile === 2) packTransformedWeights(f, aAt, weight.data, m, c, rows);
-  else {
-    f.set(weight.data.subarray(0, m * c * 9), rawAt);
+  f.set(weight.data.subarray(0, m * c * 9), rawAt);
+  if (tile === 2) {
+    // The kernel leaves the rows past m, which must be zero.
+    f.fill(0, aAt, aAt + 16 * rows * c);
+    heap.winogradWeights(rawAt * 4, m, c, aAt * 4, rows * c * 4);
+  } else {
     f.fill(0, rawAt + m * c * 9, rawAt + rows * c * 9);
     heap.winogradWeights4(rawAt * 4, c, rows / MR, aAt * 4, rows * c * 4);
   }
@@ -184,9 +188,9 @@ function writeWeights(
   if (bias !== undefined) f.set(bias.data.subarray(0, m), biasAt);
 }
 
-/** The floats {@link writeWeights} needs at `rawAt`: F(4×4, 3×3)'s raw weights, `rows` of them. */
-function rawWeightFloats(g: TileGeometry, rows: number, c: number): number {
-  return g.tile === 4 ? rows * c * 9 : 0;
+/** The floats {@link writeWeights} needs at `rawAt`: the raw weights, `rows` of them. */
+function rawWeightFloats(rows: number, c: number): number {
+  return rows * c * 9;
 }
 
 /**
@@ -222,8 +226,9 @@ export function convWeightGradientWinograd(heap: ProductHeap, problem: HeapConvP
   const dmAt = dyAt + per * dyImage + 8;
   const aAt = dmAt + 16 * m * ld;
   const cAt = aAt + 16 * m * steps;
-  if (!heapHolds(cAt + 16 * m * ldB)) return false;
-  heap.layout(0, 0, 0, cAt + 16 * m * ldB);
+  const dwAt = cAt + 16 * m * ldB;
+  if (!heapHolds(dwAt + m * c * 9)) return false;
+  heap.layout(0, 0, 0, dwAt + m * c * 9);
   const f = heap.floats;
   f.fill(0, zeroBias, zeroBias + m);
   f.fill(0, input.xp, input.v);
@@ -240,7 +245,8 @@ export function convWeightGradientWinograd(heap: ProductHeap, problem: HeapConvP
       c: cAt * 4, zeroBias: zeroBias * 4, total, accumulate: first > 0 ? 1 : 0,
     });
   }
-  readTransformedGradient(heap.floats, cAt, m * ldB, ldB, m, c, dw);
+  heap.winogradWeightGradient(cAt * 4, m * ldB * 4, ldB * 4, m, c, dwAt * 4);
+  dw.set(heap.floats.subarray(dwAt, dwAt + m * c * 9));
   return true;
 }
 
@@ -324,64 +330,3 @@ function roundUp(value: number, multiple: number): number {
   return Math.ceil(value / multiple) * multiple;
 }
 
-/**
- * U_ξ = (G g Gᵀ)_ξ for each output row o and input channel i of the weight `[m, c, 3, 3]`, packed
- * as the micro-kernel's A: ξ's matrix at `at + ξ·rows·c`, block q holding, for each input
- * channel, rows 4q … 4q + 3 side by side; rows past `m` zero.
- *
- *   G = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]]
- */
-function packTransformedWeights(f: Float32Array, at: number, weight: Float32Array, m: number, c: number, rows: number): void {
-  const xiStride = rows * c;
-  f.fill(0, at, at + 16 * xiStride);
-  const gg = new Float64Array(12);
-  for (let o = 0; o < m; o++) {
-    const block = at + Math.floor(o / MR) * MR * c + (o % MR);
-    for (let i = 0; i < c; i++) {
-      const g = (o * c + i) * 9;
-      // G·g: 4 rows of 3.
-      for (let col = 0; col < 3; col++) {
-        const [g0, g1, g2] = [weight[g + col], weight[g + 3 + col], weight[g + 6 + col]];
-        gg[col] = g0;
-        gg[3 + col] = (g0 + g1 + g2) / 2;
-        gg[6 + col] = (g0 - g1 + g2) / 2;
-        gg[9 + col] = g2;
-      }
-      const to = block + i * MR;
-      for (let r = 0; r < 4; r++) {
-        const [a0, a1, a2] = [gg[3 * r], gg[3 * r + 1], gg[3 * r + 2]];
-        f[to + (4 * r) * xiStride] = a0;
-        f[to + (4 * r + 1) * xiStride] = (a0 + a1 + a2) / 2;
-        f[to + (4 * r + 2) * xiStride] = (a0 - a1 + a2) / 2;
-        f[to + (4 * r + 3) * xiStride] = a2;
-      }
-    }
-  }
-}
-
-/**
- * dW (`[m, c, 3, 3]`) = Gᵀ dU G, with dU_ξ[o][i] at `at + ξ·xiStride + o·ld + i`.
- *
- *   Gᵀ = [[1, ½, ½, 0], [0, ½, −½, 0], [0, ½, ½, 1]]
- */
-function readTransformedGradient(f: Float32Array, at: number, xiStride: number, ld: number, m: number, c: number, dw: Float32Array): void {
-  const z = new Float64Array(12);
-  for (let o = 0; o < m; o++) {
-    for (let i = 0; i < c; i++) {
-      // Gᵀ·dU: 3 rows of 4.
-      for (let j = 0, from = at + o * ld + i; j < 4; j++, from += xiStride) {
-        const [u0, u1, u2, u3] = [f[from], f[from + 4 * xiStride], f[from + 8 * xiStride], f[from + 12 * xiStride]];
-        z[j] = u0 + (u1 + u2) / 2;
-        z[4 + j] = (u1 - u2) / 2;
-        z[8 + j] = (u1 + u2) / 2 + u3;
-      }
-      const to = (o * c + i) * 9;
-      for (let r = 0; r < 3; r++) {
-        const [z0, z1, z2, z3] = [z[4 * r], z[4 * r + 1], z[4 * r + 2], z[4 * r + 3]];
-        dw[to + 3 * r] = z0 + (z1 + z2) / 2;
-        dw[to + 3 * r + 1] = (z1 - z2) / 2;
-        dw[to + 3 * r + 2] = (z1 + z2) / 2 + z3;
-      }
-    }
-  }
-}

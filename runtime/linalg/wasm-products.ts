@@ -401,6 +401,19 @@ export class ProductHeap {
   }
 
   /**
+   * F(2×2, 3×3)'s transformed weights U of the weights `[m, c, 3, 3]` at byte `w`, packed as the
+   * micro-kernel's A operands at byte `dst`, `xiStride` bytes apart (`wino_planes_u`).
+   */
+  winogradWeights(w: number, m: number, c: number, dst: number, xiStride: number): void {
+    this.winogradKernels.weight(w, m, c, dst, xiStride);
+  }
+
+  /** The weight gradient `[m, c, 3, 3]` at byte `dw` from F(2×2, 3×3)'s dU (`wino_planes_dw`; strides in bytes). */
+  winogradWeightGradient(dU: number, xiStride: number, ld: number, m: number, c: number, dw: number): void {
+    this.winogradKernels.weightGradient(dU, xiStride, ld, m, c, dw);
+  }
+
+  /**
    * F(4×4, 3×3)'s transformed weights U of the weights `[4·blocks, c, 3, 3]` at byte `w`, packed
    * as the micro-kernel's A operands at byte `dst`, `xiStride` bytes apart (`wino4_planes_u`).
    */

@@ -71,6 +71,7 @@ export class FunctionBody {
   f32Ne(): this { this.code.byte(0x5c); return this; }
   f32Gt(): this { this.code.byte(0x5e); return this; }
   f64Add(): this { this.code.byte(0xa0); return this; }
+  f64Sub(): this { this.code.byte(0xa1); return this; }
   f64Mul(): this { this.code.byte(0xa2); return this; }
   /** float64 → float32, rounded to nearest (as a JavaScript store into a Float32Array). */
   f32DemoteF64(): this { this.code.byte(0xb6); return this; }

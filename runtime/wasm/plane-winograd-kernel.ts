@@ -56,6 +56,8 @@ export const PLANE_WINOGRAD_KERNELS = {
   input: "wino_planes_in",
   output: "wino_planes_out",
   gradient: "wino_planes_grad",
+  weight: "wino_planes_u",
+  weightGradient: "wino_planes_dw",
   input4: "wino4_planes_in",
   output4: "wino4_planes_out",
   weight4: "wino4_planes_u",
@@ -67,13 +69,15 @@ export function planeWinogradFunctions(): ModuleFunction[] {
     { name: PLANE_WINOGRAD_KERNELS.input, results: [], body: inputBody() },
     { name: PLANE_WINOGRAD_KERNELS.output, results: [], body: outputBody() },
     { name: PLANE_WINOGRAD_KERNELS.gradient, results: [], body: gradientBody() },
+    { name: PLANE_WINOGRAD_KERNELS.weight, results: [], body: weightBody() },
+    { name: PLANE_WINOGRAD_KERNELS.weightGradient, results: [], body: weightGradientBody() },
     { name: PLANE_WINOGRAD_KERNELS.input4, results: [], body: input4Body() },
     { name: PLANE_WINOGRAD_KERNELS.output4, results: [], body: output4Body() },
     { name: PLANE_WINOGRAD_KERNELS.weight4, results: [], body: weight4Body() },
   ];
 }
 
-const { i32, v128 } = ValueType;
+const { i32, f64, v128 } = ValueType;
 
 /** Locals holding ξ·`stride` for ξ = 0 … `count` − 1 (the byte offsets of the matrices), set at the function's start. */
 function xiOffsets(f: FunctionBody, stride: number, count = 16): number[] {
@@ -533,6 +537,135 @@ function weight4Body(): FunctionBody {
       }
       f.localGet(src).i32Const(36).i32Add().localSet(src);
       f.localGet(out).i32Const(16).i32Add().localSet(out);
+    });
+  });
+  return f;
+}
+
+/**
+ * Pushes (a op b)·½ for two float64 locals, op `add` or `sub`: the half-sums of F(2×2, 3×3)'s G,
+ * each rounded as float64 (the product by ½ is exact, as a division by 2 would be).
+ */
+function half(f: FunctionBody, a: () => void, b: () => void, op: "add" | "sub"): void {
+  a();
+  b();
+  if (op === "add") f.f64Add();
+  else f.f64Sub();
+  f.f64Const(0.5).f64Mul();
+}
+
+/**
+ * `wino_planes_u(w, m, c, dst, xiStride)`: F(2×2, 3×3)'s U = G g Gᵀ of the weights `[m, c, 3, 3]`
+ * at byte `w`, in float64 and rounded once, packed as the GEMM micro-kernel's A: ξ's matrix
+ * (ξ = 4·row + column) at `dst + ξ·xiStride`, output row o and input channel i at float
+ * (o − o mod 4)·c + 4i + o mod 4 of it (rows past `m` are the caller's to zero). With
+ *
+ *   G = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]],
+ *
+ * G g column by column ((g0 + g1 + g2)·½ and (g0 − g1 + g2)·½ between g0 and g2), then each row
+ * (a0, a1, a2) of it times Gᵀ alike.
+ */
+function weightBody(): FunctionBody {
+  const f = new FunctionBody([i32, i32, i32, i32, i32]);
+  const [w, m, c, dst, xiStride] = [0, 1, 2, 3, 4];
+  const [o, i, src, to] = Array.from({ length: 4 }, () => f.local(i32));
+  const g = Array.from({ length: 9 }, () => f.local(f64));
+  const gg = Array.from({ length: 12 }, () => f.local(f64)); // gg[3·row + column]: (G g)[row][column]
+  const offsets = xiOffsets(f, xiStride);
+  const get = (local: number) => () => void f.localGet(local);
+  // The 4 results of G applied to (a, b, c), each handed to `use`.
+  const applyG = ([a, b, cc]: readonly number[], use: (k: number, push: () => void) => void): void => {
+    use(0, get(a));
+    use(1, () => {
+      half(f, () => f.localGet(a).localGet(b).f64Add(), get(cc), "add");
+    });
+    use(2, () => {
+      half(f, () => f.localGet(a).localGet(b).f64Sub(), get(cc), "add");
+    });
+    use(3, get(cc));
+  };
+  f.localGet(w).localSet(src);
+  f.i32Const(0).localSet(o);
+  countedLoop(f, o, m, 1, () => {
+    f.i32Const(0).localSet(i);
+    countedLoop(f, i, c, 1, () => {
+      // to = dst + 4·((o − o mod 4)·c + o mod 4 + 4i)
+      f.localGet(o).i32Const(-4).i32And().localGet(c).i32Mul().localGet(o).i32Const(3).i32And().i32Add().localGet(i).i32Const(2).i32Shl().i32Add();
+      f.i32Const(2).i32Shl().localGet(dst).i32Add().localSet(to);
+      for (let k = 0; k < 9; k++) f.localGet(src).f32Load(4 * k).f64PromoteF32().localSet(g[k]);
+      for (let col = 0; col < 3; col++) {
+        applyG([g[col], g[3 + col], g[6 + col]], (row, push) => {
+          push();
+          f.localSet(gg[3 * row + col]);
+        });
+      }
+      for (let row = 0; row < 4; row++) {
+        applyG([gg[3 * row], gg[3 * row + 1], gg[3 * row + 2]], (col, push) => {
+          f.localGet(to).localGet(offsets[4 * row + col]).i32Add();
+          push();
+          f.f32DemoteF64().f32Store(0);
+        });
+      }
+      f.localGet(src).i32Const(36).i32Add().localSet(src);
+    });
+  });
+  return f;
+}
+
+/**
+ * `wino_planes_dw(src, xiStride, ld, m, c, dw)`: the weight gradient `[m, c, 3, 3]` at byte `dw`
+ * = Gᵀ dU G (F(2×2, 3×3)'s G, see `wino_planes_u`), from dU_ξ[o][i] at `src + ξ·xiStride +
+ * o·ld + 4i` (bytes), in float64 and rounded once:
+ *
+ *   Gᵀ = [[1, ½, ½, 0], [0, ½, −½, 0], [0, ½, ½, 1]],
+ *
+ * Gᵀ dU column by column (u0 + (u1 + u2)·½, (u1 − u2)·½, (u1 + u2)·½ + u3), then each row
+ * (z0, z1, z2, z3) of it times G alike.
+ */
+function weightGradientBody(): FunctionBody {
+  const f = new FunctionBody([i32, i32, i32, i32, i32, i32]);
+  const [src, xiStride, ld, m, c, dw] = [0, 1, 2, 3, 4, 5];
+  const [o, i, from, out] = Array.from({ length: 4 }, () => f.local(i32));
+  const u = Array.from({ length: 16 }, () => f.local(f64)); // u[ξ]
+  const z = Array.from({ length: 12 }, () => f.local(f64)); // z[4·row + column]: (Gᵀ dU)[row][column]
+  const offsets = xiOffsets(f, xiStride);
+  const applyGt = ([u0, u1, u2, u3]: readonly number[], use: (k: number, push: () => void) => void): void => {
+    use(0, () => {
+      f.localGet(u0);
+      half(f, () => f.localGet(u1), () => f.localGet(u2), "add");
+      f.f64Add();
+    });
+    use(1, () => half(f, () => f.localGet(u1), () => f.localGet(u2), "sub"));
+    use(2, () => {
+      half(f, () => f.localGet(u1), () => f.localGet(u2), "add");
+      f.localGet(u3).f64Add();
+    });
+  };
+  f.localGet(dw).localSet(out);
+  f.i32Const(0).localSet(o);
+  countedLoop(f, o, m, 1, () => {
+    f.i32Const(0).localSet(i);
+    countedLoop(f, i, c, 1, () => {
+      f.localGet(src).localGet(o).localGet(ld).i32Mul().i32Add().localGet(i).i32Const(2).i32Shl().i32Add().localSet(from);
+      for (let xi = 0; xi < 16; xi++) {
+        f.localGet(from);
+        if (xi > 0) f.localGet(offsets[xi]).i32Add();
+        f.f32Load(0).f64PromoteF32().localSet(u[xi]);
+      }
+      for (let col = 0; col < 4; col++) {
+        applyGt([u[col], u[4 + col], u[8 + col], u[12 + col]], (row, push) => {
+          push();
+          f.localSet(z[4 * row + col]);
+        });
+      }
+      for (let row = 0; row < 3; row++) {
+        applyGt([z[4 * row], z[4 * row + 1], z[4 * row + 2], z[4 * row + 3]], (col, push) => {
+          f.localGet(out);
+          push();
+          f.f32DemoteF64().f32Store(4 * (3 * row + col));
+        });
+      }
+      f.localGet(out).i32Const(36).i32Add().localSet(out);
     });
   });
   return f;
