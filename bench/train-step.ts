@@ -21,7 +21,8 @@
  * Models: `bench/mnist-net.nn`
  * on `[32, 1, 28, 28]` and `examples/resnet20.nn` on `[32, 3, 32, 32]`. Run it on an idle machine:
  * it prints the load average it started under. `npm run bench:train -- mnist --no-tfjs` runs only
- * the named models, without TensorFlow.js.
+ * the named models, without TensorFlow.js. nnc's products fuse their multiply-adds as `nnc train`'s
+ * do (on Intel cores, `runtime/wasm/relaxed-simd.ts`); `NNC_FMA=0` or `NNC_FMA=1` chooses.
  */
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
@@ -33,7 +34,7 @@ import type { CheckedModel } from "../compiler/check/model.js";
 import { executeGraph } from "../compiler/ir/execute.js";
 import { lowerModel } from "../compiler/ir/lower.js";
 import { trainingGraph } from "../compiler/train/training-graph.js";
-import { BufferPool, createRandom, setTrainingThreads, type Tensor } from "../runtime/index.js";
+import { BufferPool, createRandom, enableRelaxedSimd, setTrainingFma, setTrainingThreads, trainingFma, type Tensor } from "../runtime/index.js";
 import { ParameterUpdate } from "../runtime/train/index.js";
 import { startTfjsCpu, tfjsTrainStep, type TrainModel } from "./train-tfjs.js";
 
@@ -197,12 +198,26 @@ function ms(value: number | string): string {
   return typeof value === "number" ? (value >= 100 ? value.toFixed(0) : value.toFixed(1)) : "n/a";
 }
 
+/**
+ * Sets up the training products as `nnc train` does (relaxed SIMD on where Node 20 has it behind
+ * a flag, fused multiply-adds where the CPU gains from them), or as `NNC_FMA=0` / `NNC_FMA=1`
+ * asks; says which.
+ */
+export function productArithmetic(): string {
+  enableRelaxedSimd();
+  if (process.env.NNC_FMA === "0" || process.env.NNC_FMA === "1") {
+    if (!setTrainingFma(process.env.NNC_FMA === "1")) throw new Error("NNC_FMA=1: this engine has no relaxed SIMD");
+  }
+  return trainingFma() ? "fused multiply-adds (relaxed SIMD)" : "a multiply and an add (no fused multiply-add: NNC_FMA=0, or none that pays here)";
+}
+
 async function main(): Promise<void> {
   // `npm run bench:train -- mnist --no-tfjs`: only the named models; without TensorFlow.js (minutes a ResNet-20 step).
   const args = process.argv.slice(2);
   const only = args.filter((a) => !a.startsWith("--"));
   const withTfjs = !args.includes("--no-tfjs");
   console.log(`Training step (forward, cross-entropy, backward, SGD momentum), batch ${BATCH}, median ms; load average at start ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+  console.log(`nnc's products: ${productArithmetic()}`);
   const tfjs = withTfjs ? await startTfjsCpu() : false;
   const notes: string[] = [];
   const rows: string[][] = [];

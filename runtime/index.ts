@@ -20,7 +20,8 @@ export { createRandom, type RandomSource } from "./random.js";
 export type { TrainingResult } from "./moments.js";
 export type { FusedActivation } from "./linalg/epilogue.js";
 export { gemmCore, packedScratchSize, type GemmOperands } from "./linalg/gemm-core.js";
-export { setTrainingThreads, trainingThreads } from "./linalg/wasm-products.js";
+export { setTrainingFma, setTrainingThreads, trainingFma, trainingThreads } from "./linalg/wasm-products.js";
+export { enableRelaxedSimd } from "./wasm/relaxed-simd.js";
 export { setTrainingWinogradTile, trainingWinogradTile } from "./linalg/heap-winograd.js";
 
 export { conv, type ConvAttributes } from "./kernels/conv.js";

@@ -25,6 +25,7 @@
  */
 import type { FusedActivation } from "./epilogue.js";
 import { gemmKernelBody, GEMM_KERNEL, MR, NR } from "../wasm/gemm-kernel.js";
+import { fusedMultiplyAddPays, relaxedMaddSupported } from "../wasm/relaxed-simd.js";
 import { COL2IM_KERNEL, col2imFunction, copyRowsFunction, COPY_ROWS_KERNEL, im2colFunction, IM2COL_KERNEL, transposeFunction, TRANSPOSE_KERNEL } from "../wasm/im2col-kernel.js";
 import { encodeModule, type MemoryImport } from "../wasm/module.js";
 import { pairPoolFunctions, PAIR_POOL_KERNELS } from "../wasm/pair-pool-kernel.js";
@@ -728,23 +729,34 @@ function layoutOf(m: number, n: number, k: number): ProductLayout {
   return { m, n, k, paddedRows, ld, a, b, c, bias, extra: bias + paddedRows };
 }
 
-let module: WebAssembly.Module | undefined;
-let sharedModule: WebAssembly.Module | undefined;
+/** The products' modules by memory kind (shared or not) and accumulation (fused or not). */
+const modules = new Map<string, WebAssembly.Module>();
 let heap: ProductHeap | undefined;
 /** With several threads, the element-wise ops' heap (a plain memory, this thread's). */
 let localHeap: ProductHeap | undefined;
 let enabled = true;
 let threads = 1;
+/** Whether the GEMM micro-kernel fuses its multiply-adds; undefined until a module is first built or {@link setTrainingFma} sets it. */
+let fused: boolean | undefined;
 
-/** The products' module (the GEMM micro-kernel and `im2col-kernel.ts`'s kernels), over a memory of its own or (`shared`) a shared one. */
+/**
+ * The products' module (the GEMM micro-kernel, with fused multiply-adds when {@link setTrainingFma}
+ * says so, and `im2col-kernel.ts`'s kernels), over a memory of its own or (`shared`) a shared one.
+ */
 function productModule(shared: boolean): WebAssembly.Module {
-  const encode = (memory: MemoryImport) =>
-    new WebAssembly.Module(encodeModule(memory, [{ name: GEMM_KERNEL, results: [], body: gemmKernelBody() }, im2colFunction(), transposeFunction(), copyRowsFunction(), col2imFunction(), ...pointwiseFunctions(), ...planeFunctions(), ...sumFunctions(), sgdFunction(), adamFunction(), ...pairPoolFunctions(), ...planeWinogradFunctions()]) as Uint8Array<ArrayBuffer>);
-  if (shared) {
-    sharedModule ??= encode({ minimumPages: 1, maximumPages: MAX_PAGES, shared: true });
-    return sharedModule;
+  fused ??= relaxedMaddSupported() && fusedMultiplyAddPays();
+  const key = `${shared} ${fused}`;
+  let module = modules.get(key);
+  if (module === undefined) {
+    const memory: MemoryImport = shared ? { minimumPages: 1, maximumPages: MAX_PAGES, shared: true } : { minimumPages: 1 };
+    const functions = [
+      { name: GEMM_KERNEL, results: [], body: gemmKernelBody(MR, NR, fused) },
+      im2colFunction(), transposeFunction(), copyRowsFunction(), col2imFunction(), ...pointwiseFunctions(), ...planeFunctions(), ...sumFunctions(),
+      sgdFunction(), adamFunction(), ...pairPoolFunctions(), ...planeWinogradFunctions(),
+    ];
+    module = new WebAssembly.Module(encodeModule(memory, functions) as Uint8Array<ArrayBuffer>);
+    modules.set(key, module);
   }
-  module ??= encode({ minimumPages: 1 });
   return module;
 }
 
@@ -806,6 +818,30 @@ export function setTrainingThreads(count: number): void {
   heap?.close();
   heap = undefined;
   localHeap = undefined;
+}
+
+/**
+ * Makes the training products' GEMM micro-kernel accumulate with fused multiply-adds (relaxed
+ * SIMD's `f32x4.relaxed_madd`: one `vfmadd` on x64, each step rounded once) or (false) with a
+ * multiply and an add, from the next product on. By default it does where the engine has relaxed
+ * SIMD and the CPU gains from it (`runtime/wasm/relaxed-simd.ts`: Intel cores). Returns false
+ * where the engine has no relaxed SIMD (then nothing changes), true otherwise.
+ */
+export function setTrainingFma(on: boolean): boolean {
+  if (on && !relaxedMaddSupported()) return false;
+  if (on !== trainingFma()) {
+    fused = on;
+    heap?.close();
+    heap = undefined;
+    localHeap = undefined;
+  }
+  return true;
+}
+
+/** Whether the training products use fused multiply-adds ({@link setTrainingFma}). */
+export function trainingFma(): boolean {
+  fused ??= relaxedMaddSupported() && fusedMultiplyAddPays();
+  return fused;
 }
 
 /** The thread count {@link setTrainingThreads} set. */

@@ -55,30 +55,7 @@ export const CONV_DESC_WORDS = 31;
  */
 export const ConvFlags = { relu: 1, ceiling: 2 } as const;
 
-let relaxedMadd: boolean | undefined;
-
-/**
- * Whether the engine validates relaxed SIMD's `f32x4.relaxed_madd` (shipped in V8 11.4+, so
- * Node 22+ and Chromium; Node 20 has it behind `--experimental-wasm-relaxed-simd`). The kernels
- * can accumulate with it (`fma: true`: one FMA on x64 with FMA3 instead of a multiply and an
- * add, the result different in the last bit of each step), but do not by default: the 4-pixel
- * register tile keeps 8 accumulators, so the FMA's latency (4–5 cycles) bounds the reduction
- * loop below the two multiplies and two adds a cycle of the unfused form, and a tile of 6 pixels
- * spills registers. Measured on ResNet-18 (2026-12-01): 7 % slower in Node 20 with the flag,
- * 4 % slower in Chromium 156.
- */
-export function relaxedMaddSupported(): boolean {
-  if (relaxedMadd === undefined) {
-    const f = new FunctionBody([v128, v128, v128]);
-    f.localGet(0).localGet(1).localGet(2).f32x4RelaxedMadd().localSet(0);
-    try {
-      relaxedMadd = WebAssembly.validate(encodeModule({ minimumPages: 1 }, [{ name: "madd", results: [], body: f }]) as Uint8Array<ArrayBuffer>);
-    } catch {
-      relaxedMadd = false;
-    }
-  }
-  return relaxedMadd;
-}
+export { relaxedMaddSupported } from "./relaxed-simd.js";
 
 /** Export name of the row driver. */
 export const CONV_ROWS = "conv_rows";

@@ -42,9 +42,11 @@ export function gemmKernelModule(memory: MemoryImport, mr = MR, nr = NR): Uint8A
 /**
  * The kernel's body: `gemm_tile(a, aStride, b, ldb, c, ldc, bias, m, n, k, flags, alpha)`,
  * pointers and strides in bytes. The tile size is a parameter for experiments; the runtime packs
- * for the exported {@link MR} × {@link NR}.
+ * for the exported {@link MR} × {@link NR}. With `fma` each step accumulates with relaxed SIMD's
+ * `f32x4.relaxed_madd` (one fused multiply-add on x64 with FMA3, rounded once) instead of a
+ * multiply and an add; the engine must have relaxed SIMD (`relaxedMaddSupported`).
  */
-export function gemmKernelBody(mr = MR, nr = NR): FunctionBody {
+export function gemmKernelBody(mr = MR, nr = NR, fma = false): FunctionBody {
   const { i32, f32, v128 } = ValueType;
   const f = new FunctionBody([i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, f32]);
   const [a, aStride, b, ldb, c, ldc, bias, m, n, k, flags, alpha] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
@@ -103,7 +105,8 @@ export function gemmKernelBody(mr = MR, nr = NR): FunctionBody {
         for (let r = 0; r < mr; r++) {
           f.localGet(ap).v128Load32Splat(r * 4).localSet(av);
           for (let q = 0; q < quads; q++) {
-            f.localGet(acc[r][q]).localGet(av).localGet(bv[q]).f32x4Mul().f32x4Add().localSet(acc[r][q]);
+            if (fma) f.localGet(av).localGet(bv[q]).localGet(acc[r][q]).f32x4RelaxedMadd().localSet(acc[r][q]);
+            else f.localGet(acc[r][q]).localGet(av).localGet(bv[q]).f32x4Mul().f32x4Add().localSet(acc[r][q]);
           }
         }
         f.localGet(ap).i32Const(mr * 4).i32Add().localSet(ap);

@@ -5,24 +5,36 @@
  * decay, Adam, and SGD + momentum under adaptive gradient clipping that leaves the classifier
  * alone. Every step's loss must match PyTorch's (float64) within 1e-4 relative, and every
  * parameter and running statistic at the end within 2e-4 (see `trajectory-support.ts` for the
- * measures, and the two resnet20 runs where PyTorch's own float32 run strays further). The generated module's
- * `trainStep` is held to the same runs in `train-module.test.ts`.
+ * measures, and the two resnet20 runs where PyTorch's own float32 run strays further), with the
+ * products summing by a multiply and an add and, where the engine has relaxed SIMD, by fused
+ * multiply-adds (`setTrainingFma`). The generated module's `trainStep` is held to the same runs
+ * in `train-module.test.ts`.
  */
 import { readFileSync } from "node:fs";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { checkSource } from "../../compiler/check/check.js";
 import type { CheckedModel } from "../../compiler/check/model.js";
 import { executeGraph } from "../../compiler/ir/execute.js";
 import { lowerModel } from "../../compiler/ir/lower.js";
 import { trainingGraph } from "../../compiler/train/training-graph.js";
 import { initialWeights } from "../../compiler/weights/init.js";
-import { ParameterUpdate, validateUpdateSettings, type Tensor } from "../../runtime/index.js";
+import { enableRelaxedSimd, ParameterUpdate, setTrainingFma, validateUpdateSettings, type Tensor } from "../../runtime/index.js";
 import { lossMismatch, mismatches, RUNS, trajectory } from "./trajectory-support.js";
 
 const host = { readFile: (p: string) => readFileSync(p, "utf8") };
 
+// Both ways the products may sum: a multiply and an add per step, and fused multiply-adds
+// (relaxed SIMD, which `nnc train` uses on Intel cores; turned on here as it does in Node 20).
+const fusable = enableRelaxedSimd();
+if (!fusable) console.log("trajectories.test.ts: the fused multiply-add runs are skipped: this engine has no relaxed SIMD, not even behind a flag");
+
+afterAll(() => {
+  setTrainingFma(false);
+});
+
 describe.each(RUNS)("trajectory %s", (run) => {
-  it("matches PyTorch step by step through the IR executor", () => {
+  it.each(fusable ? [false, true] : [false])("matches PyTorch step by step through the IR executor (fused multiply-adds: %s)", (fused) => {
+    expect(setTrainingFma(fused)).toBe(true);
     const { example, settings, batches, losses: expected, final, tolerance } = trajectory(run);
     const model = checkSource(`examples/${example}.nn`, readFileSync(`examples/${example}.nn`, "utf8"), host).models[0] as CheckedModel;
     const training = trainingGraph(lowerModel(model));
