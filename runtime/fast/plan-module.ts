@@ -5,7 +5,7 @@
  * (`runtime/wasm/`) into one module over one imported memory, which a plan sizes exactly and may
  * share with worker threads.
  */
-import { GEMM_KERNEL, gemmKernelBody } from "../wasm/gemm-kernel.js";
+import { GEMM_KERNEL, gemmKernelBody, MR, NR } from "../wasm/gemm-kernel.js";
 import { CONV_MR, convFunctionCount, convFunctions, type ConvKernelOptions } from "../wasm/conv-kernel.js";
 import { copyPixelsFunction, elementwiseFunctions, gatherChannelsFunction } from "../wasm/elementwise-kernels.js";
 import { normFunctions } from "../wasm/norm-kernels.js";
@@ -47,7 +47,7 @@ export interface PlanKernels {
 
 /**
  * The module's bytes for a memory of exactly `pages` pages, shared or not, with the conv
- * generated as `conv` says (tile width, relaxed SIMD).
+ * generated as `conv` says (tile width, relaxed SIMD, which the dense layers' GEMM follows).
  */
 export function planModuleBytes(pages: number, shared: boolean, conv: ConvKernelOptions = {}): Uint8Array {
   const mr = conv.mr ?? CONV_MR;
@@ -55,7 +55,7 @@ export function planModuleBytes(pages: number, shared: boolean, conv: ConvKernel
   const winograd = 1 + convFunctionCount(conv);
   // The functions in this order, which fixes the module's bytes (F(4×4, 3×3) comes last).
   const functions = [
-    { name: GEMM_KERNEL, results: [], body: gemmKernelBody() },
+    { name: GEMM_KERNEL, results: [], body: gemmKernelBody(MR, NR, fma) },
     ...convFunctions(1, { mr, fma }),
     ...winogradFunctions(winograd, mr, fma),
     ...windowFunctions(),

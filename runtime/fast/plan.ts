@@ -45,6 +45,12 @@ export interface PlanOptions {
    * 4×4 outputs as F(4×4, 3×3); 2 keeps every Winograd conv F(2×2, 3×3).
    */
   winogradTile?: 2 | 4;
+  /**
+   * Accumulate the conv kernels with fused multiply-adds (relaxed SIMD's `f32x4.relaxed_madd`),
+   * where the engine has relaxed SIMD (elsewhere never). Default: where the CPU gains from them
+   * (Intel cores; see `runtime/wasm/relaxed-simd.ts`).
+   */
+  fma?: boolean;
 }
 
 /** Bytes a plan holds, by purpose. */

@@ -31,7 +31,7 @@
  * different threads over one shared memory. `desc` points at the i32 fields of {@link ConvDesc}.
  */
 import { FunctionBody, ValueType } from "./instructions.js";
-import { encodeModule, type ModuleFunction } from "./module.js";
+import type { ModuleFunction } from "./module.js";
 
 /** Output pixels per register tile (see the module comment for why 4). */
 export const CONV_MR = 4;

@@ -44,11 +44,11 @@
  * row holds 4·⌈tw/4⌉·4 + 4 columns), `wino4_planes_out`, and `wino4_planes_u`, which makes U from
  * the weights. Per output it takes 36/16 = 2.25 multiplies per pair of channels against
  * F(2×2, 3×3)'s 4, at the price of larger factors in its transforms (up to 8), so a little more
- * rounding (`runtime/wasm/winograd-kernel.ts`, whose transforms these share).
+ * rounding (`winograd4-transforms.ts`, the plan's F(4×4, 3×3) arithmetic).
  */
 import { FunctionBody, ValueType } from "./instructions.js";
 import { countedLoop } from "./loops.js";
-import { winograd4Input, winograd4Output, winograd4Weight, winograd4WeightLocals } from "./winograd-kernel.js";
+import { winograd4Input, winograd4Output, winograd4Weight, winograd4WeightLocals } from "./winograd4-transforms.js";
 import type { ModuleFunction } from "./module.js";
 
 /** Export names of the transforms: F(2×2, 3×3)'s three, then F(4×4, 3×3)'s input and output transforms. */

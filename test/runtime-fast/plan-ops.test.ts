@@ -8,6 +8,7 @@ import type { Tensor } from "../../runtime/index.js";
 import { compilePlan, type Plan, type PlanAttr, type PlanGraph, type PlanStep } from "../../runtime/fast/index.js";
 import { expectClose, randomTensor } from "../runtime/fixtures.js";
 import { irFallback } from "./plan-support.js";
+import { enableRelaxedSimd, fusedMultiplyAddPays } from "../../runtime/wasm/relaxed-simd.js";
 
 const plans: Plan[] = [];
 afterAll(() => plans.forEach((p) => p.close()));
@@ -20,7 +21,7 @@ function check(
   steps: PlanStep[],
   weights: Record<string, Tensor> = {},
   outputs = [steps[steps.length - 1].output],
-  options: { winogradTile?: 2 | 4 } = {},
+  options: { winogradTile?: 2 | 4; fma?: boolean } = {},
 ): Plan {
   const graph: PlanGraph = { inputs: shapes.map((shape, k) => ({ name: `x${k}`, shape })), outputs, steps };
   const inputs = shapes.map((shape, k) => randomTensor(shape, 100 + k));
@@ -28,7 +29,7 @@ function check(
   const expected = compilePlan(graph, map, { wasm: false, fallback: irFallback }).run(inputs);
   let first: Plan | undefined;
   for (const threads of [1, 2]) {
-    const plan = compilePlan(graph, map, { threads, fallback: irFallback, ...options });
+    const plan = compilePlan(graph, map, { threads, fallback: irFallback, fma: false, ...options });
     plans.push(plan);
     first ??= plan;
     const actual = plan.run(inputs);
@@ -188,6 +189,52 @@ describe("Conv", () => {
   it.each(["Relu", "LeakyRelu", "Elu", "Sigmoid", "Tanh", "Silu", "Gelu", "HardSwish"])("fuses %s", (activation) => {
     const attrs = { kernel_shape: [3, 3], pads: [1, 1, 1, 1], activation, alpha: 0.2 };
     check([[2, 5, 7, 9]], [step("Conv", ["x0", "w", "b"], "y", attrs)], convWeights(12, 5, 3, 3, 11));
+  });
+});
+
+// Relaxed SIMD (behind a flag in Node 20, which this turns on for this file's modules).
+const fusable = enableRelaxedSimd();
+if (!fusable) console.log("plan-ops.test.ts: the fused multiply-add cases are skipped: this engine has no relaxed SIMD, not even behind a flag");
+
+describe.skipIf(!fusable)("Conv and Gemm with fused multiply-adds (relaxed SIMD)", () => {
+  const convs: [string, number[], number[], Record<string, PlanAttr>, 2 | 4][] = [
+    ["direct: Cin 5, Cout 10, stride 2, ragged tiles", [2, 5, 9, 11], [10, 5, 3, 3], { strides: [2, 2], pads: [1, 1, 1, 1] }, 4],
+    ["direct: a 7×7 stem with stride 2 and pad 3", [1, 3, 30, 30], [64, 3, 7, 7], { strides: [2, 2], pads: [3, 3, 3, 3] }, 4],
+    ["Winograd F(2×2, 3×3): odd output sizes, batch 2", [2, 16, 7, 9], [16, 16, 3, 3], { pads: [1, 1, 1, 1] }, 2],
+    ["Winograd F(2×2, 3×3), wide: two passes over 2 images", [2, 160, 9, 40], [136, 160, 3, 3], { pads: [1, 1, 1, 1] }, 2],
+    ["Winograd F(4×4, 3×3): output sizes not a multiple of 4", [2, 16, 13, 18], [24, 16, 3, 3], { pads: [1, 1, 1, 1] }, 4],
+    ["Winograd F(4×4, 3×3), wide: three passes over 2 images", [2, 160, 18, 41], [136, 160, 3, 3], { pads: [1, 1, 1, 1] }, 4],
+  ];
+  it.each(convs)("%s", (_, xs, ws, attrs, winogradTile) => {
+    const conv = [step("Conv", ["x0", "w", "b"], "y", { kernel_shape: [ws[2], ws[3]], ...attrs })];
+    const weights = convWeights(ws[0], ws[1], ws[2], ws[3], 13);
+    const fused = check([xs], conv, weights, undefined, { winogradTile, fma: true });
+    const unfused = check([xs], conv, weights, undefined, { winogradTile, fma: false });
+    // The fused kernels really ran: their sums round differently.
+    const input = [randomTensor(xs, 100)];
+    expect(fused.run(input)[0].data).not.toEqual(unfused.run(input)[0].data);
+  });
+
+  it("a dense layer with relu", () => {
+    const steps = [step("Gemm", ["x0", "w", "b"], "y", { transB: 1, activation: "Relu" })];
+    const weights = { w: randomTensor([70, 300], 5), b: randomTensor([70], 6) };
+    const fused = check([[3, 300]], steps, weights, undefined, { fma: true });
+    const unfused = check([[3, 300]], steps, weights, undefined, { fma: false });
+    const input = [randomTensor([3, 300], 100)];
+    expect(fused.run(input)[0].data).not.toEqual(unfused.run(input)[0].data);
+  });
+
+  it("by default where the CPU gains from them (Intel cores)", () => {
+    const conv = [step("Conv", ["x0", "w", "b"], "y", { kernel_shape: [3, 3], pads: [1, 1, 1, 1] })];
+    const graph: PlanGraph = { inputs: [{ name: "x0", shape: [1, 16, 8, 8] }], outputs: ["y"], steps: conv };
+    const weights = new Map(Object.entries(convWeights(16, 16, 3, 3, 3)));
+    const input = [randomTensor([1, 16, 8, 8], 100)];
+    const run = (fma: boolean | undefined) => {
+      const plan = compilePlan(graph, weights, { fallback: irFallback, fma });
+      plans.push(plan);
+      return plan.run(input)[0].data;
+    };
+    expect(run(undefined)).toEqual(run(fusedMultiplyAddPays()));
   });
 });
 
