@@ -6,6 +6,10 @@
  * engines. The table states, per model, whether nnc is within 2.5× of onnxruntime.
  *
  *   npm run bench:zoo [-- mobilenet_v2 googlenet]
+ *
+ * With `NNC_RELAXED_SIMD=1` it first turns on relaxed SIMD, which Node 22+ has by default and
+ * Node 20 behind a flag (`enableRelaxedSimd`), so the plans fuse their multiply-adds where the
+ * CPU gains from it, as they do on Node 22+ (`runtime/wasm/relaxed-simd.ts`).
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -14,6 +18,7 @@ import { performance } from "node:perf_hooks";
 import * as ort from "onnxruntime-node";
 import { compileModel } from "../compiler/emit/compile-model.js";
 import { initialWeights } from "../compiler/weights/init.js";
+import { enableRelaxedSimd, fusedMultiplyAddPays } from "../runtime/wasm/relaxed-simd.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "..", "..");
@@ -62,7 +67,9 @@ async function main(): Promise<void> {
   const dir = join(here, "..", "generated");
   mkdirSync(dir, { recursive: true });
   const ts = await import("typescript");
-  console.log(`node ${process.version}, onnxruntime-node ${ort.env.versions.common}; batch 1, one thread each, median ms per forward\n`);
+  const relaxed = process.env.NNC_RELAXED_SIMD === "1" && enableRelaxedSimd();
+  const arithmetic = relaxed && fusedMultiplyAddPays() ? "fused multiply-adds (relaxed SIMD)" : "a multiply and an add";
+  console.log(`node ${process.version}, onnxruntime-node ${ort.env.versions.common}; batch 1, one thread each, median ms per forward; nnc's convs: ${arithmetic}\n`);
   console.log(`| model | input | nnc (wasm plan) | onnxruntime-node | nnc / ort | within ${BOUND}× |`);
   console.log("|---|---|---|---|---|---|");
   for (const name of names) {
