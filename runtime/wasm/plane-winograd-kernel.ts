@@ -154,6 +154,61 @@ function eachTileGroup(
   });
 }
 
+/**
+ * The input transforms' walk (`wino_planes_in`, `wino4_planes_in`) over their arguments `xp,
+ * channels, images, th, tw, rowBytes, planeBytes, v, ld`: {@link eachTileGroup} over image i's
+ * plane c at `xp + (i·channels + c)·planeBytes`, whose tiles' V start at `v + c·ld + 4·i·th·tw`.
+ */
+function eachInputGroup(
+  f: FunctionBody,
+  [xp, channels, images, th, tw, rowBytes, planeBytes, v, ld]: readonly number[],
+  body: (at: { src: number; dst: number }) => void,
+  step: 2 | 4 = 2,
+): void {
+  const tiles = f.local(i32);
+  f.localGet(th).localGet(tw).i32Mul().localSet(tiles);
+  eachTileGroup(
+    f,
+    [images, channels, th, tw, rowBytes],
+    ({ plane, dstRow }, image, c) => {
+      f.localGet(xp).localGet(image).localGet(channels).i32Mul().localGet(c).i32Add().localGet(planeBytes).i32Mul().i32Add().localSet(plane);
+      f.localGet(v).localGet(c).localGet(ld).i32Mul().i32Add().localGet(image).localGet(tiles).i32Mul().i32Const(4).i32Mul().i32Add().localSet(dstRow);
+    },
+    body,
+    step,
+  );
+}
+
+/**
+ * The walk both output transforms make (`wino_planes_out`, `wino4_planes_out`), over their
+ * arguments `mBase, ld, channels, images, th, tw, oh, ow, y, bias`: for each image and channel,
+ * the channel's bias splat into `b` and its output plane's first byte into `plane`; then for each
+ * group of four tiles of each tile row, `body()` with `src` = the group's first product
+ * (`mBase + c·ld + 4·(image·th·tw + ty·tw + tx)`).
+ */
+function eachOutputGroup(
+  f: FunctionBody,
+  [mBase, ld, channels, images, th, tw, oh, ow, y, bias]: readonly number[],
+  b: number,
+  body: (at: { src: number; plane: number; ty: number; tx: number }) => void,
+): void {
+  const [tiles, srcRow, src, plane, ty, tx] = Array.from({ length: 6 }, () => f.local(i32));
+  f.localGet(th).localGet(tw).i32Mul().localSet(tiles);
+  planes(f, images, channels, (image, c) => {
+    f.localGet(bias).localGet(c).i32Const(2).i32Shl().i32Add().v128Load32Splat(0).localSet(b);
+    f.localGet(mBase).localGet(c).localGet(ld).i32Mul().i32Add().localGet(image).localGet(tiles).i32Mul().i32Const(2).i32Shl().i32Add().localSet(srcRow);
+    f.localGet(y).localGet(image).localGet(channels).i32Mul().localGet(c).i32Add().localGet(oh).i32Mul().localGet(ow).i32Mul().i32Const(2).i32Shl().i32Add().localSet(plane);
+    f.i32Const(0).localSet(ty);
+    countedLoop(f, ty, th, 1, () => {
+      f.i32Const(0).localSet(tx);
+      countedLoop(f, tx, tw, 4, () => {
+        f.localGet(srcRow).localGet(ty).localGet(tw).i32Mul().localGet(tx).i32Add().i32Const(2).i32Shl().i32Add().localSet(src);
+        body({ src, plane, ty, tx });
+      });
+    });
+  });
+}
+
 function inputBody(): FunctionBody {
   const f = new FunctionBody([i32, i32, i32, i32, i32, i32, i32, i32, i32, i32]);
   const [xp, channels, images, th, tw, rowBytes, planeBytes, v, vXi, ld] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
@@ -162,18 +217,11 @@ function inputBody(): FunctionBody {
   // d·B of each of the patch's 4 rows: e[r][j].
   const e = Array.from({ length: 4 }, () => Array.from({ length: 4 }, () => f.local(v128)));
   const d = Array.from({ length: 4 }, () => f.local(v128));
-  const tiles = f.local(i32);
-  f.localGet(th).localGet(tw).i32Mul().localSet(tiles);
   const offsets = xiOffsets(f, vXi);
 
-  eachTileGroup(
+  eachInputGroup(
     f,
-    [images, channels, th, tw, rowBytes],
-    ({ plane, dstRow }, image, c) => {
-      // plane = xp + (image·channels + c)·planeBytes; its tiles start at v + c·ld + 4·image·th·tw.
-      f.localGet(xp).localGet(image).localGet(channels).i32Mul().localGet(c).i32Add().localGet(planeBytes).i32Mul().i32Add().localSet(plane);
-      f.localGet(v).localGet(c).localGet(ld).i32Mul().i32Add().localGet(image).localGet(tiles).i32Mul().i32Const(4).i32Mul().i32Add().localSet(dstRow);
-    },
+    [xp, channels, images, th, tw, rowBytes, planeBytes, v, ld],
     ({ src, dst }) => {
       for (let r = 0; r < 4; r++) {
         // Columns 2t … 2t + 9 of the row for the four tiles t: d[k] holds column 2t + k.
@@ -211,13 +259,7 @@ function inputBody(): FunctionBody {
 function outputBody(): FunctionBody {
   const f = new FunctionBody([i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32]);
   const [mBase, mXi, ld, channels, images, th, tw, oh, ow, y, bias, relu] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
-  const tiles = f.local(i32);
-  const srcRow = f.local(i32);
-  const src = f.local(i32);
   const out = f.local(i32);
-  const plane = f.local(i32);
-  const ty = f.local(i32);
-  const tx = f.local(i32);
   const count = f.local(i32);
   const b = f.local(v128);
   const zero = f.local(v128);
@@ -229,58 +271,47 @@ function outputBody(): FunctionBody {
   const y0 = f.local(v128);
   const y1 = f.local(v128);
   const rowPair = [f.local(v128), f.local(v128)];
-  f.localGet(th).localGet(tw).i32Mul().localSet(tiles);
   f.f32Const(0).f32x4Splat().localSet(zero);
   const offsets = xiOffsets(f, mXi);
-  const load = (xi: number): void => {
-    f.localGet(src).localGet(offsets[xi]).i32Add().v128Load(0);
-  };
 
-  planes(f, images, channels, (image, c) => {
-    f.localGet(bias).localGet(c).i32Const(2).i32Shl().i32Add().v128Load32Splat(0).localSet(b);
-    f.localGet(mBase).localGet(c).localGet(ld).i32Mul().i32Add().localGet(image).localGet(tiles).i32Mul().i32Const(2).i32Shl().i32Add().localSet(srcRow);
-    f.localGet(y).localGet(image).localGet(channels).i32Mul().localGet(c).i32Add().localGet(oh).i32Mul().localGet(ow).i32Mul().i32Const(2).i32Shl().i32Add().localSet(plane);
-    f.i32Const(0).localSet(ty);
-    countedLoop(f, ty, th, 1, () => {
-      f.i32Const(0).localSet(tx);
-      countedLoop(f, tx, tw, 4, () => {
-        f.localGet(srcRow).localGet(ty).localGet(tw).i32Mul().localGet(tx).i32Add().i32Const(2).i32Shl().i32Add().localSet(src);
-        for (let j = 0; j < 4; j++) {
-          load(4 + j);
-          f.localSet(m1);
-          load(8 + j);
-          f.localSet(m2);
-          load(j);
-          f.localGet(m1).f32x4Add().localGet(m2).f32x4Add().localSet(s[j]);
-          f.localGet(m1).localGet(m2).f32x4Sub();
-          load(12 + j);
-          f.f32x4Sub().localSet(u[j]);
-        }
-        // out = plane + 4·(2ty·ow + 2tx); count = min(8, ow − 2tx) columns to write.
-        f.localGet(plane).localGet(ty).localGet(ow).i32Mul().localGet(tx).i32Add().i32Const(3).i32Shl().i32Add().localSet(out);
-        f.localGet(ow).localGet(tx).i32Const(1).i32Shl().i32Sub().localSet(count);
-        [s, u].forEach((row, r) => {
-          // The output row 2ty + r: y0 = row0 + row1 + row2, y1 = row1 − row2 − row3 (+ bias, relu).
-          f.localGet(row[0]).localGet(row[1]).f32x4Add().localGet(row[2]).f32x4Add().localGet(b).f32x4Add().localSet(y0);
-          f.localGet(row[1]).localGet(row[2]).f32x4Sub().localGet(row[3]).f32x4Sub().localGet(b).f32x4Add().localSet(y1);
-          f.localGet(relu).if();
-          f.localGet(y0).localGet(zero).f32x4Max().localSet(y0);
-          f.localGet(y1).localGet(zero).f32x4Max().localSet(y1);
-          f.end();
-          // Interleaved, tile by tile: columns 2t, 2t + 1.
-          f.localGet(y0).localGet(y1).f32x4Shuffle([0, 4, 1, 5]).localSet(rowPair[0]);
-          f.localGet(y0).localGet(y1).f32x4Shuffle([2, 6, 3, 7]).localSet(rowPair[1]);
-          const write = (): void => storePrefix(f, out, rowPair, count);
-          if (r === 0) write();
-          else {
-            // The second row exists unless oh is odd and this is the last tile row.
-            f.localGet(ty).i32Const(1).i32Shl().i32Const(1).i32Add().localGet(oh).i32LtS().if();
-            f.localGet(out).localGet(ow).i32Const(2).i32Shl().i32Add().localSet(out);
-            write();
-            f.end();
-          }
-        });
-      });
+  eachOutputGroup(f, [mBase, ld, channels, images, th, tw, oh, ow, y, bias], b, ({ src, plane, ty, tx }) => {
+    const load = (xi: number): void => {
+      f.localGet(src).localGet(offsets[xi]).i32Add().v128Load(0);
+    };
+    for (let j = 0; j < 4; j++) {
+      load(4 + j);
+      f.localSet(m1);
+      load(8 + j);
+      f.localSet(m2);
+      load(j);
+      f.localGet(m1).f32x4Add().localGet(m2).f32x4Add().localSet(s[j]);
+      f.localGet(m1).localGet(m2).f32x4Sub();
+      load(12 + j);
+      f.f32x4Sub().localSet(u[j]);
+    }
+    // out = plane + 4·(2ty·ow + 2tx); count = min(8, ow − 2tx) columns to write.
+    f.localGet(plane).localGet(ty).localGet(ow).i32Mul().localGet(tx).i32Add().i32Const(3).i32Shl().i32Add().localSet(out);
+    f.localGet(ow).localGet(tx).i32Const(1).i32Shl().i32Sub().localSet(count);
+    [s, u].forEach((row, r) => {
+      // The output row 2ty + r: y0 = row0 + row1 + row2, y1 = row1 − row2 − row3 (+ bias, relu).
+      f.localGet(row[0]).localGet(row[1]).f32x4Add().localGet(row[2]).f32x4Add().localGet(b).f32x4Add().localSet(y0);
+      f.localGet(row[1]).localGet(row[2]).f32x4Sub().localGet(row[3]).f32x4Sub().localGet(b).f32x4Add().localSet(y1);
+      f.localGet(relu).if();
+      f.localGet(y0).localGet(zero).f32x4Max().localSet(y0);
+      f.localGet(y1).localGet(zero).f32x4Max().localSet(y1);
+      f.end();
+      // Interleaved, tile by tile: columns 2t, 2t + 1.
+      f.localGet(y0).localGet(y1).f32x4Shuffle([0, 4, 1, 5]).localSet(rowPair[0]);
+      f.localGet(y0).localGet(y1).f32x4Shuffle([2, 6, 3, 7]).localSet(rowPair[1]);
+      const write = (): void => storePrefix(f, out, rowPair, count);
+      if (r === 0) write();
+      else {
+        // The second row exists unless oh is odd and this is the last tile row.
+        f.localGet(ty).i32Const(1).i32Shl().i32Const(1).i32Add().localGet(oh).i32LtS().if();
+        f.localGet(out).localGet(ow).i32Const(2).i32Shl().i32Add().localSet(out);
+        write();
+        f.end();
+      }
     });
   });
   return f;
@@ -385,17 +416,11 @@ function input4Body(): FunctionBody {
   const e = Array.from({ length: 6 }, () => Array.from({ length: 6 }, () => f.local(v128)));
   const [t1, t2] = [f.local(v128), f.local(v128)];
   const { four, two } = factors(f);
-  const tiles = f.local(i32);
-  f.localGet(th).localGet(tw).i32Mul().localSet(tiles);
   const offsets = xiOffsets(f, vXi, 36);
 
-  eachTileGroup(
+  eachInputGroup(
     f,
-    [images, channels, th, tw, rowBytes],
-    ({ plane, dstRow }, image, c) => {
-      f.localGet(xp).localGet(image).localGet(channels).i32Mul().localGet(c).i32Add().localGet(planeBytes).i32Mul().i32Add().localSet(plane);
-      f.localGet(v).localGet(c).localGet(ld).i32Mul().i32Add().localGet(image).localGet(tiles).i32Mul().i32Const(4).i32Mul().i32Add().localSet(dstRow);
-    },
+    [xp, channels, images, th, tw, rowBytes, planeBytes, v, ld],
     ({ src, dst }) => {
       for (let r = 0; r < 6; r++) {
         for (let k = 0; k < 5; k++) f.localGet(src).v128Load(16 * k).localSet(loads[k]);
@@ -431,7 +456,7 @@ function input4Body(): FunctionBody {
 function output4Body(): FunctionBody {
   const f = new FunctionBody([i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32]);
   const [mBase, mXi, ld, channels, images, th, tw, oh, ow, y, bias, relu] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
-  const [tiles, srcRow, src, out, plane, ty, tx, count] = Array.from({ length: 8 }, () => f.local(i32));
+  const [out, count] = [f.local(i32), f.local(i32)];
   const [b, zero, s, d, s2, d2] = Array.from({ length: 6 }, () => f.local(v128));
   const { four, two, eight } = factors(f);
   const x = Array.from({ length: 6 }, () => f.local(v128));
@@ -441,49 +466,38 @@ function output4Body(): FunctionBody {
   const tmp = Array.from({ length: 4 }, () => f.local(v128));
   const row = Array.from({ length: 4 }, () => f.local(v128));
   const scratch = [s, d, s2, d2, two, four, eight];
-  f.localGet(th).localGet(tw).i32Mul().localSet(tiles);
   f.f32Const(0).f32x4Splat().localSet(zero);
   const offsets = xiOffsets(f, mXi, 36);
 
-  planes(f, images, channels, (image, c) => {
-    f.localGet(bias).localGet(c).i32Const(2).i32Shl().i32Add().v128Load32Splat(0).localSet(b);
-    f.localGet(mBase).localGet(c).localGet(ld).i32Mul().i32Add().localGet(image).localGet(tiles).i32Mul().i32Const(2).i32Shl().i32Add().localSet(srcRow);
-    f.localGet(y).localGet(image).localGet(channels).i32Mul().localGet(c).i32Add().localGet(oh).i32Mul().localGet(ow).i32Mul().i32Const(2).i32Shl().i32Add().localSet(plane);
-    f.i32Const(0).localSet(ty);
-    countedLoop(f, ty, th, 1, () => {
-      f.i32Const(0).localSet(tx);
-      countedLoop(f, tx, tw, 4, () => {
-        f.localGet(srcRow).localGet(ty).localGet(tw).i32Mul().localGet(tx).i32Add().i32Const(2).i32Shl().i32Add().localSet(src);
-        for (let j = 0; j < 6; j++) {
-          for (let i = 0; i < 6; i++) f.localGet(src).localGet(offsets[6 * i + j]).i32Add().v128Load(0).localSet(x[i]);
-          winograd4Output(f, x, scratch, (a, push) => {
-            push();
-            f.localSet(r[a][j]);
-          });
-        }
-        // out = plane + 4·(4ty·ow + 4tx); count = ow − 4tx columns to write (16 at most).
-        f.localGet(plane).localGet(ty).localGet(ow).i32Mul().localGet(tx).i32Add().i32Const(4).i32Shl().i32Add().localSet(out);
-        f.localGet(ow).localGet(tx).i32Const(2).i32Shl().i32Sub().localSet(count);
-        for (let a = 0; a < 4; a++) {
-          // Output row 4ty + a, which exists unless it is past the plane's last.
-          if (a > 0) {
-            f.localGet(out).localGet(ow).i32Const(2).i32Shl().i32Add().localSet(out);
-            f.localGet(ty).i32Const(2).i32Shl().i32Const(a).i32Add().localGet(oh).i32LtS().if();
-          }
-          for (let j = 0; j < 6; j++) f.localGet(r[a][j]).localSet(x[j]);
-          winograd4Output(f, x, scratch, (k, push) => {
-            push();
-            f.localGet(b).f32x4Add().localSet(columns[k]);
-          });
-          f.localGet(relu).if();
-          for (const v of columns) f.localGet(v).localGet(zero).f32x4Max().localSet(v);
-          f.end();
-          transpose4(f, columns, tmp, row);
-          storePrefix(f, out, row, count);
-          if (a > 0) f.end();
-        }
+  eachOutputGroup(f, [mBase, ld, channels, images, th, tw, oh, ow, y, bias], b, ({ src, plane, ty, tx }) => {
+    for (let j = 0; j < 6; j++) {
+      for (let i = 0; i < 6; i++) f.localGet(src).localGet(offsets[6 * i + j]).i32Add().v128Load(0).localSet(x[i]);
+      winograd4Output(f, x, scratch, (a, push) => {
+        push();
+        f.localSet(r[a][j]);
       });
-    });
+    }
+    // out = plane + 4·(4ty·ow + 4tx); count = ow − 4tx columns to write (16 at most).
+    f.localGet(plane).localGet(ty).localGet(ow).i32Mul().localGet(tx).i32Add().i32Const(4).i32Shl().i32Add().localSet(out);
+    f.localGet(ow).localGet(tx).i32Const(2).i32Shl().i32Sub().localSet(count);
+    for (let a = 0; a < 4; a++) {
+      // Output row 4ty + a, which exists unless it is past the plane's last.
+      if (a > 0) {
+        f.localGet(out).localGet(ow).i32Const(2).i32Shl().i32Add().localSet(out);
+        f.localGet(ty).i32Const(2).i32Shl().i32Const(a).i32Add().localGet(oh).i32LtS().if();
+      }
+      for (let j = 0; j < 6; j++) f.localGet(r[a][j]).localSet(x[j]);
+      winograd4Output(f, x, scratch, (k, push) => {
+        push();
+        f.localGet(b).f32x4Add().localSet(columns[k]);
+      });
+      f.localGet(relu).if();
+      for (const v of columns) f.localGet(v).localGet(zero).f32x4Max().localSet(v);
+      f.end();
+      transpose4(f, columns, tmp, row);
+      storePrefix(f, out, row, count);
+      if (a > 0) f.end();
+    }
   });
   return f;
 }
