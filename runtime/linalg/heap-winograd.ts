@@ -84,7 +84,7 @@ export function convWinogradOnHeap(
   const input = inputRegions(biasAt + rows, per, c, h, w, g, ld);
   const mAt = input.end;
   const yAt = mAt + g.xis * rows * ld;
-  // The raw weights, for the F(4×4, 3×3) transform, after the rest.
+  // The raw weights, which the U transform reads, after the rest.
   const rawAt = yAt + per * outImage;
   if (!heapHolds(rawAt + rawWeightFloats(rows, c))) return false;
   heap.layout(0, 0, 0, rawAt + rawWeightFloats(rows, c));
