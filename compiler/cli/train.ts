@@ -19,7 +19,7 @@ import { prepareRunDir, readRun, RunDirError, writeRun, type SavedRun } from "..
 import { NonFiniteLoss, Trainer, type EpochRecord, type StepProgress } from "../train/trainer.js";
 import { trainingGraph } from "../train/training-graph.js";
 import { ParameterUpdate, validateUpdateSettings, type OptimizerSettings, type ScheduleSettings, type UpdateSettings } from "../../runtime/train/index.js";
-import { enableRelaxedSimd, setTrainingThreads, trainingThreads, type Tensor } from "../../runtime/index.js";
+import { enableRelaxedSimd, setTrainingFma, setTrainingThreads, trainingFma, trainingThreads, type Tensor } from "../../runtime/index.js";
 import { readSafetensorsFile, type SafetensorsTensor } from "../../runtime/weights/safetensors.js";
 import { checkPath, printDiagnostics, type ModelOptions } from "./front-end.js";
 import { processIo, type CliIo } from "./io.js";
@@ -47,6 +47,7 @@ export interface TrainOptions extends ModelOptions {
   resume?: string;
   force?: boolean;
   threads: string;
+  fma: "auto" | "on" | "off";
 }
 
 /** The default learning rate of each optimizer. */
@@ -81,6 +82,11 @@ export function registerTrainCommand(program: Command, io: CliIo, setOption: () 
     .option("--resume <dir>", "continue a run from its directory (weights, optimizer state, log)")
     .option("--force", "overwrite the files of an earlier run in the -o directory")
     .option("--threads <n>", "threads the training step's large matrix products run on", "1")
+    .addOption(
+      new Option("--fma <when>", "fused multiply-adds in the products: where they pay (auto: Intel CPUs), wherever the engine has them (on), never (off)")
+        .choices(["auto", "on", "off"])
+        .default("auto"),
+    )
     .addOption(setOption())
     .option("--model <name>", "the model to train (default: the only or the last)")
     .action(async (file: string, opts: TrainOptions) => {
@@ -225,8 +231,11 @@ async function run(model: CheckedModel, opts: TrainOptions, settings: Settings, 
   let outcome;
   const previousThreads = trainingThreads();
   setTrainingThreads(settings.threads);
-  // Fused multiply-adds in the products where they pay (relaxed SIMD, behind a flag in Node 20).
-  enableRelaxedSimd();
+  // Fused multiply-adds in the products (relaxed SIMD, behind a flag in Node 20) as --fma says.
+  const relaxed = enableRelaxedSimd();
+  const previousFma = trainingFma();
+  if (opts.fma !== "auto") setTrainingFma(opts.fma === "on");
+  if (opts.fma === "on" && !relaxed) io.stderr("nnc: warning: --fma on: this JavaScript engine has no fused multiply-add (relaxed SIMD); the products multiply and add\n");
   try {
     outcome = await trainer.run(data, {
       onStep: progress.step,
@@ -245,6 +254,7 @@ async function run(model: CheckedModel, opts: TrainOptions, settings: Settings, 
     return 1;
   } finally {
     setTrainingThreads(previousThreads);
+    setTrainingFma(previousFma);
     interrupt.release();
     progress.stop();
   }

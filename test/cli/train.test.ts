@@ -2,7 +2,8 @@
  * `nnc train` end to end, in-process, on tiny models and data sets written to a temporary
  * directory: a run whose loss falls and whose files parse (the checkpoint has exactly the names
  * `nnc params` lists), `--force` and its refusal, every bad-data error before training (exact
- * message, exit 2), the stop on a non-finite loss (exit 1), reproducibility by seed, `--resume`,
+ * message, exit 2), the stop on a non-finite loss (exit 1), reproducibility by seed and with
+ * `--fma off`, `--resume`,
  * Ctrl-C (exit 130 with the run saved) and `--data mnist` up to its check against the model.
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -116,6 +117,27 @@ describe("nnc train", () => {
     const weights = (run: string) => readFileSync(join(dir, run, "model.safetensors"));
     expect(weights("a")).toEqual(weights("b"));
     expect(weights("a")).not.toEqual(weights("c"));
+  });
+
+  it("--fma off repeats a run bit for bit, --fma on sums otherwise (products large enough for WebAssembly)", async () => {
+    const dir = workspace();
+    // 10 × 64 × 128 multiply-adds per product: past the size below which products stay in TypeScript.
+    writeFileSync(join(dir, "wide.nn"), "model Wide(x: [N, 64]) {\n  return x -> dense(128) -> relu -> dense(3)\n}\n");
+    const random = createRandom(3);
+    const x = Float32Array.from({ length: 60 * 64 }, () => random() - 0.5);
+    const y = Float32Array.from({ length: 60 }, (_, i) => i % 3);
+    writeFileSync(join(dir, "wide.safetensors"), writeSafetensors([{ name: "x", shape: [60, 64], data: x }, { name: "y", shape: [60], data: y }]));
+    const wide = (run: string, fma: string) =>
+      runCli(["train", join(dir, "wide.nn"), "--data", join(dir, "wide.safetensors"), "-o", join(dir, run), "--batch", "10", "--epochs", "1", "--fma", fma]);
+    for (const [run, fma] of [["off1", "off"], ["off2", "off"], ["on", "on"]]) {
+      const result = await wide(run, fma);
+      expect(result.stderr, run).toBe("");
+      expect(result.code, run).toBe(0);
+    }
+    const weights = (run: string) => readFileSync(join(dir, run, "model.safetensors"));
+    expect(weights("off1")).toEqual(weights("off2"));
+    expect(weights("on")).not.toEqual(weights("off1"));
+    expect((await wide("bad", "sometimes")).stderr).toMatch(/--fma.*sometimes.*auto, on, off/s);
   });
 
   it("--resume continues a run exactly where it stopped", async () => {
