@@ -48,7 +48,7 @@
  */
 import { FunctionBody, ValueType } from "./instructions.js";
 import { countedLoop } from "./loops.js";
-import { winograd4Input, winograd4Output, winograd4Weight, winograd4WeightLocals } from "./winograd4-transforms.js";
+import { winograd4Input, winograd4Output, winograd4WeightLocals, winograd4WeightTile } from "./winograd4-transforms.js";
 import type { ModuleFunction } from "./module.js";
 
 /** Export names of the transforms: F(2×2, 3×3)'s three, then F(4×4, 3×3)'s input and output transforms. */
@@ -534,21 +534,11 @@ function weight4Body(): FunctionBody {
         f.localGet(rows[0]).v128Load32Splat(4 * k).localSet(g[k]);
         for (let r = 1; r < 4; r++) f.localGet(rows[r]).localGet(g[k]).v128Load32Lane(r, 4 * k).localSet(g[k]);
       }
-      // G g, column by column (kx): the taps g[3·ky + kx] down the column.
-      for (let kx = 0; kx < 3; kx++) {
-        winograd4Weight(f, [0, 1, 2].map((ky) => () => void f.localGet(g[3 * ky + kx])), constants, (row, push) => {
-          push();
-          f.localSet(t[3 * row + kx]);
-        });
-      }
-      // (G g) Gᵀ, row by row, stored at ξ = 6·row + column.
-      for (let row = 0; row < 6; row++) {
-        winograd4Weight(f, [0, 1, 2].map((kx) => () => void f.localGet(t[3 * row + kx])), constants, (col, push) => {
-          f.localGet(out).localGet(offsets[6 * row + col]).i32Add();
-          push();
-          f.v128Store(0);
-        });
-      }
+      winograd4WeightTile(f, g, t, constants, (xi, push) => {
+        f.localGet(out).localGet(offsets[xi]).i32Add();
+        push();
+        f.v128Store(0);
+      });
       f.localGet(src).i32Const(36).i32Add().localSet(src);
       f.localGet(out).i32Const(16).i32Add().localSet(out);
     });

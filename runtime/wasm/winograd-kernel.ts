@@ -36,7 +36,7 @@
 import { reductionLoop } from "./conv-kernel.js";
 import { FunctionBody, ValueType } from "./instructions.js";
 import { advance } from "./loops.js";
-import { winograd4Input, winograd4Output, winograd4Weight, winograd4WeightLocals } from "./winograd4-transforms.js";
+import { winograd4Input, winograd4Output, winograd4WeightLocals, winograd4WeightTile } from "./winograd4-transforms.js";
 import type { ModuleFunction } from "./module.js";
 
 /** The fields of a Winograd descriptor: i32 words at `desc + 4·field`; pointers and strides in bytes. */
@@ -658,29 +658,18 @@ function weight4Body(): FunctionBody {
   const constants = winograd4WeightLocals(f);
   f.localGet(channels).i32Eqz().if().return().end();
   for (let xi = 1; xi < WINO4_XIS; xi++) f.localGet(uXi).i32Const(xi).i32Mul().localSet(xiOffset[xi]);
-  const applyG = (x: readonly (() => void)[], use: (row: number, push: () => void) => void): void => winograd4Weight(f, x, constants, use);
   f.localGet(channels).localSet(ch);
   f.loop();
   {
     for (let h = 0; h < 2; h++) {
       for (let k = 0; k < 9; k++) f.localGet(src).v128Load(32 * k + 16 * h).localSet(g[k]);
-      // G g, column by column (kx): the taps g[3·ky + kx] down the column.
-      for (let kx = 0; kx < 3; kx++) {
-        applyG([0, 1, 2].map((ky) => () => void f.localGet(g[3 * ky + kx])), (row, push) => {
-          push();
-          f.localSet(t[3 * row + kx]);
-        });
-      }
-      // (G g) Gᵀ, row by row, stored at ξ = 6·row + column.
-      for (let row = 0; row < 6; row++) {
-        applyG([0, 1, 2].map((kx) => () => void f.localGet(t[3 * row + kx])), (col, push) => {
-          const xi = 6 * row + col;
-          f.localGet(dst);
-          if (xi > 0) f.localGet(xiOffset[xi]).i32Add();
-          push();
-          f.v128Store(16 * h);
-        });
-      }
+      // U = G g Gᵀ, stored at ξ = 6·row + column.
+      winograd4WeightTile(f, g, t, constants, (xi, push) => {
+        f.localGet(dst);
+        if (xi > 0) f.localGet(xiOffset[xi]).i32Add();
+        push();
+        f.v128Store(16 * h);
+      });
     }
     f.localGet(src).i32Const(9 * 32).i32Add().localSet(src);
     f.localGet(dst).i32Const(32).i32Add().localSet(dst);

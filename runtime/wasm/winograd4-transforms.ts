@@ -96,3 +96,27 @@ export function winograd4WeightLocals(f: FunctionBody): Record<"a" | "b" | "c" |
   f.f32Const(1 / 24).f32x4Splat().localSet(sixth24);
   return { a, b, c, sixth, quarter, twelfth, sixth24 };
 }
+
+/**
+ * U = G g Gᵀ of the 3 × 3 taps in the locals `g` (g[3·ky + kx]), through the 18 scratch locals
+ * `t` ((G g)[row][kx] at t[3·row + kx]): G g column by column, then each of its rows times Gᵀ,
+ * the value for ξ = 6·row + column handed to `store` (the plan's `wino4_u` and the training
+ * products' `wino4_planes_u`).
+ */
+export function winograd4WeightTile(
+  f: FunctionBody,
+  g: readonly number[],
+  t: readonly number[],
+  constants: Record<"a" | "b" | "c" | "sixth" | "quarter" | "twelfth" | "sixth24", number>,
+  store: (xi: number, push: () => void) => void,
+): void {
+  for (let kx = 0; kx < 3; kx++) {
+    winograd4Weight(f, [0, 1, 2].map((ky) => () => void f.localGet(g[3 * ky + kx])), constants, (row, push) => {
+      push();
+      f.localSet(t[3 * row + kx]);
+    });
+  }
+  for (let row = 0; row < 6; row++) {
+    winograd4Weight(f, [0, 1, 2].map((kx) => () => void f.localGet(t[3 * row + kx])), constants, (col, push) => store(6 * row + col, push));
+  }
+}
