@@ -6,7 +6,7 @@
  * {@link WASM_STEPS} (`steps/`); an action without one, or whose step declines it, runs the
  * TypeScript step ({@link plainStep}) on plain buffers.
  */
-import { fusedMultiplyAddPays, relaxedMaddSupported } from "../wasm/relaxed-simd.js";
+import { fusedMultiplyAddsByDefault, relaxedMaddSupported } from "../wasm/relaxed-simd.js";
 import type { Tensor } from "../tensor.js";
 import { arena, HeapReservations, liveRanges, PlainTensors } from "./plan-arenas.js";
 import type { PlanAction, PlanLayout } from "./plan-graph.js";
@@ -65,8 +65,8 @@ export function compileWasm(layout: PlanLayout, options: PlanOptions): CompiledS
   const arenaAt = reservations.take(blocked.total);
   const pages = Math.ceil(reservations.top / 65536);
   const memory = new WebAssembly.Memory(threads > 1 ? { initial: pages, maximum: pages, shared: true } : { initial: pages });
-  // Fused multiply-adds where asked or where they pay, and only where the engine has them.
-  const fma = (options.fma ?? fusedMultiplyAddPays()) && relaxedMaddSupported();
+  // Fused multiply-adds where asked (and the engine has them) or by default.
+  const fma = options.fma === undefined ? fusedMultiplyAddsByDefault() : options.fma && relaxedMaddSupported();
   const module = new WebAssembly.Module(planModuleBytes(pages, threads > 1, { fma }) as Uint8Array<ArrayBuffer>);
   const kernels = instantiatePlanKernels(module, memory);
   const splitter = new RowSplitter(kernels, threads, module, memory);

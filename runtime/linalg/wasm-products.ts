@@ -25,7 +25,7 @@
  */
 import type { FusedActivation } from "./epilogue.js";
 import { gemmKernelBody, GEMM_KERNEL, MR, NR } from "../wasm/gemm-kernel.js";
-import { fusedMultiplyAddPays, relaxedMaddSupported } from "../wasm/relaxed-simd.js";
+import { fusedMultiplyAddsByDefault, relaxedMaddSupported } from "../wasm/relaxed-simd.js";
 import { COL2IM_KERNEL, col2imFunction, copyRowsFunction, COPY_ROWS_KERNEL, im2colFunction, IM2COL_KERNEL, transposeFunction, TRANSPOSE_KERNEL } from "../wasm/im2col-kernel.js";
 import { encodeModule, type MemoryImport } from "../wasm/module.js";
 import { pairPoolFunctions, PAIR_POOL_KERNELS } from "../wasm/pair-pool-kernel.js";
@@ -744,13 +744,13 @@ let fused: boolean | undefined;
  * says so, and `im2col-kernel.ts`'s kernels), over a memory of its own or (`shared`) a shared one.
  */
 function productModule(shared: boolean): WebAssembly.Module {
-  fused ??= relaxedMaddSupported() && fusedMultiplyAddPays();
-  const key = `${shared} ${fused}`;
+  const fuse = trainingFma();
+  const key = `${shared} ${fuse}`;
   let module = modules.get(key);
   if (module === undefined) {
     const memory: MemoryImport = shared ? { minimumPages: 1, maximumPages: MAX_PAGES, shared: true } : { minimumPages: 1 };
     const functions = [
-      { name: GEMM_KERNEL, results: [], body: gemmKernelBody(MR, NR, fused) },
+      { name: GEMM_KERNEL, results: [], body: gemmKernelBody(MR, NR, fuse) },
       im2colFunction(), transposeFunction(), copyRowsFunction(), col2imFunction(), ...pointwiseFunctions(), ...planeFunctions(), ...sumFunctions(),
       sgdFunction(), adamFunction(), ...pairPoolFunctions(), ...planeWinogradFunctions(),
     ];
@@ -840,7 +840,7 @@ export function setTrainingFma(on: boolean): boolean {
 
 /** Whether the training products use fused multiply-adds ({@link setTrainingFma}). */
 export function trainingFma(): boolean {
-  fused ??= relaxedMaddSupported() && fusedMultiplyAddPays();
+  fused ??= fusedMultiplyAddsByDefault();
   return fused;
 }
 

@@ -10,7 +10,8 @@
  *   (two f32x4 per pixel, `2·MR` accumulators). Each reduction step broadcasts one input value
  *   per pixel (`v128.load32_splat`, the pixels `sw·Cs` floats apart) and multiplies it with
  *   the two weight vectors of that input channel (with relaxed SIMD's `f32x4.relaxed_madd`
- *   where the engine validates it, else a multiply and an add). A row is cut into
+ *   where the plan asks, by default on Intel cores whose engine has it (`relaxed-simd.ts`),
+ *   else a multiply and an add). A row is cut into
  *   ⌈ow / MR⌉ tiles of nearly equal width, so no row ends in a 1- or 2-pixel tile.
  * - The tile is sized for V8's x64 code: TurboFan allocates 15 XMM registers and schedules
  *   every load of a loop body before its arithmetic, so the loop does one input channel per
@@ -55,8 +56,6 @@ export const CONV_DESC_WORDS = 31;
  */
 export const ConvFlags = { relu: 1, ceiling: 2 } as const;
 
-export { relaxedMaddSupported } from "./relaxed-simd.js";
-
 /** Export name of the row driver. */
 export const CONV_ROWS = "conv_rows";
 
@@ -71,7 +70,10 @@ function field(f: FunctionBody, desc: number, name: keyof typeof ConvDesc): Func
 export interface ConvKernelOptions {
   /** Output pixels per register tile (default {@link CONV_MR}). */
   mr?: number;
-  /** Accumulate with relaxed SIMD's `f32x4.relaxed_madd` where the engine has it (default false: see {@link relaxedMaddSupported}). */
+  /**
+   * Accumulate with relaxed SIMD's `f32x4.relaxed_madd`, which the engine must have (default
+   * false; the plan decides, see `relaxed-simd.ts`).
+   */
   fma?: boolean;
 }
 

@@ -22,8 +22,7 @@ let relaxedMadd: boolean | undefined;
 
 /**
  * Whether the engine validates relaxed SIMD's `f32x4.relaxed_madd` (checked once, and again after
- * {@link enableRelaxedSimd}). The plan's kernels can accumulate with it (`fma: true`) but do not
- * by default (see `conv-kernel.ts`); the training products do where {@link fusedMultiplyAddPays}.
+ * {@link enableRelaxedSimd}).
  */
 export function relaxedMaddSupported(): boolean {
   if (relaxedMadd === undefined) {
@@ -67,11 +66,23 @@ export function enableRelaxedSimd(): boolean {
  * (`model`, by default the first CPU's model name in Node), not on others or where the model is
  * unknown (empty: a browser).
  */
-export function fusedMultiplyAddPays(model = cpuModel() ?? ""): boolean {
+export function fusedMultiplyAddPays(model = cpuModel()): boolean {
   return /\bIntel\b/i.test(model);
 }
 
-function cpuModel(): string | undefined {
-  const os = nodeModule<{ cpus(): { model: string }[] }>("node:os");
-  return os?.cpus()[0]?.model;
+/**
+ * Whether the kernels fuse their multiply-adds when nobody chose (the training products'
+ * `setTrainingFma`, the plan's `fma` option): where the engine has relaxed SIMD and
+ * {@link fusedMultiplyAddPays}.
+ */
+export function fusedMultiplyAddsByDefault(): boolean {
+  return relaxedMaddSupported() && fusedMultiplyAddPays();
+}
+
+let model: string | undefined;
+
+/** The first CPU's model name in Node (read once), or empty where it is unknown. */
+function cpuModel(): string {
+  model ??= nodeModule<{ cpus(): { model: string }[] }>("node:os")?.cpus()[0]?.model ?? "";
+  return model;
 }

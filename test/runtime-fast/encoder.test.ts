@@ -12,7 +12,7 @@ import { instantiatePlanKernels, planModuleBytes } from "../../runtime/fast/plan
 import { ActivationKind } from "../../runtime/wasm/elementwise-kernels.js";
 import { sigmoidScalar } from "../../runtime/linalg/epilogue.js";
 import { geluScalar } from "../../runtime/kernels/gelu.js";
-import { relaxedMaddSupported } from "../../runtime/wasm/conv-kernel.js";
+import { relaxedMaddSupported } from "../../runtime/wasm/relaxed-simd.js";
 
 const bytes = (write: (w: ByteWriter) => void): number[] => {
   const w = new ByteWriter();
