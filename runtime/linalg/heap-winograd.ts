@@ -86,8 +86,8 @@ export function convWinogradOnHeap(
   const yAt = mAt + g.xis * rows * ld;
   // The raw weights, which the U transform reads, after the rest.
   const rawAt = yAt + per * outImage;
-  if (!heapHolds(rawAt + rawWeightFloats(rows, c))) return false;
-  heap.layout(0, 0, 0, rawAt + rawWeightFloats(rows, c));
+  if (!heapHolds(rawAt + rows * c * 9)) return false;
+  heap.layout(0, 0, 0, rawAt + rows * c * 9);
   const f = heap.floats;
   writeWeights(heap, g.tile, { rows, aAt, zeroBias, biasAt }, weight, bias, rawAt);
   f.fill(0, input.xp, input.v);
@@ -140,8 +140,8 @@ function convWinogradOnThreads(
   const [planes, mOffset] = [chunk.v - chunk.xp, chunk.end - chunk.xp];
   const region = mOffset + g.xis * rows * ld;
   const rawAt = threadsAt + heap.threads * region;
-  if (!heapHolds(rawAt + rawWeightFloats(rows, c))) return false;
-  heap.layout(0, 0, 0, rawAt + rawWeightFloats(rows, c));
+  if (!heapHolds(rawAt + rows * c * 9)) return false;
+  heap.layout(0, 0, 0, rawAt + rows * c * 9);
   const f = heap.floats;
   writeWeights(heap, g.tile, { rows, aAt, zeroBias, biasAt }, weight, bias, rawAt);
   for (let t = 0; t < heap.threads; t++) f.fill(0, threadsAt + t * region, threadsAt + t * region + planes);
@@ -161,9 +161,9 @@ function convWinogradOnThreads(
 
 /**
  * U packed at `aAt`, the products' zero bias, and the conv's bias (zero without one) at
- * `biasAt`: U made from the weights copied to `rawAt` by `wino_planes_u` (F(2×2, 3×3), in
- * float64, rounded once) or `wino4_planes_u` (F(4×4, 3×3), in float32, with zero rows up to
- * `rows`).
+ * `biasAt`: U made from the weights copied to `rawAt` (with zero rows up to `rows`, so
+ * `rows · c · 9` floats there) by `wino_planes_u` (F(2×2, 3×3), in float64, rounded once) or
+ * `wino4_planes_u` (F(4×4, 3×3), in float32).
  */
 function writeWeights(
   heap: ProductHeap,
@@ -175,22 +175,13 @@ function writeWeights(
 ): void {
   const [m, c] = weight.shape;
   const f = heap.floats;
+  // The rows past m are zero weights, whose U is zero.
   f.set(weight.data.subarray(0, m * c * 9), rawAt);
-  if (tile === 2) {
-    // The kernel leaves the rows past m, which must be zero.
-    f.fill(0, aAt, aAt + 16 * rows * c);
-    heap.winogradWeights(rawAt * 4, m, c, aAt * 4, rows * c * 4);
-  } else {
-    f.fill(0, rawAt + m * c * 9, rawAt + rows * c * 9);
-    heap.winogradWeights4(rawAt * 4, c, rows / MR, aAt * 4, rows * c * 4);
-  }
+  f.fill(0, rawAt + m * c * 9, rawAt + rows * c * 9);
+  if (tile === 2) heap.winogradWeights(rawAt * 4, rows, c, aAt * 4, rows * c * 4);
+  else heap.winogradWeights4(rawAt * 4, c, rows / MR, aAt * 4, rows * c * 4);
   f.fill(0, zeroBias, biasAt + rows);
   if (bias !== undefined) f.set(bias.data.subarray(0, m), biasAt);
-}
-
-/** The floats {@link writeWeights} needs at `rawAt`: the raw weights, `rows` of them. */
-function rawWeightFloats(rows: number, c: number): number {
-  return rows * c * 9;
 }
 
 /**

@@ -562,7 +562,8 @@ function half(f: FunctionBody, a: () => void, b: () => void, op: "add" | "sub"):
  * `wino_planes_u(w, m, c, dst, xiStride)`: F(2×2, 3×3)'s U = G g Gᵀ of the weights `[m, c, 3, 3]`
  * at byte `w`, in float64 and rounded once, packed as the GEMM micro-kernel's A: ξ's matrix
  * (ξ = 4·row + column) at `dst + ξ·xiStride`, output row o and input channel i at float
- * (o − o mod 4)·c + 4i + o mod 4 of it (rows past `m` are the caller's to zero). With
+ * (o − o mod 4)·c + 4i + o mod 4 of it (a caller pads `m` to whole blocks of 4 with zero
+ * weights). With
  *
  *   G = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]],
  *
