@@ -91,6 +91,9 @@ export function outputTensor(shape: readonly number[], out: Float32Array | undef
 export class BufferPool {
   private readonly free = new Map<number, Float32Array[]>();
   private taken: Float32Array[] = [];
+  /** The buffers of {@link allocator}'s that this pool holds (taken or free, not kept by a caller), given back to it when the pool is collected. */
+  private readonly allocated = new Set<Float32Array>();
+  private registered = false;
 
   /**
    * A zero-filled buffer of `size` floats: a returned one of that size if there is one. With
@@ -98,10 +101,27 @@ export class BufferPool {
    * for a kernel that writes every element before it reads any.
    */
   take(size: number, zeroed = true): Float32Array {
-    const reused = this.free.get(size)?.pop();
-    const buffer = reused === undefined ? new Float32Array(size) : zeroed ? reused.fill(0) : reused;
+    let reused = this.free.get(size)?.pop();
+    // A buffer the allocator has moved on from (its memory replaced) makes way for a new one.
+    while (reused !== undefined && this.allocated.has(reused) && allocator?.current(reused) === false) {
+      this.allocated.delete(reused);
+      reused = this.free.get(size)?.pop();
+    }
+    const buffer = reused === undefined ? this.allocate(size) : zeroed ? reused.fill(0) : reused;
     this.taken.push(buffer);
     return buffer;
+  }
+
+  /** A new zero-filled buffer: {@link allocator}'s where it gives one, else a plain one. */
+  private allocate(size: number): Float32Array {
+    const made = allocator?.take(size);
+    if (made === undefined) return new Float32Array(size);
+    this.allocated.add(made);
+    if (!this.registered) {
+      this.registered = true;
+      collected.register(this, { allocator: allocator!, buffers: this.allocated });
+    }
+    return made;
   }
 
   /**
@@ -109,9 +129,18 @@ export class BufferPool {
    * (the run's results, views included), which stay the caller's until {@link giveBack}.
    */
   endRun(keep: Iterable<Tensor>): void {
-    const kept = new Set<ArrayBufferLike>();
-    for (const t of keep) kept.add(t.data.buffer);
-    for (const buffer of this.taken) if (!kept.has(buffer.buffer)) this.put(buffer);
+    // A buffer is kept where a result lies in it (several buffers may share one allocator's memory).
+    const kept = new Map<ArrayBufferLike, Float32Array[]>();
+    for (const t of keep) {
+      const list = kept.get(t.data.buffer);
+      if (list === undefined) kept.set(t.data.buffer, [t.data]);
+      else list.push(t.data);
+    }
+    const holds = (buffer: Float32Array, view: Float32Array) => view.byteOffset >= buffer.byteOffset && view.byteOffset < buffer.byteOffset + Math.max(buffer.byteLength, 1);
+    for (const buffer of this.taken) {
+      if (kept.get(buffer.buffer)?.some((view) => holds(buffer, view))) this.allocated.delete(buffer);
+      else this.put(buffer);
+    }
     this.taken = [];
   }
 
@@ -119,7 +148,10 @@ export class BufferPool {
   giveBack(tensors: Iterable<Tensor>): void {
     for (const t of tensors) {
       const data = t.data;
-      if (data.byteOffset === 0 && data.byteLength === data.buffer.byteLength) this.put(data);
+      if (allocator?.owns(data)) {
+        this.allocated.add(data);
+        this.put(data);
+      } else if (data.byteOffset === 0 && data.byteLength === data.buffer.byteLength) this.put(data);
     }
   }
 
@@ -131,6 +163,35 @@ export class BufferPool {
 }
 
 let activePool: BufferPool | undefined;
+
+/** Where a pool may take its new buffers from ({@link setPoolAllocator}). */
+export interface PoolAllocator {
+  /** A zero-filled buffer of `size` floats, or undefined (the pool then makes a plain one). */
+  take(size: number): Float32Array | undefined;
+  /** Takes back a buffer `take` returned, which nothing reads any more. */
+  release(buffer: Float32Array): void;
+  /** Whether `buffer` is one that `take` returned (not a part of one). */
+  owns(buffer: Float32Array): boolean;
+  /** Whether `buffer`, one that `take` returned, is still where the allocator would make one now (else the pool drops it and takes a new one). */
+  current(buffer: Float32Array): boolean;
+}
+
+let allocator: PoolAllocator | undefined;
+
+/**
+ * Makes pools take their new buffers from `from` where it gives them (the training products' tensor
+ * arena, `runtime/linalg/tensor-arena.ts`: buffers in their WebAssembly memory), or (undefined)
+ * plain `Float32Array`s. A collected pool gives its buffers back, except those a run kept for
+ * its caller and the caller did not give back.
+ */
+export function setPoolAllocator(from: PoolAllocator | undefined): void {
+  allocator = from;
+}
+
+/** Gives a collected pool's buffers back to the allocator they came from. */
+const collected = new FinalizationRegistry<{ allocator: PoolAllocator; buffers: Set<Float32Array> }>(({ allocator, buffers }) => {
+  for (const buffer of buffers) allocator.release(buffer);
+});
 
 /** Runs `run` with kernels' fresh buffers ({@link freshFloats}) taken from `pool`. */
 export function withBufferPool<T>(pool: BufferPool, run: () => T): T {

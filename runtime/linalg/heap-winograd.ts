@@ -93,14 +93,17 @@ export function convWinogradOnHeap(
   f.fill(0, input.xp, input.v);
   const relu = activation?.kind === "relu" ? 1 : 0;
 
+  // An output in the tensor arena is written where it is.
+  const yResident = heap.resident(y);
   for (let first = 0; first < n; first += per) {
     const count = Math.min(per, n - first);
     transformInput(heap, x.data, first, count, [c, h, w], win, g, input);
     for (let xi = 0; xi < g.xis; xi++) {
       heap.run({ m, n: count * g.tiles, k: c, paddedRows: rows, ld, a: aAt + xi * rows * c, b: input.v + xi * c * ld, c: mAt + xi * rows * ld, bias: zeroBias, extra: 0 });
     }
-    heap.winogradOutput(g.tile, mAt * 4, rows * ld * 4, ld * 4, m, count, g.th, g.tw, oh, ow, yAt * 4, biasAt * 4, relu);
-    y.set(heap.floats.subarray(yAt, yAt + count * outImage), first * outImage);
+    const out = yResident === undefined ? yAt * 4 : yResident + first * outImage * 4;
+    heap.winogradOutput(g.tile, mAt * 4, rows * ld * 4, ld * 4, m, count, g.th, g.tw, oh, ow, out, biasAt * 4, relu);
+    if (yResident === undefined) y.set(heap.floats.subarray(yAt, yAt + count * outImage), first * outImage);
   }
   return true;
 }
@@ -145,17 +148,19 @@ function convWinogradOnThreads(
   const f = heap.floats;
   writeWeights(heap, g.tile, { rows, aAt, zeroBias, biasAt }, weight, bias, rawAt);
   for (let t = 0; t < heap.threads; t++) f.fill(0, threadsAt + t * region, threadsAt + t * region + planes);
-  f.set(x.data, xAt);
+  // Tensors in the arena are read and written where they are.
+  const [xResident, yResident] = [heap.resident(x.data), heap.resident(y)];
+  if (xResident === undefined) f.set(x.data, xAt);
   heap.winogradChunks(Math.ceil(n / per), {
-    x: xAt * 4, imageBytes: image * 4, channels: c, height: h, width: w,
+    x: xResident ?? xAt * 4, imageBytes: image * 4, channels: c, height: h, width: w,
     inside: (win.pads.top * g.rowFloats + win.pads.left) * 4, rowBytes: g.rowFloats * 4, planeBytes: g.planeFloats * 4,
     th: g.th, tw: g.tw, tiles: g.tiles,
     xp: threadsAt * 4, threadStride: region * 4, vOffset: planes * 4, mOffset: mOffset * 4, ld,
     u: aAt * 4, rows, uXi: rows * c * 4, zeroBias: zeroBias * 4,
-    m, per, n, y: yAt * 4, outImageBytes: outImage * 4, oh: win.oh, ow: win.ow,
+    m, per, n, y: yResident ?? yAt * 4, outImageBytes: outImage * 4, oh: win.oh, ow: win.ow,
     bias: biasAt * 4, relu: activation?.kind === "relu" ? 1 : 0, tile: g.tile,
   });
-  y.set(heap.floats.subarray(yAt, yAt + n * outImage));
+  if (yResident === undefined) y.set(heap.floats.subarray(yAt, yAt + n * outImage));
   return true;
 }
 
@@ -309,10 +314,13 @@ function inputRegions(at: number, per: number, c: number, h: number, w: number, 
  */
 function transformInput(heap: ProductHeap, x: Float32Array, first: number, count: number, [c, h, w]: readonly number[], win: Window2d, g: TileGeometry, r: InputRegions): void {
   const image = c * h * w;
-  heap.floats.set(x.subarray(first * image, (first + count) * image), r.x);
+  // An input in the tensor arena is read where it is.
+  const resident = heap.resident(x);
+  const from = resident === undefined ? r.x * 4 : resident + first * image * 4;
+  if (resident === undefined) heap.floats.set(x.subarray(first * image, (first + count) * image), r.x);
   const inside = r.xp + win.pads.top * g.rowFloats + win.pads.left;
   for (let plane = 0; plane < count * c; plane++) {
-    heap.copyRows((r.x + plane * h * w) * 4, w * 4, (inside + plane * g.planeFloats) * 4, g.rowFloats * 4, h, w);
+    heap.copyRows(from + plane * h * w * 4, w * 4, (inside + plane * g.planeFloats) * 4, g.rowFloats * 4, h, w);
   }
   heap.winogradInput(g.tile, r.xp * 4, c, count, g.th, g.tw, g.rowFloats * 4, g.planeFloats * 4, r.v * 4, c * r.ld * 4, r.ld * 4);
 }

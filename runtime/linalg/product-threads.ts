@@ -16,6 +16,7 @@ import { ChunkPool, HEADER_WORDS, Header } from "../fast/chunk-pool.js";
 import type { GemmTile } from "../fast/plan-module.js";
 import { GemmFlags, MR, NR } from "../wasm/gemm-kernel.js";
 import { PRODUCT_SLAB_DEPTH } from "../fast/product.js";
+import { PLANE_KERNELS, POINTWISE_KERNELS, SUM_KERNELS } from "../wasm/pointwise-kernel.js";
 
 /** The product's words of the control block, after the pool's header; the slab calls follow at `Word.slabs`, `SLAB_WORDS` each. */
 const Word = {
@@ -35,9 +36,14 @@ const Word = {
  * A call's kind: a product's slabs, im2col of images, or a conv (or one of its gradients) over
  * chunks of images or groups of channels, each whole on one thread (a conv's chunk: its im2col,
  * product and copy into the output; a Winograd conv's: its padded planes, transforms and 16
- * or 36 products); all but the first put their arguments where the slabs go.
+ * or 36 products), or an element-wise kernel over a range of its items (vectors, planes or pairs
+ * of planes) of tensors in the heap; all but the first put their arguments where the slabs go.
  */
-const Kind = { product: 0, im2col: 1, conv: 2, weightGradient: 3, inputGradient: 4, winograd: 5, winogradGradient: 6 } as const;
+const Kind = { product: 0, im2col: 1, conv: 2, weightGradient: 3, inputGradient: 4, winograd: 5, winogradGradient: 6, elementwise: 7 } as const;
+/** The element-wise kernels a call may name, by their index in the call. */
+const ELEMENTWISE_KERNELS: readonly string[] = [...Object.values(POINTWISE_KERNELS), ...Object.values(PLANE_KERNELS), ...Object.values(SUM_KERNELS)];
+/** The most arguments of an element-wise call (two words each, after the kernel's index and their count). */
+const MAX_ELEMENTWISE_ARGUMENTS = 8;
 /** The most words a conv call takes from `Word.slabs` (see {@link ConvChunks}, the weight gradient's 29 and {@link WinogradChunks}' 30). */
 const CONV_WORDS = 30;
 /**
@@ -50,9 +56,11 @@ const IM2COL_WORDS = 16;
 const SLAB_WORDS = 6;
 /** The most slabs a split product may have (a reduction of 384 · 256 steps); longer ones stay on the caller. */
 const MAX_SLABS = 256;
-const WORDS = Word.slabs - HEADER_WORDS + Math.max(SLAB_WORDS * MAX_SLABS, IM2COL_WORDS, CONV_WORDS);
+const WORDS = Word.slabs - HEADER_WORDS + Math.max(SLAB_WORDS * MAX_SLABS, IM2COL_WORDS, CONV_WORDS, 2 + 2 * MAX_ELEMENTWISE_ARGUMENTS);
 /** Chunks per thread: enough that the last one taken is a small part of the call. */
 const CHUNKS_PER_THREAD = 4;
+/** Chunks per thread of an element-wise call, whose items all cost the same: fewer hand-offs. */
+const ELEMENTWISE_CHUNKS_PER_THREAD = 2;
 
 /**
  * Runs chunk `k` of the posted call on `e` (a module instance): a product's row blocks or column
@@ -69,10 +77,20 @@ const RUN_CHUNK = `function runSlabs(e, a, blockStride, b, ld, cAt, bias, rows, 
     e.gemm_tile(a + p * ${MR * 4}, blockStride, b + p * ld, ld, cAt, ld, bias, rows, columns, size, flags, alpha);
   }
 }
+const ELEMENTWISE = ${JSON.stringify(ELEMENTWISE_KERNELS)};
 function runChunk(e, c, f, k, thread) {
   const items = c[${Word.items}], chunks = c[${Header.chunks}];
   const lo = Math.floor((items * k) / chunks), hi = Math.floor((items * (k + 1)) / chunks);
   if (lo === hi) return;
+  if (c[${Word.kind}] === ${Kind.elementwise}) {
+    const w = ${Word.slabs}, args = [];
+    for (let j = 0, n = c[w + 1]; j < n; j++) {
+      const value = c[w + 2 + 2 * j], stride = c[w + 3 + 2 * j];
+      args.push(stride < 0 ? (hi - lo) * value : value + lo * stride);
+    }
+    e[ELEMENTWISE[c[w]]](...args);
+    return;
+  }
   if (c[${Word.kind}] === ${Kind.inputGradient}) {
     const w = ${Word.slabs};
     const m = c[w + 13], positions = c[w + 14], per = c[w + 15], n = c[w + 16], ld = c[w + 20];
@@ -176,6 +194,13 @@ function runChunk(e, c, f, k, thread) {
     e.gemm_tile(c[w] + dA, blockStride, c[w + 1] + dB, ld, c[w + 2] + dC, ld, c[w + 3] + dBias, rows, columns, c[w + 4], c[w + 5], alpha);
   }
 }`;
+
+/**
+ * An argument of an element-wise call over a range of items (`ProductWorkers.elementwise`): a
+ * byte pointer into the heap that advances `stride` bytes an item (0: a constant), or the range's
+ * length in items times `per` (the kernel's count of floats, planes or pairs).
+ */
+export type ElementwiseArgument = { readonly at: number; readonly stride: number } | { readonly per: number };
 
 /** A conv over chunks of images (`ProductWorkers.conv`): byte addresses and strides, counts. */
 export interface ConvChunks {
@@ -500,6 +525,28 @@ export class ProductWorkers {
         words.dy, words.a, words.blockStride, words.ld, words.b, words.threadStride, words.cOffset, words.bias, words.paddedRows,
       ];
       values.forEach((value, k) => (c[Word.slabs + k] = value));
+    });
+  }
+
+  /**
+   * The element-wise kernel `kernel` (an export of `pointwise-kernel.ts`) over `items` items (a
+   * kernel's vectors of four floats, planes or pairs of planes) of tensors in the heap, in chunks
+   * of consecutive items across the threads: each chunk's call gets `args` with its pointers
+   * advanced to its first item and its length. Every item's values are those of one call over all.
+   */
+  elementwise(kernel: string, items: number, args: readonly ElementwiseArgument[]): void {
+    const index = ELEMENTWISE_KERNELS.indexOf(kernel);
+    if (index < 0 || args.length > MAX_ELEMENTWISE_ARGUMENTS) throw new Error(`ProductWorkers.elementwise: cannot split ${kernel} with ${args.length} arguments`);
+    this.pool.run(Math.min(items, ELEMENTWISE_CHUNKS_PER_THREAD * this.threads), (c) => {
+      c[Word.kind] = Kind.elementwise;
+      c[Word.items] = items;
+      const w = Word.slabs;
+      c[w] = index;
+      c[w + 1] = args.length;
+      args.forEach((arg, j) => {
+        c[w + 2 + 2 * j] = "per" in arg ? arg.per : arg.at;
+        c[w + 3 + 2 * j] = "per" in arg ? -1 : arg.stride;
+      });
     });
   }
 

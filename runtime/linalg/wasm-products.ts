@@ -51,16 +51,24 @@ import type { Window2d } from "../window.js";
 import { kernelFuses, multiply, rowStride } from "../fast/product.js";
 import type { GemmTile } from "../fast/plan-module.js";
 import { workersAvailable } from "../fast/chunk-pool.js";
-import { ProductWorkers, type ConvChunks, type InputGradientChunks, type WeightGradientChunks, type WinogradChunks, type WinogradGradientChunk } from "./product-threads.js";
+import { ProductWorkers, type ConvChunks, type ElementwiseArgument, type InputGradientChunks, type WeightGradientChunks, type WinogradChunks, type WinogradGradientChunk } from "./product-threads.js";
 import { wasmAvailable } from "../fast/wasm-support.js";
+import { setPoolAllocator } from "../tensor.js";
+import { arenaOf, TensorArena } from "./tensor-arena.js";
 
 /** Below this many multiply-adds a product stays in TypeScript: packing would cost more. */
 export const WASM_PRODUCT_MIN_MACS = 16_384;
 
 const PAGE_BYTES = 65_536;
-/** The largest heap a product may grow (bytes); a larger product stays in TypeScript. */
+/** The most the heap's memory may grow to (bytes): the products' scratch, then the tensor arena. */
 const MAX_HEAP_BYTES = 2 ** 30;
 const MAX_PAGES = MAX_HEAP_BYTES / PAGE_BYTES;
+/** The most scratch a product may take (bytes); a larger product stays in TypeScript. */
+const MAX_SCRATCH_BYTES = 2 ** 29;
+/** Floats of memory past the tensor arena's last block, which a kernel reading past a tensor's end may touch. */
+const ARENA_SLACK_FLOATS = 1024;
+/** The scratch a heap with a tensor arena starts with (bytes); a larger product moves the heap to a memory with twice as much. */
+const FIRST_SCRATCH_BYTES = 2 ** 24;
 /**
  * The least product (multiply-adds) split across threads: below it the hand-off (a few
  * microseconds, more when a worker must be woken) costs more than it saves.
@@ -68,6 +76,8 @@ const MAX_PAGES = MAX_HEAP_BYTES / PAGE_BYTES;
 const MIN_PARALLEL_MACS = 1 << 20;
 /** The least im2col (values written) split across threads. */
 const MIN_PARALLEL_COLUMNS = 1 << 16;
+/** The least element-wise op (floats) on tensors in the arena that is split across threads. */
+const MIN_PARALLEL_FLOATS = 1 << 16;
 /** The least element-wise op (floats) run in WebAssembly: below it the calls cost more than they save. */
 export const WASM_POINTWISE_MIN_FLOATS = 4096;
 /** Floats of each operand that an element-wise op copies into the heap at a time: 64 KiB, so the chunk stays in the L1/L2 caches. */
@@ -101,9 +111,15 @@ export interface ProductLayout {
 type WindowKernel = (...args: number[]) => void;
 
 /**
- * A growable WebAssembly memory with the GEMM micro-kernel instantiated over it. With more than
- * one thread the memory is shared, and grows by reallocation: a larger shared memory, a new
- * instance, and new workers over it (`product-threads.ts`); nothing in the heap outlives a product.
+ * A WebAssembly memory with the GEMM micro-kernel instantiated over it. Where the host has shared
+ * memory (Node; a cross-origin isolated page) the memory is shared, with the worker threads when
+ * there are several (`product-threads.ts`), and holds the products' scratch at the bottom, where
+ * nothing outlives a product, and above it the tensor arena (`tensor-arena.ts`), whose tensors
+ * the element-wise ops run on where they are. The arena grows the memory in place (a shared
+ * memory's views never detach); a product that needs more scratch than there is below the arena
+ * moves the heap to a new memory with twice as much (a new instance, new workers, a new arena:
+ * the old arena's tensors stay valid, as tensors the ops copy in and out). Elsewhere the memory is
+ * a plain one with no arena, which grows as the products need.
  */
 export class ProductHeap {
   private memory: WebAssembly.Memory;
@@ -121,17 +137,23 @@ export class ProductHeap {
   private pairAverageKernels!: { forward: PointwiseKernel; backward: PointwiseKernel };
   private winogradKernels!: Record<keyof typeof PLANE_WINOGRAD_KERNELS, WindowKernel>;
   private workers: ProductWorkers | undefined;
+  /** The tensors that live in the memory, above the scratch; undefined where the memory is not shared. */
+  arena: TensorArena | undefined;
+  /** With an arena, the bytes of scratch below it. */
+  private scratchBytes = FIRST_SCRATCH_BYTES;
   /** The memory as floats; replaced when the memory grows. */
   floats: Float32Array;
   /** The memory as i32 words (im2col's tables); replaced with `floats`. */
   private words: Int32Array;
 
-  /** `module` imports a shared memory when `threads` > 1 (see {@link productModule}). */
+  /** `module` imports a shared memory when `shared` (see {@link productModule}); `threads` > 1 needs one. */
   constructor(
     private readonly module: WebAssembly.Module,
     private readonly threadCount = 1,
+    private readonly shared = threadCount > 1,
   ) {
-    this.memory = this.newMemory(16);
+    this.memory = this.newMemory(shared ? FIRST_SCRATCH_BYTES / PAGE_BYTES + 1 : 16);
+    this.arena = shared ? this.newArena() : undefined;
     this.gemmTile = this.instantiate();
     this.floats = new Float32Array(this.memory.buffer);
     this.words = new Int32Array(this.memory.buffer);
@@ -154,9 +176,18 @@ export class ProductHeap {
   }
 
   private newMemory(pages: number): WebAssembly.Memory {
-    return this.threadCount > 1
-      ? new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true })
-      : new WebAssembly.Memory({ initial: pages });
+    return this.shared ? new WebAssembly.Memory({ initial: pages, maximum: MAX_PAGES, shared: true }) : new WebAssembly.Memory({ initial: pages });
+  }
+
+  /** An arena above the scratch of the memory, which it grows in place as it fills. */
+  private newArena(): TensorArena {
+    const memory = this.memory;
+    // A kernel may read a few vectors past a tensor's end: the memory reaches a little beyond the last block.
+    return new TensorArena(memory, this.scratchBytes / 4, MAX_HEAP_BYTES / 4 - ARENA_SLACK_FLOATS, (floats) => {
+      const need = (floats + ARENA_SLACK_FLOATS) * 4;
+      const have = memory.buffer.byteLength;
+      if (need > have) memory.grow(Math.ceil((need - have) / PAGE_BYTES));
+    });
   }
 
   private instantiate(): GemmTile {
@@ -194,16 +225,19 @@ export class ProductHeap {
   layout(m: number, n: number, k: number, extra = 0): ProductLayout {
     const l = layoutOf(m, n, k);
     const bytes = (l.extra + extra) * 4;
-    const have = this.memory.buffer.byteLength;
-    if (bytes > have) {
-      if (this.threadCount > 1) {
-        // A shared memory cannot move: take a new one, at least twice as large, and new workers.
-        const pages = Math.min(MAX_PAGES, Math.max(Math.ceil(bytes / PAGE_BYTES), (2 * have) / PAGE_BYTES));
-        this.memory = this.newMemory(pages);
+    if (bytes > MAX_SCRATCH_BYTES) throw new Error(`ProductHeap: a product wants ${bytes} bytes of scratch, more than ${MAX_SCRATCH_BYTES}`);
+    if (this.arena !== undefined) {
+      if (bytes > this.scratchBytes) {
+        // The arena cannot move: a new memory with at least twice the scratch, a new arena and new workers.
+        this.scratchBytes = Math.min(MAX_SCRATCH_BYTES, Math.max(2 * this.scratchBytes, Math.ceil(bytes / PAGE_BYTES) * PAGE_BYTES));
+        this.memory = this.newMemory(this.scratchBytes / PAGE_BYTES + 1);
+        this.arena = this.newArena();
         this.gemmTile = this.instantiate();
-      } else {
-        this.memory.grow(Math.ceil((bytes - have) / PAGE_BYTES));
+        this.floats = new Float32Array(this.memory.buffer);
+        this.words = new Int32Array(this.memory.buffer);
       }
+    } else if (bytes > this.memory.buffer.byteLength) {
+      this.memory.grow(Math.ceil((bytes - this.memory.buffer.byteLength) / PAGE_BYTES));
       this.floats = new Float32Array(this.memory.buffer);
       this.words = new Int32Array(this.memory.buffer);
     }
@@ -478,6 +512,14 @@ export class ProductHeap {
    */
   pointwise(op: PointwiseOp, inputs: readonly Float32Array[], out: Float32Array): void {
     const kernel = this.pointwiseKernels[op];
+    const resident = this.residentAll([...inputs, out]);
+    if (resident !== undefined) {
+      // Where the tensors are: their blocks are whole vectors, so the last vector stays in its own.
+      const vectors = Math.ceil(out.length / 4);
+      if (this.splitting(out.length)) this.workers!.elementwise(POINTWISE_KERNELS[op], vectors, [...resident.map((at) => ({ at, stride: 16 })), { per: 4 }]);
+      else kernel(...resident, 4 * vectors);
+      return;
+    }
     this.inChunks([...inputs, out], inputs.map((_, k) => k), [inputs.length], 4, (pointers, count) => kernel(...pointers, count));
   }
 
@@ -517,6 +559,21 @@ export class ProductHeap {
   planewise(op: PlaneOp, inputs: readonly Float32Array[], out: Float32Array, inner: number, coefficients: readonly Float64Array[], binOf: (plane: number) => number): void {
     const count = PLANE_COEFFICIENTS[op];
     const planes = out.length / inner;
+    const resident = this.residentAll([...inputs, out]);
+    if (resident !== undefined) {
+      // Where the tensors are, with every plane's coefficients in the scratch.
+      this.layout(0, 0, 0, 2 * count * planes);
+      const table = new Float64Array(this.memory.buffer, 0, count * planes);
+      for (let p = 0; p < planes; p++) {
+        const bin = binOf(p);
+        for (let j = 0; j < count; j++) table[p * count + j] = coefficients[j][bin];
+      }
+      if (this.splitting(out.length)) {
+        const args: ElementwiseArgument[] = [...resident.map((at) => ({ at, stride: 4 * inner })), { per: 1 }, { at: inner, stride: 0 }, { at: 0, stride: 8 * count }];
+        this.workers!.elementwise(PLANE_KERNELS[op], planes, args);
+      } else this.planeKernels[op](...resident, planes, inner, 0);
+      return;
+    }
     const per = Math.max(1, Math.floor(POINTWISE_CHUNK / inner));
     // Each operand's region a whole number of vectors, so the float64 table after them is aligned.
     const region = Math.ceil((per * inner) / 4) * 4;
@@ -550,6 +607,11 @@ export class ProductHeap {
   planeSums(op: SumOp, inputs: readonly Float32Array[], inner: number, parameters: Float64Array | undefined, out: Float64Array): void {
     const count = SUM_COUNTS[op];
     const planes = inputs[0].length / inner;
+    const resident = planes % 2 === 0 ? this.residentAll(inputs) : undefined;
+    if (resident !== undefined) {
+      this.residentPlaneSums(op, resident, planes, inner, parameters, out);
+      return;
+    }
     const per = Math.max(2, 2 * Math.floor(POINTWISE_CHUNK / (2 * inner)));
     // Room for one plane more (the copy of an odd chunk's last), a whole number of vectors.
     const region = Math.ceil(((per + 1) * inner) / 4) * 4;
@@ -581,6 +643,55 @@ export class ProductHeap {
         for (let j = 0; j < count; j++) out[(first + p) * count + j] = sums[base + 2 * j];
       }
     }
+  }
+
+  /**
+   * {@link planeSums} of an even number of `planes` of tensors in the arena (at byte `pointers`),
+   * where they are, with the planes' parameters and their sums in the scratch.
+   */
+  private residentPlaneSums(op: SumOp, pointers: readonly number[], planes: number, inner: number, parameters: Float64Array | undefined, out: Float64Array): void {
+    const count = SUM_COUNTS[op];
+    const pairs = planes / 2;
+    // The parameters (a float64 each), then the sums (per pair, a float64 pair for each of `count`).
+    const sumsAt = parameters === undefined ? 0 : 8 * planes;
+    this.layout(0, 0, 0, sumsAt / 4 + 4 * count * pairs);
+    if (parameters !== undefined) new Float64Array(this.memory.buffer, 0, planes).set(parameters.subarray(0, planes));
+    const args: ElementwiseArgument[] = [...pointers.map((at) => ({ at, stride: 8 * inner })), { per: 1 }, { at: inner, stride: 0 }];
+    if (parameters !== undefined) args.push({ at: 0, stride: 16 });
+    args.push({ at: sumsAt, stride: 16 * count });
+    if (this.splitting(planes * inner)) this.workers!.elementwise(SUM_KERNELS[op], pairs, args);
+    else this.sumKernels[op](...args.map((arg) => ("per" in arg ? pairs * arg.per : arg.at)));
+    const sums = new Float64Array(this.memory.buffer, sumsAt, 2 * count * pairs);
+    // Pair q's sum j of lane l (plane 2q + l) is at 2·(count·q + j) + l.
+    for (let p = 0; p < planes; p++) {
+      const base = 2 * count * (p >> 1) + (p & 1);
+      for (let j = 0; j < count; j++) out[p * count + j] = sums[base + 2 * j];
+    }
+  }
+
+  /** The byte pointer of `view` where it is a tensor of this heap's arena (which a kernel may read and write where it is), else undefined. */
+  resident(view: Float32Array): number | undefined {
+    return this.arena?.holds(view) ? view.byteOffset : undefined;
+  }
+
+  /** The byte pointers of `views` where every one is a tensor of this heap's arena, else undefined. */
+  private residentAll(views: readonly Float32Array[]): number[] | undefined {
+    const arena = this.arena;
+    if (arena === undefined || !views.every((view) => arena.holds(view))) return undefined;
+    return views.map((view) => view.byteOffset);
+  }
+
+  /** Whether an element-wise op over `floats` values splits across the threads. */
+  private splitting(floats: number): boolean {
+    return floats >= MIN_PARALLEL_FLOATS && this.workers !== undefined;
+  }
+
+  /**
+   * A zero-filled tensor of `size` floats in the arena, or undefined where there is none or it is
+   * full; a tensor pool takes its buffers from here (see the end of this file).
+   */
+  arenaFloats(size: number): Float32Array | undefined {
+    return this.arena?.take(size);
   }
 
   /**
@@ -738,6 +849,8 @@ let enabled = true;
 let threads = 1;
 /** Whether the GEMM micro-kernel fuses its multiply-adds; undefined until a module is first built or {@link setTrainingFma} sets it. */
 let fused: boolean | undefined;
+/** Whether this host makes shared memories; undefined until first asked. */
+let sharedMemory: boolean | undefined;
 
 /**
  * The products' module (the GEMM micro-kernel, with fused multiply-adds when {@link setTrainingFma}
@@ -774,33 +887,51 @@ export function packScratchFloats(m: number, n: number, k: number): number {
 export function productHeap(m: number, n: number, k: number, extra = 0): ProductHeap | undefined {
   if (m * n * k < WASM_PRODUCT_MIN_MACS || !enabled || !wasmAvailable()) return undefined;
   const l = layoutOf(m, n, k);
-  if ((l.extra + extra) * 4 > MAX_HEAP_BYTES) return undefined;
+  if ((l.extra + extra) * 4 > MAX_SCRATCH_BYTES) return undefined;
   return sharedHeap();
 }
 
-/** Whether the heap may grow to `floats` floats (at most 1 GiB). */
+/** Whether the heap's scratch may hold `floats` floats (at most 512 MiB). */
 export function heapHolds(floats: number): boolean {
-  return floats * 4 <= MAX_HEAP_BYTES;
+  return floats * 4 <= MAX_SCRATCH_BYTES;
 }
 
 /**
  * This thread's heap for an element-wise op over `floats` values ({@link ProductHeap.pointwise}),
  * or `undefined` when it should run in TypeScript: WebAssembly SIMD unavailable, the products
  * switched off ({@link setWasmProducts}), or fewer than {@link WASM_POINTWISE_MIN_FLOATS} values.
+ * It is the products' heap, whose arena holds a pool's tensors, except on several threads
+ * without an arena.
  */
 export function pointwiseHeap(floats: number): ProductHeap | undefined {
   if (floats < WASM_POINTWISE_MIN_FLOATS || !enabled || !wasmAvailable()) return undefined;
-  if (threads === 1) return sharedHeap();
-  // The element-wise ops run on this thread only, and copying into a shared memory costs about
-  // 1.4× a plain one's copy: they get a plain heap of their own.
+  const shared = sharedHeap();
+  if (threads === 1 || shared.arena !== undefined) return shared;
+  // Without an arena the element-wise ops copy every operand, and copying into a shared memory
+  // costs about twice a plain one's copy: they get a plain heap of their own.
   localHeap ??= new ProductHeap(productModule(false), 1);
   return localHeap;
+}
+
+/** Whether this host can make a shared WebAssembly memory (Node; a cross-origin isolated page). */
+function sharedMemoryAvailable(): boolean {
+  if (sharedMemory === undefined) {
+    try {
+      new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+      sharedMemory = true;
+    } catch {
+      sharedMemory = false;
+    }
+  }
+  return sharedMemory;
 }
 
 function sharedHeap(): ProductHeap {
   if (heap === undefined) {
     const split = threads > 1 && workersAvailable();
-    heap = new ProductHeap(productModule(split), split ? threads : 1);
+    // A shared memory where the host has one, for the tensor arena, even on one thread.
+    const shared = split || sharedMemoryAvailable();
+    heap = new ProductHeap(productModule(shared), split ? threads : 1, shared);
   }
   return heap;
 }
@@ -856,3 +987,12 @@ export function trainingThreads(): number {
 export function setWasmProducts(on: boolean): void {
   enabled = on;
 }
+
+// Tensor pools (`runtime/tensor.ts`) take their buffers of an element-wise op's size from the arena
+// of this thread's heap, so that the ops run on them where they are.
+setPoolAllocator({
+  take: (size) => (size >= WASM_POINTWISE_MIN_FLOATS && enabled && wasmAvailable() ? sharedHeap().arenaFloats(size) : undefined),
+  release: (buffer) => arenaOf(buffer)?.release(buffer),
+  owns: (buffer) => arenaOf(buffer) !== undefined,
+  current: (buffer) => heap?.arena !== undefined && heap.arena === arenaOf(buffer),
+});
