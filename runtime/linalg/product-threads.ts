@@ -17,6 +17,7 @@ import type { GemmTile } from "../fast/plan-module.js";
 import { GemmFlags, MR, NR } from "../wasm/gemm-kernel.js";
 import { PRODUCT_SLAB_DEPTH } from "../fast/product.js";
 import { PLANE_KERNELS, POINTWISE_KERNELS, SUM_KERNELS } from "../wasm/pointwise-kernel.js";
+import { PAIR_POOL_KERNELS } from "../wasm/pair-pool-kernel.js";
 
 /** The product's words of the control block, after the pool's header; the slab calls follow at `Word.slabs`, `SLAB_WORDS` each. */
 const Word = {
@@ -41,9 +42,13 @@ const Word = {
  */
 const Kind = { product: 0, im2col: 1, conv: 2, weightGradient: 3, inputGradient: 4, winograd: 5, winogradGradient: 6, elementwise: 7 } as const;
 /** The element-wise kernels a call may name, by their index in the call. */
-const ELEMENTWISE_KERNELS: readonly string[] = [...Object.values(POINTWISE_KERNELS), ...Object.values(PLANE_KERNELS), ...Object.values(SUM_KERNELS)];
+const ELEMENTWISE_KERNELS: readonly string[] = [
+  ...Object.values(POINTWISE_KERNELS), ...Object.values(PLANE_KERNELS), ...Object.values(SUM_KERNELS), ...Object.values(PAIR_POOL_KERNELS),
+];
 /** The most arguments of an element-wise call (two words each, after the kernel's index and their count). */
 const MAX_ELEMENTWISE_ARGUMENTS = 8;
+/** The word where an element-wise call's chunks OR the kernel's results (a max pool's NaN flag). */
+const ELEMENTWISE_RESULT = Word.slabs + 2 + 2 * MAX_ELEMENTWISE_ARGUMENTS;
 /** The most words a conv call takes from `Word.slabs` (see {@link ConvChunks}, the weight gradient's 29 and {@link WinogradChunks}' 30). */
 const CONV_WORDS = 30;
 /**
@@ -56,7 +61,7 @@ const IM2COL_WORDS = 16;
 const SLAB_WORDS = 6;
 /** The most slabs a split product may have (a reduction of 384 · 256 steps); longer ones stay on the caller. */
 const MAX_SLABS = 256;
-const WORDS = Word.slabs - HEADER_WORDS + Math.max(SLAB_WORDS * MAX_SLABS, IM2COL_WORDS, CONV_WORDS, 2 + 2 * MAX_ELEMENTWISE_ARGUMENTS);
+const WORDS = Word.slabs - HEADER_WORDS + Math.max(SLAB_WORDS * MAX_SLABS, IM2COL_WORDS, CONV_WORDS, 3 + 2 * MAX_ELEMENTWISE_ARGUMENTS);
 /** Chunks per thread: enough that the last one taken is a small part of the call. */
 const CHUNKS_PER_THREAD = 4;
 /** Chunks per thread of an element-wise call, whose items all cost the same: fewer hand-offs. */
@@ -88,7 +93,7 @@ function runChunk(e, c, f, k, thread) {
       const value = c[w + 2 + 2 * j], stride = c[w + 3 + 2 * j];
       args.push(stride < 0 ? (hi - lo) * value : value + lo * stride);
     }
-    e[ELEMENTWISE[c[w]]](...args);
+    if (e[ELEMENTWISE[c[w]]](...args)) Atomics.or(c, ${ELEMENTWISE_RESULT}, 1);
     return;
   }
   if (c[${Word.kind}] === ${Kind.inputGradient}) {
@@ -533,8 +538,9 @@ export class ProductWorkers {
    * kernel's vectors of four floats, planes or pairs of planes) of tensors in the heap, in chunks
    * of consecutive items across the threads: each chunk's call gets `args` with its pointers
    * advanced to its first item and its length. Every item's values are those of one call over all.
+   * Returns 1 where a chunk's call returned nonzero, else 0.
    */
-  elementwise(kernel: string, items: number, args: readonly ElementwiseArgument[]): void {
+  elementwise(kernel: string, items: number, args: readonly ElementwiseArgument[]): number {
     const index = ELEMENTWISE_KERNELS.indexOf(kernel);
     if (index < 0 || args.length > MAX_ELEMENTWISE_ARGUMENTS) throw new Error(`ProductWorkers.elementwise: cannot split ${kernel} with ${args.length} arguments`);
     this.pool.run(Math.min(items, ELEMENTWISE_CHUNKS_PER_THREAD * this.threads), (c) => {
@@ -547,7 +553,9 @@ export class ProductWorkers {
         c[w + 2 + 2 * j] = "per" in arg ? arg.per : arg.at;
         c[w + 3 + 2 * j] = "per" in arg ? -1 : arg.stride;
       });
+      c[ELEMENTWISE_RESULT] = 0;
     });
+    return this.pool.control[ELEMENTWISE_RESULT];
   }
 
   /** Stops the workers. */

@@ -133,8 +133,8 @@ export class ProductHeap {
   private sumKernels!: Record<SumOp, PointwiseKernel>;
   private sgdKernel!: PointwiseKernel;
   private adamKernel!: PointwiseKernel;
-  private pairPoolKernels!: { forward: (...args: number[]) => number; backward: (...args: number[]) => number };
-  private pairAverageKernels!: { forward: PointwiseKernel; backward: PointwiseKernel };
+  /** The 2×2 pools' kernels: the max pool's return 1 at a NaN window, the average pool's nothing. */
+  private pairKernels!: Record<keyof typeof PAIR_POOL_KERNELS, (...args: number[]) => number | undefined>;
   private winogradKernels!: Record<keyof typeof PLANE_WINOGRAD_KERNELS, WindowKernel>;
   private workers: ProductWorkers | undefined;
   /** The tensors that live in the memory, above the scratch; undefined where the memory is not shared. */
@@ -202,14 +202,7 @@ export class ProductHeap {
     this.sumKernels = exportsNamed<PointwiseKernel, SumOp>(exports, SUM_KERNELS);
     this.sgdKernel = exports[SGD_KERNEL] as PointwiseKernel;
     this.adamKernel = exports[ADAM_KERNEL] as PointwiseKernel;
-    this.pairPoolKernels = {
-      forward: exports[PAIR_POOL_KERNELS.forward] as (...args: number[]) => number,
-      backward: exports[PAIR_POOL_KERNELS.backward] as (...args: number[]) => number,
-    };
-    this.pairAverageKernels = {
-      forward: exports[PAIR_POOL_KERNELS.average] as PointwiseKernel,
-      backward: exports[PAIR_POOL_KERNELS.averageBackward] as PointwiseKernel,
-    };
+    this.pairKernels = exportsNamed<(...args: number[]) => number | undefined, keyof typeof PAIR_POOL_KERNELS>(exports, PAIR_POOL_KERNELS);
     this.winogradKernels = exportsNamed<WindowKernel, keyof typeof PLANE_WINOGRAD_KERNELS>(exports, PLANE_WINOGRAD_KERNELS);
     if (this.threadCount > 1) {
       this.workers?.close();
@@ -726,54 +719,48 @@ export class ProductHeap {
 
   /**
    * The 2×2 stride-2 max pool of `x` (planes of `h` × `w`, both even) into `out`, or with `dy`
-   * its backward into `out` as dx (`runtime/wasm/pair-pool-kernel.ts`), on this thread. Returns
-   * false, with the output unfinished, where a window's sum is NaN: the caller's scan must then run.
+   * its backward into `out` as dx (`runtime/wasm/pair-pool-kernel.ts`). Returns false, with the
+   * output unfinished, where a window's sum is NaN: the caller's scan must then run.
    */
   pairPool(x: Float32Array, h: number, w: number, out: Float32Array, dy?: Float32Array): boolean {
-    const { forward, backward } = this.pairPoolKernels;
     const input = { data: x, quarter: false, written: false };
-    if (dy === undefined) {
-      return this.inPlaneChunks(h, w, [input, { data: out, quarter: true, written: true }], (pointers, pairs) => forward(...pointers, pairs, w) === 0);
-    }
-    const operands = [input, { data: dy, quarter: true, written: false }, { data: out, quarter: false, written: true }];
-    return this.inPlaneChunks(h, w, operands, (pointers, pairs) => backward(...pointers, pairs, w) === 0);
+    if (dy === undefined) return this.inPlaneChunks("forward", h, w, [input, { data: out, quarter: true, written: true }]);
+    return this.inPlaneChunks("backward", h, w, [input, { data: dy, quarter: true, written: false }, { data: out, quarter: false, written: true }]);
   }
 
-  /** The 2×2 stride-2 average pool of `x` (planes of `h` × `w`, both even) into `y`, on this thread. */
+  /** The 2×2 stride-2 average pool of `x` (planes of `h` × `w`, both even) into `y`. */
   pairAverage(x: Float32Array, h: number, w: number, y: Float32Array): void {
-    const { forward } = this.pairAverageKernels;
-    this.inPlaneChunks(h, w, [{ data: x, quarter: false, written: false }, { data: y, quarter: true, written: true }], (pointers, pairs) => {
-      forward(...pointers, pairs, w);
-      return true;
-    });
+    this.inPlaneChunks("average", h, w, [{ data: x, quarter: false, written: false }, { data: y, quarter: true, written: true }]);
   }
 
-  /** The average pool's backward: `dx` (planes of `h` × `w`) from `dy` (a quarter of its size), on this thread. */
+  /** The average pool's backward: `dx` (planes of `h` × `w`) from `dy` (a quarter of its size). */
   pairAverageBackward(dy: Float32Array, h: number, w: number, dx: Float32Array): void {
-    const { backward } = this.pairAverageKernels;
-    this.inPlaneChunks(h, w, [{ data: dy, quarter: true, written: false }, { data: dx, quarter: false, written: true }], (pointers, pairs) => {
-      backward(...pointers, pairs, w);
-      return true;
-    });
+    this.inPlaneChunks("averageBackward", h, w, [{ data: dy, quarter: true, written: false }, { data: dx, quarter: false, written: true }]);
   }
 
   /**
-   * Runs a 2×2 kernel (`runtime/wasm/pair-pool-kernel.ts`) over whole planes of `h` × `w` at a
-   * time: each operand, in the kernel's order, in a heap region of its own (a plane each, or a
-   * quarter plane for the `quarter` ones), those not `written` copied in first and the `written`
-   * one copied out after. `call` gets the regions' byte pointers and the chunk's row pairs, and
-   * returns false to stop (then so does this).
+   * Runs a 2×2 kernel (`runtime/wasm/pair-pool-kernel.ts`, `kernel(…operands, pairs, w)`) over the
+   * row pairs of planes of `h` × `w`; false where it returned nonzero (a max pool's NaN window).
+   * Operands in the arena are read and written where they are, across the threads on several;
+   * otherwise each operand, in the kernel's order, has a heap region of its own (a plane each,
+   * or a quarter plane for the `quarter` ones), whole planes at a time, those not `written` copied
+   * in first and the `written` one copied out after.
    */
-  private inPlaneChunks(
-    h: number,
-    w: number,
-    operands: readonly { data: Float32Array; quarter: boolean; written: boolean }[],
-    call: (pointers: number[], pairs: number) => boolean,
-  ): boolean {
+  private inPlaneChunks(kernel: keyof typeof PAIR_POOL_KERNELS, h: number, w: number, operands: readonly { data: Float32Array; quarter: boolean; written: boolean }[]): boolean {
+    const run = this.pairKernels[kernel];
     const plane = h * w;
+    const sizes = operands.map(({ quarter }) => (quarter ? plane / 4 : plane));
+    const planes = operands[0].data.length / sizes[0];
+    const resident = this.residentAll(operands.map(({ data }) => data));
+    if (resident !== undefined) {
+      const pairs = (planes * h) / 2;
+      if (!this.splitting(planes * plane)) return !run(...resident, pairs, w);
+      // A row pair of a plane is a row of its quarter.
+      const args: ElementwiseArgument[] = [...resident.map((at, k) => ({ at, stride: (operands[k].quarter ? w / 2 : 2 * w) * 4 })), { per: 1 }, { at: w, stride: 0 }];
+      return this.workers!.elementwise(PAIR_POOL_KERNELS[kernel], pairs, args) === 0;
+    }
     const per = Math.max(1, Math.floor(POINTWISE_CHUNK / plane));
     const region = Math.ceil((per * plane) / 4) * 4;
-    const sizes = operands.map(({ quarter }) => (quarter ? plane / 4 : plane));
     const at: number[] = [];
     let end = 0;
     for (const { quarter } of operands) {
@@ -782,13 +769,12 @@ export class ProductHeap {
     }
     this.layout(0, 0, 0, end);
     const heap = this.floats;
-    const planes = operands[0].data.length / sizes[0];
     for (let first = 0; first < planes; first += per) {
       const n = Math.min(per, planes - first);
       operands.forEach(({ data, written }, k) => {
         if (!written) heap.set(data.subarray(first * sizes[k], (first + n) * sizes[k]), at[k]);
       });
-      if (!call(at.map((a) => a * 4), (n * h) / 2)) return false;
+      if (run(...at.map((a) => a * 4), (n * h) / 2, w)) return false;
       operands.forEach(({ data, written }, k) => {
         if (written) data.set(heap.subarray(at[k], at[k] + n * sizes[k]), first * sizes[k]);
       });

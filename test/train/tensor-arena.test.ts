@@ -1,7 +1,7 @@
 /**
  * The tensor arena (`runtime/linalg/tensor-arena.ts`): a buffer pool's large buffers live in the
  * training products' WebAssembly memory, where the element-wise kernels (relu, its backward, add,
- * the normalizers' sums and affine passes) and the Winograd conv run on them without copying,
+ * the normalizers' sums and affine passes, the 2×2 pools) and the Winograd conv run on them without copying,
  * split across the worker threads on two. Checked: which buffers go there, zero-filled and in
  * blocks of their own; a kept result is never handed out again; the kernels on tensors there
  * give the TypeScript loops' bits on one thread and on two; a product too large for the scratch
@@ -19,6 +19,8 @@ import { trainingGraph } from "../../compiler/train/training-graph.js";
 import { initialWeights } from "../../compiler/weights/init.js";
 import {
   add,
+  averagePool,
+  averagePoolBackward,
   batchNormalizationBackward,
   batchNormalizationTraining,
   BufferPool,
@@ -26,6 +28,8 @@ import {
   convBackward,
   createRandom,
   freshFloats,
+  maxPool,
+  maxPoolBackward,
   ParameterUpdate,
   relu,
   reluBackward,
@@ -167,6 +171,30 @@ describe.each([1, 2])("the kernels on tensors in the arena, %i thread(s)", (thre
       }),
     );
     expect([x, dy, outputs[0], outputs[1]].every((t) => resident(t.data) !== undefined)).toBe(true);
+    wasm.forEach((data, k) => expect(firstDifference(data, ts[k])).toBe(-1));
+  });
+
+  it.each([false, true])("the 2×2 max and average pools and their backward give the TypeScript loops' bits (a NaN window: %s)", (nan) => {
+    const pool = new BufferPool();
+    setTrainingThreads(threads);
+    const [x, dy] = [pooled(pool, [16, 32, 28, 28]), pooled(pool, [16, 32, 14, 14])];
+    // A NaN sends the max pool back to the TypeScript scan, from whichever thread met it.
+    if (nan) x.data[x.data.length - 30] = NaN;
+    const window = { kernel_shape: [2, 2], strides: [2, 2], wants: [1] };
+    const outputs: Tensor[] = [];
+    const [wasm, ts] = bothWays(() =>
+      withBufferPool(pool, () => {
+        const results = [
+          maxPool(x, { kernelShape: 2, strides: 2 }),
+          maxPoolBackward(dy, x, window)[0],
+          averagePool(x, { kernelShape: 2, strides: 2 }),
+          averagePoolBackward(dy, x, window)[0],
+        ];
+        outputs.push(...results);
+        return results.map((t) => t.data);
+      }),
+    );
+    expect([x, dy, ...outputs.slice(0, 4)].every((t) => resident(t.data) !== undefined)).toBe(true);
     wasm.forEach((data, k) => expect(firstDifference(data, ts[k])).toBe(-1));
   });
 
