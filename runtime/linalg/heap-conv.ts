@@ -64,12 +64,19 @@ export function convForwardOnHeap(
       // The first chunk is the largest, so later layouts never grow (and clear) the memory.
       const l = heap.layout(m, count * positions, depth, extra);
       if (first === 0) heap.packA(l, weight.data, 0, depth, false);
-      heap.floats.set(x.data.subarray(first * image, (first + count) * image), l.extra);
-      heap.im2col(count, l.extra, c, h, w, win, l.extra + count * image, l.b * 4, l.ld * 4, positions * 4);
+      // Tensors in the heap's arena are read and written where they are.
+      const [xResident, yResident] = [heap.resident(x.data), heap.resident(y)];
+      if (xResident === undefined) heap.floats.set(x.data.subarray(first * image, (first + count) * image), l.extra);
+      const source = xResident === undefined ? l.extra : xResident / 4 + first * image;
+      heap.im2col(count, source, c, h, w, win, l.extra + count * image, l.b * 4, l.ld * 4, positions * 4);
       heap.setBias(l, bias?.data);
       heap.run(l, activation);
       const f = heap.floats;
       for (let j = 0; j < count; j++) {
+        if (yResident !== undefined) {
+          heap.copyRows((l.c + j * positions) * 4, l.ld * 4, yResident + (first + j) * m * positions * 4, positions * 4, m, positions);
+          continue;
+        }
         for (let channel = 0; channel < m; channel++) {
           const from = l.c + channel * l.ld + j * positions;
           y.set(f.subarray(from, from + positions), ((first + j) * m + channel) * positions);
@@ -102,7 +109,8 @@ function forwardSizes(x: Tensor, weight: Tensor, win: Window2d): ForwardSizes {
 }
 
 /**
- * The conv on several threads: every image copied into the heap, then each chunk of images whole
+ * The conv on several threads: every image copied into the heap (read where it is when the input
+ * is a tensor of the arena, as the output is written where it is), then each chunk of images whole
  * on the thread that takes it (its im2col, product and copy into an NCHW output in the heap, see
  * `ProductWorkers.conv`), so a chunk's columns stay in one core's cache; the output copied out at
  * the end. The same micro-kernel calls per chunk as on one thread: bit-for-bit its result.
@@ -125,19 +133,21 @@ function convChunksOnThreads(
   const xAt = l.extra + heap.threads * region;
   const yAt = xAt + n * image;
   const table = yAt + n * m * positions;
-  heap.floats.set(x.data, xAt);
+  // Tensors in the heap's arena are read and written where they are.
+  const [xResident, yResident] = [heap.resident(x.data), heap.resident(y)];
+  if (xResident === undefined) heap.floats.set(x.data, xAt);
   heap.windowTable(table, win, w);
   const { last, alpha } = epilogueFlags(activation);
   const conv = {
-    x: xAt * 4, imageBytes: image * 4,
+    x: xResident ?? xAt * 4, imageBytes: image * 4,
     window: [c, h, w, win.kh, win.kw, win.sh, win.dh, win.oh, win.ow, win.pads.top], table: table * 4,
     b: l.extra * 4, threadStride: region * 4, cOffset: depth * l.ld * 4, ld: l.ld * 4,
     a: l.a * 4, blockStride: l.k * MR * 4, depth, paddedRows: l.paddedRows,
     bias: l.bias * 4, lastFlags: last,
-    y: yAt * 4, m, positions, per, n,
+    y: yResident ?? yAt * 4, m, positions, per, n,
   };
   heap.convChunks(Math.ceil(n / per), conv, alpha);
-  y.set(heap.floats.subarray(yAt, yAt + n * m * positions));
+  if (yResident === undefined) y.set(heap.floats.subarray(yAt, yAt + n * m * positions));
 }
 
 /**

@@ -9,14 +9,14 @@
  * For each chunk of images:
  *
  * 1. the images are copied into zero-padded planes (`copy_rows`), each row tile·⌈tw/4⌉·4 + tile
- *    wide;
+ *    wide (from where they are, for a tensor of the heap's arena; others by way of the heap);
  * 2. `wino_planes_in` (`wino4_planes_in`; `runtime/wasm/plane-winograd-kernel.ts`) writes
  *    V_ξ = (Bᵀ d B)_ξ of every tile as 16 (36) matrices `[C × T]`, the B operands of the GEMM
  *    micro-kernel;
  * 3. 16 (36) products M_ξ `[M × T]` = U_ξ `[M × C]` · V_ξ, where U = G g Gᵀ was packed once per
  *    call (F(2×2, 3×3): in float64, rounded once; F(4×4, 3×3): in float32, by `wino4_planes_u`);
  * 4. `wino_planes_out` (`wino4_planes_out`) writes Y = Aᵀ M A + bias (and relu) into the chunk's
- *    NCHW output, which is copied out.
+ *    NCHW output, which is copied out (or written where it is, for a tensor of the arena).
  *
  * The result equals the direct conv's to float32 rounding (the sums are reordered and the
  * transforms add a few roundings, more for F(4×4, 3×3), whose factors reach 8);
@@ -120,7 +120,8 @@ interface WinogradLayout {
 }
 
 /**
- * {@link convWinogradOnHeap} on several threads: every image copied into the heap, then each
+ * {@link convWinogradOnHeap} on several threads: every image copied into the heap (read where
+ * it is when the input is a tensor of the arena, as the output is written where it is), then each
  * chunk of images whole on the thread that takes it (its padded planes, V and M in the thread's
  * region; `ProductWorkers.winograd`), writing into an NCHW output of the whole batch, copied out
  * at the end. The same calls per chunk as on one thread: bit-for-bit its result. False (nothing

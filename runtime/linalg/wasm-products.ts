@@ -499,9 +499,10 @@ export class ProductHeap {
   }
 
   /**
-   * `out` = the element-wise `op` of `inputs` (all of `out`'s length; `out` may be one of them):
-   * a chunk at a time copied into the heap's first floats, run there and copied out, on this
-   * thread. Uses the heap as scratch, like a product.
+   * `out` = the element-wise `op` of `inputs` (all of `out`'s length; `out` may be one of them).
+   * Where every operand is a tensor of the arena, where they are (across the threads on several);
+   * otherwise a chunk at a time copied into the heap's first floats, run there and copied out, on
+   * this thread. Uses the heap as scratch, like a product.
    */
   pointwise(op: PointwiseOp, inputs: readonly Float32Array[], out: Float32Array): void {
     const kernel = this.pointwiseKernels[op];
@@ -546,8 +547,9 @@ export class ProductHeap {
 
   /**
    * `out` = the per-plane affine map `op` of `inputs`, planes of `inner` floats, plane p's
-   * coefficients `coefficients[j][binOf(p)]` (float64): whole planes at a time copied into the
-   * heap with their coefficients, run there and copied out, on this thread.
+   * coefficients `coefficients[j][binOf(p)]` (float64): on tensors of the arena where they are
+   * (across the threads on several), others whole planes at a time copied into the heap with
+   * their coefficients, run there and copied out, on this thread.
    */
   planewise(op: PlaneOp, inputs: readonly Float32Array[], out: Float32Array, inner: number, coefficients: readonly Float64Array[], binOf: (plane: number) => number): void {
     const count = PLANE_COEFFICIENTS[op];
@@ -594,8 +596,10 @@ export class ProductHeap {
   /**
    * The per-plane sums `op` of `inputs`, planes of `inner` floats, into `out` (`out[count·p + j]`
    * the j-th sum of plane p), with plane p's parameter `parameters[p]` (`squares`' centre,
-   * `moments`' origin): whole planes at a time copied into the heap, two planes per float64x2,
-   * each summed in its order. An odd chunk's last plane is summed twice, beside a copy of itself.
+   * `moments`' origin), two planes per float64x2, each summed in its order: an even number of
+   * planes of tensors in the arena where they are (across the threads on several), others whole
+   * planes at a time copied into the heap, where an odd chunk's last plane is summed twice,
+   * beside a copy of itself.
    */
   planeSums(op: SumOp, inputs: readonly Float32Array[], inner: number, parameters: Float64Array | undefined, out: Float64Array): void {
     const count = SUM_COUNTS[op];

@@ -198,6 +198,34 @@ describe.each([1, 2])("the kernels on tensors in the arena, %i thread(s)", (thre
     wasm.forEach((data, k) => expect(firstDifference(data, ts[k])).toBe(-1));
   });
 
+  const convs: [string, number[], number[], { strides?: [number, number]; pads?: [number, number, number, number] }][] = [
+    ["3×3 stride 2", [8, 16, 17, 17], [24, 16, 3, 3], { strides: [2, 2], pads: [1, 1, 1, 1] }],
+    ["1×1", [8, 24, 15, 15], [32, 24, 1, 1], {}],
+    ["an MNIST stem", [32, 1, 28, 28], [32, 1, 3, 3], { pads: [1, 1, 1, 1] }],
+  ];
+  it.each(convs)("an im2col conv (%s) and its gradients read and write there, to the TypeScript conv's values", (_, xShape, wShape, attributes) => {
+    const pool = new BufferPool();
+    setTrainingThreads(threads);
+    const x = pooled(pool, xShape);
+    const weight = { shape: wShape, data: Float32Array.from({ length: wShape.reduce((a, b) => a * b, 1) }, () => random() * 0.4 - 0.2) };
+    const outputs: Tensor[] = [];
+    const [wasm, ts] = bothWays(() =>
+      withBufferPool(pool, () => {
+        const y = conv(x, weight, undefined, attributes);
+        const dy = { shape: y.shape, data: y.data.map((v, i) => Math.sin(i) * v) };
+        const [dx, dw] = convBackward(dy, x, weight, undefined, { ...attributes, wants: [1, 1] });
+        outputs.push(y, dx);
+        return [y.data, dx.data, dw.data];
+      }),
+    );
+    expect([x, ...outputs.slice(0, 2)].every((t) => resident(t.data) !== undefined)).toBe(true);
+    wasm.forEach((data, k) => {
+      const scale = ts[k].reduce((max, v) => Math.max(max, Math.abs(v)), 0);
+      const worst = data.reduce((max, v, i) => Math.max(max, Math.abs(v - ts[k][i])), 0);
+      expect(worst).toBeLessThan(1e-5 * scale);
+    });
+  });
+
   it("a Winograd conv and its gradients read and write there, to the TypeScript conv's values", () => {
     const pool = new BufferPool();
     setTrainingThreads(threads);
