@@ -229,14 +229,17 @@ export function convWeightGradientWinograd(heap: ProductHeap, problem: HeapConvP
   const f = heap.floats;
   f.fill(0, zeroBias, zeroBias + m);
   f.fill(0, input.xp, input.v);
+  // A dY in the heap's arena is read where it is (the 8 floats past its end are the arena's).
+  const dyResident = heap.resident(dy);
 
   for (let first = 0; first < n; first += per) {
     const count = Math.min(per, n - first);
     const total = count * g.tiles;
     const columns = roundUp(total, 4);
     transformInput(heap, x, first, count, [c, h, width], win, g, input);
-    f.set(dy.subarray(first * dyImage, (first + count) * dyImage), dyAt);
-    heap.winogradGradient(dyAt * 4, m, count, g.th, g.tw, dmAt * 4, m * ld * 4, ld * 4);
+    if (dyResident === undefined) f.set(dy.subarray(first * dyImage, (first + count) * dyImage), dyAt);
+    const dyChunk = dyResident === undefined ? dyAt * 4 : dyResident + first * dyImage * 4;
+    heap.winogradGradient(dyChunk, m, count, g.th, g.tw, dmAt * 4, m * ld * 4, ld * 4);
     heap.winogradGradientChunk({
       v: input.v * 4, channels: c, ld, b: bAt * 4, steps, ldB, a: aAt * 4, m, dm: dmAt * 4, columns,
       c: cAt * 4, zeroBias: zeroBias * 4, total, accumulate: first > 0 ? 1 : 0,
