@@ -5,46 +5,22 @@
  * steps without one, a result the caller keeps must survive the next step, and a buffer must
  * come back zero-filled.
  */
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { checkSource } from "../../compiler/check/check.js";
-import type { CheckedModel } from "../../compiler/check/model.js";
-import { executeGraph } from "../../compiler/ir/execute.js";
-import { lowerModel } from "../../compiler/ir/lower.js";
-import { trainingGraph } from "../../compiler/train/training-graph.js";
-import { initialWeights } from "../../compiler/weights/init.js";
-import { BufferPool, freshFloats, ParameterUpdate, validateUpdateSettings, withBufferPool, type Tensor } from "../../runtime/index.js";
-import { trajectory } from "./trajectory-support.js";
+import { BufferPool, freshFloats, withBufferPool, type Tensor } from "../../runtime/index.js";
+import { executorSteps } from "./trajectory-support.js";
 
-const host = { readFile: (p: string) => readFileSync(p, "utf8") };
 const STEPS = 3;
 
 /**
- * `STEPS` steps of a trajectory fixture's run, with or without a pool: each step's outputs (copied)
- * and the final parameters; each step's results as the caller holds them go to `keep`, and copies
- * of them as they are once the step is over (clipping changes gradients in place) to `after`.
+ * `STEPS` steps of a trajectory fixture's run, with or without a pool; each step's results as the
+ * caller holds them go to `keep`, and copies of them as they are once the step is over (clipping
+ * changes gradients in place) to `after`.
  */
 function steps(run: string, pool: BufferPool | undefined, keep: Tensor[][] = [], after: Float32Array[][] = []) {
-  const { example, settings, batches } = trajectory(run);
-  const model = checkSource(`examples/${example}.nn`, readFileSync(`examples/${example}.nn`, "utf8"), host).models[0] as CheckedModel;
-  const training = trainingGraph(lowerModel(model));
-  const init = initialWeights(model, 0);
-  const params = new Map<string, Tensor>(model.params.map((p) => [p.name, { shape: [...p.shape] as number[], data: init.get(p.name)! }]));
-  const update = new ParameterUpdate(
-    training.gradients.map((g) => ({ name: g.param, shape: params.get(g.param)!.shape })),
-    validateUpdateSettings({ ...settings, agcExclude: training.classifier }),
-  );
-  const weights = Object.fromEntries(params);
-  const outputs: Float32Array[][] = [];
-  for (const { x, y } of batches.slice(0, STEPS)) {
-    const result = executeGraph(training.graph, params, [x, y], { training: true, pool });
-    outputs.push(result.outputs.map((t) => t.data.slice()));
-    for (const [buffer, value] of result.updated) params.get(buffer)!.data.set(value.data);
-    update.step(weights, Object.fromEntries(training.gradients.map((g, k) => [g.param, result.outputs[2 + k]])));
-    keep.push(result.outputs);
-    after.push(result.outputs.map((t) => t.data.slice()));
-  }
-  return { outputs, params: new Map([...params].map(([name, t]) => [name, t.data.slice()])) };
+  return executorSteps(run, STEPS, pool, (outputs) => {
+    keep.push(outputs);
+    after.push(outputs.map((t) => t.data.slice()));
+  });
 }
 
 describe.each(["norm_zoo-sgd", "nfnet-agc"])("training steps of %s through a buffer pool", (run) => {

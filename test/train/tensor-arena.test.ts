@@ -9,14 +9,7 @@
  * new ones; and whole training steps through a pool on two threads equal those on one, bit for
  * bit, and those without a pool.
  */
-import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
-import { checkSource } from "../../compiler/check/check.js";
-import type { CheckedModel } from "../../compiler/check/model.js";
-import { executeGraph } from "../../compiler/ir/execute.js";
-import { lowerModel } from "../../compiler/ir/lower.js";
-import { trainingGraph } from "../../compiler/train/training-graph.js";
-import { initialWeights } from "../../compiler/weights/init.js";
 import {
   add,
   averagePool,
@@ -30,17 +23,15 @@ import {
   freshFloats,
   maxPool,
   maxPoolBackward,
-  ParameterUpdate,
   relu,
   reluBackward,
-  validateUpdateSettings,
   withBufferPool,
   type Tensor,
 } from "../../runtime/index.js";
 import { matmul } from "../../runtime/gradients/products.js";
 import { pointwiseHeap, setTrainingThreads, setWasmProducts, WASM_POINTWISE_MIN_FLOATS } from "../../runtime/linalg/wasm-products.js";
 import { TensorArena } from "../../runtime/linalg/tensor-arena.js";
-import { trajectory } from "./trajectory-support.js";
+import { executorSteps } from "./trajectory-support.js";
 
 afterEach(() => {
   setTrainingThreads(1);
@@ -267,30 +258,11 @@ describe("a product too large for the scratch", () => {
 });
 
 describe("training steps through a pool over the arena", () => {
-  const host = { readFile: (p: string) => readFileSync(p, "utf8") };
-
-  /** Three steps of a trajectory fixture's run: each step's outputs (copied) and the final parameters. */
+  /** Three steps of a trajectory fixture's run on `threads` threads, the gradients given back to the pool after each. */
   function steps(run: string, threads: number, pool: BufferPool | undefined) {
     setTrainingThreads(threads);
-    const { example, settings, batches } = trajectory(run);
-    const model = checkSource(`examples/${example}.nn`, readFileSync(`examples/${example}.nn`, "utf8"), host).models[0] as CheckedModel;
-    const training = trainingGraph(lowerModel(model));
-    const init = initialWeights(model, 0);
-    const params = new Map<string, Tensor>(model.params.map((p) => [p.name, { shape: [...p.shape] as number[], data: init.get(p.name)! }]));
-    const update = new ParameterUpdate(
-      training.gradients.map((g) => ({ name: g.param, shape: params.get(g.param)!.shape })),
-      validateUpdateSettings({ ...settings, agcExclude: training.classifier }),
-    );
-    const weights = Object.fromEntries(params);
-    const outputs: Float32Array[][] = [];
-    for (const { x, y } of batches.slice(0, 3)) {
-      const result = executeGraph(training.graph, params, [x, y], { training: true, pool });
-      outputs.push(result.outputs.map((t) => t.data.slice()));
-      for (const [buffer, value] of result.updated) params.get(buffer)!.data.set(value.data);
-      update.step(weights, Object.fromEntries(training.gradients.map((g, k) => [g.param, result.outputs[2 + k]])));
-      pool?.giveBack(result.outputs.slice(2));
-    }
-    return { outputs, params: [...params.values()].map((t) => t.data.slice()) };
+    const { outputs, params } = executorSteps(run, 3, pool, (results) => pool?.giveBack(results.slice(2)));
+    return { outputs, params: [...params.values()] };
   }
 
   it.each(["resnet20-sgd", "norm_zoo-adam"])("%s: on two threads equal those on one, and those without a pool, bit for bit", (run) => {

@@ -4,7 +4,13 @@
  * and the relative deviation both trajectory tests hold nnc to.
  */
 import { readdirSync, readFileSync } from "node:fs";
-import { createRandom, type Tensor } from "../../runtime/index.js";
+import { checkSource } from "../../compiler/check/check.js";
+import type { CheckedModel } from "../../compiler/check/model.js";
+import { executeGraph } from "../../compiler/ir/execute.js";
+import { lowerModel } from "../../compiler/ir/lower.js";
+import { trainingGraph } from "../../compiler/train/training-graph.js";
+import { initialWeights } from "../../compiler/weights/init.js";
+import { createRandom, ParameterUpdate, validateUpdateSettings, type BufferPool, type Tensor } from "../../runtime/index.js";
 import { readSafetensorsFile } from "../../runtime/weights/safetensors.js";
 
 const DIR = "test/fixtures/trajectories";
@@ -107,4 +113,32 @@ export function mismatches(actual: (name: string) => Float32Array, expected: Rea
 export function lossMismatch(losses: readonly number[], expected: Float32Array, tolerance: number): string | undefined {
   const { worst, index } = deviation(Float32Array.from(losses), expected, 0);
   return worst > tolerance ? `loss at step ${index}: ${losses[index]} vs ${expected[index]} (${worst.toExponential(2)})` : undefined;
+}
+
+/**
+ * The first `count` steps of run `run` on the IR executor (through `pool` when given), from the
+ * seed-0 weights: each step's outputs (copied) and the final parameters (copied). `onStep` gets
+ * each step's results as the executor returned them, once the step's update is done.
+ */
+export function executorSteps(run: string, count: number, pool: BufferPool | undefined, onStep?: (outputs: Tensor[]) => void) {
+  const { example, settings, batches } = trajectory(run);
+  const source = `examples/${example}.nn`;
+  const model = checkSource(source, readFileSync(source, "utf8"), { readFile: (p: string) => readFileSync(p, "utf8") }).models[0] as CheckedModel;
+  const training = trainingGraph(lowerModel(model));
+  const init = initialWeights(model, 0);
+  const params = new Map<string, Tensor>(model.params.map((p) => [p.name, { shape: [...p.shape] as number[], data: init.get(p.name)! }]));
+  const update = new ParameterUpdate(
+    training.gradients.map((g) => ({ name: g.param, shape: params.get(g.param)!.shape })),
+    validateUpdateSettings({ ...settings, agcExclude: training.classifier }),
+  );
+  const weights = Object.fromEntries(params);
+  const outputs: Float32Array[][] = [];
+  for (const { x, y } of batches.slice(0, count)) {
+    const result = executeGraph(training.graph, params, [x, y], { training: true, pool });
+    outputs.push(result.outputs.map((t) => t.data.slice()));
+    for (const [buffer, value] of result.updated) params.get(buffer)!.data.set(value.data);
+    update.step(weights, Object.fromEntries(training.gradients.map((g, k) => [g.param, result.outputs[2 + k]])));
+    onStep?.(result.outputs);
+  }
+  return { outputs, params: new Map([...params].map(([name, t]) => [name, t.data.slice()])) };
 }
