@@ -137,6 +137,8 @@ export class ProductHeap {
   private pairKernels!: Record<keyof typeof PAIR_POOL_KERNELS, (...args: number[]) => number | undefined>;
   private winogradKernels!: Record<keyof typeof PLANE_WINOGRAD_KERNELS, WindowKernel>;
   private workers: ProductWorkers | undefined;
+  /** The instance's exports, for the element-wise kernels {@link inPlace} runs by name. */
+  private exports!: Record<string, unknown>;
   /** The tensors that live in the memory, above the scratch; undefined where the memory is not shared. */
   arena: TensorArena | undefined;
   /** With an arena, the bytes of scratch below it. */
@@ -192,6 +194,7 @@ export class ProductHeap {
 
   private instantiate(): GemmTile {
     const exports = new WebAssembly.Instance(this.module, { env: { memory: this.memory } }).exports as Record<string, unknown>;
+    this.exports = exports;
     const gemmTile = exports[GEMM_KERNEL] as GemmTile;
     this.im2colKernel = exports[IM2COL_KERNEL] as WindowKernel;
     this.transposeKernel = exports[TRANSPOSE_KERNEL] as typeof this.transposeKernel;
@@ -505,15 +508,13 @@ export class ProductHeap {
    * this thread. Uses the heap as scratch, like a product.
    */
   pointwise(op: PointwiseOp, inputs: readonly Float32Array[], out: Float32Array): void {
-    const kernel = this.pointwiseKernels[op];
     const resident = this.residentAll([...inputs, out]);
     if (resident !== undefined) {
       // Where the tensors are: their blocks are whole vectors, so the last vector stays in its own.
-      const vectors = Math.ceil(out.length / 4);
-      if (this.splitting(out.length)) this.workers!.elementwise(POINTWISE_KERNELS[op], vectors, [...resident.map((at) => ({ at, stride: 16 })), { per: 4 }]);
-      else kernel(...resident, 4 * vectors);
+      this.inPlace(POINTWISE_KERNELS[op], Math.ceil(out.length / 4), out.length, [...resident.map((at) => ({ at, stride: 16 })), { per: 4 }]);
       return;
     }
+    const kernel = this.pointwiseKernels[op];
     this.inChunks([...inputs, out], inputs.map((_, k) => k), [inputs.length], 4, (pointers, count) => kernel(...pointers, count));
   }
 
@@ -563,10 +564,7 @@ export class ProductHeap {
         const bin = binOf(p);
         for (let j = 0; j < count; j++) table[p * count + j] = coefficients[j][bin];
       }
-      if (this.splitting(out.length)) {
-        const args: ElementwiseArgument[] = [...resident.map((at) => ({ at, stride: 4 * inner })), { per: 1 }, { at: inner, stride: 0 }, { at: 0, stride: 8 * count }];
-        this.workers!.elementwise(PLANE_KERNELS[op], planes, args);
-      } else this.planeKernels[op](...resident, planes, inner, 0);
+      this.inPlace(PLANE_KERNELS[op], planes, out.length, [...resident.map((at) => ({ at, stride: 4 * inner })), { per: 1 }, { at: inner, stride: 0 }, { at: 0, stride: 8 * count }]);
       return;
     }
     const per = Math.max(1, Math.floor(POINTWISE_CHUNK / inner));
@@ -656,8 +654,7 @@ export class ProductHeap {
     const args: ElementwiseArgument[] = [...pointers.map((at) => ({ at, stride: 8 * inner })), { per: 1 }, { at: inner, stride: 0 }];
     if (parameters !== undefined) args.push({ at: 0, stride: 16 });
     args.push({ at: sumsAt, stride: 16 * count });
-    if (this.splitting(planes * inner)) this.workers!.elementwise(SUM_KERNELS[op], pairs, args);
-    else this.sumKernels[op](...args.map((arg) => ("per" in arg ? pairs * arg.per : arg.at)));
+    this.inPlace(SUM_KERNELS[op], pairs, planes * inner, args);
     const sums = new Float64Array(this.memory.buffer, sumsAt, 2 * count * pairs);
     // Pair q's sum j of lane l (plane 2q + l) is at 2·(count·q + j) + l.
     for (let p = 0; p < planes; p++) {
@@ -678,17 +675,17 @@ export class ProductHeap {
     return views.map((view) => view.byteOffset);
   }
 
-  /** Whether an element-wise op over `floats` values splits across the threads. */
-  private splitting(floats: number): boolean {
-    return floats >= MIN_PARALLEL_FLOATS && this.workers !== undefined;
-  }
-
   /**
-   * A zero-filled tensor of `size` floats in the arena, or undefined where there is none or it is
-   * full; a tensor pool takes its buffers from here (see the end of this file).
+   * Runs the element-wise kernel `name` (an export of the module) over `items` items of tensors in
+   * the arena, where they are: split across the threads (`ProductWorkers.elementwise`) where there
+   * are several and the op covers at least {@link MIN_PARALLEL_FLOATS} floats, else one call over
+   * all of them, with `args` as the split resolves them. False where a call returned nonzero (a
+   * max pool's NaN window).
    */
-  arenaFloats(size: number): Float32Array | undefined {
-    return this.arena?.take(size);
+  private inPlace(name: string, items: number, floats: number, args: readonly ElementwiseArgument[]): boolean {
+    if (floats >= MIN_PARALLEL_FLOATS && this.workers !== undefined) return this.workers.elementwise(name, items, args) === 0;
+    const kernel = this.exports[name] as (...args: number[]) => number | undefined;
+    return !kernel(...args.map((arg) => ("per" in arg ? items * arg.per : arg.at)));
   }
 
   /**
@@ -757,11 +754,9 @@ export class ProductHeap {
     const planes = operands[0].data.length / sizes[0];
     const resident = this.residentAll(operands.map(({ data }) => data));
     if (resident !== undefined) {
-      const pairs = (planes * h) / 2;
-      if (!this.splitting(planes * plane)) return !run(...resident, pairs, w);
       // A row pair of a plane is a row of its quarter.
-      const args: ElementwiseArgument[] = [...resident.map((at, k) => ({ at, stride: (operands[k].quarter ? w / 2 : 2 * w) * 4 })), { per: 1 }, { at: w, stride: 0 }];
-      return this.workers!.elementwise(PAIR_POOL_KERNELS[kernel], pairs, args) === 0;
+      const args = [...resident.map((at, k) => ({ at, stride: (operands[k].quarter ? w / 2 : 2 * w) * 4 })), { per: 1 }, { at: w, stride: 0 }];
+      return this.inPlace(PAIR_POOL_KERNELS[kernel], (planes * h) / 2, planes * plane, args);
     }
     const per = Math.max(1, Math.floor(POINTWISE_CHUNK / plane));
     const region = Math.ceil((per * plane) / 4) * 4;
@@ -833,8 +828,6 @@ function layoutOf(m: number, n: number, k: number): ProductLayout {
 /** The products' modules by memory kind (shared or not) and accumulation (fused or not). */
 const modules = new Map<string, WebAssembly.Module>();
 let heap: ProductHeap | undefined;
-/** With several threads, the element-wise ops' heap (a plain memory, this thread's). */
-let localHeap: ProductHeap | undefined;
 let enabled = true;
 let threads = 1;
 /** Whether the GEMM micro-kernel fuses its multiply-adds; undefined until a module is first built or {@link setTrainingFma} sets it. */
@@ -890,17 +883,11 @@ export function heapHolds(floats: number): boolean {
  * This thread's heap for an element-wise op over `floats` values ({@link ProductHeap.pointwise}),
  * or `undefined` when it should run in TypeScript: WebAssembly SIMD unavailable, the products
  * switched off ({@link setWasmProducts}), or fewer than {@link WASM_POINTWISE_MIN_FLOATS} values.
- * It is the products' heap, whose arena holds a pool's tensors, except on several threads
- * without an arena.
+ * It is the products' heap, whose arena holds a pool's tensors.
  */
 export function pointwiseHeap(floats: number): ProductHeap | undefined {
   if (floats < WASM_POINTWISE_MIN_FLOATS || !enabled || !wasmAvailable()) return undefined;
-  const shared = sharedHeap();
-  if (threads === 1 || shared.arena !== undefined) return shared;
-  // Without an arena the element-wise ops copy every operand, and copying into a shared memory
-  // costs about twice a plain one's copy: they get a plain heap of their own.
-  localHeap ??= new ProductHeap(productModule(false), 1);
-  return localHeap;
+  return sharedHeap();
 }
 
 /** Whether this host can make a shared WebAssembly memory (Node; a cross-origin isolated page). */
@@ -938,7 +925,6 @@ export function setTrainingThreads(count: number): void {
   threads = count;
   heap?.close();
   heap = undefined;
-  localHeap = undefined;
 }
 
 /**
@@ -954,7 +940,6 @@ export function setTrainingFma(on: boolean): boolean {
     fused = on;
     heap?.close();
     heap = undefined;
-    localHeap = undefined;
   }
   return true;
 }
@@ -981,7 +966,7 @@ export function setWasmProducts(on: boolean): void {
 // Tensor pools (`runtime/tensor.ts`) take their buffers of an element-wise op's size from the arena
 // of this thread's heap, so that the ops run on them where they are.
 setPoolAllocator({
-  take: (size) => (size >= WASM_POINTWISE_MIN_FLOATS && enabled && wasmAvailable() ? sharedHeap().arenaFloats(size) : undefined),
+  take: (size) => (size >= WASM_POINTWISE_MIN_FLOATS && enabled && wasmAvailable() ? sharedHeap().arena?.take(size) : undefined),
   release: (buffer) => arenaOf(buffer)?.release(buffer),
   owns: (buffer) => arenaOf(buffer) !== undefined,
   current: (buffer) => heap?.arena !== undefined && heap.arena === arenaOf(buffer),
