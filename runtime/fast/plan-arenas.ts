@@ -110,8 +110,11 @@ export class HeapReservations {
   scratchFloats = 0;
   /** One thread's Winograd scratch in bytes (one block per thread, shared by the Winograd convs). */
   winogradScratch = 0;
-  /** The Winograd scratch all threads share (U or a pass's V), in bytes. */
-  winogradShared = 0;
+  /**
+   * The scratch all threads share within one action, in bytes: a Winograd conv's U or a pass's V,
+   * or the plain input a conversion into the blocked layout reads. Nothing in it outlives its action.
+   */
+  sharedScratch = 0;
 
   /** Reserves `floats` floats (at least one) and returns the block's byte offset. */
   take(floats: number): number {
@@ -141,8 +144,8 @@ export class HeapReservations {
     this.winogradScratch = Math.max(this.winogradScratch, bytes);
   }
 
-  /** Makes the Winograd scratch the threads share at least `bytes` long. */
-  needWinogradShared(bytes: number): void {
-    this.winogradShared = Math.max(this.winogradShared, bytes);
+  /** Makes the scratch the threads share within an action at least `bytes` long. */
+  needSharedScratch(bytes: number): void {
+    this.sharedScratch = Math.max(this.sharedScratch, bytes);
   }
 }

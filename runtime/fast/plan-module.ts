@@ -1,15 +1,16 @@
 /**
  * The plan executor's WebAssembly module: the GEMM micro-kernel of the dense layers, the direct
  * and Winograd convs, the window kernels (pools, depthwise convs), the element-wise kernels (add,
- * relu, activations, channel copies) and the normalization kernels, all generated from TypeScript
- * (`runtime/wasm/`) into one module over one imported memory, which a plan sizes exactly and may
- * share with worker threads.
+ * relu, activations, channel copies), the normalization kernels and the conversion into the
+ * blocked layout, all generated from TypeScript (`runtime/wasm/`) into one module over one
+ * imported memory, which a plan sizes exactly and may share with worker threads.
  */
 import { GEMM_KERNEL, gemmKernelBody, MR, NR } from "../wasm/gemm-kernel.js";
 import { CONV_MR, convFunctionCount, convFunctions, type ConvKernelOptions } from "../wasm/conv-kernel.js";
 import { copyPixelsFunction, elementwiseFunctions, gatherChannelsFunction } from "../wasm/elementwise-kernels.js";
 import { normFunctions } from "../wasm/norm-kernels.js";
 import { windowFunctions } from "../wasm/window-kernels.js";
+import { layoutFunction } from "../wasm/layout-kernel.js";
 import { encodeModule } from "../wasm/module.js";
 import { WINO_ROWS, winogradFunctions } from "../wasm/winograd-kernel.js";
 
@@ -43,6 +44,7 @@ export interface PlanKernels {
   copyPixels(src: number, srcPixel: number, dst: number, dstPixel: number, pixels: number, quads: number): void;
   pixelNorm(x: number, out: number, pixels: number, pixel: number, quads: number, mask: number, scale: number, shift: number, channels: number, epsilon: number): void;
   gatherChannels(src: number, srcPixel: number, dst: number, dstPixel: number, pixels: number, table: number, count: number): void;
+  toBlockedRows(desc: number, rowStart: number, rowEnd: number): void;
 }
 
 /**
@@ -53,7 +55,8 @@ export function planModuleBytes(pages: number, shared: boolean, conv: ConvKernel
   const mr = conv.mr ?? CONV_MR;
   const fma = conv.fma ?? false;
   const winograd = 1 + convFunctionCount(conv);
-  // The functions in this order, which fixes the module's bytes (F(4×4, 3×3) comes last).
+  // The functions in this order, which fixes the module's bytes (F(4×4, 3×3) and the layout
+  // conversion come last).
   const functions = [
     { name: GEMM_KERNEL, results: [], body: gemmKernelBody(MR, NR, fma) },
     ...convFunctions(1, { mr, fma }),
@@ -64,7 +67,7 @@ export function planModuleBytes(pages: number, shared: boolean, conv: ConvKernel
     copyPixelsFunction(),
     gatherChannelsFunction(),
   ];
-  functions.push(...winogradFunctions(functions.length, mr, fma, 4));
+  functions.push(...winogradFunctions(functions.length, mr, fma, 4), layoutFunction());
   return encodeModule({ minimumPages: pages, maximumPages: shared ? pages : undefined, shared }, functions);
 }
 
@@ -93,5 +96,6 @@ export function instantiatePlanKernels(module: WebAssembly.Module, memory: WebAs
     copyPixels: e.copy_pixels as PlanKernels["copyPixels"],
     pixelNorm: e.pixel_norm as PlanKernels["pixelNorm"],
     gatherChannels: e.gather_channels as PlanKernels["gatherChannels"],
+    toBlockedRows: e.to_blocked_rows as PlanKernels["toBlockedRows"],
   };
 }

@@ -1,5 +1,5 @@
 /**
- * Splits a plan's convs and pools across threads, on the {@link ChunkPool} of `chunk-pool.ts`: the
+ * Splits a plan's convs, pools and layout conversions across threads, on the {@link ChunkPool} of `chunk-pool.ts`: the
  * caller's thread plus `threads − 1` workers, each with its own instance of the plan's module over
  * the one shared `WebAssembly.Memory`. A call is cut into chunks of output rows (or, when there are
  * few rows, of output channel blocks), several per thread; every chunk writes a disjoint region of
@@ -12,12 +12,17 @@ import type { PlanKernels } from "./plan-module.js";
 /** The splitter's words of the control block, after the pool's header. */
 const Word = { kind: HEADER_WORDS, desc: HEADER_WORDS + 1, items: HEADER_WORDS + 2, rows: HEADER_WORDS + 3, blocks: HEADER_WORDS + 4 } as const;
 const WORDS = 5;
-const Kind = { conv: 1, convBlocks: 2, pool: 3, wino: 4, depthwise: 5, winoBlocks: 6, winoPassIn: 7, wino4: 8, wino4Blocks: 9, wino4PassIn: 10 } as const;
+const Kind = { conv: 1, convBlocks: 2, pool: 3, wino: 4, depthwise: 5, winoBlocks: 6, winoPassIn: 7, wino4: 8, wino4Blocks: 9, wino4PassIn: 10, toBlocked: 11 } as const;
 /**
  * The least work (multiply-adds, or values read by a pool) worth splitting: below it the
  * hand-off (a few microseconds, more when a worker must be woken) costs more than it saves.
  */
 const MIN_PARALLEL_WORK = 1 << 20;
+/**
+ * The least values a layout conversion writes worth splitting: it moves one float per value, so
+ * far less than a conv's multiply-adds keeps a thread busy for as long as a hand-off costs.
+ */
+const MIN_PARALLEL_VALUES = 1 << 16;
 /** Chunks per thread: enough that the last one taken is a small part of the call. */
 const CHUNKS_PER_THREAD = 8;
 
@@ -35,6 +40,7 @@ const RUN_CHUNK = `function runChunk(e, c, f, k, thread) {
   else if (kind === ${Kind.winoPassIn}) e.wino_pass_in(desc, c[${Word.rows}] + lo, c[${Word.rows}] + hi);
   else if (kind === ${Kind.wino4Blocks}) e.wino4_blocks(desc, lo, hi, thread);
   else if (kind === ${Kind.wino4PassIn}) e.wino4_pass_in(desc, c[${Word.rows}] + lo, c[${Word.rows}] + hi);
+  else if (kind === ${Kind.toBlocked}) e.to_blocked_rows(desc, lo, hi);
   else e.pool_rows(desc, lo, hi);
 }`;
 
@@ -46,7 +52,7 @@ interface WinogradDrivers {
   kinds: { rows: number; blocks: number; passIn: number };
 }
 
-/** Runs convs and pools over `threads` threads (1: on the caller's thread only). */
+/** Runs convs, pools and layout conversions over `threads` threads (1: on the caller's thread only). */
 export class RowSplitter {
   /** Threads actually in use. */
   readonly threads: number;
@@ -70,6 +76,7 @@ export class RowSplitter {
       wino_pass_in: kernels.winoPassIn,
       pool_rows: kernels.poolRows,
       depthwise_rows: kernels.depthwiseRows,
+      to_blocked_rows: kernels.toBlockedRows,
     };
     this.chunks = new ChunkPool(WORDS, threads, module, memory, RUN_CHUNK, exports);
     this.threads = this.chunks.threads;
@@ -128,6 +135,12 @@ export class RowSplitter {
   depthwise(desc: number, rows: number, work: number): void {
     if (this.threads === 1 || work < MIN_PARALLEL_WORK || rows < 2) return this.kernels.depthwiseRows(desc, 0, rows);
     this.run(Kind.depthwise, desc, rows, rows, 0);
+  }
+
+  /** Image rows `[0, rows)` of the conversion into the blocked layout at `desc`, which writes `values` floats. */
+  toBlocked(desc: number, rows: number, values: number): void {
+    if (this.threads === 1 || values < MIN_PARALLEL_VALUES || rows < 2) return this.kernels.toBlockedRows(desc, 0, rows);
+    this.run(Kind.toBlocked, desc, rows, rows, 0);
   }
 
   /** Stops the workers. */

@@ -60,7 +60,7 @@ export function compileWasm(layout: PlanLayout, options: PlanOptions): CompiledS
   const threads = workersAvailable() ? Math.max(1, Math.floor(options.threads ?? 1)) : 1;
   const zero = reservations.take(reservations.zeroFloats);
   const scratch = reservations.take(reservations.scratchFloats);
-  const winogradShared = reservations.take(reservations.winogradShared / 4);
+  const sharedScratch = reservations.take(reservations.sharedScratch / 4);
   const winogradScratch = reservations.take((threads * reservations.winogradScratch) / 4);
   const arenaAt = reservations.take(blocked.total);
   const pages = Math.ceil(reservations.top / 65536);
@@ -81,7 +81,7 @@ export function compileWasm(layout: PlanLayout, options: PlanOptions): CompiledS
     zero,
     scratch,
     winogradScratch,
-    winogradShared,
+    sharedScratch,
   };
   const steps = layout.actions.map((action, k) => builders[k]?.(heap) ?? plainStep(action, t, layout, options.fallback));
 

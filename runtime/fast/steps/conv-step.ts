@@ -165,17 +165,17 @@ function winogradConv(action: ConvAction, { layout, memory, counts, winogradTile
   const bias = memory.takeWeights(channelStride(m));
   memory.needZeroRow(channelStride(c));
   memory.needWinogradScratch(shape.scratch);
-  memory.needWinogradShared(shape.shared);
+  memory.needSharedScratch(shape.shared);
   counts["of which winograd"] = (counts["of which winograd"] ?? 0) + 1;
   if (shape.tile === 4) counts["of which winograd 4×4"] = (counts["of which winograd 4×4"] ?? 0) + 1;
-  return ({ heap, words, at, zero, winogradScratch, winogradShared, splitter, kernels }) => {
+  return ({ heap, words, at, zero, winogradScratch, sharedScratch, splitter, kernels }) => {
     const cs = channelStride(c);
     const srcPanel = 9 * cs * CONV_NR * 4;
     const panel = cs * CONV_NR * 4;
     // Stored: the 9-tap weights go to the shared scratch for as long as U is made from them.
-    const source = shape.stored ? winogradShared : weights;
+    const source = shape.stored ? sharedScratch : weights;
     packWinogradSource(action.weight.data, m, c, heap, source / 4);
-    const u = shape.stored ? weights : winogradShared;
+    const u = shape.stored ? weights : sharedScratch;
     const makeU = shape.tile === 4 ? kernels.wino4U : kernels.winoU;
     const transform = (): void => {
       for (let ob = 0; ob < blocks; ob++) makeU(source + ob * srcPanel, u + ob * panel, cs, shape.uXi);
@@ -190,7 +190,7 @@ function winogradConv(action: ConvAction, { layout, memory, counts, winogradTile
       weights,
       bias,
       zero,
-      shared: winogradShared,
+      shared: sharedScratch,
       u,
       scratch: winogradScratch,
       blockDescs,

@@ -43,11 +43,11 @@ export interface StepHeap {
   at(buffer: number): number;
   /** A plain buffer as a tensor (the caller's, for a graph input). */
   tensor(buffer: number): Tensor;
-  /** Byte offsets of the shared blocks: the zero row, the dense layers' scratch, the Winograd scratch of thread 0 and the Winograd scratch all threads share. */
+  /** Byte offsets of the shared blocks: the zero row, the dense layers' scratch, the Winograd scratch of thread 0 and the scratch all threads share within an action (`HeapReservations.sharedScratch`). */
   readonly zero: number;
   readonly scratch: number;
   readonly winogradScratch: number;
-  readonly winogradShared: number;
+  readonly sharedScratch: number;
 }
 
 /** Phase 2: writes an action's weights and descriptor; returns what runs it on every forward. */
