@@ -199,55 +199,144 @@ export function winogradGradientTakes(c: number, m: number, win: Window2d): bool
 }
 
 /**
+ * Lanes of a Winograd weight gradient: the chunks of images are dealt to this many partial sums
+ * of dU in turn, added at the end. Fixed, whatever the threads: on two threads each lane is whole
+ * on one, on one thread they run one after the other, and the sums are the same bit for bit.
+ */
+const GRADIENT_LANES = 2;
+
+/**
  * `dw` (`[m, c, 3, 3]`, overwritten) = the weight gradient of a conv {@link winogradGradientTakes}
  * takes, on `heap`: per chunk of images, V_ξ of the input's tiles and dM_ξ = (A dY Aᵀ)_ξ of dY's
  * (`wino_planes_grad`), each transposed into the micro-kernel's operands (V_ξᵀ rows, dM_ξ row
- * blocks), and dU_ξ `[m × c]` += dM_ξ · V_ξᵀ, summed over the chunks in place; then dW = Gᵀ dU G.
- * False (nothing written) where its operands would not fit the heap.
+ * blocks), and dU_ξ `[m × c]` += dM_ξ · V_ξᵀ. The chunks go to {@link GRADIENT_LANES} lanes in
+ * turn (chunk k to lane k mod 2), each summing its own dU in place; then dU = dU₀ + dU₁ and
+ * dW = Gᵀ dU G. On several threads the lanes run at once ({@link gradientLanesOnThreads}). False
+ * (nothing written) where its operands would not fit the heap.
  */
 export function convWeightGradientWinograd(heap: ProductHeap, problem: HeapConvProblem, dw: Float32Array): boolean {
   const { dy, x, n, c, h, width, m, win } = problem;
   const g = tileGeometry(win);
-  const per = Math.max(1, Math.min(n, Math.floor(CHUNK_FLOATS / (32 * g.tiles * (c + m)))));
+  // At most half the batch a chunk, so that both lanes have work.
+  const per = Math.max(1, Math.min(Math.ceil(n / GRADIENT_LANES), Math.floor(CHUNK_FLOATS / (32 * g.tiles * (c + m)))));
+  const lanes = Math.min(GRADIENT_LANES, Math.ceil(n / per));
   // A's reduction steps: the chunk's tiles in whole columns of the 4 × 4 transposes.
   const steps = roundUp(per * g.tiles, 4);
   const ld = rowStride(per * g.tiles + 3);
   const ldB = rowStride(c);
   const dyImage = m * win.oh * win.ow;
+  const laneFloats = 16 * m * ldB;
+  const sums: GradientSums = { zeroBias: 0, dU: m, laneFloats, lanes, dw: m + lanes * laneFloats };
+  const after = sums.dw + m * c * 9;
+  const sizes = { per, steps, ld, ldB, dyImage };
+  if (heap.threads > 1 && lanes > 1) {
+    const done = gradientLanesOnThreads(heap, problem, g, sizes, sums, after);
+    if (done) return finishWeightGradient(heap, c, m, ldB, sums, dw);
+  }
 
-  const zeroBias = 0;
-  const input = inputRegions(zeroBias + m, per, c, h, width, g, ld);
+  const input = inputRegions(after, per, c, h, width, g, ld);
   const bAt = input.end;
   const dyAt = bAt + 16 * steps * ldB;
   // The transform of dY reads up to 8 floats past its last plane.
   const dmAt = dyAt + per * dyImage + 8;
   const aAt = dmAt + 16 * m * ld;
-  const cAt = aAt + 16 * m * steps;
-  const dwAt = cAt + 16 * m * ldB;
-  if (!heapHolds(dwAt + m * c * 9)) return false;
-  heap.layout(0, 0, 0, dwAt + m * c * 9);
+  const end = aAt + 16 * m * steps;
+  if (!heapHolds(end)) return false;
+  heap.layout(0, 0, 0, end);
   const f = heap.floats;
-  f.fill(0, zeroBias, zeroBias + m);
+  f.fill(0, sums.zeroBias, sums.zeroBias + m);
   f.fill(0, input.xp, input.v);
   // A dY in the heap's arena is read where it is (the 8 floats past its end are the arena's).
   const dyResident = heap.resident(dy);
 
-  for (let first = 0; first < n; first += per) {
-    const count = Math.min(per, n - first);
-    const total = count * g.tiles;
-    const columns = roundUp(total, 4);
-    transformInput(heap, x, first, count, [c, h, width], win, g, input);
-    if (dyResident === undefined) f.set(dy.subarray(first * dyImage, (first + count) * dyImage), dyAt);
-    const dyChunk = dyResident === undefined ? dyAt * 4 : dyResident + first * dyImage * 4;
-    heap.winogradGradient(dyChunk, m, count, g.th, g.tw, dmAt * 4, m * ld * 4, ld * 4);
-    heap.winogradGradientChunk({
-      v: input.v * 4, channels: c, ld, b: bAt * 4, steps, ldB, a: aAt * 4, m, dm: dmAt * 4, columns,
-      c: cAt * 4, zeroBias: zeroBias * 4, total, accumulate: first > 0 ? 1 : 0,
-    });
+  for (let lane = 0; lane < lanes; lane++) {
+    for (let chunk = lane; chunk * per < n; chunk += lanes) {
+      const first = chunk * per;
+      const count = Math.min(per, n - first);
+      const total = count * g.tiles;
+      transformInput(heap, x, first, count, [c, h, width], win, g, input);
+      if (dyResident === undefined) f.set(dy.subarray(first * dyImage, (first + count) * dyImage), dyAt);
+      const dyChunk = dyResident === undefined ? dyAt * 4 : dyResident + first * dyImage * 4;
+      heap.winogradGradient(dyChunk, m, count, g.th, g.tw, dmAt * 4, m * ld * 4, ld * 4);
+      heap.winogradGradientChunk({
+        v: input.v * 4, channels: c, ld, b: bAt * 4, steps, ldB, a: aAt * 4, m, dm: dmAt * 4, columns: roundUp(total, 4),
+        c: (sums.dU + lane * laneFloats) * 4, zeroBias: sums.zeroBias * 4, total, accumulate: chunk >= lanes ? 1 : 0,
+      });
+    }
   }
-  heap.winogradWeightGradient(cAt * 4, m * ldB * 4, ldB * 4, m, c, dwAt * 4);
-  dw.set(heap.floats.subarray(dwAt, dwAt + m * c * 9));
+  return finishWeightGradient(heap, c, m, ldB, sums, dw);
+}
+
+/** Where a Winograd weight gradient's sums are in the heap (floats): the zero bias, the lanes' dU, the weight gradient. */
+interface GradientSums {
+  zeroBias: number;
+  dU: number;
+  laneFloats: number;
+  lanes: number;
+  dw: number;
+}
+
+/** dU₀ += dU₁ (float32 sums, as the kernel's), dW = Gᵀ dU G (`wino_planes_dw`), copied into `dw`. */
+function finishWeightGradient(heap: ProductHeap, c: number, m: number, ldB: number, sums: GradientSums, dw: Float32Array): true {
+  const f = heap.floats;
+  const { dU, laneFloats } = sums;
+  for (let lane = 1; lane < sums.lanes; lane++) {
+    const other = dU + lane * laneFloats;
+    for (let i = 0; i < laneFloats; i++) f[dU + i] += f[other + i];
+  }
+  heap.winogradWeightGradient(dU * 4, m * ldB * 4, ldB * 4, m, c, sums.dw * 4);
+  dw.set(f.subarray(sums.dw, sums.dw + m * c * 9));
   return true;
+}
+
+/**
+ * {@link convWeightGradientWinograd}'s lanes on several threads (`ProductWorkers.winogradGradientLanes`):
+ * the input and dY copied into the heap whole (read where they are when they are tensors of the
+ * arena), and each lane whole on the thread that takes it, with that thread's padded planes, V,
+ * B, dM and A; the calls one thread makes for the lane. False (nothing run) where it would not
+ * fit the heap.
+ */
+function gradientLanesOnThreads(
+  heap: ProductHeap,
+  { dy, x, n, c, h, width, m, win }: HeapConvProblem,
+  g: TileGeometry,
+  { per, steps, ld, ldB, dyImage }: { per: number; steps: number; ld: number; ldB: number; dyImage: number },
+  sums: GradientSums,
+  after: number,
+): boolean {
+  const image = c * h * width;
+  const [xResident, dyResident] = [heap.resident(x), heap.resident(dy)];
+  const xAt = after;
+  const dyAt = xAt + (xResident === undefined ? n * image : 0);
+  // The transform of dY reads up to 8 floats past its last plane.
+  const threadsAt = dyAt + (dyResident === undefined ? n * dyImage + 8 : 0);
+  // A thread's region, from its padded planes: V, B, dM and A, as one thread lays them out.
+  const chunk = inputRegions(0, per, c, h, width, g, ld);
+  const vOffset = chunk.v - chunk.xp;
+  const bOffset = chunk.end - chunk.xp;
+  const dmOffset = bOffset + 16 * steps * ldB;
+  const aOffset = dmOffset + 16 * m * ld;
+  const region = aOffset + 16 * m * steps;
+  const end = threadsAt + heap.threads * region;
+  if (!heapHolds(end)) return false;
+  heap.layout(0, 0, 0, end);
+  // A heap that moved to a larger memory left the arena's tensors behind: one thread then.
+  if (heap.resident(x) !== xResident || heap.resident(dy) !== dyResident) return false;
+  const f = heap.floats;
+  f.fill(0, sums.zeroBias, sums.zeroBias + m);
+  for (let t = 0; t < heap.threads; t++) f.fill(0, threadsAt + t * region, threadsAt + t * region + vOffset);
+  if (xResident === undefined) f.set(x, xAt);
+  if (dyResident === undefined) f.set(dy, dyAt);
+  return heap.winogradGradientLanes({
+    x: xResident ?? xAt * 4, imageBytes: image * 4, channels: c, height: h, width,
+    inside: (win.pads.top * g.rowFloats + win.pads.left) * 4, rowBytes: g.rowFloats * 4, planeBytes: g.planeFloats * 4,
+    th: g.th, tw: g.tw, tiles: g.tiles,
+    region: threadsAt * 4, regionStride: region * 4, ld,
+    vOffset: vOffset * 4, bOffset: bOffset * 4, dmOffset: dmOffset * 4, aOffset: aOffset * 4, steps, ldB,
+    m, dU: sums.dU * 4, laneStride: sums.laneFloats * 4,
+    per, n, lanes: sums.lanes, zeroBias: sums.zeroBias * 4,
+    dy: dyResident ?? dyAt * 4, dyImageBytes: dyImage * 4,
+  });
 }
 
 /**

@@ -40,7 +40,7 @@ const Word = {
  * or 36 products), or an element-wise kernel over a range of its items (vectors, planes or pairs
  * of planes) of tensors in the heap; all but the first put their arguments where the slabs go.
  */
-const Kind = { product: 0, im2col: 1, conv: 2, weightGradient: 3, inputGradient: 4, winograd: 5, winogradGradient: 6, elementwise: 7 } as const;
+const Kind = { product: 0, im2col: 1, conv: 2, weightGradient: 3, inputGradient: 4, winograd: 5, winogradGradientLanes: 6, elementwise: 7 } as const;
 /** The element-wise kernels a call may name, by their index in the call. */
 const ELEMENTWISE_KERNELS: readonly string[] = [
   ...Object.values(POINTWISE_KERNELS), ...Object.values(PLANE_KERNELS), ...Object.values(SUM_KERNELS), ...Object.values(PAIR_POOL_KERNELS),
@@ -49,7 +49,7 @@ const ELEMENTWISE_KERNELS: readonly string[] = [
 const MAX_ELEMENTWISE_ARGUMENTS = 8;
 /** The word where an element-wise call's chunks OR the kernel's results (a max pool's NaN flag). */
 const ELEMENTWISE_RESULT = Word.slabs + 2 + 2 * MAX_ELEMENTWISE_ARGUMENTS;
-/** The most words a conv call takes from `Word.slabs` (see {@link ConvChunks}, the weight gradient's 29 and {@link WinogradChunks}' 30). */
+/** The most words a conv call takes from `Word.slabs` (see {@link ConvChunks}, the weight gradient's 29, {@link WinogradGradientLanes}' 29 and {@link WinogradChunks}' 30). */
 const CONV_WORDS = 30;
 /**
  * An im2col call's words, from `Word.slabs`: the first image (bytes) and the bytes between
@@ -130,14 +130,26 @@ function runChunk(e, c, f, k, thread) {
     }
     return;
   }
-  if (c[${Word.kind}] === ${Kind.winogradGradient}) {
+  if (c[${Word.kind}] === ${Kind.winogradGradientLanes}) {
     const w = ${Word.slabs};
-    const channels = c[w + 1], ld = c[w + 2], steps = c[w + 4], ldB = c[w + 5], m = c[w + 7], columns = c[w + 9];
-    for (let xi = lo; xi < hi; xi++) {
-      const b = c[w + 3] + xi * steps * ldB * 4, a = c[w + 6] + xi * m * steps * 4;
-      e.transpose(c[w] + xi * channels * ld * 4, ld * 4, b, ldB * 4, channels, columns);
-      for (let q = 0; q < m; q += ${MR}) e.transpose(c[w + 8] + (xi * m + q) * ld * 4, ld * 4, a + q * steps * 4, ${MR * 4}, ${MR}, columns);
-      runSlabs(e, a, steps * ${MR * 4}, b, ldB * 4, c[w + 10] + xi * m * ldB * 4, c[w + 11], m, Math.ceil(channels / ${NR}) * ${NR}, c[w + 12], c[w + 13] === 1, 0, 0);
+    const channels = c[w + 2], h = c[w + 3], width = c[w + 4], th = c[w + 8], tw = c[w + 9], tiles = c[w + 10];
+    const ld = c[w + 13], steps = c[w + 17], ldB = c[w + 18], m = c[w + 19], per = c[w + 22], n = c[w + 23], lanes = c[w + 24];
+    const xp = c[w + 11] + thread * c[w + 12], v = xp + c[w + 14], b = xp + c[w + 15], dm = xp + c[w + 16], a = xp + c[w + 26];
+    for (let lane = lo; lane < hi; lane++) {
+      const dU = c[w + 20] + lane * c[w + 21];
+      for (let chunk = lane; chunk * per < n; chunk += lanes) {
+        const first = chunk * per, count = Math.min(per, n - first), total = count * tiles, columns = Math.ceil(total / 4) * 4;
+        const x = c[w] + first * c[w + 1];
+        for (let p = 0; p < count * channels; p++) e.copy_rows(x + p * h * width * 4, width * 4, xp + c[w + 5] + p * c[w + 7], c[w + 6], h, width);
+        e.wino_planes_in(xp, channels, count, th, tw, c[w + 6], c[w + 7], v, channels * ld * 4, ld * 4);
+        e.wino_planes_grad(c[w + 27] + first * c[w + 28], m, count, th, tw, dm, m * ld * 4, ld * 4);
+        for (let xi = 0; xi < 16; xi++) {
+          const bXi = b + xi * steps * ldB * 4, aXi = a + xi * m * steps * 4;
+          e.transpose(v + xi * channels * ld * 4, ld * 4, bXi, ldB * 4, channels, columns);
+          for (let q = 0; q < m; q += ${MR}) e.transpose(dm + (xi * m + q) * ld * 4, ld * 4, aXi + q * steps * 4, ${MR * 4}, ${MR}, columns);
+          runSlabs(e, aXi, steps * ${MR * 4}, bXi, ldB * 4, dU + xi * m * ldB * 4, c[w + 25], m, Math.ceil(channels / ${NR}) * ${NR}, total, chunk >= lanes, 0, 0);
+        }
+      }
     }
     return;
   }
@@ -279,7 +291,7 @@ export interface WinogradChunks {
 }
 
 /**
- * A chunk of a Winograd weight gradient (`ProductWorkers.winogradGradient`, see `heap-winograd.ts`):
+ * A chunk of a Winograd weight gradient on one thread (`ProductHeap.winogradGradientChunk`, see `heap-winograd.ts`):
  * for each ξ, V_ξ transposed into B_ξ, dM_ξ's rows into the row blocks of A_ξ, and dU_ξ += A_ξ · B_ξ.
  * Byte addresses; strides and sizes in floats.
  */
@@ -301,6 +313,52 @@ export interface WinogradGradientChunk {
   zeroBias: number;
   total: number;
   accumulate: number;
+}
+
+/**
+ * A Winograd weight gradient in lanes (`ProductWorkers.winogradGradientLanes`, see
+ * `heap-winograd.ts`): lane j takes chunks j, j + lanes, j + 2·lanes … of `per` images and sums
+ * their dU_ξ += dM_ξ · V_ξᵀ into its own dU, whole on the thread that takes it (its padded planes,
+ * V, B, dM and A in the thread's region). Byte addresses and offsets; strides and sizes in floats.
+ */
+export interface WinogradGradientLanes {
+  /** Image 0 of the input and the bytes between images; its channels, height and width. */
+  x: number;
+  imageBytes: number;
+  channels: number;
+  height: number;
+  width: number;
+  /** From a padded plane's start to its first input value; a padded row's and plane's bytes. */
+  inside: number;
+  rowBytes: number;
+  planeBytes: number;
+  /** Rows and columns of output tiles per image, and tiles per image. */
+  th: number;
+  tw: number;
+  tiles: number;
+  /** Thread 0's region (its padded planes first) and the bytes between threads'; V's row stride. */
+  region: number;
+  regionStride: number;
+  ld: number;
+  /** From a region's start to its V, its B (16 matrices of `steps` rows, `ldB` apart), its dM and its A. */
+  vOffset: number;
+  bOffset: number;
+  dmOffset: number;
+  aOffset: number;
+  steps: number;
+  ldB: number;
+  /** Output channels; lane 0's dU (16 matrices of `m` rows, `ldB` apart) and the bytes between lanes'. */
+  m: number;
+  dU: number;
+  laneStride: number;
+  /** Images per chunk and in all, the lanes, and the zero bias. */
+  per: number;
+  n: number;
+  lanes: number;
+  zeroBias: number;
+  /** Image 0 of dY and the bytes between its images. */
+  dy: number;
+  dyImageBytes: number;
 }
 
 /** A strided conv's input gradient in chunks of images (`ProductWorkers.inputGradient`): byte addresses and strides, counts. */
@@ -480,16 +538,19 @@ export class ProductWorkers {
   }
 
   /**
-   * One chunk of a Winograd weight gradient, its 16 matrices ξ split across the threads, each
-   * whole on one (its transposes and its product); the calls one thread makes, so bit-for-bit.
+   * A Winograd weight gradient's lanes, each whole on the thread that takes it: for each of its
+   * chunks, the images into the thread's padded planes, the input transform into its V, dY's
+   * transform into its dM, and for each ξ the transposes into its B and A and the product added
+   * into the lane's dU; the calls one thread makes for the lane, so bit-for-bit its result.
    */
-  winogradGradient(chunk: WinogradGradientChunk): void {
-    this.pool.run(Math.min(16, CHUNKS_PER_THREAD * this.threads), (c) => {
-      c[Word.kind] = Kind.winogradGradient;
-      c[Word.items] = 16;
+  winogradGradientLanes(words: WinogradGradientLanes): void {
+    this.pool.run(words.lanes, (c) => {
+      c[Word.kind] = Kind.winogradGradientLanes;
+      c[Word.items] = words.lanes;
       const values = [
-        chunk.v, chunk.channels, chunk.ld, chunk.b, chunk.steps, chunk.ldB, chunk.a, chunk.m, chunk.dm, chunk.columns,
-        chunk.c, chunk.zeroBias, chunk.total, chunk.accumulate,
+        words.x, words.imageBytes, words.channels, words.height, words.width, words.inside, words.rowBytes, words.planeBytes, words.th, words.tw,
+        words.tiles, words.region, words.regionStride, words.ld, words.vOffset, words.bOffset, words.dmOffset, words.steps, words.ldB, words.m,
+        words.dU, words.laneStride, words.per, words.n, words.lanes, words.zeroBias, words.aOffset, words.dy, words.dyImageBytes,
       ];
       values.forEach((value, k) => (c[Word.slabs + k] = value));
     });

@@ -51,7 +51,7 @@ import type { Window2d } from "../window.js";
 import { kernelFuses, multiply, rowStride } from "../fast/product.js";
 import type { GemmTile } from "../fast/plan-module.js";
 import { workersAvailable } from "../fast/chunk-pool.js";
-import { ProductWorkers, type ConvChunks, type ElementwiseArgument, type InputGradientChunks, type WeightGradientChunks, type WinogradChunks, type WinogradGradientChunk } from "./product-threads.js";
+import { ProductWorkers, type ConvChunks, type ElementwiseArgument, type InputGradientChunks, type WeightGradientChunks, type WinogradChunks, type WinogradGradientChunk, type WinogradGradientLanes } from "./product-threads.js";
 import { wasmAvailable } from "../fast/wasm-support.js";
 import { setPoolAllocator } from "../tensor.js";
 import { arenaOf, TensorArena } from "./tensor-arena.js";
@@ -465,14 +465,11 @@ export class ProductHeap {
   }
 
   /**
-   * A chunk of a Winograd weight gradient: for each ξ, the transposes into its operands and its
-   * product (see {@link WinogradGradientChunk}), split by ξ across the threads when there are several.
+   * A chunk of a Winograd weight gradient on this thread: for each ξ, the transposes into its
+   * operands and its product (see {@link WinogradGradientChunk}). Several threads take whole
+   * lanes of chunks instead ({@link winogradGradientLanes}).
    */
   winogradGradientChunk(chunk: WinogradGradientChunk): void {
-    if (this.workers !== undefined) {
-      this.workers.winogradGradient(chunk);
-      return;
-    }
     const { v, channels, ld, b, steps, ldB, a, m, dm, columns } = chunk;
     for (let xi = 0; xi < 16; xi++) {
       const [bXi, aXi] = [b + xi * steps * ldB * 4, a + xi * m * steps * 4];
@@ -486,6 +483,13 @@ export class ProductHeap {
         chunk.accumulate === 1,
       );
     }
+  }
+
+  /** A Winograd weight gradient's lanes across the threads (`ProductWorkers.winogradGradientLanes`); false (nothing run) on one thread. */
+  winogradGradientLanes(words: WinogradGradientLanes): boolean {
+    if (this.workers === undefined) return false;
+    this.workers.winogradGradientLanes(words);
+    return true;
   }
 
   /** A strided conv's input gradient in chunks of images across the threads (`ProductWorkers.inputGradient`); false on one thread. */

@@ -190,20 +190,25 @@ describe("conv and gemm on two threads", () => {
     });
   }
 
-  it("a Winograd weight gradient: its 16 matrices run on the worker too, each call bit-for-bit the one-thread result", () => {
-    const x = tensor([6, 32, 14, 14]);
-    const w = tensor([64, 32, 3, 3]);
-    const dy = tensor([6, 64, 14, 14]);
+  it.each([
+    ["6 images, one a chunk: three chunks a lane", [6, 32, 14, 14], [64, 32, 3, 3]],
+    ["5 images: lanes of three and two chunks", [5, 32, 14, 14], [64, 32, 3, 3]],
+    ["2 images: one chunk a lane", [2, 32, 28, 28], [32, 32, 3, 3]],
+  ])("a Winograd weight gradient (%s): its lanes run on the worker too, each call bit-for-bit the one-thread result", (_, xs, ws) => {
+    const x = tensor(xs);
+    const w = tensor(ws);
+    const dy = tensor([xs[0], ws[0], xs[2], xs[3]]);
     const attributes = { pads: [1, 1, 1, 1] as [number, number, number, number], wants: [0, 1] };
     setTrainingThreads(1);
     const [expected] = convBackward(dy, x, w, undefined, attributes);
     setTrainingThreads(2);
-    const split = vi.spyOn(ProductWorkers.prototype, "winogradGradient");
+    const lanes = vi.spyOn(ProductWorkers.prototype, "winogradGradientLanes");
     for (let call = 0; call < 200 && productHeap(64, 64, 64)!.workerChunks === 0; call++) {
       expect(firstDifference(convBackward(dy, x, w, undefined, attributes)[0].data, expected.data)).toBe(-1);
     }
-    expect(split).toHaveBeenCalled();
+    expect(lanes).toHaveBeenCalled();
     expect(productHeap(64, 64, 64)!.workerChunks).toBeGreaterThan(0);
+    lanes.mockRestore();
   });
 
   it("gemm with bias, relu and leaky relu fused, odd sizes: bit-for-bit", () => {
