@@ -193,6 +193,23 @@ const collected = new FinalizationRegistry<{ allocator: PoolAllocator; buffers: 
   for (const buffer of buffers) allocator.release(buffer);
 });
 
+/** Gives a buffer of {@link lastingFloats} back to its allocator once its owner is collected. */
+const lasting = new FinalizationRegistry<{ allocator: PoolAllocator; buffer: Float32Array }>(({ allocator, buffer }) => allocator.release(buffer));
+
+/**
+ * A zero-filled buffer of `size` floats that lives as long as `owner` (an optimizer's state): from
+ * the allocator pools take theirs from ({@link setPoolAllocator}) where it gives one, so that the
+ * kernels that update it run on it where it is, and given back when `owner` is collected; else a
+ * plain `Float32Array`.
+ */
+export function lastingFloats(size: number, owner: object): Float32Array {
+  const from = allocator;
+  const buffer = from?.take(size);
+  if (from === undefined || buffer === undefined) return new Float32Array(size);
+  lasting.register(owner, { allocator: from, buffer });
+  return buffer;
+}
+
 /** Runs `run` with kernels' fresh buffers ({@link freshFloats}) taken from `pool`. */
 export function withBufferPool<T>(pool: BufferPool, run: () => T): T {
   const previous = activePool;

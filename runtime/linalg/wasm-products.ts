@@ -525,9 +525,11 @@ export class ProductHeap {
   /**
    * Runs `call` over `operands` (all of one length) a chunk at a time: operand k at the heap's
    * k-th region of {@link POINTWISE_CHUNK} floats, those in `read` copied in first and those in
-   * `written` copied back after (an `undefined` operand is neither). `call` gets the regions'
-   * byte pointers and the chunk's length rounded up to a multiple of `lanes`: the kernel runs
-   * whole vectors, whose lanes past the chunk read and write scratch that is not copied back.
+   * `written` copied back after (an `undefined` operand is neither); an operand that is a tensor
+   * of the arena is read and written where it is instead. `call` gets the byte pointers and the
+   * chunk's length rounded up to a multiple of `lanes`: the kernel runs whole vectors, whose
+   * lanes past the chunk read and write scratch that is not copied back (or, in the arena, the
+   * padding of the tensor's block).
    */
   private inChunks(
     operands: readonly (Float32Array | undefined)[],
@@ -538,15 +540,16 @@ export class ProductHeap {
   ): void {
     const heap = this.floats;
     const length = operands[0]!.length;
+    const resident = operands.map((operand) => (operand === undefined ? undefined : this.resident(operand)));
+    const copied = (k: number): boolean => operands[k] !== undefined && resident[k] === undefined;
+    const [reads, writes] = [read.filter(copied), written.filter(copied)];
     const pointers = operands.map((_, k) => k * POINTWISE_CHUNK * 4);
     for (let start = 0; start < length; start += POINTWISE_CHUNK) {
       const end = Math.min(length, start + POINTWISE_CHUNK);
-      for (const k of read) {
-        const operand = operands[k];
-        if (operand !== undefined) heap.set(operand.subarray(start, end), k * POINTWISE_CHUNK);
-      }
+      for (const k of reads) heap.set(operands[k]!.subarray(start, end), k * POINTWISE_CHUNK);
+      resident.forEach((at, k) => at !== undefined && (pointers[k] = at + start * 4));
       call(pointers, Math.ceil((end - start) / lanes) * lanes);
-      for (const k of written) operands[k]?.set(heap.subarray(k * POINTWISE_CHUNK, k * POINTWISE_CHUNK + end - start), start);
+      for (const k of writes) operands[k]!.set(heap.subarray(k * POINTWISE_CHUNK, k * POINTWISE_CHUNK + end - start), start);
     }
   }
 

@@ -6,6 +6,7 @@
  * bounds the total norm of the gradients the optimizer actually receives (both only shrink
  * gradients, so each clipping's own bound holds after both).
  */
+import { lastingFloats } from "../tensor.js";
 import { clipGradientNorm, adaptiveClipGradient } from "./clipping.js";
 import { applyOptimizer, optimizerSlots, type OptimizerSlot, type ParameterState } from "./optimizers.js";
 import { learningRateAt } from "./schedule.js";
@@ -61,7 +62,8 @@ export class ParameterUpdate {
     this.#parameters = parameters.map(({ name, shape }) => {
       const size = shape.reduce((product, dim) => product * dim, 1);
       const slots: Partial<Record<OptimizerSlot, Float32Array>> = {};
-      for (const slot of this.#slots) slots[slot] = new Float32Array(size);
+      // In the training products' tensor arena where there is one, so that the update runs on them there.
+      for (const slot of this.#slots) slots[slot] = lastingFloats(size, slots);
       return { name, shape: [...shape], size, clipped: !excluded.has(name), state: { step: 0, slots } };
     });
   }

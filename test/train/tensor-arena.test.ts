@@ -1,7 +1,8 @@
 /**
  * The tensor arena (`runtime/linalg/tensor-arena.ts`): a buffer pool's large buffers live in the
  * training products' WebAssembly memory, where the element-wise kernels (relu, its backward, add,
- * the normalizers' sums and affine passes, the 2×2 pools) and the Winograd conv run on them without copying,
+ * the normalizers' sums and affine passes, the 2×2 pools, the optimizers' updates, whose state lives
+ * there too) and the Winograd conv run on them without copying,
  * split across the worker threads on two. Checked: which buffers go there, zero-filled and in
  * blocks of their own; a kept result is never handed out again; the kernels on tensors there
  * give the TypeScript loops' bits on one thread and on two; a product too large for the scratch
@@ -9,7 +10,7 @@
  * new ones; and whole training steps through a pool on two threads equal those on one, bit for
  * bit, and those without a pool.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   add,
   averagePool,
@@ -29,8 +30,10 @@ import {
   type Tensor,
 } from "../../runtime/index.js";
 import { matmul } from "../../runtime/gradients/products.js";
-import { pointwiseHeap, setTrainingThreads, setWasmProducts, WASM_POINTWISE_MIN_FLOATS } from "../../runtime/linalg/wasm-products.js";
+import { pointwiseHeap, ProductHeap, setTrainingThreads, setWasmProducts, WASM_POINTWISE_MIN_FLOATS } from "../../runtime/linalg/wasm-products.js";
 import { TensorArena } from "../../runtime/linalg/tensor-arena.js";
+import { ParameterUpdate } from "../../runtime/train/index.js";
+import { lastingFloats } from "../../runtime/tensor.js";
 import { executorSteps } from "./trajectory-support.js";
 
 afterEach(() => {
@@ -142,6 +145,36 @@ describe.each([1, 2])("the kernels on tensors in the arena, %i thread(s)", (thre
     );
     expect([a, b, ...outputs.slice(0, 3)].every((t) => resident(t.data) !== undefined)).toBe(true);
     wasm.forEach((data, k) => expect(firstDifference(data, ts[k])).toBe(-1));
+  });
+
+  it.each([
+    ["SGD with momentum", { name: "sgd" as const, lr: 0.1, momentum: 0.9, weightDecay: 1e-3 }],
+    ["Adam", { name: "adam" as const, lr: 0.01, weightDecay: 1e-3 }],
+  ])("%s: its state in the arena, the gradient pooled there and the weight plain, gives the TypeScript loops' bits", (_, optimizer) => {
+    const pool = new BufferPool();
+    const shape = [70_001];
+    setTrainingThreads(threads);
+    // An optimizer's state comes from the arena, for as long as its owner lives.
+    const owner = {};
+    expect(resident(lastingFloats(shape[0], owner))).toBeDefined();
+    const gradients = [0, 1, 2].map(() => pooled(pool, shape));
+    expect(gradients.every((g) => resident(g.data) !== undefined)).toBe(true);
+    const start = Float32Array.from({ length: shape[0] }, () => random() * 2 - 1);
+    const train = (): Float32Array[] => {
+      const update = new ParameterUpdate([{ name: "w", shape }], { optimizer });
+      const weights = { w: { shape, data: start.slice() } };
+      for (const g of gradients) update.step(weights, { w: g });
+      return [weights.w.data, ...Object.values(update.state())];
+    };
+    const [wasm, ts] = bothWays(train);
+    expect(wasm.length).toBe(ts.length);
+    wasm.forEach((data, k) => expect(firstDifference(data, ts[k])).toBe(-1));
+    // The update found its state where it is (with the gradient): one buffer for SGD's momentum, two for Adam's moments.
+    setTrainingThreads(threads);
+    const where = vi.spyOn(ProductHeap.prototype, "resident");
+    new ParameterUpdate([{ name: "w", shape }], { optimizer }).step({ w: { shape, data: start.slice() } }, { w: gradients[0] });
+    expect(where.mock.results.filter((r) => r.value !== undefined)).toHaveLength(optimizer.name === "sgd" ? 2 : 3);
+    where.mockRestore();
   });
 
   it("batch normalization and its backward (sums and affine passes per plane) give the TypeScript loops' bits", () => {
