@@ -92,7 +92,11 @@ export function channelMoments(data: Float32Array, layout: ChannelLayout): Momen
   /** Each plane's sum (with `centre`, of squared deviations from its channel's), added to its channel sample by sample, over the count. */
   const channelSums = (centre?: Float64Array): Float64Array => {
     if (heap !== undefined) {
-      const perPlane = centre && Float64Array.from({ length: n * c }, (_, p) => centre[p % c]);
+      let perPlane: Float64Array | undefined;
+      if (centre !== undefined) {
+        perPlane = new Float64Array(n * c);
+        for (let b = 0; b < n; b++) perPlane.set(centre, b * c);
+      }
       heap.planeSums(centre ? "squares" : "sums", [data], inner, perPlane, planes);
     } else {
       for (let b = 0; b < n; b++) writePlaneSums(data, b * c * inner, c, inner, centre, planes, b * c);

@@ -255,11 +255,12 @@ export function gemmBackward(dy: Tensor, x: Tensor, w: Tensor, b: Tensor | undef
   let dx: Tensor | undefined;
   let dw: Tensor | undefined;
   if (wants[0]) {
-    dx = { shape: [n, f], data: freshFloats(n * f) };
+    // The products overwrite every element of C: a pool's buffer needs no zero fill.
+    dx = { shape: [n, f], data: overwrittenFloats(n * f) };
     matmul({ m: n, n: f, k: units, a: dy.data, aOffset: 0, lda: units, transA: false, b: w.data, bOffset: 0, ldb: f, transB: false, c: dx.data, cOffset: 0, ldc: f, accumulate: false });
   }
   if (wants[1]) {
-    dw = { shape: [units, f], data: freshFloats(units * f) };
+    dw = { shape: [units, f], data: overwrittenFloats(units * f) };
     matmul({ m: units, n: f, k: n, a: dy.data, aOffset: 0, lda: units, transA: true, b: x.data, bOffset: 0, ldb: f, transB: false, c: dw.data, cOffset: 0, ldc: f, accumulate: false });
   }
   const db = wants[2] ? biasGradient(dy.data, n, units, 1) : undefined;
