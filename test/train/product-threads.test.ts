@@ -194,6 +194,7 @@ describe("conv and gemm on two threads", () => {
     ["6 images, one a chunk: three chunks a lane", [6, 32, 14, 14], [64, 32, 3, 3]],
     ["5 images: lanes of three and two chunks", [5, 32, 14, 14], [64, 32, 3, 3]],
     ["2 images: one chunk a lane", [2, 32, 28, 28], [32, 32, 3, 3]],
+    ["4 small images, which the cache bound would take in one chunk: two, one a lane", [4, 16, 16, 16], [16, 16, 3, 3]],
   ])("a Winograd weight gradient (%s): its lanes run on the worker too, each call bit-for-bit the one-thread result", (_, xs, ws) => {
     const x = tensor(xs);
     const w = tensor(ws);
