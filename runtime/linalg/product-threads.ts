@@ -248,8 +248,8 @@ export interface ConvChunks {
   n: number;
 }
 
-/** A Winograd conv over chunks of images (`ProductWorkers.winograd`, see `heap-winograd.ts`): byte addresses and strides, counts. */
-export interface WinogradChunks {
+/** The input of a Winograd call on the threads, as its padded planes take it: byte addresses and strides, counts. */
+export interface WinogradInput {
   /** Image 0 of the input and the bytes between images; its channels, height and width. */
   x: number;
   imageBytes: number;
@@ -264,6 +264,10 @@ export interface WinogradChunks {
   th: number;
   tw: number;
   tiles: number;
+}
+
+/** A Winograd conv over chunks of images (`ProductWorkers.winograd`, see `heap-winograd.ts`): byte addresses and strides, counts. */
+export interface WinogradChunks extends WinogradInput {
   /** Thread 0's padded planes, the bytes between threads', and from a thread's planes to its V and its products M; V's and M's row stride (floats). */
   xp: number;
   threadStride: number;
@@ -321,21 +325,7 @@ export interface WinogradGradientChunk {
  * their dU_ξ += dM_ξ · V_ξᵀ into its own dU, whole on the thread that takes it (its padded planes,
  * V, B, dM and A in the thread's region). Byte addresses and offsets; strides and sizes in floats.
  */
-export interface WinogradGradientLanes {
-  /** Image 0 of the input and the bytes between images; its channels, height and width. */
-  x: number;
-  imageBytes: number;
-  channels: number;
-  height: number;
-  width: number;
-  /** From a padded plane's start to its first input value; a padded row's and plane's bytes. */
-  inside: number;
-  rowBytes: number;
-  planeBytes: number;
-  /** Rows and columns of output tiles per image, and tiles per image. */
-  th: number;
-  tw: number;
-  tiles: number;
+export interface WinogradGradientLanes extends WinogradInput {
   /** Thread 0's region (its padded planes first) and the bytes between threads'; V's row stride. */
   region: number;
   regionStride: number;
