@@ -58,13 +58,13 @@ export interface Bench {
   tfjsSteps: [warmup: number, timed: number];
   /** The goal: nnc on one thread within this factor of PyTorch. */
   goal: number;
-  /** Blocks per thread count, and timed steps a block, of the two-thread ratio's alternating measure ({@link alternating}). */
-  blocks: [blocks: number, steps: number];
+  /** Blocks per thread count, warm-up steps after each switch, and timed steps a block, of the two-thread ratio's alternating measure ({@link alternating}). */
+  blocks: [blocks: number, warmup: number, steps: number];
 }
 
 export const BENCHES: Bench[] = [
-  { model: "mnist", label: "MNIST convnet", source: "bench/mnist-net.nn", input: [BATCH, 1, 28, 28], steps: [3, 15], turn: 3, tfjsSteps: [1, 2], goal: 1.5, blocks: [6, 8] },
-  { model: "resnet20", label: "ResNet-20", source: "examples/resnet20.nn", input: [BATCH, 3, 32, 32], steps: [2, 7], turn: 1, tfjsSteps: [0, 1], goal: 2, blocks: [4, 2] },
+  { model: "mnist", label: "MNIST convnet", source: "bench/mnist-net.nn", input: [BATCH, 1, 28, 28], steps: [3, 15], turn: 3, tfjsSteps: [1, 2], goal: 1.5, blocks: [6, 6, 8] },
+  { model: "resnet20", label: "ResNet-20", source: "examples/resnet20.nn", input: [BATCH, 3, 32, 32], steps: [2, 7], turn: 1, tfjsSteps: [0, 1], goal: 2, blocks: [4, 3, 3] },
 ];
 
 const host = { readFile: (p: string) => readFileSync(p, "utf8") };
@@ -194,19 +194,19 @@ async function inTurns(step: () => void, torch: TorchSteps | undefined, [warmup,
 
 /**
  * The two-thread ratio measured in blocks that alternate one thread and two, `blocks` of each
- * (two warm-up steps after each switch, which restarts the products' heap, then `steps` timed
- * steps): each block's one-thread mean over the next block's two-thread mean, and their median.
+ * (`warmup` steps after each switch, which restarts the products' heap, its workers and its
+ * tensor arena, so that the pool's buffers are taken anew, then `steps` timed steps): each
+ * block's one-thread mean over the next block's two-thread mean, and their median.
  * The machine's speed, which moves by tens of percent between minutes on a shared machine, then
  * weighs on both sides of each ratio alike, where the table's two medians come from phases a
  * minute or more apart.
  */
-function alternating(step: () => void, [blocks, steps]: [number, number]): { ratios: number[]; median: number } {
+function alternating(step: () => void, [blocks, warmup, steps]: [number, number, number]): { ratios: number[]; median: number } {
   const ratios: number[] = [];
   for (let b = 0; b < blocks; b++) {
     const means = [1, 2].map((threads) => {
       setTrainingThreads(threads);
-      step();
-      step();
+      for (let i = 0; i < warmup; i++) step();
       const start = performance.now();
       for (let i = 0; i < steps; i++) step();
       return (performance.now() - start) / steps;
