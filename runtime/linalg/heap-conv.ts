@@ -202,12 +202,12 @@ export function convWeightGradientOnHeap(problem: HeapConvProblem, dw: Float32Ar
   const positions = win.oh * win.ow;
   const depth = c * win.kh * win.kw;
   const image = c * h * width;
-  const per = imagesPerChunk(n, depth * positions);
   if (winogradGradientTakes(c, m, win)) {
-    const heap = productHeap(depth, m, per * positions);
+    const heap = productHeap(depth, m, imagesPerChunk(n, depth * positions) * positions);
     if (heap !== undefined && convWeightGradientWinograd(heap, problem, dw)) return true;
   }
-  if (trainingThreads() > 1 && channelGroups(c, win).count > 1) {
+  const { per, lanes } = gradientChunks(n, depth * positions);
+  if (trainingThreads() > 1 && channelGroups(c, win).count * lanes > 1) {
     const done = weightGradientOnThreads(problem, dw);
     if (done !== undefined) return done;
   }
@@ -217,33 +217,60 @@ export function convWeightGradientOnHeap(problem: HeapConvProblem, dw: Float32Ar
   const rows = roundUp(depth, MR);
   const plain = rows * steps;
   const dyFloats = per * m * positions;
-  const extra = per * image + plain + dyFloats + tableFloats(win);
+  const ld = rowStride(m);
+  // Lane 1's C (lane 0's is the layout's).
+  const laneC = (lanes - 1) * rows * ld;
+  const extra = per * image + plain + dyFloats + tableFloats(win) + laneC;
   const heap = productHeap(depth, m, steps, extra);
   if (heap === undefined) return false;
   // Every chunk in the layout of the first, the largest: a smaller last chunk runs the first steps
   // of its reduction, and C stays in place for the chunks to add onto.
   const l = heap.layout(depth, m, steps, extra);
   const [xAt, plainAt, dyAt, table] = [l.extra, l.extra + per * image, l.extra + per * image + plain, l.extra + per * image + plain + dyFloats];
+  const cLanes = [l.c, table + tableFloats(win)];
   const f = heap.floats;
   // Rows past `depth` (the last block of A) multiply as zeros; their results are not read.
   f.fill(0, plainAt + depth * steps, plainAt + plain);
   const single = per >= n;
-  // Read by the first chunk only; the later ones add onto C.
+  // Read by each lane's first chunk only; its later ones add onto its C.
   heap.setBias(l);
-  for (let first = 0; first < n; first += per) {
-    const count = Math.min(per, n - first);
-    const total = count * positions;
-    f.set(x.subarray(first * image, (first + count) * image), xAt);
-    // Several chunks stay on this thread: split, each product's columns would cross to the other
-    // core's cache and back, which costs more than the split saves.
-    heap.im2col(count, xAt, c, h, width, win, table, plainAt * 4, steps * 4, positions * 4, single);
-    // Block q of A holds, for each reduction step, rows 4q … 4q + 3 side by side.
-    for (let q = 0; q < rows / MR; q++) heap.transpose((plainAt + q * MR * steps) * 4, steps * 4, (l.a + q * MR * l.k) * 4, MR * 4, MR, roundUp(total, 4));
-    writeDyTransposed(heap, dy, first, count, m, positions, dyAt, l.b, l.ld);
-    heap.run(l, undefined, first > 0, total, single);
+  for (let lane = 0; lane < lanes; lane++) {
+    const onLane = { ...l, c: cLanes[lane] };
+    for (let first = lane * per; first < n; first += lanes * per) {
+      const count = Math.min(per, n - first);
+      const total = count * positions;
+      f.set(x.subarray(first * image, (first + count) * image), xAt);
+      // Several chunks stay on this thread: split, each product's columns would cross to the other
+      // core's cache and back, which costs more than the split saves.
+      heap.im2col(count, xAt, c, h, width, win, table, plainAt * 4, steps * 4, positions * 4, single);
+      // Block q of A holds, for each reduction step, rows 4q … 4q + 3 side by side.
+      for (let q = 0; q < rows / MR; q++) heap.transpose((plainAt + q * MR * steps) * 4, steps * 4, (l.a + q * MR * l.k) * 4, MR * 4, MR, roundUp(total, 4));
+      writeDyTransposed(heap, dy, first, count, m, positions, dyAt, l.b, l.ld);
+      heap.run(onLane, undefined, first > lane * per, total, single);
+    }
   }
+  addLanes(f, l, cLanes.slice(0, lanes));
   readWeightGradient(f, l, dw);
   return true;
+}
+
+/**
+ * The chunks of an im2col weight gradient: `per` images a chunk (at most half the batch, so that
+ * both lanes have work), dealt to `lanes` lanes in turn, each summing into its own C, added at the
+ * end. Fixed by the sizes alone: one thread and two make the same sums.
+ */
+function gradientChunks(n: number, columnsPerImage: number): { per: number; lanes: number } {
+  const per = Math.min(imagesPerChunk(n, columnsPerImage), Math.ceil(n / 2));
+  return { per, lanes: Math.min(2, Math.ceil(n / per)) };
+}
+
+/** Lane 0's C (dWᵀ, `l.m` rows of `l.n` values) += every other lane's. */
+function addLanes(f: Float32Array, l: ProductLayout, lanes: readonly number[]): void {
+  for (const other of lanes.slice(1)) {
+    for (let r = 0; r < l.m; r++) {
+      for (let j = 0; j < l.n; j++) f[l.c + r * l.ld + j] += f[other + r * l.ld + j];
+    }
+  }
 }
 
 /**
@@ -269,13 +296,15 @@ function weightGradientOnThreads({ dy, x, n, c, h, width, m, win }: HeapConvProb
   const taps = win.kh * win.kw;
   const depth = c * taps;
   const image = c * h * width;
-  const per = imagesPerChunk(n, depth * positions);
+  const { per, lanes } = gradientChunks(n, depth * positions);
   const steps = roundUp(per * positions, 4);
   const groups = channelGroups(c, win);
   const groupRows = roundUp(groups.size * taps, MR);
   const ld = rowStride(m);
+  const rows = roundUp(depth, MR);
   const threads = trainingThreads();
-  const extra = n * image + n * positions * ld + threads * groupRows * steps + n * m * positions + tableFloats(win);
+  // After the rest: lane 1's C and A (lane 0's are the layout's).
+  const extra = n * image + n * positions * ld + threads * groupRows * steps + n * m * positions + tableFloats(win) + (lanes - 1) * rows * (ld + steps);
   const heap = productHeap(depth, m, steps, extra);
   if (heap === undefined) return false;
   if (heap.threads === 1) return undefined;
@@ -285,6 +314,8 @@ function weightGradientOnThreads({ dy, x, n, c, h, width, m, win }: HeapConvProb
   const plainAt = bAt + n * positions * ld;
   const dyAt = plainAt + threads * groupRows * steps;
   const table = dyAt + n * m * positions;
+  const laneC = table + tableFloats(win);
+  const laneA = laneC + rows * ld;
   const f = heap.floats;
   f.set(x, xAt);
   heap.setBias(l);
@@ -296,7 +327,9 @@ function weightGradientOnThreads({ dy, x, n, c, h, width, m, win }: HeapConvProb
     positions, per, n, steps, a: l.a * 4, blockStride: l.k * MR * 4,
     b: bAt * 4, ld: ld * 4, c: l.c * 4, columns: Math.ceil(m / NR) * NR, bias: l.bias * 4,
     plain: plainAt * 4, plainStride: groupRows * steps * 4,
+    lanes, laneStrideC: (laneC - l.c) * 4, laneStrideA: (laneA - l.a) * 4,
   });
+  addLanes(f, l, [l.c, laneC].slice(0, lanes));
   readWeightGradient(f, l, dw);
   return true;
 }

@@ -49,8 +49,8 @@ const ELEMENTWISE_KERNELS: readonly string[] = [
 const MAX_ELEMENTWISE_ARGUMENTS = 8;
 /** The word where an element-wise call's chunks OR the kernel's results (a max pool's NaN flag). */
 const ELEMENTWISE_RESULT = Word.slabs + 2 + 2 * MAX_ELEMENTWISE_ARGUMENTS;
-/** The most words a conv call takes from `Word.slabs` (see {@link ConvChunks}, the weight gradient's 29, {@link WinogradGradientLanes}' 29 and {@link WinogradChunks}' 30). */
-const CONV_WORDS = 30;
+/** The most words a conv call takes from `Word.slabs` (see {@link ConvChunks}, the weight gradient's 32, {@link WinogradGradientLanes}' 29 and {@link WinogradChunks}' 30). */
+const CONV_WORDS = 32;
 /**
  * An im2col call's words, from `Word.slabs`: the first image (bytes) and the bytes between
  * images, then `im2col`'s arguments from `channels` to `table` (see `im2col-kernel.ts`), the
@@ -157,19 +157,20 @@ function runChunk(e, c, f, k, thread) {
     const w = ${Word.slabs};
     const taps = c[w + 2], group = c[w + 3], channels = c[w + 4], positions = c[w + 14], per = c[w + 15], n = c[w + 16];
     const steps = c[w + 17], blockStride = c[w + 19], ld = c[w + 21], columns = c[w + 23];
-    const plain = c[w + 24] + thread * c[w + 25];
-    for (let g = lo; g < hi; g++) {
+    const plain = c[w + 24] + thread * c[w + 25], lanes = c[w + 29];
+    for (let item = lo; item < hi; item++) {
+      const g = Math.floor(item / lanes), lane = item % lanes;
       const c0 = g * group, count = Math.min(group, channels - c0), row0 = c0 * taps;
       const blocks = Math.ceil((count * taps) / ${MR});
-      for (let first = 0; first < n; first += per) {
+      const a = c[w + 18] + lane * c[w + 31] + (row0 / ${MR}) * blockStride, cAt = c[w + 22] + lane * c[w + 30] + row0 * ld;
+      for (let first = lane * per; first < n; first += lanes * per) {
         const images = Math.min(per, n - first), total = images * positions;
         for (let j = 0; j < images; j++) {
           e.im2col(c[w] + (first + j) * c[w + 1] + c0 * c[w + 26], count, c[w + 5], c[w + 6], c[w + 7], c[w + 8], c[w + 9], c[w + 10], c[w + 11], c[w + 12], c[w + 13],
             c[w + 27], plain + j * positions * 4, steps * 4);
         }
-        const a = c[w + 18] + (row0 / ${MR}) * blockStride;
         for (let q = 0; q < blocks; q++) e.transpose(plain + q * ${MR} * steps * 4, steps * 4, a + q * blockStride, ${MR * 4}, ${MR}, Math.ceil(total / 4) * 4);
-        runSlabs(e, a, blockStride, c[w + 20] + first * positions * ld, ld, c[w + 22] + row0 * ld, c[w + 28] + row0 * 4, blocks * ${MR}, columns, total, first > 0, 0, 0);
+        runSlabs(e, a, blockStride, c[w + 20] + first * positions * ld, ld, cAt, c[w + 28] + row0 * 4, blocks * ${MR}, columns, total, first > lane * per, 0, 0);
       }
     }
     return;
@@ -407,6 +408,13 @@ export interface WeightGradientChunks {
   /** Thread 0's plain rows and the bytes between threads'. */
   plain: number;
   plainStride: number;
+  /**
+   * Lanes (the chunks of images dealt to them in turn, each lane summing into its own C), and
+   * the bytes from lane 0's C and A to the next lane's: a group and a lane make an item.
+   */
+  lanes: number;
+  laneStrideC: number;
+  laneStrideA: number;
 }
 
 /** Workers over one shared memory that run chunks of a product with the caller. */
@@ -547,20 +555,22 @@ export class ProductWorkers {
   }
 
   /**
-   * A conv's weight gradient `dWᵀ = col · dYᵀ` in groups of input channels, each group whole on
-   * the thread that takes it: for every chunk of images, im2col of its channels into the
-   * thread's plain rows, transposed into its rows of A, and the product of those rows into its
-   * rows of C, adding over the chunks; the micro-kernel calls one thread makes for those rows,
-   * so bit-for-bit its result. dYᵀ for every image is in B before the call.
+   * A conv's weight gradient `dWᵀ = col · dYᵀ` in items of a group of input channels and a lane,
+   * each whole on the thread that takes it: for every chunk of images of the lane, im2col of the
+   * group's channels into the thread's plain rows, transposed into the group's rows of the lane's
+   * A, and the product of those rows into the group's rows of the lane's C, adding over the
+   * chunks; the micro-kernel calls one thread makes for those rows, so bit-for-bit its result.
+   * dYᵀ for every image is in B before the call.
    */
   weightGradient(groups: number, words: WeightGradientChunks): void {
-    this.pool.run(Math.min(groups, CHUNKS_PER_THREAD * this.threads), (c) => {
+    const items = groups * words.lanes;
+    this.pool.run(Math.min(items, CHUNKS_PER_THREAD * this.threads), (c) => {
       c[Word.kind] = Kind.weightGradient;
-      c[Word.items] = groups;
+      c[Word.items] = items;
       const values = [
         words.x, words.imageBytes, words.taps, words.group, words.channels, ...words.window, words.positions, words.per, words.n,
         words.steps, words.a, words.blockStride, words.b, words.ld, words.c, words.columns, words.plain, words.plainStride,
-        words.planeBytes, words.table, words.bias,
+        words.planeBytes, words.table, words.bias, words.lanes, words.laneStrideC, words.laneStrideA,
       ];
       values.forEach((value, k) => (c[Word.slabs + k] = value));
     });

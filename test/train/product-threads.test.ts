@@ -212,6 +212,28 @@ describe("conv and gemm on two threads", () => {
     lanes.mockRestore();
   });
 
+  it.each([
+    ["one input channel (MNIST's stem)", [32, 1, 28, 28], [32, 1, 3, 3], 1],
+    ["three input channels at stride 2, one group of channels", [6, 3, 32, 32], [16, 3, 3, 3], 2],
+  ])("an im2col weight gradient of %s: its two lanes run on the worker too, each call bit-for-bit the one-thread result", (_, xs, ws, stride) => {
+    const x = tensor(xs);
+    const w = tensor(ws);
+    const attributes = { strides: [stride, stride] as [number, number], pads: [1, 1, 1, 1] as [number, number, number, number], wants: [0, 1] };
+    const dy = tensor(conv(x, w, undefined, attributes).shape);
+    setTrainingThreads(1);
+    const [expected] = convBackward(dy, x, w, undefined, attributes);
+    setTrainingThreads(2);
+    const split = vi.spyOn(ProductWorkers.prototype, "weightGradient");
+    // Twenty calls at least: lanes that ran at once on shared operands would differ in some.
+    for (let call = 0; call < 200 && (call < 20 || productHeap(64, 64, 64)!.workerChunks === 0); call++) {
+      expect(firstDifference(convBackward(dy, x, w, undefined, attributes)[0].data, expected.data)).toBe(-1);
+    }
+    expect(split).toHaveBeenCalled();
+    for (const [groups, words] of split.mock.calls) expect([groups, words.lanes]).toEqual([1, 2]);
+    expect(productHeap(64, 64, 64)!.workerChunks).toBeGreaterThan(0);
+    split.mockRestore();
+  });
+
   it("gemm with bias, relu and leaky relu fused, odd sizes: bit-for-bit", () => {
     const runs: (() => Tensor)[] = [];
     for (const [n, f, units] of [[32, 3136, 128], [33, 1031, 67]]) {
