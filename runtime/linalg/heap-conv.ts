@@ -336,14 +336,17 @@ function weightGradientOnThreads({ dy, x, n, c, h, width, m, win }: HeapConvProb
 
 /**
  * B = dYᵀ for images `[first, first + count)` of dY `[n, m, P]`: row j·P + p at float `b` (row
- * stride `ld`) holds dY[first + j, :, p]. Copied into the heap at float `scratch` and transposed
- * 4 × 4 at a time, or value by value where m or P is not a multiple of 4.
+ * stride `ld`) holds dY[first + j, :, p]. Transposed 4 × 4 at a time from where dY is, when it
+ * is a tensor of the heap's arena, else from a copy at float `scratch`; value by value where m
+ * or P is not a multiple of 4.
  */
 function writeDyTransposed(heap: ProductHeap, dy: Float32Array, first: number, count: number, m: number, positions: number, scratch: number, b: number, ld: number): void {
   const f = heap.floats;
   if (m % 4 === 0 && positions % 4 === 0) {
-    f.set(dy.subarray(first * m * positions, (first + count) * m * positions), scratch);
-    for (let j = 0; j < count; j++) heap.transpose((scratch + j * m * positions) * 4, positions * 4, (b + j * positions * ld) * 4, ld * 4, m, positions);
+    const resident = heap.resident(dy);
+    if (resident === undefined) f.set(dy.subarray(first * m * positions, (first + count) * m * positions), scratch);
+    const from = resident === undefined ? scratch * 4 : resident + first * m * positions * 4;
+    for (let j = 0; j < count; j++) heap.transpose(from + j * m * positions * 4, positions * 4, (b + j * positions * ld) * 4, ld * 4, m, positions);
     return;
   }
   for (let j = 0; j < count; j++) {
