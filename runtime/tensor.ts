@@ -188,13 +188,10 @@ export function setPoolAllocator(from: PoolAllocator | undefined): void {
   allocator = from;
 }
 
-/** Gives a collected pool's buffers back to the allocator they came from. */
+/** Gives a collected pool's buffers (or a {@link lastingFloats} owner's) back to the allocator they came from. */
 const collected = new FinalizationRegistry<{ allocator: PoolAllocator; buffers: Set<Float32Array> }>(({ allocator, buffers }) => {
   for (const buffer of buffers) allocator.release(buffer);
 });
-
-/** Gives a buffer of {@link lastingFloats} back to its allocator once its owner is collected. */
-const lasting = new FinalizationRegistry<{ allocator: PoolAllocator; buffer: Float32Array }>(({ allocator, buffer }) => allocator.release(buffer));
 
 /**
  * A zero-filled buffer of `size` floats that lives as long as `owner` (an optimizer's state): from
@@ -206,7 +203,7 @@ export function lastingFloats(size: number, owner: object): Float32Array {
   const from = allocator;
   const buffer = from?.take(size);
   if (from === undefined || buffer === undefined) return new Float32Array(size);
-  lasting.register(owner, { allocator: from, buffer });
+  collected.register(owner, { allocator: from, buffers: new Set([buffer]) });
   return buffer;
 }
 

@@ -65,9 +65,8 @@ export function convForwardOnHeap(
       const l = heap.layout(m, count * positions, depth, extra);
       if (first === 0) heap.packA(l, weight.data, 0, depth, false);
       // Tensors in the heap's arena are read and written where they are.
-      const [xResident, yResident] = [heap.resident(x.data), heap.resident(y)];
-      if (xResident === undefined) heap.floats.set(x.data.subarray(first * image, (first + count) * image), l.extra);
-      const source = xResident === undefined ? l.extra : xResident / 4 + first * image;
+      const source = heap.readable(x.data, first * image, (first + count) * image, l.extra) / 4;
+      const yResident = heap.resident(y);
       heap.im2col(count, source, c, h, w, win, l.extra + count * image, l.b * 4, l.ld * 4, positions * 4);
       heap.setBias(l, bias?.data);
       heap.run(l, activation);
@@ -134,12 +133,11 @@ function convChunksOnThreads(
   const yAt = xAt + n * image;
   const table = yAt + n * m * positions;
   // Tensors in the heap's arena are read and written where they are.
-  const [xResident, yResident] = [heap.resident(x.data), heap.resident(y)];
-  if (xResident === undefined) heap.floats.set(x.data, xAt);
+  const yResident = heap.resident(y);
   heap.windowTable(table, win, w);
   const { last, alpha } = epilogueFlags(activation);
   const conv = {
-    x: xResident ?? xAt * 4, imageBytes: image * 4,
+    x: heap.readable(x.data, 0, n * image, xAt), imageBytes: image * 4,
     window: [c, h, w, win.kh, win.kw, win.sh, win.dh, win.oh, win.ow, win.pads.top], table: table * 4,
     b: l.extra * 4, threadStride: region * 4, cOffset: depth * l.ld * 4, ld: l.ld * 4,
     a: l.a * 4, blockStride: l.k * MR * 4, depth, paddedRows: l.paddedRows,
@@ -249,7 +247,7 @@ export function convWeightGradientOnHeap(problem: HeapConvProblem, dw: Float32Ar
       heap.run(onLane, undefined, first > lane * per, total, single);
     }
   }
-  addLanes(f, l, cLanes.slice(0, lanes));
+  heap.addLanes(cLanes.slice(0, lanes), l.m, l.n, l.ld);
   readWeightGradient(f, l, dw);
   return true;
 }
@@ -262,15 +260,6 @@ export function convWeightGradientOnHeap(problem: HeapConvProblem, dw: Float32Ar
 function gradientChunks(n: number, columnsPerImage: number): { per: number; lanes: number } {
   const per = Math.min(imagesPerChunk(n, columnsPerImage), Math.ceil(n / 2));
   return { per, lanes: Math.min(2, Math.ceil(n / per)) };
-}
-
-/** Lane 0's C (dWᵀ, `l.m` rows of `l.n` values) += every other lane's. */
-function addLanes(f: Float32Array, l: ProductLayout, lanes: readonly number[]): void {
-  for (const other of lanes.slice(1)) {
-    for (let r = 0; r < l.m; r++) {
-      for (let j = 0; j < l.n; j++) f[l.c + r * l.ld + j] += f[other + r * l.ld + j];
-    }
-  }
 }
 
 /**
@@ -329,7 +318,7 @@ function weightGradientOnThreads({ dy, x, n, c, h, width, m, win }: HeapConvProb
     plain: plainAt * 4, plainStride: groupRows * steps * 4,
     lanes, laneStrideC: (laneC - l.c) * 4, laneStrideA: (laneA - l.a) * 4,
   });
-  addLanes(f, l, [l.c, laneC].slice(0, lanes));
+  heap.addLanes([l.c, laneC].slice(0, lanes), l.m, l.n, l.ld);
   readWeightGradient(f, l, dw);
   return true;
 }
@@ -343,9 +332,7 @@ function weightGradientOnThreads({ dy, x, n, c, h, width, m, win }: HeapConvProb
 function writeDyTransposed(heap: ProductHeap, dy: Float32Array, first: number, count: number, m: number, positions: number, scratch: number, b: number, ld: number): void {
   const f = heap.floats;
   if (m % 4 === 0 && positions % 4 === 0) {
-    const resident = heap.resident(dy);
-    if (resident === undefined) f.set(dy.subarray(first * m * positions, (first + count) * m * positions), scratch);
-    const from = resident === undefined ? scratch * 4 : resident + first * m * positions * 4;
+    const from = heap.readable(dy, first * m * positions, (first + count) * m * positions, scratch);
     for (let j = 0; j < count; j++) heap.transpose(from + j * m * positions * 4, positions * 4, (b + j * positions * ld) * 4, ld * 4, m, positions);
     return;
   }

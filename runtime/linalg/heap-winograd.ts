@@ -150,10 +150,9 @@ function convWinogradOnThreads(
   writeWeights(heap, g.tile, { rows, aAt, zeroBias, biasAt }, weight, bias, rawAt);
   for (let t = 0; t < heap.threads; t++) f.fill(0, threadsAt + t * region, threadsAt + t * region + planes);
   // Tensors in the arena are read and written where they are.
-  const [xResident, yResident] = [heap.resident(x.data), heap.resident(y)];
-  if (xResident === undefined) f.set(x.data, xAt);
+  const yResident = heap.resident(y);
   heap.winogradChunks(Math.ceil(n / per), {
-    x: xResident ?? xAt * 4, imageBytes: image * 4, channels: c, height: h, width: w,
+    x: heap.readable(x.data, 0, n * image, xAt), imageBytes: image * 4, channels: c, height: h, width: w,
     inside: (win.pads.top * g.rowFloats + win.pads.left) * 4, rowBytes: g.rowFloats * 4, planeBytes: g.planeFloats * 4,
     th: g.th, tw: g.tw, tiles: g.tiles,
     xp: threadsAt * 4, threadStride: region * 4, vOffset: planes * 4, mOffset: mOffset * 4, ld,
@@ -246,17 +245,14 @@ export function convWeightGradientWinograd(heap: ProductHeap, problem: HeapConvP
   const f = heap.floats;
   f.fill(0, sums.zeroBias, sums.zeroBias + m);
   f.fill(0, input.xp, input.v);
-  // A dY in the heap's arena is read where it is (the 8 floats past its end are the arena's).
-  const dyResident = heap.resident(dy);
-
   for (let lane = 0; lane < lanes; lane++) {
     for (let chunk = lane; chunk * per < n; chunk += lanes) {
       const first = chunk * per;
       const count = Math.min(per, n - first);
       const total = count * g.tiles;
       transformInput(heap, x, first, count, [c, h, width], win, g, input);
-      if (dyResident === undefined) f.set(dy.subarray(first * dyImage, (first + count) * dyImage), dyAt);
-      const dyChunk = dyResident === undefined ? dyAt * 4 : dyResident + first * dyImage * 4;
+      // A dY in the heap's arena is read where it is (the 8 floats past its end are the arena's).
+      const dyChunk = heap.readable(dy, first * dyImage, (first + count) * dyImage, dyAt);
       heap.winogradGradient(dyChunk, m, count, g.th, g.tw, dmAt * 4, m * ld * 4, ld * 4);
       heap.winogradGradientChunk({
         v: input.v * 4, channels: c, ld, b: bAt * 4, steps, ldB, a: aAt * 4, m, dm: dmAt * 4, columns: roundUp(total, 4),
@@ -278,14 +274,11 @@ interface GradientSums {
 
 /** dU₀ += dU₁ (float32 sums, as the kernel's), dW = Gᵀ dU G (`wino_planes_dw`), copied into `dw`. */
 function finishWeightGradient(heap: ProductHeap, c: number, m: number, ldB: number, sums: GradientSums, dw: Float32Array): true {
-  const f = heap.floats;
   const { dU, laneFloats } = sums;
-  for (let lane = 1; lane < sums.lanes; lane++) {
-    const other = dU + lane * laneFloats;
-    for (let i = 0; i < laneFloats; i++) f[dU + i] += f[other + i];
-  }
+  // The 16 matrices dU_ξ of `m` rows are 16·m rows of one matrix.
+  heap.addLanes(Array.from({ length: sums.lanes }, (_, lane) => dU + lane * laneFloats), 16 * m, c, ldB);
   heap.winogradWeightGradient(dU * 4, m * ldB * 4, ldB * 4, m, c, sums.dw * 4);
-  dw.set(f.subarray(sums.dw, sums.dw + m * c * 9));
+  dw.set(heap.floats.subarray(sums.dw, sums.dw + m * c * 9));
   return true;
 }
 
@@ -408,9 +401,7 @@ function inputRegions(at: number, per: number, c: number, h: number, w: number, 
 function transformInput(heap: ProductHeap, x: Float32Array, first: number, count: number, [c, h, w]: readonly number[], win: Window2d, g: TileGeometry, r: InputRegions): void {
   const image = c * h * w;
   // An input in the tensor arena is read where it is.
-  const resident = heap.resident(x);
-  const from = resident === undefined ? r.x * 4 : resident + first * image * 4;
-  if (resident === undefined) heap.floats.set(x.subarray(first * image, (first + count) * image), r.x);
+  const from = heap.readable(x, first * image, (first + count) * image, r.x);
   const inside = r.xp + win.pads.top * g.rowFloats + win.pads.left;
   for (let plane = 0; plane < count * c; plane++) {
     heap.copyRows(from + plane * h * w * 4, w * 4, (inside + plane * g.planeFloats) * 4, g.rowFloats * 4, h, w);

@@ -675,6 +675,31 @@ export class ProductHeap {
     return this.arena?.holds(view) ? view.byteOffset : undefined;
   }
 
+  /**
+   * The byte address of floats `[start, end)` of `view` for a kernel to read: where they are when
+   * `view` is a tensor of this heap's arena, else copied into the heap at float `scratch`.
+   */
+  readable(view: Float32Array, start: number, end: number, scratch: number): number {
+    const at = this.resident(view);
+    if (at !== undefined) return at + start * 4;
+    this.floats.set(view.subarray(start, end), scratch);
+    return scratch * 4;
+  }
+
+  /**
+   * Adds up partial sums in place: the `rows` × `columns` matrix (row stride `ld`) at float
+   * `lanes[0]` += each of the others, in their order, in float32 as the kernel sums.
+   */
+  addLanes(lanes: readonly number[], rows: number, columns: number, ld: number): void {
+    const f = this.floats;
+    const to = lanes[0];
+    for (const from of lanes.slice(1)) {
+      for (let r = 0; r < rows; r++) {
+        for (let j = 0; j < columns; j++) f[to + r * ld + j] += f[from + r * ld + j];
+      }
+    }
+  }
+
   /** The byte pointers of `views` where every one is a tensor of this heap's arena, else undefined. */
   private residentAll(views: readonly Float32Array[]): number[] | undefined {
     const arena = this.arena;
