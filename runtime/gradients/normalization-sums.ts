@@ -70,8 +70,11 @@ export function binMoments(x: Float32Array, dy: Float32Array, layout: ChannelLay
   // Four sums per plane, from the plane's first value, then added to their bin plane by plane.
   const planes = new Float64Array(4 * n * c);
   const heap = pointwiseHeap(x.length);
-  if (heap !== undefined) heap.planeSums("moments", [x, dy], inner, Float64Array.from({ length: n * c }, (_, p) => shift[perSample ? p : p % c]), planes);
-  else {
+  if (heap !== undefined) {
+    const origins = new Float64Array(n * c);
+    for (let p = 0; p < n * c; p++) origins[p] = shift[perSample ? p : p % c];
+    heap.planeSums("moments", [x, dy], inner, origins, planes);
+  } else {
     for (let plane = 0; plane < n * c; plane++) {
       const origin = shift[perSample ? plane : plane % c];
       let s1 = 0;

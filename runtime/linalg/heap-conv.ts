@@ -27,7 +27,7 @@ import { epilogueFlags, kernelFuses, rowStride } from "../fast/product.js";
 import { convWeightGradientWinograd, convWinogradOnHeap, winogradGradientTakes, winogradTakes } from "./heap-winograd.js";
 import { productHeap, trainingThreads, type ProductHeap, type ProductLayout } from "./wasm-products.js";
 import { MR, NR } from "../wasm/gemm-kernel.js";
-import { freshFloats, type Tensor } from "../tensor.js";
+import type { Tensor } from "../tensor.js";
 import { window2d, type Window2d } from "../window.js";
 
 /** The column floats a product takes at a time: 512 KiB, half of a core's L2 cache. */
@@ -237,10 +237,11 @@ export function convWeightGradientOnHeap(problem: HeapConvProblem, dw: Float32Ar
     for (let first = lane * per; first < n; first += lanes * per) {
       const count = Math.min(per, n - first);
       const total = count * positions;
-      f.set(x.subarray(first * image, (first + count) * image), xAt);
+      // An input in the arena is read where it is.
+      const from = heap.readable(x, first * image, (first + count) * image, xAt) / 4;
       // Several chunks stay on this thread: split, each product's columns would cross to the other
       // core's cache and back, which costs more than the split saves.
-      heap.im2col(count, xAt, c, h, width, win, table, plainAt * 4, steps * 4, positions * 4, single);
+      heap.im2col(count, from, c, h, width, win, table, plainAt * 4, steps * 4, positions * 4, single);
       // Block q of A holds, for each reduction step, rows 4q … 4q + 3 side by side.
       for (let q = 0; q < rows / MR; q++) heap.transpose((plainAt + q * MR * steps) * 4, steps * 4, (l.a + q * MR * l.k) * 4, MR * 4, MR, roundUp(total, 4));
       writeDyTransposed(heap, dy, first, count, m, positions, dyAt, l.b, l.ld);
@@ -374,17 +375,30 @@ export function convInputGradientOnHeap(problem: HeapConvProblem, dx: Float32Arr
   const heap = productHeap(c, n * h * width, depth, convForwardExtra(dyShape, back, depth, c));
   if (heap === undefined) return false;
   // flipped[ci][mo][ky][kx] = w[mo][ci][kh − 1 − ky][kw − 1 − kx]
-  const flipped = freshFloats(c * depth);
+  const flipped = flipScratch(c * depth);
   const taps = kh * kw;
   for (let mo = 0; mo < m; mo++) {
     for (let ci = 0; ci < c; ci++) {
       const from = (mo * c + ci) * taps;
-      const to = (ci * m + mo) * taps;
-      for (let t = 0; t < taps; t++) flipped[to + taps - 1 - t] = w[from + t];
+      const last = (ci * m + mo) * taps + taps - 1;
+      for (let t = 0; t < taps; t++) flipped[last - t] = w[from + t];
     }
   }
   convForwardOnHeap(heap, { shape: dyShape, data: dy }, { shape: [c, m, kh, kw], data: flipped }, undefined, back, undefined, dx);
   return true;
+}
+
+let flipBuffer = new Float32Array(0);
+
+/**
+ * `size` floats for the flipped weights of {@link convInputGradientOnHeap}, which the conv copies
+ * into the heap before it returns: one plain buffer, grown as needed. Always a plain one: the
+ * buffer pool's are views of the heap's shared memory or not by their size, and a loop that sees
+ * both kinds of array runs 2–5 times slower in V8.
+ */
+function flipScratch(size: number): Float32Array {
+  if (flipBuffer.length < size) flipBuffer = new Float32Array(size);
+  return flipBuffer.subarray(0, size);
 }
 
 /**
@@ -413,16 +427,21 @@ function inputGradientByColumns({ dy, w, n, c, h, width, m, win }: HeapConvProbl
   heap.packA(l, w, 0, depth, true);
   heap.setBias(l);
   const f = heap.floats;
-  f.set(dy.subarray(0, n * m * positions), dyAt);
-  f.fill(0, dxAt, dxAt + n * image);
+  // dY and dx where they are when they are tensors of the arena.
+  const dyFrom = heap.readable(dy, 0, n * m * positions, dyAt);
+  const dxResident = heap.resident(dx);
+  const dxTo = dxResident === undefined ? dxAt : dxResident / 4;
+  // The view itself, not the heap's floats: those may end before the arena's newest blocks.
+  if (dxResident === undefined) f.fill(0, dxAt, dxAt + n * image);
+  else dx.fill(0, 0, n * image);
   heap.windowTable(table, win, width);
   const chunks = Math.ceil(n / per);
   const threaded =
     chunks > 1 &&
     heap.inputGradientChunks(chunks, {
-      dx: dxAt * 4, imageFloats: image,
+      dx: dxTo * 4, imageFloats: image,
       window: [c, h, width, win.kh, win.kw, win.sh, win.dh, win.oh, win.ow, win.pads.top], table: table * 4,
-      m, positions, per, n, dy: dyAt * 4, a: l.a * 4, blockStride: l.k * MR * 4, ld: ld * 4,
+      m, positions, per, n, dy: dyFrom, a: l.a * 4, blockStride: l.k * MR * 4, ld: ld * 4,
       b: l.extra * 4, threadStride: region * 4, cOffset: m * ld * 4, bias: l.bias * 4, paddedRows: l.paddedRows,
     });
   if (!threaded) {
@@ -431,11 +450,11 @@ function inputGradientByColumns({ dy, w, n, c, h, width, m, win }: HeapConvProbl
     const chunkLayout = { ...l, b, c: cAt, ld };
     for (let first = 0; first < n; first += per) {
       const count = Math.min(per, n - first);
-      for (let j = 0; j < count; j++) heap.copyRows((dyAt + (first + j) * m * positions) * 4, positions * 4, (b + j * positions) * 4, ld * 4, m, positions);
+      for (let j = 0; j < count; j++) heap.copyRows(dyFrom + (first + j) * m * positions * 4, positions * 4, (b + j * positions) * 4, ld * 4, m, positions);
       heap.run({ ...chunkLayout, n: count * positions }, undefined, false, m, false);
-      heap.col2im(count, dxAt + first * image, c, h, width, win, table, cAt * 4, ld * 4, positions * 4);
+      heap.col2im(count, dxTo + first * image, c, h, width, win, table, cAt * 4, ld * 4, positions * 4);
     }
   }
-  dx.set(f.subarray(dxAt, dxAt + n * image));
+  if (dxResident === undefined) dx.set(f.subarray(dxAt, dxAt + n * image));
   return true;
 }

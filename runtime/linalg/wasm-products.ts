@@ -691,12 +691,12 @@ export class ProductHeap {
    * `lanes[0]` += each of the others, in their order, in float32 as the kernel sums.
    */
   addLanes(lanes: readonly number[], rows: number, columns: number, ld: number): void {
-    const f = this.floats;
     const to = lanes[0];
+    // Rows of whole vectors: the columns past `columns` are padding nobody reads.
+    const [add, width] = [this.pointwiseKernels.add, Math.ceil(columns / 4) * 4];
     for (const from of lanes.slice(1)) {
-      for (let r = 0; r < rows; r++) {
-        for (let j = 0; j < columns; j++) f[to + r * ld + j] += f[from + r * ld + j];
-      }
+      if (width === ld) add(from * 4, to * 4, to * 4, rows * ld);
+      else for (let r = 0; r < rows; r++) add((from + r * ld) * 4, (to + r * ld) * 4, (to + r * ld) * 4, width);
     }
   }
 

@@ -232,6 +232,10 @@ describe.each([1, 2])("the kernels on tensors in the arena, %i thread(s)", (thre
     setTrainingThreads(threads);
     const x = pooled(pool, xShape);
     const weight = { shape: wShape, data: Float32Array.from({ length: wShape.reduce((a, b) => a * b, 1) }, () => random() * 0.4 - 0.2) };
+    // A block of dx's size left full of NaN, which the pool hands to dx unzeroed: the gradient must clear it.
+    const stale = pooled(pool, xShape);
+    stale.data.fill(NaN);
+    pool.giveBack([stale]);
     const outputs: Tensor[] = [];
     const [wasm, ts] = bothWays(() =>
       withBufferPool(pool, () => {
