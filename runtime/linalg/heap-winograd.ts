@@ -207,8 +207,9 @@ const GRADIENT_LANES = 2;
 /**
  * `dw` (`[m, c, 3, 3]`, overwritten) = the weight gradient of a conv {@link winogradGradientTakes}
  * takes, on `heap`: per chunk of images, V_ξ of the input's tiles and dM_ξ = (A dY Aᵀ)_ξ of dY's
- * (`wino_planes_grad`), each transposed into the micro-kernel's operands (V_ξᵀ rows, dM_ξ row
- * blocks), and dU_ξ `[m × c]` += dM_ξ · V_ξᵀ. The chunks go to {@link GRADIENT_LANES} lanes in
+ * (`wino_planes_grad`), and dU_ξ `[m × c]` += dM_ξ · V_ξᵀ by `gemm_nt`, which reads both as the
+ * transforms wrote them, the tiles along each row (`runtime/wasm/gemm-nt-kernel.ts`; V and dM
+ * of a chunk within {@link CHUNK_FLOATS}). The chunks go to {@link GRADIENT_LANES} lanes in
  * turn (chunk k to lane k mod 2), each summing its own dU in place; then dU = dU₀ + dU₁ and
  * dW = Gᵀ dU G. On several threads the lanes run at once ({@link gradientLanesOnThreads}). False
  * (nothing written) where its operands would not fit the heap.
@@ -217,55 +218,47 @@ export function convWeightGradientWinograd(heap: ProductHeap, problem: HeapConvP
   const { dy, x, n, c, h, width, m, win } = problem;
   const g = tileGeometry(win);
   // At most half the batch a chunk, so that both lanes have work.
-  const per = Math.max(1, Math.min(Math.ceil(n / GRADIENT_LANES), Math.floor(CHUNK_FLOATS / (32 * g.tiles * (c + m)))));
+  const per = Math.max(1, Math.min(Math.ceil(n / GRADIENT_LANES), Math.floor(CHUNK_FLOATS / (16 * g.tiles * (c + m)))));
   const lanes = Math.min(GRADIENT_LANES, Math.ceil(n / per));
-  // A's reduction steps: the chunk's tiles in whole columns of the 4 × 4 transposes.
-  const steps = roundUp(per * g.tiles, 4);
   const ld = rowStride(per * g.tiles + 3);
-  const ldB = rowStride(c);
+  const ldU = rowStride(c);
   const dyImage = m * win.oh * win.ow;
-  const laneFloats = 16 * m * ldB;
-  const sums: GradientSums = { zeroBias: 0, dU: m, laneFloats, lanes, dw: m + lanes * laneFloats };
+  const laneFloats = 16 * m * ldU;
+  const sums: GradientSums = { dU: 0, laneFloats, lanes, dw: lanes * laneFloats };
   const after = sums.dw + m * c * 9;
-  const sizes = { per, steps, ld, ldB, dyImage };
+  const sizes = { per, ld, ldU, dyImage };
   if (heap.threads > 1 && lanes > 1) {
     const done = gradientLanesOnThreads(heap, problem, g, sizes, sums, after);
-    if (done) return finishWeightGradient(heap, c, m, ldB, sums, dw);
+    if (done) return finishWeightGradient(heap, c, m, ldU, sums, dw);
   }
 
   const input = inputRegions(after, per, c, h, width, g, ld);
-  const bAt = input.end;
-  const dyAt = bAt + 16 * steps * ldB;
+  const dyAt = input.end;
   // The transform of dY reads up to 8 floats past its last plane.
   const dmAt = dyAt + per * dyImage + 8;
-  const aAt = dmAt + 16 * m * ld;
-  const end = aAt + 16 * m * steps;
+  const end = dmAt + 16 * m * ld;
   if (!heapHolds(end)) return false;
   heap.layout(0, 0, 0, end);
-  const f = heap.floats;
-  f.fill(0, sums.zeroBias, sums.zeroBias + m);
-  f.fill(0, input.xp, input.v);
+  heap.floats.fill(0, input.xp, input.v);
   for (let lane = 0; lane < lanes; lane++) {
     for (let chunk = lane; chunk * per < n; chunk += lanes) {
       const first = chunk * per;
       const count = Math.min(per, n - first);
-      const total = count * g.tiles;
       transformInput(heap, x, first, count, [c, h, width], win, g, input);
       // A dY in the heap's arena is read where it is (the 8 floats past its end are the arena's).
       const dyChunk = heap.readable(dy, first * dyImage, (first + count) * dyImage, dyAt);
       heap.winogradGradient(dyChunk, m, count, g.th, g.tw, dmAt * 4, m * ld * 4, ld * 4);
       heap.winogradGradientChunk({
-        v: input.v * 4, channels: c, ld, b: bAt * 4, steps, ldB, a: aAt * 4, m, dm: dmAt * 4, columns: roundUp(total, 4),
-        c: (sums.dU + lane * laneFloats) * 4, zeroBias: sums.zeroBias * 4, total, accumulate: chunk >= lanes ? 1 : 0,
+        v: input.v * 4, channels: c, dm: dmAt * 4, m, ld,
+        c: (sums.dU + lane * laneFloats) * 4, ldU, total: count * g.tiles, accumulate: chunk >= lanes ? 1 : 0,
       });
     }
   }
-  return finishWeightGradient(heap, c, m, ldB, sums, dw);
+  return finishWeightGradient(heap, c, m, ldU, sums, dw);
 }
 
-/** Where a Winograd weight gradient's sums are in the heap (floats): the zero bias, the lanes' dU, the weight gradient. */
+/** Where a Winograd weight gradient's sums are in the heap (floats): the lanes' dU, the weight gradient. */
 interface GradientSums {
-  zeroBias: number;
   dU: number;
   laneFloats: number;
   lanes: number;
@@ -273,11 +266,11 @@ interface GradientSums {
 }
 
 /** dU₀ += dU₁ (float32 sums, as the kernel's), dW = Gᵀ dU G (`wino_planes_dw`), copied into `dw`. */
-function finishWeightGradient(heap: ProductHeap, c: number, m: number, ldB: number, sums: GradientSums, dw: Float32Array): true {
+function finishWeightGradient(heap: ProductHeap, c: number, m: number, ldU: number, sums: GradientSums, dw: Float32Array): true {
   const { dU, laneFloats } = sums;
   // The 16 matrices dU_ξ of `m` rows are 16·m rows of one matrix.
-  heap.addLanes(Array.from({ length: sums.lanes }, (_, lane) => dU + lane * laneFloats), 16 * m, c, ldB);
-  heap.winogradWeightGradient(dU * 4, m * ldB * 4, ldB * 4, m, c, sums.dw * 4);
+  heap.addLanes(Array.from({ length: sums.lanes }, (_, lane) => dU + lane * laneFloats), 16 * m, c, ldU);
+  heap.winogradWeightGradient(dU * 4, m * ldU * 4, ldU * 4, m, c, sums.dw * 4);
   dw.set(heap.floats.subarray(sums.dw, sums.dw + m * c * 9));
   return true;
 }
@@ -293,7 +286,7 @@ function gradientLanesOnThreads(
   heap: ProductHeap,
   { dy, x, n, c, h, width, m, win }: HeapConvProblem,
   g: TileGeometry,
-  { per, steps, ld, ldB, dyImage }: { per: number; steps: number; ld: number; ldB: number; dyImage: number },
+  { per, ld, ldU, dyImage }: { per: number; ld: number; ldU: number; dyImage: number },
   sums: GradientSums,
   after: number,
 ): boolean {
@@ -303,20 +296,17 @@ function gradientLanesOnThreads(
   const dyAt = xAt + (xResident === undefined ? n * image : 0);
   // The transform of dY reads up to 8 floats past its last plane.
   const threadsAt = dyAt + (dyResident === undefined ? n * dyImage + 8 : 0);
-  // A thread's region, from its padded planes: V, B, dM and A, as one thread lays them out.
+  // A thread's region, from its padded planes: V and dM, as one thread lays them out.
   const chunk = inputRegions(0, per, c, h, width, g, ld);
   const vOffset = chunk.v - chunk.xp;
-  const bOffset = chunk.end - chunk.xp;
-  const dmOffset = bOffset + 16 * steps * ldB;
-  const aOffset = dmOffset + 16 * m * ld;
-  const region = aOffset + 16 * m * steps;
+  const dmOffset = chunk.end - chunk.xp;
+  const region = dmOffset + 16 * m * ld;
   const end = threadsAt + heap.threads * region;
   if (!heapHolds(end)) return false;
   heap.layout(0, 0, 0, end);
   // A heap that moved to a larger memory left the arena's tensors behind: one thread then.
   if (heap.resident(x) !== xResident || heap.resident(dy) !== dyResident) return false;
   const f = heap.floats;
-  f.fill(0, sums.zeroBias, sums.zeroBias + m);
   for (let t = 0; t < heap.threads; t++) f.fill(0, threadsAt + t * region, threadsAt + t * region + vOffset);
   if (xResident === undefined) f.set(x, xAt);
   if (dyResident === undefined) f.set(dy, dyAt);
@@ -324,11 +314,9 @@ function gradientLanesOnThreads(
     x: xResident ?? xAt * 4, imageBytes: image * 4, channels: c, height: h, width,
     inside: (win.pads.top * g.rowFloats + win.pads.left) * 4, rowBytes: g.rowFloats * 4, planeBytes: g.planeFloats * 4,
     th: g.th, tw: g.tw, tiles: g.tiles,
-    region: threadsAt * 4, regionStride: region * 4, ld,
-    vOffset: vOffset * 4, bOffset: bOffset * 4, dmOffset: dmOffset * 4, aOffset: aOffset * 4, steps, ldB,
-    m, dU: sums.dU * 4, laneStride: sums.laneFloats * 4,
-    per, n, lanes: sums.lanes, zeroBias: sums.zeroBias * 4,
-    dy: dyResident ?? dyAt * 4, dyImageBytes: dyImage * 4,
+    region: threadsAt * 4, regionStride: region * 4, ld, vOffset: vOffset * 4, dmOffset: dmOffset * 4,
+    m, ldU, dU: sums.dU * 4, laneStride: sums.laneFloats * 4,
+    per, n, lanes: sums.lanes, dy: dyResident ?? dyAt * 4, dyImageBytes: dyImage * 4,
   });
 }
 

@@ -49,7 +49,7 @@ const ELEMENTWISE_KERNELS: readonly string[] = [
 const MAX_ELEMENTWISE_ARGUMENTS = 8;
 /** The word where an element-wise call's chunks OR the kernel's results (a max pool's NaN flag). */
 const ELEMENTWISE_RESULT = Word.slabs + 2 + 2 * MAX_ELEMENTWISE_ARGUMENTS;
-/** The most words a conv call takes from `Word.slabs` (see {@link ConvChunks}, the weight gradient's 32, {@link WinogradGradientLanes}' 29 and {@link WinogradChunks}' 30). */
+/** The most words a conv call takes from `Word.slabs` (see {@link ConvChunks}, the weight gradient's 32, {@link WinogradGradientLanes}' 25 and {@link WinogradChunks}' 30). */
 const CONV_WORDS = 32;
 /**
  * An im2col call's words, from `Word.slabs`: the first image (bytes) and the bytes between
@@ -133,21 +133,18 @@ function runChunk(e, c, f, k, thread) {
   if (c[${Word.kind}] === ${Kind.winogradGradientLanes}) {
     const w = ${Word.slabs};
     const channels = c[w + 2], h = c[w + 3], width = c[w + 4], th = c[w + 8], tw = c[w + 9], tiles = c[w + 10];
-    const ld = c[w + 13], steps = c[w + 17], ldB = c[w + 18], m = c[w + 19], per = c[w + 22], n = c[w + 23], lanes = c[w + 24];
-    const xp = c[w + 11] + thread * c[w + 12], v = xp + c[w + 14], b = xp + c[w + 15], dm = xp + c[w + 16], a = xp + c[w + 26];
+    const ld = c[w + 13], m = c[w + 16], ldU = c[w + 17], per = c[w + 20], n = c[w + 21], lanes = c[w + 22];
+    const xp = c[w + 11] + thread * c[w + 12], v = xp + c[w + 14], dm = xp + c[w + 15];
     for (let lane = lo; lane < hi; lane++) {
-      const dU = c[w + 20] + lane * c[w + 21];
+      const dU = c[w + 18] + lane * c[w + 19];
       for (let chunk = lane; chunk * per < n; chunk += lanes) {
-        const first = chunk * per, count = Math.min(per, n - first), total = count * tiles, columns = Math.ceil(total / 4) * 4;
+        const first = chunk * per, count = Math.min(per, n - first), total = count * tiles;
         const x = c[w] + first * c[w + 1];
         for (let p = 0; p < count * channels; p++) e.copy_rows(x + p * h * width * 4, width * 4, xp + c[w + 5] + p * c[w + 7], c[w + 6], h, width);
         e.wino_planes_in(xp, channels, count, th, tw, c[w + 6], c[w + 7], v, channels * ld * 4, ld * 4);
-        e.wino_planes_grad(c[w + 27] + first * c[w + 28], m, count, th, tw, dm, m * ld * 4, ld * 4);
+        e.wino_planes_grad(c[w + 23] + first * c[w + 24], m, count, th, tw, dm, m * ld * 4, ld * 4);
         for (let xi = 0; xi < 16; xi++) {
-          const bXi = b + xi * steps * ldB * 4, aXi = a + xi * m * steps * 4;
-          e.transpose(v + xi * channels * ld * 4, ld * 4, bXi, ldB * 4, channels, columns);
-          for (let q = 0; q < m; q += ${MR}) e.transpose(dm + (xi * m + q) * ld * 4, ld * 4, aXi + q * steps * 4, ${MR * 4}, ${MR}, columns);
-          runSlabs(e, aXi, steps * ${MR * 4}, bXi, ldB * 4, dU + xi * m * ldB * 4, c[w + 25], m, Math.ceil(channels / ${NR}) * ${NR}, total, chunk >= lanes, 0, 0);
+          e.gemm_nt(dm + xi * m * ld * 4, ld * 4, v + xi * channels * ld * 4, ld * 4, dU + xi * m * ldU * 4, ldU * 4, m, channels, total, chunk >= lanes ? 1 : 0);
         }
       }
     }
@@ -296,26 +293,20 @@ export interface WinogradChunks extends WinogradInput {
 }
 
 /**
- * A chunk of a Winograd weight gradient on one thread (`ProductHeap.winogradGradientChunk`, see `heap-winograd.ts`):
- * for each ξ, V_ξ transposed into B_ξ, dM_ξ's rows into the row blocks of A_ξ, and dU_ξ += A_ξ · B_ξ.
- * Byte addresses; strides and sizes in floats.
+ * A chunk of a Winograd weight gradient on one thread (`ProductHeap.winogradGradientChunk`, see
+ * `heap-winograd.ts`): for each ξ, dU_ξ += dM_ξ · V_ξᵀ (`gemm_nt`). Byte addresses; strides and
+ * sizes in floats.
  */
 export interface WinogradGradientChunk {
-  /** V (16 matrices of `channels` rows, `ld` apart), and B (16 matrices of `steps` rows, `ldB` apart). */
+  /** V (16 matrices of `channels` rows) and dM (16 matrices of `m` rows), rows `ld` apart. */
   v: number;
   channels: number;
-  ld: number;
-  b: number;
-  steps: number;
-  ldB: number;
-  /** A (16 matrices of `m` rows in blocks, `steps` long), dM (16 matrices of `m` rows, `ld` apart), and the columns the transposes move (a multiple of 4). */
-  a: number;
-  m: number;
   dm: number;
-  columns: number;
-  /** dU (16 matrices of `m` rows, `ldB` apart), the zero bias, the tiles of the chunk (the reduction), and whether to add to dU. */
+  m: number;
+  ld: number;
+  /** dU (16 matrices of `m` rows, `ldU` apart), the tiles of the chunk (the reduction), and whether to add to dU. */
   c: number;
-  zeroBias: number;
+  ldU: number;
   total: number;
   accumulate: number;
 }
@@ -324,29 +315,25 @@ export interface WinogradGradientChunk {
  * A Winograd weight gradient in lanes (`ProductWorkers.winogradGradientLanes`, see
  * `heap-winograd.ts`): lane j takes chunks j, j + lanes, j + 2·lanes … of `per` images and sums
  * their dU_ξ += dM_ξ · V_ξᵀ into its own dU, whole on the thread that takes it (its padded planes,
- * V, B, dM and A in the thread's region). Byte addresses and offsets; strides and sizes in floats.
+ * V and dM in the thread's region). Byte addresses and offsets; strides and sizes in floats.
  */
 export interface WinogradGradientLanes extends WinogradInput {
-  /** Thread 0's region (its padded planes first) and the bytes between threads'; V's row stride. */
+  /** Thread 0's region (its padded planes first) and the bytes between threads'; V's and dM's row stride. */
   region: number;
   regionStride: number;
   ld: number;
-  /** From a region's start to its V, its B (16 matrices of `steps` rows, `ldB` apart), its dM and its A. */
+  /** From a region's start to its V and its dM. */
   vOffset: number;
-  bOffset: number;
   dmOffset: number;
-  aOffset: number;
-  steps: number;
-  ldB: number;
-  /** Output channels; lane 0's dU (16 matrices of `m` rows, `ldB` apart) and the bytes between lanes'. */
+  /** Output channels; lane 0's dU (16 matrices of `m` rows, `ldU` apart) and the bytes between lanes'. */
   m: number;
+  ldU: number;
   dU: number;
   laneStride: number;
-  /** Images per chunk and in all, the lanes, and the zero bias. */
+  /** Images per chunk and in all, and the lanes. */
   per: number;
   n: number;
   lanes: number;
-  zeroBias: number;
   /** Image 0 of dY and the bytes between its images. */
   dy: number;
   dyImageBytes: number;
@@ -538,8 +525,8 @@ export class ProductWorkers {
   /**
    * A Winograd weight gradient's lanes, each whole on the thread that takes it: for each of its
    * chunks, the images into the thread's padded planes, the input transform into its V, dY's
-   * transform into its dM, and for each ξ the transposes into its B and A and the product added
-   * into the lane's dU; the calls one thread makes for the lane, so bit-for-bit its result.
+   * transform into its dM, and for each ξ the product dM_ξ · V_ξᵀ added into the lane's dU
+   * (`gemm_nt`); the calls one thread makes for the lane, so bit-for-bit its result.
    */
   winogradGradientLanes(words: WinogradGradientLanes): void {
     this.pool.run(words.lanes, (c) => {
@@ -547,8 +534,8 @@ export class ProductWorkers {
       c[Word.items] = words.lanes;
       const values = [
         words.x, words.imageBytes, words.channels, words.height, words.width, words.inside, words.rowBytes, words.planeBytes, words.th, words.tw,
-        words.tiles, words.region, words.regionStride, words.ld, words.vOffset, words.bOffset, words.dmOffset, words.steps, words.ldB, words.m,
-        words.dU, words.laneStride, words.per, words.n, words.lanes, words.zeroBias, words.aOffset, words.dy, words.dyImageBytes,
+        words.tiles, words.region, words.regionStride, words.ld, words.vOffset, words.dmOffset, words.m, words.ldU, words.dU, words.laneStride,
+        words.per, words.n, words.lanes, words.dy, words.dyImageBytes,
       ];
       values.forEach((value, k) => (c[Word.slabs + k] = value));
     });

@@ -25,6 +25,7 @@
  */
 import type { FusedActivation } from "./epilogue.js";
 import { gemmKernelBody, GEMM_KERNEL, MR, NR } from "../wasm/gemm-kernel.js";
+import { GEMM_NT_KERNEL, gemmNtFunction } from "../wasm/gemm-nt-kernel.js";
 import { fusedMultiplyAddsByDefault, relaxedMaddSupported } from "../wasm/relaxed-simd.js";
 import { COL2IM_KERNEL, col2imFunction, copyRowsFunction, COPY_ROWS_KERNEL, im2colFunction, IM2COL_KERNEL, transposeFunction, TRANSPOSE_KERNEL } from "../wasm/im2col-kernel.js";
 import { encodeModule, type MemoryImport } from "../wasm/module.js";
@@ -126,6 +127,7 @@ export class ProductHeap {
   private gemmTile: GemmTile;
   private im2colKernel!: WindowKernel;
   private transposeKernel!: (src: number, srcStride: number, dst: number, dstStride: number, rows: number, columns: number) => void;
+  private gemmNt!: (a: number, lda: number, b: number, ldb: number, c: number, ldc: number, m: number, n: number, k: number, accumulate: number) => void;
   private col2imKernel!: WindowKernel;
   private copyRowsKernel!: (src: number, srcStride: number, dst: number, dstStride: number, rows: number, floats: number) => void;
   private pointwiseKernels!: Record<PointwiseOp, PointwiseKernel>;
@@ -198,6 +200,7 @@ export class ProductHeap {
     const gemmTile = exports[GEMM_KERNEL] as GemmTile;
     this.im2colKernel = exports[IM2COL_KERNEL] as WindowKernel;
     this.transposeKernel = exports[TRANSPOSE_KERNEL] as typeof this.transposeKernel;
+    this.gemmNt = exports[GEMM_NT_KERNEL] as typeof this.gemmNt;
     this.col2imKernel = exports[COL2IM_KERNEL] as WindowKernel;
     this.copyRowsKernel = exports[COPY_ROWS_KERNEL] as typeof this.copyRowsKernel;
     this.pointwiseKernels = exportsNamed<PointwiseKernel, PointwiseOp>(exports, POINTWISE_KERNELS);
@@ -465,23 +468,13 @@ export class ProductHeap {
   }
 
   /**
-   * A chunk of a Winograd weight gradient on this thread: for each ξ, the transposes into its
-   * operands and its product (see {@link WinogradGradientChunk}). Several threads take whole
-   * lanes of chunks instead ({@link winogradGradientLanes}).
+   * A chunk of a Winograd weight gradient on this thread: for each ξ, dU_ξ (+)= dM_ξ · V_ξᵀ by
+   * `gemm_nt`, which reads both where the transforms wrote them (see {@link WinogradGradientChunk}).
+   * Several threads take whole lanes of chunks instead ({@link winogradGradientLanes}).
    */
-  winogradGradientChunk(chunk: WinogradGradientChunk): void {
-    const { v, channels, ld, b, steps, ldB, a, m, dm, columns } = chunk;
+  winogradGradientChunk({ v, channels, dm, m, ld, c, ldU, total, accumulate }: WinogradGradientChunk): void {
     for (let xi = 0; xi < 16; xi++) {
-      const [bXi, aXi] = [b + xi * steps * ldB * 4, a + xi * m * steps * 4];
-      this.transpose(v + xi * channels * ld * 4, ld * 4, bXi, ldB * 4, channels, columns);
-      for (let q = 0; q < m; q += MR) this.transpose(dm + (xi * m + q) * ld * 4, ld * 4, aXi + q * steps * 4, MR * 4, MR, columns);
-      multiply(
-        { gemmTile: this.gemmTile },
-        { offset: aXi, depth: chunk.total, paddedRows: m, blockStride: steps * MR * 4 },
-        { b: bXi, c: chunk.c + xi * m * ldB * 4, ld: ldB, columns: Math.ceil(channels / NR) * NR, bias: chunk.zeroBias },
-        undefined,
-        chunk.accumulate === 1,
-      );
+      this.gemmNt(dm + xi * m * ld * 4, ld * 4, v + xi * channels * ld * 4, ld * 4, c + xi * m * ldU * 4, ldU * 4, m, channels, total, accumulate);
     }
   }
 
@@ -880,7 +873,7 @@ function productModule(shared: boolean): WebAssembly.Module {
     const functions = [
       { name: GEMM_KERNEL, results: [], body: gemmKernelBody(MR, NR, fuse) },
       im2colFunction(), transposeFunction(), copyRowsFunction(), col2imFunction(), ...pointwiseFunctions(), ...planeFunctions(), ...sumFunctions(),
-      sgdFunction(), adamFunction(), ...pairPoolFunctions(), ...planeWinogradFunctions(),
+      sgdFunction(), adamFunction(), ...pairPoolFunctions(), ...planeWinogradFunctions(), gemmNtFunction(fuse),
     ];
     module = new WebAssembly.Module(encodeModule(memory, functions) as Uint8Array<ArrayBuffer>);
     modules.set(key, module);
