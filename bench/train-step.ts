@@ -64,7 +64,7 @@ export interface Bench {
 
 export const BENCHES: Bench[] = [
   { model: "mnist", label: "MNIST convnet", source: "bench/mnist-net.nn", input: [BATCH, 1, 28, 28], steps: [3, 15], turn: 3, tfjsSteps: [1, 2], goal: 1.5, blocks: [6, 6, 8] },
-  { model: "resnet20", label: "ResNet-20", source: "examples/resnet20.nn", input: [BATCH, 3, 32, 32], steps: [2, 7], turn: 1, tfjsSteps: [0, 1], goal: 2, blocks: [4, 3, 3] },
+  { model: "resnet20", label: "ResNet-20", source: "examples/resnet20.nn", input: [BATCH, 3, 32, 32], steps: [4, 15], turn: 1, tfjsSteps: [0, 1], goal: 2, blocks: [4, 3, 3] },
 ];
 
 const host = { readFile: (p: string) => readFileSync(p, "utf8") };

@@ -102,7 +102,7 @@ export function channelMoments(data: Float32Array, layout: ChannelLayout): Momen
       for (let b = 0; b < n; b++) writePlaneSums(data, b * c * inner, c, inner, centre, planes, b * c);
     }
     const sums = new Float64Array(c);
-    for (let p = 0; p < n * c; p++) sums[p % c] += planes[p];
+    for (let b = 0; b < n; b++) for (let ch = 0; ch < c; ch++) sums[ch] += planes[b * c + ch];
     for (let ch = 0; ch < c; ch++) sums[ch] /= count;
     return sums;
   };
@@ -185,7 +185,7 @@ export function applyScaleShift(
   const { n, c, inner } = layout;
   const heap = pointwiseHeap(dst.length);
   if (heap !== undefined) {
-    heap.planewise("scaleShift", [src], dst, inner, [scale, shift], perSample ? (plane) => plane : (plane) => plane % c);
+    heap.planewise("scaleShift", [src], dst, inner, [scale, shift], perSample ? n * c : c);
     return;
   }
   for (let plane = 0; plane < n * c; plane++) {

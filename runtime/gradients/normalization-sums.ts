@@ -72,7 +72,7 @@ export function binMoments(x: Float32Array, dy: Float32Array, layout: ChannelLay
   const heap = pointwiseHeap(x.length);
   if (heap !== undefined) {
     const origins = new Float64Array(n * c);
-    for (let p = 0; p < n * c; p++) origins[p] = shift[perSample ? p : p % c];
+    for (let p = 0, k = 0; p < n * c; p++, k = k + 1 === bins ? 0 : k + 1) origins[p] = shift[k];
     heap.planeSums("moments", [x, dy], inner, origins, planes);
   } else {
     for (let plane = 0; plane < n * c; plane++) {
@@ -92,8 +92,7 @@ export function binMoments(x: Float32Array, dy: Float32Array, layout: ChannelLay
       planes.set([s1, s2, g1, g2], 4 * plane);
     }
   }
-  for (let plane = 0; plane < n * c; plane++) {
-    const k = perSample ? plane : plane % c;
+  for (let plane = 0, k = 0; plane < n * c; plane++, k = k + 1 === bins ? 0 : k + 1) {
     mean[k] += planes[4 * plane];
     m2[k] += planes[4 * plane + 1];
     sumDy[k] += planes[4 * plane + 2];
@@ -194,7 +193,7 @@ export function writeInputGradient(dy: Tensor, x: Tensor, layout: ChannelLayout,
   const { a, b, c: offset } = coefficients;
   const heap = pointwiseHeap(dx.length);
   if (heap !== undefined) {
-    heap.planewise("gradientAffine", [g, v], dx, inner, [a, b, offset], perSample ? (plane) => plane : (plane) => plane % c);
+    heap.planewise("gradientAffine", [g, v], dx, inner, [a, b, offset], perSample ? n * c : c);
     return { shape: [...x.shape], data: dx };
   }
   for (let plane = 0; plane < n * c; plane++) {

@@ -374,16 +374,7 @@ export function convInputGradientOnHeap(problem: HeapConvProblem, dx: Float32Arr
   const depth = m * kh * kw;
   const heap = productHeap(c, n * h * width, depth, convForwardExtra(dyShape, back, depth, c));
   if (heap === undefined) return false;
-  // flipped[ci][mo][ky][kx] = w[mo][ci][kh − 1 − ky][kw − 1 − kx]
-  const flipped = flipScratch(c * depth);
-  const taps = kh * kw;
-  for (let mo = 0; mo < m; mo++) {
-    for (let ci = 0; ci < c; ci++) {
-      const from = (mo * c + ci) * taps;
-      const last = (ci * m + mo) * taps + taps - 1;
-      for (let t = 0; t < taps; t++) flipped[last - t] = w[from + t];
-    }
-  }
+  const flipped = flipWeights(w, m, c, kh * kw);
   convForwardOnHeap(heap, { shape: dyShape, data: dy }, { shape: [c, m, kh, kw], data: flipped }, undefined, back, undefined, dx);
   return true;
 }
@@ -391,14 +382,22 @@ export function convInputGradientOnHeap(problem: HeapConvProblem, dx: Float32Arr
 let flipBuffer = new Float32Array(0);
 
 /**
- * `size` floats for the flipped weights of {@link convInputGradientOnHeap}, which the conv copies
- * into the heap before it returns: one plain buffer, grown as needed. Always a plain one: the
- * buffer pool's are views of the heap's shared memory or not by their size, and a loop that sees
- * both kinds of array runs 2–5 times slower in V8.
+ * `flipped[ci][mo][ky][kx] = w[mo][ci][kh − 1 − ky][kw − 1 − kx]` for weights `[m, c, kh, kw]`
+ * (`taps` = kh·kw), in a plain buffer that the conv copies into the heap before it returns (one,
+ * grown as needed). Always a plain one: the buffer pool's are views of the heap's shared memory
+ * or not by their size, and a loop that sees both kinds of array runs 2–5 times slower in V8.
  */
-function flipScratch(size: number): Float32Array {
-  if (flipBuffer.length < size) flipBuffer = new Float32Array(size);
-  return flipBuffer.subarray(0, size);
+function flipWeights(w: Float32Array, m: number, c: number, taps: number): Float32Array {
+  if (flipBuffer.length < m * c * taps) flipBuffer = new Float32Array(m * c * taps);
+  const flipped = flipBuffer;
+  for (let mo = 0; mo < m; mo++) {
+    for (let ci = 0; ci < c; ci++) {
+      const from = (mo * c + ci) * taps;
+      const last = (ci * m + mo) * taps + taps - 1;
+      for (let t = 0; t < taps; t++) flipped[last - t] = w[from + t];
+    }
+  }
+  return flipped.subarray(0, m * c * taps);
 }
 
 /**

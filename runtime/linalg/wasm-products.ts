@@ -548,22 +548,19 @@ export class ProductHeap {
 
   /**
    * `out` = the per-plane affine map `op` of `inputs`, planes of `inner` floats, plane p's
-   * coefficients `coefficients[j][binOf(p)]` (float64): on tensors of the arena where they are
-   * (across the threads on several), others whole planes at a time copied into the heap with
-   * their coefficients, run there and copied out, on this thread.
+   * coefficients `coefficients[j][p mod bins]` (float64; `bins` the channels for batch
+   * statistics, every plane for per-sample ones): on tensors of the arena where they are (across
+   * the threads on several), others whole planes at a time copied into the heap with their
+   * coefficients, run there and copied out, on this thread.
    */
-  planewise(op: PlaneOp, inputs: readonly Float32Array[], out: Float32Array, inner: number, coefficients: readonly Float64Array[], binOf: (plane: number) => number): void {
+  planewise(op: PlaneOp, inputs: readonly Float32Array[], out: Float32Array, inner: number, coefficients: readonly Float64Array[], bins: number): void {
     const count = PLANE_COEFFICIENTS[op];
     const planes = out.length / inner;
     const resident = this.residentAll([...inputs, out]);
     if (resident !== undefined) {
       // Where the tensors are, with every plane's coefficients in the scratch.
       this.layout(0, 0, 0, 2 * count * planes);
-      const table = new Float64Array(this.memory.buffer, 0, count * planes);
-      for (let p = 0; p < planes; p++) {
-        const bin = binOf(p);
-        for (let j = 0; j < count; j++) table[p * count + j] = coefficients[j][bin];
-      }
+      new Float64Array(this.memory.buffer, 0, count * planes).set(planeTable(coefficients, bins, 0, planes));
       this.inPlace(PLANE_KERNELS[op], planes, out.length, [...resident.map((at) => ({ at, stride: 4 * inner })), { per: 1 }, { at: inner, stride: 0 }, { at: 0, stride: 8 * count }]);
       return;
     }
@@ -582,10 +579,7 @@ export class ProductHeap {
       const start = first * inner;
       const end = start + n * inner;
       inputs.forEach((input, k) => heap.set(input.subarray(start, end), k * region));
-      for (let p = 0; p < n; p++) {
-        const bin = binOf(first + p);
-        for (let j = 0; j < count; j++) table[p * count + j] = coefficients[j][bin];
-      }
+      table.set(planeTable(coefficients, bins, first, n));
       kernel(...pointers, result * 4, n, inner, tableAt * 4);
       out.set(heap.subarray(result, result + end - start), start);
     }
@@ -848,6 +842,23 @@ function layoutOf(m: number, n: number, k: number): ProductLayout {
   const c = b + k * ld;
   const bias = c + paddedRows * ld;
   return { m, n, k, paddedRows, ld, a, b, c, bias, extra: bias + paddedRows };
+}
+
+let tableScratch = new Float64Array(0);
+
+/**
+ * The coefficients of planes `[first, first + n)` side by side, plane p's `coefficients[j][p mod
+ * bins]`, in a plain array (reused: the caller copies it into the heap at once) and a loop without
+ * a division per plane.
+ */
+function planeTable(coefficients: readonly Float64Array[], bins: number, first: number, n: number): Float64Array {
+  const count = coefficients.length;
+  if (tableScratch.length < count * n) tableScratch = new Float64Array(count * n);
+  const table = tableScratch.subarray(0, count * n);
+  for (let p = 0, bin = first % bins; p < n; p++, bin = bin + 1 === bins ? 0 : bin + 1) {
+    for (let j = 0; j < count; j++) table[p * count + j] = coefficients[j][bin];
+  }
+  return table;
 }
 
 /** The products' modules by memory kind (shared or not) and accumulation (fused or not). */
