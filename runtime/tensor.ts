@@ -107,9 +107,14 @@ export class BufferPool {
       this.allocated.delete(reused);
       reused = this.free.get(size)?.pop();
     }
-    const buffer = reused === undefined ? this.allocate(size) : zeroed ? reused.fill(0) : reused;
+    const buffer = reused === undefined ? this.allocate(size) : zeroed ? this.cleared(reused) : reused;
     this.taken.push(buffer);
     return buffer;
+  }
+
+  /** `buffer` zero-filled, by {@link allocator} where it is one of its own. */
+  private cleared(buffer: Float32Array): Float32Array {
+    return allocator !== undefined && this.allocated.has(buffer) ? allocator.clear(buffer) : buffer.fill(0);
   }
 
   /** A new zero-filled buffer: {@link allocator}'s where it gives one, else a plain one. */
@@ -174,6 +179,8 @@ export interface PoolAllocator {
   owns(buffer: Float32Array): boolean;
   /** Whether `buffer`, one that `take` returned, is still where the allocator would make one now (else the pool drops it and takes a new one). */
   current(buffer: Float32Array): boolean;
+  /** Zero-fills `buffer`, one that `take` returned (where a view's `fill` would be slow). */
+  clear(buffer: Float32Array): Float32Array;
 }
 
 let allocator: PoolAllocator | undefined;

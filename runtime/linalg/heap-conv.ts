@@ -228,7 +228,7 @@ export function convWeightGradientOnHeap(problem: HeapConvProblem, dw: Float32Ar
   const cLanes = [l.c, table + tableFloats(win)];
   const f = heap.floats;
   // Rows past `depth` (the last block of A) multiply as zeros; their results are not read.
-  f.fill(0, plainAt + depth * steps, plainAt + plain);
+  heap.zero(plainAt + depth * steps, plainAt + plain);
   const single = per >= n;
   // Read by each lane's first chunk only; its later ones add onto its C.
   heap.setBias(l);
@@ -430,9 +430,7 @@ function inputGradientByColumns({ dy, w, n, c, h, width, m, win }: HeapConvProbl
   const dyFrom = heap.readable(dy, 0, n * m * positions, dyAt);
   const dxResident = heap.resident(dx);
   const dxTo = dxResident === undefined ? dxAt : dxResident / 4;
-  // The view itself, not the heap's floats: those may end before the arena's newest blocks.
-  if (dxResident === undefined) f.fill(0, dxAt, dxAt + n * image);
-  else dx.fill(0, 0, n * image);
+  heap.zero(dxTo, dxTo + n * image);
   heap.windowTable(table, win, width);
   const chunks = Math.ceil(n / per);
   const threaded =

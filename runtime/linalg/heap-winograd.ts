@@ -88,9 +88,8 @@ export function convWinogradOnHeap(
   const rawAt = yAt + per * outImage;
   if (!heapHolds(rawAt + rows * c * 9)) return false;
   heap.layout(0, 0, 0, rawAt + rows * c * 9);
-  const f = heap.floats;
   writeWeights(heap, g.tile, { rows, aAt, zeroBias, biasAt }, weight, bias, rawAt);
-  f.fill(0, input.xp, input.v);
+  heap.zero(input.xp, input.v);
   const relu = activation?.kind === "relu" ? 1 : 0;
 
   // An output in the tensor arena is written where it is.
@@ -146,9 +145,8 @@ function convWinogradOnThreads(
   const rawAt = threadsAt + heap.threads * region;
   if (!heapHolds(rawAt + rows * c * 9)) return false;
   heap.layout(0, 0, 0, rawAt + rows * c * 9);
-  const f = heap.floats;
   writeWeights(heap, g.tile, { rows, aAt, zeroBias, biasAt }, weight, bias, rawAt);
-  for (let t = 0; t < heap.threads; t++) f.fill(0, threadsAt + t * region, threadsAt + t * region + planes);
+  for (let t = 0; t < heap.threads; t++) heap.zero(threadsAt + t * region, threadsAt + t * region + planes);
   // Tensors in the arena are read and written where they are.
   const yResident = heap.resident(y);
   heap.winogradChunks(Math.ceil(n / per), {
@@ -182,10 +180,10 @@ function writeWeights(
   const f = heap.floats;
   // The rows past m are zero weights, whose U is zero.
   f.set(weight.data.subarray(0, m * c * 9), rawAt);
-  f.fill(0, rawAt + m * c * 9, rawAt + rows * c * 9);
+  heap.zero(rawAt + m * c * 9, rawAt + rows * c * 9);
   if (tile === 2) heap.winogradWeights(rawAt * 4, rows, c, aAt * 4, rows * c * 4);
   else heap.winogradWeights4(rawAt * 4, c, rows / MR, aAt * 4, rows * c * 4);
-  f.fill(0, zeroBias, biasAt + rows);
+  heap.zero(zeroBias, biasAt + rows);
   if (bias !== undefined) f.set(bias.data.subarray(0, m), biasAt);
 }
 
@@ -239,7 +237,7 @@ export function convWeightGradientWinograd(heap: ProductHeap, problem: HeapConvP
   const end = dmAt + 16 * m * ld;
   if (!heapHolds(end)) return false;
   heap.layout(0, 0, 0, end);
-  heap.floats.fill(0, input.xp, input.v);
+  heap.zero(input.xp, input.v);
   for (let lane = 0; lane < lanes; lane++) {
     for (let chunk = lane; chunk * per < n; chunk += lanes) {
       const first = chunk * per;
@@ -307,7 +305,7 @@ function gradientLanesOnThreads(
   // A heap that moved to a larger memory left the arena's tensors behind: one thread then.
   if (heap.resident(x) !== xResident || heap.resident(dy) !== dyResident) return false;
   const f = heap.floats;
-  for (let t = 0; t < heap.threads; t++) f.fill(0, threadsAt + t * region, threadsAt + t * region + vOffset);
+  for (let t = 0; t < heap.threads; t++) heap.zero(threadsAt + t * region, threadsAt + t * region + vOffset);
   if (xResident === undefined) f.set(x, xAt);
   if (dyResident === undefined) f.set(dy, dyAt);
   return heap.winogradGradientLanes({

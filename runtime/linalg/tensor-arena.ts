@@ -21,12 +21,17 @@ export class TensorArena {
   /** Returned blocks by their size in floats: their first floats. */
   private readonly free = new Map<number, number[]>();
 
-  /** `reserve(floats)` makes the memory hold at least `floats` floats (growing it in place). */
+  /**
+   * `reserve(floats)` makes the memory hold at least `floats` floats (growing it in place);
+   * `zero(byteOffset, bytes)` clears bytes of it (the products' `memory.fill`, faster than a
+   * view's `fill` on shared memory).
+   */
   constructor(
     private readonly memory: WebAssembly.Memory,
     first: number,
     private readonly end: number,
     private readonly reserve: (floats: number) => void,
+    private readonly zero: (byteOffset: number, bytes: number) => void = (at, bytes) => new Uint8Array(memory.buffer, at, bytes).fill(0),
   ) {
     this.first = Math.ceil(first / VECTOR) * VECTOR;
     this.next = this.first;
@@ -48,8 +53,14 @@ export class TensorArena {
     }
     const view = new Float32Array(this.memory.buffer, at * 4, size);
     // A new block has never been written; a returned one keeps its last values.
-    if (reused !== undefined) view.fill(0);
+    if (reused !== undefined) this.clear(view);
     arenas.set(view, this);
+    return view;
+  }
+
+  /** Zero-fills `view`, a block of this arena. */
+  clear(view: Float32Array): Float32Array {
+    this.zero(view.byteOffset, view.byteLength);
     return view;
   }
 

@@ -78,6 +78,8 @@ export class FunctionBody {
   f64PromoteF32(): this { this.code.byte(0xbb); return this; }
   i32Load(offset = 0, align = 2): this { this.code.byte(0x28).u32(align).u32(offset); return this; }
   i32Store(offset = 0, align = 2): this { this.code.byte(0x36).u32(align).u32(offset); return this; }
+  /** Bulk memory's `memory.fill` (destination, byte value, length in bytes: all i32). */
+  memoryFill(): this { this.code.byte(0xfc).u32(11).byte(0); return this; }
 
   // i32 arithmetic and comparisons.
   i32Eqz(): this { this.code.byte(0x45); return this; }

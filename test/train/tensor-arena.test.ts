@@ -74,8 +74,9 @@ describe("a buffer pool over the tensor arena", () => {
     expect(Math.abs(resident(b)! - resident(a)!)).toBeGreaterThanOrEqual(4100 * 4);
     expect(a.every((v) => v === 0) && b.every((v) => v === 0)).toBe(true);
     a.fill(3);
+    b.fill(3);
     pool.endRun([]);
-    // One of the same blocks next run, zero-filled again.
+    // One of the same blocks next run, zero-filled again (by the heap's memory.fill).
     const again = withBufferPool(pool, () => freshFloats(4097));
     expect([resident(a), resident(b)]).toContain(resident(again));
     expect(again.every((v) => v === 0)).toBe(true);
