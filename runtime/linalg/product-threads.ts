@@ -18,6 +18,7 @@ import { GemmFlags, MR, NR } from "../wasm/gemm-kernel.js";
 import { PRODUCT_SLAB_DEPTH } from "../fast/product.js";
 import { PLANE_KERNELS, POINTWISE_KERNELS, SUM_KERNELS } from "../wasm/pointwise-kernel.js";
 import { PAIR_POOL_KERNELS } from "../wasm/pair-pool-kernel.js";
+import { PLANE_WINOGRAD_KERNELS } from "../wasm/plane-winograd-kernel.js";
 
 /** The product's words of the control block, after the pool's header; the slab calls follow at `Word.slabs`, `SLAB_WORDS` each. */
 const Word = {
@@ -44,6 +45,7 @@ const Kind = { product: 0, im2col: 1, conv: 2, weightGradient: 3, inputGradient:
 /** The element-wise kernels a call may name, by their index in the call. */
 const ELEMENTWISE_KERNELS: readonly string[] = [
   ...Object.values(POINTWISE_KERNELS), ...Object.values(PLANE_KERNELS), ...Object.values(SUM_KERNELS), ...Object.values(PAIR_POOL_KERNELS),
+  PLANE_WINOGRAD_KERNELS.weight,
 ];
 /** The most arguments of an element-wise call (two words each, after the kernel's index and their count). */
 const MAX_ELEMENTWISE_ARGUMENTS = 8;

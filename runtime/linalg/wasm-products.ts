@@ -444,10 +444,13 @@ export class ProductHeap {
 
   /**
    * F(2×2, 3×3)'s transformed weights U of the weights `[m, c, 3, 3]` at byte `w`, packed as the
-   * micro-kernel's A operands at byte `dst`, `xiStride` bytes apart (`wino_planes_u`).
+   * micro-kernel's A operands at byte `dst`, `xiStride` bytes apart (`wino_planes_u`); a large
+   * one split by blocks of MR rows across the threads, each block's values the same wherever it runs.
    */
   winogradWeights(w: number, m: number, c: number, dst: number, xiStride: number): void {
-    this.winogradKernels.weight(w, m, c, dst, xiStride);
+    // m is a multiple of MR: block b's weights at w + b·MR·c·36 bytes, its U at dst + b·MR·c·4 in each ξ.
+    const args = [{ at: w, stride: MR * c * 36 }, { per: MR }, { at: c, stride: 0 }, { at: dst, stride: MR * c * 4 }, { at: xiStride, stride: 0 }];
+    this.inPlace(PLANE_WINOGRAD_KERNELS.weight, m / MR, 16 * m * c, args);
   }
 
   /** The weight gradient `[m, c, 3, 3]` at byte `dw` from F(2×2, 3×3)'s dU (`wino_planes_dw`; strides in bytes). */
