@@ -276,9 +276,9 @@ function finishWeightGradient(heap: ProductHeap, c: number, m: number, ldU: numb
 /**
  * {@link convWeightGradientWinograd}'s lanes on several threads (`ProductWorkers.winogradGradientLanes`):
  * the input and dY copied into the heap whole (read where they are when they are tensors of the
- * arena), and each lane whole on the thread that takes it, with that thread's padded planes, V,
- * B, dM and A; the calls one thread makes for the lane. False (nothing run) where it would not
- * fit the heap.
+ * arena), and each lane whole on the thread that takes it, with that thread's padded planes, V
+ * and dM; the calls one thread makes for the lane. False (nothing run) where it would not fit the
+ * heap.
  */
 function gradientLanesOnThreads(
   heap: ProductHeap,
