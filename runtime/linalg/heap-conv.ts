@@ -307,12 +307,12 @@ function weightGradientOnThreads({ dy, x, n, c, h, width, m, win }: HeapConvProb
   const laneC = table + tableFloats(win);
   const laneA = laneC + rows * ld;
   const f = heap.floats;
-  f.set(x, xAt);
   heap.setBias(l);
   writeDyTransposed(heap, dy, 0, n, m, positions, dyAt, bAt, ld);
   heap.windowTable(table, win, width);
   heap.weightGradient(groups.count, {
-    x: xAt * 4, imageBytes: image * 4, planeBytes: h * width * 4, taps, group: groups.size, channels: c,
+    // An input in the arena is read where it is.
+    x: heap.readable(x, 0, n * image, xAt), imageBytes: image * 4, planeBytes: h * width * 4, taps, group: groups.size, channels: c,
     window: [h, width, win.kh, win.kw, win.sh, win.dh, win.oh, win.ow, win.pads.top], table: table * 4,
     positions, per, n, steps, a: l.a * 4, blockStride: l.k * MR * 4,
     b: bAt * 4, ld: ld * 4, c: l.c * 4, columns: Math.ceil(m / NR) * NR, bias: l.bias * 4,

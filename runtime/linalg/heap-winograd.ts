@@ -304,17 +304,14 @@ function gradientLanesOnThreads(
   heap.layout(0, 0, 0, end);
   // A heap that moved to a larger memory left the arena's tensors behind: one thread then.
   if (heap.resident(x) !== xResident || heap.resident(dy) !== dyResident) return false;
-  const f = heap.floats;
   for (let t = 0; t < heap.threads; t++) heap.zero(threadsAt + t * region, threadsAt + t * region + vOffset);
-  if (xResident === undefined) f.set(x, xAt);
-  if (dyResident === undefined) f.set(dy, dyAt);
   return heap.winogradGradientLanes({
-    x: xResident ?? xAt * 4, imageBytes: image * 4, channels: c, height: h, width,
+    x: heap.readable(x, 0, n * image, xAt), imageBytes: image * 4, channels: c, height: h, width,
     inside: (win.pads.top * g.rowFloats + win.pads.left) * 4, rowBytes: g.rowFloats * 4, planeBytes: g.planeFloats * 4,
     th: g.th, tw: g.tw, tiles: g.tiles,
     region: threadsAt * 4, regionStride: region * 4, ld, vOffset: vOffset * 4, dmOffset: dmOffset * 4,
     m, ldU, dU: sums.dU * 4, laneStride: sums.laneFloats * 4,
-    per, n, lanes: sums.lanes, dy: dyResident ?? dyAt * 4, dyImageBytes: dyImage * 4,
+    per, n, lanes: sums.lanes, dy: heap.readable(dy, 0, n * dyImage, dyAt), dyImageBytes: dyImage * 4,
   });
 }
 
