@@ -113,6 +113,8 @@ const TANH_P = [4.89352455891786e-3, 6.37261928875436e-4, 1.48572235717979e-5, 5
 const TANH_Q = [4.89352518554385e-3, 2.268434632439e-3, 1.18534705686654e-4, 1.19825839466702e-6];
 /** erf's numerator and denominator coefficients, highest power first (`runtime/kernels/gelu.ts`). */
 const [ERF_P, ERF_Q] = [ERF_NUMERATOR, ERF_DENOMINATOR];
+/** Below this |t| the polynomials in t² are their constant terms in f32 (see `squareAboveTiny`). */
+const TINY = 2 ** -32;
 /** Beyond ±TANH_CLAMP the approximation is ±1 in f32. */
 const TANH_CLAMP = 7.90531110763549805;
 
@@ -125,74 +127,87 @@ function activateBody(): FunctionBody {
   const p = f.local(v128);
   const q = f.local(v128);
   const splat = (value: number): FunctionBody => f.f32Const(value).f32x4Splat();
+  // The constants live in locals, set before a loop: a splat in the loop is made again on every pass.
+  const constant = (value: number): number => {
+    const local = f.local(v128);
+    splat(value).localSet(local);
+    return local;
+  };
+  // Σ c[i]·t²^(n−i) by Horner's rule, the highest power first, onto the stack.
+  const polynomial = (c: readonly number[]): FunctionBody => {
+    f.localGet(c[0]);
+    for (let i = 1; i < c.length; i++) f.localGet(t2).f32x4Mul().localGet(c[i]).f32x4Add();
+    return f;
+  };
+  // The value on the stack clamped to [lo, hi] into `t`, by pseudo-max and -min, one instruction
+  // each, the value first so a NaN stays NaN; then t² into `t2`, 0 in lanes where |t| ≤ 2⁻³².
+  // Below about 1e-11, t² or its product with a polynomial's highest coefficient is subnormal,
+  // and an x64 core takes a microcode assist of ~100 cycles for each vector instruction with a
+  // subnormal lane (EfficientNet-B0's last stage, with a few such values per block, ran its
+  // activations 20× slower). Up to 2⁻³² the polynomials in t² round to their constant terms in
+  // f32 anyway, so the results are the same bits.
+  const clampAndSquare = (lo: number, hi: number, tiny: number): void => {
+    f.localGet(lo).f32x4Pmax().localGet(hi).f32x4Pmin().localTee(t);
+    f.localGet(t).f32x4Abs().localGet(tiny).f32x4Gt().v128And().localTee(t2);
+    f.localGet(t2).f32x4Mul().localSet(t2);
+  };
+  const advance = (): void => {
+    for (const pointer of [a, out]) f.localGet(pointer).i32Const(16).i32Add().localSet(pointer);
+    f.localGet(quads).i32Const(1).i32Sub().localTee(quads).brIf(0);
+    f.end();
+  };
   f.localGet(quads).i32Eqz().if().return().end();
   // hardswish: x·min(max(x + 3, 0), 6) / 6.
   f.localGet(kind).i32Const(ActivationKind.hardswish).i32Eq().if();
-  f.loop();
   {
+    const [three, zero, six] = [3, 0, 6].map(constant);
+    f.loop();
     f.localGet(out).localGet(a).v128Load(0).localTee(x);
-    f.localGet(x);
-    splat(3).f32x4Add();
-    splat(0).f32x4Max();
-    splat(6).f32x4Min();
-    f.f32x4Mul();
-    splat(6).f32x4Div().v128Store(0);
-    for (const pointer of [a, out]) f.localGet(pointer).i32Const(16).i32Add().localSet(pointer);
-    f.localGet(quads).i32Const(1).i32Sub().localTee(quads).brIf(0);
+    f.localGet(x).localGet(three).f32x4Add();
+    f.localGet(zero).f32x4Pmax().localGet(six).f32x4Pmin();
+    f.f32x4Mul().localGet(six).f32x4Div().v128Store(0);
+    advance();
   }
-  f.end();
   f.return();
   f.end();
   // gelu: erf(x/√2) = t·P(t²)/Q(t²), t = x/√2 clamped to ±4 (the scalar erf's coefficients).
   f.localGet(kind).i32Const(ActivationKind.gelu).i32Eq().if();
-  f.loop();
   {
+    const [half, one, invSqrt2, hi, lo, tiny] = [0.5, 1, Math.SQRT1_2, 4, -4, TINY].map(constant);
+    const P = ERF_P.map(constant);
+    const Q = ERF_Q.map(constant);
+    f.loop();
     f.localGet(a).v128Load(0).localTee(x);
-    splat(Math.SQRT1_2).f32x4Mul();
-    splat(4).f32x4Min();
-    splat(-4).f32x4Max().localTee(t);
-    f.localGet(t).f32x4Mul().localSet(t2);
-    splat(ERF_P[0]);
-    for (let i = 1; i < ERF_P.length; i++) f.localGet(t2).f32x4Mul().f32Const(ERF_P[i]).f32x4Splat().f32x4Add();
-    f.localGet(t).f32x4Mul().localSet(p);
-    splat(ERF_Q[0]);
-    for (let i = 1; i < ERF_Q.length; i++) f.localGet(t2).f32x4Mul().f32Const(ERF_Q[i]).f32x4Splat().f32x4Add();
-    f.localSet(q);
+    f.localGet(invSqrt2).f32x4Mul();
+    clampAndSquare(lo, hi, tiny);
+    polynomial(P).localGet(t).f32x4Mul().localSet(p);
+    polynomial(Q).localSet(q);
     // out = (½·x)·(1 + p/q)
-    f.localGet(out).localGet(x);
-    splat(0.5).f32x4Mul();
+    f.localGet(out).localGet(x).localGet(half).f32x4Mul();
     f.localGet(p).localGet(q).f32x4Div();
-    splat(1).f32x4Add().f32x4Mul().v128Store(0);
-    for (const pointer of [a, out]) f.localGet(pointer).i32Const(16).i32Add().localSet(pointer);
-    f.localGet(quads).i32Const(1).i32Sub().localTee(quads).brIf(0);
+    f.localGet(one).f32x4Add().f32x4Mul().v128Store(0);
+    advance();
   }
-  f.end();
   f.return();
   f.end();
   for (const k of [ActivationKind.tanh, ActivationKind.sigmoid, ActivationKind.silu]) {
     f.localGet(kind).i32Const(k).i32Eq().if();
+    const [half, hi, lo, tiny] = [0.5, TANH_CLAMP, -TANH_CLAMP, TINY].map(constant);
+    // Highest power first, as `polynomial` takes them.
+    const P = [...TANH_P].reverse().map(constant);
+    const Q = [...TANH_Q].reverse().map(constant);
     f.loop();
-    {
-      f.localGet(a).v128Load(0).localTee(x);
-      if (k !== ActivationKind.tanh) splat(0.5).f32x4Mul();
-      splat(TANH_CLAMP).f32x4Min();
-      splat(-TANH_CLAMP).f32x4Max().localTee(t);
-      f.localGet(t).f32x4Mul().localSet(t2);
-      // p = t·(P0 + t²(P1 + … t²·P6)), q = Q0 + t²(Q1 + t²(Q2 + t²·Q3))
-      splat(TANH_P[6]);
-      for (let i = 5; i >= 0; i--) f.localGet(t2).f32x4Mul().f32Const(TANH_P[i]).f32x4Splat().f32x4Add();
-      f.localGet(t).f32x4Mul().localSet(p);
-      splat(TANH_Q[3]);
-      for (let i = 2; i >= 0; i--) f.localGet(t2).f32x4Mul().f32Const(TANH_Q[i]).f32x4Splat().f32x4Add();
-      f.localSet(q);
-      f.localGet(out).localGet(p).localGet(q).f32x4Div();
-      if (k !== ActivationKind.tanh) splat(0.5).f32x4Mul().f32Const(0.5).f32x4Splat().f32x4Add();
-      if (k === ActivationKind.silu) f.localGet(x).f32x4Mul();
-      f.v128Store(0);
-      for (const pointer of [a, out]) f.localGet(pointer).i32Const(16).i32Add().localSet(pointer);
-      f.localGet(quads).i32Const(1).i32Sub().localTee(quads).brIf(0);
-    }
-    f.end();
+    f.localGet(a).v128Load(0).localTee(x);
+    if (k !== ActivationKind.tanh) f.localGet(half).f32x4Mul();
+    clampAndSquare(lo, hi, tiny);
+    // p = t·(P0 + t²(P1 + … t²·P6)), q = Q0 + t²(Q1 + t²(Q2 + t²·Q3))
+    polynomial(P).localGet(t).f32x4Mul().localSet(p);
+    polynomial(Q).localSet(q);
+    f.localGet(out).localGet(p).localGet(q).f32x4Div();
+    if (k !== ActivationKind.tanh) f.localGet(half).f32x4Mul().localGet(half).f32x4Add();
+    if (k === ActivationKind.silu) f.localGet(x).f32x4Mul();
+    f.v128Store(0);
+    advance();
     f.end();
   }
   return f;

@@ -142,6 +142,8 @@ export class FunctionBody {
   f32x4Gt(): this { return this.simd(0x44); }
   /** Lane-wise a ≤ b as a mask (false where either is NaN). */
   f32x4Le(): this { return this.simd(0x45); }
+  /** Lane-wise |a| (the sign bit cleared). */
+  f32x4Abs(): this { return this.simd(0xe0); }
   v128And(): this { return this.simd(0x4e); }
   /** Bits of the first where the mask (third) is set, of the second elsewhere. */
   v128Bitselect(): this { return this.simd(0x52); }
@@ -156,6 +158,8 @@ export class FunctionBody {
   f32x4Div(): this { return this.simd(0xe7); }
   f32x4Min(): this { return this.simd(0xe8); }
   f32x4Max(): this { return this.simd(0xe9); }
+  /** Pseudo-min, b < a ? b : a: one `minps` on x64 (a NaN first operand stays). */
+  f32x4Pmin(): this { return this.simd(0xea); }
   /** Pseudo-max, a < b ? b : a: one `maxps` on x64, where `f32x4.max` takes a sequence for NaN and signed zeros. */
   f32x4Pmax(): this { return this.simd(0xeb); }
   /** Relaxed SIMD `f32x4.relaxed_madd` (a·b + c, fused or not): only where the engine validates it. */

@@ -150,6 +150,40 @@ describe("the activation kernel", () => {
     if (kind === ActivationKind.tanh || kind === ActivationKind.sigmoid) expect([heap[out + 2], heap[out + 3]]).toEqual([exact(Infinity), exact(-Infinity)]);
   });
 
+  // Inputs near zero, where t² (and its products with the polynomials' highest coefficients)
+  // would be subnormal, are computed without them; the results keep their relative accuracy, and
+  // a NaN stays NaN through the clamps.
+  const hardswishScalar = (x: number): number => (x * Math.min(Math.max(x + 3, 0), 6)) / 6;
+  it.each([
+    ["tanh", ActivationKind.tanh, Math.tanh],
+    ["sigmoid", ActivationKind.sigmoid, sigmoidScalar],
+    ["silu", ActivationKind.silu, (x: number) => x * sigmoidScalar(x)],
+    ["gelu", ActivationKind.gelu, geluScalar],
+    ["hardswish", ActivationKind.hardswish, hardswishScalar],
+  ] as const)("computes %s of tiny inputs to 4e-7 of their size, and NaN as NaN", (_, kind, exact) => {
+    const tiny = [1e-12, -3e-20, 2 ** -32, -(2 ** -31), 7e-11, -1e-30, 1.5e-36, -1e-15];
+    const inputs = Float32Array.from([...tiny, NaN, 0.25, NaN, -0.5]);
+    const at = 2 * points.length;
+    heap.set(inputs, at);
+    kernels.activate(at * 4, (at + inputs.length) * 4, inputs.length / 4, kind);
+    const result = heap.subarray(at + inputs.length, at + 2 * inputs.length);
+    tiny.forEach((x, i) => {
+      const v = Math.fround(x);
+      expect(Math.abs(result[i] - exact(v)) / Math.abs(kind === ActivationKind.sigmoid ? 1 : v)).toBeLessThan(4e-7);
+    });
+    expect([8, 10].map((i) => Number.isNaN(result[i]))).toEqual([true, true]);
+    expect(Math.abs(result[9] - exact(0.25))).toBeLessThan(1e-7);
+    expect(Math.abs(result[11] - exact(-0.5))).toBeLessThan(1e-7);
+  });
+
+  it("computes hardswish within its three f32 roundings of the scalar function", () => {
+    const out = points.length;
+    kernels.activate(0, out * 4, points.length / 4, ActivationKind.hardswish);
+    let worst = 0;
+    for (let i = 4; i < points.length; i++) worst = Math.max(worst, Math.abs(heap[out + i] - hardswishScalar(points[i])) / Math.max(1, Math.abs(points[i])));
+    expect(worst).toBeLessThan(2e-7);
+  });
+
   it.each([
     ["relu6", 1, 0, 0, 6, (x: number) => Math.min(Math.max(x, 0), 6)],
     ["hardtanh(-2, 3)", 1, 0, -2, 3, (x: number) => Math.min(Math.max(x, -2), 3)],
