@@ -62,7 +62,7 @@ export function planModuleBytes(pages: number, shared: boolean, conv: ConvKernel
     ...convFunctions(1, { mr, fma }),
     ...winogradFunctions(winograd, mr, fma),
     ...windowFunctions(),
-    ...elementwiseFunctions(),
+    ...elementwiseFunctions(fma),
     ...normFunctions(),
     copyPixelsFunction(),
     gatherChannelsFunction(),

@@ -142,6 +142,8 @@ export class FunctionBody {
   f32x4Gt(): this { return this.simd(0x44); }
   /** Lane-wise a ≤ b as a mask (false where either is NaN). */
   f32x4Le(): this { return this.simd(0x45); }
+  /** Lane-wise a ≥ b as a mask (false where either is NaN). */
+  f32x4Ge(): this { return this.simd(0x46); }
   /** Lane-wise |a| (the sign bit cleared). */
   f32x4Abs(): this { return this.simd(0xe0); }
   v128And(): this { return this.simd(0x4e); }
