@@ -3,7 +3,9 @@
  * (fused, the WebAssembly plan, one thread) and nnc's own ONNX model of it in onnxruntime-node
  * (one intra-op thread, all graph optimizations), at batch 1 on the example's input size, with
  * the same weights (`nnc init`, seed 0). Both run the same function, so the ratio compares the
- * engines. The table states, per model, whether nnc is within 2.5× of onnxruntime.
+ * engines. The table states, per model, whether nnc is within 2.5× of onnxruntime; after it, what
+ * bounds the ratio on this machine: the WebAssembly SIMD128 multiply-add peak of this core against
+ * both engines' rate on one 1×1 conv.
  *
  *   npm run bench:zoo [-- mobilenet_v2 googlenet]
  *
@@ -19,6 +21,7 @@ import * as ort from "onnxruntime-node";
 import { compileModel } from "../compiler/emit/compile-model.js";
 import { initialWeights } from "../compiler/weights/init.js";
 import { enableRelaxedSimd, fusedMultiplyAddsByDefault } from "../runtime/wasm/relaxed-simd.js";
+import { simdPeakGflops } from "./simd-peak.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "..", "..");
@@ -62,39 +65,65 @@ async function timeIt(run: () => Promise<unknown> | unknown, budgetMs: number): 
   return median(times);
 }
 
-async function main(): Promise<void> {
-  const names = process.argv.slice(2).length > 0 ? process.argv.slice(2) : DEFAULT;
+/** The two engines' median ms per forward on one model (`path` read through `readFile`), and its input's shape. */
+async function compare(name: string, path: string, readFile: (path: string) => string | undefined): Promise<{ nnc: number; onnx: number; shape: number[] }> {
   const dir = join(here, "..", "generated");
   mkdirSync(dir, { recursive: true });
   const ts = await import("typescript");
+  const module = await compileModel({ path, host: { readFile }, runtimeModule: "../runtime/index.js" });
+  const onnxModel = await compileModel({ path, host: { readFile }, target: "onnx" });
+  if (!module.ok || !onnxModel.ok) throw new Error(`${name}: ${[...module.errors, ...onnxModel.errors].join("; ")}`);
+  const source = module.files.find((f) => f.name.endsWith(".ts"))!.contents as string;
+  const file = join(dir, `${name}.zoo.js`);
+  writeFileSync(file, ts.transpileModule(source, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext } }).outputText);
+  const loaded = (await import(pathToFileURL(file).href)) as { load(w: Record<string, Float32Array>, o: object): Promise<Model> };
+  const checked = module.check.models[0];
+  const model = await loaded.load(Object.fromEntries(initialWeights(checked, 0)), { engine: "wasm", threads: 1 });
+  const shape = checked.values[checked.inputs[0].value].shape.map((d) => (typeof d === "number" ? d : 1));
+  const data = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i * 0.37));
+  const nnc = await timeIt(() => model.forward({ shape, data }), 4000);
+  model.close();
+  const bytes = onnxModel.files.find((f) => f.name.endsWith(".onnx"))!.contents as Uint8Array;
+  const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: "all" });
+  const feeds = { [session.inputNames[0]]: new ort.Tensor("float32", data, shape) };
+  const onnx = await timeIt(() => session.run(feeds), 4000);
+  await session.release();
+  return { nnc, onnx, shape };
+}
+
+/**
+ * What bounds the ratio on this machine: the SIMD128 multiply-add peak (`simd-peak.ts`) against
+ * the rate both engines reach on 1×1 convs (ResNet-50's 256 → 1024 → 256 at 28×28, twice), the
+ * layers that dominate ResNet-50, DenseNet-121 and the mobile models.
+ */
+async function ceiling(): Promise<void> {
+  const [c, m, hw] = [256, 1024, 28];
+  const path = "pointwise.nn";
+  const text = `model Pointwise(x: [N, ${c}, ${hw}, ${hw}]) {\n  return x -> conv(${m}, 1) -> conv(${c}, 1) -> conv(${m}, 1) -> conv(${c}, 1)\n}\n`;
+  const { nnc, onnx } = await compare("pointwise", path, (p) => (p === path ? text : undefined));
+  const gflops = (ms: number): number => (4 * 2 * c * m * hw * hw) / ms / 1e6;
+  const peak = simdPeakGflops();
+  const arithmetic = peak.fused ? "fused multiply-adds" : "a multiply and an add";
+  console.log(`\nWhat bounds the ratio: four 1×1 convs ${c} → ${m} → ${c} → ${m} → ${c} at ${hw}×${hw}, batch 1, one thread:`);
+  console.log(`- WebAssembly SIMD128 peak on this core (${arithmetic}, operands in registers): ${peak.gflops.toFixed(1)} GFLOP/s`);
+  console.log(`- nnc: ${nnc.toFixed(2)} ms, ${gflops(nnc).toFixed(1)} GFLOP/s (${((100 * gflops(nnc)) / peak.gflops).toFixed(0)} % of that peak)`);
+  console.log(`- onnxruntime-node: ${onnx.toFixed(2)} ms, ${gflops(onnx).toFixed(1)} GFLOP/s (${(gflops(onnx) / peak.gflops).toFixed(2)}× the SIMD128 peak)`);
+  console.log(`- within ${BOUND}× on such layers needs ${(gflops(onnx) / BOUND).toFixed(1)} GFLOP/s from nnc`);
+}
+
+async function main(): Promise<void> {
+  const names = process.argv.slice(2).length > 0 ? process.argv.slice(2) : DEFAULT;
   if (process.env.NNC_RELAXED_SIMD === "1") enableRelaxedSimd();
   const arithmetic = fusedMultiplyAddsByDefault() ? "fused multiply-adds (relaxed SIMD)" : "a multiply and an add";
   console.log(`node ${process.version}, onnxruntime-node ${ort.env.versions.common}; batch 1, one thread each, median ms per forward; nnc's convs: ${arithmetic}\n`);
   console.log(`| model | input | nnc (wasm plan) | onnxruntime-node | nnc / ort | within ${BOUND}× |`);
   console.log("|---|---|---|---|---|---|");
   for (const name of names) {
-    const path = `examples/${name}.nn`;
-    const module = await compileModel({ path, host, runtimeModule: "../runtime/index.js" });
-    const onnxModel = await compileModel({ path, host, target: "onnx" });
-    if (!module.ok || !onnxModel.ok) throw new Error(`${name}: ${[...module.errors, ...onnxModel.errors].join("; ")}`);
-    const source = module.files.find((f) => f.name.endsWith(".ts"))!.contents as string;
-    const file = join(dir, `${name}.zoo.js`);
-    writeFileSync(file, ts.transpileModule(source, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext } }).outputText);
-    const loaded = (await import(pathToFileURL(file).href)) as { load(w: Record<string, Float32Array>, o: object): Promise<Model> };
-    const checked = module.check.models[0];
-    const model = await loaded.load(Object.fromEntries(initialWeights(checked, 0)), { engine: "wasm", threads: 1 });
-    const shape = checked.values[checked.inputs[0].value].shape.map((d) => (typeof d === "number" ? d : 1));
-    const data = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i * 0.37));
-    const nnc = await timeIt(() => model.forward({ shape, data }), 4000);
-    model.close();
-    const bytes = onnxModel.files.find((f) => f.name.endsWith(".onnx"))!.contents as Uint8Array;
-    const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: "all" });
-    const feeds = { [session.inputNames[0]]: new ort.Tensor("float32", data, shape) };
-    const onnx = await timeIt(() => session.run(feeds), 4000);
-    await session.release();
+    const { nnc, onnx, shape } = await compare(name, `examples/${name}.nn`, host.readFile);
     const ratio = nnc / onnx;
     console.log(`| ${name} | ${shape.slice(1).join("×")} | ${nnc.toFixed(1)} | ${onnx.toFixed(1)} | ${ratio.toFixed(2)} | ${ratio <= BOUND ? "yes" : "no"} |`);
   }
+  await ceiling();
 }
 
 await main();
