@@ -4,16 +4,18 @@
  *
  * - `add(a, b, out, quads, relu)`: element-wise sum of two equal layouts, relu when `relu ≠ 0`.
  * - `relu(a, out, quads)`.
- * - `activate(a, out, quads, kind)`: tanh, sigmoid, silu, gelu or hardswish ({@link ActivationKind}) through
- *   a rational approximation of tanh (Eigen's `generic_fast_tanh_float`: odd degree-13
+ * - `activate(a, out, quads, kind)`: tanh, sigmoid, silu, gelu or hardswish ({@link ActivationKind}):
+ *   tanh through a rational approximation (Eigen's `generic_fast_tanh_float`: odd degree-13
  *   numerator, even degree-6 denominator, input clamped to ±7.905; at most 3.3e-7 from
- *   `Math.tanh` in f32), with σ(x) = ½ + ½·tanh(x / 2) and silu(x) = x·σ(x); gelu(x) =
- *   ½·x·(1 + erf(x / √2)) with the erf of `runtime/kernels/gelu.ts` (the same rational form);
- *   hardswish(x) = x·min(max(x + 3, 0), 6) / 6, in PyTorch's order of operations. Where the
+ *   `Math.tanh` in f32); σ(x) = 1 / (1 + e^−x) and silu(x) = x / (1 + e^−x) with e^−x by a
+ *   power of two times Cephes' `exp2f` polynomial (σ within 1e-7 of the exact value, and within
+ *   4e-6 of it relatively far into its tail); gelu(x) = ½·x·(1 + erf(x / √2)) with the erf of
+ *   `runtime/kernels/gelu.ts` (tanh's rational form); hardswish(x) = x·min(max(x + 3, 0), 6) / 6,
+ *   in PyTorch's order of operations. Where the
  *   plan fuses multiply-adds (`elementwiseFunctions(true)`, see `relaxed-simd.ts`), the
  *   polynomials' Horner steps are relaxed SIMD's `f32x4.relaxed_madd` (half the chain's latency;
- *   on an Intel core gelu 1.4×, the others 1.1× faster), within the same bounds; tanh then
- *   saturates by a select, as its fused rational stays a few ulps short of ±1.
+ *   on an Intel core 1.3–1.5× faster), within the same bounds; tanh then saturates by a select,
+ *   as its fused rational stays a few ulps short of ±1.
  * - `clamp(a, out, quads, scale, shift, lo, hi)`: min(max(x·scale + shift, lo), hi) with f32
  *   arguments: `Clip` (relu6, hardtanh, clamp) as scale 1 and shift 0, `HardSigmoid` as its alpha
  *   and beta between 0 and 1. NaN stays NaN, as in the scalar functions.
@@ -117,6 +119,8 @@ const TANH_P = [4.89352455891786e-3, 6.37261928875436e-4, 1.48572235717979e-5, 5
 const TANH_Q = [4.89352518554385e-3, 2.268434632439e-3, 1.18534705686654e-4, 1.19825839466702e-6];
 /** erf's numerator and denominator coefficients, highest power first (`runtime/kernels/gelu.ts`). */
 const [ERF_P, ERF_Q] = [ERF_NUMERATOR, ERF_DENOMINATOR];
+/** Cephes' `exp2f` on [−½, ½]: 2^r ≈ 1 + r·P(r), the highest power first. */
+const EXP2_P = [1.535336188319500e-4, 1.339887440266574e-3, 9.618437357674640e-3, 5.550332471162809e-2, 2.402264791363012e-1, 6.931472028550421e-1];
 /** Below this |t| the polynomials in t² are their constant terms in f32 (see `squareAboveTiny`). */
 const TINY = 2 ** -32;
 /** Beyond ±TANH_CLAMP the approximation is ±1 in f32. */
@@ -197,15 +201,50 @@ function activateBody(fma: boolean): FunctionBody {
   }
   f.return();
   f.end();
-  for (const k of [ActivationKind.tanh, ActivationKind.sigmoid, ActivationKind.silu]) {
+  // sigmoid(x) = 1 / (1 + E), silu(x) = x / (1 + E), E = e^−x = 2^a with a = −x·log₂e clamped to
+  // [−125, 128]: a = n + r with n the nearest integer (by adding and subtracting 1.5·2²³, whose sum
+  // holds n in its low bits) and |r| ≤ ½, 2^r by Cephes' `exp2f` polynomial (relative error
+  // 1.7e-7), times 2^n made from n's bits. Below, E stays normal (a subnormal lane would cost an
+  // x64 core a microcode assist) and σ is 1; at 128, 2^n is infinite, so σ(−∞) = 0 and
+  // silu(−∞) = NaN, as PyTorch's x·σ(x) gives. A NaN stays NaN through the clamps and the product.
+  // Against the tanh form that tanh uses, this is 9 fewer instructions a vector and one division
+  // (no multiply by x after it).
+  for (const k of [ActivationKind.sigmoid, ActivationKind.silu]) {
     f.localGet(kind).i32Const(k).i32Eq().if();
-    const [half, hi, lo, tiny, one, signBit] = [0.5, TANH_CLAMP, -TANH_CLAMP, TINY, 1, -0].map(constant);
+    const [scale, lo, hi, magic, one] = [-Math.LOG2E, -125, 128, 1.5 * 2 ** 23, 1].map(constant);
+    const P = EXP2_P.map(constant);
+    f.loop();
+    f.localGet(out);
+    f.localGet(a).v128Load(0).localTee(x);
+    f.localGet(scale).f32x4Mul().localGet(lo).f32x4Pmax().localGet(hi).f32x4Pmin().localTee(t);
+    // t2 holds a + 1.5·2²³ (n in its low bits), q holds r = a − n.
+    f.localGet(magic).f32x4Add().localTee(t2).localGet(magic).f32x4Sub().localSet(q);
+    f.localGet(t).localGet(q).f32x4Sub().localSet(q);
+    f.localGet(P[0]);
+    for (let i = 1; i < P.length; i++) {
+      if (fma) f.localGet(q).localGet(P[i]).f32x4RelaxedMadd();
+      else f.localGet(q).f32x4Mul().localGet(P[i]).f32x4Add();
+    }
+    // 2^r = 1 + r·P(r), times 2^n: n shifted into the exponent, plus 1.0's bits (the bias).
+    if (fma) f.localGet(q).localGet(one).f32x4RelaxedMadd();
+    else f.localGet(q).f32x4Mul().localGet(one).f32x4Add();
+    f.localGet(t2).i32Const(23).i32x4Shl().localGet(one).i32x4Add().f32x4Mul();
+    f.localGet(one).f32x4Add().localSet(p);
+    if (k === ActivationKind.silu) f.localGet(x);
+    else f.localGet(one);
+    f.localGet(p).f32x4Div().v128Store(0);
+    advance();
+    f.end();
+  }
+  // tanh: p/q (Eigen's rational form).
+  f.localGet(kind).i32Const(ActivationKind.tanh).i32Eq().if();
+  {
+    const [hi, lo, tiny, one, signBit] = [TANH_CLAMP, -TANH_CLAMP, TINY, 1, -0].map(constant);
     // Highest power first, as `polynomial` takes them.
     const P = [...TANH_P].reverse().map(constant);
     const Q = [...TANH_Q].reverse().map(constant);
     f.loop();
     f.localGet(a).v128Load(0).localTee(x);
-    if (k !== ActivationKind.tanh) f.localGet(half).f32x4Mul();
     clampAndSquare(lo, hi, tiny);
     // p = t·(P0 + t²(P1 + … t²·P6)), q = Q0 + t²(Q1 + t²(Q2 + t²·Q3))
     polynomial(P).localGet(t).f32x4Mul().localSet(p);
@@ -218,12 +257,10 @@ function activateBody(fma: boolean): FunctionBody {
       f.localGet(p).localGet(q).f32x4Div();
       f.localGet(t).f32x4Abs().localGet(hi).f32x4Ge().v128Bitselect();
     } else f.localGet(p).localGet(q).f32x4Div();
-    if (k !== ActivationKind.tanh) f.localGet(half).f32x4Mul().localGet(half).f32x4Add();
-    if (k === ActivationKind.silu) f.localGet(x).f32x4Mul();
     f.v128Store(0);
     advance();
-    f.end();
   }
+  f.end();
   return f;
 }
 

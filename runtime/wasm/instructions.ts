@@ -147,6 +147,9 @@ export class FunctionBody {
   /** Lane-wise |a| (the sign bit cleared). */
   f32x4Abs(): this { return this.simd(0xe0); }
   v128And(): this { return this.simd(0x4e); }
+  /** Each 32-bit lane shifted left by the i32 on top of the stack (mod 32). */
+  i32x4Shl(): this { return this.simd(0xab); }
+  i32x4Add(): this { return this.simd(0xae); }
   /** Bits of the first where the mask (third) is set, of the second elsewhere. */
   v128Bitselect(): this { return this.simd(0x52); }
   /** 1 when any bit is set, else 0. */

@@ -184,6 +184,23 @@ describe.each([
     expect(Math.abs(result[11] - exact(-0.5))).toBeLessThan(1e-7);
   });
 
+  it("computes sigmoid far into its tail to 5e-6 of its value, and silu of ±∞ as PyTorch's x·σ(x)", () => {
+    // x in [−80, 0): σ down to 1.8e-35, each value from e^−x (the tanh form gave 0 below −15.8).
+    const at = 2 * points.length;
+    const xs = Float32Array.from({ length: 20_000 }, (_, i) => -80 + i * 4e-3);
+    heap.set(xs, at);
+    kernels.activate(at * 4, (at + xs.length) * 4, xs.length / 4, ActivationKind.sigmoid);
+    let worst = 0;
+    xs.forEach((x, i) => {
+      const exact = 1 / (1 + Math.exp(-x));
+      worst = Math.max(worst, Math.abs(heap[at + xs.length + i] - exact) / exact);
+    });
+    expect(worst).toBeLessThan(5e-6);
+    heap.set([Infinity, -Infinity, -200, 200], at);
+    kernels.activate(at * 4, (at + 4) * 4, 1, ActivationKind.silu);
+    expect(Array.from(heap.subarray(at + 4, at + 8))).toEqual([Infinity, NaN, -0, 200]);
+  });
+
   it("computes hardswish within its three f32 roundings of the scalar function", () => {
     const out = points.length;
     kernels.activate(0, out * 4, points.length / 4, ActivationKind.hardswish);
