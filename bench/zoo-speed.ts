@@ -2,10 +2,10 @@
  * The example models against onnxruntime-node, side by side: each example's generated module
  * (fused, the WebAssembly plan, one thread) and nnc's own ONNX model of it in onnxruntime-node
  * (one intra-op thread, all graph optimizations), at batch 1 on the example's input size, with
- * the same weights (`nnc init`, seed 0). Both run the same function, so the ratio compares the
- * engines. The table states, per model, whether nnc is within 2.5× of onnxruntime; after it, what
- * bounds the ratio on this machine: the WebAssembly SIMD128 multiply-add peak of this core against
- * both engines' rate on one 1×1 conv.
+ * the same weights (`nnc init`, seed 0), timed in turns (a forward of each per round). Both run
+ * the same function, so the ratio compares the engines. The table states, per model, whether nnc
+ * is within 2.5× of onnxruntime; after it, what bounds the ratio on this machine: the WebAssembly
+ * SIMD128 multiply-add peak of this core against both engines' rate on four 1×1 convs.
  *
  *   npm run bench:zoo [-- mobilenet_v2 googlenet]
  *
@@ -50,19 +50,25 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
-async function timeIt(run: () => Promise<unknown> | unknown, budgetMs: number): Promise<number> {
+/**
+ * The median ms of each of `runs`, timed in turns (one call of each per round) so that both see
+ * the same minutes of this shared machine, whose speed moves by tens of percent between them.
+ */
+async function timeInTurns(runs: readonly (() => Promise<unknown> | unknown)[], budgetMs: number): Promise<number[]> {
   // Warm up for at least 5 runs and a second: the engines compile their kernels again, optimized,
   // after the first calls (a model measured after 3 runs was up to 1.6× slow).
   const warm = performance.now();
-  for (let i = 0; i < 5 || performance.now() - warm < 1000; i++) await run();
-  const times: number[] = [];
+  for (let i = 0; i < 5 || performance.now() - warm < 1000; i++) for (const run of runs) await run();
+  const times = runs.map((): number[] => []);
   const start = performance.now();
-  while (times.length < 5 || (performance.now() - start < budgetMs && times.length < 50)) {
-    const t0 = performance.now();
-    await run();
-    times.push(performance.now() - t0);
+  while (times[0].length < 5 || (performance.now() - start < budgetMs && times[0].length < 50)) {
+    for (const [k, run] of runs.entries()) {
+      const t0 = performance.now();
+      await run();
+      times[k].push(performance.now() - t0);
+    }
   }
-  return median(times);
+  return times.map(median);
 }
 
 /** The two engines' median ms per forward on one model (`path` read through `readFile`), and its input's shape. */
@@ -81,12 +87,11 @@ async function compare(name: string, path: string, readFile: (path: string) => s
   const model = await loaded.load(Object.fromEntries(initialWeights(checked, 0)), { engine: "wasm", threads: 1 });
   const shape = checked.values[checked.inputs[0].value].shape.map((d) => (typeof d === "number" ? d : 1));
   const data = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i * 0.37));
-  const nnc = await timeIt(() => model.forward({ shape, data }), 4000);
-  model.close();
   const bytes = onnxModel.files.find((f) => f.name.endsWith(".onnx"))!.contents as Uint8Array;
   const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: "all" });
   const feeds = { [session.inputNames[0]]: new ort.Tensor("float32", data, shape) };
-  const onnx = await timeIt(() => session.run(feeds), 4000);
+  const [nnc, onnx] = await timeInTurns([() => model.forward({ shape, data }), () => session.run(feeds)], 8000);
+  model.close();
   await session.release();
   return { nnc, onnx, shape };
 }

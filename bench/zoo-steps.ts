@@ -8,7 +8,9 @@
  *   npm run bench:steps -- mobilenet_v2 [RUNS]
  *
  * With `WINOGRAD=0` in the environment every conv runs on the direct kernel (`winograd: false`);
- * `THREADS=2` runs the plan on two threads, `BATCH=32` at that batch. `COMPARE` (plan options as
+ * `THREADS=2` runs the plan on two threads, `BATCH=32` at that batch, and `NNC_RELAXED_SIMD=1`
+ * turns relaxed SIMD on first, as `bench:zoo` does (in Node 20 the plan fuses no multiply-add
+ * without it). `COMPARE` (plan options as
  * JSON, e.g. `COMPARE='{"winogradTile":2}'`) also compiles the plan with those options and runs
  * the two step by step in turns, with a column for the other plan's time and the ratio: on a
  * shared machine, whose speed moves by tens of percent between minutes, the ratio of two plans
@@ -28,11 +30,14 @@ import { convKernel } from "../runtime/fast/steps/conv-step.js";
 import { winogradShape } from "../runtime/fast/winograd.js";
 import type { ModuleGraph } from "../runtime/fast/module-engine.js";
 import type { Tensor } from "../runtime/tensor.js";
+import { enableRelaxedSimd, fusedMultiplyAddsByDefault } from "../runtime/wasm/relaxed-simd.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "..", "..");
 const name = process.argv[2] ?? "mobilenet_v2";
 const RUNS = Number(process.argv[3] ?? 20);
+// As in `bench:zoo`: relaxed SIMD on in Node 20, so the plan fuses its multiply-adds where the CPU gains.
+if (process.env.NNC_RELAXED_SIMD === "1") enableRelaxedSimd();
 // Forwards before timing: large kernels are compiled again, optimized, after their first calls.
 const WARMUP = 10;
 const host = { readFile: (path: string) => { try { return readFileSync(resolve(root, path), "utf8"); } catch { return undefined; } } };
@@ -108,7 +113,8 @@ layout.actions.forEach((a, k) => {
   compareTotal += plans[1] === undefined ? 0 : median(plans[1].times[k]!);
   rows.push(`| ${k} | ${what} | ${ms.toFixed(3)} | ${gf} |${other}`);
 });
-console.log(`${name}: node ${process.version}; ${threads} thread(s), batch ${batch}; median of ${RUNS}; sum of steps ${total.toFixed(2)} ms`);
+const arithmetic = fusedMultiplyAddsByDefault() ? "fused multiply-adds" : "a multiply and an add";
+console.log(`${name}: node ${process.version}; ${threads} thread(s), batch ${batch}, ${arithmetic}; median of ${RUNS}; sum of steps ${total.toFixed(2)} ms`);
 if (compare !== undefined) console.log(`with ${JSON.stringify(compare)}, in turns: ${compareTotal.toFixed(2)} ms, ${(compareTotal / total).toFixed(2)}× the default`);
 console.log(`| # | action | ms | GFLOP/s |${compare === undefined ? "" : " with COMPARE ms | ratio |"}\n|---|---|---|---|${compare === undefined ? "" : "---|---|"}`);
 console.log(rows.join("\n"));
