@@ -61,7 +61,7 @@ export function planModuleBytes(pages: number, shared: boolean, conv: ConvKernel
     { name: GEMM_KERNEL, results: [], body: gemmKernelBody(MR, NR, fma) },
     ...convFunctions(1, { mr, fma }),
     ...winogradFunctions(winograd, mr, fma),
-    ...windowFunctions(),
+    ...windowFunctions(fma),
     ...elementwiseFunctions(fma),
     ...normFunctions(),
     copyPixelsFunction(),

@@ -204,6 +204,10 @@ describe.skipIf(!fusable)("Conv and Gemm with fused multiply-adds (relaxed SIMD)
     ["Winograd F(2×2, 3×3), wide: two passes over 2 images", [2, 160, 9, 40], [136, 160, 3, 3], { pads: [1, 1, 1, 1] }, 2],
     ["Winograd F(4×4, 3×3): output sizes not a multiple of 4", [2, 16, 13, 18], [24, 16, 3, 3], { pads: [1, 1, 1, 1] }, 4],
     ["Winograd F(4×4, 3×3), wide: three passes over 2 images", [2, 160, 18, 41], [136, 160, 3, 3], { pads: [1, 1, 1, 1] }, 4],
+    // The depthwise kernel's sliding 3- and 5-wide windows and its border columns.
+    ["depthwise 3×3, pad 1, batch 2", [2, 16, 9, 11], [16, 1, 3, 3], { pads: [1, 1, 1, 1], group: 16 }, 4],
+    ["depthwise 5×5, stride 2", [1, 24, 15, 13], [24, 1, 5, 5], { strides: [2, 2], pads: [2, 2, 2, 2], group: 24 }, 4],
+    ["depthwise 3×3 with dilation 2 (no sliding window)", [1, 8, 10, 10], [8, 1, 3, 3], { pads: [2, 2, 2, 2], dilations: [2, 2], group: 8 }, 4],
   ];
   it.each(convs)("%s", (_, xs, ws, attrs, winogradTile) => {
     const conv = [step("Conv", ["x0", "w", "b"], "y", { kernel_shape: [ws[2], ws[3]], ...attrs })];
