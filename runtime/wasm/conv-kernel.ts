@@ -30,6 +30,9 @@
  * `conv_rows(desc, rowStart, rowEnd, obStart, obEnd)` computes output rows `n·OH + oy` in
  * `[rowStart, rowEnd)` and channel blocks `[obStart, obEnd)`; disjoint ranges may run on
  * different threads over one shared memory. `desc` points at the i32 fields of {@link ConvDesc}.
+ * A 1×1 conv with stride 1 and no padding (the descriptor's `pointwise` word) goes on to
+ * `conv_pointwise_rows`, which walks the rows as one run of pixels with the tiles inline: the
+ * mobile models' 1×1 convs 1.05–1.3× faster, those over 16–32 channels the most.
  */
 import { FunctionBody, ValueType } from "./instructions.js";
 import type { ModuleFunction } from "./module.js";
@@ -46,10 +49,10 @@ export const ConvDesc = {
   weights: 15, panel: 16, bias: 17,
   output: 18, outImage: 19, outPixel: 20,
   residual: 21, resImage: 22, resPixel: 23,
-  oh: 24, ow: 25, flags: 26, zero: 27, rowsPerChunk: 28, ceiling: 29, tapChannels: 30,
+  oh: 24, ow: 25, flags: 26, zero: 27, rowsPerChunk: 28, ceiling: 29, tapChannels: 30, pointwise: 31,
 } as const;
 /** Words in a conv descriptor. */
-export const CONV_DESC_WORDS = 31;
+export const CONV_DESC_WORDS = 32;
 /**
  * Bits of {@link ConvDesc.flags} (and of the depthwise conv's): relu (max 0), then a ceiling,
  * min(the f32 word `ceiling`); relu6 sets both.
@@ -90,12 +93,17 @@ export function convFunctions(firstIndex: number, options: ConvKernelOptions = {
     for (const checked of [false, true]) tiles.push({ name: `conv_tile_${s}${checked ? "_edge" : ""}`, results: [], body: tileBody(s, checked, fma) });
   }
   const tileIndex = (s: number, checked: boolean): number => firstIndex + 1 + (s - 1) * 2 + (checked ? 1 : 0);
-  return [{ name: CONV_ROWS, results: [], body: rowsBody(mr, tileIndex) }, ...tiles];
+  const pointwiseIndex = firstIndex + 1 + 2 * mr;
+  return [
+    { name: CONV_ROWS, results: [], body: rowsBody(mr, tileIndex, pointwiseIndex) },
+    ...tiles,
+    { name: "conv_pointwise_rows", results: [], body: pointwiseBody(mr, tileIndex, fma) },
+  ];
 }
 
 /** Number of functions {@link convFunctions} returns. */
 export function convFunctionCount(options: ConvKernelOptions = {}): number {
-  return 1 + 2 * (options.mr ?? CONV_MR);
+  return 2 + 2 * (options.mr ?? CONV_MR);
 }
 
 /** Parameters of a tile function, in order. */
@@ -285,9 +293,14 @@ export function reductionLoop(f: FunctionBody, { p, acc, w0, w1, a, wp, wEnd, fm
 }
 
 /** `conv_rows(desc, rowStart, rowEnd, obStart, obEnd)`: chunks of rows, then channel blocks, then tiles. */
-function rowsBody(mr: number, tileIndex: (s: number, checked: boolean) => number): FunctionBody {
+function rowsBody(mr: number, tileIndex: (s: number, checked: boolean) => number, pointwiseIndex: number): FunctionBody {
   const f = new FunctionBody([i32, i32, i32, i32, i32]);
   const [desc, rowStart, rowEnd, obStart, obEnd] = [0, 1, 2, 3, 4];
+  // A 1×1 conv over whole images runs on the pointwise driver (the same arguments).
+  field(f, desc, "pointwise").if();
+  f.localGet(desc).localGet(rowStart).localGet(rowEnd).localGet(obStart).localGet(obEnd).call(pointwiseIndex);
+  f.return();
+  f.end();
   const chunk = f.local(i32);
   const chunkEnd = f.local(i32);
   const ob = f.local(i32);
@@ -405,6 +418,143 @@ function rowsBody(mr: number, tileIndex: (s: number, checked: boolean) => number
         f.localGet(row).i32Const(1).i32Add().localTee(row).localGet(chunkEnd).i32LtU().brIf(0);
       }
       f.end();
+      f.localGet(ob).i32Const(1).i32Add().localSet(ob);
+      f.br(0);
+    }
+    f.end();
+    f.end();
+    f.localGet(chunkEnd).localSet(chunk);
+    f.br(0);
+  }
+  f.end();
+  f.end();
+  return f;
+}
+
+/**
+ * `conv_pointwise_rows(desc, rowStart, rowEnd, obStart, obEnd)`, which `conv_rows` calls for a
+ * descriptor whose `pointwise` word is set: a 1×1 conv, stride 1, no padding, over images stored
+ * whole (rows and images back to back, in the input, the output and the residual), so that rows
+ * `[rowStart, rowEnd)` are one run of pixels. Per chunk of rows and channel block it walks the run
+ * `mr` pixels at a time in one loop — the reduction, the residual, relu, the ceiling and the
+ * stores inline — where `conv_rows` calls a tile function for each tile, whose call, setup and
+ * epilogue took about a third of a 16-channel conv's time. The run's last pixels (fewer than
+ * `mr`) go to the unchecked tile of their width.
+ */
+function pointwiseBody(mr: number, tileIndex: (s: number, checked: boolean) => number, fma: boolean): FunctionBody {
+  const f = new FunctionBody([i32, i32, i32, i32, i32]);
+  const [desc, rowStart, rowEnd, obStart, obEnd] = [0, 1, 2, 3, 4];
+  const ow = f.local(i32);
+  const inPixel = f.local(i32);
+  const outPixel = f.local(i32);
+  const resPixel = f.local(i32);
+  const steps = f.local(i32);
+  const chunk = f.local(i32);
+  const chunkEnd = f.local(i32);
+  const ob = f.local(i32);
+  const panel = f.local(i32);
+  const bias = f.local(i32);
+  const pixel = f.local(i32);
+  const end = f.local(i32);
+  const inp = f.local(i32);
+  const out = f.local(i32);
+  const res = f.local(i32);
+  const flags = f.local(i32);
+  const wp = f.local(i32);
+  const wEnd = f.local(i32);
+  const rest = f.local(i32);
+  const p = Array.from({ length: mr }, () => f.local(i32));
+  const acc = Array.from({ length: mr }, () => [f.local(v128), f.local(v128)]);
+  const [w0, w1, a, b0, b1, ceiling] = [f.local(v128), f.local(v128), f.local(v128), f.local(v128), f.local(v128), f.local(v128)];
+
+  field(f, desc, "ow").localSet(ow);
+  field(f, desc, "inPixel").localSet(inPixel);
+  field(f, desc, "outPixel").localSet(outPixel);
+  field(f, desc, "resPixel").localSet(resPixel);
+  field(f, desc, "flags").localSet(flags);
+  f.localGet(desc).f32Load(ConvDesc.ceiling * 4).f32x4Splat().localSet(ceiling);
+  // Steps of the reduction: the real input channels (a 1-wide kernel's `tapChannels`).
+  field(f, desc, "tapChannels").localTee(steps).i32Eqz().if();
+  field(f, desc, "icQuads").i32Const(2).i32Shl().localSet(steps);
+  f.end();
+
+  f.localGet(rowStart).localSet(chunk);
+  f.block();
+  f.loop(); // chunks of rows
+  {
+    f.localGet(chunk).localGet(rowEnd).i32GeU().brIf(1);
+    f.localGet(chunk);
+    field(f, desc, "rowsPerChunk").i32Add().localTee(chunkEnd).localGet(rowEnd).i32GeU().if();
+    f.localGet(rowEnd).localSet(chunkEnd);
+    f.end();
+    f.localGet(obStart).localSet(ob);
+    f.block();
+    f.loop(); // channel blocks
+    {
+      f.localGet(ob).localGet(obEnd).i32GeU().brIf(1);
+      field(f, desc, "weights").localGet(ob);
+      field(f, desc, "panel").i32Mul().i32Add().localSet(panel);
+      field(f, desc, "bias").localGet(ob).i32Const(32).i32Mul().i32Add().localTee(bias).v128Load(0).localSet(b0);
+      f.localGet(bias).v128Load(16).localSet(b1);
+      // The run of pixels [chunk·ow, chunkEnd·ow) and its pointers.
+      f.localGet(chunk).localGet(ow).i32Mul().localTee(pixel).localGet(inPixel).i32Mul();
+      field(f, desc, "input").i32Add().localSet(inp);
+      f.localGet(pixel).localGet(outPixel).i32Mul();
+      field(f, desc, "output").i32Add().localGet(ob).i32Const(32).i32Mul().i32Add().localSet(out);
+      field(f, desc, "residual").localTee(res).if();
+      f.localGet(pixel).localGet(resPixel).i32Mul().localGet(res).i32Add().localGet(ob).i32Const(32).i32Mul().i32Add().localSet(res);
+      f.end();
+      f.localGet(chunkEnd).localGet(ow).i32Mul().localSet(end);
+      f.block();
+      f.loop(); // tiles of mr pixels
+      {
+        f.localGet(end).localGet(pixel).i32Sub().localTee(rest).i32Const(mr).i32LtU().brIf(1);
+        for (const [lo, hi] of acc) {
+          f.localGet(b0).localSet(lo);
+          f.localGet(b1).localSet(hi);
+        }
+        f.localGet(inp).localSet(p[0]);
+        for (let r = 1; r < mr; r++) f.localGet(p[r - 1]).localGet(inPixel).i32Add().localSet(p[r]);
+        f.localGet(panel).localTee(wp).localGet(steps).i32Const(5).i32Shl().i32Add().localSet(wEnd);
+        reductionLoop(f, { p, acc, w0, w1, a, wp, wEnd, fma });
+        // Epilogue: residual, relu, ceiling, store; `wp` walks the residual, then the output.
+        f.localGet(res).if();
+        f.localGet(res).localSet(wp);
+        acc.forEach(([lo, hi], r) => {
+          f.localGet(lo).localGet(wp).v128Load(0).f32x4Add().localSet(lo);
+          f.localGet(hi).localGet(wp).v128Load(16).f32x4Add().localSet(hi);
+          if (r + 1 < mr) f.localGet(wp).localGet(resPixel).i32Add().localSet(wp);
+        });
+        f.localGet(res).localGet(resPixel).i32Const(mr).i32Mul().i32Add().localSet(res);
+        f.end();
+        f.localGet(flags).i32Const(ConvFlags.relu).i32And().if();
+        f.f32Const(0).f32x4Splat().localSet(a);
+        for (const v of acc.flat()) f.localGet(v).localGet(a).f32x4Max().localSet(v);
+        f.end();
+        f.localGet(flags).i32Const(ConvFlags.ceiling).i32And().if();
+        for (const v of acc.flat()) f.localGet(v).localGet(ceiling).f32x4Min().localSet(v);
+        f.end();
+        f.localGet(out).localSet(wp);
+        acc.forEach(([lo, hi], r) => {
+          f.localGet(wp).localGet(lo).v128Store(0);
+          f.localGet(wp).localGet(hi).v128Store(16);
+          if (r + 1 < mr) f.localGet(wp).localGet(outPixel).i32Add().localSet(wp);
+        });
+        f.localGet(inp).localGet(inPixel).i32Const(mr).i32Mul().i32Add().localSet(inp);
+        f.localGet(out).localGet(outPixel).i32Const(mr).i32Mul().i32Add().localSet(out);
+        f.localGet(pixel).i32Const(mr).i32Add().localSet(pixel);
+        f.br(0);
+      }
+      f.end();
+      f.end();
+      // The last `rest` < mr pixels: an unchecked tile whose "image" starts at the first of them,
+      // at its row 0 and column 0 (1×1 with no padding: its one tap reads exactly that pixel).
+      for (let size = 1; size < mr; size++) {
+        f.localGet(rest).i32Const(size).i32Eq().if();
+        f.localGet(desc).localGet(inp).i32Const(0).i32Const(0).localGet(panel).localGet(bias).localGet(out).localGet(res);
+        f.call(tileIndex(size, false));
+        f.end();
+      }
       f.localGet(ob).i32Const(1).i32Add().localSet(ob);
       f.br(0);
     }

@@ -186,6 +186,36 @@ describe("Conv", () => {
     check([[1, 16, 5, 6]], [step("Conv", ["x0", "w", "b"], "y", { kernel_shape: [3, 3], pads: [1, 1, 1, 1], group: 16, activation: "Silu" })], convWeights(16, 1, 3, 3, 19));
   });
 
+  // 1×1 convs with stride 1 and no padding run on the pointwise driver: the rows of a chunk as one
+  // run of pixels, 4 at a time, the last 1–3 on a tile of their width; chunks that cross images,
+  // the residual, relu and relu6, on one and two threads (by rows and by channel blocks).
+  it.each([
+    ["49 pixels an image (1 left over), batch 2", [2, 12, 7, 7]],
+    ["30 pixels (2 left over), batch 3", [3, 12, 5, 6]],
+    ["15 pixels (3 left over)", [1, 12, 3, 5]],
+    ["16 pixels (none left over), batch 2", [2, 12, 4, 4]],
+    ["rows wider than a chunk of 48 pixels", [1, 12, 3, 50]],
+  ])("1×1 convs on the pointwise driver: %s", (_, xs) => {
+    const [n, , h, w] = xs;
+    const steps = [
+      step("Conv", ["x0", "w", "b"], "a", { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }),
+      step("Conv", ["a", "w1", "b1"], "e", { kernel_shape: [1, 1], activation: "Relu" }),
+      step("Conv", ["e", "w2", "b2"], "p", { kernel_shape: [1, 1] }),
+      step("Add", ["p", "x1"], "s"),
+      step("Relu", ["s"], "r"),
+      step("Conv", ["r", "w3", "b3"], "c", { kernel_shape: [1, 1] }),
+      step("Clip", ["c"], "y", { min: 0, max: 6 }),
+    ];
+    const weights = {
+      ...convWeights(16, 12, 3, 3, 61),
+      w1: randomTensor([40, 16, 1, 1], 62), b1: randomTensor([40], 63),
+      w2: randomTensor([16, 40, 1, 1], 64), b2: randomTensor([16], 65),
+      w3: randomTensor([24, 16, 1, 1], 66), b3: randomTensor([24], 67),
+    };
+    const plan = check([xs, [n, 16, h, w]], steps, weights);
+    expect(plan.kernels).toMatchObject({ "conv+residual": 1 });
+  });
+
   it.each(["Relu", "LeakyRelu", "Elu", "Sigmoid", "Tanh", "Silu", "Gelu", "HardSwish"])("fuses %s", (activation) => {
     const attrs = { kernel_shape: [3, 3], pads: [1, 1, 1, 1], activation, alpha: 0.2 };
     check([[2, 5, 7, 9]], [step("Conv", ["x0", "w", "b"], "y", attrs)], convWeights(12, 5, 3, 3, 11));

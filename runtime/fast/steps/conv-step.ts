@@ -137,6 +137,9 @@ function directConv(action: ConvAction, { layout, memory }: StepPlanning, ceilin
       ["rowsPerChunk", Math.max(1, Math.ceil(48 / win.ow))],
       // A 1-wide kernel reads only the real channels of each tap (an unfolded stem's 21 of 24).
       ["tapChannels", kw === 1 ? c : 0],
+      // A 1×1 conv with stride 1 and no padding: its rows are one run of pixels, for the
+      // pointwise driver (the images are stored whole, as the descriptor's strides say).
+      ["pointwise", kh === 1 && kw === 1 && win.sh === 1 && win.sw === 1 && win.padTop === 0 && win.padLeft === 0 && win.oh === h && win.ow === w ? 1 : 0],
     ];
     for (const [name, value] of fields) words[desc / 4 + ConvDesc[name]] = value;
     heap[desc / 4 + ConvDesc.ceiling] = ceiling ?? Infinity;
