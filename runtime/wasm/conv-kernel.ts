@@ -220,38 +220,116 @@ function tileBody(s: number, checked: boolean, fma: boolean): FunctionBody {
   }
   f.end();
 
-  // Epilogue: residual, relu, store. `rowPtr` walks the residual, then the output.
+  // Epilogue: residual, relu, ceiling, store.
   const outPixel = inRow; // reuse locals
   const resPixel = inPixel;
   field(f, desc, "outPixel").localSet(outPixel);
-  f.localGet(res).if();
-  {
-    field(f, desc, "resPixel").localSet(resPixel);
-    f.localGet(res).localSet(rowPtr);
-    for (let r = 0; r < s; r++) {
-      for (let h = 0; h < 2; h++) f.localGet(acc[r][h]).localGet(rowPtr).v128Load(h * 16).f32x4Add().localSet(acc[r][h]);
-      if (r + 1 < s) f.localGet(rowPtr).localGet(resPixel).i32Add().localSet(rowPtr);
-    }
-  }
-  f.end();
-  field(f, desc, "flags").i32Const(ConvFlags.relu).i32And().if();
-  {
-    f.f32Const(0).f32x4Splat().localSet(a);
-    for (const v of acc.flat()) f.localGet(v).localGet(a).f32x4Max().localSet(v);
-  }
-  f.end();
-  field(f, desc, "flags").i32Const(ConvFlags.ceiling).i32And().if();
-  {
-    f.localGet(desc).f32Load(ConvDesc.ceiling * 4).f32x4Splat().localSet(a);
-    for (const v of acc.flat()) f.localGet(v).localGet(a).f32x4Min().localSet(v);
-  }
-  f.end();
-  f.localGet(out).localSet(rowPtr);
-  for (let r = 0; r < s; r++) {
-    for (let h = 0; h < 2; h++) f.localGet(rowPtr).localGet(acc[r][h]).v128Store(h * 16);
-    if (r + 1 < s) f.localGet(rowPtr).localGet(outPixel).i32Add().localSet(rowPtr);
-  }
+  field(f, desc, "resPixel").localSet(resPixel);
+  tileEpilogue(f, { acc, res, resPixel, out, outPixel, walk: rowPtr, a }, () => field(f, desc, "flags"), () => {
+    f.localGet(desc).f32Load(ConvDesc.ceiling * 4).f32x4Splat();
+  });
   return f;
+}
+
+/** The locals {@link tileEpilogue} works on: i32 pointers and strides (bytes), v128 values. */
+interface EpilogueLocals {
+  /** Two f32x4 accumulators per pixel. */
+  acc: readonly (readonly number[])[];
+  /** The residual's first pixel, or 0 for none. */
+  res: number;
+  resPixel: number;
+  out: number;
+  outPixel: number;
+  /** A pointer local the epilogue walks the pixels with. */
+  walk: number;
+  /** A v128 scratch local. */
+  a: number;
+}
+
+/**
+ * A tile's epilogue: the residual added, then relu and the ceiling as the flags word that `flags`
+ * pushes says ({@link ConvFlags}; `ceiling` pushes the ceiling's vector), then each pixel's two
+ * vectors stored.
+ */
+function tileEpilogue(f: FunctionBody, l: EpilogueLocals, flags: () => void, ceiling: () => void): void {
+  const pixels = l.acc.length;
+  const walk = (stride: number, each: (r: number) => void): void => {
+    for (let r = 0; r < pixels; r++) {
+      each(r);
+      if (r + 1 < pixels) f.localGet(l.walk).localGet(stride).i32Add().localSet(l.walk);
+    }
+  };
+  f.localGet(l.res).if();
+  f.localGet(l.res).localSet(l.walk);
+  walk(l.resPixel, (r) => {
+    for (let h = 0; h < 2; h++) f.localGet(l.acc[r][h]).localGet(l.walk).v128Load(h * 16).f32x4Add().localSet(l.acc[r][h]);
+  });
+  f.end();
+  flags();
+  f.i32Const(ConvFlags.relu).i32And().if();
+  f.f32Const(0).f32x4Splat().localSet(l.a);
+  for (const v of l.acc.flat()) f.localGet(v).localGet(l.a).f32x4Max().localSet(v);
+  f.end();
+  flags();
+  f.i32Const(ConvFlags.ceiling).i32And().if();
+  ceiling();
+  f.localSet(l.a);
+  for (const v of l.acc.flat()) f.localGet(v).localGet(l.a).f32x4Min().localSet(v);
+  f.end();
+  f.localGet(l.out).localSet(l.walk);
+  walk(l.outPixel, (r) => {
+    for (let h = 0; h < 2; h++) f.localGet(l.walk).localGet(l.acc[r][h]).v128Store(h * 16);
+  });
+}
+
+/** The locals of {@link chunksOfBlocks}: i32s. */
+interface ChunkLocals {
+  desc: number;
+  rowStart: number;
+  rowEnd: number;
+  obStart: number;
+  obEnd: number;
+  chunk: number;
+  chunkEnd: number;
+  ob: number;
+  panel: number;
+  bias: number;
+}
+
+/**
+ * The drivers' outer loops: chunks of `rowsPerChunk` rows `[chunk, chunkEnd)` of `[rowStart,
+ * rowEnd)`, and in each, channel blocks `ob` of `[obStart, obEnd)` with their weight `panel` and
+ * `bias` pointers set, for `body` to compute.
+ */
+function chunksOfBlocks(f: FunctionBody, l: ChunkLocals, body: () => void): void {
+  f.localGet(l.rowStart).localSet(l.chunk);
+  f.block();
+  f.loop(); // chunks of rows
+  {
+    f.localGet(l.chunk).localGet(l.rowEnd).i32GeU().brIf(1);
+    f.localGet(l.chunk);
+    field(f, l.desc, "rowsPerChunk").i32Add().localTee(l.chunkEnd).localGet(l.rowEnd).i32GeU().if();
+    f.localGet(l.rowEnd).localSet(l.chunkEnd);
+    f.end();
+    f.localGet(l.obStart).localSet(l.ob);
+    f.block();
+    f.loop(); // channel blocks
+    {
+      f.localGet(l.ob).localGet(l.obEnd).i32GeU().brIf(1);
+      field(f, l.desc, "weights").localGet(l.ob);
+      field(f, l.desc, "panel").i32Mul().i32Add().localSet(l.panel);
+      field(f, l.desc, "bias").localGet(l.ob).i32Const(32).i32Mul().i32Add().localSet(l.bias);
+      body();
+      f.localGet(l.ob).i32Const(1).i32Add().localSet(l.ob);
+      f.br(0);
+    }
+    f.end();
+    f.end();
+    f.localGet(l.chunkEnd).localSet(l.chunk);
+    f.br(0);
+  }
+  f.end();
+  f.end();
 }
 
 /** The locals the reduction loop of a register tile works on. */
@@ -337,97 +415,72 @@ function rowsBody(mr: number, tileIndex: (s: number, checked: boolean) => number
   field(f, desc, "kw").i32Const(1).i32Sub();
   field(f, desc, "dw").i32Mul().localSet(reach);
 
-  f.localGet(rowStart).localSet(chunk);
-  f.block();
-  f.loop(); // chunks of rows
-  {
-    f.localGet(chunk).localGet(rowEnd).i32GeU().brIf(1);
-    f.localGet(chunk);
-    field(f, desc, "rowsPerChunk").i32Add().localTee(chunkEnd).localGet(rowEnd).i32GeU().if();
-    f.localGet(rowEnd).localSet(chunkEnd);
-    f.end();
-    f.localGet(obStart).localSet(ob);
-    f.block();
-    f.loop(); // channel blocks
+  chunksOfBlocks(f, { desc, rowStart, rowEnd, obStart, obEnd, chunk, chunkEnd, ob, panel, bias }, () => {
+    f.localGet(chunk).localSet(row);
+    f.loop(); // rows of the chunk
     {
-      f.localGet(ob).localGet(obEnd).i32GeU().brIf(1);
-      field(f, desc, "weights").localGet(ob);
-      field(f, desc, "panel").i32Mul().i32Add().localSet(panel);
-      field(f, desc, "bias").localGet(ob).i32Const(32).i32Mul().i32Add().localSet(bias);
-      f.localGet(chunk).localSet(row);
-      f.loop(); // rows of the chunk
+      f.localGet(row).localGet(oh).i32DivU().localSet(n);
+      f.localGet(row).localGet(n).localGet(oh).i32Mul().i32Sub().localSet(oy);
+      field(f, desc, "input").localGet(n);
+      field(f, desc, "inImage").i32Mul().i32Add().localSet(inImage);
+      f.localGet(oy);
+      field(f, desc, "sh").i32Mul();
+      field(f, desc, "padTop").i32Sub().localSet(iy0);
+      // out = output + n·outImage + oy·ow·outPixel + ob·32
+      field(f, desc, "output").localGet(n);
+      field(f, desc, "outImage").i32Mul().i32Add();
+      f.localGet(oy).localGet(ow).i32Mul().localGet(outPixel).i32Mul().i32Add();
+      f.localGet(ob).i32Const(32).i32Mul().i32Add().localSet(out);
+      field(f, desc, "residual").localTee(res).if();
       {
-        f.localGet(row).localGet(oh).i32DivU().localSet(n);
-        f.localGet(row).localGet(n).localGet(oh).i32Mul().i32Sub().localSet(oy);
-        field(f, desc, "input").localGet(n);
-        field(f, desc, "inImage").i32Mul().i32Add().localSet(inImage);
-        f.localGet(oy);
-        field(f, desc, "sh").i32Mul();
-        field(f, desc, "padTop").i32Sub().localSet(iy0);
-        // out = output + n·outImage + oy·ow·outPixel + ob·32
-        field(f, desc, "output").localGet(n);
-        field(f, desc, "outImage").i32Mul().i32Add();
-        f.localGet(oy).localGet(ow).i32Mul().localGet(outPixel).i32Mul().i32Add();
-        f.localGet(ob).i32Const(32).i32Mul().i32Add().localSet(out);
-        field(f, desc, "residual").localTee(res).if();
-        {
-          f.localGet(res).localGet(n);
-          field(f, desc, "resImage").i32Mul().i32Add();
-          f.localGet(oy).localGet(ow).i32Mul().localGet(resPixel).i32Mul().i32Add();
-          f.localGet(ob).i32Const(32).i32Mul().i32Add().localSet(res);
-        }
-        f.end();
-        f.i32Const(0).localSet(ox);
-        f.loop(); // tiles of the row
-        {
-          // Balanced tile widths: the rest of the row, ow − ox, in ⌈(ow − ox) / mr⌉ tiles of
-          // nearly equal width (mr = 4: 14 = 4+4+3+3, not 4+4+4+2; mr = 6: 7 = 4+3, not 6+1),
-          // as a narrow tile runs at a fraction of a wide one's speed.
-          // (`checked` holds the count of tiles for a moment.)
-          f.localGet(ow).localGet(ox).i32Sub().localTee(s).i32Const(mr - 1).i32Add().i32Const(mr).i32DivU().localSet(checked);
-          f.localGet(s).localGet(checked).i32Add().i32Const(1).i32Sub().localGet(checked).i32DivU().localSet(s);
-          f.localGet(ox).localGet(sw).i32Mul().localGet(padLeft).i32Sub().localSet(ix0);
-          // checked: the first pixel's first tap is left of the image, or the last pixel's last
-          // tap right of it.
-          f.localGet(ix0).i32Const(0).i32LtS();
-          f.localGet(ix0).localGet(s).i32Const(1).i32Sub().localGet(sw).i32Mul().i32Add().localGet(reach).i32Add().localGet(width).i32GeS();
-          f.i32Or().localSet(checked);
-          for (let size = mr; size >= 1; size--) {
-            f.localGet(s).i32Const(size).i32Sub().i32Eqz().if();
-            {
-              const args = (): void => {
-                f.localGet(desc).localGet(inImage).localGet(iy0).localGet(ix0).localGet(panel).localGet(bias).localGet(out).localGet(res);
-              };
-              f.localGet(checked).if();
-              args();
-              f.call(tileIndex(size, true));
-              f.else();
-              args();
-              f.call(tileIndex(size, false));
-              f.end();
-            }
-            f.end();
-          }
-          f.localGet(out).localGet(s).localGet(outPixel).i32Mul().i32Add().localSet(out);
-          f.localGet(res).if();
-          f.localGet(res).localGet(s).localGet(resPixel).i32Mul().i32Add().localSet(res);
-          f.end();
-          f.localGet(ox).localGet(s).i32Add().localTee(ox).localGet(ow).i32LtU().brIf(0);
-        }
-        f.end();
-        f.localGet(row).i32Const(1).i32Add().localTee(row).localGet(chunkEnd).i32LtU().brIf(0);
+        f.localGet(res).localGet(n);
+        field(f, desc, "resImage").i32Mul().i32Add();
+        f.localGet(oy).localGet(ow).i32Mul().localGet(resPixel).i32Mul().i32Add();
+        f.localGet(ob).i32Const(32).i32Mul().i32Add().localSet(res);
       }
       f.end();
-      f.localGet(ob).i32Const(1).i32Add().localSet(ob);
-      f.br(0);
+      f.i32Const(0).localSet(ox);
+      f.loop(); // tiles of the row
+      {
+        // Balanced tile widths: the rest of the row, ow − ox, in ⌈(ow − ox) / mr⌉ tiles of
+        // nearly equal width (mr = 4: 14 = 4+4+3+3, not 4+4+4+2; mr = 6: 7 = 4+3, not 6+1),
+        // as a narrow tile runs at a fraction of a wide one's speed.
+        // (`checked` holds the count of tiles for a moment.)
+        f.localGet(ow).localGet(ox).i32Sub().localTee(s).i32Const(mr - 1).i32Add().i32Const(mr).i32DivU().localSet(checked);
+        f.localGet(s).localGet(checked).i32Add().i32Const(1).i32Sub().localGet(checked).i32DivU().localSet(s);
+        f.localGet(ox).localGet(sw).i32Mul().localGet(padLeft).i32Sub().localSet(ix0);
+        // checked: the first pixel's first tap is left of the image, or the last pixel's last
+        // tap right of it.
+        f.localGet(ix0).i32Const(0).i32LtS();
+        f.localGet(ix0).localGet(s).i32Const(1).i32Sub().localGet(sw).i32Mul().i32Add().localGet(reach).i32Add().localGet(width).i32GeS();
+        f.i32Or().localSet(checked);
+        for (let size = mr; size >= 1; size--) {
+          f.localGet(s).i32Const(size).i32Sub().i32Eqz().if();
+          {
+            const args = (): void => {
+              f.localGet(desc).localGet(inImage).localGet(iy0).localGet(ix0).localGet(panel).localGet(bias).localGet(out).localGet(res);
+            };
+            f.localGet(checked).if();
+            args();
+            f.call(tileIndex(size, true));
+            f.else();
+            args();
+            f.call(tileIndex(size, false));
+            f.end();
+          }
+          f.end();
+        }
+        f.localGet(out).localGet(s).localGet(outPixel).i32Mul().i32Add().localSet(out);
+        f.localGet(res).if();
+        f.localGet(res).localGet(s).localGet(resPixel).i32Mul().i32Add().localSet(res);
+        f.end();
+        f.localGet(ox).localGet(s).i32Add().localTee(ox).localGet(ow).i32LtU().brIf(0);
+      }
+      f.end();
+      f.localGet(row).i32Const(1).i32Add().localTee(row).localGet(chunkEnd).i32LtU().brIf(0);
     }
     f.end();
-    f.end();
-    f.localGet(chunkEnd).localSet(chunk);
-    f.br(0);
-  }
-  f.end();
-  f.end();
+  });
   return f;
 }
 
@@ -478,92 +531,50 @@ function pointwiseBody(mr: number, tileIndex: (s: number, checked: boolean) => n
   field(f, desc, "icQuads").i32Const(2).i32Shl().localSet(steps);
   f.end();
 
-  f.localGet(rowStart).localSet(chunk);
-  f.block();
-  f.loop(); // chunks of rows
-  {
-    f.localGet(chunk).localGet(rowEnd).i32GeU().brIf(1);
-    f.localGet(chunk);
-    field(f, desc, "rowsPerChunk").i32Add().localTee(chunkEnd).localGet(rowEnd).i32GeU().if();
-    f.localGet(rowEnd).localSet(chunkEnd);
+  chunksOfBlocks(f, { desc, rowStart, rowEnd, obStart, obEnd, chunk, chunkEnd, ob, panel, bias }, () => {
+    f.localGet(bias).v128Load(0).localSet(b0);
+    f.localGet(bias).v128Load(16).localSet(b1);
+    // The run of pixels [chunk·ow, chunkEnd·ow) and its pointers.
+    f.localGet(chunk).localGet(ow).i32Mul().localTee(pixel).localGet(inPixel).i32Mul();
+    field(f, desc, "input").i32Add().localSet(inp);
+    f.localGet(pixel).localGet(outPixel).i32Mul();
+    field(f, desc, "output").i32Add().localGet(ob).i32Const(32).i32Mul().i32Add().localSet(out);
+    field(f, desc, "residual").localTee(res).if();
+    f.localGet(pixel).localGet(resPixel).i32Mul().localGet(res).i32Add().localGet(ob).i32Const(32).i32Mul().i32Add().localSet(res);
     f.end();
-    f.localGet(obStart).localSet(ob);
+    f.localGet(chunkEnd).localGet(ow).i32Mul().localSet(end);
     f.block();
-    f.loop(); // channel blocks
+    f.loop(); // tiles of mr pixels
     {
-      f.localGet(ob).localGet(obEnd).i32GeU().brIf(1);
-      field(f, desc, "weights").localGet(ob);
-      field(f, desc, "panel").i32Mul().i32Add().localSet(panel);
-      field(f, desc, "bias").localGet(ob).i32Const(32).i32Mul().i32Add().localTee(bias).v128Load(0).localSet(b0);
-      f.localGet(bias).v128Load(16).localSet(b1);
-      // The run of pixels [chunk·ow, chunkEnd·ow) and its pointers.
-      f.localGet(chunk).localGet(ow).i32Mul().localTee(pixel).localGet(inPixel).i32Mul();
-      field(f, desc, "input").i32Add().localSet(inp);
-      f.localGet(pixel).localGet(outPixel).i32Mul();
-      field(f, desc, "output").i32Add().localGet(ob).i32Const(32).i32Mul().i32Add().localSet(out);
-      field(f, desc, "residual").localTee(res).if();
-      f.localGet(pixel).localGet(resPixel).i32Mul().localGet(res).i32Add().localGet(ob).i32Const(32).i32Mul().i32Add().localSet(res);
-      f.end();
-      f.localGet(chunkEnd).localGet(ow).i32Mul().localSet(end);
-      f.block();
-      f.loop(); // tiles of mr pixels
-      {
-        f.localGet(end).localGet(pixel).i32Sub().localTee(rest).i32Const(mr).i32LtU().brIf(1);
-        for (const [lo, hi] of acc) {
-          f.localGet(b0).localSet(lo);
-          f.localGet(b1).localSet(hi);
-        }
-        f.localGet(inp).localSet(p[0]);
-        for (let r = 1; r < mr; r++) f.localGet(p[r - 1]).localGet(inPixel).i32Add().localSet(p[r]);
-        f.localGet(panel).localTee(wp).localGet(steps).i32Const(5).i32Shl().i32Add().localSet(wEnd);
-        reductionLoop(f, { p, acc, w0, w1, a, wp, wEnd, fma });
-        // Epilogue: residual, relu, ceiling, store; `wp` walks the residual, then the output.
-        f.localGet(res).if();
-        f.localGet(res).localSet(wp);
-        acc.forEach(([lo, hi], r) => {
-          f.localGet(lo).localGet(wp).v128Load(0).f32x4Add().localSet(lo);
-          f.localGet(hi).localGet(wp).v128Load(16).f32x4Add().localSet(hi);
-          if (r + 1 < mr) f.localGet(wp).localGet(resPixel).i32Add().localSet(wp);
-        });
-        f.localGet(res).localGet(resPixel).i32Const(mr).i32Mul().i32Add().localSet(res);
-        f.end();
-        f.localGet(flags).i32Const(ConvFlags.relu).i32And().if();
-        f.f32Const(0).f32x4Splat().localSet(a);
-        for (const v of acc.flat()) f.localGet(v).localGet(a).f32x4Max().localSet(v);
-        f.end();
-        f.localGet(flags).i32Const(ConvFlags.ceiling).i32And().if();
-        for (const v of acc.flat()) f.localGet(v).localGet(ceiling).f32x4Min().localSet(v);
-        f.end();
-        f.localGet(out).localSet(wp);
-        acc.forEach(([lo, hi], r) => {
-          f.localGet(wp).localGet(lo).v128Store(0);
-          f.localGet(wp).localGet(hi).v128Store(16);
-          if (r + 1 < mr) f.localGet(wp).localGet(outPixel).i32Add().localSet(wp);
-        });
-        f.localGet(inp).localGet(inPixel).i32Const(mr).i32Mul().i32Add().localSet(inp);
-        f.localGet(out).localGet(outPixel).i32Const(mr).i32Mul().i32Add().localSet(out);
-        f.localGet(pixel).i32Const(mr).i32Add().localSet(pixel);
-        f.br(0);
+      f.localGet(end).localGet(pixel).i32Sub().localTee(rest).i32Const(mr).i32LtU().brIf(1);
+      for (const [lo, hi] of acc) {
+        f.localGet(b0).localSet(lo);
+        f.localGet(b1).localSet(hi);
       }
+      f.localGet(inp).localSet(p[0]);
+      for (let r = 1; r < mr; r++) f.localGet(p[r - 1]).localGet(inPixel).i32Add().localSet(p[r]);
+      f.localGet(panel).localTee(wp).localGet(steps).i32Const(5).i32Shl().i32Add().localSet(wEnd);
+      reductionLoop(f, { p, acc, w0, w1, a, wp, wEnd, fma });
+      // Epilogue: residual, relu, ceiling, store; `wp` walks the pixels.
+      tileEpilogue(f, { acc, res, resPixel, out, outPixel, walk: wp, a }, () => f.localGet(flags), () => f.localGet(ceiling));
+      f.localGet(res).if();
+      f.localGet(res).localGet(resPixel).i32Const(mr).i32Mul().i32Add().localSet(res);
       f.end();
-      f.end();
-      // The last `rest` < mr pixels: an unchecked tile whose "image" starts at the first of them,
-      // at its row 0 and column 0 (1×1 with no padding: its one tap reads exactly that pixel).
-      for (let size = 1; size < mr; size++) {
-        f.localGet(rest).i32Const(size).i32Eq().if();
-        f.localGet(desc).localGet(inp).i32Const(0).i32Const(0).localGet(panel).localGet(bias).localGet(out).localGet(res);
-        f.call(tileIndex(size, false));
-        f.end();
-      }
-      f.localGet(ob).i32Const(1).i32Add().localSet(ob);
+      f.localGet(inp).localGet(inPixel).i32Const(mr).i32Mul().i32Add().localSet(inp);
+      f.localGet(out).localGet(outPixel).i32Const(mr).i32Mul().i32Add().localSet(out);
+      f.localGet(pixel).i32Const(mr).i32Add().localSet(pixel);
       f.br(0);
     }
     f.end();
     f.end();
-    f.localGet(chunkEnd).localSet(chunk);
-    f.br(0);
-  }
-  f.end();
-  f.end();
+    // The last `rest` < mr pixels: an unchecked tile whose "image" starts at the first of them,
+    // at its row 0 and column 0 (1×1 with no padding: its one tap reads exactly that pixel).
+    for (let size = 1; size < mr; size++) {
+      f.localGet(rest).i32Const(size).i32Eq().if();
+      f.localGet(desc).localGet(inp).i32Const(0).i32Const(0).localGet(panel).localGet(bias).localGet(out).localGet(res);
+      f.call(tileIndex(size, false));
+      f.end();
+    }
+  });
   return f;
 }
