@@ -18,7 +18,8 @@
  *   as its fused rational stays a few ulps short of ±1.
  * - `clamp(a, out, quads, scale, shift, lo, hi)`: min(max(x·scale + shift, lo), hi) with f32
  *   arguments: `Clip` (relu6, hardtanh, clamp) as scale 1 and shift 0, `HardSigmoid` as its alpha
- *   and beta between 0 and 1. NaN stays NaN, as in the scalar functions.
+ *   and beta between 0 and 1. NaN stays NaN, as in the scalar functions: `add`'s relu, `relu`
+ *   and `clamp` take pseudo-max and -min (one instruction each on x64) with the value first.
  * - `copy_pixels(src, srcPixel, dst, dstPixel, pixels, quads)`: the first `quads` channel
  *   vectors of each pixel, as a concat writes its parts into a wider tensor.
  * - `gather_channels(src, srcPixel, dst, dstPixel, pixels, table, count)`: channel k < `count` of
@@ -65,7 +66,7 @@ function addBody(): FunctionBody {
   f.localGet(relu).if();
   {
     f.loop();
-    f.localGet(out).localGet(a).v128Load(0).localGet(b).v128Load(0).f32x4Add().localGet(zero).f32x4Max().v128Store(0);
+    f.localGet(out).localGet(a).v128Load(0).localGet(b).v128Load(0).f32x4Add().localGet(zero).f32x4Pmax().v128Store(0);
     for (const p of [a, b, out]) f.localGet(p).i32Const(16).i32Add().localSet(p);
     f.localGet(quads).i32Const(1).i32Sub().localTee(quads).brIf(0);
     f.end();
@@ -89,7 +90,7 @@ function reluBody(): FunctionBody {
   f.localGet(quads).i32Eqz().if().return().end();
   f.f32Const(0).f32x4Splat().localSet(zero);
   f.loop();
-  f.localGet(out).localGet(a).v128Load(0).localGet(zero).f32x4Max().v128Store(0);
+  f.localGet(out).localGet(a).v128Load(0).localGet(zero).f32x4Pmax().v128Store(0);
   for (const p of [a, out]) f.localGet(p).i32Const(16).i32Add().localSet(p);
   f.localGet(quads).i32Const(1).i32Sub().localTee(quads).brIf(0);
   f.end();
@@ -107,7 +108,7 @@ function clampBody(): FunctionBody {
   f.localGet(hi).f32x4Splat().localSet(vHi);
   f.loop();
   f.localGet(out).localGet(a).v128Load(0).localGet(vScale).f32x4Mul().localGet(vShift).f32x4Add();
-  f.localGet(vLo).f32x4Max().localGet(vHi).f32x4Min().v128Store(0);
+  f.localGet(vLo).f32x4Pmax().localGet(vHi).f32x4Pmin().v128Store(0);
   for (const p of [a, out]) f.localGet(p).i32Const(16).i32Add().localSet(p);
   f.localGet(quads).i32Const(1).i32Sub().localTee(quads).brIf(0);
   f.end();

@@ -236,10 +236,10 @@ function windowBody(kind: "pool" | "depthwise", fma: boolean): FunctionBody {
       f.localGet(a).localGet(res).v128Load(0).f32x4Add().localSet(a);
       f.end();
       f.localGet(flags).i32Const(ConvFlags.relu).i32And().if();
-      f.localGet(a).localGet(zero).f32x4Max().localSet(a);
+      f.localGet(a).localGet(zero).f32x4Pmax().localSet(a);
       f.end();
       f.localGet(flags).i32Const(ConvFlags.ceiling).i32And().if();
-      f.localGet(a).localGet(ceiling).f32x4Min().localSet(a);
+      f.localGet(a).localGet(ceiling).f32x4Pmin().localSet(a);
       f.end();
     } else {
       f.localGet(average).if();

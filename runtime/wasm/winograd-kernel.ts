@@ -618,7 +618,7 @@ function outputBody(side: 4 | 6): FunctionBody {
             f.localGet(value).localGet(resPtr[k]).localGet(offset).i32Add().v128Load(0).f32x4Add().localSet(value);
             f.end();
             f.localGet(relu).if();
-            f.localGet(value).localGet(zero).f32x4Max().localSet(value);
+            f.localGet(value).localGet(zero).f32x4Pmax().localSet(value);
             f.end();
             f.localGet(outPtr[k]).localGet(offset).i32Add().localGet(value).v128Store(0);
           }

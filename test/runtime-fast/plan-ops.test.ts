@@ -216,6 +216,38 @@ describe("Conv", () => {
     expect(plan.kernels).toMatchObject({ "conv+residual": 1 });
   });
 
+  // relu and the ceiling run as pseudo-max and -min with the value first, so a NaN stays NaN
+  // (the other order would give 0 or the ceiling): the pointwise driver, the direct conv's tiles
+  // and the depthwise conv, each with relu6 after it.
+  it.each([
+    ["1×1 (pointwise driver)", [1, 1], 1],
+    ["3×3 stride 2 (direct tiles)", [3, 3], 1],
+    ["3×3 depthwise", [3, 3], 8],
+  ] as const)("keeps a NaN through relu6: %s", (_, kernel, group) => {
+    const steps = [
+      step("Conv", ["x0", "w0", "b0"], "a", { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }),
+      step("Conv", ["a", "w", "b"], "y", {
+        kernel_shape: [...kernel],
+        pads: kernel[0] === 3 ? [1, 1, 1, 1] : [0, 0, 0, 0],
+        strides: group === 1 && kernel[0] === 3 ? [2, 2] : [1, 1],
+        group,
+        activation: "Clip",
+        min: 0,
+        max: 6,
+      }),
+    ];
+    const weights = { w0: randomTensor([8, 4, 3, 3], 71), b0: randomTensor([8], 72), w: randomTensor([8, 8 / group, ...kernel], 73), b: randomTensor([8], 74) };
+    const graph: PlanGraph = { inputs: [{ name: "x0", shape: [1, 4, 6, 6] }], outputs: ["y"], steps };
+    const plan = compilePlan(graph, new Map(Object.entries(weights)), { fallback: irFallback });
+    plans.push(plan);
+    const x = randomTensor([1, 4, 6, 6], 75);
+    x.data.fill(NaN, 0, 36);
+    const y = plan.run([x])[0];
+    // Channel 0 of the input is NaN everywhere, so every output is NaN.
+    expect(plan.kernels).toEqual({ toBlocked: 1, conv: 2, toPlain: 1 });
+    expect(Array.from(y.data).every(Number.isNaN)).toBe(true);
+  });
+
   it.each(["Relu", "LeakyRelu", "Elu", "Sigmoid", "Tanh", "Silu", "Gelu", "HardSwish"])("fuses %s", (activation) => {
     const attrs = { kernel_shape: [3, 3], pads: [1, 1, 1, 1], activation, alpha: 0.2 };
     check([[2, 5, 7, 9]], [step("Conv", ["x0", "w", "b"], "y", attrs)], convWeights(12, 5, 3, 3, 11));
