@@ -528,10 +528,9 @@ function pointwiseBody(mr: number, tileIndex: (s: number, checked: boolean) => n
   field(f, desc, "resPixel").localSet(resPixel);
   field(f, desc, "flags").localSet(flags);
   f.localGet(desc).f32Load(ConvDesc.ceiling * 4).f32x4Splat().localSet(ceiling);
-  // Steps of the reduction: the real input channels (a 1-wide kernel's `tapChannels`).
-  field(f, desc, "tapChannels").localTee(steps).i32Eqz().if();
-  field(f, desc, "icQuads").i32Const(2).i32Shl().localSet(steps);
-  f.end();
+  // Steps of the reduction: the real input channels, the `tapChannels` the step sets for every
+  // 1-wide kernel.
+  field(f, desc, "tapChannels").localSet(steps);
 
   chunksOfBlocks(f, { desc, rowStart, rowEnd, obStart, obEnd, chunk, chunkEnd, ob, panel, bias }, () => {
     f.localGet(bias).v128Load(0).localSet(b0);

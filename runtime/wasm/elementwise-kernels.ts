@@ -127,62 +127,6 @@ const TINY = 2 ** -32;
 /** Beyond ±TANH_CLAMP the approximation is ±1 in f32. */
 const TANH_CLAMP = 7.90531110763549805;
 
-/** The locals of {@link expSigmoid}: its constants ({@link setExpSigmoidConstants}) and two temporaries. */
-interface ExpSigmoidLocals {
-  readonly scale: number;
-  readonly lo: number;
-  readonly hi: number;
-  readonly magic: number;
-  readonly one: number;
-  /** Cephes' `exp2f` coefficients, the highest power first. */
-  readonly p: readonly number[];
-  readonly t: number;
-  readonly r: number;
-}
-
-/** Takes the v128 locals of {@link expSigmoid} in `f`. */
-function expSigmoidLocals(f: FunctionBody): ExpSigmoidLocals {
-  const v = (): number => f.local(v128);
-  return { scale: v(), lo: v(), hi: v(), magic: v(), one: v(), p: EXP2_P.map(v), t: v(), r: v() };
-}
-
-/** Sets the constants of {@link expSigmoid}: once, before the values it is applied to. */
-function setExpSigmoidConstants(f: FunctionBody, l: ExpSigmoidLocals): void {
-  const values: [number, number][] = [[l.scale, -Math.LOG2E], [l.lo, -125], [l.hi, 128], [l.magic, 1.5 * 2 ** 23], [l.one, 1]];
-  EXP2_P.forEach((c, i) => values.push([l.p[i], c]));
-  for (const [local, value] of values) f.f32Const(value).f32x4Splat().localSet(local);
-}
-
-/**
- * Pushes sigmoid(x) = 1 / (1 + E) of the v128 local `x`, or silu(x) = x / (1 + E) where `silu`,
- * with E = e^−x = 2^a, a = −x·log₂e clamped to [−125, 128]: a = n + r with n the nearest integer
- * (by adding and subtracting 1.5·2²³, whose sum holds n in its low bits) and |r| ≤ ½, 2^r by
- * Cephes' `exp2f` polynomial (relative error 1.7e-7), times 2^n made from n's bits. Below, E stays
- * normal (a subnormal lane would cost an x64 core a microcode assist) and σ is 1; at 128, 2^n is
- * infinite, so σ(−∞) = 0 and silu(−∞) = NaN, as PyTorch's x·σ(x) gives. A NaN stays NaN through
- * the clamps and the product. Against the tanh form it is 9 fewer instructions a vector and one
- * division (no multiply by x after it). (Run in the direct and depthwise convs' epilogues instead
- * of a pass of its own, it made EfficientNet-B0 4 % slower: the depthwise conv 15 %.)
- */
-function expSigmoid(f: FunctionBody, l: ExpSigmoidLocals, x: number, silu: boolean, fma: boolean): void {
-  const { scale, lo, hi, magic, one, p, t, r } = l;
-  f.localGet(silu ? x : one);
-  f.localGet(x).localGet(scale).f32x4Mul().localGet(lo).f32x4Pmax().localGet(hi).f32x4Pmin().localSet(r);
-  // t holds a + 1.5·2²³ (n in its low bits), r becomes a − n.
-  f.localGet(r).localGet(magic).f32x4Add().localSet(t);
-  f.localGet(r).localGet(t).localGet(magic).f32x4Sub().f32x4Sub().localSet(r);
-  f.localGet(p[0]);
-  for (let i = 1; i < p.length; i++) {
-    if (fma) f.localGet(r).localGet(p[i]).f32x4RelaxedMadd();
-    else f.localGet(r).f32x4Mul().localGet(p[i]).f32x4Add();
-  }
-  // 2^r = 1 + r·P(r), times 2^n: n shifted into the exponent, plus 1.0's bits (the bias).
-  if (fma) f.localGet(r).localGet(one).f32x4RelaxedMadd();
-  else f.localGet(r).f32x4Mul().localGet(one).f32x4Add();
-  f.localGet(t).i32Const(23).i32x4Shl().localGet(one).i32x4Add().f32x4Mul();
-  f.localGet(one).f32x4Add().f32x4Div();
-}
-
 function activateBody(fma: boolean): FunctionBody {
   const f = new FunctionBody([i32, i32, i32, i32]);
   const [a, out, quads, kind] = [0, 1, 2, 3];
@@ -258,16 +202,36 @@ function activateBody(fma: boolean): FunctionBody {
   }
   f.return();
   f.end();
-  // sigmoid and silu: 1 / (1 + e^−x) and x / (1 + e^−x) ({@link expSigmoid}).
+  // sigmoid(x) = 1 / (1 + E), silu(x) = x / (1 + E), E = e^−x = 2^a with a = −x·log₂e clamped to
+  // [−125, 128]: a = n + r with n the nearest integer (by adding and subtracting 1.5·2²³, whose sum
+  // holds n in its low bits) and |r| ≤ ½, 2^r by Cephes' `exp2f` polynomial (relative error
+  // 1.7e-7), times 2^n made from n's bits. Below, E stays normal (a subnormal lane would cost an
+  // x64 core a microcode assist) and σ is 1; at 128, 2^n is infinite, so σ(−∞) = 0 and
+  // silu(−∞) = NaN, as PyTorch's x·σ(x) gives. A NaN stays NaN through the clamps and the
+  // product. Against the tanh form it is 9 fewer instructions a vector and one division (no
+  // multiply by x after it). (Run in the direct and depthwise convs' epilogues instead of a pass
+  // of its own, it made EfficientNet-B0 4 % slower: the depthwise conv 15 %.)
   for (const k of [ActivationKind.sigmoid, ActivationKind.silu]) {
     f.localGet(kind).i32Const(k).i32Eq().if();
-    const l = expSigmoidLocals(f);
-    setExpSigmoidConstants(f, l);
+    const [scale, lo, hi, magic, one] = [-Math.LOG2E, -125, 128, 1.5 * 2 ** 23, 1].map(constant);
+    const P = EXP2_P.map(constant);
     f.loop();
     f.localGet(out);
     f.localGet(a).v128Load(0).localSet(x);
-    expSigmoid(f, l, x, k === ActivationKind.silu, fma);
-    f.v128Store(0);
+    // The numerator, then a.
+    f.localGet(k === ActivationKind.silu ? x : one);
+    f.localGet(x).localGet(scale).f32x4Mul().localGet(lo).f32x4Pmax().localGet(hi).f32x4Pmin().localSet(q);
+    // t holds a + 1.5·2²³ (n in its low bits), q becomes r = a − n.
+    f.localGet(q).localGet(magic).f32x4Add().localSet(t);
+    f.localGet(q).localGet(t).localGet(magic).f32x4Sub().f32x4Sub().localSet(q);
+    // 2^r = 1 + r·P(r), times 2^n: n shifted into the exponent, plus 1.0's bits (the bias).
+    f.localGet(P[0]);
+    for (const c of [...P.slice(1), one]) {
+      if (fma) f.localGet(q).localGet(c).f32x4RelaxedMadd();
+      else f.localGet(q).f32x4Mul().localGet(c).f32x4Add();
+    }
+    f.localGet(t).i32Const(23).i32x4Shl().localGet(one).i32x4Add().f32x4Mul();
+    f.localGet(one).f32x4Add().f32x4Div().v128Store(0);
     advance();
     f.end();
   }

@@ -215,15 +215,24 @@ function windowBody(kind: "pool" | "depthwise", fma: boolean): FunctionBody {
     f.localSet(hi);
     f.end();
   };
+  /** Pushes `a` + x·w, x and w pushed by `x` and `weight`: fused where the plan fuses multiply-adds. */
+  const madd = (a: number, x: () => void, weight: () => void): void => {
+    if (fma) {
+      x();
+      weight();
+      f.localGet(a).f32x4RelaxedMadd();
+    } else {
+      f.localGet(a);
+      x();
+      weight();
+      f.f32x4Mul().f32x4Add();
+    }
+  };
   /** Pushes `a` combined with the input vector at `pointer` (and the weight vector in `w`). */
   const combine = (how: Combine, a: number, pointer: number): void => {
-    if (how === "madd" && fma) {
-      f.localGet(pointer).v128Load(0).localGet(w).localGet(a).f32x4RelaxedMadd();
-      return;
-    }
+    if (how === "madd") return madd(a, () => f.localGet(pointer).v128Load(0), () => f.localGet(w));
     f.localGet(a).localGet(pointer).v128Load(0);
-    if (how === "madd") f.localGet(w).f32x4Mul().f32x4Add();
-    else if (how === "sum") f.f32x4Add();
+    if (how === "sum") f.f32x4Add();
     else f.f32x4Max();
   };
   /**
@@ -419,15 +428,10 @@ function windowBody(kind: "pool" | "depthwise", fma: boolean): FunctionBody {
         for (let r = 0; r < pixels; r++) {
           const kx = j - stride * r;
           if (kx < 0 || kx >= width) continue;
-          if (how === "madd" && fma) {
-            f.localGet(w).localGet(wRow[kx]).localGet(acc[r]).f32x4RelaxedMadd().localSet(acc[r]);
-            continue;
-          }
-          f.localGet(acc[r]).localGet(w);
-          if (how === "madd") f.localGet(wRow[kx]).f32x4Mul().f32x4Add();
-          else if (how === "sum") f.f32x4Add();
+          if (how === "madd") madd(acc[r], () => f.localGet(w), () => f.localGet(wRow[kx]));
+          else if (how === "sum") f.localGet(acc[r]).localGet(w).f32x4Add();
           else {
-            f.f32x4Pmax().localSet(acc[r]);
+            f.localGet(acc[r]).localGet(w).f32x4Pmax().localSet(acc[r]);
             f.localGet(nan[r]).localGet(isNan).v128Or().localSet(nan[r]);
             continue;
           }
