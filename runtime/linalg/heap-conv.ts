@@ -25,6 +25,7 @@
 import { applyActivation, type FusedActivation } from "./epilogue.js";
 import { epilogueFlags, kernelFuses, rowStride } from "../fast/product.js";
 import { convWeightGradientWinograd, convWinogradOnHeap, winogradGradientTakes, winogradTakes } from "./heap-winograd.js";
+import { chunkFirst, imageChunks, type ImageChunks } from "./image-chunks.js";
 import { productHeap, trainingThreads, type ProductHeap, type ProductLayout } from "./wasm-products.js";
 import { MR, NR } from "../wasm/gemm-kernel.js";
 import type { Tensor } from "../tensor.js";
@@ -54,13 +55,14 @@ export function convForwardOnHeap(
 ): void {
   if (winogradTakes(x.shape[1], win, activation) && convWinogradOnHeap(heap, x, weight, bias, win, activation, y)) return;
   const sizes = forwardSizes(x, weight, win);
-  const { n, c, h, w, m, positions, depth, image, per } = sizes;
+  const { n, c, h, w, m, positions, depth, image, chunks } = sizes;
   const extra = convForwardExtra(x.shape, win, depth, m);
-  if (heap.threads > 1 && n > per) {
+  if (heap.threads > 1 && chunks > 1) {
     convChunksOnThreads(heap, x, weight, bias, win, activation, y, sizes, extra);
   } else {
-    for (let first = 0; first < n; first += per) {
-      const count = Math.min(per, n - first);
+    for (let k = 0; k < chunks; k++) {
+      const first = chunkFirst(k, n, chunks);
+      const count = chunkFirst(k + 1, n, chunks) - first;
       // The first chunk is the largest, so later layouts never grow (and clear) the memory.
       const l = heap.layout(m, count * positions, depth, extra);
       if (first === 0) heap.packA(l, weight.data, 0, depth, false);
@@ -86,7 +88,7 @@ export function convForwardOnHeap(
   if (activation !== undefined && !kernelFuses(activation)) applyActivation(y, 0, 1, y.length, 0, activation);
 }
 
-/** A forward conv's sizes: input `[n, c, h, w]`, `m` outputs of `positions` each, `depth` weights per output, floats per image, images per chunk. */
+/** A forward conv's sizes: input `[n, c, h, w]`, `m` outputs of `positions` each, `depth` weights per output, floats per image, the chunks of images and the images of the largest. */
 interface ForwardSizes {
   n: number;
   c: number;
@@ -96,6 +98,7 @@ interface ForwardSizes {
   positions: number;
   depth: number;
   image: number;
+  chunks: number;
   per: number;
 }
 
@@ -104,7 +107,7 @@ function forwardSizes(x: Tensor, weight: Tensor, win: Window2d): ForwardSizes {
   const m = weight.shape[0];
   const positions = win.oh * win.ow;
   const depth = weight.data.length / m;
-  return { n, c, h, w, m, positions, depth, image: c * h * w, per: imagesPerChunk(n, depth * positions) };
+  return { n, c, h, w, m, positions, depth, image: c * h * w, ...imagesPerChunk(n, depth * positions) };
 }
 
 /**
@@ -122,7 +125,7 @@ function convChunksOnThreads(
   win: Window2d,
   activation: FusedActivation | undefined,
   y: Float32Array,
-  { n, c, h, w, m, positions, depth, image, per }: ForwardSizes,
+  { n, c, h, w, m, positions, depth, image, chunks, per }: ForwardSizes,
   extra: number,
 ): void {
   const l = heap.layout(m, per * positions, depth, extra);
@@ -142,9 +145,9 @@ function convChunksOnThreads(
     b: l.extra * 4, threadStride: region * 4, cOffset: depth * l.ld * 4, ld: l.ld * 4,
     a: l.a * 4, blockStride: l.k * MR * 4, depth, paddedRows: l.paddedRows,
     bias: l.bias * 4, lastFlags: last,
-    y: yResident ?? yAt * 4, m, positions, per, n,
+    y: yResident ?? yAt * 4, m, positions, chunks, n,
   };
-  heap.convChunks(Math.ceil(n / per), conv, alpha);
+  heap.convChunks(chunks, conv, alpha);
   if (yResident === undefined) y.set(heap.floats.subarray(yAt, yAt + n * m * positions));
 }
 
@@ -156,9 +159,9 @@ function convChunksOnThreads(
 export function convForwardExtra(shape: readonly number[], win: Window2d, depth: number, m: number): number {
   const [n, c, h, w] = shape;
   const positions = win.oh * win.ow;
-  const per = imagesPerChunk(n, depth * positions);
+  const { chunks, per } = imagesPerChunk(n, depth * positions);
   const threads = trainingThreads();
-  if (threads > 1 && n > per) {
+  if (threads > 1 && chunks > 1) {
     const ld = rowStride(per * positions);
     return threads * (depth + Math.ceil(m / MR) * MR) * ld + n * c * h * w + n * m * positions + tableFloats(win);
   }
@@ -166,12 +169,13 @@ export function convForwardExtra(shape: readonly number[], win: Window2d, depth:
 }
 
 /**
- * Images whose column matrices (`floats` each) go into one product: as many as fit
- * {@link CHUNK_FLOATS}, at least one, so that the columns im2col writes are still in cache when
- * the micro-kernel reads them (a batch's columns are tens of megabytes).
+ * The chunks of images whose column matrices (`floats` each) go into one product: each within
+ * {@link CHUNK_FLOATS} (or of one image), so that the columns im2col writes are still in cache
+ * when the micro-kernel reads them (a batch's columns are tens of megabytes); an even number of
+ * them, their sizes within one image of each other (`image-chunks.ts`).
  */
-function imagesPerChunk(n: number, floats: number): number {
-  return Math.max(1, Math.min(n, Math.floor(CHUNK_FLOATS / floats)));
+function imagesPerChunk(n: number, floats: number): ImageChunks {
+  return imageChunks(n, Math.floor(CHUNK_FLOATS / floats));
 }
 
 /** One ungrouped conv's backward operands: dY `[n, m, oh, ow]`, x `[n, c, h, width]`, the window. */
@@ -201,10 +205,10 @@ export function convWeightGradientOnHeap(problem: HeapConvProblem, dw: Float32Ar
   const depth = c * win.kh * win.kw;
   const image = c * h * width;
   if (winogradGradientTakes(c, m, win)) {
-    const heap = productHeap(depth, m, imagesPerChunk(n, depth * positions) * positions);
+    const heap = productHeap(depth, m, imagesPerChunk(n, depth * positions).per * positions);
     if (heap !== undefined && convWeightGradientWinograd(heap, problem, dw)) return true;
   }
-  const { per, lanes } = gradientChunks(n, depth * positions);
+  const { per, chunks, lanes } = gradientChunks(n, depth * positions);
   if (trainingThreads() > 1 && channelGroups(c, win).count * lanes > 1) {
     const done = weightGradientOnThreads(problem, dw);
     if (done !== undefined) return done;
@@ -229,13 +233,14 @@ export function convWeightGradientOnHeap(problem: HeapConvProblem, dw: Float32Ar
   const f = heap.floats;
   // Rows past `depth` (the last block of A) multiply as zeros; their results are not read.
   heap.zero(plainAt + depth * steps, plainAt + plain);
-  const single = per >= n;
+  const single = chunks === 1;
   // Read by each lane's first chunk only; its later ones add onto its C.
   heap.setBias(l);
   for (let lane = 0; lane < lanes; lane++) {
     const onLane = { ...l, c: cLanes[lane] };
-    for (let first = lane * per; first < n; first += lanes * per) {
-      const count = Math.min(per, n - first);
+    for (let chunk = lane; chunk < chunks; chunk += lanes) {
+      const first = chunkFirst(chunk, n, chunks);
+      const count = chunkFirst(chunk + 1, n, chunks) - first;
       const total = count * positions;
       // An input in the arena is read where it is.
       const from = heap.readable(x, first * image, (first + count) * image, xAt) / 4;
@@ -245,7 +250,7 @@ export function convWeightGradientOnHeap(problem: HeapConvProblem, dw: Float32Ar
       // Block q of A holds, for each reduction step, rows 4q … 4q + 3 side by side.
       for (let q = 0; q < rows / MR; q++) heap.transpose((plainAt + q * MR * steps) * 4, steps * 4, (l.a + q * MR * l.k) * 4, MR * 4, MR, roundUp(total, 4));
       writeDyTransposed(heap, dy, first, count, m, positions, dyAt, l.b, l.ld);
-      heap.run(onLane, undefined, first > lane * per, total, single);
+      heap.run(onLane, undefined, chunk >= lanes, total, single);
     }
   }
   heap.addLanes(cLanes.slice(0, lanes), l.m, l.n, l.ld);
@@ -254,13 +259,13 @@ export function convWeightGradientOnHeap(problem: HeapConvProblem, dw: Float32Ar
 }
 
 /**
- * The chunks of an im2col weight gradient: `per` images a chunk (at most half the batch, so that
- * both lanes have work), dealt to `lanes` lanes in turn, each summing into its own C, added at the
- * end. Fixed by the sizes alone: one thread and two make the same sums.
+ * The chunks of an im2col weight gradient ({@link imagesPerChunk}: an even number, so both lanes
+ * have work and the same images to within one), dealt to `lanes` lanes in turn, each summing into
+ * its own C, added at the end. Fixed by the sizes alone: one thread and two make the same sums.
  */
-function gradientChunks(n: number, columnsPerImage: number): { per: number; lanes: number } {
-  const per = Math.min(imagesPerChunk(n, columnsPerImage), Math.ceil(n / 2));
-  return { per, lanes: Math.min(2, Math.ceil(n / per)) };
+function gradientChunks(n: number, columnsPerImage: number): ImageChunks & { lanes: number } {
+  const chunks = imagesPerChunk(n, columnsPerImage);
+  return { ...chunks, lanes: Math.min(2, chunks.chunks) };
 }
 
 /**
@@ -286,7 +291,7 @@ function weightGradientOnThreads({ dy, x, n, c, h, width, m, win }: HeapConvProb
   const taps = win.kh * win.kw;
   const depth = c * taps;
   const image = c * h * width;
-  const { per, lanes } = gradientChunks(n, depth * positions);
+  const { per, chunks, lanes } = gradientChunks(n, depth * positions);
   const steps = roundUp(per * positions, 4);
   const groups = channelGroups(c, win);
   const groupRows = roundUp(groups.size * taps, MR);
@@ -314,7 +319,7 @@ function weightGradientOnThreads({ dy, x, n, c, h, width, m, win }: HeapConvProb
     // An input in the arena is read where it is.
     x: heap.readable(x, 0, n * image, xAt), imageBytes: image * 4, planeBytes: h * width * 4, taps, group: groups.size, channels: c,
     window: [h, width, win.kh, win.kw, win.sh, win.dh, win.oh, win.ow, win.pads.top], table: table * 4,
-    positions, per, n, steps, a: l.a * 4, blockStride: l.k * MR * 4,
+    positions, chunks, n, steps, a: l.a * 4, blockStride: l.k * MR * 4,
     b: bAt * 4, ld: ld * 4, c: l.c * 4, columns: Math.ceil(m / NR) * NR, bias: l.bias * 4,
     plain: plainAt * 4, plainStride: groupRows * steps * 4,
     lanes, laneStrideC: (laneC - l.c) * 4, laneStrideA: (laneA - l.a) * 4,
@@ -327,14 +332,14 @@ function weightGradientOnThreads({ dy, x, n, c, h, width, m, win }: HeapConvProb
 /**
  * B = dYᵀ for images `[first, first + count)` of dY `[n, m, P]`: row j·P + p at float `b` (row
  * stride `ld`) holds dY[first + j, :, p]. Transposed 4 × 4 at a time from where dY is, when it
- * is a tensor of the heap's arena, else from a copy at float `scratch`; value by value where m
- * or P is not a multiple of 4.
+ * is a tensor of the heap's arena, else from a copy at float `scratch`, the images shared by the
+ * threads; value by value where m or P is not a multiple of 4.
  */
 function writeDyTransposed(heap: ProductHeap, dy: Float32Array, first: number, count: number, m: number, positions: number, scratch: number, b: number, ld: number): void {
   const f = heap.floats;
   if (m % 4 === 0 && positions % 4 === 0) {
     const from = heap.readable(dy, first * m * positions, (first + count) * m * positions, scratch);
-    for (let j = 0; j < count; j++) heap.transpose(from + j * m * positions * 4, positions * 4, (b + j * positions * ld) * 4, ld * 4, m, positions);
+    heap.transposes(count, [from, m * positions * 4, positions * 4], [b * 4, positions * ld * 4, ld * 4], m, positions);
     return;
   }
   for (let j = 0; j < count; j++) {
@@ -411,7 +416,7 @@ function inputGradientByColumns({ dy, w, n, c, h, width, m, win }: HeapConvProbl
   const positions = win.oh * win.ow;
   const depth = c * win.kh * win.kw;
   const image = c * h * width;
-  const per = imagesPerChunk(n, depth * positions);
+  const { chunks, per } = imagesPerChunk(n, depth * positions);
   const ld = rowStride(per * positions);
   const rows = roundUp(depth, MR);
   const threads = trainingThreads();
@@ -432,21 +437,21 @@ function inputGradientByColumns({ dy, w, n, c, h, width, m, win }: HeapConvProbl
   const dxTo = dxResident === undefined ? dxAt : dxResident / 4;
   heap.zero(dxTo, dxTo + n * image);
   heap.windowTable(table, win, width);
-  const chunks = Math.ceil(n / per);
   const threaded =
     chunks > 1 &&
     heap.inputGradientChunks(chunks, {
       dx: dxTo * 4, imageFloats: image,
       window: [c, h, width, win.kh, win.kw, win.sh, win.dh, win.oh, win.ow, win.pads.top], table: table * 4,
-      m, positions, per, n, dy: dyFrom, a: l.a * 4, blockStride: l.k * MR * 4, ld: ld * 4,
+      m, positions, chunks, n, dy: dyFrom, a: l.a * 4, blockStride: l.k * MR * 4, ld: ld * 4,
       b: l.extra * 4, threadStride: region * 4, cOffset: m * ld * 4, bias: l.bias * 4, paddedRows: l.paddedRows,
     });
   if (!threaded) {
     // The same calls on this thread, in thread 0's B and C.
     const [b, cAt] = [l.extra, l.extra + m * ld];
     const chunkLayout = { ...l, b, c: cAt, ld };
-    for (let first = 0; first < n; first += per) {
-      const count = Math.min(per, n - first);
+    for (let k = 0; k < chunks; k++) {
+      const first = chunkFirst(k, n, chunks);
+      const count = chunkFirst(k + 1, n, chunks) - first;
       for (let j = 0; j < count; j++) heap.copyRows(dyFrom + (first + j) * m * positions * 4, positions * 4, (b + j * positions) * 4, ld * 4, m, positions);
       heap.run({ ...chunkLayout, n: count * positions }, undefined, false, m, false);
       heap.col2im(count, dxTo + first * image, c, h, width, win, table, cAt * 4, ld * 4, positions * 4);

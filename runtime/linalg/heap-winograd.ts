@@ -6,7 +6,7 @@
  * multiplies per pair of channels instead of 36, 2.25× fewer than im2col's (`heap-conv.ts`); per
  * 4×4 tile, F(4×4, 3×3) takes 36 instead of 144, 4× fewer.
  *
- * For each chunk of images:
+ * For each chunk of images (an even number of chunks, `image-chunks.ts`):
  *
  * 1. the images are copied into zero-padded planes (`copy_rows`), each row tile·⌈tw/4⌉·4 + tile
  *    wide (from where they are, for a tensor of the heap's arena; others by way of the heap);
@@ -28,6 +28,7 @@ import type { FusedActivation } from "./epilogue.js";
 import { rowStride } from "../fast/product.js";
 import { MR } from "../wasm/gemm-kernel.js";
 import type { HeapConvProblem } from "./heap-conv.js";
+import { chunkFirst, imageChunks } from "./image-chunks.js";
 import { heapHolds, type ProductHeap } from "./wasm-products.js";
 import type { Tensor } from "../tensor.js";
 import type { Window2d } from "../window.js";
@@ -71,7 +72,7 @@ export function convWinogradOnHeap(
   const { oh, ow } = win;
   const g = tileGeometry(win, trainingTile);
   const rows = roundUp(m, MR);
-  const per = Math.max(1, Math.min(n, Math.floor(CHUNK_FLOATS / (g.xis * g.tiles * (c + rows)))));
+  const { chunks, per } = imageChunks(n, Math.floor(CHUNK_FLOATS / (g.xis * g.tiles * (c + rows))));
   // Three columns past the last tile: the input transform's last group of four may write there.
   const ld = rowStride(per * g.tiles + 3);
   const outImage = m * oh * ow;
@@ -79,8 +80,7 @@ export function convWinogradOnHeap(
   const aAt = 0;
   const zeroBias = aAt + g.xis * rows * c;
   const biasAt = zeroBias + rows;
-  const chunks = Math.ceil(n / per);
-  if (heap.threads > 1 && chunks > 1 && convWinogradOnThreads(heap, { x, weight, bias, win, activation, y }, { g, rows, per, ld, aAt, zeroBias, biasAt })) return true;
+  if (heap.threads > 1 && chunks > 1 && convWinogradOnThreads(heap, { x, weight, bias, win, activation, y }, { g, rows, per, chunks, ld, aAt, zeroBias, biasAt })) return true;
   const input = inputRegions(biasAt + rows, per, c, h, w, g, ld);
   const mAt = input.end;
   const yAt = mAt + g.xis * rows * ld;
@@ -94,8 +94,9 @@ export function convWinogradOnHeap(
 
   // An output in the tensor arena is written where it is.
   const yResident = heap.resident(y);
-  for (let first = 0; first < n; first += per) {
-    const count = Math.min(per, n - first);
+  for (let k = 0; k < chunks; k++) {
+    const first = chunkFirst(k, n, chunks);
+    const count = chunkFirst(k + 1, n, chunks) - first;
     transformInput(heap, x.data, first, count, [c, h, w], win, g, input);
     for (let xi = 0; xi < g.xis; xi++) {
       heap.run({ m, n: count * g.tiles, k: c, paddedRows: rows, ld, a: aAt + xi * rows * c, b: input.v + xi * c * ld, c: mAt + xi * rows * ld, bias: zeroBias, extra: 0 });
@@ -112,6 +113,7 @@ interface WinogradLayout {
   g: TileGeometry;
   rows: number;
   per: number;
+  chunks: number;
   ld: number;
   aAt: number;
   zeroBias: number;
@@ -129,7 +131,7 @@ interface WinogradLayout {
 function convWinogradOnThreads(
   heap: ProductHeap,
   { x, weight, bias, win, activation, y }: { x: Tensor; weight: Tensor; bias: Tensor | undefined; win: Window2d; activation: FusedActivation | undefined; y: Float32Array },
-  { g, rows, per, ld, aAt, zeroBias, biasAt }: WinogradLayout,
+  { g, rows, per, chunks, ld, aAt, zeroBias, biasAt }: WinogradLayout,
 ): boolean {
   const [n, c, h, w] = x.shape;
   const m = weight.shape[0];
@@ -149,13 +151,13 @@ function convWinogradOnThreads(
   for (let t = 0; t < heap.threads; t++) heap.zero(threadsAt + t * region, threadsAt + t * region + planes);
   // Tensors in the arena are read and written where they are.
   const yResident = heap.resident(y);
-  heap.winogradChunks(Math.ceil(n / per), {
+  heap.winogradChunks(chunks, {
     x: heap.readable(x.data, 0, n * image, xAt), imageBytes: image * 4, channels: c, height: h, width: w,
     inside: (win.pads.top * g.rowFloats + win.pads.left) * 4, rowBytes: g.rowFloats * 4, planeBytes: g.planeFloats * 4,
     th: g.th, tw: g.tw, tiles: g.tiles,
     xp: threadsAt * 4, threadStride: region * 4, vOffset: planes * 4, mOffset: mOffset * 4, ld,
     u: aAt * 4, rows, uXi: rows * c * 4, zeroBias: zeroBias * 4,
-    m, per, n, y: yResident ?? yAt * 4, outImageBytes: outImage * 4, oh: win.oh, ow: win.ow,
+    m, chunks, n, y: yResident ?? yAt * 4, outImageBytes: outImage * 4, oh: win.oh, ow: win.ow,
     bias: biasAt * 4, relu: activation?.kind === "relu" ? 1 : 0, tile: g.tile,
   });
   if (yResident === undefined) y.set(heap.floats.subarray(yAt, yAt + n * outImage));
@@ -207,7 +209,7 @@ const GRADIENT_LANES = 2;
  * takes, on `heap`: per chunk of images, V_ξ of the input's tiles and dM_ξ = (A dY Aᵀ)_ξ of dY's
  * (`wino_planes_grad`), and dU_ξ `[m × c]` += dM_ξ · V_ξᵀ by `gemm_nt`, which reads both as the
  * transforms wrote them, the tiles along each row (`runtime/wasm/gemm-nt-kernel.ts`; V and dM
- * of a chunk within {@link CHUNK_FLOATS}). The chunks go to {@link GRADIENT_LANES} lanes in
+ * of a chunk within {@link CHUNK_FLOATS}; an even number of chunks, `image-chunks.ts`). The chunks go to {@link GRADIENT_LANES} lanes in
  * turn (chunk k to lane k mod 2), each summing its own dU in place; then dU = dU₀ + dU₁ and
  * dW = Gᵀ dU G. On several threads the lanes run at once ({@link gradientLanesOnThreads}). False
  * (nothing written) where its operands would not fit the heap.
@@ -215,16 +217,16 @@ const GRADIENT_LANES = 2;
 export function convWeightGradientWinograd(heap: ProductHeap, problem: HeapConvProblem, dw: Float32Array): boolean {
   const { dy, x, n, c, h, width, m, win } = problem;
   const g = tileGeometry(win);
-  // At most half the batch a chunk, so that both lanes have work.
-  const per = Math.max(1, Math.min(Math.ceil(n / GRADIENT_LANES), Math.floor(CHUNK_FLOATS / (16 * g.tiles * (c + m)))));
-  const lanes = Math.min(GRADIENT_LANES, Math.ceil(n / per));
+  // An even number of chunks, at least two where there are two images, so both lanes have work.
+  const { chunks, per } = imageChunks(n, Math.floor(CHUNK_FLOATS / (16 * g.tiles * (c + m))));
+  const lanes = Math.min(GRADIENT_LANES, chunks);
   const ld = rowStride(per * g.tiles + 3);
   const ldU = rowStride(c);
   const dyImage = m * win.oh * win.ow;
   const laneFloats = 16 * m * ldU;
   const sums: GradientSums = { dU: 0, laneFloats, lanes, dw: lanes * laneFloats };
   const after = sums.dw + m * c * 9;
-  const sizes = { per, ld, ldU, dyImage };
+  const sizes = { per, chunks, ld, ldU, dyImage };
   if (heap.threads > 1 && lanes > 1) {
     const done = gradientLanesOnThreads(heap, problem, g, sizes, sums, after);
     if (done) return finishWeightGradient(heap, c, m, ldU, sums, dw);
@@ -239,9 +241,9 @@ export function convWeightGradientWinograd(heap: ProductHeap, problem: HeapConvP
   heap.layout(0, 0, 0, end);
   heap.zero(input.xp, input.v);
   for (let lane = 0; lane < lanes; lane++) {
-    for (let chunk = lane; chunk * per < n; chunk += lanes) {
-      const first = chunk * per;
-      const count = Math.min(per, n - first);
+    for (let chunk = lane; chunk < chunks; chunk += lanes) {
+      const first = chunkFirst(chunk, n, chunks);
+      const count = chunkFirst(chunk + 1, n, chunks) - first;
       transformInput(heap, x, first, count, [c, h, width], win, g, input);
       // A dY in the heap's arena is read where it is (the 8 floats past its end are the arena's).
       const dyChunk = heap.readable(dy, first * dyImage, (first + count) * dyImage, dyAt);
@@ -284,7 +286,7 @@ function gradientLanesOnThreads(
   heap: ProductHeap,
   { dy, x, n, c, h, width, m, win }: HeapConvProblem,
   g: TileGeometry,
-  { per, ld, ldU, dyImage }: { per: number; ld: number; ldU: number; dyImage: number },
+  { per, chunks, ld, ldU, dyImage }: { per: number; chunks: number; ld: number; ldU: number; dyImage: number },
   sums: GradientSums,
   after: number,
 ): boolean {
@@ -311,7 +313,7 @@ function gradientLanesOnThreads(
     th: g.th, tw: g.tw, tiles: g.tiles,
     region: threadsAt * 4, regionStride: region * 4, ld, vOffset: vOffset * 4, dmOffset: dmOffset * 4,
     m, ldU, dU: sums.dU * 4, laneStride: sums.laneFloats * 4,
-    per, n, lanes: sums.lanes, dy: heap.readable(dy, 0, n * dyImage, dyAt), dyImageBytes: dyImage * 4,
+    chunks, n, lanes: sums.lanes, dy: heap.readable(dy, 0, n * dyImage, dyAt), dyImageBytes: dyImage * 4,
   });
 }
 

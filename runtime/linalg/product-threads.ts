@@ -16,9 +16,10 @@ import { ChunkPool, HEADER_WORDS, Header } from "../fast/chunk-pool.js";
 import type { GemmTile } from "../fast/plan-module.js";
 import { GemmFlags, MR, NR } from "../wasm/gemm-kernel.js";
 import { PRODUCT_SLAB_DEPTH } from "../fast/product.js";
-import { PLANE_KERNELS, POINTWISE_KERNELS, SUM_KERNELS } from "../wasm/pointwise-kernel.js";
+import { ADAM_KERNEL, PLANE_KERNELS, POINTWISE_KERNELS, SGD_KERNEL, SUM_KERNELS } from "../wasm/pointwise-kernel.js";
 import { PAIR_POOL_KERNELS } from "../wasm/pair-pool-kernel.js";
 import { PLANE_WINOGRAD_KERNELS } from "../wasm/plane-winograd-kernel.js";
+import { CHUNK_FIRST_SOURCE } from "./image-chunks.js";
 
 /** The product's words of the control block, after the pool's header; the slab calls follow at `Word.slabs`, `SLAB_WORDS` each. */
 const Word = {
@@ -41,16 +42,18 @@ const Word = {
  * or 36 products), or an element-wise kernel over a range of its items (vectors, planes or pairs
  * of planes) of tensors in the heap; all but the first put their arguments where the slabs go.
  */
-const Kind = { product: 0, im2col: 1, conv: 2, weightGradient: 3, inputGradient: 4, winograd: 5, winogradGradientLanes: 6, elementwise: 7 } as const;
+const Kind = { product: 0, im2col: 1, conv: 2, weightGradient: 3, inputGradient: 4, winograd: 5, winogradGradientLanes: 6, elementwise: 7, transposes: 8 } as const;
 /** The element-wise kernels a call may name, by their index in the call. */
 const ELEMENTWISE_KERNELS: readonly string[] = [
   ...Object.values(POINTWISE_KERNELS), ...Object.values(PLANE_KERNELS), ...Object.values(SUM_KERNELS), ...Object.values(PAIR_POOL_KERNELS),
-  PLANE_WINOGRAD_KERNELS.weight,
+  PLANE_WINOGRAD_KERNELS.weight, SGD_KERNEL, ADAM_KERNEL,
 ];
-/** The most arguments of an element-wise call (two words each, after the kernel's index and their count). */
-const MAX_ELEMENTWISE_ARGUMENTS = 8;
+/** The most arguments of an element-wise call (two words each, after the kernel's index and their count): Adam's 14. */
+const MAX_ELEMENTWISE_ARGUMENTS = 16;
 /** The word where an element-wise call's chunks OR the kernel's results (a max pool's NaN flag). */
 const ELEMENTWISE_RESULT = Word.slabs + 2 + 2 * MAX_ELEMENTWISE_ARGUMENTS;
+/** The float64 element of the control block where an element-wise call's float arguments start (after the result word, 8-byte aligned). */
+const ELEMENTWISE_FLOATS = Math.ceil((ELEMENTWISE_RESULT + 1) / 2);
 /** The most words a conv call takes from `Word.slabs` (see {@link ConvChunks}, the weight gradient's 32, {@link WinogradGradientLanes}' 25 and {@link WinogradChunks}' 30). */
 const CONV_WORDS = 32;
 /**
@@ -63,7 +66,7 @@ const IM2COL_WORDS = 16;
 const SLAB_WORDS = 6;
 /** The most slabs a split product may have (a reduction of 384 · 256 steps); longer ones stay on the caller. */
 const MAX_SLABS = 256;
-const WORDS = Word.slabs - HEADER_WORDS + Math.max(SLAB_WORDS * MAX_SLABS, IM2COL_WORDS, CONV_WORDS, 3 + 2 * MAX_ELEMENTWISE_ARGUMENTS);
+const WORDS = Math.max(Word.slabs - HEADER_WORDS + Math.max(SLAB_WORDS * MAX_SLABS, IM2COL_WORDS, CONV_WORDS), 2 * (ELEMENTWISE_FLOATS + MAX_ELEMENTWISE_ARGUMENTS) - HEADER_WORDS);
 /** Chunks per thread: enough that the last one taken is a small part of the call. */
 const CHUNKS_PER_THREAD = 4;
 /** Chunks per thread of an element-wise call, whose items all cost the same: fewer hand-offs. */
@@ -84,26 +87,27 @@ const RUN_CHUNK = `function runSlabs(e, a, blockStride, b, ld, cAt, bias, rows, 
     e.gemm_tile(a + p * ${MR * 4}, blockStride, b + p * ld, ld, cAt, ld, bias, rows, columns, size, flags, alpha);
   }
 }
+${CHUNK_FIRST_SOURCE}
 const ELEMENTWISE = ${JSON.stringify(ELEMENTWISE_KERNELS)};
 function runChunk(e, c, f, k, thread) {
   const items = c[${Word.items}], chunks = c[${Header.chunks}];
   const lo = Math.floor((items * k) / chunks), hi = Math.floor((items * (k + 1)) / chunks);
   if (lo === hi) return;
   if (c[${Word.kind}] === ${Kind.elementwise}) {
-    const w = ${Word.slabs}, args = [];
+    const w = ${Word.slabs}, args = [], floats = new Float64Array(c.buffer, 0, ${ELEMENTWISE_FLOATS + MAX_ELEMENTWISE_ARGUMENTS});
     for (let j = 0, n = c[w + 1]; j < n; j++) {
       const value = c[w + 2 + 2 * j], stride = c[w + 3 + 2 * j];
-      args.push(stride < 0 ? (hi - lo) * value : value + lo * stride);
+      args.push(stride === -1 ? (hi - lo) * value : stride === -2 ? floats[value] : value + lo * stride);
     }
     if (e[ELEMENTWISE[c[w]]](...args)) Atomics.or(c, ${ELEMENTWISE_RESULT}, 1);
     return;
   }
   if (c[${Word.kind}] === ${Kind.inputGradient}) {
     const w = ${Word.slabs};
-    const m = c[w + 13], positions = c[w + 14], per = c[w + 15], n = c[w + 16], ld = c[w + 20];
+    const m = c[w + 13], positions = c[w + 14], chunks = c[w + 15], n = c[w + 16], ld = c[w + 20];
     const imageBytes = c[w + 1] * 4, b = c[w + 21] + thread * c[w + 22], cAt = b + c[w + 23];
     for (let chunk = lo; chunk < hi; chunk++) {
-      const first = chunk * per, count = Math.min(per, n - first);
+      const first = chunkFirst(chunk, n, chunks), count = chunkFirst(chunk + 1, n, chunks) - first;
       for (let j = 0; j < count; j++) e.copy_rows(c[w + 17] + (first + j) * m * positions * 4, positions * 4, b + j * positions * 4, ld, m, positions);
       runSlabs(e, c[w + 18], c[w + 19], b, ld, cAt, c[w + 24], c[w + 25], Math.ceil((count * positions) / ${NR}) * ${NR}, m, false, 0, 0);
       for (let j = 0; j < count; j++) {
@@ -116,11 +120,11 @@ function runChunk(e, c, f, k, thread) {
   if (c[${Word.kind}] === ${Kind.winograd}) {
     const w = ${Word.slabs};
     const channels = c[w + 2], h = c[w + 3], width = c[w + 4], th = c[w + 8], tw = c[w + 9], ld = c[w + 14] * 4, rows = c[w + 16];
-    const m = c[w + 19], per = c[w + 20], n = c[w + 21], tiles = c[w + 28], four = c[w + 29] === 4;
+    const m = c[w + 19], chunks = c[w + 20], n = c[w + 21], tiles = c[w + 28], four = c[w + 29] === 4;
     const xis = four ? 36 : 16, input = four ? e.wino4_planes_in : e.wino_planes_in, output = four ? e.wino4_planes_out : e.wino_planes_out;
     const xp = c[w + 10] + thread * c[w + 11], v = xp + c[w + 12], products = xp + c[w + 13];
     for (let chunk = lo; chunk < hi; chunk++) {
-      const first = chunk * per, count = Math.min(per, n - first);
+      const first = chunkFirst(chunk, n, chunks), count = chunkFirst(chunk + 1, n, chunks) - first;
       const x = c[w] + first * c[w + 1];
       for (let p = 0; p < count * channels; p++) e.copy_rows(x + p * h * width * 4, width * 4, xp + c[w + 5] + p * c[w + 7], c[w + 6], h, width);
       input(xp, channels, count, th, tw, c[w + 6], c[w + 7], v, channels * ld, ld);
@@ -135,12 +139,12 @@ function runChunk(e, c, f, k, thread) {
   if (c[${Word.kind}] === ${Kind.winogradGradientLanes}) {
     const w = ${Word.slabs};
     const channels = c[w + 2], h = c[w + 3], width = c[w + 4], th = c[w + 8], tw = c[w + 9], tiles = c[w + 10];
-    const ld = c[w + 13], m = c[w + 16], ldU = c[w + 17], per = c[w + 20], n = c[w + 21], lanes = c[w + 22];
+    const ld = c[w + 13], m = c[w + 16], ldU = c[w + 17], chunks = c[w + 20], n = c[w + 21], lanes = c[w + 22];
     const xp = c[w + 11] + thread * c[w + 12], v = xp + c[w + 14], dm = xp + c[w + 15];
     for (let lane = lo; lane < hi; lane++) {
       const dU = c[w + 18] + lane * c[w + 19];
-      for (let chunk = lane; chunk * per < n; chunk += lanes) {
-        const first = chunk * per, count = Math.min(per, n - first), total = count * tiles;
+      for (let chunk = lane; chunk < chunks; chunk += lanes) {
+        const first = chunkFirst(chunk, n, chunks), count = chunkFirst(chunk + 1, n, chunks) - first, total = count * tiles;
         const x = c[w] + first * c[w + 1];
         for (let p = 0; p < count * channels; p++) e.copy_rows(x + p * h * width * 4, width * 4, xp + c[w + 5] + p * c[w + 7], c[w + 6], h, width);
         e.wino_planes_in(xp, channels, count, th, tw, c[w + 6], c[w + 7], v, channels * ld * 4, ld * 4);
@@ -154,7 +158,7 @@ function runChunk(e, c, f, k, thread) {
   }
   if (c[${Word.kind}] === ${Kind.weightGradient}) {
     const w = ${Word.slabs};
-    const taps = c[w + 2], group = c[w + 3], channels = c[w + 4], positions = c[w + 14], per = c[w + 15], n = c[w + 16];
+    const taps = c[w + 2], group = c[w + 3], channels = c[w + 4], positions = c[w + 14], chunks = c[w + 15], n = c[w + 16];
     const steps = c[w + 17], blockStride = c[w + 19], ld = c[w + 21], columns = c[w + 23];
     const plain = c[w + 24] + thread * c[w + 25], lanes = c[w + 29];
     for (let item = lo; item < hi; item++) {
@@ -162,24 +166,24 @@ function runChunk(e, c, f, k, thread) {
       const c0 = g * group, count = Math.min(group, channels - c0), row0 = c0 * taps;
       const blocks = Math.ceil((count * taps) / ${MR});
       const a = c[w + 18] + lane * c[w + 31] + (row0 / ${MR}) * blockStride, cAt = c[w + 22] + lane * c[w + 30] + row0 * ld;
-      for (let first = lane * per; first < n; first += lanes * per) {
-        const images = Math.min(per, n - first), total = images * positions;
+      for (let chunk = lane; chunk < chunks; chunk += lanes) {
+        const first = chunkFirst(chunk, n, chunks), images = chunkFirst(chunk + 1, n, chunks) - first, total = images * positions;
         for (let j = 0; j < images; j++) {
           e.im2col(c[w] + (first + j) * c[w + 1] + c0 * c[w + 26], count, c[w + 5], c[w + 6], c[w + 7], c[w + 8], c[w + 9], c[w + 10], c[w + 11], c[w + 12], c[w + 13],
             c[w + 27], plain + j * positions * 4, steps * 4);
         }
         for (let q = 0; q < blocks; q++) e.transpose(plain + q * ${MR} * steps * 4, steps * 4, a + q * blockStride, ${MR * 4}, ${MR}, Math.ceil(total / 4) * 4);
-        runSlabs(e, a, blockStride, c[w + 20] + first * positions * ld, ld, cAt, c[w + 28] + row0 * 4, blocks * ${MR}, columns, total, first > lane * per, 0, 0);
+        runSlabs(e, a, blockStride, c[w + 20] + first * positions * ld, ld, cAt, c[w + 28] + row0 * 4, blocks * ${MR}, columns, total, chunk >= lanes, 0, 0);
       }
     }
     return;
   }
   if (c[${Word.kind}] === ${Kind.conv}) {
     const w = ${Word.slabs};
-    const positions = c[w + 25], m = c[w + 24], per = c[w + 26], n = c[w + 27], ld = c[w + 16];
+    const positions = c[w + 25], m = c[w + 24], chunks = c[w + 26], n = c[w + 27], ld = c[w + 16];
     const b = c[w + 13] + thread * c[w + 14], cAt = b + c[w + 15];
     for (let chunk = lo; chunk < hi; chunk++) {
-      const first = chunk * per, count = Math.min(per, n - first);
+      const first = chunkFirst(chunk, n, chunks), count = chunkFirst(chunk + 1, n, chunks) - first;
       for (let j = 0; j < count; j++) {
         e.im2col(c[w] + (first + j) * c[w + 1], c[w + 2], c[w + 3], c[w + 4], c[w + 5], c[w + 6], c[w + 7], c[w + 8], c[w + 9], c[w + 10], c[w + 11],
           c[w + 12], b + j * positions * 4, ld);
@@ -187,6 +191,11 @@ function runChunk(e, c, f, k, thread) {
       runSlabs(e, c[w + 17], c[w + 18], b, ld, cAt, c[w + 21], c[w + 20], Math.ceil((count * positions) / ${NR}) * ${NR}, c[w + 19], false, c[w + 22], f[${Word.alpha}]);
       for (let j = 0; j < count; j++) e.copy_rows(cAt + j * positions * 4, ld, c[w + 23] + (first + j) * m * positions * 4, positions * 4, m, positions);
     }
+    return;
+  }
+  if (c[${Word.kind}] === ${Kind.transposes}) {
+    const w = ${Word.slabs};
+    for (let i = lo; i < hi; i++) e.transpose(c[w] + i * c[w + 1], c[w + 2], c[w + 3] + i * c[w + 4], c[w + 5], c[w + 6], c[w + 7]);
     return;
   }
   if (c[${Word.kind}] === ${Kind.im2col}) {
@@ -214,10 +223,11 @@ function runChunk(e, c, f, k, thread) {
 
 /**
  * An argument of an element-wise call over a range of items (`ProductWorkers.elementwise`): a
- * byte pointer into the heap that advances `stride` bytes an item (0: a constant), or the range's
- * length in items times `per` (the kernel's count of floats, planes or pairs).
+ * byte pointer into the heap that advances `stride` bytes an item (0: a constant), the range's
+ * length in items times `per` (the kernel's count of floats, planes or pairs), or a float64
+ * `number` (an optimizer's factors).
  */
-export type ElementwiseArgument = { readonly at: number; readonly stride: number } | { readonly per: number };
+export type ElementwiseArgument = { readonly at: number; readonly stride: number } | { readonly per: number } | { readonly number: number };
 
 /** A conv over chunks of images (`ProductWorkers.conv`): byte addresses and strides, counts. */
 export interface ConvChunks {
@@ -240,11 +250,11 @@ export interface ConvChunks {
   /** The bias (paddedRows floats) and the last slab's epilogue flags (`epilogueFlags`). */
   bias: number;
   lastFlags: number;
-  /** The NCHW output, its channels and positions; images per chunk and in all. */
+  /** The NCHW output, its channels and positions; the chunks of images (`image-chunks.ts`) and the images. */
   y: number;
   m: number;
   positions: number;
-  per: number;
+  chunks: number;
   n: number;
 }
 
@@ -279,9 +289,9 @@ export interface WinogradChunks extends WinogradInput {
   rows: number;
   uXi: number;
   zeroBias: number;
-  /** Output channels, images per chunk and in all; the NCHW output, the bytes of one of its images, its height and width. */
+  /** Output channels, the chunks of images (`image-chunks.ts`) and the images; the NCHW output, the bytes of one of its images, its height and width. */
   m: number;
-  per: number;
+  chunks: number;
   n: number;
   y: number;
   outImageBytes: number;
@@ -315,7 +325,7 @@ export interface WinogradGradientChunk {
 
 /**
  * A Winograd weight gradient in lanes (`ProductWorkers.winogradGradientLanes`, see
- * `heap-winograd.ts`): lane j takes chunks j, j + lanes, j + 2·lanes … of `per` images and sums
+ * `heap-winograd.ts`): lane j takes chunks j, j + lanes, j + 2·lanes … of the batch and sums
  * their dU_ξ += dM_ξ · V_ξᵀ into its own dU, whole on the thread that takes it (its padded planes,
  * V and dM in the thread's region). Byte addresses and offsets; strides and sizes in floats.
  */
@@ -332,8 +342,8 @@ export interface WinogradGradientLanes extends WinogradInput {
   ldU: number;
   dU: number;
   laneStride: number;
-  /** Images per chunk and in all, and the lanes. */
-  per: number;
+  /** The chunks of images (`image-chunks.ts`), the images, and the lanes. */
+  chunks: number;
   n: number;
   lanes: number;
   /** Image 0 of dY and the bytes between its images. */
@@ -349,10 +359,10 @@ export interface InputGradientChunks {
   /** `col2im`'s arguments from `channels` to `top` (10 values), and its table. */
   window: readonly number[];
   table: number;
-  /** Output channels, positions per image, images per chunk, images; dY's image 0 in the heap. */
+  /** Output channels, positions per image, the chunks of images (`image-chunks.ts`), images; dY's image 0 in the heap. */
   m: number;
   positions: number;
-  per: number;
+  chunks: number;
   n: number;
   dy: number;
   /** The packed Wᵀ, its block stride; B's and C's row stride; thread 0's B, the bytes between threads', from B to C. */
@@ -380,9 +390,9 @@ export interface WeightGradientChunks {
   /** `im2col`'s arguments from `height` to `top` (9 values), and its table. */
   window: readonly number[];
   table: number;
-  /** Output positions per image, images per chunk, images. */
+  /** Output positions per image, the chunks of images (`image-chunks.ts`), images. */
   positions: number;
-  per: number;
+  chunks: number;
   n: number;
   /** The plain rows' and A's reduction length (a multiple of 4), A and its block stride. */
   steps: number;
@@ -486,6 +496,19 @@ export class ProductWorkers {
   }
 
   /**
+   * `count` transposes of `rows × columns` floats (`transpose`, `im2col-kernel.ts`), the i-th from
+   * byte `src + i·srcStep` (row stride `srcStride` bytes) to byte `dst + i·dstStep` (row stride
+   * `dstStride`), in chunks of consecutive ones across the threads; each the call one thread makes.
+   */
+  transposes(count: number, [src, srcStep, srcStride]: readonly number[], [dst, dstStep, dstStride]: readonly number[], rows: number, columns: number): void {
+    this.pool.run(Math.min(count, ELEMENTWISE_CHUNKS_PER_THREAD * this.threads), (c) => {
+      c[Word.kind] = Kind.transposes;
+      c[Word.items] = count;
+      [src, srcStep, srcStride, dst, dstStep, dstStride, rows, columns].forEach((value, k) => (c[Word.slabs + k] = value));
+    });
+  }
+
+  /**
    * A conv over chunks of images, each chunk whole on the thread that takes it (so its columns
    * and products stay in that core's cache): im2col of its images into the thread's B, the
    * product's slabs into the thread's C, and C's rows copied into the NCHW output; the same
@@ -499,7 +522,7 @@ export class ProductWorkers {
       const words = [
         conv.x, conv.imageBytes, ...conv.window, conv.table,
         conv.b, conv.threadStride, conv.cOffset, conv.ld, conv.a, conv.blockStride, conv.depth, conv.paddedRows,
-        conv.bias, conv.lastFlags, conv.y, conv.m, conv.positions, conv.per, conv.n,
+        conv.bias, conv.lastFlags, conv.y, conv.m, conv.positions, conv.chunks, conv.n,
       ];
       words.forEach((value, k) => (c[Word.slabs + k] = value));
     });
@@ -518,7 +541,7 @@ export class ProductWorkers {
       const values = [
         words.x, words.imageBytes, words.channels, words.height, words.width, words.inside, words.rowBytes, words.planeBytes, words.th, words.tw,
         words.xp, words.threadStride, words.vOffset, words.mOffset, words.ld, words.u, words.rows, words.uXi, words.zeroBias,
-        words.m, words.per, words.n, words.y, words.outImageBytes, words.oh, words.ow, words.bias, words.relu, words.tiles, words.tile,
+        words.m, words.chunks, words.n, words.y, words.outImageBytes, words.oh, words.ow, words.bias, words.relu, words.tiles, words.tile,
       ];
       values.forEach((value, k) => (c[Word.slabs + k] = value));
     });
@@ -537,7 +560,7 @@ export class ProductWorkers {
       const values = [
         words.x, words.imageBytes, words.channels, words.height, words.width, words.inside, words.rowBytes, words.planeBytes, words.th, words.tw,
         words.tiles, words.region, words.regionStride, words.ld, words.vOffset, words.dmOffset, words.m, words.ldU, words.dU, words.laneStride,
-        words.per, words.n, words.lanes, words.dy, words.dyImageBytes,
+        words.chunks, words.n, words.lanes, words.dy, words.dyImageBytes,
       ];
       values.forEach((value, k) => (c[Word.slabs + k] = value));
     });
@@ -557,7 +580,7 @@ export class ProductWorkers {
       c[Word.kind] = Kind.weightGradient;
       c[Word.items] = items;
       const values = [
-        words.x, words.imageBytes, words.taps, words.group, words.channels, ...words.window, words.positions, words.per, words.n,
+        words.x, words.imageBytes, words.taps, words.group, words.channels, ...words.window, words.positions, words.chunks, words.n,
         words.steps, words.a, words.blockStride, words.b, words.ld, words.c, words.columns, words.plain, words.plainStride,
         words.planeBytes, words.table, words.bias, words.lanes, words.laneStrideC, words.laneStrideA,
       ];
@@ -576,7 +599,7 @@ export class ProductWorkers {
       c[Word.kind] = Kind.inputGradient;
       c[Word.items] = chunks;
       const values = [
-        words.dx, words.imageFloats, ...words.window, words.table, words.m, words.positions, words.per, words.n,
+        words.dx, words.imageFloats, ...words.window, words.table, words.m, words.positions, words.chunks, words.n,
         words.dy, words.a, words.blockStride, words.ld, words.b, words.threadStride, words.cOffset, words.bias, words.paddedRows,
       ];
       values.forEach((value, k) => (c[Word.slabs + k] = value));
@@ -599,9 +622,11 @@ export class ProductWorkers {
       const w = Word.slabs;
       c[w] = index;
       c[w + 1] = args.length;
+      const floats = new Float64Array(c.buffer, 0, ELEMENTWISE_FLOATS + MAX_ELEMENTWISE_ARGUMENTS);
       args.forEach((arg, j) => {
-        c[w + 2 + 2 * j] = "per" in arg ? arg.per : arg.at;
-        c[w + 3 + 2 * j] = "per" in arg ? -1 : arg.stride;
+        if ("number" in arg) floats[ELEMENTWISE_FLOATS + j] = arg.number;
+        c[w + 2 + 2 * j] = "per" in arg ? arg.per : "number" in arg ? ELEMENTWISE_FLOATS + j : arg.at;
+        c[w + 3 + 2 * j] = "per" in arg ? -1 : "number" in arg ? -2 : arg.stride;
       });
       c[ELEMENTWISE_RESULT] = 0;
     });

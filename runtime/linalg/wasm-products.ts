@@ -304,7 +304,7 @@ export class ProductHeap {
       if (k % 4 !== 0) return false;
       this.copyIn(a, offset, lda, m, k, scratch);
       this.zero(scratch + m * k, scratch + paddedRows * k);
-      for (let block = 0; block < paddedRows; block += MR) this.transpose((scratch + block * k) * 4, k * 4, (l.a + block * k) * 4, MR * 4, MR, k);
+      this.transposes(paddedRows / MR, [scratch * 4, MR * k * 4, k * 4], [l.a * 4, MR * k * 4, MR * 4], MR, k);
       return true;
     }
     this.copyIn(a, offset, lda, k, m, scratch);
@@ -335,7 +335,8 @@ export class ProductHeap {
     const { n, k, ld } = l;
     if (trans && scratch !== undefined && n % 4 === 0 && k % 4 === 0) {
       this.copyIn(b, offset, ldb, n, k, scratch);
-      this.transpose(scratch * 4, k * 4, l.b * 4, ld * 4, n, k);
+      // Four stored rows at a time (four columns of B), so that the threads can share the rows.
+      this.transposes(n / 4, [scratch * 4, 4 * k * 4, k * 4], [l.b * 4, 16, ld * 4], 4, k);
       return;
     }
     const heap = this.floats;
@@ -406,6 +407,20 @@ export class ProductHeap {
   }
 
   /**
+   * `count` {@link transpose}s of `rows × columns` floats, the i-th from byte `src + i·srcStep`
+   * (row stride `srcStride` bytes) to byte `dst + i·dstStep` (row stride `dstStride`): across the
+   * threads when there are several and the floats are many, else one after the other here. The
+   * same values either way.
+   */
+  transposes(count: number, [src, srcStep, srcStride]: readonly number[], [dst, dstStep, dstStride]: readonly number[], rows: number, columns: number): void {
+    if (this.workers !== undefined && count > 1 && count * rows * columns >= MIN_PARALLEL_FLOATS) {
+      this.workers.transposes(count, [src, srcStep, srcStride], [dst, dstStep, dstStride], rows, columns);
+      return;
+    }
+    for (let i = 0; i < count; i++) this.transposeKernel(src + i * srcStep, srcStride, dst + i * dstStep, dstStride, rows, columns);
+  }
+
+  /**
    * Runs a conv's chunks of images across the threads, each chunk whole on one thread
    * (`ProductWorkers.conv`); false (nothing run) on one thread.
    */
@@ -450,7 +465,9 @@ export class ProductHeap {
   winogradWeights(w: number, m: number, c: number, dst: number, xiStride: number): void {
     // m is a multiple of MR: block b's weights at w + b·MR·c·36 bytes, its U at dst + b·MR·c·4 in each ξ.
     const args = [{ at: w, stride: MR * c * 36 }, { per: MR }, { at: c, stride: 0 }, { at: dst, stride: MR * c * 4 }, { at: xiStride, stride: 0 }];
-    this.inPlace(PLANE_WINOGRAD_KERNELS.weight, m / MR, 16 * m * c, args);
+    // Split as an element-wise pass over eight times U's floats would be: a value of U takes about
+    // six times a float of such a pass (135 µs for MNIST's 64 × 32 filters, whose U a fill writes in 23 µs).
+    this.inPlace(PLANE_WINOGRAD_KERNELS.weight, m / MR, 8 * 16 * m * c, args);
   }
 
   /** The weight gradient `[m, c, 3, 3]` at byte `dw` from F(2×2, 3×3)'s dU (`wino_planes_dw`; strides in bytes). */
@@ -720,7 +737,26 @@ export class ProductHeap {
   private inPlace(name: string, items: number, floats: number, args: readonly ElementwiseArgument[]): boolean {
     if (floats >= MIN_PARALLEL_FLOATS && this.workers !== undefined) return this.workers.elementwise(name, items, args) === 0;
     const kernel = this.exports[name] as (...args: number[]) => number | undefined;
-    return !kernel(...args.map((arg) => ("per" in arg ? items * arg.per : arg.at)));
+    return !kernel(...args.map((arg) => ("per" in arg ? items * arg.per : "number" in arg ? arg.number : arg.at)));
+  }
+
+  /**
+   * An optimizer's update across the threads: `param` (a model's weight, which lives outside the
+   * arena) copied into the scratch, `state` (the gradient and the optimizer's buffers, tensors of
+   * the arena; `undefined` for a buffer the update does without) where they are, `run` given their
+   * byte pointers, the param's first; then the param copied back. False (nothing run) on one
+   * thread, for a param too small to split, or where a state tensor is not in the arena.
+   */
+  private updateOnThreads(param: Float32Array, state: readonly (Float32Array | undefined)[], run: (pointers: number[]) => void): boolean {
+    if (this.workers === undefined || param.length < MIN_PARALLEL_FLOATS) return false;
+    // Whole pairs: the kernels' last may run one float past the param's end.
+    this.layout(0, 0, 0, param.length + 4);
+    const pointers = state.map((tensor) => (tensor === undefined ? 0 : this.resident(tensor)));
+    if (pointers.some((at) => at === undefined)) return false;
+    this.floats.set(param);
+    run([0, ...(pointers as number[])]);
+    param.set(this.floats.subarray(0, param.length));
+    return true;
   }
 
   /**
@@ -731,6 +767,11 @@ export class ProductHeap {
   sgd(param: Float32Array, grad: Float32Array, buffer: Float32Array | undefined, factors: { decay: number; momentum: number; keep: number; rate: number; first: boolean; nesterov: boolean }): void {
     const { decay, momentum, keep, rate } = factors;
     const flags = (buffer !== undefined ? SgdFlags.buffer : 0) | (factors.first ? SgdFlags.first : 0) | (factors.nesterov ? SgdFlags.nesterov : 0) | (decay !== 0 ? SgdFlags.decay : 0);
+    const numbers = [decay, momentum, keep, rate].map((number) => ({ number }));
+    const split = this.updateOnThreads(param, [grad, buffer], (pointers) =>
+      this.inPlace(SGD_KERNEL, Math.ceil(param.length / 2), param.length, [...pointers.map((at) => ({ at, stride: 8 })), { per: 2 }, ...numbers, { at: flags, stride: 0 }]),
+    );
+    if (split) return;
     this.inChunks([param, grad, buffer], [0, 1, 2], [0, 2], 2, (pointers, count) => this.sgdKernel(...pointers, count, decay, momentum, keep, rate, flags));
   }
 
@@ -748,6 +789,11 @@ export class ProductHeap {
   ): void {
     const { decay, b1, b2, c1, c2, correction2, eps, stepSize } = factors;
     const flags = factors.decoupled ? AdamFlags.decoupled : decay !== 0 ? AdamFlags.decay : 0;
+    const numbers = [decay, b1, b2, c1, c2, correction2, eps, stepSize].map((number) => ({ number }));
+    const split = this.updateOnThreads(param, [grad, m, v], (pointers) =>
+      this.inPlace(ADAM_KERNEL, Math.ceil(param.length / 2), param.length, [...pointers.map((at) => ({ at, stride: 8 })), { per: 2 }, ...numbers, { at: flags, stride: 0 }]),
+    );
+    if (split) return;
     this.inChunks([param, grad, m, v], [0, 1, 2, 3], [0, 2, 3], 2, (pointers, count) =>
       this.adamKernel(...pointers, count, decay, b1, b2, c1, c2, correction2, eps, stepSize, flags),
     );

@@ -131,6 +131,35 @@ describe("matmul on two threads", () => {
   });
 });
 
+  it("transposes of many matrices run on the worker too, each matrix transposed whole, and only the matrices' values written", () => {
+    setTrainingThreads(2);
+    const heap = productHeap(64, 64, 64)!;
+    // 24 matrices of 32 × 100 floats (an MNIST stem's dY per image, shrunk), 4 × 4 at a time.
+    const [count, rows, columns, ld] = [24, 32, 100, 36];
+    const [src, dst] = [0, count * rows * columns];
+    const end = dst + count * columns * ld;
+    heap.layout(0, 0, 0, end);
+    const values = fill(count * rows * columns);
+    const split = vi.spyOn(ProductWorkers.prototype, "transposes");
+    for (let call = 0; call < 50 && (call === 0 || heap.workerChunks === 0); call++) {
+      heap.floats.set(values, src);
+      heap.floats.fill(-7, dst, end);
+      heap.transposes(count, [src * 4, rows * columns * 4, columns * 4], [dst * 4, columns * ld * 4, ld * 4], rows, columns);
+      for (let i = 0; i < count; i++) {
+        for (let r = 0; r < rows; r++) {
+          for (let p = 0; p < columns; p++) {
+            const at = dst + i * columns * ld + p * ld + r;
+            if (heap.floats[at] !== values[i * rows * columns + r * columns + p]) throw new Error(`matrix ${i}, row ${r}, column ${p}: ${heap.floats[at]}`);
+          }
+        }
+      }
+      // Each transposed row's last columns (rows ≤ r < ld) are left as they were.
+      for (let row = 0; row < count * columns; row++) expect(heap.floats.subarray(dst + row * ld + rows, dst + (row + 1) * ld).every((v) => v === -7)).toBe(true);
+    }
+    expect(split).toHaveBeenCalled();
+    expect(heap.workerChunks).toBeGreaterThan(0);
+  });
+
 function tensor(shape: number[]): Tensor {
   return { shape, data: fill(shape.reduce((a, b) => a * b, 1)) };
 }
@@ -219,7 +248,7 @@ describe("conv and gemm on two threads", () => {
     setTrainingThreads(2);
     const lanes = vi.spyOn(ProductWorkers.prototype, "winogradGradientLanes");
     expect(firstDifference(convBackward(dy, x, w, undefined, attributes)[0].data, expected.data)).toBe(-1);
-    expect(lanes.mock.calls.map(([words]) => [words.lanes, words.per])).toEqual([[2, 2]]);
+    expect(lanes.mock.calls.map(([words]) => [words.lanes, words.chunks])).toEqual([[2, 2]]);
     lanes.mockRestore();
   });
 

@@ -203,8 +203,8 @@ describe("conv and gemm on the WebAssembly products", () => {
 
   it("Winograd forwards are F(2×2, 3×3) unless F(4×4, 3×3) is asked for, and no other tile is taken", () => {
     const spy = vi.spyOn(ProductHeap.prototype, "winogradInput");
-    // Zeros: the data do not matter here, and the shared generator's values stay as they were.
-    const [x, w] = [[2, 16, 8, 8], [16, 16, 3, 3]].map((shape) => ({ shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) }));
+    // Zeros: the data do not matter here, and the shared generator's values stay as they were. One image: one chunk, one call per conv.
+    const [x, w] = [[1, 16, 8, 8], [16, 16, 3, 3]].map((shape) => ({ shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) }));
     expect(trainingWinogradTile()).toBe(2);
     conv(x, w, undefined, { pads: 1 });
     setTrainingWinogradTile(4);

@@ -31,6 +31,8 @@ import {
 } from "../../runtime/index.js";
 import { matmul } from "../../runtime/gradients/products.js";
 import { pointwiseHeap, ProductHeap, setTrainingThreads, setWasmProducts, WASM_POINTWISE_MIN_FLOATS } from "../../runtime/linalg/wasm-products.js";
+import { ProductWorkers } from "../../runtime/linalg/product-threads.js";
+import { ADAM_KERNEL, SGD_KERNEL } from "../../runtime/wasm/pointwise-kernel.js";
 import { TensorArena } from "../../runtime/linalg/tensor-arena.js";
 import { ParameterUpdate } from "../../runtime/train/index.js";
 import { lastingFloats } from "../../runtime/tensor.js";
@@ -167,7 +169,11 @@ describe.each([1, 2])("the kernels on tensors in the arena, %i thread(s)", (thre
       for (const g of gradients) update.step(weights, { w: g });
       return [weights.w.data, ...Object.values(update.state())];
     };
+    // On two threads the update is split across them (the weight copied into the heap, its odd last value included).
+    const split = vi.spyOn(ProductWorkers.prototype, "elementwise");
     const [wasm, ts] = bothWays(train);
+    expect(split.mock.calls.filter(([kernel]) => kernel === (optimizer.name === "sgd" ? SGD_KERNEL : ADAM_KERNEL))).toHaveLength(threads === 2 ? 3 : 0);
+    split.mockRestore();
     expect(wasm.length).toBe(ts.length);
     wasm.forEach((data, k) => expect(firstDifference(data, ts[k])).toBe(-1));
     // The update found its state where it is (with the gradient): one buffer for SGD's momentum, two for Adam's moments.
