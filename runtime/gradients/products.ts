@@ -9,7 +9,8 @@
  * at a time); smaller ones, and every product where WebAssembly SIMD is unavailable, run the
  * TypeScript loop {@link matmulReference} (double sums).
  */
-import { packScratchFloats, productHeap } from "../linalg/wasm-products.js";
+import { packScratchFloats, productHeap, type ProductHeap, type ProductLayout } from "../linalg/wasm-products.js";
+import { MR, NR } from "../wasm/gemm-kernel.js";
 
 /** One product `C (+)= op(A) · op(B)`, op(A) `m × k`, op(B) `k × n`, C `m × n`. */
 export interface Product {
@@ -49,6 +50,7 @@ export function matmul(p: Product): void {
   const swapped = (p.transA ? 0 : k * m) + m * n;
   if (swapped >= direct) {
     const l = heap.layout(m, n, k, scratch);
+    if (inPlace(heap, l, p)) return;
     heap.packA(l, p.a, p.aOffset, p.lda, p.transA, l.extra);
     heap.packB(l, p.b, p.bOffset, p.ldb, p.transB, l.extra);
     heap.setBias(l);
@@ -73,6 +75,27 @@ export function matmul(p: Product): void {
     if (p.accumulate) for (let i = 0; i < m; i++) p.c[p.cOffset + i * p.ldc + j] += c[from + i];
     else for (let i = 0; i < m; i++) p.c[p.cOffset + i * p.ldc + j] = c[from + i];
   }
+}
+
+/**
+ * The product with C written where it is, when C is a tensor of the heap's arena that the
+ * product overwrites in whole tiles (m and n multiples of the kernel's MR × NR, rows n apart),
+ * and B read where it is when it is one too, untransposed and as compact: no copy of either in
+ * or out (a dense layer's weight gradient, 128 × 3136 for MNIST's, and its input gradient). The
+ * micro-kernel calls are those of the copying path, with C's and B's rows n apart instead of the
+ * layout's padded stride: the same sums. False (nothing written) where C does not qualify.
+ */
+function inPlace(heap: ProductHeap, l: ProductLayout, p: Product): boolean {
+  const { m, n } = p;
+  const cAt = !p.accumulate && m % MR === 0 && n % NR === 0 && p.ldc === n ? heap.resident(p.c) : undefined;
+  if (cAt === undefined) return false;
+  const bAt = !p.transB && p.ldb === n ? heap.resident(p.b) : undefined;
+  const at = { ...l, ld: n, c: cAt / 4 + p.cOffset, b: bAt === undefined ? l.b : bAt / 4 + p.bOffset };
+  heap.packA(at, p.a, p.aOffset, p.lda, p.transA, l.extra);
+  if (bAt === undefined) heap.packB(at, p.b, p.bOffset, p.ldb, p.transB, l.extra);
+  heap.setBias(at);
+  heap.run(at);
+  return true;
 }
 
 /** The TypeScript product: the same result, summing in double per output element. */

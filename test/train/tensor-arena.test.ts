@@ -30,6 +30,7 @@ import {
   type Tensor,
 } from "../../runtime/index.js";
 import { matmul } from "../../runtime/gradients/products.js";
+import { gemmBackward } from "../../runtime/gradients/linear.js";
 import { pointwiseHeap, ProductHeap, setTrainingThreads, setWasmProducts, WASM_POINTWISE_MIN_FLOATS } from "../../runtime/linalg/wasm-products.js";
 import { ProductWorkers } from "../../runtime/linalg/product-threads.js";
 import { ADAM_KERNEL, SGD_KERNEL } from "../../runtime/wasm/pointwise-kernel.js";
@@ -259,6 +260,28 @@ describe.each([1, 2])("the kernels on tensors in the arena, %i thread(s)", (thre
       const worst = data.reduce((max, v, i) => Math.max(max, Math.abs(v - ts[k][i])), 0);
       expect(worst).toBeLessThan(1e-5 * scale);
     });
+  });
+
+  it("a dense layer's gradients are written where they are (and its input read there), to the bits of the same products on plain arrays", () => {
+    const pool = new BufferPool();
+    setTrainingThreads(threads);
+    // MNIST's 3136 → 128 layer at a batch of 32: dW (128 × 3136) and dx (32 × 3136) in whole tiles.
+    const [x, dy] = [pooled(pool, [32, 3136]), pooled(pool, [32, 128])];
+    const weight = { shape: [128, 3136], data: Float32Array.from({ length: 128 * 3136 }, () => random() * 0.04 - 0.02) };
+    const copies = vi.spyOn(ProductHeap.prototype, "packB");
+    const resultsInArena: boolean[] = [];
+    const inArena = withBufferPool(pool, () => {
+      const [dx, dw] = gemmBackward(dy, x, weight, undefined, { wants: [1, 1] });
+      resultsInArena.push(resident(dx.data) !== undefined, resident(dw.data) !== undefined);
+      return [dx.data.slice(), dw.data.slice()];
+    });
+    expect(resultsInArena).toEqual([true, true]);
+    // B is copied for dx (the weight, a plain array) but read where it is for dW (the input).
+    expect(copies.mock.calls.map(([, b]) => b === weight.data)).toEqual([true]);
+    copies.mockRestore();
+    const plain = gemmBackward({ ...dy, data: dy.data.slice() }, { ...x, data: x.data.slice() }, weight, undefined, { wants: [1, 1] });
+    expect(firstDifference(inArena[0], plain[0].data)).toBe(-1);
+    expect(firstDifference(inArena[1], plain[1].data)).toBe(-1);
   });
 
   it("a Winograd conv and its gradients read and write there, to the TypeScript conv's values", () => {
