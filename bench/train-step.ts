@@ -20,7 +20,9 @@
  * a step's time by tens of percent on a shared machine, weighs on both sides of a ratio alike.
  * The two-thread ratio is measured once more in blocks that alternate one thread and two
  * (`alternating`), printed below the table: the table's two nnc columns come from phases a minute
- * or more apart. Models: `bench/mnist-net.nn`
+ * or more apart. Last, the machine's own two-thread ceiling of the moment (`two-thread-ceiling.ts`:
+ * a kernel with nothing shared, on one worker and then on two), which a step split across two
+ * threads cannot beat. Models: `bench/mnist-net.nn`
  * on `[32, 1, 28, 28]` and `examples/resnet20.nn` on `[32, 3, 32, 32]`. Run it on an idle machine:
  * it prints the load average it started under. `npm run bench:train -- mnist --no-tfjs` runs only
  * the named models, without TensorFlow.js. nnc's products fuse their multiply-adds as `nnc train`'s
@@ -39,6 +41,7 @@ import { trainingGraph } from "../compiler/train/training-graph.js";
 import { BufferPool, createRandom, enableRelaxedSimd, setTrainingFma, setTrainingThreads, trainingFma, type Tensor } from "../runtime/index.js";
 import { ParameterUpdate } from "../runtime/train/index.js";
 import { startTfjsCpu, tfjsTrainStep, type TrainModel } from "./train-tfjs.js";
+import { twoThreadCeiling } from "./two-thread-ceiling.js";
 
 const BATCH = 32;
 const LEARNING_RATE = 0.01;
@@ -291,6 +294,11 @@ async function main(): Promise<void> {
   for (const row of rows) console.log(line(row));
   for (const note of notes) console.log(note);
   if (torchBlas.size > 0) console.log(`PyTorch's BLAS (its dense layers): ${[...torchBlas].join(", ")}`);
+  const ceiling = await twoThreadCeiling();
+  console.log(
+    `This machine's two-thread ceiling now: a trivially parallel kernel (the GEMM micro-kernel on each thread's own operands) ran ${ceiling.median.toFixed(2)}× ` +
+      `as fast on two threads as on one (quartiles ${ceiling.low.toFixed(2)}–${ceiling.high.toFixed(2)}×)`,
+  );
 }
 
 // Run as a script, not when `train-profile.ts` imports the steps.
