@@ -68,10 +68,10 @@ export function binMoments(x: Float32Array, dy: Float32Array, layout: ChannelLay
   const shift = new Float64Array(bins);
   for (let k = 0; k < bins; k++) shift[k] = x[k * inner];
   // Four sums per plane, from the plane's first value, then added to their bin plane by plane.
-  const planes = new Float64Array(4 * n * c);
+  const planes = scratch(0, 4 * n * c);
   const heap = pointwiseHeap(x.length);
   if (heap !== undefined) {
-    const origins = new Float64Array(n * c);
+    const origins = scratch(1, n * c);
     for (let p = 0, k = 0; p < n * c; p++, k = k + 1 === bins ? 0 : k + 1) origins[p] = shift[k];
     heap.planeSums("moments", [x, dy], inner, origins, planes);
   } else {
@@ -106,6 +106,17 @@ export function binMoments(x: Float32Array, dy: Float32Array, layout: ChannelLay
   }
   return { count, mean, m2, dy: sumDy, dyc };
 }
+
+/**
+ * Float64 scratch `k` of at least `length` values (zeros or a previous call's values, which
+ * every user overwrites), kept between calls: a step's normalizers would otherwise allocate tens
+ * of kilobytes each, outside V8's heap.
+ */
+function scratch(k: 0 | 1, length: number): Float64Array {
+  if (scratches[k].length < length) scratches[k] = new Float64Array(length);
+  return scratches[k].subarray(0, length);
+}
+const scratches = [new Float64Array(0), new Float64Array(0)];
 
 /**
  * Mean and biased variance of `groups` groups of bins, bin k in group `groupOf(k)` (every group

@@ -395,6 +395,24 @@ let flipBuffer = new Float32Array(0);
 function flipWeights(w: Float32Array, m: number, c: number, taps: number): Float32Array {
   if (flipBuffer.length < m * c * taps) flipBuffer = new Float32Array(m * c * taps);
   const flipped = flipBuffer;
+  if (taps === 9) {
+    // 3 × 3 windows, the common case, written out: twice as fast as the loop over the taps.
+    for (let ci = 0, to = 0; ci < c; ci++) {
+      for (let mo = 0; mo < m; mo++, to += 9) {
+        const from = (mo * c + ci) * 9;
+        flipped[to] = w[from + 8];
+        flipped[to + 1] = w[from + 7];
+        flipped[to + 2] = w[from + 6];
+        flipped[to + 3] = w[from + 5];
+        flipped[to + 4] = w[from + 4];
+        flipped[to + 5] = w[from + 3];
+        flipped[to + 6] = w[from + 2];
+        flipped[to + 7] = w[from + 1];
+        flipped[to + 8] = w[from];
+      }
+    }
+    return flipped.subarray(0, m * c * taps);
+  }
   for (let mo = 0; mo < m; mo++) {
     for (let ci = 0; ci < c; ci++) {
       const from = (mo * c + ci) * taps;
@@ -435,7 +453,6 @@ function inputGradientByColumns({ dy, w, n, c, h, width, m, win }: HeapConvProbl
   const dyFrom = heap.readable(dy, 0, n * m * positions, dyAt);
   const dxResident = heap.resident(dx);
   const dxTo = dxResident === undefined ? dxAt : dxResident / 4;
-  heap.zero(dxTo, dxTo + n * image);
   heap.windowTable(table, win, width);
   const threaded =
     chunks > 1 &&
@@ -445,7 +462,9 @@ function inputGradientByColumns({ dy, w, n, c, h, width, m, win }: HeapConvProbl
       m, positions, chunks, n, dy: dyFrom, a: l.a * 4, blockStride: l.k * MR * 4, ld: ld * 4,
       b: l.extra * 4, threadStride: region * 4, cOffset: m * ld * 4, bias: l.bias * 4, paddedRows: l.paddedRows,
     });
+  // On several threads each chunk zeroes its images of dx, on one dx is zeroed here.
   if (!threaded) {
+    heap.zero(dxTo, dxTo + n * image);
     // The same calls on this thread, in thread 0's B and C.
     const [b, cAt] = [l.extra, l.extra + m * ld];
     const chunkLayout = { ...l, b, c: cAt, ld };

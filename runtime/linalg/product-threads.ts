@@ -20,6 +20,7 @@ import { ADAM_KERNEL, PLANE_KERNELS, POINTWISE_KERNELS, SGD_KERNEL, SUM_KERNELS 
 import { PAIR_POOL_KERNELS } from "../wasm/pair-pool-kernel.js";
 import { PLANE_WINOGRAD_KERNELS } from "../wasm/plane-winograd-kernel.js";
 import { CHUNK_FIRST_SOURCE } from "./image-chunks.js";
+import { ZERO_KERNEL } from "../wasm/im2col-kernel.js";
 
 /** The product's words of the control block, after the pool's header; the slab calls follow at `Word.slabs`, `SLAB_WORDS` each. */
 const Word = {
@@ -110,6 +111,7 @@ function runChunk(e, c, f, k, thread) {
       const first = chunkFirst(chunk, n, chunks), count = chunkFirst(chunk + 1, n, chunks) - first;
       for (let j = 0; j < count; j++) e.copy_rows(c[w + 17] + (first + j) * m * positions * 4, positions * 4, b + j * positions * 4, ld, m, positions);
       runSlabs(e, c[w + 18], c[w + 19], b, ld, cAt, c[w + 24], c[w + 25], Math.ceil((count * positions) / ${NR}) * ${NR}, m, false, 0, 0);
+      e.${ZERO_KERNEL}(c[w] + first * imageBytes, count * imageBytes);
       for (let j = 0; j < count; j++) {
         e.col2im(c[w] + (first + j) * imageBytes, c[w + 2], c[w + 3], c[w + 4], c[w + 5], c[w + 6], c[w + 7], c[w + 8], c[w + 9], c[w + 10], c[w + 11],
           c[w + 12], cAt + j * positions * 4, ld);
@@ -353,7 +355,7 @@ export interface WinogradGradientLanes extends WinogradInput {
 
 /** A strided conv's input gradient in chunks of images (`ProductWorkers.inputGradient`): byte addresses and strides, counts. */
 export interface InputGradientChunks {
-  /** dx's image 0 (zeroed) and the floats of an image. */
+  /** dx's image 0 (each chunk zeroes its images before col2im adds onto them) and the floats of an image. */
   dx: number;
   imageFloats: number;
   /** `col2im`'s arguments from `channels` to `top` (10 values), and its table. */
@@ -590,9 +592,9 @@ export class ProductWorkers {
 
   /**
    * A strided conv's input gradient in chunks of images, each chunk whole on the thread that
-   * takes it: dY's planes copied into the thread's B, `dcol = Wᵀ · dY` into its C, and col2im
-   * onto the chunk's images of dx (zeroed before the call); the calls one thread makes for the
-   * chunk, so bit-for-bit its result.
+   * takes it: dY's planes copied into the thread's B, `dcol = Wᵀ · dY` into its C, the chunk's
+   * images of dx zeroed and col2im onto them; the calls one thread makes for the chunk, so
+   * bit-for-bit its result.
    */
   inputGradient(chunks: number, words: InputGradientChunks): void {
     this.pool.run(chunks, (c) => {
