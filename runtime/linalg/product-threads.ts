@@ -47,7 +47,7 @@ const Kind = { product: 0, im2col: 1, conv: 2, weightGradient: 3, inputGradient:
 /** The element-wise kernels a call may name, by their index in the call. */
 const ELEMENTWISE_KERNELS: readonly string[] = [
   ...Object.values(POINTWISE_KERNELS), ...Object.values(PLANE_KERNELS), ...Object.values(SUM_KERNELS), ...Object.values(PAIR_POOL_KERNELS),
-  PLANE_WINOGRAD_KERNELS.weight, SGD_KERNEL, ADAM_KERNEL,
+  PLANE_WINOGRAD_KERNELS.weight, PLANE_WINOGRAD_KERNELS.weightGradient, SGD_KERNEL, ADAM_KERNEL,
 ];
 /** The most arguments of an element-wise call (two words each, after the kernel's index and their count): Adam's 14. */
 const MAX_ELEMENTWISE_ARGUMENTS = 16;

@@ -79,6 +79,12 @@ const MIN_PARALLEL_MACS = 1 << 20;
 const MIN_PARALLEL_COLUMNS = 1 << 16;
 /** The least element-wise op (floats) on tensors in the arena that is split across threads. */
 const MIN_PARALLEL_FLOATS = 1 << 16;
+/**
+ * An optimizer's update takes about eight times an element-wise pass's time per float (float64
+ * arithmetic over three to five streams: MNIST's 401,408 dense weights, 1.35 ms a step): it is
+ * split across threads from an eighth of {@link MIN_PARALLEL_FLOATS}.
+ */
+const UPDATE_COST = 8;
 /** The least element-wise op (floats) run in WebAssembly: below it the calls cost more than they save. */
 export const WASM_POINTWISE_MIN_FLOATS = 4096;
 /** Floats of each operand that an element-wise op copies into the heap at a time: 64 KiB, so the chunk stays in the L1/L2 caches. */
@@ -472,7 +478,9 @@ export class ProductHeap {
 
   /** The weight gradient `[m, c, 3, 3]` at byte `dw` from F(2×2, 3×3)'s dU (`wino_planes_dw`; strides in bytes). */
   winogradWeightGradient(dU: number, xiStride: number, ld: number, m: number, c: number, dw: number): void {
-    this.winogradKernels.weightGradient(dU, xiStride, ld, m, c, dw);
+    // By output channels, split as the U transform is (a filter costs about as much there as here).
+    const args = [{ at: dU, stride: ld }, { at: xiStride, stride: 0 }, { at: ld, stride: 0 }, { per: 1 }, { at: c, stride: 0 }, { at: dw, stride: c * 36 }];
+    this.inPlace(PLANE_WINOGRAD_KERNELS.weightGradient, m, 8 * 16 * m * c, args);
   }
 
   /**
@@ -748,7 +756,7 @@ export class ProductHeap {
    * thread, for a param too small to split, or where a state tensor is not in the arena.
    */
   private updateOnThreads(param: Float32Array, state: readonly (Float32Array | undefined)[], run: (pointers: number[]) => void): boolean {
-    if (this.workers === undefined || param.length < MIN_PARALLEL_FLOATS) return false;
+    if (this.workers === undefined || UPDATE_COST * param.length < MIN_PARALLEL_FLOATS) return false;
     // Whole pairs: the kernels' last may run one float past the param's end.
     this.layout(0, 0, 0, param.length + 4);
     const pointers = state.map((tensor) => (tensor === undefined ? 0 : this.resident(tensor)));
@@ -769,7 +777,7 @@ export class ProductHeap {
     const flags = (buffer !== undefined ? SgdFlags.buffer : 0) | (factors.first ? SgdFlags.first : 0) | (factors.nesterov ? SgdFlags.nesterov : 0) | (decay !== 0 ? SgdFlags.decay : 0);
     const numbers = [decay, momentum, keep, rate].map((number) => ({ number }));
     const split = this.updateOnThreads(param, [grad, buffer], (pointers) =>
-      this.inPlace(SGD_KERNEL, Math.ceil(param.length / 2), param.length, [...pointers.map((at) => ({ at, stride: 8 })), { per: 2 }, ...numbers, { at: flags, stride: 0 }]),
+      this.inPlace(SGD_KERNEL, Math.ceil(param.length / 2), UPDATE_COST * param.length, [...pointers.map((at) => ({ at, stride: 8 })), { per: 2 }, ...numbers, { at: flags, stride: 0 }]),
     );
     if (split) return;
     this.inChunks([param, grad, buffer], [0, 1, 2], [0, 2], 2, (pointers, count) => this.sgdKernel(...pointers, count, decay, momentum, keep, rate, flags));
@@ -791,7 +799,7 @@ export class ProductHeap {
     const flags = factors.decoupled ? AdamFlags.decoupled : decay !== 0 ? AdamFlags.decay : 0;
     const numbers = [decay, b1, b2, c1, c2, correction2, eps, stepSize].map((number) => ({ number }));
     const split = this.updateOnThreads(param, [grad, m, v], (pointers) =>
-      this.inPlace(ADAM_KERNEL, Math.ceil(param.length / 2), param.length, [...pointers.map((at) => ({ at, stride: 8 })), { per: 2 }, ...numbers, { at: flags, stride: 0 }]),
+      this.inPlace(ADAM_KERNEL, Math.ceil(param.length / 2), UPDATE_COST * param.length, [...pointers.map((at) => ({ at, stride: 8 })), { per: 2 }, ...numbers, { at: flags, stride: 0 }]),
     );
     if (split) return;
     this.inChunks([param, grad, m, v], [0, 1, 2, 3], [0, 2, 3], 2, (pointers, count) =>
