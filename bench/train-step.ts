@@ -20,9 +20,9 @@
  * a step's time by tens of percent on a shared machine, weighs on both sides of a ratio alike.
  * The two-thread ratio is measured once more in blocks that alternate one thread and two
  * (`alternating`), printed below the table: the table's two nnc columns come from phases a minute
- * or more apart. Last, the machine's own two-thread ceiling of the moment (`two-thread-ceiling.ts`:
- * a kernel with nothing shared, on one worker and then on two), which a step split across two
- * threads cannot beat. Models: `bench/mnist-net.nn`
+ * or more apart. Between those blocks, and once more at the end, the machine's own two-thread
+ * ceiling of the moment (`two-thread-ceiling.ts`: a kernel with nothing shared, on one worker and
+ * then on two), which a step split across two threads cannot beat. Models: `bench/mnist-net.nn`
  * on `[32, 1, 28, 28]` and `examples/resnet20.nn` on `[32, 3, 32, 32]`. Run it on an idle machine:
  * it prints the load average it started under. `npm run bench:train -- mnist --no-tfjs` runs only
  * the named models, without TensorFlow.js. nnc's products fuse their multiply-adds as `nnc train`'s
@@ -41,7 +41,7 @@ import { trainingGraph } from "../compiler/train/training-graph.js";
 import { BufferPool, createRandom, enableRelaxedSimd, setTrainingFma, setTrainingThreads, trainingFma, type Tensor } from "../runtime/index.js";
 import { ParameterUpdate } from "../runtime/train/index.js";
 import { startTfjsCpu, tfjsTrainStep, type TrainModel } from "./train-tfjs.js";
-import { twoThreadCeiling } from "./two-thread-ceiling.js";
+import { CeilingProbe, quartiles } from "./two-thread-ceiling.js";
 
 const BATCH = 32;
 const LEARNING_RATE = 0.01;
@@ -202,10 +202,12 @@ async function inTurns(step: () => void, torch: TorchSteps | undefined, [warmup,
  * block's one-thread mean over the next block's two-thread mean, and their median.
  * The machine's speed, which moves by tens of percent between minutes on a shared machine, then
  * weighs on both sides of each ratio alike, where the table's two medians come from phases a
- * minute or more apart.
+ * minute or more apart. After each pair of blocks `probe` samples the machine's own two-thread
+ * ceiling (three rounds), so the ratios can be read against what the machine allowed then.
  */
-function alternating(step: () => void, [blocks, warmup, steps]: [number, number, number]): { ratios: number[]; median: number } {
+async function alternating(step: () => void, [blocks, warmup, steps]: [number, number, number], probe: CeilingProbe): Promise<{ ratios: number[]; median: number; ceiling: number[] }> {
   const ratios: number[] = [];
+  const ceiling: number[] = [];
   for (let b = 0; b < blocks; b++) {
     const means = [1, 2].map((threads) => {
       setTrainingThreads(threads);
@@ -215,9 +217,10 @@ function alternating(step: () => void, [blocks, warmup, steps]: [number, number,
       return (performance.now() - start) / steps;
     });
     ratios.push(means[0] / means[1]);
+    setTrainingThreads(1);
+    ceiling.push(...(await probe.sample(3)));
   }
-  setTrainingThreads(1);
-  return { ratios, median: median(ratios) };
+  return { ratios, median: median(ratios), ceiling };
 }
 
 /** glibc malloc settings that keep PyTorch's freed blocks in the process (see `startTorch`). */
@@ -251,6 +254,7 @@ async function main(): Promise<void> {
   console.log(`Training step (forward, cross-entropy, backward, SGD momentum), batch ${BATCH}, median ms; load average at start ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
   console.log(`nnc's products: ${productArithmetic()}`);
   const tfjs = withTfjs ? await startTfjsCpu() : false;
+  const probe = await new CeilingProbe().start();
   const notes: string[] = [];
   const rows: string[][] = [];
   for (const bench of BENCHES.filter((b) => only.length === 0 || only.includes(b.model))) {
@@ -268,9 +272,13 @@ async function main(): Promise<void> {
       [nnc, torch = torch] = await inTurns(step, yardstick, bench.steps, bench.turn);
       setTrainingThreads(2);
       [nnc2, torch2] = await inTurns(step, yardstick, bench.steps, bench.turn);
-      const blocks = alternating(step, bench.blocks);
+      const blocks = await alternating(step, bench.blocks, probe);
       const met = blocks.median >= TWO_THREAD_GOAL ? "met" : "not met";
-      notes.push(`${bench.label}: 1 / 2 threads in alternating blocks: ${blocks.median.toFixed(2)}× (≥ ${TWO_THREAD_GOAL}× ${met}; blocks ${blocks.ratios.map((r) => r.toFixed(2)).join(", ")})`);
+      const ceiling = quartiles(blocks.ceiling);
+      notes.push(
+        `${bench.label}: 1 / 2 threads in alternating blocks: ${blocks.median.toFixed(2)}× (≥ ${TWO_THREAD_GOAL}× ${met}; blocks ${blocks.ratios.map((r) => r.toFixed(2)).join(", ")}); ` +
+          `the machine's two-thread ceiling between the blocks ${ceiling.median.toFixed(2)}× (quartiles ${ceiling.low.toFixed(2)}–${ceiling.high.toFixed(2)}×)`,
+      );
     } catch (error) {
       nnc = nnc2 = (error as Error).message;
       notes.push(`${bench.label}: nnc did not run: ${nnc}`);
@@ -294,9 +302,10 @@ async function main(): Promise<void> {
   for (const row of rows) console.log(line(row));
   for (const note of notes) console.log(note);
   if (torchBlas.size > 0) console.log(`PyTorch's BLAS (its dense layers): ${[...torchBlas].join(", ")}`);
-  const ceiling = await twoThreadCeiling();
+  const ceiling = quartiles(await probe.sample(15));
+  await probe.close();
   console.log(
-    `This machine's two-thread ceiling now: a trivially parallel kernel (the GEMM micro-kernel on each thread's own operands) ran ${ceiling.median.toFixed(2)}× ` +
+    `This machine's two-thread ceiling at the end: a trivially parallel kernel (the GEMM micro-kernel on each thread's own operands) ran ${ceiling.median.toFixed(2)}× ` +
       `as fast on two threads as on one (quartiles ${ceiling.low.toFixed(2)}–${ceiling.high.toFixed(2)}×)`,
   );
 }

@@ -3,9 +3,9 @@
  * the GEMM micro-kernel of the training products (`runtime/wasm/gemm-kernel.ts`) multiplying a
  * 64 × 384 × 288 product (MNIST's second conv, a chunk of images) in each worker's own memory,
  * its operands in that core's cache, nothing shared and nothing to wait for. One worker's run is
- * timed alone, then both workers' runs at once, in alternating rounds; the median ratio of the
- * rounds' throughput is the most a perfectly split step could gain now. On a shared virtual
- * machine whose second core also serves other guests, it falls below 2×.
+ * timed alone, then both workers' runs at once, in alternating rounds; the ratio of the rounds'
+ * throughput is the most a perfectly split step could gain at that moment. On a shared virtual
+ * machine whose second core also serves other guests, it falls below 2×, by minutes.
  */
 import { isMainThread, parentPort, Worker } from "node:worker_threads";
 import { gemmKernelBody } from "../runtime/wasm/gemm-kernel.js";
@@ -35,30 +35,49 @@ function serve(): void {
   });
 }
 
-/** The median ratio of two workers' throughput to one's, over `rounds` alternating rounds, and the rounds' spread. */
-export async function twoThreadCeiling(rounds = 15): Promise<{ median: number; low: number; high: number }> {
-  const workers = [0, 1].map(() => new Worker(new URL(import.meta.url)));
-  const run = (worker: Worker): Promise<number> =>
-    new Promise((resolve) => {
+/**
+ * Two workers ready to measure the ceiling: `sample(rounds)` times `rounds` alternating rounds
+ * (one worker alone, then both) and returns their throughput ratios; `close` stops the workers.
+ */
+export class CeilingProbe {
+  private readonly workers = [0, 1].map(() => new Worker(new URL(import.meta.url)));
+
+  private run(worker: Worker): Promise<number> {
+    return new Promise((resolve) => {
       worker.once("message", resolve);
       worker.postMessage(0);
     });
-  try {
-    for (let i = 0; i < 3; i++) await Promise.all(workers.map(run));
+  }
+
+  /** Warms both workers up (their kernels compiled and optimized). */
+  async start(): Promise<this> {
+    for (let i = 0; i < 3; i++) await Promise.all(this.workers.map((w) => this.run(w)));
+    return this;
+  }
+
+  async sample(rounds: number): Promise<number[]> {
     const ratios: number[] = [];
     for (let round = 0; round < rounds; round++) {
       let start = performance.now();
-      await run(workers[0]);
+      await this.run(this.workers[0]);
       const one = performance.now() - start;
       start = performance.now();
-      await Promise.all(workers.map(run));
+      await Promise.all(this.workers.map((w) => this.run(w)));
       ratios.push((2 * one) / (performance.now() - start));
     }
-    ratios.sort((a, b) => a - b);
-    return { median: ratios[ratios.length >> 1], low: ratios[Math.floor(rounds / 4)], high: ratios[Math.floor((3 * rounds) / 4)] };
-  } finally {
-    await Promise.all(workers.map((worker) => worker.terminate()));
+    return ratios;
   }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((worker) => worker.terminate()));
+  }
+}
+
+/** The median, lower and upper quartile of `ratios`. */
+export function quartiles(ratios: readonly number[]): { median: number; low: number; high: number } {
+  const sorted = [...ratios].sort((a, b) => a - b);
+  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return { median: at(0.5), low: at(0.25), high: at(0.75) };
 }
 
 if (!isMainThread) serve();
