@@ -199,7 +199,9 @@ async function inTurns(step: () => void, torch: TorchSteps | undefined, [warmup,
  * The two-thread ratio measured in blocks that alternate one thread and two, `blocks` of each
  * (`warmup` steps after each switch, which restarts the products' heap, its workers and its
  * tensor arena, so that the pool's buffers are taken anew, then `steps` timed steps): each
- * block's one-thread mean over the next block's two-thread mean, and their median.
+ * block's one-thread median over the next block's two-thread median (medians, as the table's:
+ * on a shared machine single steps take up to three times the others, at random), and their
+ * median.
  * The machine's speed, which moves by tens of percent between minutes on a shared machine, then
  * weighs on both sides of each ratio alike, where the table's two medians come from phases a
  * minute or more apart. After each pair of blocks `probe` samples the machine's own two-thread
@@ -209,14 +211,18 @@ async function alternating(step: () => void, [blocks, warmup, steps]: [number, n
   const ratios: number[] = [];
   const ceiling: number[] = [];
   for (let b = 0; b < blocks; b++) {
-    const means = [1, 2].map((threads) => {
+    const medians = [1, 2].map((threads) => {
       setTrainingThreads(threads);
       for (let i = 0; i < warmup; i++) step();
-      const start = performance.now();
-      for (let i = 0; i < steps; i++) step();
-      return (performance.now() - start) / steps;
+      const times: number[] = [];
+      for (let i = 0; i < steps; i++) {
+        const start = performance.now();
+        step();
+        times.push(performance.now() - start);
+      }
+      return median(times);
     });
-    ratios.push(means[0] / means[1]);
+    ratios.push(medians[0] / medians[1]);
     setTrainingThreads(1);
     ceiling.push(...(await probe.sample(3)));
   }
