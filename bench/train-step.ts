@@ -213,14 +213,7 @@ async function alternating(step: () => void, [blocks, warmup, steps]: [number, n
   for (let b = 0; b < blocks; b++) {
     const medians = [1, 2].map((threads) => {
       setTrainingThreads(threads);
-      for (let i = 0; i < warmup; i++) step();
-      const times: number[] = [];
-      for (let i = 0; i < steps; i++) {
-        const start = performance.now();
-        step();
-        times.push(performance.now() - start);
-      }
-      return median(times);
+      return time(step, [warmup, steps]);
     });
     ratios.push(medians[0] / medians[1]);
     setTrainingThreads(1);
