@@ -90,15 +90,18 @@ const RUN_CHUNK = `function runSlabs(e, a, blockStride, b, ld, cAt, bias, rows, 
 }
 ${CHUNK_FIRST_SOURCE}
 const ELEMENTWISE = ${JSON.stringify(ELEMENTWISE_KERNELS)};
+/** The control block's float64 view, for an element-wise call's float arguments (made once, on the first). */
+let doubles;
 function runChunk(e, c, f, k, thread) {
   const items = c[${Word.items}], chunks = c[${Header.chunks}];
   const lo = Math.floor((items * k) / chunks), hi = Math.floor((items * (k + 1)) / chunks);
   if (lo === hi) return;
   if (c[${Word.kind}] === ${Kind.elementwise}) {
-    const w = ${Word.slabs}, args = [], floats = new Float64Array(c.buffer, 0, ${ELEMENTWISE_FLOATS + MAX_ELEMENTWISE_ARGUMENTS});
+    const w = ${Word.slabs}, args = [];
     for (let j = 0, n = c[w + 1]; j < n; j++) {
       const value = c[w + 2 + 2 * j], stride = c[w + 3 + 2 * j];
-      args.push(stride === -1 ? (hi - lo) * value : stride === -2 ? floats[value] : value + lo * stride);
+      if (stride === -2) doubles ??= new Float64Array(c.buffer, 0, ${ELEMENTWISE_FLOATS + MAX_ELEMENTWISE_ARGUMENTS});
+      args.push(stride === -1 ? (hi - lo) * value : stride === -2 ? doubles[value] : value + lo * stride);
     }
     if (e[ELEMENTWISE[c[w]]](...args)) Atomics.or(c, ${ELEMENTWISE_RESULT}, 1);
     return;
@@ -423,6 +426,8 @@ export class ProductWorkers {
   /** Threads in use, the caller's included. */
   readonly threads: number;
   private readonly pool: ChunkPool;
+  /** The control block's float64 view, where an element-wise call's float arguments go. */
+  private readonly doubles: Float64Array;
   private slabCount = 0;
   /** Gathers `multiply`'s slab calls into the control block. */
   readonly record: GemmTile = (a, _blockStride, b, _ldb, c, _ldc, bias, _rows, _columns, depth, flags, alpha) => {
@@ -441,6 +446,7 @@ export class ProductWorkers {
   /** `kernels` are the caller's instance's exports over `memory` (`gemm_tile`, `im2col`, `copy_rows`), which `module` imports. */
   constructor(threads: number, module: WebAssembly.Module, memory: WebAssembly.Memory, kernels: object) {
     this.pool = new ChunkPool(WORDS, threads, module, memory, RUN_CHUNK, kernels);
+    this.doubles = new Float64Array(this.pool.control.buffer, 0, ELEMENTWISE_FLOATS + MAX_ELEMENTWISE_ARGUMENTS);
     this.threads = this.pool.threads;
   }
 
@@ -624,9 +630,8 @@ export class ProductWorkers {
       const w = Word.slabs;
       c[w] = index;
       c[w + 1] = args.length;
-      const floats = new Float64Array(c.buffer, 0, ELEMENTWISE_FLOATS + MAX_ELEMENTWISE_ARGUMENTS);
       args.forEach((arg, j) => {
-        if ("number" in arg) floats[ELEMENTWISE_FLOATS + j] = arg.number;
+        if ("number" in arg) this.doubles[ELEMENTWISE_FLOATS + j] = arg.number;
         c[w + 2 + 2 * j] = "per" in arg ? arg.per : "number" in arg ? ELEMENTWISE_FLOATS + j : arg.at;
         c[w + 3 + 2 * j] = "per" in arg ? -1 : "number" in arg ? -2 : arg.stride;
       });

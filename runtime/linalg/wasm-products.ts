@@ -85,6 +85,12 @@ const MIN_PARALLEL_FLOATS = 1 << 16;
  * split across threads from an eighth of {@link MIN_PARALLEL_FLOATS}.
  */
 const UPDATE_COST = 8;
+/**
+ * A Winograd filter transform (U = G g Gᵀ, or dW = Gᵀ dU G) takes about six times an element-wise
+ * pass's time per value of U (135 µs for MNIST's 64 × 32 filters, whose U a fill writes in 23 µs):
+ * it is split across threads as a pass over eight times U's floats would be.
+ */
+const FILTER_COST = 8;
 /** The least element-wise op (floats) run in WebAssembly: below it the calls cost more than they save. */
 export const WASM_POINTWISE_MIN_FLOATS = 4096;
 /** Floats of each operand that an element-wise op copies into the heap at a time: 64 KiB, so the chunk stays in the L1/L2 caches. */
@@ -471,16 +477,14 @@ export class ProductHeap {
   winogradWeights(w: number, m: number, c: number, dst: number, xiStride: number): void {
     // m is a multiple of MR: block b's weights at w + b·MR·c·36 bytes, its U at dst + b·MR·c·4 in each ξ.
     const args = [{ at: w, stride: MR * c * 36 }, { per: MR }, { at: c, stride: 0 }, { at: dst, stride: MR * c * 4 }, { at: xiStride, stride: 0 }];
-    // Split as an element-wise pass over eight times U's floats would be: a value of U takes about
-    // six times a float of such a pass (135 µs for MNIST's 64 × 32 filters, whose U a fill writes in 23 µs).
-    this.inPlace(PLANE_WINOGRAD_KERNELS.weight, m / MR, 8 * 16 * m * c, args);
+    this.inPlace(PLANE_WINOGRAD_KERNELS.weight, m / MR, FILTER_COST * 16 * m * c, args);
   }
 
   /** The weight gradient `[m, c, 3, 3]` at byte `dw` from F(2×2, 3×3)'s dU (`wino_planes_dw`; strides in bytes). */
   winogradWeightGradient(dU: number, xiStride: number, ld: number, m: number, c: number, dw: number): void {
-    // By output channels, split as the U transform is (a filter costs about as much there as here).
+    // By output channels.
     const args = [{ at: dU, stride: ld }, { at: xiStride, stride: 0 }, { at: ld, stride: 0 }, { per: 1 }, { at: c, stride: 0 }, { at: dw, stride: c * 36 }];
-    this.inPlace(PLANE_WINOGRAD_KERNELS.weightGradient, m, 8 * 16 * m * c, args);
+    this.inPlace(PLANE_WINOGRAD_KERNELS.weightGradient, m, FILTER_COST * 16 * m * c, args);
   }
 
   /**
@@ -749,20 +753,22 @@ export class ProductHeap {
   }
 
   /**
-   * An optimizer's update across the threads: `param` (a model's weight, which lives outside the
-   * arena) copied into the scratch, `state` (the gradient and the optimizer's buffers, tensors of
-   * the arena; `undefined` for a buffer the update does without) where they are, `run` given their
-   * byte pointers, the param's first; then the param copied back. False (nothing run) on one
-   * thread, for a param too small to split, or where a state tensor is not in the arena.
+   * An optimizer's update `kernel` (SGD's or Adam's: pointers, the count, float64 `factors`,
+   * `flags`) across the threads, by pairs of weights: `param` (a model's weight, which lives
+   * outside the arena) copied into the scratch, `state` (the gradient and the optimizer's buffers,
+   * tensors of the arena; `undefined` for a buffer the update does without) where they are; then
+   * the param copied back. False (nothing run) on one thread, for a param too small to split, or
+   * where a state tensor is not in the arena.
    */
-  private updateOnThreads(param: Float32Array, state: readonly (Float32Array | undefined)[], run: (pointers: number[]) => void): boolean {
+  private updateOnThreads(kernel: string, param: Float32Array, state: readonly (Float32Array | undefined)[], factors: readonly number[], flags: number): boolean {
     if (this.workers === undefined || UPDATE_COST * param.length < MIN_PARALLEL_FLOATS) return false;
     // Whole pairs: the kernels' last may run one float past the param's end.
     this.layout(0, 0, 0, param.length + 4);
     const pointers = state.map((tensor) => (tensor === undefined ? 0 : this.resident(tensor)));
     if (pointers.some((at) => at === undefined)) return false;
     this.floats.set(param);
-    run([0, ...(pointers as number[])]);
+    const args: ElementwiseArgument[] = [...[0, ...(pointers as number[])].map((at) => ({ at, stride: 8 })), { per: 2 }, ...factors.map((number) => ({ number })), { at: flags, stride: 0 }];
+    this.workers.elementwise(kernel, Math.ceil(param.length / 2), args);
     param.set(this.floats.subarray(0, param.length));
     return true;
   }
@@ -775,11 +781,7 @@ export class ProductHeap {
   sgd(param: Float32Array, grad: Float32Array, buffer: Float32Array | undefined, factors: { decay: number; momentum: number; keep: number; rate: number; first: boolean; nesterov: boolean }): void {
     const { decay, momentum, keep, rate } = factors;
     const flags = (buffer !== undefined ? SgdFlags.buffer : 0) | (factors.first ? SgdFlags.first : 0) | (factors.nesterov ? SgdFlags.nesterov : 0) | (decay !== 0 ? SgdFlags.decay : 0);
-    const numbers = [decay, momentum, keep, rate].map((number) => ({ number }));
-    const split = this.updateOnThreads(param, [grad, buffer], (pointers) =>
-      this.inPlace(SGD_KERNEL, Math.ceil(param.length / 2), UPDATE_COST * param.length, [...pointers.map((at) => ({ at, stride: 8 })), { per: 2 }, ...numbers, { at: flags, stride: 0 }]),
-    );
-    if (split) return;
+    if (this.updateOnThreads(SGD_KERNEL, param, [grad, buffer], [decay, momentum, keep, rate], flags)) return;
     this.inChunks([param, grad, buffer], [0, 1, 2], [0, 2], 2, (pointers, count) => this.sgdKernel(...pointers, count, decay, momentum, keep, rate, flags));
   }
 
@@ -797,11 +799,7 @@ export class ProductHeap {
   ): void {
     const { decay, b1, b2, c1, c2, correction2, eps, stepSize } = factors;
     const flags = factors.decoupled ? AdamFlags.decoupled : decay !== 0 ? AdamFlags.decay : 0;
-    const numbers = [decay, b1, b2, c1, c2, correction2, eps, stepSize].map((number) => ({ number }));
-    const split = this.updateOnThreads(param, [grad, m, v], (pointers) =>
-      this.inPlace(ADAM_KERNEL, Math.ceil(param.length / 2), UPDATE_COST * param.length, [...pointers.map((at) => ({ at, stride: 8 })), { per: 2 }, ...numbers, { at: flags, stride: 0 }]),
-    );
-    if (split) return;
+    if (this.updateOnThreads(ADAM_KERNEL, param, [grad, m, v], [decay, b1, b2, c1, c2, correction2, eps, stepSize], flags)) return;
     this.inChunks([param, grad, m, v], [0, 1, 2, 3], [0, 2, 3], 2, (pointers, count) =>
       this.adamKernel(...pointers, count, decay, b1, b2, c1, c2, correction2, eps, stepSize, flags),
     );
