@@ -29,7 +29,7 @@ import { checkSource } from "../compiler/check/check.js";
 import type { CheckedModel } from "../compiler/check/model.js";
 import { executeGraph } from "../compiler/ir/execute.js";
 import { lowerModel } from "../compiler/ir/lower.js";
-import { gather, loadMnist, type Examples } from "../compiler/train/data.js";
+import { gather, loadMnistSample, type Examples } from "../compiler/train/data.js";
 import { trainingGraph } from "../compiler/train/training-graph.js";
 import { initialWeights } from "../compiler/weights/init.js";
 import { createRandom, ParameterUpdate, validateUpdateSettings, type Tensor, type UpdateSettings } from "../runtime/index.js";
@@ -136,7 +136,7 @@ function loadVariant(run: Run): Variant {
 
 /** The digits both sides use: the training subset, the held-out subset and the order of examples. */
 function prepareData(): { train: Examples; heldOut: Examples; order: number[] } {
-  const mnist = loadMnist();
+  const mnist = loadMnistSample();
   const pool = permutation(mnist.train.x.shape[0], createRandom(DATA_SEED));
   const train = gather(mnist.train, pool.slice(0, TRAIN_EXAMPLES));
   const heldOut = gather(mnist.heldOut, Array.from({ length: HELD_OUT_EXAMPLES }, (_, k) => 2 * k));

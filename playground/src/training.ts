@@ -3,7 +3,7 @@
  * package, by `nnc train`'s own loop (`compiler/train/trainer.ts`) with its defaults: Adam at
  * 0.002, batches of 16, a cosine schedule, seed 0, cross-entropy, the fixed split (every fifth
  * digit held out). The digits come packed by the build (`packMnist`), exactly as the package
- * holds them, so one step here is one step of `nnc train --data mnist`.
+ * holds them, so one step here is one step of `nnc train --data mnist-sample`.
  */
 import type { CheckedModel } from "../../compiler/check/model.js";
 import { lowerModel } from "../../compiler/ir/lower.js";

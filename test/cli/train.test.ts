@@ -179,7 +179,7 @@ describe("nnc train", () => {
   describe("refuses bad data before training, with exit 2", () => {
     const cases: [string, (dir: string) => string[], (dir: string) => string][] = [
       ["a missing data file", (d) => ["--data", join(d, "none.safetensors")], (d) => `cannot read data file '${join(d, "none.safetensors")}': no such file or directory`],
-      ["inputs of another shape", () => ["--data", "mnist"], () => "the model's input is [N, 4], but the training inputs are [8000, 1, 28, 28]"],
+      ["inputs of another shape", () => ["--data", "mnist"], () => "the model's input is [N, 4], but the training inputs are [60000, 1, 28, 28]"],
       ["a label outside the classes", (d) => ["--data", relabelled(d, 9)], () => "label 9 of training example 1 is not a class of the model's output [N, 3] (0 to 2)"],
       ["an empty set", (d) => ["--data", tiny(d, 4)], (d) => `the held-out set is empty (${join(d, "small.safetensors")}: 4 train, 0 held out (every 5th example))`],
       ["a model with two inputs", (d) => ["--data", join(d, "data.safetensors"), "--model", "Two", "--force"], () => "Two takes 2 inputs; nnc train trains a model with one input and one output"],

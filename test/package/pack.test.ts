@@ -6,7 +6,7 @@
  * `npx nnc compile` writes a module that imports `nnc/runtime` and runs under plain node (`--js`),
  * `--standalone` works, the generated `.ts` and code using `nnc/compiler`, `nnc/runtime` and
  * `nnc/runtime/fast` type-check under `strict`, `noUncheckedIndexedAccess` and
- * `exactOptionalPropertyTypes` with nnc's own tsc, and `nnc train --data mnist` finds the digits.
+ * `exactOptionalPropertyTypes` with nnc's own tsc, and `nnc train --data mnist` and `mnist-sample` find their digits.
  *
  * The package is packed from a copy of the sources (so this repository's `dist/` is left alone)
  * and installed with `--prefer-offline`: npm takes nnc's dependencies from its cache, which
@@ -166,10 +166,13 @@ describe("the packed package, installed into an empty project", () => {
     expect(run(process.execPath, [TSC, "-p", "tsconfig.json"], app)).toBe("");
   });
 
-  it("nnc train --data mnist finds the digits of the mnist dependency", () => {
+  it.each([
+    ["mnist", "mnist: 60000 train, 10000 held out (the test set)"],
+    ["mnist-sample", "mnist-sample: 8000 train, 2000 held out (every 5th digit)"],
+  ])("nnc train --data %s finds the digits of its dependency", (data, sets) => {
     writeFileSync(join(app, "digits.nn"), DIGITS);
-    const out = run("npx", ["--no", "nnc", "train", "digits.nn", "--data", "mnist", "--epochs", "1", "--batch", "200", "-o", "run"], app);
-    expect(out).toContain("mnist: 8000 train, 2000 held out");
-    expect(existsSync(join(app, "run/model.safetensors"))).toBe(true);
+    const out = run("npx", ["--no", "nnc", "train", "digits.nn", "--data", data, "--epochs", "1", "--batch", "1000", "-o", `run-${data}`], app);
+    expect(out).toContain(sets);
+    expect(existsSync(join(app, `run-${data}/model.safetensors`))).toBe(true);
   });
 });

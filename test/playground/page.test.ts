@@ -25,7 +25,7 @@ import { buildPlayground, PLAYGROUND_DIST } from "../../playground/build.js";
 import type { Report, RunOutcome } from "../../playground/src/protocol.js";
 import { runModel } from "../../playground/src/run-model.js";
 import { trainModel } from "../../playground/src/training.js";
-import { loadMnist } from "../../compiler/train/data.js";
+import { loadMnistSample } from "../../compiler/train/data.js";
 import { PLAYGROUND_PATH, playgroundHost, Session } from "../../playground/src/session.js";
 import { launchChromium, maxDifference, SKIP_CHROMIUM, warnChromiumSkipped, type LaunchedBrowser } from "../support/chromium.js";
 import { runCli } from "../support/cli.js";
@@ -230,7 +230,7 @@ describe.skipIf(SKIP_CHROMIUM)("the playground in Chromium", () => {
     const page_ = await hook(page, "train", 1, steps);
     const lenet = model(readFileSync("examples/lenet.nn", "utf8"));
     const losses: number[] = [];
-    const node = await trainModel(lenet, loadMnist(), 1, { onStep: (p) => losses.push(p.loss), onEpoch: () => undefined, shouldStop: () => losses.length >= steps });
+    const node = await trainModel(lenet, loadMnistSample(), 1, { onStep: (p) => losses.push(p.loss), onEpoch: () => undefined, shouldStop: () => losses.length >= steps });
     expect(page_.stopped).toBe(true);
     expect(page_.losses).toHaveLength(steps);
     expect(maxDifference(page_.losses, losses)).toBeLessThan(1e-5);

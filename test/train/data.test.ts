@@ -7,7 +7,7 @@ import { writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { DataError, checkData, fixedSplit, loadDataFile, loadMnist, type TrainingData } from "../../compiler/train/data.js";
+import { DataError, checkData, fixedSplit, idx, IDX_IMAGES, IDX_LABELS, loadDataFile, loadMnist, loadMnistSample, type TrainingData } from "../../compiler/train/data.js";
 import { tempDir } from "../emit/support.js";
 
 /** A safetensors file with tensors of any dtype, written by hand (nnc's writer writes F32 only). */
@@ -49,24 +49,70 @@ function dataFile(bytes: Uint8Array): string {
 
 const X10 = { name: "x", dtype: "F32" as const, shape: [10, 2], values: Array.from({ length: 20 }, (_, i) => i / 20) };
 
+/** The smallest and largest value of `values`. */
+function range(values: Float32Array): [number, number] {
+  let low = Infinity;
+  let high = -Infinity;
+  for (const v of values) {
+    low = Math.min(low, v);
+    high = Math.max(high, v);
+  }
+  return [low, high];
+}
+
 describe("mnist", () => {
-  it("reads the package's 10,000 digits, 8,000 to train on and 2,000 held out (every fifth), in [0, 1]", () => {
+  it("reads MNIST's 60,000 training digits to train on and its 10,000 test digits as the held-out set, in [0, 1]", () => {
     const data = loadMnist();
+    expect(data.train.x.shape).toEqual([60000, 1, 28, 28]);
+    expect(data.heldOut.x.shape).toEqual([10000, 1, 28, 28]);
+    expect(data.train.y.shape).toEqual([60000]);
+    expect(data.heldOut.y.shape).toEqual([10000]);
+    expect(data.description).toBe("mnist: 60000 train, 10000 held out (the test set)");
+    // The files' order: torchvision's MNIST starts its training set 5, 0, 4, 1, 9 and its test set 7, 2, 1, 0, 4.
+    expect([...data.train.y.data.subarray(0, 5)]).toEqual([5, 0, 4, 1, 9]);
+    expect([...data.heldOut.y.data.subarray(0, 5)]).toEqual([7, 2, 1, 0, 4]);
+    // The number of each digit in the test set, as published with the data set.
+    const counts = Array<number>(10).fill(0);
+    for (const label of data.heldOut.y.data) counts[label]++;
+    expect(counts).toEqual([980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]);
+    for (const set of [data.train, data.heldOut]) expect(range(set.x.data)).toEqual([0, 1]);
+    // Pixels are bytes / 255: the first training digit's pixel (row 5, column 12) is 3, its (row 6, column 15) 253.
+    expect(data.train.x.data[5 * 28 + 12]).toBe(Math.fround(3 / 255));
+    expect(data.train.x.data[6 * 28 + 15]).toBe(Math.fround(253 / 255));
+    // The sample's first zero is MNIST's second training digit (the package stores its pixels to three decimals).
+    const zeros = (createRequire(import.meta.url)("mnist/src/digits/0.json") as { data: number[] }).data;
+    const second = data.train.x.data.subarray(784, 2 * 784);
+    expect(Math.max(...zeros.slice(0, 784).map((v, i) => Math.abs(v - second[i])))).toBeLessThan(1e-3);
+  });
+
+  it("refuses an IDX file whose header does not describe its bytes", () => {
+    const dir = tempDir("idx");
+    const labels = (bytes: number[]) => {
+      const path = join(dir, "labels");
+      writeFileSync(path, Uint8Array.from(bytes));
+      return path;
+    };
+    const read = idx(labels([0, 0, 8, 1, 0, 0, 0, 2, 7, 3]), IDX_LABELS, 1);
+    expect([read.dims, [...read.bytes]]).toEqual([[2], [7, 3]]);
+    const short = labels([0, 0, 8, 1, 0, 0, 0, 3, 7, 3]);
+    expect(() => idx(short, IDX_LABELS, 1)).toThrow(new DataError(`'${short}' is not an IDX file of labels (10 bytes)`));
+    const images = labels([0, 0, 8, 1, 0, 0, 0, 2, 7, 3]);
+    expect(() => idx(images, IDX_IMAGES, 3)).toThrow(new DataError(`'${images}' is not an IDX file of images (10 bytes)`));
+    const none = join(dir, "none");
+    expect(() => idx(none, IDX_LABELS, 1)).toThrow(`cannot read the MNIST file '${none}'`);
+  });
+
+  it("reads the sample's 10,000 digits, 8,000 to train on and 2,000 held out (every fifth), in [0, 1]", () => {
+    const data = loadMnistSample();
     expect(data.train.x.shape).toEqual([8000, 1, 28, 28]);
     expect(data.heldOut.x.shape).toEqual([2000, 1, 28, 28]);
     expect(data.train.y.shape).toEqual([8000]);
     expect(data.heldOut.y.shape).toEqual([2000]);
-    expect(data.description).toBe("mnist: 8000 train, 2000 held out (every 5th digit)");
+    expect(data.description).toBe("mnist-sample: 8000 train, 2000 held out (every 5th digit)");
     for (const set of [data.train, data.heldOut]) {
       const classes = new Set(set.y.data);
       expect([...classes].sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-      let low = Infinity;
-      let high = -Infinity;
-      for (const v of set.x.data) {
-        low = Math.min(low, v);
-        high = Math.max(high, v);
-      }
-      expect([low, high]).toEqual([0, 1]);
+      expect(range(set.x.data)).toEqual([0, 1]);
     }
     // The package's first 1001 digits are zeros: 200 of them (indices 4, 9, ..., 999) are held out.
     expect(data.heldOut.y.data.filter((label) => label === 0).length).toBe(200);
