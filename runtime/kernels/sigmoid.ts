@@ -1,9 +1,16 @@
 /** Sigmoid: the logistic function `1 / (1 + e^-x)` element-wise, ONNX `Sigmoid`. */
-import { outputTensor, type Tensor } from "../tensor.js";
+import { pointwiseHeap } from "../linalg/wasm-products.js";
+import { outputTensor, overwrittenFloats, sizeOf, type Tensor } from "../tensor.js";
 
 /** Returns the logistic function of every element, in `out` when a buffer is passed. */
 export function sigmoid(x: Tensor, out?: Float32Array): Tensor {
-  const y = outputTensor(x.shape, out, "sigmoid");
+  // Every element is written: a pooled buffer needs no zero fill.
+  const y = outputTensor(x.shape, out ?? overwrittenFloats(sizeOf(x.shape)), "sigmoid");
+  const heap = pointwiseHeap(y.data.length);
+  if (heap !== undefined) {
+    heap.activate("sigmoid", x.data, y.data);
+    return y;
+  }
   const src = x.data;
   const dst = y.data;
   for (let i = 0; i < src.length; i++) dst[i] = sigmoidScalar(src[i]);

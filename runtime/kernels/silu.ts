@@ -4,11 +4,18 @@
  * the language's layer.
  */
 import { sigmoidScalar } from "./sigmoid.js";
-import { outputTensor, type Tensor } from "../tensor.js";
+import { pointwiseHeap } from "../linalg/wasm-products.js";
+import { outputTensor, overwrittenFloats, sizeOf, type Tensor } from "../tensor.js";
 
 /** Returns `x · sigmoid(x)` of every element, in `out` when a buffer is passed. */
 export function silu(x: Tensor, out?: Float32Array): Tensor {
-  const y = outputTensor(x.shape, out, "silu");
+  // Every element is written: a pooled buffer needs no zero fill.
+  const y = outputTensor(x.shape, out ?? overwrittenFloats(sizeOf(x.shape)), "silu");
+  const heap = pointwiseHeap(y.data.length);
+  if (heap !== undefined) {
+    heap.activate("silu", x.data, y.data);
+    return y;
+  }
   const src = x.data;
   const dst = y.data;
   for (let i = 0; i < src.length; i++) dst[i] = src[i] * sigmoidScalar(src[i]);

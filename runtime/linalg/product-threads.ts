@@ -21,6 +21,7 @@ import { PAIR_POOL_KERNELS } from "../wasm/pair-pool-kernel.js";
 import { PLANE_WINOGRAD_KERNELS } from "../wasm/plane-winograd-kernel.js";
 import { CHUNK_FIRST_SOURCE } from "./image-chunks.js";
 import { ZERO_KERNEL } from "../wasm/im2col-kernel.js";
+import { ACTIVATE_KERNEL } from "../wasm/elementwise-kernels.js";
 
 /** The product's words of the control block, after the pool's header; the slab calls follow at `Word.slabs`, `SLAB_WORDS` each. */
 const Word = {
@@ -47,7 +48,7 @@ const Kind = { product: 0, im2col: 1, conv: 2, weightGradient: 3, inputGradient:
 /** The element-wise kernels a call may name, by their index in the call. */
 const ELEMENTWISE_KERNELS: readonly string[] = [
   ...Object.values(POINTWISE_KERNELS), ...Object.values(PLANE_KERNELS), ...Object.values(SUM_KERNELS), ...Object.values(PAIR_POOL_KERNELS),
-  PLANE_WINOGRAD_KERNELS.weight, PLANE_WINOGRAD_KERNELS.weightGradient, SGD_KERNEL, ADAM_KERNEL,
+  PLANE_WINOGRAD_KERNELS.weight, PLANE_WINOGRAD_KERNELS.weightGradient, SGD_KERNEL, ADAM_KERNEL, ACTIVATE_KERNEL,
 ];
 /** The most arguments of an element-wise call (two words each, after the kernel's index and their count): Adam's 14. */
 const MAX_ELEMENTWISE_ARGUMENTS = 16;

@@ -10,7 +10,7 @@
  *   `Math.tanh` in f32); σ(x) = 1 / (1 + e^−x) and silu(x) = x / (1 + e^−x) with e^−x by a
  *   power of two times Cephes' `exp2f` polynomial (σ within 1e-7 of the exact value, and within
  *   4e-6 of it relatively far into its tail); gelu(x) = ½·x·(1 + erf(x / √2)) with the erf of
- *   `runtime/kernels/gelu.ts` (tanh's rational form); hardswish(x) = x·min(max(x + 3, 0), 6) / 6,
+ *   `runtime/kernels/erf.ts` (tanh's rational form); hardswish(x) = x·min(max(x + 3, 0), 6) / 6,
  *   in PyTorch's order of operations. Where the
  *   plan fuses multiply-adds (`elementwiseFunctions(true)`, see `relaxed-simd.ts`), the
  *   polynomials' Horner steps are relaxed SIMD's `f32x4.relaxed_madd` (half the chain's latency;
@@ -30,9 +30,9 @@
  */
 import { FunctionBody, ValueType } from "./instructions.js";
 import type { ModuleFunction } from "./module.js";
-import { ERF_DENOMINATOR, ERF_NUMERATOR } from "../kernels/gelu.js";
+import { ERF_DENOMINATOR, ERF_NUMERATOR } from "../kernels/erf.js";
 
-const { i32, f32, v128 } = ValueType;
+const { i32, v128 } = ValueType;
 
 /** The `kind` argument of `activate`. */
 export const ActivationKind = { tanh: 1, sigmoid: 2, silu: 3, gelu: 4, hardswish: 5 } as const;
@@ -46,6 +46,17 @@ export function elementwiseFunctions(fma = false): ModuleFunction[] {
     { name: "clamp", results: [], body: clampBody() },
   ];
 }
+
+/**
+ * `activate` alone, for the products' module: the training step's tanh, sigmoid, silu and gelu
+ * over plain tensors (`ProductHeap.activate`), the same kernel as the plan's.
+ */
+export function activateFunction(fma: boolean): ModuleFunction {
+  return { name: ACTIVATE_KERNEL, results: [], body: activateBody(fma) };
+}
+
+/** The export name of `activate`. */
+export const ACTIVATE_KERNEL = "activate";
 
 /** `copy_pixels`, the channel copy of a concat. */
 export function copyPixelsFunction(): ModuleFunction {
@@ -98,6 +109,7 @@ function reluBody(): FunctionBody {
 }
 
 function clampBody(): FunctionBody {
+  const { f32 } = ValueType;
   const f = new FunctionBody([i32, i32, i32, f32, f32, f32, f32]);
   const [a, out, quads, scale, shift, lo, hi] = [0, 1, 2, 3, 4, 5, 6];
   const [vScale, vShift, vLo, vHi] = [f.local(v128), f.local(v128), f.local(v128), f.local(v128)];
@@ -118,7 +130,7 @@ function clampBody(): FunctionBody {
 /** Numerator (x, x³, …, x¹³) and denominator (1, x², …, x⁶) coefficients of the tanh approximation. */
 const TANH_P = [4.89352455891786e-3, 6.37261928875436e-4, 1.48572235717979e-5, 5.12229709037114e-8, -8.60467152213735e-11, 2.00018790482477e-13, -2.76076847742355e-16];
 const TANH_Q = [4.89352518554385e-3, 2.268434632439e-3, 1.18534705686654e-4, 1.19825839466702e-6];
-/** erf's numerator and denominator coefficients, highest power first (`runtime/kernels/gelu.ts`). */
+/** erf's numerator and denominator coefficients, highest power first (`runtime/kernels/erf.ts`). */
 const [ERF_P, ERF_Q] = [ERF_NUMERATOR, ERF_DENOMINATOR];
 /** Cephes' `exp2f` on [−½, ½]: 2^r ≈ 1 + r·P(r), the highest power first. */
 const EXP2_P = [1.535336188319500e-4, 1.339887440266574e-3, 9.618437357674640e-3, 5.550332471162809e-2, 2.402264791363012e-1, 6.931472028550421e-1];

@@ -28,8 +28,13 @@ import {
   averagePoolBackward,
   maxPool,
   maxPoolBackward,
+  erf,
+  gelu,
   relu,
   reluBackward,
+  sigmoid,
+  silu,
+  tanh,
   type Tensor,
 } from "../../runtime/index.js";
 import { channelMoments } from "../../runtime/moments.js";
@@ -127,6 +132,44 @@ describe("relu, reluBackward and add in WebAssembly", () => {
     const y = a.slice();
     relu({ shape: [n], data: y }, y);
     expect(firstDifference(bits(y), bits(reluWant))).toBe(-1);
+  });
+});
+
+/** The activations that run on the heap, with their scalar functions in double precision. */
+const ACTIVATIONS = [
+  ["tanh", tanh, Math.tanh],
+  ["sigmoid", sigmoid, (x: number) => 1 / (1 + Math.exp(-x))],
+  ["silu", silu, (x: number) => x / (1 + Math.exp(-x))],
+  ["gelu", gelu, (x: number) => 0.5 * x * (1 + erf(x * Math.SQRT1_2))],
+] as const;
+
+/** Each activation at +∞, −∞ and NaN, as PyTorch gives them. */
+const AT_INFINITIES = { tanh: [1, -1, NaN], sigmoid: [1, 0, NaN], silu: [Infinity, NaN, NaN], gelu: [Infinity, NaN, NaN] };
+
+describe("tanh, sigmoid, silu and gelu in WebAssembly", () => {
+  it.each(ACTIVATIONS)("%s: within 5e-7 · max(1, |x|) + 5e-6 · |y| of the exact function, with the TypeScript loop's special values, in place too", (name, kernel, exact) => {
+    const n = 70_001;
+    // Every special value, then values spread over ±20 (sigmoid's far tail, the clamps), then tiny ones.
+    const x = new Float32Array(n);
+    x.set(new Float32Array(Uint32Array.from(SPECIAL_BITS).buffer));
+    const random = createRandom(3);
+    for (let i = SPECIAL_BITS.length; i < n; i++) x[i] = i % 7 === 0 ? (random() - 0.5) * 1e-12 : (random() - 0.5) * 40;
+    const [wasm, ts] = bothWays(() => kernel({ shape: [n], data: x }).data.slice());
+    let worst = 0;
+    for (let i = 0; i < n; i++) {
+      if (!Number.isFinite(x[i])) continue;
+      const want = exact(x[i]);
+      worst = Math.max(worst, Math.abs(wasm[i] - want) / (5e-7 * Math.max(1, Math.abs(x[i])) + 5e-6 * Math.abs(want)));
+    }
+    expect(worst).toBeLessThanOrEqual(1);
+    // +∞, −∞ and a NaN give PyTorch's values (torch 1.13 on a CPU).
+    expect([wasm[2], wasm[3], wasm[4]]).toEqual(AT_INFINITIES[name]);
+    // The TypeScript loop is the exact function rounded once.
+    expect(ts[100]).toBe(Math.fround(exact(x[100])));
+    setWasmProducts(true);
+    const y = x.slice();
+    kernel({ shape: [n], data: y }, y);
+    expect(firstDifference(bits(y, true), bits(wasm, true))).toBe(-1);
   });
 });
 

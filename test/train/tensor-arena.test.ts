@@ -24,8 +24,12 @@ import {
   freshFloats,
   maxPool,
   maxPoolBackward,
+  gelu,
   relu,
   reluBackward,
+  sigmoid,
+  silu,
+  tanh,
   withBufferPool,
   type Tensor,
 } from "../../runtime/index.js";
@@ -34,6 +38,7 @@ import { gemmBackward } from "../../runtime/gradients/linear.js";
 import { pointwiseHeap, ProductHeap, setTrainingThreads, setWasmProducts, WASM_POINTWISE_MIN_FLOATS } from "../../runtime/linalg/wasm-products.js";
 import { ProductWorkers } from "../../runtime/linalg/product-threads.js";
 import { ADAM_KERNEL, SGD_KERNEL } from "../../runtime/wasm/pointwise-kernel.js";
+import { ACTIVATE_KERNEL } from "../../runtime/wasm/elementwise-kernels.js";
 import { TensorArena } from "../../runtime/linalg/tensor-arena.js";
 import { ParameterUpdate } from "../../runtime/train/index.js";
 import { lastingFloats } from "../../runtime/tensor.js";
@@ -149,6 +154,26 @@ describe.each([1, 2])("the kernels on tensors in the arena, %i thread(s)", (thre
     );
     expect([a, b, ...outputs.slice(0, 3)].every((t) => resident(t.data) !== undefined)).toBe(true);
     wasm.forEach((data, k) => expect(firstDifference(data, ts[k])).toBe(-1));
+  });
+
+  it("tanh, sigmoid, silu and gelu (past 2¹⁶ floats) read and write there, split across the threads on two, to the bits of a call on plain arrays", () => {
+    const pool = new BufferPool();
+    const shape = [70_001];
+    setTrainingThreads(threads);
+    const x = pooled(pool, shape);
+    for (let i = 0; i < x.data.length; i++) x.data[i] *= 8;
+    const kernels = [tanh, sigmoid, silu, gelu];
+    const split = vi.spyOn(ProductWorkers.prototype, "elementwise");
+    const there = withBufferPool(pool, () => kernels.map((kernel) => kernel(x)));
+    expect(split.mock.calls.filter(([kernel]) => kernel === ACTIVATE_KERNEL)).toHaveLength(threads === 2 ? 4 : 0);
+    split.mockRestore();
+    expect([x, ...there].every((t) => resident(t.data) !== undefined)).toBe(true);
+    // Plain arrays go through the heap's scratch a chunk at a time, on this thread.
+    const plain = kernels.map((kernel) => kernel({ shape, data: x.data.slice() }).data);
+    expect(plain.every((data) => resident(data) === undefined)).toBe(true);
+    there.forEach((t, k) => expect(firstDifference(t.data, plain[k])).toBe(-1));
+    // The values are the functions' (the kernels' bounds are checked in pointwise-wasm.test.ts).
+    expect(Math.abs(there[0].data[7] - Math.tanh(x.data[7]))).toBeLessThan(1e-6);
   });
 
   it.each([
