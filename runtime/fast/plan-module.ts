@@ -13,6 +13,7 @@ import { windowFunctions } from "../wasm/window-kernels.js";
 import { layoutFunction } from "../wasm/layout-kernel.js";
 import { encodeModule } from "../wasm/module.js";
 import { WINO_ROWS, winogradFunctions } from "../wasm/winograd-kernel.js";
+import { GEMV_KERNEL, gemvFunction } from "../wasm/gemv-kernel.js";
 
 /** The GEMM micro-kernel's signature as JavaScript sees it; pointers and strides are byte offsets. */
 export type GemmTile = (
@@ -23,6 +24,8 @@ export type GemmTile = (
 /** The exports a plan calls; pointers and strides in bytes. */
 export interface PlanKernels {
   gemmTile: GemmTile;
+  /** A dense layer at batch 1 over the GEMM's packed weight (`gemv-kernel.ts`). */
+  gemv(a: number, blocks: number, depth: number, x: number, y: number, bias: number): void;
   convRows(desc: number, rowStart: number, rowEnd: number, obStart: number, obEnd: number): void;
   winoRows(desc: number, rowStart: number, rowEnd: number, thread: number): void;
   /** F(4×4, 3×3)'s `winoRows`, `winoU`, `winoBlocks` and `winoPassIn`. */
@@ -55,8 +58,8 @@ export function planModuleBytes(pages: number, shared: boolean, conv: ConvKernel
   const mr = conv.mr ?? CONV_MR;
   const fma = conv.fma ?? false;
   const winograd = 1 + convFunctionCount(conv);
-  // The functions in this order, which fixes the module's bytes (F(4×4, 3×3) and the layout
-  // conversion come last).
+  // The functions in this order, which fixes the module's bytes (F(4×4, 3×3), the layout
+  // conversion and the GEMV come last).
   const functions = [
     { name: GEMM_KERNEL, results: [], body: gemmKernelBody(MR, NR, fma) },
     ...convFunctions(1, { mr, fma }),
@@ -67,7 +70,7 @@ export function planModuleBytes(pages: number, shared: boolean, conv: ConvKernel
     copyPixelsFunction(),
     gatherChannelsFunction(),
   ];
-  functions.push(...winogradFunctions(functions.length, mr, fma, 4), layoutFunction());
+  functions.push(...winogradFunctions(functions.length, mr, fma, 4), layoutFunction(), gemvFunction(fma));
   return encodeModule({ minimumPages: pages, maximumPages: shared ? pages : undefined, shared }, functions);
 }
 
@@ -76,6 +79,7 @@ export function instantiatePlanKernels(module: WebAssembly.Module, memory: WebAs
   const e = new WebAssembly.Instance(module, { env: { memory } }).exports as Record<string, unknown>;
   return {
     gemmTile: e[GEMM_KERNEL] as PlanKernels["gemmTile"],
+    gemv: e[GEMV_KERNEL] as PlanKernels["gemv"],
     convRows: e.conv_rows as PlanKernels["convRows"],
     winoRows: e[WINO_ROWS] as PlanKernels["winoRows"],
     wino4Rows: e.wino4_rows as PlanKernels["wino4Rows"],

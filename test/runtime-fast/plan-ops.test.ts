@@ -469,6 +469,20 @@ describe("pools, element-wise ops, concat, dense", () => {
     );
   });
 
+  it("runs a dense layer at batch 1 on the matrix-vector kernel: ragged features and units, with and without bias, activations", () => {
+    const weights = { d: randomTensor([70, 301], 61), e: randomTensor([70], 62), f: randomTensor([9, 70], 63) };
+    const steps = [step("Gemm", ["x0", "d", "e"], "g", { transB: 1, activation: "Tanh" }), step("Gemm", ["g", "f"], "h", { transB: 1, activation: "Relu" })];
+    const one = check([[1, 301]], steps, weights, ["g", "h"]);
+    // The same row in a batch of two runs on the GEMM kernel, which sums in another order: the same values, other bits.
+    const x = randomTensor([1, 301], 100);
+    const two = compilePlan({ inputs: [{ name: "x0", shape: [2, 301] }], outputs: ["g"], steps }, new Map(Object.entries(weights)), { fallback: irFallback, fma: false });
+    plans.push(two);
+    const [byGemv] = one.run([x]);
+    const [byGemm] = two.run([{ shape: [2, 301], data: Float32Array.from([...x.data, ...x.data]) }]);
+    expectClose(byGemv, { shape: [1, 70], data: byGemm.data.subarray(0, 70) }, "batch 1 against a row of batch 2");
+    expect(byGemv.data).not.toEqual(byGemm.data.subarray(0, 70));
+  });
+
   it("rejects inputs of another shape than compiled for", () => {
     const plan = compilePlan({ inputs: [{ name: "x0", shape: [1, 4, 5, 5] }], outputs: ["y"], steps: [step("Relu", ["x0"], "y")] }, new Map());
     expect(() => plan.run([randomTensor([2, 4, 5, 5], 1)])).toThrow(/compiled for shape \[1, 4, 5, 5\]/);

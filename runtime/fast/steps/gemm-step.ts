@@ -3,6 +3,8 @@
  * plain `[N, F]` values: computed as its transpose `yᵀ = W · xᵀ`, so that the weight, packed at
  * compile time in row blocks of `MR`, is the kernel's A and the bias is per row. Each forward
  * stages the input transposed in the dense layers' shared scratch and copies the product back.
+ * A batch of one runs on the matrix-vector kernel over the same packed weight instead
+ * (`runtime/wasm/gemv-kernel.ts`), where the GEMM would pad its one column to a tile of eight.
  */
 import { applyActivation } from "../../linalg/epilogue.js";
 import { MR as GEMM_MR } from "../../wasm/gemm-kernel.js";
@@ -46,6 +48,15 @@ export const gemmStep: WasmStep<ActionOf<"gemm">> = (action, { layout, memory })
       bias: biasAt,
     };
     const activation = action.activation;
+    if (n === 1) {
+      return () => {
+        const y = tensor(action.output).data;
+        heap.set(tensor(action.input).data, inputAt);
+        kernels.gemv(weightsAt, rows / GEMM_MR, features, scratch, productAt * 4, biasAt);
+        y.set(heap.subarray(productAt, productAt + units));
+        if (activation !== undefined) applyActivation(y, 0, 1, units, units, activation);
+      };
+    }
     return () => {
       const x = tensor(action.input).data;
       const y = tensor(action.output).data;
