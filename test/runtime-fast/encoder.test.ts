@@ -110,10 +110,10 @@ describe("modules", () => {
       return [`${prefix}_rows`, `${prefix}_in`, `${prefix}_out`, ...gemms, `${prefix}_u`, `${prefix}_blocks`, `${prefix}_pass_in`];
     };
     const layout = ["pool_rows", "depthwise_rows", "add", "relu", "activate", "clamp", "row_moments", "channel_affine", "pixel_norm", "copy_pixels", "gather_channels"];
-    expect(names).toHaveLength(3 + 2 * mr + 2 * (6 + mr) + layout.length + 1);
+    expect(names).toHaveLength(3 + 2 * mr + 2 * (6 + mr) + layout.length + 2);
     // The conv's pointwise driver after its tiles, then F(2×2, 3×3), the window and element-wise
-    // kernels, F(4×4, 3×3) and the conversion into the blocked layout.
-    expect(names.slice(2 + 2 * mr)).toEqual(["conv_pointwise_rows", ...winograd("wino"), ...layout, ...winograd("wino4"), "to_blocked_rows"]);
+    // kernels, F(4×4, 3×3), the conversion into the blocked layout and the dense layers' GEMV.
+    expect(names.slice(2 + 2 * mr)).toEqual(["conv_pointwise_rows", ...winograd("wino"), ...layout, ...winograd("wino4"), "to_blocked_rows", "gemv"]);
   });
 
   it("uses relaxed SIMD's multiply-add in the conv only when asked, and it validates exactly where the engine has it", () => {
