@@ -23,6 +23,8 @@ import { matmul, matmulReference, type Product } from "../../runtime/gradients/p
 import { ProductHeap, productHeap, setWasmProducts } from "../../runtime/linalg/wasm-products.js";
 import { conv, createRandom, gemm, type ConvAttributes, type Tensor } from "../../runtime/index.js";
 import { convBackward } from "../../runtime/gradients/linear.js";
+import { im2col } from "../../runtime/linalg/im2col.js";
+import { window2d } from "../../runtime/window.js";
 import { setTrainingWinogradTile, trainingWinogradTile } from "../../runtime/linalg/heap-winograd.js";
 
 const random = createRandom(7);
@@ -171,6 +173,36 @@ function heapVersusTs(run: () => Tensor): number {
   expect(scale).toBeGreaterThan(0);
   return worst / scale;
 }
+
+describe("im2col in WebAssembly", () => {
+  const windows: [string, number[], Parameters<typeof window2d>[3], Parameters<typeof window2d>[4], Parameters<typeof window2d>[5], Parameters<typeof window2d>[6]][] = [
+    ["LeNet's first conv: 5×5, pad 2, 28 wide", [1, 28, 28], 5, 1, 2, 1],
+    ["LeNet's second conv: 5×5 over 6 channels, rows of 10", [6, 14, 14], 5, 1, 0, 1],
+    ["3×3, pad 1, rows of 5 (one vector and a tail of one)", [2, 5, 5], 3, 1, 1, 1],
+    ["rows of 3 and 2 values (no vector)", [3, 4, 4], [3, 3], 1, [1, 0, 1, 0], 1],
+    ["dilation 2, asymmetric pads, rows of 11", [2, 9, 13], [3, 3], 1, [2, 1, 0, 3], 2],
+    ["stride 2 (the scalar path)", [3, 15, 15], 3, 2, 1, 1],
+  ];
+  it.each(windows)("%s: exactly the TypeScript im2col's values, and nothing written past the columns", (_, [channels, height, width], kernel, strides, pads, dilations) => {
+    const win = window2d("test", height, width, kernel, strides, pads, dilations);
+    const random = createRandom(channels * height * width);
+    const x = Float32Array.from({ length: channels * height * width }, () => random() * 2 - 1);
+    const rows = channels * win.kh * win.kw;
+    const positions = win.oh * win.ow;
+    const expected = new Float32Array(rows * positions);
+    im2col(x, 0, channels, height, width, win, expected);
+    const heap = productHeap(64, 64, 64)!;
+    const xAt = heap.layout(0, 0, 0, 0).extra;
+    const table = xAt + x.length;
+    const col = table + 1 + 3 * win.kw;
+    heap.layout(0, 0, 0, x.length + 1 + 3 * win.kw + expected.length + 8);
+    heap.floats.set(x, xAt);
+    heap.floats.fill(7, col, col + expected.length + 8);
+    heap.im2col(1, xAt, channels, height, width, win, table, col * 4, positions * 4, 0, false);
+    expect(heap.floats.subarray(col, col + expected.length)).toEqual(expected);
+    expect([...heap.floats.subarray(col + expected.length, col + expected.length + 8)]).toEqual(Array(8).fill(7));
+  });
+});
 
 describe("conv and gemm on the WebAssembly products", () => {
   const convs: [string, number[], number[], boolean, ConvAttributes][] = [
