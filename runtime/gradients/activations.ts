@@ -81,19 +81,39 @@ export function reluBackward(dy: Tensor, y: Tensor): Tensor[] {
   return [dx];
 }
 
-/** The gradient of `Sigmoid` from its output `y`. */
+/**
+ * The gradient of `Sigmoid` from its output `y`: `(dy · (1 − y)) · y`, each operation rounded to
+ * float32 as PyTorch's `sigmoid_backward` rounds it. A large tensor runs in WebAssembly
+ * (`ProductHeap.pointwise`), to the same bits.
+ */
 export function sigmoidBackward(dy: Tensor, y: Tensor): Tensor[] {
   const dx = gradientLike(dy, y, "sigmoidBackward");
+  const heap = pointwiseHeap(dx.data.length);
+  if (heap !== undefined) {
+    heap.pointwise("sigmoidBackward", [dy.data, y.data], dx.data);
+    return [dx];
+  }
   const [g, v, d] = [dy.data, y.data, dx.data];
-  for (let i = 0; i < d.length; i++) d[i] = g[i] * (1 - v[i]) * v[i];
+  const f = Math.fround;
+  for (let i = 0; i < d.length; i++) d[i] = f(g[i] * f(1 - v[i])) * v[i];
   return [dx];
 }
 
-/** The gradient of `Tanh` from its output `y`. */
+/**
+ * The gradient of `Tanh` from its output `y`: `dy · (1 − y·y)`, each operation rounded to float32
+ * as PyTorch's `tanh_backward` rounds it. A large tensor runs in WebAssembly
+ * (`ProductHeap.pointwise`), to the same bits.
+ */
 export function tanhBackward(dy: Tensor, y: Tensor): Tensor[] {
   const dx = gradientLike(dy, y, "tanhBackward");
+  const heap = pointwiseHeap(dx.data.length);
+  if (heap !== undefined) {
+    heap.pointwise("tanhBackward", [dy.data, y.data], dx.data);
+    return [dx];
+  }
   const [g, v, d] = [dy.data, y.data, dx.data];
-  for (let i = 0; i < d.length; i++) d[i] = g[i] * (1 - v[i] * v[i]);
+  const f = Math.fround;
+  for (let i = 0; i < d.length; i++) d[i] = g[i] * f(1 - f(v[i] * v[i]));
   return [dx];
 }
 

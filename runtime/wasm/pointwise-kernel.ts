@@ -48,7 +48,13 @@ import { advance, countedLoop } from "./loops.js";
 import type { ModuleFunction } from "./module.js";
 
 /** Export names of the kernels. */
-export const POINTWISE_KERNELS = { relu: "pointwise_relu", reluBackward: "pointwise_relu_backward", add: "pointwise_add" } as const;
+export const POINTWISE_KERNELS = {
+  relu: "pointwise_relu",
+  reluBackward: "pointwise_relu_backward",
+  add: "pointwise_add",
+  tanhBackward: "pointwise_tanh_backward",
+  sigmoidBackward: "pointwise_sigmoid_backward",
+} as const;
 /** Export names of the per-plane kernels. */
 export const PLANE_KERNELS = { scaleShift: "planes_scale_shift", gradientAffine: "planes_gradient_affine" } as const;
 /** Export names of the per-plane sums. */
@@ -88,6 +94,26 @@ export function pointwiseFunctions(): ModuleFunction[] {
       name: POINTWISE_KERNELS.add,
       results: [],
       body: vectorLoop(2, (f, [a, b]) => f.localGet(a).v128Load(0, 2).localGet(b).v128Load(0, 2).f32x4Add()),
+    },
+    {
+      name: POINTWISE_KERNELS.tanhBackward,
+      results: [],
+      // dy · (1 − y·y), in float32 operations as PyTorch's tanh_backward.
+      body: vectorLoop(2, (f, [dy, y]) => {
+        f.localGet(dy).v128Load(0, 2);
+        f.f32Const(1).f32x4Splat().localGet(y).v128Load(0, 2).localGet(y).v128Load(0, 2).f32x4Mul().f32x4Sub();
+        f.f32x4Mul();
+      }),
+    },
+    {
+      name: POINTWISE_KERNELS.sigmoidBackward,
+      results: [],
+      // (dy · (1 − y)) · y, in float32 operations as PyTorch's sigmoid_backward.
+      body: vectorLoop(2, (f, [dy, y]) => {
+        f.localGet(dy).v128Load(0, 2);
+        f.f32Const(1).f32x4Splat().localGet(y).v128Load(0, 2).f32x4Sub().f32x4Mul();
+        f.localGet(y).v128Load(0, 2).f32x4Mul();
+      }),
     },
   ];
 }

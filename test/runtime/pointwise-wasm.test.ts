@@ -37,6 +37,7 @@ import {
   tanh,
   type Tensor,
 } from "../../runtime/index.js";
+import { sigmoidBackward, tanhBackward } from "../../runtime/gradients/activations.js";
 import { channelMoments } from "../../runtime/moments.js";
 import { binMoments } from "../../runtime/gradients/normalization-sums.js";
 import { applyOptimizer, optimizerSlots, type ParameterState } from "../../runtime/train/optimizers.js";
@@ -119,6 +120,21 @@ describe("relu, reluBackward and add in WebAssembly", () => {
     // dy = 1 where y = +0, −0, NaN, 1, −1: cleared at ±0 and −1, passed at NaN and 1.
     expect([at(16, 0), at(16, 1), at(16, 4), at(16, 16), at(16, 17)].map((i) => wasm.backward[i])).toEqual([0, 0, 1, 1, 0]);
     expect([wasm.sum[at(16, 16)], wasm.sum[at(2, 3)], wasm.sum[at(14, 14)]]).toEqual([2, NaN, Infinity]);
+  });
+
+  it.each(LENGTHS)("tanh's and sigmoid's gradients give the TypeScript loops' bits at %i floats, in float32 operations", (n) => {
+    const [dy, yRaw] = operands(n);
+    // Outputs of tanh and sigmoid (within [-1, 1] and [0, 1]) past the special values, which stay.
+    const y = yRaw.map((v, i) => (i < SPECIAL_BITS.length ** 2 ? v : Math.sin(v)));
+    const shape = [n];
+    const run = () => [tanhBackward, sigmoidBackward].map((kernel) => kernel({ shape, data: dy }, { shape, data: y })[0].data.slice());
+    const [wasm, ts] = bothWays(run);
+    wasm.forEach((data, k) => expect(firstDifference(bits(data, true), bits(ts[k], true))).toBe(-1));
+    // float32 operations, as PyTorch's: dy·(1 − y·y) and (dy·(1 − y))·y, each product and difference rounded.
+    const f = Math.fround;
+    const i = SPECIAL_BITS.length ** 2 + 1;
+    expect(wasm[0][i]).toBe(f(dy[i] * f(1 - f(y[i] * y[i]))));
+    expect(wasm[1][i]).toBe(f(f(dy[i] * f(1 - y[i])) * y[i]));
   });
 
   it("write in place, over an operand", () => {
