@@ -178,6 +178,7 @@ describe("im2col in WebAssembly", () => {
   const windows: [string, number[], Parameters<typeof window2d>[3], Parameters<typeof window2d>[4], Parameters<typeof window2d>[5], Parameters<typeof window2d>[6]][] = [
     ["LeNet's first conv: 5×5, pad 2, 28 wide", [1, 28, 28], 5, 1, 2, 1],
     ["LeNet's second conv: 5×5 over 6 channels, rows of 10", [6, 14, 14], 5, 1, 0, 1],
+    ["its input gradient: 5×5 over 16 planes of 10 × 10 padded by 4", [16, 10, 10], 5, 1, 4, 1],
     ["3×3, pad 1, rows of 5 (one vector and a tail of one)", [2, 5, 5], 3, 1, 1, 1],
     ["rows of 3 and 2 values (no vector)", [3, 4, 4], [3, 3], 1, [1, 0, 1, 0], 1],
     ["dilation 2, asymmetric pads, rows of 11", [2, 9, 13], [3, 3], 1, [2, 1, 0, 3], 2],
