@@ -363,10 +363,17 @@ function roundUp(value: number, multiple: number): number {
 }
 
 /**
+ * The input gradient of a unit-stride conv takes `dcol = Wᵀ · dY` and col2im where its input has
+ * more than this many times its output's positions.
+ */
+const COLUMNS_ABOVE = 1.5;
+
+/**
  * `dx` (`[n, c, h, width]`, overwritten): for a unit-stride conv, the conv of dY with the flipped,
- * transposed weights; for others (or padding wider than the dilated kernel), `dcol = Wᵀ · dY` a
- * chunk of images at a time and col2im onto the images ({@link inputGradientByColumns}). False
- * (nothing written) where the products stay in TypeScript.
+ * transposed weights; for others (padding wider than the dilated kernel, or an output much
+ * smaller than the input, see {@link COLUMNS_ABOVE}), `dcol = Wᵀ · dY` a chunk of images at a time
+ * and col2im onto the images ({@link inputGradientByColumns}). False (nothing written) where the
+ * products stay in TypeScript.
  */
 export function convInputGradientOnHeap(problem: HeapConvProblem, dx: Float32Array): boolean {
   const { dy, w, n, c, h, width, m, win } = problem;
@@ -375,6 +382,10 @@ export function convInputGradientOnHeap(problem: HeapConvProblem, dx: Float32Arr
   if (win.sh !== 1 || win.sw !== 1 || pads.some((p) => p < 0)) return inputGradientByColumns(problem, dx);
   const back = window2d("convBackward", win.oh, win.ow, [kh, kw], 1, pads, [dh, dw]);
   if (back.oh !== h || back.ow !== width) return inputGradientByColumns(problem, dx);
+  // A conv whose output is much smaller than its input (a large kernel without padding, as
+  // LeNet's 5 × 5 over 14 × 14) pads dY by up to the kernel's size each side: the flipped conv's
+  // product is h·w / (oh·ow) times the size of Wᵀ · dY's, and its im2col mostly writes zeros.
+  if (h * width > COLUMNS_ABOVE * win.oh * win.ow) return inputGradientByColumns(problem, dx);
   const dyShape = [n, m, win.oh, win.ow];
   const depth = m * kh * kw;
   const heap = productHeap(c, n * h * width, depth, convForwardExtra(dyShape, back, depth, c));

@@ -302,7 +302,20 @@ describe("a conv's backward on the WebAssembly products", () => {
     ["Winograd dx and dW over 12 images in chunks, 32 → 64 channels at 14×14", [12, 32, 14, 14], [64, 32, 3, 3], { pads: [1, 1, 1, 1] }, true, true],
     ["Winograd dx and dW, no padding, 6×4 outputs, 4 output channels", [5, 16, 8, 6], [4, 16, 3, 3], {}, false, true],
     ["18 input channels: Winograd dx, dW on im2col", [4, 18, 8, 8], [16, 18, 3, 3], { pads: [1, 1, 1, 1] }, true, false],
+    ["LeNet's second conv, 5×5 without padding (dx as Wᵀ · dY and col2im)", [4, 6, 14, 14], [16, 6, 5, 5], {}, false, false],
   ];
+
+  it("takes dx of a unit-stride conv as Wᵀ · dY and col2im where the input has over 1.5× the output's positions, else as the conv of dY", () => {
+    const col2im = vi.spyOn(ProductHeap.prototype, "col2im");
+    const dx = (xs: number[], ws: number[], pads: number): number => {
+      col2im.mockClear();
+      const [x, w] = [tensor(xs), tensor(ws)];
+      convBackward(tensor(conv(x, w, undefined, { pads }).shape), x, w, undefined, { pads, wants: [1, 0] });
+      return col2im.mock.calls.length;
+    };
+    // 14 × 14 over 10 × 10 (1.96×), 12 × 12 over 10 × 10 (1.44×), 10 × 10 padded to itself.
+    expect([dx([2, 6, 14, 14], [16, 6, 5, 5], 0), dx([2, 6, 12, 12], [16, 6, 3, 3], 0), dx([2, 6, 10, 10], [16, 6, 5, 5], 2)].map((calls) => calls > 0)).toEqual([true, false, false]);
+  });
   for (const [name, xs, ws, attributes, winogradDx, winogradDw] of cases) {
     // A Winograd dx runs as F(2×2, 3×3) and as F(4×4, 3×3), each forced.
     for (const tile of winogradDx ? ([2, 4] as const) : [undefined]) {
