@@ -1,7 +1,7 @@
 /**
  * The README's training run: `nnc train examples/lenet.nn --data mnist --epochs 1`, with the
  * defaults, trains on MNIST's 60,000 digits and is judged on its 10,000 test digits. One epoch
- * must pass 95 % held-out accuracy (it gave 97.47 % when this test was written, in 23–38 s on one
+ * must pass 95 % held-out accuracy (it gave 97.47 % when this test was written, in 17–38 s on one
  * core; the limit leaves room for a loaded machine).
  */
 import { readFileSync } from "node:fs";
