@@ -307,9 +307,10 @@ describe("a conv's backward on the WebAssembly products", () => {
 
   it("takes dx of a unit-stride conv as Wᵀ · dY and col2im where the input has over 1.5× the output's positions, else as the conv of dY", () => {
     const col2im = vi.spyOn(ProductHeap.prototype, "col2im");
-    const dx = (xs: number[], ws: number[], pads: number): number => {
+    const dx = (xs: number[], ws: number[], pad: number): number => {
       col2im.mockClear();
       const [x, w] = [tensor(xs), tensor(ws)];
+      const pads: [number, number, number, number] = [pad, pad, pad, pad];
       convBackward(tensor(conv(x, w, undefined, { pads }).shape), x, w, undefined, { pads, wants: [1, 0] });
       return col2im.mock.calls.length;
     };
