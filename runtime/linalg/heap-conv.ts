@@ -379,13 +379,13 @@ export function convInputGradientOnHeap(problem: HeapConvProblem, dx: Float32Arr
   const { dy, w, n, c, h, width, m, win } = problem;
   const { kh, kw, dh, dw } = win;
   const pads = [dh * (kh - 1) - win.pads.top, dw * (kw - 1) - win.pads.left, dh * (kh - 1) - win.pads.bottom, dw * (kw - 1) - win.pads.right] as const;
-  if (win.sh !== 1 || win.sw !== 1 || pads.some((p) => p < 0)) return inputGradientByColumns(problem, dx);
-  const back = window2d("convBackward", win.oh, win.ow, [kh, kw], 1, pads, [dh, dw]);
-  if (back.oh !== h || back.ow !== width) return inputGradientByColumns(problem, dx);
   // A conv whose output is much smaller than its input (a large kernel without padding, as
   // LeNet's 5 × 5 over 14 × 14) pads dY by up to the kernel's size each side: the flipped conv's
   // product is h·w / (oh·ow) times the size of Wᵀ · dY's, and its im2col mostly writes zeros.
-  if (h * width > COLUMNS_ABOVE * win.oh * win.ow) return inputGradientByColumns(problem, dx);
+  const shrinks = h * width > COLUMNS_ABOVE * win.oh * win.ow;
+  if (win.sh !== 1 || win.sw !== 1 || pads.some((p) => p < 0) || shrinks) return inputGradientByColumns(problem, dx);
+  const back = window2d("convBackward", win.oh, win.ow, [kh, kw], 1, pads, [dh, dw]);
+  if (back.oh !== h || back.ow !== width) return inputGradientByColumns(problem, dx);
   const dyShape = [n, m, win.oh, win.ow];
   const depth = m * kh * kw;
   const heap = productHeap(c, n * h * width, depth, convForwardExtra(dyShape, back, depth, c));
