@@ -304,10 +304,16 @@ function add(f: FunctionBody, sum: number, value: () => void): void {
   f.f64x2Add().localSet(sum);
 }
 
+/** Pairs of planes {@link pairSums} sums side by side: their chains of additions are independent, so each waits on the others' latency less. */
+const PAIRS_AT_ONCE = 2;
+
 /**
  * A function `(in_1 … in_inputs, pairs, inner[, parameters], out)` over pairs of planes: for
  * each pair, `sums` float64x2 sums from zero, each value of the two planes (two lanes of float64,
- * in the planes' order) given to `step` with the pair's parameter, then stored at `out`.
+ * in the planes' order) given to `step` with the pair's parameter, then stored at `out`. Two
+ * pairs go through one loop while two are left (then the last alone): a plane's sum is one chain
+ * of additions whose latency bounds a loop over one pair, and two independent chains overlap.
+ * Each plane's values are still added in its order, so the sums are those of a pair at a time.
  */
 function pairSums(
   inputs: number,
@@ -321,62 +327,85 @@ function pairSums(
   const [pairs, inner] = [inputs, inputs + 1];
   const table = parameter ? inputs + 2 : -1;
   const out = inputs + (parameter ? 3 : 2);
-  const second = first.map(() => f.local(i32));
-  const low = first.map(() => f.local(v128));
-  const high = first.map(() => f.local(v128));
-  const values = first.map(() => f.local(v128));
-  const accumulators = Array.from({ length: sums }, () => f.local(v128));
-  const scratch = [f.local(v128)];
-  const centre = f.local(v128);
+  /** Per pair of a pass: its planes' pointers (the first's and the second's), its values, its sums and its parameter. */
+  const lanes = Array.from({ length: PAIRS_AT_ONCE }, () => ({
+    one: first.map(() => f.local(i32)),
+    two: first.map(() => f.local(i32)),
+    low: first.map(() => f.local(v128)),
+    high: first.map(() => f.local(v128)),
+    values: first.map(() => f.local(v128)),
+    accumulators: Array.from({ length: sums }, () => f.local(v128)),
+    scratch: [f.local(v128)],
+    centre: f.local(v128),
+  }));
   const planeBytes = f.local(i32);
   const i = f.local(i32);
   const vectorEnd = f.local(i32);
   f.localGet(pairs).i32Eqz().localGet(inner).i32Eqz().i32Or().if().return().end();
   f.localGet(inner).i32Const(4).i32Mul().localSet(planeBytes);
   f.localGet(inner).i32Const(3).i32Sub().localSet(vectorEnd);
-  const run = (): void => step(f, values, centre, accumulators, scratch);
-  f.loop(); // pairs
-  {
-    first.forEach((p, k) => f.localGet(p).localGet(planeBytes).i32Add().localSet(second[k]));
-    if (parameter) f.localGet(table).v128Load(0, 3).localSet(centre);
-    for (const a of accumulators) f.f64Const(0).f64x2Splat().localSet(a);
-    f.i32Const(0).localSet(i);
-    // Four values of each plane: a0 b0 a1 b1 (low), a2 b2 a3 b3 (high).
-    countedLoop(f, i, vectorEnd, 4, () => {
-      first.forEach((p, k) => {
-        // a0…a3 of the first plane in low, b0…b3 of the second in high, then interleaved.
-        f.localGet(p).v128Load(0, 2).localSet(low[k]);
-        f.localGet(second[k]).v128Load(0, 2).localSet(high[k]);
-        f.localGet(low[k]).localGet(high[k]).f32x4Shuffle([0, 4, 1, 5]).localSet(values[k]);
-        f.localGet(low[k]).localGet(high[k]).f32x4Shuffle([2, 6, 3, 7]).localSet(high[k]);
-        f.localGet(values[k]).localSet(low[k]);
-      });
-      for (const [source, upper] of [[low, false], [low, true], [high, false], [high, true]] as const) {
-        first.forEach((_, k) => {
-          f.localGet(source[k]);
-          if (upper) f.localGet(source[k]).f32x4Shuffle([2, 3, 2, 3]);
-          f.f64x2PromoteLowF32x4().localSet(values[k]);
+  /** A loop that takes `together` pairs a pass while that many are left. */
+  const passes = (together: number): void => {
+    const taken = lanes.slice(0, together);
+    const pointers = taken.flatMap((lane) => [...lane.one, ...lane.two]);
+    f.block();
+    f.loop();
+    {
+      f.localGet(pairs).i32Const(together).i32LtU().brIf(1);
+      taken.forEach((lane, q) => {
+        first.forEach((p, k) => {
+          f.localGet(p).localGet(planeBytes).i32Const(2 * q).i32Mul().i32Add().localSet(lane.one[k]);
+          f.localGet(lane.one[k]).localGet(planeBytes).i32Add().localSet(lane.two[k]);
         });
-        run();
-      }
-      advance(f, [...first, ...second], 16);
-    });
-    // The rest one at a time.
-    countedLoop(f, i, inner, 1, () => {
-      first.forEach((p, k) => {
-        f.localGet(p).f32Load().f64PromoteF32().f64x2Splat().localGet(second[k]).f32Load().f64PromoteF32().f64x2ReplaceLane(1).localSet(values[k]);
+        if (parameter) f.localGet(table).v128Load(16 * q, 3).localSet(lane.centre);
+        for (const a of lane.accumulators) f.f64Const(0).f64x2Splat().localSet(a);
       });
-      run();
-      advance(f, [...first, ...second], 4);
-    });
-    accumulators.forEach((a, j) => f.localGet(out).localGet(a).v128Store(16 * j, 3));
-    f.localGet(out).i32Const(16 * sums).i32Add().localSet(out);
-    if (parameter) f.localGet(table).i32Const(16).i32Add().localSet(table);
-    // The next pair starts where the second plane ended.
-    first.forEach((p, k) => f.localGet(second[k]).localSet(p));
-    f.localGet(pairs).i32Const(1).i32Sub().localTee(pairs).brIf(0);
-  }
-  f.end();
+      f.i32Const(0).localSet(i);
+      // Four values of each plane: a0 b0 a1 b1 (low), a2 b2 a3 b3 (high), a pair after the other.
+      countedLoop(f, i, vectorEnd, 4, () => {
+        for (const { one, two, low, high, values, accumulators, scratch, centre } of taken) {
+          first.forEach((_, k) => {
+            // a0…a3 of the first plane in low, b0…b3 of the second in high, then interleaved.
+            f.localGet(one[k]).v128Load(0, 2).localSet(low[k]);
+            f.localGet(two[k]).v128Load(0, 2).localSet(high[k]);
+            f.localGet(low[k]).localGet(high[k]).f32x4Shuffle([0, 4, 1, 5]).localSet(values[k]);
+            f.localGet(low[k]).localGet(high[k]).f32x4Shuffle([2, 6, 3, 7]).localSet(high[k]);
+            f.localGet(values[k]).localSet(low[k]);
+          });
+          for (const [source, upper] of [[low, false], [low, true], [high, false], [high, true]] as const) {
+            first.forEach((_, k) => {
+              f.localGet(source[k]);
+              if (upper) f.localGet(source[k]).f32x4Shuffle([2, 3, 2, 3]);
+              f.f64x2PromoteLowF32x4().localSet(values[k]);
+            });
+            step(f, values, centre, accumulators, scratch);
+          }
+        }
+        advance(f, pointers, 16);
+      });
+      // The rest one at a time.
+      countedLoop(f, i, inner, 1, () => {
+        for (const { one, two, values, accumulators, scratch, centre } of taken) {
+          first.forEach((_, k) => {
+            f.localGet(one[k]).f32Load().f64PromoteF32().f64x2Splat().localGet(two[k]).f32Load().f64PromoteF32().f64x2ReplaceLane(1).localSet(values[k]);
+          });
+          step(f, values, centre, accumulators, scratch);
+        }
+        advance(f, pointers, 4);
+      });
+      taken.forEach((lane, q) => lane.accumulators.forEach((a, j) => f.localGet(out).localGet(a).v128Store(16 * (sums * q + j), 3)));
+      f.localGet(out).i32Const(16 * sums * together).i32Add().localSet(out);
+      if (parameter) f.localGet(table).i32Const(16 * together).i32Add().localSet(table);
+      // The next pass starts where the last pair's second plane ended.
+      first.forEach((p, k) => f.localGet(taken[together - 1].two[k]).localSet(p));
+      f.localGet(pairs).i32Const(together).i32Sub().localSet(pairs);
+      f.br(0);
+    }
+    f.end();
+    f.end();
+  };
+  passes(PAIRS_AT_ONCE);
+  passes(1);
   return f;
 }
 

@@ -241,10 +241,12 @@ function spread(count: number, seed: number, centre: number): Float32Array {
 }
 
 describe("the normalizers' statistics in WebAssembly", () => {
-  // 35 planes of 126 (odd count, not whole vectors), and 15 planes of 16,900 (two per chunk).
+  // 35 planes of 126 (odd count, not whole vectors), 15 planes of 16,900 (two per chunk), and 6
+  // planes of 729 (three pairs: the kernel's two pairs at a time, then one alone).
   it.each([
     [[5, 7, 9, 14]],
     [[3, 5, 130, 130]],
+    [[1, 6, 27, 27]],
   ])("sum each plane in its order, as the TypeScript loops, on %j", (shape) => {
     const [n, c, h, w] = shape;
     const layout = { n, c, inner: h * w };
