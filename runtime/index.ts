@@ -49,7 +49,7 @@ export { standardize, type StandardizeAttributes } from "./kernels/standardize.j
 export { clip, type ClipAttributes } from "./ops/relu6.js";
 export { hardswish } from "./ops/hardswish.js";
 export { hardsigmoid, type HardSigmoidAttributes } from "./ops/hardsigmoid.js";
-export { add } from "./kernels/add.js";
+export { add, addRelu } from "./kernels/add.js";
 export { mul } from "./kernels/mul.js";
 export { sub } from "./kernels/sub.js";
 export { div } from "./kernels/div.js";

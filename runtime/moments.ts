@@ -6,6 +6,7 @@
  * deviations), which stays accurate when the mean is large next to the spread.
  */
 import { pointwiseHeap } from "./linalg/wasm-products.js";
+import { relu } from "./kernels/relu.js";
 import { assertShape, sizeOf, type Tensor } from "./tensor.js";
 
 /** An input seen as `[n, c, inner]`. */
@@ -171,8 +172,9 @@ function writePlaneSums(data: Float32Array, start: number, planes: number, inner
 
 /**
  * Writes `dst = x · scale + shift`, with one (scale, shift) pair per channel when `perSample` is
- * false (batch statistics) or per (sample, channel) when true (instance, layer, group statistics).
- * A large tensor runs in WebAssembly (`ProductHeap.planewise`), to the same bits.
+ * false (batch statistics) or per (sample, channel) when true (instance, layer, group statistics);
+ * with `withRelu`, relu of each value (`kernels/relu.ts`'s bits). A large tensor runs in WebAssembly
+ * (`ProductHeap.planewise`, the relu in the same pass), to the same bits.
  */
 export function applyScaleShift(
   src: Float32Array,
@@ -181,13 +183,20 @@ export function applyScaleShift(
   shift: Float64Array,
   perSample: boolean,
   dst: Float32Array,
+  withRelu = false,
 ): void {
   const { n, c, inner } = layout;
   const heap = pointwiseHeap(dst.length);
   if (heap !== undefined) {
-    heap.planewise("scaleShift", [src], dst, inner, [scale, shift], perSample ? n * c : c);
+    heap.planewise(withRelu ? "scaleShiftRelu" : "scaleShift", [src], dst, inner, [scale, shift], perSample ? n * c : c);
     return;
   }
+  writeScaleShift(src, layout, scale, shift, perSample, dst);
+  if (withRelu) relu({ shape: [dst.length], data: dst }, dst);
+}
+
+/** {@link applyScaleShift}'s TypeScript loop, without the relu. */
+function writeScaleShift(src: Float32Array, { n, c, inner }: ChannelLayout, scale: Float64Array, shift: Float64Array, perSample: boolean, dst: Float32Array): void {
   for (let plane = 0; plane < n * c; plane++) {
     const k = perSample ? plane : plane % c;
     const a = scale[k];

@@ -5,6 +5,7 @@
  */
 import { broadcastBinary } from "../broadcast.js";
 import { pointwiseHeap } from "../linalg/wasm-products.js";
+import { relu } from "./relu.js";
 import { outputTensor, overwrittenFloats, sizeOf, type Tensor } from "../tensor.js";
 
 /** Returns `a + b` (broadcast), in `out` when a buffer is passed (it may be `a.data` or `b.data`). */
@@ -24,4 +25,21 @@ export function add(a: Tensor, b: Tensor, out?: Float32Array): Tensor {
   const dst = y.data;
   for (let i = 0; i < dst.length; i++) dst[i] = x1[i] + x2[i];
   return y;
+}
+
+/**
+ * Returns relu(`a + b`), as {@link add} then `relu` (a training graph's residual sum with its relu
+ * fused): a large plain sum runs both in one WebAssembly pass (`ProductHeap.pointwise`), to the
+ * same bits.
+ */
+export function addRelu(a: Tensor, b: Tensor, out?: Float32Array): Tensor {
+  const sameShape = a.shape.length === b.shape.length && a.shape.every((dim, i) => dim === b.shape[i]);
+  const heap = sameShape ? pointwiseHeap(sizeOf(a.shape)) : undefined;
+  if (heap !== undefined) {
+    const y = outputTensor(a.shape, out ?? overwrittenFloats(sizeOf(a.shape)), "addRelu");
+    heap.pointwise("addRelu", [a.data, b.data], y.data);
+    return y;
+  }
+  const y = add(a, b, out);
+  return relu(y, y.data);
 }

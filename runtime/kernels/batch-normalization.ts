@@ -17,6 +17,8 @@ import { outputTensor, overwrittenFloats, sizeOf, type Tensor } from "../tensor.
 export interface BatchNormalizationAttributes {
   /** Added to the variance before the square root (default 1e-5). */
   epsilon?: number;
+  /** Relu of the output, in the same pass (a batch norm whose relu was fused into it). */
+  relu?: boolean;
 }
 
 /** Attributes of {@link batchNormalizationTraining}. */
@@ -52,7 +54,7 @@ export function batchNormalization(
     b[ch] = (beta?.[ch] ?? 0) - mean[ch] * a[ch];
   }
   const y = outputTensor(x.shape, out, "batchNormalization");
-  applyScaleShift(x.data, layout, a, b, false, y.data);
+  applyScaleShift(x.data, layout, a, b, false, y.data, attributes.relu === true);
   return y;
 }
 
@@ -94,6 +96,6 @@ export function batchNormalizationTraining(
   }
   // applyScaleShift writes every element: a pooled buffer needs no zero fill.
   const y = outputTensor(x.shape, out ?? overwrittenFloats(sizeOf(x.shape)), "batchNormalizationTraining");
-  applyScaleShift(x.data, layout, a, b, false, y.data);
+  applyScaleShift(x.data, layout, a, b, false, y.data, attributes.relu === true);
   return [y, momentumUpdate(mean, batch.mean, momentum), momentumUpdate(variance, unbiased, momentum)];
 }

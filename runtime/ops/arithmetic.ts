@@ -108,7 +108,8 @@ export const DIV_LAYER = arithmeticLayer("div", "Div", "/", "quotient", "/");
  */
 export const ARITHMETIC_KERNELS: readonly KernelEntry[] = ["Add", "Sub", "Mul", "Div"].map((op) => ({
   op,
-  kernel: () => inputsCall(op.toLowerCase(), 2),
+  // An `Add` with `activation: "Relu"` is a training graph's residual sum with its relu fused (`compiler/train/fuse-relu.ts`).
+  kernel: (node) => inputsCall(op === "Add" && node.attrs.activation === "Relu" ? "addRelu" : op.toLowerCase(), 2),
   plan: op === "Add" ? { kind: "add" } : op === "Mul" ? { kind: "scale" } : undefined,
 }));
 

@@ -8,7 +8,7 @@
 import { md } from "./reference.js";
 import { channelModule } from "./torch-forms.js";
 import { readsForwardInputs } from "./grad-norms.js";
-import { input, literal, num } from "./kernel-call.js";
+import { input, literal, num, type LiteralValue } from "./kernel-call.js";
 import { AFFINE_ARG, affinePair, epsArg, FOLDED_FLOPS, momentumArg, normalizer, statsKeywords } from "./normalizer.js";
 import { affineParams, epsilonOf, perChannel } from "./rules.js";
 import type { IrOperator, KernelEntry } from "./types.js";
@@ -54,13 +54,15 @@ export const BATCH_NORMALIZATION_KERNEL: KernelEntry = {
   kernel: (node, training) => {
     const x = [input(0), input(1), input(2), input(3), input(4)];
     const epsilon = num(node, "epsilon", 1e-5);
+    // `activation: "Relu"`: a training graph's batch norm with the relu after it fused (`compiler/train/fuse-relu.ts`).
+    const relu: Record<string, LiteralValue> = node.attrs.activation === "Relu" ? { relu: true } : {};
     return training
       ? {
           kernel: "batchNormalizationTraining",
-          args: [...x, literal({ epsilon, momentum: num(node, "momentum", 0.1) })],
+          args: [...x, literal({ epsilon, momentum: num(node, "momentum", 0.1), ...relu })],
           outputs: 3,
         }
-      : { kernel: "batchNormalization", args: [...x, literal({ epsilon })] };
+      : { kernel: "batchNormalization", args: [...x, literal({ epsilon, ...relu })] };
   },
 };
 

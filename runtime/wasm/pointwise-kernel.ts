@@ -8,7 +8,9 @@
  * - `relu_backward(dy, y, dx, n)`: `dx = y <= 0 ? 0 : dy`, so a NaN output passes its gradient,
  *   as `reluBackward` in `gradients/activations.ts`;
  * - `add(a, b, c, n)`: `c = a + b`, float32 sums (which JavaScript's double sums rounded once to
- *   float32 equal exactly).
+ *   float32 equal exactly);
+ * - `add_relu(a, b, c, n)`: relu of that sum, as `add` then `relu` (a training graph's residual
+ *   sum with the relu after it fused, `compiler/train/fuse-relu.ts`).
  *
  * And the per-plane affine maps of the normalizers, in float64 as the TypeScript loops compute them
  * (`applyScaleShift` in `moments.ts`, `writeInputGradient` in `gradients/normalization-sums.ts`),
@@ -16,7 +18,9 @@
  * `coefficients + 8·(count·p + j)`, rounded once to float32:
  *
  * - `scale_shift(x, y, planes, inner, coefficients)`: `y = x·a + b` (count 2);
- * - `gradient_affine(dy, x, dx, planes, inner, coefficients)`: `dx = (a·dy + b·x) + c` (count 3).
+ * - `gradient_affine(dy, x, dx, planes, inner, coefficients)`: `dx = (a·dy + b·x) + c` (count 3);
+ * - `scale_shift_relu(x, y, planes, inner, coefficients)`: relu of `scale_shift`'s float32 result
+ *   (count 2), as `relu` after it: a training batch norm with its relu fused.
  *
  * And the sums of the normalizers' statistics, per plane in float64 and in the plane's order, as
  * the TypeScript loops add them (`channelMoments` in `moments.ts`, `binMoments` in
@@ -54,9 +58,10 @@ export const POINTWISE_KERNELS = {
   add: "pointwise_add",
   tanhBackward: "pointwise_tanh_backward",
   sigmoidBackward: "pointwise_sigmoid_backward",
+  addRelu: "pointwise_add_relu",
 } as const;
 /** Export names of the per-plane kernels. */
-export const PLANE_KERNELS = { scaleShift: "planes_scale_shift", gradientAffine: "planes_gradient_affine" } as const;
+export const PLANE_KERNELS = { scaleShift: "planes_scale_shift", gradientAffine: "planes_gradient_affine", scaleShiftRelu: "planes_scale_shift_relu" } as const;
 /** Export names of the per-plane sums. */
 export const SUM_KERNELS = { sums: "planes_sums", squares: "planes_squares", moments: "planes_moments" } as const;
 /** Float64 sums per plane of each. */
@@ -70,7 +75,7 @@ export const AdamFlags = { decoupled: 1, decay: 2 } as const;
 /** The flags of {@link SGD_KERNEL}. */
 export const SgdFlags = { buffer: 1, first: 2, nesterov: 4, decay: 8 } as const;
 /** Float64 coefficients per plane of each per-plane kernel. */
-export const PLANE_COEFFICIENTS = { scaleShift: 2, gradientAffine: 3 } as const;
+export const PLANE_COEFFICIENTS = { scaleShift: 2, gradientAffine: 3, scaleShiftRelu: 2 } as const;
 
 /** A kernel over operands at byte pointers, `n` floats (a multiple of four). */
 export type PointwiseKernel = (...pointersThenCount: number[]) => void;
@@ -115,30 +120,45 @@ export function pointwiseFunctions(): ModuleFunction[] {
         f.localGet(y).v128Load(0, 2).f32x4Mul();
       }),
     },
+    {
+      name: POINTWISE_KERNELS.addRelu,
+      results: [],
+      body: vectorLoop(2, (f, [a, b]) => {
+        f.localGet(a).v128Load(0, 2).localGet(b).v128Load(0, 2).f32x4Add();
+        relu32x4(f);
+      }),
+    },
   ];
+}
+
+/**
+ * Relu of the float32x4 on the stack, as the `relu` kernel: the lanes above 0 kept, +0 elsewhere
+ * (a NaN and −0 too).
+ */
+function relu32x4(f: FunctionBody): void {
+  const v = f.local(ValueType.v128);
+  f.localTee(v).f32Const(0).f32x4Splat().f32x4Gt().localGet(v).v128And();
 }
 
 /** The two per-plane kernels. */
 export function planeFunctions(): ModuleFunction[] {
+  const scaleShift = (relu: boolean): FunctionBody =>
+    // x·a + b
+    planeLoop(1, 2, (f, [x], [a, b]) => {
+      x();
+      a();
+      f.f64x2Mul();
+      b();
+      f.f64x2Add();
+    }, (f, [x], [a, b]) => {
+      x();
+      a();
+      f.f64Mul();
+      b();
+      f.f64Add();
+    }, relu);
   return [
-    {
-      name: PLANE_KERNELS.scaleShift,
-      results: [],
-      // x·a + b
-      body: planeLoop(1, 2, (f, [x], [a, b]) => {
-        x();
-        a();
-        f.f64x2Mul();
-        b();
-        f.f64x2Add();
-      }, (f, [x], [a, b]) => {
-        x();
-        a();
-        f.f64Mul();
-        b();
-        f.f64Add();
-      }),
-    },
+    { name: PLANE_KERNELS.scaleShift, results: [], body: scaleShift(false) },
     {
       name: PLANE_KERNELS.gradientAffine,
       results: [],
@@ -165,6 +185,7 @@ export function planeFunctions(): ModuleFunction[] {
         f.f64Add();
       }),
     },
+    { name: PLANE_KERNELS.scaleShiftRelu, results: [], body: scaleShift(true) },
   ];
 }
 
@@ -416,13 +437,15 @@ type Push = () => void;
  * A function `(in_1 … in_inputs, out, planes, inner, coefficients)` that writes each plane's
  * float32 values from `lanes` (two at a time, float64x2: given pushers of the inputs' values
  * promoted and of the coefficients splatted) or `scalar` (one at a time, float64), rounded to
- * float32. The vector loop takes four values: the low two lanes, then the high two moved down.
+ * float32 (with `relu`, then relu of it). The vector loop takes four values: the low two lanes,
+ * then the high two moved down.
  */
 function planeLoop(
   inputs: number,
   count: number,
   lanes: (f: FunctionBody, values: Push[], coefficients: Push[]) => void,
   scalar: (f: FunctionBody, values: Push[], coefficients: Push[]) => void,
+  relu = false,
 ): FunctionBody {
   const { i32, f64, v128 } = ValueType;
   const f = new FunctionBody(Array.from({ length: inputs + 4 }, () => i32));
@@ -432,6 +455,7 @@ function planeLoop(
   const narrow = Array.from({ length: count }, () => f.local(f64));
   const loaded = Array.from({ length: inputs }, () => f.local(v128));
   const low = f.local(v128);
+  const single = f.local(ValueType.f32);
   const i = f.local(i32);
   const vectorEnd = f.local(i32);
   f.localGet(planes).i32Eqz().localGet(inner).i32Eqz().i32Or().if().return().end();
@@ -461,6 +485,7 @@ function planeLoop(
       f.localGet(low);
       half(true);
       f.f32x4Shuffle([0, 1, 4, 5]);
+      if (relu) relu32x4(f);
       f.v128Store(0, 2);
       advance(f, [...pointers, out], 16);
     });
@@ -468,7 +493,12 @@ function planeLoop(
     countedLoop(f, i, inner, 1, () => {
       f.localGet(out);
       scalar(f, pointers.map((p) => () => f.localGet(p).f32Load().f64PromoteF32()), narrow.map((n) => () => f.localGet(n)));
-      f.f32DemoteF64().f32Store();
+      f.f32DemoteF64();
+      if (relu) {
+        // v > 0 ? v : +0, as a lane of relu32x4.
+        f.localTee(single).f32Const(0).localGet(single).f32Const(0).f32Gt().select();
+      }
+      f.f32Store();
       advance(f, [...pointers, out], 4);
     });
     f.localGet(table).i32Const(8 * count).i32Add().localSet(table);

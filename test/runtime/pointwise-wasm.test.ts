@@ -16,6 +16,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import {
   add,
+  addRelu,
   batchNormalizationBackward,
   batchNormalizationTraining,
   convBackward,
@@ -96,7 +97,7 @@ function firstDifference(x: Uint32Array, y: Uint32Array): number {
 
 const LENGTHS = [WASM_POINTWISE_MIN_FLOATS, WASM_POINTWISE_MIN_FLOATS + 3, 16_384 * 2 + 5, 70_001];
 
-describe("relu, reluBackward and add in WebAssembly", () => {
+describe("relu, reluBackward, add and the fused add + relu in WebAssembly", () => {
   it("run there at these lengths", () => {
     for (const n of LENGTHS) expect(pointwiseHeap(n)).toBeDefined();
     expect(pointwiseHeap(WASM_POINTWISE_MIN_FLOATS - 1)).toBeUndefined();
@@ -109,11 +110,15 @@ describe("relu, reluBackward and add in WebAssembly", () => {
       relu: relu({ shape, data: a }).data.slice(),
       backward: reluBackward({ shape, data: a }, { shape, data: b })[0].data.slice(),
       sum: add({ shape, data: a }, { shape, data: b }).data.slice(),
+      sumRelu: addRelu({ shape, data: a }, { shape, data: b }).data.slice(),
     });
     const [wasm, ts] = bothWays(run);
     expect(firstDifference(bits(wasm.relu), bits(ts.relu))).toBe(-1);
     expect(firstDifference(bits(wasm.backward), bits(ts.backward))).toBe(-1);
     expect(firstDifference(bits(wasm.sum, true), bits(ts.sum, true))).toBe(-1);
+    // The fused residual sum: relu of the sum, in one pass, as relu after add (a NaN sum gives +0).
+    expect(firstDifference(bits(wasm.sumRelu), bits(ts.sumRelu))).toBe(-1);
+    expect(firstDifference(bits(wasm.sumRelu), bits(relu({ shape, data: wasm.sum }).data))).toBe(-1);
     // Element p·20 + q pairs a = special p with b = special q: spot checks of the formulas.
     const at = (p: number, q: number) => p * SPECIAL_BITS.length + q;
     expect([wasm.relu[at(16, 0)], wasm.relu[at(2, 0)], wasm.relu[at(3, 0)], Object.is(wasm.relu[at(1, 0)], 0)]).toEqual([1, Infinity, 0, true]);
@@ -198,7 +203,7 @@ function normal(shape: number[], seed: number, shift = 0): Tensor {
   return { shape, data };
 }
 
-describe("the normalizers' affine passes in WebAssembly", () => {
+describe("the normalizers' affine passes (batch norm's also with its relu fused) in WebAssembly", () => {
   // Planes of 49 (not a whole number of vectors), 64, and 16,900 (more than a chunk of 16,384).
   it.each([
     [[8, 12, 7, 7]],
@@ -215,6 +220,7 @@ describe("the normalizers' affine passes in WebAssembly", () => {
     const all = { wants: [1, 1, 1] };
     const run = (): Float32Array[] => [
       batchNormalizationTraining(x, scale, bias, zeros, ones)[0].data,
+      batchNormalizationTraining(x, scale, bias, zeros, ones, { relu: true })[0].data,
       ...batchNormalizationBackward(dy, x, scale, bias, zeros, ones, all).map((t) => t.data),
       instanceNormalization(x, scale, bias).data,
       ...instanceNormalizationBackward(dy, x, scale, bias, all).map((t) => t.data),
@@ -224,6 +230,9 @@ describe("the normalizers' affine passes in WebAssembly", () => {
     expect(pointwiseHeap(x.data.length)).toBeDefined();
     const [wasm, ts] = bothWays(run);
     expect(wasm.map((d, k) => firstDifference(bits(d), bits(ts[k])))).toEqual(wasm.map(() => -1));
+    // With its relu fused, the relu of the plain forward's output, bit for bit.
+    expect(firstDifference(bits(wasm[1]), bits(relu({ shape, data: wasm[0] }).data))).toBe(-1);
+    expect(wasm[1].some((v) => v > 0) && wasm[1].some((v) => Object.is(v, 0))).toBe(true);
     // Normalized over the batch: each channel of the forward has mean β and spread γ.
     const [n, , h, w] = shape;
     const channel0 = Array.from({ length: n }, (_, i) => Array.from(wasm[0].subarray(i * c * h * w, i * c * h * w + h * w))).flat();

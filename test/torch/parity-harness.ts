@@ -184,7 +184,9 @@ interface ReluLog {
 
 /**
  * A runtime module for the train-mode modules: nnc's runtime with `relu` wrapped to record its
- * inputs (in `globalThis.nncReluInputs`, when that is an array).
+ * inputs (in `globalThis.nncReluInputs`, when that is an array), and so the relus a training step
+ * fused into a batch norm or a residual sum (`batchNormalizationTraining` with `relu`, `addRelu`):
+ * those run unfused here, their inputs recorded in the same order.
  */
 function writeReluShim(dir: string): string {
   const path = join(dir, "runtime-with-relu-log.ts");
@@ -192,11 +194,22 @@ function writeReluShim(dir: string): string {
   writeFileSync(
     path,
     [
-      `import { relu as runtimeRelu, type Tensor } from ${runtime};`,
+      `import { add, batchNormalizationTraining as runtimeBatchNorm, relu as runtimeRelu, type Tensor } from ${runtime};`,
       `export * from ${runtime};`,
-      "export function relu(x: Tensor, out?: Float32Array): Tensor {",
+      "function logged(x: Tensor, out?: Float32Array): Tensor {",
       "  (globalThis as { nncReluInputs?: Tensor[] }).nncReluInputs?.push({ shape: [...x.shape], data: x.data.slice() });",
       "  return runtimeRelu(x, out);",
+      "}",
+      "export const relu = logged;",
+      "export function addRelu(a: Tensor, b: Tensor, out?: Float32Array): Tensor {",
+      "  return logged(add(a, b), out);",
+      "}",
+      "type BatchNormArgs = Parameters<typeof runtimeBatchNorm>;",
+      "export function batchNormalizationTraining(...[x, scale, bias, mean, variance, attributes = {}, out]: BatchNormArgs): ReturnType<typeof runtimeBatchNorm> {",
+      "  const { relu: fused, ...plain } = attributes;",
+      "  if (fused !== true) return runtimeBatchNorm(x, scale, bias, mean, variance, attributes, out);",
+      "  const [y, runningMean, runningVar] = runtimeBatchNorm(x, scale, bias, mean, variance, plain);",
+      "  return [logged(y, out), runningMean, runningVar];",
       "}",
       "",
     ].join("\n"),
