@@ -18,6 +18,11 @@
  * timed in turns (a few nnc steps, as many PyTorch steps from a PyTorch process that waits for
  * each request; one each for ResNet-20), first with nnc on one thread, then on two, so that the machine's load, which moves
  * a step's time by tens of percent on a shared machine, weighs on both sides of a ratio alike.
+ * For the one-thread phase both processes are pinned to the one core nnc's process is on
+ * (`taskset`, where it exists; `--no-pin` leaves them to the scheduler): on two virtual cores
+ * shared with other machines, each process may otherwise run on its own core, and one core's
+ * neighbours slow one side only (ResNet-20's ratio spread 1.55–3.06× unpinned in one afternoon,
+ * 1.87–2.12× pinned). Both are unpinned again for the two-thread phases.
  * The two-thread ratio is measured once more in blocks that alternate one thread and two
  * (`alternating`), printed below the table: the table's two nnc columns come from phases a minute
  * or more apart. Between those blocks, and once more at the end, the machine's own two-thread
@@ -28,10 +33,10 @@
  * the named models, without TensorFlow.js. nnc's products fuse their multiply-adds as `nnc train`'s
  * do (on Intel cores, `runtime/wasm/relaxed-simd.ts`); `NNC_FMA=0` or `NNC_FMA=1` chooses.
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createInterface } from "node:readline";
 import { readFileSync } from "node:fs";
-import { loadavg } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
 import { checkSource } from "../compiler/check/check.js";
 import type { CheckedModel } from "../compiler/check/model.js";
@@ -134,11 +139,13 @@ export function nncTrainStep(bench: Bench, timeByOp?: Map<string, number>): () =
 interface TorchSteps {
   /** Runs `count` steps; their times in ms. */
   steps(count: number): Promise<number[]>;
+  /** Lets the process run on every core again (after the one-thread phase). */
+  unpin(): void;
   close(): void;
 }
 
 /** Starts PyTorch's side of `bench`, or gives the reason it cannot run. */
-async function startTorch(bench: Bench): Promise<TorchSteps | string> {
+async function startTorch(bench: Bench, cpu: number | undefined): Promise<TorchSteps | string> {
   const python = process.env.PYTHON ?? "/usr/bin/python3";
   const script = new URL("../../bench/train-torch.py", import.meta.url).pathname;
   // glibc gives PyTorch's large freed blocks back to the system after every step, so each step
@@ -146,7 +153,9 @@ async function startTorch(bench: Bench): Promise<TorchSteps | string> {
   // thresholds raised (what an allocator like jemalloc, which PyTorch's CPU tuning guide
   // recommends, does) the step is steady and fastest. NNC_TORCH_MALLOC=default leaves glibc alone.
   const steady = process.env.NNC_TORCH_MALLOC === "default" ? {} : TORCH_MALLOC;
-  const child = spawn(python, [script, bench.model, String(BATCH), String(bench.steps[0]), "--serve"], { env: { ...process.env, ...steady }, stdio: ["pipe", "pipe", "pipe"] });
+  const args = [script, bench.model, String(BATCH), String(bench.steps[0]), "--serve"];
+  const [command, commandArgs] = cpu === undefined ? [python, args] : ["taskset", ["-c", String(cpu), python, ...args]];
+  const child = spawn(command, commandArgs, { env: { ...process.env, ...steady }, stdio: ["pipe", "pipe", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   const started = new Promise<string | undefined>((resolve) => {
@@ -170,10 +179,32 @@ async function startTorch(bench: Bench): Promise<TorchSteps | string> {
       if (typeof out === "string") throw new Error(out);
       return out.steps as number[];
     },
+    unpin() {
+      if (cpu !== undefined && child.pid !== undefined) setAffinity(child.pid, everyCore());
+    },
     close() {
       child.stdin.end();
     },
   };
+}
+
+/** The core this process runs on now, where `taskset` can pin it (Linux), else undefined. */
+function currentCore(): number | undefined {
+  if (spawnSync("taskset", ["-V"]).status !== 0) return undefined;
+  // /proc/self/stat's field 39 is the processor the process last ran on; the name in field 2 is in parentheses.
+  const fields = readFileSync("/proc/self/stat", "utf8").split(") ")[1]?.split(" ");
+  const core = Number(fields?.[36]);
+  return Number.isInteger(core) ? core : undefined;
+}
+
+/** Every core, as `taskset` takes a list. */
+function everyCore(): string {
+  return `0-${cpus().length - 1}`;
+}
+
+/** Sets the cores every thread of process `pid` may run on. */
+function setAffinity(pid: number, list: string): void {
+  spawnSync("taskset", ["-a", "-p", "-c", list, String(pid)], { stdio: "ignore" });
 }
 
 /**
@@ -250,8 +281,14 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const only = args.filter((a) => !a.startsWith("--"));
   const withTfjs = !args.includes("--no-tfjs");
+  const pinned = args.includes("--no-pin") ? undefined : currentCore();
   console.log(`Training step (forward, cross-entropy, backward, SGD momentum), batch ${BATCH}, median ms; load average at start ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
   console.log(`nnc's products: ${productArithmetic()}`);
+  console.log(
+    pinned === undefined
+      ? "One-thread phase: nnc and PyTorch left to the scheduler (--no-pin, or no taskset)"
+      : `One-thread phase: nnc and PyTorch pinned to core ${pinned} (--no-pin: left to the scheduler)`,
+  );
   const tfjs = withTfjs ? await startTfjsCpu() : false;
   const probe = await new CeilingProbe().start();
   const notes: string[] = [];
@@ -262,13 +299,18 @@ async function main(): Promise<void> {
     // PyTorch's medians: in turns with nnc's one-thread steps, then with its two-thread steps.
     let torch: number | string;
     let torch2: number | string | undefined;
-    const server = await startTorch(bench);
+    if (pinned !== undefined) setAffinity(process.pid, String(pinned));
+    const server = await startTorch(bench, pinned);
     if (typeof server === "string") notes.push(`${bench.label}: PyTorch skipped: ${server}`);
     const yardstick = typeof server === "string" ? undefined : server;
     torch = typeof server === "string" ? server : "n/a";
     try {
       const step = nncTrainStep(bench);
       [nnc, torch = torch] = await inTurns(step, yardstick, bench.steps, bench.turn);
+      if (pinned !== undefined) {
+        setAffinity(process.pid, everyCore());
+        yardstick?.unpin();
+      }
       setTrainingThreads(2);
       [nnc2, torch2] = await inTurns(step, yardstick, bench.steps, bench.turn);
       const blocks = await alternating(step, bench.blocks, probe);
@@ -284,6 +326,7 @@ async function main(): Promise<void> {
     } finally {
       setTrainingThreads(1);
       yardstick?.close();
+      if (pinned !== undefined) setAffinity(process.pid, everyCore());
     }
     if (typeof torch2 === "number") notes.push(`${bench.label}: PyTorch's median in turns with nnc's two-thread steps: ${ms(torch2)} ms`);
     const tf = tfjs ? time(tfjsTrainStep(bench.model, BATCH), bench.tfjsSteps) : withTfjs ? "no tfjs-cpu backend" : "not run (--no-tfjs)";
