@@ -191,12 +191,6 @@ export function applyScaleShift(
     heap.planewise(withRelu ? "scaleShiftRelu" : "scaleShift", [src], dst, inner, [scale, shift], perSample ? n * c : c);
     return;
   }
-  writeScaleShift(src, layout, scale, shift, perSample, dst);
-  if (withRelu) relu({ shape: [dst.length], data: dst }, dst);
-}
-
-/** {@link applyScaleShift}'s TypeScript loop, without the relu. */
-function writeScaleShift(src: Float32Array, { n, c, inner }: ChannelLayout, scale: Float64Array, shift: Float64Array, perSample: boolean, dst: Float32Array): void {
   for (let plane = 0; plane < n * c; plane++) {
     const k = perSample ? plane : plane % c;
     const a = scale[k];
@@ -212,6 +206,7 @@ function writeScaleShift(src: Float32Array, { n, c, inner }: ChannelLayout, scal
     }
     for (; i < end; i++) dst[i] = src[i] * a + b;
   }
+  if (withRelu) relu({ shape: [dst.length], data: dst }, dst);
 }
 
 /** `(1 - momentum) · running + momentum · batch` for every channel, as a new `[C]` tensor. */

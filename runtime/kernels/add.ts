@@ -10,7 +10,7 @@ import { outputTensor, overwrittenFloats, sizeOf, type Tensor } from "../tensor.
 
 /** Returns `a + b` (broadcast), in `out` when a buffer is passed (it may be `a.data` or `b.data`). */
 export function add(a: Tensor, b: Tensor, out?: Float32Array): Tensor {
-  if (a.shape.length !== b.shape.length || a.shape.some((dim, i) => dim !== b.shape[i])) {
+  if (!sameShape(a, b)) {
     return broadcastBinary("add", a, b, (x, y) => x + y, out);
   }
   // Every element is written: a pooled buffer need not be zeroed first.
@@ -33,8 +33,7 @@ export function add(a: Tensor, b: Tensor, out?: Float32Array): Tensor {
  * same bits.
  */
 export function addRelu(a: Tensor, b: Tensor, out?: Float32Array): Tensor {
-  const sameShape = a.shape.length === b.shape.length && a.shape.every((dim, i) => dim === b.shape[i]);
-  const heap = sameShape ? pointwiseHeap(sizeOf(a.shape)) : undefined;
+  const heap = sameShape(a, b) ? pointwiseHeap(sizeOf(a.shape)) : undefined;
   if (heap !== undefined) {
     const y = outputTensor(a.shape, out ?? overwrittenFloats(sizeOf(a.shape)), "addRelu");
     heap.pointwise("addRelu", [a.data, b.data], y.data);
@@ -42,4 +41,9 @@ export function addRelu(a: Tensor, b: Tensor, out?: Float32Array): Tensor {
   }
   const y = add(a, b, out);
   return relu(y, y.data);
+}
+
+/** Whether `a` and `b` have the same shape: a plain element-wise sum, no broadcasting. */
+function sameShape(a: Tensor, b: Tensor): boolean {
+  return a.shape.length === b.shape.length && a.shape.every((dim, i) => dim === b.shape[i]);
 }

@@ -86,8 +86,10 @@ export function pointwiseFunctions(): ModuleFunction[] {
     {
       name: POINTWISE_KERNELS.relu,
       results: [],
-      // x > 0 as a mask, and x under it: +0 elsewhere.
-      body: vectorLoop(1, (f, [x]) => f.localGet(x).v128Load(0, 2).f32Const(0).f32x4Splat().f32x4Gt().localGet(x).v128Load(0, 2).v128And()),
+      body: vectorLoop(1, (f, [x]) => {
+        f.localGet(x).v128Load(0, 2);
+        relu32x4(f);
+      }),
     },
     {
       name: POINTWISE_KERNELS.reluBackward,
@@ -132,8 +134,8 @@ export function pointwiseFunctions(): ModuleFunction[] {
 }
 
 /**
- * Relu of the float32x4 on the stack, as the `relu` kernel: the lanes above 0 kept, +0 elsewhere
- * (a NaN and −0 too).
+ * Relu of the float32x4 on the stack (the `relu` kernel's, and the fused kernels'): x > 0 as a
+ * mask, and x under it, so +0 elsewhere (a NaN and −0 too).
  */
 function relu32x4(f: FunctionBody): void {
   const v = f.local(ValueType.v128);
@@ -455,7 +457,7 @@ function planeLoop(
   const narrow = Array.from({ length: count }, () => f.local(f64));
   const loaded = Array.from({ length: inputs }, () => f.local(v128));
   const low = f.local(v128);
-  const single = f.local(ValueType.f32);
+  const single = relu ? f.local(ValueType.f32) : -1;
   const i = f.local(i32);
   const vectorEnd = f.local(i32);
   f.localGet(planes).i32Eqz().localGet(inner).i32Eqz().i32Or().if().return().end();
